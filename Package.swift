@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Stages and their dependencies point one way:
+// Diagnostics <- Syntax <- Policy (IR) <- Analysis / Emit <- Driver <- xdsc (CLI).
+// The Envoy model, the automata and the route analysis sit beside them so they can
+// also read configuration that xdsc did not write.
+let package = Package(
+    name: "xdsc",
+    products: [
+        .executable(name: "xdsc", targets: ["xdsc"]),
+        .library(name: "XDSCDriver", targets: ["XDSCDriver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, each behind exactly one Swift file.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .target(name: "CRE2Shim", linkerSettings: [.linkedLibrary("re2")]),
+
+        .target(name: "XDSCDiagnostics"),
+        .target(name: "XDSCSyntax", dependencies: ["XDSCDiagnostics", "CYAML"]),
+        .target(name: "XDSCJSON", dependencies: ["CJSONC"]),
+        .target(name: "XDSCRegex", dependencies: ["CRE2Shim"]),
+        .target(name: "XDSCPolicy", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCRegex"]),
+        .target(name: "XDSCAnalysis", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCRegex"]),
+        .target(name: "XDSCAutomata"),
+        .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
+        .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
+        .target(name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex"]),
+        .target(name: "XDSCDriver", dependencies: [
+            "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
+            "XDSCEnvoy", "XDSCEmit", "XDSCRoutes",
+        ]),
+        .executableTarget(name: "xdsc", dependencies: [
+            "XDSCDriver", "XDSCDiagnostics",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "XDSCTests", dependencies: [
+            "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
+        ]),
+        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex"]),
+        .testTarget(name: "XDSCEnvoyTests", dependencies: [
+            "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
+        ]),
+        .testTarget(name: "XDSCCLITests", dependencies: ["xdsc", "XDSCDriver"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)
