@@ -20,7 +20,7 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .target(name: "CRE2Shim", linkerSettings: [.linkedLibrary("re2")]),
 
-        .target(name: "XDSCDiagnostics"),
+        .target(name: "XDSCDiagnostics", dependencies: ["XDSCJSON"]),
         .target(name: "XDSCSyntax", dependencies: ["XDSCDiagnostics", "CYAML"]),
         .target(name: "XDSCJSON", dependencies: ["CJSONC"]),
         .target(name: "XDSCRegex", dependencies: ["CRE2Shim"]),

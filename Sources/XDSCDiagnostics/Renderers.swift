@@ -1,0 +1,150 @@
+import XDSCJSON
+
+/// Output formats shared by every command that reports diagnostics.
+public enum DiagnosticFormat: String, Sendable, CaseIterable {
+    case human, short, json, sarif, github
+}
+
+/// Renders a finished list of diagnostics. Renderers never decide what is reported; they
+/// receive the sorted, de-duplicated list.
+public protocol DiagnosticRenderer {
+    func render(_ diagnostics: [Diagnostic]) -> String
+}
+
+/// The one-line form: `file:line:col: severity[rule]: message`.
+public struct ShortRenderer: DiagnosticRenderer {
+    public init() {}
+
+    public func render(_ diagnostics: [Diagnostic]) -> String {
+        diagnostics.map { d in
+            "\(d.span.file):\(d.span.start.line):\(d.span.start.column): \(d.severity.rawValue)[\(d.rule.rawValue)]: \(d.message)\n"
+        }.joined()
+    }
+}
+
+/// Summary counts, as JSON output and the human footer state them.
+public struct DiagnosticSummary: Sendable, Equatable {
+    public var errors: Int
+    public var warnings: Int
+
+    public init(_ diagnostics: [Diagnostic]) {
+        errors = diagnostics.count { $0.severity == .error }
+        warnings = diagnostics.count { $0.severity == .warning }
+    }
+}
+
+/// The versioned JSON contract (`schemas/diagnostics.v1.schema.json`).
+public struct JSONRenderer: DiagnosticRenderer {
+    public init() {}
+
+    public func render(_ diagnostics: [Diagnostic]) -> String {
+        document(diagnostics).serialized()
+    }
+
+    public func document(_ diagnostics: [Diagnostic]) -> JSON {
+        let summary = DiagnosticSummary(diagnostics)
+        return .object([
+            "diagnostics": .array(diagnostics.map(Self.object)),
+            "summary": .object(["errors": .integer(summary.errors), "warnings": .integer(summary.warnings)]),
+        ])
+    }
+
+    static func location(_ span: SourceSpan) -> JSON {
+        .object(["file": .string(span.file), "line": .integer(span.start.line), "column": .integer(span.start.column)])
+    }
+
+    static func object(_ d: Diagnostic) -> JSON {
+        var o: JSONObject = [
+            "severity": .string(d.severity.rawValue),
+            "rule": .string(d.rule.rawValue),
+            "code": .string(d.code),
+            "message": .string(d.message),
+            "location": location(d.span),
+            "related": .array(d.related.map { .object(["message": .string($0.message), "location": location($0.span)]) }),
+        ]
+        o.set("help", d.help.map(JSON.string))
+        if let w = d.witness {
+            var headers = JSONObject()
+            for h in w.headers { headers[h.name] = .string(h.value) }
+            o["witness"] = .object([
+                "method": .string(w.method), "host": .string(w.host), "path": .string(w.path),
+                "headers": .object(headers), "curl": .string(w.curlCommand),
+            ])
+        }
+        return .object(o)
+    }
+}
+
+/// The rustc-style layout: a header line, the source line with a caret under the token,
+/// related locations with their own snippets, then notes and help.
+public struct HumanRenderer: DiagnosticRenderer {
+    public var sources: [String: SourceFile]
+    public var color: Bool
+
+    public init(sources: [String: SourceFile], color: Bool) {
+        self.sources = sources
+        self.color = color
+    }
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    public func render(_ diagnostics: [Diagnostic]) -> String {
+        var out = ""
+        for d in diagnostics {
+            out += renderOne(d)
+            out += "\n"
+        }
+        let s = DiagnosticSummary(diagnostics)
+        if s.errors + s.warnings > 0 {
+            let e = "\(s.errors) error\(s.errors == 1 ? "" : "s")"
+            let w = "\(s.warnings) warning\(s.warnings == 1 ? "" : "s")"
+            out += paint("\(e), \(w)", "1") + "\n"
+        }
+        return out
+    }
+
+    private func renderOne(_ d: Diagnostic) -> String {
+        let sevColor = d.severity == .error ? "1;31" : (d.severity == .warning ? "1;33" : "1;36")
+        var lines: [String] = []
+        lines.append(paint("\(d.severity.rawValue)[\(d.rule.rawValue)]", sevColor) + paint(": \(d.message)", "1"))
+        let gutterWidth = ([d.span] + d.related.map(\.span)).map { String($0.start.line).count }.max() ?? 1
+        let pad = String(repeating: " ", count: gutterWidth)
+        lines.append("\(pad)\(paint("-->", "1;34")) \(d.span)")
+        lines += snippet(d.span, label: d.label, marker: "^", markColor: sevColor, gutter: gutterWidth)
+        for r in d.related {
+            lines.append("\(pad)\(paint(":::", "1;34")) \(r.span)")
+            lines += snippet(r.span, label: r.message, marker: "-", markColor: "1;34", gutter: gutterWidth)
+        }
+        if let w = d.witness {
+            lines.append("\(pad) \(paint("=", "1;34")) example: \(w.curlCommand)")
+        }
+        for n in d.notes { lines.append("\(pad) \(paint("=", "1;34")) note: \(n)") }
+        if let h = d.help { lines.append("\(pad) \(paint("=", "1;34")) help: \(h)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func snippet(_ span: SourceSpan, label: String?, marker: Character, markColor: String, gutter: Int) -> [String] {
+        guard let file = sources[span.file], let text = file.line(span.start.line) else {
+            if let label { return [String(repeating: " ", count: gutter) + " " + paint("|", "1;34") + " " + label] }
+            return []
+        }
+        let bar = paint("|", "1;34")
+        let pad = String(repeating: " ", count: gutter)
+        let num = String(span.start.line)
+        let numPadded = String(repeating: " ", count: gutter - num.count) + num
+        // Tabs would shift the caret; show them as one space each, counted as one column.
+        let shown = String(text.unicodeScalars.map { $0 == "\t" ? " " : Character($0) })
+        let col = max(1, span.start.column)
+        let scalarsOnLine = text.unicodeScalars.count
+        var width = 1
+        if span.end.line == span.start.line, span.end.column > col {
+            width = span.end.column - col
+        } else if span.end.line > span.start.line {
+            width = max(1, scalarsOnLine - col + 1)
+        }
+        let caretLine =
+            String(repeating: " ", count: col - 1)
+            + paint(String(repeating: marker, count: width) + (label.map { " " + $0 } ?? ""), markColor)
+        return ["\(pad) \(bar)", "\(paint(numPadded, "1;34")) \(bar) \(shown)", "\(pad) \(bar) \(caretLine)"]
+    }
+}

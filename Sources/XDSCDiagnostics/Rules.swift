@@ -1,0 +1,415 @@
+/// One check xdsc makes. Every rule lives in `Rule.registry`; `xdsc explain`, the generated
+/// `docs/rules.md` and the SARIF rule table all read it. Codes are stable and never reused.
+public struct Rule: Sendable {
+    /// The kebab-case id users see and filter on.
+    public enum ID: String, Sendable, CaseIterable, Hashable {
+        case yamlSyntax = "yaml-syntax"
+        case duplicateKey = "duplicate-key"
+        case unknownField = "unknown-field"
+        case typeMismatch = "type-mismatch"
+        case missingField = "missing-field"
+        case invalidValue = "invalid-value"
+        case conflictingFields = "conflicting-fields"
+        case unsupportedVersion = "unsupported-version"
+        case unknownService = "unknown-service"
+        case duplicateName = "duplicate-name"
+        case duplicateDomain = "duplicate-domain"
+        case duplicateAddress = "duplicate-address"
+        case invalidRegex = "invalid-regex"
+        case routeShadowed = "route-shadowed"
+        case routeOverlap = "route-overlap"
+        case unusedService = "unused-service"
+        case retryTimeout = "retry-timeout"
+        case inputLimit = "input-limit"
+        case unreadableInput = "unreadable-input"
+        case ineffectiveSetting = "ineffective-setting"
+    }
+
+    public let id: ID
+    public let code: String
+    public let severity: Severity
+    /// One line, lower-case, no final period.
+    public let summary: String
+    /// A paragraph: what the rule checks and why it matters for Envoy.
+    public let explanation: String
+    /// A policy fragment that triggers the rule.
+    public let failingExample: String
+    /// The same fragment, fixed.
+    public let fixedExample: String
+    /// Findings of this rule mean the input could not be read at all (exit code 2).
+    public var isInputFailure: Bool { id == .unreadableInput }
+
+    /// Looks up rules by id.
+    public struct Registry: Sendable {
+        public let rules: [Rule]
+        public subscript(id: ID) -> Rule {
+            // Every ID has exactly one entry; the registry test checks it.
+            rules.first { $0.id == id }!
+        }
+        public func find(_ name: String) -> Rule? {
+            let key = name.lowercased()
+            return rules.first { $0.id.rawValue == key || $0.code.lowercased() == key }
+        }
+    }
+
+    public static let registry = Registry(rules: [
+        Rule(
+            id: .yamlSyntax, code: "XDS001", severity: .error,
+            summary: "the file is not well-formed YAML or not UTF-8",
+            explanation: """
+                The file could not be read as YAML: a syntax error, a tab used for indentation, \
+                an unclosed quote or bracket, or bytes that are not valid UTF-8. xdsc reports the \
+                position where libyaml stopped; the real mistake is often on the line before.
+                """,
+            failingExample: """
+                listeners:
+                  public:
+                    address: "0.0.0.0:8080
+                """,
+            fixedExample: """
+                listeners:
+                  public:
+                    address: "0.0.0.0:8080"
+                """),
+        Rule(
+            id: .duplicateKey, code: "XDS002", severity: .error,
+            summary: "a key repeats within one mapping",
+            explanation: """
+                YAML parsers disagree on a repeated key: most keep the last value silently. xdsc \
+                refuses to guess and reports both places. Top-level keys that may appear in only \
+                one file of a policy (`defaults`, `node`, `admin`) are reported the same way.
+                """,
+            failingExample: """
+                services:
+                  users:
+                    endpoints: [10.0.0.1:8080]
+                    lb: round_robin
+                    lb: least_request
+                """,
+            fixedExample: """
+                services:
+                  users:
+                    endpoints: [10.0.0.1:8080]
+                    lb: least_request
+                """),
+        Rule(
+            id: .unknownField, code: "XDS003", severity: .error,
+            summary: "a key the policy language does not define",
+            explanation: """
+                Every mapping accepts a fixed set of keys. An unknown key is usually a typo, and \
+                silently ignoring it would drop the setting the author meant. The message suggests \
+                the closest valid key at that place.
+                """,
+            failingExample: """
+                routes:
+                  - match: {prefix: /}
+                    to: users
+                    tmeout: 5s
+                """,
+            fixedExample: """
+                routes:
+                  - match: {prefix: /}
+                    to: users
+                    timeout: 5s
+                """),
+        Rule(
+            id: .typeMismatch, code: "XDS004", severity: .error,
+            summary: "a value of the wrong kind",
+            explanation: """
+                The value has the wrong shape for its key: a list where a mapping belongs, a \
+                mapping where a scalar belongs, or a bare number where a duration (with a unit) \
+                belongs.
+                """,
+            failingExample: """
+                defaults:
+                  timeout: 15
+                """,
+            fixedExample: """
+                defaults:
+                  timeout: 15s
+                """),
+        Rule(
+            id: .missingField, code: "XDS005", severity: .error,
+            summary: "a required key is absent",
+            explanation: """
+                Some keys are required: `version`, `listeners`, a listener's `address` and \
+                `hosts`, a host's `domains` and `routes`, a route's `match` and one action, a \
+                service's `endpoints`.
+                """,
+            failingExample: """
+                services:
+                  users:
+                    lb: random
+                """,
+            fixedExample: """
+                services:
+                  users:
+                    endpoints: [10.0.1.10:8080]
+                    lb: random
+                """),
+        Rule(
+            id: .invalidValue, code: "XDS006", severity: .error,
+            summary: "a value out of range or malformed",
+            explanation: """
+                The value has the right kind but Envoy would reject it or it cannot mean what was \
+                intended: a port outside 1..65535, an address that is not an IP literal, a \
+                duration without a unit, a domain with a misplaced `*`, a lower-case or unknown \
+                HTTP method, a status code out of range, a header name with invalid characters, \
+                an endpoint weight outside 1..128.
+                """,
+            failingExample: """
+                listeners:
+                  public:
+                    address: 0.0.0.0:80800
+                """,
+            fixedExample: """
+                listeners:
+                  public:
+                    address: 0.0.0.0:8080
+                """),
+        Rule(
+            id: .conflictingFields, code: "XDS007", severity: .error,
+            summary: "keys that exclude each other",
+            explanation: """
+                Some keys are alternatives: a match has exactly one of `prefix`, `path` and \
+                `regex`; a route has exactly one action (`to`, `redirect`, `respond`); the \
+                route-only keys (`rewrite`, `mirror`, `hash_on`, `websocket`, `fault`) need `to`.
+                """,
+            failingExample: """
+                - match: {prefix: /users, path: /users/me}
+                  to: users
+                """,
+            fixedExample: """
+                - match: {path: /users/me}
+                  to: users
+                """),
+        Rule(
+            id: .unsupportedVersion, code: "XDS008", severity: .error,
+            summary: "`version` is not 1",
+            explanation: """
+                Every policy file states the language version it is written in. This xdsc \
+                understands version 1 only.
+                """,
+            failingExample: "version: 2",
+            fixedExample: "version: 1"),
+        Rule(
+            id: .unknownService, code: "XDS009", severity: .error,
+            summary: "a route sends traffic to a service that is not defined",
+            explanation: """
+                `to`, each service of a weighted `to`, and `mirror.to` must name a service of the \
+                policy. Envoy would reject the configuration at load time with \
+                `route: unknown cluster`.
+                """,
+            failingExample: """
+                services:
+                  users: {endpoints: [10.0.1.10:8080]}
+                # ...
+                    - match: {prefix: /users}
+                      to: user
+                """,
+            fixedExample: """
+                services:
+                  users: {endpoints: [10.0.1.10:8080]}
+                # ...
+                    - match: {prefix: /users}
+                      to: users
+                """),
+        Rule(
+            id: .duplicateName, code: "XDS010", severity: .error,
+            summary: "a service, listener, host or route name is defined twice",
+            explanation: """
+                Names identify Envoy clusters, listeners and routes. A service or listener \
+                defined in two files of one policy, or two routes of one host with the same \
+                name, is reported at the second definition with the first as related location.
+                """,
+            failingExample: """
+                routes:
+                  - name: read
+                    match: {prefix: /a}
+                    to: users
+                  - name: read
+                    match: {prefix: /b}
+                    to: users
+                """,
+            fixedExample: """
+                routes:
+                  - name: read-a
+                    match: {prefix: /a}
+                    to: users
+                  - name: read-b
+                    match: {prefix: /b}
+                    to: users
+                """),
+        Rule(
+            id: .duplicateDomain, code: "XDS011", severity: .error,
+            summary: "one domain in two hosts of one listener, or two `*` hosts",
+            explanation: """
+                Envoy picks a virtual host by domain and rejects a route configuration in which \
+                a domain (compared case-insensitively) appears twice, or in which two virtual \
+                hosts use `*`.
+                """,
+            failingExample: """
+                hosts:
+                  api: {domains: [api.example.com], routes: [...]}
+                  api2: {domains: [API.example.com], routes: [...]}
+                """,
+            fixedExample: """
+                hosts:
+                  api: {domains: [api.example.com], routes: [...]}
+                  api2: {domains: [api2.example.com], routes: [...]}
+                """),
+        Rule(
+            id: .duplicateAddress, code: "XDS012", severity: .error,
+            summary: "two listeners on the same address and port",
+            explanation: """
+                Envoy refuses a second listener bound to an address and port already in use by \
+                another listener (`has duplicate address`). The admin interface counts too.
+                """,
+            failingExample: """
+                listeners:
+                  public: {address: 0.0.0.0:8080, hosts: {...}}
+                  internal: {address: 0.0.0.0:8080, hosts: {...}}
+                """,
+            fixedExample: """
+                listeners:
+                  public: {address: 0.0.0.0:8080, hosts: {...}}
+                  internal: {address: 0.0.0.0:8081, hosts: {...}}
+                """),
+        Rule(
+            id: .invalidRegex, code: "XDS013", severity: .error,
+            summary: "RE2 rejects the pattern, or Envoy's program-size limit would",
+            explanation: """
+                Envoy compiles regexes with RE2, which has no lookaround and no backreferences, \
+                and by default rejects a pattern whose compiled program is larger than 100. xdsc \
+                compiles each pattern with the same RE2 library and reports RE2's own message.
+                """,
+            failingExample: """
+                match: {regex: "/users/(?=admin).*"}
+                """,
+            fixedExample: """
+                match: {regex: "/users/admin.*"}
+                """),
+        Rule(
+            id: .routeShadowed, code: "XDS014", severity: .error,
+            summary: "earlier routes match every request this route matches, so it is never reached",
+            explanation: """
+                Envoy tries the routes of a virtual host in order and the first match wins; it \
+                does not sort by specificity. A route whose every request is already matched by \
+                earlier routes (one, or several together) can never be reached. The finding \
+                carries an example request this route wanted that an earlier route takes.
+                """,
+            failingExample: """
+                routes:
+                  - match: {prefix: /api}
+                    to: api
+                  - match: {prefix: /api/users}
+                    to: users
+                """,
+            fixedExample: """
+                routes:
+                  - match: {prefix: /api/users}
+                    to: users
+                  - match: {prefix: /api}
+                    to: api
+                """),
+        Rule(
+            id: .routeOverlap, code: "XDS015", severity: .warning,
+            summary: "an earlier route and this one partially overlap, so their order decides",
+            explanation: """
+                Each of the two routes matches requests the other does not, and some requests \
+                match both; those go to the earlier route only because of the order. A more \
+                specific route placed before a more general one is the normal idiom and is not \
+                reported. The finding carries an example request both routes match.
+                """,
+            failingExample: """
+                routes:
+                  - match: {prefix: /api, methods: [GET]}
+                    to: reader
+                  - match: {prefix: /api/v2}
+                    to: v2
+                """,
+            fixedExample: """
+                routes:
+                  - match: {prefix: /api/v2}
+                    to: v2
+                  - match: {prefix: /api, methods: [GET]}
+                    to: reader
+                """),
+        Rule(
+            id: .unusedService, code: "XDS016", severity: .warning,
+            summary: "a service no route, split or mirror uses",
+            explanation: """
+                A service that no route sends traffic to still becomes an Envoy cluster with \
+                health checks and connections. It is usually left over from a rename.
+                """,
+            failingExample: """
+                services:
+                  users: {endpoints: [10.0.1.10:8080]}
+                  users-old: {endpoints: [10.0.1.9:8080]}
+                """,
+            fixedExample: """
+                services:
+                  users: {endpoints: [10.0.1.10:8080]}
+                """),
+        Rule(
+            id: .retryTimeout, code: "XDS017", severity: .warning,
+            summary: "per_try_timeout is not shorter than timeout, so no retry can happen",
+            explanation: """
+                Envoy's route `timeout` covers the whole request including retries. When one try \
+                may take as long as the whole request, the first try uses up the budget and no \
+                retry is ever sent. When no timeout is set, Envoy's default of 15s applies.
+                """,
+            failingExample: """
+                timeout: 2s
+                retries: {attempts: 3, on: [5xx], per_try_timeout: 2s}
+                """,
+            fixedExample: """
+                timeout: 6s
+                retries: {attempts: 3, on: [5xx], per_try_timeout: 2s}
+                """),
+        Rule(
+            id: .inputLimit, code: "XDS018", severity: .error,
+            summary: "the input exceeds one of xdsc's explicit limits",
+            explanation: """
+                To stay fast and safe on any input, xdsc limits a file's size (16 MiB), the \
+                nesting depth of YAML collections (64), the number of aliases (10,000) and the \
+                number of nodes aliases may expand to (1,000,000). An alias bomb is rejected \
+                before anything is expanded.
+                """,
+            failingExample: """
+                a: &a [x, x, x, x, x, x, x, x, x]
+                b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+                c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+                # ... nine levels more
+                """,
+            fixedExample: """
+                a: &a [x, x, x]
+                b: [*a, *a]
+                """),
+        Rule(
+            id: .unreadableInput, code: "XDS019", severity: .error,
+            summary: "an input path cannot be read or holds no policy files",
+            explanation: """
+                A path given on the command line does not exist, cannot be read, or is a \
+                directory with no `.yaml`/`.yml` files below it. Such a run exits with code 2.
+                """,
+            failingExample: "xdsc lint policies/   # an empty directory",
+            fixedExample: "xdsc lint policies/   # holding edge.yaml"),
+        Rule(
+            id: .ineffectiveSetting, code: "XDS020", severity: .warning,
+            summary: "a setting that has no effect where it stands",
+            explanation: """
+                The setting is valid but Envoy will ignore it here: `hash_on` on a route whose \
+                services do not use `ring_hash` or `maglev` load balancing, or `case_sensitive` \
+                on a `regex` match (Envoy ignores it for regexes; write `(?i)` instead).
+                """,
+            failingExample: """
+                - match: {regex: "/users/[a-z]+", case_sensitive: false}
+                  to: users
+                """,
+            fixedExample: """
+                - match: {regex: "(?i)/users/[a-z]+"}
+                  to: users
+                """),
+    ])
+}

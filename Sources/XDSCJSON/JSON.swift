@@ -1,0 +1,67 @@
+/// A JSON document as xdsc builds and reads it: objects keep their key order, so the
+/// text written is the same on every run and machine.
+public enum JSON: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSON])
+    case object(JSONObject)
+
+    /// Shorthand for an integer value.
+    public static func integer<T: BinaryInteger>(_ v: T) -> JSON { .int(Int64(v)) }
+
+    /// The member `key` of an object, or nil.
+    public subscript(key: String) -> JSON? {
+        if case .object(let o) = self { return o[key] }
+        return nil
+    }
+
+    public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    public var intValue: Int64? { if case .int(let i) = self { return i } else { return nil } }
+    public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    public var arrayValue: [JSON]? { if case .array(let a) = self { return a } else { return nil } }
+    public var objectValue: JSONObject? { if case .object(let o) = self { return o } else { return nil } }
+}
+
+/// An ordered JSON object. Setting an existing key replaces its value in place.
+public struct JSONObject: Equatable, Sendable, ExpressibleByDictionaryLiteral {
+    public private(set) var members: [(key: String, value: JSON)] = []
+
+    public init() {}
+
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        for (k, v) in elements { self[k] = v }
+    }
+
+    public var isEmpty: Bool { members.isEmpty }
+    public var keys: [String] { members.map(\.key) }
+
+    public subscript(key: String) -> JSON? {
+        get { members.first(where: { $0.key == key })?.value }
+        set {
+            if let i = members.firstIndex(where: { $0.key == key }) {
+                if let newValue { members[i].value = newValue } else { members.remove(at: i) }
+            } else if let newValue {
+                members.append((key, newValue))
+            }
+        }
+    }
+
+    /// Sets `key` only when `value` is non-nil: the idiom for optional fields.
+    public mutating func set(_ key: String, _ value: JSON?) {
+        if let value { self[key] = value }
+    }
+
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.members.count == b.members.count
+            && zip(a.members, b.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+}
+
+/// A JSON text could not be parsed; `offset` is the byte offset where parsing stopped.
+public struct JSONParseError: Error, Equatable, Sendable {
+    public let message: String
+    public let offset: Int
+}
