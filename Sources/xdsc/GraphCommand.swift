@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import XDSCDriver
+
+enum GraphFormat: String, ExpressibleByArgument {
+    case dot, svg
+}
+
+struct GraphCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "graph",
+        abstract: "Draw listeners, hosts, routes and services as a Graphviz graph",
+        discussion: """
+            Weighted splits are labelled with their weights, mirrors are dashed, redirects and \
+            direct responses are nodes of their own. svg needs Graphviz's dot on PATH. Nothing is \
+            drawn when the policy has errors.
+            """
+    )
+
+    @Option(name: .long, help: "Output format: dot or svg.")
+    var format: GraphFormat = .dot
+
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.")
+    var output: String?
+
+    @Option(name: .long, help: ColorOption.help)
+    var color: ColorOption = .auto
+
+    @Argument(help: "Policy files or directories (every *.yaml and *.yml below them).")
+    var paths: [String]
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one policy file or directory") }
+    }
+
+    func run() throws {
+        let result = Pipeline().check(paths)
+        let code = ExitStatus.code(for: result.diagnostics, strict: false)
+        if code != ExitStatus.success {
+            let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
+            FileHandleOutput.stderr(Rendering.render(result, format: .human, color: useColor))
+            throw ExitCode(code)
+        }
+        if !result.diagnostics.isEmpty {
+            // Warnings do not stop drawing, but they are still shown.
+            let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
+            FileHandleOutput.stderr(Rendering.render(result, format: .human, color: useColor))
+        }
+        var text = PolicyGraph(policy: result.policy).dot()
+        if format == .svg {
+            do {
+                text = try GraphvizRenderer.svg(text)
+            } catch {
+                FileHandleOutput.stderr("error: \(error)\n")
+                throw ExitCode(ExitStatus.usageOrIO)
+            }
+        }
+        if let output {
+            do {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+            } catch {
+                FileHandleOutput.stderr("error: cannot write \(output): \(error.localizedDescription)\n")
+                throw ExitCode(ExitStatus.usageOrIO)
+            }
+        } else {
+            FileHandleOutput.stdout(text)
+        }
+    }
+}
