@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "XDSCEnvoyTests", dependencies: [
             "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
         ]),
-        .testTarget(name: "XDSCCLITests", dependencies: ["xdsc", "XDSCDriver"]),
+        .testTarget(name: "XDSCCLITests", dependencies: ["xdsc", "XDSCDriver", "XDSCPolicy", "XDSCDiagnostics", "XDSCJSON"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -209,6 +209,14 @@ _xdsc_explain() {
     repeating_options=()
     non_repeating_options=()
     __xdsc_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __xdsc_add_completions -W 'yaml-syntax'$'\n''duplicate-key'$'\n''unknown-field'$'\n''type-mismatch'$'\n''missing-field'$'\n''invalid-value'$'\n''conflicting-fields'$'\n''unsupported-version'$'\n''unknown-service'$'\n''duplicate-name'$'\n''duplicate-domain'$'\n''duplicate-address'$'\n''invalid-regex'$'\n''route-shadowed'$'\n''route-overlap'$'\n''unused-service'$'\n''retry-timeout'$'\n''input-limit'$'\n''unreadable-input'$'\n''ineffective-setting'
+        return
+        ;;
+    esac
 }
 
 _xdsc_schema() {
@@ -217,6 +225,14 @@ _xdsc_schema() {
     repeating_options=()
     non_repeating_options=()
     __xdsc_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __xdsc_add_completions -W 'policy'$'\n''diagnostics'
+        return
+        ;;
+    esac
 }
 
 _xdsc_graph() {
@@ -229,6 +245,7 @@ _xdsc_graph() {
     # Offer option value completions
     case "${prev}" in
     '--format')
+        __xdsc_add_completions -W 'dot'$'\n''svg'
         return
         ;;
     '-o'|'--output')

@@ -1,4 +1,5 @@
 import ArgumentParser
+import XDSCDiagnostics
 import XDSCDriver
 
 struct ExplainCommand: ParsableCommand {
@@ -11,7 +12,7 @@ struct ExplainCommand: ParsableCommand {
     @Flag(name: .long, help: "List every rule with its code, severity and summary.")
     var list = false
 
-    @Argument(help: "The rule id or code.")
+    @Argument(help: "The rule id or code.", completion: .list(Rule.ID.allCases.map(\.rawValue)))
     var rule: String?
 
     func validate() throws {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import XDSCDriver
 
-enum GraphFormat: String, ExpressibleByArgument {
+enum GraphFormat: String, ExpressibleByArgument, CaseIterable {
     case dot, svg
 }
 

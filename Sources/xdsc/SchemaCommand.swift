@@ -8,7 +8,7 @@ struct SchemaCommand: ParsableCommand {
         discussion: "The same text is committed as schemas/policy.v1.schema.json and schemas/diagnostics.v1.schema.json."
     )
 
-    @Argument(help: "Which schema: policy or diagnostics.")
+    @Argument(help: "Which schema: policy or diagnostics.", completion: .list(Schemas.names))
     var name: String = "policy"
 
     func validate() throws {
