@@ -8,7 +8,7 @@ public struct UnusedServicePass: PolicyPass {
 
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         var used = policy.referencedServiceNames
-        for (_, _, route) in policy.allRoutes {
+        policy.forEachRoute { route in
             for s in route.action.services { used.insert(s.value) }
             if let m = route.mirror { used.insert(m.service.value) }
         }
