@@ -70,6 +70,17 @@ import XDSCSyntax
         #expect(diags.first?.message.contains("alias") == true)
     }
 
+    @Test func writtenNodesNeverCountAsAliasExpansion() {
+        var limits = InputLimits()
+        limits.maxExpandedNodes = 50
+        let big = "items: [" + (1...200).map(String.init).joined(separator: ", ") + "]\n"
+        let (root, diags) = read(big, limits: limits)
+        #expect(diags.isEmpty)
+        #expect(root?["items"]?.sequence?.count == 200)
+        let (_, bomb) = read("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]\nb: [*a, *a, *a, *a, *a, *a]\n", limits: limits)
+        #expect(bomb.map(\.rule) == [.inputLimit])
+    }
+
     @Test func nestingDepthIsLimited() {
         var limits = InputLimits()
         limits.maxDepth = 8
