@@ -109,10 +109,19 @@ extension RouteConfiguration {
 
     /// Routes `request` as Envoy's router does (runtime fractions use `randomValue`, as
     /// do weighted clusters).
-    public func route(_ request: HTTPRequest, randomValue: UInt64 = 0) -> RoutingResult {
+    public func route(_ request: HTTPRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> RoutingResult {
         guard let vh = virtualHost(for: request) else { return .noRoute(virtualHost: nil) }
-        return vh.route(request, randomValue: randomValue)
+        return vh.route(request, randomValue: randomValue, runtime: runtime)
     }
+}
+
+/// Where `runtime_fraction` values come from.
+public enum RuntimeValues: Equatable, Sendable {
+    /// Each fraction's `default_value`, as a fresh Envoy with no runtime layers.
+    case defaults
+    /// Envoy's route table check tool: a fraction is on only when its runtime key is the
+    /// test's `runtime` input (numerator 0 counts as 1).
+    case routerCheckTool(enabledKey: String?)
 }
 
 /// What the route table decides for one request.
@@ -144,14 +153,14 @@ public enum RoutingResult: Equatable, Sendable {
 
 extension VirtualHost {
     /// First-match routing within this virtual host.
-    public func route(_ request: HTTPRequest, randomValue: UInt64 = 0) -> RoutingResult {
+    public func route(_ request: HTTPRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> RoutingResult {
         let internalRequest = request.headerValue("x-envoy-internal") == "true"
         switch requireTLS {
         case .all where request.scheme != "https": return .tlsRedirect(virtualHost: name)
         case .externalOnly where request.scheme != "https" && !internalRequest: return .tlsRedirect(virtualHost: name)
         default: break
         }
-        for (i, r) in routes.enumerated() where r.match.matches(request, randomValue: randomValue) {
+        for (i, r) in routes.enumerated() where r.match.matches(request, randomValue: randomValue, runtime: runtime) {
             var cluster: String?
             if case .route(let action) = r.action {
                 switch action.clusterSpecifier {
@@ -169,10 +178,16 @@ extension VirtualHost {
 extension RouteMatch {
     /// Envoy's `RouteEntryImplBase::matchRoute` plus the path specifier: runtime fraction,
     /// gRPC, headers, query parameters, then the path.
-    public func matches(_ request: HTTPRequest, randomValue: UInt64 = 0) -> Bool {
+    public func matches(_ request: HTTPRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> Bool {
         if let runtimeFraction {
             let d = runtimeFraction.defaultValue
-            guard randomValue % d.denominator.value < UInt64(d.numerator) else { return false }
+            var numerator = UInt64(d.numerator)
+            if case .routerCheckTool(let key) = runtime {
+                // The tool enables a fraction only when the test names its key, and bumps 0 to 1.
+                guard let key, key == runtimeFraction.runtimeKey else { return false }
+                numerator = max(numerator, 1)
+            }
+            guard randomValue % d.denominator.value < numerator else { return false }
         }
         if grpc {
             guard let ct = request.headerValue("content-type"),
