@@ -1,1 +1,1 @@
-print("xdsc")
+runMain()

@@ -1,0 +1,24 @@
+import XDSCDiagnostics
+import XDSCPolicy
+
+/// Two listeners (or a listener and the admin interface) bound to the same IP and port.
+public struct DuplicateAddressPass: PolicyPass {
+    public static let rules: [Rule.ID] = [.duplicateAddress]
+    public init() {}
+
+    public func run(_ policy: Policy, _ sink: DiagnosticSink) {
+        var first: [SocketAddress: (String, SourceSpan)] = [:]
+        if let admin = policy.admin { first[admin.address.value] = ("the admin interface", admin.address.span) }
+        for l in policy.listeners {
+            let a = l.address
+            if let (owner, span) = first[a.value] {
+                sink.add(
+                    .duplicateAddress, "listener `\(l.name.value)` binds \(a.value), already used by \(owner)", at: a.span,
+                    label: "address in use", related: [RelatedLocation("\(owner) binds it here", at: span)],
+                    help: "give each listener its own port")
+            } else {
+                first[a.value] = ("listener `\(l.name.value)`", a.span)
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import XDSCDiagnostics
+import XDSCPolicy
+
+/// `to`, a weighted `to` and `mirror.to` must name a defined service.
+public struct UnknownServicePass: PolicyPass {
+    public static let rules: [Rule.ID] = [.unknownService]
+    public init() {}
+
+    public func run(_ policy: Policy, _ sink: DiagnosticSink) {
+        let names = policy.services.map(\.name.value)
+        let known = Set(names)
+        for (_, _, route) in policy.allRoutes {
+            var refs = route.action.services.map { ($0, "route sends traffic to") }
+            if let m = route.mirror { refs.append((m.service, "route mirrors traffic to")) }
+            for (ref, verb) in refs where !known.contains(ref.value) {
+                sink.add(Self.unknown(ref, verb: verb, suggestion: PolicyValues.suggestion(for: ref.value, in: names), policy: policy))
+            }
+        }
+    }
+
+    static func unknown(_ ref: Located<String>, verb: String, suggestion: String?, policy: Policy) -> Diagnostic {
+        var message = "\(verb) unknown service '\(ref.value)'"
+        var related: [RelatedLocation] = []
+        var help = "define it under `services:`"
+        if let s = suggestion, let svc = policy.service(named: s) {
+            message += "; did you mean '\(s)'?"
+            related.append(RelatedLocation("service `\(s)` is defined here", at: svc.name.span))
+            help = "write `\(s)`"
+        }
+        return Diagnostic(.unknownService, message, at: ref.span, label: "no such service", related: related, help: help)
+    }
+}

@@ -1,0 +1,21 @@
+import XDSCDiagnostics
+import XDSCPolicy
+
+/// A service that no route, split or mirror uses.
+public struct UnusedServicePass: PolicyPass {
+    public static let rules: [Rule.ID] = [.unusedService]
+    public init() {}
+
+    public func run(_ policy: Policy, _ sink: DiagnosticSink) {
+        var used = Set<String>()
+        for (_, _, route) in policy.allRoutes {
+            for s in route.action.services { used.insert(s.value) }
+            if let m = route.mirror { used.insert(m.service.value) }
+        }
+        for s in policy.services where !used.contains(s.name.value) {
+            sink.add(
+                .unusedService, "service `\(s.name.value)` is not used by any route", at: s.name.span, label: "unused",
+                help: "remove it, or route traffic to it")
+        }
+    }
+}

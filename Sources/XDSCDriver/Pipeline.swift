@@ -1,0 +1,69 @@
+import XDSCAnalysis
+import XDSCDiagnostics
+import XDSCPolicy
+import XDSCSyntax
+
+/// What a front-end run produced: the policy (when it could be built), every diagnostic,
+/// and the source text renderers show.
+public struct FrontEndResult: Sendable {
+    public var policy: Policy
+    public var diagnostics: [Diagnostic]
+    public var sources: [String: SourceFile]
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// Runs the stages in order: read -> YAML -> IR -> analysis passes.
+public struct Pipeline: Sendable {
+    public var limits: InputLimits
+
+    public init(limits: InputLimits = .default) {
+        self.limits = limits
+    }
+
+    /// Reads, parses, lowers and checks the policy at `paths`.
+    public func check(_ paths: [String]) -> FrontEndResult {
+        let sink = DiagnosticSink()
+        let files = PolicyInputs.read(paths, into: sink)
+        return check(files: files, sink: sink)
+    }
+
+    /// The same, for files already in memory (tests, editors).
+    public func check(files: [PolicyInputs.File], sink: DiagnosticSink = DiagnosticSink()) -> FrontEndResult {
+        var sources: [String: SourceFile] = [:]
+        var documents: [PolicyDocument] = []
+        let reader = YAMLReader(limits: limits)
+        for f in files {
+            sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
+            if let root = reader.read(f.bytes, file: f.path, into: sink) {
+                documents.append(PolicyDocument(file: f.path, root: root))
+            } else if !sink.all.contains(where: { $0.span.file == f.path && $0.severity == .error }) {
+                sink.add(.missingField, "the policy file is empty", at: .point(f.path), help: "start with `version: 1`")
+            }
+        }
+        var policy = Policy()
+        // A file that is not YAML cannot be lowered; the others still are, so every error shows.
+        if !files.isEmpty {
+            policy = Lowering(sink: sink).lower(documents)
+            policy.files = files.map(\.path)
+            PolicyPasses.run(policy, sink)
+        }
+        return FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
+    }
+}
+
+/// The documented exit codes: 0 success, 1 errors in the input (or warnings under
+/// `--strict`, or a difference in check modes), 2 usage error, unreadable input or an
+/// internal failure.
+public enum ExitStatus {
+    public static let success: Int32 = 0
+    public static let inputErrors: Int32 = 1
+    public static let usageOrIO: Int32 = 2
+
+    public static func code(for diagnostics: [Diagnostic], strict: Bool) -> Int32 {
+        if diagnostics.contains(where: { Rule.registry[$0.rule].isInputFailure }) { return usageOrIO }
+        if diagnostics.contains(where: { $0.severity == .error }) { return inputErrors }
+        if strict && diagnostics.contains(where: { $0.severity == .warning }) { return inputErrors }
+        return success
+    }
+}

@@ -1,0 +1,239 @@
+import XDSCDiagnostics
+import XDSCSyntax
+
+/// Reads one mapping of the policy: reports keys that do not belong (with a did-you-mean),
+/// and offers typed getters that report wrong kinds and bad values to the sink. A getter
+/// returns nil when the key is absent or its value is unusable (already reported).
+struct Fields {
+    let node: YAMLNode
+    let context: String
+    /// What the mapping is, for messages ("route", "service `users`").
+    let what: String
+    /// Where a missing key is reported: the key that owns this mapping, else the mapping.
+    let anchor: SourceSpan
+    let sink: DiagnosticSink
+    private var pairs: [String: YAMLPair] = [:]
+
+    /// Nil (after a `type-mismatch`) when `node` is not a mapping.
+    init?(_ node: YAMLNode, context: String, what: String, anchor: SourceSpan? = nil, sink: DiagnosticSink) {
+        self.node = node
+        self.context = context
+        self.what = what
+        self.anchor = anchor ?? node.span
+        self.sink = sink
+        guard let mapping = node.mapping else {
+            sink.add(
+                .typeMismatch, "\(what) must be a mapping, but this is \(node.kindDescription)", at: node.span,
+                label: "expected a mapping")
+            return nil
+        }
+        let known = PolicyKeys.table[context] ?? []
+        for p in mapping {
+            guard let key = p.key.scalar, !p.key.isNull else {
+                sink.add(.typeMismatch, "keys must be plain names, but this key is \(p.key.kindDescription)", at: p.key.span)
+                continue
+            }
+            if known.contains(key.text) {
+                pairs[key.text] = p
+                continue
+            }
+            var help: String?
+            var message = "unknown key `\(key.text)` in \(what)"
+            if let place = PolicyKeys.belongsUnder[context]?[key.text] {
+                help = "`\(key.text)` belongs under \(place)"
+            } else if let s = PolicyValues.suggestion(for: key.text, in: known) {
+                message += "; did you mean `\(s)`?"
+                help = "rename `\(key.text)` to `\(s)`"
+            } else {
+                help = "valid keys here: " + known.map { "`\($0)`" }.joined(separator: ", ")
+            }
+            sink.add(.unknownField, message, at: p.key.span, label: "unknown key", help: help)
+        }
+    }
+
+    func has(_ key: String) -> Bool { pairs[key] != nil }
+    func value(_ key: String) -> YAMLNode? { pairs[key]?.value }
+    func keySpan(_ key: String) -> SourceSpan? { pairs[key]?.key.span }
+    /// The written keys among `keys`, in the order given.
+    func present(_ keys: [String]) -> [String] { keys.filter { pairs[$0] != nil } }
+
+    func missing(_ key: String, help: String? = nil) {
+        sink.add(.missingField, "\(what) needs `\(key)`", at: anchor, label: "`\(key)` is missing", help: help)
+    }
+
+    /// Reports `conflicting-fields` when more than one of `keys` is written; returns the first written.
+    func exclusive(_ keys: [String], required: Bool, help: String? = nil) -> String? {
+        let written = present(keys)
+        if written.isEmpty {
+            if required {
+                sink.add(
+                    .missingField, "\(what) needs one of " + keys.map { "`\($0)`" }.joined(separator: ", "), at: anchor,
+                    label: "none given", help: help)
+            }
+            return nil
+        }
+        if written.count > 1 {
+            for extra in written.dropFirst() {
+                sink.add(
+                    .conflictingFields, "`\(extra)` conflicts with `\(written[0])`: \(what) takes only one of "
+                        + keys.map { "`\($0)`" }.joined(separator: ", "), at: keySpan(extra)!, label: "second choice",
+                    related: [RelatedLocation("`\(written[0])` given here", at: keySpan(written[0])!)],
+                    help: "keep one of them")
+            }
+        }
+        return written[0]
+    }
+
+    // MARK: typed getters
+
+    func string(_ key: String, nonEmpty: Bool = true) -> Located<String>? {
+        guard let v = value(key) else { return nil }
+        return Fields.string(v, what: "`\(key)`", nonEmpty: nonEmpty, sink: sink)
+    }
+
+    static func string(_ v: YAMLNode, what: String, nonEmpty: Bool = true, sink: DiagnosticSink) -> Located<String>? {
+        guard let s = v.scalar, !s.isNull else {
+            sink.add(.typeMismatch, "\(what) must be a string, but this is \(v.kindDescription)", at: v.span, label: "expected a string")
+            return nil
+        }
+        if nonEmpty && s.text.isEmpty {
+            sink.add(.invalidValue, "\(what) must not be empty", at: v.span)
+            return nil
+        }
+        // Plain numbers and booleans are taken as their text: `version: 2` in a query matcher means "2".
+        return Located(s.text, v.span)
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) -> Located<Int>? {
+        guard let v = value(key) else { return nil }
+        return Fields.int(v, what: "`\(key)`", in: range, sink: sink)
+    }
+
+    static func int(_ v: YAMLNode, what: String, in range: ClosedRange<Int>, sink: DiagnosticSink) -> Located<Int>? {
+        guard let s = v.scalar, let i = s.int else {
+            sink.add(.typeMismatch, "\(what) must be an integer, but this is \(v.kindDescription)", at: v.span, label: "expected an integer")
+            return nil
+        }
+        guard range.contains(i) else {
+            let bound = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound)..\(range.upperBound)"
+            sink.add(.invalidValue, "\(what) is \(i), out of range \(bound)", at: v.span, label: "out of range")
+            return nil
+        }
+        return Located(i, v.span)
+    }
+
+    func bool(_ key: String) -> Located<Bool>? {
+        guard let v = value(key) else { return nil }
+        return Fields.bool(v, what: "`\(key)`", sink: sink)
+    }
+
+    static func bool(_ v: YAMLNode, what: String, sink: DiagnosticSink) -> Located<Bool>? {
+        guard let b = v.scalar?.bool else {
+            var help: String?
+            if let t = v.scalar?.text, ["yes", "no", "on", "off", "y", "n"].contains(t.lowercased()) {
+                help = "write `true` or `false` (YAML 1.2 reads `\(t)` as a string)"
+            }
+            sink.add(
+                .typeMismatch, "\(what) must be `true` or `false`, but this is \(v.kindDescription)", at: v.span,
+                label: "expected a boolean", help: help)
+            return nil
+        }
+        return Located(b, v.span)
+    }
+
+    func duration(_ key: String, positive: Bool = false) -> Located<PolicyDuration>? {
+        guard let v = value(key) else { return nil }
+        return Fields.duration(v, what: "`\(key)`", positive: positive, sink: sink)
+    }
+
+    static func duration(_ v: YAMLNode, what: String, positive: Bool = false, sink: DiagnosticSink) -> Located<PolicyDuration>? {
+        guard let s = v.scalar, !s.isNull, v.scalar?.bool == nil else {
+            sink.add(.typeMismatch, "\(what) must be a duration such as `5s`, but this is \(v.kindDescription)", at: v.span)
+            return nil
+        }
+        if s.int != nil || s.isFloat {
+            sink.add(
+                .typeMismatch, "\(what) is a bare number; a duration needs a unit", at: v.span, label: "no unit",
+                help: "write `\(s.text)s` or `\(s.text)ms` (units ms, s, m, h)")
+            return nil
+        }
+        switch PolicyValues.duration(s.text) {
+        case .failure(let p):
+            sink.add(.invalidValue, p.message, at: v.span, help: p.help)
+            return nil
+        case .success(let d):
+            if positive && d.milliseconds == 0 {
+                sink.add(.invalidValue, "\(what) must be longer than 0s", at: v.span)
+                return nil
+            }
+            return Located(d, v.span)
+        }
+    }
+
+    /// A percentage 0..100 (integer or decimal), kept in parts per million.
+    func percent(_ key: String) -> Located<Percent>? {
+        guard let v = value(key) else { return nil }
+        guard let s = v.scalar, s.int != nil || s.isFloat else {
+            sink.add(.typeMismatch, "`\(key)` must be a number from 0 to 100, but this is \(v.kindDescription)", at: v.span)
+            return nil
+        }
+        guard let perMillion = Fields.perMillion(s.text), perMillion <= 1_000_000 else {
+            sink.add(.invalidValue, "`\(key)` is \(s.text), out of range 0..100 (at most 4 decimals)", at: v.span)
+            return nil
+        }
+        return Located(Percent(perMillion: perMillion), v.span)
+    }
+
+    /// `12.5` -> 125000; nil when negative or with more than four decimals.
+    static func perMillion(_ text: String) -> Int? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = Int(parts[0]), whole >= 0, !text.hasPrefix("-") else { return nil }
+        var frac = 0
+        if parts.count == 2 {
+            let f = parts[1]
+            guard f.count <= 4, f.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+            frac = Int(f.padding(toLength: 4)) ?? 0
+        }
+        guard whole <= 100 else { return nil }
+        return whole * 10_000 + frac
+    }
+
+    /// A list of values of one kind; a single scalar is taken as a one-item list only when
+    /// `allowSingle` (e.g. `methods: GET`).
+    func list(_ key: String, allowSingle: Bool = false) -> [YAMLNode]? {
+        guard let v = value(key) else { return nil }
+        if let items = v.sequence { return items }
+        if allowSingle, let s = v.scalar, !s.isNull { return [v] }
+        sink.add(.typeMismatch, "`\(key)` must be a list, but this is \(v.kindDescription)", at: v.span, label: "expected a list")
+        return nil
+    }
+
+    func stringList(_ key: String, allowSingle: Bool = false) -> [Located<String>]? {
+        list(key, allowSingle: allowSingle)?.compactMap { Fields.string($0, what: "an item of `\(key)`", sink: sink) }
+    }
+
+    /// Reads an enumerated value, reporting `invalid-value` with the closest choice.
+    func choice<E: RawRepresentable & CaseIterable>(_ key: String, _: E.Type) -> Located<E>? where E.RawValue == String {
+        guard let s = string(key) else { return nil }
+        if let e = E(rawValue: s.value) { return Located(e, s.span) }
+        let options = E.allCases.map(\.rawValue)
+        var help = "one of " + options.map { "`\($0)`" }.joined(separator: ", ")
+        if let close = PolicyValues.suggestion(for: s.value, in: options) { help = "did you mean `\(close)`?" }
+        sink.add(.invalidValue, "`\(s.value)` is not a valid `\(key)`", at: s.span, label: "unknown value", help: help)
+        return nil
+    }
+
+    /// Pairs of a mapping-valued key, with their key nodes.
+    func entries(_ key: String) -> [YAMLPair]? {
+        guard let v = value(key) else { return nil }
+        guard let m = v.mapping else {
+            sink.add(.typeMismatch, "`\(key)` must be a mapping, but this is \(v.kindDescription)", at: v.span, label: "expected a mapping")
+            return nil
+        }
+        return m
+    }
+}
+
+extension Substring {
+    func padding(toLength n: Int) -> String { String(self) + String(repeating: "0", count: Swift.max(0, n - count)) }
+}

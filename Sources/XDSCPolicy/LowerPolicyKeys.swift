@@ -1,0 +1,209 @@
+import XDSCDiagnostics
+import XDSCSyntax
+
+/// Lowers the inheritable policy keys of one level (defaults, listener, host or route).
+struct PolicyKeyLowering {
+    let sink: DiagnosticSink
+
+    func settings(_ f: Fields) -> PolicySettings {
+        var s = PolicySettings()
+        s.timeout = f.duration("timeout")
+        s.idleTimeout = f.duration("idle_timeout")
+        s.retries = retries(f)
+        s.requestHeaders = headerOps(f, "request_headers")
+        s.responseHeaders = headerOps(f, "response_headers")
+        s.cors = cors(f)
+        s.rateLimit = rateLimit(f)
+        if f.context == "defaults" { s.connectTimeout = f.duration("connect_timeout", positive: true) }
+        return s
+    }
+
+    func retries(_ f: Fields) -> Located<RetrySetting>? {
+        guard let v = f.value("retries") else { return nil }
+        if let s = v.scalar, s.text == "none" { return Located(.disabled, v.span) }
+        if v.scalar?.bool == false { return Located(.disabled, v.span) }
+        guard let r = Fields(v, context: "retries", what: "`retries`", anchor: f.keySpan("retries"), sink: sink) else {
+            return nil
+        }
+        var policy = RetryPolicy(attempts: r.int("attempts", in: 0...1000), on: [], perTryTimeout: r.duration("per_try_timeout"), statusCodes: [])
+        var hasStatusToken = false
+        for token in r.stringList("on", allowSingle: true) ?? [] {
+            if RetryPolicy.conditions.contains(token.value) {
+                if token.value == "retriable-status-codes" { hasStatusToken = true }
+                policy.on.append(token)
+            } else {
+                let close = PolicyValues.suggestion(for: token.value, in: RetryPolicy.conditions)
+                sink.add(
+                    .invalidValue, "`\(token.value)` is not a retry condition" + (close.map { "; did you mean `\($0)`?" } ?? ""),
+                    at: token.span, label: "unknown condition",
+                    help: close == nil ? "conditions: " + RetryPolicy.conditions.map { "`\($0)`" }.joined(separator: ", ") : nil)
+            }
+        }
+        if let codes = r.list("status_codes", allowSingle: true) {
+            policy.statusCodes = codes.compactMap { Fields.int($0, what: "a retry status code", in: 100...599, sink: sink) }
+            if !hasStatusToken {
+                sink.add(
+                    .conflictingFields, "`status_codes` has no effect unless `on` includes `retriable-status-codes`",
+                    at: r.keySpan("status_codes")!, help: "add `retriable-status-codes` to `on`")
+            }
+        } else if hasStatusToken {
+            sink.add(
+                .missingField, "`retriable-status-codes` needs `status_codes`", at: r.keySpan("on") ?? v.span,
+                help: "e.g. `status_codes: [503]`")
+        }
+        return Located(.policy(policy), v.span)
+    }
+
+    func headerOps(_ f: Fields, _ key: String) -> HeaderOps? {
+        guard let v = f.value(key), let h = Fields(v, context: "headers", what: "`\(key)`", anchor: f.keySpan(key), sink: sink) else {
+            return nil
+        }
+        var ops = HeaderOps(span: v.span)
+        var seen: [String: SourceSpan] = [:]
+        func note(_ name: Located<String>) -> Bool {
+            let lower = name.value.lowercased()
+            if let first = seen[lower] {
+                sink.add(
+                    .duplicateKey, "header `\(lower)` appears twice in `\(key)`", at: name.span,
+                    related: [RelatedLocation("first here", at: first)], help: "header names are case-insensitive; keep one operation per header")
+                return false
+            }
+            seen[lower] = name.span
+            if let p = PolicyValues.headerNameProblem(name.value, allowPseudo: false) {
+                sink.add(.invalidValue, p.message, at: name.span, label: "invalid header name", help: p.help)
+                return false
+            }
+            return true
+        }
+        for op in ["set", "add"] {
+            for p in h.entries(op) ?? [] {
+                guard let name = Fields.string(p.key, what: "a header name", sink: sink),
+                    let value = Fields.string(p.value, what: "the value of `\(name.value)`", nonEmpty: false, sink: sink),
+                    note(name)
+                else { continue }
+                let entry = (name: Located(name.value.lowercased(), name.span), value: value)
+                if op == "set" { ops.set.append(entry) } else { ops.add.append(entry) }
+            }
+        }
+        for name in h.stringList("remove", allowSingle: true) ?? [] where note(name) {
+            ops.remove.append(Located(name.value.lowercased(), name.span))
+        }
+        return ops
+    }
+
+    func cors(_ f: Fields) -> Located<CORS>? {
+        guard let v = f.value("cors"), let c = Fields(v, context: "cors", what: "`cors`", anchor: f.keySpan("cors"), sink: sink) else {
+            return nil
+        }
+        var cors = CORS()
+        cors.allowOrigins = c.stringList("allow_origins", allowSingle: true) ?? []
+        for o in cors.allowOrigins where o.value != "*" {
+            let parts = o.value.split(separator: "/", omittingEmptySubsequences: false)
+            let ok = (o.value.hasPrefix("http://") || o.value.hasPrefix("https://")) && parts.count == 3 && !parts[2].isEmpty
+            if !ok {
+                sink.add(
+                    .invalidValue, "`\(o.value)` is not an origin", at: o.span, label: "invalid origin",
+                    help: "an origin is `scheme://host[:port]` with no path, e.g. `https://app.example.com`, or `*`")
+            }
+        }
+        cors.allowMethods = (c.stringList("allow_methods", allowSingle: true) ?? []).filter { m in
+            guard let p = PolicyValues.methodProblem(m.value) else { return true }
+            sink.add(.invalidValue, p.message, at: m.span, help: p.help)
+            return false
+        }
+        cors.allowHeaders = c.stringList("allow_headers", allowSingle: true) ?? []
+        cors.exposeHeaders = c.stringList("expose_headers", allowSingle: true) ?? []
+        for h in cors.allowHeaders + cors.exposeHeaders where h.value != "*" {
+            if let p = PolicyValues.headerNameProblem(h.value, allowPseudo: false) {
+                sink.add(.invalidValue, p.message, at: h.span, help: p.help)
+            }
+        }
+        cors.maxAge = c.duration("max_age")
+        cors.allowCredentials = c.bool("allow_credentials")
+        if cors.allowCredentials?.value == true, cors.allowOrigins.contains(where: { $0.value == "*" }) {
+            sink.add(
+                .conflictingFields, "browsers refuse credentials for the wildcard origin `*`", at: cors.allowCredentials!.span,
+                related: cors.allowOrigins.filter { $0.value == "*" }.map { RelatedLocation("`*` allowed here", at: $0.span) },
+                help: "list the origins explicitly")
+        }
+        if cors.allowOrigins.isEmpty && !c.has("allow_origins") {
+            c.missing("allow_origins", help: "e.g. `allow_origins: [\"https://app.example.com\"]`")
+        }
+        return Located(cors, v.span)
+    }
+
+    func rateLimit(_ f: Fields) -> Located<RateLimit>? {
+        guard let v = f.value("rate_limit"),
+            let r = Fields(v, context: "rate_limit", what: "`rate_limit`", anchor: f.keySpan("rate_limit"), sink: sink)
+        else { return nil }
+        let requests = r.int("requests", in: 1...Int(UInt32.max))
+        let per = r.duration("per", positive: true)
+        if !r.has("requests") { r.missing("requests", help: "e.g. `requests: 100`") }
+        if !r.has("per") { r.missing("per", help: "e.g. `per: 1s`") }
+        if let per, per.value.milliseconds < 50 {
+            sink.add(
+                .invalidValue, "`per` is \(per.value); Envoy's local rate limiter refills at most every 50ms", at: per.span,
+                help: "scale both numbers, e.g. `requests: 10, per: 100ms`")
+            return nil
+        }
+        guard let requests, let per else { return nil }
+        return Located(RateLimit(requests: requests, per: per), v.span)
+    }
+}
+
+/// Resolves every route's effective policy: the nearest level that writes a key wins,
+/// whole (route over host over listener over defaults); header operations merge per header.
+enum Inheritance {
+    static func resolve(_ policy: inout Policy) {
+        for li in policy.listeners.indices {
+            for hi in policy.listeners[li].hosts.indices {
+                let levels: [(Provenance.Level, PolicySettings)] = [
+                    (.defaults, policy.defaults), (.listener, policy.listeners[li].settings),
+                    (.host, policy.listeners[li].hosts[hi].settings),
+                ]
+                for ri in policy.listeners[li].hosts[hi].routes.indices {
+                    let route = policy.listeners[li].hosts[hi].routes[ri]
+                    policy.listeners[li].hosts[hi].routes[ri].effective = effective(levels + [(.route, route.settings)])
+                }
+            }
+        }
+    }
+
+    /// `levels` go from least to most specific.
+    static func effective(_ levels: [(Provenance.Level, PolicySettings)]) -> EffectivePolicy {
+        var e = EffectivePolicy()
+        func nearest<T>(_ key: KeyPath<PolicySettings, Located<T>?>) -> Resolved<T>? {
+            for (level, s) in levels.reversed() {
+                if let v = s[keyPath: key] { return Resolved(v.value, Provenance(level, v.span)) }
+            }
+            return nil
+        }
+        e.timeout = nearest(\.timeout)
+        e.idleTimeout = nearest(\.idleTimeout)
+        e.retries = nearest(\.retries)
+        e.cors = nearest(\.cors)
+        e.rateLimit = nearest(\.rateLimit)
+        e.requestHeaders = mergeHeaders(levels.map { ($0.0, $0.1.requestHeaders) })
+        e.responseHeaders = mergeHeaders(levels.map { ($0.0, $0.1.responseHeaders) })
+        return e
+    }
+
+    /// Per header name the nearest level's operation wins; order: by first appearance from
+    /// the least specific level, so output is stable.
+    static func mergeHeaders(_ levels: [(Provenance.Level, HeaderOps?)]) -> [ResolvedHeaderOp] {
+        var order: [String] = []
+        var winner: [String: ResolvedHeaderOp] = [:]
+        for (level, ops) in levels {
+            guard let ops else { continue }
+            var here: [ResolvedHeaderOp] = []
+            for (n, v) in ops.set { here.append(ResolvedHeaderOp(name: n.value, operation: .set(v.value), provenance: Provenance(level, n.span))) }
+            for (n, v) in ops.add { here.append(ResolvedHeaderOp(name: n.value, operation: .add(v.value), provenance: Provenance(level, n.span))) }
+            for n in ops.remove { here.append(ResolvedHeaderOp(name: n.value, operation: .remove, provenance: Provenance(level, n.span))) }
+            for op in here {
+                if winner[op.name] == nil { order.append(op.name) }
+                winner[op.name] = op
+            }
+        }
+        return order.compactMap { winner[$0] }
+    }
+}

@@ -1,0 +1,335 @@
+/// Parsers for the scalar forms of the policy language. Each returns the value or a
+/// problem text (lower-case, no final period) for an `invalid-value` diagnostic.
+public enum PolicyValues {
+    public static let namePattern = "[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?"
+
+    /// Names of services, listeners, hosts and routes.
+    public static func isValidName(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard (1...64).contains(b.count) else { return false }
+        func edge(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
+        func inner(_ c: UInt8) -> Bool { edge(c) || c == 0x2E || c == 0x5F || c == 0x2D }
+        return edge(b.first!) && edge(b.last!) && b.allSatisfy(inner)
+    }
+
+    /// `250ms`, `1s`, `1m30s`, `2h`: integer amounts with units in decreasing order.
+    public static func duration(_ text: String) -> Result<PolicyDuration, ValueProblem> {
+        let t = text.trimmingSpaces
+        if t.isEmpty { return .failure(ValueProblem("empty duration", help: "write a duration such as `5s`")) }
+        if t.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            return .failure(ValueProblem("duration `\(t)` has no unit", help: "add a unit: `\(t)s` or `\(t)ms` (units ms, s, m, h)"))
+        }
+        if t.hasPrefix("-") { return .failure(ValueProblem("duration `\(t)` is negative")) }
+        let units: [(String, Int64)] = [("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)]
+        var total: Int64 = 0
+        var rest = Substring(t)
+        var lastRank = -1
+        while !rest.isEmpty {
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, let n = Int64(digits) else {
+                if rest.first == "." || digits.isEmpty && rest.contains(".") {
+                    return .failure(ValueProblem("duration `\(t)` has a fraction", help: "use a smaller unit, e.g. `1500ms` for 1.5s"))
+                }
+                return .failure(ValueProblem("`\(t)` is not a duration", help: "write e.g. `250ms`, `1s`, `1m30s` or `2h`"))
+            }
+            rest = rest.dropFirst(digits.count)
+            if rest.first == "." {
+                return .failure(ValueProblem("duration `\(t)` has a fraction", help: "use a smaller unit, e.g. `1500ms` for 1.5s"))
+            }
+            let unit: String
+            if rest.hasPrefix("ms") {
+                unit = "ms"
+            } else if let c = rest.first, "hms".contains(c) {
+                unit = String(c)
+            } else {
+                let u = rest.prefix { !($0.isASCII && $0.isNumber) }
+                return .failure(
+                    ValueProblem(
+                        u.isEmpty ? "duration `\(t)` has no unit" : "unknown duration unit `\(u)` in `\(t)`",
+                        help: "units are ms, s, m and h"))
+            }
+            rest = rest.dropFirst(unit.count)
+            let rank = units.firstIndex { $0.0 == unit }!
+            if rank <= lastRank {
+                return .failure(ValueProblem("units in `\(t)` must go from largest to smallest, each once", help: "write e.g. `1m30s`"))
+            }
+            lastRank = rank
+            let (mul, o1) = n.multipliedReportingOverflow(by: units[rank].1)
+            let (sum, o2) = total.addingReportingOverflow(mul)
+            if o1 || o2 || sum > 315_576_000_000_000 {
+                return .failure(ValueProblem("duration `\(t)` is too long"))
+            }
+            total = sum
+        }
+        return .success(PolicyDuration(milliseconds: total))
+    }
+
+    /// An IPv4 or IPv6 literal in canonical text form, or nil.
+    public static func canonicalIP(_ s: String) -> String? {
+        if let v4 = ipv4(s) { return v4.map(String.init).joined(separator: ".") }
+        if let v6 = ipv6(s) { return formatIPv6(v6) }
+        return nil
+    }
+
+    static func ipv4(_ s: String) -> [Int]? {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var out: [Int] = []
+        for p in parts {
+            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(p), v <= 255 else { return nil }
+            // Leading zeros are ambiguous (octal in some parsers); Envoy's inet_pton rejects them.
+            if p.count > 1 && p.first == "0" { return nil }
+            out.append(v)
+        }
+        return out
+    }
+
+    static func ipv6(_ s: String) -> [UInt16]? {
+        guard s.contains(":"), !s.isEmpty else { return nil }
+        var text = Substring(s)
+        var tail: [UInt16] = []
+        // An embedded IPv4 tail (::ffff:1.2.3.4).
+        if let lastColon = text.lastIndex(of: ":"), text[text.index(after: lastColon)...].contains(".") {
+            guard let v4 = ipv4(String(text[text.index(after: lastColon)...])) else { return nil }
+            tail = [UInt16(v4[0] << 8 | v4[1]), UInt16(v4[2] << 8 | v4[3])]
+            text = text[...lastColon]
+            if text.hasSuffix(":") && !text.hasSuffix("::") { text = text.dropLast() }
+        }
+        let halves = text.components(separatedBy: "::")
+        guard halves.count <= 2 else { return nil }
+        func groups(_ h: Substring) -> [UInt16]? {
+            if h.isEmpty { return [] }
+            var out: [UInt16] = []
+            for g in h.split(separator: ":", omittingEmptySubsequences: false) {
+                guard (1...4).contains(g.count), let v = UInt16(g, radix: 16) else { return nil }
+                out.append(v)
+            }
+            return out
+        }
+        guard let head = groups(halves[0]) else { return nil }
+        if halves.count == 2 {
+            guard let back = groups(halves[1]) else { return nil }
+            let fill = 8 - head.count - back.count - tail.count
+            guard fill >= 1 else { return nil }
+            return head + Array(repeating: 0, count: fill) + back + tail
+        }
+        guard head.count + tail.count == 8 else { return nil }
+        return head + tail
+    }
+
+    /// RFC 5952 text: lower-case, leading zeros dropped, the longest run of zero groups as `::`.
+    static func formatIPv6(_ g: [UInt16]) -> String {
+        var bestStart = -1
+        var bestLen = 0
+        var i = 0
+        while i < 8 {
+            if g[i] == 0 {
+                var j = i
+                while j < 8 && g[j] == 0 { j += 1 }
+                if j - i > bestLen && j - i >= 2 {
+                    bestStart = i
+                    bestLen = j - i
+                }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        func hex(_ r: ArraySlice<UInt16>) -> String { r.map { String($0, radix: 16) }.joined(separator: ":") }
+        if bestStart < 0 { return hex(g[...]) }
+        return hex(g[0..<bestStart]) + "::" + hex(g[(bestStart + bestLen)...])
+    }
+
+    /// Splits `host:port` or `[v6]:port`; the port must be 1..65535.
+    public static func hostPort(_ s: String) -> Result<(host: String, port: Int, bracketed: Bool), ValueProblem> {
+        var host: Substring
+        var portText: Substring
+        var bracketed = false
+        if s.hasPrefix("[") {
+            guard let close = s.firstIndex(of: "]") else {
+                return .failure(ValueProblem("`\(s)` has no closing `]`", help: "write IPv6 addresses as `[::1]:8080`"))
+            }
+            host = s[s.index(after: s.startIndex)..<close]
+            let after = s[s.index(after: close)...]
+            guard after.hasPrefix(":") else { return .failure(ValueProblem("`\(s)` has no port", help: "write `[\(host)]:PORT`")) }
+            portText = after.dropFirst()
+            bracketed = true
+        } else {
+            guard let colon = s.lastIndex(of: ":") else {
+                return .failure(ValueProblem("`\(s)` has no port", help: "write `HOST:PORT`, e.g. `\(s):8080`"))
+            }
+            host = s[..<colon]
+            portText = s[s.index(after: colon)...]
+            if host.contains(":") {
+                return .failure(ValueProblem("IPv6 address `\(s)` needs brackets", help: "write `[\(host)]:\(portText)`"))
+            }
+        }
+        guard !host.isEmpty else { return .failure(ValueProblem("`\(s)` has no host")) }
+        switch port(String(portText)) {
+        case .failure(let p): return .failure(p)
+        case .success(let p): return .success((String(host), p, bracketed))
+        }
+    }
+
+    public static func port(_ text: String) -> Result<Int, ValueProblem> {
+        guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), text.count <= 6, let p = Int(text) else {
+            return .failure(ValueProblem("port `\(text)` is not a number"))
+        }
+        guard (1...65535).contains(p) else { return .failure(ValueProblem("port \(p) is out of range 1..65535")) }
+        return .success(p)
+    }
+
+    /// A DNS host name (no wildcard): labels of letters, digits, `-` and `_`.
+    public static func isHostname(_ s: String) -> Bool {
+        guard !s.isEmpty, s.utf8.count <= 253 else { return false }
+        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
+        return labels.allSatisfy { l in
+            !l.isEmpty && l.count <= 63 && l.first != "-" && l.last != "-"
+                && l.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        }
+    }
+
+    /// Envoy's virtual-host domain rules: `*` alone, or one `*` at the very start or the
+    /// very end, an optional `:port`.
+    public static func domainProblem(_ d: String) -> ValueProblem? {
+        if d == "*" { return nil }
+        if d.isEmpty { return ValueProblem("empty domain") }
+        var host = Substring(d)
+        if let colon = d.lastIndex(of: ":"), !d.hasPrefix("[") {
+            let portText = String(d[d.index(after: colon)...])
+            if case .failure(let p) = port(portText) { return ValueProblem("domain `\(d)`: \(p.message)") }
+            host = d[..<colon]
+        }
+        let stars = host.count { $0 == "*" }
+        if stars > 1 || (stars == 1 && !(host.hasPrefix("*") || host.hasSuffix("*"))) {
+            return ValueProblem(
+                "domain `\(d)` has a `*` in the middle or more than one `*`",
+                help: "Envoy allows one `*` at the very start (`*.example.com`) or the very end (`example.*`)")
+        }
+        let core = host.hasPrefix("*") ? host.dropFirst() : (host.hasSuffix("*") ? host.dropLast() : host)
+        if core.isEmpty { return ValueProblem("domain `\(d)` has nothing but the wildcard") }
+        let ok = core.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }
+        if !ok { return ValueProblem("domain `\(d)` has a character not allowed in a host name") }
+        if !host.hasPrefix("*") && !host.hasSuffix("*") && (core.hasPrefix(".") || core.contains("..")) {
+            return ValueProblem("domain `\(d)` has an empty label")
+        }
+        return nil
+    }
+
+    public static let knownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
+
+    /// An HTTP method: a token, upper-case for the standard ones (methods are case-sensitive).
+    public static func methodProblem(_ m: String) -> ValueProblem? {
+        if m.isEmpty || !m.allSatisfy(isTokenChar) { return ValueProblem("`\(m)` is not a valid HTTP method") }
+        if knownMethods.contains(m) { return nil }
+        if knownMethods.contains(m.uppercased()) {
+            return ValueProblem(
+                "method `\(m)` must be upper-case: HTTP methods are case-sensitive, so it would never match",
+                help: "write `\(m.uppercased())`")
+        }
+        if let close = knownMethods.first(where: { editDistance($0, m) == 1 }) {
+            return ValueProblem("unknown HTTP method `\(m)`", help: "did you mean `\(close)`?")
+        }
+        return nil
+    }
+
+    static func isTokenChar(_ c: Character) -> Bool {
+        c.isASCII && (c.isLetter || c.isNumber || "!#$%&'*+-.^_`|~".contains(c))
+    }
+
+    /// A header name: an HTTP token; pseudo-headers only where `allowPseudo`.
+    public static func headerNameProblem(_ n: String, allowPseudo: Bool) -> ValueProblem? {
+        if n.isEmpty { return ValueProblem("empty header name") }
+        if n.hasPrefix(":") {
+            let pseudo = [":authority", ":method", ":path", ":scheme"]
+            if allowPseudo && pseudo.contains(n.lowercased()) { return nil }
+            return ValueProblem(
+                allowPseudo ? "unknown pseudo-header `\(n)`" : "Envoy does not allow `:`-prefixed headers to be modified",
+                help: allowPseudo ? "pseudo-headers are \(pseudo.map { "`\($0)`" }.joined(separator: ", "))" : nil)
+        }
+        if !n.allSatisfy(isTokenChar) { return ValueProblem("`\(n)` is not a valid header name (letters, digits and `-` only)") }
+        if !allowPseudo && n.lowercased() == "host" {
+            return ValueProblem("Envoy does not allow the `host` header to be modified here", help: "use `rewrite: {host: NAME}`")
+        }
+        return nil
+    }
+
+    /// Optimal-string-alignment distance (a swap of neighbours counts 1), for did-you-mean.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.unicodeScalars)
+        let y = Array(b.unicodeScalars)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var d = Array(repeating: Array(repeating: 0, count: y.count + 1), count: x.count + 1)
+        for i in 0...x.count { d[i][0] = i }
+        for j in 0...y.count { d[0][j] = j }
+        for i in 1...x.count {
+            for j in 1...y.count {
+                let cost = x[i - 1] == y[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] {
+                    d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+                }
+            }
+        }
+        return d[x.count][y.count]
+    }
+
+    /// The candidate closest to `word`, if close enough to be a plausible typo.
+    public static func suggestion(for word: String, in candidates: [String]) -> String? {
+        let norm = { (s: String) in s.lowercased().replacingDashes }
+        var best: (String, Int)?
+        for c in candidates {
+            let d = editDistance(norm(word), norm(c))
+            let limit = max(1, min(3, (max(word.count, c.count) + 2) / 4))
+            if d <= limit, best == nil || d < best!.1 { best = (c, d) }
+        }
+        return best?.0
+    }
+}
+
+/// Why a value is invalid, with an optional fix.
+public struct ValueProblem: Error, Sendable {
+    public var message: String
+    public var help: String?
+    public init(_ message: String, help: String? = nil) {
+        self.message = message
+        self.help = help
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+
+    var replacingDashes: String { String(map { $0 == "-" ? "_" : $0 }) }
+
+    func components(separatedBy sep: String) -> [Substring] {
+        var out: [Substring] = []
+        var rest = Substring(self)
+        while let r = rest.range(of: sep) {
+            out.append(rest[..<r.lowerBound])
+            rest = rest[r.upperBound...]
+        }
+        out.append(rest)
+        return out
+    }
+}
+
+extension Substring {
+    func components(separatedBy sep: String) -> [Substring] { String(self).components(separatedBy: sep) }
+
+    func range(of needle: String) -> Range<Substring.Index>? {
+        guard !needle.isEmpty else { return nil }
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].hasPrefix(needle) { return i..<index(i, offsetBy: needle.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,15 @@
+/// The explicit limits on input, so any file is read in bounded time and memory.
+public struct InputLimits: Sendable {
+    /// Largest policy file read, in bytes.
+    public var maxFileBytes: Int = 16 << 20
+    /// Deepest nesting of mappings and lists.
+    public var maxDepth: Int = 64
+    /// Most aliases (`*name`) in one file.
+    public var maxAliases: Int = 10_000
+    /// Most nodes a file may stand for once every alias is expanded (alias bombs).
+    public var maxExpandedNodes: Int = 1_000_000
+
+    public init() {}
+
+    public static let `default` = InputLimits()
+}

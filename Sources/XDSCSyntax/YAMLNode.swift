@@ -1,0 +1,109 @@
+import XDSCDiagnostics
+
+/// A YAML node with the exact source range of its token(s). Aliases resolve to the very
+/// node they name (shared, never copied), so expansion costs nothing until a pass walks it.
+public final class YAMLNode: @unchecked Sendable {
+    public enum Kind {
+        case scalar(YAMLScalar)
+        case mapping([YAMLPair])
+        case sequence([YAMLNode])
+    }
+
+    public let kind: Kind
+    public let span: SourceSpan
+    /// An explicit tag such as `!!str`, if written.
+    public let tag: String?
+    /// Nodes this node stands for once every alias is expanded (itself included).
+    public let expandedSize: Int
+
+    init(kind: Kind, span: SourceSpan, tag: String?, expandedSize: Int) {
+        self.kind = kind
+        self.span = span
+        self.tag = tag
+        self.expandedSize = expandedSize
+    }
+
+    public var scalar: YAMLScalar? { if case .scalar(let s) = kind { return s } else { return nil } }
+    public var mapping: [YAMLPair]? { if case .mapping(let m) = kind { return m } else { return nil } }
+    public var sequence: [YAMLNode]? { if case .sequence(let s) = kind { return s } else { return nil } }
+
+    /// True for an empty plain scalar, `~` or `null`.
+    public var isNull: Bool { scalar?.isNull ?? false }
+
+    /// What kind of value this is, in words for messages: "a mapping", "a list", "a string"...
+    public var kindDescription: String {
+        switch kind {
+        case .mapping: "a mapping"
+        case .sequence: "a list"
+        case .scalar(let s): s.kindDescription
+        }
+    }
+
+    /// The value of key `name` in a mapping, or nil.
+    public subscript(name: String) -> YAMLNode? {
+        mapping?.first { $0.key.scalar?.text == name }?.value
+    }
+}
+
+/// One `key: value` entry of a mapping.
+public struct YAMLPair: Sendable {
+    public let key: YAMLNode
+    public let value: YAMLNode
+    /// The entry was brought in by a `<<` merge key rather than written in this mapping.
+    public let merged: Bool
+}
+
+/// A scalar's text and how it was written; plain scalars are typed by the YAML 1.2 core
+/// schema (`true`, `12`, `null`), quoted ones are always strings.
+public struct YAMLScalar: Sendable {
+    public enum Style: Sendable { case plain, singleQuoted, doubleQuoted, literal, folded }
+
+    public let text: String
+    public let style: Style
+
+    public var isPlain: Bool { style == .plain }
+
+    public var isNull: Bool { isPlain && (text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL") }
+
+    /// The boolean of a plain `true`/`false` (any case variant the core schema allows).
+    public var bool: Bool? {
+        guard isPlain else { return nil }
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return nil
+        }
+    }
+
+    /// The integer of a plain decimal (or `0x`/`0o`) literal.
+    public var int: Int? {
+        guard isPlain else { return nil }
+        var t = Substring(text)
+        var sign = 1
+        if t.first == "-" || t.first == "+" {
+            sign = t.first == "-" ? -1 : 1
+            t = t.dropFirst()
+        }
+        if t.hasPrefix("0x"), let v = Int(t.dropFirst(2), radix: 16) { return sign * v }
+        if t.hasPrefix("0o"), let v = Int(t.dropFirst(2), radix: 8) { return sign * v }
+        guard !t.isEmpty, t.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(t) else { return nil }
+        return sign * v
+    }
+
+    /// True for a plain scalar the core schema reads as a float (`1.5`, `.inf`).
+    public var isFloat: Bool {
+        guard isPlain, int == nil else { return false }
+        if [".inf", ".Inf", "-.inf", ".nan", ".NaN"].contains(text) { return true }
+        let t = text.hasPrefix("-") || text.hasPrefix("+") ? String(text.dropFirst()) : text
+        guard t.contains(".") || t.contains("e") || t.contains("E") else { return false }
+        return Double(t) != nil
+    }
+
+    public var kindDescription: String {
+        if isNull { return "null" }
+        if bool != nil { return "a boolean" }
+        if int != nil { return "an integer" }
+        if isFloat { return "a number" }
+        return "a string"
+    }
+}

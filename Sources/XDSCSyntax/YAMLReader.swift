@@ -1,0 +1,357 @@
+// The only file that imports libyaml.
+import CYAML
+import XDSCDiagnostics
+
+/// Reads one policy file into a `YAMLNode` tree with spans, reporting YAML problems
+/// (syntax, non-UTF-8, duplicate keys, unknown aliases, limits) to a sink. It never throws
+/// for bad input: the result is nil when no usable tree could be built.
+public struct YAMLReader {
+    public var limits: InputLimits
+
+    public init(limits: InputLimits = .default) {
+        self.limits = limits
+    }
+
+    /// Parses `bytes` (the contents of `file`) into the root node of its single document.
+    /// Returns nil for an empty document or when a fatal problem was reported.
+    public func read(_ bytes: [UInt8], file: String, into sink: DiagnosticSink) -> YAMLNode? {
+        if bytes.count > limits.maxFileBytes {
+            sink.add(
+                .inputLimit, "file is \(bytes.count) bytes; the limit is \(limits.maxFileBytes) bytes",
+                at: .point(file), help: "split the policy into several files")
+            return nil
+        }
+        if let bad = firstInvalidUTF8(bytes) {
+            sink.add(
+                .yamlSyntax, "file is not valid UTF-8 (byte 0x\(String(bytes[bad.offset], radix: 16, uppercase: true)))",
+                at: .point(file, line: bad.line, column: bad.column), help: "save the file as UTF-8")
+            return nil
+        }
+        var state = ParseState(file: file, limits: limits, sink: sink)
+        return state.run(bytes)
+    }
+
+    private struct BadByte { let offset: Int; let line: Int; let column: Int }
+
+    /// The first byte that breaks UTF-8, with its 1-based line and scalar column.
+    private func firstInvalidUTF8(_ bytes: [UInt8]) -> BadByte? {
+        var i = 0
+        var line = 1
+        var column = 1
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            var len = 0
+            if b < 0x80 {
+                len = 1
+            } else if b & 0xE0 == 0xC0, b >= 0xC2 {
+                len = 2
+            } else if b & 0xF0 == 0xE0 {
+                len = 3
+            } else if b & 0xF8 == 0xF0, b <= 0xF4 {
+                len = 4
+            } else {
+                return BadByte(offset: i, line: line, column: column)
+            }
+            if i + len > n { return BadByte(offset: i, line: line, column: column) }
+            for k in 1..<len where bytes[i + k] & 0xC0 != 0x80 {
+                return BadByte(offset: i, line: line, column: column)
+            }
+            if len == 3 {
+                let cp = (UInt32(b & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F)
+                if cp < 0x800 || (0xD800...0xDFFF).contains(cp) { return BadByte(offset: i, line: line, column: column) }
+            } else if len == 4 {
+                let cp = (UInt32(b & 0x07) << 18) | (UInt32(bytes[i + 1] & 0x3F) << 12) | (UInt32(bytes[i + 2] & 0x3F) << 6)
+                    | UInt32(bytes[i + 3] & 0x3F)
+                if cp < 0x10000 || cp > 0x10FFFF { return BadByte(offset: i, line: line, column: column) }
+            }
+            if b == 0x0A {
+                line += 1
+                column = 1
+            } else {
+                column += 1
+            }
+            i += len
+        }
+        return nil
+    }
+}
+
+/// Builds the tree from libyaml events.
+private struct ParseState {
+    let file: String
+    let limits: InputLimits
+    let sink: DiagnosticSink
+
+    enum Frame {
+        case mapping(start: yaml_mark_t, tag: String?, anchor: String?, flow: Bool, items: [YAMLNode])
+        case sequence(start: yaml_mark_t, tag: String?, anchor: String?, flow: Bool, items: [YAMLNode])
+    }
+
+    var stack: [Frame] = []
+    var anchors: [String: YAMLNode] = [:]
+    var aliasCount = 0
+    var root: YAMLNode?
+    var documents = 0
+    var failed = false
+
+    init(file: String, limits: InputLimits, sink: DiagnosticSink) {
+        self.file = file
+        self.limits = limits
+        self.sink = sink
+    }
+
+    func position(_ m: yaml_mark_t) -> SourcePosition {
+        // libyaml marks are 0-based and count characters (Unicode scalars): convert once, here.
+        SourcePosition(line: Int(m.line) + 1, column: Int(m.column) + 1)
+    }
+
+    func span(_ a: yaml_mark_t, _ b: yaml_mark_t) -> SourceSpan {
+        SourceSpan(file: file, start: position(a), end: position(b))
+    }
+
+    static func string(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let p else { return nil }
+        return String(cString: UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))
+    }
+
+    mutating func run(_ bytes: [UInt8]) -> YAMLNode? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            sink.add(.yamlSyntax, "could not initialise the YAML parser", at: .point(file))
+            return nil
+        }
+        defer { yaml_parser_delete(&parser) }
+        return bytes.withUnsafeBufferPointer { buf -> YAMLNode? in
+            yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
+            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+            var event = yaml_event_t()
+            while true {
+                if yaml_parser_parse(&parser, &event) != 1 {
+                    reportParserError(parser)
+                    return nil
+                }
+                let type = event.type
+                handle(&event)
+                yaml_event_delete(&event)
+                if failed { return nil }
+                if type == YAML_STREAM_END_EVENT { break }
+            }
+            return root
+        }
+    }
+
+    mutating func reportParserError(_ parser: yaml_parser_t) {
+        var message = parser.problem.map { String(cString: $0) } ?? "malformed YAML"
+        if let ctx = parser.context.map({ String(cString: $0) }) { message += " \(ctx)" }
+        let mark = parser.problem_mark
+        var help: String?
+        if message.contains("cannot start any token") { help = "YAML does not allow tabs for indentation; use spaces" }
+        let sp = span(mark, mark)
+        sink.add(
+            .yamlSyntax, message, at: SourceSpan(file: file, start: sp.start, end: SourcePosition(line: sp.start.line, column: sp.start.column + 1)),
+            help: help)
+    }
+
+    mutating func fail(_ rule: Rule.ID, _ message: String, at span: SourceSpan, help: String? = nil) {
+        sink.add(rule, message, at: span, help: help)
+        failed = true
+    }
+
+    mutating func handle(_ event: inout yaml_event_t) {
+        switch event.type {
+        case YAML_DOCUMENT_START_EVENT:
+            documents += 1
+            if documents > 1 {
+                fail(
+                    .yamlSyntax, "a policy file holds one YAML document; this is a second one",
+                    at: span(event.start_mark, event.end_mark), help: "move the second document into its own file")
+            }
+        case YAML_SCALAR_EVENT:
+            let s = event.data.scalar
+            let text = String(decoding: UnsafeRawBufferPointer(start: s.value, count: s.length), as: UTF8.self)
+            let style: YAMLScalar.Style
+            switch s.style {
+            case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
+            case YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .doubleQuoted
+            case YAML_LITERAL_SCALAR_STYLE: style = .literal
+            case YAML_FOLDED_SCALAR_STYLE: style = .folded
+            default: style = .plain
+            }
+            let tag = Self.string(s.tag)
+            // A tag of !!str makes even a plain scalar a string.
+            let effectiveStyle = (tag == "tag:yaml.org,2002:str" && style == .plain) ? .singleQuoted : style
+            let node = YAMLNode(
+                kind: .scalar(YAMLScalar(text: text, style: effectiveStyle)),
+                span: span(event.start_mark, event.end_mark), tag: tag, expandedSize: 1)
+            register(anchor: Self.string(s.anchor), node)
+            push(node)
+        case YAML_ALIAS_EVENT:
+            let name = Self.string(event.data.alias.anchor) ?? ""
+            let sp = span(event.start_mark, event.end_mark)
+            aliasCount += 1
+            if aliasCount > limits.maxAliases {
+                fail(.inputLimit, "more than \(limits.maxAliases) aliases in one file", at: sp)
+                return
+            }
+            guard let target = anchors[name] else {
+                fail(.yamlSyntax, "alias `*\(name)` names no anchor defined before it", at: sp, help: "define `&\(name)` earlier in the file")
+                return
+            }
+            push(target)
+        case YAML_SEQUENCE_START_EVENT:
+            let d = event.data.sequence_start
+            if !checkDepth(event) { return }
+            stack.append(
+                .sequence(
+                    start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
+                    flow: d.style == YAML_FLOW_SEQUENCE_STYLE, items: []))
+        case YAML_MAPPING_START_EVENT:
+            let d = event.data.mapping_start
+            if !checkDepth(event) { return }
+            stack.append(
+                .mapping(
+                    start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
+                    flow: d.style == YAML_FLOW_MAPPING_STYLE, items: []))
+        case YAML_SEQUENCE_END_EVENT:
+            guard case .sequence(let start, let tag, let anchor, let flow, let items) = stack.popLast() else { return }
+            // A block collection's end event is marked at the next token; use the last item's end.
+            let end = flow ? position(event.end_mark) : (items.last?.span.end ?? position(event.end_mark))
+            let size = items.reduce(1) { sat($0, $1.expandedSize) }
+            let node = YAMLNode(
+                kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
+            if !checkSize(node) { return }
+            register(anchor: anchor, node)
+            push(node)
+        case YAML_MAPPING_END_EVENT:
+            guard case .mapping(let start, let tag, let anchor, let flow, let items) = stack.popLast() else { return }
+            let end = flow ? position(event.end_mark) : (items.last?.span.end ?? position(event.end_mark))
+            let pairs = buildPairs(items)
+            let size = pairs.reduce(1) { sat(sat($0, $1.key.expandedSize), $1.value.expandedSize) }
+            let node = YAMLNode(
+                kind: .mapping(pairs), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
+            if !checkSize(node) { return }
+            register(anchor: anchor, node)
+            push(node)
+        default:
+            break
+        }
+    }
+
+    func sat(_ a: Int, _ b: Int) -> Int {
+        let (r, o) = a.addingReportingOverflow(b)
+        return o ? Int.max : r
+    }
+
+    mutating func checkDepth(_ event: yaml_event_t) -> Bool {
+        if stack.count >= limits.maxDepth {
+            fail(.inputLimit, "nesting deeper than \(limits.maxDepth) levels", at: span(event.start_mark, event.end_mark))
+            return false
+        }
+        return true
+    }
+
+    mutating func checkSize(_ node: YAMLNode) -> Bool {
+        if node.expandedSize > limits.maxExpandedNodes {
+            fail(
+                .inputLimit,
+                "aliases expand this value to more than \(limits.maxExpandedNodes) nodes (an alias bomb?)",
+                at: node.span, help: "reduce the nesting of aliases")
+            return false
+        }
+        return true
+    }
+
+    mutating func register(anchor: String?, _ node: YAMLNode) {
+        if let anchor { anchors[anchor] = node }
+    }
+
+    mutating func push(_ node: YAMLNode) {
+        guard !stack.isEmpty else {
+            root = node
+            return
+        }
+        switch stack[stack.count - 1] {
+        case .mapping(let s, let t, let a, let f, var items):
+            stack[stack.count - 1] = .mapping(start: s, tag: t, anchor: a, flow: f, items: [])
+            items.append(node)
+            stack[stack.count - 1] = .mapping(start: s, tag: t, anchor: a, flow: f, items: items)
+        case .sequence(let s, let t, let a, let f, var items):
+            stack[stack.count - 1] = .sequence(start: s, tag: t, anchor: a, flow: f, items: [])
+            items.append(node)
+            stack[stack.count - 1] = .sequence(start: s, tag: t, anchor: a, flow: f, items: items)
+        }
+    }
+
+    /// Pairs up keys and values, reports repeated keys, and applies `<<` merge keys: merged
+    /// entries take the place of the `<<` entry and never override a key written here.
+    mutating func buildPairs(_ items: [YAMLNode]) -> [YAMLPair] {
+        var explicit: [(key: YAMLNode, value: YAMLNode)] = []
+        var i = 0
+        while i + 1 < items.count {
+            explicit.append((items[i], items[i + 1]))
+            i += 2
+        }
+        var firstByKey: [String: YAMLNode] = [:]
+        var written = Set<String>()
+        for (k, _) in explicit {
+            guard let text = k.scalar?.text, !isMergeKey(k) else { continue }
+            if let first = firstByKey[text] {
+                sink.add(
+                    .duplicateKey, "key `\(text)` appears twice in this mapping", at: k.span, label: "repeated key",
+                    related: [RelatedLocation("first defined here", at: first.span)],
+                    help: "remove one of them; YAML readers disagree on which one wins")
+            } else {
+                firstByKey[text] = k
+            }
+            written.insert(text)
+        }
+        var result: [YAMLPair] = []
+        var seen = Set<String>()
+        for (k, v) in explicit {
+            if isMergeKey(k) {
+                for source in mergeSources(v) {
+                    for p in source.mapping ?? [] {
+                        guard let text = p.key.scalar?.text, !written.contains(text), !seen.contains(text) else { continue }
+                        seen.insert(text)
+                        result.append(YAMLPair(key: p.key, value: p.value, merged: true))
+                    }
+                }
+                continue
+            }
+            if let text = k.scalar?.text {
+                // Keep the first of repeated keys; the duplicate was reported above.
+                if seen.contains(text) { continue }
+                seen.insert(text)
+            }
+            result.append(YAMLPair(key: k, value: v, merged: false))
+        }
+        return result
+    }
+
+    func isMergeKey(_ k: YAMLNode) -> Bool {
+        guard let s = k.scalar else { return false }
+        return s.isPlain && s.text == "<<"
+    }
+
+    /// The mappings a `<<` value brings in: one mapping, or a list of them (earlier wins).
+    mutating func mergeSources(_ v: YAMLNode) -> [YAMLNode] {
+        switch v.kind {
+        case .mapping: return [v]
+        case .sequence(let items):
+            var out: [YAMLNode] = []
+            for item in items {
+                if item.mapping != nil {
+                    out.append(item)
+                } else {
+                    sink.add(
+                        .typeMismatch, "a merge key `<<` takes mappings, but this is \(item.kindDescription)", at: item.span)
+                }
+            }
+            return out
+        case .scalar:
+            sink.add(.typeMismatch, "a merge key `<<` takes a mapping or a list of mappings, but this is \(v.kindDescription)", at: v.span)
+            return []
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import XDSCDiagnostics
+import XDSCDriver
+
+/// Output formats as command-line values.
+enum FormatOption: String, ExpressibleByArgument {
+    case human, short, json, sarif, github
+    var format: DiagnosticFormat { DiagnosticFormat(rawValue: rawValue)! }
+    static let help: ArgumentHelp = "Output format: human, short, json, sarif or github."
+}
+
+enum ColorOption: String, ExpressibleByArgument {
+    case auto, always, never
+    static let help: ArgumentHelp = "Colour: auto (only on a terminal, off with NO_COLOR), always or never."
+}
+
+struct LintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Check policy files and report every problem with its file, line and column"
+    )
+
+    @Option(name: .long, help: FormatOption.help)
+    var format: FormatOption = .human
+
+    @Flag(name: .long, help: "Exit with 1 when there are warnings.")
+    var strict = false
+
+    @Option(name: .long, help: ColorOption.help)
+    var color: ColorOption = .auto
+
+    @Argument(help: "Policy files or directories (every *.yaml and *.yml below them).")
+    var paths: [String]
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one policy file or directory") }
+    }
+
+    func run() throws {
+        let result = Pipeline().check(paths)
+        let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 1)
+        FileHandleOutput.stdout(Rendering.render(result, format: format.format, color: useColor))
+        throw ExitCode(ExitStatus.code(for: result.diagnostics, strict: strict))
+    }
+}
