@@ -104,12 +104,12 @@ public struct LocalRateLimit: Equatable, Sendable {
 /// `envoy.extensions.filters.http.fault.v3.HTTPFault` for one route.
 public struct HTTPFault: Equatable, Sendable {
     /// `delay`: a fixed delay for `percent` of requests.
-    public var delay: (fixed: EnvoyDuration, percent: Int)?
+    public var delay: (fixed: EnvoyDuration, percent: FractionalPercent)?
     /// `abort`: answer with `status` for `percent` of requests.
-    public var abort: (status: Int, percent: Int)?
+    public var abort: (status: Int, percent: FractionalPercent)?
 
     /// A fault injection.
-    public init(delay: (fixed: EnvoyDuration, percent: Int)? = nil, abort: (status: Int, percent: Int)? = nil) {
+    public init(delay: (fixed: EnvoyDuration, percent: FractionalPercent)? = nil, abort: (status: Int, percent: FractionalPercent)? = nil) {
         self.delay = delay
         self.abort = abort
     }
@@ -123,10 +123,10 @@ public struct HTTPFault: Equatable, Sendable {
     public var typedConfig: TypedMessage {
         var o = JSONObject()
         if let delay {
-            o["delay"] = .object(["fixed_delay": delay.fixed.json, "percentage": FractionalPercent.percent(delay.percent).json])
+            o["delay"] = .object(["fixed_delay": delay.fixed.json, "percentage": delay.percent.json])
         }
         if let abort {
-            o["abort"] = .object(["http_status": .integer(abort.status), "percentage": FractionalPercent.percent(abort.percent).json])
+            o["abort"] = .object(["http_status": .integer(abort.status), "percentage": abort.percent.json])
         }
         return TypedMessage("envoy.extensions.filters.http.fault.v3.HTTPFault", o)
     }
