@@ -74,6 +74,31 @@ import XDSCJSON
         #expect(out.status == 0 && out.stdout.isEmpty && out.stderr.isEmpty, "envoy-schema-check on \(name)\(xds ? "-xds" : ""):\n\(out.stdout)\(out.stderr)")
     }
 
+    /// `--format yaml` output says the same as the JSON goldens and the oracle accepts it.
+    @Test(arguments: cases)
+    func yamlOutput(_ name: String) throws {
+        guard let tool = TestPaths.schemaCheck else {
+            print("skipped: ../shared/tools/envoy-schema-check is absent")
+            return
+        }
+        let fixture = TestPaths.packageRoot.appendingPathComponent("fixtures/build/\(name).yaml").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xdsc-yaml-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = try #require(Build.run([fixture], options: BuildOptions(xds: true, format: .yaml, xdsRoot: Self.xdsRoot)).files)
+        try OutputDirectory.write(files, to: dir.path)
+        #expect(files.allSatisfy { $0.path.hasSuffix(".yaml") })
+        let out = try runProcess(tool.path, files.map { dir.appendingPathComponent($0.path).path })
+        #expect(out.status == 0 && out.stdout.isEmpty && out.stderr.isEmpty, "\(out.stdout)\(out.stderr)")
+        // The static bootstrap in YAML reads back as the JSON golden with .yaml paths.
+        let staticFiles = try #require(Build.run([fixture], options: BuildOptions(format: .yaml)).files)
+        let yamlFile = dir.appendingPathComponent("static.yaml")
+        try staticFiles[0].contents.write(to: yamlFile, atomically: true, encoding: .utf8)
+        if let back = try loadYAMLAsJSON(yamlFile) {
+            let golden = try String(contentsOf: Self.goldenDir(name, xds: false).appendingPathComponent("bootstrap.json"), encoding: .utf8)
+            #expect(back == (try JSON.parse(golden)))
+        }
+    }
+
     /// Every key of the policy language appears in some build fixture.
     @Test func fixturesCoverEverySpecKey() throws {
         let keys = [

@@ -41,9 +41,20 @@ func runProcess(_ executable: String, _ arguments: [String], currentDirectory: U
     p.standardOutput = out
     p.standardError = err
     try p.run()
-    // Read before waiting so a large output cannot block the child.
+    // Drain stderr on another thread while reading stdout, so neither pipe can fill up
+    // and block the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
+    let group = DispatchGroup()
+    group.enter()
+    let errReader = err.fileHandleForReading
+    DispatchQueue.global().async {
+        errBox.data = errReader.readDataToEndOfFile()
+        group.leave()
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let errData = errBox.data
     p.waitUntilExit()
     return ProcessOutput(
         status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
