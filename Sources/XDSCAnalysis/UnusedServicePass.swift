@@ -7,7 +7,7 @@ public struct UnusedServicePass: PolicyPass {
     public init() {}
 
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
-        var used = Set<String>()
+        var used = policy.referencedServiceNames
         for (_, _, route) in policy.allRoutes {
             for s in route.action.services { used.insert(s.value) }
             if let m = route.mirror { used.insert(m.service.value) }

@@ -67,3 +67,14 @@ public enum ExitStatus {
         return success
     }
 }
+
+extension Policy {
+    /// "1 file, 4 services, 1 listener, 2 hosts, 6 routes": what a run looked at.
+    public var inventory: String {
+        func n(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
+        let hosts = listeners.reduce(0) { $0 + $1.hosts.count }
+        let routes = listeners.reduce(0) { $0 + $1.hosts.reduce(0) { $0 + $1.routes.count } }
+        return [n(files.count, "file"), n(services.count, "service"), n(listeners.count, "listener"), n(hosts, "host"), n(routes, "route")]
+            .joined(separator: ", ")
+    }
+}
