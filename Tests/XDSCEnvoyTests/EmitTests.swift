@@ -181,7 +181,7 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try OutputDirectory.write([OutputFile(path: "a.json", contents: "old\n")], to: dir)
         // A regular file where a directory must go makes the second file unwritable.
-        FileManager.default.createFile(atPath: dir + "/rds", contents: Data())
+        #expect(FileManager.default.createFile(atPath: dir + "/rds", contents: Data()))
         #expect(throws: (any Error).self) {
             try OutputDirectory.write([OutputFile(path: "a.json", contents: "new\n"), OutputFile(path: "rds/x.json", contents: "x\n")], to: dir)
         }
