@@ -205,3 +205,18 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         #expect(back == json, "\(yaml)")
     }
 }
+
+@Suite struct EmitEnvoyRulesTests {
+    @Test func grpcHealthCheckImpliesHTTP2() throws {
+        let c = try lowerPolicy("""
+            version: 1
+            services:
+              g: {endpoints: [10.0.0.1:80], health_check: {grpc: {}}}
+            listeners:
+              l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: g}]}}}
+
+            """)
+        #expect(c.clusters[0].upstreamProtocol == .http2)
+        #expect(c.clusters[0].healthChecks.first?.kind == .grpc(serviceName: nil))
+    }
+}
