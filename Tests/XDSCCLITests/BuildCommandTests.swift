@@ -69,4 +69,40 @@ import Testing
         #expect(try CLI.run(["build", Self.fixture, "--stdout", "--check"]).status == 2)
         #expect(try CLI.run(["build", Self.fixture, "-o", "x", "--format", "xml"]).status == 2)
     }
+
+    @Test func strictWarningsWriteNothing() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policy = dir.appendingPathComponent("p.yaml")
+        try """
+            version: 1
+            services:
+              g: {endpoints: [10.0.0.1:80]}
+              unused: {endpoints: [10.0.0.2:80]}
+            listeners:
+              l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: g}]}}}
+
+            """.write(to: policy, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out").path
+        let strict = try CLI.run(["build", policy.path, "-o", out, "--strict"])
+        #expect(strict.status == 1 && strict.stderr.contains("unused-service"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let lax = try CLI.run(["build", policy.path, "-o", out])
+        #expect(lax.status == 0 && lax.stderr.contains("unused-service"))
+        #expect(FileManager.default.fileExists(atPath: out + "/bootstrap.json"))
+    }
+
+    @Test func directoryOfFilesIsOnePolicy() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policies = dir.appendingPathComponent("policy")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        try "version: 1\nservices:\n  g: {endpoints: [10.0.0.1:80]}\n".write(
+            to: policies.appendingPathComponent("a-services.yaml"), atomically: true, encoding: .utf8)
+        try "version: 1\nlisteners:\n  l: {address: 0.0.0.0:80, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: g}]}}}\n".write(
+            to: policies.appendingPathComponent("b-listeners.yaml"), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["build", policies.path, "--stdout"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"cluster\": \"g\""))
+    }
 }
