@@ -573,3 +573,85 @@ extension Substring {
         String(drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }
+
+/// A route table found in a larger Envoy document, with where it was found.
+public struct LocatedRouteConfiguration: Equatable, Sendable {
+    /// The listener whose connection manager holds the table inline, if any.
+    public var listener: String?
+    /// The field path of the table in the document.
+    public var path: String
+    /// The table.
+    public var routeConfiguration: RouteConfiguration
+}
+
+extension EnvoyRouteDecoder {
+    static let hcmType = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+
+    /// Every route table in `json`, which may be a bootstrap (inline `route_config`s of its
+    /// static listeners), a DiscoveryResponse of listeners or route configurations, a
+    /// single `"@type"`d resource, or a bare `RouteConfiguration`. Connection managers using
+    /// RDS contribute nothing here; their tables are in the RDS files.
+    public mutating func routeConfigurations(in json: JSON) throws(EnvoyDecodingError) -> [LocatedRouteConfiguration] {
+        guard case .object(let root) = json else {
+            throw EnvoyDecodingError(path: "", message: "expected an object, found \(json.kindName)")
+        }
+        var out: [LocatedRouteConfiguration] = []
+        if let resources = root["resources"] {
+            guard case .array(let list) = resources else {
+                throw EnvoyDecodingError(path: "resources", message: "expected a list, found \(resources.kindName)")
+            }
+            for (i, r) in list.enumerated() { out += try resource(r, path: "resources[\(i)]") }
+        } else if root["@type"] != nil {
+            out += try resource(json, path: "")
+        } else if let s = root["static_resources"] {
+            for (i, l) in (s["listeners"]?.arrayValue ?? []).enumerated() {
+                out += try listenerTables(l, path: "static_resources.listeners[\(i)]")
+            }
+        } else {
+            out.append(LocatedRouteConfiguration(listener: nil, path: "", routeConfiguration: try routeConfiguration(json)))
+        }
+        return out
+    }
+
+    private mutating func resource(_ json: JSON, path: String) throws(EnvoyDecodingError) -> [LocatedRouteConfiguration] {
+        guard case .object(var o) = json, let type = o["@type"]?.stringValue else {
+            throw EnvoyDecodingError(path: path, message: "expected a resource with \"@type\"")
+        }
+        o["@type"] = nil
+        switch type {
+        case DiscoveryResponse.ResourceType.routeConfiguration.rawValue:
+            return [LocatedRouteConfiguration(listener: nil, path: path, routeConfiguration: try routeConfiguration(.object(o), path: path))]
+        case DiscoveryResponse.ResourceType.listener.rawValue:
+            return try listenerTables(.object(o), path: path)
+        default:
+            return []
+        }
+    }
+
+    private mutating func listenerTables(_ listener: JSON, path: String) throws(EnvoyDecodingError) -> [LocatedRouteConfiguration] {
+        let name = listener["name"]?.stringValue
+        var out: [LocatedRouteConfiguration] = []
+        for (ci, chain) in (listener["filter_chains"]?.arrayValue ?? []).enumerated() {
+            for (fi, filter) in (chain["filters"]?.arrayValue ?? []).enumerated() {
+                guard let config = filter["typed_config"], config["@type"]?.stringValue == Self.hcmType,
+                    let table = config["route_config"]
+                else { continue }
+                let p = "\(path.isEmpty ? "" : path + ".")filter_chains[\(ci)].filters[\(fi)].typed_config.route_config"
+                out.append(LocatedRouteConfiguration(listener: name, path: p, routeConfiguration: try routeConfiguration(table, path: p)))
+            }
+        }
+        return out
+    }
+
+    /// Decodes a `RouteConfiguration` found at `path` of a larger document, so error paths
+    /// point into that document.
+    public mutating func routeConfiguration(_ json: JSON, path: String) throws(EnvoyDecodingError) -> RouteConfiguration {
+        do {
+            return try routeConfiguration(json)
+        } catch {
+            var e = error
+            if !path.isEmpty { e.path = e.path.isEmpty ? path : path + "." + e.path }
+            throw e
+        }
+    }
+}

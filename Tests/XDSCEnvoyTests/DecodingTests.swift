@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import XDSCJSON
 @testable import XDSCEnvoy
@@ -62,5 +63,31 @@ import XDSCJSON
         var d = EnvoyRouteDecoder()
         _ = try d.routeConfiguration(JSON.parse(#"{"virtual_hosts":[{"name":"v","domains":["*"],"virtual_clusters":[],"routes":[]}]}"#))
         #expect(d.warnings.map(\.path) == ["virtual_hosts[0].virtual_clusters"])
+    }
+}
+
+@Suite struct DocumentDecodingTests {
+    private func golden(_ relative: String) throws -> JSON {
+        let url = TestPaths.packageRoot.appendingPathComponent("golden/build/\(relative)")
+        return try JSON.parse(String(decoding: try #require(FileManager.default.contents(atPath: url.path)), as: UTF8.self))
+    }
+
+    @Test func findsTablesInBootstrapsAndDiscoveryFiles() throws {
+        var d = EnvoyRouteDecoder()
+        let fromBootstrap = try d.routeConfigurations(in: golden("edge/bootstrap.json"))
+        #expect(fromBootstrap.map(\.listener) == ["public"])
+        #expect(fromBootstrap[0].path == "static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config")
+        let fromRDS = try d.routeConfigurations(in: golden("edge-xds/rds/public.json"))
+        #expect(fromRDS.map(\.routeConfiguration) == fromBootstrap.map(\.routeConfiguration))
+        // An LDS file whose listeners use RDS holds no tables.
+        #expect(try d.routeConfigurations(in: golden("edge-xds/lds.json")).isEmpty)
+    }
+
+    @Test func errorPathsPointIntoTheDocument() throws {
+        let doc = try JSON.parse(#"{"resources":[{"@type":"type.googleapis.com/envoy.config.route.v3.RouteConfiguration","name":"r","virtual_hosts":[{"name":"v","domains":["*"],"routes":[{"match":{"prefix":"/"},"route":{}}]}]}]}"#)
+        var d = EnvoyRouteDecoder()
+        #expect(throws: EnvoyDecodingError(path: "resources[0].virtual_hosts[0].routes[0].route", message: "route action names no cluster (cluster, cluster_header or weighted_clusters)")) {
+            try d.routeConfigurations(in: doc)
+        }
     }
 }
