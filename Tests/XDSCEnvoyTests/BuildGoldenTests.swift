@@ -10,7 +10,7 @@ import XDSCJSON
     /// The directory written into `path_config_source` in the xDS goldens: where a
     /// deployment would place the files.
     static let xdsRoot = "/etc/envoy/xdsc"
-    static let updateCommand = "UPDATE_GOLDEN=1 swift test --scratch-path .build-envoy --filter XDSCEnvoyTests.BuildGoldenTests"
+    static let updateCommand = "UPDATE_GOLDEN=1 swift test --filter XDSCEnvoyTests.BuildGoldenTests"
 
     static var cases: [String] {
         let dir = TestPaths.packageRoot.appendingPathComponent("fixtures/build")
