@@ -14,7 +14,7 @@ struct XDSC: ParsableCommand {
             an internal failure.
             """,
         version: XDSCVersion.current,
-        subcommands: [LintCommand.self]
+        subcommands: [LintCommand.self, BuildCommand.self]
     )
 }
 
