@@ -174,13 +174,13 @@ _xdsc() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    lint|explain|schema|graph|help)
+    lint|build|explain|schema|graph|help)
         # Offer subcommand argument completions
         "_xdsc_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'lint explain schema graph help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'lint build explain schema graph help' -- "${cur}"))
         ;;
     esac
 }
@@ -194,6 +194,30 @@ _xdsc_lint() {
 
     # Offer option value completions
     case "${prev}" in
+    '--format')
+        return
+        ;;
+    '--color')
+        return
+        ;;
+    esac
+}
+
+_xdsc_build() {
+    repeating_flags=()
+    non_repeating_flags=(--xds --stdout --check --strict --version -h --help)
+    repeating_options=()
+    non_repeating_options=(-o --output --xds-root --format --color)
+    __xdsc_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-o'|'--output')
+        return
+        ;;
+    '--xds-root')
+        return
+        ;;
     '--format')
         return
         ;;

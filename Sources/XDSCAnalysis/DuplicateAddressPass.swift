@@ -11,6 +11,8 @@ public struct DuplicateAddressPass: PolicyPass {
         if let admin = policy.admin { first[admin.address.value] = ("the admin interface", admin.address.span) }
         for l in policy.listeners {
             let a = l.address
+            // Port 0 stands for an invalid address, already reported.
+            if a.value.port == 0 { continue }
             if let (owner, span) = first[a.value] {
                 sink.add(
                     .duplicateAddress, "listener `\(l.name.value)` binds \(a.value), already used by \(owner)", at: a.span,

@@ -7,11 +7,11 @@ public struct HashPolicyPass: PolicyPass {
     public init() {}
 
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
-        for (_, _, route) in policy.allRoutes {
-            guard let hash = route.hashOn else { continue }
+        policy.forEachRoute { route in
+            guard let hash = route.hashOn else { return }
             let services = route.action.services.compactMap { policy.service(named: $0.value) }
             let plain = services.filter { !$0.lb.value.usesHash }
-            guard !services.isEmpty, plain.count == services.count else { continue }
+            guard !services.isEmpty, plain.count == services.count else { return }
             sink.add(
                 .ineffectiveSetting,
                 "`hash_on` has no effect: service `\(plain[0].name.value)` balances with `\(plain[0].lb.value.rawValue)`, which ignores hashes",

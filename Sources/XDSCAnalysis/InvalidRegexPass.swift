@@ -9,7 +9,7 @@ public struct InvalidRegexPass: PolicyPass {
     public init() {}
 
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
-        for (_, _, route) in policy.allRoutes {
+        policy.forEachRoute { route in
             if case .regex(let p) = route.match.path.value { check(Located(p, route.match.path.span), sink) }
             for m in route.match.headers + route.match.query {
                 if case .regex(let p) = m.kind.value { check(Located(p, m.kind.span), sink) }
@@ -17,12 +17,12 @@ public struct InvalidRegexPass: PolicyPass {
             if let rx = route.rewrite?.regex, let re = check(rx.pattern, sink) {
                 do {
                     _ = try re.globalReplace("", with: rx.substitution.value)
-                } catch {
+                } catch let error as RE2Error {
                     sink.add(
                         .invalidRegex, "substitution `\(rx.substitution.value)` is invalid for this pattern: \(error.message)",
                         at: rx.substitution.span, related: [RelatedLocation("pattern", at: rx.pattern.span)],
                         help: "`\\N` refers to capture group N of the pattern")
-                }
+                } catch {}
             }
         }
     }

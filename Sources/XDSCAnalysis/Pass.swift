@@ -15,14 +15,21 @@ public enum PolicyPasses {
         InvalidRegexPass(), RetryTimeoutPass(), HashPolicyPass(),
     ]
 
-    public static func run(_ policy: Policy, _ sink: DiagnosticSink) {
-        for pass in all { pass.run(policy, sink) }
+    public static func run(_ policy: Policy, _ sink: DiagnosticSink, lap: (String) -> Void = { _ in }) {
+        for pass in all {
+            pass.run(policy, sink)
+            lap(String(describing: type(of: pass)))
+        }
     }
 }
 
 extension Policy {
-    /// Every route with its listener and host, in policy order.
-    var allRoutes: [(listener: Listener, host: Host, route: Route)] {
-        listeners.flatMap { l in l.hosts.flatMap { h in h.routes.map { (l, h, $0) } } }
+    /// Visits every route in policy order without building an array of them.
+    func forEachRoute(_ body: (Route) -> Void) {
+        for l in listeners {
+            for h in l.hosts {
+                for r in h.routes { body(r) }
+            }
+        }
     }
 }

@@ -8,17 +8,17 @@ public struct RetryTimeoutPass: PolicyPass {
 
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         var reported = Set<SourceSpan>()
-        for (_, _, route) in policy.allRoutes {
+        policy.forEachRoute { route in
             guard let r = route.effective.retries, case .policy(let p) = r.value, let perTry = p.perTryTimeout,
                 perTry.value.milliseconds > 0, p.attempts?.value != 0
-            else { continue }
+            else { return }
             let timeout = route.effective.timeout
             let total = timeout?.value ?? EffectivePolicy.envoyDefaultTimeout
             // 0s disables the overall timeout: every try can run its full per-try time.
-            guard total.milliseconds > 0, perTry.value >= total else { continue }
+            guard total.milliseconds > 0, perTry.value >= total else { return }
             // One finding per (per_try_timeout, timeout) pair, not one per inheriting route.
             let key = SourceSpan(file: perTry.span.file, start: perTry.span.start, end: timeout?.provenance.span?.start ?? perTry.span.end)
-            guard reported.insert(key).inserted else { continue }
+            guard reported.insert(key).inserted else { return }
             var related: [RelatedLocation] = []
             if let span = timeout?.provenance.span { related.append(RelatedLocation("the request timeout is \(total) here", at: span)) }
             sink.add(

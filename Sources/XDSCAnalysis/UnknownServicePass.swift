@@ -9,7 +9,7 @@ public struct UnknownServicePass: PolicyPass {
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         let names = policy.services.map(\.name.value)
         let known = Set(names)
-        for (_, _, route) in policy.allRoutes {
+        policy.forEachRoute { route in
             var refs = route.action.services.map { ($0, "route sends traffic to") }
             if let m = route.mirror { refs.append((m.service, "route mirrors traffic to")) }
             for (ref, verb) in refs where !known.contains(ref.value) {

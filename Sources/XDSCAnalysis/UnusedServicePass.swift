@@ -7,8 +7,8 @@ public struct UnusedServicePass: PolicyPass {
     public init() {}
 
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
-        var used = Set<String>()
-        for (_, _, route) in policy.allRoutes {
+        var used = policy.referencedServiceNames
+        policy.forEachRoute { route in
             for s in route.action.services { used.insert(s.value) }
             if let m = route.mirror { used.insert(m.service.value) }
         }

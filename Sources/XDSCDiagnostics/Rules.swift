@@ -373,7 +373,7 @@ public struct Rule: Sendable {
             explanation: """
                 To stay fast and safe on any input, xdsc limits a file's size (16 MiB), the \
                 nesting depth of YAML collections (64), the number of aliases (10,000) and the \
-                number of nodes aliases may expand to (1,000,000). An alias bomb is rejected \
+                number of nodes expanding aliases may add (1,000,000). An alias bomb is rejected \
                 before anything is expanded.
                 """,
             failingExample: """

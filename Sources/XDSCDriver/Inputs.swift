@@ -8,6 +8,11 @@ public enum PolicyInputs {
         /// The path as shown in diagnostics: relative when the argument was relative.
         public var path: String
         public var bytes: [UInt8]
+
+        public init(path: String, bytes: [UInt8]) {
+            self.path = path
+            self.bytes = bytes
+        }
     }
 
     public static func read(_ arguments: [String], into sink: DiagnosticSink) -> [File] {

@@ -16,6 +16,7 @@ public struct PolicyDocument: Sendable {
 /// `services` and `listeners`, and resolves inheritance. Never stops at the first problem.
 public struct Lowering {
     let sink: DiagnosticSink
+    let references = ServiceReferences()
 
     public init(sink: DiagnosticSink) {
         self.sink = sink
@@ -85,6 +86,7 @@ public struct Lowering {
             if let l = lowerListener(name, value) { policy.listeners.append(l) }
         }
         Inheritance.resolve(&policy)
+        policy.referencedServiceNames = references.names
         return policy
     }
 
@@ -369,9 +371,11 @@ public struct Lowering {
         } else if !f.has("hosts") {
             f.missing("hosts", help: "add `hosts:` with at least one host and its routes")
         }
-        guard let address else { return nil }
+        // A listener whose address is invalid is kept (with port 0, which nothing binds) so the
+        // problems in its hosts and routes are still reported.
+        let placeholder = Located(SocketAddress(ip: "0.0.0.0", port: 0), f.value("address")?.span ?? name.span)
         return Listener(
-            name: name, span: node.span, address: address, tls: tls, accessLog: accessLog, settings: settings(f), hosts: hosts)
+            name: name, span: node.span, address: address ?? placeholder, tls: tls, accessLog: accessLog, settings: settings(f), hosts: hosts)
     }
 
     func lowerHost(_ name: Located<String>, _ node: YAMLNode) -> Host? {
@@ -394,7 +398,7 @@ public struct Lowering {
             if items.isEmpty { sink.add(.missingField, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span) }
             var names: [String: SourceSpan] = [:]
             for item in items {
-                guard var r = RouteLowering(sink: sink).lower(item, index: routes.count) else { continue }
+                guard var r = RouteLowering(sink: sink, references: references).lower(item, index: routes.count) else { continue }
                 if let n = r.name {
                     if let first = names[n.value] {
                         sink.add(
@@ -418,4 +422,10 @@ public struct Lowering {
     func settings(_ f: Fields) -> PolicySettings {
         PolicyKeyLowering(sink: sink).settings(f)
     }
+}
+
+/// Every service name a route or mirror mentions, even in a route that could not be lowered,
+/// so one broken route does not make its service look unused.
+final class ServiceReferences {
+    var names = Set<String>()
 }

@@ -4,6 +4,7 @@ import XDSCSyntax
 /// Lowers one route: its match, its single action and the route-only keys.
 struct RouteLowering {
     let sink: DiagnosticSink
+    let references: ServiceReferences
 
     static let actionKeys = ["to", "redirect", "respond"]
     static let forwardOnlyKeys = ["rewrite", "mirror", "hash_on", "websocket", "fault"]
@@ -23,6 +24,14 @@ struct RouteLowering {
         } else {
             f.missing("match", help: "e.g. `match: {prefix: /}`")
         }
+        if let to = f.value("to") {
+            if let m = to.mapping {
+                for p in m { if let n = p.key.scalar?.text { references.names.insert(n) } }
+            } else if let n = to.scalar?.text {
+                references.names.insert(n)
+            }
+        }
+        if let n = (f.value("mirror")?["to"] ?? f.value("mirror"))?.scalar?.text { references.names.insert(n) }
         let actionKey = f.exclusive(Self.actionKeys, required: true, help: "e.g. `to: SERVICE`")
         var action: RouteAction?
         switch actionKey {

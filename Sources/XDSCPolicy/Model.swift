@@ -87,6 +87,8 @@ public struct Policy: Sendable {
     public var defaults = PolicySettings()
     public var services: [Service] = []
     public var listeners: [Listener] = []
+    /// Every service name routes mention, including routes that could not be lowered.
+    public var referencedServiceNames = Set<String>()
 
     public init() {}
 
@@ -210,6 +212,7 @@ public struct OutlierDetection: Sendable {
 public struct Listener: Sendable {
     public var name: Located<String>
     public var span: SourceSpan
+    /// Port 0 only when the written address was invalid (the policy then has errors).
     public var address: Located<SocketAddress>
     public var tls: DownstreamTLS?
     public var accessLog: Located<AccessLog>?

@@ -89,4 +89,5 @@ public final class RE2Pattern: @unchecked Sendable {
 /// RE2 rejected a pattern or a rewrite string; `message` is RE2's own text.
 public struct RE2Error: Error, Equatable, Sendable {
     public let message: String
+    public init(message: String) { self.message = message }
 }

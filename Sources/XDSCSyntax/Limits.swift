@@ -6,7 +6,8 @@ public struct InputLimits: Sendable {
     public var maxDepth: Int = 64
     /// Most aliases (`*name`) in one file.
     public var maxAliases: Int = 10_000
-    /// Most nodes a file may stand for once every alias is expanded (alias bombs).
+    /// Most nodes that expanding aliases may add to one file (alias bombs); nodes written
+    /// out in the file do not count, so a large policy is never mistaken for a bomb.
     public var maxExpandedNodes: Int = 1_000_000
 
     public init() {}

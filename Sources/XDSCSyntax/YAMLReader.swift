@@ -91,6 +91,8 @@ private struct ParseState {
     var stack: [Frame] = []
     var anchors: [String: YAMLNode] = [:]
     var aliasCount = 0
+    /// Nodes added by expanding aliases so far; an alias bomb grows this geometrically.
+    var aliasExpansion = 0
     var root: YAMLNode?
     var documents = 0
     var failed = false
@@ -198,6 +200,13 @@ private struct ParseState {
                 fail(.yamlSyntax, "alias `*\(name)` names no anchor defined before it", at: sp, help: "define `&\(name)` earlier in the file")
                 return
             }
+            aliasExpansion = sat(aliasExpansion, target.expandedSize)
+            if aliasExpansion > limits.maxExpandedNodes {
+                fail(
+                    .inputLimit, "aliases in this file expand to more than \(limits.maxExpandedNodes) nodes (an alias bomb?)", at: sp,
+                    help: "reduce the nesting of aliases")
+                return
+            }
             push(target)
         case YAML_SEQUENCE_START_EVENT:
             let d = event.data.sequence_start
@@ -220,7 +229,6 @@ private struct ParseState {
             let size = items.reduce(1) { sat($0, $1.expandedSize) }
             let node = YAMLNode(
                 kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
-            if !checkSize(node) { return }
             register(anchor: anchor, node)
             push(node)
         case YAML_MAPPING_END_EVENT:
@@ -230,7 +238,6 @@ private struct ParseState {
             let size = pairs.reduce(1) { sat(sat($0, $1.key.expandedSize), $1.value.expandedSize) }
             let node = YAMLNode(
                 kind: .mapping(pairs), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
-            if !checkSize(node) { return }
             register(anchor: anchor, node)
             push(node)
         default:
@@ -246,17 +253,6 @@ private struct ParseState {
     mutating func checkDepth(_ event: yaml_event_t) -> Bool {
         if stack.count >= limits.maxDepth {
             fail(.inputLimit, "nesting deeper than \(limits.maxDepth) levels", at: span(event.start_mark, event.end_mark))
-            return false
-        }
-        return true
-    }
-
-    mutating func checkSize(_ node: YAMLNode) -> Bool {
-        if node.expandedSize > limits.maxExpandedNodes {
-            fail(
-                .inputLimit,
-                "aliases expand this value to more than \(limits.maxExpandedNodes) nodes (an alias bomb?)",
-                at: node.span, help: "reduce the nesting of aliases")
             return false
         }
         return true

@@ -40,6 +40,9 @@ struct LintCommand: ParsableCommand {
         let result = Pipeline().check(paths)
         let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 1)
         FileHandleOutput.stdout(Rendering.render(result, format: format.format, color: useColor))
+        if format == .human && result.diagnostics.isEmpty {
+            FileHandleOutput.stdout("no problems found: \(result.policy.inventory)\n")
+        }
         throw ExitCode(ExitStatus.code(for: result.diagnostics, strict: strict))
     }
 }

@@ -14,7 +14,9 @@ struct XDSC: ParsableCommand {
             an internal failure.
             """,
         version: XDSCVersion.current,
-        subcommands: [LintCommand.self, ExplainCommand.self, SchemaCommand.self, GraphCommand.self, DocsCommand.self]
+        subcommands: [
+            LintCommand.self, BuildCommand.self, ExplainCommand.self, SchemaCommand.self, GraphCommand.self, DocsCommand.self,
+        ]
     )
 }
 

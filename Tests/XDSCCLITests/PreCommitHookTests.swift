@@ -164,10 +164,10 @@ enum PreCommitTool {
         .enabled(if: PreCommitTool.path != nil, "pre-commit could not be installed from PyPI (offline?)"),
         .enabled(if: Self.buildCheckAvailable, "`xdsc build --check` does not exist yet"))
     func buildCheckHookRefusesAStaleGoldenFile() throws {
-        let box = try Sandbox(hooks: ["xdsc-build-check"], args: ["xdsc-build-check": ["policy/", "-o", "envoy.json"]])
+        let box = try Sandbox(hooks: ["xdsc-build-check"], args: ["xdsc-build-check": ["policy/", "-o", "envoy"]])
         defer { box.remove() }
         try box.write(Self.goodPolicy, to: "policy/edge.yaml")
-        let build = try CLI.run(["build", "policy/", "-o", "envoy.json"], in: box.project)
+        let build = try CLI.run(["build", "policy/", "-o", "envoy"], in: box.project)
         #expect(build.status == 0, "\(build.stderr)")
         let first = try box.commit("policy and its Envoy config")
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
@@ -178,7 +178,7 @@ enum PreCommitTool {
         #expect(stale.status != 0, "\(stale.stdout)\(stale.stderr)")
 
         // Rebuild the output and commit both: accepted.
-        #expect(try CLI.run(["build", "policy/", "-o", "envoy.json"], in: box.project).status == 0)
+        #expect(try CLI.run(["build", "policy/", "-o", "envoy"], in: box.project).status == 0)
         let fixed = try box.commit("policy and rebuilt config")
         #expect(fixed.status == 0, "\(fixed.stdout)\(fixed.stderr)")
     }

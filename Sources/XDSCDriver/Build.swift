@@ -1,0 +1,199 @@
+import Foundation
+import XDSCDiagnostics
+import XDSCEmit
+import XDSCEnvoy
+import XDSCJSON
+import XDSCPolicy
+
+/// How `xdsc build` lays out its output.
+public struct BuildOptions: Sendable {
+    /// The text format of the files.
+    public enum Format: String, Sendable, CaseIterable {
+        case json, yaml
+    }
+
+    /// Write a bootstrap with `dynamic_resources` plus LDS/CDS/RDS/EDS files instead of one
+    /// static bootstrap.
+    public var xds: Bool
+    /// JSON or YAML.
+    public var format: Format
+    /// The directory Envoy will find the xDS files in, written into the `path_config_source`
+    /// paths (Envoy resolves relative paths against its working directory).
+    public var xdsRoot: String
+
+    /// Build options.
+    public init(xds: Bool = false, format: Format = .json, xdsRoot: String = ".") {
+        self.xds = xds
+        self.format = format
+        self.xdsRoot = xdsRoot
+    }
+}
+
+/// One output file: a path relative to the output directory and its exact bytes.
+public struct OutputFile: Equatable, Sendable {
+    /// Relative path, `/`-separated (`bootstrap.json`, `rds/public.json`).
+    public var path: String
+    /// The file's text.
+    public var contents: String
+
+    /// An output file.
+    public init(path: String, contents: String) {
+        self.path = path
+        self.contents = contents
+    }
+}
+
+/// The result of `build`: diagnostics always, files only when the policy has no errors.
+public struct BuildResult: Sendable {
+    /// The front end's result (diagnostics and sources for rendering).
+    public var frontEnd: FrontEndResult
+    /// The Envoy model, when the policy had no errors.
+    public var config: EnvoyConfig?
+    /// The files to write, when the policy had no errors.
+    public var files: [OutputFile]?
+}
+
+/// `xdsc build`: policy -> Envoy model -> files.
+public enum Build {
+    /// Runs the front end on `paths` and, when there are no errors, lowers and lays out the
+    /// files. Emission never runs on a policy with errors.
+    public static func run(_ paths: [String], options: BuildOptions, pipeline: Pipeline = Pipeline()) -> BuildResult {
+        let frontEnd = pipeline.check(paths)
+        guard !frontEnd.hasErrors else { return BuildResult(frontEnd: frontEnd, config: nil, files: nil) }
+        let config = EnvoyLowering.lower(frontEnd.policy)
+        return BuildResult(frontEnd: frontEnd, config: config, files: files(for: config, options: options))
+    }
+
+    /// The files for a lowered configuration, in a fixed order.
+    public static func files(for config: EnvoyConfig, options: BuildOptions) -> [OutputFile] {
+        let ext = options.format.rawValue
+        func text(_ json: JSON) -> String { options.format == .json ? json.serialized() : YAMLText.render(json) }
+        guard options.xds else {
+            return [OutputFile(path: "bootstrap.\(ext)", contents: text(config.staticBootstrap.json))]
+        }
+        let root = options.xdsRoot.hasSuffix("/") ? String(options.xdsRoot.dropLast()) : options.xdsRoot
+        func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: root + "/" + relative) }
+
+        var out: [OutputFile] = []
+        var listeners: [JSON] = []
+        var routeFiles: [OutputFile] = []
+        for var l in config.listeners {
+            guard let table = l.connectionManager.routeConfiguration else { continue }
+            let rel = "rds/\(table.name).\(ext)"
+            l.connectionManager.routes = .rds(source(rel), routeConfigName: table.name)
+            listeners.append(l.json)
+            routeFiles.append(OutputFile(path: rel, contents: text(discovery(.routeConfiguration, [table.json]))))
+        }
+        var clusters: [JSON] = []
+        var endpointFiles: [OutputFile] = []
+        for var c in config.clusters {
+            // EDS endpoints must be IP literals; DNS clusters keep their endpoints inline.
+            if c.type == .static, let assignment = c.loadAssignment {
+                let rel = "eds/\(c.name).\(ext)"
+                c.type = .eds
+                c.edsConfig = source(rel)
+                c.loadAssignment = nil
+                endpointFiles.append(OutputFile(path: rel, contents: text(discovery(.clusterLoadAssignment, [assignment.json]))))
+            }
+            clusters.append(c.json)
+        }
+        // Envoy's filesystem subscriptions need a node id and cluster.
+        var node = config.node ?? Node()
+        if node.id == nil { node.id = "xdsc" }
+        if node.cluster == nil { node.cluster = "xdsc" }
+        var bootstrap = Bootstrap(node: node, admin: config.admin)
+        bootstrap.dynamicResources = (lds: source("lds.\(ext)"), cds: source("cds.\(ext)"))
+        out.append(OutputFile(path: "bootstrap.\(ext)", contents: text(bootstrap.json)))
+        out.append(OutputFile(path: "lds.\(ext)", contents: text(discovery(.listener, listeners))))
+        out.append(OutputFile(path: "cds.\(ext)", contents: text(discovery(.cluster, clusters))))
+        return out + routeFiles + endpointFiles
+    }
+
+    /// A DiscoveryResponse whose `version_info` is a hash of its resources, so it changes
+    /// exactly when the content does.
+    static func discovery(_ type: DiscoveryResponse.ResourceType, _ resources: [JSON]) -> JSON {
+        let body = JSON.array(resources).compactText()
+        return DiscoveryResponse(versionInfo: fnv1a(body), type: type, resources: resources).json
+    }
+
+    /// 64-bit FNV-1a, as 16 hex digits.
+    static func fnv1a(_ s: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// Writing and checking an output directory.
+public enum OutputDirectory {
+    /// Subdirectories whose files xdsc owns: stale files there are removed on write.
+    static let managedDirectories = ["rds", "eds"]
+
+    /// Files in the managed subdirectories of `dir` that `files` no longer contains.
+    public static func staleFiles(in dir: String, keeping files: [OutputFile]) -> [String] {
+        let keep = Set(files.map(\.path))
+        var stale: [String] = []
+        for sub in managedDirectories {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + sub)) ?? []
+            for n in names.sorted() where (n.hasSuffix(".json") || n.hasSuffix(".yaml")) && !n.hasPrefix(".") {
+                if !keep.contains(sub + "/" + n) { stale.append(sub + "/" + n) }
+            }
+        }
+        return stale
+    }
+
+    /// Writes `files` under `dir` atomically: every file goes to a temporary file in its
+    /// final directory first; only when all are written are they renamed into place. On a
+    /// failure the temporaries are removed and the directory is left as it was.
+    public static func write(_ files: [OutputFile], to dir: String) throws {
+        let fm = FileManager.default
+        var temps: [(temp: String, final: String)] = []
+        do {
+            for f in files {
+                let final = dir + "/" + f.path
+                let parent = (final as NSString).deletingLastPathComponent
+                try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+                let name = (final as NSString).lastPathComponent
+                let temp = parent + "/.\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)"
+                guard fm.createFile(atPath: temp, contents: Data(f.contents.utf8)) else {
+                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temp])
+                }
+                temps.append((temp, final))
+            }
+        } catch {
+            for t in temps { try? fm.removeItem(atPath: t.temp) }
+            throw error
+        }
+        for t in temps {
+            // rename(2) replaces the old file in one step.
+            if rename(t.temp, t.final) != 0 {
+                let code = errno
+                for r in temps { try? fm.removeItem(atPath: r.temp) }
+                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+            }
+        }
+        for stale in staleFiles(in: dir, keeping: files) { try? fm.removeItem(atPath: dir + "/" + stale) }
+    }
+
+    /// The differences between `files` and what `dir` holds, as unified diffs (empty when
+    /// identical). Nothing is written.
+    public static func check(_ files: [OutputFile], against dir: String) -> String {
+        var out = ""
+        for f in files {
+            let path = dir + "/" + f.path
+            let old = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            if old == f.contents { continue }
+            out += UnifiedDiff.render(old: old ?? "", new: f.contents, oldName: old == nil ? "/dev/null" : path, newName: path)
+        }
+        for stale in staleFiles(in: dir, keeping: files) {
+            let path = dir + "/" + stale
+            let old = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            out += UnifiedDiff.render(old: old, new: "", oldName: path, newName: "/dev/null")
+        }
+        return out
+    }
+}

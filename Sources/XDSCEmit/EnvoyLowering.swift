@@ -1,0 +1,352 @@
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCPolicy
+import XDSCRegex
+
+/// The Envoy configuration a policy stands for, before it is laid out as files: listeners
+/// with inline route tables and clusters with their endpoints, in policy order.
+public struct EnvoyConfig: Equatable, Sendable {
+    /// `node`, when the policy sets it.
+    public var node: Node?
+    /// The admin interface address, when the policy sets it.
+    public var admin: XDSCEnvoy.SocketAddress?
+    /// One listener per policy listener, each with an inline `RouteConfiguration`.
+    public var listeners: [XDSCEnvoy.Listener]
+    /// One cluster per service, with a `load_assignment`.
+    public var clusters: [Cluster]
+
+    /// A configuration.
+    public init(node: Node? = nil, admin: XDSCEnvoy.SocketAddress? = nil, listeners: [XDSCEnvoy.Listener] = [], clusters: [Cluster] = []) {
+        self.node = node
+        self.admin = admin
+        self.listeners = listeners
+        self.clusters = clusters
+    }
+
+    /// The static bootstrap: everything inline.
+    public var staticBootstrap: Bootstrap {
+        Bootstrap(node: node, listeners: listeners, clusters: clusters, admin: admin)
+    }
+}
+
+/// Lowers a checked policy (no errors) into the Envoy model. Every key of the policy
+/// language maps to Envoy configuration here; `docs/envoy-mapping.md` is the table.
+public enum EnvoyLowering {
+    /// The largest RE2 program Envoy accepts by default (`re2.max_program_size.error_level`).
+    static let maxProgramSize = RE2Pattern.envoyMaxProgramSize
+
+    /// The Envoy configuration for `policy`.
+    public static func lower(_ policy: Policy) -> EnvoyConfig {
+        var config = EnvoyConfig()
+        if let n = policy.node { config.node = Node(id: n.id?.value, cluster: n.cluster?.value) }
+        if let a = policy.admin { config.admin = socketAddress(a.address.value) }
+        config.listeners = policy.listeners.map(listener)
+        config.clusters = policy.services.map(cluster)
+        return config
+    }
+
+    // MARK: Listeners
+
+    static func socketAddress(_ a: XDSCPolicy.SocketAddress) -> XDSCEnvoy.SocketAddress {
+        XDSCEnvoy.SocketAddress(address: a.ip, portValue: a.port)
+    }
+
+    static func listener(_ l: XDSCPolicy.Listener) -> XDSCEnvoy.Listener {
+        let name = l.name.value
+        let hosts = l.hosts.map(virtualHost)
+        let table = RouteConfiguration(name: name, virtualHosts: hosts)
+        // A filter is present only when some route of this listener configures it; the
+        // router is always last.
+        let used = Set(hosts.flatMap(\.routes).flatMap { $0.typedPerFilterConfig.map(\.name) })
+        let filters = HTTPFilterKind.allCases.filter { $0 == .router || used.contains($0.filterName) }
+        var accessLog: [HttpConnectionManager.AccessLog] = []
+        switch l.accessLog?.value {
+        case .stdout: accessLog = [.stdout]
+        case .stderr: accessLog = [.stderr]
+        case .file(let path): accessLog = [.file(path)]
+        case nil: break
+        }
+        let hcm = HttpConnectionManager(statPrefix: name, routes: .inline(table), httpFilters: filters, accessLog: accessLog)
+        let tls = l.tls.map { DownstreamTLSContext(certificateChain: $0.certFile.value, privateKey: $0.keyFile.value) }
+        return XDSCEnvoy.Listener(name: name, address: socketAddress(l.address.value), connectionManager: hcm, tls: tls, source: l.span)
+    }
+
+    static func virtualHost(_ h: Host) -> VirtualHost {
+        VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: h.routes.flatMap(routes), source: h.span)
+    }
+
+    // MARK: Routes
+
+    /// The Envoy routes for one policy route: one, or one per method when the methods do
+    /// not fit one regex under Envoy's program-size limit.
+    static func routes(_ r: XDSCPolicy.Route) -> [XDSCEnvoy.Route] {
+        let base = route(r)
+        let methods = r.match.methods.map(\.value)
+        guard !methods.isEmpty else { return [base] }
+        if let matcher = methodMatcher(methods) {
+            var out = base
+            out.match.headers.insert(matcher, at: 0)
+            return [out]
+        }
+        return methods.map { m in
+            var out = base
+            out.match.headers.insert(HeaderMatcher(name: ":method", .string(.exact(m))), at: 0)
+            if let n = base.name { out.name = "\(n)-\(m.lowercased())" }
+            return out
+        }
+    }
+
+    /// `:method` as an exact match for one method, or an alternation regex for several;
+    /// nil when that regex would exceed Envoy's RE2 program-size limit.
+    static func methodMatcher(_ methods: [String]) -> HeaderMatcher? {
+        if methods.count == 1 { return HeaderMatcher(name: ":method", .string(.exact(methods[0]))) }
+        let pattern = methods.map(regexEscaped).joined(separator: "|")
+        guard let re = try? RE2Pattern(pattern), re.programSize <= maxProgramSize else { return nil }
+        return HeaderMatcher(name: ":method", .string(StringMatcher(.safeRegex(pattern))))
+    }
+
+    /// Escapes everything but letters and digits (method tokens may hold `.`, `+`, ...).
+    static func regexEscaped(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            if c.properties.isAlphabetic || ("0"..."9").contains(c) { out.unicodeScalars.append(c) } else { out += "\\" + String(c) }
+        }
+        return out
+    }
+
+    static func route(_ r: XDSCPolicy.Route) -> XDSCEnvoy.Route {
+        let e = r.effective
+        var out = XDSCEnvoy.Route(name: r.name?.value, match: match(r.match), action: action(r), source: r.span)
+
+        // Per-route filter configuration, in the filter chain's order.
+        if let cors = e.cors?.value {
+            out.typedPerFilterConfig.append((HTTPFilterKind.cors.filterName, corsPolicy(cors).typedConfig))
+        }
+        if let limit = e.rateLimit?.value {
+            let bucket = LocalRateLimit(maxTokens: UInt32(clamping: limit.requests.value), fillInterval: duration(limit.per.value))
+            out.typedPerFilterConfig.append((HTTPFilterKind.localRateLimit.filterName, bucket.typedConfig))
+        }
+        if let f = r.fault {
+            let fault = HTTPFault(
+                delay: f.delay.map { (duration($0.fixed.value), fraction($0.percent?.value ?? .hundred)) },
+                abort: f.abort.map { ($0.status.value, fraction($0.percent?.value ?? .hundred)) })
+            out.typedPerFilterConfig.append((HTTPFilterKind.fault.filterName, fault.typedConfig))
+        }
+
+        // Header operations: `set` overwrites, `add` appends, `remove` removes. They are
+        // already merged across levels, so they all go on the route.
+        for op in e.requestHeaders {
+            switch op.operation {
+            case .add(let v): out.requestHeadersToAdd.append(HeaderValueOption(key: op.name, value: literal(v)))
+            case .set(let v):
+                out.requestHeadersToAdd.append(HeaderValueOption(key: op.name, value: literal(v), appendAction: .overwriteIfExistsOrAdd))
+            case .remove: out.requestHeadersToRemove.append(op.name)
+            }
+        }
+        for op in e.responseHeaders {
+            switch op.operation {
+            case .add(let v): out.responseHeadersToAdd.append(HeaderValueOption(key: op.name, value: literal(v)))
+            case .set(let v):
+                out.responseHeadersToAdd.append(HeaderValueOption(key: op.name, value: literal(v), appendAction: .overwriteIfExistsOrAdd))
+            case .remove: out.responseHeadersToRemove.append(op.name)
+            }
+        }
+        return out
+    }
+
+    /// Header values in Envoy are substitution-format strings; policy values are literal
+    /// text, so `%` is doubled.
+    static func literal(_ value: String) -> String {
+        value.replacingOccurrences(of: "%", with: "%%")
+    }
+
+    static func match(_ m: XDSCPolicy.RouteMatch) -> XDSCEnvoy.RouteMatch {
+        let path: XDSCEnvoy.RouteMatch.PathSpecifier
+        switch m.path.value {
+        case .prefix(let p): path = .prefix(p)
+        case .exact(let p): path = .path(p)
+        case .regex(let r): path = .safeRegex(r)
+        }
+        // `case_sensitive` only matters for prefix/path; write it only when it changes something.
+        var caseSensitive: Bool?
+        if m.caseSensitive?.value == false, !(path.isRegex) { caseSensitive = false }
+        return XDSCEnvoy.RouteMatch(
+            path, caseSensitive: caseSensitive, headers: m.headers.map { headerMatcher($0) },
+            queryParameters: m.query.map(queryMatcher), grpc: m.grpc?.value == true)
+    }
+
+    static func stringMatcher(_ k: FieldMatcher.Kind) -> StringMatcher? {
+        switch k {
+        case .exact(let s): StringMatcher(.exact(s))
+        case .prefix(let s): StringMatcher(.prefix(s))
+        case .suffix(let s): StringMatcher(.suffix(s))
+        case .contains(let s): StringMatcher(.contains(s))
+        case .regex(let r): StringMatcher(.safeRegex(r))
+        case .present: nil
+        }
+    }
+
+    static func headerMatcher(_ f: FieldMatcher) -> HeaderMatcher {
+        if case .present(let p) = f.kind.value {
+            return HeaderMatcher(name: f.name.value, .present(p), invertMatch: f.invert)
+        }
+        return HeaderMatcher(name: f.name.value, stringMatcher(f.kind.value).map { .string($0) }, invertMatch: f.invert)
+    }
+
+    static func queryMatcher(_ f: FieldMatcher) -> QueryParameterMatcher {
+        if case .present(let p) = f.kind.value {
+            // Envoy's query matcher has no invert: `present: true, invert: true` is "absent".
+            return QueryParameterMatcher(name: f.name.value, presentMatch: p != f.invert)
+        }
+        return QueryParameterMatcher(name: f.name.value, stringMatch: stringMatcher(f.kind.value))
+    }
+
+    static func action(_ r: XDSCPolicy.Route) -> XDSCEnvoy.Route.Action {
+        switch r.action {
+        case .service(let s):
+            return .route(routeAction(.cluster(s.value), r))
+        case .split(let targets):
+            let entries = targets.map { WeightedClusters.Entry(name: $0.service.value, weight: UInt32(clamping: $0.weight.value)) }
+            return .route(routeAction(.weightedClusters(WeightedClusters(entries)), r))
+        case .redirect(let rd):
+            var out = RedirectAction(scheme: rd.scheme?.value, host: rd.host?.value, port: rd.port?.value)
+            switch rd.path?.value {
+            case .path(let p): out.path = .path(p)
+            case .prefix(let p): out.path = .prefixRewrite(p)
+            case nil: break
+            }
+            if let code = rd.code?.value, let c = RedirectAction.ResponseCode(status: code) { out.responseCode = c }
+            out.stripQuery = rd.stripQuery?.value ?? false
+            return .redirect(out)
+        case .respond(let d):
+            return .directResponse(DirectResponseAction(status: d.status.value, body: d.body?.value))
+        }
+    }
+
+    static func routeAction(_ target: XDSCEnvoy.RouteAction.ClusterSpecifier, _ r: XDSCPolicy.Route) -> XDSCEnvoy.RouteAction {
+        let e = r.effective
+        var a = XDSCEnvoy.RouteAction(target)
+        if let rw = r.rewrite {
+            if let p = rw.prefix { a.pathRewrite = .prefix(p.value) }
+            if let rx = rw.regex { a.pathRewrite = .regex(pattern: rx.pattern.value, substitution: rx.substitution.value) }
+            a.hostRewriteLiteral = rw.host?.value
+        }
+        a.timeout = e.timeout.map { duration($0.value) }
+        a.idleTimeout = e.idleTimeout.map { duration($0.value) }
+        if case .policy(let p) = e.retries?.value {
+            let on = p.on.isEmpty ? XDSCPolicy.RetryPolicy.defaultOn : p.on.map(\.value)
+            a.retryPolicy = XDSCEnvoy.RetryPolicy(
+                retryOn: on, numRetries: p.attempts.map { UInt32(clamping: $0.value) },
+                perTryTimeout: p.perTryTimeout.map { duration($0.value) },
+                retriableStatusCodes: p.statusCodes.map { UInt32(clamping: $0.value) })
+        }
+        if let m = r.mirror {
+            let percent = m.percent?.value ?? .hundred
+            a.requestMirrorPolicies = [
+                RequestMirrorPolicy(
+                    cluster: m.service.value,
+                    runtimeFraction: percent == .hundred ? nil : RuntimeFractionalPercent(defaultValue: fraction(percent)))
+            ]
+        }
+        switch r.hashOn?.value {
+        case .header(let h): a.hashPolicy = [.header(h)]
+        case .cookie(let c): a.hashPolicy = [.cookie(c)]
+        case .sourceIP: a.hashPolicy = [.sourceIP]
+        case nil: break
+        }
+        if r.websocket?.value == true { a.upgradeTypes = ["websocket"] }
+        return a
+    }
+
+    static func corsPolicy(_ c: CORS) -> CorsPolicy {
+        CorsPolicy(
+            allowOrigins: c.allowOrigins.map { StringMatcher.exact($0.value) }, allowMethods: c.allowMethods.map(\.value),
+            allowHeaders: c.allowHeaders.map(\.value), exposeHeaders: c.exposeHeaders.map(\.value),
+            maxAgeSeconds: c.maxAge.map { $0.value.milliseconds / 1000 }, allowCredentials: c.allowCredentials?.value)
+    }
+
+    // MARK: Clusters
+
+    static func cluster(_ s: Service) -> Cluster {
+        let name = s.name.value
+        var c = Cluster(name: name, source: s.span)
+        switch s.discovery.value {
+        case .static: c.type = .static
+        case .strictDNS: c.type = .strictDNS
+        case .logicalDNS: c.type = .logicalDNS
+        }
+        c.connectTimeout = duration(s.connectTimeout.value)
+        switch s.lb.value {
+        case .roundRobin: c.lbPolicy = .roundRobin
+        case .leastRequest: c.lbPolicy = .leastRequest
+        case .random: c.lbPolicy = .random
+        case .ringHash: c.lbPolicy = .ringHash
+        case .maglev: c.lbPolicy = .maglev
+        }
+        c.loadAssignment = ClusterLoadAssignment(
+            clusterName: name,
+            endpoints: s.endpoints.map {
+                .init(address: XDSCEnvoy.SocketAddress(address: $0.host, portValue: $0.port), weight: $0.weight.map { UInt32(clamping: $0.value) })
+            })
+        if let h = s.healthCheck {
+            let kind: XDSCEnvoy.HealthCheck.Kind
+            switch h.kind {
+            case .http(let path): kind = .http(path: path.value)
+            case .tcp: kind = .tcp
+            case .grpc(let service): kind = .grpc(serviceName: service?.value)
+            }
+            c.healthChecks = [
+                XDSCEnvoy.HealthCheck(
+                    timeout: duration(h.timeout.value), interval: duration(h.interval.value),
+                    unhealthyThreshold: UInt32(clamping: h.unhealthyThreshold.value),
+                    healthyThreshold: UInt32(clamping: h.healthyThreshold.value), kind: kind)
+            ]
+        }
+        if let b = s.circuitBreaker {
+            c.circuitBreakers = CircuitBreakerThresholds(
+                maxConnections: b.maxConnections.map { UInt32(clamping: $0.value) },
+                maxPendingRequests: b.maxPendingRequests.map { UInt32(clamping: $0.value) },
+                maxRequests: b.maxRequests.map { UInt32(clamping: $0.value) }, maxRetries: b.maxRetries.map { UInt32(clamping: $0.value) })
+        }
+        // Envoy refuses a gRPC health check on a cluster without HTTP/2 ("cluster must
+        // support HTTP/2 for gRPC healthchecking"); a service that answers gRPC health
+        // checks speaks HTTP/2, so the health check implies it like `protocol: grpc` does.
+        var grpcHealthCheck = false
+        if case .grpc = s.healthCheck?.kind { grpcHealthCheck = true }
+        let http2 = s.protocolKind.value.usesHTTP2 || grpcHealthCheck
+        c.upstreamProtocol = http2 ? .http2 : .http1
+        if let o = s.outlierDetection {
+            c.outlierDetection = XDSCEnvoy.OutlierDetection(
+                consecutive5xx: o.consecutive5xx.map { UInt32(clamping: $0.value) }, interval: o.interval.map { duration($0.value) },
+                baseEjectionTime: o.baseEjectionTime.map { duration($0.value) },
+                maxEjectionPercent: o.maxEjectionPercent.map { UInt32(clamping: $0.value) })
+        }
+        if let t = s.tls {
+            // SNI: as written, else the first endpoint's host name (an IP literal is not a
+            // valid SNI value, so none is sent for IP-only services).
+            let sni = t.sni?.value ?? s.endpoints.first(where: { !$0.isIP })?.host
+            c.tls = UpstreamTLSContext(
+                sni: sni, trustedCA: t.caFile?.value, verifySubjectAltNames: t.verifySAN.map(\.value),
+                alpnProtocols: http2 ? ["h2"] : [])
+        }
+        return c
+    }
+
+    // MARK: Values
+
+    static func duration(_ d: PolicyDuration) -> EnvoyDuration { .milliseconds(d.milliseconds) }
+
+    /// A percentage as Envoy's fraction: out of 100 when whole, else out of a million.
+    static func fraction(_ p: Percent) -> FractionalPercent {
+        p.perMillion % 10_000 == 0
+            ? FractionalPercent(numerator: UInt32(p.perMillion / 10_000), denominator: .hundred)
+            : FractionalPercent(numerator: UInt32(p.perMillion), denominator: .million)
+    }
+}
+
+extension XDSCEnvoy.RouteMatch.PathSpecifier {
+    var isRegex: Bool {
+        if case .safeRegex = self { return true }
+        return false
+    }
+}

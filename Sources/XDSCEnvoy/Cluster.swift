@@ -1,0 +1,282 @@
+import XDSCDiagnostics
+import XDSCJSON
+
+/// `envoy.config.cluster.v3.Cluster`.
+public struct Cluster: Equatable, Sendable, EnvoyEncodable {
+    /// `Cluster.DiscoveryType`.
+    public enum DiscoveryType: String, Sendable {
+        case `static` = "STATIC", strictDNS = "STRICT_DNS", logicalDNS = "LOGICAL_DNS", eds = "EDS"
+    }
+
+    /// `Cluster.LbPolicy`.
+    public enum LbPolicy: String, Sendable {
+        case roundRobin = "ROUND_ROBIN", leastRequest = "LEAST_REQUEST", random = "RANDOM"
+        case ringHash = "RING_HASH", maglev = "MAGLEV"
+    }
+
+    /// Upstream HTTP protocol.
+    public enum UpstreamProtocol: Sendable {
+        case http1, http2
+    }
+
+    /// `name`.
+    public var name: String
+    /// `type`; STATIC is Envoy's default and is not written.
+    public var type: DiscoveryType
+    /// For EDS clusters: the file the endpoints come from (`eds_cluster_config`).
+    public var edsConfig: PathConfigSource?
+    /// `connect_timeout`.
+    public var connectTimeout: EnvoyDuration?
+    /// `lb_policy`; ROUND_ROBIN is the default and is not written.
+    public var lbPolicy: LbPolicy
+    /// `load_assignment` (absent for EDS clusters).
+    public var loadAssignment: ClusterLoadAssignment?
+    /// `health_checks`.
+    public var healthChecks: [HealthCheck]
+    /// `circuit_breakers.thresholds[0]` (default priority).
+    public var circuitBreakers: CircuitBreakerThresholds?
+    /// Upstream protocol; HTTP/2 is written as `typed_extension_protocol_options`.
+    public var upstreamProtocol: UpstreamProtocol
+    /// `outlier_detection`.
+    public var outlierDetection: OutlierDetection?
+    /// `transport_socket` with an `UpstreamTlsContext`.
+    public var tls: UpstreamTLSContext?
+    /// Where this cluster came from in the policy (not serialised).
+    public var source: SourceSpan?
+
+    /// A cluster.
+    public init(
+        name: String, type: DiscoveryType = .static, edsConfig: PathConfigSource? = nil,
+        connectTimeout: EnvoyDuration? = nil, lbPolicy: LbPolicy = .roundRobin,
+        loadAssignment: ClusterLoadAssignment? = nil, healthChecks: [HealthCheck] = [],
+        circuitBreakers: CircuitBreakerThresholds? = nil, upstreamProtocol: UpstreamProtocol = .http1,
+        outlierDetection: OutlierDetection? = nil, tls: UpstreamTLSContext? = nil, source: SourceSpan? = nil
+    ) {
+        self.name = name
+        self.type = type
+        self.edsConfig = edsConfig
+        self.connectTimeout = connectTimeout
+        self.lbPolicy = lbPolicy
+        self.loadAssignment = loadAssignment
+        self.healthChecks = healthChecks
+        self.circuitBreakers = circuitBreakers
+        self.upstreamProtocol = upstreamProtocol
+        self.outlierDetection = outlierDetection
+        self.tls = tls
+        self.source = source
+    }
+
+    public var json: JSON {
+        var o = JSONObject()
+        o["name"] = .string(name)
+        if type != .static { o["type"] = .string(type.rawValue) }
+        if let edsConfig { o["eds_cluster_config"] = .object(["eds_config": edsConfig.json]) }
+        o.set("connect_timeout", connectTimeout)
+        if lbPolicy != .roundRobin { o["lb_policy"] = .string(lbPolicy.rawValue) }
+        o.set("load_assignment", loadAssignment)
+        o.setList("health_checks", healthChecks)
+        if let circuitBreakers { o["circuit_breakers"] = .object(["thresholds": .array([circuitBreakers.json])]) }
+        if upstreamProtocol == .http2 {
+            let options = TypedMessage(
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                ["explicit_http_config": .object(["http2_protocol_options": .object([:])])])
+            o["typed_extension_protocol_options"] = .object([
+                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": options.json
+            ])
+        }
+        o.set("outlier_detection", outlierDetection)
+        o.set("transport_socket", tls.map(\.transportSocket))
+        return .object(o)
+    }
+}
+
+/// `envoy.config.endpoint.v3.ClusterLoadAssignment` with one locality.
+public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
+    /// One `LbEndpoint`.
+    public struct Endpoint: Equatable, Sendable, EnvoyEncodable {
+        /// The endpoint address.
+        public var address: SocketAddress
+        /// `load_balancing_weight`; nil is 1.
+        public var weight: UInt32?
+
+        /// An endpoint.
+        public init(address: SocketAddress, weight: UInt32? = nil) {
+            self.address = address
+            self.weight = weight
+        }
+
+        public var json: JSON {
+            var o = JSONObject()
+            o["endpoint"] = .object(["address": address.json])
+            o.set("load_balancing_weight", weight.map { JSON.integer($0) })
+            return .object(o)
+        }
+    }
+
+    /// `cluster_name`.
+    public var clusterName: String
+    /// The endpoints of the single `LocalityLbEndpoints`.
+    public var endpoints: [Endpoint]
+
+    /// A load assignment.
+    public init(clusterName: String, endpoints: [Endpoint]) {
+        self.clusterName = clusterName
+        self.endpoints = endpoints
+    }
+
+    public var json: JSON {
+        .object([
+            "cluster_name": .string(clusterName),
+            "endpoints": .array([.object(["lb_endpoints": .array(endpoints.map(\.json))])]),
+        ])
+    }
+}
+
+/// `envoy.config.core.v3.HealthCheck`.
+public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
+    /// The `health_checker` oneof.
+    public enum Kind: Equatable, Sendable {
+        /// `http_health_check: {path}`.
+        case http(path: String)
+        /// `tcp_health_check: {}` (connect only).
+        case tcp
+        /// `grpc_health_check: {service_name}`.
+        case grpc(serviceName: String?)
+    }
+
+    /// `timeout` (required by Envoy).
+    public var timeout: EnvoyDuration
+    /// `interval` (required by Envoy).
+    public var interval: EnvoyDuration
+    /// `unhealthy_threshold` (required by Envoy).
+    public var unhealthyThreshold: UInt32
+    /// `healthy_threshold` (required by Envoy).
+    public var healthyThreshold: UInt32
+    /// The checker.
+    public var kind: Kind
+
+    /// A health check.
+    public init(timeout: EnvoyDuration, interval: EnvoyDuration, unhealthyThreshold: UInt32, healthyThreshold: UInt32, kind: Kind) {
+        self.timeout = timeout
+        self.interval = interval
+        self.unhealthyThreshold = unhealthyThreshold
+        self.healthyThreshold = healthyThreshold
+        self.kind = kind
+    }
+
+    public var json: JSON {
+        var o = JSONObject()
+        o["timeout"] = timeout.json
+        o["interval"] = interval.json
+        o["unhealthy_threshold"] = .integer(unhealthyThreshold)
+        o["healthy_threshold"] = .integer(healthyThreshold)
+        switch kind {
+        case .http(let path): o["http_health_check"] = .object(["path": .string(path)])
+        case .tcp: o["tcp_health_check"] = .object([:])
+        case .grpc(let service):
+            var g = JSONObject()
+            g.set("service_name", service.map(JSON.string))
+            o["grpc_health_check"] = .object(g)
+        }
+        return .object(o)
+    }
+}
+
+/// `envoy.config.cluster.v3.CircuitBreakers.Thresholds` for the default priority.
+public struct CircuitBreakerThresholds: Equatable, Sendable, EnvoyEncodable {
+    /// `max_connections`.
+    public var maxConnections: UInt32?
+    /// `max_pending_requests`.
+    public var maxPendingRequests: UInt32?
+    /// `max_requests`.
+    public var maxRequests: UInt32?
+    /// `max_retries`.
+    public var maxRetries: UInt32?
+
+    /// Circuit breaker thresholds.
+    public init(maxConnections: UInt32? = nil, maxPendingRequests: UInt32? = nil, maxRequests: UInt32? = nil, maxRetries: UInt32? = nil) {
+        self.maxConnections = maxConnections
+        self.maxPendingRequests = maxPendingRequests
+        self.maxRequests = maxRequests
+        self.maxRetries = maxRetries
+    }
+
+    public var json: JSON {
+        var o = JSONObject()
+        o.set("max_connections", maxConnections.map { JSON.integer($0) })
+        o.set("max_pending_requests", maxPendingRequests.map { JSON.integer($0) })
+        o.set("max_requests", maxRequests.map { JSON.integer($0) })
+        o.set("max_retries", maxRetries.map { JSON.integer($0) })
+        return .object(o)
+    }
+}
+
+/// `envoy.config.cluster.v3.OutlierDetection`.
+public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
+    /// `consecutive_5xx`.
+    public var consecutive5xx: UInt32?
+    /// `interval`.
+    public var interval: EnvoyDuration?
+    /// `base_ejection_time`.
+    public var baseEjectionTime: EnvoyDuration?
+    /// `max_ejection_percent`.
+    public var maxEjectionPercent: UInt32?
+
+    /// Outlier detection settings.
+    public init(consecutive5xx: UInt32? = nil, interval: EnvoyDuration? = nil, baseEjectionTime: EnvoyDuration? = nil, maxEjectionPercent: UInt32? = nil) {
+        self.consecutive5xx = consecutive5xx
+        self.interval = interval
+        self.baseEjectionTime = baseEjectionTime
+        self.maxEjectionPercent = maxEjectionPercent
+    }
+
+    public var json: JSON {
+        var o = JSONObject()
+        o.set("consecutive_5xx", consecutive5xx.map { JSON.integer($0) })
+        o.set("interval", interval)
+        o.set("base_ejection_time", baseEjectionTime)
+        o.set("max_ejection_percent", maxEjectionPercent.map { JSON.integer($0) })
+        return .object(o)
+    }
+}
+
+/// `envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`.
+public struct UpstreamTLSContext: Equatable, Sendable {
+    /// `sni`.
+    public var sni: String?
+    /// `common_tls_context.validation_context.trusted_ca.filename`.
+    public var trustedCA: String?
+    /// `match_typed_subject_alt_names` (DNS SANs, exact).
+    public var verifySubjectAltNames: [String]
+    /// ALPN protocols offered (`h2` for HTTP/2 upstreams).
+    public var alpnProtocols: [String]
+
+    /// An upstream TLS context.
+    public init(sni: String? = nil, trustedCA: String? = nil, verifySubjectAltNames: [String] = [], alpnProtocols: [String] = []) {
+        self.sni = sni
+        self.trustedCA = trustedCA
+        self.verifySubjectAltNames = verifySubjectAltNames
+        self.alpnProtocols = alpnProtocols
+    }
+
+    /// The `transport_socket` entry.
+    public var transportSocket: TypedExtension {
+        var common = JSONObject()
+        if trustedCA != nil || !verifySubjectAltNames.isEmpty {
+            var validation = JSONObject()
+            validation.set("trusted_ca", trustedCA.map { DataSource.filename($0) })
+            if !verifySubjectAltNames.isEmpty {
+                validation["match_typed_subject_alt_names"] = .array(
+                    verifySubjectAltNames.map { .object(["san_type": .string("DNS"), "matcher": StringMatcher.exact($0).json]) })
+            }
+            common["validation_context"] = .object(validation)
+        }
+        common.setStrings("alpn_protocols", alpnProtocols)
+        var o = JSONObject()
+        if !common.isEmpty { o["common_tls_context"] = .object(common) }
+        o.set("sni", sni.map(JSON.string))
+        return TypedExtension(
+            name: "envoy.transport_sockets.tls",
+            typedConfig: TypedMessage("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", o))
+    }
+}

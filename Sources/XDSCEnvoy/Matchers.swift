@@ -1,0 +1,186 @@
+import XDSCJSON
+
+/// `envoy.type.matcher.v3.StringMatcher`.
+public struct StringMatcher: Equatable, Sendable, EnvoyEncodable {
+    /// The `match_pattern` oneof.
+    public enum Pattern: Equatable, Sendable {
+        case exact(String)
+        case prefix(String)
+        case suffix(String)
+        /// `safe_regex: {regex: ...}`: an RE2 full match.
+        case safeRegex(String)
+        case contains(String)
+    }
+
+    /// What to compare with.
+    public var pattern: Pattern
+    /// Compare ASCII case-insensitively (ignored for regexes, as in Envoy).
+    public var ignoreCase: Bool
+
+    /// A string matcher.
+    public init(_ pattern: Pattern, ignoreCase: Bool = false) {
+        self.pattern = pattern
+        self.ignoreCase = ignoreCase
+    }
+
+    /// An exact matcher.
+    public static func exact(_ s: String) -> StringMatcher { StringMatcher(.exact(s)) }
+
+    public var json: JSON {
+        var o = JSONObject()
+        switch pattern {
+        case .exact(let s): o["exact"] = .string(s)
+        case .prefix(let s): o["prefix"] = .string(s)
+        case .suffix(let s): o["suffix"] = .string(s)
+        case .safeRegex(let r): o["safe_regex"] = .object(["regex": .string(r)])
+        case .contains(let s): o["contains"] = .string(s)
+        }
+        if ignoreCase { o["ignore_case"] = .bool(true) }
+        return .object(o)
+    }
+
+    /// Envoy's `StringMatcherImpl::match`.
+    public func matches(_ value: String) -> Bool {
+        switch pattern {
+        case .exact(let s): return ignoreCase ? value.asciiLowercased == s.asciiLowercased : value == s
+        case .prefix(let s):
+            return ignoreCase ? value.asciiLowercased.hasPrefix(s.asciiLowercased) : value.utf8.starts(with: s.utf8)
+        case .suffix(let s):
+            return ignoreCase
+                ? value.asciiLowercased.utf8.reversed().starts(with: s.asciiLowercased.utf8.reversed())
+                : value.utf8.reversed().starts(with: s.utf8.reversed())
+        case .contains(let s):
+            if s.isEmpty { return true }
+            let (v, n) = ignoreCase ? (value.asciiLowercased, s.asciiLowercased) : (value, s)
+            return Array(v.utf8).containsSubsequence(Array(n.utf8))
+        case .safeRegex(let r):
+            return RegexCache.shared.pattern(r)?.fullMatch(value) ?? false
+        }
+    }
+}
+
+/// `envoy.config.route.v3.HeaderMatcher`.
+public struct HeaderMatcher: Equatable, Sendable, EnvoyEncodable {
+    /// The `header_match_specifier` oneof, modern forms plus the deprecated ones a user's
+    /// configuration may still contain.
+    public enum Specifier: Equatable, Sendable {
+        /// `string_match`.
+        case string(StringMatcher)
+        /// `present_match`.
+        case present(Bool)
+        /// `range_match {start, end}`: `start <= value < end` on a base-10 int64.
+        case range(start: Int64, end: Int64)
+        /// Deprecated `exact_match`; an empty string matches any present value.
+        case deprecatedExact(String)
+    }
+
+    /// The header name (lower-case; `:method`, `:authority`, `:path` for pseudo-headers).
+    public var name: String
+    /// The match, or nil for "present".
+    public var specifier: Specifier?
+    /// `invert_match`.
+    public var invertMatch: Bool
+    /// `treat_missing_header_as_empty`.
+    public var treatMissingHeaderAsEmpty: Bool
+
+    /// A header matcher.
+    public init(name: String, _ specifier: Specifier?, invertMatch: Bool = false, treatMissingHeaderAsEmpty: Bool = false) {
+        self.name = name
+        self.specifier = specifier
+        self.invertMatch = invertMatch
+        self.treatMissingHeaderAsEmpty = treatMissingHeaderAsEmpty
+    }
+
+    public var json: JSON {
+        var o = JSONObject()
+        o["name"] = .string(name)
+        switch specifier {
+        case .deprecatedExact(let s): o["exact_match"] = .string(s)
+        case .range(let start, let end):
+            o["range_match"] = .object(["start": .int(start), "end": .int(end)])
+        case .present(let p): o["present_match"] = .bool(p)
+        case .string(let m): o["string_match"] = m.json
+        case nil: break
+        }
+        if invertMatch { o["invert_match"] = .bool(true) }
+        if treatMissingHeaderAsEmpty { o["treat_missing_header_as_empty"] = .bool(true) }
+        return .object(o)
+    }
+
+    /// Envoy's `HeaderUtility::matchHeaders` for one matcher. `value` is every occurrence of
+    /// the header joined with `,`, or nil when the header is absent.
+    public func matches(headerValue value: String?) -> Bool {
+        var value = value
+        if value == nil && treatMissingHeaderAsEmpty { value = "" }
+        guard let value else {
+            // Absent: only a presence matcher can hold, and then only in its inverted sense.
+            switch specifier {
+            case .present(let p): return p == invertMatch
+            case nil: return invertMatch
+            default: return false
+            }
+        }
+        let specific: Bool
+        switch specifier {
+        case nil: specific = true
+        case .present(let p): specific = p
+        case .string(let m): specific = m.matches(value)
+        case .deprecatedExact(let s): specific = s.isEmpty || s == value
+        case .range(let start, let end):
+            if let v = Int64(value) { specific = start <= v && v < end } else { specific = false }
+        }
+        return specific != invertMatch
+    }
+}
+
+/// `envoy.config.route.v3.QueryParameterMatcher`.
+public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
+    /// The parameter name.
+    public var name: String
+    /// `string_match`, or nil with `presentMatch`.
+    public var stringMatch: StringMatcher?
+    /// `present_match`; with neither field set the parameter must be present.
+    public var presentMatch: Bool?
+
+    /// A query parameter matcher.
+    public init(name: String, stringMatch: StringMatcher? = nil, presentMatch: Bool? = nil) {
+        self.name = name
+        self.stringMatch = stringMatch
+        self.presentMatch = presentMatch
+    }
+
+    public var json: JSON {
+        var o = JSONObject()
+        o["name"] = .string(name)
+        o.set("string_match", stringMatch)
+        o.set("present_match", presentMatch.map(JSON.bool))
+        return .object(o)
+    }
+
+    /// Envoy's `ConfigUtility::QueryParameterMatcher::matches`: the first value of the
+    /// parameter (not percent-decoded), or nil when it is absent.
+    public func matches(firstValue value: String?) -> Bool {
+        if let presentMatch { return (value != nil) == presentMatch }
+        guard let value else { return false }
+        guard let stringMatch else { return true }
+        return stringMatch.matches(value)
+    }
+}
+
+extension String {
+    /// ASCII-only lower-casing, as Envoy's `absl::AsciiStrToLower`.
+    var asciiLowercased: String {
+        String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+}
+
+extension Array where Element == UInt8 {
+    func containsSubsequence(_ needle: [UInt8]) -> Bool {
+        guard needle.count <= count else { return false }
+        if needle.isEmpty { return true }
+        for i in 0...(count - needle.count) where self[i] == needle[0] {
+            if self[i..<(i + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import XDSCRegex
+
+/// Compiled RE2 patterns shared by every matcher, so a route table is compiled once
+/// however many requests it sees. A pattern RE2 rejects never matches.
+final class RegexCache: @unchecked Sendable {
+    static let shared = RegexCache()
+    private let lock = NSLock()
+    private var compiled: [String: RE2Pattern?] = [:]
+
+    func pattern(_ source: String) -> RE2Pattern? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = compiled[source] { return hit }
+        let re = try? RE2Pattern(source)
+        compiled[source] = .some(re)
+        return re
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of `xdsc build`.
+@Suite struct BuildCommandTests {
+    static let fixture = CLI.packageRoot.appendingPathComponent("fixtures/build/minimal.yaml").path
+
+    @Test func writesBootstrapThenChecksClean() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        let first = try CLI.run(["build", Self.fixture, "-o", out])
+        #expect(first.status == 0, "\(first.stderr)")
+        let golden = try String(contentsOf: CLI.packageRoot.appendingPathComponent("golden/build/minimal/bootstrap.json"), encoding: .utf8)
+        #expect(try String(contentsOfFile: out + "/bootstrap.json", encoding: .utf8) == golden)
+        let check = try CLI.run(["build", Self.fixture, "-o", out, "--check"])
+        #expect(check.status == 0 && check.stdout.isEmpty)
+    }
+
+    @Test func checkPrintsADiffAndWritesNothing() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        _ = try CLI.run(["build", Self.fixture, "-o", out])
+        let path = out + "/bootstrap.json"
+        let edited = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(of: "10000", with: "10001")
+        try edited.write(toFile: path, atomically: true, encoding: .utf8)
+        let check = try CLI.run(["build", Self.fixture, "-o", out, "--check"])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("-            \"port_value\": 10001,") || check.stdout.contains("-            \"port_value\": 10001"))
+        #expect(check.stdout.contains("+            \"port_value\": 10000"))
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == edited)
+        let xdsCheck = try CLI.run(["build", Self.fixture, "-o", out, "--check", "--xds"])
+        #expect(xdsCheck.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: out + "/lds.json"))
+    }
+
+    @Test func errorsWriteNothing() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policy = dir.appendingPathComponent("bad.yaml")
+        try "version: 1\nlisteners:\n  a:\n    address: 0.0.0.0:8080\n    hosts: {h: {domains: [x], routes: [{match: {prefix: /}, to: nope}]}}\n"
+            .write(to: policy, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out").path
+        let r = try CLI.run(["build", policy.path, "-o", out])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("unknown-service"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func xdsLayoutAndStdout() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        let r = try CLI.run(["build", Self.fixture, "-o", out, "--xds", "--xds-root", "/etc/envoy/xdsc"])
+        #expect(r.status == 0, "\(r.stderr)")
+        for f in ["bootstrap.json", "lds.json", "cds.json", "rds/main.json", "eds/web.json"] {
+            let golden = try String(contentsOf: CLI.packageRoot.appendingPathComponent("golden/build/minimal-xds/\(f)"), encoding: .utf8)
+            #expect(try String(contentsOfFile: out + "/" + f, encoding: .utf8) == golden, "\(f)")
+        }
+        let s = try CLI.run(["build", Self.fixture, "--stdout"])
+        #expect(s.status == 0 && s.stdout.hasPrefix("{\n  \"static_resources\""))
+        let y = try CLI.run(["build", Self.fixture, "--stdout", "--format", "yaml"])
+        #expect(y.status == 0 && y.stdout.hasPrefix("static_resources:\n"))
+    }
+
+    @Test func usageErrors() throws {
+        #expect(try CLI.run(["build", Self.fixture]).status == 2)
+        #expect(try CLI.run(["build", Self.fixture, "--stdout", "--check"]).status == 2)
+        #expect(try CLI.run(["build", Self.fixture, "-o", "x", "--format", "xml"]).status == 2)
+    }
+
+    @Test func strictWarningsWriteNothing() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policy = dir.appendingPathComponent("p.yaml")
+        try """
+            version: 1
+            services:
+              g: {endpoints: [10.0.0.1:80]}
+              unused: {endpoints: [10.0.0.2:80]}
+            listeners:
+              l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: g}]}}}
+
+            """.write(to: policy, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out").path
+        let strict = try CLI.run(["build", policy.path, "-o", out, "--strict"])
+        #expect(strict.status == 1 && strict.stderr.contains("unused-service"))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let lax = try CLI.run(["build", policy.path, "-o", out])
+        #expect(lax.status == 0 && lax.stderr.contains("unused-service"))
+        #expect(FileManager.default.fileExists(atPath: out + "/bootstrap.json"))
+    }
+
+    @Test func directoryOfFilesIsOnePolicy() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policies = dir.appendingPathComponent("policy")
+        try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
+        try "version: 1\nservices:\n  g: {endpoints: [10.0.0.1:80]}\n".write(
+            to: policies.appendingPathComponent("a-services.yaml"), atomically: true, encoding: .utf8)
+        try "version: 1\nlisteners:\n  l: {address: 0.0.0.0:80, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: g}]}}}\n".write(
+            to: policies.appendingPathComponent("b-listeners.yaml"), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["build", policies.path, "--stdout"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"cluster\": \"g\""))
+    }
+}

@@ -1,0 +1,242 @@
+import Testing
+import XDSCJSON
+@testable import XDSCEnvoy
+
+private func request(_ path: String, host: String = "example.com", method: String = "GET", headers: [(String, String)] = []) -> HTTPRequest {
+    HTTPRequest(method: method, authority: host, path: path, headers: headers.map { (name: $0.0, value: $0.1) })
+}
+
+@Suite struct PathMatchingTests {
+    @Test func prefixIgnoresQueryAndFragment() {
+        let m = RouteMatch(.prefix("/api"))
+        #expect(m.matches(request("/api/users?x=1")))
+        #expect(m.matches(request("/apiary")))
+        #expect(!m.matches(request("/ap?i")))
+        #expect(!m.matches(request("/x#/api")))
+    }
+
+    @Test func emptyPrefixMatchesEverything() {
+        #expect(RouteMatch(.prefix("")).matches(request("*")))
+        #expect(!RouteMatch(.prefix("/")).matches(request("*")))
+    }
+
+    @Test func exactPathDropsQuery() {
+        let m = RouteMatch(.path("/api/locations"))
+        #expect(m.matches(request("/api/locations?works=true")))
+        #expect(!m.matches(request("/api/locations/")))
+    }
+
+    @Test func caseInsensitivePrefixAndPath() {
+        #expect(RouteMatch(.prefix("/API"), caseSensitive: false).matches(request("/api/x")))
+        #expect(!RouteMatch(.prefix("/API")).matches(request("/api/x")))
+        #expect(RouteMatch(.path("/FOOD"), caseSensitive: false).matches(request("/food")))
+        #expect(!RouteMatch(.path("/ApplEs"), caseSensitive: true).matches(request("/apples")))
+    }
+
+    @Test func regexIsFullMatchAndIgnoresCaseSensitive() {
+        let m = RouteMatch(.safeRegex("/users/[0-9]+"), caseSensitive: false)
+        #expect(m.matches(request("/users/42?q")))
+        #expect(!m.matches(request("/users/42/x")))
+        #expect(!m.matches(request("/USERS/42")))
+        #expect(RouteMatch(.safeRegex("(?i)/users/[0-9]+")).matches(request("/USERS/42")))
+    }
+
+    @Test func pathSeparatedPrefix() {
+        let m = RouteMatch(.pathSeparatedPrefix("/api/dev"))
+        #expect(m.matches(request("/api/dev")))
+        #expect(m.matches(request("/api/dev/x")))
+        #expect(m.matches(request("/api/dev?x")))
+        #expect(!m.matches(request("/api/developer")))
+    }
+}
+
+@Suite struct HeaderMatchingTests {
+    @Test func methodIsAPseudoHeader() {
+        let m = RouteMatch(.prefix("/"), headers: [HeaderMatcher(name: ":method", .string(.exact("POST")))])
+        #expect(m.matches(request("/", method: "POST")))
+        #expect(!m.matches(request("/", method: "GET")))
+    }
+
+    @Test func repeatedHeadersAreJoinedWithComma() {
+        let h = HeaderMatcher(name: "x-a", .string(.exact("1,2")))
+        let m = RouteMatch(.prefix("/"), headers: [h])
+        #expect(m.matches(request("/", headers: [("x-a", "1"), ("X-A", "2")])))
+        #expect(!m.matches(request("/", headers: [("x-a", "1")])))
+    }
+
+    @Test func missingHeaderIsFalseEvenInverted() {
+        let h = HeaderMatcher(name: "x-tenant", .string(.exact("acme")), invertMatch: true)
+        #expect(!h.matches(headerValue: nil))
+        #expect(h.matches(headerValue: "other"))
+        #expect(!h.matches(headerValue: "acme"))
+        let empty = HeaderMatcher(name: "x-tenant", .string(.exact("acme")), invertMatch: true, treatMissingHeaderAsEmpty: true)
+        #expect(empty.matches(headerValue: nil))
+    }
+
+    @Test(arguments: [
+        // (present, invert, header present, expected)
+        (true, false, true, true), (true, false, false, false),
+        (false, false, true, false), (false, false, false, true),
+        (true, true, true, false), (true, true, false, true),
+        (false, true, true, true), (false, true, false, false),
+    ])
+    func presentMatchTruthTable(present: Bool, invert: Bool, headerPresent: Bool, expected: Bool) {
+        let h = HeaderMatcher(name: "x-debug", .present(present), invertMatch: invert)
+        #expect(h.matches(headerValue: headerPresent ? "1" : nil) == expected)
+    }
+
+    @Test func noSpecifierMeansPresent() {
+        let h = HeaderMatcher(name: "x", nil)
+        #expect(h.matches(headerValue: ""))
+        #expect(!h.matches(headerValue: nil))
+    }
+
+    @Test func stringMatcherKinds() {
+        #expect(StringMatcher(.prefix("prod-")).matches("prod-eu"))
+        #expect(StringMatcher(.suffix(".com")).matches("a.com"))
+        #expect(StringMatcher(.contains("mid")).matches("amidst"))
+        #expect(!StringMatcher(.contains("MID")).matches("amidst"))
+        #expect(StringMatcher(.contains("MID"), ignoreCase: true).matches("amidst"))
+        #expect(StringMatcher(.safeRegex("^user=test-\\d+$")).matches("user=test-1223"))
+        #expect(!StringMatcher(.safeRegex("test")).matches("a test"))
+        #expect(StringMatcher(.exact("^customer=test-\\d+$")).matches("^customer=test-\\d+$"))
+    }
+
+    @Test func rangeMatch() {
+        let h = HeaderMatcher(name: "x", .range(start: 10, end: 20))
+        #expect(h.matches(headerValue: "10"))
+        #expect(!h.matches(headerValue: "20"))
+        #expect(!h.matches(headerValue: "1x"))
+    }
+
+    @Test func deprecatedEmptyExactMatchesAnyValue() {
+        #expect(HeaderMatcher(name: "x", .deprecatedExact("")).matches(headerValue: "anything"))
+    }
+
+    @Test func authorityAndHost() {
+        let r = request("/", host: "Api.Example.com")
+        #expect(r.headerValue(":authority") == "Api.Example.com")
+        #expect(r.headerValue("host") == "Api.Example.com")
+        #expect(r.headerValue(":path") == "/")
+    }
+}
+
+@Suite struct QueryMatchingTests {
+    @Test func firstValueWithoutDecoding() {
+        let r = request("/s?version=2&version=3&q=a%20b&flag")
+        #expect(r.queryParameter("version") == "2")
+        #expect(r.queryParameter("q") == "a%20b")
+        #expect(r.queryParameter("flag") == "")
+        #expect(r.queryParameter("none") == nil)
+        let m = RouteMatch(.prefix("/"), queryParameters: [QueryParameterMatcher(name: "version", stringMatch: .exact("3"))])
+        #expect(!m.matches(r))
+    }
+
+    @Test func presence() {
+        let absent = QueryParameterMatcher(name: "debug", presentMatch: false)
+        #expect(absent.matches(firstValue: nil))
+        #expect(!absent.matches(firstValue: "1"))
+        #expect(QueryParameterMatcher(name: "debug").matches(firstValue: ""))
+        #expect(!QueryParameterMatcher(name: "debug", stringMatch: .exact("1")).matches(firstValue: nil))
+    }
+}
+
+@Suite struct GRPCMatchingTests {
+    @Test(arguments: [
+        ("application/grpc", true), ("application/grpc+proto", true), ("application/grpc-web", false),
+        ("application/json", false),
+    ])
+    func contentType(value: String, expected: Bool) {
+        let m = RouteMatch(.prefix("/"), grpc: true)
+        #expect(m.matches(request("/", headers: [("content-type", value)])) == expected)
+    }
+
+    @Test func missingContentType() {
+        #expect(!RouteMatch(.prefix("/"), grpc: true).matches(request("/")))
+    }
+}
+
+@Suite struct VirtualHostSelectionTests {
+    let config = RouteConfiguration(name: "t", virtualHosts: [
+        VirtualHost(name: "default", domains: ["*"]),
+        VirtualHost(name: "exact", domains: ["api.foo.com", "Mixed.Example.com"]),
+        VirtualHost(name: "short-suffix", domains: ["*.foo.com"]),
+        VirtualHost(name: "long-suffix", domains: ["*.bar.foo.com"]),
+        VirtualHost(name: "dash-suffix", domains: ["*-bar.baz.com"]),
+        VirtualHost(name: "prefix", domains: ["api.*"]),
+        VirtualHost(name: "long-prefix", domains: ["api.foo.*"]),
+        VirtualHost(name: "port", domains: ["ported.com:8080"]),
+    ])
+
+    private func pick(_ host: String?) -> String? {
+        config.virtualHost(for: HTTPRequest(authority: host, path: "/"))?.name
+    }
+
+    @Test func order() {
+        #expect(pick("api.foo.com") == "exact")
+        #expect(pick("API.FOO.COM") == "exact")
+        #expect(pick("mixed.example.com") == "exact")
+        #expect(pick("x.bar.foo.com") == "long-suffix")
+        #expect(pick("x.foo.com") == "short-suffix")
+        // Suffix wildcards are tried before any prefix wildcard.
+        #expect(pick("api.x.foo.com") == "short-suffix")
+        #expect(pick("api.foo.org") == "long-prefix")
+        #expect(pick("api.org") == "prefix")
+        #expect(pick("other.org") == "default")
+    }
+
+    @Test func wildcardCoversAtLeastOneCharacter() {
+        #expect(pick(".foo.com") == "default")
+        #expect(pick("-bar.baz.com") == "default")
+        #expect(pick("q-bar.baz.com") == "dash-suffix")
+    }
+
+    @Test func portIsPartOfTheHost() {
+        #expect(pick("a.foo.com:8080") == "default")
+        #expect(pick("api.foo.com:8080") == "long-prefix")
+        #expect(pick("ported.com:8080") == "port")
+        #expect(pick("ported.com") == "default")
+    }
+
+    @Test func missingHost() {
+        #expect(pick(nil) == nil)
+        let onlyDefault = RouteConfiguration(name: "d", virtualHosts: [VirtualHost(name: "any", domains: ["*"])])
+        #expect(onlyDefault.virtualHost(for: HTTPRequest(authority: nil, path: "/"))?.name == "any")
+    }
+}
+
+@Suite struct RoutingTests {
+    @Test func firstMatchWinsAndWeightedPick() {
+        let w = WeightedClusters([.init(name: "a", weight: 30), .init(name: "b", weight: 30), .init(name: "c", weight: 40)])
+        #expect(w.pick(randomValue: 115) == "a")
+        #expect(w.pick(randomValue: 445) == "b")
+        #expect(w.pick(randomValue: 560) == "c")
+        #expect(w.pick(randomValue: 29) == "a")
+        #expect(w.pick(randomValue: 30) == "b")
+        let vh = VirtualHost(name: "v", domains: ["*"], routes: [
+            Route(match: RouteMatch(.prefix("/a")), action: .route(RouteAction(.cluster("first")))),
+            Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.weightedClusters(w)))),
+        ])
+        #expect(vh.route(HTTPRequest(authority: "x", path: "/abc")).cluster == "first")
+        #expect(vh.route(HTTPRequest(authority: "x", path: "/b"), randomValue: 70).cluster == "c")
+        #expect(vh.route(HTTPRequest(authority: "x", path: "b")) == .noRoute(virtualHost: "v"))
+    }
+
+    @Test func requireTLS() {
+        let vh = VirtualHost(name: "v", domains: ["*"], routes: [
+            Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.cluster("c"))))
+        ], requireTLS: .externalOnly)
+        #expect(vh.route(HTTPRequest(authority: "x", path: "/")) == .tlsRedirect(virtualHost: "v"))
+        #expect(vh.route(HTTPRequest(authority: "x", path: "/", headers: [("x-envoy-internal", "true")])).cluster == "c")
+        #expect(vh.route(HTTPRequest(authority: "x", path: "/", scheme: "https")).cluster == "c")
+    }
+
+    @Test func runtimeFraction() {
+        let m = RouteMatch(.prefix("/"), runtimeFraction: RuntimeFractionalPercent(defaultValue: .percent(30), runtimeKey: "k"))
+        let r = HTTPRequest(authority: "x", path: "/")
+        #expect(m.matches(r, randomValue: 29))
+        #expect(!m.matches(r, randomValue: 30))
+        #expect(!m.matches(r, randomValue: 29, runtime: .routerCheckTool(enabledKey: nil)))
+        #expect(m.matches(r, randomValue: 129, runtime: .routerCheckTool(enabledKey: "k")))
+    }
+}

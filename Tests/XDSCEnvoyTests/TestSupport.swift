@@ -1,0 +1,70 @@
+import Foundation
+import XDSCJSON
+
+/// Paths and helpers shared by the Envoy tests.
+enum TestPaths {
+    /// The package root (two levels above this file's directory).
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The shared material CI places next to the package (`../shared`).
+    static let shared: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+
+    /// The Envoy route-table-check corpus, or nil when absent.
+    static var routerCheckCorpus: URL? {
+        let dir = shared.appendingPathComponent("conformance/envoy-router-check")
+        return FileManager.default.fileExists(atPath: dir.path) ? dir : nil
+    }
+
+    /// The schema oracle, or nil when absent.
+    static var schemaCheck: URL? {
+        let tool = shared.appendingPathComponent("tools/envoy-schema-check/envoy-schema-check")
+        return FileManager.default.isExecutableFile(atPath: tool.path) ? tool : nil
+    }
+}
+
+/// Output of a finished child process.
+struct ProcessOutput {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `executable` with `arguments` and waits for it.
+func runProcess(_ executable: String, _ arguments: [String], currentDirectory: URL? = nil) throws -> ProcessOutput {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let currentDirectory { p.currentDirectoryURL = currentDirectory }
+    let out = Pipe()
+    let err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    // Drain stderr on another thread while reading stdout, so neither pipe can fill up
+    // and block the child.
+    final class Box: @unchecked Sendable { var data = Data() }
+    let errBox = Box()
+    let group = DispatchGroup()
+    group.enter()
+    let errReader = err.fileHandleForReading
+    DispatchQueue.global().async {
+        errBox.data = errReader.readDataToEndOfFile()
+        group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let errData = errBox.data
+    p.waitUntilExit()
+    return ProcessOutput(
+        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Reads a YAML (or lenient JSON) file as JSON through PyYAML, or nil when Python or
+/// PyYAML is unavailable. Only tests use this; the product reads YAML with libyaml.
+func loadYAMLAsJSON(_ file: URL) throws -> JSON? {
+    let script = "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))"
+    guard let out = try? runProcess("/usr/bin/env", ["python3", "-c", script, file.path]), out.status == 0 else { return nil }
+    return try JSON.parse(out.stdout)
+}

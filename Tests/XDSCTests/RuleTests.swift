@@ -1,0 +1,310 @@
+import Testing
+import XDSCDiagnostics
+
+/// One test per spec rule on inline YAML; each fails on any diagnostic it did not expect.
+@Suite struct RuleTests {
+    @Test func validPolicyHasNoDiagnostics() {
+        expectDiagnostics(policy(routes: """
+                  - match: {prefix: /users}
+                    to: users
+                  - match: {prefix: /orders}
+                    to: orders
+            """), [])
+    }
+
+    @Test func unknownFieldWithDidYouMean() {
+        let (result, _) = lintMarked([("p.yaml", policy(routes: """
+                  - match: {prefix: /}
+                    to: users
+                    tmeout: 5s
+            """, extraServices: "  o2: {endpoints: [10.0.0.3:1], lb: round_robin}"))])
+        let d = result.diagnostics.filter { $0.rule == .unknownField }
+        #expect(d.count == 1)
+        #expect(d.first?.message.contains("did you mean `timeout`?") == true)
+    }
+
+    @Test func unknownFieldPositionAndMisplacedKeyHint() {
+        expectDiagnostics(policy(routes: """
+                  - match: {prefix: /users}
+                    to: users
+                    ⟨a⟩tmeout: 5s
+                  - ⟨b⟩prefix: /orders
+                    match: {prefix: /orders}
+                    to: orders
+            """), [(.unknownField, "a"), (.unknownField, "b")])
+        let (result, _) = lintMarked([("p.yaml", policy(routes: """
+                  - prefix: /orders
+                    match: {prefix: /orders}
+                    to: orders
+                  - match: {prefix: /users}
+                    to: users
+            """))])
+        #expect(result.diagnostics.first?.help == "`prefix` belongs under match")
+    }
+
+    @Test func typeMismatch() {
+        expectDiagnostics(policy(routes: """
+                  - match: ⟨a⟩[prefix, /]
+                    to: users
+                  - match: {prefix: /o}
+                    to: orders
+                    timeout: ⟨b⟩15
+                    websocket: ⟨c⟩yes
+            """), [(.typeMismatch, "a"), (.typeMismatch, "b"), (.typeMismatch, "c")])
+    }
+
+    @Test func bareNumberDurationSaysAUnitIsNeeded() {
+        let (result, _) = lintMarked([("p.yaml", policy(routes: """
+                  - match: {prefix: /}
+                    to: users
+                    timeout: 15
+            """, extraServices: "  o: {endpoints: [10.0.0.9:1]}"))])
+        let d = result.diagnostics.first { $0.rule == .typeMismatch }
+        #expect(d?.message.contains("needs a unit") == true)
+        #expect(d?.help?.contains("15s") == true)
+    }
+
+    @Test func missingFields() {
+        expectDiagnostics("""
+            version: 1
+            services:
+              ⟨svc⟩users: {lb: random}
+            listeners:
+              ⟨l⟩public:
+                hosts:
+                  api:
+                    domains: [a.example.com]
+                    routes:
+                      - ⟨r⟩to: users
+                      - ⟨r2⟩match: {prefix: /}
+            """, [(.missingField, "svc"), (.missingField, "l"), (.missingField, "r"), (.missingField, "r2")])
+    }
+
+    @Test func missingActionIsReported() {
+        let m = Marked(policy(routes: """
+                  - ⟨r⟩match: {prefix: /}
+                  - match: {prefix: /x}
+                    to: users
+                  - match: {prefix: /y}
+                    to: orders
+            """))
+        let (result, _) = lintMarked([("policy.yaml", policy(routes: """
+                  - ⟨r⟩match: {prefix: /}
+                  - match: {prefix: /x}
+                    to: users
+                  - match: {prefix: /y}
+                    to: orders
+            """))])
+        #expect(result.diagnostics.map(\.rule) == [.missingField])
+        #expect(result.diagnostics.first?.span.start == m.markers["r"])
+    }
+
+    @Test func missingVersionAndListeners() {
+        let (result, _) = lintMarked([("p.yaml", "services: {}\n")])
+        #expect(Set(result.diagnostics.map(\.rule)) == [.missingField])
+        #expect(result.diagnostics.count == 2)
+    }
+
+    @Test func invalidValues() {
+        expectDiagnostics("""
+            version: 1
+            services:
+              users:
+                endpoints: [⟨ep⟩"10.0.0.1:99999", {address: 10.0.0.2, port: 80, weight: ⟨w⟩0}]
+                discovery: static
+              dns:
+                endpoints: [⟨host⟩"users.internal:80"]
+                discovery: static
+            listeners:
+              public:
+                address: ⟨addr⟩example.com:8080
+                hosts:
+                  api:
+                    domains: [⟨dom⟩"a.*.example.com", b.example.com]
+                    routes:
+                      - match: {prefix: /, methods: [⟨m⟩get]}
+                        to: users
+                        timeout: ⟨dur⟩5x
+                      - match: {prefix: /r}
+                        redirect: {host: x.example.com, code: ⟨code⟩305}
+                      - match: {prefix: /d}
+                        respond: {status: ⟨st⟩99}
+                      - match: {prefix: /h}
+                        to: dns
+                        request_headers: {set: {⟨hn⟩"x bad": v}}
+            """, [
+            (.invalidValue, "ep"), (.invalidValue, "w"), (.invalidValue, "host"), (.invalidValue, "addr"), (.invalidValue, "dom"),
+            (.invalidValue, "m"), (.invalidValue, "dur"), (.invalidValue, "code"), (.invalidValue, "st"), (.invalidValue, "hn"),
+        ])
+    }
+
+    @Test func conflictingFields() {
+        expectDiagnostics(policy(routes: """
+                  - match: {prefix: /a, ⟨path⟩path: /a/b}
+                    to: users
+                  - match: {prefix: /r}
+                    to: users
+                    ⟨redir⟩redirect: {scheme: https}
+                  - match: {prefix: /s}
+                    respond: {status: 404}
+                    ⟨rw⟩rewrite: {prefix: /x}
+                  - match: {prefix: /o}
+                    to: orders
+            """), [(.conflictingFields, "path"), (.conflictingFields, "redir"), (.conflictingFields, "rw")])
+    }
+
+    @Test func unsupportedVersion() {
+        expectDiagnostics(policy(routes: """
+                  - match: {prefix: /}
+                    to: users
+                  - match: {prefix: /o}
+                    to: orders
+            """).replacingOccurrences(of: "version: 1", with: "version: ⟨v⟩2"), [(.unsupportedVersion, "v")])
+    }
+
+    @Test func unknownServiceWithDidYouMeanAndRelated() {
+        let text = policy(routes: """
+                  - match: {prefix: /}
+                    to: ⟨u⟩user
+                    mirror: {to: ⟨m⟩nope}
+                  - match: {prefix: /o}
+                    to: {orders: 90, ⟨w⟩order: 10}
+            """)
+        expectDiagnostics(text, [(.unknownService, "u"), (.unknownService, "m"), (.unknownService, "w"), (.unusedService, "users")])
+        let (result, _) = lintMarked([("p.yaml", text)])
+        let first = result.diagnostics.first { $0.rule == .unknownService }
+        #expect(first?.message == "route sends traffic to unknown service 'user'; did you mean 'users'?")
+        #expect(first?.related.first?.span.start == SourcePosition(line: 4, column: 3))
+    }
+
+    @Test func duplicateNamesAcrossFilesPointAtBoth() {
+        let a = """
+            version: 1
+            services:
+              users: {endpoints: [10.0.0.1:80]}
+            listeners:
+              public:
+                address: 0.0.0.0:80
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - {name: r1, match: {prefix: /a}, to: users}
+                      - {name: ⟨r⟩r1, match: {prefix: /b}, to: users}
+            """
+        let b = """
+            version: 1
+            services:
+              ⟨dup⟩users: {endpoints: [10.0.0.2:80]}
+            """
+        expectDiagnostics(files: [("a.yaml", a), ("b.yaml", b)], [(.duplicateName, "dup"), (.duplicateName, "r")])
+        let (result, _) = lintMarked([("a.yaml", a), ("b.yaml", b)])
+        let d = result.diagnostics.first { $0.span.file == "b.yaml" }
+        #expect(d?.related.first?.span.file == "a.yaml")
+    }
+
+    @Test func defaultsInTwoFilesIsADuplicateKey() {
+        let a = "version: 1\ndefaults: {timeout: 1s}\nservices: {s: {endpoints: [10.0.0.1:1]}}\nlisteners: {l: {address: 0.0.0.0:1, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: s}]}}}}\n"
+        let b = "version: 1\n⟨d⟩defaults: {timeout: 2s}\n"
+        expectDiagnostics(files: [("a.yaml", a), ("b.yaml", b)], [(.duplicateKey, "d")])
+    }
+
+    @Test func duplicateDomainsCaseInsensitiveAndWildcard() {
+        expectDiagnostics("""
+            version: 1
+            services: {s: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  a:
+                    domains: [api.example.com, "*"]
+                    routes: [{match: {prefix: /}, to: s}]
+                  b:
+                    domains: [⟨d⟩API.example.com, ⟨star⟩"*"]
+                    routes: [{match: {prefix: /}, to: s}]
+              other:
+                address: 0.0.0.0:81
+                hosts:
+                  a:
+                    domains: [api.example.com]
+                    routes: [{match: {prefix: /}, to: s}]
+            """, [(.duplicateDomain, "d"), (.duplicateDomain, "star")])
+    }
+
+    @Test func duplicateAddress() {
+        expectDiagnostics("""
+            version: 1
+            admin: {address: 127.0.0.1:9901}
+            services: {s: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              a: {address: "[::]:80", hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
+              b: {address: ⟨b⟩"[0::0]:80", hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
+              c: {address: ⟨c⟩127.0.0.1:9901, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
+              d: {address: 127.0.0.1:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
+            """, [(.duplicateAddress, "b"), (.duplicateAddress, "c")])
+    }
+
+    @Test func invalidRegexUsesRE2sMessageAndProgramSize() {
+        let text = policy(routes: """
+                  - match: {regex: ⟨a⟩"/users/(?=x)"}
+                    to: users
+                  - match: {regex: ⟨b⟩"/[a-z]{1,200}"}
+                    to: users
+                  - match: {prefix: /q, headers: {x-id: {regex: ⟨c⟩"(a"}}}
+                    to: orders
+                  - match: {regex: "/v[0-9]+/(.*)"}
+                    to: orders
+                    rewrite: {regex: {pattern: "^/v[0-9]+/(.*)", substitution: ⟨d⟩"/\\\\2"}}
+            """)
+        expectDiagnostics(text, [(.invalidRegex, "a"), (.invalidRegex, "b"), (.invalidRegex, "c"), (.invalidRegex, "d")])
+        let (result, _) = lintMarked([("p.yaml", text)])
+        #expect(result.diagnostics.first?.message.contains("invalid perl operator: (?=") == true)
+        #expect(result.diagnostics.contains { $0.message.contains("over Envoy's default limit of 100") })
+    }
+
+    @Test func unusedService() {
+        expectDiagnostics(policy(routes: """
+                  - match: {prefix: /}
+                    to: users
+            """), [(.unusedService, "orders")])
+        let (result, _) = lintMarked([("p.yaml", policy(routes: """
+                  - match: {prefix: /}
+                    to: users
+            """))])
+        #expect(result.diagnostics.map(\.rule) == [.unusedService])
+        #expect(result.diagnostics.first?.severity == .warning)
+        #expect(result.diagnostics.first?.message.contains("`orders`") == true)
+    }
+
+    @Test func retryTimeoutUsesTheInheritedTimeout() {
+        let text = policy(
+            routes: """
+                  - match: {prefix: /}
+                    to: users
+                    retries: {attempts: 2, on: [5xx], per_try_timeout: ⟨p⟩2s}
+                  - match: {prefix: /o}
+                    to: orders
+                    timeout: 0s
+                    retries: {attempts: 2, on: [5xx], per_try_timeout: 30s}
+            """, defaults: "defaults: {timeout: 2s}")
+        expectDiagnostics(text, [(.retryTimeout, "p")])
+    }
+
+    @Test func everyErrorIsReportedInOneRun() {
+        let (result, _) = lintMarked([("p.yaml", """
+            version: 1
+            services:
+              users: {endpoints: [10.0.0.1:80], lb: fastest}
+            listeners:
+              l:
+                address: 0.0.0.0:99999
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - {match: {prefix: /, bogus: 1}, to: usr}
+            """)])
+        #expect(Set(result.diagnostics.map(\.rule)) == [.invalidValue, .unknownField, .unknownService, .unusedService])
+    }
+}
