@@ -3,11 +3,14 @@ import XDSCPolicy
 
 /// Identifies one route of a policy: its listener, its host and its position in the host.
 public struct RouteRef: Hashable, Sendable {
+    /// The listener's name.
     public var listener: String
+    /// The host's name within the listener.
     public var host: String
     /// Position in the host's route list, from 0.
     public var index: Int
 
+    /// A route by listener name, host name and 0-based position.
     public init(listener: String, host: String, index: Int) {
         self.listener = listener
         self.host = host
@@ -19,10 +22,12 @@ public struct RouteRef: Hashable, Sendable {
 /// splits are labelled with their weights, mirrors are dashed, and redirects and direct
 /// responses are nodes of their own. The DOT text is byte-identical for the same policy.
 public struct PolicyGraph: Sendable {
+    /// The policy to draw; it must have no errors.
     public var policy: Policy
     /// Routes to mark as shadowed (drawn red, labelled); filled in by the route analysis.
     public var shadowed: Set<RouteRef>
 
+    /// A graph of `policy`, with `shadowed` routes marked.
     public init(policy: Policy, shadowed: Set<RouteRef> = []) {
         self.policy = policy
         self.shadowed = shadowed
@@ -158,9 +163,12 @@ public struct PolicyGraph: Sendable {
 public enum GraphvizRenderer {
     /// Why SVG could not be made.
     public enum Failure: Error, Sendable, CustomStringConvertible {
+        /// No executable `dot` on PATH.
         case notInstalled
+        /// `dot` ran and failed; `message` is what it printed on standard error.
         case failed(status: Int32, message: String)
 
+        /// The message shown to the user.
         public var description: String {
             switch self {
             case .notInstalled:

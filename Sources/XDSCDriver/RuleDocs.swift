@@ -6,6 +6,7 @@ import XDSCPolicy
 public enum RuleDocs {
     /// The outcome of looking a rule up by id or code.
     public enum Lookup: Sendable {
+        /// The rule with that id or code.
         case found(Rule)
         /// No rule has that id or code; `suggestion` is the closest id, when one is close.
         case unknown(suggestion: String?)
