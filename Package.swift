@@ -34,6 +34,7 @@ let package = Package(
             "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
             "XDSCEnvoy", "XDSCEmit", "XDSCRoutes",
         ]),
+        .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata"]),
         .executableTarget(name: "xdsc", dependencies: [
             "XDSCDriver", "XDSCDiagnostics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -42,7 +43,7 @@ let package = Package(
         .testTarget(name: "XDSCTests", dependencies: [
             "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
         ]),
-        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex"]),
+        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCRoutes"]),
         .testTarget(name: "XDSCEnvoyTests", dependencies: [
             "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
         ]),

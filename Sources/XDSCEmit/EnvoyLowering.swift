@@ -308,13 +308,9 @@ public enum EnvoyLowering {
                 maxPendingRequests: b.maxPendingRequests.map { UInt32(clamping: $0.value) },
                 maxRequests: b.maxRequests.map { UInt32(clamping: $0.value) }, maxRetries: b.maxRetries.map { UInt32(clamping: $0.value) })
         }
-        // Envoy refuses a gRPC health check on a cluster without HTTP/2 ("cluster must
-        // support HTTP/2 for gRPC healthchecking"); a service that answers gRPC health
-        // checks speaks HTTP/2, so the health check implies it like `protocol: grpc` does.
-        var grpcHealthCheck = false
-        if case .grpc = s.healthCheck?.kind { grpcHealthCheck = true }
-        let http2 = s.protocolKind.value.usesHTTP2 || grpcHealthCheck
-        c.upstreamProtocol = http2 ? .http2 : .http1
+        // A gRPC health check on an HTTP/1 service is a lint error (Envoy refuses it), so the
+        // protocol here is always the one the policy states.
+        c.upstreamProtocol = s.protocolKind.value.usesHTTP2 ? .http2 : .http1
         if let o = s.outlierDetection {
             c.outlierDetection = XDSCEnvoy.OutlierDetection(
                 consecutive5xx: o.consecutive5xx.map { UInt32(clamping: $0.value) }, interval: o.interval.map { duration($0.value) },
@@ -327,7 +323,7 @@ public enum EnvoyLowering {
             let sni = t.sni?.value ?? s.endpoints.first(where: { !$0.isIP })?.host
             c.tls = UpstreamTLSContext(
                 sni: sni, trustedCA: t.caFile?.value, verifySubjectAltNames: t.verifySAN.map(\.value),
-                alpnProtocols: http2 ? ["h2"] : [])
+                alpnProtocols: s.protocolKind.value.usesHTTP2 ? ["h2"] : [])
         }
         return c
     }

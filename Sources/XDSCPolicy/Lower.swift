@@ -208,11 +208,20 @@ public struct Lowering {
         } else {
             connectTimeout = Resolved(.seconds(5), .builtin)
         }
+        let health = healthCheck(f)
+        if case .grpc = health?.kind, !(proto?.value.usesHTTP2 ?? false) {
+            sink.add(
+                .conflictingFields,
+                "a gRPC health check needs HTTP/2 to the service, but service `\(name.value)` speaks \(proto?.value.rawValue ?? "http1 (the default)")",
+                at: f.keySpan("health_check")!, label: "needs HTTP/2",
+                related: proto.map { [RelatedLocation("protocol set here", at: $0.span)] } ?? [],
+                help: "set `protocol: grpc` (or `http2`), or use an `http` or `tcp` health check")
+        }
         return Service(
             name: name, span: node.span, endpoints: endpoints, discovery: discovery,
             protocolKind: proto.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(.http1, .builtin),
             lb: lb.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(.roundRobin, .builtin),
-            connectTimeout: connectTimeout, tls: upstreamTLS(f), healthCheck: healthCheck(f),
+            connectTimeout: connectTimeout, tls: upstreamTLS(f), healthCheck: health,
             circuitBreaker: circuitBreaker(f), outlierDetection: outlierDetection(f))
     }
 

@@ -81,6 +81,12 @@ struct PolicyKeyLowering {
                     let value = Fields.string(p.value, what: "the value of `\(name.value)`", nonEmpty: false, sink: sink),
                     note(name)
                 else { continue }
+                if value.value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
+                    sink.add(
+                        .invalidValue, "the value of header `\(name.value)` contains a line break or NUL, which Envoy rejects", at: value.span,
+                        label: "control character", help: "header values are one line; use a plain (not `|`) scalar")
+                    continue
+                }
                 let entry = (name: Located(name.value.lowercased(), name.span), value: value)
                 if op == "set" { ops.set.append(entry) } else { ops.add.append(entry) }
             }

@@ -207,11 +207,11 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
 }
 
 @Suite struct EmitEnvoyRulesTests {
-    @Test func grpcHealthCheckImpliesHTTP2() throws {
+    @Test func grpcHealthCheckOnAGRPCService() throws {
         let c = try lowerPolicy("""
             version: 1
             services:
-              g: {endpoints: [10.0.0.1:80], health_check: {grpc: {}}}
+              g: {endpoints: [10.0.0.1:80], protocol: grpc, health_check: {grpc: {}}}
             listeners:
               l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: g}]}}}
 

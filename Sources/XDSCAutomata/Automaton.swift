@@ -1,0 +1,469 @@
+// Thompson NFA over bytes, subset construction, products and minimisation.
+
+/// Thrown when an automaton would exceed its size limit.
+struct AutomatonTooLarge: Error, Sendable {}
+
+/// A byte-level NFA with tagged epsilon edges (plain, begin-of-text, end-of-text).
+struct NFA {
+    struct Edge { var lo: UInt8; var hi: UInt8; var to: Int32 }
+    /// Epsilon kinds.
+    static let plain: UInt8 = 0, begin: UInt8 = 1, end: UInt8 = 2
+
+    var edges: [[Edge]] = []
+    var eps: [[(to: Int32, kind: UInt8)]] = []
+    var start: Int32 = 0
+    var accept: Int32 = 0
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func newState() throws(AutomatonTooLarge) -> Int32 {
+        if edges.count >= limit { throw AutomatonTooLarge() }
+        edges.append([])
+        eps.append([])
+        return Int32(edges.count - 1)
+    }
+
+    /// Builds the fragment for `node` and returns its entry and exit states.
+    mutating func build(_ node: RegexNode) throws(AutomatonTooLarge) -> (Int32, Int32) {
+        switch node {
+        case .empty:
+            let a = try newState()
+            return (a, a)
+        case .chars(let cls):
+            let a = try newState(), b = try newState()
+            for seq in UTF8Ranges.sequences(cls) {
+                var cur = a
+                for (k, r) in seq.enumerated() {
+                    let nxt = k == seq.count - 1 ? b : try newState()
+                    edges[Int(cur)].append(Edge(lo: r.lowerBound, hi: r.upperBound, to: nxt))
+                    cur = nxt
+                }
+            }
+            return (a, b)
+        case .bytes(let ranges):
+            let a = try newState(), b = try newState()
+            for r in ranges { edges[Int(a)].append(Edge(lo: r.lowerBound, hi: r.upperBound, to: b)) }
+            return (a, b)
+        case .concat(let items):
+            var first: Int32 = -1, last: Int32 = -1
+            for item in items {
+                let (s, e) = try build(item)
+                if first < 0 { first = s } else { eps[Int(last)].append((s, NFA.plain)) }
+                last = e
+            }
+            if first < 0 { let a = try newState(); return (a, a) }
+            return (first, last)
+        case .alt(let items):
+            let a = try newState(), b = try newState()
+            for item in items {
+                let (s, e) = try build(item)
+                eps[Int(a)].append((s, NFA.plain))
+                eps[Int(e)].append((b, NFA.plain))
+            }
+            return (a, b)
+        case .rep(let inner, let minN, let maxN):
+            let a = try newState()
+            var cur = a
+            for _ in 0..<minN {
+                let (s, e) = try build(inner)
+                eps[Int(cur)].append((s, NFA.plain))
+                cur = e
+            }
+            if let maxN {
+                let b = try newState()
+                eps[Int(cur)].append((b, NFA.plain))
+                if maxN > minN {
+                    for _ in minN..<maxN {
+                        let (s, e) = try build(inner)
+                        eps[Int(cur)].append((s, NFA.plain))
+                        eps[Int(e)].append((b, NFA.plain))
+                        cur = e
+                    }
+                }
+                return (a, b)
+            }
+            // Unbounded tail: a star loop after the mandatory copies.
+            let (s, e) = try build(inner)
+            let b = try newState()
+            eps[Int(cur)].append((s, NFA.plain))
+            eps[Int(cur)].append((b, NFA.plain))
+            eps[Int(e)].append((s, NFA.plain))
+            eps[Int(e)].append((b, NFA.plain))
+            return (a, b)
+        case .beginText:
+            let a = try newState(), b = try newState()
+            eps[Int(a)].append((b, NFA.begin))
+            return (a, b)
+        case .endText:
+            let a = try newState(), b = try newState()
+            eps[Int(a)].append((b, NFA.end))
+            return (a, b)
+        }
+    }
+}
+
+/// A complete deterministic automaton over bytes. State 0 is the start state. Bytes are
+/// grouped into equivalence classes (`classOf`); `next[state * classCount + class]`.
+struct DFA: Sendable {
+    var classOf: [UInt16]
+    var classCount: Int
+    var next: [Int32]
+    var accepting: [Bool]
+
+    var stateCount: Int { accepting.count }
+
+    @inline(__always) func step(_ s: Int32, _ byte: UInt8) -> Int32 {
+        next[Int(s) * classCount + Int(classOf[Int(byte)])]
+    }
+
+    /// A one-state automaton accepting everything (`true`) or nothing.
+    static func trivial(_ accept: Bool) -> DFA {
+        DFA(classOf: [UInt16](repeating: 0, count: 256), classCount: 1, next: [0], accepting: [accept])
+    }
+
+    func matches<S: Sequence<UInt8>>(_ bytes: S) -> Bool {
+        var s: Int32 = 0
+        for b in bytes { s = step(s, b) }
+        return accepting[Int(s)]
+    }
+
+    /// Subset construction. Configurations are `nfaState * 2 + ended`, where `ended` means an
+    /// end-of-text assertion was passed (no more bytes allowed). Begin-of-text assertions are
+    /// only passable in the start state (nothing consumed yet). This makes `^`/`$` exact
+    /// wherever they appear.
+    static func determinize(_ nfa: NFA, limit: Int) throws(AutomatonTooLarge) -> DFA {
+        // Byte equivalence classes from the edge boundaries.
+        var cut = [Bool](repeating: false, count: 257)
+        cut[0] = true
+        for list in nfa.edges { for e in list { cut[Int(e.lo)] = true; cut[Int(e.hi) + 1] = true } }
+        var classOf = [UInt16](repeating: 0, count: 256)
+        var k = -1
+        for b in 0..<256 {
+            if cut[b] { k += 1 }
+            classOf[b] = UInt16(k)
+        }
+        let classCount = k + 1
+        // Edges as class ranges.
+        let n = nfa.edges.count
+        var classEdges: [[(Int, Int, Int32)]] = nfa.edges.map { list in
+            list.map { (Int(classOf[Int($0.lo)]), Int(classOf[Int($0.hi)]), $0.to) }
+        }
+        var mark = [Int](repeating: -1, count: 2 * n)
+        var stamp = 0
+        func closure(_ seeds: [Int32], consumed: Bool) -> [Int32] {
+            stamp += 1
+            var stack = seeds
+            var out: [Int32] = []
+            for s in seeds where mark[Int(s)] != stamp { mark[Int(s)] = stamp }
+            out.reserveCapacity(seeds.count * 2)
+            while let c = stack.popLast() {
+                out.append(c)
+                let st = Int(c >> 1), ended = c & 1
+                for (t, kind) in nfa.eps[st] {
+                    var nc: Int32
+                    switch kind {
+                    case NFA.begin:
+                        if consumed { continue }
+                        nc = t << 1 | ended
+                    case NFA.end:
+                        nc = t << 1 | 1
+                    default:
+                        nc = t << 1 | ended
+                    }
+                    if mark[Int(nc)] != stamp { mark[Int(nc)] = stamp; stack.append(nc) }
+                }
+            }
+            out.sort()
+            return out
+        }
+        var ids: [[Int32]: Int32] = [:]
+        var sets: [[Int32]] = []
+        let startSet = closure([nfa.start << 1], consumed: false)
+        ids[startSet] = 0
+        sets.append(startSet)
+        var next: [Int32] = []
+        var accepting: [Bool] = []
+        let acceptA = nfa.accept << 1, acceptB = nfa.accept << 1 | 1
+        var buckets = [[Int32]](repeating: [], count: classCount)
+        var idx = 0
+        while idx < sets.count {
+            let set = sets[idx]
+            accepting.append(set.contains(acceptA) || set.contains(acceptB))
+            for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
+            for conf in set where conf & 1 == 0 {
+                for (lo, hi, to) in classEdges[Int(conf >> 1)] {
+                    for c in lo...hi { buckets[c].append(to << 1) }
+                }
+            }
+            for c in 0..<classCount {
+                let target = buckets[c].isEmpty ? [] : closure(buckets[c], consumed: true)
+                if let id = ids[target] {
+                    next.append(id)
+                } else {
+                    if sets.count >= limit { throw AutomatonTooLarge() }
+                    let id = Int32(sets.count)
+                    ids[target] = id
+                    sets.append(target)
+                    next.append(id)
+                }
+            }
+            idx += 1
+        }
+        classEdges.removeAll()
+        return DFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting).minimized()
+    }
+
+    /// Combined byte classes of two automata: for each new class, the class in `a` and in `b`.
+    private static func pairClasses(_ a: DFA, _ b: DFA) -> (classOf: [UInt16], pairs: [(Int, Int)]) {
+        var map = [Int: UInt16]()
+        var classOf = [UInt16](repeating: 0, count: 256)
+        var pairs: [(Int, Int)] = []
+        for byte in 0..<256 {
+            let ca = Int(a.classOf[byte]), cb = Int(b.classOf[byte])
+            let key = ca << 16 | cb
+            if let c = map[key] {
+                classOf[byte] = c
+            } else {
+                let c = UInt16(pairs.count)
+                map[key] = c
+                pairs.append((ca, cb))
+                classOf[byte] = c
+            }
+        }
+        return (classOf, pairs)
+    }
+
+    /// The product automaton accepting `op(inA, inB)`.
+    static func product(_ a: DFA, _ b: DFA, limit: Int, _ op: (Bool, Bool) -> Bool) throws(AutomatonTooLarge) -> DFA {
+        let (classOf, pairs) = pairClasses(a, b)
+        let cc = pairs.count
+        var ids: [Int64: Int32] = [0: 0]
+        var queue: [(Int32, Int32)] = [(0, 0)]
+        var next: [Int32] = []
+        next.reserveCapacity(cc * 4)
+        var accepting: [Bool] = []
+        var idx = 0
+        while idx < queue.count {
+            let (sa, sb) = queue[idx]
+            accepting.append(op(a.accepting[Int(sa)], b.accepting[Int(sb)]))
+            let ba = Int(sa) * a.classCount, bb = Int(sb) * b.classCount
+            for c in 0..<cc {
+                let (ca, cb) = pairs[c]
+                let ta = a.next[ba + ca], tb = b.next[bb + cb]
+                let key = Int64(ta) << 32 | Int64(tb)
+                if let id = ids[key] {
+                    next.append(id)
+                } else {
+                    if queue.count >= limit { throw AutomatonTooLarge() }
+                    let id = Int32(queue.count)
+                    ids[key] = id
+                    queue.append((ta, tb))
+                    next.append(id)
+                }
+            }
+            idx += 1
+        }
+        return DFA(classOf: classOf, classCount: cc, next: next, accepting: accepting).minimized()
+    }
+
+    /// Whether some string is accepted by both (`negateB == false`) or by `a` and not `b`.
+    /// Explores the product lazily and stops at the first hit.
+    static func productHasAccepting(_ a: DFA, _ b: DFA, negateB: Bool, limit: Int) throws(AutomatonTooLarge) -> Bool {
+        // Fast exits.
+        if !a.accepting.contains(true) { return false }
+        let (_, pairs) = pairClasses(a, b)
+        var seen: Set<Int64> = [0]
+        var stack: [(Int32, Int32)] = [(0, 0)]
+        while let (sa, sb) = stack.popLast() {
+            if a.accepting[Int(sa)] && (b.accepting[Int(sb)] != negateB) { return true }
+            let ba = Int(sa) * a.classCount, bb = Int(sb) * b.classCount
+            for (ca, cb) in pairs {
+                let ta = a.next[ba + ca], tb = b.next[bb + cb]
+                let key = Int64(ta) << 32 | Int64(tb)
+                if seen.insert(key).inserted {
+                    if seen.count > limit { throw AutomatonTooLarge() }
+                    stack.append((ta, tb))
+                }
+            }
+        }
+        return false
+    }
+
+    func complemented() -> DFA {
+        var d = self
+        for i in d.accepting.indices { d.accepting[i].toggle() }
+        return d
+    }
+
+    /// Moore partition refinement, then merging of byte classes that behave identically.
+    /// Assumes all states are reachable (true for every constructor here).
+    func minimized() -> DFA {
+        let n = stateCount, cc = classCount
+        var block = accepting.map { $0 ? Int32(1) : Int32(0) }
+        var blockCount = Set(block).count
+        var sig = [Int32](repeating: 0, count: cc + 1)
+        while true {
+            var ids: [[Int32]: Int32] = [:]
+            var newBlock = [Int32](repeating: 0, count: n)
+            for s in 0..<n {
+                sig[0] = block[s]
+                for c in 0..<cc { sig[c + 1] = block[Int(next[s * cc + c])] }
+                if let id = ids[sig] {
+                    newBlock[s] = id
+                } else {
+                    let id = Int32(ids.count)
+                    ids[sig] = id
+                    newBlock[s] = id
+                }
+            }
+            let count = ids.count
+            block = newBlock
+            if count == blockCount { break }
+            blockCount = count
+        }
+        // Renumber blocks in BFS order from the start so state 0 stays the start.
+        var order = [Int32](repeating: -1, count: blockCount)
+        var rep = [Int](repeating: -1, count: blockCount)
+        for s in 0..<n where rep[Int(block[s])] < 0 { rep[Int(block[s])] = s }
+        var queue: [Int32] = [block[0]]
+        order[Int(block[0])] = 0
+        var qi = 0
+        while qi < queue.count {
+            let b = queue[qi]; qi += 1
+            let s = rep[Int(b)]
+            for c in 0..<cc {
+                let t = block[Int(next[s * cc + c])]
+                if order[Int(t)] < 0 { order[Int(t)] = Int32(queue.count); queue.append(t) }
+            }
+        }
+        // Merge equivalent byte classes (identical columns).
+        var colIds: [[Int32]: Int] = [:]
+        var classMap = [Int](repeating: 0, count: cc)
+        var keptClasses: [Int] = []
+        for c in 0..<cc {
+            var col = [Int32]()
+            col.reserveCapacity(queue.count)
+            for b in queue { col.append(order[Int(block[Int(next[rep[Int(b)] * cc + c])])]) }
+            if let id = colIds[col] {
+                classMap[c] = id
+            } else {
+                colIds[col] = keptClasses.count
+                classMap[c] = keptClasses.count
+                keptClasses.append(c)
+            }
+        }
+        let ncc = keptClasses.count
+        var newNext = [Int32](repeating: 0, count: queue.count * ncc)
+        var newAcc = [Bool](repeating: false, count: queue.count)
+        for (i, b) in queue.enumerated() {
+            let s = rep[Int(b)]
+            newAcc[i] = accepting[s]
+            for (nc, c) in keptClasses.enumerated() {
+                newNext[i * ncc + nc] = order[Int(block[Int(next[s * cc + c])])]
+            }
+        }
+        let newClassOf = classOf.map { UInt16(classMap[Int($0)]) }
+        return DFA(classOf: newClassOf, classCount: ncc, next: newNext, accepting: newAcc)
+    }
+
+    /// Preference cost of a byte in witnesses: printable ASCII is cheap (letters, then digits,
+    /// then common path punctuation), everything else is very expensive.
+    static let byteCost: [Int] = (0..<256).map { b in
+        switch b {
+        case 0x61...0x7A: return 100
+        case 0x30...0x39: return 101
+        case 0x41...0x5A: return 102
+        case 0x2F, 0x2D, 0x5F, 0x2E: return 103
+        case 0x7E: return 104
+        case 0x21...0x7E: return 105
+        case 0x20: return 110
+        default: return 100_000
+        }
+    }
+
+    /// The cheapest accepted string under `byteCost` (so short and readable), ties broken by
+    /// byte preference; nil when the language is empty.
+    func cheapestMember() -> [UInt8]? {
+        let n = stateCount, cc = classCount
+        // Best byte of each class.
+        var best = [Int](repeating: -1, count: cc)
+        for b in 0..<256 {
+            let c = Int(classOf[b])
+            if best[c] < 0 || DFA.byteCost[b] < DFA.byteCost[best[c]] { best[c] = b }
+        }
+        // Reverse edges and Dijkstra from the accepting states (costs are small integers;
+        // a simple binary heap keeps this O(E log V)).
+        var rev = [[(Int32, Int32)]](repeating: [], count: n)
+        for s in 0..<n {
+            for c in 0..<cc {
+                rev[Int(next[s * cc + c])].append((Int32(s), Int32(c)))
+            }
+        }
+        var dist = [Int](repeating: Int.max, count: n)
+        var heap = MinHeap()
+        for s in 0..<n where accepting[s] { dist[s] = 0; heap.push((0, Int32(s))) }
+        if heap.isEmpty { return nil }
+        while let (d, s) = heap.pop() {
+            if d > dist[Int(s)] { continue }
+            for (p, c) in rev[Int(s)] {
+                let nd = d + DFA.byteCost[best[Int(c)]]
+                if nd < dist[Int(p)] { dist[Int(p)] = nd; heap.push((nd, p)) }
+            }
+        }
+        if dist[0] == Int.max { return nil }
+        var out: [UInt8] = []
+        var s = 0
+        while !(accepting[s] && dist[s] == 0) {
+            var choice = -1
+            for c in 0..<cc {
+                let t = Int(next[s * cc + c])
+                guard dist[t] != Int.max, dist[t] + DFA.byteCost[best[c]] == dist[s] else { continue }
+                if choice < 0 || DFA.byteOrder(best[c], best[choice]) { choice = c }
+            }
+            if choice < 0 { return nil }  // cannot happen
+            out.append(UInt8(best[choice]))
+            s = Int(next[s * cc + choice])
+            if out.count > 1_000_000 { return nil }
+        }
+        return out
+    }
+
+    /// Tie-break between equally cheap bytes: lower cost, then smaller byte value.
+    static func byteOrder(_ x: Int, _ y: Int) -> Bool {
+        byteCost[x] != byteCost[y] ? byteCost[x] < byteCost[y] : x < y
+    }
+}
+
+/// A tiny binary min-heap of (cost, state).
+struct MinHeap {
+    private var a: [(Int, Int32)] = []
+    var isEmpty: Bool { a.isEmpty }
+    mutating func push(_ x: (Int, Int32)) {
+        a.append(x)
+        var i = a.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if a[p].0 <= a[i].0 { break }
+            a.swapAt(p, i); i = p
+        }
+    }
+    mutating func pop() -> (Int, Int32)? {
+        guard !a.isEmpty else { return nil }
+        let top = a[0]
+        let last = a.removeLast()
+        if !a.isEmpty {
+            a[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < a.count, a[l].0 < a[m].0 { m = l }
+                if r < a.count, a[r].0 < a[m].0 { m = r }
+                if m == i { break }
+                a.swapAt(m, i); i = m
+            }
+        }
+        return top
+    }
+}

@@ -1,0 +1,454 @@
+// A route as a product ("box") of independent dimensions: the path, and one dimension per
+// header / query-parameter name. A dimension value is a set of values plus whether the
+// field may be absent. Route intersection, containment and union coverage then reduce to
+// per-dimension set algebra on exact regular languages.
+
+import XDSCAutomata
+
+/// A dimension other than the path: a header or a query parameter name.
+struct FieldKey: Hashable, Comparable, Sendable {
+    var isQuery: Bool
+    var name: String
+
+    static func < (a: FieldKey, b: FieldKey) -> Bool {
+        a.isQuery != b.isQuery ? !a.isQuery : a.name < b.name
+    }
+
+    /// Pseudo-headers every request carries.
+    var alwaysPresent: Bool {
+        !isQuery && (name == ":method" || name == ":authority" || name == ":scheme")
+    }
+}
+
+/// The values a field may take in a box: `absent` says whether "not present" is included.
+struct FieldSet {
+    var absent: Bool
+    var values: Language
+    /// Interning id (equal ids = equal sets) for relation caching; -1 when not interned.
+    var id: Int = -1
+
+    var isEmpty: Bool? {
+        if absent { return false }
+        return values.isEmpty
+    }
+}
+
+/// The path dimension. The plain cases are case-sensitive strings inside the path universe,
+/// compared by string operations without automata (the common fast path).
+enum PathSet {
+    case exact([UInt8])
+    case prefix([UInt8])
+    case lang(Language)
+}
+
+/// A box: path × fields (sorted by key). Fields not listed are unconstrained.
+/// Invariant: every dimension of a box in use is non-empty.
+struct Box {
+    var path: PathSet
+    var fields: [(FieldKey, FieldSet)]
+
+    func field(_ key: FieldKey) -> FieldSet? {
+        for (k, f) in fields where k == key { return f }
+        return nil
+    }
+}
+
+/// A concrete request: path (no query) and field values (nil = absent), sorted by key.
+struct ConcreteRequest {
+    var path: [UInt8]
+    var fields: [(FieldKey, [UInt8]?)]
+}
+
+/// Universes, caches and the set algebra. One instance per analysis (not thread-safe).
+final class BoxAlgebra {
+    let pathUniverse: Language
+    let headerValues: Language
+    let methodValues: Language
+    let queryValues: Language
+    let slashRooted: Bool
+
+    private var langCache: [String: Language] = [:]
+    private var fieldSetIds: [String: Int] = [:]
+    private var universeFieldIds: [FieldKey: FieldSet] = [:]
+    private var relCache: [Int: UInt8] = [:]
+    private var nextFieldId = 0
+
+    init(options: ShadowOptions) {
+        // path_no_query never contains '?' or '#' (both cut the path before matching).
+        let noQF = Language.contains("?").union(.contains("#")).complement()
+        slashRooted = options.pathUniverse == .slashRooted
+        if slashRooted {
+            pathUniverse = Language.prefix("/").intersection(noQF).union(.literal("*"))
+        } else {
+            pathUniverse = noQF
+        }
+        // Header values cannot carry NUL, CR or LF.
+        headerValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
+        // Methods are HTTP tokens.
+        var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
+        for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
+        methodValues = Language.plus(of: token)
+        // A query value ends at '&' and the query at '#'.
+        queryValues = Language.contains("&").union(.contains("#")).complement()
+    }
+
+    // MARK: Building
+
+    func cached(_ key: String, _ make: () -> Language) -> Language {
+        if let l = langCache[key] { return l }
+        let l = make()
+        langCache[key] = l
+        return l
+    }
+
+    func valueUniverse(_ key: FieldKey) -> Language {
+        if key.isQuery { return queryValues }
+        return key.name == ":method" ? methodValues : headerValues
+    }
+
+    func universeField(_ key: FieldKey) -> FieldSet {
+        if let f = universeFieldIds[key] { return f }
+        var f = FieldSet(absent: !key.alwaysPresent, values: valueUniverse(key))
+        f.id = internId("U|\(key.isQuery)|\(key.name)")
+        universeFieldIds[key] = f
+        return f
+    }
+
+    private func internId(_ key: String) -> Int {
+        if let id = fieldSetIds[key] { return id }
+        let id = nextFieldId
+        nextFieldId += 1
+        fieldSetIds[key] = id
+        return id
+    }
+
+    /// Whether a plain string can use the fast path: it lies in the path universe and
+    /// `prefix` of it is infinite inside the universe.
+    func isPlainPath(_ s: [UInt8]) -> Bool {
+        if s.contains(0x3F) || s.contains(0x23) { return false }
+        return slashRooted ? s.first == 0x2F : !s.isEmpty
+    }
+
+    func stringLanguage(_ m: FieldMatch, ignoreCase: Bool) -> Language {
+        let ci = ignoreCase
+        switch m {
+        case .exact(let v): return cached("e\(ci)|\(v)") { .literal(v, caseInsensitive: ci) }
+        case .prefix(let v): return cached("p\(ci)|\(v)") { .prefix(v, caseInsensitive: ci) }
+        case .suffix(let v): return cached("s\(ci)|\(v)") { .suffix(v, caseInsensitive: ci) }
+        case .contains(let v): return cached("c\(ci)|\(v)") { .contains(v, caseInsensitive: ci) }
+        case .regex(let r): return cached("r|\(r)") { .regex(r) }
+        case .present: return .any
+        }
+    }
+
+    /// The set of one field condition, following Envoy's truth table.
+    func fieldSet(_ c: FieldConstraint, key: FieldKey) -> FieldSet {
+        let u = valueUniverse(key)
+        if case .present(let p) = c.match {
+            return FieldSet(absent: p == c.invert, values: p != c.invert ? u : .empty)
+        }
+        let m = stringLanguage(c.match, ignoreCase: c.ignoreCase)
+        let values = c.invert ? u.subtracting(m) : m.intersection(u)
+        var absent = false
+        if c.treatMissingAsEmpty {
+            guard let e = m.contains([UInt8]()) else {
+                return FieldSet(absent: false, values: .undecided(m.undecidedReason ?? "undecided"))
+            }
+            absent = e != c.invert
+        }
+        return FieldSet(absent: absent, values: values)
+    }
+
+    /// The interned set of all conditions on one key (AND).
+    func fieldSet(_ cs: [FieldConstraint], extra: [(String, Language)] = [], key: FieldKey) -> FieldSet {
+        let desc = "F|\(key.isQuery)|\(key.name)|" + cs.map { String(describing: $0) }.joined(separator: "&")
+            + extra.map { "|x:" + $0.0 }.joined()
+        if let id = fieldSetIds[desc], let f = internedSets[id] { return f }
+        var f = universeField(key)
+        for c in cs {
+            let g = fieldSet(c, key: key)
+            f = FieldSet(absent: f.absent && g.absent, values: f.values.intersection(g.values))
+        }
+        for (_, l) in extra {
+            f = FieldSet(absent: false, values: f.values.intersection(l))
+        }
+        f.id = internId(desc)
+        internedSets[f.id] = f
+        return f
+    }
+    private var internedSets: [Int: FieldSet] = [:]
+
+    func pathLanguage(_ p: PathSet) -> Language {
+        switch p {
+        case .lang(let l): return l
+        case .exact(let s):
+            return cached("PE|" + String(decoding: s, as: UTF8.self) + "|\(s.count)") { .literal(s) }
+        case .prefix(let s):
+            return cached("PP|" + String(decoding: s, as: UTF8.self) + "|\(s.count)") {
+                Language.prefix(s).intersection(pathUniverse)
+            }
+        }
+    }
+
+    // MARK: Path relations
+
+    private func hasPrefix(_ s: [UInt8], _ p: [UInt8]) -> Bool {
+        s.count >= p.count && s[0..<p.count].elementsEqual(p)
+    }
+
+    func pathIntersects(_ a: PathSet, _ b: PathSet) -> Bool? {
+        switch (a, b) {
+        case (.exact(let x), .exact(let y)): return x == y
+        case (.exact(let x), .prefix(let p)), (.prefix(let p), .exact(let x)): return hasPrefix(x, p)
+        case (.prefix(let p), .prefix(let q)): return hasPrefix(p, q) || hasPrefix(q, p)
+        case (.exact(let x), .lang(let l)), (.lang(let l), .exact(let x)): return l.contains(x)
+        default: return pathLanguage(a).intersects(pathLanguage(b))
+        }
+    }
+
+    func pathSubset(_ a: PathSet, _ b: PathSet) -> Bool? {
+        switch (a, b) {
+        case (.exact(let x), .exact(let y)): return x == y
+        case (.exact(let x), .prefix(let p)): return hasPrefix(x, p)
+        case (.prefix, .exact): return false  // infinite inside the universe
+        case (.prefix(let p), .prefix(let q)): return hasPrefix(p, q)
+        case (.exact(let x), .lang(let l)): return l.contains(x)
+        default: return pathLanguage(a).isSubset(of: pathLanguage(b))
+        }
+    }
+
+    func pathContains(_ a: PathSet, _ s: [UInt8]) -> Bool? {
+        switch a {
+        case .exact(let x): return x == s
+        case .prefix(let p): return hasPrefix(s, p) && pathUniverse.contains(s) == true
+        case .lang(let l): return l.contains(s)
+        }
+    }
+
+    // MARK: Field relations
+
+    private static let relDone: UInt8 = 1, relInter: UInt8 = 2, relSub: UInt8 = 4, relUndecided: UInt8 = 8
+
+    func fieldIntersects(_ a: FieldSet, _ b: FieldSet) -> Bool? {
+        if a.absent && b.absent { return true }
+        if a.id >= 0, b.id >= 0 {
+            if a.id == b.id { return a.isEmpty.map { !$0 } }
+            let k = (min(a.id, b.id) << 32 | max(a.id, b.id)) << 1
+            if let r = relCache[k] { return r & BoxAlgebra.relUndecided != 0 ? nil : r & BoxAlgebra.relInter != 0 }
+            let v = a.values.intersects(b.values)
+            relCache[k] = v == nil ? BoxAlgebra.relUndecided : (v! ? BoxAlgebra.relInter : 0)
+            return v
+        }
+        return a.values.intersects(b.values)
+    }
+
+    func fieldSubset(_ a: FieldSet, _ b: FieldSet) -> Bool? {
+        if a.absent && !b.absent { return false }
+        if a.id >= 0, b.id >= 0 {
+            if a.id == b.id { return true }
+            let k = (a.id << 32 | b.id) << 1 | 1
+            if let r = relCache[k] { return r & BoxAlgebra.relUndecided != 0 ? nil : r & BoxAlgebra.relSub != 0 }
+            let v = a.values.isSubset(of: b.values)
+            relCache[k] = v == nil ? BoxAlgebra.relUndecided : (v! ? BoxAlgebra.relSub : 0)
+            return v
+        }
+        return a.values.isSubset(of: b.values)
+    }
+
+    func fieldContains(_ f: FieldSet, _ v: [UInt8]?) -> Bool? {
+        guard let v else { return f.absent }
+        return f.values.contains(v)
+    }
+
+    // MARK: Box relations
+
+    /// Pairs of fields by key over both boxes (missing side = universe).
+    private func zipFields(_ a: Box, _ b: Box, onlyCommon: Bool, _ body: (FieldKey, FieldSet, FieldSet) -> Bool?) -> Bool? {
+        var i = 0, j = 0
+        var undecided = false
+        while i < a.fields.count || j < b.fields.count {
+            let r: Bool?
+            if j >= b.fields.count || (i < a.fields.count && a.fields[i].0 < b.fields[j].0) {
+                let (k, f) = a.fields[i]; i += 1
+                if onlyCommon { continue }
+                r = body(k, f, universeField(k))
+            } else if i >= a.fields.count || b.fields[j].0 < a.fields[i].0 {
+                let (k, f) = b.fields[j]; j += 1
+                if onlyCommon { continue }
+                r = body(k, universeField(k), f)
+            } else {
+                let k = a.fields[i].0
+                r = body(k, a.fields[i].1, b.fields[j].1)
+                i += 1; j += 1
+            }
+            if r == false { return false }
+            if r == nil { undecided = true }
+        }
+        return undecided ? nil : true
+    }
+
+    /// Whether two (non-empty) boxes share a request.
+    func intersects(_ a: Box, _ b: Box) -> Bool? {
+        // Fields first when cheap: plain paths are cheaper still.
+        guard let p = pathIntersects(a.path, b.path) else {
+            return zipFields(a, b, onlyCommon: true) { fieldIntersects($1, $2) } == false ? false : nil
+        }
+        if !p { return false }
+        return zipFields(a, b, onlyCommon: true) { fieldIntersects($1, $2) }
+    }
+
+    /// Whether every request of `a` is in `b` (`a` non-empty).
+    func isSubset(_ a: Box, of b: Box) -> Bool? {
+        let f = zipFields(a, b, onlyCommon: false) { k, fa, fb in
+            // Keys only in `a` are unconstrained in `b`.
+            if fb.id >= 0, fb.id == universeField(k).id { return true }
+            return fieldSubset(fa, fb)
+        }
+        if f == false { return false }
+        guard let p = pathSubset(a.path, b.path) else { return nil }
+        if !p { return false }
+        return f
+    }
+
+    func intersection(_ a: Box, _ b: Box) -> Box? {
+        var path: PathSet
+        switch (a.path, b.path) {
+        case (.exact(let x), _): path = .exact(x)
+        case (_, .exact(let y)): path = .exact(y)
+        case (.prefix(let p), .prefix(let q)): path = .prefix(p.count >= q.count ? p : q)
+        default:
+            let l = pathLanguage(a.path).intersection(pathLanguage(b.path))
+            if l.isUndecided { return nil }
+            path = .lang(l)
+        }
+        var fields: [(FieldKey, FieldSet)] = []
+        var ok = true
+        _ = zipFields(a, b, onlyCommon: false) { k, fa, fb in
+            let v = fa.values.intersection(fb.values)
+            if v.isUndecided { ok = false }
+            fields.append((k, FieldSet(absent: fa.absent && fb.absent, values: v)))
+            return true
+        }
+        return ok ? Box(path: path, fields: fields) : nil
+    }
+
+    /// `a` minus `b` as disjoint boxes, each narrowing one dimension; nil when undecided.
+    func subtract(_ a: Box, _ b: Box) -> [Box]? {
+        var out: [Box] = []
+        var cur = a
+        // Path dimension first.
+        let pa = pathLanguage(a.path), pb = pathLanguage(b.path)
+        let rest = pa.subtracting(pb)
+        guard let restEmpty = rest.isEmpty else { return nil }
+        if !restEmpty {
+            var piece = cur
+            piece.path = .lang(rest)
+            out.append(piece)
+        }
+        switch (a.path, b.path) {
+        case (.exact, _): break  // exact ∩ anything containing it is itself
+        default:
+            let inter = pa.intersection(pb)
+            if inter.isUndecided { return nil }
+            cur.path = .lang(inter)
+        }
+        // Then each field constrained in `b` (others are unconstrained there).
+        for (k, fb) in b.fields {
+            let fa = cur.field(k) ?? universeField(k)
+            let diff = FieldSet(absent: fa.absent && !fb.absent, values: fa.values.subtracting(fb.values))
+            guard let diffEmpty = diff.isEmpty else { return nil }
+            if !diffEmpty {
+                var piece = cur
+                set(&piece, k, diff)
+                out.append(piece)
+            }
+            let inter = FieldSet(absent: fa.absent && fb.absent, values: fa.values.intersection(fb.values))
+            if inter.values.isUndecided { return nil }
+            set(&cur, k, inter)
+        }
+        return out
+    }
+
+    private func set(_ box: inout Box, _ key: FieldKey, _ f: FieldSet) {
+        if let i = box.fields.firstIndex(where: { $0.0 == key }) {
+            box.fields[i].1 = f
+        } else {
+            box.fields.append((key, f))
+            box.fields.sort { $0.0 < $1.0 }
+        }
+    }
+
+    func stateCount(_ b: Box) -> Int {
+        var n = 0
+        if case .lang(let l) = b.path { n += l.stateCount }
+        for (_, f) in b.fields where f.id < 0 { n += f.values.stateCount }
+        return n
+    }
+
+    /// Membership of a concrete request (fields absent from the request are absent).
+    func contains(_ box: Box, _ r: ConcreteRequest) -> Bool? {
+        guard let p = pathContains(box.path, r.path) else { return nil }
+        if !p { return false }
+        var undecided = false
+        for (k, f) in box.fields {
+            var v: [UInt8]? = nil
+            for (rk, rv) in r.fields where rk == k { v = rv; break }
+            guard let m = fieldContains(f, v) else { undecided = true; continue }
+            if !m { return false }
+        }
+        return undecided ? nil : true
+    }
+
+    // MARK: Witnesses
+
+    static let preferredMethods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE"]
+
+    /// A readable member of a non-empty field set: absent when allowed (unless
+    /// `preferPresent`), a common method for `:method`, else the cheapest value.
+    func sampleValue(_ key: FieldKey, _ f: FieldSet, preferPresent: Bool = false) -> [UInt8]?? {
+        if f.absent && (!preferPresent || f.values.isEmpty == true) { return .some(nil) }
+        if key.name == ":method" && !key.isQuery {
+            for m in BoxAlgebra.preferredMethods where f.values.contains(m) == true { return .some(Array(m.utf8)) }
+        }
+        guard let v = f.values.shortestMember() else { return nil }
+        return .some(v)
+    }
+
+    func samplePath(_ p: PathSet) -> [UInt8]? {
+        switch p {
+        case .exact(let s), .prefix(let s): return s
+        case .lang(let l): return l.shortestMember()
+        }
+    }
+
+    /// A concrete request inside a non-empty box; nil when undecided.
+    func sample(_ box: Box, preferPresent: Bool = false) -> ConcreteRequest? {
+        guard let path = samplePath(box.path) else { return nil }
+        var fields: [(FieldKey, [UInt8]?)] = []
+        for (k, f) in box.fields {
+            guard let v = sampleValue(k, f, preferPresent: preferPresent) else { return nil }
+            fields.append((k, v))
+        }
+        return ConcreteRequest(path: path, fields: fields)
+    }
+
+    func witness(_ r: ConcreteRequest) -> WitnessRequest {
+        var method: String? = nil
+        var headers: [(String, String)] = []
+        var query: [String] = []
+        for (k, v) in r.fields {
+            guard let v else { continue }
+            let s = String(decoding: v, as: UTF8.self)
+            if k.isQuery {
+                query.append(k.name + "=" + s)
+            } else if k.name == ":method" {
+                method = s
+            } else {
+                headers.append((k.name, s))
+            }
+        }
+        var path = String(decoding: r.path, as: UTF8.self)
+        if !query.isEmpty { path += "?" + query.joined(separator: "&") }
+        return WitnessRequest(method: method, path: path, headers: headers)
+    }
+}

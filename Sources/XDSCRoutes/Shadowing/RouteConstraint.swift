@@ -1,0 +1,167 @@
+// The abstract input of the shadowing analysis: what one route matches, in Envoy's terms.
+// Deliberately independent of the Envoy configuration model, so any front end can fill it.
+
+/// The path specifier of a route (`RouteMatch.path_specifier`). Matched against the path
+/// with the query string and fragment removed.
+public enum PathConstraint: Sendable, Hashable {
+    /// `prefix`: the path starts with the string.
+    case prefix(String, caseSensitive: Bool = true)
+    /// `path`: the path equals the string.
+    case exact(String, caseSensitive: Bool = true)
+    /// `safe_regex`: RE2 full match; `case_sensitive` does not apply (use `(?i)`).
+    case regex(String)
+    /// `path_separated_prefix`: the path equals the string or continues with `/`.
+    case pathSeparatedPrefix(String, caseSensitive: Bool = true)
+}
+
+/// How one header or query parameter value is matched.
+public enum FieldMatch: Sendable, Hashable {
+    case exact(String)
+    case prefix(String)
+    case suffix(String)
+    case contains(String)
+    /// RE2 full match; `ignoreCase` does not apply.
+    case regex(String)
+    /// `present_match`: `true` = the field is present, `false` = absent.
+    case present(Bool)
+}
+
+/// One header or query-parameter condition of a route, with Envoy's truth table:
+/// a present field matches when `match(value) != invert`; a missing field makes every
+/// matcher except `present` false, even inverted, unless `treatMissingAsEmpty` (then the
+/// value `""` is matched and inverted normally). For `present(p)`: present → `p != invert`,
+/// missing → `p == invert`.
+public struct FieldConstraint: Sendable, Hashable {
+    /// Header name (lower case; `:method`, `:authority`, `content-type`...) or query
+    /// parameter name (compared exactly, no percent-decoding).
+    public var name: String
+    public var match: FieldMatch
+    /// ASCII case-insensitive comparison for exact/prefix/suffix/contains.
+    public var ignoreCase: Bool
+    public var invert: Bool
+    public var treatMissingAsEmpty: Bool
+
+    /// Creates a condition; defaults are Envoy's.
+    public init(name: String, match: FieldMatch, ignoreCase: Bool = false, invert: Bool = false,
+                treatMissingAsEmpty: Bool = false) {
+        self.name = name
+        self.match = match
+        self.ignoreCase = ignoreCase
+        self.invert = invert
+        self.treatMissingAsEmpty = treatMissingAsEmpty
+    }
+
+    /// `:method` equal to `method` (the common way to restrict methods).
+    public static func method(_ method: String) -> FieldConstraint {
+        FieldConstraint(name: ":method", match: .exact(method))
+    }
+}
+
+/// What one route matches (`RouteMatch`), as far as it can be modelled exactly.
+public struct RouteConstraint: Sendable {
+    public var path: PathConstraint
+    /// Header conditions, all required (AND). Names lower case; `:method` for methods.
+    public var headers: [FieldConstraint]
+    /// Query-parameter conditions, all required (AND), on the first value of each name.
+    public var query: [FieldConstraint]
+    /// `grpc: {}`: `content-type` is `application/grpc` or starts with `application/grpc+`.
+    public var grpc: Bool
+    /// The route has a condition that cannot be modelled (runtime_fraction, cookies,
+    /// tls_context, dynamic metadata...). Such a route never counts as covering another and
+    /// is never reported as overlapping; it can still be reported as shadowed, since what it
+    /// matches is a subset of what its modelled conditions match.
+    public var opaque: Bool
+
+    /// Creates a route constraint.
+    public init(path: PathConstraint, headers: [FieldConstraint] = [], query: [FieldConstraint] = [],
+                grpc: Bool = false, opaque: Bool = false) {
+        self.path = path
+        self.headers = headers
+        self.query = query
+        self.grpc = grpc
+        self.opaque = opaque
+    }
+}
+
+/// A concrete request that demonstrates a finding.
+public struct WitnessRequest: Sendable, CustomStringConvertible {
+    /// `:method`, or nil when no route involved constrains it (any method works).
+    public var method: String?
+    /// `:path` including `?query` when query parameters are needed.
+    public var path: String
+    /// Other headers (lower-case names, sorted by name); absent headers are simply omitted.
+    public var headers: [(String, String)]
+
+    /// Creates a witness request.
+    public init(method: String?, path: String, headers: [(String, String)]) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+    }
+
+    public var description: String {
+        var s = "\(method ?? "GET") \(path)"
+        for (n, v) in headers { s += " \(n): \(v)" }
+        return s
+    }
+}
+
+/// One result of the analysis.
+public struct ShadowFinding: Sendable {
+    public enum Kind: String, Sendable {
+        /// Every request the route matches is taken by earlier routes: it is unreachable.
+        case shadowed
+        /// An earlier route takes part, but not all, of this route's requests, and the
+        /// earlier route is not simply a more specific one (that is the normal idiom).
+        case overlap
+    }
+
+    public var kind: Kind
+    /// Index of the later route.
+    public var route: Int
+    /// The earlier route(s): the single covering route, the routes that together cover it,
+    /// or the one overlapping route. Ascending.
+    public var earlier: [Int]
+    /// Shadowed by a single earlier route with the same action: safe to delete.
+    public var redundantDuplicate: Bool
+    /// A request matched by `route` and taken by `earlier[0]` (verified by the caller).
+    public var witness: WitnessRequest
+}
+
+/// A case the analysis could not decide (so it reported nothing for it).
+public struct UndecidedCase: Sendable {
+    public var route: Int
+    /// The earlier route of the pair, when the case is about a pair.
+    public var earlier: Int?
+    public var reason: String
+}
+
+/// Result of ``analyzeShadowing(_:options:sameAction:verify:)``.
+public struct ShadowReport: Sendable {
+    /// Findings ordered by route, shadowed before overlaps, then by earlier route.
+    public var findings: [ShadowFinding]
+    /// Number of undecided cases (routes or pairs about which nothing was reported).
+    public var undecidedCount: Int
+    /// The first undecided cases with their reasons (at most `ShadowOptions.maxUndecidedDetails`).
+    public var undecided: [UndecidedCase]
+    /// Number of (route, earlier route) pairs that were actually compared.
+    public var comparedPairs: Int
+}
+
+/// Tuning of the analysis; the defaults suit real configurations.
+public struct ShadowOptions: Sendable {
+    /// Which `:path` values (query removed) exist. Default: starting with `/` and free of
+    /// `?`/`#` (what reaches the router), plus `*` (`OPTIONS *`).
+    public enum PathUniverse: Sendable { case slashRooted, anyBytes }
+    public var pathUniverse: PathUniverse = .slashRooted
+    /// Overlap findings reported per route (the first overlapping earlier routes).
+    public var maxOverlapsPerRoute = 8
+    /// Work cap of the union-coverage decision (boxes produced by subtraction).
+    public var maxCoverageBoxes = 4_000
+    /// Work cap of the union-coverage decision (automaton states across remaining boxes).
+    public var maxCoverageStates = 200_000
+    public var maxUndecidedDetails = 1_000
+
+    /// Default options.
+    public init() {}
+}

@@ -1,0 +1,424 @@
+// Route shadowing and overlap analysis for one virtual host (routes in order, first match
+// wins). See `analyzeShadowing` for the contract.
+
+import XDSCAutomata
+
+/// One route, modelled.
+final class RouteModel {
+    let index: Int
+    let opaque: Bool
+    /// Why the route cannot be modelled (unsupported regex, automaton too large).
+    var undecided: String?
+    /// The route matches no request at all.
+    var matchesNothing = false
+    /// Bytes every matched path starts with (the index key).
+    var key: [UInt8] = []
+    var box: Box
+
+    init(index: Int, opaque: Bool, box: Box) {
+        self.index = index
+        self.opaque = opaque
+        self.box = box
+    }
+}
+
+/// A byte trie over the routes' literal path prefixes. Two routes can only share a request
+/// when one's key is a prefix of the other's, so a route is compared with the routes on
+/// its key's path (ancestors) and below it (descendants) only.
+struct PrefixTrie {
+    private var label: [UInt8] = [0]
+    private var firstChild: [Int32] = [-1]
+    private var nextSibling: [Int32] = [-1]
+    private var routeHead: [Int32] = [-1]
+    private var routeNext: [Int32]
+
+    init(routeCount: Int) {
+        routeNext = [Int32](repeating: -1, count: routeCount)
+    }
+
+    private func child(_ node: Int32, _ b: UInt8) -> Int32 {
+        var c = firstChild[Int(node)]
+        while c >= 0 {
+            if label[Int(c)] == b { return c }
+            c = nextSibling[Int(c)]
+        }
+        return -1
+    }
+
+    mutating func insert(_ key: [UInt8], route: Int) {
+        var node: Int32 = 0
+        for b in key {
+            var c = child(node, b)
+            if c < 0 {
+                c = Int32(label.count)
+                label.append(b)
+                firstChild.append(-1)
+                nextSibling.append(firstChild[Int(node)])
+                routeHead.append(-1)
+                firstChild[Int(node)] = c
+            }
+            node = c
+        }
+        routeNext[route] = routeHead[Int(node)]
+        routeHead[Int(node)] = Int32(route)
+    }
+
+    private func collect(_ node: Int32, _ out: inout [Int32]) {
+        var r = routeHead[Int(node)]
+        while r >= 0 { out.append(r); r = routeNext[Int(r)] }
+    }
+
+    /// Routes whose key is a prefix of `key` or extends it (unordered).
+    func candidates(_ key: [UInt8], into out: inout [Int32]) {
+        var node: Int32 = 0
+        collect(node, &out)
+        for b in key {
+            node = child(node, b)
+            if node < 0 { return }
+            collect(node, &out)
+        }
+        // The whole subtree below the key's node.
+        var stack: [Int32] = []
+        var c = firstChild[Int(node)]
+        while c >= 0 { stack.append(c); c = nextSibling[Int(c)] }
+        while let n = stack.popLast() {
+            collect(n, &out)
+            var c = firstChild[Int(n)]
+            while c >= 0 { stack.append(c); c = nextSibling[Int(c)] }
+        }
+    }
+}
+
+/// Finds shadowed and overlapping routes among one virtual host's routes (in order; Envoy
+/// takes the first route that matches).
+///
+/// - **shadowed**: every request route `i` matches is matched by earlier routes — one route,
+///   or several together (decided exactly by box subtraction, with a work cap).
+///   `redundantDuplicate` when one earlier route with the same action covers it.
+/// - **overlap**: an earlier route `j` and route `i` share requests but neither contains the
+///   other. `j ⊆ i` (specific before general) is the normal idiom and is not reported. A
+///   shadowed route gets no overlap findings; at most `options.maxOverlapsPerRoute` overlap
+///   findings per route (the first overlapping earlier routes).
+///
+/// Every witness is checked with `verify(routeIndex, witness)` for the routes involved; a
+/// finding whose witness the caller rejects is dropped and counted as undecided. Anything
+/// that cannot be decided (unsupported regex, opaque route, work caps) yields no finding and
+/// is counted in ``ShadowReport/undecidedCount``.
+///
+/// - Parameters:
+///   - routes: the routes in declaration order.
+///   - sameAction: whether two routes (by index) have the same action.
+///   - verify: whether Envoy's real match function matches the witness for that route.
+public func analyzeShadowing(_ routes: [RouteConstraint],
+                             options: ShadowOptions = ShadowOptions(),
+                             sameAction: (Int, Int) -> Bool,
+                             verify: (Int, WitnessRequest) -> Bool) -> ShadowReport {
+    var analyzer = ShadowAnalyzer(routes: routes, options: options)
+    return analyzer.run(sameAction: sameAction, verify: verify)
+}
+
+/// Convenience overload with the default options.
+public func analyzeShadowing(_ routes: [RouteConstraint],
+                             sameAction: (Int, Int) -> Bool,
+                             verify: (Int, WitnessRequest) -> Bool) -> ShadowReport {
+    analyzeShadowing(routes, options: ShadowOptions(), sameAction: sameAction, verify: verify)
+}
+
+struct ShadowAnalyzer {
+    let options: ShadowOptions
+    let algebra: BoxAlgebra
+    var models: [RouteModel] = []
+    var report = ShadowReport(findings: [], undecidedCount: 0, undecided: [], comparedPairs: 0)
+
+    init(routes: [RouteConstraint], options: ShadowOptions) {
+        self.options = options
+        algebra = BoxAlgebra(options: options)
+        models = routes.enumerated().map { build($0.offset, $0.element) }
+    }
+
+    // MARK: Model building
+
+    private func caseFreePrefix(_ b: [UInt8]) -> [UInt8] {
+        // Under ASCII case folding only the bytes before the first letter are literal.
+        Array(b.prefix { !((0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)) })
+    }
+
+    func build(_ index: Int, _ r: RouteConstraint) -> RouteModel {
+        let a = algebra
+        var opaque = r.opaque
+        var key: [UInt8] = []
+        let path: PathSet
+        switch r.path {
+        case .prefix(let s, let cs):
+            let b = Array(s.utf8)
+            if cs && a.isPlainPath(b) {
+                path = .prefix(b); key = b
+            } else {
+                path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
+                key = cs ? b : caseFreePrefix(b)
+            }
+        case .exact(let s, let cs):
+            let b = Array(s.utf8)
+            if cs && a.isPlainPath(b) {
+                path = .exact(b); key = b
+            } else {
+                path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
+                key = cs ? b : caseFreePrefix(b)
+            }
+        case .pathSeparatedPrefix(let s, let cs):
+            let b = Array(s.utf8)
+            path = .lang(a.cached("LS\(cs)|\(s)") {
+                Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
+                    .intersection(a.pathUniverse)
+            })
+            key = cs ? b : caseFreePrefix(b)
+        case .regex(let re):
+            path = .lang(a.cached("LR|\(re)") { Language.regex(re).intersection(a.pathUniverse) })
+            key = Language.regexLiteralPrefix(re)
+        }
+        // Group conditions by dimension.
+        var groups: [FieldKey: [FieldConstraint]] = [:]
+        for h in r.headers {
+            let name = String(decoding: h.name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+            if name == ":path" {
+                // `:path` in a header matcher includes the query: coupled with two other
+                // dimensions. Dropping it over-approximates the route, which is only sound
+                // for the shadowed side, exactly what `opaque` means.
+                opaque = true
+                continue
+            }
+            groups[FieldKey(isQuery: false, name: name), default: []].append(h)
+        }
+        for q in r.query {
+            if q.name.isEmpty || q.name.utf8.contains(where: { $0 == 0x3D || $0 == 0x26 || $0 == 0x23 }) {
+                opaque = true  // such a name never equals a parsed key
+                continue
+            }
+            groups[FieldKey(isQuery: true, name: q.name), default: []].append(q)
+        }
+        let grpcKey = FieldKey(isQuery: false, name: "content-type")
+        if r.grpc, groups[grpcKey] == nil { groups[grpcKey] = [] }
+        var fields: [(FieldKey, FieldSet)] = []
+        for k in groups.keys.sorted() {
+            var extra: [(String, Language)] = []
+            if r.grpc && k == grpcKey {
+                extra.append(("grpc", a.cached("grpc") {
+                    Language.literal("application/grpc").union(.prefix("application/grpc+"))
+                }))
+            }
+            fields.append((k, a.fieldSet(groups[k]!, extra: extra, key: k)))
+        }
+        let m = RouteModel(index: index, opaque: opaque, box: Box(path: path, fields: fields))
+        m.key = key
+        if case .lang(let l) = path, let reason = l.undecidedReason {
+            m.undecided = "path: \(reason)"
+        }
+        for (k, f) in fields where m.undecided == nil {
+            if let reason = f.values.undecidedReason { m.undecided = "\(k.isQuery ? "query" : "header") \(k.name): \(reason)" }
+        }
+        if m.undecided == nil {
+            if case .lang(let l) = path, l.isEmpty == true { m.matchesNothing = true }
+            for (_, f) in fields where f.isEmpty == true { m.matchesNothing = true }
+        }
+        return m
+    }
+
+    // MARK: Driver
+
+    mutating func noteUndecided(_ route: Int, _ earlier: Int?, _ reason: String) {
+        report.undecidedCount += 1
+        if report.undecided.count < options.maxUndecidedDetails {
+            report.undecided.append(UndecidedCase(route: route, earlier: earlier, reason: reason))
+        }
+    }
+
+    mutating func run(sameAction: (Int, Int) -> Bool, verify: (Int, WitnessRequest) -> Bool) -> ShadowReport {
+        var trie = PrefixTrie(routeCount: models.count)
+        var cand: [Int32] = []
+        for m in models {
+            let i = m.index
+            defer { if !m.matchesNothing { trie.insert(m.key, route: i) } }
+            if let reason = m.undecided {
+                noteUndecided(i, nil, reason)
+                continue
+            }
+            if m.matchesNothing {
+                noteUndecided(i, nil, "route matches no request")
+                continue
+            }
+            cand.removeAll(keepingCapacity: true)
+            trie.candidates(m.key, into: &cand)
+            cand.sort()
+            analyzeRoute(m, candidates: cand, sameAction: sameAction, verify: verify)
+        }
+        return report
+    }
+
+    /// Earlier routes that intersect route i, split by what can be concluded.
+    mutating func analyzeRoute(_ m: RouteModel, candidates: [Int32],
+                               sameAction: (Int, Int) -> Bool, verify: (Int, WitnessRequest) -> Bool) {
+        let a = algebra
+        let i = m.index
+        var inter: [Int] = []  // decided, non-opaque, intersecting
+        var unknown: [Int] = []  // may intersect, cannot tell (or cannot use)
+        var opaqueInter: [Int] = []
+        for jj in candidates {
+            let j = Int(jj)
+            let e = models[j]
+            report.comparedPairs += 1
+            if e.undecided != nil { unknown.append(j); continue }
+            guard let x = a.intersects(m.box, e.box) else { unknown.append(j); continue }
+            if !x { continue }
+            if e.opaque { opaqueInter.append(j) } else { inter.append(j) }
+        }
+        // Shadowed by one earlier route?
+        var iInJ: [Int: Bool] = [:]
+        var container: Int? = nil
+        var relationUnknown = false
+        for j in inter {
+            let s = a.isSubset(m.box, of: models[j].box)
+            if let s { iInJ[j] = s } else { relationUnknown = true }
+            if s == true { container = j; break }
+        }
+        if let j = container {
+            reportShadow(i, earlier: [j], duplicate: sameAction(j, i), verify: verify)
+            return
+        }
+        // Shadowed by several together?
+        if inter.count >= 2 {
+            switch unionCoverage(m, inter) {
+            case .covered(let used):
+                reportShadow(i, earlier: used, duplicate: false, verify: verify)
+                return
+            case .undecided(let why):
+                noteUndecided(i, nil, "union coverage: \(why)")
+                relationUnknown = false; unknown.removeAll()  // counted once already
+            case .notCovered:
+                break
+            }
+        }
+        if relationUnknown || !unknown.isEmpty {
+            noteUndecided(i, unknown.first, "shadowing depends on routes that cannot be modelled")
+        }
+        // Overlaps with opaque routes are never reported; count the ones that matter.
+        for j in opaqueInter where a.isSubset(models[j].box, of: m.box) != true {
+            noteUndecided(i, j, "overlap with a route that has conditions we cannot model")
+        }
+        // Partial overlaps.
+        var reported = 0
+        for j in inter {
+            if reported >= options.maxOverlapsPerRoute { break }
+            guard let jInI = a.isSubset(models[j].box, of: m.box), let ij = iInJ[j] ?? a.isSubset(m.box, of: models[j].box) else {
+                noteUndecided(i, j, "overlap undecided")
+                continue
+            }
+            if jInI || ij { continue }
+            guard let box = a.intersection(m.box, models[j].box), let req = a.sample(box) else {
+                noteUndecided(i, j, "no witness for overlap")
+                continue
+            }
+            let w = a.witness(req)
+            if verify(j, w) && verify(i, w) {
+                report.findings.append(ShadowFinding(kind: .overlap, route: i, earlier: [j], redundantDuplicate: false, witness: w))
+                reported += 1
+            } else {
+                noteUndecided(i, j, "overlap witness rejected by verification")
+            }
+        }
+    }
+
+    mutating func reportShadow(_ i: Int, earlier: [Int], duplicate: Bool, verify: (Int, WitnessRequest) -> Bool) {
+        let a = algebra
+        let first = earlier[0]
+        guard let box = a.intersection(models[i].box, models[first].box), let req = a.sample(box) else {
+            noteUndecided(i, first, "no witness for shadowing")
+            return
+        }
+        let w = a.witness(req)
+        guard verify(i, w) && verify(first, w) else {
+            noteUndecided(i, first, "shadowing witness rejected by verification")
+            return
+        }
+        report.findings.append(ShadowFinding(kind: .shadowed, route: i, earlier: earlier,
+                                             redundantDuplicate: duplicate && earlier.count == 1, witness: w))
+    }
+
+    enum Coverage {
+        case covered([Int])
+        case notCovered
+        case undecided(String)
+    }
+
+    /// Whether route `m` is covered by the union of the earlier (intersecting) routes.
+    mutating func unionCoverage(_ m: RouteModel, _ earlier: [Int]) -> Coverage {
+        let a = algebra
+        // Cheap refutation first: a request of the route that no earlier route matches.
+        if probeEscapes(m, earlier) { return .notCovered }
+        // Exact decision: subtract each earlier box from what is left of the route.
+        var pieces = [m.box]
+        var used: [Int] = []
+        var produced = 0
+        for j in earlier {
+            let b = models[j].box
+            var next: [Box] = []
+            var touched = false
+            var states = 0
+            for p in pieces {
+                guard let x = a.intersects(p, b) else { return .undecided("undecided intersection") }
+                if !x { next.append(p); continue }
+                touched = true
+                guard let d = a.subtract(p, b) else { return .undecided("undecided subtraction") }
+                produced += d.count
+                for q in d { states += a.stateCount(q) }
+                next.append(contentsOf: d)
+                if produced > options.maxCoverageBoxes { return .undecided("work cap (boxes)") }
+                if states > options.maxCoverageStates { return .undecided("work cap (states)") }
+            }
+            pieces = next
+            if touched { used.append(j) }
+            if pieces.isEmpty { return .covered(used) }
+        }
+        return .notCovered
+    }
+
+    func probeEscapes(_ m: RouteModel, _ earlier: [Int]) -> Bool {
+        let a = algebra
+        var paths: [[UInt8]] = []
+        switch m.box.path {
+        case .exact(let s): paths = [s]
+        case .prefix(let p): paths = [p, p + [0x2F], p + [0x7F], p + [0x2F, 0x7F]]
+        case .lang(let l): if let s = l.shortestMember() { paths = [s] }
+        }
+        // Every key any involved box constrains.
+        var keys = Set(m.box.fields.map { $0.0 })
+        for j in earlier { for (k, _) in models[j].box.fields { keys.insert(k) } }
+        let sortedKeys = keys.sorted()
+        for variant in 0..<2 {
+            var fields: [(FieldKey, [UInt8]?)] = []
+            for k in sortedKeys {
+                let f = m.box.field(k) ?? a.universeField(k)
+                if m.box.field(k) == nil && variant == 1 && !k.alwaysPresent {
+                    fields.append((k, Array("zq\u{7F}".utf8)))
+                    continue
+                }
+                if m.box.field(k) == nil && variant == 1 && k.name == ":method" {
+                    fields.append((k, Array("PROBE".utf8)))
+                    continue
+                }
+                guard let v = a.sampleValue(k, f, preferPresent: variant == 1) else { return false }
+                fields.append((k, v))
+            }
+            for p in paths {
+                let r = ConcreteRequest(path: p, fields: fields)
+                guard a.contains(m.box, r) == true else { continue }
+                var escapes = true
+                for j in earlier where a.contains(models[j].box, r) != false {
+                    escapes = false
+                    break
+                }
+                if escapes { return true }
+            }
+        }
+        return false
+    }
+}

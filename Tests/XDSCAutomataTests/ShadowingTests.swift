@@ -1,0 +1,218 @@
+import Testing
+import XDSCRoutes
+
+/// Runs the analysis with the independent evaluator as `verify`.
+func analyze(_ routes: [RouteConstraint], sameAction: @escaping (Int, Int) -> Bool = { _, _ in false },
+             options: ShadowOptions = ShadowOptions()) -> ShadowReport {
+    let ev = Evaluator()
+    return analyzeShadowing(routes, options: options, sameAction: sameAction) { i, w in ev.matches(routes[i], w) }
+}
+
+func shadowed(_ r: ShadowReport) -> [Int: [Int]] {
+    var out: [Int: [Int]] = [:]
+    for f in r.findings where f.kind == .shadowed { out[f.route] = f.earlier }
+    return out
+}
+
+func overlaps(_ r: ShadowReport) -> [[Int]] {
+    r.findings.filter { $0.kind == .overlap }.map { [$0.earlier[0], $0.route] }
+}
+
+func hdr(_ name: String, _ m: FieldMatch, ignoreCase: Bool = false, invert: Bool = false, empty: Bool = false) -> FieldConstraint {
+    FieldConstraint(name: name, match: m, ignoreCase: ignoreCase, invert: invert, treatMissingAsEmpty: empty)
+}
+
+@Suite("Shadowing analysis")
+struct ShadowingTests {
+    @Test func prefixShadowsExact() {
+        let r = analyze([RouteConstraint(path: .prefix("/api")), RouteConstraint(path: .exact("/apis"))])
+        #expect(shadowed(r) == [1: [0]])
+        #expect(r.findings[0].witness.path == "/apis")
+        #expect(r.undecidedCount == 0)
+    }
+
+    @Test func specificBeforeGeneralIsFine() {
+        let r = analyze([RouteConstraint(path: .exact("/apis")), RouteConstraint(path: .prefix("/api")),
+                         RouteConstraint(path: .regex("/users/[0-9]+")), RouteConstraint(path: .prefix("/users/"))])
+        #expect(r.findings.isEmpty)
+        #expect(r.undecidedCount == 0)
+    }
+
+    @Test func regexShadowedByPrefix() {
+        let r = analyze([RouteConstraint(path: .prefix("/users/")), RouteConstraint(path: .regex("/users/[0-9]+"))])
+        #expect(shadowed(r) == [1: [0]])
+        #expect(r.findings[0].witness.path == "/users/0")
+    }
+
+    @Test func partialOverlap() {
+        let r = analyze([RouteConstraint(path: .regex("/api/[a-z]+")), RouteConstraint(path: .prefix("/api/v"))])
+        #expect(overlaps(r) == [[0, 1]])
+        #expect(r.findings[0].witness.path == "/api/v")
+    }
+
+    @Test func caseInsensitivePrefix() {
+        let r = analyze([RouteConstraint(path: .prefix("/API", caseSensitive: false)),
+                         RouteConstraint(path: .exact("/api/x")),
+                         RouteConstraint(path: .prefix("/Api/Y"))])
+        #expect(shadowed(r) == [1: [0], 2: [0]])
+        // Case-sensitive first, case-insensitive later: partial overlap.
+        let r2 = analyze([RouteConstraint(path: .prefix("/api")), RouteConstraint(path: .prefix("/API", caseSensitive: false))])
+        #expect(r2.findings.isEmpty)  // /api ⊆ ci(/API): specific before general
+        let r3 = analyze([RouteConstraint(path: .prefix("/api/v1")), RouteConstraint(path: .regex("(?i)/API/V[0-9]"))])
+        #expect(overlaps(r3) == [[0, 1]])
+    }
+
+    @Test func pathSeparatedPrefix() {
+        let r = analyze([RouteConstraint(path: .pathSeparatedPrefix("/api/dev")),
+                         RouteConstraint(path: .prefix("/api/dev/")),
+                         RouteConstraint(path: .exact("/api/dev")),
+                         RouteConstraint(path: .prefix("/api/developer"))])
+        #expect(shadowed(r) == [1: [0], 2: [0]])
+        #expect(overlaps(r).isEmpty)
+    }
+
+    @Test func headerTruthTable() {
+        // A header condition makes the earlier route narrower: later catch-all not shadowed.
+        let r1 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x-env", .exact("prod"))]),
+                          RouteConstraint(path: .prefix("/"))])
+        #expect(r1.findings.isEmpty)
+        // Inverted exact matches present-and-different only; together with the exact value
+        // it covers "present", but not "absent".
+        let r2 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("a"), invert: true)]),
+                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("a"))]),
+                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(true))]),
+                          RouteConstraint(path: .prefix("/"))])
+        #expect(shadowed(r2) == [2: [0, 1]])
+        #expect(overlaps(r2).isEmpty)
+        // Missing header with treat_missing_header_as_empty matches "" (present_match false = absent).
+        let r3 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact(""), empty: true)]),
+                          RouteConstraint(path: .prefix("/a"), headers: [hdr("x", .present(false))])])
+        #expect(shadowed(r3) == [1: [0]])
+        // Without it, the missing header does not match even an inverted matcher.
+        let r4 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("b"), invert: true)]),
+                          RouteConstraint(path: .prefix("/a"), headers: [hdr("x", .present(false))])])
+        #expect(r4.findings.isEmpty)
+        // present(true) inverted means absent: same set as present(false).
+        let r5 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(true), invert: true)]),
+                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(false))])],
+                         sameAction: { _, _ in true })
+        #expect(shadowed(r5) == [1: [0]])
+        #expect(r5.findings.first?.redundantDuplicate == true)
+        #expect(r5.findings.first?.witness.headers.isEmpty == true)
+        // Ignore-case prefix covers a later exact value of any case.
+        let r6 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .prefix("ab"), ignoreCase: true)]),
+                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("ABc"))])])
+        #expect(shadowed(r6) == [1: [0]])
+        #expect(r6.findings.first?.witness.headers.first?.1 == "ABc")
+    }
+
+    @Test func queryParameters() {
+        let r = analyze([RouteConstraint(path: .prefix("/"), query: [hdr("q", .prefix("1"))]),
+                         RouteConstraint(path: .prefix("/"), query: [hdr("q", .exact("12"))]),
+                         RouteConstraint(path: .prefix("/"), query: [hdr("q", .present(false))]),
+                         RouteConstraint(path: .prefix("/"), query: [hdr("q", .regex("[0-9]+"))])])
+        #expect(shadowed(r) == [1: [0]])
+        #expect(r.findings.first?.witness.path == "/?q=12")
+        #expect(overlaps(r) == [[0, 3]])
+    }
+
+    @Test func methodsUnion() {
+        let get = RouteConstraint(path: .prefix("/api"), headers: [.method("GET")])
+        let post = RouteConstraint(path: .prefix("/api"), headers: [.method("POST")])
+        let both = RouteConstraint(path: .prefix("/api/x"), headers: [hdr(":method", .regex("GET|POST"))])
+        let any = RouteConstraint(path: .prefix("/api/x"))
+        let r = analyze([get, post, both, any])
+        #expect(shadowed(r) == [2: [0, 1]])
+        #expect(r.findings.first { $0.route == 2 }?.witness.method == "GET")
+        // Other methods reach route 3, and GET/POST /api/y do not: partial overlaps.
+        #expect(shadowed(r)[3] == nil)
+        #expect(overlaps(r) == [[0, 3], [1, 3]])
+        // Not-GET (inverted) plus GET cover every method.
+        let notGet = RouteConstraint(path: .prefix("/"), headers: [hdr(":method", .exact("GET"), invert: true)])
+        let r2 = analyze([notGet, get, any])
+        #expect(shadowed(r2) == [2: [0, 1]])
+    }
+
+    @Test func severalPrefixesTogether() {
+        // "/a" and "/b" and exact "/" together do not cover "/" prefix ("/c" is left) ...
+        let r = analyze([RouteConstraint(path: .prefix("/a")), RouteConstraint(path: .prefix("/b")),
+                         RouteConstraint(path: .exact("/")), RouteConstraint(path: .regex("/[ab].*|/"))])
+        #expect(shadowed(r) == [3: [0, 1, 2]])
+        let r2 = analyze([RouteConstraint(path: .regex("/[^x].*")), RouteConstraint(path: .exact("/")),
+                          RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/"))])
+        // "/\n..." is not matched by "/[^x].*"? [^x] matches "\n" but ".*" after it does not
+        // match a second "\n": "/\n\n" escapes, so the catch-all is not shadowed.
+        #expect(shadowed(r2).isEmpty)
+        let r3 = analyze([RouteConstraint(path: .regex("(?s)/[^x].*")), RouteConstraint(path: .exact("/")),
+                          RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/"))])
+        // [^x] is one valid UTF-8 character, so "/" followed by a non-UTF-8 byte escapes:
+        // paths are byte strings.
+        #expect(shadowed(r3).isEmpty)
+        let r4 = analyze([RouteConstraint(path: .regex("/([^x]|\\C)\\C*")), RouteConstraint(path: .exact("/")),
+                          RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/"))])
+        #expect(shadowed(r4) == [2: [0], 3: [0, 1]])  // \\C also matches "x"
+    }
+
+    @Test func unsupportedRegexIsUndecided() {
+        let r = analyze([RouteConstraint(path: .prefix("/")), RouteConstraint(path: .regex("/\\bfoo"))])
+        #expect(r.findings.isEmpty)
+        #expect(r.undecidedCount == 1)
+        let r2 = analyze([RouteConstraint(path: .regex("/x\\b")), RouteConstraint(path: .exact("/x"))])
+        #expect(r2.findings.isEmpty)
+        #expect(r2.undecidedCount == 2)
+        // An unsupported earlier route does not stop a decided cover.
+        let r3 = analyze([RouteConstraint(path: .regex("\\pL")), RouteConstraint(path: .prefix("/")),
+                          RouteConstraint(path: .exact("/x"))])
+        #expect(shadowed(r3) == [2: [1]])
+    }
+
+    @Test func opaqueRoutes() {
+        let r = analyze([RouteConstraint(path: .prefix("/"), opaque: true), RouteConstraint(path: .exact("/a"))])
+        #expect(r.findings.isEmpty)
+        #expect(r.undecidedCount == 1)
+        let r2 = analyze([RouteConstraint(path: .prefix("/")), RouteConstraint(path: .exact("/a"), opaque: true)])
+        #expect(shadowed(r2) == [1: [0]])
+        let r3 = analyze([RouteConstraint(path: .prefix("/a"), opaque: true), RouteConstraint(path: .regex("/[ab]"))])
+        #expect(r3.findings.isEmpty)
+    }
+
+    @Test func verificationDisagreementDropsFinding() {
+        let routes = [RouteConstraint(path: .prefix("/api")), RouteConstraint(path: .exact("/apis"))]
+        let r = analyzeShadowing(routes, sameAction: { _, _ in false }, verify: { _, _ in false })
+        #expect(r.findings.isEmpty)
+        #expect(r.undecidedCount == 1)
+    }
+
+    @Test func grpc() {
+        let r = analyze([RouteConstraint(path: .prefix("/"), grpc: true),
+                         RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .exact("application/grpc"))]),
+                         RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .exact("application/grpc-web"))]),
+                         RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .prefix("application/grpc"))])])
+        #expect(shadowed(r) == [1: [0]])
+        #expect(overlaps(r) == [[0, 3]])
+    }
+
+    @Test func pathUniverse() {
+        // Real paths start with "/" (or are "*"), so "/" covers every non-"*" request.
+        let routes = [RouteConstraint(path: .prefix("/")), RouteConstraint(path: .regex("[a-z/]+"))]
+        #expect(shadowed(analyze(routes)) == [1: [0]])
+        var any = ShadowOptions()
+        any.pathUniverse = .anyBytes
+        #expect(shadowed(analyze(routes, options: any)).isEmpty)
+        // "?" never reaches path matching: an exact path containing it matches nothing.
+        let r = analyze([RouteConstraint(path: .exact("/a?b"))])
+        #expect(r.undecided.first?.reason == "route matches no request")
+    }
+
+    @Test func deterministicOutput() {
+        var routes: [RouteConstraint] = []
+        for k in 0..<40 {
+            routes.append(RouteConstraint(path: .prefix("/p\(k % 7)"), headers: k % 3 == 0 ? [.method("GET")] : []))
+            routes.append(RouteConstraint(path: .regex("/p\(k % 5)/[a-z]+")))
+        }
+        let a = analyze(routes), b = analyze(routes)
+        #expect(a.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" } ==
+                b.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" })
+        #expect(!a.findings.isEmpty)
+    }
+}
