@@ -111,7 +111,7 @@ import XDSCPolicy
     func lintJSONOutputConformsToTheDiagnosticsSchema() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let inputs: [[String]] = [
+        var inputs: [[String]] = [
             ["fixtures/schema/full.yaml"],
             ["fixtures/schema/type-bare-number.yaml"],
             ["fixtures/schema/type-list-for-map.yaml"],
@@ -121,6 +121,12 @@ import XDSCPolicy
             ["fixtures/schema/minimal.yaml", "fixtures/schema/full.yaml"],
             ["fixtures/no-such-file.yaml"],
         ]
+        // Every lint fixture too (a file, or a directory read as one policy), so findings
+        // from passes added later are checked against the contract as soon as they have one.
+        let lintDir = CLI.packageRoot.appendingPathComponent("fixtures/lint")
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: lintDir.path)) ?? []).sorted() {
+            inputs.append(["fixtures/lint/\(name)"])
+        }
         var outputs: [String] = []
         var sawRelated = false
         for (i, args) in inputs.enumerated() {
