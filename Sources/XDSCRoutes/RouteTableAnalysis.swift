@@ -157,7 +157,7 @@ public enum RouteTableAnalysis {
 
     /// A Host header that selects this virtual host: its first exact domain, else a wildcard
     /// domain filled in.
-    static func exampleHost(_ domains: [String]) -> String {
+    public static func exampleHost(_ domains: [String]) -> String {
         if let exact = domains.first(where: { !$0.contains("*") }) { return exact.lowercased() }
         guard let d = domains.first, d != "*" else { return "example.com" }
         if d.hasPrefix("*") { return "a" + d.dropFirst().lowercased() }
