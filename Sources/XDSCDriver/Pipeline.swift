@@ -1,7 +1,9 @@
 import Foundation
 import XDSCAnalysis
 import XDSCDiagnostics
+import XDSCEmit
 import XDSCPolicy
+import XDSCRoutes
 import XDSCSyntax
 
 /// What a front-end run produced: the policy (when it could be built), every diagnostic,
@@ -10,6 +12,8 @@ public struct FrontEndResult: Sendable {
     public var policy: Policy
     public var diagnostics: [Diagnostic]
     public var sources: [String: SourceFile]
+    /// Counts of the route shadowing analysis (for `--verbose`).
+    public var routeAnalysis = RouteTableFindings()
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
@@ -52,7 +56,25 @@ public struct Pipeline: Sendable {
             clock.lap("lower")
             PolicyPasses.run(policy, sink) { clock.lap($0) }
         }
-        return FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
+        let routeAnalysis = Self.analyzeRoutes(policy)
+        for d in routeAnalysis.diagnostics { sink.add(d) }
+        clock.lap("route analysis")
+        var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
+        result.routeAnalysis = routeAnalysis
+        return result
+    }
+
+    /// Route shadowing and overlap, decided on the Envoy configuration the policy lowers to,
+    /// so the analysis sees exactly what Envoy will match (methods as `:method` matchers,
+    /// gRPC as a content-type rule).
+    static func analyzeRoutes(_ policy: Policy) -> RouteTableFindings {
+        var findings = RouteTableFindings()
+        let config = EnvoyLowering.lower(policy)
+        for (listener, source) in zip(config.listeners, policy.listeners) {
+            guard let routes = listener.connectionManager.routeConfiguration else { continue }
+            RouteTableAnalysis.analyze(routes, fallback: source.span, into: &findings)
+        }
+        return findings
     }
 }
 

@@ -29,6 +29,9 @@ struct LintCommand: ParsableCommand {
     @Option(name: .long, help: ColorOption.help)
     var color: ColorOption = .auto
 
+    @Flag(name: .long, help: "Also print what the route analysis compared and could not decide (to stderr).")
+    var verbose = false
+
     @Argument(help: "Policy files or directories (every *.yaml and *.yml below them).")
     var paths: [String]
 
@@ -40,6 +43,12 @@ struct LintCommand: ParsableCommand {
         let result = Pipeline().check(paths)
         let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 1)
         FileHandleOutput.stdout(Rendering.render(result, format: format.format, color: useColor))
+        if verbose {
+            let a = result.routeAnalysis
+            var text = "route analysis: \(a.routes) routes, \(a.comparedPairs) pairs compared, \(a.undecided) undecided\n"
+            for line in a.undecidedDetails { text += "  undecided: \(line)\n" }
+            FileHandleOutput.stderr(text)
+        }
         if format == .human && result.diagnostics.isEmpty {
             FileHandleOutput.stdout("no problems found: \(result.policy.inventory)\n")
         }

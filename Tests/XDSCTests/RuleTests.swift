@@ -14,7 +14,7 @@ import XDSCDiagnostics
 
     @Test func unknownFieldWithDidYouMean() {
         let (result, _) = lintMarked([("p.yaml", policy(routes: """
-                  - match: {prefix: /}
+                  - match: {prefix: /u}
                     to: users
                     tmeout: 5s
             """, extraServices: "  o2: {endpoints: [10.0.0.3:1], lb: round_robin}"))])
@@ -55,7 +55,7 @@ import XDSCDiagnostics
 
     @Test func bareNumberDurationSaysAUnitIsNeeded() {
         let (result, _) = lintMarked([("p.yaml", policy(routes: """
-                  - match: {prefix: /}
+                  - match: {prefix: /u}
                     to: users
                     timeout: 15
             """, extraServices: "  o: {endpoints: [10.0.0.9:1]}"))])
@@ -76,20 +76,20 @@ import XDSCDiagnostics
                     domains: [a.example.com]
                     routes:
                       - ⟨r⟩to: users
-                      - ⟨r2⟩match: {prefix: /}
+                      - ⟨r2⟩match: {prefix: /u}
             """, [(.missingField, "svc"), (.missingField, "l"), (.missingField, "r"), (.missingField, "r2")])
     }
 
     @Test func missingActionIsReported() {
         let m = Marked(policy(routes: """
-                  - ⟨r⟩match: {prefix: /}
+                  - ⟨r⟩match: {prefix: /u}
                   - match: {prefix: /x}
                     to: users
                   - match: {prefix: /y}
                     to: orders
             """))
         let (result, _) = lintMarked([("policy.yaml", policy(routes: """
-                  - ⟨r⟩match: {prefix: /}
+                  - ⟨r⟩match: {prefix: /u}
                   - match: {prefix: /x}
                     to: users
                   - match: {prefix: /y}
@@ -122,7 +122,7 @@ import XDSCDiagnostics
                   api:
                     domains: [⟨dom⟩"a.*.example.com", b.example.com]
                     routes:
-                      - match: {prefix: /, methods: [⟨m⟩get]}
+                      - match: {prefix: /m, methods: [⟨m⟩get]}
                         to: users
                         timeout: ⟨dur⟩5x
                       - match: {prefix: /r}
@@ -155,7 +155,7 @@ import XDSCDiagnostics
 
     @Test func unsupportedVersion() {
         expectDiagnostics(policy(routes: """
-                  - match: {prefix: /}
+                  - match: {prefix: /u}
                     to: users
                   - match: {prefix: /o}
                     to: orders
@@ -164,7 +164,7 @@ import XDSCDiagnostics
 
     @Test func unknownServiceWithDidYouMeanAndRelated() {
         let text = policy(routes: """
-                  - match: {prefix: /}
+                  - match: {prefix: /u}
                     to: ⟨u⟩user
                     mirror: {to: ⟨m⟩nope}
                   - match: {prefix: /o}
@@ -265,11 +265,11 @@ import XDSCDiagnostics
 
     @Test func unusedService() {
         expectDiagnostics(policy(routes: """
-                  - match: {prefix: /}
+                  - match: {prefix: /u}
                     to: users
             """), [(.unusedService, "orders")])
         let (result, _) = lintMarked([("p.yaml", policy(routes: """
-                  - match: {prefix: /}
+                  - match: {prefix: /u}
                     to: users
             """))])
         #expect(result.diagnostics.map(\.rule) == [.unusedService])
@@ -280,7 +280,7 @@ import XDSCDiagnostics
     @Test func retryTimeoutUsesTheInheritedTimeout() {
         let text = policy(
             routes: """
-                  - match: {prefix: /}
+                  - match: {prefix: /u}
                     to: users
                     retries: {attempts: 2, on: [5xx], per_try_timeout: ⟨p⟩2s}
                   - match: {prefix: /o}

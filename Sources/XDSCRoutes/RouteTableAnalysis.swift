@@ -1,0 +1,174 @@
+import XDSCDiagnostics
+import XDSCEnvoy
+
+/// What the route analysis of a configuration found, and how much it could not decide.
+public struct RouteTableFindings: Sendable {
+    public var diagnostics: [Diagnostic] = []
+    /// Pairs or routes about which nothing was reported because the case could not be decided
+    /// exactly (an unsupported regex feature, a runtime fraction, a work cap).
+    public var undecided = 0
+    /// The first undecided cases, as "host `h`, route X: reason".
+    public var undecidedDetails: [String] = []
+    public var comparedPairs = 0
+    public var routes = 0
+
+    public init() {}
+}
+
+/// Runs the shadowing and overlap analysis on Envoy route configurations (ours or a user's)
+/// and turns its findings into diagnostics at the routes' policy positions. Every example
+/// request is replayed through the Envoy model's own match functions before it is reported.
+public enum RouteTableAnalysis {
+    /// Analyses every virtual host of `config`. Routes without a source position are
+    /// reported at `fallback`.
+    public static func analyze(_ config: RouteConfiguration, fallback: SourceSpan, into findings: inout RouteTableFindings) {
+        for vhost in config.virtualHosts {
+            analyze(vhost, fallback: fallback, into: &findings)
+        }
+    }
+
+    static func analyze(_ vhost: VirtualHost, fallback: SourceSpan, into findings: inout RouteTableFindings) {
+        let routes = vhost.routes
+        guard routes.count > 1 else { return }
+        findings.routes += routes.count
+        let constraints = routes.map { constraint($0.match) }
+        let host = exampleHost(vhost.domains)
+        let report = analyzeShadowing(
+            constraints,
+            sameAction: { routes[$0].action == routes[$1].action },
+            verify: { index, witness in routes[index].match.matches(request(witness, host: host)) })
+        findings.comparedPairs += report.comparedPairs
+        findings.undecided += report.undecidedCount
+        for u in report.undecided.prefix(20) {
+            var where_ = "host `\(vhost.name)`, route \(label(routes, u.route))"
+            if let e = u.earlier { where_ += " vs \(label(routes, e))" }
+            findings.undecidedDetails.append("\(where_): \(u.reason)")
+        }
+        for f in report.findings {
+            let req = request(f.witness, host: host)
+            // First match wins: the example must reach an earlier route, never this one.
+            guard let first = routes.firstIndex(where: { $0.match.matches(req) }), first < f.route,
+                routes[f.route].match.matches(req)
+            else {
+                findings.undecided += 1
+                continue
+            }
+            findings.diagnostics.append(diagnostic(f, routes: routes, vhost: vhost, example: example(f.witness, host: host), fallback: fallback))
+        }
+    }
+
+    // MARK: - Diagnostics
+
+    static func label(_ routes: [Route], _ i: Int) -> String {
+        routes[i].name.map { "`\($0)`" } ?? "#\(i + 1)"
+    }
+
+    static func span(_ r: Route, _ fallback: SourceSpan) -> SourceSpan { r.source ?? fallback }
+
+    static func diagnostic(_ f: ShadowFinding, routes: [Route], vhost: VirtualHost, example: ExampleRequest, fallback: SourceSpan) -> Diagnostic {
+        let me = "route \(label(routes, f.route))"
+        let earlier = f.earlier.map { label(routes, $0) }
+        switch f.kind {
+        case .shadowed:
+            let message: String
+            if f.redundantDuplicate {
+                message = "\(me) can never be reached: it repeats route \(earlier[0]) with the same action, which takes every request first"
+            } else if earlier.count == 1 {
+                message = "\(me) can never be reached: earlier route \(earlier[0]) matches every request it matches"
+            } else {
+                message = "\(me) can never be reached: earlier routes \(listed(earlier)) together match every request it matches"
+            }
+            return Diagnostic(
+                .routeShadowed, message, at: span(routes[f.route], fallback), label: "unreachable",
+                related: f.earlier.map { RelatedLocation("route \(label(routes, $0)) matches first", at: span(routes[$0], fallback)) },
+                notes: ["Envoy tries the routes of host `\(vhost.name)` in order and stops at the first match"],
+                help: f.redundantDuplicate
+                    ? "delete the duplicate"
+                    : "move this route before \(earlier.count == 1 ? "route \(earlier[0])" : "those routes"), narrow the earlier match, or delete this route",
+                witness: example)
+        case .overlap:
+            return Diagnostic(
+                .routeOverlap,
+                "\(me) partially overlaps earlier route \(earlier[0]): requests both match go to \(earlier[0]) only because it comes first",
+                at: span(routes[f.route], fallback), label: "overlaps",
+                related: [RelatedLocation("route \(earlier[0]) takes the shared requests", at: span(routes[f.earlier[0]], fallback))],
+                notes: ["each route also matches requests the other does not, so neither is simply more specific"],
+                help: "if \(me) should win for the shared requests, move it first; otherwise narrow one match so they no longer overlap",
+                witness: example)
+        }
+    }
+
+    static func listed(_ names: [String]) -> String {
+        names.count <= 2 ? names.joined(separator: " and ") : names.dropLast().joined(separator: ", ") + " and " + names.last!
+    }
+
+    // MARK: - Conversion
+
+    /// The analysis's view of an Envoy route match.
+    static func constraint(_ m: RouteMatch) -> RouteConstraint {
+        let cs = m.caseSensitive ?? true
+        let path: PathConstraint
+        switch m.pathSpecifier {
+        case .prefix(let p): path = .prefix(p, caseSensitive: cs)
+        case .path(let p): path = .exact(p, caseSensitive: cs)
+        case .safeRegex(let r): path = .regex(r)
+        case .pathSeparatedPrefix(let p): path = .pathSeparatedPrefix(p, caseSensitive: cs)
+        }
+        var opaque = m.runtimeFraction != nil
+        var headers: [FieldConstraint] = []
+        for h in m.headers {
+            let match: FieldMatch
+            var ignoreCase = false
+            switch h.specifier {
+            case nil: match = .present(true)
+            case .present(let p): match = .present(p)
+            case .deprecatedExact(let s): match = s.isEmpty ? .present(true) : .exact(s)
+            case .string(let sm):
+                match = fieldMatch(sm.pattern)
+                ignoreCase = sm.ignoreCase
+            case .range:
+                // Integer ranges are not modelled; treat the route as opaque.
+                opaque = true
+                continue
+            }
+            headers.append(
+                FieldConstraint(
+                    name: h.name.lowercased(), match: match, ignoreCase: ignoreCase, invert: h.invertMatch,
+                    treatMissingAsEmpty: h.treatMissingHeaderAsEmpty))
+        }
+        let query = m.queryParameters.map { q -> FieldConstraint in
+            if let sm = q.stringMatch {
+                return FieldConstraint(name: q.name, match: fieldMatch(sm.pattern), ignoreCase: sm.ignoreCase)
+            }
+            return FieldConstraint(name: q.name, match: .present(q.presentMatch ?? true))
+        }
+        return RouteConstraint(path: path, headers: headers, query: query, grpc: m.grpc, opaque: opaque)
+    }
+
+    static func fieldMatch(_ p: StringMatcher.Pattern) -> FieldMatch {
+        switch p {
+        case .exact(let s): .exact(s)
+        case .prefix(let s): .prefix(s)
+        case .suffix(let s): .suffix(s)
+        case .contains(let s): .contains(s)
+        case .safeRegex(let r): .regex(r)
+        }
+    }
+
+    /// A Host header that selects this virtual host: its first exact domain, else a wildcard
+    /// domain filled in.
+    public static func exampleHost(_ domains: [String]) -> String {
+        if let exact = domains.first(where: { !$0.contains("*") }) { return exact.lowercased() }
+        guard let d = domains.first, d != "*" else { return "example.com" }
+        if d.hasPrefix("*") { return "a" + d.dropFirst().lowercased() }
+        return d.dropLast().lowercased() + "com"
+    }
+
+    static func request(_ w: WitnessRequest, host: String) -> HTTPRequest {
+        HTTPRequest(method: w.method ?? "GET", authority: host, path: w.path, headers: w.headers.map { (name: $0.0, value: $0.1) })
+    }
+
+    static func example(_ w: WitnessRequest, host: String) -> ExampleRequest {
+        ExampleRequest(method: w.method ?? "GET", host: host, path: w.path, headers: w.headers.map { .init(name: $0.0, value: $0.1) })
+    }
+}
