@@ -187,7 +187,7 @@ _xdsc() {
 
 _xdsc_lint() {
     repeating_flags=()
-    non_repeating_flags=(--strict --version -h --help)
+    non_repeating_flags=(--strict --verbose --version -h --help)
     repeating_options=()
     non_repeating_options=(--format --color)
     __xdsc_offer_flags_options -1

@@ -24,7 +24,7 @@ function __xdsc_parse_tokens -S
         __xdsc_parse_subcommand 0 'version' 'h/help'
         switch $unparsed_tokens[1]
         case 'lint'
-            __xdsc_parse_subcommand -r 1 'format=' 'strict' 'color=' 'version' 'h/help'
+            __xdsc_parse_subcommand -r 1 'format=' 'strict' 'color=' 'verbose' 'version' 'h/help'
         case 'build'
             __xdsc_parse_subcommand -r 1 'o/output=' 'xds' 'xds-root=' 'stdout' 'check' 'format=' 'strict' 'color=' 'version' 'h/help'
         case 'explain'
@@ -99,6 +99,7 @@ complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_positional "xdsc" -eq
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc lint" format' -l 'format' -d 'Output format: human, short, json, sarif or github.' -rfka ''
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc lint" strict' -l 'strict' -d 'Exit with 1 when there are warnings.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc lint" color' -l 'color' -d 'Colour: auto (only on a terminal, off with NO_COLOR), always or never.' -rfka ''
+complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc lint" verbose' -l 'verbose' -d 'Also print what the route analysis compared and could not decide (to stderr).'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc lint" version' -l 'version' -d 'Show the version.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc lint" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" o output' -s 'o' -l 'output' -d 'Output directory.' -rfka ''
