@@ -38,6 +38,10 @@ test:
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
+## Release-build benchmarks: lint/build throughput and route-analysis speed (prints figures).
+bench:
+	./scripts/bench
+
 build:
 	./scripts/setup
 	$(SWIFT) build -c $(CONFIG) --scratch-path $(SCRATCH) --product xdsc
