@@ -1,4 +1,5 @@
 import Foundation
+import XDSCDiagnostics
 import XDSCPolicy
 
 /// Identifies one route of a policy: its listener, its host and its position in the host.
@@ -31,6 +32,28 @@ public struct PolicyGraph: Sendable {
     public init(policy: Policy, shadowed: Set<RouteRef> = []) {
         self.policy = policy
         self.shadowed = shadowed
+    }
+
+    /// A graph of a checked policy, marking the routes the route analysis found shadowed.
+    public init(result: FrontEndResult) {
+        let spans = Set(result.diagnostics.filter { $0.rule == .routeShadowed }.map(\.span))
+        var marked = Set<RouteRef>()
+        for l in result.policy.listeners {
+            for h in l.hosts {
+                for r in h.routes where spans.contains(r.span) {
+                    marked.insert(RouteRef(listener: l.name.value, host: h.name.value, index: r.index))
+                }
+            }
+        }
+        self.init(policy: result.policy, shadowed: marked)
+    }
+
+    /// Whether a checked policy can be drawn: its only errors, if any, are shadowed routes,
+    /// which the graph marks.
+    public static func canDraw(_ result: FrontEndResult) -> Bool {
+        !result.diagnostics.contains {
+            ($0.severity == .error && $0.rule != .routeShadowed) || Rule.registry[$0.rule].isInputFailure
+        }
     }
 
     /// The graph in the DOT language.

@@ -12,8 +12,9 @@ struct GraphCommand: ParsableCommand {
         abstract: "Draw listeners, hosts, routes and services as a Graphviz graph",
         discussion: """
             Weighted splits are labelled with their weights, mirrors are dashed, redirects and \
-            direct responses are nodes of their own. svg needs Graphviz's dot on PATH. Nothing is \
-            drawn when the policy has errors.
+            direct responses are nodes of their own; shadowed routes are drawn red (the graph is \
+            still written, and the exit code is 1). svg needs Graphviz's dot on PATH. Nothing is \
+            drawn when the policy has other errors.
             """
     )
 
@@ -36,7 +37,7 @@ struct GraphCommand: ParsableCommand {
     func run() throws {
         let result = Pipeline().check(paths)
         let code = ExitStatus.code(for: result.diagnostics, strict: false)
-        if code != ExitStatus.success {
+        if !PolicyGraph.canDraw(result) {
             let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
             FileHandleOutput.stderr(Rendering.render(result, format: .human, color: useColor))
             throw ExitCode(code)
@@ -46,7 +47,7 @@ struct GraphCommand: ParsableCommand {
             let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
             FileHandleOutput.stderr(Rendering.render(result, format: .human, color: useColor))
         }
-        var text = PolicyGraph(policy: result.policy).dot()
+        var text = PolicyGraph(result: result).dot()
         if format == .svg {
             do {
                 text = try GraphvizRenderer.svg(text)
@@ -65,5 +66,7 @@ struct GraphCommand: ParsableCommand {
         } else {
             FileHandleOutput.stdout(text)
         }
+        // Shadowed routes are errors: the graph shows them, and the run still fails.
+        if code != ExitStatus.success { throw ExitCode(code) }
     }
 }

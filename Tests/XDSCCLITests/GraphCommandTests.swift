@@ -59,6 +59,16 @@ import XDSCDriver
         #expect(marked.contains(#""route/public/shop/2" [shape=ellipse, color=red, fontcolor=red, style=dashed, label="3. legacy\nprefix /old-shop\n(shadowed)"];"#))
     }
 
+    @Test func shadowedRoutesFoundByTheAnalysisAreDrawnRedAndTheRunFails() throws {
+        let r = try CLI.run(["graph", "fixtures/lint/shadowing.yaml"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("error[route-shadowed]"))
+        let marked = r.stdout.split(separator: "\n").filter { $0.contains("(shadowed)") }.map { line in
+            String(line.split(separator: "\"")[1])
+        }
+        #expect(marked == ["route/public/main/1", "route/public/main/4", "route/public/main/7", "route/public/idioms/7"])
+    }
+
     @Test func policyWithErrorsIsNotDrawn() throws {
         let r = try CLI.run(["graph", "fixtures/schema/type-bare-number.yaml"])
         #expect(r.status == 1)
