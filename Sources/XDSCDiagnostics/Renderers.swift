@@ -123,6 +123,24 @@ public struct HumanRenderer: DiagnosticRenderer {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The 1-based column of the last character before a ` # comment` and trailing blanks.
+    private func contentEnd(_ line: [Unicode.Scalar]) -> Int {
+        var end = line.count
+        var quote: Unicode.Scalar?
+        for (i, c) in line.enumerated() {
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "\"" || c == "'" {
+                quote = c
+            } else if c == "#", i > 0, line[i - 1] == " " || line[i - 1] == "\t" {
+                end = i
+                break
+            }
+        }
+        while end > 0, line[end - 1] == " " || line[end - 1] == "\t" { end -= 1 }
+        return end
+    }
+
     private func snippet(_ span: SourceSpan, label: String?, marker: Character, markColor: String, gutter: Int) -> [String] {
         guard let file = sources[span.file], let text = file.line(span.start.line) else {
             if let label { return [String(repeating: " ", count: gutter) + " " + paint("|", "1;34") + " " + label] }
@@ -135,12 +153,13 @@ public struct HumanRenderer: DiagnosticRenderer {
         // Tabs would shift the caret; show them as one space each, counted as one column.
         let shown = String(text.unicodeScalars.map { $0 == "\t" ? " " : Character($0) })
         let col = max(1, span.start.column)
-        let scalarsOnLine = text.unicodeScalars.count
         var width = 1
         if span.end.line == span.start.line, span.end.column > col {
             width = span.end.column - col
         } else if span.end.line > span.start.line {
-            width = max(1, scalarsOnLine - col + 1)
+            // A span over several lines is underlined to the end of its first line's content,
+            // leaving out a trailing comment.
+            width = max(1, contentEnd(Array(text.unicodeScalars)) - col + 1)
         }
         let caretLine =
             String(repeating: " ", count: col - 1)
