@@ -1,5 +1,22 @@
 // Thompson NFA over bytes, subset construction, products and minimisation.
 
+/// An `[Int32]` dictionary key with a precomputed cheap hash (FNV-1a): the standard
+/// array hashing runs SipHash over every element on each lookup, which dominated.
+struct ArrayKey: Hashable {
+    let a: [Int32]
+    let h: Int
+
+    init(_ a: [Int32]) {
+        self.a = a
+        var x: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in a { x = (x ^ UInt64(UInt32(bitPattern: v))) &* 0x100_0000_01b3 }
+        h = Int(truncatingIfNeeded: x)
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(h) }
+    static func == (l: ArrayKey, r: ArrayKey) -> Bool { l.h == r.h && l.a == r.a }
+}
+
 /// Thrown when an automaton would exceed its size limit.
 struct AutomatonTooLarge: Error, Sendable {}
 
@@ -110,6 +127,16 @@ struct DFA: Sendable {
     var classCount: Int
     var next: [Int32]
     var accepting: [Bool]
+    /// The dead state of a minimal automaton (-1 when there is none).
+    var dead: Int32 = -1
+
+    init(classOf: [UInt16], classCount: Int, next: [Int32], accepting: [Bool]) {
+        self.classOf = classOf
+        self.classCount = classCount
+        self.next = next
+        self.accepting = accepting
+        dead = DFA.findDead(next, accepting, classCount)
+    }
 
     var stateCount: Int { accepting.count }
 
@@ -177,10 +204,10 @@ struct DFA: Sendable {
             out.sort()
             return out
         }
-        var ids: [[Int32]: Int32] = [:]
+        var ids: [ArrayKey: Int32] = [:]
         var sets: [[Int32]] = []
         let startSet = closure([nfa.start << 1], consumed: false)
-        ids[startSet] = 0
+        ids[ArrayKey(startSet)] = 0
         sets.append(startSet)
         var next: [Int32] = []
         var accepting: [Bool] = []
@@ -198,12 +225,13 @@ struct DFA: Sendable {
             }
             for c in 0..<classCount {
                 let target = buckets[c].isEmpty ? [] : closure(buckets[c], consumed: true)
-                if let id = ids[target] {
+                let key = ArrayKey(target)
+                if let id = ids[key] {
                     next.append(id)
                 } else {
                     if sets.count >= limit { throw AutomatonTooLarge() }
                     let id = Int32(sets.count)
-                    ids[target] = id
+                    ids[key] = id
                     sets.append(target)
                     next.append(id)
                 }
@@ -211,22 +239,22 @@ struct DFA: Sendable {
             idx += 1
         }
         classEdges.removeAll()
-        return DFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting).minimized()
+        return DFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting).reduced()
     }
 
     /// Combined byte classes of two automata: for each new class, the class in `a` and in `b`.
     private static func pairClasses(_ a: DFA, _ b: DFA) -> (classOf: [UInt16], pairs: [(Int, Int)]) {
-        var map = [Int: UInt16]()
+        var map = [Int32](repeating: -1, count: a.classCount * b.classCount)
         var classOf = [UInt16](repeating: 0, count: 256)
         var pairs: [(Int, Int)] = []
         for byte in 0..<256 {
             let ca = Int(a.classOf[byte]), cb = Int(b.classOf[byte])
-            let key = ca << 16 | cb
-            if let c = map[key] {
-                classOf[byte] = c
+            let key = ca * b.classCount + cb
+            if map[key] >= 0 {
+                classOf[byte] = UInt16(map[key])
             } else {
                 let c = UInt16(pairs.count)
-                map[key] = c
+                map[key] = Int32(c)
                 pairs.append((ca, cb))
                 classOf[byte] = c
             }
@@ -238,7 +266,11 @@ struct DFA: Sendable {
     static func product(_ a: DFA, _ b: DFA, limit: Int, _ op: (Bool, Bool) -> Bool) throws(AutomatonTooLarge) -> DFA {
         let (classOf, pairs) = pairClasses(a, b)
         let cc = pairs.count
-        var ids: [Int64: Int32] = [0: 0]
+        let nb = b.stateCount
+        let flat = a.stateCount * nb <= 1 << 20
+        var flatIds = flat ? [Int32](repeating: -1, count: a.stateCount * nb) : []
+        var ids: [Int64: Int32] = [:]
+        if flat { flatIds[0] = 0 } else { ids[0] = 0 }
         var queue: [(Int32, Int32)] = [(0, 0)]
         var next: [Int32] = []
         next.reserveCapacity(cc * 4)
@@ -251,20 +283,26 @@ struct DFA: Sendable {
             for c in 0..<cc {
                 let (ca, cb) = pairs[c]
                 let ta = a.next[ba + ca], tb = b.next[bb + cb]
-                let key = Int64(ta) << 32 | Int64(tb)
-                if let id = ids[key] {
+                let existing: Int32?
+                if flat {
+                    let v = flatIds[Int(ta) * nb + Int(tb)]
+                    existing = v >= 0 ? v : nil
+                } else {
+                    existing = ids[Int64(ta) << 32 | Int64(tb)]
+                }
+                if let id = existing {
                     next.append(id)
                 } else {
                     if queue.count >= limit { throw AutomatonTooLarge() }
                     let id = Int32(queue.count)
-                    ids[key] = id
+                    if flat { flatIds[Int(ta) * nb + Int(tb)] = id } else { ids[Int64(ta) << 32 | Int64(tb)] = id }
                     queue.append((ta, tb))
                     next.append(id)
                 }
             }
             idx += 1
         }
-        return DFA(classOf: classOf, classCount: cc, next: next, accepting: accepting).minimized()
+        return DFA(classOf: classOf, classCount: cc, next: next, accepting: accepting).reduced()
     }
 
     /// Whether some string is accepted by both (`negateB == false`) or by `a` and not `b`.
@@ -273,16 +311,31 @@ struct DFA: Sendable {
         // Fast exits.
         if !a.accepting.contains(true) { return false }
         let (_, pairs) = pairClasses(a, b)
-        var seen: Set<Int64> = [0]
+        let nb = b.stateCount
+        let flat = a.stateCount * nb <= 1 << 20
+        var seenFlat = flat ? [Bool](repeating: false, count: a.stateCount * nb) : []
+        var seen: Set<Int64> = []
+        if flat { seenFlat[0] = true } else { seen.insert(0) }
+        var count = 1
         var stack: [(Int32, Int32)] = [(0, 0)]
         while let (sa, sb) = stack.popLast() {
             if a.accepting[Int(sa)] && (b.accepting[Int(sb)] != negateB) { return true }
             let ba = Int(sa) * a.classCount, bb = Int(sb) * b.classCount
             for (ca, cb) in pairs {
                 let ta = a.next[ba + ca], tb = b.next[bb + cb]
-                let key = Int64(ta) << 32 | Int64(tb)
-                if seen.insert(key).inserted {
-                    if seen.count > limit { throw AutomatonTooLarge() }
+                // Prune where nothing can be accepted any more.
+                if ta == a.dead || (!negateB && tb == b.dead) { continue }
+                let inserted: Bool
+                if flat {
+                    let k = Int(ta) * nb + Int(tb)
+                    inserted = !seenFlat[k]
+                    seenFlat[k] = true
+                } else {
+                    inserted = seen.insert(Int64(ta) << 32 | Int64(tb)).inserted
+                }
+                if inserted {
+                    count += 1
+                    if count > limit { throw AutomatonTooLarge() }
                     stack.append((ta, tb))
                 }
             }
@@ -290,9 +343,120 @@ struct DFA: Sendable {
         return false
     }
 
+    /// The state from which nothing is accepted (a minimal complete DFA has at most one), or -1.
+    static func findDead(_ next: [Int32], _ accepting: [Bool], _ cc: Int) -> Int32 {
+        for s in 0..<accepting.count where !accepting[s] {
+            var selfLoop = true
+            for c in 0..<cc where next[s * cc + c] != Int32(s) { selfLoop = false; break }
+            if selfLoop { return Int32(s) }
+        }
+        return -1
+    }
+
+    /// Whether some accepted string starts with `p`.
+    func acceptsSomeWithPrefix(_ p: [UInt8]) -> Bool {
+        var s: Int32 = 0
+        for b in p {
+            s = step(s, b)
+            if s == dead { return false }
+        }
+        return s != dead
+    }
+
+    /// Whether every accepted string starts with `p`.
+    func acceptsOnlyWithPrefix(_ p: [UInt8]) -> Bool {
+        var size = [Int](repeating: 0, count: classCount)
+        for b in 0..<256 { size[Int(classOf[b])] += 1 }
+        var s: Int32 = 0
+        for b in p {
+            if s == dead { return true }
+            if accepting[Int(s)] { return false }
+            let own = Int(classOf[Int(b)])
+            for c in 0..<classCount {
+                let t = next[Int(s) * classCount + c]
+                if t == dead { continue }
+                if c != own || size[c] > 1 { return false }
+            }
+            s = next[Int(s) * classCount + own]
+        }
+        return true
+    }
+
     func complemented() -> DFA {
         var d = self
         for i in d.accepting.indices { d.accepting[i].toggle() }
+        return d.reduced()
+    }
+
+    /// Automata up to this size are only trimmed, not minimised: Moore refinement needs as
+    /// many rounds as the longest literal chain, which dominated the analysis time, and the
+    /// algorithms here need only the invariants `trimmed()` gives.
+    static let minimizeAbove = 128
+
+    func reduced() -> DFA {
+        let t = trimmed()
+        return t.stateCount > DFA.minimizeAbove ? t.minimized() : t
+    }
+
+    /// Collapses every state from which nothing is accepted into one dead state (so `dead`
+    /// is exactly the non-live state) and merges byte classes with identical columns.
+    /// Keeps state 0 as the start; assumes every state is reachable, and keeps it so.
+    func trimmed() -> DFA {
+        let n = stateCount, cc = classCount
+        // Liveness by reverse reachability from the accepting states.
+        var rev = [[Int32]](repeating: [], count: n)
+        for s in 0..<n {
+            for c in 0..<cc {
+                let t = Int(next[s * cc + c])
+                if t != s { rev[t].append(Int32(s)) }
+            }
+        }
+        var live = accepting
+        var stack: [Int32] = []
+        for s in 0..<n where live[s] { stack.append(Int32(s)) }
+        while let t = stack.popLast() {
+            for p in rev[Int(t)] where !live[Int(p)] { live[Int(p)] = true; stack.append(p) }
+        }
+        if !live[0] { return DFA.trivial(false) }
+        var map = [Int32](repeating: -1, count: n)
+        var count: Int32 = 0
+        for s in 0..<n where live[s] { map[s] = count; count += 1 }
+        let hasDead = Int(count) < n
+        let deadId = count
+        let total = Int(count) + (hasDead ? 1 : 0)
+        // Columns after renaming, to merge byte classes that behave identically.
+        var colIds: [ArrayKey: Int] = [:]
+        var classMap = [Int](repeating: 0, count: cc)
+        var kept: [Int] = []
+        var col = [Int32](repeating: 0, count: total)
+        for c in 0..<cc {
+            for s in 0..<n where live[s] {
+                let t = Int(next[s * cc + c])
+                col[Int(map[s])] = live[t] ? map[t] : deadId
+            }
+            if hasDead { col[Int(deadId)] = deadId }
+            let key = ArrayKey(col)
+            if let id = colIds[key] {
+                classMap[c] = id
+            } else {
+                colIds[key] = kept.count
+                classMap[c] = kept.count
+                kept.append(c)
+            }
+        }
+        let ncc = kept.count
+        var newNext = [Int32](repeating: deadId, count: total * ncc)
+        var newAcc = [Bool](repeating: false, count: total)
+        for s in 0..<n where live[s] {
+            let i = Int(map[s])
+            newAcc[i] = accepting[s]
+            for (nc, c) in kept.enumerated() {
+                let t = Int(next[s * cc + c])
+                newNext[i * ncc + nc] = live[t] ? map[t] : deadId
+            }
+        }
+        var d = DFA(classOf: classOf.map { UInt16(classMap[Int($0)]) }, classCount: ncc, next: newNext, accepting: newAcc)
+        d.dead = hasDead ? deadId : -1
         return d
     }
 
@@ -304,16 +468,18 @@ struct DFA: Sendable {
         var blockCount = Set(block).count
         var sig = [Int32](repeating: 0, count: cc + 1)
         while true {
-            var ids: [[Int32]: Int32] = [:]
+            var ids: [ArrayKey: Int32] = [:]
+            ids.reserveCapacity(n)
             var newBlock = [Int32](repeating: 0, count: n)
             for s in 0..<n {
                 sig[0] = block[s]
                 for c in 0..<cc { sig[c + 1] = block[Int(next[s * cc + c])] }
-                if let id = ids[sig] {
+                let key = ArrayKey(sig)
+                if let id = ids[key] {
                     newBlock[s] = id
                 } else {
                     let id = Int32(ids.count)
-                    ids[sig] = id
+                    ids[key] = id
                     newBlock[s] = id
                 }
             }
@@ -338,17 +504,18 @@ struct DFA: Sendable {
             }
         }
         // Merge equivalent byte classes (identical columns).
-        var colIds: [[Int32]: Int] = [:]
+        var colIds: [ArrayKey: Int] = [:]
         var classMap = [Int](repeating: 0, count: cc)
         var keptClasses: [Int] = []
         for c in 0..<cc {
             var col = [Int32]()
             col.reserveCapacity(queue.count)
             for b in queue { col.append(order[Int(block[Int(next[rep[Int(b)] * cc + c])])]) }
-            if let id = colIds[col] {
+            let key = ArrayKey(col)
+            if let id = colIds[key] {
                 classMap[c] = id
             } else {
-                colIds[col] = keptClasses.count
+                colIds[key] = keptClasses.count
                 classMap[c] = keptClasses.count
                 keptClasses.append(c)
             }

@@ -68,6 +68,8 @@ final class BoxAlgebra {
     let slashRooted: Bool
 
     private var langCache: [String: Language] = [:]
+    private struct PlainKey: Hashable { var bytes: [UInt8]; var exact: Bool }
+    private var plainCache: [PlainKey: Language] = [:]
     private var fieldSetIds: [String: Int] = [:]
     private var universeFieldIds: [FieldKey: FieldSet] = [:]
     private var relCache: [Int: UInt8] = [:]
@@ -182,11 +184,15 @@ final class BoxAlgebra {
         switch p {
         case .lang(let l): return l
         case .exact(let s):
-            return cached("PE|" + String(decoding: s, as: UTF8.self) + "|\(s.count)") { .literal(s) }
+            if let l = plainCache[PlainKey(bytes: s, exact: true)] { return l }
+            let l = Language.literal(s)
+            plainCache[PlainKey(bytes: s, exact: true)] = l
+            return l
         case .prefix(let s):
-            return cached("PP|" + String(decoding: s, as: UTF8.self) + "|\(s.count)") {
-                Language.prefix(s).intersection(pathUniverse)
-            }
+            if let l = plainCache[PlainKey(bytes: s, exact: false)] { return l }
+            let l = Language.prefix(s).intersection(pathUniverse)
+            plainCache[PlainKey(bytes: s, exact: false)] = l
+            return l
         }
     }
 
@@ -202,6 +208,8 @@ final class BoxAlgebra {
         case (.exact(let x), .prefix(let p)), (.prefix(let p), .exact(let x)): return hasPrefix(x, p)
         case (.prefix(let p), .prefix(let q)): return hasPrefix(p, q) || hasPrefix(q, p)
         case (.exact(let x), .lang(let l)), (.lang(let l), .exact(let x)): return l.contains(x)
+        // The language lies inside the universe, so a member with prefix p is in both.
+        case (.prefix(let p), .lang(let l)), (.lang(let l), .prefix(let p)): return l.hasMember(withPrefix: p)
         default: return pathLanguage(a).intersects(pathLanguage(b))
         }
     }
@@ -213,6 +221,7 @@ final class BoxAlgebra {
         case (.prefix, .exact): return false  // infinite inside the universe
         case (.prefix(let p), .prefix(let q)): return hasPrefix(p, q)
         case (.exact(let x), .lang(let l)): return l.contains(x)
+        case (.lang(let l), .prefix(let p)): return l.allMembers(havePrefix: p)
         default: return pathLanguage(a).isSubset(of: pathLanguage(b))
         }
     }

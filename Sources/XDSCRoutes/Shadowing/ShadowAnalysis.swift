@@ -138,9 +138,12 @@ struct ShadowAnalyzer {
 
     // MARK: Model building
 
-    private func caseFreePrefix(_ b: [UInt8]) -> [UInt8] {
-        // Under ASCII case folding only the bytes before the first letter are literal.
-        Array(b.prefix { !((0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)) })
+    /// Index keys are folded (`Language.foldForIndex`: ASCII lower case, ſ→s, K→k): if a
+    /// path matches two routes, its folded form starts with both keys, whatever each route's
+    /// case sensitivity, so the keys are prefix-related — the trie's pruning stays sound with
+    /// case-insensitive routes and `(?i)` regexes.
+    private func folded(_ b: [UInt8]) -> [UInt8] {
+        Language.foldForIndex(b)
     }
 
     func build(_ index: Int, _ r: RouteConstraint) -> RouteModel {
@@ -152,29 +155,29 @@ struct ShadowAnalyzer {
         case .prefix(let s, let cs):
             let b = Array(s.utf8)
             if cs && a.isPlainPath(b) {
-                path = .prefix(b); key = b
+                path = .prefix(b)
             } else {
                 path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
-                key = cs ? b : caseFreePrefix(b)
             }
+            key = folded(b)
         case .exact(let s, let cs):
             let b = Array(s.utf8)
             if cs && a.isPlainPath(b) {
-                path = .exact(b); key = b
+                path = .exact(b)
             } else {
                 path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
-                key = cs ? b : caseFreePrefix(b)
             }
+            key = folded(b)
         case .pathSeparatedPrefix(let s, let cs):
             let b = Array(s.utf8)
             path = .lang(a.cached("LS\(cs)|\(s)") {
                 Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
                     .intersection(a.pathUniverse)
             })
-            key = cs ? b : caseFreePrefix(b)
+            key = folded(b)
         case .regex(let re):
             path = .lang(a.cached("LR|\(re)") { Language.regex(re).intersection(a.pathUniverse) })
-            key = Language.regexLiteralPrefix(re)
+            key = Language.regexFoldedLiteralPrefix(re)
         }
         // Group conditions by dimension.
         var groups: [FieldKey: [FieldConstraint]] = [:]
