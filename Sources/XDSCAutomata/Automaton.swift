@@ -213,6 +213,7 @@ struct DFA: Sendable {
         var accepting: [Bool] = []
         let acceptA = nfa.accept << 1, acceptB = nfa.accept << 1 | 1
         var buckets = [[Int32]](repeating: [], count: classCount)
+        var emptyId: Int32? = startSet.isEmpty ? 0 : nil
         var idx = 0
         while idx < sets.count {
             let set = sets[idx]
@@ -224,7 +225,16 @@ struct DFA: Sendable {
                 }
             }
             for c in 0..<classCount {
+                // Most classes lead nowhere: skip the closure and hashing for them.
+                if buckets[c].isEmpty, let e = emptyId {
+                    next.append(e)
+                    continue
+                }
                 let target = buckets[c].isEmpty ? [] : closure(buckets[c], consumed: true)
+                if target.isEmpty, let e = emptyId {
+                    next.append(e)
+                    continue
+                }
                 let key = ArrayKey(target)
                 if let id = ids[key] {
                     next.append(id)
@@ -234,6 +244,7 @@ struct DFA: Sendable {
                     ids[key] = id
                     sets.append(target)
                     next.append(id)
+                    if target.isEmpty { emptyId = id }
                 }
             }
             idx += 1

@@ -52,6 +52,13 @@ func generateHost(_ count: Int, seed: UInt64) -> (routes: [RouteConstraint], act
             default: r = RouteConstraint(path: .regex("(?i)\(base)/\(res)\(id)/export\\.(csv|json)"))
             }
             block.append((r, Int.random(in: 0..<4, using: &rng) == 0 ? cluster + 1 : cluster))
+            // Occasionally a method split followed by a route both halves cover together.
+            if Int.random(in: 0..<60, using: &rng) == 0 {
+                let q = "\(base)/\(res)\(id)/ops"
+                block.append((RouteConstraint(path: .prefix(q), headers: [.method("GET")]), cluster))
+                block.append((RouteConstraint(path: .prefix(q), headers: [FieldConstraint(name: ":method", match: .exact("GET"), invert: true)]), cluster))
+                block.append((RouteConstraint(path: .regex(q + "/[a-z]+")), cluster))
+            }
             // Occasionally the same route again, further down (copy/paste).
             if Int.random(in: 0..<50, using: &rng) == 0 { block.append((r, cluster)) }
         }
@@ -78,6 +85,9 @@ func run(_ n: Int) -> Double {
     let union = shadowed.filter { $0.earlier.count > 1 }.count
     print(String(format: "%7d routes: %8.3f s  %9.0f routes/s  shadowed %d (duplicates %d, by several %d), overlaps %d, undecided %d, compared pairs %d",
                  n, seconds, Double(n) / seconds, shadowed.count, dups, union, overlaps, report.undecidedCount, report.comparedPairs))
+    var reasons: [String: Int] = [:]
+    for u in report.undecided { reasons[u.reason, default: 0] += 1 }
+    for (r, c) in reasons.sorted(by: { $0.key < $1.key }) { print("         undecided: \(c) × \(r)") }
     return seconds
 }
 

@@ -163,7 +163,7 @@ final class BoxAlgebra {
 
     /// The interned set of all conditions on one key (AND).
     func fieldSet(_ cs: [FieldConstraint], extra: [(String, Language)] = [], key: FieldKey) -> FieldSet {
-        let desc = "F|\(key.isQuery)|\(key.name)|" + cs.map { String(describing: $0) }.joined(separator: "&")
+        let desc = "F|\(key.isQuery)|\(key.name)|" + cs.map(BoxAlgebra.constraintKey).joined(separator: "&")
             + extra.map { "|x:" + $0.0 }.joined()
         if let id = fieldSetIds[desc], let f = internedSets[id] { return f }
         var f = universeField(key)
@@ -179,6 +179,20 @@ final class BoxAlgebra {
         return f
     }
     private var internedSets: [Int: FieldSet] = [:]
+
+    /// A cheap unique text for a condition (reflection-based `String(describing:)` was slow).
+    static func constraintKey(_ c: FieldConstraint) -> String {
+        let m: String
+        switch c.match {
+        case .exact(let v): m = "e:" + v
+        case .prefix(let v): m = "p:" + v
+        case .suffix(let v): m = "s:" + v
+        case .contains(let v): m = "c:" + v
+        case .regex(let v): m = "r:" + v
+        case .present(let p): m = p ? "P" : "A"
+        }
+        return (c.ignoreCase ? "i" : "-") + (c.invert ? "n" : "-") + (c.treatMissingAsEmpty ? "m" : "-") + "\(m.utf8.count)" + m
+    }
 
     func pathLanguage(_ p: PathSet) -> Language {
         switch p {
