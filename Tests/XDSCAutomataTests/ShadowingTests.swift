@@ -216,3 +216,28 @@ struct ShadowingTests {
         #expect(!a.findings.isEmpty)
     }
 }
+
+@Suite("Shadowing witnesses")
+struct WitnessTests {
+    @Test func witnessIsTakenByTheCoveringRoute() {
+        // Route 2 is inside route 1; route 0 takes "/a/x" first, so the witness avoids it.
+        let routes = [RouteConstraint(path: .exact("/a/x")), RouteConstraint(path: .prefix("/a")),
+                      RouteConstraint(path: .regex("/a/[a-z]"))]
+        let r = analyze(routes)
+        let f = r.findings.first { $0.route == 2 }
+        #expect(f?.earlier == [1])
+        #expect(f?.witness.path == "/a/a")
+        #expect(Evaluator().matches(routes[0], f!.witness) == false)
+    }
+
+    @Test func witnessCarriesHeadersAndQuery() {
+        let routes = [RouteConstraint(path: .prefix("/"), headers: [.method("POST"), hdr("x-v", .prefix("2"))]),
+                      RouteConstraint(path: .exact("/x"), headers: [.method("POST"), hdr("x-v", .exact("21"))],
+                                      query: [hdr("debug", .present(true))])]
+        let r = analyze(routes)
+        let w = r.findings.first!.witness
+        #expect(w.method == "POST")
+        #expect(w.path == "/x?debug=")
+        #expect(w.headers.map { $0.0 + "=" + $0.1 } == ["x-v=21"])
+    }
+}

@@ -284,14 +284,14 @@ struct ShadowAnalyzer {
             if s == true { container = j; break }
         }
         if let j = container {
-            reportShadow(i, earlier: [j], duplicate: sameAction(j, i), verify: verify)
+            reportShadow(i, earlier: [j], before: inter.filter { $0 < j }, duplicate: sameAction(j, i), verify: verify)
             return
         }
         // Shadowed by several together?
         if inter.count >= 2 {
             switch unionCoverage(m, inter) {
             case .covered(let used):
-                reportShadow(i, earlier: used, duplicate: false, verify: verify)
+                reportShadow(i, earlier: used, before: [], duplicate: false, verify: verify)
                 return
             case .undecided(let why):
                 noteUndecided(i, nil, "union coverage: \(why)")
@@ -330,10 +330,32 @@ struct ShadowAnalyzer {
         }
     }
 
-    mutating func reportShadow(_ i: Int, earlier: [Int], duplicate: Bool, verify: (Int, WitnessRequest) -> Bool) {
+    /// Reports route `i` as shadowed, with a verified witness. `before` are the earlier
+    /// routes (before `earlier[0]`) that take part of route i's requests: the witness avoids
+    /// them when that is cheap, so it is a request `earlier[0]` really takes.
+    mutating func reportShadow(_ i: Int, earlier: [Int], before: [Int], duplicate: Bool,
+                               verify: (Int, WitnessRequest) -> Bool) {
         let a = algebra
         let first = earlier[0]
-        guard let box = a.intersection(models[i].box, models[first].box), let req = a.sample(box) else {
+        guard var box = a.intersection(models[i].box, models[first].box) else {
+            noteUndecided(i, first, "no witness for shadowing")
+            return
+        }
+        if !before.isEmpty && before.count <= 16 {
+            var pieces = [box]
+            for k in before {
+                var next: [Box] = []
+                for p in pieces {
+                    if a.intersects(p, models[k].box) == false { next.append(p); continue }
+                    guard let d = a.subtract(p, models[k].box) else { next = []; break }
+                    next.append(contentsOf: d)
+                }
+                pieces = next
+                if pieces.isEmpty || pieces.count > 64 { break }
+            }
+            if let p = pieces.first, pieces.count <= 64 { box = p }
+        }
+        guard let req = a.sample(box) else {
             noteUndecided(i, first, "no witness for shadowing")
             return
         }
@@ -361,11 +383,11 @@ struct ShadowAnalyzer {
         var pieces = [m.box]
         var used: [Int] = []
         var produced = 0
+        var states = 0  // cumulative, bounds the total work
         for j in earlier {
             let b = models[j].box
             var next: [Box] = []
             var touched = false
-            var states = 0
             for p in pieces {
                 guard let x = a.intersects(p, b) else { return .undecided("undecided intersection") }
                 if !x { next.append(p); continue }
@@ -390,7 +412,15 @@ struct ShadowAnalyzer {
         switch m.box.path {
         case .exact(let s): paths = [s]
         case .prefix(let p): paths = [p, p + [0x2F], p + [0x7F], p + [0x2F, 0x7F]]
-        case .lang(let l): if let s = l.shortestMember() { paths = [s] }
+        case .lang(let l):
+            if let s = l.shortestMember() { paths.append(s) }
+            // A member with an unusual byte rarely lies in an earlier route.
+            if let s = l.intersection(.contains([0x7F])).shortestMember() { paths.append(s) }
+            // Members outside the broadest earlier routes (shortest index keys).
+            let broad = earlier.sorted { (models[$0].key.count, $0) < (models[$1].key.count, $1) }.prefix(3)
+            for j in broad {
+                if let s = l.subtracting(a.pathLanguage(models[j].box.path)).shortestMember() { paths.append(s) }
+            }
         }
         // Every key any involved box constrains.
         var keys = Set(m.box.fields.map { $0.0 })
