@@ -265,6 +265,10 @@ struct ShadowAnalyzer {
         var inter: [Int] = []  // decided, non-opaque, intersecting
         var unknown: [Int] = []  // may intersect, cannot tell (or cannot use)
         var opaqueInter: [Int] = []
+        var iInJ: [Int: Bool] = [:]
+        var relationUnknown = false
+        // One pass in route order; the first earlier route containing route i ends it (a
+        // shadowed route gets no other finding), which keeps long runs of duplicates linear.
         for jj in candidates {
             let j = Int(jj)
             let e = models[j]
@@ -272,20 +276,14 @@ struct ShadowAnalyzer {
             if e.undecided != nil { unknown.append(j); continue }
             guard let x = a.intersects(m.box, e.box) else { unknown.append(j); continue }
             if !x { continue }
-            if e.opaque { opaqueInter.append(j) } else { inter.append(j) }
-        }
-        // Shadowed by one earlier route?
-        var iInJ: [Int: Bool] = [:]
-        var container: Int? = nil
-        var relationUnknown = false
-        for j in inter {
-            let s = a.isSubset(m.box, of: models[j].box)
-            if let s { iInJ[j] = s } else { relationUnknown = true }
-            if s == true { container = j; break }
-        }
-        if let j = container {
-            reportShadow(i, earlier: [j], before: inter.filter { $0 < j }, duplicate: sameAction(j, i), verify: verify)
-            return
+            if e.opaque { opaqueInter.append(j); continue }
+            let sub = a.isSubset(m.box, of: e.box)
+            if sub == true {
+                reportShadow(i, earlier: [j], before: inter, duplicate: sameAction(j, i), verify: verify)
+                return
+            }
+            if let sub { iInJ[j] = sub } else { relationUnknown = true }
+            inter.append(j)
         }
         // Shadowed by several together?
         if inter.count >= 2 {
