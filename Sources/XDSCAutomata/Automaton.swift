@@ -159,6 +159,10 @@ struct DFA: Sendable {
     /// end-of-text assertion was passed (no more bytes allowed). Begin-of-text assertions are
     /// only passable in the start state (nothing consumed yet). This makes `^`/`$` exact
     /// wherever they appear.
+    ///
+    /// DFA states are keyed by their *important* configurations only — states with byte
+    /// edges (not ended), plus one marker for "accepting" — since nothing else influences
+    /// the future; epsilon closures after a byte are computed once per NFA state.
     static func determinize(_ nfa: NFA, limit: Int) throws(AutomatonTooLarge) -> DFA {
         // Byte equivalence classes from the edge boundaries.
         var cut = [Bool](repeating: false, count: 257)
@@ -171,24 +175,26 @@ struct DFA: Sendable {
             classOf[b] = UInt16(k)
         }
         let classCount = k + 1
-        // Edges as class ranges.
         let n = nfa.edges.count
-        var classEdges: [[(Int, Int, Int32)]] = nfa.edges.map { list in
+        let classEdges: [[(Int, Int, Int32)]] = nfa.edges.map { list in
             list.map { (Int(classOf[Int($0.lo)]), Int(classOf[Int($0.hi)]), $0.to) }
         }
+        let acceptMarker = nfa.accept << 1 | 1
         var mark = [Int](repeating: -1, count: 2 * n)
         var stamp = 0
+        // Important configurations reachable through epsilon edges from `seeds`.
         func closure(_ seeds: [Int32], consumed: Bool) -> [Int32] {
             stamp += 1
-            var stack = seeds
+            var stack: [Int32] = []
+            for c in seeds where mark[Int(c)] != stamp { mark[Int(c)] = stamp; stack.append(c) }
             var out: [Int32] = []
-            for s in seeds where mark[Int(s)] != stamp { mark[Int(s)] = stamp }
-            out.reserveCapacity(seeds.count * 2)
+            var accepting = false
             while let c = stack.popLast() {
-                out.append(c)
                 let st = Int(c >> 1), ended = c & 1
+                if st == Int(nfa.accept) { accepting = true }
+                if ended == 0 && !classEdges[st].isEmpty { out.append(c) }
                 for (t, kind) in nfa.eps[st] {
-                    var nc: Int32
+                    let nc: Int32
                     switch kind {
                     case NFA.begin:
                         if consumed { continue }
@@ -201,9 +207,12 @@ struct DFA: Sendable {
                     if mark[Int(nc)] != stamp { mark[Int(nc)] = stamp; stack.append(nc) }
                 }
             }
+            if accepting { out.append(acceptMarker) }
             out.sort()
             return out
         }
+        // Closure of each byte-edge target, computed on first use.
+        var closureOf = [[Int32]?](repeating: nil, count: n)
         var ids: [ArrayKey: Int32] = [:]
         var sets: [[Int32]] = []
         let startSet = closure([nfa.start << 1], consumed: false)
@@ -211,17 +220,18 @@ struct DFA: Sendable {
         sets.append(startSet)
         var next: [Int32] = []
         var accepting: [Bool] = []
-        let acceptA = nfa.accept << 1, acceptB = nfa.accept << 1 | 1
         var buckets = [[Int32]](repeating: [], count: classCount)
         var emptyId: Int32? = startSet.isEmpty ? 0 : nil
+        var unionMark = [Int](repeating: -1, count: 2 * n)
+        var unionStamp = 0
         var idx = 0
         while idx < sets.count {
             let set = sets[idx]
-            accepting.append(set.contains(acceptA) || set.contains(acceptB))
+            accepting.append(set.contains(acceptMarker))
             for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
-            for conf in set where conf & 1 == 0 {
+            for conf in set where conf != acceptMarker {
                 for (lo, hi, to) in classEdges[Int(conf >> 1)] {
-                    for c in lo...hi { buckets[c].append(to << 1) }
+                    for c in lo...hi { buckets[c].append(to) }
                 }
             }
             for c in 0..<classCount {
@@ -230,7 +240,18 @@ struct DFA: Sendable {
                     next.append(e)
                     continue
                 }
-                let target = buckets[c].isEmpty ? [] : closure(buckets[c], consumed: true)
+                var target: [Int32] = []
+                if !buckets[c].isEmpty {
+                    unionStamp += 1
+                    for t in buckets[c] {
+                        if closureOf[Int(t)] == nil { closureOf[Int(t)] = closure([t << 1], consumed: true) }
+                        for x in closureOf[Int(t)]! where unionMark[Int(x)] != unionStamp {
+                            unionMark[Int(x)] = unionStamp
+                            target.append(x)
+                        }
+                    }
+                    target.sort()
+                }
                 if target.isEmpty, let e = emptyId {
                     next.append(e)
                     continue
@@ -249,7 +270,6 @@ struct DFA: Sendable {
             }
             idx += 1
         }
-        classEdges.removeAll()
         return DFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting).reduced()
     }
 
