@@ -394,6 +394,38 @@ struct DFA: Sendable {
         return s != dead
     }
 
+    /// Whether every accepted string equals `x` (the language is empty or exactly {x}).
+    func acceptsOnly(_ x: [UInt8]) -> Bool {
+        guard acceptsOnlyWithPrefix(x) else { return false }
+        var s: Int32 = 0
+        for b in x {
+            s = step(s, b)
+            if s == dead { return true }
+        }
+        // Nothing longer than x may be accepted.
+        for c in 0..<classCount where next[Int(s) * classCount + c] != dead { return false }
+        return true
+    }
+
+    /// Whether every string `p + w`, where `w` avoids the bytes in `avoid`, is accepted.
+    func acceptsAllExtensions(of p: [UInt8], avoiding avoid: [UInt8]) -> Bool {
+        var s: Int32 = 0
+        for b in p { s = step(s, b) }
+        // Classes with at least one allowed byte.
+        var allowed = [Bool](repeating: false, count: classCount)
+        for b in 0..<256 where !avoid.contains(UInt8(b)) { allowed[Int(classOf[b])] = true }
+        var seen = Set<Int32>([s])
+        var stack = [s]
+        while let t = stack.popLast() {
+            if !accepting[Int(t)] { return false }
+            for c in 0..<classCount where allowed[c] {
+                let u = next[Int(t) * classCount + c]
+                if seen.insert(u).inserted { stack.append(u) }
+            }
+        }
+        return true
+    }
+
     /// Whether every accepted string starts with `p`.
     func acceptsOnlyWithPrefix(_ p: [UInt8]) -> Bool {
         var size = [Int](repeating: 0, count: classCount)

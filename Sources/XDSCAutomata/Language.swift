@@ -220,6 +220,20 @@ public struct Language: Sendable {
         return d.acceptsOnlyWithPrefix(prefix)
     }
 
+    /// Whether the language is empty or exactly `{bytes}`; nil when undecided.
+    public func isSubset(ofLiteral bytes: [UInt8]) -> Bool? {
+        guard case .dfa(let d) = storage else { return nil }
+        return d.acceptsOnly(bytes)
+    }
+
+    /// Whether every string `prefix + w`, where `w` contains none of `avoiding`, is a member
+    /// (for example a path prefix inside the set of paths without `?` and `#`); nil when
+    /// undecided.
+    public func containsAllExtensions(of prefix: [UInt8], avoiding: [UInt8]) -> Bool? {
+        guard case .dfa(let d) = storage else { return nil }
+        return d.acceptsAllExtensions(of: prefix, avoiding: avoiding)
+    }
+
     /// Whether both languages have exactly the same members; nil when undecided.
     public func isEquivalent(to other: Language) -> Bool? {
         guard let a = isSubset(of: other), let b = other.isSubset(of: self) else { return nil }

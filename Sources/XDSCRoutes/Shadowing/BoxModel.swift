@@ -236,6 +236,10 @@ final class BoxAlgebra {
         case (.prefix(let p), .prefix(let q)): return hasPrefix(p, q)
         case (.exact(let x), .lang(let l)): return l.contains(x)
         case (.lang(let l), .prefix(let p)): return l.allMembers(havePrefix: p)
+        case (.lang(let l), .exact(let x)): return l.isSubset(ofLiteral: x)
+        // A plain prefix p lies in the universe, and within it p·w ranges over every w free
+        // of '?' and '#' (both universes): check that directly on the automaton.
+        case (.prefix(let p), .lang(let l)): return l.containsAllExtensions(of: p, avoiding: [0x3F, 0x23])
         default: return pathLanguage(a).isSubset(of: pathLanguage(b))
         }
     }
