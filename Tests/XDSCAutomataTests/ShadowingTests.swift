@@ -241,3 +241,32 @@ struct WitnessTests {
         #expect(w.headers.map { $0.0 + "=" + $0.1 } == ["x-v=21"])
     }
 }
+
+@Suite("Caps give undecided, never a guess")
+struct CapTests {
+    @Test func unionCoverageCap() {
+        let routes = [RouteConstraint(path: .prefix("/a"), headers: [.method("GET")]),
+                      RouteConstraint(path: .prefix("/a"), headers: [hdr(":method", .exact("GET"), invert: true)]),
+                      RouteConstraint(path: .prefix("/a/b"))]
+        #expect(shadowed(analyze(routes)) == [2: [0, 1]])
+        var tight = ShadowOptions()
+        tight.maxCoverageBoxes = 0
+        let r = analyze(routes, options: tight)
+        #expect(r.findings.isEmpty)
+        #expect(r.undecided.contains { $0.route == 2 && $0.reason.contains("work cap") })
+    }
+
+    @Test func overlapCapPerRoute() {
+        var routes = (0..<12).map { RouteConstraint(path: .prefix("/x"), headers: [hdr("h\($0)", .present(true))]) }
+        routes.append(RouteConstraint(path: .prefix("/x/y")))
+        var opts = ShadowOptions()
+        opts.maxOverlapsPerRoute = 3
+        let r = analyze(routes, options: opts)
+        #expect(overlaps(r).filter { $0[1] == 12 } == [[0, 12], [1, 12], [2, 12]])
+    }
+
+    @Test func caseInsensitiveWithoutLettersIsPlain() {
+        let r = analyze([RouteConstraint(path: .prefix("/", caseSensitive: false)), RouteConstraint(path: .exact("/1/2", caseSensitive: false))])
+        #expect(shadowed(r) == [1: [0]])
+    }
+}

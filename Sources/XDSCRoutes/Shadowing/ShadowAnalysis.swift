@@ -146,6 +146,11 @@ struct ShadowAnalyzer {
         Language.foldForIndex(b)
     }
 
+    /// Without ASCII letters, Envoy's case-insensitive comparison is plain equality.
+    private func hasLetter(_ b: [UInt8]) -> Bool {
+        b.contains { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+    }
+
     func build(_ index: Int, _ r: RouteConstraint) -> RouteModel {
         let a = algebra
         var opaque = r.opaque
@@ -154,7 +159,7 @@ struct ShadowAnalyzer {
         switch r.path {
         case .prefix(let s, let cs):
             let b = Array(s.utf8)
-            if cs && a.isPlainPath(b) {
+            if (cs || !hasLetter(b)) && a.isPlainPath(b) {
                 path = .prefix(b)
             } else {
                 path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
@@ -162,7 +167,7 @@ struct ShadowAnalyzer {
             key = folded(b)
         case .exact(let s, let cs):
             let b = Array(s.utf8)
-            if cs && a.isPlainPath(b) {
+            if (cs || !hasLetter(b)) && a.isPlainPath(b) {
                 path = .exact(b)
             } else {
                 path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
@@ -292,8 +297,10 @@ struct ShadowAnalyzer {
                 reportShadow(i, earlier: used, before: [], duplicate: false, verify: verify)
                 return
             case .undecided(let why):
+                // The route may be shadowed; a shadowed route gets no overlap findings, so
+                // report nothing more for it.
                 noteUndecided(i, nil, "union coverage: \(why)")
-                relationUnknown = false; unknown.removeAll()  // counted once already
+                return
             case .notCovered:
                 break
             }
