@@ -174,6 +174,9 @@ struct ShadowingTests {
         #expect(shadowed(r2) == [1: [0]])
         let r3 = analyze([RouteConstraint(path: .prefix("/a"), opaque: true), RouteConstraint(path: .regex("/[ab]"))])
         #expect(r3.findings.isEmpty)
+        let r4 = analyze([RouteConstraint(path: .regex("/[ab]")), RouteConstraint(path: .prefix("/a"), opaque: true)])
+        #expect(r4.findings.isEmpty)
+        #expect(r4.undecidedCount == 1)
     }
 
     @Test func verificationDisagreementDropsFinding() {

@@ -321,6 +321,11 @@ struct ShadowAnalyzer {
                 continue
             }
             if jInI || ij { continue }
+            if m.opaque {
+                // What an opaque route really matches is unknown: no overlap claim.
+                noteUndecided(i, j, "overlap of a route that has conditions we cannot model")
+                continue
+            }
             guard let box = a.intersection(m.box, models[j].box), let req = a.sample(box) else {
                 noteUndecided(i, j, "no witness for overlap")
                 continue
