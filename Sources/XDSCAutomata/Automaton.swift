@@ -1,5 +1,22 @@
 // Thompson NFA over bytes, subset construction, products and minimisation.
 
+/// An `[Int32]` dictionary key with a precomputed cheap hash (FNV-1a): the standard
+/// array hashing runs SipHash over every element on each lookup, which dominated.
+struct ArrayKey: Hashable {
+    let a: [Int32]
+    let h: Int
+
+    init(_ a: [Int32]) {
+        self.a = a
+        var x: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in a { x = (x ^ UInt64(UInt32(bitPattern: v))) &* 0x100_0000_01b3 }
+        h = Int(truncatingIfNeeded: x)
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(h) }
+    static func == (l: ArrayKey, r: ArrayKey) -> Bool { l.h == r.h && l.a == r.a }
+}
+
 /// Thrown when an automaton would exceed its size limit.
 struct AutomatonTooLarge: Error, Sendable {}
 
@@ -110,6 +127,16 @@ struct DFA: Sendable {
     var classCount: Int
     var next: [Int32]
     var accepting: [Bool]
+    /// The dead state of a minimal automaton (-1 when there is none).
+    var dead: Int32 = -1
+
+    init(classOf: [UInt16], classCount: Int, next: [Int32], accepting: [Bool]) {
+        self.classOf = classOf
+        self.classCount = classCount
+        self.next = next
+        self.accepting = accepting
+        dead = DFA.findDead(next, accepting, classCount)
+    }
 
     var stateCount: Int { accepting.count }
 
@@ -132,6 +159,10 @@ struct DFA: Sendable {
     /// end-of-text assertion was passed (no more bytes allowed). Begin-of-text assertions are
     /// only passable in the start state (nothing consumed yet). This makes `^`/`$` exact
     /// wherever they appear.
+    ///
+    /// DFA states are keyed by their *important* configurations only — states with byte
+    /// edges (not ended), plus one marker for "accepting" — since nothing else influences
+    /// the future; epsilon closures after a byte are computed once per NFA state.
     static func determinize(_ nfa: NFA, limit: Int) throws(AutomatonTooLarge) -> DFA {
         // Byte equivalence classes from the edge boundaries.
         var cut = [Bool](repeating: false, count: 257)
@@ -144,24 +175,26 @@ struct DFA: Sendable {
             classOf[b] = UInt16(k)
         }
         let classCount = k + 1
-        // Edges as class ranges.
         let n = nfa.edges.count
-        var classEdges: [[(Int, Int, Int32)]] = nfa.edges.map { list in
+        let classEdges: [[(Int, Int, Int32)]] = nfa.edges.map { list in
             list.map { (Int(classOf[Int($0.lo)]), Int(classOf[Int($0.hi)]), $0.to) }
         }
+        let acceptMarker = nfa.accept << 1 | 1
         var mark = [Int](repeating: -1, count: 2 * n)
         var stamp = 0
+        // Important configurations reachable through epsilon edges from `seeds`.
         func closure(_ seeds: [Int32], consumed: Bool) -> [Int32] {
             stamp += 1
-            var stack = seeds
+            var stack: [Int32] = []
+            for c in seeds where mark[Int(c)] != stamp { mark[Int(c)] = stamp; stack.append(c) }
             var out: [Int32] = []
-            for s in seeds where mark[Int(s)] != stamp { mark[Int(s)] = stamp }
-            out.reserveCapacity(seeds.count * 2)
+            var accepting = false
             while let c = stack.popLast() {
-                out.append(c)
                 let st = Int(c >> 1), ended = c & 1
+                if st == Int(nfa.accept) { accepting = true }
+                if ended == 0 && !classEdges[st].isEmpty { out.append(c) }
                 for (t, kind) in nfa.eps[st] {
-                    var nc: Int32
+                    let nc: Int32
                     switch kind {
                     case NFA.begin:
                         if consumed { continue }
@@ -174,59 +207,85 @@ struct DFA: Sendable {
                     if mark[Int(nc)] != stamp { mark[Int(nc)] = stamp; stack.append(nc) }
                 }
             }
+            if accepting { out.append(acceptMarker) }
             out.sort()
             return out
         }
-        var ids: [[Int32]: Int32] = [:]
+        // Closure of each byte-edge target, computed on first use.
+        var closureOf = [[Int32]?](repeating: nil, count: n)
+        var ids: [ArrayKey: Int32] = [:]
         var sets: [[Int32]] = []
         let startSet = closure([nfa.start << 1], consumed: false)
-        ids[startSet] = 0
+        ids[ArrayKey(startSet)] = 0
         sets.append(startSet)
         var next: [Int32] = []
         var accepting: [Bool] = []
-        let acceptA = nfa.accept << 1, acceptB = nfa.accept << 1 | 1
         var buckets = [[Int32]](repeating: [], count: classCount)
+        var emptyId: Int32? = startSet.isEmpty ? 0 : nil
+        var unionMark = [Int](repeating: -1, count: 2 * n)
+        var unionStamp = 0
         var idx = 0
         while idx < sets.count {
             let set = sets[idx]
-            accepting.append(set.contains(acceptA) || set.contains(acceptB))
+            accepting.append(set.contains(acceptMarker))
             for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
-            for conf in set where conf & 1 == 0 {
+            for conf in set where conf != acceptMarker {
                 for (lo, hi, to) in classEdges[Int(conf >> 1)] {
-                    for c in lo...hi { buckets[c].append(to << 1) }
+                    for c in lo...hi { buckets[c].append(to) }
                 }
             }
             for c in 0..<classCount {
-                let target = buckets[c].isEmpty ? [] : closure(buckets[c], consumed: true)
-                if let id = ids[target] {
+                // Most classes lead nowhere: skip the closure and hashing for them.
+                if buckets[c].isEmpty, let e = emptyId {
+                    next.append(e)
+                    continue
+                }
+                var target: [Int32] = []
+                if !buckets[c].isEmpty {
+                    unionStamp += 1
+                    for t in buckets[c] {
+                        if closureOf[Int(t)] == nil { closureOf[Int(t)] = closure([t << 1], consumed: true) }
+                        for x in closureOf[Int(t)]! where unionMark[Int(x)] != unionStamp {
+                            unionMark[Int(x)] = unionStamp
+                            target.append(x)
+                        }
+                    }
+                    target.sort()
+                }
+                if target.isEmpty, let e = emptyId {
+                    next.append(e)
+                    continue
+                }
+                let key = ArrayKey(target)
+                if let id = ids[key] {
                     next.append(id)
                 } else {
                     if sets.count >= limit { throw AutomatonTooLarge() }
                     let id = Int32(sets.count)
-                    ids[target] = id
+                    ids[key] = id
                     sets.append(target)
                     next.append(id)
+                    if target.isEmpty { emptyId = id }
                 }
             }
             idx += 1
         }
-        classEdges.removeAll()
-        return DFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting).minimized()
+        return DFA(classOf: classOf, classCount: classCount, next: next, accepting: accepting).reduced()
     }
 
     /// Combined byte classes of two automata: for each new class, the class in `a` and in `b`.
     private static func pairClasses(_ a: DFA, _ b: DFA) -> (classOf: [UInt16], pairs: [(Int, Int)]) {
-        var map = [Int: UInt16]()
+        var map = [Int32](repeating: -1, count: a.classCount * b.classCount)
         var classOf = [UInt16](repeating: 0, count: 256)
         var pairs: [(Int, Int)] = []
         for byte in 0..<256 {
             let ca = Int(a.classOf[byte]), cb = Int(b.classOf[byte])
-            let key = ca << 16 | cb
-            if let c = map[key] {
-                classOf[byte] = c
+            let key = ca * b.classCount + cb
+            if map[key] >= 0 {
+                classOf[byte] = UInt16(map[key])
             } else {
                 let c = UInt16(pairs.count)
-                map[key] = c
+                map[key] = Int32(c)
                 pairs.append((ca, cb))
                 classOf[byte] = c
             }
@@ -238,7 +297,11 @@ struct DFA: Sendable {
     static func product(_ a: DFA, _ b: DFA, limit: Int, _ op: (Bool, Bool) -> Bool) throws(AutomatonTooLarge) -> DFA {
         let (classOf, pairs) = pairClasses(a, b)
         let cc = pairs.count
-        var ids: [Int64: Int32] = [0: 0]
+        let nb = b.stateCount
+        let flat = a.stateCount * nb <= 1 << 20
+        var flatIds = flat ? [Int32](repeating: -1, count: a.stateCount * nb) : []
+        var ids: [Int64: Int32] = [:]
+        if flat { flatIds[0] = 0 } else { ids[0] = 0 }
         var queue: [(Int32, Int32)] = [(0, 0)]
         var next: [Int32] = []
         next.reserveCapacity(cc * 4)
@@ -251,20 +314,26 @@ struct DFA: Sendable {
             for c in 0..<cc {
                 let (ca, cb) = pairs[c]
                 let ta = a.next[ba + ca], tb = b.next[bb + cb]
-                let key = Int64(ta) << 32 | Int64(tb)
-                if let id = ids[key] {
+                let existing: Int32?
+                if flat {
+                    let v = flatIds[Int(ta) * nb + Int(tb)]
+                    existing = v >= 0 ? v : nil
+                } else {
+                    existing = ids[Int64(ta) << 32 | Int64(tb)]
+                }
+                if let id = existing {
                     next.append(id)
                 } else {
                     if queue.count >= limit { throw AutomatonTooLarge() }
                     let id = Int32(queue.count)
-                    ids[key] = id
+                    if flat { flatIds[Int(ta) * nb + Int(tb)] = id } else { ids[Int64(ta) << 32 | Int64(tb)] = id }
                     queue.append((ta, tb))
                     next.append(id)
                 }
             }
             idx += 1
         }
-        return DFA(classOf: classOf, classCount: cc, next: next, accepting: accepting).minimized()
+        return DFA(classOf: classOf, classCount: cc, next: next, accepting: accepting).reduced()
     }
 
     /// Whether some string is accepted by both (`negateB == false`) or by `a` and not `b`.
@@ -273,16 +342,31 @@ struct DFA: Sendable {
         // Fast exits.
         if !a.accepting.contains(true) { return false }
         let (_, pairs) = pairClasses(a, b)
-        var seen: Set<Int64> = [0]
+        let nb = b.stateCount
+        let flat = a.stateCount * nb <= 1 << 20
+        var seenFlat = flat ? [Bool](repeating: false, count: a.stateCount * nb) : []
+        var seen: Set<Int64> = []
+        if flat { seenFlat[0] = true } else { seen.insert(0) }
+        var count = 1
         var stack: [(Int32, Int32)] = [(0, 0)]
         while let (sa, sb) = stack.popLast() {
             if a.accepting[Int(sa)] && (b.accepting[Int(sb)] != negateB) { return true }
             let ba = Int(sa) * a.classCount, bb = Int(sb) * b.classCount
             for (ca, cb) in pairs {
                 let ta = a.next[ba + ca], tb = b.next[bb + cb]
-                let key = Int64(ta) << 32 | Int64(tb)
-                if seen.insert(key).inserted {
-                    if seen.count > limit { throw AutomatonTooLarge() }
+                // Prune where nothing can be accepted any more.
+                if ta == a.dead || (!negateB && tb == b.dead) { continue }
+                let inserted: Bool
+                if flat {
+                    let k = Int(ta) * nb + Int(tb)
+                    inserted = !seenFlat[k]
+                    seenFlat[k] = true
+                } else {
+                    inserted = seen.insert(Int64(ta) << 32 | Int64(tb)).inserted
+                }
+                if inserted {
+                    count += 1
+                    if count > limit { throw AutomatonTooLarge() }
                     stack.append((ta, tb))
                 }
             }
@@ -290,9 +374,152 @@ struct DFA: Sendable {
         return false
     }
 
+    /// The state from which nothing is accepted (a minimal complete DFA has at most one), or -1.
+    static func findDead(_ next: [Int32], _ accepting: [Bool], _ cc: Int) -> Int32 {
+        for s in 0..<accepting.count where !accepting[s] {
+            var selfLoop = true
+            for c in 0..<cc where next[s * cc + c] != Int32(s) { selfLoop = false; break }
+            if selfLoop { return Int32(s) }
+        }
+        return -1
+    }
+
+    /// Whether some accepted string starts with `p`.
+    func acceptsSomeWithPrefix(_ p: [UInt8]) -> Bool {
+        var s: Int32 = 0
+        for b in p {
+            s = step(s, b)
+            if s == dead { return false }
+        }
+        return s != dead
+    }
+
+    /// Whether every accepted string equals `x` (the language is empty or exactly {x}).
+    func acceptsOnly(_ x: [UInt8]) -> Bool {
+        guard acceptsOnlyWithPrefix(x) else { return false }
+        var s: Int32 = 0
+        for b in x {
+            s = step(s, b)
+            if s == dead { return true }
+        }
+        // Nothing longer than x may be accepted.
+        for c in 0..<classCount where next[Int(s) * classCount + c] != dead { return false }
+        return true
+    }
+
+    /// Whether every string `p + w`, where `w` avoids the bytes in `avoid`, is accepted.
+    func acceptsAllExtensions(of p: [UInt8], avoiding avoid: [UInt8]) -> Bool {
+        var s: Int32 = 0
+        for b in p { s = step(s, b) }
+        // Classes with at least one allowed byte.
+        var allowed = [Bool](repeating: false, count: classCount)
+        for b in 0..<256 where !avoid.contains(UInt8(b)) { allowed[Int(classOf[b])] = true }
+        var seen = Set<Int32>([s])
+        var stack = [s]
+        while let t = stack.popLast() {
+            if !accepting[Int(t)] { return false }
+            for c in 0..<classCount where allowed[c] {
+                let u = next[Int(t) * classCount + c]
+                if seen.insert(u).inserted { stack.append(u) }
+            }
+        }
+        return true
+    }
+
+    /// Whether every accepted string starts with `p`.
+    func acceptsOnlyWithPrefix(_ p: [UInt8]) -> Bool {
+        var size = [Int](repeating: 0, count: classCount)
+        for b in 0..<256 { size[Int(classOf[b])] += 1 }
+        var s: Int32 = 0
+        for b in p {
+            if s == dead { return true }
+            if accepting[Int(s)] { return false }
+            let own = Int(classOf[Int(b)])
+            for c in 0..<classCount {
+                let t = next[Int(s) * classCount + c]
+                if t == dead { continue }
+                if c != own || size[c] > 1 { return false }
+            }
+            s = next[Int(s) * classCount + own]
+        }
+        return true
+    }
+
     func complemented() -> DFA {
         var d = self
         for i in d.accepting.indices { d.accepting[i].toggle() }
+        return d.reduced()
+    }
+
+    /// Automata up to this size are only trimmed, not minimised: Moore refinement needs as
+    /// many rounds as the longest literal chain, which dominated the analysis time, and the
+    /// algorithms here need only the invariants `trimmed()` gives.
+    static let minimizeAbove = 128
+
+    func reduced() -> DFA {
+        let t = trimmed()
+        return t.stateCount > DFA.minimizeAbove ? t.minimized() : t
+    }
+
+    /// Collapses every state from which nothing is accepted into one dead state (so `dead`
+    /// is exactly the non-live state) and merges byte classes with identical columns.
+    /// Keeps state 0 as the start; assumes every state is reachable, and keeps it so.
+    func trimmed() -> DFA {
+        let n = stateCount, cc = classCount
+        // Liveness by reverse reachability from the accepting states.
+        var rev = [[Int32]](repeating: [], count: n)
+        for s in 0..<n {
+            for c in 0..<cc {
+                let t = Int(next[s * cc + c])
+                if t != s { rev[t].append(Int32(s)) }
+            }
+        }
+        var live = accepting
+        var stack: [Int32] = []
+        for s in 0..<n where live[s] { stack.append(Int32(s)) }
+        while let t = stack.popLast() {
+            for p in rev[Int(t)] where !live[Int(p)] { live[Int(p)] = true; stack.append(p) }
+        }
+        if !live[0] { return DFA.trivial(false) }
+        var map = [Int32](repeating: -1, count: n)
+        var count: Int32 = 0
+        for s in 0..<n where live[s] { map[s] = count; count += 1 }
+        let hasDead = Int(count) < n
+        let deadId = count
+        let total = Int(count) + (hasDead ? 1 : 0)
+        // Columns after renaming, to merge byte classes that behave identically.
+        var colIds: [ArrayKey: Int] = [:]
+        var classMap = [Int](repeating: 0, count: cc)
+        var kept: [Int] = []
+        var col = [Int32](repeating: 0, count: total)
+        for c in 0..<cc {
+            for s in 0..<n where live[s] {
+                let t = Int(next[s * cc + c])
+                col[Int(map[s])] = live[t] ? map[t] : deadId
+            }
+            if hasDead { col[Int(deadId)] = deadId }
+            let key = ArrayKey(col)
+            if let id = colIds[key] {
+                classMap[c] = id
+            } else {
+                colIds[key] = kept.count
+                classMap[c] = kept.count
+                kept.append(c)
+            }
+        }
+        let ncc = kept.count
+        var newNext = [Int32](repeating: deadId, count: total * ncc)
+        var newAcc = [Bool](repeating: false, count: total)
+        for s in 0..<n where live[s] {
+            let i = Int(map[s])
+            newAcc[i] = accepting[s]
+            for (nc, c) in kept.enumerated() {
+                let t = Int(next[s * cc + c])
+                newNext[i * ncc + nc] = live[t] ? map[t] : deadId
+            }
+        }
+        var d = DFA(classOf: classOf.map { UInt16(classMap[Int($0)]) }, classCount: ncc, next: newNext, accepting: newAcc)
+        d.dead = hasDead ? deadId : -1
         return d
     }
 
@@ -304,16 +531,18 @@ struct DFA: Sendable {
         var blockCount = Set(block).count
         var sig = [Int32](repeating: 0, count: cc + 1)
         while true {
-            var ids: [[Int32]: Int32] = [:]
+            var ids: [ArrayKey: Int32] = [:]
+            ids.reserveCapacity(n)
             var newBlock = [Int32](repeating: 0, count: n)
             for s in 0..<n {
                 sig[0] = block[s]
                 for c in 0..<cc { sig[c + 1] = block[Int(next[s * cc + c])] }
-                if let id = ids[sig] {
+                let key = ArrayKey(sig)
+                if let id = ids[key] {
                     newBlock[s] = id
                 } else {
                     let id = Int32(ids.count)
-                    ids[sig] = id
+                    ids[key] = id
                     newBlock[s] = id
                 }
             }
@@ -338,17 +567,18 @@ struct DFA: Sendable {
             }
         }
         // Merge equivalent byte classes (identical columns).
-        var colIds: [[Int32]: Int] = [:]
+        var colIds: [ArrayKey: Int] = [:]
         var classMap = [Int](repeating: 0, count: cc)
         var keptClasses: [Int] = []
         for c in 0..<cc {
             var col = [Int32]()
             col.reserveCapacity(queue.count)
             for b in queue { col.append(order[Int(block[Int(next[rep[Int(b)] * cc + c])])]) }
-            if let id = colIds[col] {
+            let key = ArrayKey(col)
+            if let id = colIds[key] {
                 classMap[c] = id
             } else {
-                colIds[col] = keptClasses.count
+                colIds[key] = keptClasses.count
                 classMap[c] = keptClasses.count
                 keptClasses.append(c)
             }

@@ -207,6 +207,33 @@ public struct Language: Sendable {
         }
     }
 
+    /// Whether some member starts with `prefix` (cheaper than intersecting with
+    /// `.prefix(...)`); nil when undecided.
+    public func hasMember(withPrefix prefix: [UInt8]) -> Bool? {
+        guard case .dfa(let d) = storage else { return nil }
+        return d.acceptsSomeWithPrefix(prefix)
+    }
+
+    /// Whether every member starts with `prefix`; nil when undecided.
+    public func allMembers(havePrefix prefix: [UInt8]) -> Bool? {
+        guard case .dfa(let d) = storage else { return nil }
+        return d.acceptsOnlyWithPrefix(prefix)
+    }
+
+    /// Whether the language is empty or exactly `{bytes}`; nil when undecided.
+    public func isSubset(ofLiteral bytes: [UInt8]) -> Bool? {
+        guard case .dfa(let d) = storage else { return nil }
+        return d.acceptsOnly(bytes)
+    }
+
+    /// Whether every string `prefix + w`, where `w` contains none of `avoiding`, is a member
+    /// (for example a path prefix inside the set of paths without `?` and `#`); nil when
+    /// undecided.
+    public func containsAllExtensions(of prefix: [UInt8], avoiding: [UInt8]) -> Bool? {
+        guard case .dfa(let d) = storage else { return nil }
+        return d.acceptsAllExtensions(of: prefix, avoiding: avoiding)
+    }
+
     /// Whether both languages have exactly the same members; nil when undecided.
     public func isEquivalent(to other: Language) -> Bool? {
         guard let a = isSubset(of: other), let b = other.isSubset(of: self) else { return nil }
@@ -246,34 +273,95 @@ public struct Language: Sendable {
     public static func regexLiteralPrefix(_ pattern: String) -> [UInt8] {
         guard let node = try? RegexParser.parse(pattern) else { return [] }
         var out: [UInt8] = []
-        _ = literalPrefix(node, &out)
+        _ = literalPrefix(node, folded: false, &out)
         return out
+    }
+
+    /// Like ``regexLiteralPrefix(_:)`` but in ``foldForIndex(_:)`` form, where a
+    /// case-insensitive letter counts as its folded form: `foldForIndex(m)` of every member
+    /// `m` starts with it. Lets case-sensitive and case-insensitive routes share one index.
+    public static func regexFoldedLiteralPrefix(_ pattern: String) -> [UInt8] {
+        guard let node = try? RegexParser.parse(pattern) else { return [] }
+        var out: [UInt8] = []
+        _ = literalPrefix(node, folded: true, &out)
+        return out
+    }
+
+    /// The byte-string fold used for indexing: ASCII lower-casing, plus U+017F (LONG S) to
+    /// `s` and U+212A (KELVIN SIGN) to `k` — the two non-ASCII characters RE2's `(?i)` folds
+    /// with ASCII letters. A per-character map, so if `s` starts with a valid UTF-8 string
+    /// `p` then `foldForIndex(s)` starts with `foldForIndex(p)`.
+    public static func foldForIndex(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0xC5, i + 1 < bytes.count, bytes[i + 1] == 0xBF {
+                out.append(0x73); i += 2; continue
+            }
+            if b == 0xE2, i + 2 < bytes.count, bytes[i + 1] == 0x84, bytes[i + 2] == 0xAA {
+                out.append(0x6B); i += 3; continue
+            }
+            out.append((0x41...0x5A).contains(b) ? b | 0x20 : b)
+            i += 1
+        }
+        return out
+    }
+
+    /// The single ASCII byte (in index-fold form when `folded`) a class stands for, if any.
+    private static func literalByte(_ ranges: [ClosedRange<UInt32>], folded: Bool) -> UInt8? {
+        var members: [UInt32] = []
+        for r in ranges {
+            if r.count > 3 { return nil }
+            members.append(contentsOf: r)
+            if members.count > 3 { return nil }
+        }
+        func low(_ c: UInt32) -> UInt32 {
+            if c == 0x17F { return 0x73 }
+            if c == 0x212A { return 0x6B }
+            return (0x41...0x5A).contains(c) ? c | 0x20 : c
+        }
+        if members.count == 1 {
+            let m = folded ? low(members[0]) : members[0]
+            return m <= 0x7F ? UInt8(m) : nil
+        }
+        guard folded else { return nil }
+        let l = low(members[0])
+        guard l <= 0x7F, members.allSatisfy({ low($0) == l }) else { return nil }
+        return UInt8(l)
     }
 
     /// Appends the literal prefix of `node`; returns true when the whole node was literal
     /// (so the caller may continue with what follows).
-    private static func literalPrefix(_ node: RegexNode, _ out: inout [UInt8]) -> Bool {
+    private static func literalPrefix(_ node: RegexNode, folded: Bool, _ out: inout [UInt8]) -> Bool {
         switch node {
         case .empty, .beginText:
             return true
         case .chars(let cls):
-            guard cls.ranges.count == 1, cls.ranges[0].count == 1 else { return false }
+            if let b = literalByte(cls.ranges, folded: folded) {
+                out.append(b)
+                return true
+            }
+            guard !folded, cls.ranges.count == 1, cls.ranges[0].count == 1 else { return false }
             var s = String()
             guard let scalar = Unicode.Scalar(cls.ranges[0].lowerBound) else { return false }
             s.unicodeScalars.append(scalar)
             out.append(contentsOf: s.utf8)
             return true
         case .bytes(let ranges):
-            guard ranges.count == 1, ranges[0].count == 1 else { return false }
-            out.append(ranges[0].lowerBound)
-            return true
+            if let b = literalByte(ranges.map { UInt32($0.lowerBound)...UInt32($0.upperBound) }, folded: folded) {
+                out.append(b)
+                return true
+            }
+            return false
         case .concat(let items):
-            for item in items where !literalPrefix(item, &out) { return false }
+            for item in items where !literalPrefix(item, folded: folded, &out) { return false }
             return true
         case .rep(let inner, let minN, let maxN):
             // x{n} is n copies; x{n,m} contributes its mandatory copies then stops.
             var probe: [UInt8] = []
-            let whole = literalPrefix(inner, &probe)
+            let whole = literalPrefix(inner, folded: folded, &probe)
             if minN == 0 { return false }
             if !whole {
                 out.append(contentsOf: probe)

@@ -94,3 +94,20 @@ struct LanguageTests {
         #expect(Language.regexUnsupportedReason("/a.*") == nil)
     }
 }
+
+@Suite("Direct automaton checks")
+struct DirectCheckTests {
+    @Test func literalAndExtensionChecks() {
+        #expect(Language.regex("/a").isSubset(ofLiteral: Array("/a".utf8)) == true)
+        #expect(Language.regex("/a|/b").isSubset(ofLiteral: Array("/a".utf8)) == false)
+        #expect(Language.regex("/ab?").isSubset(ofLiteral: Array("/a".utf8)) == false)
+        #expect(Language.empty.isSubset(ofLiteral: Array("/a".utf8)) == true)
+        let noQ: [UInt8] = [0x3F, 0x23]
+        #expect(Language.regex("/a\\C*").containsAllExtensions(of: Array("/a".utf8), avoiding: noQ) == true)
+        #expect(Language.regex("/a.*").containsAllExtensions(of: Array("/a".utf8), avoiding: noQ) == false)
+        #expect(Language.regex("/a[^?#]*").containsAllExtensions(of: Array("/a".utf8), avoiding: noQ) == false)  // UTF-8 only
+        #expect(Language.regex("/\\C*").containsAllExtensions(of: Array("/x/y".utf8), avoiding: noQ) == true)
+        #expect(Language.prefix("/").subtracting(.contains("?")).containsAllExtensions(of: Array("/z".utf8), avoiding: noQ) == true)
+        #expect(Language.prefix("/").subtracting(.contains("?")).containsAllExtensions(of: Array("/z".utf8), avoiding: []) == false)
+    }
+}

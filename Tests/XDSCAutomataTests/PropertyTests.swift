@@ -157,7 +157,7 @@ struct PropertyTests {
                     #expect(!reportedShadow.contains(f.route))
                     reportedShadow.insert(f.route)
                 case .overlap:
-                    #expect(!routes[f.route].opaque || true)
+                    #expect(!routes[f.route].opaque, "opaque route reported as overlapping: \(context)")
                     #expect(!routes[f.earlier[0]].opaque, "\(context)")
                     if complete {
                         #expect(truthOverlap(f.earlier[0], f.route), "false overlap \(f.earlier) ~ \(f.route): \(context)")

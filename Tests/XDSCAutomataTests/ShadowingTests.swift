@@ -174,6 +174,9 @@ struct ShadowingTests {
         #expect(shadowed(r2) == [1: [0]])
         let r3 = analyze([RouteConstraint(path: .prefix("/a"), opaque: true), RouteConstraint(path: .regex("/[ab]"))])
         #expect(r3.findings.isEmpty)
+        let r4 = analyze([RouteConstraint(path: .regex("/[ab]")), RouteConstraint(path: .prefix("/a"), opaque: true)])
+        #expect(r4.findings.isEmpty)
+        #expect(r4.undecidedCount == 1)
     }
 
     @Test func verificationDisagreementDropsFinding() {
@@ -214,5 +217,59 @@ struct ShadowingTests {
         #expect(a.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" } ==
                 b.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" })
         #expect(!a.findings.isEmpty)
+    }
+}
+
+@Suite("Shadowing witnesses")
+struct WitnessTests {
+    @Test func witnessIsTakenByTheCoveringRoute() {
+        // Route 2 is inside route 1; route 0 takes "/a/x" first, so the witness avoids it.
+        let routes = [RouteConstraint(path: .exact("/a/x")), RouteConstraint(path: .prefix("/a")),
+                      RouteConstraint(path: .regex("/a/[a-z]"))]
+        let r = analyze(routes)
+        let f = r.findings.first { $0.route == 2 }
+        #expect(f?.earlier == [1])
+        #expect(f?.witness.path == "/a/a")
+        #expect(Evaluator().matches(routes[0], f!.witness) == false)
+    }
+
+    @Test func witnessCarriesHeadersAndQuery() {
+        let routes = [RouteConstraint(path: .prefix("/"), headers: [.method("POST"), hdr("x-v", .prefix("2"))]),
+                      RouteConstraint(path: .exact("/x"), headers: [.method("POST"), hdr("x-v", .exact("21"))],
+                                      query: [hdr("debug", .present(true))])]
+        let r = analyze(routes)
+        let w = r.findings.first!.witness
+        #expect(w.method == "POST")
+        #expect(w.path == "/x?debug=")
+        #expect(w.headers.map { $0.0 + "=" + $0.1 } == ["x-v=21"])
+    }
+}
+
+@Suite("Caps give undecided, never a guess")
+struct CapTests {
+    @Test func unionCoverageCap() {
+        let routes = [RouteConstraint(path: .prefix("/a"), headers: [.method("GET")]),
+                      RouteConstraint(path: .prefix("/a"), headers: [hdr(":method", .exact("GET"), invert: true)]),
+                      RouteConstraint(path: .prefix("/a/b"))]
+        #expect(shadowed(analyze(routes)) == [2: [0, 1]])
+        var tight = ShadowOptions()
+        tight.maxCoverageBoxes = 0
+        let r = analyze(routes, options: tight)
+        #expect(r.findings.isEmpty)
+        #expect(r.undecided.contains { $0.route == 2 && $0.reason.contains("work cap") })
+    }
+
+    @Test func overlapCapPerRoute() {
+        var routes = (0..<12).map { RouteConstraint(path: .prefix("/x"), headers: [hdr("h\($0)", .present(true))]) }
+        routes.append(RouteConstraint(path: .prefix("/x/y")))
+        var opts = ShadowOptions()
+        opts.maxOverlapsPerRoute = 3
+        let r = analyze(routes, options: opts)
+        #expect(overlaps(r).filter { $0[1] == 12 } == [[0, 12], [1, 12], [2, 12]])
+    }
+
+    @Test func caseInsensitiveWithoutLettersIsPlain() {
+        let r = analyze([RouteConstraint(path: .prefix("/", caseSensitive: false)), RouteConstraint(path: .exact("/1/2", caseSensitive: false))])
+        #expect(shadowed(r) == [1: [0]])
     }
 }

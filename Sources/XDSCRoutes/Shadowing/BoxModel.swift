@@ -68,6 +68,8 @@ final class BoxAlgebra {
     let slashRooted: Bool
 
     private var langCache: [String: Language] = [:]
+    private struct PlainKey: Hashable { var bytes: [UInt8]; var exact: Bool }
+    private var plainCache: [PlainKey: Language] = [:]
     private var fieldSetIds: [String: Int] = [:]
     private var universeFieldIds: [FieldKey: FieldSet] = [:]
     private var relCache: [Int: UInt8] = [:]
@@ -161,7 +163,7 @@ final class BoxAlgebra {
 
     /// The interned set of all conditions on one key (AND).
     func fieldSet(_ cs: [FieldConstraint], extra: [(String, Language)] = [], key: FieldKey) -> FieldSet {
-        let desc = "F|\(key.isQuery)|\(key.name)|" + cs.map { String(describing: $0) }.joined(separator: "&")
+        let desc = "F|\(key.isQuery)|\(key.name)|" + cs.map(BoxAlgebra.constraintKey).joined(separator: "&")
             + extra.map { "|x:" + $0.0 }.joined()
         if let id = fieldSetIds[desc], let f = internedSets[id] { return f }
         var f = universeField(key)
@@ -178,15 +180,33 @@ final class BoxAlgebra {
     }
     private var internedSets: [Int: FieldSet] = [:]
 
+    /// A cheap unique text for a condition (reflection-based `String(describing:)` was slow).
+    static func constraintKey(_ c: FieldConstraint) -> String {
+        let m: String
+        switch c.match {
+        case .exact(let v): m = "e:" + v
+        case .prefix(let v): m = "p:" + v
+        case .suffix(let v): m = "s:" + v
+        case .contains(let v): m = "c:" + v
+        case .regex(let v): m = "r:" + v
+        case .present(let p): m = p ? "P" : "A"
+        }
+        return (c.ignoreCase ? "i" : "-") + (c.invert ? "n" : "-") + (c.treatMissingAsEmpty ? "m" : "-") + "\(m.utf8.count)" + m
+    }
+
     func pathLanguage(_ p: PathSet) -> Language {
         switch p {
         case .lang(let l): return l
         case .exact(let s):
-            return cached("PE|" + String(decoding: s, as: UTF8.self) + "|\(s.count)") { .literal(s) }
+            if let l = plainCache[PlainKey(bytes: s, exact: true)] { return l }
+            let l = Language.literal(s)
+            plainCache[PlainKey(bytes: s, exact: true)] = l
+            return l
         case .prefix(let s):
-            return cached("PP|" + String(decoding: s, as: UTF8.self) + "|\(s.count)") {
-                Language.prefix(s).intersection(pathUniverse)
-            }
+            if let l = plainCache[PlainKey(bytes: s, exact: false)] { return l }
+            let l = Language.prefix(s).intersection(pathUniverse)
+            plainCache[PlainKey(bytes: s, exact: false)] = l
+            return l
         }
     }
 
@@ -202,6 +222,8 @@ final class BoxAlgebra {
         case (.exact(let x), .prefix(let p)), (.prefix(let p), .exact(let x)): return hasPrefix(x, p)
         case (.prefix(let p), .prefix(let q)): return hasPrefix(p, q) || hasPrefix(q, p)
         case (.exact(let x), .lang(let l)), (.lang(let l), .exact(let x)): return l.contains(x)
+        // The language lies inside the universe, so a member with prefix p is in both.
+        case (.prefix(let p), .lang(let l)), (.lang(let l), .prefix(let p)): return l.hasMember(withPrefix: p)
         default: return pathLanguage(a).intersects(pathLanguage(b))
         }
     }
@@ -213,6 +235,11 @@ final class BoxAlgebra {
         case (.prefix, .exact): return false  // infinite inside the universe
         case (.prefix(let p), .prefix(let q)): return hasPrefix(p, q)
         case (.exact(let x), .lang(let l)): return l.contains(x)
+        case (.lang(let l), .prefix(let p)): return l.allMembers(havePrefix: p)
+        case (.lang(let l), .exact(let x)): return l.isSubset(ofLiteral: x)
+        // A plain prefix p lies in the universe, and within it p·w ranges over every w free
+        // of '?' and '#' (both universes): check that directly on the automaton.
+        case (.prefix(let p), .lang(let l)): return l.containsAllExtensions(of: p, avoiding: [0x3F, 0x23])
         default: return pathLanguage(a).isSubset(of: pathLanguage(b))
         }
     }

@@ -158,7 +158,7 @@ public struct ShadowOptions: Sendable {
     public var maxOverlapsPerRoute = 8
     /// Work cap of the union-coverage decision (boxes produced by subtraction).
     public var maxCoverageBoxes = 4_000
-    /// Work cap of the union-coverage decision (automaton states across remaining boxes).
+    /// Work cap of the union-coverage decision (automaton states of all boxes produced).
     public var maxCoverageStates = 200_000
     public var maxUndecidedDetails = 1_000
 

@@ -138,9 +138,17 @@ struct ShadowAnalyzer {
 
     // MARK: Model building
 
-    private func caseFreePrefix(_ b: [UInt8]) -> [UInt8] {
-        // Under ASCII case folding only the bytes before the first letter are literal.
-        Array(b.prefix { !((0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)) })
+    /// Index keys are folded (`Language.foldForIndex`: ASCII lower case, ſ→s, K→k): if a
+    /// path matches two routes, its folded form starts with both keys, whatever each route's
+    /// case sensitivity, so the keys are prefix-related — the trie's pruning stays sound with
+    /// case-insensitive routes and `(?i)` regexes.
+    private func folded(_ b: [UInt8]) -> [UInt8] {
+        Language.foldForIndex(b)
+    }
+
+    /// Without ASCII letters, Envoy's case-insensitive comparison is plain equality.
+    private func hasLetter(_ b: [UInt8]) -> Bool {
+        b.contains { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 
     func build(_ index: Int, _ r: RouteConstraint) -> RouteModel {
@@ -151,30 +159,30 @@ struct ShadowAnalyzer {
         switch r.path {
         case .prefix(let s, let cs):
             let b = Array(s.utf8)
-            if cs && a.isPlainPath(b) {
-                path = .prefix(b); key = b
+            if (cs || !hasLetter(b)) && a.isPlainPath(b) {
+                path = .prefix(b)
             } else {
                 path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
-                key = cs ? b : caseFreePrefix(b)
             }
+            key = folded(b)
         case .exact(let s, let cs):
             let b = Array(s.utf8)
-            if cs && a.isPlainPath(b) {
-                path = .exact(b); key = b
+            if (cs || !hasLetter(b)) && a.isPlainPath(b) {
+                path = .exact(b)
             } else {
                 path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
-                key = cs ? b : caseFreePrefix(b)
             }
+            key = folded(b)
         case .pathSeparatedPrefix(let s, let cs):
             let b = Array(s.utf8)
             path = .lang(a.cached("LS\(cs)|\(s)") {
                 Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
                     .intersection(a.pathUniverse)
             })
-            key = cs ? b : caseFreePrefix(b)
+            key = folded(b)
         case .regex(let re):
             path = .lang(a.cached("LR|\(re)") { Language.regex(re).intersection(a.pathUniverse) })
-            key = Language.regexLiteralPrefix(re)
+            key = Language.regexFoldedLiteralPrefix(re)
         }
         // Group conditions by dimension.
         var groups: [FieldKey: [FieldConstraint]] = [:]
@@ -262,6 +270,10 @@ struct ShadowAnalyzer {
         var inter: [Int] = []  // decided, non-opaque, intersecting
         var unknown: [Int] = []  // may intersect, cannot tell (or cannot use)
         var opaqueInter: [Int] = []
+        var iInJ: [Int: Bool] = [:]
+        var relationUnknown = false
+        // One pass in route order; the first earlier route containing route i ends it (a
+        // shadowed route gets no other finding), which keeps long runs of duplicates linear.
         for jj in candidates {
             let j = Int(jj)
             let e = models[j]
@@ -269,30 +281,26 @@ struct ShadowAnalyzer {
             if e.undecided != nil { unknown.append(j); continue }
             guard let x = a.intersects(m.box, e.box) else { unknown.append(j); continue }
             if !x { continue }
-            if e.opaque { opaqueInter.append(j) } else { inter.append(j) }
-        }
-        // Shadowed by one earlier route?
-        var iInJ: [Int: Bool] = [:]
-        var container: Int? = nil
-        var relationUnknown = false
-        for j in inter {
-            let s = a.isSubset(m.box, of: models[j].box)
-            if let s { iInJ[j] = s } else { relationUnknown = true }
-            if s == true { container = j; break }
-        }
-        if let j = container {
-            reportShadow(i, earlier: [j], duplicate: sameAction(j, i), verify: verify)
-            return
+            if e.opaque { opaqueInter.append(j); continue }
+            let sub = a.isSubset(m.box, of: e.box)
+            if sub == true {
+                reportShadow(i, earlier: [j], before: inter, duplicate: sameAction(j, i), verify: verify)
+                return
+            }
+            if let sub { iInJ[j] = sub } else { relationUnknown = true }
+            inter.append(j)
         }
         // Shadowed by several together?
         if inter.count >= 2 {
             switch unionCoverage(m, inter) {
             case .covered(let used):
-                reportShadow(i, earlier: used, duplicate: false, verify: verify)
+                reportShadow(i, earlier: used, before: [], duplicate: false, verify: verify)
                 return
             case .undecided(let why):
+                // The route may be shadowed; a shadowed route gets no overlap findings, so
+                // report nothing more for it.
                 noteUndecided(i, nil, "union coverage: \(why)")
-                relationUnknown = false; unknown.removeAll()  // counted once already
+                return
             case .notCovered:
                 break
             }
@@ -313,6 +321,11 @@ struct ShadowAnalyzer {
                 continue
             }
             if jInI || ij { continue }
+            if m.opaque {
+                // What an opaque route really matches is unknown: no overlap claim.
+                noteUndecided(i, j, "overlap of a route that has conditions we cannot model")
+                continue
+            }
             guard let box = a.intersection(m.box, models[j].box), let req = a.sample(box) else {
                 noteUndecided(i, j, "no witness for overlap")
                 continue
@@ -327,10 +340,32 @@ struct ShadowAnalyzer {
         }
     }
 
-    mutating func reportShadow(_ i: Int, earlier: [Int], duplicate: Bool, verify: (Int, WitnessRequest) -> Bool) {
+    /// Reports route `i` as shadowed, with a verified witness. `before` are the earlier
+    /// routes (before `earlier[0]`) that take part of route i's requests: the witness avoids
+    /// them when that is cheap, so it is a request `earlier[0]` really takes.
+    mutating func reportShadow(_ i: Int, earlier: [Int], before: [Int], duplicate: Bool,
+                               verify: (Int, WitnessRequest) -> Bool) {
         let a = algebra
         let first = earlier[0]
-        guard let box = a.intersection(models[i].box, models[first].box), let req = a.sample(box) else {
+        guard var box = a.intersection(models[i].box, models[first].box) else {
+            noteUndecided(i, first, "no witness for shadowing")
+            return
+        }
+        if !before.isEmpty && before.count <= 16 {
+            var pieces = [box]
+            for k in before {
+                var next: [Box] = []
+                for p in pieces {
+                    if a.intersects(p, models[k].box) == false { next.append(p); continue }
+                    guard let d = a.subtract(p, models[k].box) else { next = []; break }
+                    next.append(contentsOf: d)
+                }
+                pieces = next
+                if pieces.isEmpty || pieces.count > 64 { break }
+            }
+            if let p = pieces.first, pieces.count <= 64 { box = p }
+        }
+        guard let req = a.sample(box) else {
             noteUndecided(i, first, "no witness for shadowing")
             return
         }
@@ -358,11 +393,11 @@ struct ShadowAnalyzer {
         var pieces = [m.box]
         var used: [Int] = []
         var produced = 0
+        var states = 0  // cumulative, bounds the total work
         for j in earlier {
             let b = models[j].box
             var next: [Box] = []
             var touched = false
-            var states = 0
             for p in pieces {
                 guard let x = a.intersects(p, b) else { return .undecided("undecided intersection") }
                 if !x { next.append(p); continue }
@@ -387,7 +422,15 @@ struct ShadowAnalyzer {
         switch m.box.path {
         case .exact(let s): paths = [s]
         case .prefix(let p): paths = [p, p + [0x2F], p + [0x7F], p + [0x2F, 0x7F]]
-        case .lang(let l): if let s = l.shortestMember() { paths = [s] }
+        case .lang(let l):
+            if let s = l.shortestMember() { paths.append(s) }
+            // A member with an unusual byte rarely lies in an earlier route.
+            if let s = l.intersection(.contains([0x7F])).shortestMember() { paths.append(s) }
+            // Members outside the broadest earlier routes (shortest index keys).
+            let broad = earlier.sorted { (models[$0].key.count, $0) < (models[$1].key.count, $1) }.prefix(3)
+            for j in broad {
+                if let s = l.subtracting(a.pathLanguage(models[j].box.path)).shortestMember() { paths.append(s) }
+            }
         }
         // Every key any involved box constrains.
         var keys = Set(m.box.fields.map { $0.0 })
