@@ -35,6 +35,7 @@ example:
 ## Install the test dependencies and the Envoy API oracle, then run the whole test suite.
 test:
 	./scripts/setup --test
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

@@ -12,7 +12,7 @@ let package = Package(
         .library(name: "XDSCDriver", targets: ["XDSCDriver"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // C libraries, each behind exactly one Swift file.
@@ -30,23 +30,31 @@ let package = Package(
         .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
         .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
         .target(name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex"]),
-        .target(name: "XDSCDriver", dependencies: [
-            "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-            "XDSCEnvoy", "XDSCEmit", "XDSCRoutes",
-        ]),
+        .target(
+            name: "XDSCDriver",
+            dependencies: [
+                "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
+                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes",
+            ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata"]),
-        .executableTarget(name: "xdsc", dependencies: [
-            "XDSCDriver", "XDSCDiagnostics",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "xdsc",
+            dependencies: [
+                "XDSCDriver", "XDSCDiagnostics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
-        .testTarget(name: "XDSCTests", dependencies: [
-            "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
-        ]),
+        .testTarget(
+            name: "XDSCTests",
+            dependencies: [
+                "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
+            ]),
         .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCRoutes"]),
-        .testTarget(name: "XDSCEnvoyTests", dependencies: [
-            "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
-        ]),
+        .testTarget(
+            name: "XDSCEnvoyTests",
+            dependencies: [
+                "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
+            ]),
         .testTarget(name: "XDSCCLITests", dependencies: ["xdsc", "XDSCDriver", "XDSCPolicy", "XDSCDiagnostics", "XDSCJSON"]),
     ],
     cxxLanguageStandard: .cxx17

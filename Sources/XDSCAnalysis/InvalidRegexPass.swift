@@ -39,7 +39,9 @@ public struct InvalidRegexPass: PolicyPass {
             } else if error.message.contains("invalid escape sequence") {
                 help = "RE2 has no backreferences; escape a literal backslash as `\\\\`"
             }
-            sink.add(.invalidRegex, "RE2 rejects regex `\(pattern.value)`: \(error.message)", at: pattern.span, label: "invalid regex", help: help)
+            sink.add(
+                .invalidRegex, "RE2 rejects regex `\(pattern.value)`: \(error.message)", at: pattern.span, label: "invalid regex",
+                help: help)
             return nil
         }
         if re.programSize > RE2Pattern.envoyMaxProgramSize {

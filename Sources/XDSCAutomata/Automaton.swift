@@ -22,7 +22,11 @@ struct AutomatonTooLarge: Error, Sendable {}
 
 /// A byte-level NFA with tagged epsilon edges (plain, begin-of-text, end-of-text).
 struct NFA {
-    struct Edge { var lo: UInt8; var hi: UInt8; var to: Int32 }
+    struct Edge {
+        var lo: UInt8
+        var hi: UInt8
+        var to: Int32
+    }
     /// Epsilon kinds.
     static let plain: UInt8 = 0, begin: UInt8 = 1, end: UInt8 = 2
 
@@ -48,7 +52,8 @@ struct NFA {
             let a = try newState()
             return (a, a)
         case .chars(let cls):
-            let a = try newState(), b = try newState()
+            let a = try newState()
+            let b = try newState()
             for seq in UTF8Ranges.sequences(cls) {
                 var cur = a
                 for (k, r) in seq.enumerated() {
@@ -59,20 +64,26 @@ struct NFA {
             }
             return (a, b)
         case .bytes(let ranges):
-            let a = try newState(), b = try newState()
+            let a = try newState()
+            let b = try newState()
             for r in ranges { edges[Int(a)].append(Edge(lo: r.lowerBound, hi: r.upperBound, to: b)) }
             return (a, b)
         case .concat(let items):
-            var first: Int32 = -1, last: Int32 = -1
+            var first: Int32 = -1
+            var last: Int32 = -1
             for item in items {
                 let (s, e) = try build(item)
                 if first < 0 { first = s } else { eps[Int(last)].append((s, NFA.plain)) }
                 last = e
             }
-            if first < 0 { let a = try newState(); return (a, a) }
+            if first < 0 {
+                let a = try newState()
+                return (a, a)
+            }
             return (first, last)
         case .alt(let items):
-            let a = try newState(), b = try newState()
+            let a = try newState()
+            let b = try newState()
             for item in items {
                 let (s, e) = try build(item)
                 eps[Int(a)].append((s, NFA.plain))
@@ -109,11 +120,13 @@ struct NFA {
             eps[Int(e)].append((b, NFA.plain))
             return (a, b)
         case .beginText:
-            let a = try newState(), b = try newState()
+            let a = try newState()
+            let b = try newState()
             eps[Int(a)].append((b, NFA.begin))
             return (a, b)
         case .endText:
-            let a = try newState(), b = try newState()
+            let a = try newState()
+            let b = try newState()
             eps[Int(a)].append((b, NFA.end))
             return (a, b)
         }
@@ -167,7 +180,12 @@ struct DFA: Sendable {
         // Byte equivalence classes from the edge boundaries.
         var cut = [Bool](repeating: false, count: 257)
         cut[0] = true
-        for list in nfa.edges { for e in list { cut[Int(e.lo)] = true; cut[Int(e.hi) + 1] = true } }
+        for list in nfa.edges {
+            for e in list {
+                cut[Int(e.lo)] = true
+                cut[Int(e.hi) + 1] = true
+            }
+        }
         var classOf = [UInt16](repeating: 0, count: 256)
         var k = -1
         for b in 0..<256 {
@@ -186,11 +204,15 @@ struct DFA: Sendable {
         func closure(_ seeds: [Int32], consumed: Bool) -> [Int32] {
             stamp += 1
             var stack: [Int32] = []
-            for c in seeds where mark[Int(c)] != stamp { mark[Int(c)] = stamp; stack.append(c) }
+            for c in seeds where mark[Int(c)] != stamp {
+                mark[Int(c)] = stamp
+                stack.append(c)
+            }
             var out: [Int32] = []
             var accepting = false
             while let c = stack.popLast() {
-                let st = Int(c >> 1), ended = c & 1
+                let st = Int(c >> 1)
+                let ended = c & 1
                 if st == Int(nfa.accept) { accepting = true }
                 if ended == 0 && !classEdges[st].isEmpty { out.append(c) }
                 for (t, kind) in nfa.eps[st] {
@@ -204,7 +226,10 @@ struct DFA: Sendable {
                     default:
                         nc = t << 1 | ended
                     }
-                    if mark[Int(nc)] != stamp { mark[Int(nc)] = stamp; stack.append(nc) }
+                    if mark[Int(nc)] != stamp {
+                        mark[Int(nc)] = stamp
+                        stack.append(nc)
+                    }
                 }
             }
             if accepting { out.append(acceptMarker) }
@@ -279,7 +304,8 @@ struct DFA: Sendable {
         var classOf = [UInt16](repeating: 0, count: 256)
         var pairs: [(Int, Int)] = []
         for byte in 0..<256 {
-            let ca = Int(a.classOf[byte]), cb = Int(b.classOf[byte])
+            let ca = Int(a.classOf[byte])
+            let cb = Int(b.classOf[byte])
             let key = ca * b.classCount + cb
             if map[key] >= 0 {
                 classOf[byte] = UInt16(map[key])
@@ -310,10 +336,12 @@ struct DFA: Sendable {
         while idx < queue.count {
             let (sa, sb) = queue[idx]
             accepting.append(op(a.accepting[Int(sa)], b.accepting[Int(sb)]))
-            let ba = Int(sa) * a.classCount, bb = Int(sb) * b.classCount
+            let ba = Int(sa) * a.classCount
+            let bb = Int(sb) * b.classCount
             for c in 0..<cc {
                 let (ca, cb) = pairs[c]
-                let ta = a.next[ba + ca], tb = b.next[bb + cb]
+                let ta = a.next[ba + ca]
+                let tb = b.next[bb + cb]
                 let existing: Int32?
                 if flat {
                     let v = flatIds[Int(ta) * nb + Int(tb)]
@@ -351,9 +379,11 @@ struct DFA: Sendable {
         var stack: [(Int32, Int32)] = [(0, 0)]
         while let (sa, sb) = stack.popLast() {
             if a.accepting[Int(sa)] && (b.accepting[Int(sb)] != negateB) { return true }
-            let ba = Int(sa) * a.classCount, bb = Int(sb) * b.classCount
+            let ba = Int(sa) * a.classCount
+            let bb = Int(sb) * b.classCount
             for (ca, cb) in pairs {
-                let ta = a.next[ba + ca], tb = b.next[bb + cb]
+                let ta = a.next[ba + ca]
+                let tb = b.next[bb + cb]
                 // Prune where nothing can be accepted any more.
                 if ta == a.dead || (!negateB && tb == b.dead) { continue }
                 let inserted: Bool
@@ -378,7 +408,10 @@ struct DFA: Sendable {
     static func findDead(_ next: [Int32], _ accepting: [Bool], _ cc: Int) -> Int32 {
         for s in 0..<accepting.count where !accepting[s] {
             var selfLoop = true
-            for c in 0..<cc where next[s * cc + c] != Int32(s) { selfLoop = false; break }
+            for c in 0..<cc where next[s * cc + c] != Int32(s) {
+                selfLoop = false
+                break
+            }
             if selfLoop { return Int32(s) }
         }
         return -1
@@ -465,7 +498,8 @@ struct DFA: Sendable {
     /// is exactly the non-live state) and merges byte classes with identical columns.
     /// Keeps state 0 as the start; assumes every state is reachable, and keeps it so.
     func trimmed() -> DFA {
-        let n = stateCount, cc = classCount
+        let n = stateCount
+        let cc = classCount
         // Liveness by reverse reachability from the accepting states.
         var rev = [[Int32]](repeating: [], count: n)
         for s in 0..<n {
@@ -478,12 +512,18 @@ struct DFA: Sendable {
         var stack: [Int32] = []
         for s in 0..<n where live[s] { stack.append(Int32(s)) }
         while let t = stack.popLast() {
-            for p in rev[Int(t)] where !live[Int(p)] { live[Int(p)] = true; stack.append(p) }
+            for p in rev[Int(t)] where !live[Int(p)] {
+                live[Int(p)] = true
+                stack.append(p)
+            }
         }
         if !live[0] { return DFA.trivial(false) }
         var map = [Int32](repeating: -1, count: n)
         var count: Int32 = 0
-        for s in 0..<n where live[s] { map[s] = count; count += 1 }
+        for s in 0..<n where live[s] {
+            map[s] = count
+            count += 1
+        }
         let hasDead = Int(count) < n
         let deadId = count
         let total = Int(count) + (hasDead ? 1 : 0)
@@ -526,7 +566,8 @@ struct DFA: Sendable {
     /// Moore partition refinement, then merging of byte classes that behave identically.
     /// Assumes all states are reachable (true for every constructor here).
     func minimized() -> DFA {
-        let n = stateCount, cc = classCount
+        let n = stateCount
+        let cc = classCount
         var block = accepting.map { $0 ? Int32(1) : Int32(0) }
         var blockCount = Set(block).count
         var sig = [Int32](repeating: 0, count: cc + 1)
@@ -559,11 +600,15 @@ struct DFA: Sendable {
         order[Int(block[0])] = 0
         var qi = 0
         while qi < queue.count {
-            let b = queue[qi]; qi += 1
+            let b = queue[qi]
+            qi += 1
             let s = rep[Int(b)]
             for c in 0..<cc {
                 let t = block[Int(next[s * cc + c])]
-                if order[Int(t)] < 0 { order[Int(t)] = Int32(queue.count); queue.append(t) }
+                if order[Int(t)] < 0 {
+                    order[Int(t)] = Int32(queue.count)
+                    queue.append(t)
+                }
             }
         }
         // Merge equivalent byte classes (identical columns).
@@ -615,7 +660,8 @@ struct DFA: Sendable {
     /// The cheapest accepted string under `byteCost` (so short and readable), ties broken by
     /// byte preference; nil when the language is empty.
     func cheapestMember() -> [UInt8]? {
-        let n = stateCount, cc = classCount
+        let n = stateCount
+        let cc = classCount
         // Best byte of each class.
         var best = [Int](repeating: -1, count: cc)
         for b in 0..<256 {
@@ -632,13 +678,19 @@ struct DFA: Sendable {
         }
         var dist = [Int](repeating: Int.max, count: n)
         var heap = MinHeap()
-        for s in 0..<n where accepting[s] { dist[s] = 0; heap.push((0, Int32(s))) }
+        for s in 0..<n where accepting[s] {
+            dist[s] = 0
+            heap.push((0, Int32(s)))
+        }
         if heap.isEmpty { return nil }
         while let (d, s) = heap.pop() {
             if d > dist[Int(s)] { continue }
             for (p, c) in rev[Int(s)] {
                 let nd = d + DFA.byteCost[best[Int(c)]]
-                if nd < dist[Int(p)] { dist[Int(p)] = nd; heap.push((nd, p)) }
+                if nd < dist[Int(p)] {
+                    dist[Int(p)] = nd
+                    heap.push((nd, p))
+                }
             }
         }
         if dist[0] == Int.max { return nil }
@@ -675,7 +727,8 @@ struct MinHeap {
         while i > 0 {
             let p = (i - 1) / 2
             if a[p].0 <= a[i].0 { break }
-            a.swapAt(p, i); i = p
+            a.swapAt(p, i)
+            i = p
         }
     }
     mutating func pop() -> (Int, Int32)? {
@@ -686,12 +739,14 @@ struct MinHeap {
             a[0] = last
             var i = 0
             while true {
-                let l = 2 * i + 1, r = l + 1
+                let l = 2 * i + 1
+                let r = l + 1
                 var m = i
                 if l < a.count, a[l].0 < a[m].0 { m = l }
                 if r < a.count, a[r].0 < a[m].0 { m = r }
                 if m == i { break }
-                a.swapAt(m, i); i = m
+                a.swapAt(m, i)
+                i = m
             }
         }
         return top

@@ -20,7 +20,8 @@ struct CharClass: Equatable, Sendable {
 
     mutating func insert(_ r: ClosedRange<UInt32>) {
         // Small classes: a linear merge keeps this simple and is fast enough.
-        var lo = r.lowerBound, hi = r.upperBound
+        var lo = r.lowerBound
+        var hi = r.upperBound
         var out: [ClosedRange<UInt32>] = []
         out.reserveCapacity(ranges.count + 1)
         var placed = false
@@ -28,7 +29,10 @@ struct CharClass: Equatable, Sendable {
             if x.upperBound &+ 1 < lo {
                 out.append(x)
             } else if hi &+ 1 < x.lowerBound {
-                if !placed { out.append(lo...hi); placed = true }
+                if !placed {
+                    out.append(lo...hi)
+                    placed = true
+                }
                 out.append(x)
             } else {
                 lo = min(lo, x.lowerBound)
@@ -67,7 +71,8 @@ struct CharClass: Equatable, Sendable {
     func caseFolded() -> CharClass {
         var out = self
         for r in ranges {
-            let lo = max(r.lowerBound, 0x41), hi = min(r.upperBound, 0x7A)
+            let lo = max(r.lowerBound, 0x41)
+            let hi = min(r.upperBound, 0x7A)
             if lo > hi { continue }
             for c in lo...hi {
                 var other: UInt32? = nil
@@ -121,8 +126,10 @@ enum UTF8Ranges {
         case 2: return [UInt8(0xC0 | (c >> 6)), UInt8(0x80 | (c & 0x3F))]
         case 3: return [UInt8(0xE0 | (c >> 12)), UInt8(0x80 | ((c >> 6) & 0x3F)), UInt8(0x80 | (c & 0x3F))]
         default:
-            return [UInt8(0xF0 | (c >> 18)), UInt8(0x80 | ((c >> 12) & 0x3F)),
-                    UInt8(0x80 | ((c >> 6) & 0x3F)), UInt8(0x80 | (c & 0x3F))]
+            return [
+                UInt8(0xF0 | (c >> 18)), UInt8(0x80 | ((c >> 12) & 0x3F)),
+                UInt8(0x80 | ((c >> 6) & 0x3F)), UInt8(0x80 | (c & 0x3F)),
+            ]
         }
     }
 
@@ -153,7 +160,8 @@ enum UTF8Ranges {
                 }
             }
         }
-        let a = encode(lo, n), b = encode(hi, n)
+        let a = encode(lo, n)
+        let b = encode(hi, n)
         out.append((0..<n).map { a[$0]...b[$0] })
     }
 }

@@ -49,13 +49,15 @@ public struct Language: Sendable {
 
     private static func bytesNode<S: Sequence<UInt8>>(_ bytes: S, caseInsensitive: Bool) -> RegexNode {
         // Envoy's ignore_case lower-cases ASCII only, so folding is per byte.
-        .concat(bytes.map { b -> RegexNode in
-            if caseInsensitive, (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) {
-                let lower = b | 0x20, upper = b & ~0x20
-                return .bytes([upper...upper, lower...lower])
-            }
-            return .bytes([b...b])
-        })
+        .concat(
+            bytes.map { b -> RegexNode in
+                if caseInsensitive, (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b) {
+                    let lower = b | 0x20
+                    let upper = b & ~0x20
+                    return .bytes([upper...upper, lower...lower])
+                }
+                return .bytes([b...b])
+            })
     }
 
     private static let anyStar: RegexNode = .rep(.bytes([0...255]), min: 0, max: nil)
@@ -298,10 +300,14 @@ public struct Language: Sendable {
         while i < bytes.count {
             let b = bytes[i]
             if b == 0xC5, i + 1 < bytes.count, bytes[i + 1] == 0xBF {
-                out.append(0x73); i += 2; continue
+                out.append(0x73)
+                i += 2
+                continue
             }
             if b == 0xE2, i + 2 < bytes.count, bytes[i + 1] == 0x84, bytes[i + 2] == 0xAA {
-                out.append(0x6B); i += 3; continue
+                out.append(0x6B)
+                i += 3
+                continue
             }
             out.append((0x41...0x5A).contains(b) ? b | 0x20 : b)
             i += 1

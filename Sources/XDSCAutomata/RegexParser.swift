@@ -72,18 +72,31 @@ struct RegexParser {
             // Repetition operators; a second operator right after one is an RE2 error.
             var repeated = false
             while let r = peek() {
-                var minN = 0, maxN: Int? = nil
-                if isChar(r, "*") { i += 1; minN = 0; maxN = nil }
-                else if isChar(r, "+") { i += 1; minN = 1; maxN = nil }
-                else if isChar(r, "?") { i += 1; minN = 0; maxN = 1 }
-                else if isChar(r, "{"), let (a, b, len) = parseBraces() {
+                var minN = 0
+                var maxN: Int? = nil
+                if isChar(r, "*") {
+                    i += 1
+                    minN = 0
+                    maxN = nil
+                } else if isChar(r, "+") {
+                    i += 1
+                    minN = 1
+                    maxN = nil
+                } else if isChar(r, "?") {
+                    i += 1
+                    minN = 0
+                    maxN = 1
+                } else if isChar(r, "{"), let (a, b, len) = parseBraces() {
                     i += len
                     if a > RegexParser.maxRepeat || (b ?? 0) > RegexParser.maxRepeat {
                         throw RegexUnsupported(reason: "invalid repetition size")
                     }
                     if let b, b < a { throw RegexUnsupported(reason: "invalid repetition size") }
-                    minN = a; maxN = b
-                } else { break }
+                    minN = a
+                    maxN = b
+                } else {
+                    break
+                }
                 if repeated { throw RegexUnsupported(reason: "invalid regex: bad repetition operator") }
                 repeated = true
                 atom = .rep(atom, min: minN, max: maxN)
@@ -99,10 +112,12 @@ struct RegexParser {
     private func parseBraces() -> (Int, Int?, Int)? {
         var k = i + 1
         func number(_ k: inout Int) -> Int? {
-            var v = 0, digits = 0
+            var v = 0
+            var digits = 0
             while k < s.count, s[k] >= 0x30, s[k] <= 0x39 {
                 v = min(v * 10 + Int(s[k] - 0x30), 1_000_000)
-                digits += 1; k += 1
+                digits += 1
+                k += 1
             }
             return digits > 0 ? v : nil
         }
@@ -141,7 +156,10 @@ struct RegexParser {
                     }
                     i += 1
                     var nameLen = 0
-                    while let ch = peek(), !isChar(ch, ">") { i += 1; nameLen += 1 }
+                    while let ch = peek(), !isChar(ch, ">") {
+                        i += 1
+                        nameLen += 1
+                    }
                     guard !atEnd, nameLen > 0 else { throw RegexUnsupported(reason: "invalid named capture group") }
                     i += 1
                 } else {
@@ -152,9 +170,15 @@ struct RegexParser {
                         guard let f = peek() else { throw RegexUnsupported(reason: "missing )") }
                         i += 1
                         switch f {
-                        case 0x69: flags.foldCase = !negate; sawFlag = true  // i
-                        case 0x73: flags.dotNL = !negate; sawFlag = true  // s
-                        case 0x6D: flags.multiLine = !negate; sawFlag = true  // m
+                        case 0x69:
+                            flags.foldCase = !negate
+                            sawFlag = true  // i
+                        case 0x73:
+                            flags.dotNL = !negate
+                            sawFlag = true  // s
+                        case 0x6D:
+                            flags.multiLine = !negate
+                            sawFlag = true  // m
                         case 0x55: sawFlag = true  // U: ungreedy, same language
                         case 0x2D:  // -
                             if negate { throw RegexUnsupported(reason: "invalid flags") }
@@ -211,15 +235,24 @@ struct RegexParser {
     private mutating func parseEscapeAtom() throws(RegexUnsupported) -> RegexNode {
         guard let e = peek(1) else { throw RegexUnsupported(reason: "invalid regex: trailing \\") }
         switch e {
-        case 0x41: i += 2; return .beginText  // \A
-        case 0x7A: i += 2; return .endText  // \z
+        case 0x41:
+            i += 2
+            return .beginText  // \A
+        case 0x7A:
+            i += 2
+            return .endText  // \z
         case 0x62, 0x42: throw RegexUnsupported(reason: "word boundary \\b/\\B is not supported")
-        case 0x43: i += 2; return .bytes([0...255])  // \C
+        case 0x43:
+            i += 2
+            return .bytes([0...255])  // \C
         case 0x51:  // \Q...\E
             i += 2
             var items: [RegexNode] = []
             while !atEnd {
-                if s[i] == 0x5C, isChar(peek(1), "E") { i += 2; break }
+                if s[i] == 0x5C, isChar(peek(1), "E") {
+                    i += 2
+                    break
+                }
                 if s[i] == 0x5C, isChar(peek(1), "\\") { i += 1 }
                 items.append(try literal(s[i]))
                 i += 1
@@ -260,9 +293,12 @@ struct RegexParser {
         case 0x78:  // \x
             if isChar(peek(), "{") {
                 i += 1
-                var v: UInt32 = 0, digits = 0
+                var v: UInt32 = 0
+                var digits = 0
                 while let h = peek(), let d = hexValue(h) {
-                    v = v * 16 + d; digits += 1; i += 1
+                    v = v * 16 + d
+                    digits += 1
+                    i += 1
                     if v > CharClass.maxRune { throw RegexUnsupported(reason: "invalid escape \\x{...}") }
                 }
                 guard digits > 0, isChar(peek(), "}") else { throw RegexUnsupported(reason: "invalid escape \\x{...}") }
@@ -283,7 +319,8 @@ struct RegexParser {
             var v = e - 0x30
             for _ in 0..<2 {
                 guard let n = peek(), (0x30...0x37).contains(n) else { break }
-                v = v * 8 + (n - 0x30); i += 1
+                v = v * 8 + (n - 0x30)
+                i += 1
             }
             return try single(v)
         default:
@@ -340,21 +377,31 @@ struct RegexParser {
     private mutating func parseClass() throws(RegexUnsupported) -> CharClass {
         i += 1  // [
         var negated = false
-        if isChar(peek(), "^") { negated = true; i += 1 }
+        if isChar(peek(), "^") {
+            negated = true
+            i += 1
+        }
         var cls = CharClass()
         var first = true
         while true {
             guard let c = peek() else { throw RegexUnsupported(reason: "invalid regex: missing ]") }
-            if c == 0x5D, !first { i += 1; break }  // ]
+            if c == 0x5D, !first {
+                i += 1
+                break
+            }  // ]
             first = false
             // POSIX class [:name:] / [:^name:]
             if c == 0x5B, isChar(peek(1), ":") {
                 var k = i + 2
                 var neg = false
-                if k < s.count, s[k] == 0x5E { neg = true; k += 1 }
+                if k < s.count, s[k] == 0x5E {
+                    neg = true
+                    k += 1
+                }
                 var name = ""
                 while k < s.count, s[k] != 0x3A, name.count < 10 {
-                    name.unicodeScalars.append(Unicode.Scalar(s[k])!); k += 1
+                    name.unicodeScalars.append(Unicode.Scalar(s[k])!)
+                    k += 1
                 }
                 if k + 1 < s.count, s[k] == 0x3A, s[k + 1] == 0x5D {
                     guard let r = RegexParser.posixClasses[name] else {
@@ -399,7 +446,10 @@ struct RegexParser {
     /// One character inside a class (literal or single-character escape), unfolded.
     private mutating func classChar() throws(RegexUnsupported) -> UInt32 {
         guard let c = peek() else { throw RegexUnsupported(reason: "invalid regex: missing ]") }
-        if c != 0x5C { i += 1; return c }
+        if c != 0x5C {
+            i += 1
+            return c
+        }
         let save = flags
         flags.foldCase = false
         defer { flags = save }

@@ -40,12 +40,15 @@ public struct SARIFRenderer: DiagnosticRenderer {
                 o["relatedLocations"] = .array(
                     d.related.enumerated().map { i, r in
                         .object([
-                            "id": .integer(i + 1), "physicalLocation": Self.physical(r.span), "message": .object(["text": .string(r.message)]),
+                            "id": .integer(i + 1), "physicalLocation": Self.physical(r.span),
+                            "message": .object(["text": .string(r.message)]),
                         ])
                     })
             }
             if let w = d.witness {
-                o["properties"] = .object(["witness": .object(["curl": .string(w.curlCommand), "path": .string(w.path), "method": .string(w.method)])])
+                o["properties"] = .object([
+                    "witness": .object(["curl": .string(w.curlCommand), "path": .string(w.path), "method": .string(w.method)])
+                ])
             }
             return .object(o)
         }

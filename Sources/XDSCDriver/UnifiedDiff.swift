@@ -2,7 +2,9 @@
 /// golden tests.
 public enum UnifiedDiff {
     private enum Edit: Equatable {
-        case same(String), removed(String), added(String)
+        case same(String)
+        case removed(String)
+        case added(String)
     }
 
     /// The diff of `old` and `new`, or "" when they are equal.
@@ -15,7 +17,9 @@ public enum UnifiedDiff {
         // Group edits into hunks with `context` unchanged lines around each change.
         var i = 0
         while i < edits.count {
-            guard let firstChange = edits[i...].firstIndex(where: { if case .same = $0 { return false } else { return true } }) else { break }
+            guard let firstChange = edits[i...].firstIndex(where: { if case .same = $0 { return false } else { return true } }) else {
+                break
+            }
             var start = max(i, firstChange - context)
             var end = firstChange
             // Extend while further changes lie within 2*context unchanged lines.
@@ -36,7 +40,9 @@ public enum UnifiedDiff {
             var newLine = 1
             for e in edits[..<start] {
                 switch e {
-                case .same: oldLine += 1; newLine += 1
+                case .same:
+                    oldLine += 1
+                    newLine += 1
                 case .removed: oldLine += 1
                 case .added: newLine += 1
                 }
@@ -96,15 +102,25 @@ public enum UnifiedDiff {
             var j = 0
             while i < n && j < m {
                 if x[i] == y[j] {
-                    middle.append(.same(x[i])); i += 1; j += 1
+                    middle.append(.same(x[i]))
+                    i += 1
+                    j += 1
                 } else if table[(i + 1) * (m + 1) + j] >= table[i * (m + 1) + j + 1] {
-                    middle.append(.removed(x[i])); i += 1
+                    middle.append(.removed(x[i]))
+                    i += 1
                 } else {
-                    middle.append(.added(y[j])); j += 1
+                    middle.append(.added(y[j]))
+                    j += 1
                 }
             }
-            while i < n { middle.append(.removed(x[i])); i += 1 }
-            while j < m { middle.append(.added(y[j])); j += 1 }
+            while i < n {
+                middle.append(.removed(x[i]))
+                i += 1
+            }
+            while j < m {
+                middle.append(.added(y[j]))
+                j += 1
+            }
         }
         return a[..<prefix].map { .same($0) } + middle + a[(a.count - suffix)...].map { .same($0) }
     }

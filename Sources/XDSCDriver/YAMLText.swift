@@ -72,7 +72,8 @@ public enum YAMLText {
 
     /// A string as a plain scalar when that is unambiguous, else double-quoted.
     static func string(_ s: String) -> String {
-        let plainSafe = !s.isEmpty && !reserved.contains(s.lowercased())
+        let plainSafe =
+            !s.isEmpty && !reserved.contains(s.lowercased())
             && s.unicodeScalars.allSatisfy { c in
                 (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "._/-".unicodeScalars.contains(c)
             }

@@ -286,7 +286,9 @@ public enum EnvoyLowering {
         c.loadAssignment = ClusterLoadAssignment(
             clusterName: name,
             endpoints: s.endpoints.map {
-                .init(address: XDSCEnvoy.SocketAddress(address: $0.host, portValue: $0.port), weight: $0.weight.map { UInt32(clamping: $0.value) })
+                .init(
+                    address: XDSCEnvoy.SocketAddress(address: $0.host, portValue: $0.port),
+                    weight: $0.weight.map { UInt32(clamping: $0.value) })
             })
         if let h = s.healthCheck {
             let kind: XDSCEnvoy.HealthCheck.Kind

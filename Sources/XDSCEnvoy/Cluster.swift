@@ -5,13 +5,19 @@ import XDSCJSON
 public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     /// `Cluster.DiscoveryType`.
     public enum DiscoveryType: String, Sendable {
-        case `static` = "STATIC", strictDNS = "STRICT_DNS", logicalDNS = "LOGICAL_DNS", eds = "EDS"
+        case `static` = "STATIC"
+        case strictDNS = "STRICT_DNS"
+        case logicalDNS = "LOGICAL_DNS"
+        case eds = "EDS"
     }
 
     /// `Cluster.LbPolicy`.
     public enum LbPolicy: String, Sendable {
-        case roundRobin = "ROUND_ROBIN", leastRequest = "LEAST_REQUEST", random = "RANDOM"
-        case ringHash = "RING_HASH", maglev = "MAGLEV"
+        case roundRobin = "ROUND_ROBIN"
+        case leastRequest = "LEAST_REQUEST"
+        case random = "RANDOM"
+        case ringHash = "RING_HASH"
+        case maglev = "MAGLEV"
     }
 
     /// Upstream HTTP protocol.
@@ -223,7 +229,10 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
     public var maxEjectionPercent: UInt32?
 
     /// Outlier detection settings.
-    public init(consecutive5xx: UInt32? = nil, interval: EnvoyDuration? = nil, baseEjectionTime: EnvoyDuration? = nil, maxEjectionPercent: UInt32? = nil) {
+    public init(
+        consecutive5xx: UInt32? = nil, interval: EnvoyDuration? = nil, baseEjectionTime: EnvoyDuration? = nil,
+        maxEjectionPercent: UInt32? = nil
+    ) {
         self.consecutive5xx = consecutive5xx
         self.interval = interval
         self.baseEjectionTime = baseEjectionTime

@@ -64,7 +64,9 @@ public enum DataSource: Equatable, Sendable, EnvoyEncodable {
 public struct FractionalPercent: Equatable, Sendable, EnvoyEncodable {
     /// The denominator enum of the proto.
     public enum Denominator: String, Sendable {
-        case hundred = "HUNDRED", tenThousand = "TEN_THOUSAND", million = "MILLION"
+        case hundred = "HUNDRED"
+        case tenThousand = "TEN_THOUSAND"
+        case million = "MILLION"
         /// The numeric value of the denominator.
         public var value: UInt64 {
             switch self {

@@ -103,7 +103,8 @@ public struct EnvoyRouteDecoder {
             throw r.error(unsupported, "route action `\(unsupported)` is not supported")
         }
         guard actions.count == 1 else {
-            throw r.error("", actions.isEmpty ? "route has no action (route, redirect or direct_response)" : "route sets more than one action")
+            throw r.error(
+                "", actions.isEmpty ? "route has no action (route, redirect or direct_response)" : "route sets more than one action")
         }
         var perFilter: [(name: String, config: TypedMessage)] = []
         if let tp = r.take("typed_per_filter_config") {
@@ -147,7 +148,10 @@ public struct EnvoyRouteDecoder {
         }
         if r.has("regex") { throw r.error("regex", "`regex` was removed from the v3 API; use `safe_regex`") }
         guard specifiers.count == 1 else {
-            throw r.error("", specifiers.isEmpty ? "route match has no path specifier (prefix, path or safe_regex)" : "route match sets more than one path specifier")
+            throw r.error(
+                "",
+                specifiers.isEmpty
+                    ? "route match has no path specifier (prefix, path or safe_regex)" : "route match sets more than one path specifier")
         }
         let caseSensitive = try r.bool("case_sensitive")
         var fraction: RuntimeFractionalPercent?
@@ -221,7 +225,8 @@ public struct EnvoyRouteDecoder {
             for (i, c) in try wr.list("clusters").enumerated() {
                 var cr = try Reader(c, wr.path("clusters[\(i)]"), wr.decoder)
                 guard let name = try cr.string("name") else {
-                    throw cr.error("name", cr.has("cluster_header") ? "weighted `cluster_header` entries are not supported" : "missing required field")
+                    throw cr.error(
+                        "name", cr.has("cluster_header") ? "weighted `cluster_header` entries are not supported" : "missing required field")
                 }
                 guard let weight = try cr.int("weight") else { throw cr.error("weight", "missing required field") }
                 guard weight >= 0 && weight <= Int64(UInt32.max) else { throw cr.error("weight", "out of range") }
@@ -238,12 +243,18 @@ public struct EnvoyRouteDecoder {
             specifiers.append(.weightedClusters(WeightedClusters(entries, runtimeKeyPrefix: prefix)))
         }
         guard specifiers.count == 1 else {
-            throw r.error("", specifiers.isEmpty ? "route action names no cluster (cluster, cluster_header or weighted_clusters)" : "route action sets more than one cluster specifier")
+            throw r.error(
+                "",
+                specifiers.isEmpty
+                    ? "route action names no cluster (cluster, cluster_header or weighted_clusters)"
+                    : "route action sets more than one cluster specifier")
         }
         var rewrite: RouteAction.PathRewrite?
         if let p = try r.string("prefix_rewrite") { rewrite = .prefix(p) }
         if let rr = r.take("regex_rewrite") {
-            guard rewrite == nil else { throw r.error("regex_rewrite", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy") }
+            guard rewrite == nil else {
+                throw r.error("regex_rewrite", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy")
+            }
             var x = try Reader(rr, r.path("regex_rewrite"), r.decoder)
             guard let pattern = x.take("pattern") else { throw x.error("pattern", "missing required field") }
             let regex = try x.regex(pattern, "pattern")
@@ -492,7 +503,8 @@ private struct Reader {
         x.decoder = y.decoder
         try x.finish()
         decoder = x.decoder
-        return RuntimeFractionalPercent(defaultValue: FractionalPercent(numerator: UInt32(clamping: num), denominator: denominator), runtimeKey: key)
+        return RuntimeFractionalPercent(
+            defaultValue: FractionalPercent(numerator: UInt32(clamping: num), denominator: denominator), runtimeKey: key)
     }
 
     mutating func headerOptions(_ key: String) throws(EnvoyDecodingError) -> [HeaderValueOption] {
@@ -620,7 +632,9 @@ extension EnvoyRouteDecoder {
         o["@type"] = nil
         switch type {
         case DiscoveryResponse.ResourceType.routeConfiguration.rawValue:
-            return [LocatedRouteConfiguration(listener: nil, path: path, routeConfiguration: try routeConfiguration(.object(o), path: path))]
+            return [
+                LocatedRouteConfiguration(listener: nil, path: path, routeConfiguration: try routeConfiguration(.object(o), path: path))
+            ]
         case DiscoveryResponse.ResourceType.listener.rawValue:
             return try listenerTables(.object(o), path: path)
         default:

@@ -12,7 +12,9 @@ public struct HTTPRequest: Equatable, Sendable {
     public var headers: [(name: String, value: String)]
 
     /// A request.
-    public init(method: String = "GET", authority: String?, path: String, scheme: String = "http", headers: [(name: String, value: String)] = []) {
+    public init(
+        method: String = "GET", authority: String?, path: String, scheme: String = "http", headers: [(name: String, value: String)] = []
+    ) {
         self.method = method
         self.authority = authority
         self.path = path
@@ -165,7 +167,8 @@ extension VirtualHost {
             if case .route(let action) = r.action {
                 switch action.clusterSpecifier {
                 case .cluster(let c): cluster = c
-                case .clusterHeader(let h): cluster = request.headerValue(h).map { String($0.split(separator: ",", omittingEmptySubsequences: false)[0]) } ?? ""
+                case .clusterHeader(let h):
+                    cluster = request.headerValue(h).map { String($0.split(separator: ",", omittingEmptySubsequences: false)[0]) } ?? ""
                 case .weightedClusters(let w): cluster = w.pick(randomValue: randomValue)
                 }
             }

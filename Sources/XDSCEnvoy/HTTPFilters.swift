@@ -17,8 +17,9 @@ public enum HTTPFilterKind: String, Sendable, CaseIterable {
         switch self {
         case .cors: TypedMessage("envoy.extensions.filters.http.cors.v3.Cors")
         case .localRateLimit:
-            TypedMessage("envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
-                         ["stat_prefix": .string("http_local_rate_limiter")])
+            TypedMessage(
+                "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                ["stat_prefix": .string("http_local_rate_limiter")])
         case .fault: TypedMessage("envoy.extensions.filters.http.fault.v3.HTTPFault")
         case .router: TypedMessage("envoy.extensions.filters.http.router.v3.Router")
         }

@@ -31,7 +31,9 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
 public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
     /// `VirtualHost.TlsRequirementType`.
     public enum TLSRequirement: String, Sendable {
-        case none = "NONE", externalOnly = "EXTERNAL_ONLY", all = "ALL"
+        case none = "NONE"
+        case externalOnly = "EXTERNAL_ONLY"
+        case all = "ALL"
     }
 
     /// `name` (stats only; Envoy does not require uniqueness).
@@ -426,8 +428,11 @@ public enum HashPolicy: Equatable, Sendable, EnvoyEncodable {
 public struct RedirectAction: Equatable, Sendable, EnvoyEncodable {
     /// `RedirectAction.RedirectResponseCode`.
     public enum ResponseCode: String, Sendable, CaseIterable {
-        case movedPermanently = "MOVED_PERMANENTLY", found = "FOUND", seeOther = "SEE_OTHER"
-        case temporaryRedirect = "TEMPORARY_REDIRECT", permanentRedirect = "PERMANENT_REDIRECT"
+        case movedPermanently = "MOVED_PERMANENTLY"
+        case found = "FOUND"
+        case seeOther = "SEE_OTHER"
+        case temporaryRedirect = "TEMPORARY_REDIRECT"
+        case permanentRedirect = "PERMANENT_REDIRECT"
 
         /// The HTTP status.
         public var status: Int {

@@ -125,7 +125,8 @@ extension JSON {
                     while j < bytes.count, bytes[j] == UInt8(ascii: " ") { j += 1 }
                     let close = b == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
                     if j < bytes.count, bytes[j] == close {
-                        out.append(b); out.append(close)
+                        out.append(b)
+                        out.append(close)
                         i = j + 1
                         continue
                     }

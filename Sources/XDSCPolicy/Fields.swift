@@ -75,7 +75,8 @@ struct Fields {
         if written.count > 1 {
             for extra in written.dropFirst() {
                 sink.add(
-                    .conflictingFields, "`\(extra)` conflicts with `\(written[0])`: \(what) takes only one of "
+                    .conflictingFields,
+                    "`\(extra)` conflicts with `\(written[0])`: \(what) takes only one of "
                         + keys.map { "`\($0)`" }.joined(separator: ", "), at: keySpan(extra)!, label: "second choice",
                     related: [RelatedLocation("`\(written[0])` given here", at: keySpan(written[0])!)],
                     help: "keep one of them")
@@ -111,7 +112,8 @@ struct Fields {
 
     static func int(_ v: YAMLNode, what: String, in range: ClosedRange<Int>, sink: DiagnosticSink) -> Located<Int>? {
         guard let s = v.scalar, let i = s.int else {
-            sink.add(.typeMismatch, "\(what) must be an integer, but this is \(v.kindDescription)", at: v.span, label: "expected an integer")
+            sink.add(
+                .typeMismatch, "\(what) must be an integer, but this is \(v.kindDescription)", at: v.span, label: "expected an integer")
             return nil
         }
         guard range.contains(i) else {

@@ -57,7 +57,8 @@ public struct Lowering {
                 sawListeners = true
                 if let entries = top.entries("listeners") {
                     if entries.isEmpty {
-                        sink.add(.missingField, "`listeners` is empty; a policy needs at least one listener", at: top.value("listeners")!.span)
+                        sink.add(
+                            .missingField, "`listeners` is empty; a policy needs at least one listener", at: top.value("listeners")!.span)
                     }
                     listenerNodes += entries.map { ($0.key, $0.value) }
                 }
@@ -94,11 +95,14 @@ public struct Lowering {
 
     func checkVersion(_ top: Fields, file: String) {
         guard let v = top.value("version") else {
-            sink.add(.missingField, "the policy file needs `version: 1`", at: .point(file), label: "no version", help: "add `version: 1` at the top")
+            sink.add(
+                .missingField, "the policy file needs `version: 1`", at: .point(file), label: "no version",
+                help: "add `version: 1` at the top")
             return
         }
         guard let s = v.scalar, let n = s.int else {
-            sink.add(.typeMismatch, "`version` must be the integer 1, but this is \(v.kindDescription)", at: v.span, help: "write `version: 1`")
+            sink.add(
+                .typeMismatch, "`version` must be the integer 1, but this is \(v.kindDescription)", at: v.span, help: "write `version: 1`")
             return
         }
         if n != 1 {
@@ -316,7 +320,9 @@ public struct Lowering {
         let healthy = h.int("healthy_threshold", in: 1...Int(UInt32.max))
         let unhealthy = h.int("unhealthy_threshold", in: 1...Int(UInt32.max))
         guard let kind else { return nil }
-        func r<T>(_ l: Located<T>?, _ d: T) -> Resolved<T> { l.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(d, .builtin) }
+        func r<T>(_ l: Located<T>?, _ d: T) -> Resolved<T> {
+            l.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(d, .builtin)
+        }
         return HealthCheck(
             kind: kind, interval: r(interval, HealthCheck.defaultInterval), timeout: r(timeout, HealthCheck.defaultTimeout),
             healthyThreshold: r(healthy, HealthCheck.defaultHealthyThreshold),
@@ -350,7 +356,8 @@ public struct Lowering {
         let address = socketAddress(f, "address")
         if !f.has("address") { f.missing("address", help: "e.g. `address: 0.0.0.0:8080`") }
         var tls: DownstreamTLS?
-        if let v = f.value("tls"), let t = Fields(v, context: "listener.tls", what: "listener `tls`", anchor: f.keySpan("tls"), sink: sink) {
+        if let v = f.value("tls"), let t = Fields(v, context: "listener.tls", what: "listener `tls`", anchor: f.keySpan("tls"), sink: sink)
+        {
             let cert = t.string("cert_file")
             let key = t.string("key_file")
             if !t.has("cert_file") { t.missing("cert_file") }
@@ -367,7 +374,9 @@ public struct Lowering {
         }
         var hosts: [Host] = []
         if let entries = f.entries("hosts") {
-            if entries.isEmpty { sink.add(.missingField, "`hosts` is empty; a listener needs at least one host", at: f.value("hosts")!.span) }
+            if entries.isEmpty {
+                sink.add(.missingField, "`hosts` is empty; a listener needs at least one host", at: f.value("hosts")!.span)
+            }
             for p in entries {
                 guard let s = p.key.scalar, !s.isNull else {
                     sink.add(.typeMismatch, "a host name must be a string", at: p.key.span)
@@ -384,7 +393,8 @@ public struct Lowering {
         // problems in its hosts and routes are still reported.
         let placeholder = Located(SocketAddress(ip: "0.0.0.0", port: 0), f.value("address")?.span ?? name.span)
         return Listener(
-            name: name, span: node.span, address: address ?? placeholder, tls: tls, accessLog: accessLog, settings: settings(f), hosts: hosts)
+            name: name, span: node.span, address: address ?? placeholder, tls: tls, accessLog: accessLog, settings: settings(f),
+            hosts: hosts)
     }
 
     func lowerHost(_ name: Located<String>, _ node: YAMLNode) -> Host? {
@@ -412,7 +422,8 @@ public struct Lowering {
                     if let first = names[n.value] {
                         sink.add(
                             .duplicateName, "route name `\(n.value)` is used twice in host `\(name.value)`", at: n.span,
-                            label: "second use", related: [RelatedLocation("first used here", at: first)], help: "route names must be unique within their host")
+                            label: "second use", related: [RelatedLocation("first used here", at: first)],
+                            help: "route names must be unique within their host")
                     } else {
                         names[n.value] = n.span
                     }

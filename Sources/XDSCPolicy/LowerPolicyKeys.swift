@@ -25,7 +25,8 @@ struct PolicyKeyLowering {
         guard let r = Fields(v, context: "retries", what: "`retries`", anchor: f.keySpan("retries"), sink: sink) else {
             return nil
         }
-        var policy = RetryPolicy(attempts: r.int("attempts", in: 0...1000), on: [], perTryTimeout: r.duration("per_try_timeout"), statusCodes: [])
+        var policy = RetryPolicy(
+            attempts: r.int("attempts", in: 0...1000), on: [], perTryTimeout: r.duration("per_try_timeout"), statusCodes: [])
         var hasStatusToken = false
         for token in r.stringList("on", allowSingle: true) ?? [] {
             if RetryPolicy.conditions.contains(token.value) {
@@ -65,7 +66,8 @@ struct PolicyKeyLowering {
             if let first = seen[lower] {
                 sink.add(
                     .duplicateKey, "header `\(lower)` appears twice in `\(key)`", at: name.span,
-                    related: [RelatedLocation("first here", at: first)], help: "header names are case-insensitive; keep one operation per header")
+                    related: [RelatedLocation("first here", at: first)],
+                    help: "header names are case-insensitive; keep one operation per header")
                 return false
             }
             seen[lower] = name.span
@@ -83,7 +85,8 @@ struct PolicyKeyLowering {
                 else { continue }
                 if value.value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
                     sink.add(
-                        .invalidValue, "the value of header `\(name.value)` contains a line break or NUL, which Envoy rejects", at: value.span,
+                        .invalidValue, "the value of header `\(name.value)` contains a line break or NUL, which Envoy rejects",
+                        at: value.span,
                         label: "control character", help: "header values are one line; use a plain (not `|`) scalar")
                     continue
                 }
@@ -202,8 +205,12 @@ enum Inheritance {
         for (level, ops) in levels {
             guard let ops else { continue }
             var here: [ResolvedHeaderOp] = []
-            for (n, v) in ops.set { here.append(ResolvedHeaderOp(name: n.value, operation: .set(v.value), provenance: Provenance(level, n.span))) }
-            for (n, v) in ops.add { here.append(ResolvedHeaderOp(name: n.value, operation: .add(v.value), provenance: Provenance(level, n.span))) }
+            for (n, v) in ops.set {
+                here.append(ResolvedHeaderOp(name: n.value, operation: .set(v.value), provenance: Provenance(level, n.span)))
+            }
+            for (n, v) in ops.add {
+                here.append(ResolvedHeaderOp(name: n.value, operation: .add(v.value), provenance: Provenance(level, n.span)))
+            }
             for n in ops.remove { here.append(ResolvedHeaderOp(name: n.value, operation: .remove, provenance: Provenance(level, n.span))) }
             for op in here {
                 if winner[op.name] == nil { order.append(op.name) }

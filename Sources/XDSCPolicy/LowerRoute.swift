@@ -97,13 +97,16 @@ struct RouteLowering {
             }
         }
         if m.has("methods") && m.list("methods", allowSingle: true)?.isEmpty == true {
-            sink.add(.invalidValue, "`methods` is empty, so the route would match no request", at: m.value("methods")!.span, help: "remove `methods` to match every method")
+            sink.add(
+                .invalidValue, "`methods` is empty, so the route would match no request", at: m.value("methods")!.span,
+                help: "remove `methods` to match every method")
         }
         let headers = fieldMatchers(m, "headers", header: true)
         let query = fieldMatchers(m, "query", header: false)
         let grpc = m.bool("grpc")
         guard let path else { return nil }
-        return RouteMatch(span: node.span, path: path, caseSensitive: caseSensitive, methods: methods, headers: headers, query: query, grpc: grpc)
+        return RouteMatch(
+            span: node.span, path: path, caseSensitive: caseSensitive, methods: methods, headers: headers, query: query, grpc: grpc)
     }
 
     func pathWarning(_ s: Located<String>, _ key: String) {
@@ -152,7 +155,9 @@ struct RouteLowering {
                     let f = Fields(p.value, context: "matcher", what: "the matcher of `\(name)`", anchor: p.key.span, sink: sink)
                 else { continue }
                 let invert = f.bool("invert")?.value ?? false
-                guard let kindKey = f.exclusive(["exact", "prefix", "suffix", "contains", "regex", "present"], required: true) else { continue }
+                guard let kindKey = f.exclusive(["exact", "prefix", "suffix", "contains", "regex", "present"], required: true) else {
+                    continue
+                }
                 var kind: FieldMatcher.Kind?
                 if kindKey == "present" {
                     if let b = f.bool("present") { kind = .present(b.value) }
@@ -193,11 +198,14 @@ struct RouteLowering {
             let total = targets.reduce(0) { $0 + $1.weight.value }
             if targets.count == v.mapping!.count {
                 if total == 0 {
-                    sink.add(.invalidValue, "the weights of this split add up to 0, so no request could be routed", at: v.span, help: "give at least one service a weight above 0")
+                    sink.add(
+                        .invalidValue, "the weights of this split add up to 0, so no request could be routed", at: v.span,
+                        help: "give at least one service a weight above 0")
                     return nil
                 }
                 if total > Int(UInt32.max) {
-                    sink.add(.invalidValue, "the weights of this split add up to \(total), more than Envoy's limit of 4294967295", at: v.span)
+                    sink.add(
+                        .invalidValue, "the weights of this split add up to \(total), more than Envoy's limit of 4294967295", at: v.span)
                     return nil
                 }
             }
@@ -211,12 +219,17 @@ struct RouteLowering {
         let v = f.value("redirect")!
         guard let r = Fields(v, context: "redirect", what: "`redirect`", anchor: f.keySpan("redirect"), sink: sink) else { return nil }
         let scheme = r.string("scheme")
-        if let scheme, !(scheme.value.first?.isLetter ?? false) || !scheme.value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) {
+        if let scheme,
+            !(scheme.value.first?.isLetter ?? false)
+                || !scheme.value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+        {
             sink.add(.invalidValue, "`\(scheme.value)` is not a URL scheme", at: scheme.span, help: "e.g. `https`")
         }
         let host = r.string("host")
         if let host, !PolicyValues.isHostname(host.value) && PolicyValues.canonicalIP(host.value) == nil {
-            sink.add(.invalidValue, "redirect host `\(host.value)` is not a host name", at: host.span, help: "write the host only; use `port` for the port")
+            sink.add(
+                .invalidValue, "redirect host `\(host.value)` is not a host name", at: host.span,
+                help: "write the host only; use `port` for the port")
         }
         let port = r.int("port", in: 1...65535)
         var path: Located<Redirect.PathChange>?
@@ -228,7 +241,9 @@ struct RouteLowering {
         }
         let code = r.int("code", in: 100...599)
         if let code, ![301, 302, 303, 307, 308].contains(code.value) {
-            sink.add(.invalidValue, "redirect code \(code.value) is not one Envoy supports", at: code.span, label: "unsupported", help: "use 301, 302, 303, 307 or 308")
+            sink.add(
+                .invalidValue, "redirect code \(code.value) is not one Envoy supports", at: code.span, label: "unsupported",
+                help: "use 301, 302, 303, 307 or 308")
         }
         let strip = r.bool("strip_query")
         if scheme == nil && host == nil && port == nil && path == nil {
@@ -332,14 +347,18 @@ struct RouteLowering {
             let ff = Fields(v, context: "fault", what: "`fault`", anchor: f.keySpan("fault"), sink: sink)
         else { return nil }
         var fault = Fault(delay: nil, abort: nil, span: v.span)
-        if let dv = ff.value("delay"), let d = Fields(dv, context: "fault.delay", what: "`fault.delay`", anchor: ff.keySpan("delay"), sink: sink) {
+        if let dv = ff.value("delay"),
+            let d = Fields(dv, context: "fault.delay", what: "`fault.delay`", anchor: ff.keySpan("delay"), sink: sink)
+        {
             if let fixed = d.duration("fixed", positive: true) {
                 fault.delay = (fixed, d.percent("percent"))
             } else if !d.has("fixed") {
                 d.missing("fixed", help: "e.g. `fixed: 2s`")
             }
         }
-        if let av = ff.value("abort"), let a = Fields(av, context: "fault.abort", what: "`fault.abort`", anchor: ff.keySpan("abort"), sink: sink) {
+        if let av = ff.value("abort"),
+            let a = Fields(av, context: "fault.abort", what: "`fault.abort`", anchor: ff.keySpan("abort"), sink: sink)
+        {
             if let status = a.int("status", in: 200...599) {
                 fault.abort = (status, a.percent("percent"))
             } else if !a.has("status") {

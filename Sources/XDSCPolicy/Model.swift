@@ -124,7 +124,9 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
 // MARK: Services
 
 public enum Discovery: String, Sendable, CaseIterable {
-    case `static`, strictDNS = "strict_dns", logicalDNS = "logical_dns"
+    case `static`
+    case strictDNS = "strict_dns"
+    case logicalDNS = "logical_dns"
 }
 
 public enum ServiceProtocol: String, Sendable, CaseIterable {
@@ -134,7 +136,11 @@ public enum ServiceProtocol: String, Sendable, CaseIterable {
 }
 
 public enum LoadBalancer: String, Sendable, CaseIterable {
-    case roundRobin = "round_robin", leastRequest = "least_request", random, ringHash = "ring_hash", maglev
+    case roundRobin = "round_robin"
+    case leastRequest = "least_request"
+    case random
+    case ringHash = "ring_hash"
+    case maglev
     /// Load balancers that use a route's hash policy (`hash_on`).
     public var usesHash: Bool { self == .ringHash || self == .maglev }
 }
@@ -284,7 +290,11 @@ public struct RouteMatch: Sendable {
 /// A header or query-parameter condition.
 public struct FieldMatcher: Sendable {
     public enum Kind: Hashable, Sendable {
-        case exact(String), prefix(String), suffix(String), contains(String), regex(String)
+        case exact(String)
+        case prefix(String)
+        case suffix(String)
+        case contains(String)
+        case regex(String)
         case present(Bool)
     }
     /// Header names are lower-cased; query names are kept as written.
@@ -317,7 +327,8 @@ public struct WeightedTarget: Sendable {
 
 public struct Redirect: Sendable {
     public enum PathChange: Hashable, Sendable {
-        case path(String), prefix(String)
+        case path(String)
+        case prefix(String)
     }
     public var scheme: Located<String>?
     public var host: Located<String>?
@@ -349,7 +360,9 @@ public struct Mirror: Sendable {
 }
 
 public enum HashOn: Hashable, Sendable {
-    case header(String), cookie(String), sourceIP
+    case header(String)
+    case cookie(String)
+    case sourceIP
 }
 
 public struct Fault: Sendable {
@@ -438,7 +451,9 @@ public struct EffectivePolicy: Sendable {
 /// One header operation that survived inheritance (the nearest level wins per header).
 public struct ResolvedHeaderOp: Sendable {
     public enum Operation: Hashable, Sendable {
-        case add(String), set(String), remove
+        case add(String)
+        case set(String)
+        case remove
     }
     /// Lower-cased header name.
     public var name: String

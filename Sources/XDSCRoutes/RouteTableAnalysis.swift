@@ -53,7 +53,8 @@ public enum RouteTableAnalysis {
                 findings.undecided += 1
                 continue
             }
-            findings.diagnostics.append(diagnostic(f, routes: routes, vhost: vhost, example: example(f.witness, host: host), fallback: fallback))
+            findings.diagnostics.append(
+                diagnostic(f, routes: routes, vhost: vhost, example: example(f.witness, host: host), fallback: fallback))
         }
     }
 
@@ -65,7 +66,9 @@ public enum RouteTableAnalysis {
 
     static func span(_ r: Route, _ fallback: SourceSpan) -> SourceSpan { r.source ?? fallback }
 
-    static func diagnostic(_ f: ShadowFinding, routes: [Route], vhost: VirtualHost, example: ExampleRequest, fallback: SourceSpan) -> Diagnostic {
+    static func diagnostic(_ f: ShadowFinding, routes: [Route], vhost: VirtualHost, example: ExampleRequest, fallback: SourceSpan)
+        -> Diagnostic
+    {
         let me = "route \(label(routes, f.route))"
         let earlier = f.earlier.map { label(routes, $0) }
         switch f.kind {

@@ -31,7 +31,11 @@ public struct YAMLReader {
         return state.run(bytes)
     }
 
-    private struct BadByte { let offset: Int; let line: Int; let column: Int }
+    private struct BadByte {
+        let offset: Int
+        let line: Int
+        let column: Int
+    }
 
     /// The first byte that breaks UTF-8, with its 1-based line and scalar column.
     private func firstInvalidUTF8(_ bytes: [UInt8]) -> BadByte? {
@@ -61,7 +65,8 @@ public struct YAMLReader {
                 let cp = (UInt32(b & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F)
                 if cp < 0x800 || (0xD800...0xDFFF).contains(cp) { return BadByte(offset: i, line: line, column: column) }
             } else if len == 4 {
-                let cp = (UInt32(b & 0x07) << 18) | (UInt32(bytes[i + 1] & 0x3F) << 12) | (UInt32(bytes[i + 2] & 0x3F) << 6)
+                let cp =
+                    (UInt32(b & 0x07) << 18) | (UInt32(bytes[i + 1] & 0x3F) << 12) | (UInt32(bytes[i + 2] & 0x3F) << 6)
                     | UInt32(bytes[i + 3] & 0x3F)
                 if cp < 0x10000 || cp > 0x10FFFF { return BadByte(offset: i, line: line, column: column) }
             }
@@ -151,7 +156,8 @@ private struct ParseState {
         if message.contains("cannot start any token") { help = "YAML does not allow tabs for indentation; use spaces" }
         let sp = span(mark, mark)
         sink.add(
-            .yamlSyntax, message, at: SourceSpan(file: file, start: sp.start, end: SourcePosition(line: sp.start.line, column: sp.start.column + 1)),
+            .yamlSyntax, message,
+            at: SourceSpan(file: file, start: sp.start, end: SourcePosition(line: sp.start.line, column: sp.start.column + 1)),
             help: help)
     }
 
@@ -197,7 +203,9 @@ private struct ParseState {
                 return
             }
             guard let target = anchors[name] else {
-                fail(.yamlSyntax, "alias `*\(name)` names no anchor defined before it", at: sp, help: "define `&\(name)` earlier in the file")
+                fail(
+                    .yamlSyntax, "alias `*\(name)` names no anchor defined before it", at: sp, help: "define `&\(name)` earlier in the file"
+                )
                 return
             }
             aliasExpansion = sat(aliasExpansion, target.expandedSize)

@@ -44,7 +44,8 @@ func generateHost(_ count: Int, seed: UInt64) -> (routes: [RouteConstraint], act
             case 68..<71: r = RouteConstraint(path: .regex("\(base)/\(res)/[a-z]+/[^/]+(/.*)?"))
             case 71..<74: r = RouteConstraint(path: .pathSeparatedPrefix(p))
             case 74..<76: r = RouteConstraint(path: .prefix(p, caseSensitive: false))
-            case 76..<86: r = RouteConstraint(path: .prefix(p), headers: [.method(["GET", "POST", "PUT", "DELETE"].randomElement(using: &rng)!)])
+            case 76..<86:
+                r = RouteConstraint(path: .prefix(p), headers: [.method(["GET", "POST", "PUT", "DELETE"].randomElement(using: &rng)!)])
             case 86..<92: r = RouteConstraint(path: .prefix(p), headers: [FieldConstraint(name: "x-canary", match: .exact("true"))])
             case 92..<95: r = RouteConstraint(path: .exact(p), query: [FieldConstraint(name: "version", match: .prefix("2"))])
             case 95..<97: r = RouteConstraint(path: .prefix(p), grpc: true)
@@ -56,7 +57,11 @@ func generateHost(_ count: Int, seed: UInt64) -> (routes: [RouteConstraint], act
             if Int.random(in: 0..<60, using: &rng) == 0 {
                 let q = "\(base)/\(res)\(id)/ops"
                 block.append((RouteConstraint(path: .prefix(q), headers: [.method("GET")]), cluster))
-                block.append((RouteConstraint(path: .prefix(q), headers: [FieldConstraint(name: ":method", match: .exact("GET"), invert: true)]), cluster))
+                block.append(
+                    (
+                        RouteConstraint(path: .prefix(q), headers: [FieldConstraint(name: ":method", match: .exact("GET"), invert: true)]),
+                        cluster
+                    ))
                 block.append((RouteConstraint(path: .regex(q + "/[a-z]+")), cluster))
             }
             // Occasionally the same route again, further down (copy/paste).
@@ -87,8 +92,11 @@ func run(_ n: Int) -> Double {
     let overlaps = report.findings.count - shadowed.count
     let dups = shadowed.filter(\.redundantDuplicate).count
     let union = shadowed.filter { $0.earlier.count > 1 }.count
-    print(String(format: "%7d routes: %8.3f s  %9.0f routes/s  shadowed %d (duplicates %d, by several %d), overlaps %d, undecided %d, compared pairs %d",
-                 n, seconds, Double(n) / seconds, shadowed.count, dups, union, overlaps, report.undecidedCount, report.comparedPairs))
+    print(
+        String(
+            format:
+                "%7d routes: %8.3f s  %9.0f routes/s  shadowed %d (duplicates %d, by several %d), overlaps %d, undecided %d, compared pairs %d",
+            n, seconds, Double(n) / seconds, shadowed.count, dups, union, overlaps, report.undecidedCount, report.comparedPairs))
     var reasons: [String: Int] = [:]
     for u in report.undecided { reasons[u.reason, default: 0] += 1 }
     for (r, c) in reasons.sorted(by: { $0.key < $1.key }) { print("         undecided: \(c) × \(r)") }

@@ -37,7 +37,8 @@ struct LanguageTests {
 
     @Test func negatedClassVersusDot() {
         // [^/] matches "\n" (RE2 negated classes include newline) while . does not.
-        let a = Language.regex("[^/]+"), b = Language.regex(".*")
+        let a = Language.regex("[^/]+")
+        let b = Language.regex(".*")
         #expect(a.isSubset(of: b) == false)
         #expect(a.subtracting(b).shortestMember() == [10])
         #expect(a.intersects(b) == true)
@@ -46,7 +47,8 @@ struct LanguageTests {
     }
 
     @Test func algebra() {
-        let x = Language.prefix("/a"), y = Language.prefix("/a/b")
+        let x = Language.prefix("/a")
+        let y = Language.prefix("/a/b")
         #expect(x.subtracting(y).contains("/a/c") == true)
         #expect(x.subtracting(y).contains("/a/b/c") == false)
         #expect(x.union(.literal("/z")).contains("/z") == true)

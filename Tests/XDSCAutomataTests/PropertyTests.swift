@@ -18,8 +18,10 @@ import XDSCRoutes
 /// repetition) and only "no false positive" is asserted.
 @Suite("Property: analysis agrees with brute force")
 struct PropertyTests {
-    static let completeRegexes = ["/a\\C*", "/(a|b)", "/[ab]/\\C*", "/a?", "(?i)/a\\C*", "/\\C", "/a/?", "/b|/a/\\C*",
-                                  "/[ab]b?", "^/ab\\C*$"]
+    static let completeRegexes = [
+        "/a\\C*", "/(a|b)", "/[ab]/\\C*", "/a?", "(?i)/a\\C*", "/\\C", "/a/?", "/b|/a/\\C*",
+        "/[ab]b?", "^/ab\\C*$",
+    ]
     static let soundRegexes = ["/[^/]+", ".*b", "/a[ab]*", "/(a|b)+/?", "[/ab]*a", "(?i)/A[ab]*", "/.*", "/a.*", "/[^a]*"]
 
     struct Gen {
@@ -50,16 +52,23 @@ struct PropertyTests {
             var headers: [FieldConstraint] = []
             var query: [FieldConstraint] = []
             if chance(0.4) {
-                var ms: [FieldMatch] = [.exact(""), .exact("x"), .exact("y"), .exact("X"), .prefix("x"), .prefix("y"),
-                                        .present(true), .present(false)]
+                var ms: [FieldMatch] = [
+                    .exact(""), .exact("x"), .exact("y"), .exact("X"), .prefix("x"), .prefix("y"),
+                    .present(true), .present(false),
+                ]
                 if !complete { ms += [.suffix("y"), .contains("x"), .regex("x+|y"), .regex("[xy]y")] }
-                headers.append(FieldConstraint(name: "x-h", match: pick(ms), ignoreCase: chance(0.3),
-                                               invert: chance(0.25), treatMissingAsEmpty: chance(0.2)))
+                headers.append(
+                    FieldConstraint(
+                        name: "x-h", match: pick(ms), ignoreCase: chance(0.3),
+                        invert: chance(0.25), treatMissingAsEmpty: chance(0.2)))
             }
             if chance(0.35) {
-                headers.append(pick([.method("GET"), .method("POST"),
-                                     FieldConstraint(name: ":method", match: .regex("GET|POST")),
-                                     FieldConstraint(name: ":method", match: .exact("GET"), invert: true)]))
+                headers.append(
+                    pick([
+                        .method("GET"), .method("POST"),
+                        FieldConstraint(name: ":method", match: .regex("GET|POST")),
+                        FieldConstraint(name: ":method", match: .exact("GET"), invert: true),
+                    ]))
             }
             if chance(0.3) {
                 var ms: [FieldMatch] = [.exact("1"), .exact("2"), .prefix("1"), .present(true), .present(false)]
@@ -85,7 +94,8 @@ struct PropertyTests {
     static let queryValues: [String?] = [nil] + words(["1", "2", "3"], upTo: 2)
 
     static func words(_ alphabet: [String], upTo n: Int) -> [String] {
-        var out = [""], layer = [""]
+        var out = [""]
+        var layer = [""]
         for _ in 0..<n {
             layer = layer.flatMap { w in alphabet.map { w + $0 } }
             out += layer
@@ -115,12 +125,14 @@ struct PropertyTests {
 
     static func check(seed: UInt64, tables: Int, complete: Bool) -> (reported: Int, provenShadows: Int, provenOverlaps: Int) {
         var gen = Gen(rng: SeededRNG(seed: seed), complete: complete)
-        var reported = 0, provenShadows = 0, provenOverlaps = 0
+        var reported = 0
+        var provenShadows = 0
+        var provenOverlaps = 0
         for t in 0..<tables {
             let n = Int.random(in: 2...6, using: &gen.rng)
             let routes = (0..<n).map { _ in gen.route() }
             let ev = Evaluator()
-            let report = analyzeShadowing(routes, sameAction: { _, _ in false }) { i, w in ev.matches(routes[i], w) }
+            let report = analyzeShadowing(routes, sameAction: { _, _ in false }, verify: { i, w in ev.matches(routes[i], w) })
             let combos = truthCombos(routes, ev)
             var usable: UInt32 = 0
             for (i, r) in routes.enumerated() where !r.opaque { usable |= 1 << UInt32(i) }
@@ -135,16 +147,20 @@ struct PropertyTests {
                 return any
             }
             func truthOverlap(_ j: Int, _ i: Int) -> Bool {
-                var both = false, onlyI = false, onlyJ = false
+                var both = false
+                var onlyI = false
+                var onlyJ = false
                 for c in combos {
-                    let a = c & bit(i) != 0, b = c & bit(j) != 0
+                    let a = c & bit(i) != 0
+                    let b = c & bit(j) != 0
                     if a && b { both = true }
                     if a && !b { onlyI = true }
                     if b && !a { onlyJ = true }
                 }
                 return both && onlyI && onlyJ
             }
-            let context = "table \(t) (seed \(seed)): \(routes.map { "\($0.path) h=\($0.headers.map { "\($0.name):\($0.match)\($0.invert ? "!" : "")\($0.ignoreCase ? "i" : "")\($0.treatMissingAsEmpty ? "e" : "")" }) q=\($0.query.map { "\($0.match)\($0.invert ? "!" : "")" }) \($0.opaque ? "opaque" : "")" })"
+            let context =
+                "table \(t) (seed \(seed)): \(routes.map { "\($0.path) h=\($0.headers.map { "\($0.name):\($0.match)\($0.invert ? "!" : "")\($0.ignoreCase ? "i" : "")\($0.treatMissingAsEmpty ? "e" : "")" }) q=\($0.query.map { "\($0.match)\($0.invert ? "!" : "")" }) \($0.opaque ? "opaque" : "")" })"
             var reportedShadow = Set<Int>()
             var reportedOverlap = Set<[Int]>()
             for f in report.findings {
@@ -168,7 +184,9 @@ struct PropertyTests {
             guard complete else { continue }
             for i in 0..<n where truthShadowed(i) {
                 provenShadows += 1
-                #expect(reportedShadow.contains(i), "missed shadow of \(i): \(context) undecided=\(report.undecided.map { "\($0.route):\($0.reason)" })")
+                #expect(
+                    reportedShadow.contains(i),
+                    "missed shadow of \(i): \(context) undecided=\(report.undecided.map { "\($0.route):\($0.reason)" })")
             }
             for i in 0..<n where !truthShadowed(i) && !routes[i].opaque {
                 for j in 0..<i where !routes[j].opaque && truthOverlap(j, i) {

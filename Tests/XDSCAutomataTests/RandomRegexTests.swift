@@ -66,7 +66,8 @@ struct RandomRegexTests {
         }
         // Relations between neighbours, backed by witnesses.
         for k in 0..<(pats.count - 1) {
-            let (p1, r1, a) = pats[k], (p2, r2, b) = pats[k + 1]
+            let (p1, r1, a) = pats[k]
+            let (p2, r2, b) = pats[k + 1]
             guard let sub = a.isSubset(of: b), let int = a.intersects(b) else { continue }
             if !sub, let w = a.subtracting(b).shortestMember(), let s = String(validating: w, as: UTF8.self) {
                 #expect(r1.fullMatch(s) && !r2.fullMatch(s), "\(p1) ⊄ \(p2) witness \(s)")

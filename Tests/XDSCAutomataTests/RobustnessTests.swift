@@ -12,9 +12,11 @@ struct RobustnessTests {
     }
 
     @Test func oddRegexes() {
-        for p in ["", "()", "(|)", "a{0}", "a{0,0}", "[^\\x00-\\x{10FFFF}]", "\\Q", "\\Qa\\\\E", "((((((((((a))))))))))*",
-                  String(repeating: "(", count: 300) + "a" + String(repeating: ")", count: 300), "a{1000}", "\\x{10FFFF}",
-                  "[\\x{D800}-\\x{DFFF}]", "(?i)(?-i)(?s)(?U)x", "(?P<n>a)(?P<m>b)", "\u{0}", "[[:word:]-.]+"] {
+        for p in [
+            "", "()", "(|)", "a{0}", "a{0,0}", "[^\\x00-\\x{10FFFF}]", "\\Q", "\\Qa\\\\E", "((((((((((a))))))))))*",
+            String(repeating: "(", count: 300) + "a" + String(repeating: ")", count: 300), "a{1000}", "\\x{10FFFF}",
+            "[\\x{D800}-\\x{DFFF}]", "(?i)(?-i)(?s)(?U)x", "(?P<n>a)(?P<m>b)", "\u{0}", "[[:word:]-.]+",
+        ] {
             let l = Language.regex(p)
             _ = l.isEmpty
             _ = l.shortestMember()
@@ -41,11 +43,19 @@ struct RobustnessTests {
             RouteConstraint(path: .pathSeparatedPrefix("/")),
             RouteConstraint(path: .prefix("/"), headers: [FieldConstraint(name: ":path", match: .prefix("/"))]),
             RouteConstraint(path: .prefix("/"), headers: [FieldConstraint(name: "X-Upper", match: .exact("v"))]),
-            RouteConstraint(path: .prefix("/"), query: [FieldConstraint(name: "a=b", match: .exact("v")),
-                                                        FieldConstraint(name: "", match: .present(true))]),
+            RouteConstraint(
+                path: .prefix("/"),
+                query: [
+                    FieldConstraint(name: "a=b", match: .exact("v")),
+                    FieldConstraint(name: "", match: .present(true)),
+                ]),
             RouteConstraint(path: .prefix("/"), headers: [FieldConstraint(name: "x", match: .regex("\\bx"))]),
-            RouteConstraint(path: .prefix("/"), headers: [FieldConstraint(name: "x", match: .exact("a")),
-                                                          FieldConstraint(name: "x", match: .exact("b"))]),
+            RouteConstraint(
+                path: .prefix("/"),
+                headers: [
+                    FieldConstraint(name: "x", match: .exact("a")),
+                    FieldConstraint(name: "x", match: .exact("b")),
+                ]),
         ]
         let r = analyze(routes)
         // Everything after the empty prefix is shadowed or undecided; nothing crashes.

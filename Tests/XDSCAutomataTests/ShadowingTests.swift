@@ -2,8 +2,10 @@ import Testing
 import XDSCRoutes
 
 /// Runs the analysis with the independent evaluator as `verify`.
-func analyze(_ routes: [RouteConstraint], sameAction: @escaping (Int, Int) -> Bool = { _, _ in false },
-             options: ShadowOptions = ShadowOptions()) -> ShadowReport {
+func analyze(
+    _ routes: [RouteConstraint], sameAction: @escaping (Int, Int) -> Bool = { _, _ in false },
+    options: ShadowOptions = ShadowOptions()
+) -> ShadowReport {
     let ev = Evaluator()
     return analyzeShadowing(routes, options: options, sameAction: sameAction) { i, w in ev.matches(routes[i], w) }
 }
@@ -32,8 +34,10 @@ struct ShadowingTests {
     }
 
     @Test func specificBeforeGeneralIsFine() {
-        let r = analyze([RouteConstraint(path: .exact("/apis")), RouteConstraint(path: .prefix("/api")),
-                         RouteConstraint(path: .regex("/users/[0-9]+")), RouteConstraint(path: .prefix("/users/"))])
+        let r = analyze([
+            RouteConstraint(path: .exact("/apis")), RouteConstraint(path: .prefix("/api")),
+            RouteConstraint(path: .regex("/users/[0-9]+")), RouteConstraint(path: .prefix("/users/")),
+        ])
         #expect(r.findings.isEmpty)
         #expect(r.undecidedCount == 0)
     }
@@ -51,9 +55,11 @@ struct ShadowingTests {
     }
 
     @Test func caseInsensitivePrefix() {
-        let r = analyze([RouteConstraint(path: .prefix("/API", caseSensitive: false)),
-                         RouteConstraint(path: .exact("/api/x")),
-                         RouteConstraint(path: .prefix("/Api/Y"))])
+        let r = analyze([
+            RouteConstraint(path: .prefix("/API", caseSensitive: false)),
+            RouteConstraint(path: .exact("/api/x")),
+            RouteConstraint(path: .prefix("/Api/Y")),
+        ])
         #expect(shadowed(r) == [1: [0], 2: [0]])
         // Case-sensitive first, case-insensitive later: partial overlap.
         let r2 = analyze([RouteConstraint(path: .prefix("/api")), RouteConstraint(path: .prefix("/API", caseSensitive: false))])
@@ -63,54 +69,71 @@ struct ShadowingTests {
     }
 
     @Test func pathSeparatedPrefix() {
-        let r = analyze([RouteConstraint(path: .pathSeparatedPrefix("/api/dev")),
-                         RouteConstraint(path: .prefix("/api/dev/")),
-                         RouteConstraint(path: .exact("/api/dev")),
-                         RouteConstraint(path: .prefix("/api/developer"))])
+        let r = analyze([
+            RouteConstraint(path: .pathSeparatedPrefix("/api/dev")),
+            RouteConstraint(path: .prefix("/api/dev/")),
+            RouteConstraint(path: .exact("/api/dev")),
+            RouteConstraint(path: .prefix("/api/developer")),
+        ])
         #expect(shadowed(r) == [1: [0], 2: [0]])
         #expect(overlaps(r).isEmpty)
     }
 
     @Test func headerTruthTable() {
         // A header condition makes the earlier route narrower: later catch-all not shadowed.
-        let r1 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x-env", .exact("prod"))]),
-                          RouteConstraint(path: .prefix("/"))])
+        let r1 = analyze([
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x-env", .exact("prod"))]),
+            RouteConstraint(path: .prefix("/")),
+        ])
         #expect(r1.findings.isEmpty)
         // Inverted exact matches present-and-different only; together with the exact value
         // it covers "present", but not "absent".
-        let r2 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("a"), invert: true)]),
-                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("a"))]),
-                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(true))]),
-                          RouteConstraint(path: .prefix("/"))])
+        let r2 = analyze([
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("a"), invert: true)]),
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("a"))]),
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(true))]),
+            RouteConstraint(path: .prefix("/")),
+        ])
         #expect(shadowed(r2) == [2: [0, 1]])
         #expect(overlaps(r2).isEmpty)
         // Missing header with treat_missing_header_as_empty matches "" (present_match false = absent).
-        let r3 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact(""), empty: true)]),
-                          RouteConstraint(path: .prefix("/a"), headers: [hdr("x", .present(false))])])
+        let r3 = analyze([
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact(""), empty: true)]),
+            RouteConstraint(path: .prefix("/a"), headers: [hdr("x", .present(false))]),
+        ])
         #expect(shadowed(r3) == [1: [0]])
         // Without it, the missing header does not match even an inverted matcher.
-        let r4 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("b"), invert: true)]),
-                          RouteConstraint(path: .prefix("/a"), headers: [hdr("x", .present(false))])])
+        let r4 = analyze([
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("b"), invert: true)]),
+            RouteConstraint(path: .prefix("/a"), headers: [hdr("x", .present(false))]),
+        ])
         #expect(r4.findings.isEmpty)
         // present(true) inverted means absent: same set as present(false).
-        let r5 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(true), invert: true)]),
-                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(false))])],
-                         sameAction: { _, _ in true })
+        let r5 = analyze(
+            [
+                RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(true), invert: true)]),
+                RouteConstraint(path: .prefix("/"), headers: [hdr("x", .present(false))]),
+            ],
+            sameAction: { _, _ in true })
         #expect(shadowed(r5) == [1: [0]])
         #expect(r5.findings.first?.redundantDuplicate == true)
         #expect(r5.findings.first?.witness.headers.isEmpty == true)
         // Ignore-case prefix covers a later exact value of any case.
-        let r6 = analyze([RouteConstraint(path: .prefix("/"), headers: [hdr("x", .prefix("ab"), ignoreCase: true)]),
-                          RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("ABc"))])])
+        let r6 = analyze([
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x", .prefix("ab"), ignoreCase: true)]),
+            RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("ABc"))]),
+        ])
         #expect(shadowed(r6) == [1: [0]])
         #expect(r6.findings.first?.witness.headers.first?.1 == "ABc")
     }
 
     @Test func queryParameters() {
-        let r = analyze([RouteConstraint(path: .prefix("/"), query: [hdr("q", .prefix("1"))]),
-                         RouteConstraint(path: .prefix("/"), query: [hdr("q", .exact("12"))]),
-                         RouteConstraint(path: .prefix("/"), query: [hdr("q", .present(false))]),
-                         RouteConstraint(path: .prefix("/"), query: [hdr("q", .regex("[0-9]+"))])])
+        let r = analyze([
+            RouteConstraint(path: .prefix("/"), query: [hdr("q", .prefix("1"))]),
+            RouteConstraint(path: .prefix("/"), query: [hdr("q", .exact("12"))]),
+            RouteConstraint(path: .prefix("/"), query: [hdr("q", .present(false))]),
+            RouteConstraint(path: .prefix("/"), query: [hdr("q", .regex("[0-9]+"))]),
+        ])
         #expect(shadowed(r) == [1: [0]])
         #expect(r.findings.first?.witness.path == "/?q=12")
         #expect(overlaps(r) == [[0, 3]])
@@ -135,21 +158,29 @@ struct ShadowingTests {
 
     @Test func severalPrefixesTogether() {
         // "/a" and "/b" and exact "/" together do not cover "/" prefix ("/c" is left) ...
-        let r = analyze([RouteConstraint(path: .prefix("/a")), RouteConstraint(path: .prefix("/b")),
-                         RouteConstraint(path: .exact("/")), RouteConstraint(path: .regex("/[ab].*|/"))])
+        let r = analyze([
+            RouteConstraint(path: .prefix("/a")), RouteConstraint(path: .prefix("/b")),
+            RouteConstraint(path: .exact("/")), RouteConstraint(path: .regex("/[ab].*|/")),
+        ])
         #expect(shadowed(r) == [3: [0, 1, 2]])
-        let r2 = analyze([RouteConstraint(path: .regex("/[^x].*")), RouteConstraint(path: .exact("/")),
-                          RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/"))])
+        let r2 = analyze([
+            RouteConstraint(path: .regex("/[^x].*")), RouteConstraint(path: .exact("/")),
+            RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/")),
+        ])
         // "/\n..." is not matched by "/[^x].*"? [^x] matches "\n" but ".*" after it does not
         // match a second "\n": "/\n\n" escapes, so the catch-all is not shadowed.
         #expect(shadowed(r2).isEmpty)
-        let r3 = analyze([RouteConstraint(path: .regex("(?s)/[^x].*")), RouteConstraint(path: .exact("/")),
-                          RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/"))])
+        let r3 = analyze([
+            RouteConstraint(path: .regex("(?s)/[^x].*")), RouteConstraint(path: .exact("/")),
+            RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/")),
+        ])
         // [^x] is one valid UTF-8 character, so "/" followed by a non-UTF-8 byte escapes:
         // paths are byte strings.
         #expect(shadowed(r3).isEmpty)
-        let r4 = analyze([RouteConstraint(path: .regex("/([^x]|\\C)\\C*")), RouteConstraint(path: .exact("/")),
-                          RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/"))])
+        let r4 = analyze([
+            RouteConstraint(path: .regex("/([^x]|\\C)\\C*")), RouteConstraint(path: .exact("/")),
+            RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/")),
+        ])
         #expect(shadowed(r4) == [2: [0], 3: [0, 1]])  // \\C also matches "x"
     }
 
@@ -161,8 +192,10 @@ struct ShadowingTests {
         #expect(r2.findings.isEmpty)
         #expect(r2.undecidedCount == 2)
         // An unsupported earlier route does not stop a decided cover.
-        let r3 = analyze([RouteConstraint(path: .regex("\\pL")), RouteConstraint(path: .prefix("/")),
-                          RouteConstraint(path: .exact("/x"))])
+        let r3 = analyze([
+            RouteConstraint(path: .regex("\\pL")), RouteConstraint(path: .prefix("/")),
+            RouteConstraint(path: .exact("/x")),
+        ])
         #expect(shadowed(r3) == [2: [1]])
     }
 
@@ -187,10 +220,12 @@ struct ShadowingTests {
     }
 
     @Test func grpc() {
-        let r = analyze([RouteConstraint(path: .prefix("/"), grpc: true),
-                         RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .exact("application/grpc"))]),
-                         RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .exact("application/grpc-web"))]),
-                         RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .prefix("application/grpc"))])])
+        let r = analyze([
+            RouteConstraint(path: .prefix("/"), grpc: true),
+            RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .exact("application/grpc"))]),
+            RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .exact("application/grpc-web"))]),
+            RouteConstraint(path: .prefix("/svc"), headers: [hdr("content-type", .prefix("application/grpc"))]),
+        ])
         #expect(shadowed(r) == [1: [0]])
         #expect(overlaps(r) == [[0, 3]])
     }
@@ -213,9 +248,11 @@ struct ShadowingTests {
             routes.append(RouteConstraint(path: .prefix("/p\(k % 7)"), headers: k % 3 == 0 ? [.method("GET")] : []))
             routes.append(RouteConstraint(path: .regex("/p\(k % 5)/[a-z]+")))
         }
-        let a = analyze(routes), b = analyze(routes)
-        #expect(a.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" } ==
-                b.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" })
+        let a = analyze(routes)
+        let b = analyze(routes)
+        #expect(
+            a.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" }
+                == b.findings.map { "\($0.kind)\($0.route)\($0.earlier)\($0.witness)" })
         #expect(!a.findings.isEmpty)
     }
 }
@@ -224,8 +261,10 @@ struct ShadowingTests {
 struct WitnessTests {
     @Test func witnessIsTakenByTheCoveringRoute() {
         // Route 2 is inside route 1; route 0 takes "/a/x" first, so the witness avoids it.
-        let routes = [RouteConstraint(path: .exact("/a/x")), RouteConstraint(path: .prefix("/a")),
-                      RouteConstraint(path: .regex("/a/[a-z]"))]
+        let routes = [
+            RouteConstraint(path: .exact("/a/x")), RouteConstraint(path: .prefix("/a")),
+            RouteConstraint(path: .regex("/a/[a-z]")),
+        ]
         let r = analyze(routes)
         let f = r.findings.first { $0.route == 2 }
         #expect(f?.earlier == [1])
@@ -234,9 +273,12 @@ struct WitnessTests {
     }
 
     @Test func witnessCarriesHeadersAndQuery() {
-        let routes = [RouteConstraint(path: .prefix("/"), headers: [.method("POST"), hdr("x-v", .prefix("2"))]),
-                      RouteConstraint(path: .exact("/x"), headers: [.method("POST"), hdr("x-v", .exact("21"))],
-                                      query: [hdr("debug", .present(true))])]
+        let routes = [
+            RouteConstraint(path: .prefix("/"), headers: [.method("POST"), hdr("x-v", .prefix("2"))]),
+            RouteConstraint(
+                path: .exact("/x"), headers: [.method("POST"), hdr("x-v", .exact("21"))],
+                query: [hdr("debug", .present(true))]),
+        ]
         let r = analyze(routes)
         let w = r.findings.first!.witness
         #expect(w.method == "POST")
@@ -248,9 +290,11 @@ struct WitnessTests {
 @Suite("Caps give undecided, never a guess")
 struct CapTests {
     @Test func unionCoverageCap() {
-        let routes = [RouteConstraint(path: .prefix("/a"), headers: [.method("GET")]),
-                      RouteConstraint(path: .prefix("/a"), headers: [hdr(":method", .exact("GET"), invert: true)]),
-                      RouteConstraint(path: .prefix("/a/b"))]
+        let routes = [
+            RouteConstraint(path: .prefix("/a"), headers: [.method("GET")]),
+            RouteConstraint(path: .prefix("/a"), headers: [hdr(":method", .exact("GET"), invert: true)]),
+            RouteConstraint(path: .prefix("/a/b")),
+        ]
         #expect(shadowed(analyze(routes)) == [2: [0, 1]])
         var tight = ShadowOptions()
         tight.maxCoverageBoxes = 0
@@ -269,7 +313,9 @@ struct CapTests {
     }
 
     @Test func caseInsensitiveWithoutLettersIsPlain() {
-        let r = analyze([RouteConstraint(path: .prefix("/", caseSensitive: false)), RouteConstraint(path: .exact("/1/2", caseSensitive: false))])
+        let r = analyze([
+            RouteConstraint(path: .prefix("/", caseSensitive: false)), RouteConstraint(path: .exact("/1/2", caseSensitive: false)),
+        ])
         #expect(shadowed(r) == [1: [0]])
     }
 }

@@ -55,7 +55,8 @@ final class Evaluator: @unchecked Sendable {
     func pathMatches(_ p: PathConstraint, _ path: String) -> Bool {
         switch p {
         case .prefix(let x, let cs):
-            return cs ? Evaluator.hasPrefix(Array(path.utf8), Array(x.utf8)) : Evaluator.hasPrefix(Evaluator.lower(path), Evaluator.lower(x))
+            return cs
+                ? Evaluator.hasPrefix(Array(path.utf8), Array(x.utf8)) : Evaluator.hasPrefix(Evaluator.lower(path), Evaluator.lower(x))
         case .exact(let x, let cs):
             return cs ? path == x : Evaluator.lower(path) == Evaluator.lower(x)
         case .pathSeparatedPrefix(let x, let cs):

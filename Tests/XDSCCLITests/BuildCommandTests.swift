@@ -39,7 +39,8 @@ import Testing
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let policy = dir.appendingPathComponent("bad.yaml")
-        try "version: 1\nlisteners:\n  a:\n    address: 0.0.0.0:8080\n    hosts: {h: {domains: [x], routes: [{match: {prefix: /}, to: nope}]}}\n"
+        try
+            "version: 1\nlisteners:\n  a:\n    address: 0.0.0.0:8080\n    hosts: {h: {domains: [x], routes: [{match: {prefix: /}, to: nope}]}}\n"
             .write(to: policy, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out").path
         let r = try CLI.run(["build", policy.path, "-o", out])
@@ -75,14 +76,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let policy = dir.appendingPathComponent("p.yaml")
         try """
-            version: 1
-            services:
-              g: {endpoints: [10.0.0.1:80]}
-              unused: {endpoints: [10.0.0.2:80]}
-            listeners:
-              l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: g}]}}}
+        version: 1
+        services:
+          g: {endpoints: [10.0.0.1:80]}
+          unused: {endpoints: [10.0.0.2:80]}
+        listeners:
+          l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: g}]}}}
 
-            """.write(to: policy, atomically: true, encoding: .utf8)
+        """.write(to: policy, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out").path
         let strict = try CLI.run(["build", policy.path, "-o", out, "--strict"])
         #expect(strict.status == 1 && strict.stderr.contains("unused-service"))
@@ -99,8 +100,9 @@ import Testing
         try FileManager.default.createDirectory(at: policies, withIntermediateDirectories: true)
         try "version: 1\nservices:\n  g: {endpoints: [10.0.0.1:80]}\n".write(
             to: policies.appendingPathComponent("a-services.yaml"), atomically: true, encoding: .utf8)
-        try "version: 1\nlisteners:\n  l: {address: 0.0.0.0:80, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: g}]}}}\n".write(
-            to: policies.appendingPathComponent("b-listeners.yaml"), atomically: true, encoding: .utf8)
+        try "version: 1\nlisteners:\n  l: {address: 0.0.0.0:80, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: g}]}}}\n"
+            .write(
+                to: policies.appendingPathComponent("b-listeners.yaml"), atomically: true, encoding: .utf8)
         let r = try CLI.run(["build", policies.path, "--stdout"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"cluster\": \"g\""))

@@ -24,7 +24,8 @@ enum CLI {
     }
 
     /// Runs `xdsc args` in `directory` (default: the package root) with `environment` added.
-    static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> CLIRun {
+    static func run(_ args: [String], in directory: URL? = nil, environment: [String: String] = [:], stdin: String? = nil) throws -> CLIRun
+    {
         try runProgram(binary.path, args, in: directory, environment: environment, stdin: stdin)
     }
 
@@ -68,7 +69,8 @@ enum CLI {
         group.wait()
         let outData = outBox.data
         p.waitUntilExit()
-        return CLIRun(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        return CLIRun(
+            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// A fresh temporary directory, removed by the caller.

@@ -34,7 +34,8 @@ import XDSCDriver
         has(#""service/checkout" [shape=cylinder, label="service checkout\ncheckout.internal:8080"];"#)
         #expect(dot.contains(#"prefix /say \"hi\""#))
         // Every edge names declared nodes.
-        let declared = Set(lines.filter { !$0.contains("->") && $0.hasPrefix("\"") }.compactMap { $0.split(separator: " ").first.map(String.init) })
+        let declared = Set(
+            lines.filter { !$0.contains("->") && $0.hasPrefix("\"") }.compactMap { $0.split(separator: " ").first.map(String.init) })
         for line in lines where line.contains(" -> ") {
             let ends = line.components(separatedBy: " -> ")
             #expect(declared.contains(ends[0]), "\(line)")
@@ -56,7 +57,10 @@ import XDSCDriver
         let plain = PolicyGraph(policy: result.policy).dot()
         let marked = PolicyGraph(policy: result.policy, shadowed: [RouteRef(listener: "public", host: "shop", index: 2)]).dot()
         #expect(!plain.contains("shadowed"))
-        #expect(marked.contains(#""route/public/shop/2" [shape=ellipse, color=red, fontcolor=red, style=dashed, label="3. legacy\nprefix /old-shop\n(shadowed)"];"#))
+        #expect(
+            marked.contains(
+                #""route/public/shop/2" [shape=ellipse, color=red, fontcolor=red, style=dashed, label="3. legacy\nprefix /old-shop\n(shadowed)"];"#
+            ))
     }
 
     @Test func shadowedRoutesFoundByTheAnalysisAreDrawnRedAndTheRunFails() throws {

@@ -80,7 +80,8 @@ import Testing
     }
 
     @Test func warningsPassUnlessStrict() throws {
-        let text = Self.typo.replacingOccurrences(of: "        tmeout: 5s", with: "")
+        let text =
+            Self.typo.replacingOccurrences(of: "        tmeout: 5s", with: "")
             + "\n  # unused\n".replacingOccurrences(of: "\n  # unused\n", with: "")
         let withUnused = text.replacingOccurrences(
             of: "  users: {endpoints: [10.0.0.1:8080]}", with: "  users: {endpoints: [10.0.0.1:8080]}\n  old: {endpoints: [10.0.0.2:8080]}")
@@ -150,8 +151,10 @@ import Testing
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("policy/.hidden"), withIntermediateDirectories: true)
         try "version: 1\nservices:\n  users: {endpoints: [10.0.0.1:80]}\n".write(
             to: dir.appendingPathComponent("policy/b-services.yml"), atomically: true, encoding: .utf8)
-        try Self.typo.replacingOccurrences(of: "        tmeout: 5s", with: "").replacingOccurrences(of: "services:\n  users: {endpoints: [10.0.0.1:8080]}\n", with: "")
-            .write(to: dir.appendingPathComponent("policy/a-listeners.yaml"), atomically: true, encoding: .utf8)
+        try Self.typo.replacingOccurrences(of: "        tmeout: 5s", with: "").replacingOccurrences(
+            of: "services:\n  users: {endpoints: [10.0.0.1:8080]}\n", with: ""
+        )
+        .write(to: dir.appendingPathComponent("policy/a-listeners.yaml"), atomically: true, encoding: .utf8)
         try "garbage: [".write(to: dir.appendingPathComponent("policy/.hidden/x.yaml"), atomically: true, encoding: .utf8)
         let r = try CLI.run(["lint", "policy"], in: dir)
         #expect(r.status == 0, "\(r.stdout)")

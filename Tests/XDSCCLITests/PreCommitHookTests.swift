@@ -9,7 +9,8 @@ enum PreCommitTool {
 
     static func install() -> String? {
         let env = ProcessInfo.processInfo.environment
-        let cache = env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
+        let cache =
+            env["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache")
         let venv = cache.appendingPathComponent("xdsc-tests/pre-commit-venv")
         let exe = venv.appendingPathComponent("bin/pre-commit").path

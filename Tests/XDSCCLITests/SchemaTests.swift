@@ -142,17 +142,18 @@ import XDSCPolicy
         let witness = Diagnostic(
             .routeOverlap, "route `b` overlaps route `a`", at: .point("p.yaml", line: 3, column: 5),
             related: [RelatedLocation("earlier route", at: .point("p.yaml", line: 1, column: 3))], help: "reorder",
-            witness: ExampleRequest(method: "POST", host: "api.example.com", path: "/a?x=1", headers: [.init(name: "x-env", value: "prod")]))
+            witness: ExampleRequest(method: "POST", host: "api.example.com", path: "/a?x=1", headers: [.init(name: "x-env", value: "prod")])
+        )
         let witnessFile = dir.appendingPathComponent("witness.json")
         try JSONRenderer().render([witness]).write(to: witnessFile, atomically: true, encoding: .utf8)
         outputs.append(witnessFile.path)
         // A document that breaks the contract must be rejected, or the schema proves nothing.
         let bad = dir.appendingPathComponent("bad.json")
         try """
-            {"diagnostics": [{"severity": "error", "rule": "no-such-rule", "code": "XDS001", "message": "m",
-              "location": {"file": "a.yaml", "line": 0, "column": 1}, "related": []}],
-             "summary": {"errors": 1, "warnings": 0}}
-            """.write(to: bad, atomically: true, encoding: .utf8)
+        {"diagnostics": [{"severity": "error", "rule": "no-such-rule", "code": "XDS001", "message": "m",
+          "location": {"file": "a.yaml", "line": 0, "column": 1}, "related": []}],
+         "summary": {"errors": 1, "warnings": 0}}
+        """.write(to: bad, atomically: true, encoding: .utf8)
         let report = try Tools.validate(schema: Self.diagnosticsSchema, files: outputs + [bad.path])
         for out in outputs {
             #expect(report[out] == [], "\(out): \(report[out] ?? [])")

@@ -46,7 +46,8 @@ import XDSCJSON
         let diff = OutputDirectory.check(files, against: dir.path)
         let extra = Set(goldenFiles(dir)).subtracting(files.map(\.path)).sorted()
         if !diff.isEmpty || !extra.isEmpty {
-            Issue.record("""
+            Issue.record(
+                """
                 golden mismatch for \(name)\(xds ? " --xds" : ""):
                 \(diff)\(extra.isEmpty ? "" : "files no longer produced: \(extra)\n")
                 to accept the new output run: \(Self.updateCommand)
@@ -71,7 +72,9 @@ import XDSCJSON
         let files = goldenFiles(dir).map { dir.appendingPathComponent($0).path }
         try #require(!files.isEmpty, "no golden files in \(dir.path); run \(Self.updateCommand)")
         let out = try runProcess(tool.path, files)
-        #expect(out.status == 0 && out.stdout.isEmpty && out.stderr.isEmpty, "envoy-schema-check on \(name)\(xds ? "-xds" : ""):\n\(out.stdout)\(out.stderr)")
+        #expect(
+            out.status == 0 && out.stdout.isEmpty && out.stderr.isEmpty,
+            "envoy-schema-check on \(name)\(xds ? "-xds" : ""):\n\(out.stdout)\(out.stderr)")
     }
 
     /// `--format yaml` output says the same as the JSON goldens and the oracle accepts it.

@@ -1,5 +1,6 @@
 import Testing
 import XDSCJSON
+
 @testable import XDSCEnvoy
 
 @Suite struct DurationTests {

@@ -4,6 +4,7 @@ import XDSCDriver
 import XDSCEmit
 import XDSCJSON
 import XDSCRegex
+
 @testable import XDSCEnvoy
 
 /// Lowers an inline policy (written to a temporary file) and returns the Envoy model.
@@ -37,10 +38,12 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
 
 @Suite struct EmitTests {
     @Test func oneMethodIsExactSeveralAreARegexWithinTheLimit() throws {
-        let c = try lowerPolicy(policy(routes: """
-            - {match: {prefix: /a, methods: [GET]}, to: a}
-            - {match: {prefix: /b, methods: [GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT]}, to: b}
-            """))
+        let c = try lowerPolicy(
+            policy(
+                routes: """
+                    - {match: {prefix: /a, methods: [GET]}, to: a}
+                    - {match: {prefix: /b, methods: [GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT]}, to: b}
+                    """))
         let routes = c.listeners[0].connectionManager.routeConfiguration!.virtualHosts[0].routes
         #expect(routes[0].match.headers == [HeaderMatcher(name: ":method", .string(.exact("GET")))])
         guard case .string(let m) = routes[1].match.headers[0].specifier, case .safeRegex(let re) = m.pattern else {
@@ -57,10 +60,12 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
     @Test func filtersOnlyWhenUsedAndRouterLast() throws {
         let plain = try lowerPolicy(policy(routes: "- {match: {prefix: /}, to: a}"))
         #expect(plain.listeners[0].connectionManager.httpFilters == [.router])
-        let used = try lowerPolicy(policy(routes: """
-            - {match: {prefix: /f}, to: a, fault: {abort: {status: 503}}}
-            - {match: {prefix: /}, to: b, rate_limit: {requests: 5, per: 1m}}
-            """))
+        let used = try lowerPolicy(
+            policy(
+                routes: """
+                    - {match: {prefix: /f}, to: a, fault: {abort: {status: 503}}}
+                    - {match: {prefix: /}, to: b, rate_limit: {requests: 5, per: 1m}}
+                    """))
         #expect(used.listeners[0].connectionManager.httpFilters == [.localRateLimit, .fault, .router])
     }
 
@@ -89,7 +94,8 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
     }
 
     @Test func tlsSNIDefaultsToTheHostName() throws {
-        let c = try lowerPolicy(policy(routes: "- {match: {prefix: /}, to: a}", services: "  a: {endpoints: [a.internal:443], tls: true, protocol: grpc}\n"))
+        let c = try lowerPolicy(
+            policy(routes: "- {match: {prefix: /}, to: a}", services: "  a: {endpoints: [a.internal:443], tls: true, protocol: grpc}\n"))
         #expect(c.clusters[0].tls == UpstreamTLSContext(sni: "a.internal", alpnProtocols: ["h2"]))
         #expect(c.clusters[0].type == .strictDNS)
         #expect(c.clusters[0].upstreamProtocol == .http2)
@@ -125,12 +131,18 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
             return
         }
         func go(_ method: String, _ host: String, _ path: String, _ headers: [(String, String)] = [], random: UInt64 = 0) -> RoutingResult {
-            rc.route(HTTPRequest(method: method, authority: host, path: path, headers: headers.map { (name: $0.0, value: $0.1) }), randomValue: random)
+            rc.route(
+                HTTPRequest(method: method, authority: host, path: path, headers: headers.map { (name: $0.0, value: $0.1) }),
+                randomValue: random)
         }
         let canaryHeaders = [("x-canary", "true"), ("x-env", "prod-1"), ("x-debug", "1"), ("x-tenant", "other")]
         #expect(go("GET", "api.example.com", "/users/1?version=2", canaryHeaders, random: 5).cluster == "users")
         #expect(go("HEAD", "v1.api.example.com", "/users?version=2", canaryHeaders, random: 95).cluster == "users-canary")
-        #expect(go("GET", "api.example.com", "/users?version=2", [("x-canary", "true"), ("x-env", "prod-1"), ("x-debug", "1"), ("x-tenant", "acme")]).cluster == nil)
+        #expect(
+            go(
+                "GET", "api.example.com", "/users?version=2",
+                [("x-canary", "true"), ("x-env", "prod-1"), ("x-debug", "1"), ("x-tenant", "acme")]
+            ).cluster == nil)
         #expect(go("POST", "api.example.com", "/USERS/ME").cluster == "users")
         #expect(go("GET", "api.example.com", "/search/abc", [("x-trace", "a-1"), ("x-q", "xfoox"), ("x-r", "12")]).cluster == "search")
         #expect(go("GET", "api.example.com", "/accounts?debug=1").cluster == nil)
@@ -149,9 +161,11 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
             Issue.record("golden missing")
             return
         }
-        let grpc = HTTPRequest(method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello", headers: [("content-type", "application/grpc")])
+        let grpc = HTTPRequest(
+            method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello", headers: [("content-type", "application/grpc")])
         #expect(rc.route(grpc).cluster == "greeter")
-        let web = HTTPRequest(method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello", headers: [("content-type", "application/grpc-web")])
+        let web = HTTPRequest(
+            method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello", headers: [("content-type", "application/grpc-web")])
         #expect(rc.route(web).cluster == "legacy")
     }
 }
@@ -172,7 +186,9 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         try OutputDirectory.write([OutputFile(path: "a.json", contents: "3\n"), OutputFile(path: "rds/y.json", contents: "4\n")], to: dir)
         let rds = try FileManager.default.contentsOfDirectory(atPath: dir + "/rds")
         #expect(rds == ["y.json"])
-        #expect(OutputDirectory.check([OutputFile(path: "a.json", contents: "3\n"), OutputFile(path: "rds/y.json", contents: "4\n")], against: dir) == "")
+        #expect(
+            OutputDirectory.check(
+                [OutputFile(path: "a.json", contents: "3\n"), OutputFile(path: "rds/y.json", contents: "4\n")], against: dir) == "")
         #expect(OutputDirectory.check([OutputFile(path: "a.json", contents: "3\n")], against: dir).contains("+++ /dev/null"))
     }
 
@@ -183,7 +199,8 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         // A regular file where a directory must go makes the second file unwritable.
         #expect(FileManager.default.createFile(atPath: dir + "/rds", contents: Data()))
         #expect(throws: (any Error).self) {
-            try OutputDirectory.write([OutputFile(path: "a.json", contents: "new\n"), OutputFile(path: "rds/x.json", contents: "x\n")], to: dir)
+            try OutputDirectory.write(
+                [OutputFile(path: "a.json", contents: "new\n"), OutputFile(path: "rds/x.json", contents: "x\n")], to: dir)
         }
         #expect(FileManager.default.contents(atPath: dir + "/a.json") == Data("old\n".utf8))
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["a.json", "rds"])
@@ -208,7 +225,8 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
 
 @Suite struct EmitEnvoyRulesTests {
     @Test func grpcHealthCheckOnAGRPCService() throws {
-        let c = try lowerPolicy("""
+        let c = try lowerPolicy(
+            """
             version: 1
             services:
               g: {endpoints: [10.0.0.1:80], protocol: grpc, health_check: {grpc: {}}}

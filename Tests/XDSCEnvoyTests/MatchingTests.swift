@@ -1,8 +1,10 @@
 import Testing
 import XDSCJSON
+
 @testable import XDSCEnvoy
 
-private func request(_ path: String, host: String = "example.com", method: String = "GET", headers: [(String, String)] = []) -> HTTPRequest {
+private func request(_ path: String, host: String = "example.com", method: String = "GET", headers: [(String, String)] = []) -> HTTPRequest
+{
     HTTPRequest(method: method, authority: host, path: path, headers: headers.map { (name: $0.0, value: $0.1) })
 }
 
@@ -157,16 +159,18 @@ private func request(_ path: String, host: String = "example.com", method: Strin
 }
 
 @Suite struct VirtualHostSelectionTests {
-    let config = RouteConfiguration(name: "t", virtualHosts: [
-        VirtualHost(name: "default", domains: ["*"]),
-        VirtualHost(name: "exact", domains: ["api.foo.com", "Mixed.Example.com"]),
-        VirtualHost(name: "short-suffix", domains: ["*.foo.com"]),
-        VirtualHost(name: "long-suffix", domains: ["*.bar.foo.com"]),
-        VirtualHost(name: "dash-suffix", domains: ["*-bar.baz.com"]),
-        VirtualHost(name: "prefix", domains: ["api.*"]),
-        VirtualHost(name: "long-prefix", domains: ["api.foo.*"]),
-        VirtualHost(name: "port", domains: ["ported.com:8080"]),
-    ])
+    let config = RouteConfiguration(
+        name: "t",
+        virtualHosts: [
+            VirtualHost(name: "default", domains: ["*"]),
+            VirtualHost(name: "exact", domains: ["api.foo.com", "Mixed.Example.com"]),
+            VirtualHost(name: "short-suffix", domains: ["*.foo.com"]),
+            VirtualHost(name: "long-suffix", domains: ["*.bar.foo.com"]),
+            VirtualHost(name: "dash-suffix", domains: ["*-bar.baz.com"]),
+            VirtualHost(name: "prefix", domains: ["api.*"]),
+            VirtualHost(name: "long-prefix", domains: ["api.foo.*"]),
+            VirtualHost(name: "port", domains: ["ported.com:8080"]),
+        ])
 
     private func pick(_ host: String?) -> String? {
         config.virtualHost(for: HTTPRequest(authority: host, path: "/"))?.name
@@ -213,19 +217,23 @@ private func request(_ path: String, host: String = "example.com", method: Strin
         #expect(w.pick(randomValue: 560) == "c")
         #expect(w.pick(randomValue: 29) == "a")
         #expect(w.pick(randomValue: 30) == "b")
-        let vh = VirtualHost(name: "v", domains: ["*"], routes: [
-            Route(match: RouteMatch(.prefix("/a")), action: .route(RouteAction(.cluster("first")))),
-            Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.weightedClusters(w)))),
-        ])
+        let vh = VirtualHost(
+            name: "v", domains: ["*"],
+            routes: [
+                Route(match: RouteMatch(.prefix("/a")), action: .route(RouteAction(.cluster("first")))),
+                Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.weightedClusters(w)))),
+            ])
         #expect(vh.route(HTTPRequest(authority: "x", path: "/abc")).cluster == "first")
         #expect(vh.route(HTTPRequest(authority: "x", path: "/b"), randomValue: 70).cluster == "c")
         #expect(vh.route(HTTPRequest(authority: "x", path: "b")) == .noRoute(virtualHost: "v"))
     }
 
     @Test func requireTLS() {
-        let vh = VirtualHost(name: "v", domains: ["*"], routes: [
-            Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.cluster("c"))))
-        ], requireTLS: .externalOnly)
+        let vh = VirtualHost(
+            name: "v", domains: ["*"],
+            routes: [
+                Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.cluster("c"))))
+            ], requireTLS: .externalOnly)
         #expect(vh.route(HTTPRequest(authority: "x", path: "/")) == .tlsRedirect(virtualHost: "v"))
         #expect(vh.route(HTTPRequest(authority: "x", path: "/", headers: [("x-envoy-internal", "true")])).cluster == "c")
         #expect(vh.route(HTTPRequest(authority: "x", path: "/", scheme: "https")).cluster == "c")

@@ -27,7 +27,9 @@ import XDSCRoutes
         let rc = vhost([
             route("get", RouteMatch(.prefix("/v1"), headers: [method("GET")])),
             route("post", RouteMatch(.prefix("/v1"), headers: [method("POST")])),
-            route("both", RouteMatch(.prefix("/v1/x"), headers: [HeaderMatcher(name: ":method", .string(StringMatcher(.safeRegex("GET|POST"))))])),
+            route(
+                "both",
+                RouteMatch(.prefix("/v1/x"), headers: [HeaderMatcher(name: ":method", .string(StringMatcher(.safeRegex("GET|POST"))))])),
         ])
         let f = analyze(rc)
         let d = try #require(f.diagnostics.first)
@@ -53,17 +55,19 @@ import XDSCRoutes
         // `x-env != prod` does not match a request without x-env, so a later route that
         // requires no header is not covered: no shadow.
         let inverted = HeaderMatcher(name: "x-env", .string(.exact("prod")), invertMatch: true)
-        let f = analyze(vhost([
-            route("not-prod", RouteMatch(.prefix("/"), headers: [inverted])),
-            route("prod", RouteMatch(.prefix("/"), headers: [HeaderMatcher(name: "x-env", .string(.exact("prod")))])),
-            route("rest", RouteMatch(.prefix("/"))),
-        ]))
+        let f = analyze(
+            vhost([
+                route("not-prod", RouteMatch(.prefix("/"), headers: [inverted])),
+                route("prod", RouteMatch(.prefix("/"), headers: [HeaderMatcher(name: "x-env", .string(.exact("prod")))])),
+                route("rest", RouteMatch(.prefix("/"))),
+            ]))
         #expect(!f.diagnostics.contains { $0.rule == .routeShadowed })
     }
 
     @Test func runtimeFractionRoutesNeverCoverOthers() {
         var sampled = RouteMatch(.prefix("/"))
-        sampled.runtimeFraction = RuntimeFractionalPercent(defaultValue: FractionalPercent(numerator: 50, denominator: .hundred), runtimeKey: "k")
+        sampled.runtimeFraction = RuntimeFractionalPercent(
+            defaultValue: FractionalPercent(numerator: 50, denominator: .hundred), runtimeKey: "k")
         let f = analyze(vhost([route("sampled", sampled), route("all", RouteMatch(.prefix("/")))]))
         #expect(f.diagnostics.isEmpty)
     }

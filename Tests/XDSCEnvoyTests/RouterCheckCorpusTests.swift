@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XDSCJSON
+
 @testable import XDSCEnvoy
 
 /// Runs Envoy's route-table-check corpus (`../shared/conformance/envoy-router-check`) through

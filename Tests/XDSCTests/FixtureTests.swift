@@ -36,9 +36,12 @@ import XDSCDriver
     @Test func thereAreFixturesForEveryRule() {
         let texts = Self.cases.flatMap { name -> [String] in
             let url = Self.root.appendingPathComponent("fixtures/lint/\(name)")
-            let files = name.hasSuffix(".yaml") ? [url] : ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).map {
-                url.appendingPathComponent($0)
-            }
+            let files =
+                name.hasSuffix(".yaml")
+                ? [url]
+                : ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).map {
+                    url.appendingPathComponent($0)
+                }
             return files.compactMap { try? String(contentsOf: $0, encoding: .utf8) }
         }
         let all = texts.joined(separator: "\n")

@@ -83,21 +83,21 @@ func expectDiagnostics(
 func policy(routes: String, extraServices: String = "", defaults: String = "") -> String {
     let routes = routes.split(separator: "\n", omittingEmptySubsequences: false).map { "      " + $0 }.joined(separator: "\n")
     return """
-    version: 1
-    \(defaults)
-    services:
-      ⟨users⟩users:
-        endpoints: [10.0.0.1:8080]
-      ⟨orders⟩orders:
-        endpoints: [10.0.0.2:8080]
-    \(extraServices)
-    listeners:
-      public:
-        address: 0.0.0.0:8080
-        hosts:
-          api:
-            domains: [api.example.com]
-            routes:
-    \(routes)
-    """
+        version: 1
+        \(defaults)
+        services:
+          ⟨users⟩users:
+            endpoints: [10.0.0.1:8080]
+          ⟨orders⟩orders:
+            endpoints: [10.0.0.2:8080]
+        \(extraServices)
+        listeners:
+          public:
+            address: 0.0.0.0:8080
+            hosts:
+              api:
+                domains: [api.example.com]
+                routes:
+        \(routes)
+        """
 }

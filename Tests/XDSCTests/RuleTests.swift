@@ -4,68 +4,93 @@ import XDSCDiagnostics
 /// One test per spec rule on inline YAML; each fails on any diagnostic it did not expect.
 @Suite struct RuleTests {
     @Test func validPolicyHasNoDiagnostics() {
-        expectDiagnostics(policy(routes: """
-                  - match: {prefix: /users}
-                    to: users
-                  - match: {prefix: /orders}
-                    to: orders
-            """), [])
+        expectDiagnostics(
+            policy(
+                routes: """
+                          - match: {prefix: /users}
+                            to: users
+                          - match: {prefix: /orders}
+                            to: orders
+                    """), [])
     }
 
     @Test func unknownFieldWithDidYouMean() {
-        let (result, _) = lintMarked([("p.yaml", policy(routes: """
-                  - match: {prefix: /u}
-                    to: users
-                    tmeout: 5s
-            """, extraServices: "  o2: {endpoints: [10.0.0.3:1], lb: round_robin}"))])
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                policy(
+                    routes: """
+                              - match: {prefix: /u}
+                                to: users
+                                tmeout: 5s
+                        """, extraServices: "  o2: {endpoints: [10.0.0.3:1], lb: round_robin}")
+            )
+        ])
         let d = result.diagnostics.filter { $0.rule == .unknownField }
         #expect(d.count == 1)
         #expect(d.first?.message.contains("did you mean `timeout`?") == true)
     }
 
     @Test func unknownFieldPositionAndMisplacedKeyHint() {
-        expectDiagnostics(policy(routes: """
-                  - match: {prefix: /users}
-                    to: users
-                    ⟨a⟩tmeout: 5s
-                  - ⟨b⟩prefix: /orders
-                    match: {prefix: /orders}
-                    to: orders
-            """), [(.unknownField, "a"), (.unknownField, "b")])
-        let (result, _) = lintMarked([("p.yaml", policy(routes: """
-                  - prefix: /orders
-                    match: {prefix: /orders}
-                    to: orders
-                  - match: {prefix: /users}
-                    to: users
-            """))])
+        expectDiagnostics(
+            policy(
+                routes: """
+                          - match: {prefix: /users}
+                            to: users
+                            ⟨a⟩tmeout: 5s
+                          - ⟨b⟩prefix: /orders
+                            match: {prefix: /orders}
+                            to: orders
+                    """), [(.unknownField, "a"), (.unknownField, "b")])
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                policy(
+                    routes: """
+                              - prefix: /orders
+                                match: {prefix: /orders}
+                                to: orders
+                              - match: {prefix: /users}
+                                to: users
+                        """)
+            )
+        ])
         #expect(result.diagnostics.first?.help == "`prefix` belongs under match")
     }
 
     @Test func typeMismatch() {
-        expectDiagnostics(policy(routes: """
-                  - match: ⟨a⟩[prefix, /]
-                    to: users
-                  - match: {prefix: /o}
-                    to: orders
-                    timeout: ⟨b⟩15
-                    websocket: ⟨c⟩yes
-            """), [(.typeMismatch, "a"), (.typeMismatch, "b"), (.typeMismatch, "c")])
+        expectDiagnostics(
+            policy(
+                routes: """
+                          - match: ⟨a⟩[prefix, /]
+                            to: users
+                          - match: {prefix: /o}
+                            to: orders
+                            timeout: ⟨b⟩15
+                            websocket: ⟨c⟩yes
+                    """), [(.typeMismatch, "a"), (.typeMismatch, "b"), (.typeMismatch, "c")])
     }
 
     @Test func bareNumberDurationSaysAUnitIsNeeded() {
-        let (result, _) = lintMarked([("p.yaml", policy(routes: """
-                  - match: {prefix: /u}
-                    to: users
-                    timeout: 15
-            """, extraServices: "  o: {endpoints: [10.0.0.9:1]}"))])
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                policy(
+                    routes: """
+                              - match: {prefix: /u}
+                                to: users
+                                timeout: 15
+                        """, extraServices: "  o: {endpoints: [10.0.0.9:1]}")
+            )
+        ])
         let d = result.diagnostics.first { $0.rule == .typeMismatch }
         #expect(d?.message.contains("needs a unit") == true)
         #expect(d?.help?.contains("15s") == true)
     }
 
     @Test func missingFields() {
-        expectDiagnostics("""
+        expectDiagnostics(
+            """
             version: 1
             services:
               ⟨svc⟩users: {lb: random}
@@ -81,20 +106,28 @@ import XDSCDiagnostics
     }
 
     @Test func missingActionIsReported() {
-        let m = Marked(policy(routes: """
-                  - ⟨r⟩match: {prefix: /u}
-                  - match: {prefix: /x}
-                    to: users
-                  - match: {prefix: /y}
-                    to: orders
-            """))
-        let (result, _) = lintMarked([("policy.yaml", policy(routes: """
-                  - ⟨r⟩match: {prefix: /u}
-                  - match: {prefix: /x}
-                    to: users
-                  - match: {prefix: /y}
-                    to: orders
-            """))])
+        let m = Marked(
+            policy(
+                routes: """
+                          - ⟨r⟩match: {prefix: /u}
+                          - match: {prefix: /x}
+                            to: users
+                          - match: {prefix: /y}
+                            to: orders
+                    """))
+        let (result, _) = lintMarked([
+            (
+                "policy.yaml",
+                policy(
+                    routes: """
+                              - ⟨r⟩match: {prefix: /u}
+                              - match: {prefix: /x}
+                                to: users
+                              - match: {prefix: /y}
+                                to: orders
+                        """)
+            )
+        ])
         #expect(result.diagnostics.map(\.rule) == [.missingField])
         #expect(result.diagnostics.first?.span.start == m.markers["r"])
     }
@@ -106,7 +139,8 @@ import XDSCDiagnostics
     }
 
     @Test func invalidValues() {
-        expectDiagnostics("""
+        expectDiagnostics(
+            """
             version: 1
             services:
               users:
@@ -132,44 +166,51 @@ import XDSCDiagnostics
                       - match: {prefix: /h}
                         to: dns
                         request_headers: {set: {⟨hn⟩"x bad": v}}
-            """, [
-            (.invalidValue, "ep"), (.invalidValue, "w"), (.invalidValue, "host"), (.invalidValue, "addr"), (.invalidValue, "dom"),
-            (.invalidValue, "m"), (.invalidValue, "dur"), (.invalidValue, "code"), (.invalidValue, "st"), (.invalidValue, "hn"),
-        ])
+            """,
+            [
+                (.invalidValue, "ep"), (.invalidValue, "w"), (.invalidValue, "host"), (.invalidValue, "addr"), (.invalidValue, "dom"),
+                (.invalidValue, "m"), (.invalidValue, "dur"), (.invalidValue, "code"), (.invalidValue, "st"), (.invalidValue, "hn"),
+            ])
     }
 
     @Test func conflictingFields() {
-        expectDiagnostics(policy(routes: """
-                  - match: {prefix: /a, ⟨path⟩path: /a/b}
-                    to: users
-                  - match: {prefix: /r}
-                    to: users
-                    ⟨redir⟩redirect: {scheme: https}
-                  - match: {prefix: /s}
-                    respond: {status: 404}
-                    ⟨rw⟩rewrite: {prefix: /x}
-                  - match: {prefix: /o}
-                    to: orders
-            """), [(.conflictingFields, "path"), (.conflictingFields, "redir"), (.conflictingFields, "rw")])
+        expectDiagnostics(
+            policy(
+                routes: """
+                          - match: {prefix: /a, ⟨path⟩path: /a/b}
+                            to: users
+                          - match: {prefix: /r}
+                            to: users
+                            ⟨redir⟩redirect: {scheme: https}
+                          - match: {prefix: /s}
+                            respond: {status: 404}
+                            ⟨rw⟩rewrite: {prefix: /x}
+                          - match: {prefix: /o}
+                            to: orders
+                    """), [(.conflictingFields, "path"), (.conflictingFields, "redir"), (.conflictingFields, "rw")])
     }
 
     @Test func unsupportedVersion() {
-        expectDiagnostics(policy(routes: """
-                  - match: {prefix: /u}
-                    to: users
-                  - match: {prefix: /o}
-                    to: orders
-            """).replacingOccurrences(of: "version: 1", with: "version: ⟨v⟩2"), [(.unsupportedVersion, "v")])
+        expectDiagnostics(
+            policy(
+                routes: """
+                          - match: {prefix: /u}
+                            to: users
+                          - match: {prefix: /o}
+                            to: orders
+                    """
+            ).replacingOccurrences(of: "version: 1", with: "version: ⟨v⟩2"), [(.unsupportedVersion, "v")])
     }
 
     @Test func unknownServiceWithDidYouMeanAndRelated() {
-        let text = policy(routes: """
-                  - match: {prefix: /u}
-                    to: ⟨u⟩user
-                    mirror: {to: ⟨m⟩nope}
-                  - match: {prefix: /o}
-                    to: {orders: 90, ⟨w⟩order: 10}
-            """)
+        let text = policy(
+            routes: """
+                      - match: {prefix: /u}
+                        to: ⟨u⟩user
+                        mirror: {to: ⟨m⟩nope}
+                      - match: {prefix: /o}
+                        to: {orders: 90, ⟨w⟩order: 10}
+                """)
         expectDiagnostics(text, [(.unknownService, "u"), (.unknownService, "m"), (.unknownService, "w"), (.unusedService, "users")])
         let (result, _) = lintMarked([("p.yaml", text)])
         let first = result.diagnostics.first { $0.rule == .unknownService }
@@ -204,13 +245,15 @@ import XDSCDiagnostics
     }
 
     @Test func defaultsInTwoFilesIsADuplicateKey() {
-        let a = "version: 1\ndefaults: {timeout: 1s}\nservices: {s: {endpoints: [10.0.0.1:1]}}\nlisteners: {l: {address: 0.0.0.0:1, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: s}]}}}}\n"
+        let a =
+            "version: 1\ndefaults: {timeout: 1s}\nservices: {s: {endpoints: [10.0.0.1:1]}}\nlisteners: {l: {address: 0.0.0.0:1, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: s}]}}}}\n"
         let b = "version: 1\n⟨d⟩defaults: {timeout: 2s}\n"
         expectDiagnostics(files: [("a.yaml", a), ("b.yaml", b)], [(.duplicateKey, "d")])
     }
 
     @Test func duplicateDomainsCaseInsensitiveAndWildcard() {
-        expectDiagnostics("""
+        expectDiagnostics(
+            """
             version: 1
             services: {s: {endpoints: [10.0.0.1:80]}}
             listeners:
@@ -233,7 +276,8 @@ import XDSCDiagnostics
     }
 
     @Test func duplicateAddress() {
-        expectDiagnostics("""
+        expectDiagnostics(
+            """
             version: 1
             admin: {address: 127.0.0.1:9901}
             services: {s: {endpoints: [10.0.0.1:80]}}
@@ -246,17 +290,18 @@ import XDSCDiagnostics
     }
 
     @Test func invalidRegexUsesRE2sMessageAndProgramSize() {
-        let text = policy(routes: """
-                  - match: {regex: ⟨a⟩"/users/(?=x)"}
-                    to: users
-                  - match: {regex: ⟨b⟩"/[a-z]{1,200}"}
-                    to: users
-                  - match: {prefix: /q, headers: {x-id: {regex: ⟨c⟩"(a"}}}
-                    to: orders
-                  - match: {regex: "/v[0-9]+/(.*)"}
-                    to: orders
-                    rewrite: {regex: {pattern: "^/v[0-9]+/(.*)", substitution: ⟨d⟩"/\\\\2"}}
-            """)
+        let text = policy(
+            routes: """
+                      - match: {regex: ⟨a⟩"/users/(?=x)"}
+                        to: users
+                      - match: {regex: ⟨b⟩"/[a-z]{1,200}"}
+                        to: users
+                      - match: {prefix: /q, headers: {x-id: {regex: ⟨c⟩"(a"}}}
+                        to: orders
+                      - match: {regex: "/v[0-9]+/(.*)"}
+                        to: orders
+                        rewrite: {regex: {pattern: "^/v[0-9]+/(.*)", substitution: ⟨d⟩"/\\\\2"}}
+                """)
         expectDiagnostics(text, [(.invalidRegex, "a"), (.invalidRegex, "b"), (.invalidRegex, "c"), (.invalidRegex, "d")])
         let (result, _) = lintMarked([("p.yaml", text)])
         #expect(result.diagnostics.first?.message.contains("invalid perl operator: (?=") == true)
@@ -264,14 +309,22 @@ import XDSCDiagnostics
     }
 
     @Test func unusedService() {
-        expectDiagnostics(policy(routes: """
-                  - match: {prefix: /u}
-                    to: users
-            """), [(.unusedService, "orders")])
-        let (result, _) = lintMarked([("p.yaml", policy(routes: """
-                  - match: {prefix: /u}
-                    to: users
-            """))])
+        expectDiagnostics(
+            policy(
+                routes: """
+                          - match: {prefix: /u}
+                            to: users
+                    """), [(.unusedService, "orders")])
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                policy(
+                    routes: """
+                              - match: {prefix: /u}
+                                to: users
+                        """)
+            )
+        ])
         #expect(result.diagnostics.map(\.rule) == [.unusedService])
         #expect(result.diagnostics.first?.severity == .warning)
         #expect(result.diagnostics.first?.message.contains("`orders`") == true)
@@ -280,31 +333,36 @@ import XDSCDiagnostics
     @Test func retryTimeoutUsesTheInheritedTimeout() {
         let text = policy(
             routes: """
-                  - match: {prefix: /u}
-                    to: users
-                    retries: {attempts: 2, on: [5xx], per_try_timeout: ⟨p⟩2s}
-                  - match: {prefix: /o}
-                    to: orders
-                    timeout: 0s
-                    retries: {attempts: 2, on: [5xx], per_try_timeout: 30s}
-            """, defaults: "defaults: {timeout: 2s}")
+                      - match: {prefix: /u}
+                        to: users
+                        retries: {attempts: 2, on: [5xx], per_try_timeout: ⟨p⟩2s}
+                      - match: {prefix: /o}
+                        to: orders
+                        timeout: 0s
+                        retries: {attempts: 2, on: [5xx], per_try_timeout: 30s}
+                """, defaults: "defaults: {timeout: 2s}")
         expectDiagnostics(text, [(.retryTimeout, "p")])
     }
 
     @Test func everyErrorIsReportedInOneRun() {
-        let (result, _) = lintMarked([("p.yaml", """
-            version: 1
-            services:
-              users: {endpoints: [10.0.0.1:80], lb: fastest}
-            listeners:
-              l:
-                address: 0.0.0.0:99999
-                hosts:
-                  h:
-                    domains: ["*"]
-                    routes:
-                      - {match: {prefix: /, bogus: 1}, to: usr}
-            """)])
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                """
+                version: 1
+                services:
+                  users: {endpoints: [10.0.0.1:80], lb: fastest}
+                listeners:
+                  l:
+                    address: 0.0.0.0:99999
+                    hosts:
+                      h:
+                        domains: ["*"]
+                        routes:
+                          - {match: {prefix: /, bogus: 1}, to: usr}
+                """
+            )
+        ])
         #expect(Set(result.diagnostics.map(\.rule)) == [.invalidValue, .unknownField, .unknownService, .unusedService])
     }
 }

@@ -54,7 +54,7 @@ import XDSCPolicy
         #expect(PolicyValues.domainProblem(d) == nil)
     }
 
-    @Test(arguments: ["a.*.com", "**.x.com", "*.x.*", "", "a..b", "x.com:0", "x.com:http", "bad domain.com", "*"+"*"])
+    @Test(arguments: ["a.*.com", "**.x.com", "*.x.*", "", "a..b", "x.com:0", "x.com:http", "bad domain.com", "*" + "*"])
     func invalidDomains(_ d: String) {
         #expect(PolicyValues.domainProblem(d) != nil)
     }

@@ -68,7 +68,10 @@ final class BoxAlgebra {
     let slashRooted: Bool
 
     private var langCache: [String: Language] = [:]
-    private struct PlainKey: Hashable { var bytes: [UInt8]; var exact: Bool }
+    private struct PlainKey: Hashable {
+        var bytes: [UInt8]
+        var exact: Bool
+    }
     private var plainCache: [PlainKey: Language] = [:]
     private var fieldSetIds: [String: Int] = [:]
     private var universeFieldIds: [FieldKey: FieldSet] = [:]
@@ -163,7 +166,8 @@ final class BoxAlgebra {
 
     /// The interned set of all conditions on one key (AND).
     func fieldSet(_ cs: [FieldConstraint], extra: [(String, Language)] = [], key: FieldKey) -> FieldSet {
-        let desc = "F|\(key.isQuery)|\(key.name)|" + cs.map(BoxAlgebra.constraintKey).joined(separator: "&")
+        let desc =
+            "F|\(key.isQuery)|\(key.name)|" + cs.map(BoxAlgebra.constraintKey).joined(separator: "&")
             + extra.map { "|x:" + $0.0 }.joined()
         if let id = fieldSetIds[desc], let f = internedSets[id] { return f }
         var f = universeField(key)
@@ -291,22 +295,26 @@ final class BoxAlgebra {
 
     /// Pairs of fields by key over both boxes (missing side = universe).
     private func zipFields(_ a: Box, _ b: Box, onlyCommon: Bool, _ body: (FieldKey, FieldSet, FieldSet) -> Bool?) -> Bool? {
-        var i = 0, j = 0
+        var i = 0
+        var j = 0
         var undecided = false
         while i < a.fields.count || j < b.fields.count {
             let r: Bool?
             if j >= b.fields.count || (i < a.fields.count && a.fields[i].0 < b.fields[j].0) {
-                let (k, f) = a.fields[i]; i += 1
+                let (k, f) = a.fields[i]
+                i += 1
                 if onlyCommon { continue }
                 r = body(k, f, universeField(k))
             } else if i >= a.fields.count || b.fields[j].0 < a.fields[i].0 {
-                let (k, f) = b.fields[j]; j += 1
+                let (k, f) = b.fields[j]
+                j += 1
                 if onlyCommon { continue }
                 r = body(k, universeField(k), f)
             } else {
                 let k = a.fields[i].0
                 r = body(k, a.fields[i].1, b.fields[j].1)
-                i += 1; j += 1
+                i += 1
+                j += 1
             }
             if r == false { return false }
             if r == nil { undecided = true }
@@ -364,7 +372,8 @@ final class BoxAlgebra {
         var out: [Box] = []
         var cur = a
         // Path dimension first.
-        let pa = pathLanguage(a.path), pb = pathLanguage(b.path)
+        let pa = pathLanguage(a.path)
+        let pb = pathLanguage(b.path)
         let rest = pa.subtracting(pb)
         guard let restEmpty = rest.isEmpty else { return nil }
         if !restEmpty {
@@ -419,8 +428,14 @@ final class BoxAlgebra {
         var undecided = false
         for (k, f) in box.fields {
             var v: [UInt8]? = nil
-            for (rk, rv) in r.fields where rk == k { v = rv; break }
-            guard let m = fieldContains(f, v) else { undecided = true; continue }
+            for (rk, rv) in r.fields where rk == k {
+                v = rv
+                break
+            }
+            guard let m = fieldContains(f, v) else {
+                undecided = true
+                continue
+            }
             if !m { return false }
         }
         return undecided ? nil : true

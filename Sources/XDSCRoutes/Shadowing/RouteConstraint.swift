@@ -42,8 +42,10 @@ public struct FieldConstraint: Sendable, Hashable {
     public var treatMissingAsEmpty: Bool
 
     /// Creates a condition; defaults are Envoy's.
-    public init(name: String, match: FieldMatch, ignoreCase: Bool = false, invert: Bool = false,
-                treatMissingAsEmpty: Bool = false) {
+    public init(
+        name: String, match: FieldMatch, ignoreCase: Bool = false, invert: Bool = false,
+        treatMissingAsEmpty: Bool = false
+    ) {
         self.name = name
         self.match = match
         self.ignoreCase = ignoreCase
@@ -73,8 +75,10 @@ public struct RouteConstraint: Sendable {
     public var opaque: Bool
 
     /// Creates a route constraint.
-    public init(path: PathConstraint, headers: [FieldConstraint] = [], query: [FieldConstraint] = [],
-                grpc: Bool = false, opaque: Bool = false) {
+    public init(
+        path: PathConstraint, headers: [FieldConstraint] = [], query: [FieldConstraint] = [],
+        grpc: Bool = false, opaque: Bool = false
+    ) {
         self.path = path
         self.headers = headers
         self.query = query

@@ -65,7 +65,10 @@ struct PrefixTrie {
 
     private func collect(_ node: Int32, _ out: inout [Int32]) {
         var r = routeHead[Int(node)]
-        while r >= 0 { out.append(r); r = routeNext[Int(r)] }
+        while r >= 0 {
+            out.append(r)
+            r = routeNext[Int(r)]
+        }
     }
 
     /// Routes whose key is a prefix of `key` or extends it (unordered).
@@ -80,11 +83,17 @@ struct PrefixTrie {
         // The whole subtree below the key's node.
         var stack: [Int32] = []
         var c = firstChild[Int(node)]
-        while c >= 0 { stack.append(c); c = nextSibling[Int(c)] }
+        while c >= 0 {
+            stack.append(c)
+            c = nextSibling[Int(c)]
+        }
         while let n = stack.popLast() {
             collect(n, &out)
             var c = firstChild[Int(n)]
-            while c >= 0 { stack.append(c); c = nextSibling[Int(c)] }
+            while c >= 0 {
+                stack.append(c)
+                c = nextSibling[Int(c)]
+            }
         }
     }
 }
@@ -109,18 +118,22 @@ struct PrefixTrie {
 ///   - routes: the routes in declaration order.
 ///   - sameAction: whether two routes (by index) have the same action.
 ///   - verify: whether Envoy's real match function matches the witness for that route.
-public func analyzeShadowing(_ routes: [RouteConstraint],
-                             options: ShadowOptions = ShadowOptions(),
-                             sameAction: (Int, Int) -> Bool,
-                             verify: (Int, WitnessRequest) -> Bool) -> ShadowReport {
+public func analyzeShadowing(
+    _ routes: [RouteConstraint],
+    options: ShadowOptions = ShadowOptions(),
+    sameAction: (Int, Int) -> Bool,
+    verify: (Int, WitnessRequest) -> Bool
+) -> ShadowReport {
     var analyzer = ShadowAnalyzer(routes: routes, options: options)
     return analyzer.run(sameAction: sameAction, verify: verify)
 }
 
 /// Convenience overload with the default options.
-public func analyzeShadowing(_ routes: [RouteConstraint],
-                             sameAction: (Int, Int) -> Bool,
-                             verify: (Int, WitnessRequest) -> Bool) -> ShadowReport {
+public func analyzeShadowing(
+    _ routes: [RouteConstraint],
+    sameAction: (Int, Int) -> Bool,
+    verify: (Int, WitnessRequest) -> Bool
+) -> ShadowReport {
     analyzeShadowing(routes, options: ShadowOptions(), sameAction: sameAction, verify: verify)
 }
 
@@ -175,10 +188,11 @@ struct ShadowAnalyzer {
             key = folded(b)
         case .pathSeparatedPrefix(let s, let cs):
             let b = Array(s.utf8)
-            path = .lang(a.cached("LS\(cs)|\(s)") {
-                Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
-                    .intersection(a.pathUniverse)
-            })
+            path = .lang(
+                a.cached("LS\(cs)|\(s)") {
+                    Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
+                        .intersection(a.pathUniverse)
+                })
             key = folded(b)
         case .regex(let re):
             path = .lang(a.cached("LR|\(re)") { Language.regex(re).intersection(a.pathUniverse) })
@@ -210,9 +224,13 @@ struct ShadowAnalyzer {
         for k in groups.keys.sorted() {
             var extra: [(String, Language)] = []
             if r.grpc && k == grpcKey {
-                extra.append(("grpc", a.cached("grpc") {
-                    Language.literal("application/grpc").union(.prefix("application/grpc+"))
-                }))
+                extra.append(
+                    (
+                        "grpc",
+                        a.cached("grpc") {
+                            Language.literal("application/grpc").union(.prefix("application/grpc+"))
+                        }
+                    ))
             }
             fields.append((k, a.fieldSet(groups[k]!, extra: extra, key: k)))
         }
@@ -263,8 +281,10 @@ struct ShadowAnalyzer {
     }
 
     /// Earlier routes that intersect route i, split by what can be concluded.
-    mutating func analyzeRoute(_ m: RouteModel, candidates: [Int32],
-                               sameAction: (Int, Int) -> Bool, verify: (Int, WitnessRequest) -> Bool) {
+    mutating func analyzeRoute(
+        _ m: RouteModel, candidates: [Int32],
+        sameAction: (Int, Int) -> Bool, verify: (Int, WitnessRequest) -> Bool
+    ) {
         let a = algebra
         let i = m.index
         var inter: [Int] = []  // decided, non-opaque, intersecting
@@ -278,10 +298,19 @@ struct ShadowAnalyzer {
             let j = Int(jj)
             let e = models[j]
             report.comparedPairs += 1
-            if e.undecided != nil { unknown.append(j); continue }
-            guard let x = a.intersects(m.box, e.box) else { unknown.append(j); continue }
+            if e.undecided != nil {
+                unknown.append(j)
+                continue
+            }
+            guard let x = a.intersects(m.box, e.box) else {
+                unknown.append(j)
+                continue
+            }
             if !x { continue }
-            if e.opaque { opaqueInter.append(j); continue }
+            if e.opaque {
+                opaqueInter.append(j)
+                continue
+            }
             let sub = a.isSubset(m.box, of: e.box)
             if sub == true {
                 reportShadow(i, earlier: [j], before: inter, duplicate: sameAction(j, i), verify: verify)
@@ -343,8 +372,10 @@ struct ShadowAnalyzer {
     /// Reports route `i` as shadowed, with a verified witness. `before` are the earlier
     /// routes (before `earlier[0]`) that take part of route i's requests: the witness avoids
     /// them when that is cheap, so it is a request `earlier[0]` really takes.
-    mutating func reportShadow(_ i: Int, earlier: [Int], before: [Int], duplicate: Bool,
-                               verify: (Int, WitnessRequest) -> Bool) {
+    mutating func reportShadow(
+        _ i: Int, earlier: [Int], before: [Int], duplicate: Bool,
+        verify: (Int, WitnessRequest) -> Bool
+    ) {
         let a = algebra
         let first = earlier[0]
         guard var box = a.intersection(models[i].box, models[first].box) else {
@@ -356,8 +387,14 @@ struct ShadowAnalyzer {
             for k in before {
                 var next: [Box] = []
                 for p in pieces {
-                    if a.intersects(p, models[k].box) == false { next.append(p); continue }
-                    guard let d = a.subtract(p, models[k].box) else { next = []; break }
+                    if a.intersects(p, models[k].box) == false {
+                        next.append(p)
+                        continue
+                    }
+                    guard let d = a.subtract(p, models[k].box) else {
+                        next = []
+                        break
+                    }
                     next.append(contentsOf: d)
                 }
                 pieces = next
@@ -374,8 +411,10 @@ struct ShadowAnalyzer {
             noteUndecided(i, first, "shadowing witness rejected by verification")
             return
         }
-        report.findings.append(ShadowFinding(kind: .shadowed, route: i, earlier: earlier,
-                                             redundantDuplicate: duplicate && earlier.count == 1, witness: w))
+        report.findings.append(
+            ShadowFinding(
+                kind: .shadowed, route: i, earlier: earlier,
+                redundantDuplicate: duplicate && earlier.count == 1, witness: w))
     }
 
     enum Coverage {
@@ -400,7 +439,10 @@ struct ShadowAnalyzer {
             var touched = false
             for p in pieces {
                 guard let x = a.intersects(p, b) else { return .undecided("undecided intersection") }
-                if !x { next.append(p); continue }
+                if !x {
+                    next.append(p)
+                    continue
+                }
                 touched = true
                 guard let d = a.subtract(p, b) else { return .undecided("undecided subtraction") }
                 produced += d.count
