@@ -92,16 +92,7 @@ import XDSCRoutes
     }
 
     func runLint(_ args: [String]) throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let p = Process()
-        p.executableURL = root.appendingPathComponent(".build/debug/xdsc")
-        p.arguments = ["lint"] + args
-        p.currentDirectoryURL = root
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let root = TestPaths.packageRoot
+        return try runProcess(root.appendingPathComponent(".build/debug/xdsc").path, ["lint"] + args, currentDirectory: root).stdout
     }
 }
