@@ -44,6 +44,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Helpers shared by the test targets (in no product).
+        .target(name: "XDSCTestSupport", path: "Tests/XDSCTestSupport"),
         .testTarget(
             name: "XDSCTests",
             dependencies: [
@@ -53,9 +55,13 @@ let package = Package(
         .testTarget(
             name: "XDSCEnvoyTests",
             dependencies: [
-                "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
+                "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata", "XDSCTestSupport",
             ]),
-        .testTarget(name: "XDSCCLITests", dependencies: ["xdsc", "XDSCDriver", "XDSCPolicy", "XDSCDiagnostics", "XDSCJSON"]),
+        .testTarget(
+            name: "XDSCCLITests",
+            dependencies: [
+                "xdsc", "XDSCDriver", "XDSCPolicy", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport",
+            ]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -1,11 +1,8 @@
 import Foundation
+@_exported import XDSCTestSupport
 
-/// Runs the built `xdsc` binary and captures its output, for end-to-end tests.
-struct CLIRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
+/// The output of one `xdsc` run.
+typealias CLIRun = ProcessOutput
 
 enum CLI {
     /// The package root (this file is Tests/XDSCCLITests/CLIRunner.swift).
@@ -29,48 +26,13 @@ enum CLI {
         try runProgram(binary.path, args, in: directory, environment: environment, stdin: stdin)
     }
 
-    /// Runs any program and captures its output.
+    /// Runs any program and captures its output (colour off, so output is stable).
     static func runProgram(
         _ path: String, _ args: [String], in directory: URL? = nil, environment: [String: String] = [:], stdin: String? = nil
     ) throws -> CLIRun {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = args
-        p.currentDirectoryURL = directory ?? packageRoot
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
+        var env = ["NO_COLOR": "1"]
         for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        if let stdin {
-            let inp = Pipe()
-            p.standardInput = inp
-            try p.run()
-            inp.fileHandleForWriting.write(Data(stdin.utf8))
-            try inp.fileHandleForWriting.close()
-        } else {
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-        }
-        // Read both pipes concurrently so a full pipe never blocks the child.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let outBox = Box()
-        let group = DispatchGroup()
-        group.enter()
-        let reader = out.fileHandleForReading
-        DispatchQueue.global().async {
-            outBox.data = reader.readDataToEndOfFile()
-            group.leave()
-        }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        let outData = outBox.data
-        p.waitUntilExit()
-        return CLIRun(
-            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        return try ProcessRunner.run(path, args, in: directory ?? packageRoot, environment: env, stdin: stdin)
     }
 
     /// A fresh temporary directory, removed by the caller.

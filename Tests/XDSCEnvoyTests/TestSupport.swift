@@ -1,5 +1,6 @@
 import Foundation
 import XDSCJSON
+@_exported import XDSCTestSupport
 
 /// Paths and helpers shared by the Envoy tests.
 enum TestPaths {
@@ -23,42 +24,9 @@ enum TestPaths {
     }
 }
 
-/// Output of a finished child process.
-struct ProcessOutput {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
 /// Runs `executable` with `arguments` and waits for it.
 func runProcess(_ executable: String, _ arguments: [String], currentDirectory: URL? = nil) throws -> ProcessOutput {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    if let currentDirectory { p.currentDirectoryURL = currentDirectory }
-    let out = Pipe()
-    let err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    // Drain stderr on another thread while reading stdout, so neither pipe can fill up
-    // and block the child.
-    final class Box: @unchecked Sendable { var data = Data() }
-    let errBox = Box()
-    let group = DispatchGroup()
-    group.enter()
-    let errReader = err.fileHandleForReading
-    DispatchQueue.global().async {
-        errBox.data = errReader.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    let errData = errBox.data
-    p.waitUntilExit()
-    return ProcessOutput(
-        status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+    try ProcessRunner.run(executable, arguments, in: currentDirectory)
 }
 
 /// Reads a YAML (or lenient JSON) file as JSON through PyYAML, or nil when Python or
