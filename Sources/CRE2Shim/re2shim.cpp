@@ -43,7 +43,6 @@ int re2shim_partial_match(const re2shim_regex *re, const char *text, size_t len)
 }
 
 int re2shim_program_size(const re2shim_regex *re) { return re->re.ProgramSize(); }
-int re2shim_num_captures(const re2shim_regex *re) { return re->re.NumberOfCapturingGroups(); }
 
 char *re2shim_global_replace(const re2shim_regex *re, const char *text, size_t len,
                              const char *rewrite, size_t rewrite_len, size_t *outlen, char **err) {

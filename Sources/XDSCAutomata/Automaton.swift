@@ -2,6 +2,26 @@
 
 /// An `[Int32]` dictionary key with a precomputed cheap hash (FNV-1a): the standard
 /// array hashing runs SipHash over every element on each lookup, which dominated.
+/// Byte classes whose transition columns are identical behave the same; keeps the first of
+/// each group. Returns, for every class, the index of its kept representative, and the kept
+/// classes in order.
+func mergeIdenticalClasses(_ classCount: Int, column: (Int) -> [Int32]) -> (classMap: [Int], kept: [Int]) {
+    var ids: [ArrayKey: Int] = [:]
+    var classMap = [Int](repeating: 0, count: classCount)
+    var kept: [Int] = []
+    for c in 0..<classCount {
+        let key = ArrayKey(column(c))
+        if let id = ids[key] {
+            classMap[c] = id
+        } else {
+            ids[key] = kept.count
+            classMap[c] = kept.count
+            kept.append(c)
+        }
+    }
+    return (classMap, kept)
+}
+
 struct ArrayKey: Hashable {
     let a: [Int32]
     let h: Int
@@ -528,24 +548,14 @@ struct DFA: Sendable {
         let deadId = count
         let total = Int(count) + (hasDead ? 1 : 0)
         // Columns after renaming, to merge byte classes that behave identically.
-        var colIds: [ArrayKey: Int] = [:]
-        var classMap = [Int](repeating: 0, count: cc)
-        var kept: [Int] = []
         var col = [Int32](repeating: 0, count: total)
-        for c in 0..<cc {
+        let (classMap, kept) = mergeIdenticalClasses(cc) { c in
             for s in 0..<n where live[s] {
                 let t = Int(next[s * cc + c])
                 col[Int(map[s])] = live[t] ? map[t] : deadId
             }
             if hasDead { col[Int(deadId)] = deadId }
-            let key = ArrayKey(col)
-            if let id = colIds[key] {
-                classMap[c] = id
-            } else {
-                colIds[key] = kept.count
-                classMap[c] = kept.count
-                kept.append(c)
-            }
+            return col
         }
         let ncc = kept.count
         var newNext = [Int32](repeating: deadId, count: total * ncc)
@@ -612,21 +622,8 @@ struct DFA: Sendable {
             }
         }
         // Merge equivalent byte classes (identical columns).
-        var colIds: [ArrayKey: Int] = [:]
-        var classMap = [Int](repeating: 0, count: cc)
-        var keptClasses: [Int] = []
-        for c in 0..<cc {
-            var col = [Int32]()
-            col.reserveCapacity(queue.count)
-            for b in queue { col.append(order[Int(block[Int(next[rep[Int(b)] * cc + c])])]) }
-            let key = ArrayKey(col)
-            if let id = colIds[key] {
-                classMap[c] = id
-            } else {
-                colIds[key] = keptClasses.count
-                classMap[c] = keptClasses.count
-                keptClasses.append(c)
-            }
+        let (classMap, keptClasses) = mergeIdenticalClasses(cc) { c in
+            queue.map { b in order[Int(block[Int(next[rep[Int(b)] * cc + c])])] }
         }
         let ncc = keptClasses.count
         var newNext = [Int32](repeating: 0, count: queue.count * ncc)

@@ -60,7 +60,8 @@ public enum Build {
     public static func run(_ paths: [String], options: BuildOptions, pipeline: Pipeline = Pipeline()) -> BuildResult {
         let frontEnd = pipeline.check(paths)
         guard !frontEnd.hasErrors else { return BuildResult(frontEnd: frontEnd, config: nil, files: nil) }
-        let config = EnvoyLowering.lower(frontEnd.policy)
+        // The front end already lowered the policy for the route analysis; emit that.
+        let config = frontEnd.envoy ?? EnvoyLowering.lower(frontEnd.policy)
         return BuildResult(frontEnd: frontEnd, config: config, files: files(for: config, options: options))
     }
 

@@ -14,6 +14,8 @@ public struct FrontEndResult: Sendable {
     public var sources: [String: SourceFile]
     /// Counts of the route shadowing analysis (for `--verbose`).
     public var routeAnalysis = RouteTableFindings()
+    /// The Envoy configuration the route analysis ran on; `build` emits it as is.
+    public var envoy: EnvoyConfig?
 
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
@@ -56,20 +58,21 @@ public struct Pipeline: Sendable {
             clock.lap("lower")
             PolicyPasses.run(policy, sink) { clock.lap($0) }
         }
-        let routeAnalysis = Self.analyzeRoutes(policy)
+        let envoy = EnvoyLowering.lower(policy)
+        let routeAnalysis = Self.analyzeRoutes(envoy, policy)
         for d in routeAnalysis.diagnostics { sink.add(d) }
         clock.lap("route analysis")
         var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
         result.routeAnalysis = routeAnalysis
+        result.envoy = envoy
         return result
     }
 
     /// Route shadowing and overlap, decided on the Envoy configuration the policy lowers to,
     /// so the analysis sees exactly what Envoy will match (methods as `:method` matchers,
     /// gRPC as a content-type rule).
-    static func analyzeRoutes(_ policy: Policy) -> RouteTableFindings {
+    static func analyzeRoutes(_ config: EnvoyConfig, _ policy: Policy) -> RouteTableFindings {
         var findings = RouteTableFindings()
-        let config = EnvoyLowering.lower(policy)
         for (listener, source) in zip(config.listeners, policy.listeners) {
             guard let routes = listener.connectionManager.routeConfiguration else { continue }
             RouteTableAnalysis.analyze(routes, fallback: source.span, into: &findings)

@@ -33,9 +33,6 @@ public final class RE2Pattern: @unchecked Sendable {
     /// RE2's compiled program size, the number Envoy compares with its limit.
     public var programSize: Int { Int(re2shim_program_size(handle)) }
 
-    /// Number of capturing groups.
-    public var captureCount: Int { Int(re2shim_num_captures(handle)) }
-
     /// `RE2::FullMatch`: the whole of `text` matches.
     public func fullMatch(_ text: String) -> Bool {
         var text = text

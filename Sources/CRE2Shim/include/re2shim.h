@@ -19,7 +19,6 @@ int re2shim_full_match(const re2shim_regex *re, const char *text, size_t len);
 int re2shim_partial_match(const re2shim_regex *re, const char *text, size_t len);
 /// The compiled program size Envoy compares with its max_program_size limit.
 int re2shim_program_size(const re2shim_regex *re);
-int re2shim_num_captures(const re2shim_regex *re);
 /// Replaces every non-overlapping match (RE2::GlobalReplace); returns a malloc'd string
 /// (and its length in *outlen) or NULL when the rewrite string is invalid.
 char *re2shim_global_replace(const re2shim_regex *re, const char *text, size_t len,
