@@ -23,6 +23,7 @@ public struct Rule: Sendable {
         case inputLimit = "input-limit"
         case unreadableInput = "unreadable-input"
         case ineffectiveSetting = "ineffective-setting"
+        case deprecatedField = "deprecated-field"
     }
 
     public let id: ID
@@ -361,11 +362,11 @@ public struct Rule: Sendable {
                 """,
             failingExample: """
                 timeout: 2s
-                retries: {attempts: 3, on: [5xx], per_try_timeout: 2s}
+                retries: {attempts: 3, retry_on: [5xx], per_try_timeout: 2s}
                 """,
             fixedExample: """
                 timeout: 6s
-                retries: {attempts: 3, on: [5xx], per_try_timeout: 2s}
+                retries: {attempts: 3, retry_on: [5xx], per_try_timeout: 2s}
                 """),
         Rule(
             id: .inputLimit, code: "XDS018", severity: .error,
@@ -400,8 +401,9 @@ public struct Rule: Sendable {
             summary: "a setting that has no effect where it stands",
             explanation: """
                 The setting is valid but Envoy will ignore it here: `hash_on` on a route whose \
-                services do not use `ring_hash` or `maglev` load balancing, or `case_sensitive` \
-                on a `regex` match (Envoy ignores it for regexes; write `(?i)` instead).
+                services do not use `ring_hash` or `maglev` load balancing, `case_sensitive` on \
+                a `regex` match (Envoy ignores it for regexes; write `(?i)` instead), or a retry \
+                condition or status code listed twice in `retries` (xdsc emits it once).
                 """,
             failingExample: """
                 - match: {regex: "/users/[a-z]+", case_sensitive: false}
@@ -410,6 +412,22 @@ public struct Rule: Sendable {
             fixedExample: """
                 - match: {regex: "(?i)/users/[a-z]+"}
                   to: users
+                """),
+        Rule(
+            id: .deprecatedField, code: "XDS024", severity: .warning,
+            summary: "a key written in an older spelling that is still read",
+            explanation: """
+                The key still works but has a newer name: `retries.on` is now `retry_on`, as \
+                Envoy calls it. Tools that read YAML 1.1 (PyYAML, and so Ansible and most Python \
+                scripts that generate or post-process policies) turn the plain key `on` into the \
+                boolean `true`, and yamllint's default `truthy` rule warns on it. xdsc reads both \
+                spellings the same way; writing both in one mapping is `conflicting-fields`.
+                """,
+            failingExample: """
+                retries: {attempts: 2, on: [5xx]}
+                """,
+            fixedExample: """
+                retries: {attempts: 2, retry_on: [5xx]}
                 """),
     ])
 }

@@ -72,6 +72,13 @@ public enum Schemas {
         return anyOf(description, [item, obj(array)])
     }
 
+    /// `schema` marked `deprecated` (editors strike such keys through).
+    private static func deprecated(_ schema: JSON) -> JSON {
+        guard case .object(var o) = schema else { return schema }
+        o["deprecated"] = .bool(true)
+        return .object(o)
+    }
+
     /// A mapping whose keys are fixed: `additionalProperties: false`.
     private static func fixed(
         _ description: String, _ properties: [(String, JSON)], required: [String] = [], extra: [(String, JSON)] = []
@@ -646,14 +653,20 @@ public enum Schemas {
                     "A retry policy.",
                     [
                         ("attempts", int("Retries after the first try; default 1.", 0...1000)),
-                        ("on", listOrOne("Conditions that trigger a retry; default `connect-failure`, `refused-stream`.", condition)),
+                        (
+                            "retry_on",
+                            listOrOne(
+                                "Conditions that trigger a retry; default `connect-failure`, `refused-stream`.", condition, minItems: 1)
+                        ),
+                        ("on", deprecated(listOrOne("The older spelling of `retry_on` (still read, with a warning).", condition))),
                         ("per_try_timeout", ref("duration", "Timeout of each try; should be shorter than `timeout`.")),
                         (
                             "status_codes",
                             listOrOne(
-                                "Statuses that trigger a retry; needs `retriable-status-codes` in `on`.", int("A status code.", 100...599))
+                                "Statuses that trigger a retry; needs `retriable-status-codes` in `retry_on`.",
+                                int("A status code.", 100...599), minItems: 1)
                         ),
-                    ])
+                    ], extra: [("not", obj([("required", .array([.string("retry_on"), .string("on")]))]))])
             ),
             (
                 "headers",

@@ -39,13 +39,15 @@ struct Fields {
             }
             var help: String?
             var message = "unknown key `\(key.text)` in \(what)"
+            let renamed = PolicyKeys.renamed[context] ?? [:]
             if let place = PolicyKeys.belongsUnder[context]?[key.text] {
                 help = "`\(key.text)` belongs under \(place)"
-            } else if let s = PolicyValues.suggestion(for: key.text, in: known) {
+            } else if let s = PolicyValues.suggestion(for: key.text, in: known).map({ renamed[$0] ?? $0 }) {
+                // A typo near an older spelling (`onn`) suggests the current name.
                 message += "; did you mean `\(s)`?"
                 help = "rename `\(key.text)` to `\(s)`"
             } else {
-                help = "valid keys here: " + known.map { "`\($0)`" }.joined(separator: ", ")
+                help = "valid keys here: " + known.filter { renamed[$0] == nil }.map { "`\($0)`" }.joined(separator: ", ")
             }
             sink.add(.unknownField, message, at: p.key.span, label: "unknown key", help: help)
         }

@@ -34,20 +34,32 @@ public enum PolicyKeys {
         "fault": ["delay", "abort"],
         "fault.delay": ["fixed", "percent"],
         "fault.abort": ["status", "percent"],
-        "retries": ["attempts", "on", "per_try_timeout", "status_codes"],
+        "retries": ["attempts", "retry_on", "on", "per_try_timeout", "status_codes"],
         "headers": ["add", "set", "remove"],
         "cors": ["allow_origins", "allow_methods", "allow_headers", "expose_headers", "max_age", "allow_credentials"],
         "rate_limit": ["requests", "per"],
+    ]
+
+    /// Keys still read under an older spelling (with a `deprecated-field` warning), per
+    /// context: old name -> current name. Did-you-mean never offers an old name.
+    public static let renamed: [String: [String: String]] = [
+        // YAML 1.1 tools (PyYAML, yamllint) read the plain key `on` as the boolean `true`.
+        "retries": ["on": "retry_on"]
     ]
 
     /// Where a misplaced key belongs, for a better hint than did-you-mean.
     static let belongsUnder: [String: [String: String]] = [
         "route": [
             "prefix": "match", "path": "match", "regex": "match", "methods": "match", "headers": "match",
-            "query": "match", "grpc": "match", "case_sensitive": "match", "routes": "a host",
+            "query": "match", "grpc": "match", "case_sensitive": "match", "routes": "a host", "retry_on": "`retries`",
         ],
-        "host": ["match": "a route", "to": "a route", "prefix": "a route's `match`", "path": "a route's `match`"],
-        "listener": ["routes": "a host under `hosts`", "domains": "a host under `hosts`", "endpoints": "a service"],
+        "host": [
+            "match": "a route", "to": "a route", "prefix": "a route's `match`", "path": "a route's `match`", "retry_on": "`retries`",
+        ],
+        "listener": [
+            "routes": "a host under `hosts`", "domains": "a host under `hosts`", "endpoints": "a service", "retry_on": "`retries`",
+        ],
+        "defaults": ["retry_on": "`retries`"],
         "top": [
             "routes": "a host", "hosts": "a listener", "endpoints": "a service", "timeout": "`defaults`",
             "retries": "`defaults`", "address": "a listener",

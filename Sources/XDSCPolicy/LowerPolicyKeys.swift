@@ -27,9 +27,24 @@ struct PolicyKeyLowering {
         }
         var policy = RetryPolicy(
             attempts: r.int("attempts", in: 0...1000), on: [], perTryTimeout: r.duration("per_try_timeout"), statusCodes: [])
+        let key = conditionsKey(r)
         var hasStatusToken = false
-        for token in r.stringList("on", allowSingle: true) ?? [] {
-            if RetryPolicy.conditions.contains(token.value) {
+        var seen: [String: SourceSpan] = [:]
+        let tokens = key.flatMap { r.stringList($0, allowSingle: true) }
+        if let key, let list = r.value(key)?.sequence, list.isEmpty {
+            // Without a diagnostic an empty list would silently mean the default conditions.
+            sink.add(
+                .invalidValue, "`\(key)` is an empty list", at: r.value(key)!.span, label: "no conditions",
+                help: "list at least one condition, e.g. `retry_on: [5xx]`; leave `\(key)` out for the default "
+                    + RetryPolicy.defaultOn.map { "`\($0)`" }.joined(separator: ", ") + ", or write `retries: none`")
+        }
+        for token in tokens ?? [] {
+            if let first = seen[token.value] {
+                sink.add(
+                    .ineffectiveSetting, "retry condition `\(token.value)` is listed twice", at: token.span, label: "repeated",
+                    related: [RelatedLocation("first listed here", at: first)], help: "remove the repeated `\(token.value)`")
+            } else if RetryPolicy.conditions.contains(token.value) {
+                seen[token.value] = token.span
                 if token.value == "retriable-status-codes" { hasStatusToken = true }
                 policy.on.append(token)
             } else {
@@ -40,19 +55,55 @@ struct PolicyKeyLowering {
                     help: close == nil ? "conditions: " + RetryPolicy.conditions.map { "`\($0)`" }.joined(separator: ", ") : nil)
             }
         }
-        if let codes = r.list("status_codes", allowSingle: true) {
-            policy.statusCodes = codes.compactMap { Fields.int($0, what: "a retry status code", in: 100...599, sink: sink) }
+        let named = key ?? "retry_on"
+        let codes = r.list("status_codes", allowSingle: true)
+        if let codes, codes.isEmpty {
+            sink.add(
+                .invalidValue, "`status_codes` is an empty list", at: r.value("status_codes")!.span, label: "no status codes",
+                help: hasStatusToken ? "e.g. `status_codes: [503]`" : "remove `status_codes`")
+        } else if let codes {
+            var seenCodes: [Int: SourceSpan] = [:]
+            for node in codes {
+                guard let code = Fields.int(node, what: "a retry status code", in: 100...599, sink: sink) else { continue }
+                if let first = seenCodes[code.value] {
+                    sink.add(
+                        .ineffectiveSetting, "retry status code \(code.value) is listed twice", at: code.span, label: "repeated",
+                        related: [RelatedLocation("first listed here", at: first)], help: "remove the repeated \(code.value)")
+                    continue
+                }
+                seenCodes[code.value] = code.span
+                policy.statusCodes.append(code)
+            }
             if !hasStatusToken {
                 sink.add(
-                    .conflictingFields, "`status_codes` has no effect unless `on` includes `retriable-status-codes`",
-                    at: r.keySpan("status_codes")!, help: "add `retriable-status-codes` to `on`")
+                    .conflictingFields, "`status_codes` has no effect unless `\(named)` includes `retriable-status-codes`",
+                    at: r.keySpan("status_codes")!, help: "add `retriable-status-codes` to `\(named)`")
             }
-        } else if hasStatusToken {
+        } else if hasStatusToken && !r.has("status_codes") {
+            // A written but unusable `status_codes` is already reported; it is not missing.
             sink.add(
-                .missingField, "`retriable-status-codes` needs `status_codes`", at: r.keySpan("on") ?? v.span,
+                .missingField, "`retriable-status-codes` needs `status_codes`", at: key.flatMap { r.keySpan($0) } ?? v.span,
                 help: "e.g. `status_codes: [503]`")
         }
         return Located(.policy(policy), v.span)
+    }
+
+    /// Which key of `retries` names the conditions: `retry_on`, or its older spelling `on`
+    /// (read with a `deprecated-field` warning). Both in one mapping is `conflicting-fields`,
+    /// and `retry_on` is read.
+    func conditionsKey(_ r: Fields) -> String? {
+        guard let old = r.keySpan("on") else { return r.has("retry_on") ? "retry_on" : nil }
+        if let current = r.keySpan("retry_on") {
+            sink.add(
+                .conflictingFields, "`on` conflicts with `retry_on`: both name the retry conditions", at: old,
+                label: "older spelling", related: [RelatedLocation("`retry_on` given here", at: current)],
+                help: "delete `on` and keep `retry_on`")
+            return "retry_on"
+        }
+        sink.add(
+            .deprecatedField, "`on` is an older spelling of `retry_on`", at: old, label: "older spelling",
+            notes: ["YAML 1.1 tools such as PyYAML and yamllint read the key `on` as `true`"], help: "write `retry_on`")
+        return "on"
     }
 
     func headerOps(_ f: Fields, _ key: String) -> HeaderOps? {

@@ -395,13 +395,14 @@ public enum RetrySetting: Sendable {
 
 public struct RetryPolicy: Sendable {
     public var attempts: Located<Int>?
+    /// The conditions of `retry_on` (or its older spelling `on`), each once, in written order.
     public var on: [Located<String>]
     public var perTryTimeout: Located<PolicyDuration>?
     public var statusCodes: [Located<Int>]
 
     /// Envoy's `num_retries` default.
     public static let defaultAttempts = 1
-    /// Used when `on` is not written: conditions where the request never reached the
+    /// Used when `retry_on` is not written: conditions where the request never reached the
     /// upstream application, so a retry is always safe.
     public static let defaultOn = ["connect-failure", "refused-stream"]
     public static let conditions = [

@@ -19,6 +19,8 @@ import XDSCPolicy
     static let semanticRules: Set<String> = [
         "unknown-service", "duplicate-name", "duplicate-domain", "duplicate-address", "invalid-regex", "route-shadowed",
         "route-overlap", "unused-service", "retry-timeout", "ineffective-setting",
+        // Not semantic, but the schema accepts the older spelling too (marked `deprecated`).
+        "deprecated-field",
     ]
     /// Fixtures that are not YAML a JSON tool could read the same way.
     static let unreadableRules: Set<String> = ["yaml-syntax", "duplicate-key", "input-limit", "unreadable-input"]

@@ -9,7 +9,7 @@ import XDSCPolicy
           timeout: ⟨dt⟩10s
           idle_timeout: ⟨di⟩1m
           connect_timeout: ⟨dc⟩3s
-          retries: {attempts: 3, on: [5xx]}
+          retries: {attempts: 3, retry_on: [5xx]}
           request_headers:
             set: {⟨dx⟩x-env: prod, x-keep: a}
             remove: [x-internal]
@@ -24,7 +24,7 @@ import XDSCPolicy
               api:
                 domains: ["*"]
                 timeout: ⟨ht⟩30s
-                retries: ⟨hr⟩{attempts: 1, on: [reset]}
+                retries: ⟨hr⟩{attempts: 1, retry_on: [reset]}
                 request_headers:
                   add: {⟨hx⟩x-env: staging}
                 routes:

@@ -335,11 +335,11 @@ import XDSCDiagnostics
             routes: """
                       - match: {prefix: /u}
                         to: users
-                        retries: {attempts: 2, on: [5xx], per_try_timeout: ⟨p⟩2s}
+                        retries: {attempts: 2, retry_on: [5xx], per_try_timeout: ⟨p⟩2s}
                       - match: {prefix: /o}
                         to: orders
                         timeout: 0s
-                        retries: {attempts: 2, on: [5xx], per_try_timeout: 30s}
+                        retries: {attempts: 2, retry_on: [5xx], per_try_timeout: 30s}
                 """, defaults: "defaults: {timeout: 2s}")
         expectDiagnostics(text, [(.retryTimeout, "p")])
     }
