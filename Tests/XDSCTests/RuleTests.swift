@@ -190,6 +190,26 @@ import XDSCDiagnostics
                     """), [(.conflictingFields, "path"), (.conflictingFields, "redir"), (.conflictingFields, "rw")])
     }
 
+    /// A gRPC health check conflicts only with an explicit `protocol: http1`; with `protocol`
+    /// unset the service is taken to speak HTTP/2, and `http2` / `grpc` are fine.
+    @Test func grpcHealthCheckConflictsOnlyWithExplicitHTTP1() {
+        func services(_ proto: String) -> String {
+            "  rpc:\n    endpoints: [10.0.0.5:9090]\n\(proto)    ⟨hc⟩health_check: {grpc: {service: rpc.Health}}"
+        }
+        let routes = """
+                  - match: {prefix: /u}
+                    to: users
+                  - match: {prefix: /o}
+                    to: orders
+                  - match: {prefix: /r}
+                    to: rpc
+            """
+        expectDiagnostics(policy(routes: routes, extraServices: services("    protocol: http1\n")), [(.conflictingFields, "hc")])
+        expectDiagnostics(policy(routes: routes, extraServices: services("")), [])
+        expectDiagnostics(policy(routes: routes, extraServices: services("    protocol: http2\n")), [])
+        expectDiagnostics(policy(routes: routes, extraServices: services("    protocol: grpc\n")), [])
+    }
+
     @Test func unsupportedVersion() {
         expectDiagnostics(
             policy(
