@@ -17,8 +17,9 @@ public struct BuildOptions: Sendable {
     public var xds: Bool
     /// JSON or YAML.
     public var format: Format
-    /// The directory Envoy will find the xDS files in, written into the `path_config_source`
-    /// paths (Envoy resolves relative paths against its working directory).
+    /// The directory Envoy will find the xDS files in, written as given into the
+    /// `path_config_source` paths (Envoy resolves relative paths against its working
+    /// directory, not against the bootstrap's).
     public var xdsRoot: String
 
     /// Build options.
@@ -72,8 +73,7 @@ public enum Build {
         guard options.xds else {
             return [OutputFile(path: "bootstrap.\(ext)", contents: text(config.staticBootstrap.json))]
         }
-        let root = options.xdsRoot.hasSuffix("/") ? String(options.xdsRoot.dropLast()) : options.xdsRoot
-        func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: root + "/" + relative) }
+        func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: xdsPath(relative, root: options.xdsRoot)) }
 
         var out: [OutputFile] = []
         var listeners: [JSON] = []
@@ -108,6 +108,16 @@ public enum Build {
         out.append(OutputFile(path: "lds.\(ext)", contents: text(discovery(.listener, listeners))))
         out.append(OutputFile(path: "cds.\(ext)", contents: text(discovery(.cluster, clusters))))
         return out + routeFiles + endpointFiles
+    }
+
+    /// `root/relative` as written into a `path_config_source`: `root` is kept as the user gave
+    /// it (relative stays relative: Envoy resolves it against its working directory), only
+    /// trailing slashes are dropped (`envoy/` -> `envoy/lds.json`, `/` -> `/lds.json`).
+    static func xdsPath(_ relative: String, root: String) -> String {
+        var r = Substring(root)
+        while r.count > 1, r.hasSuffix("/") { r = r.dropLast() }
+        if r.isEmpty { return relative }
+        return r == "/" ? "/" + relative : r + "/" + relative
     }
 
     /// A DiscoveryResponse whose `version_info` is a hash of its resources, so it changes

@@ -107,4 +107,44 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"cluster\": \"g\""))
     }
+
+    /// Every file of `dir`, relative path -> bytes.
+    static func tree(_ dir: URL) -> [String: Data] {
+        var out: [String: Data] = [:]
+        let walker = FileManager.default.enumerator(atPath: dir.path)
+        while let rel = walker?.nextObject() as? String {
+            if let d = FileManager.default.contents(atPath: dir.appendingPathComponent(rel).path) { out[rel] = d }
+        }
+        return out
+    }
+
+    /// `--xds -o rel/` writes the output directory as given into the bootstrap, so two
+    /// checkouts in different folders build identical bytes and each `--check`s clean.
+    @Test func xdsOutputDoesNotDependOnTheCheckoutFolder() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policy = try String(contentsOfFile: Self.fixture, encoding: .utf8)
+        var trees: [[String: Data]] = []
+        for checkout in ["one", "elsewhere/two"] {
+            let root = dir.appendingPathComponent(checkout)
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try policy.write(to: root.appendingPathComponent("policy.yaml"), atomically: true, encoding: .utf8)
+            let r = try CLI.run(["build", "--xds", "policy.yaml", "-o", "envoy/"], in: root)
+            #expect(r.status == 0, "\(r.stderr)")
+            trees.append(Self.tree(root.appendingPathComponent("envoy")))
+        }
+        #expect(trees[0].count == 5)
+        #expect(trees[0] == trees[1])
+        let bootstrap = String(decoding: trees[0]["bootstrap.json"] ?? Data(), as: UTF8.self)
+        #expect(bootstrap.contains("\"path\": \"envoy/lds.json\""), "\(bootstrap)")
+        #expect(!bootstrap.contains(dir.path))
+        // Each checkout checks clean (and, the bytes being equal, against the other's output).
+        let check = try CLI.run(
+            ["build", "--xds", "--check", "policy.yaml", "-o", "envoy/"], in: dir.appendingPathComponent("elsewhere/two"))
+        #expect(check.status == 0 && check.stdout.isEmpty, "\(check.stdout)")
+        // `--xds-root` still overrides.
+        let rooted = try CLI.run(["build", "--xds", Self.fixture, "--stdout", "--xds-root", "/srv/envoy/"])
+        #expect(rooted.stdout.contains("\"path\": \"/srv/envoy/lds.json\""))
+        #expect(try CLI.run(["build", Self.fixture, "-o", ""]).status == 2)
+    }
 }
