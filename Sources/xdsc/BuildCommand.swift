@@ -94,7 +94,7 @@ struct BuildCommand: ParsableCommand {
         do {
             try OutputDirectory.write(files, to: outDir)
         } catch {
-            FileHandleOutput.stderr("error: cannot write to \(outDir): \(error.localizedDescription)\n")
+            FileHandleOutput.stderr("error: \(error)\n")
             throw ExitCode(ExitStatus.usageOrIO)
         }
     }
