@@ -104,7 +104,7 @@ complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xds
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc lint" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" o output' -s 'o' -l 'output' -d 'Output directory.' -rfka ''
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" xds' -l 'xds' -d 'Write a bootstrap with dynamic_resources plus LDS/CDS/RDS/EDS files.'
-complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" xds-root' -l 'xds-root' -d 'With --xds: the directory Envoy reads the xDS files from (default: the output directory, absolute).' -rfka ''
+complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" xds-root' -l 'xds-root' -d 'With --xds: the directory Envoy reads the xDS files from (default: the output directory as given; Envoy resolves a relative one against its working directory).' -rfka ''
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" stdout' -l 'stdout' -d 'Print the files to standard output instead of writing them.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" check' -l 'check' -d 'Write nothing; print a unified diff against the output directory and exit 1 when it differs.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" format' -l 'format' -d 'Output format: json or yaml.' -rfka ''

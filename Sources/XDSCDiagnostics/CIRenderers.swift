@@ -85,7 +85,25 @@ public struct SARIFRenderer: DiagnosticRenderer {
             region["endLine"] = .integer(span.end.line)
             region["endColumn"] = .integer(span.end.column)
         }
-        return .object(["artifactLocation": .object(["uri": .string(span.file)]), "region": .object(region)])
+        return .object(["artifactLocation": .object(["uri": .string(uriReference(span.file))]), "region": .object(region)])
+    }
+
+    /// A file path as an RFC 3986 URI reference, as SARIF's `artifactLocation.uri` requires:
+    /// every byte of the UTF-8 path is percent-encoded (upper-case hex) except the unreserved
+    /// characters and `/`, so spaces, `%`, `#`, `?`, `:` and non-ASCII are all safe.
+    static func uriReference(_ path: String) -> String {
+        var out = ""
+        for b in path.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            default:
+                let hex = String(b, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
     }
 }
 

@@ -17,8 +17,9 @@ public struct BuildOptions: Sendable {
     public var xds: Bool
     /// JSON or YAML.
     public var format: Format
-    /// The directory Envoy will find the xDS files in, written into the `path_config_source`
-    /// paths (Envoy resolves relative paths against its working directory).
+    /// The directory Envoy will find the xDS files in, written as given into the
+    /// `path_config_source` paths (Envoy resolves relative paths against its working
+    /// directory, not against the bootstrap's).
     public var xdsRoot: String
 
     /// Build options.
@@ -72,8 +73,7 @@ public enum Build {
         guard options.xds else {
             return [OutputFile(path: "bootstrap.\(ext)", contents: text(config.staticBootstrap.json))]
         }
-        let root = options.xdsRoot.hasSuffix("/") ? String(options.xdsRoot.dropLast()) : options.xdsRoot
-        func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: root + "/" + relative) }
+        func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: xdsPath(relative, root: options.xdsRoot)) }
 
         var out: [OutputFile] = []
         var listeners: [JSON] = []
@@ -110,6 +110,16 @@ public enum Build {
         return out + routeFiles + endpointFiles
     }
 
+    /// `root/relative` as written into a `path_config_source`: `root` is kept as the user gave
+    /// it (relative stays relative: Envoy resolves it against its working directory), only
+    /// trailing slashes are dropped (`envoy/` -> `envoy/lds.json`, `/` -> `/lds.json`).
+    static func xdsPath(_ relative: String, root: String) -> String {
+        var r = Substring(root)
+        while r.count > 1, r.hasSuffix("/") { r = r.dropLast() }
+        if r.isEmpty { return relative }
+        return r == "/" ? "/" + relative : r + "/" + relative
+    }
+
     /// A DiscoveryResponse whose `version_info` is a hash of its resources, so it changes
     /// exactly when the content does.
     static func discovery(_ type: DiscoveryResponse.ResourceType, _ resources: [JSON]) -> JSON {
@@ -129,18 +139,50 @@ public enum Build {
     }
 }
 
+/// A failure to write output: the path at fault and the system's reason in plain words
+/// (`permission denied`, `not a directory`), never a platform error domain.
+public struct OutputWriteError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file or directory that could not be written or created.
+    public var path: String
+    /// What went wrong, lower-case (from `strerror`).
+    public var reason: String
+
+    /// A write error.
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    /// A write error for `path` from an `errno` value.
+    public init(path: String, errno code: Int32) {
+        let text = String(cString: strerror(code))
+        self.init(path: path, reason: text.prefix(1).lowercased() + text.dropFirst())
+    }
+
+    /// `cannot write `PATH`: REASON`.
+    public var description: String { "cannot write `\(path)`: \(reason)" }
+}
+
 /// Writing and checking an output directory.
 public enum OutputDirectory {
     /// Subdirectories whose files xdsc owns: stale files there are removed on write.
     static let managedDirectories = ["rds", "eds"]
 
-    /// Files in the managed subdirectories of `dir` that `files` no longer contains.
+    /// `dir/relative`, without doubling a slash the user wrote (`-o out/`).
+    static func join(_ dir: String, _ relative: String) -> String {
+        dir.hasSuffix("/") ? dir + relative : dir + "/" + relative
+    }
+
+    /// Files in the managed subdirectories of `dir` that `files` no longer contains: regular
+    /// files (or symlinks) named `*.json` / `*.yaml`, never directories or hidden files.
     public static func staleFiles(in dir: String, keeping files: [OutputFile]) -> [String] {
         let keep = Set(files.map(\.path))
         var stale: [String] = []
         for sub in managedDirectories {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/" + sub)) ?? []
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: join(dir, sub))) ?? []
             for n in names.sorted() where (n.hasSuffix(".json") || n.hasSuffix(".yaml")) && !n.hasPrefix(".") {
+                var st = stat()
+                guard lstat(join(dir, sub + "/" + n), &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR else { continue }
                 if !keep.contains(sub + "/" + n) { stale.append(sub + "/" + n) }
             }
         }
@@ -149,52 +191,124 @@ public enum OutputDirectory {
 
     /// Writes `files` under `dir` atomically: every file goes to a temporary file in its
     /// final directory first; only when all are written are they renamed into place. On a
-    /// failure the temporaries are removed and the directory is left as it was.
-    public static func write(_ files: [OutputFile], to dir: String) throws {
-        let fm = FileManager.default
+    /// failure the temporaries and any directory this call created are removed, so the
+    /// directory is left as it was, and the error names the path and the reason.
+    public static func write(_ files: [OutputFile], to dir: String) throws(OutputWriteError) {
+        var created: [String] = []
         var temps: [(temp: String, final: String)] = []
-        do {
+        func rollBack() {
+            for t in temps { unlink(t.temp) }
+            for d in created.reversed() { rmdir(d) }
+        }
+        do throws(OutputWriteError) {
             for f in files {
-                let final = dir + "/" + f.path
+                let final = join(dir, f.path)
                 let parent = (final as NSString).deletingLastPathComponent
-                try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+                try makeDirectories(parent.isEmpty ? "." : parent, created: &created)
+                // A directory where a file belongs would make its rename fail after others
+                // were already renamed; find it before anything is replaced.
+                var st = stat()
+                if stat(final, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: final, errno: EISDIR) }
                 let name = (final as NSString).lastPathComponent
-                let temp = parent + "/.\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)"
-                guard fm.createFile(atPath: temp, contents: Data(f.contents.utf8)) else {
-                    throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: temp])
-                }
+                let temp = (parent.isEmpty ? "" : parent + "/") + ".\(name).tmp-\(getpid())"
+                try writeNew(temp, contents: f.contents, reportedAs: final)
                 temps.append((temp, final))
             }
         } catch {
-            for t in temps { try? fm.removeItem(atPath: t.temp) }
+            rollBack()
             throw error
         }
-        for t in temps {
-            // rename(2) replaces the old file in one step.
-            if rename(t.temp, t.final) != 0 {
-                let code = errno
-                for r in temps { try? fm.removeItem(atPath: r.temp) }
-                throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
-            }
+        for (i, t) in temps.enumerated() where rename(t.temp, t.final) != 0 {
+            // rename(2) within one directory fails only on I/O errors here; the files not
+            // yet renamed are left untouched.
+            let code = errno
+            for r in temps[i...] { unlink(r.temp) }
+            throw OutputWriteError(path: t.final, errno: code)
         }
-        for stale in staleFiles(in: dir, keeping: files) { try? fm.removeItem(atPath: dir + "/" + stale) }
+        for stale in staleFiles(in: dir, keeping: files) { unlink(join(dir, stale)) }
+    }
+
+    /// Writes one file atomically (temporary file beside it, then rename); the directory
+    /// must exist.
+    public static func writeFile(_ contents: String, to path: String) throws(OutputWriteError) {
+        var st = stat()
+        if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: path, errno: EISDIR) }
+        let parent = (path as NSString).deletingLastPathComponent
+        let temp = (parent.isEmpty ? "" : parent + "/") + ".\((path as NSString).lastPathComponent).tmp-\(getpid())"
+        try writeNew(temp, contents: contents, reportedAs: path)
+        if rename(temp, path) != 0 {
+            let code = errno
+            unlink(temp)
+            throw OutputWriteError(path: path, errno: code)
+        }
+    }
+
+    /// Creates `path` and its missing parents, recording each directory it creates.
+    static func makeDirectories(_ path: String, created: inout [String]) throws(OutputWriteError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            var st = stat()
+            if stat(prefix, &st) == 0 {
+                if (st.st_mode & S_IFMT) != S_IFDIR { throw OutputWriteError(path: prefix, errno: ENOTDIR) }
+                continue
+            }
+            if mkdir(prefix, 0o777) != 0 {
+                let code = errno
+                if code == EEXIST { continue }
+                throw OutputWriteError(path: prefix, errno: code)
+            }
+            created.append(prefix)
+        }
+    }
+
+    /// Writes `contents` to a new file at `path` (which must not exist); on failure the
+    /// partial file is removed and the error names `reportedAs`.
+    static func writeNew(_ path: String, contents: String, reportedAs: String) throws(OutputWriteError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        if fd < 0 { throw OutputWriteError(path: reportedAs, errno: errno) }
+        var failure: Int32 = 0
+        let bytes = Array(contents.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = errno
+                break
+            }
+            offset += n
+        }
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        if failure != 0 {
+            unlink(path)
+            throw OutputWriteError(path: reportedAs, errno: failure)
+        }
     }
 
     /// The differences between `files` and what `dir` holds, as unified diffs (empty when
-    /// identical). Nothing is written.
+    /// identical). Every file that differs, is missing, or would be deleted as stale shows at
+    /// least its `---`/`+++` header, even when it is empty. Nothing is written.
     public static func check(_ files: [OutputFile], against dir: String) -> String {
         var out = ""
         for f in files {
-            let path = dir + "/" + f.path
+            let path = join(dir, f.path)
             let old = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
             if old == f.contents { continue }
-            out += UnifiedDiff.render(old: old ?? "", new: f.contents, oldName: old == nil ? "/dev/null" : path, newName: path)
+            out += diff(old: old ?? "", new: f.contents, oldName: old == nil ? "/dev/null" : path, newName: path)
         }
         for stale in staleFiles(in: dir, keeping: files) {
-            let path = dir + "/" + stale
+            let path = join(dir, stale)
             let old = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            out += UnifiedDiff.render(old: old, new: "", oldName: path, newName: "/dev/null")
+            out += diff(old: old, new: "", oldName: path, newName: "/dev/null")
         }
         return out
+    }
+
+    /// A unified diff that is never empty: two files whose text is the same but which still
+    /// differ (an empty file to create or delete) get the header alone.
+    static func diff(old: String, new: String, oldName: String, newName: String) -> String {
+        let d = UnifiedDiff.render(old: old, new: new, oldName: oldName, newName: newName)
+        return d.isEmpty ? "--- \(oldName)\n+++ \(newName)\n" : d
     }
 }

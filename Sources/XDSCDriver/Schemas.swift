@@ -312,7 +312,8 @@ public enum Schemas {
                         (
                             "protocol",
                             enumeration(
-                                "The upstream protocol; `grpc` implies HTTP/2. Default `http1`.", ServiceProtocol.allCases.map(\.rawValue))
+                                "The upstream protocol; `grpc` implies HTTP/2. Default `http1`, or HTTP/2 with a `grpc` health check.",
+                                ServiceProtocol.allCases.map(\.rawValue))
                         ),
                         ("lb", enumeration("The load-balancing policy. Default `round_robin`.", LoadBalancer.allCases.map(\.rawValue))),
                         ("connect_timeout", ref("duration", "Connect timeout; default `defaults.connect_timeout`, else 5s.")),
@@ -687,7 +688,7 @@ public enum Schemas {
                         ("allow_methods", listOrOne("Methods allowed.", refOnly("method"))),
                         ("allow_headers", listOrOne("Request headers allowed, or `*`.", refOnly("header-name"))),
                         ("expose_headers", listOrOne("Response headers exposed, or `*`.", refOnly("header-name"))),
-                        ("max_age", ref("duration", "How long browsers may cache the preflight answer.")),
+                        ("max_age", ref("duration", "How long browsers may cache the preflight answer, in whole seconds.")),
                         ("allow_credentials", bool("Allow credentials; not with the origin `*`.")),
                     ], required: ["allow_origins"])
             ),

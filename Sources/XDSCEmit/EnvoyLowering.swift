@@ -40,7 +40,7 @@ public enum EnvoyLowering {
         var config = EnvoyConfig()
         if let n = policy.node { config.node = Node(id: n.id?.value, cluster: n.cluster?.value) }
         if let a = policy.admin { config.admin = socketAddress(a.address.value) }
-        config.listeners = policy.listeners.map(listener)
+        config.listeners = policy.listeners.map { listener($0, defaults: policy.defaults) }
         config.clusters = policy.services.map(cluster)
         return config
     }
@@ -51,13 +51,17 @@ public enum EnvoyLowering {
         XDSCEnvoy.SocketAddress(address: a.ip, portValue: a.port)
     }
 
-    static func listener(_ l: XDSCPolicy.Listener) -> XDSCEnvoy.Listener {
+    static func listener(_ l: XDSCPolicy.Listener, defaults: PolicySettings = PolicySettings()) -> XDSCEnvoy.Listener {
         let name = l.name.value
         let hosts = l.hosts.map(virtualHost)
         let table = RouteConfiguration(name: name, virtualHosts: hosts)
-        // A filter is present only when some route of this listener configures it; the
-        // router is always last.
-        let used = Set(hosts.flatMap(\.routes).flatMap { $0.typedPerFilterConfig.map(\.name) })
+        // A listener-level `rate_limit` (or one in `defaults`, which stands for each listener's)
+        // is one bucket: the rate limit filter's own configuration.
+        let rateLimit = (l.settings.rateLimit ?? defaults.rateLimit).map { localRateLimit($0.value) }
+        // A filter is present only when this listener, or some host or route of it,
+        // configures it; the router is always last.
+        var used = Set(hosts.flatMap { h in (h.typedPerFilterConfig + h.routes.flatMap(\.typedPerFilterConfig)).map(\.name) })
+        if rateLimit != nil { used.insert(HTTPFilterKind.localRateLimit.filterName) }
         let filters = HTTPFilterKind.allCases.filter { $0 == .router || used.contains($0.filterName) }
         var accessLog: [HttpConnectionManager.AccessLog] = []
         switch l.accessLog?.value {
@@ -66,13 +70,24 @@ public enum EnvoyLowering {
         case .file(let path): accessLog = [.file(path)]
         case nil: break
         }
-        let hcm = HttpConnectionManager(statPrefix: name, routes: .inline(table), httpFilters: filters, accessLog: accessLog)
+        let hcm = HttpConnectionManager(
+            statPrefix: name, routes: .inline(table), httpFilters: filters, accessLog: accessLog, rateLimit: rateLimit)
         let tls = l.tls.map { DownstreamTLSContext(certificateChain: $0.certFile.value, privateKey: $0.keyFile.value) }
         return XDSCEnvoy.Listener(name: name, address: socketAddress(l.address.value), connectionManager: hcm, tls: tls, source: l.span)
     }
 
     static func virtualHost(_ h: Host) -> VirtualHost {
-        VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: h.routes.flatMap(routes), source: h.span)
+        var vh = VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: h.routes.flatMap(routes), source: h.span)
+        // A host-level `rate_limit` is one bucket for the host: Envoy builds one limiter per
+        // `typed_per_filter_config` entry, and routes without their own use the host's.
+        if let limit = h.settings.rateLimit {
+            vh.typedPerFilterConfig.append((HTTPFilterKind.localRateLimit.filterName, localRateLimit(limit.value).typedConfig))
+        }
+        return vh
+    }
+
+    static func localRateLimit(_ limit: RateLimit) -> LocalRateLimit {
+        LocalRateLimit(maxTokens: UInt32(clamping: limit.requests.value), fillInterval: duration(limit.per.value))
     }
 
     // MARK: Routes
@@ -122,9 +137,10 @@ public enum EnvoyLowering {
         if let cors = e.cors?.value {
             out.typedPerFilterConfig.append((HTTPFilterKind.cors.filterName, corsPolicy(cors).typedConfig))
         }
-        if let limit = e.rateLimit?.value {
-            let bucket = LocalRateLimit(maxTokens: UInt32(clamping: limit.requests.value), fillInterval: duration(limit.per.value))
-            out.typedPerFilterConfig.append((HTTPFilterKind.localRateLimit.filterName, bucket.typedConfig))
+        // Only a `rate_limit` written on the route is the route's own bucket; an inherited one
+        // is the host's or listener's bucket, which Envoy applies to this route already.
+        if let limit = e.rateLimit, limit.provenance.level == .route {
+            out.typedPerFilterConfig.append((HTTPFilterKind.localRateLimit.filterName, localRateLimit(limit.value).typedConfig))
         }
         if let f = r.fault {
             let fault = HTTPFault(
@@ -293,7 +309,9 @@ public enum EnvoyLowering {
         if let h = s.healthCheck {
             let kind: XDSCEnvoy.HealthCheck.Kind
             switch h.kind {
-            case .http(let path): kind = .http(path: path.value)
+            // Envoy's HTTP health checker speaks HTTP/1.1 unless told otherwise; an h2-only
+            // or gRPC server would fail every check.
+            case .http(let path): kind = .http(path: path.value, codec: s.protocolKind.value.usesHTTP2 ? .http2 : .http1)
             case .tcp: kind = .tcp
             case .grpc(let service): kind = .grpc(serviceName: service?.value)
             }
@@ -310,8 +328,8 @@ public enum EnvoyLowering {
                 maxPendingRequests: b.maxPendingRequests.map { UInt32(clamping: $0.value) },
                 maxRequests: b.maxRequests.map { UInt32(clamping: $0.value) }, maxRetries: b.maxRetries.map { UInt32(clamping: $0.value) })
         }
-        // A gRPC health check on an HTTP/1 service is a lint error (Envoy refuses it), so the
-        // protocol here is always the one the policy states.
+        // A gRPC health check on an explicit `protocol: http1` is a lint error (Envoy refuses
+        // it); with `protocol` unset the front end already resolved the service to HTTP/2.
         c.upstreamProtocol = s.protocolKind.value.usesHTTP2 ? .http2 : .http1
         if let o = s.outlierDetection {
             c.outlierDetection = XDSCEnvoy.OutlierDetection(

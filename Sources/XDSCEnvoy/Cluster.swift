@@ -140,10 +140,18 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
 
 /// `envoy.config.core.v3.HealthCheck`.
 public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
+    /// `envoy.type.v3.CodecClientType`: the protocol an HTTP health check speaks.
+    public enum CodecClientType: String, Sendable {
+        /// `HTTP1`, Envoy's default (not written).
+        case http1 = "HTTP1"
+        /// `HTTP2`, for services that only speak HTTP/2 (h2c or h2 over TLS).
+        case http2 = "HTTP2"
+    }
+
     /// The `health_checker` oneof.
     public enum Kind: Equatable, Sendable {
-        /// `http_health_check: {path}`.
-        case http(path: String)
+        /// `http_health_check: {path, codec_client_type}`.
+        case http(path: String, codec: CodecClientType = .http1)
         /// `tcp_health_check: {}` (connect only).
         case tcp
         /// `grpc_health_check: {service_name}`.
@@ -177,7 +185,10 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
         o["unhealthy_threshold"] = .integer(unhealthyThreshold)
         o["healthy_threshold"] = .integer(healthyThreshold)
         switch kind {
-        case .http(let path): o["http_health_check"] = .object(["path": .string(path)])
+        case .http(let path, let codec):
+            var h: JSONObject = ["path": .string(path)]
+            if codec != .http1 { h["codec_client_type"] = .string(codec.rawValue) }
+            o["http_health_check"] = .object(h)
         case .tcp: o["tcp_health_check"] = .object([:])
         case .grpc(let service):
             var g = JSONObject()

@@ -70,15 +70,17 @@ public struct EnvoyRouteDecoder {
         let reqRemove = try r.strings("request_headers_to_remove")
         let respAdd = try r.headerOptions("response_headers_to_add")
         let respRemove = try r.strings("response_headers_to_remove")
+        let perFilter = try r.typedPerFilterConfig()
         if r.has("matcher") { throw r.error("matcher", "match-tree virtual hosts are not supported") }
         try r.finish(ignoring: [
-            "virtual_clusters", "rate_limits", "cors", "typed_per_filter_config", "include_request_attempt_count",
+            "virtual_clusters", "rate_limits", "cors", "include_request_attempt_count",
             "include_attempt_count_in_response", "retry_policy", "hedge_policy", "per_request_buffer_limit_bytes",
             "request_mirror_policies", "metadata",
         ])
         return VirtualHost(
             name: name, domains: domains, routes: routes, requireTLS: tls, requestHeadersToAdd: reqAdd,
-            requestHeadersToRemove: reqRemove, responseHeadersToAdd: respAdd, responseHeadersToRemove: respRemove)
+            requestHeadersToRemove: reqRemove, responseHeadersToAdd: respAdd, responseHeadersToRemove: respRemove,
+            typedPerFilterConfig: perFilter)
     }
 
     /// Decodes a `Route`.
@@ -106,19 +108,7 @@ public struct EnvoyRouteDecoder {
             throw r.error(
                 "", actions.isEmpty ? "route has no action (route, redirect or direct_response)" : "route sets more than one action")
         }
-        var perFilter: [(name: String, config: TypedMessage)] = []
-        if let tp = r.take("typed_per_filter_config") {
-            guard case .object(let o) = tp else { throw r.error("typed_per_filter_config", "expected an object") }
-            for (k, v) in o.members {
-                guard case .object(var fields) = v, let t = fields["@type"]?.stringValue else {
-                    throw r.error("typed_per_filter_config.\(k)", "expected an object with \"@type\"")
-                }
-                fields["@type"] = nil
-                var m = TypedMessage("", fields)
-                m.typeURL = t
-                perFilter.append((k, m))
-            }
-        }
+        let perFilter = try r.typedPerFilterConfig()
         let reqAdd = try r.headerOptions("request_headers_to_add")
         let reqRemove = try r.strings("request_headers_to_remove")
         let respAdd = try r.headerOptions("response_headers_to_add")
@@ -505,6 +495,23 @@ private struct Reader {
         decoder = x.decoder
         return RuntimeFractionalPercent(
             defaultValue: FractionalPercent(numerator: UInt32(clamping: num), denominator: denominator), runtimeKey: key)
+    }
+
+    /// `typed_per_filter_config`: filter name -> typed message, in key order.
+    mutating func typedPerFilterConfig() throws(EnvoyDecodingError) -> [(name: String, config: TypedMessage)] {
+        var out: [(name: String, config: TypedMessage)] = []
+        guard let tp = take("typed_per_filter_config") else { return out }
+        guard case .object(let o) = tp else { throw error("typed_per_filter_config", "expected an object") }
+        for (k, v) in o.members {
+            guard case .object(var fields) = v, let t = fields["@type"]?.stringValue else {
+                throw error("typed_per_filter_config.\(k)", "expected an object with \"@type\"")
+            }
+            fields["@type"] = nil
+            var m = TypedMessage("", fields)
+            m.typeURL = t
+            out.append((k, m))
+        }
+        return out
     }
 
     mutating func headerOptions(_ key: String) throws(EnvoyDecodingError) -> [HeaderValueOption] {

@@ -11,8 +11,10 @@ public enum HTTPFilterKind: String, Sendable, CaseIterable {
     /// The filter's instance name (also the `typed_per_filter_config` key).
     public var filterName: String { rawValue }
 
-    /// The listener-level configuration. Every filter but the router does nothing until a
-    /// route enables it through `typed_per_filter_config`.
+    /// The inactive listener-level configuration. Every filter but the router does nothing
+    /// until a virtual host or route enables it through `typed_per_filter_config`: the rate
+    /// limiter has no `filter_enabled`, which Envoy reads as 0% (`FilterConfig::enabled()` in
+    /// local_ratelimit.cc). An active filter-level bucket is `HttpConnectionManager.rateLimit`.
     public var listenerConfig: TypedMessage {
         switch self {
         case .cors: TypedMessage("envoy.extensions.filters.http.cors.v3.Cors")
@@ -70,9 +72,12 @@ public struct CorsPolicy: Equatable, Sendable {
     }
 }
 
-/// `envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit` for one route: a token
-/// bucket of `maxTokens` refilled completely every `fillInterval`, enabled and enforced for
-/// every request.
+/// `envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit`: a token bucket of
+/// `maxTokens` refilled completely every `fillInterval`, enabled and enforced for every
+/// request. As the filter's own configuration it is one bucket for the whole connection
+/// manager; in a virtual host's or route's `typed_per_filter_config` it is one bucket for
+/// that host or route, and replaces the filter-level one there (Envoy uses the most
+/// specific configuration, it does not stack them).
 public struct LocalRateLimit: Equatable, Sendable {
     /// `token_bucket.max_tokens` (and `tokens_per_fill`).
     public var maxTokens: UInt32
@@ -88,7 +93,7 @@ public struct LocalRateLimit: Equatable, Sendable {
         self.statPrefix = statPrefix
     }
 
-    /// The `typed_per_filter_config` payload.
+    /// The payload, as the filter's `typed_config` or in `typed_per_filter_config`.
     public var typedConfig: TypedMessage {
         let always = RuntimeFractionalPercent(defaultValue: .percent(100))
         var o = JSONObject()

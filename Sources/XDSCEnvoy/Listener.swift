@@ -116,13 +116,21 @@ public struct HttpConnectionManager: Equatable, Sendable {
     public var httpFilters: [HTTPFilterKind]
     /// `access_log`.
     public var accessLog: [AccessLog]
+    /// The filter-level token bucket of `envoy.filters.http.local_ratelimit`, shared by every
+    /// request of this connection manager that no virtual host or route configures for
+    /// itself; nil leaves the filter inactive outside such hosts and routes.
+    public var rateLimit: LocalRateLimit?
 
     /// A connection manager.
-    public init(statPrefix: String, routes: Routes, httpFilters: [HTTPFilterKind] = [.router], accessLog: [AccessLog] = []) {
+    public init(
+        statPrefix: String, routes: Routes, httpFilters: [HTTPFilterKind] = [.router], accessLog: [AccessLog] = [],
+        rateLimit: LocalRateLimit? = nil
+    ) {
         self.statPrefix = statPrefix
         self.routes = routes
         self.httpFilters = httpFilters
         self.accessLog = accessLog
+        self.rateLimit = rateLimit
     }
 
     /// The inline route table, if any.
@@ -140,7 +148,13 @@ public struct HttpConnectionManager: Equatable, Sendable {
         case .rds(let source, let name):
             o["rds"] = .object(["config_source": source.json, "route_config_name": .string(name)])
         }
-        o["http_filters"] = .array(httpFilters.map(\.httpFilter.json))
+        o["http_filters"] = .array(
+            httpFilters.map { kind in
+                if kind == .localRateLimit, let rateLimit {
+                    return TypedExtension(name: kind.filterName, typedConfig: rateLimit.typedConfig).json
+                }
+                return kind.httpFilter.json
+            })
         if !accessLog.isEmpty { o["access_log"] = .array(accessLog.map(\.entry.json)) }
         return TypedMessage("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", o)
     }

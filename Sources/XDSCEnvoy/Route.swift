@@ -52,6 +52,9 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
     public var responseHeadersToAdd: [HeaderValueOption]
     /// `response_headers_to_remove`.
     public var responseHeadersToRemove: [String]
+    /// `typed_per_filter_config`: filter name → config for every route of this host that
+    /// has none of its own (Envoy uses the most specific one), in key order.
+    public var typedPerFilterConfig: [(name: String, config: TypedMessage)]
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
 
@@ -60,7 +63,7 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
         name: String, domains: [String], routes: [Route] = [], requireTLS: TLSRequirement = .none,
         requestHeadersToAdd: [HeaderValueOption] = [], requestHeadersToRemove: [String] = [],
         responseHeadersToAdd: [HeaderValueOption] = [], responseHeadersToRemove: [String] = [],
-        source: SourceSpan? = nil
+        typedPerFilterConfig: [(name: String, config: TypedMessage)] = [], source: SourceSpan? = nil
     ) {
         self.name = name
         self.domains = domains
@@ -70,7 +73,16 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
         self.requestHeadersToRemove = requestHeadersToRemove
         self.responseHeadersToAdd = responseHeadersToAdd
         self.responseHeadersToRemove = responseHeadersToRemove
+        self.typedPerFilterConfig = typedPerFilterConfig
         self.source = source
+    }
+
+    public static func == (a: VirtualHost, b: VirtualHost) -> Bool {
+        a.name == b.name && a.domains == b.domains && a.routes == b.routes && a.requireTLS == b.requireTLS
+            && a.requestHeadersToAdd == b.requestHeadersToAdd && a.requestHeadersToRemove == b.requestHeadersToRemove
+            && a.responseHeadersToAdd == b.responseHeadersToAdd && a.responseHeadersToRemove == b.responseHeadersToRemove
+            && a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
+            && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config) && a.source == b.source
     }
 
     public var json: JSON {
@@ -83,6 +95,11 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
         o.setStrings("request_headers_to_remove", requestHeadersToRemove)
         o.setList("response_headers_to_add", responseHeadersToAdd)
         o.setStrings("response_headers_to_remove", responseHeadersToRemove)
+        if !typedPerFilterConfig.isEmpty {
+            var m = JSONObject()
+            for (name, config) in typedPerFilterConfig { m[name] = config.json }
+            o["typed_per_filter_config"] = .object(m)
+        }
         return .object(o)
     }
 }

@@ -213,17 +213,25 @@ public struct Lowering {
             connectTimeout = Resolved(.seconds(5), .builtin)
         }
         let health = healthCheck(f)
-        if case .grpc = health?.kind, !(proto?.value.usesHTTP2 ?? false) {
-            sink.add(
-                .conflictingFields,
-                "a gRPC health check needs HTTP/2 to the service, but service `\(name.value)` speaks \(proto?.value.rawValue ?? "http1 (the default)")",
-                at: f.keySpan("health_check")!, label: "needs HTTP/2",
-                related: proto.map { [RelatedLocation("protocol set here", at: $0.span)] } ?? [],
-                help: "set `protocol: grpc` (or `http2`), or use an `http` or `tcp` health check")
+        // Envoy health-checks gRPC only over HTTP/2 ("cluster must support HTTP/2 for gRPC
+        // healthchecking"), and a server that answers the gRPC health protocol speaks h2: with
+        // `protocol` unset the service is taken to be HTTP/2. Only an explicit `http1`
+        // contradicts the check.
+        var protocolKind = proto.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(.http1, .builtin)
+        if case .grpc = health?.kind, let health {
+            if let proto, !proto.value.usesHTTP2 {
+                sink.add(
+                    .conflictingFields,
+                    "a gRPC health check needs HTTP/2 to the service, but service `\(name.value)` sets `protocol: \(proto.value.rawValue)`",
+                    at: f.keySpan("health_check")!, label: "needs HTTP/2", related: [RelatedLocation("protocol set here", at: proto.span)],
+                    help: "set `protocol: grpc` (or `http2`), or use an `http` or `tcp` health check")
+            } else if proto == nil {
+                protocolKind = Resolved(.http2, Provenance(.service, health.span))
+            }
         }
         return Service(
             name: name, span: node.span, endpoints: endpoints, discovery: discovery,
-            protocolKind: proto.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(.http1, .builtin),
+            protocolKind: protocolKind,
             lb: lb.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(.roundRobin, .builtin),
             connectTimeout: connectTimeout, tls: upstreamTLS(f), healthCheck: health,
             circuitBreaker: circuitBreaker(f), outlierDetection: outlierDetection(f))

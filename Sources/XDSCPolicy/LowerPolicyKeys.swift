@@ -179,6 +179,16 @@ struct PolicyKeyLowering {
             }
         }
         cors.maxAge = c.duration("max_age")
+        // Envoy's `max_age` is a string of whole seconds (browsers read `Access-Control-Max-Age`
+        // as an integer), so a sub-second remainder cannot be written as it stands.
+        if let m = cors.maxAge, m.value.milliseconds % 1000 != 0 {
+            let down = PolicyDuration.seconds(m.value.milliseconds / 1000)
+            let up = PolicyDuration.seconds(m.value.milliseconds / 1000 + 1)
+            let choices = down.milliseconds == 0 ? "`max_age: \(up)`" : "`max_age: \(down)` or `max_age: \(up)`"
+            sink.add(
+                .invalidValue, "`max_age` \(m.value) is not a whole number of seconds; Envoy's CORS `max_age` is in seconds",
+                at: m.span, label: "sub-second remainder", help: "use whole seconds: \(choices)")
+        }
         cors.allowCredentials = c.bool("allow_credentials")
         if cors.allowCredentials?.value == true, cors.allowOrigins.contains(where: { $0.value == "*" }) {
             sink.add(

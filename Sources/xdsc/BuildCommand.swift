@@ -27,7 +27,13 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Write a bootstrap with dynamic_resources plus LDS/CDS/RDS/EDS files.")
     var xds = false
 
-    @Option(name: .long, help: "With --xds: the directory Envoy reads the xDS files from (default: the output directory, absolute).")
+    @Option(
+        name: .long,
+        help: """
+            With --xds: the directory Envoy reads the xDS files from (default: the output directory as given; \
+            Envoy resolves a relative one against its working directory).
+            """
+    )
     var xdsRoot: String?
 
     @Flag(name: .long, help: "Print the files to standard output instead of writing them.")
@@ -50,11 +56,17 @@ struct BuildCommand: ParsableCommand {
         if stdout && check { throw ValidationError("--stdout and --check cannot be combined") }
         if output == nil && !stdout { throw ValidationError("give an output directory with -o DIR (or use --stdout)") }
         if xdsRoot != nil && !xds { throw ValidationError("--xds-root only applies with --xds") }
+        if output?.isEmpty == true { throw ValidationError("the output directory must not be empty (use -o . for the current one)") }
+        if xdsRoot?.isEmpty == true {
+            throw ValidationError("--xds-root must not be empty (use --xds-root . for Envoy's working directory)")
+        }
     }
 
     func run() throws {
         let outDir = output ?? "."
-        let root = xdsRoot ?? URL(fileURLWithPath: outDir).standardizedFileURL.path
+        // The output directory as written: a relative one stays relative, so the files do not
+        // depend on the checkout they were built in and `--check` passes in any of them.
+        let root = xdsRoot ?? outDir
         let options = BuildOptions(xds: xds, format: format.format, xdsRoot: root)
         let result = Build.run(paths, options: options)
         let diagnostics = result.frontEnd.diagnostics
@@ -82,7 +94,7 @@ struct BuildCommand: ParsableCommand {
         do {
             try OutputDirectory.write(files, to: outDir)
         } catch {
-            FileHandleOutput.stderr("error: cannot write to \(outDir): \(error.localizedDescription)\n")
+            FileHandleOutput.stderr("error: \(error)\n")
             throw ExitCode(ExitStatus.usageOrIO)
         }
     }

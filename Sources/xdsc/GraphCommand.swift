@@ -58,9 +58,9 @@ struct GraphCommand: ParsableCommand {
         }
         if let output {
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                try OutputDirectory.writeFile(text, to: output)
             } catch {
-                FileHandleOutput.stderr("error: cannot write \(output): \(error.localizedDescription)\n")
+                FileHandleOutput.stderr("error: \(error)\n")
                 throw ExitCode(ExitStatus.usageOrIO)
             }
         } else {

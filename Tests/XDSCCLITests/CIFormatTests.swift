@@ -37,6 +37,32 @@ import XDSCDiagnostics
         #expect(region["startColumn"] as? Int == 19)
     }
 
+    /// `artifactLocation.uri` is an RFC 3986 reference: a space, `%` and non-ASCII in the file
+    /// name are percent-encoded (UTF-8, upper-case hex), `/` is kept, and it decodes back to
+    /// the path.
+    @Test func sarifURIsArePercentEncoded() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sub = dir.appendingPathComponent("my policies")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let name = "café 100%.yaml"
+        try "version: 2\n".write(to: sub.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["lint", "--format", "sarif", "my policies/" + name], in: dir)
+        #expect(r.status == 1)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let results = try #require((doc["runs"] as? [[String: Any]])?.first?["results"] as? [[String: Any]])
+        let uris = results.compactMap {
+            (((($0["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["artifactLocation"]
+                as? [String: Any])?["uri"] as? String)
+        }
+        #expect(!uris.isEmpty)
+        for uri in uris {
+            #expect(uri == "my%20policies/caf%C3%A9%20100%25.yaml")
+            #expect(uri.removingPercentEncoding == "my policies/" + name)
+            #expect(URL(string: uri) != nil)
+        }
+    }
+
     @Test func githubAnnotationsOnePerFinding() throws {
         let r = try CLI.run(["lint", "--format", "github", "fixtures/lint/warnings.yaml"])
         #expect(r.status == 0)

@@ -237,4 +237,174 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         #expect(c.clusters[0].upstreamProtocol == .http2)
         #expect(c.clusters[0].healthChecks.first?.kind == .grpc(serviceName: nil))
     }
+
+    /// An HTTP health check speaks the service's protocol: Envoy's checker defaults to
+    /// HTTP/1.1, which an h2-only or gRPC server refuses.
+    @Test(arguments: [("http2", "HTTP2"), ("grpc", "HTTP2"), ("http1", nil), (nil, nil)] as [(String?, String?)])
+    func httpHealthCheckCodecFollowsTheProtocol(_ proto: String?, _ codec: String?) throws {
+        let line = proto.map { ", protocol: \($0)" } ?? ""
+        let c = try lowerPolicy(
+            """
+            version: 1
+            services:
+              s: {endpoints: [10.0.0.1:80]\(line), health_check: {http: /healthz}}
+            listeners:
+              l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
+
+            """)
+        let check = try #require(c.clusters[0].json["health_checks"]?.arrayValue?.first?["http_health_check"]?.objectValue)
+        #expect(check["path"]?.stringValue == "/healthz")
+        #expect(check["codec_client_type"]?.stringValue == codec)
+        // `path` comes first (proto field order).
+        #expect(check.keys == (codec == nil ? ["path"] : ["path", "codec_client_type"]))
+    }
+
+    /// A gRPC health check on a service with `protocol` unset makes the cluster HTTP/2 (Envoy
+    /// refuses gRPC health checks otherwise), with no diagnostic; ALPN offers h2 under TLS.
+    @Test func grpcHealthCheckWithoutProtocolIsHTTP2() throws {
+        let c = try lowerPolicy(
+            """
+            version: 1
+            services:
+              g: {endpoints: [10.0.0.1:80], tls: true, health_check: {grpc: {service: x.Health}}}
+            listeners:
+              l: {address: 0.0.0.0:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: g}]}}}
+
+            """)
+        #expect(c.clusters[0].upstreamProtocol == .http2)
+        #expect(c.clusters[0].json["typed_extension_protocol_options"] != nil)
+        #expect(c.clusters[0].tls?.alpnProtocols == ["h2"])
+        #expect(c.clusters[0].healthChecks.first?.kind == .grpc(serviceName: "x.Health"))
+    }
+}
+
+/// `rate_limit` is one token bucket for the level it is written at: the listener's is the
+/// rate limit filter's own configuration, a host's is the virtual host's
+/// `typed_per_filter_config`, a route's the route's. Envoy uses the most specific one
+/// (local_ratelimit.cc `decodeHeaders`), so an inheriting route carries no bucket.
+@Suite struct RateLimitLevelTests {
+    static let filter = "envoy.filters.http.local_ratelimit"
+
+    /// Two hosts with two routes each; `listener`, `host` (on host `a`) and `route` (on the
+    /// first route of host `a`) are inserted as written.
+    static func policy(defaults: String = "", listener: String = "", host: String = "", route: String = "") -> String {
+        """
+        version: 1
+        \(defaults.isEmpty ? "" : "defaults: {\(defaults)}")
+        services:
+          s: {endpoints: [10.0.0.1:80]}
+        listeners:
+          l:
+            address: 0.0.0.0:80
+            \(listener)
+            hosts:
+              a:
+                domains: [a.example.com]
+                \(host)
+                routes:
+                  - {match: {prefix: /one}, to: s\(route.isEmpty ? "" : ", \(route)")}
+                  - {match: {prefix: /}, to: s}
+              b:
+                domains: ["*"]
+                routes:
+                  - {match: {prefix: /three}, to: s}
+                  - {match: {prefix: /}, to: s}
+
+        """
+    }
+
+    /// The HCM's `http_filters` entry of the rate limiter, as emitted.
+    static func filterConfig(_ l: XDSCEnvoy.Listener) -> JSON? {
+        let filters = l.json["filter_chains"]?.arrayValue?.first?["filters"]?.arrayValue?.first?["typed_config"]?["http_filters"]
+        return filters?.arrayValue?.first { $0["name"]?.stringValue == filter }?["typed_config"]
+    }
+
+    /// The per-filter entries of every virtual host and route, as emitted, by host and route.
+    static func perFilter(_ l: XDSCEnvoy.Listener) -> (hosts: [JSON?], routes: [[JSON?]]) {
+        let rc = l.connectionManager.routeConfiguration!.json
+        let hosts = rc["virtual_hosts"]?.arrayValue ?? []
+        return (
+            hosts.map { $0["typed_per_filter_config"]?[filter] },
+            hosts.map { h in (h["routes"]?.arrayValue ?? []).map { $0["typed_per_filter_config"]?[filter] } }
+        )
+    }
+
+    static func bucket(_ config: JSON?) -> (tokens: Int64?, interval: String?, enabled: Bool) {
+        let tb = config?["token_bucket"]
+        let always: JSON = .object(["default_value": .object(["numerator": .int(100)])])
+        return (
+            tb?["max_tokens"]?.intValue, tb?["fill_interval"]?.stringValue,
+            config?["filter_enabled"] == always && config?["filter_enforced"] == always
+        )
+    }
+
+    @Test func listenerLevelIsTheFilterLevelBucket() throws {
+        let c = try lowerPolicy(Self.policy(listener: "rate_limit: {requests: 1000, per: 1s}"))
+        let l = c.listeners[0]
+        #expect(l.connectionManager.httpFilters == [.localRateLimit, .router])
+        let b = Self.bucket(Self.filterConfig(l))
+        #expect(b.tokens == 1000 && b.interval == "1s" && b.enabled)
+        #expect(Self.filterConfig(l)?["token_bucket"]?["tokens_per_fill"]?.intValue == 1000)
+        let p = Self.perFilter(l)
+        #expect(p.hosts == [nil, nil])
+        #expect(p.routes == [[nil, nil], [nil, nil]])
+    }
+
+    @Test func defaultsLevelIsEachListenersBucket() throws {
+        let c = try lowerPolicy(Self.policy(defaults: "rate_limit: {requests: 50, per: 1m}"))
+        let b = Self.bucket(Self.filterConfig(c.listeners[0]))
+        #expect(b.tokens == 50 && b.interval == "60s" && b.enabled)
+        #expect(Self.perFilter(c.listeners[0]).routes.joined().allSatisfy { $0 == nil })
+    }
+
+    @Test func hostLevelIsTheVirtualHostsBucket() throws {
+        let c = try lowerPolicy(Self.policy(host: "rate_limit: {requests: 10, per: 100ms}"))
+        let l = c.listeners[0]
+        // The filter is there but inactive at filter level: no bucket, no `filter_enabled`
+        // (Envoy's default is 0%).
+        let f = try #require(Self.filterConfig(l))
+        #expect(f["token_bucket"] == nil && f["filter_enabled"] == nil)
+        let p = Self.perFilter(l)
+        let b = Self.bucket(p.hosts[0])
+        #expect(b.tokens == 10 && b.interval == "0.100s" && b.enabled)
+        #expect(p.hosts[1] == nil)
+        #expect(p.routes == [[nil, nil], [nil, nil]])
+    }
+
+    @Test func routeLevelIsTheRoutesBucket() throws {
+        let c = try lowerPolicy(Self.policy(route: "rate_limit: {requests: 5, per: 2s}"))
+        let l = c.listeners[0]
+        #expect(Self.filterConfig(l)?["token_bucket"] == nil)
+        let p = Self.perFilter(l)
+        #expect(p.hosts == [nil, nil])
+        let b = Self.bucket(p.routes[0][0])
+        #expect(b.tokens == 5 && b.interval == "2s" && b.enabled)
+        #expect(p.routes[0][1] == nil && p.routes[1] == [nil, nil])
+    }
+
+    /// A listener bucket with a host and a route overriding it: three buckets, each written
+    /// once; the other routes share the listener's (host `b`) or the host's (host `a`).
+    @Test func listenerBucketWithHostAndRouteOverrides() throws {
+        let c = try lowerPolicy(
+            Self.policy(
+                listener: "rate_limit: {requests: 1000, per: 1s}", host: "rate_limit: {requests: 100, per: 1s}",
+                route: "rate_limit: {requests: 1, per: 1s}"))
+        let l = c.listeners[0]
+        #expect(Self.bucket(Self.filterConfig(l)).tokens == 1000)
+        let p = Self.perFilter(l)
+        #expect(Self.bucket(p.hosts[0]).tokens == 100)
+        #expect(p.hosts[1] == nil)
+        #expect(Self.bucket(p.routes[0][0]).tokens == 1)
+        #expect(p.routes[0][1] == nil && p.routes[1] == [nil, nil])
+    }
+
+    @Test func listenerBucketWithARouteOverride() throws {
+        let c = try lowerPolicy(Self.policy(listener: "rate_limit: {requests: 1000, per: 1s}", route: "rate_limit: {requests: 7, per: 1s}"))
+        let l = c.listeners[0]
+        #expect(Self.bucket(Self.filterConfig(l)).tokens == 1000)
+        let p = Self.perFilter(l)
+        #expect(p.hosts == [nil, nil])
+        #expect(Self.bucket(p.routes[0][0]).tokens == 7)
+        #expect(p.routes[0][1] == nil && p.routes[1] == [nil, nil])
+    }
 }

@@ -190,6 +190,47 @@ import XDSCDiagnostics
                     """), [(.conflictingFields, "path"), (.conflictingFields, "redir"), (.conflictingFields, "rw")])
     }
 
+    /// A gRPC health check conflicts only with an explicit `protocol: http1`; with `protocol`
+    /// unset the service is taken to speak HTTP/2, and `http2` / `grpc` are fine.
+    @Test func grpcHealthCheckConflictsOnlyWithExplicitHTTP1() {
+        func services(_ proto: String) -> String {
+            "  rpc:\n    endpoints: [10.0.0.5:9090]\n\(proto)    ⟨hc⟩health_check: {grpc: {service: rpc.Health}}"
+        }
+        let routes = """
+                  - match: {prefix: /u}
+                    to: users
+                  - match: {prefix: /o}
+                    to: orders
+                  - match: {prefix: /r}
+                    to: rpc
+            """
+        expectDiagnostics(policy(routes: routes, extraServices: services("    protocol: http1\n")), [(.conflictingFields, "hc")])
+        expectDiagnostics(policy(routes: routes, extraServices: services("")), [])
+        expectDiagnostics(policy(routes: routes, extraServices: services("    protocol: http2\n")), [])
+        expectDiagnostics(policy(routes: routes, extraServices: services("    protocol: grpc\n")), [])
+    }
+
+    /// CORS `max_age` is whole seconds in Envoy: a sub-second remainder is an error at the
+    /// value, never truncated.
+    @Test func corsMaxAgeNeedsWholeSeconds() {
+        func routes(_ age: String) -> String {
+            """
+                      - match: {prefix: /u}
+                        to: users
+                        cors: {allow_origins: ["https://app.example.com"], max_age: ⟨age⟩\(age)}
+                      - match: {prefix: /o}
+                        to: orders
+            """
+        }
+        expectDiagnostics(policy(routes: routes("1500ms")), [(.invalidValue, "age")])
+        expectDiagnostics(policy(routes: routes("1m30s")), [])
+        let (result, _) = lintMarked([("p.yaml", policy(routes: routes("1500ms")))])
+        #expect(result.diagnostics.first?.help == "use whole seconds: `max_age: 1s` or `max_age: 2s`")
+        #expect(result.diagnostics.first?.message.contains("`max_age` 1s500ms") == true)
+        let (small, _) = lintMarked([("p.yaml", policy(routes: routes("250ms")))])
+        #expect(small.diagnostics.first?.help == "use whole seconds: `max_age: 1s`")
+    }
+
     @Test func unsupportedVersion() {
         expectDiagnostics(
             policy(
