@@ -294,8 +294,11 @@ struct RouteLowering {
         default: break
         }
         rewrite.host = r.string("host")
-        if let h = rewrite.host, !PolicyValues.isHostname(h.value) && PolicyValues.domainProblem(h.value) != nil {
-            sink.add(.invalidValue, "rewrite host `\(h.value)` is not a host name", at: h.span)
+        // A literal `Host` value: no wildcard (a domain pattern is no host), an optional port.
+        if let h = rewrite.host, PolicyValues.authorityProblem(h.value, what: "rewrite host") != nil {
+            sink.add(
+                .invalidValue, "rewrite host `\(h.value)` is not a host name", at: h.span,
+                help: "write a host such as `api.internal` or `api.internal:8080`")
         }
         if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex") {
             sink.add(.missingField, "`rewrite` needs `prefix`, `regex` or `host`", at: v.span)

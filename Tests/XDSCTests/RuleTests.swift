@@ -275,6 +275,28 @@ import XDSCDiagnostics
             """, [(.duplicateDomain, "d"), (.duplicateDomain, "star")])
     }
 
+    /// Issue 8.9: forms Envoy accepts are accepted; near misses are reported at the value.
+    @Test func domainAndEndpointGrammar() {
+        expectDiagnostics(
+            """
+            version: 1
+            services:
+              fqdn: {endpoints: [host.internal.:80, {address: other.internal., port: 81}]}
+              bad: {endpoints: [⟨ep⟩"host..internal.:80"]}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  a:
+                    domains: ["example.com:*", "[::1]:8080", "*:8443", example.org.]
+                    routes: [{match: {prefix: /}, to: fqdn}]
+                  b:
+                    domains: [⟨mid⟩"example.*:8080", ⟨v6⟩"::1:8080", ⟨port⟩"example.net:80*"]
+                    routes: [{match: {prefix: /}, to: bad, rewrite: {host: ⟨rw⟩"*.example.com"}}]
+            """,
+            [(.invalidValue, "ep"), (.invalidValue, "mid"), (.invalidValue, "v6"), (.invalidValue, "port"), (.invalidValue, "rw")])
+    }
+
     @Test func duplicateAddress() {
         expectDiagnostics(
             """
