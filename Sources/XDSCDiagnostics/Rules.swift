@@ -23,6 +23,7 @@ public struct Rule: Sendable {
         case inputLimit = "input-limit"
         case unreadableInput = "unreadable-input"
         case ineffectiveSetting = "ineffective-setting"
+        case unsupportedMatcher = "unsupported-matcher"
     }
 
     public let id: ID
@@ -410,6 +411,29 @@ public struct Rule: Sendable {
             fixedExample: """
                 - match: {regex: "(?i)/users/[a-z]+"}
                   to: users
+                """),
+        Rule(
+            id: .unsupportedMatcher, code: "XDS021", severity: .error,
+            summary: "a query matcher Envoy cannot evaluate as written",
+            explanation: """
+                Envoy's query parameter matcher can require a parameter (`present: true`) or match \
+                the first value of it (`exact`, `prefix`, `suffix`, `contains`, `regex`); it has no \
+                `invert_match`. `present_match: false` means "absent" only from Envoy 1.34 with the \
+                runtime guard `envoy.reloadable_features.enable_new_query_param_present_match_behavior` \
+                on: older Envoys, and that guard turned off, treat it as "present", so the route would \
+                take exactly the requests it was meant to leave alone. `present: false` and \
+                `invert: true` on a query parameter are therefore errors. Match the parameter on an \
+                earlier route instead: first match wins, so later routes see only the other requests.
+                """,
+            failingExample: """
+                - match: {prefix: /, query: {debug: {present: false}}}
+                  to: web
+                """,
+            fixedExample: """
+                - match: {prefix: /, query: {debug: {present: true}}}
+                  to: web-debug
+                - match: {prefix: /}
+                  to: web
                 """),
     ])
 }

@@ -101,10 +101,13 @@ struct RouteLowering {
                 .invalidValue, "`methods` is empty, so the route would match no request", at: m.value("methods")!.span,
                 help: "remove `methods` to match every method")
         }
-        let headers = fieldMatchers(m, "headers", header: true)
-        let query = fieldMatchers(m, "query", header: false)
+        var inexpressible = false
+        let headers = fieldMatchers(m, "headers", header: true, inexpressible: &inexpressible)
+        let query = fieldMatchers(m, "query", header: false, inexpressible: &inexpressible)
         let grpc = m.bool("grpc")
-        guard let path else { return nil }
+        // A route without the matcher it was written with would match more than meant, and
+        // the route analysis would report shadowing that is not there: leave the route out.
+        guard let path, !inexpressible else { return nil }
         return RouteMatch(
             span: node.span, path: path, caseSensitive: caseSensitive, methods: methods, headers: headers, query: query, grpc: grpc)
     }
@@ -116,7 +119,8 @@ struct RouteLowering {
     }
 
     /// `headers:` / `query:` entries: a plain value means exact; a mapping picks a matcher.
-    func fieldMatchers(_ m: Fields, _ key: String, header: Bool) -> [FieldMatcher] {
+    /// Sets `inexpressible` when a query matcher Envoy cannot evaluate as written was reported.
+    func fieldMatchers(_ m: Fields, _ key: String, header: Bool, inexpressible: inout Bool) -> [FieldMatcher] {
         guard let entries = m.entries(key) else { return [] }
         var out: [FieldMatcher] = []
         var seen: [String: SourceSpan] = [:]
@@ -170,6 +174,16 @@ struct RouteLowering {
                     default: kind = .regex(s.value)
                     }
                 }
+                if !header, let kind, let problem = queryMatcherProblem(name, kind, invert: f.bool("invert"), f) {
+                    sink.add(
+                        .unsupportedMatcher, problem.message, at: problem.at, label: "not expressible in Envoy",
+                        notes: [
+                            "Envoy's query parameter matcher has no `invert_match`, and `present_match: false` means \"absent\" only from Envoy 1.34 with the runtime guard `envoy.reloadable_features.enable_new_query_param_present_match_behavior` on; older Envoys and that guard off require the parameter"
+                        ],
+                        help: problem.help)
+                    inexpressible = true
+                    continue
+                }
                 if let kind {
                     out.append(FieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))
                 }
@@ -178,6 +192,34 @@ struct RouteLowering {
             }
         }
         return out
+    }
+
+    /// Envoy's `QueryParameterMatcher` (source/common/router/config_utility.cc) can require a
+    /// parameter or match its first value; it cannot negate either. Returns the diagnostic
+    /// for a matcher it cannot express, at the offending key.
+    func queryMatcherProblem(_ name: String, _ kind: FieldMatcher.Kind, invert: Located<Bool>?, _ f: Fields)
+        -> (message: String, at: SourceSpan, help: String)?
+    {
+        let earlier = "put a route before this one that matches the parameter, so this route sees only the requests without it"
+        if let invert, invert.value {
+            if case .present(false) = kind {
+                return (
+                    "`present: false` with `invert: true` on query parameter `\(name)` is a double negation", f.keySpan("invert")!,
+                    "write `\(name): {present: true}`"
+                )
+            }
+            return (
+                "Envoy cannot invert a query parameter matcher, so `invert: true` on `\(name)` cannot be expressed", f.keySpan("invert")!,
+                "Envoy matches a query parameter with `present: true` or `exact`, `prefix`, `suffix`, `contains`, `regex` on its first value, never inverted; \(earlier)"
+            )
+        }
+        if case .present(false) = kind {
+            return (
+                "Envoy cannot match the absence of query parameter `\(name)` on every version", f.keySpan("present")!,
+                "Envoy matches a query parameter with `present: true` or `exact`, `prefix`, `suffix`, `contains`, `regex` on its first value; \(earlier)"
+            )
+        }
+        return nil
     }
 
     // MARK: actions

@@ -18,7 +18,7 @@ import XDSCPolicy
     /// schema is stricter than the language.
     static let semanticRules: Set<String> = [
         "unknown-service", "duplicate-name", "duplicate-domain", "duplicate-address", "invalid-regex", "route-shadowed",
-        "route-overlap", "unused-service", "retry-timeout", "ineffective-setting",
+        "route-overlap", "unused-service", "retry-timeout", "ineffective-setting", "unsupported-matcher",
     ]
     /// Fixtures that are not YAML a JSON tool could read the same way.
     static let unreadableRules: Set<String> = ["yaml-syntax", "duplicate-key", "input-limit", "unreadable-input"]

@@ -275,6 +275,76 @@ import XDSCDiagnostics
             """, [(.duplicateDomain, "d"), (.duplicateDomain, "star")])
     }
 
+    /// Issue 8.1: Envoy's query matcher has no invert and `present_match: false` is not
+    /// "absent" on every Envoy: each is reported at the key that asks for it; header
+    /// matchers, which Envoy can invert, are accepted; the rejected routes are left out of
+    /// the route analysis (the catch-all after them is not reported as shadowed).
+    @Test func inexpressibleQueryMatchers() {
+        expectDiagnostics(
+            """
+            version: 1
+            services: {web: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - match: {prefix: /, query: {debug: {⟨absent⟩present: false}}}
+                        to: web
+                      - match: {prefix: /, query: {channel: {exact: beta, ⟨inv⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /, query: {t: {present: true, ⟨inv2⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /, query: {t: {present: false, ⟨dbl⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /, query: {t: {regex: "a.*", ⟨inv3⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /q, query: {t: {present: true, invert: false}, u: {prefix: x}}}
+                        to: web
+                      - match: {prefix: /h, headers: {x-a: {present: false}, x-b: {exact: v, invert: true}}}
+                        to: web
+                      - match: {prefix: /}
+                        to: web
+            """,
+            [
+                (.unsupportedMatcher, "absent"), (.unsupportedMatcher, "inv"), (.unsupportedMatcher, "inv2"),
+                (.unsupportedMatcher, "dbl"), (.unsupportedMatcher, "inv3"),
+            ])
+    }
+
+    @Test func inexpressibleQueryMatcherMessages() {
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                """
+                version: 1
+                services: {web: {endpoints: [10.0.0.1:80]}}
+                listeners:
+                  l:
+                    address: 0.0.0.0:80
+                    hosts:
+                      h:
+                        domains: ["*"]
+                        routes:
+                          - {match: {prefix: /, query: {debug: {present: false}}}, to: web}
+                          - {match: {prefix: /, query: {t: {present: false, invert: true}}}, to: web}
+                """
+            )
+        ])
+        let d = result.diagnostics.filter { $0.rule == .unsupportedMatcher }
+        #expect(
+            d.map(\.message) == [
+                "Envoy cannot match the absence of query parameter `debug` on every version",
+                "`present: false` with `invert: true` on query parameter `t` is a double negation",
+            ])
+        #expect(d.first?.help?.contains("`present: true`") == true)
+        #expect(d.first?.help?.contains("put a route before this one") == true)
+        #expect(d.last?.help == "write `t: {present: true}`")
+        #expect(d.allSatisfy { $0.severity == .error })
+    }
+
     /// Issue 8.9: forms Envoy accepts are accepted; near misses are reported at the value.
     @Test func domainAndEndpointGrammar() {
         expectDiagnostics(
