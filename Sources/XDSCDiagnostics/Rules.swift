@@ -401,8 +401,9 @@ public struct Rule: Sendable {
             summary: "a setting that has no effect where it stands",
             explanation: """
                 The setting is valid but Envoy will ignore it here: `hash_on` on a route whose \
-                services do not use `ring_hash` or `maglev` load balancing, or `case_sensitive` \
-                on a `regex` match (Envoy ignores it for regexes; write `(?i)` instead).
+                services do not use `ring_hash` or `maglev` load balancing, `case_sensitive` \
+                on a `regex` match (Envoy ignores it for regexes; write `(?i)` instead), or \
+                `grpc: false` (Envoy's `grpc` matcher can only require gRPC, never exclude it).
                 """,
             failingExample: """
                 - match: {regex: "/users/[a-z]+", case_sensitive: false}

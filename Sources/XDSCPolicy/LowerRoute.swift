@@ -101,13 +101,17 @@ struct RouteLowering {
                 .invalidValue, "`methods` is empty, so the route would match no request", at: m.value("methods")!.span,
                 help: "remove `methods` to match every method")
         }
-        var inexpressible = false
-        let headers = fieldMatchers(m, "headers", header: true, inexpressible: &inexpressible)
-        let query = fieldMatchers(m, "query", header: false, inexpressible: &inexpressible)
+        let headers = fieldMatchers(m, "headers", header: true)
+        let query = fieldMatchers(m, "query", header: false)
         let grpc = m.bool("grpc")
-        // A route without the matcher it was written with would match more than meant, and
-        // the route analysis would report shadowing that is not there: leave the route out.
-        guard let path, !inexpressible else { return nil }
+        if let grpc, !grpc.value {
+            // Envoy's `grpc: {}` can only require gRPC; nothing in `RouteMatch` excludes it.
+            sink.add(
+                .ineffectiveSetting, "`grpc: false` has no effect: Envoy can only require gRPC, so this route also takes gRPC requests",
+                at: grpc.span, label: "ignored",
+                help: "remove it; to keep gRPC requests off this route, put a route with `grpc: true` before it")
+        }
+        guard let path else { return nil }
         return RouteMatch(
             span: node.span, path: path, caseSensitive: caseSensitive, methods: methods, headers: headers, query: query, grpc: grpc)
     }
@@ -119,8 +123,7 @@ struct RouteLowering {
     }
 
     /// `headers:` / `query:` entries: a plain value means exact; a mapping picks a matcher.
-    /// Sets `inexpressible` when a query matcher Envoy cannot evaluate as written was reported.
-    func fieldMatchers(_ m: Fields, _ key: String, header: Bool, inexpressible: inout Bool) -> [FieldMatcher] {
+    func fieldMatchers(_ m: Fields, _ key: String, header: Bool) -> [FieldMatcher] {
         guard let entries = m.entries(key) else { return [] }
         var out: [FieldMatcher] = []
         var seen: [String: SourceSpan] = [:]
@@ -174,6 +177,8 @@ struct RouteLowering {
                     default: kind = .regex(s.value)
                     }
                 }
+                // The matcher stays in the model as written (the build stops at the error), so
+                // the route analysis keeps the route and its numbering.
                 if !header, let kind, let problem = queryMatcherProblem(name, kind, invert: f.bool("invert"), f) {
                     sink.add(
                         .unsupportedMatcher, problem.message, at: problem.at, label: "not expressible in Envoy",
@@ -181,8 +186,6 @@ struct RouteLowering {
                             "Envoy's query parameter matcher has no `invert_match`, and `present_match: false` means \"absent\" only from Envoy 1.34 with the runtime guard `envoy.reloadable_features.enable_new_query_param_present_match_behavior` on; older Envoys and that guard off require the parameter"
                         ],
                         help: problem.help)
-                    inexpressible = true
-                    continue
                 }
                 if let kind {
                     out.append(FieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))

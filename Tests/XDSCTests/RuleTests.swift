@@ -277,8 +277,7 @@ import XDSCDiagnostics
 
     /// Issue 8.1: Envoy's query matcher has no invert and `present_match: false` is not
     /// "absent" on every Envoy: each is reported at the key that asks for it; header
-    /// matchers, which Envoy can invert, are accepted; the rejected routes are left out of
-    /// the route analysis (the catch-all after them is not reported as shadowed).
+    /// matchers, which Envoy can invert, are accepted.
     @Test func inexpressibleQueryMatchers() {
         expectDiagnostics(
             """
@@ -291,15 +290,15 @@ import XDSCDiagnostics
                   h:
                     domains: ["*"]
                     routes:
-                      - match: {prefix: /, query: {debug: {⟨absent⟩present: false}}}
+                      - match: {prefix: /1, query: {debug: {⟨absent⟩present: false}}}
                         to: web
-                      - match: {prefix: /, query: {channel: {exact: beta, ⟨inv⟩invert: true}}}
+                      - match: {prefix: /2, query: {channel: {exact: beta, ⟨inv⟩invert: true}}}
                         to: web
-                      - match: {prefix: /, query: {t: {present: true, ⟨inv2⟩invert: true}}}
+                      - match: {prefix: /3, query: {t: {present: true, ⟨inv2⟩invert: true}}}
                         to: web
-                      - match: {prefix: /, query: {t: {present: false, ⟨dbl⟩invert: true}}}
+                      - match: {prefix: /4, query: {t: {present: false, ⟨dbl⟩invert: true}}}
                         to: web
-                      - match: {prefix: /, query: {t: {regex: "a.*", ⟨inv3⟩invert: true}}}
+                      - match: {prefix: /5, query: {t: {regex: "a.*", ⟨inv3⟩invert: true}}}
                         to: web
                       - match: {prefix: /q, query: {t: {present: true, invert: false}, u: {prefix: x}}}
                         to: web
@@ -312,6 +311,26 @@ import XDSCDiagnostics
                 (.unsupportedMatcher, "absent"), (.unsupportedMatcher, "inv"), (.unsupportedMatcher, "inv2"),
                 (.unsupportedMatcher, "dbl"), (.unsupportedMatcher, "inv3"),
             ])
+    }
+
+    /// Audit (issue 8.1): `grpc: false` lowers to nothing, so it is reported, not dropped.
+    @Test func grpcFalseIsIneffective() {
+        expectDiagnostics(
+            """
+            version: 1
+            services: {web: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - match: {prefix: /a, grpc: ⟨f⟩false}
+                        to: web
+                      - match: {prefix: /b, grpc: true}
+                        to: web
+            """, [(.ineffectiveSetting, "f")])
     }
 
     @Test func inexpressibleQueryMatcherMessages() {
