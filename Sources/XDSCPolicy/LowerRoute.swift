@@ -148,6 +148,9 @@ struct RouteLowering {
             } else if name.isEmpty || name.utf8.count > 1024 {
                 sink.add(.invalidValue, "query parameter names are 1 to 1024 bytes", at: p.key.span)
                 continue
+            } else if let problem = Self.queryTextProblem(name, isName: true) {
+                // Kept as written: dropping it would widen the route for the analysis.
+                sink.add(.invalidValue, problem.message, at: p.key.span, label: "never matches", help: problem.help)
             }
             if let first = seen[name] {
                 sink.add(
@@ -188,13 +191,43 @@ struct RouteLowering {
                         help: problem.help)
                 }
                 if let kind {
+                    if !header, let problem = Self.queryValueProblem(kind) {
+                        sink.add(.invalidValue, problem.message, at: f.value(kindKey)!.span, label: "never matches", help: problem.help)
+                    }
                     out.append(FieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))
                 }
             } else if let s = Fields.string(p.value, what: "the value of `\(name)`", nonEmpty: false, sink: sink) {
+                if !header, let problem = Self.queryValueProblem(.exact(s.value)) {
+                    sink.add(.invalidValue, problem.message, at: s.span, label: "never matches", help: problem.help)
+                }
                 out.append(FieldMatcher(name: located, kind: Located(.exact(s.value), s.span), invert: false, span: p.value.span))
             }
         }
         return out
+    }
+
+    /// Text Envoy's query parser (`QueryParamsMulti::parseQueryString`,
+    /// source/common/http/utility.cc) can never produce: it splits at `&`, ends a name at the
+    /// first `=`, and sees no `#` (the connection manager rejects or strips fragments before
+    /// routing). Nothing is percent-decoded, so the fix is the encoded form.
+    static func queryTextProblem(_ text: String, isName: Bool) -> ValueProblem? {
+        let what = isName ? "query parameter name" : "query value"
+        let forbidden: [(Character, String, String)] =
+            [("&", "Envoy splits the query at `&`", "%26"), ("#", "`#` starts a fragment, which never reaches the route table", "%23")]
+            + (isName ? [("=", "a name ends at the first `=`", "%3D")] : [])
+        guard let (c, why, encoded) = forbidden.first(where: { text.contains($0.0) }) else { return nil }
+        let fixed = text.map { $0 == c ? encoded : String($0) }.joined()
+        return ValueProblem(
+            "\(what) `\(text)` can never match: \(why)",
+            help: "Envoy compares the query as sent, without percent-decoding: write `\(fixed)` if clients send it percent-encoded")
+    }
+
+    /// `queryTextProblem` for the literal forms of a value matcher (a regex is left alone).
+    static func queryValueProblem(_ kind: FieldMatcher.Kind) -> ValueProblem? {
+        switch kind {
+        case .exact(let v), .prefix(let v), .suffix(let v), .contains(let v): queryTextProblem(v, isName: false)
+        case .regex, .present: nil
+        }
     }
 
     /// Envoy's `QueryParameterMatcher` (source/common/router/config_utility.cc) can require a

@@ -333,6 +333,43 @@ import XDSCDiagnostics
             """, [(.ineffectiveSetting, "f")])
     }
 
+    /// Audit (issue 8.1): query text Envoy's parser can never produce is reported at the
+    /// name or value; the same text in a header, or in a regex, is fine.
+    @Test func queryTextThatNeverMatches() {
+        expectDiagnostics(
+            """
+            version: 1
+            services: {web: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - match: {prefix: /a, query: {⟨eq⟩"a=b": "1", c: ⟨amp⟩"x&y", d: {prefix: ⟨hash⟩"p#"}, e: {regex: "x&y"}}}
+                        to: web
+                      - match: {prefix: /b, query: {⟨nh⟩"n#": {present: true}}, headers: {x-h: "x&y#z=1"}}
+                        to: web
+            """,
+            [(.invalidValue, "eq"), (.invalidValue, "amp"), (.invalidValue, "hash"), (.invalidValue, "nh")])
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                """
+                version: 1
+                services: {web: {endpoints: [10.0.0.1:80]}}
+                listeners:
+                  l:
+                    address: 0.0.0.0:80
+                    hosts: {h: {domains: ["*"], routes: [{match: {prefix: /, query: {c: "x&y"}}, to: web}]}}
+                """
+            )
+        ])
+        #expect(result.diagnostics.map(\.message) == ["query value `x&y` can never match: Envoy splits the query at `&`"])
+        #expect(result.diagnostics.first?.help?.contains("`x%26y`") == true)
+    }
+
     @Test func inexpressibleQueryMatcherMessages() {
         let (result, _) = lintMarked([
             (
