@@ -23,6 +23,7 @@ public struct Rule: Sendable {
         case inputLimit = "input-limit"
         case unreadableInput = "unreadable-input"
         case ineffectiveSetting = "ineffective-setting"
+        case unsupportedMatcher = "unsupported-matcher"
         case deprecatedField = "deprecated-field"
     }
 
@@ -401,9 +402,10 @@ public struct Rule: Sendable {
             summary: "a setting that has no effect where it stands",
             explanation: """
                 The setting is valid but Envoy will ignore it here: `hash_on` on a route whose \
-                services do not use `ring_hash` or `maglev` load balancing, `case_sensitive` on \
-                a `regex` match (Envoy ignores it for regexes; write `(?i)` instead), or a retry \
-                condition or status code listed twice in `retries` (xdsc emits it once).
+                services do not use `ring_hash` or `maglev` load balancing, `case_sensitive` \
+                on a `regex` match (Envoy ignores it for regexes; write `(?i)` instead), \
+                `grpc: false` (Envoy's `grpc` matcher can only require gRPC, never exclude it), \
+                or a retry condition or status code listed twice in `retries` (xdsc emits it once).
                 """,
             failingExample: """
                 - match: {regex: "/users/[a-z]+", case_sensitive: false}
@@ -412,6 +414,29 @@ public struct Rule: Sendable {
             fixedExample: """
                 - match: {regex: "(?i)/users/[a-z]+"}
                   to: users
+                """),
+        Rule(
+            id: .unsupportedMatcher, code: "XDS021", severity: .error,
+            summary: "a query matcher Envoy cannot evaluate as written",
+            explanation: """
+                Envoy's query parameter matcher can require a parameter (`present: true`) or match \
+                the first value of it (`exact`, `prefix`, `suffix`, `contains`, `regex`); it has no \
+                `invert_match`. `present_match: false` means "absent" only from Envoy 1.34 with the \
+                runtime guard `envoy.reloadable_features.enable_new_query_param_present_match_behavior` \
+                on: older Envoys, and that guard turned off, treat it as "present", so the route would \
+                take exactly the requests it was meant to leave alone. `present: false` and \
+                `invert: true` on a query parameter are therefore errors. Match the parameter on an \
+                earlier route instead: first match wins, so later routes see only the other requests.
+                """,
+            failingExample: """
+                - match: {prefix: /, query: {debug: {present: false}}}
+                  to: web
+                """,
+            fixedExample: """
+                - match: {prefix: /, query: {debug: {present: true}}}
+                  to: web-debug
+                - match: {prefix: /}
+                  to: web
                 """),
         Rule(
             id: .deprecatedField, code: "XDS024", severity: .warning,

@@ -246,8 +246,10 @@ public enum Schemas {
             (
                 "domain",
                 str(
-                    "A virtual-host domain: `*` alone, or one `*` at the very start or the very end, an optional `:port`; compared case-insensitively.",
-                    pattern: "^(?:\\*|\\*[A-Za-z0-9._-]+(?::\(port))?|[A-Za-z0-9._-]+\\*?(?::\(port))?)$")
+                    "A virtual-host domain: `*` alone, or one `*` at the very start or the very end (`HOST:*` for any port), an optional `:port`, IPv6 literals in brackets; compared case-insensitively.",
+                    pattern:
+                        "^(?:\\*[A-Za-z0-9._-]*(?::\(port))?|[A-Za-z0-9._-]+\\*|(?:[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\]):\\*|(?:[A-Za-z0-9._-]+|\\[[0-9A-Fa-f:.]+\\])(?::\(port))?)$"
+                )
             ),
             ("method", method),
             ("header-name", str("A header name: an HTTP token.", pattern: token)),

@@ -340,7 +340,10 @@ public enum EnvoyLowering {
         if let t = s.tls {
             // SNI: as written, else the first endpoint's host name (an IP literal is not a
             // valid SNI value, so none is sent for IP-only services).
-            let sni = t.sni?.value ?? s.endpoints.first(where: { !$0.isIP })?.host
+            // A fully qualified endpoint name (`host.internal.`) is sent without its final dot:
+            // SNI carries no trailing dot (RFC 6066, section 3).
+            let sni =
+                t.sni?.value ?? s.endpoints.first(where: { !$0.isIP }).map { $0.host.hasSuffix(".") ? String($0.host.dropLast()) : $0.host }
             c.tls = UpstreamTLSContext(
                 sni: sni, trustedCA: t.caFile?.value, verifySubjectAltNames: t.verifySAN.map(\.value),
                 alpnProtocols: s.protocolKind.value.usesHTTP2 ? ["h2"] : [])

@@ -154,9 +154,15 @@ public struct EnvoyRouteDecoder {
         for (i, q) in try r.list("query_parameters").enumerated() {
             var qr = try Reader(q, r.path("query_parameters[\(i)]"), r.decoder)
             guard let name = try qr.string("name") else { throw qr.error("name", "missing required field") }
+            // PGV on `QueryParameterMatcher.name`: min_len 1, max_bytes 1024.
+            guard (1...1024).contains(name.utf8.count) else { throw qr.error("name", "value length must be between 1 and 1024 bytes") }
             var sm: StringMatcher?
             if let s = qr.take("string_match") { sm = try qr.stringMatcher(s, "string_match") }
             let present = try qr.bool("present_match")
+            // `string_match` and `present_match` are one oneof.
+            if sm != nil && present != nil {
+                throw qr.error("present_match", "`string_match` and `present_match` are one oneof; set only one")
+            }
             try qr.finish()
             r.decoder = qr.decoder
             query.append(QueryParameterMatcher(name: name, stringMatch: sm, presentMatch: present))
@@ -184,9 +190,15 @@ public struct EnvoyRouteDecoder {
         if let s = r.take("string_match") { specs.append(.string(try r.stringMatcher(s, "string_match"))) }
         if let p = try r.bool("present_match") { specs.append(.present(p)) }
         if let e = try r.string("exact_match") { specs.append(.deprecatedExact(e)) }
-        if let p = try r.string("prefix_match") { specs.append(.string(StringMatcher(.prefix(p)))) }
-        if let p = try r.string("suffix_match") { specs.append(.string(StringMatcher(.suffix(p)))) }
-        if let p = try r.string("contains_match") { specs.append(.string(StringMatcher(.contains(p)))) }
+        // PGV: the deprecated `prefix_match`, `suffix_match`, `contains_match` have min_len 1.
+        for (key, make) in [
+            ("prefix_match", StringMatcher.Pattern.prefix), ("suffix_match", StringMatcher.Pattern.suffix),
+            ("contains_match", StringMatcher.Pattern.contains),
+        ] {
+            guard let p = try r.string(key) else { continue }
+            if p.isEmpty { throw r.error(key, "value length must be at least 1 characters") }
+            specs.append(.string(StringMatcher(make(p))))
+        }
         if let re = r.take("safe_regex_match") { specs.append(.string(StringMatcher(.safeRegex(try r.regex(re, "safe_regex_match"))))) }
         if let range = r.take("range_match") {
             var rr = try Reader(range, r.path("range_match"), r.decoder)
@@ -471,6 +483,15 @@ private struct Reader {
             throw x.error("", patterns.isEmpty ? "string matcher has no pattern" : "string matcher sets more than one pattern")
         }
         let ignoreCase = try x.bool("ignore_case") ?? false
+        switch patterns[0] {
+        case .prefix(let v), .suffix(let v), .contains(let v):
+            // PGV on `StringMatcher`: prefix, suffix and contains have min_len 1.
+            if v.isEmpty { throw x.error("", "value length must be at least 1 characters") }
+        case .safeRegex:
+            // `StringMatcherImpl`'s constructor (source/common/common/matchers.h) refuses it.
+            if ignoreCase { throw x.error("ignore_case", "ignore_case has no effect for safe_regex.") }
+        case .exact: break
+        }
         try x.finish()
         decoder = x.decoder
         return StringMatcher(patterns[0], ignoreCase: ignoreCase)

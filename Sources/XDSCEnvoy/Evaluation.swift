@@ -51,17 +51,20 @@ public struct HTTPRequest: Equatable, Sendable {
         return path[..<end]
     }
 
-    /// The first value of query parameter `name` (not percent-decoded; `""` for a key
-    /// without `=`), or nil when absent.
+    /// The first value of query parameter `name`, or nil when absent, as Envoy's
+    /// `QueryParamsMulti::parseQueryString` (`source/common/http/utility.cc`) reads it:
+    /// everything after the first `?` (a `#` is not special there: the connection manager
+    /// rejects or strips fragments before routing), split on `&`, the name ending at the
+    /// first `=`; a key without `=` has the value `""`; names and values are compared as
+    /// bytes and never percent-decoded.
     public func queryParameter(_ name: String) -> String? {
-        guard let q = path.firstIndex(of: "?") else { return nil }
-        var query = path[path.index(after: q)...]
-        if let hash = query.firstIndex(of: "#") { query = query[..<hash] }
-        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
-            if let eq = pair.firstIndex(of: "=") {
-                if pair[..<eq] == name { return String(pair[pair.index(after: eq)...]) }
-            } else if pair == name {
-                return ""
+        let bytes = Array(path.utf8)
+        guard let q = bytes.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        let key = Array(name.utf8)
+        for pair in bytes[(q + 1)...].split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
+            let eq = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
+            if pair[..<eq].elementsEqual(key) {
+                return eq == pair.endIndex ? "" : String(decoding: pair[(eq + 1)...], as: UTF8.self)
             }
         }
         return nil
@@ -193,8 +196,9 @@ extension RouteMatch {
             guard randomValue % d.denominator.value < numerator else { return false }
         }
         if grpc {
+            // `Grpc::Common::isGrpcRequestHeaders` (source/common/grpc/common.cc): bytes.
             guard let ct = request.headerValue("content-type"),
-                ct == "application/grpc" || ct.hasPrefix("application/grpc+")
+                ct.utf8.elementsEqual("application/grpc".utf8) || ct.utf8.starts(with: "application/grpc+".utf8)
             else { return false }
         }
         for h in headers where !h.matches(headerValue: request.headerValue(h.name)) { return false }

@@ -39,12 +39,14 @@ public struct StringMatcher: Equatable, Sendable, EnvoyEncodable {
         return .object(o)
     }
 
-    /// Envoy's `StringMatcherImpl::match`.
+    /// Envoy's `StringMatcherImpl::match` (`source/common/common/matchers.h`): byte
+    /// comparisons (never Unicode equivalence), ASCII-only case folding for `ignore_case`.
     public func matches(_ value: String) -> Bool {
         switch pattern {
-        case .exact(let s): return ignoreCase ? value.asciiLowercased == s.asciiLowercased : value == s
+        case .exact(let s):
+            return ignoreCase ? value.asciiLowercased.utf8.elementsEqual(s.asciiLowercased.utf8) : value.utf8.elementsEqual(s.utf8)
         case .prefix(let s):
-            return ignoreCase ? value.asciiLowercased.hasPrefix(s.asciiLowercased) : value.utf8.starts(with: s.utf8)
+            return ignoreCase ? value.asciiLowercased.utf8.starts(with: s.asciiLowercased.utf8) : value.utf8.starts(with: s.utf8)
         case .suffix(let s):
             return ignoreCase
                 ? value.asciiLowercased.utf8.reversed().starts(with: s.asciiLowercased.utf8.reversed())
@@ -127,9 +129,35 @@ public struct HeaderMatcher: Equatable, Sendable, EnvoyEncodable {
         case .string(let m): specific = m.matches(value)
         case .deprecatedExact(let s): specific = s.isEmpty || s == value
         case .range(let start, let end):
-            if let v = Int64(value) { specific = start <= v && v < end } else { specific = false }
+            if let v = Self.simpleAtoi(value) { specific = start <= v && v < end } else { specific = false }
         }
         return specific != invertMatch
+    }
+}
+
+extension HeaderMatcher {
+    /// `absl::SimpleAtoi` into an int64, as `range_match` parses a header: ASCII whitespace
+    /// around the number is ignored, one `+` or `-` sign, base-10 digits, nil on overflow.
+    static func simpleAtoi(_ text: String) -> Int64? {
+        let ws: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
+        var b = Array(text.utf8)[...]
+        while let f = b.first, ws.contains(f) { b = b.dropFirst() }
+        while let l = b.last, ws.contains(l) { b = b.dropLast() }
+        var negative = false
+        if let f = b.first, f == UInt8(ascii: "+") || f == UInt8(ascii: "-") {
+            negative = f == UInt8(ascii: "-")
+            b = b.dropFirst()
+        }
+        guard !b.isEmpty, b.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        var v: Int64 = 0
+        for d in b {
+            let digit = Int64(d - 0x30)
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (r, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            v = r
+        }
+        return v
     }
 }
 
@@ -157,10 +185,15 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
         return .object(o)
     }
 
-    /// Envoy's `ConfigUtility::QueryParameterMatcher::matches`: the first value of the
-    /// parameter (not percent-decoded), or nil when it is absent.
-    public func matches(firstValue value: String?) -> Bool {
-        if let presentMatch { return (value != nil) == presentMatch }
+    /// Envoy's `ConfigUtility::QueryParameterMatcher::matches`
+    /// (`source/common/router/config_utility.cc`) on the first value of the parameter (not
+    /// percent-decoded), or nil when it is absent. `present_match` is a presence test since
+    /// Envoy 1.34, behind the runtime guard
+    /// `envoy.reloadable_features.enable_new_query_param_present_match_behavior` (on by
+    /// default); with `newPresentMatchBehavior: false` (older Envoys, or the guard off) any
+    /// `present_match`, `false` included, requires the parameter.
+    public func matches(firstValue value: String?, newPresentMatchBehavior: Bool = true) -> Bool {
+        if newPresentMatchBehavior, let presentMatch { return (value != nil) == presentMatch }
         guard let value else { return false }
         guard let stringMatch else { return true }
         return stringMatch.matches(value)

@@ -264,7 +264,7 @@ public struct Lowering {
         if let ip = PolicyValues.canonicalIP(host) {
             return Endpoint(host: ip, port: port, weight: weight, isIP: true, span: span)
         }
-        if bracketed || !PolicyValues.isHostname(host) || host.allSatisfy({ $0.isNumber || $0 == "." }) {
+        if bracketed || !PolicyValues.isHostname(host, allowTrailingDot: true) || host.allSatisfy({ $0.isNumber || $0 == "." }) {
             sink.add(.invalidValue, "`\(host)` is neither an IP address nor a host name", at: span, label: "invalid host")
             return nil
         }

@@ -104,6 +104,13 @@ struct RouteLowering {
         let headers = fieldMatchers(m, "headers", header: true)
         let query = fieldMatchers(m, "query", header: false)
         let grpc = m.bool("grpc")
+        if let grpc, !grpc.value {
+            // Envoy's `grpc: {}` can only require gRPC; nothing in `RouteMatch` excludes it.
+            sink.add(
+                .ineffectiveSetting, "`grpc: false` has no effect: Envoy can only require gRPC, so this route also takes gRPC requests",
+                at: grpc.span, label: "ignored",
+                help: "remove it; to keep gRPC requests off this route, put a route with `grpc: true` before it")
+        }
         guard let path else { return nil }
         return RouteMatch(
             span: node.span, path: path, caseSensitive: caseSensitive, methods: methods, headers: headers, query: query, grpc: grpc)
@@ -141,6 +148,9 @@ struct RouteLowering {
             } else if name.isEmpty || name.utf8.count > 1024 {
                 sink.add(.invalidValue, "query parameter names are 1 to 1024 bytes", at: p.key.span)
                 continue
+            } else if let problem = Self.queryTextProblem(name, isName: true) {
+                // Kept as written: dropping it would widen the route for the analysis.
+                sink.add(.invalidValue, problem.message, at: p.key.span, label: "never matches", help: problem.help)
             }
             if let first = seen[name] {
                 sink.add(
@@ -170,14 +180,82 @@ struct RouteLowering {
                     default: kind = .regex(s.value)
                     }
                 }
+                // The matcher stays in the model as written (the build stops at the error), so
+                // the route analysis keeps the route and its numbering.
+                if !header, let kind, let problem = queryMatcherProblem(name, kind, invert: f.bool("invert"), f) {
+                    sink.add(
+                        .unsupportedMatcher, problem.message, at: problem.at, label: "not expressible in Envoy",
+                        notes: [
+                            "Envoy's query parameter matcher has no `invert_match`, and `present_match: false` means \"absent\" only from Envoy 1.34 with the runtime guard `envoy.reloadable_features.enable_new_query_param_present_match_behavior` on; older Envoys and that guard off require the parameter"
+                        ],
+                        help: problem.help)
+                }
                 if let kind {
+                    if !header, let problem = Self.queryValueProblem(kind) {
+                        sink.add(.invalidValue, problem.message, at: f.value(kindKey)!.span, label: "never matches", help: problem.help)
+                    }
                     out.append(FieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))
                 }
             } else if let s = Fields.string(p.value, what: "the value of `\(name)`", nonEmpty: false, sink: sink) {
+                if !header, let problem = Self.queryValueProblem(.exact(s.value)) {
+                    sink.add(.invalidValue, problem.message, at: s.span, label: "never matches", help: problem.help)
+                }
                 out.append(FieldMatcher(name: located, kind: Located(.exact(s.value), s.span), invert: false, span: p.value.span))
             }
         }
         return out
+    }
+
+    /// Text Envoy's query parser (`QueryParamsMulti::parseQueryString`,
+    /// source/common/http/utility.cc) can never produce: it splits at `&`, ends a name at the
+    /// first `=`, and sees no `#` (the connection manager rejects or strips fragments before
+    /// routing). Nothing is percent-decoded, so the fix is the encoded form.
+    static func queryTextProblem(_ text: String, isName: Bool) -> ValueProblem? {
+        let what = isName ? "query parameter name" : "query value"
+        let forbidden: [(Character, String, String)] =
+            [("&", "Envoy splits the query at `&`", "%26"), ("#", "`#` starts a fragment, which never reaches the route table", "%23")]
+            + (isName ? [("=", "a name ends at the first `=`", "%3D")] : [])
+        guard let (c, why, encoded) = forbidden.first(where: { text.contains($0.0) }) else { return nil }
+        let fixed = text.map { $0 == c ? encoded : String($0) }.joined()
+        return ValueProblem(
+            "\(what) `\(text)` can never match: \(why)",
+            help: "Envoy compares the query as sent, without percent-decoding: write `\(fixed)` if clients send it percent-encoded")
+    }
+
+    /// `queryTextProblem` for the literal forms of a value matcher (a regex is left alone).
+    static func queryValueProblem(_ kind: FieldMatcher.Kind) -> ValueProblem? {
+        switch kind {
+        case .exact(let v), .prefix(let v), .suffix(let v), .contains(let v): queryTextProblem(v, isName: false)
+        case .regex, .present: nil
+        }
+    }
+
+    /// Envoy's `QueryParameterMatcher` (source/common/router/config_utility.cc) can require a
+    /// parameter or match its first value; it cannot negate either. Returns the diagnostic
+    /// for a matcher it cannot express, at the offending key.
+    func queryMatcherProblem(_ name: String, _ kind: FieldMatcher.Kind, invert: Located<Bool>?, _ f: Fields)
+        -> (message: String, at: SourceSpan, help: String)?
+    {
+        let earlier = "put a route before this one that matches the parameter, so this route sees only the requests without it"
+        if let invert, invert.value {
+            if case .present(false) = kind {
+                return (
+                    "`present: false` with `invert: true` on query parameter `\(name)` is a double negation", f.keySpan("invert")!,
+                    "write `\(name): {present: true}`"
+                )
+            }
+            return (
+                "Envoy cannot invert a query parameter matcher, so `invert: true` on `\(name)` cannot be expressed", f.keySpan("invert")!,
+                "Envoy matches a query parameter with `present: true` or `exact`, `prefix`, `suffix`, `contains`, `regex` on its first value, never inverted; \(earlier)"
+            )
+        }
+        if case .present(false) = kind {
+            return (
+                "Envoy cannot match the absence of query parameter `\(name)` on every version", f.keySpan("present")!,
+                "Envoy matches a query parameter with `present: true` or `exact`, `prefix`, `suffix`, `contains`, `regex` on its first value; \(earlier)"
+            )
+        }
+        return nil
     }
 
     // MARK: actions
@@ -294,8 +372,11 @@ struct RouteLowering {
         default: break
         }
         rewrite.host = r.string("host")
-        if let h = rewrite.host, !PolicyValues.isHostname(h.value) && PolicyValues.domainProblem(h.value) != nil {
-            sink.add(.invalidValue, "rewrite host `\(h.value)` is not a host name", at: h.span)
+        // A literal `Host` value: no wildcard (a domain pattern is no host), an optional port.
+        if let h = rewrite.host, PolicyValues.authorityProblem(h.value, what: "rewrite host") != nil {
+            sink.add(
+                .invalidValue, "rewrite host `\(h.value)` is not a host name", at: h.span,
+                help: "write a host such as `api.internal` or `api.internal:8080`")
         }
         if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex") {
             sink.add(.missingField, "`rewrite` needs `prefix`, `regex` or `host`", at: v.span)

@@ -179,41 +179,114 @@ public enum PolicyValues {
         return .success(p)
     }
 
-    /// A DNS host name (no wildcard): labels of letters, digits, `-` and `_`.
-    public static func isHostname(_ s: String) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 253 else { return false }
-        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
+    /// A DNS host name (no wildcard): labels of letters, digits, `-` and `_`. With
+    /// `allowTrailingDot`, one final `.` (a fully qualified name, `host.internal.`) is accepted.
+    public static func isHostname(_ s: String, allowTrailingDot: Bool = false) -> Bool {
+        var name = Substring(s)
+        if allowTrailingDot && name.count > 1 && name.hasSuffix(".") { name = name.dropLast() }
+        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         return labels.allSatisfy { l in
             !l.isEmpty && l.count <= 63 && l.first != "-" && l.last != "-"
                 && l.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
         }
     }
 
-    /// Envoy's virtual-host domain rules: `*` alone, or one `*` at the very start or the
-    /// very end, an optional `:port`.
+    /// The characters of a host name in a domain or `Host` header.
+    static func isHostChar(_ c: Character) -> Bool {
+        c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "." || c == "_")
+    }
+
+    /// A host as a `Host` header carries it, without a port: a host name (a trailing `.`
+    /// allowed), an IPv4 literal or a bracketed IPv6 literal. `what` names the whole value.
+    static func hostProblem(_ host: Substring, in whole: String, what: String) -> ValueProblem? {
+        if host.hasPrefix("[") {
+            guard host.hasSuffix("]"), host.count > 1 else {
+                return ValueProblem("\(what) `\(whole)` has no closing `]`", help: "write IPv6 addresses as `[::1]:8080`")
+            }
+            let inside = String(host.dropFirst().dropLast())
+            return ipv6(inside) == nil ? ValueProblem("\(what) `\(whole)`: `\(inside)` is not an IPv6 address") : nil
+        }
+        if host.isEmpty { return ValueProblem("\(what) `\(whole)` has no host") }
+        if host.contains(":") {
+            return ValueProblem("\(what) `\(whole)`: an IPv6 address needs brackets", help: "write `[ADDRESS]`, then `:PORT` for a port")
+        }
+        if !host.allSatisfy(isHostChar) { return ValueProblem("\(what) `\(whole)` has a character not allowed in a host name") }
+        if host.hasPrefix(".") || host.contains("..") { return ValueProblem("\(what) `\(whole)` has an empty label") }
+        return nil
+    }
+
+    /// An authority as a `Host` header carries it: a host (see `hostProblem`), then an
+    /// optional `:port` (1..65535).
+    public static func authorityProblem(_ a: String, what: String) -> ValueProblem? {
+        var host = Substring(a)
+        // The port starts at the last `:` unless a `]` follows it (Envoy's `getPortStart`).
+        if let colon = a.lastIndex(of: ":"), !a[colon...].contains("]") {
+            if case .failure(let p) = port(String(a[a.index(after: colon)...])) { return ValueProblem("\(what) `\(a)`: \(p.message)") }
+            host = a[..<colon]
+        }
+        return hostProblem(host, in: a, what: what)
+    }
+
+    /// Envoy's virtual-host domain rules (`RouteMatcher` in `source/common/router/config_impl.cc`):
+    /// `*` alone; a leading `*` (a suffix wildcard: `*.example.com`, `*-bar.example.com`,
+    /// `*.example.com:8080`, `*:8080`); a trailing `*` (a prefix wildcard: `example.*`, or
+    /// `example.com:*` / `[::1]:*` for any port); otherwise an exact authority
+    /// (`example.com`, `example.com:8080`, `10.0.0.1:80`, `[::1]:8080`). Envoy looks only at
+    /// the first and last character, so a `*` anywhere else would be a literal character no
+    /// `Host` header carries: that is reported.
     public static func domainProblem(_ d: String) -> ValueProblem? {
         if d == "*" { return nil }
         if d.isEmpty { return ValueProblem("empty domain") }
-        var host = Substring(d)
-        if let colon = d.lastIndex(of: ":"), !d.hasPrefix("[") {
-            let portText = String(d[d.index(after: colon)...])
-            if case .failure(let p) = port(portText) { return ValueProblem("domain `\(d)`: \(p.message)") }
-            host = d[..<colon]
-        }
-        let stars = host.count { $0 == "*" }
-        if stars > 1 || (stars == 1 && !(host.hasPrefix("*") || host.hasSuffix("*"))) {
+        let stars = d.count { $0 == "*" }
+        let leading = d.hasPrefix("*")
+        let trailing = d.hasSuffix("*")
+        if stars > 1 || (stars == 1 && !leading && !trailing) {
             return ValueProblem(
                 "domain `\(d)` has a `*` in the middle or more than one `*`",
-                help: "Envoy allows one `*` at the very start (`*.example.com`) or the very end (`example.*`)")
+                help: "Envoy allows one `*` at the very start (`*.example.com`) or the very end (`example.*`, `example.com:*`)")
         }
-        let core = host.hasPrefix("*") ? host.dropFirst() : (host.hasSuffix("*") ? host.dropLast() : host)
-        if core.isEmpty { return ValueProblem("domain `\(d)` has nothing but the wildcard") }
-        let ok = core.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }
-        if !ok { return ValueProblem("domain `\(d)` has a character not allowed in a host name") }
-        if !host.hasPrefix("*") && !host.hasSuffix("*") && (core.hasPrefix(".") || core.contains("..")) {
-            return ValueProblem("domain `\(d)` has an empty label")
+        if leading {
+            // A suffix of an authority: host-name characters, then an optional `:port`.
+            let rest = d.dropFirst()
+            var hostPart = rest
+            if let colon = rest.lastIndex(of: ":") {
+                if case .failure(let p) = port(String(rest[rest.index(after: colon)...])) {
+                    return ValueProblem("domain `\(d)`: \(p.message)")
+                }
+                hostPart = rest[..<colon]
+            }
+            if !hostPart.allSatisfy(isHostChar) {
+                return ValueProblem(
+                    "domain `\(d)` has a character not allowed in a host name",
+                    help: rest.contains("[") || rest.contains("]") ? "IPv6 literals cannot be wildcarded; list each address" : nil)
+            }
+            if hostPart.contains("..") { return ValueProblem("domain `\(d)` has an empty label") }
+            return nil
         }
-        return nil
+        if trailing {
+            let rest = d.dropLast()
+            // `HOST:*`: every port of one host (and only with a port: Envoy's prefix wildcard
+            // needs at least one character after the `:`).
+            if rest.hasSuffix(":") { return hostProblem(rest.dropLast(), in: d, what: "domain") }
+            if rest.contains("[") || rest.contains("]") {
+                return ValueProblem(
+                    "domain `\(d)` has a character not allowed in a host name",
+                    help: "IPv6 literals cannot be wildcarded; list each address")
+            }
+            if rest.contains(":") {
+                let upTo = rest[...rest.lastIndex(of: ":")!]
+                return ValueProblem(
+                    "domain `\(d)` has the `*` inside the port",
+                    help:
+                        "Envoy compares the text before `*` as a prefix, so it matches more ports than it seems; write `\(upTo)*` for any port, or list each port"
+                )
+            }
+            if !rest.allSatisfy(isHostChar) { return ValueProblem("domain `\(d)` has a character not allowed in a host name") }
+            if rest.isEmpty || rest.hasPrefix(".") || rest.contains("..") { return ValueProblem("domain `\(d)` has an empty label") }
+            return nil
+        }
+        return authorityProblem(d, what: "domain")
     }
 
     public static let knownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]

@@ -164,6 +164,8 @@ public enum RouteTableAnalysis {
         if let exact = domains.first(where: { !$0.contains("*") }) { return exact.lowercased() }
         guard let d = domains.first, d != "*" else { return "example.com" }
         if d.hasPrefix("*") { return "a" + d.dropFirst().lowercased() }
+        // `HOST:*` is every port of HOST: fill in a port, not a name.
+        if d.hasSuffix(":*") { return d.dropLast().lowercased() + "8080" }
         return d.dropLast().lowercased() + "com"
     }
 

@@ -18,7 +18,7 @@ import XDSCPolicy
     /// schema is stricter than the language.
     static let semanticRules: Set<String> = [
         "unknown-service", "duplicate-name", "duplicate-domain", "duplicate-address", "invalid-regex", "route-shadowed",
-        "route-overlap", "unused-service", "retry-timeout", "ineffective-setting",
+        "route-overlap", "unused-service", "retry-timeout", "ineffective-setting", "unsupported-matcher",
         // Not semantic, but the schema accepts the older spelling too (marked `deprecated`).
         "deprecated-field",
     ]

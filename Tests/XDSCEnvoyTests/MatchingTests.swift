@@ -202,6 +202,23 @@ private func request(_ path: String, host: String = "example.com", method: Strin
         #expect(pick("ported.com") == "default")
     }
 
+    /// `HOST:*` is Envoy's prefix wildcard `HOST:`: any port, but not the bare host.
+    @Test func anyPortAndIPv6Domains() {
+        let c = RouteConfiguration(
+            name: "p",
+            virtualHosts: [
+                VirtualHost(name: "any-port", domains: ["example.com:*"]), VirtualHost(name: "v6", domains: ["[::1]:8080"]),
+                VirtualHost(name: "default", domains: ["*"]),
+            ])
+        let pick = { (h: String) in c.virtualHost(for: HTTPRequest(authority: h, path: "/"))?.name }
+        #expect(pick("example.com:8080") == "any-port")
+        #expect(pick("EXAMPLE.com:1") == "any-port")
+        #expect(pick("example.com") == "default")
+        #expect(pick("example.com:") == "default")
+        #expect(pick("[::1]:8080") == "v6")
+        #expect(pick("[::1]") == "default")
+    }
+
     @Test func missingHost() {
         #expect(pick(nil) == nil)
         let onlyDefault = RouteConfiguration(name: "d", virtualHosts: [VirtualHost(name: "any", domains: ["*"])])

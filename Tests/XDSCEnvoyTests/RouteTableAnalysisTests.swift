@@ -79,6 +79,20 @@ import XDSCRoutes
         #expect(RouteTableAnalysis.exampleHost(["*"]) == "example.com")
     }
 
+    /// Issue 8.9: `HOST:*` gets a port filled in (not `HOST:com`), bracketed IPv6 stays as
+    /// written, and every example host selects its virtual host in Envoy's model.
+    @Test(arguments: [
+        (["example.com:*"], "example.com:8080"), (["[::1]:8080"], "[::1]:8080"), (["[::1]:*"], "[::1]:8080"),
+        (["*:8080"], "a:8080"), (["*.example.com:8443"], "a.example.com:8443"), (["example.com."], "example.com."),
+    ])
+    func exampleHostForPortForms(_ domains: [String], _ expected: String) {
+        let host = RouteTableAnalysis.exampleHost(domains)
+        #expect(host == expected)
+        let rc = RouteConfiguration(
+            name: "rc", virtualHosts: [VirtualHost(name: "other", domains: ["other.test"]), VirtualHost(name: "main", domains: domains)])
+        #expect(rc.virtualHost(for: HTTPRequest(authority: host, path: "/"))?.name == "main")
+    }
+
     @Test func jsonOutputCarriesTheWitness() throws {
         let r = try runLint(["--format", "json", "fixtures/lint/shadowing.yaml"])
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.utf8)) as? [String: Any])

@@ -316,6 +316,154 @@ import XDSCDiagnostics
             """, [(.duplicateDomain, "d"), (.duplicateDomain, "star")])
     }
 
+    /// Issue 8.1: Envoy's query matcher has no invert and `present_match: false` is not
+    /// "absent" on every Envoy: each is reported at the key that asks for it; header
+    /// matchers, which Envoy can invert, are accepted.
+    @Test func inexpressibleQueryMatchers() {
+        expectDiagnostics(
+            """
+            version: 1
+            services: {web: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - match: {prefix: /1, query: {debug: {⟨absent⟩present: false}}}
+                        to: web
+                      - match: {prefix: /2, query: {channel: {exact: beta, ⟨inv⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /3, query: {t: {present: true, ⟨inv2⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /4, query: {t: {present: false, ⟨dbl⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /5, query: {t: {regex: "a.*", ⟨inv3⟩invert: true}}}
+                        to: web
+                      - match: {prefix: /q, query: {t: {present: true, invert: false}, u: {prefix: x}}}
+                        to: web
+                      - match: {prefix: /h, headers: {x-a: {present: false}, x-b: {exact: v, invert: true}}}
+                        to: web
+                      - match: {prefix: /}
+                        to: web
+            """,
+            [
+                (.unsupportedMatcher, "absent"), (.unsupportedMatcher, "inv"), (.unsupportedMatcher, "inv2"),
+                (.unsupportedMatcher, "dbl"), (.unsupportedMatcher, "inv3"),
+            ])
+    }
+
+    /// Audit (issue 8.1): `grpc: false` lowers to nothing, so it is reported, not dropped.
+    @Test func grpcFalseIsIneffective() {
+        expectDiagnostics(
+            """
+            version: 1
+            services: {web: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - match: {prefix: /a, grpc: ⟨f⟩false}
+                        to: web
+                      - match: {prefix: /b, grpc: true}
+                        to: web
+            """, [(.ineffectiveSetting, "f")])
+    }
+
+    /// Audit (issue 8.1): query text Envoy's parser can never produce is reported at the
+    /// name or value; the same text in a header, or in a regex, is fine.
+    @Test func queryTextThatNeverMatches() {
+        expectDiagnostics(
+            """
+            version: 1
+            services: {web: {endpoints: [10.0.0.1:80]}}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  h:
+                    domains: ["*"]
+                    routes:
+                      - match: {prefix: /a, query: {⟨eq⟩"a=b": "1", c: ⟨amp⟩"x&y", d: {prefix: ⟨hash⟩"p#"}, e: {regex: "x&y"}}}
+                        to: web
+                      - match: {prefix: /b, query: {⟨nh⟩"n#": {present: true}}, headers: {x-h: "x&y#z=1"}}
+                        to: web
+            """,
+            [(.invalidValue, "eq"), (.invalidValue, "amp"), (.invalidValue, "hash"), (.invalidValue, "nh")])
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                """
+                version: 1
+                services: {web: {endpoints: [10.0.0.1:80]}}
+                listeners:
+                  l:
+                    address: 0.0.0.0:80
+                    hosts: {h: {domains: ["*"], routes: [{match: {prefix: /, query: {c: "x&y"}}, to: web}]}}
+                """
+            )
+        ])
+        #expect(result.diagnostics.map(\.message) == ["query value `x&y` can never match: Envoy splits the query at `&`"])
+        #expect(result.diagnostics.first?.help?.contains("`x%26y`") == true)
+    }
+
+    @Test func inexpressibleQueryMatcherMessages() {
+        let (result, _) = lintMarked([
+            (
+                "p.yaml",
+                """
+                version: 1
+                services: {web: {endpoints: [10.0.0.1:80]}}
+                listeners:
+                  l:
+                    address: 0.0.0.0:80
+                    hosts:
+                      h:
+                        domains: ["*"]
+                        routes:
+                          - {match: {prefix: /, query: {debug: {present: false}}}, to: web}
+                          - {match: {prefix: /, query: {t: {present: false, invert: true}}}, to: web}
+                """
+            )
+        ])
+        let d = result.diagnostics.filter { $0.rule == .unsupportedMatcher }
+        #expect(
+            d.map(\.message) == [
+                "Envoy cannot match the absence of query parameter `debug` on every version",
+                "`present: false` with `invert: true` on query parameter `t` is a double negation",
+            ])
+        #expect(d.first?.help?.contains("`present: true`") == true)
+        #expect(d.first?.help?.contains("put a route before this one") == true)
+        #expect(d.last?.help == "write `t: {present: true}`")
+        #expect(d.allSatisfy { $0.severity == .error })
+    }
+
+    /// Issue 8.9: forms Envoy accepts are accepted; near misses are reported at the value.
+    @Test func domainAndEndpointGrammar() {
+        expectDiagnostics(
+            """
+            version: 1
+            services:
+              fqdn: {endpoints: [host.internal.:80, {address: other.internal., port: 81}]}
+              bad: {endpoints: [⟨ep⟩"host..internal.:80"]}
+            listeners:
+              l:
+                address: 0.0.0.0:80
+                hosts:
+                  a:
+                    domains: ["example.com:*", "[::1]:8080", "*:8443", example.org.]
+                    routes: [{match: {prefix: /}, to: fqdn}]
+                  b:
+                    domains: [⟨mid⟩"example.*:8080", ⟨v6⟩"::1:8080", ⟨port⟩"example.net:80*"]
+                    routes: [{match: {prefix: /}, to: bad, rewrite: {host: ⟨rw⟩"*.example.com"}}]
+            """,
+            [(.invalidValue, "ep"), (.invalidValue, "mid"), (.invalidValue, "v6"), (.invalidValue, "port"), (.invalidValue, "rw")])
+    }
+
     @Test func duplicateAddress() {
         expectDiagnostics(
             """

@@ -49,14 +49,43 @@ import XDSCPolicy
         #expect(throws: ValueProblem.self) { try PolicyValues.hostPort("::1:80").get() }
     }
 
-    @Test(arguments: ["*", "api.example.com", "*.example.com", "*-bar.example.com", "example.*", "api.example.com:8080", "API.Example.com"])
+    /// Every form Envoy's `RouteMatcher` (source/common/router/config_impl.cc) gives a
+    /// meaning a `Host` header can meet: `*`, a leading `*` (suffix), a trailing `*`
+    /// (prefix, including `HOST:*` for any port), or an exact authority.
+    @Test(arguments: [
+        "*", "api.example.com", "*.example.com", "*-bar.example.com", "example.*", "api.example.com:8080", "API.Example.com",
+        "example.com:*", "[::1]:8080", "[::1]", "[2001:db8::1]:*", "10.0.0.1", "10.0.0.1:80", "*.example.com:8080", "*:8080",
+        "example.com.", "example.com.:8080", "xn--bcher-kva.example",
+    ])
     func validDomains(_ d: String) {
-        #expect(PolicyValues.domainProblem(d) == nil)
+        #expect(PolicyValues.domainProblem(d) == nil, "\(PolicyValues.domainProblem(d)?.message ?? "")")
     }
 
-    @Test(arguments: ["a.*.com", "**.x.com", "*.x.*", "", "a..b", "x.com:0", "x.com:http", "bad domain.com", "*" + "*"])
+    /// A `*` Envoy would compare as a literal character, an unbracketed or invalid IPv6
+    /// address, a wildcard inside the port, a port out of range, an empty label.
+    @Test(arguments: [
+        "a.*.com", "**.x.com", "*.x.*", "", "a..b", "x.com:0", "x.com:http", "bad domain.com", "*" + "*",
+        "example.*:8080", "example.com:8*", "*.example.com:*", "*:*", ":*", "*:", "::1", "::1:8080", "[::1", "[::g]:80",
+        "[::1]x", "[::1*", "*[::1]", "x.com:65536", "x.com:", ".x.com", "example..*",
+    ])
     func invalidDomains(_ d: String) {
         #expect(PolicyValues.domainProblem(d) != nil)
+    }
+
+    @Test func domainMessages() {
+        #expect(PolicyValues.domainProblem("::1:8080")?.message == "domain `::1:8080`: an IPv6 address needs brackets")
+        #expect(PolicyValues.domainProblem("example.com:8*")?.message == "domain `example.com:8*` has the `*` inside the port")
+        #expect(PolicyValues.domainProblem("example.com:8*")?.help?.contains("`example.com:*`") == true)
+        #expect(PolicyValues.domainProblem("example.*:8080")?.message.contains("in the middle") == true)
+    }
+
+    /// Endpoint hosts: a fully qualified name keeps its final dot; nothing else gets one.
+    @Test(arguments: [
+        ("host.internal", false, true), ("host.internal.", false, false), ("host.internal.", true, true), ("a.", true, true),
+        (".", true, false), ("host..internal.", true, false), ("host.internal..", true, false), ("-a.internal.", true, false),
+    ])
+    func hostnames(_ name: String, _ allowTrailingDot: Bool, _ valid: Bool) {
+        #expect(PolicyValues.isHostname(name, allowTrailingDot: allowTrailingDot) == valid)
     }
 
     @Test func names() {
