@@ -44,6 +44,9 @@ public struct SourceFile: Sendable {
 
     public init(path: String, text: String) {
         self.path = path
+        // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
+        // so columns and carets line up with what an editor shows.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasSuffix("\r") ? $0.dropLast() : $0
         }

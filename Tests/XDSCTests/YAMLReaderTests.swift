@@ -1,5 +1,6 @@
 import Testing
 import XDSCDiagnostics
+import XDSCDriver
 import XDSCSyntax
 
 @Suite struct YAMLReaderTests {
@@ -16,6 +17,34 @@ import XDSCSyntax
         let v = try #require(root?["next"]?["a"])
         #expect(v.span.start == m.markers["v"])
         #expect(v.span.end == SourcePosition(line: 2, column: m.markers["v"]!.column + 5))
+    }
+
+    @Test func leadingByteOrderMarkIsAcceptedAndNotCounted() throws {
+        // Issue 8.10: a file saved "UTF-8 with BOM" was a yaml-syntax error.
+        let m = Marked("a: ⟨one⟩1\nb: {c: ⟨v⟩value}\n")
+        let sink = DiagnosticSink()
+        let root = YAMLReader().read([0xEF, 0xBB, 0xBF] + Array(m.text.utf8), file: "f.yaml", into: sink)
+        #expect(sink.all.isEmpty, "\(sink.all.map(\.message))")
+        let one = try #require(root?["a"])
+        #expect(one.scalar?.int == 1)
+        // Columns on line 1 count from the first character after the mark.
+        #expect(one.span.start == m.markers["one"])
+        #expect(root?["b"]?["c"]?.span.start == m.markers["v"])
+        // The renderer's copy of line 1 has no mark either, so its caret lines up.
+        let file = SourceFile(path: "f.yaml", text: String(decoding: [0xEF, 0xBB, 0xBF] + Array(m.text.utf8), as: UTF8.self))
+        #expect(file.line(1) == "a: 1")
+    }
+
+    @Test func policyWithByteOrderMarkLintsClean() {
+        let text = policy(routes: "    - {match: {prefix: /o}, to: orders}\n    - {match: {prefix: /}, to: users}")
+        let result = Pipeline().check(files: [PolicyInputs.File(path: "p.yaml", bytes: [0xEF, 0xBB, 0xBF] + Array(Marked(text).text.utf8))])
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.message))")
+    }
+
+    @Test func byteOrderMarkOnlyCountsAtTheStart() {
+        // A mark inside the file is content, and still an error where it stands.
+        let (_, diags) = read("a: 1\n\u{FEFF}b: 2\n")
+        #expect(diags.map(\.rule) == [.yamlSyntax])
     }
 
     @Test func blockCollectionEndsAtItsLastValueNotTheNextToken() throws {
