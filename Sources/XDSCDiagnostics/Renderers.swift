@@ -111,9 +111,19 @@ public struct HumanRenderer: DiagnosticRenderer {
         let pad = String(repeating: " ", count: gutterWidth)
         lines.append("\(pad)\(paint("-->", "1;34")) \(d.span)")
         lines += snippet(d.span, label: d.label, marker: "^", markColor: sevColor, gutter: gutterWidth)
+        // Related places at the same span (an alias's definition that is also the earlier
+        // route) share one snippet, their labels joined.
+        var groups: [(span: SourceSpan, labels: [String])] = []
         for r in d.related {
-            lines.append("\(pad)\(paint(":::", "1;34")) \(r.span)")
-            lines += snippet(r.span, label: r.message, marker: "-", markColor: "1;34", gutter: gutterWidth)
+            if let i = groups.firstIndex(where: { $0.span == r.span }) {
+                groups[i].labels.append(r.message)
+            } else {
+                groups.append((r.span, [r.message]))
+            }
+        }
+        for g in groups {
+            lines.append("\(pad)\(paint(":::", "1;34")) \(g.span)")
+            lines += snippet(g.span, label: g.labels.joined(separator: "; "), marker: "-", markColor: "1;34", gutter: gutterWidth)
         }
         if let w = d.witness {
             lines.append("\(pad) \(paint("=", "1;34")) example: \(w.curlCommand)")

@@ -221,7 +221,7 @@ private struct ParseState {
                     help: "reduce the nesting of aliases")
                 return
             }
-            push(target)
+            push(target.seen(throughAlias: name, at: sp))
         case YAML_SEQUENCE_START_EVENT:
             let d = event.data.sequence_start
             if !checkDepth(event) { return }

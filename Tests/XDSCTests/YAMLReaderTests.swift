@@ -54,13 +54,42 @@ import XDSCSyntax
         #expect(a.span.end == SourcePosition(line: 3, column: 8))
     }
 
-    @Test func aliasesResolveToTheAnchoredNode() throws {
-        let (root, diags) = read("base: &b {x: 1}\nuse: *b\n")
+    @Test func aliasesAreSeenAtTheAliasWithTheDefinitionKept() throws {
+        let m = Marked("base: ⟨anchor⟩&b {x: ⟨one⟩1, y: [⟨two⟩2]}\nuse: ⟨alias⟩*b\n")
+        let (root, diags) = read(m.text)
         #expect(diags.isEmpty)
         let use = try #require(root?["use"])
         #expect(use["x"]?.scalar?.int == 1)
-        // The alias is the anchored node itself, so positions point at the definition.
-        #expect(use.span.start.line == 1)
+        // Issue 8.13: the alias and everything below it are at the `*b` token...
+        #expect(use.span.start == m.markers["alias"])
+        #expect(use.span.end.column == m.markers["alias"]!.column + 2)
+        #expect(use["x"]?.span.start == m.markers["alias"])
+        #expect(use["y"]?.sequence?.first?.span.start == m.markers["alias"])
+        // ...and each remembers where it is written.
+        #expect(use.span.origin?.anchor == "b")
+        #expect(use.span.definition?.start == m.markers["anchor"])
+        #expect(use["x"]?.span.definition?.start == m.markers["one"])
+        #expect(use["y"]?.sequence?.first?.span.definition?.start == m.markers["two"])
+        // The anchored value itself is unchanged.
+        #expect(root?["base"]?.span.start == m.markers["anchor"])
+        #expect(root?["base"]?.span.origin == nil)
+        #expect(root?["base"]?["x"]?.span.start == m.markers["one"])
+    }
+
+    @Test func aliasInsideAnAliasedValueIsWrittenAtItsOwnToken() throws {
+        let m = Marked("a: &a {k: ⟨k⟩1}\nb: &b {inner: ⟨inner⟩*a}\nc: ⟨outer⟩*b\n")
+        let (root, diags) = read(m.text)
+        #expect(diags.isEmpty)
+        let inner = try #require(root?["c"]?["inner"])
+        #expect(inner.span.start == m.markers["outer"])
+        #expect(inner.span.origin?.anchor == "b")
+        #expect(inner.span.definition?.start == m.markers["inner"])
+        // What `*a` brings in is written inside `&a`.
+        let k = try #require(inner["k"])
+        #expect(k.scalar?.int == 1)
+        #expect(k.span.start == m.markers["outer"])
+        #expect(k.span.origin?.anchor == "a")
+        #expect(k.span.definition?.start == m.markers["k"])
     }
 
     @Test func mergeKeysNeverOverrideWrittenKeys() throws {
