@@ -297,7 +297,9 @@ struct RouteLowering {
         if let h = rewrite.host, !PolicyValues.isHostname(h.value) && PolicyValues.domainProblem(h.value) != nil {
             sink.add(.invalidValue, "rewrite host `\(h.value)` is not a host name", at: h.span)
         }
-        if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex") {
+        if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex")
+            && !["prefix", "regex", "host"].contains(where: r.suggests)
+        {
             sink.add(.missingField, "`rewrite` needs `prefix`, `regex` or `host`", at: v.span)
         }
         return rewrite
@@ -365,7 +367,7 @@ struct RouteLowering {
                 a.missing("status", help: "e.g. `status: 503`")
             }
         }
-        if !ff.has("delay") && !ff.has("abort") {
+        if !ff.has("delay") && !ff.has("abort") && !ff.suggests("delay") && !ff.suggests("abort") {
             sink.add(.missingField, "`fault` needs `delay` or `abort`", at: v.span)
         }
         return fault
