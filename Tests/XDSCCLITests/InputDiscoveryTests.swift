@@ -118,19 +118,22 @@ import Testing
         #expect(r.stdout.contains("1 file, 1 service"), "\(r.stdout)")
     }
 
-    @Test func unlistableFolderIsAnError() throws {
-        var prefix: [String] = []
-        if getuid() == 0 {
-            // Root lists any folder, so run the CLI as `nobody`, for whom mode 000 holds.
-            let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
-            guard let setpriv, (try? CLI.runProgram(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", "true"]))?.status == 0
-            else {
-                try Test.cancel("running as root without a working setpriv: a mode-000 folder cannot be made unreadable")
-            }
-            prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    /// The command prefix that runs a program where permission bits hold: nothing for an
+    /// ordinary user; as root (who reads anything), `setpriv` to `nobody`. Cancels the test,
+    /// saying why, when neither is possible.
+    static func unprivileged() throws -> [String] {
+        guard getuid() == 0 else { return [] }
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let prefix = setpriv.map { [$0, "--reuid=65534", "--regid=65534", "--clear-groups"] } ?? []
+        guard let setpriv, (try? CLI.runProgram(setpriv, Array(prefix.dropFirst()) + ["true"]))?.status == 0 else {
+            try Test.cancel("running as root without a working setpriv: permission bits cannot make a path unreadable")
         }
+        return prefix
+    }
+
+    @Test func unlistableFolderIsAnError() throws {
         try withPolicyDirectory(
-            runAs: prefix,
+            runAs: try Self.unprivileged(),
             setUp: { dir in
                 let locked = dir.appendingPathComponent("locked")
                 try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
