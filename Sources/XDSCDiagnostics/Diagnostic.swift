@@ -139,8 +139,9 @@ extension Diagnostic {
             let file: String
             let start: SourcePosition
         }
-        let written = Set(
-            list.filter { $0.span.origin == nil }.map { Key(rule: $0.rule, message: $0.message, file: $0.span.file, start: $0.span.start) })
+        // Every place a finding is made; an alias inside an aliased value is "written" at
+        // its own token, so a finding through both aliases is kept only innermost.
+        let written = Set(list.map { Key(rule: $0.rule, message: $0.message, file: $0.span.file, start: $0.span.start) })
         var seen = Set<Diagnostic>()
         return list.filter { d in
             if let o = d.span.origin, written.contains(Key(rule: d.rule, message: d.message, file: d.span.file, start: o.start)) {

@@ -51,6 +51,17 @@ import XDSCDiagnostics
                     """), [(.unknownField, "bogus")])
     }
 
+    @Test func throughAnAliasOfAnAliasTheProblemIsStillReportedOnce() {
+        expectDiagnostics(
+            policy(
+                routes: """
+                              - match: ⟨m⟩&m [prefix, /users]
+                                to: users
+                              - &r {match: *m, to: orders}
+                              - *r
+                    """), [(.typeMismatch, "m")])
+    }
+
     @Test func anAliasInAnotherContextIsReportedThere() throws {
         // The same header operations, aliased into a second level: only the use repeats them.
         let text = policy(
