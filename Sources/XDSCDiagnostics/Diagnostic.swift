@@ -93,7 +93,9 @@ public struct Diagnostic: Hashable, Sendable {
         // where the value is written too.
         var related = related
         if let definition = span.definition {
-            related.append(RelatedLocation("`&\(span.origin!.anchor)` defined here", at: definition))
+            let note = RelatedLocation("`&\(span.origin!.anchor)` defined here", at: definition)
+            // Once, also for a diagnostic rebuilt from another's parts.
+            if !related.contains(note) { related.append(note) }
         }
         self.related = related
         self.notes = notes
