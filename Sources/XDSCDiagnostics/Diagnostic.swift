@@ -89,6 +89,14 @@ public struct Diagnostic: Hashable, Sendable {
         self.message = message
         self.span = span
         self.label = label
+        // A finding on a value used through an alias is shown at the alias (`*name`); say
+        // where the value is written too.
+        var related = related
+        if let definition = span.definition {
+            let note = RelatedLocation("`&\(span.origin!.anchor)` defined here", at: definition)
+            // Once, also for a diagnostic rebuilt from another's parts.
+            if !related.contains(note) { related.append(note) }
+        }
         self.related = related
         self.notes = notes
         self.help = help
@@ -123,10 +131,26 @@ public final class DiagnosticSink: @unchecked Sendable {
 }
 
 extension Diagnostic {
-    /// The order every renderer uses: file, line, column, severity, rule, message.
+    /// The order every renderer uses: file, line, column, severity, rule, message. Exact
+    /// duplicates are removed, and so is a finding at an alias that is also made, with the
+    /// same words, where the aliased value is written: it is about the value, not the use.
     public static func ordered(_ list: [Diagnostic]) -> [Diagnostic] {
+        struct Key: Hashable {
+            let rule: Rule.ID
+            let message: String
+            let file: String
+            let start: SourcePosition
+        }
+        // Every place a finding is made; an alias inside an aliased value is "written" at
+        // its own token, so a finding through both aliases is kept only innermost.
+        let written = Set(list.map { Key(rule: $0.rule, message: $0.message, file: $0.span.file, start: $0.span.start) })
         var seen = Set<Diagnostic>()
-        return list.filter { seen.insert($0).inserted }.sorted { a, b in
+        return list.filter { d in
+            if let o = d.span.origin, written.contains(Key(rule: d.rule, message: d.message, file: d.span.file, start: o.start)) {
+                return false
+            }
+            return seen.insert(d).inserted
+        }.sorted { a, b in
             if a.span.file != b.span.file { return a.span.file < b.span.file }
             if a.span.start != b.span.start { return a.span.start < b.span.start }
             if a.severity != b.severity { return a.severity < b.severity }

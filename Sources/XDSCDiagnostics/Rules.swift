@@ -393,7 +393,11 @@ public struct Rule: Sendable {
             summary: "an input path cannot be read or holds no policy files",
             explanation: """
                 A path given on the command line does not exist, cannot be read, or is a \
-                directory with no `.yaml`/`.yml` files below it. Such a run exits with code 2.
+                directory with no `.yaml`/`.yml` files below it. Below a directory nothing is \
+                passed over: a folder that cannot be listed, a policy file that cannot be read, \
+                a `*.yaml` symbolic link to nothing and a symbolic-link loop are each reported \
+                with their path, since building without them would silently drop what they \
+                define. Such a run exits with code 2 and `build` writes nothing.
                 """,
             failingExample: "xdsc lint policies/   # an empty directory",
             fixedExample: "xdsc lint policies/   # holding edge.yaml"),

@@ -20,11 +20,34 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
     public var file: String
     public var start: SourcePosition
     public var end: SourcePosition
+    /// Set when the text was reached through a YAML alias: the span is then the alias
+    /// (`*name`, where the value is used) and this is where the value is written.
+    public var origin: AliasOrigin?
 
-    public init(file: String, start: SourcePosition, end: SourcePosition) {
+    public init(file: String, start: SourcePosition, end: SourcePosition, origin: AliasOrigin? = nil) {
         self.file = file
         self.start = start
         self.end = end
+        self.origin = origin
+    }
+
+    /// Where the value a YAML alias stands for is written (in the alias's own file).
+    public struct AliasOrigin: Hashable, Sendable {
+        /// The anchor's name, without `&`.
+        public var anchor: String
+        public var start: SourcePosition
+        public var end: SourcePosition
+
+        public init(anchor: String, start: SourcePosition, end: SourcePosition) {
+            self.anchor = anchor
+            self.start = start
+            self.end = end
+        }
+    }
+
+    /// The span of the written value behind an alias, or nil when this span is no alias.
+    public var definition: SourceSpan? {
+        origin.map { SourceSpan(file: file, start: $0.start, end: $0.end) }
     }
 
     /// A span with no extent, for places that have a position but no token (a whole file).
@@ -44,6 +67,9 @@ public struct SourceFile: Sendable {
 
     public init(path: String, text: String) {
         self.path = path
+        // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
+        // so columns and carets line up with what an editor shows.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasSuffix("\r") ? $0.dropLast() : $0
         }

@@ -30,12 +30,15 @@ public struct Lowering {
         var listenerNodes: [(key: YAMLNode, value: YAMLNode)] = []
         var defaultsNode: (YAMLNode, SourceSpan)?
         var sawListeners = false
+        // A key such as `listners` is already reported with a did-you-mean.
+        var listenersMisspelled = false
 
         for doc in documents {
             guard let top = Fields(doc.root, context: "top", what: "the policy file", anchor: .point(doc.file), sink: sink) else {
                 continue
             }
             checkVersion(top, file: doc.file)
+            if top.suggests("listeners") { listenersMisspelled = true }
             for key in ["node", "admin", "defaults"] where top.has(key) {
                 let span = top.keySpan(key)!
                 if let first = singletons[key] {
@@ -64,7 +67,7 @@ public struct Lowering {
                 }
             }
         }
-        if !sawListeners, let first = documents.first {
+        if !sawListeners, !listenersMisspelled, let first = documents.first {
             sink.add(
                 .missingField, "the policy needs `listeners`" + (documents.count > 1 ? " (in one of its files)" : ""),
                 at: .point(first.file), label: "no listeners", help: "add a `listeners:` mapping with at least one listener")
@@ -95,6 +98,7 @@ public struct Lowering {
 
     func checkVersion(_ top: Fields, file: String) {
         guard let v = top.value("version") else {
+            if top.suggests("version") { return }
             sink.add(
                 .missingField, "the policy file needs `version: 1`", at: .point(file), label: "no version",
                 help: "add `version: 1` at the top")
@@ -424,8 +428,9 @@ public struct Lowering {
         if let items = f.list("routes") {
             if items.isEmpty { sink.add(.missingField, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span) }
             var names: [String: SourceSpan] = [:]
-            for item in items {
-                guard var r = RouteLowering(sink: sink, references: references).lower(item, index: routes.count) else { continue }
+            for (written, item) in items.enumerated() {
+                // Messages number routes as written, even after one that could not be lowered.
+                guard var r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
                 if let n = r.name {
                     if let first = names[n.value] {
                         sink.add(

@@ -117,7 +117,7 @@ struct PolicyKeyLowering {
             if let first = seen[lower] {
                 sink.add(
                     .duplicateKey, "header `\(lower)` appears twice in `\(key)`", at: name.span,
-                    related: [RelatedLocation("first here", at: first)],
+                    related: [RelatedLocation("first defined here", at: first)],
                     help: "header names are case-insensitive; keep one operation per header")
                 return false
             }
@@ -128,25 +128,33 @@ struct PolicyKeyLowering {
             }
             return true
         }
-        for op in ["set", "add"] {
-            for p in h.entries(op) ?? [] {
-                guard let name = Fields.string(p.key, what: "a header name", sink: sink),
-                    let value = Fields.string(p.value, what: "the value of `\(name.value)`", nonEmpty: false, sink: sink),
-                    note(name)
-                else { continue }
-                if value.value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
-                    sink.add(
-                        .invalidValue, "the value of header `\(name.value)` contains a line break or NUL, which Envoy rejects",
-                        at: value.span,
-                        label: "control character", help: "header values are one line; use a plain (not `|`) scalar")
-                    continue
-                }
-                let entry = (name: Located(name.value.lowercased(), name.span), value: value)
-                if op == "set" { ops.set.append(entry) } else { ops.add.append(entry) }
+        // Read in the order written, whatever the operation, so the first of two operations
+        // on one header is the one named "first".
+        var written: [(op: String, pair: YAMLPair)] = []
+        for op in ["set", "add"] { written += (h.entries(op) ?? []).map { (op, $0) } }
+        let removals = h.stringList("remove", allowSingle: true) ?? []
+        let order = (written.map(\.pair.key.span.start) + removals.map(\.span.start)).enumerated()
+            .sorted { ($0.element, $0.offset) < ($1.element, $1.offset) }.map(\.offset)
+        for index in order {
+            guard index < written.count else {
+                let name = removals[index - written.count]
+                if note(name) { ops.remove.append(Located(name.value.lowercased(), name.span)) }
+                continue
             }
-        }
-        for name in h.stringList("remove", allowSingle: true) ?? [] where note(name) {
-            ops.remove.append(Located(name.value.lowercased(), name.span))
+            let (op, p) = written[index]
+            guard let name = Fields.string(p.key, what: "a header name", sink: sink),
+                let value = Fields.string(p.value, what: "the value of `\(name.value)`", nonEmpty: false, sink: sink),
+                note(name)
+            else { continue }
+            if value.value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
+                sink.add(
+                    .invalidValue, "the value of header `\(name.value)` contains a line break or NUL, which Envoy rejects",
+                    at: value.span,
+                    label: "control character", help: "header values are one line; use a plain (not `|`) scalar")
+                continue
+            }
+            let entry = (name: Located(name.value.lowercased(), name.span), value: value)
+            if op == "set" { ops.set.append(entry) } else { ops.add.append(entry) }
         }
         return ops
     }

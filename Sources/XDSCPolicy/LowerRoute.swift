@@ -378,7 +378,9 @@ struct RouteLowering {
                 .invalidValue, "rewrite host `\(h.value)` is not a host name", at: h.span,
                 help: "write a host such as `api.internal` or `api.internal:8080`")
         }
-        if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex") {
+        if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex")
+            && !["prefix", "regex", "host"].contains(where: r.suggests)
+        {
             sink.add(.missingField, "`rewrite` needs `prefix`, `regex` or `host`", at: v.span)
         }
         return rewrite
@@ -446,7 +448,7 @@ struct RouteLowering {
                 a.missing("status", help: "e.g. `status: 503`")
             }
         }
-        if !ff.has("delay") && !ff.has("abort") {
+        if !ff.has("delay") && !ff.has("abort") && !ff.suggests("delay") && !ff.suggests("abort") {
             sink.add(.missingField, "`fault` needs `delay` or `abort`", at: v.span)
         }
         return fault

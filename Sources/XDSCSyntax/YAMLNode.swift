@@ -1,7 +1,10 @@
 import XDSCDiagnostics
 
-/// A YAML node with the exact source range of its token(s). Aliases resolve to the very
-/// node they name (shared, never copied), so expansion costs nothing until a pass walks it.
+/// A YAML node with the exact source range of its token(s). An alias shares the very
+/// nodes it names (never copied, so expansion costs nothing until a pass walks it), but is
+/// seen at the alias: it and everything below it carry the span of the `*name` token, with
+/// the written place kept as the span's `origin`. A finding on an aliased value thus points
+/// at the use, and says where the value is defined.
 public final class YAMLNode: @unchecked Sendable {
     public enum Kind {
         case scalar(YAMLScalar)
@@ -9,18 +12,57 @@ public final class YAMLNode: @unchecked Sendable {
         case sequence([YAMLNode])
     }
 
-    public let kind: Kind
+    private let storage: Kind
     public let span: SourceSpan
     /// An explicit tag such as `!!str`, if written.
     public let tag: String?
     /// Nodes this node stands for once every alias is expanded (itself included).
     public let expandedSize: Int
+    /// For a node seen through an alias: the anchor's name and the alias token's span, which
+    /// the children take on when they are read.
+    private let alias: (anchor: String, use: SourceSpan)?
 
     init(kind: Kind, span: SourceSpan, tag: String?, expandedSize: Int) {
-        self.kind = kind
+        self.storage = kind
         self.span = span
         self.tag = tag
         self.expandedSize = expandedSize
+        self.alias = nil
+    }
+
+    private init(viewing node: YAMLNode, anchor: String, use: SourceSpan) {
+        storage = node.storage
+        tag = node.tag
+        expandedSize = node.expandedSize
+        // The children are written inside the innermost anchor: an alias met inside an
+        // aliased value keeps its own anchor for them.
+        alias = (node.alias?.anchor ?? anchor, use)
+        // Such an inner alias is itself "written" at its own token, inside this anchor.
+        span = SourceSpan(
+            file: use.file, start: use.start, end: use.end,
+            origin: .init(anchor: anchor, start: node.span.start, end: node.span.end))
+    }
+
+    /// This node as used by alias `*anchor` at `use`.
+    func seen(throughAlias anchor: String, at use: SourceSpan) -> YAMLNode {
+        YAMLNode(viewing: self, anchor: anchor, use: use)
+    }
+
+    /// The content; below an alias, children are built (cheaply, sharing their content) as
+    /// views at the alias each time this is read.
+    public var kind: Kind {
+        guard let (anchor, use) = alias else { return storage }
+        switch storage {
+        case .scalar: return storage
+        case .sequence(let items): return .sequence(items.map { $0.seen(throughAlias: anchor, at: use) })
+        case .mapping(let pairs):
+            return .mapping(
+                pairs.map {
+                    YAMLPair(
+                        key: $0.key.seen(throughAlias: anchor, at: use), value: $0.value.seen(throughAlias: anchor, at: use),
+                        merged: $0.merged)
+                })
+        }
     }
 
     public var scalar: YAMLScalar? { if case .scalar(let s) = kind { return s } else { return nil } }
