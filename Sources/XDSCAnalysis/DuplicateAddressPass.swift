@@ -7,7 +7,7 @@ public struct DuplicateAddressPass: PolicyPass {
     public init() {}
 
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
-        var first: [SocketAddress: (String, SourceSpan)] = [:]
+        var first: [PolicySocketAddress: (String, SourceSpan)] = [:]
         if let admin = policy.admin { first[admin.address.value] = ("the admin interface", admin.address.span) }
         for l in policy.listeners {
             let a = l.address

@@ -25,7 +25,7 @@ public enum PolicyPasses {
 
 extension Policy {
     /// Visits every route in policy order without building an array of them.
-    func forEachRoute(_ body: (Route) -> Void) {
+    func forEachRoute(_ body: (PolicyRoute) -> Void) {
         for l in listeners {
             for h in l.hosts {
                 for r in h.routes { body(r) }

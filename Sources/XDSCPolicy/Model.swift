@@ -1,5 +1,15 @@
 import XDSCDiagnostics
 
+// The policy IR: what lowering makes of the policy YAML, before anything is Envoy.
+//
+// Naming: every IR type that models a proxy element (admin, listener, host, route and its
+// parts, service and its parts) carries the prefix `Policy` -- `PolicyListener`, `PolicyHost`,
+// `PolicyRoute`, `PolicyRouteMatch`, `PolicyRouteAction`, `PolicyService`, `PolicyEndpoint`,
+// `PolicyRetryPolicy`... -- so that it never shares a name with (or reads like) a type of
+// the Envoy model in XDSCEnvoy, and no module qualifier is needed where both are in scope.
+// Types that exist only in the language (`Located`, `Resolved`, `Provenance`, `Percent`,
+// `EffectivePolicy`, `ResolvedHeaderOp`, `RetrySetting`...) keep their plain names.
+
 /// A value together with the source range it was read from.
 public struct Located<T> {
     public var value: T
@@ -82,17 +92,17 @@ public struct Policy: Sendable {
     /// Input files in the order read (sorted by path within each directory argument).
     public var files: [String] = []
     public var node: NodeIdentity?
-    public var admin: Admin?
+    public var admin: PolicyAdmin?
     /// The `defaults` block as written (inherited by every route).
     public var defaults = PolicySettings()
-    public var services: [Service] = []
-    public var listeners: [Listener] = []
+    public var services: [PolicyService] = []
+    public var listeners: [PolicyListener] = []
     /// Every service name routes mention, including routes that could not be lowered.
     public var referencedServiceNames = Set<String>()
 
     public init() {}
 
-    public func service(named name: String) -> Service? { services.first { $0.name.value == name } }
+    public func service(named name: String) -> PolicyService? { services.first { $0.name.value == name } }
 }
 
 public struct NodeIdentity: Sendable {
@@ -101,13 +111,13 @@ public struct NodeIdentity: Sendable {
     public var span: SourceSpan
 }
 
-public struct Admin: Sendable {
-    public var address: Located<SocketAddress>
+public struct PolicyAdmin: Sendable {
+    public var address: Located<PolicySocketAddress>
     public var span: SourceSpan
 }
 
 /// An IP literal and a port.
-public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
+public struct PolicySocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// The address in canonical text form (IPv6 without brackets, lower-case, compressed).
     public var ip: String
     public var port: Int
@@ -146,23 +156,23 @@ public enum LoadBalancer: String, Sendable, CaseIterable {
 }
 
 /// An upstream service, lowered to an Envoy cluster.
-public struct Service: Sendable {
+public struct PolicyService: Sendable {
     public var name: Located<String>
     /// The service's mapping.
     public var span: SourceSpan
-    public var endpoints: [Endpoint]
+    public var endpoints: [PolicyEndpoint]
     /// Written or inferred (static when every endpoint is an IP literal, else strict_dns).
     public var discovery: Resolved<Discovery>
     public var protocolKind: Resolved<ServiceProtocol>
     public var lb: Resolved<LoadBalancer>
     public var connectTimeout: Resolved<PolicyDuration>
-    public var tls: UpstreamTLS?
-    public var healthCheck: HealthCheck?
-    public var circuitBreaker: CircuitBreaker?
-    public var outlierDetection: OutlierDetection?
+    public var tls: PolicyUpstreamTLS?
+    public var healthCheck: PolicyHealthCheck?
+    public var circuitBreaker: PolicyCircuitBreaker?
+    public var outlierDetection: PolicyOutlierDetection?
 }
 
-public struct Endpoint: Sendable {
+public struct PolicyEndpoint: Sendable {
     /// An IP literal (canonical form) or a DNS name.
     public var host: String
     public var port: Int
@@ -171,14 +181,14 @@ public struct Endpoint: Sendable {
     public var span: SourceSpan
 }
 
-public struct UpstreamTLS: Sendable {
+public struct PolicyUpstreamTLS: Sendable {
     public var sni: Located<String>?
     public var caFile: Located<String>?
     public var verifySAN: [Located<String>]
     public var span: SourceSpan
 }
 
-public struct HealthCheck: Sendable {
+public struct PolicyHealthCheck: Sendable {
     public enum Kind: Sendable {
         case http(path: Located<String>)
         case tcp
@@ -197,7 +207,7 @@ public struct HealthCheck: Sendable {
     public static let defaultUnhealthyThreshold = 3
 }
 
-public struct CircuitBreaker: Sendable {
+public struct PolicyCircuitBreaker: Sendable {
     public var maxConnections: Located<Int>?
     public var maxPendingRequests: Located<Int>?
     public var maxRequests: Located<Int>?
@@ -205,7 +215,7 @@ public struct CircuitBreaker: Sendable {
     public var span: SourceSpan
 }
 
-public struct OutlierDetection: Sendable {
+public struct PolicyOutlierDetection: Sendable {
     public var consecutive5xx: Located<Int>?
     public var interval: Located<PolicyDuration>?
     public var baseEjectionTime: Located<PolicyDuration>?
@@ -215,50 +225,50 @@ public struct OutlierDetection: Sendable {
 
 // MARK: Listeners, hosts, routes
 
-public struct Listener: Sendable {
+public struct PolicyListener: Sendable {
     public var name: Located<String>
     public var span: SourceSpan
     /// Port 0 only when the written address was invalid (the policy then has errors).
-    public var address: Located<SocketAddress>
-    public var tls: DownstreamTLS?
-    public var accessLog: Located<AccessLog>?
+    public var address: Located<PolicySocketAddress>
+    public var tls: PolicyDownstreamTLS?
+    public var accessLog: Located<PolicyAccessLog>?
     public var settings: PolicySettings
-    public var hosts: [Host]
+    public var hosts: [PolicyHost]
 }
 
-public struct DownstreamTLS: Sendable {
+public struct PolicyDownstreamTLS: Sendable {
     public var certFile: Located<String>
     public var keyFile: Located<String>
     public var span: SourceSpan
 }
 
-public enum AccessLog: Hashable, Sendable {
+public enum PolicyAccessLog: Hashable, Sendable {
     case stdout, stderr
     case file(String)
 }
 
 /// A virtual host: a set of domains and its ordered routes.
-public struct Host: Sendable {
+public struct PolicyHost: Sendable {
     public var name: Located<String>
     public var span: SourceSpan
     public var domains: [Located<String>]
     public var settings: PolicySettings
-    public var routes: [Route]
+    public var routes: [PolicyRoute]
 }
 
-public struct Route: Sendable {
+public struct PolicyRoute: Sendable {
     /// Position in the host's list, from 0.
     public var index: Int
     public var name: Located<String>?
     /// The route's mapping (its list item).
     public var span: SourceSpan
-    public var match: RouteMatch
-    public var action: RouteAction
-    public var rewrite: Rewrite?
-    public var mirror: Mirror?
+    public var match: PolicyRouteMatch
+    public var action: PolicyRouteAction
+    public var rewrite: PolicyRewrite?
+    public var mirror: PolicyMirror?
     public var hashOn: Located<HashOn>?
     public var websocket: Located<Bool>?
-    public var fault: Fault?
+    public var fault: PolicyFault?
     /// Policy keys written on the route itself.
     public var settings: PolicySettings
     /// Every policy key after inheritance (defaults -> listener -> host -> route).
@@ -268,27 +278,27 @@ public struct Route: Sendable {
     public var displayName: String { name.map { "`\($0.value)`" } ?? "#\(index + 1)" }
 }
 
-public enum PathMatch: Hashable, Sendable {
+public enum PolicyPathMatch: Hashable, Sendable {
     case prefix(String)
     case exact(String)
     case regex(String)
 }
 
-public struct RouteMatch: Sendable {
+public struct PolicyRouteMatch: Sendable {
     public var span: SourceSpan
-    public var path: Located<PathMatch>
+    public var path: Located<PolicyPathMatch>
     /// Written `case_sensitive`; Envoy's default is true.
     public var caseSensitive: Located<Bool>?
     public var methods: [Located<String>]
-    public var headers: [FieldMatcher]
-    public var query: [FieldMatcher]
+    public var headers: [PolicyFieldMatcher]
+    public var query: [PolicyFieldMatcher]
     public var grpc: Located<Bool>?
 
     public var isCaseSensitive: Bool { caseSensitive?.value ?? true }
 }
 
 /// A header or query-parameter condition.
-public struct FieldMatcher: Sendable {
+public struct PolicyFieldMatcher: Sendable {
     public enum Kind: Hashable, Sendable {
         case exact(String)
         case prefix(String)
@@ -304,11 +314,11 @@ public struct FieldMatcher: Sendable {
     public var span: SourceSpan
 }
 
-public enum RouteAction: Sendable {
+public enum PolicyRouteAction: Sendable {
     case service(Located<String>)
-    case split([WeightedTarget])
-    case redirect(Redirect)
-    case respond(DirectResponse)
+    case split([PolicyWeightedTarget])
+    case redirect(PolicyRedirect)
+    case respond(PolicyDirectResponse)
 
     /// Every service the action sends traffic to.
     public var services: [Located<String>] {
@@ -320,12 +330,12 @@ public enum RouteAction: Sendable {
     }
 }
 
-public struct WeightedTarget: Sendable {
+public struct PolicyWeightedTarget: Sendable {
     public var service: Located<String>
     public var weight: Located<Int>
 }
 
-public struct Redirect: Sendable {
+public struct PolicyRedirect: Sendable {
     public enum PathChange: Hashable, Sendable {
         case path(String)
         case prefix(String)
@@ -340,20 +350,20 @@ public struct Redirect: Sendable {
     public var span: SourceSpan
 }
 
-public struct DirectResponse: Sendable {
+public struct PolicyDirectResponse: Sendable {
     public var status: Located<Int>
     public var body: Located<String>?
     public var span: SourceSpan
 }
 
-public struct Rewrite: Sendable {
+public struct PolicyRewrite: Sendable {
     public var prefix: Located<String>?
     public var regex: (pattern: Located<String>, substitution: Located<String>)?
     public var host: Located<String>?
     public var span: SourceSpan
 }
 
-public struct Mirror: Sendable {
+public struct PolicyMirror: Sendable {
     public var service: Located<String>
     public var percent: Located<Percent>?
     public var span: SourceSpan
@@ -365,7 +375,7 @@ public enum HashOn: Hashable, Sendable {
     case sourceIP
 }
 
-public struct Fault: Sendable {
+public struct PolicyFault: Sendable {
     public var delay: (fixed: Located<PolicyDuration>, percent: Located<Percent>?)?
     public var abort: (status: Located<Int>, percent: Located<Percent>?)?
     public var span: SourceSpan
@@ -378,10 +388,10 @@ public struct PolicySettings: Sendable {
     public var timeout: Located<PolicyDuration>?
     public var idleTimeout: Located<PolicyDuration>?
     public var retries: Located<RetrySetting>?
-    public var requestHeaders: HeaderOps?
-    public var responseHeaders: HeaderOps?
-    public var cors: Located<CORS>?
-    public var rateLimit: Located<RateLimit>?
+    public var requestHeaders: PolicyHeaderOps?
+    public var responseHeaders: PolicyHeaderOps?
+    public var cors: Located<PolicyCORS>?
+    public var rateLimit: Located<PolicyRateLimit>?
     /// Only in `defaults`: the services' connect timeout.
     public var connectTimeout: Located<PolicyDuration>?
 
@@ -390,10 +400,10 @@ public struct PolicySettings: Sendable {
 
 public enum RetrySetting: Sendable {
     case disabled
-    case policy(RetryPolicy)
+    case policy(PolicyRetryPolicy)
 }
 
-public struct RetryPolicy: Sendable {
+public struct PolicyRetryPolicy: Sendable {
     public var attempts: Located<Int>?
     /// The conditions of `retry_on` (or its older spelling `on`), each once, in written order.
     public var on: [Located<String>]
@@ -411,14 +421,14 @@ public struct RetryPolicy: Sendable {
     ]
 }
 
-public struct HeaderOps: Sendable {
+public struct PolicyHeaderOps: Sendable {
     public var add: [(name: Located<String>, value: Located<String>)] = []
     public var set: [(name: Located<String>, value: Located<String>)] = []
     public var remove: [Located<String>] = []
     public var span: SourceSpan
 }
 
-public struct CORS: Sendable {
+public struct PolicyCORS: Sendable {
     public var allowOrigins: [Located<String>] = []
     public var allowMethods: [Located<String>] = []
     public var allowHeaders: [Located<String>] = []
@@ -427,7 +437,7 @@ public struct CORS: Sendable {
     public var allowCredentials: Located<Bool>?
 }
 
-public struct RateLimit: Sendable {
+public struct PolicyRateLimit: Sendable {
     public var requests: Located<Int>
     public var per: Located<PolicyDuration>
 }
@@ -440,8 +450,8 @@ public struct EffectivePolicy: Sendable {
     public var retries: Resolved<RetrySetting>?
     public var requestHeaders: [ResolvedHeaderOp] = []
     public var responseHeaders: [ResolvedHeaderOp] = []
-    public var cors: Resolved<CORS>?
-    public var rateLimit: Resolved<RateLimit>?
+    public var cors: Resolved<PolicyCORS>?
+    public var rateLimit: Resolved<PolicyRateLimit>?
 
     public init() {}
 
