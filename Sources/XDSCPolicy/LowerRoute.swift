@@ -194,7 +194,8 @@ struct RouteLowering {
                     if !header, let problem = Self.queryValueProblem(kind) {
                         sink.add(.invalidValue, problem.message, at: f.value(kindKey)!.span, label: "never matches", help: problem.help)
                     }
-                    out.append(PolicyFieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))
+                    out.append(
+                        PolicyFieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))
                 }
             } else if let s = Fields.string(p.value, what: "the value of `\(name)`", nonEmpty: false, sink: sink) {
                 if !header, let problem = Self.queryValueProblem(.exact(s.value)) {

@@ -4,6 +4,7 @@ import XDSCDriver
 import XDSCEmit
 import XDSCJSON
 import XDSCRegex
+import XDSCTestSupport
 
 @testable import XDSCEnvoy
 
