@@ -3,9 +3,12 @@ import XDSCSyntax
 
 /// One parsed input file.
 public struct PolicyDocument: Sendable {
+    /// The file's path, as diagnostics name it.
     public var file: String
+    /// The file's parsed YAML document.
     public var root: YAMLNode
 
+    /// Pairs a parsed document with its file's path.
     public init(file: String, root: YAMLNode) {
         self.file = file
         self.root = root
@@ -18,10 +21,12 @@ public struct Lowering {
     let sink: DiagnosticSink
     let references = ServiceReferences()
 
+    /// Creates a lowering that reports to `sink`.
     public init(sink: DiagnosticSink) {
         self.sink = sink
     }
 
+    /// Lowers `documents` into one policy, reporting every problem to the sink.
     public func lower(_ documents: [PolicyDocument]) -> Policy {
         var policy = Policy()
         policy.files = documents.map(\.file)
