@@ -13,8 +13,10 @@ public protocol DiagnosticRenderer {
 
 /// The one-line form: `file:line:col: severity[rule]: message`.
 public struct ShortRenderer: DiagnosticRenderer {
+    /// Creates the renderer.
     public init() {}
 
+    /// Renders `diagnostics` in this format.
     public func render(_ diagnostics: [Diagnostic]) -> String {
         diagnostics.map { d in
             "\(d.span.file):\(d.span.start.line):\(d.span.start.column): \(d.severity.rawValue)[\(d.rule.rawValue)]: \(d.message)\n"
@@ -24,9 +26,12 @@ public struct ShortRenderer: DiagnosticRenderer {
 
 /// Summary counts, as JSON output and the human footer state them.
 public struct DiagnosticSummary: Sendable, Equatable {
+    /// The number of errors.
     public var errors: Int
+    /// The number of warnings.
     public var warnings: Int
 
+    /// Counts the errors and warnings in `diagnostics`.
     public init(_ diagnostics: [Diagnostic]) {
         errors = diagnostics.count { $0.severity == .error }
         warnings = diagnostics.count { $0.severity == .warning }
@@ -35,12 +40,15 @@ public struct DiagnosticSummary: Sendable, Equatable {
 
 /// The versioned JSON contract (`schemas/diagnostics.v1.schema.json`).
 public struct JSONRenderer: DiagnosticRenderer {
+    /// Creates the renderer.
     public init() {}
 
+    /// Renders `diagnostics` in this format.
     public func render(_ diagnostics: [Diagnostic]) -> String {
         document(diagnostics).serialized()
     }
 
+    /// The JSON document for `diagnostics`.
     public func document(_ diagnostics: [Diagnostic]) -> JSON {
         let summary = DiagnosticSummary(diagnostics)
         return .object([
@@ -78,9 +86,12 @@ public struct JSONRenderer: DiagnosticRenderer {
 /// The rustc-style layout: a header line, the source line with a caret under the token,
 /// related locations with their own snippets, then notes and help.
 public struct HumanRenderer: DiagnosticRenderer {
+    /// The source text of each file, by path, for the excerpts.
     public var sources: [String: SourceFile]
+    /// Whether to colour the output.
     public var color: Bool
 
+    /// A renderer showing excerpts from `sources`, coloured when `color` is set.
     public init(sources: [String: SourceFile], color: Bool) {
         self.sources = sources
         self.color = color
@@ -88,6 +99,7 @@ public struct HumanRenderer: DiagnosticRenderer {
 
     private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
+    /// Renders `diagnostics` in this format.
     public func render(_ diagnostics: [Diagnostic]) -> String {
         var out = ""
         for d in diagnostics {

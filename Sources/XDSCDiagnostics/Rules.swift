@@ -27,8 +27,11 @@ public struct Rule: Sendable {
         case deprecatedField = "deprecated-field"
     }
 
+    /// The rule's stable id.
     public let id: ID
+    /// The rule's stable code.
     public let code: String
+    /// The severity findings of this rule have.
     public let severity: Severity
     /// One line, lower-case, no final period.
     public let summary: String
@@ -43,17 +46,21 @@ public struct Rule: Sendable {
 
     /// Looks up rules by id.
     public struct Registry: Sendable {
+        /// Every rule, in documentation order.
         public let rules: [Rule]
+        /// The rule with `id`.
         public subscript(id: ID) -> Rule {
             // Every ID has exactly one entry; the registry test checks it.
             rules.first { $0.id == id }!
         }
+        /// The rule whose id or code is `name` (case-insensitively), if any.
         public func find(_ name: String) -> Rule? {
             let key = name.lowercased()
             return rules.first { $0.id.rawValue == key || $0.code.lowercased() == key }
         }
     }
 
+    /// Every rule xdsc reports.
     public static let registry = Registry(rules: [
         Rule(
             id: .yamlSyntax, code: "XDS001", severity: .error,

@@ -161,7 +161,7 @@ public struct PolicyGraph: Sendable {
     /// Text for a `//` comment: no line breaks.
     func comment(_ s: String) -> String { String(s.map { $0 == "\n" ? " " : $0 }) }
 
-    static func describe(_ m: RouteMatch) -> String {
+    static func describe(_ m: PolicyRouteMatch) -> String {
         var parts: [String] = []
         switch m.path.value {
         case .prefix(let p): parts.append("prefix \(p)")
@@ -175,7 +175,7 @@ public struct PolicyGraph: Sendable {
         return parts.joined(separator: " ")
     }
 
-    static func describe(_ r: Redirect) -> String {
+    static func describe(_ r: PolicyRedirect) -> String {
         var target = ""
         if let s = r.scheme { target += s.value + "://" }
         if let h = r.host { target += h.value }

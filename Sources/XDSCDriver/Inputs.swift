@@ -15,17 +15,21 @@ import XDSCDiagnostics
 /// policy file that cannot be read, a `*.yaml` link to nothing and a symbolic-link loop are
 /// each an `unreadable-input` error naming the path.
 public enum PolicyInputs {
+    /// One input file: its path and bytes.
     public struct File: Sendable {
         /// The path as shown in diagnostics: relative when the argument was relative.
         public var path: String
+        /// The file's bytes.
         public var bytes: [UInt8]
 
+        /// An input file of `path` and `bytes`.
         public init(path: String, bytes: [UInt8]) {
             self.path = path
             self.bytes = bytes
         }
     }
 
+    /// The policy files `arguments` name (files and directories), reporting what cannot be read to `sink`.
     public static func read(_ arguments: [String], into sink: DiagnosticSink) -> [File] {
         var files: [File] = []
         // Files already read, by device and inode: a file named twice, or reached through

@@ -72,6 +72,7 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -111,6 +112,7 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
             self.weight = weight
         }
 
+        /// The Envoy v3 JSON form of this value.
         public var json: JSON {
             var o = JSONObject()
             o["endpoint"] = .object(["address": address.json])
@@ -130,6 +132,7 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
         self.endpoints = endpoints
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         .object([
             "cluster_name": .string(clusterName),
@@ -178,6 +181,7 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
         self.kind = kind
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["timeout"] = timeout.json
@@ -218,6 +222,7 @@ public struct CircuitBreakerThresholds: Equatable, Sendable, EnvoyEncodable {
         self.maxRetries = maxRetries
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("max_connections", maxConnections.map { JSON.integer($0) })
@@ -250,6 +255,7 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
         self.maxEjectionPercent = maxEjectionPercent
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("consecutive_5xx", consecutive5xx.map { JSON.integer($0) })

@@ -14,6 +14,7 @@ public struct EnvoyDecodingError: Error, Equatable, Sendable, CustomStringConver
         self.message = message
     }
 
+    /// The text form used in messages.
     public var description: String { "\(path.isEmpty ? "<root>" : path): \(message)" }
 }
 

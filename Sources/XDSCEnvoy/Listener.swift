@@ -27,6 +27,7 @@ public struct Listener: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var chain = JSONObject()
         chain["filters"] = .array([

@@ -6,6 +6,7 @@ import XDSCDiagnostics
 /// the written place kept as the span's `origin`. A finding on an aliased value thus points
 /// at the use, and says where the value is defined.
 public final class YAMLNode: @unchecked Sendable {
+    /// What the node is: a scalar, a mapping or a sequence.
     public enum Kind {
         case scalar(YAMLScalar)
         case mapping([YAMLPair])
@@ -13,6 +14,7 @@ public final class YAMLNode: @unchecked Sendable {
     }
 
     private let storage: Kind
+    /// Where this was written.
     public let span: SourceSpan
     /// An explicit tag such as `!!str`, if written.
     public let tag: String?
@@ -65,8 +67,11 @@ public final class YAMLNode: @unchecked Sendable {
         }
     }
 
+    /// The scalar, when this is a scalar.
     public var scalar: YAMLScalar? { if case .scalar(let s) = kind { return s } else { return nil } }
+    /// The pairs, when this is a mapping.
     public var mapping: [YAMLPair]? { if case .mapping(let m) = kind { return m } else { return nil } }
+    /// The elements, when this is a sequence.
     public var sequence: [YAMLNode]? { if case .sequence(let s) = kind { return s } else { return nil } }
 
     /// True for an empty plain scalar, `~` or `null`.
@@ -89,7 +94,9 @@ public final class YAMLNode: @unchecked Sendable {
 
 /// One `key: value` entry of a mapping.
 public struct YAMLPair: Sendable {
+    /// The key node.
     public let key: YAMLNode
+    /// The value node.
     public let value: YAMLNode
     /// The entry was brought in by a `<<` merge key rather than written in this mapping.
     public let merged: Bool
@@ -98,13 +105,18 @@ public struct YAMLPair: Sendable {
 /// A scalar's text and how it was written; plain scalars are typed by the YAML 1.2 core
 /// schema (`true`, `12`, `null`), quoted ones are always strings.
 public struct YAMLScalar: Sendable {
+    /// How the scalar was written.
     public enum Style: Sendable { case plain, singleQuoted, doubleQuoted, literal, folded }
 
+    /// The scalar's text, after YAML's escapes and folding.
     public let text: String
+    /// How the scalar was written.
     public let style: Style
 
+    /// Whether the scalar is plain (unquoted, not a block scalar).
     public var isPlain: Bool { style == .plain }
 
+    /// Whether the scalar is YAML's null (a plain empty, `~` or `null`).
     public var isNull: Bool { isPlain && (text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL") }
 
     /// The boolean of a plain `true`/`false` (any case variant the core schema allows).
@@ -141,6 +153,7 @@ public struct YAMLScalar: Sendable {
         return Double(t) != nil
     }
 
+    /// The node's kind as messages name it.
     public var kindDescription: String {
         if isNull { return "null" }
         if bool != nil { return "a boolean" }

@@ -6,8 +6,10 @@ import XDSCDiagnostics
 /// (syntax, non-UTF-8, duplicate keys, unknown aliases, limits) to a sink. It never throws
 /// for bad input: the result is nil when no usable tree could be built.
 public struct YAMLReader {
+    /// The limits input is read under.
     public var limits: InputLimits
 
+    /// A reader that enforces `limits`.
     public init(limits: InputLimits = .default) {
         self.limits = limits
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XDSCJSON
+import XDSCTestSupport
 
 @testable import XDSCEnvoy
 

@@ -2,6 +2,7 @@ import Testing
 import XDSCDiagnostics
 import XDSCDriver
 import XDSCSyntax
+import XDSCTestSupport
 
 @Suite struct YAMLReaderTests {
     func read(_ text: String, limits: InputLimits = .default) -> (YAMLNode?, [Diagnostic]) {

@@ -1,5 +1,6 @@
 import Testing
 import XDSCDiagnostics
+import XDSCTestSupport
 
 /// Issue 8.17a: a misspelled required key is one finding, the `unknown-field` whose
 /// did-you-mean names the missing key; no `missing-field` for that key besides.

@@ -1,5 +1,6 @@
 import Testing
 import XDSCDiagnostics
+import XDSCTestSupport
 
 /// Issue 8.13: a finding on a value used through a YAML alias points at the alias (the use),
 /// with a related "defined here" at the anchor; a finding about the value itself is made

@@ -1,6 +1,7 @@
 import Testing
 import XDSCDiagnostics
 import XDSCDriver
+import XDSCTestSupport
 
 /// Issue 8.17e: a very long source line is shown cut to a window around the span, with
 /// ellipses where it was cut, and the caret run is capped; the header keeps the column.

@@ -1,5 +1,6 @@
 import Testing
 import XDSCDiagnostics
+import XDSCTestSupport
 
 /// Issue 8.15: of two operations on one header, the one written first is "first defined
 /// here", whichever operation (`add`, `set`, `remove`) each is.
