@@ -60,11 +60,15 @@ public struct Pipeline: Sendable {
         // A file that is not YAML cannot be lowered; the others still are, so every error shows.
         if !files.isEmpty {
             policy = Lowering(sink: sink).lower(documents)
+            // Nothing reads the YAML trees after lowering: free them before the Envoy model and
+            // the route analysis are built, which keeps the peak memory down.
+            documents = []
             policy.files = files.map(\.path)
             clock.lap("lower")
             PolicyPasses.run(policy, sink) { clock.lap($0) }
         }
         let envoy = EnvoyLowering.lower(policy)
+        clock.lap("envoy model")
         let routeAnalysis = Self.analyzeRoutes(envoy, policy)
         for d in routeAnalysis.diagnostics { sink.add(d) }
         clock.lap("route analysis")
@@ -126,7 +130,16 @@ struct PhaseClock {
     mutating func lap(_ name: String) {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        FileHandle.standardError.write(Data("xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s\n".utf8))
+        FileHandle.standardError.write(
+            Data("xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s rss \(Self.residentMegabytes())M\n".utf8))
         last = now
+    }
+
+    /// The resident set now, from `/proc/self/statm` (Linux; 0 elsewhere).
+    static func residentMegabytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1_000_000
     }
 }

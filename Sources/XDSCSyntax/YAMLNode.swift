@@ -16,29 +16,41 @@ public final class YAMLNode: @unchecked Sendable {
     private let storage: Kind
     /// Where this was written.
     public let span: SourceSpan
-    /// An explicit tag such as `!!str`, if written.
-    public let tag: String?
     /// Nodes this node stands for once every alias is expanded (itself included).
     public let expandedSize: Int
-    /// For a node seen through an alias: the anchor's name and the alias token's span, which
-    /// the children take on when they are read.
-    private let alias: (anchor: String, use: SourceSpan)?
+    // The tag and the alias are rare: kept out of line so that a node costs a third of the
+    // memory (a large policy has millions of nodes).
+    private let extra: Extra?
+
+    private final class Extra {
+        let tag: String?
+        /// For a node seen through an alias: the anchor's name and the alias token's span,
+        /// which the children take on when they are read.
+        let alias: (anchor: String, use: SourceSpan)?
+
+        init(tag: String?, alias: (anchor: String, use: SourceSpan)?) {
+            self.tag = tag
+            self.alias = alias
+        }
+    }
+
+    /// An explicit tag such as `!!str`, if written.
+    public var tag: String? { extra?.tag }
+    private var alias: (anchor: String, use: SourceSpan)? { extra?.alias }
 
     init(kind: Kind, span: SourceSpan, tag: String?, expandedSize: Int) {
         self.storage = kind
         self.span = span
-        self.tag = tag
         self.expandedSize = expandedSize
-        self.alias = nil
+        self.extra = tag.map { Extra(tag: $0, alias: nil) }
     }
 
     private init(viewing node: YAMLNode, anchor: String, use: SourceSpan) {
         storage = node.storage
-        tag = node.tag
         expandedSize = node.expandedSize
         // The children are written inside the innermost anchor: an alias met inside an
         // aliased value keeps its own anchor for them.
-        alias = (node.alias?.anchor ?? anchor, use)
+        extra = Extra(tag: node.tag, alias: (node.alias?.anchor ?? anchor, use))
         // Such an inner alias is itself "written" at its own token, inside this anchor.
         span = SourceSpan(
             file: use.file, start: use.start, end: use.end,

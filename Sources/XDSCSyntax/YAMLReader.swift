@@ -298,6 +298,7 @@ private struct ParseState {
     /// Pairs up keys and values, reports repeated keys, and applies `<<` merge keys: merged
     /// entries take the place of the `<<` entry and never override a key written here.
     mutating func buildPairs(_ items: [YAMLNode]) -> [YAMLPair] {
+        if let pairs = simplePairs(items) { return pairs }
         var explicit: [(key: YAMLNode, value: YAMLNode)] = []
         var i = 0
         while i + 1 < items.count {
@@ -339,6 +340,23 @@ private struct ParseState {
             result.append(YAMLPair(key: k, value: v, merged: false))
         }
         return result
+    }
+
+    /// The pairs of a small mapping with no merge key and no repeated key (nearly all of
+    /// them), found without the hash tables the general case needs; nil for any other.
+    func simplePairs(_ items: [YAMLNode]) -> [YAMLPair]? {
+        let n = items.count / 2
+        guard n <= 12 else { return nil }
+        for i in 0..<n {
+            let k = items[2 * i]
+            guard let s = k.scalar else { continue }
+            if s.isPlain && s.text == "<<" { return nil }
+            for j in 0..<i where items[2 * j].scalar?.text == s.text { return nil }
+        }
+        var pairs: [YAMLPair] = []
+        pairs.reserveCapacity(n)
+        for i in 0..<n { pairs.append(YAMLPair(key: items[2 * i], value: items[2 * i + 1], merged: false)) }
+        return pairs
     }
 
     func isMergeKey(_ k: YAMLNode) -> Bool {
