@@ -93,6 +93,7 @@ public struct YAMLReader {
 /// Builds the tree from libyaml events.
 private struct ParseState {
     let file: String
+    let fileName: YAMLNode.FileName
     let limits: InputLimits
     let sink: DiagnosticSink
 
@@ -112,6 +113,7 @@ private struct ParseState {
 
     init(file: String, limits: InputLimits, sink: DiagnosticSink) {
         self.file = file
+        self.fileName = YAMLNode.FileName(file)
         self.limits = limits
         self.sink = sink
     }
@@ -199,7 +201,7 @@ private struct ParseState {
             let effectiveStyle = (tag == "tag:yaml.org,2002:str" && style == .plain) ? .singleQuoted : style
             let node = YAMLNode(
                 kind: .scalar(YAMLScalar(text: text, style: effectiveStyle)),
-                span: span(event.start_mark, event.end_mark), tag: tag, expandedSize: 1)
+                span: span(event.start_mark, event.end_mark), file: fileName, tag: tag, expandedSize: 1)
             register(anchor: Self.string(s.anchor), node)
             push(node)
         case YAML_ALIAS_EVENT:
@@ -244,7 +246,8 @@ private struct ParseState {
             let end = flow ? position(event.end_mark) : (items.last?.span.end ?? position(event.end_mark))
             let size = items.reduce(1) { sat($0, $1.expandedSize) }
             let node = YAMLNode(
-                kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
+                kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), file: fileName, tag: tag,
+                expandedSize: size)
             register(anchor: anchor, node)
             push(node)
         case YAML_MAPPING_END_EVENT:
@@ -253,7 +256,8 @@ private struct ParseState {
             let pairs = buildPairs(items)
             let size = pairs.reduce(1) { sat(sat($0, $1.key.expandedSize), $1.value.expandedSize) }
             let node = YAMLNode(
-                kind: .mapping(pairs), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
+                kind: .mapping(pairs), span: SourceSpan(file: file, start: position(start), end: end), file: fileName, tag: tag,
+                expandedSize: size)
             register(anchor: anchor, node)
             push(node)
         default:
