@@ -113,7 +113,7 @@ complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xds
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" version' -l 'version' -d 'Show the version.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc build" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc explain" list' -l 'list' -d 'List every rule with its code, severity and summary.'
-complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_positional "xdsc explain" -eq 1' -fka 'yaml-syntax duplicate-key unknown-field type-mismatch missing-field invalid-value conflicting-fields unsupported-version unknown-service duplicate-name duplicate-domain duplicate-address invalid-regex route-shadowed route-overlap unused-service retry-timeout input-limit unreadable-input ineffective-setting'
+complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_positional "xdsc explain" -eq 1' -fka 'yaml-syntax duplicate-key unknown-field type-mismatch missing-field invalid-value conflicting-fields unsupported-version unknown-service duplicate-name duplicate-domain duplicate-address invalid-regex route-shadowed route-overlap unused-service retry-timeout input-limit unreadable-input ineffective-setting route-unmatchable'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc explain" version' -l 'version' -d 'Show the version.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc explain" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_positional "xdsc schema" -eq 1' -fka 'policy diagnostics'

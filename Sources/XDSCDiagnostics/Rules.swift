@@ -23,6 +23,7 @@ public struct Rule: Sendable {
         case inputLimit = "input-limit"
         case unreadableInput = "unreadable-input"
         case ineffectiveSetting = "ineffective-setting"
+        case routeUnmatchable = "route-unmatchable"
     }
 
     public let id: ID
@@ -410,6 +411,26 @@ public struct Rule: Sendable {
             fixedExample: """
                 - match: {regex: "(?i)/users/[a-z]+"}
                   to: users
+                """),
+        Rule(
+            id: .routeUnmatchable, code: "XDS022", severity: .error,
+            summary: "a route that can match no request Envoy routes",
+            explanation: """
+                No request that reaches Envoy's router satisfies the route's match, so the \
+                route never takes traffic. The router sees a path that starts with `/` and \
+                holds only visible ASCII characters, without the query (cut off at `?`) and \
+                without `#` (Envoy rejects such requests); a regex is matched against that \
+                whole path, so a pattern that does not start with `/` (or that needs a space, \
+                a `?` or a newline) matches nothing. Conditions on one header or query \
+                parameter that exclude each other have the same effect.
+                """,
+            failingExample: """
+                - match: {regex: "api/.*"}
+                  to: api
+                """,
+            fixedExample: """
+                - match: {regex: "/api/.*"}
+                  to: api
                 """),
     ])
 }

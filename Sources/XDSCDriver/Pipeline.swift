@@ -73,9 +73,23 @@ public struct Pipeline: Sendable {
     /// gRPC as a content-type rule).
     static func analyzeRoutes(_ config: EnvoyConfig, _ policy: Policy) -> RouteTableFindings {
         var findings = RouteTableFindings()
+        // A route that matches nothing is reported at the condition that causes it.
+        var conditions: [SourceSpan: XDSCPolicy.RouteMatch] = [:]
+        for l in policy.listeners { for h in l.hosts { for r in h.routes { conditions[r.span] = r.match } } }
+        let lookup = conditions
+        let locate: RouteTableAnalysis.ConditionLocator = { route, cause in
+            guard let m = lookup[route] else { return nil }
+            switch cause {
+            case .path: return m.path.span
+            case .field(let name, let isQuery):
+                let fields = isQuery ? m.query : m.headers
+                return fields.first { isQuery ? $0.name.value == name : $0.name.value.lowercased() == name }?.span
+                    ?? (name == ":method" ? m.methods.first?.span : nil) ?? m.span
+            }
+        }
         for (listener, source) in zip(config.listeners, policy.listeners) {
             guard let routes = listener.connectionManager.routeConfiguration else { continue }
-            RouteTableAnalysis.analyze(routes, fallback: source.span, into: &findings)
+            RouteTableAnalysis.analyze(routes, fallback: source.span, locate: locate, into: &findings)
         }
         return findings
     }

@@ -160,8 +160,9 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
     /// Envoy's `ConfigUtility::QueryParameterMatcher::matches`: the first value of the
     /// parameter (not percent-decoded), or nil when it is absent.
     public func matches(firstValue value: String?) -> Bool {
-        if let presentMatch { return (value != nil) == presentMatch }
+        // Any `present_match`, `false` included, means "present" (router/config_utility.cc).
         guard let value else { return false }
+        if presentMatch != nil { return true }
         guard let stringMatch else { return true }
         return stringMatch.matches(value)
     }

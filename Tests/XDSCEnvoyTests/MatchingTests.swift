@@ -135,9 +135,10 @@ private func request(_ path: String, host: String = "example.com", method: Strin
     }
 
     @Test func presence() {
-        let absent = QueryParameterMatcher(name: "debug", presentMatch: false)
-        #expect(absent.matches(firstValue: nil))
-        #expect(!absent.matches(firstValue: "1"))
+        // Envoy treats any present_match, false included, as "present" (config_utility.cc).
+        let falsePresent = QueryParameterMatcher(name: "debug", presentMatch: false)
+        #expect(!falsePresent.matches(firstValue: nil))
+        #expect(falsePresent.matches(firstValue: "1"))
         #expect(QueryParameterMatcher(name: "debug").matches(firstValue: ""))
         #expect(!QueryParameterMatcher(name: "debug", stringMatch: .exact("1")).matches(firstValue: nil))
     }

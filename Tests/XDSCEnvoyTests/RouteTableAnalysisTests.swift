@@ -91,6 +91,73 @@ import XDSCRoutes
         #expect((shadow["related"] as? [[String: Any]])?.count == 1)
     }
 
+    @Test func presentMatchFalseOnAQueryParameterMeansPresent() throws {
+        // Issue 8.1: Envoy's QueryParameterMatcher treats `present_match: false` as "must be
+        // present" (router/config_utility.cc), so these two routes match the same requests.
+        let rc = vhost([
+            route("debug-false", RouteMatch(.prefix("/"), queryParameters: [QueryParameterMatcher(name: "debug", presentMatch: false)])),
+            route("debug", RouteMatch(.prefix("/"), queryParameters: [QueryParameterMatcher(name: "debug", presentMatch: true)])),
+            route("rest", RouteMatch(.prefix("/"))),
+        ])
+        let f = analyze(rc)
+        #expect(f.diagnostics.count == 1)
+        let d = try #require(f.diagnostics.first)
+        #expect(d.rule == .routeShadowed)
+        #expect(d.message.hasPrefix("route `debug` can never be reached: earlier route `debug-false`"))
+        let w = try #require(d.witness)
+        #expect(w.path.contains("?debug"))
+    }
+
+    @Test func sameActionWithADifferentMatchIsNotARepeat() throws {
+        // Issue 8.14: "repeats" only for identical matches.
+        let covered = analyze(vhost([route("api", RouteMatch(.prefix("/api"))), route("sub", RouteMatch(.prefix("/api/x")))]))
+        let d = try #require(covered.diagnostics.first)
+        #expect(!d.message.contains("repeats"))
+        #expect(
+            d.message == "route `sub` can never be reached: earlier route `api` matches every request it matches and has the same action")
+        #expect(d.help?.contains("same place") == true)
+        let repeated = analyze(vhost([route("api", RouteMatch(.prefix("/api"))), route("again", RouteMatch(.prefix("/api")))]))
+        #expect(
+            repeated.diagnostics.first?.message
+                == "route `again` can never be reached: it repeats route `api` with the same action, which takes every request first")
+        #expect(repeated.diagnostics.first?.help == "delete the duplicate")
+    }
+
+    @Test func overlapIsReportedOnlyWhenItsExampleReachesTheEarlierRoute() throws {
+        // Issue 8.5: #2 and #3 share only "/a", which #1 takes.
+        let rc = vhost([
+            route("a", RouteMatch(.prefix("/a"))), route("ab", RouteMatch(.safeRegex("/[ab]")), cluster: "d"),
+            route("ac", RouteMatch(.safeRegex("/(a|c)")), cluster: "e"),
+        ])
+        let f = analyze(rc)
+        #expect(!f.diagnostics.contains { $0.message.contains("overlaps earlier route `ab`") })
+        let routes = rc.virtualHosts[0].routes
+        for d in f.diagnostics where d.rule == .routeOverlap {
+            let w = try #require(d.witness)
+            let req = HTTPRequest(method: w.method, authority: w.host, path: w.path)
+            let earlier = try #require(routes.firstIndex { $0.match.matches(req) })
+            #expect(d.related.first?.message.contains(routes[earlier].name!) == true, "\(d.message): \(w.path)")
+        }
+    }
+
+    @Test func aRouteThatMatchesNothingIsAnError() throws {
+        // Issue 8.6, also for a host with a single route.
+        let f = analyze(vhost([route("bad", RouteMatch(.safeRegex("a.*")))]))
+        let d = try #require(f.diagnostics.first)
+        #expect(d.rule == .routeUnmatchable)
+        #expect(d.severity == .error)
+        #expect(d.message == "route `bad` can never match a request")
+        #expect(d.help?.contains("always starts with `/`") == true)
+        // A query value cannot hold `&`.
+        let q = analyze(
+            vhost([route("amp", RouteMatch(.prefix("/"), queryParameters: [QueryParameterMatcher(name: "a", stringMatch: .exact("x&y"))]))])
+        )
+        #expect(q.diagnostics.first?.rule == .routeUnmatchable)
+        // Raw non-ASCII bytes reach the router only from non-conforming clients: not an error.
+        let raw = analyze(vhost([route("e", RouteMatch(.prefix("/é")))]))
+        #expect(raw.diagnostics.isEmpty)
+    }
+
     func runLint(_ args: [String]) throws -> String {
         let root = TestPaths.packageRoot
         return try runProcess(root.appendingPathComponent(".build/debug/xdsc").path, ["lint"] + args, currentDirectory: root).stdout
