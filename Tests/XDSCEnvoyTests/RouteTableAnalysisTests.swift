@@ -3,6 +3,7 @@ import Testing
 import XDSCDiagnostics
 import XDSCDriver
 import XDSCEnvoy
+import XDSCJSON
 import XDSCRoutes
 
 /// The bridge from Envoy route tables (ours or a user's) to the shadowing analysis.
@@ -107,6 +108,26 @@ import XDSCRoutes
         #expect(d.message.hasPrefix("route `debug` can never be reached: earlier route `debug-false`"))
         let w = try #require(d.witness)
         #expect(w.path.contains("?debug"))
+    }
+
+    @Test func presentMatchFalseInAUsersEnvoyJSON() throws {
+        // The same for a route table xdsc did not write, read from Envoy JSON.
+        var decoder = EnvoyRouteDecoder()
+        let rc = try decoder.routeConfiguration(
+            JSON.parse(
+                #"""
+                {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": [
+                  {"name": "no-debug", "match": {"prefix": "/", "query_parameters": [{"name": "debug", "present_match": false}]},
+                   "route": {"cluster": "a"}},
+                  {"name": "debug", "match": {"prefix": "/", "query_parameters": [{"name": "debug", "present_match": true}]},
+                   "route": {"cluster": "b"}},
+                  {"name": "rest", "match": {"prefix": "/"}, "route": {"cluster": "a"}}]}]}
+                """#))
+        let f = analyze(rc)
+        #expect(f.diagnostics.map(\.rule) == [.routeShadowed])
+        #expect(f.diagnostics.first?.message.contains("route `debug` can never be reached: earlier route `no-debug`") == true)
+        // `rest` still gets the requests without the parameter: no finding for it.
+        #expect(!f.diagnostics.contains { $0.message.contains("`rest`") })
     }
 
     @Test func sameActionWithADifferentMatchIsNotARepeat() throws {
