@@ -216,7 +216,7 @@ struct PropertyTests {
         return (reported, provenShadows, provenOverlaps)
     }
 
-    @Test("complete space: findings are exactly the brute-force truth", arguments: [1, 2, 3, 4] as [UInt64])
+    @Test("complete space: findings are exactly the brute-force truth", arguments: [1, 2, 3, 4, 26] as [UInt64])
     func complete(seed: UInt64) {
         let r = PropertyTests.check(seed: seed * 7919, tables: 120, complete: true)
         // The generator must actually produce interesting cases.

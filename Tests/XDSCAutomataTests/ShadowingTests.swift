@@ -280,6 +280,18 @@ struct ShadowingTests {
         #expect(f?.witness.path == "/xb")
     }
 
+    @Test func probeRequestsStayInsideTheUniverse() {
+        // A probe query value outside the query universe (it used to end in DEL) "escaped"
+        // both earlier routes and hid this shadow: absent q goes to #1, present q to #2.
+        let getPost = FieldConstraint(name: ":method", match: .regex("GET|POST"))
+        let r = analyze([
+            RouteConstraint(path: .regex("/a\\C*"), query: [FieldConstraint(name: "q", match: .present(false))]),
+            RouteConstraint(path: .prefix("/"), headers: [getPost], query: [FieldConstraint(name: "q", match: .present(true))]),
+            RouteConstraint(path: .regex("/a/?"), headers: [getPost]),
+        ])
+        #expect(shadowed(r) == [2: [0, 1]])
+    }
+
     @Test func nonUTF8WitnessBytesArePercentEncoded() {
         // With every byte string allowed, "(?s)/." first leaves only "/" + a byte >= 0x80 for
         // the shadow witness: it is shown percent-encoded, never as U+FFFD.

@@ -562,11 +562,13 @@ struct ShadowAnalyzer {
         var paths: [[UInt8]] = []
         switch m.box.path {
         case .exact(let s): paths = [s]
-        case .prefix(let p): paths = [p, p + [0x2F], p + [0x7F], p + [0x2F, 0x7F]]
+        // Probes must lie in the universes (a request Envoy never routes would refute
+        // coverage falsely): `~` is the unusual byte both path universes allow.
+        case .prefix(let p): paths = [p, p + [0x2F], p + [0x7E], p + [0x2F, 0x7E]]
         case .lang(let l):
             if let s = l.shortestMember() { paths.append(s) }
             // A member with an unusual byte rarely lies in an earlier route.
-            if let s = l.intersection(.contains([0x7F])).shortestMember() { paths.append(s) }
+            if let s = l.intersection(.contains([0x7E])).shortestMember() { paths.append(s) }
             // Members outside the broadest earlier routes (shortest index keys).
             let broad = earlier.sorted { (models[$0].key.count, $0) < (models[$1].key.count, $1) }.prefix(3)
             for j in broad {
@@ -582,7 +584,7 @@ struct ShadowAnalyzer {
             for k in sortedKeys {
                 let f = m.box.field(k) ?? a.universeField(k)
                 if m.box.field(k) == nil && variant == 1 && !k.alwaysPresent {
-                    fields.append((k, Array("zq\u{7F}".utf8)))
+                    fields.append((k, Array((k.isQuery ? "zq~" : "zq\u{7F}").utf8)))
                     continue
                 }
                 if m.box.field(k) == nil && variant == 1 && k.name == ":method" {
