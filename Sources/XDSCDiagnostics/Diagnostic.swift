@@ -53,11 +53,16 @@ public struct ExampleRequest: Hashable, Sendable {
     /// The request as a `curl` command line (single-quoted for POSIX shells) that sends
     /// exactly this request: a present-but-empty header as `-H 'name;'` (curl drops a
     /// header written `name: ` with nothing after it), bytes curl or HTTP/1.1 will not carry
-    /// raw in a URL (space, controls, non-ASCII) percent-encoded, and `-g` when the URL
-    /// holds `[]{}`, which curl would otherwise read as a glob.
+    /// raw in a URL (space, controls, non-ASCII) percent-encoded, `-g` when the URL holds
+    /// `[]{}`, which curl would otherwise read as a glob, and `-I` for `HEAD`.
     public var curlCommand: String {
         var parts = ["curl"]
-        if method != "GET" { parts += ["-X", method] }
+        // `-X HEAD` makes curl wait for a body that never comes; `-I` sends HEAD properly.
+        if method == "HEAD" {
+            parts.append("-I")
+        } else if method != "GET" {
+            parts += ["-X", method]
+        }
         for h in headers {
             parts += ["-H", shellQuote(h.value.isEmpty ? "\(h.name);" : "\(h.name): \(h.value)")]
         }

@@ -189,6 +189,9 @@ import XDSCRoutes
         #expect(quote.curlCommand == "curl -H 'x-a: b c' 'http://h/it'\\''s'")
         #expect(CurlReplay.parse(quote.curlCommand)?.path == "/it's")
         #expect(CurlReplay.parse(empty.curlCommand)?.headers.first?.value == "")
+        let head = ExampleRequest(method: "HEAD", host: "h", path: "/")
+        #expect(head.curlCommand == "curl -I 'http://h/'")
+        #expect(CurlReplay.parse(head.curlCommand)?.method == "HEAD")
     }
 
     /// Every example request of every lint fixture, parsed back from its printed `curl`
@@ -258,8 +261,8 @@ import XDSCRoutes
     }
 }
 
-/// A small parser for the `curl` commands xdsc prints: POSIX single quotes (with `'\\''`),
-/// `-X`, `-H`, `-g` and the URL. It knows nothing of xdsc's printer, so it checks it.
+/// A small parser for the `curl` commands xdsc prints: POSIX single quotes (with `'\''`),
+/// `-X`, `-I`, `-H`, `-g` and the URL. It knows nothing of xdsc's printer, so it checks it.
 enum CurlReplay {
     struct Request {
         var method = "GET"
@@ -330,6 +333,9 @@ enum CurlReplay {
                 }
                 i += 2
             case "-g":
+                i += 1
+            case "-I":
+                r.method = "HEAD"
                 i += 1
             default:
                 guard url == nil, words[i].hasPrefix("http://") else { return nil }
