@@ -417,11 +417,11 @@ public struct Rule: Sendable {
             summary: "a route that can match no request Envoy routes",
             explanation: """
                 No request that reaches Envoy's router satisfies the route's match, so the \
-                route never takes traffic. The router sees a path that starts with `/` and \
-                holds only visible ASCII characters, without the query (cut off at `?`) and \
-                without `#` (Envoy rejects such requests); a regex is matched against that \
-                whole path, so a pattern that does not start with `/` (or that needs a space, \
-                a `?` or a newline) matches nothing. Conditions on one header or query \
+                route never takes traffic. The router sees a path that starts with `/`, \
+                without the query (cut off at `?`), without `#` (Envoy rejects such \
+                requests) and without control characters such as a newline; a regex is \
+                matched against that whole path, so a pattern that does not start with `/` \
+                or needs one of those matches nothing. Conditions on one header or query \
                 parameter that exclude each other have the same effect.
                 """,
             failingExample: """

@@ -138,16 +138,16 @@ public enum RouteTableAnalysis {
             case .prefix(let p), .path(let p), .pathSeparatedPrefix(let p):
                 help =
                     p.hasPrefix("/")
-                    ? "`\(p)` holds a character no routed path has: a path reaches the router as `/` followed by visible ASCII, without `?` or `#`"
+                    ? "`\(p)` holds a character no routed path has: the query is cut off at `?` first, and Envoy rejects `#` and control characters"
                     : "every path Envoy routes starts with `/`; write `/\(p)`"
             default:
                 help =
-                    "no path the router sees matches the regex: a routed path is `/` followed by visible ASCII, without `?` (the query is cut off first) or `#`"
+                    "no path the router sees matches the regex: the query is cut off at `?` first, and Envoy rejects `#` and control characters such as a newline"
             }
         case .field(let name, let isQuery):
             help =
                 isQuery
-                ? "the conditions on query parameter `\(name)` exclude every value a request can carry (a value holds visible ASCII other than `&` and `#`)"
+                ? "the conditions on query parameter `\(name)` exclude every value a request can carry (a value ends at `&`, and Envoy rejects `#` and control characters)"
                 : "the conditions on header `\(name)` exclude every value and absence too"
         }
         return Diagnostic(
