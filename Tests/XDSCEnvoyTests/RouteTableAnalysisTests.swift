@@ -232,7 +232,7 @@ import XDSCRoutes
             let args = try #require(CurlReplay.arguments(cmd))
             let r = try runProcess(
                 RouteTableAnalysisTests.curlPath!,
-                ["-s", "-o", "/dev/null", "--connect-timeout", "1", "--connect-to", "::127.0.0.1:9"] + args.dropFirst())
+                ["-s", "-o", "/dev/null", "--connect-timeout", "1", "--max-time", "3", "--connect-to", "::127.0.0.1:9"] + args.dropFirst())
             #expect(r.status != 3 && r.status != 2, "\(cmd): curl exit \(r.status)")
         }
     }
