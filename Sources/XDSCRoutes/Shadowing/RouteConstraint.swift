@@ -154,6 +154,7 @@ public struct UndecidedCase: Sendable {
 /// A route that matches no request Envoy can route (its conditions exclude each other, or
 /// exclude every request that reaches the router).
 public struct UnmatchableRoute: Sendable {
+    /// Which condition makes the route match nothing.
     public enum Cause: Sendable, Equatable {
         /// The path condition matches no path the router sees.
         case path
@@ -161,7 +162,9 @@ public struct UnmatchableRoute: Sendable {
         /// every value, absence included.
         case field(name: String, isQuery: Bool)
     }
+    /// The route's index in its virtual host.
     public var route: Int
+    /// Which condition makes it match nothing.
     public var cause: Cause
 }
 
