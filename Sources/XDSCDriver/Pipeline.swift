@@ -70,7 +70,13 @@ public struct Pipeline: Sendable {
         let envoy = EnvoyLowering.lower(policy)
         clock.lap("envoy model")
         let routeAnalysis = Self.analyzeRoutes(envoy, policy)
-        for d in routeAnalysis.diagnostics { sink.add(d) }
+        let brokenRoutes = Self.routesWithErrors(policy, sink.all)
+        for d in routeAnalysis.diagnostics {
+            // A route whose conditions already have an error (a matcher Envoy cannot express,
+            // a query text that never matches) is not reported again as matching nothing.
+            if d.rule == .routeUnmatchable, brokenRoutes.contains(where: { $0.contains(d.span) }) { continue }
+            sink.add(d)
+        }
         clock.lap("route analysis")
         var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
         result.routeAnalysis = routeAnalysis
@@ -78,14 +84,41 @@ public struct Pipeline: Sendable {
         return result
     }
 
+    /// The spans of the policy routes that have an error inside them.
+    static func routesWithErrors(_ policy: Policy, _ diagnostics: [Diagnostic]) -> [SourceSpan] {
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard !errors.isEmpty else { return [] }
+        var spans: [SourceSpan] = []
+        for l in policy.listeners {
+            for h in l.hosts {
+                for r in h.routes where errors.contains(where: { r.span.contains($0.span) }) { spans.append(r.span) }
+            }
+        }
+        return spans
+    }
+
     /// Route shadowing and overlap, decided on the Envoy configuration the policy lowers to,
     /// so the analysis sees exactly what Envoy will match (methods as `:method` matchers,
     /// gRPC as a content-type rule).
     static func analyzeRoutes(_ config: EnvoyConfig, _ policy: Policy) -> RouteTableFindings {
         var findings = RouteTableFindings()
+        // A route that matches nothing is reported at the condition that causes it.
+        var conditions: [SourceSpan: PolicyRouteMatch] = [:]
+        for l in policy.listeners { for h in l.hosts { for r in h.routes { conditions[r.span] = r.match } } }
+        let lookup = conditions
+        let locate: RouteTableAnalysis.ConditionLocator = { route, cause in
+            guard let m = lookup[route] else { return nil }
+            switch cause {
+            case .path: return m.path.span
+            case .field(let name, let isQuery):
+                let fields = isQuery ? m.query : m.headers
+                return fields.first { isQuery ? $0.name.value == name : $0.name.value.lowercased() == name }?.span
+                    ?? (name == ":method" ? m.methods.first?.span : nil) ?? m.span
+            }
+        }
         for (listener, source) in zip(config.listeners, policy.listeners) {
             guard let routes = listener.connectionManager.routeConfiguration else { continue }
-            RouteTableAnalysis.analyze(routes, fallback: source.span, into: &findings)
+            RouteTableAnalysis.analyze(routes, fallback: source.span, locate: locate, into: &findings)
         }
         return findings
     }
