@@ -103,11 +103,9 @@ public struct Pipeline: Sendable {
     static func analyzeRoutes(_ config: EnvoyConfig, _ policy: Policy) -> RouteTableFindings {
         var findings = RouteTableFindings()
         // A route that matches nothing is reported at the condition that causes it.
-        var conditions: [SourceSpan: PolicyRouteMatch] = [:]
-        for l in policy.listeners { for h in l.hosts { for r in h.routes { conditions[r.span] = r.match } } }
-        let lookup = conditions
+        let lookup = RouteMatchLookup(policy)
         let locate: RouteTableAnalysis.ConditionLocator = { route, cause in
-            guard let m = lookup[route] else { return nil }
+            guard let m = lookup.match(at: route) else { return nil }
             switch cause {
             case .path: return m.path.span
             case .field(let name, let isQuery):
@@ -121,6 +119,29 @@ public struct Pipeline: Sendable {
             RouteTableAnalysis.analyze(routes, fallback: source.span, locate: locate, into: &findings)
         }
         return findings
+    }
+}
+
+/// Each route's `match` by the route's span, built on first use: only a route that matches
+/// nothing asks, and a table of every route of a large policy costs time and memory.
+final class RouteMatchLookup: @unchecked Sendable {
+    private let policy: Policy
+    private let lock = NSLock()
+    private var table: [SourceSpan: PolicyRouteMatch]?
+
+    init(_ policy: Policy) {
+        self.policy = policy
+    }
+
+    func match(at span: SourceSpan) -> PolicyRouteMatch? {
+        lock.lock()
+        defer { lock.unlock() }
+        if table == nil {
+            var t: [SourceSpan: PolicyRouteMatch] = [:]
+            for l in policy.listeners { for h in l.hosts { for r in h.routes { t[r.span] = r.match } } }
+            table = t
+        }
+        return table?[span]
     }
 }
 
