@@ -2,6 +2,7 @@ import Foundation
 import XDSCAnalysis
 import XDSCDiagnostics
 import XDSCEmit
+import XDSCEnvoy
 import XDSCPolicy
 import XDSCRoutes
 import XDSCSyntax

@@ -10,12 +10,16 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
     public var virtualHosts: [VirtualHost]
     /// `validate_clusters`; nil leaves Envoy's default (true inline, false over RDS).
     public var validateClusters: Bool?
+    /// Where the table came from: a policy listener or a position in an Envoy file (not
+    /// serialised).
+    public var source: SourceSpan?
 
     /// A route table.
-    public init(name: String, virtualHosts: [VirtualHost] = [], validateClusters: Bool? = nil) {
+    public init(name: String, virtualHosts: [VirtualHost] = [], validateClusters: Bool? = nil, source: SourceSpan? = nil) {
         self.name = name
         self.virtualHosts = virtualHosts
         self.validateClusters = validateClusters
+        self.source = source
     }
 
     public var json: JSON {
