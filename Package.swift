@@ -28,13 +28,14 @@ let package = Package(
         .target(name: "XDSCAnalysis", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCRegex"]),
         .target(name: "XDSCAutomata"),
         .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
+        .target(name: "XDSCEnvoyReader", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCEnvoy", "XDSCJSON"]),
         .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
         .target(name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex"]),
         .target(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata"]),
         .executableTarget(
@@ -55,8 +56,12 @@ let package = Package(
         .testTarget(
             name: "XDSCEnvoyTests",
             dependencies: [
-                "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata", "XDSCTestSupport",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
+                "XDSCTestSupport", "XDSCDiagnostics", "XDSCSyntax",
             ]),
+        .testTarget(
+            name: "XDSCEnvoyReaderTests",
+            dependencies: ["XDSCEnvoyReader", "XDSCEnvoy", "XDSCDiagnostics", "XDSCSyntax", "XDSCDriver", "XDSCJSON"]),
         .testTarget(
             name: "XDSCCLITests",
             dependencies: [

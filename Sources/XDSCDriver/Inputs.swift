@@ -8,14 +8,21 @@ public enum PolicyInputs {
         /// The path as shown in diagnostics: relative when the argument was relative.
         public var path: String
         public var bytes: [UInt8]
+        /// Found by expanding a directory argument, rather than named on the command line.
+        public var fromDirectory: Bool
 
-        public init(path: String, bytes: [UInt8]) {
+        public init(path: String, bytes: [UInt8], fromDirectory: Bool = false) {
             self.path = path
             self.bytes = bytes
+            self.fromDirectory = fromDirectory
         }
     }
 
-    public static func read(_ arguments: [String], into sink: DiagnosticSink) -> [File] {
+    /// The files of `arguments`. Directories stand for their `*.yaml`/`*.yml` files, and
+    /// their `*.json` files too unless `input` is `.policy` (a JSON file is then read only
+    /// when its content is Envoy configuration).
+    public static func read(_ arguments: [String], input: InputKind? = .policy, into sink: DiagnosticSink) -> [File] {
+        let extensions = input == .policy ? [".yaml", ".yml"] : [".yaml", ".yml", ".json"]
         var files: [File] = []
         var seen = Set<String>()
         let fm = FileManager.default
@@ -27,11 +34,14 @@ public enum PolicyInputs {
             }
             var paths: [String] = []
             if isDir.boolValue {
-                paths = policyFiles(under: arg)
+                paths = policyFiles(under: arg, extensions: extensions)
                 if paths.isEmpty {
                     sink.add(
-                        .unreadableInput, "directory \(arg) holds no policy files (*.yaml, *.yml)", at: .point(arg),
-                        help: "name policy files with a .yaml or .yml extension")
+                        .unreadableInput,
+                        input == .policy
+                            ? "directory \(arg) holds no policy files (*.yaml, *.yml)"
+                            : "directory \(arg) holds no policy files (*.yaml, *.yml) or Envoy files (*.yaml, *.yml, *.json)",
+                        at: .point(arg), help: "name policy files with a .yaml or .yml extension")
                     continue
                 }
             } else {
@@ -44,13 +54,13 @@ public enum PolicyInputs {
                     sink.add(.unreadableInput, "cannot read \(p)", at: .point(p), label: "unreadable", help: "check the file's permissions")
                     continue
                 }
-                files.append(File(path: p, bytes: [UInt8](data)))
+                files.append(File(path: p, bytes: [UInt8](data), fromDirectory: isDir.boolValue))
             }
         }
         return files
     }
 
-    static func policyFiles(under dir: String) -> [String] {
+    static func policyFiles(under dir: String, extensions: [String] = [".yaml", ".yml"]) -> [String] {
         let base = dir.hasSuffix("/") ? String(dir.dropLast()) : dir
         guard let walker = FileManager.default.enumerator(atPath: dir) else { return [] }
         var out: [String] = []
@@ -60,7 +70,7 @@ public enum PolicyInputs {
                 walker.skipDescendants()
                 continue
             }
-            if rel.hasSuffix(".yaml") || rel.hasSuffix(".yml") {
+            if extensions.contains(where: rel.hasSuffix) {
                 let full = base + "/" + rel
                 var isDir: ObjCBool = false
                 if FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue { out.append(full) }

@@ -61,6 +61,9 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
     public var typedPerFilterConfig: [(name: String, config: TypedMessage)]
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
+    /// Where each of `domains` was written, when known (same order; not serialised, not
+    /// compared).
+    public var domainSources: [SourceSpan] = []
 
     /// A virtual host.
     public init(
@@ -202,6 +205,8 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         case safeRegex(String)
         /// `path_separated_prefix`.
         case pathSeparatedPrefix(String)
+        /// `connect_matcher: {}`: CONNECT requests, whatever their path.
+        case connectMatcher
     }
 
     /// The path specifier.
@@ -216,6 +221,11 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
     public var queryParameters: [QueryParameterMatcher]
     /// `grpc: {}`.
     public var grpc: Bool
+    /// Match conditions set in a user's Envoy file that xdsc does not evaluate
+    /// (`dynamic_metadata`, `filter_state`, `cookies`, `tls_context`, `path_match_policy`),
+    /// by proto name. A route with any is left out of the shadowing analysis; the reader
+    /// reports each as `unmodeled-field`. Not serialised.
+    public var unmodeledCriteria: [String] = []
 
     /// A route match.
     public init(
@@ -237,6 +247,7 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         case .path(let p): o["path"] = .string(p)
         case .safeRegex(let r): o["safe_regex"] = .object(["regex": .string(r)])
         case .pathSeparatedPrefix(let p): o["path_separated_prefix"] = .string(p)
+        case .connectMatcher: o["connect_matcher"] = .object([:])
         }
         o.set("case_sensitive", caseSensitive.map(JSON.bool))
         o.set("runtime_fraction", runtimeFraction)

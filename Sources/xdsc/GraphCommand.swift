@@ -27,7 +27,10 @@ struct GraphCommand: ParsableCommand {
     @Option(name: .long, help: ColorOption.help)
     var color: ColorOption = .auto
 
-    @Argument(help: "Policy files or directories (every *.yaml and *.yml below them).")
+    @Option(name: .long, help: InputOption.help)
+    var input: InputOption = .auto
+
+    @Argument(help: "Policy or Envoy files, or directories (every *.yaml, *.yml and, for Envoy, *.json below them).")
     var paths: [String]
 
     func validate() throws {
@@ -35,7 +38,7 @@ struct GraphCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = Pipeline().check(paths)
+        let result = Pipeline().check(paths, input: input.kind)
         let code = ExitStatus.code(for: result.diagnostics, strict: false)
         if !PolicyGraph.canDraw(result) {
             let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
@@ -47,7 +50,8 @@ struct GraphCommand: ParsableCommand {
             let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
             FileHandleOutput.stderr(Rendering.render(result, format: .human, color: useColor))
         }
-        var text = PolicyGraph(result: result).dot()
+        var text =
+            result.envoyInput != nil && result.policy.files.isEmpty ? EnvoyGraph(result: result).dot() : PolicyGraph(result: result).dot()
         if format == .svg {
             do {
                 text = try GraphvizRenderer.svg(text)
