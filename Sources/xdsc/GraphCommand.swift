@@ -14,7 +14,8 @@ struct GraphCommand: ParsableCommand {
             Weighted splits are labelled with their weights, mirrors are dashed, redirects and \
             direct responses are nodes of their own; shadowed routes are drawn red (the graph is \
             still written, and the exit code is 1). svg needs Graphviz's dot on PATH. Nothing is \
-            drawn when the policy has other errors.
+            drawn when the input has other errors. Envoy files are drawn as listeners, route \
+            tables, virtual hosts, routes and clusters.
             """
     )
 
