@@ -45,23 +45,35 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        // Helpers shared by the test targets (in no product).
-        .target(name: "XDSCTestSupport", path: "Tests/XDSCTestSupport"),
+        // Helpers shared by the test targets (in no product): the ⟨marker⟩ text, the package
+        // root and shared directory, the process runner.
+        .target(name: "XDSCTestSupport", dependencies: ["XDSCDiagnostics", "XDSCDriver", "XDSCJSON"], path: "Tests/XDSCTestSupport"),
+
+        // One test target per module, named after it.
+        .testTarget(name: "XDSCSyntaxTests", dependencies: ["XDSCSyntax", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCJSONTests", dependencies: ["XDSCJSON"]),
+        .testTarget(name: "XDSCRegexTests", dependencies: ["XDSCRegex"]),
         .testTarget(
-            name: "XDSCTests",
-            dependencies: [
-                "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
-            ]),
-        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCRoutes"]),
+            name: "XDSCDiagnosticsTests", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCPolicyTests", dependencies: ["XDSCPolicy", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCAnalysisTests", dependencies: ["XDSCAnalysis", "XDSCDiagnostics", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(
-            name: "XDSCEnvoyTests",
+            name: "XDSCEnvoyTests", dependencies: ["XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCEmitTests",
             dependencies: [
-                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata",
-                "XDSCTestSupport", "XDSCDiagnostics", "XDSCSyntax",
+                "XDSCEmit", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver",
+                "XDSCTestSupport",
             ]),
+        .testTarget(
+            name: "XDSCRoutesTests", dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
         .testTarget(
             name: "XDSCEnvoyReaderTests",
-            dependencies: ["XDSCEnvoyReader", "XDSCEnvoy", "XDSCDiagnostics", "XDSCSyntax", "XDSCDriver", "XDSCJSON"]),
+            dependencies: [
+                "XDSCEnvoyReader", "XDSCEnvoy", "XDSCDiagnostics", "XDSCSyntax", "XDSCDriver", "XDSCJSON", "XDSCTestSupport",
+            ]),
         .testTarget(
             name: "XDSCCLITests",
             dependencies: [

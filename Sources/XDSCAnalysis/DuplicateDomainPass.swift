@@ -4,9 +4,12 @@ import XDSCPolicy
 /// Within one listener (one Envoy route configuration) a domain may belong to one host only,
 /// compared case-insensitively, and only one host may use `*`.
 public struct DuplicateDomainPass: PolicyPass {
+    /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.duplicateDomain]
+    /// Creates the pass.
     public init() {}
 
+    /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         for listener in policy.listeners {
             var first: [String: (host: String, span: SourceSpan)] = [:]

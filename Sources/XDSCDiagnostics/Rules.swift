@@ -30,8 +30,11 @@ public struct Rule: Sendable {
         case unresolvedResource = "unresolved-resource"
     }
 
+    /// The rule's stable id.
     public let id: ID
+    /// The rule's stable code.
     public let code: String
+    /// The severity findings of this rule have.
     public let severity: Severity
     /// One line, lower-case, no final period.
     public let summary: String
@@ -46,17 +49,21 @@ public struct Rule: Sendable {
 
     /// Looks up rules by id.
     public struct Registry: Sendable {
+        /// Every rule, in documentation order.
         public let rules: [Rule]
+        /// The rule with `id`.
         public subscript(id: ID) -> Rule {
             // Every ID has exactly one entry; the registry test checks it.
             rules.first { $0.id == id }!
         }
+        /// The rule whose id or code is `name` (case-insensitively), if any.
         public func find(_ name: String) -> Rule? {
             let key = name.lowercased()
             return rules.first { $0.id.rawValue == key || $0.code.lowercased() == key }
         }
     }
 
+    /// Every rule xdsc reports.
     public static let registry = Registry(rules: [
         Rule(
             id: .yamlSyntax, code: "XDS001", severity: .error,
@@ -396,7 +403,11 @@ public struct Rule: Sendable {
             summary: "an input path cannot be read or holds no policy files",
             explanation: """
                 A path given on the command line does not exist, cannot be read, or is a \
-                directory with no `.yaml`/`.yml` files below it. Such a run exits with code 2.
+                directory with no `.yaml`/`.yml` files below it. Below a directory nothing is \
+                passed over: a folder that cannot be listed, a policy file that cannot be read, \
+                a `*.yaml` symbolic link to nothing and a symbolic-link loop are each reported \
+                with their path, since building without them would silently drop what they \
+                define. Such a run exits with code 2 and `build` writes nothing.
                 """,
             failingExample: "xdsc lint policies/   # an empty directory",
             fixedExample: "xdsc lint policies/   # holding edge.yaml"),

@@ -19,8 +19,11 @@ public enum InputKind: String, Sendable, CaseIterable {
 /// What a front-end run produced: the policy (when it could be built), every diagnostic,
 /// and the source text renderers show.
 public struct FrontEndResult: Sendable {
+    /// The lowered policy.
     public var policy: Policy
+    /// Every diagnostic, sorted.
     public var diagnostics: [Diagnostic]
+    /// The source text of each input, by path.
     public var sources: [String: SourceFile]
     /// Counts of the route shadowing analysis (for `--verbose`).
     public var routeAnalysis = RouteTableFindings()
@@ -30,6 +33,7 @@ public struct FrontEndResult: Sendable {
     /// What the Envoy front end read, when some input was Envoy configuration.
     public var envoyInput: EnvoyReadResult?
 
+    /// Whether any diagnostic is an error.
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     /// What the run looked at: the policy's inventory, the Envoy input's, or both.
@@ -132,8 +136,10 @@ public enum EnvoyChecks {
 /// Runs the stages in order: read -> YAML -> front end (policy or Envoy) -> Envoy model ->
 /// Envoy-level checks.
 public struct Pipeline: Sendable {
+    /// The limits every input is read under.
     public var limits: InputLimits
 
+    /// A pipeline that reads input under `limits`.
     public init(limits: InputLimits = .default) {
         self.limits = limits
     }
@@ -246,10 +252,14 @@ extension EnvoyConfig {
 /// `--strict`, or a difference in check modes), 2 usage error, unreadable input or an
 /// internal failure.
 public enum ExitStatus {
+    /// Success.
     public static let success: Int32 = 0
+    /// Errors in the input (or warnings under `--strict`).
     public static let inputErrors: Int32 = 1
+    /// Usage error, unreadable input or an internal failure.
     public static let usageOrIO: Int32 = 2
 
+    /// The exit code for a run that reported `diagnostics`.
     public static func code(for diagnostics: [Diagnostic], strict: Bool) -> Int32 {
         if diagnostics.contains(where: { Rule.registry[$0.rule].isInputFailure }) { return usageOrIO }
         if diagnostics.contains(where: { $0.severity == .error }) { return inputErrors }

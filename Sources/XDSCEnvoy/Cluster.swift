@@ -73,6 +73,7 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -112,6 +113,7 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
             self.weight = weight
         }
 
+        /// The Envoy v3 JSON form of this value.
         public var json: JSON {
             var o = JSONObject()
             o["endpoint"] = .object(["address": address.json])
@@ -134,6 +136,7 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         .object([
             "cluster_name": .string(clusterName),
@@ -182,6 +185,7 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
         self.kind = kind
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["timeout"] = timeout.json
@@ -222,6 +226,7 @@ public struct CircuitBreakerThresholds: Equatable, Sendable, EnvoyEncodable {
         self.maxRetries = maxRetries
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("max_connections", maxConnections.map { JSON.integer($0) })
@@ -254,6 +259,7 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
         self.maxEjectionPercent = maxEjectionPercent
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("consecutive_5xx", consecutive5xx.map { JSON.integer($0) })

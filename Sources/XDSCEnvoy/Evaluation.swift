@@ -22,6 +22,7 @@ public struct HTTPRequest: Equatable, Sendable {
         self.headers = headers
     }
 
+    /// Whether the two values are equal.
     public static func == (a: HTTPRequest, b: HTTPRequest) -> Bool {
         a.method == b.method && a.authority == b.authority && a.path == b.path && a.scheme == b.scheme
             && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)

@@ -66,6 +66,7 @@ public struct Listener: Equatable, Sendable, EnvoyEncodable {
         (filterChains + (defaultFilterChain.map { [$0] } ?? [])).compactMap(\.connectionManager)
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -110,6 +111,7 @@ public struct FilterChain: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var chain = JSONObject()
         chain.set("name", name.map(JSON.string))
@@ -143,6 +145,7 @@ public struct OpaqueExtension: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)

@@ -22,6 +22,7 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -84,6 +85,7 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// Whether the two values are equal.
     public static func == (a: VirtualHost, b: VirtualHost) -> Bool {
         a.name == b.name && a.domains == b.domains && a.routes == b.routes && a.requireTLS == b.requireTLS
             && a.requestHeadersToAdd == b.requestHeadersToAdd && a.requestHeadersToRemove == b.requestHeadersToRemove
@@ -92,6 +94,7 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
             && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config) && a.source == b.source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -158,6 +161,7 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// Whether the two values are equal.
     public static func == (a: Route, b: Route) -> Bool {
         a.name == b.name && a.match == b.match && a.action == b.action
             && a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
@@ -173,6 +177,7 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         return nil
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("name", name.map(JSON.string))
@@ -240,6 +245,7 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         self.grpc = grpc
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         switch pathSpecifier {
@@ -310,6 +316,7 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         self.upgradeTypes = upgradeTypes
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         switch clusterSpecifier {
@@ -353,6 +360,7 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
             self.weight = weight
         }
 
+        /// The Envoy v3 JSON form of this value.
         public var json: JSON { .object(["name": .string(name), "weight": .integer(weight)]) }
     }
 
@@ -367,6 +375,7 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
         self.runtimeKeyPrefix = runtimeKeyPrefix
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.setList("clusters", clusters)
@@ -407,6 +416,7 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
         self.retriableStatusCodes = retriableStatusCodes
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         if !retryOn.isEmpty { o["retry_on"] = .string(retryOn.joined(separator: ",")) }
@@ -430,6 +440,7 @@ public struct RequestMirrorPolicy: Equatable, Sendable, EnvoyEncodable {
         self.runtimeFraction = runtimeFraction
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["cluster"] = .string(cluster)
@@ -447,6 +458,7 @@ public enum HashPolicy: Equatable, Sendable, EnvoyEncodable {
     /// `connection_properties: {source_ip: true}`.
     case sourceIP
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         switch self {
         case .header(let h): .object(["header": .object(["header_name": .string(h)])])
@@ -516,6 +528,7 @@ public struct RedirectAction: Equatable, Sendable, EnvoyEncodable {
         self.stripQuery = stripQuery
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("scheme_redirect", scheme.map(JSON.string))
@@ -545,6 +558,7 @@ public struct DirectResponseAction: Equatable, Sendable, EnvoyEncodable {
         self.body = body
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["status"] = .integer(status)

@@ -81,7 +81,9 @@ public struct EnvoyReader {
     /// One input file, with its YAML tree when the caller already parsed it (to tell it
     /// from a policy).
     public struct File {
+        /// The path as shown in diagnostics.
         public var path: String
+        /// The file's bytes.
         public var bytes: [UInt8]
         /// The parsed document, if already read (its diagnostics already reported).
         public var root: YAMLNode?

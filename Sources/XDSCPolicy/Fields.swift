@@ -13,6 +13,9 @@ struct Fields {
     let anchor: SourceSpan
     let sink: DiagnosticSink
     private var pairs: [String: YAMLPair] = [:]
+    /// Known keys an unknown key was taken for (`tmeout` -> `timeout`): that finding already
+    /// says the key is missing, so `missing(_:)` stays quiet about them.
+    private var suggested: Set<String> = []
 
     /// Nil (after a `type-mismatch`) when `node` is not a mapping.
     init?(_ node: YAMLNode, context: String, what: String, anchor: SourceSpan? = nil, sink: DiagnosticSink) {
@@ -46,6 +49,7 @@ struct Fields {
                 // A typo near an older spelling (`onn`) suggests the current name.
                 message += "; did you mean `\(s)`?"
                 help = "rename `\(key.text)` to `\(s)`"
+                if pairs[s] == nil && !mapping.contains(where: { $0.key.scalar?.text == s }) { suggested.insert(s) }
             } else {
                 help = "valid keys here: " + known.filter { renamed[$0] == nil }.map { "`\($0)`" }.joined(separator: ", ")
             }
@@ -59,7 +63,11 @@ struct Fields {
     /// The written keys among `keys`, in the order given.
     func present(_ keys: [String]) -> [String] { keys.filter { pairs[$0] != nil } }
 
+    /// True when an unknown key here was taken for `key` (reported with a did-you-mean).
+    func suggests(_ key: String) -> Bool { suggested.contains(key) }
+
     func missing(_ key: String, help: String? = nil) {
+        if suggested.contains(key) { return }
         sink.add(.missingField, "\(what) needs `\(key)`", at: anchor, label: "`\(key)` is missing", help: help)
     }
 
@@ -67,7 +75,7 @@ struct Fields {
     func exclusive(_ keys: [String], required: Bool, help: String? = nil) -> String? {
         let written = present(keys)
         if written.isEmpty {
-            if required {
+            if required && suggested.isDisjoint(with: keys) {
                 sink.add(
                     .missingField, "\(what) needs one of " + keys.map { "`\($0)`" }.joined(separator: ", "), at: anchor,
                     label: "none given", help: help)

@@ -3,15 +3,19 @@ import XDSCEnvoy
 
 /// What the route analysis of a configuration found, and how much it could not decide.
 public struct RouteTableFindings: Sendable {
+    /// The findings, as diagnostics.
     public var diagnostics: [Diagnostic] = []
     /// Pairs or routes about which nothing was reported because the case could not be decided
     /// exactly (an unsupported regex feature, a runtime fraction, a work cap).
     public var undecided = 0
     /// The first undecided cases, as "host `h`, route X: reason".
     public var undecidedDetails: [String] = []
+    /// How many route pairs were compared.
     public var comparedPairs = 0
+    /// How many routes were analysed.
     public var routes = 0
 
+    /// No findings.
     public init() {}
 }
 

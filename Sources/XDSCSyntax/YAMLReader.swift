@@ -6,8 +6,10 @@ import XDSCDiagnostics
 /// (syntax, non-UTF-8, duplicate keys, unknown aliases, limits) to a sink. It never throws
 /// for bad input: the result is nil when no usable tree could be built.
 public struct YAMLReader {
+    /// The limits input is read under.
     public var limits: InputLimits
 
+    /// A reader that enforces `limits`.
     public init(limits: InputLimits = .default) {
         self.limits = limits
     }
@@ -15,6 +17,9 @@ public struct YAMLReader {
     /// Parses `bytes` (the contents of `file`) into the root node of its single document.
     /// Returns nil for an empty document or when a fatal problem was reported.
     public func read(_ bytes: [UInt8], file: String, into sink: DiagnosticSink) -> YAMLNode? {
+        // A UTF-8 byte-order mark is allowed (YAML 1.2, 5.2) and is not part of line 1:
+        // dropping it here keeps every column counted from the first real character.
+        let bytes = bytes.starts(with: Self.byteOrderMark) ? Array(bytes.dropFirst(Self.byteOrderMark.count)) : bytes
         if bytes.count > limits.maxFileBytes {
             sink.add(
                 .inputLimit, "file is \(bytes.count) bytes; the limit is \(limits.maxFileBytes) bytes",
@@ -30,6 +35,9 @@ public struct YAMLReader {
         var state = ParseState(file: file, limits: limits, sink: sink)
         return state.run(bytes)
     }
+
+    /// The UTF-8 encoding of U+FEFF.
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     private struct BadByte {
         let offset: Int
@@ -215,7 +223,7 @@ private struct ParseState {
                     help: "reduce the nesting of aliases")
                 return
             }
-            push(target)
+            push(target.seen(throughAlias: name, at: sp))
         case YAML_SEQUENCE_START_EVENT:
             let d = event.data.sequence_start
             if !checkDepth(event) { return }

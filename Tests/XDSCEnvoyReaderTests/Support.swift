@@ -2,14 +2,14 @@ import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCEnvoyReader
+import XDSCTestSupport
 
 /// Paths shared by the reader tests.
 enum Paths {
-    /// The package root (two levels above this file's directory).
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    /// The package root.
+    static let packageRoot = TestPaths.packageRoot
     /// `../shared` next to the package.
-    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    static let shared = TestPaths.shared
 
     static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 }

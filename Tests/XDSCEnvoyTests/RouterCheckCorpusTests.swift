@@ -3,6 +3,7 @@ import Testing
 import XDSCDiagnostics
 import XDSCEnvoyReader
 import XDSCJSON
+import XDSCTestSupport
 
 @testable import XDSCEnvoy
 

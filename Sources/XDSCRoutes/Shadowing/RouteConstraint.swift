@@ -35,10 +35,13 @@ public struct FieldConstraint: Sendable, Hashable {
     /// Header name (lower case; `:method`, `:authority`, `content-type`...) or query
     /// parameter name (compared exactly, no percent-decoding).
     public var name: String
+    /// How the value is compared.
     public var match: FieldMatch
     /// ASCII case-insensitive comparison for exact/prefix/suffix/contains.
     public var ignoreCase: Bool
+    /// Whether the result is inverted (Envoy's `invert_match`).
     public var invert: Bool
+    /// Whether a missing field is compared as the empty string (Envoy's `treat_missing_header_as_empty`).
     public var treatMissingAsEmpty: Bool
 
     /// Creates a condition; defaults are Envoy's.
@@ -61,6 +64,7 @@ public struct FieldConstraint: Sendable, Hashable {
 
 /// What one route matches (`RouteMatch`), as far as it can be modelled exactly.
 public struct RouteConstraint: Sendable {
+    /// The path condition.
     public var path: PathConstraint
     /// Header conditions, all required (AND). Names lower case; `:method` for methods.
     public var headers: [FieldConstraint]
@@ -103,6 +107,7 @@ public struct WitnessRequest: Sendable, CustomStringConvertible {
         self.headers = headers
     }
 
+    /// The text form used in messages.
     public var description: String {
         var s = "\(method ?? "GET") \(path)"
         for (n, v) in headers { s += " \(n): \(v)" }
@@ -112,6 +117,7 @@ public struct WitnessRequest: Sendable, CustomStringConvertible {
 
 /// One result of the analysis.
 public struct ShadowFinding: Sendable {
+    /// Whether the route is unreachable or only partly taken.
     public enum Kind: String, Sendable {
         /// Every request the route matches is taken by earlier routes: it is unreachable.
         case shadowed
@@ -120,6 +126,7 @@ public struct ShadowFinding: Sendable {
         case overlap
     }
 
+    /// Whether the route is unreachable or only partly taken.
     public var kind: Kind
     /// Index of the later route.
     public var route: Int
@@ -134,9 +141,11 @@ public struct ShadowFinding: Sendable {
 
 /// A case the analysis could not decide (so it reported nothing for it).
 public struct UndecidedCase: Sendable {
+    /// The index of the (later) route.
     public var route: Int
     /// The earlier route of the pair, when the case is about a pair.
     public var earlier: Int?
+    /// Why the case could not be decided.
     public var reason: String
 }
 
@@ -157,6 +166,7 @@ public struct ShadowOptions: Sendable {
     /// Which `:path` values (query removed) exist. Default: starting with `/` and free of
     /// `?`/`#` (what reaches the router), plus `*` (`OPTIONS *`).
     public enum PathUniverse: Sendable { case slashRooted, anyBytes }
+    /// Which paths exist.
     public var pathUniverse: PathUniverse = .slashRooted
     /// Overlap findings reported per route (the first overlapping earlier routes).
     public var maxOverlapsPerRoute = 8
@@ -164,6 +174,7 @@ public struct ShadowOptions: Sendable {
     public var maxCoverageBoxes = 4_000
     /// Work cap of the union-coverage decision (automaton states of all boxes produced).
     public var maxCoverageStates = 200_000
+    /// Undecided cases kept with details.
     public var maxUndecidedDetails = 1_000
 
     /// Default options.

@@ -1,5 +1,6 @@
 import Testing
 import XDSCRoutes
+import XDSCTestSupport
 
 /// Random small route tables judged by brute force over a finite request space.
 ///

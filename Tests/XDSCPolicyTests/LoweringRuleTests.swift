@@ -1,8 +1,9 @@
 import Testing
 import XDSCDiagnostics
+import XDSCTestSupport
 
-/// One test per spec rule on inline YAML; each fails on any diagnostic it did not expect.
-@Suite struct RuleTests {
+/// One test per spec rule that lowering checks, on inline YAML; each fails on any diagnostic it did not expect.
+@Suite struct LoweringRuleTests {
     @Test func validPolicyHasNoDiagnostics() {
         expectDiagnostics(
             policy(
@@ -243,22 +244,6 @@ import XDSCDiagnostics
             ).replacingOccurrences(of: "version: 1", with: "version: ⟨v⟩2"), [(.unsupportedVersion, "v")])
     }
 
-    @Test func unknownServiceWithDidYouMeanAndRelated() {
-        let text = policy(
-            routes: """
-                      - match: {prefix: /u}
-                        to: ⟨u⟩user
-                        mirror: {to: ⟨m⟩nope}
-                      - match: {prefix: /o}
-                        to: {orders: 90, ⟨w⟩order: 10}
-                """)
-        expectDiagnostics(text, [(.unknownService, "u"), (.unknownService, "m"), (.unknownService, "w"), (.unusedService, "users")])
-        let (result, _) = lintMarked([("p.yaml", text)])
-        let first = result.diagnostics.first { $0.rule == .unknownService }
-        #expect(first?.message == "route sends traffic to unknown service 'user'; did you mean 'users'?")
-        #expect(first?.related.first?.span.start == SourcePosition(line: 4, column: 3))
-    }
-
     @Test func duplicateNamesAcrossFilesPointAtBoth() {
         let a = """
             version: 1
@@ -290,30 +275,6 @@ import XDSCDiagnostics
             "version: 1\ndefaults: {timeout: 1s}\nservices: {s: {endpoints: [10.0.0.1:1]}}\nlisteners: {l: {address: 0.0.0.0:1, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: s}]}}}}\n"
         let b = "version: 1\n⟨d⟩defaults: {timeout: 2s}\n"
         expectDiagnostics(files: [("a.yaml", a), ("b.yaml", b)], [(.duplicateKey, "d")])
-    }
-
-    @Test func duplicateDomainsCaseInsensitiveAndWildcard() {
-        expectDiagnostics(
-            """
-            version: 1
-            services: {s: {endpoints: [10.0.0.1:80]}}
-            listeners:
-              l:
-                address: 0.0.0.0:80
-                hosts:
-                  a:
-                    domains: [api.example.com, "*"]
-                    routes: [{match: {prefix: /}, to: s}]
-                  b:
-                    domains: [⟨d⟩API.example.com, ⟨star⟩"*"]
-                    routes: [{match: {prefix: /}, to: s}]
-              other:
-                address: 0.0.0.0:81
-                hosts:
-                  a:
-                    domains: [api.example.com]
-                    routes: [{match: {prefix: /}, to: s}]
-            """, [(.duplicateDomain, "d"), (.duplicateDomain, "star")])
     }
 
     /// Issue 8.1: Envoy's query matcher has no invert and `present_match: false` is not
@@ -462,75 +423,6 @@ import XDSCDiagnostics
                     routes: [{match: {prefix: /}, to: bad, rewrite: {host: ⟨rw⟩"*.example.com"}}]
             """,
             [(.invalidValue, "ep"), (.invalidValue, "mid"), (.invalidValue, "v6"), (.invalidValue, "port"), (.invalidValue, "rw")])
-    }
-
-    @Test func duplicateAddress() {
-        expectDiagnostics(
-            """
-            version: 1
-            admin: {address: 127.0.0.1:9901}
-            services: {s: {endpoints: [10.0.0.1:80]}}
-            listeners:
-              a: {address: "[::]:80", hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
-              b: {address: ⟨b⟩"[0::0]:80", hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
-              c: {address: ⟨c⟩127.0.0.1:9901, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
-              d: {address: 127.0.0.1:80, hosts: {h: {domains: ["*"], routes: [{match: {prefix: /}, to: s}]}}}
-            """, [(.duplicateAddress, "b"), (.duplicateAddress, "c")])
-    }
-
-    @Test func invalidRegexUsesRE2sMessageAndProgramSize() {
-        let text = policy(
-            routes: """
-                      - match: {regex: ⟨a⟩"/users/(?=x)"}
-                        to: users
-                      - match: {regex: ⟨b⟩"/[a-z]{1,200}"}
-                        to: users
-                      - match: {prefix: /q, headers: {x-id: {regex: ⟨c⟩"(a"}}}
-                        to: orders
-                      - match: {regex: "/v[0-9]+/(.*)"}
-                        to: orders
-                        rewrite: {regex: {pattern: "^/v[0-9]+/(.*)", substitution: ⟨d⟩"/\\\\2"}}
-                """)
-        expectDiagnostics(text, [(.invalidRegex, "a"), (.invalidRegex, "b"), (.invalidRegex, "c"), (.invalidRegex, "d")])
-        let (result, _) = lintMarked([("p.yaml", text)])
-        #expect(result.diagnostics.first?.message.contains("invalid perl operator: (?=") == true)
-        #expect(result.diagnostics.contains { $0.message.contains("over Envoy's default limit of 100") })
-    }
-
-    @Test func unusedService() {
-        expectDiagnostics(
-            policy(
-                routes: """
-                          - match: {prefix: /u}
-                            to: users
-                    """), [(.unusedService, "orders")])
-        let (result, _) = lintMarked([
-            (
-                "p.yaml",
-                policy(
-                    routes: """
-                              - match: {prefix: /u}
-                                to: users
-                        """)
-            )
-        ])
-        #expect(result.diagnostics.map(\.rule) == [.unusedService])
-        #expect(result.diagnostics.first?.severity == .warning)
-        #expect(result.diagnostics.first?.message.contains("`orders`") == true)
-    }
-
-    @Test func retryTimeoutUsesTheInheritedTimeout() {
-        let text = policy(
-            routes: """
-                      - match: {prefix: /u}
-                        to: users
-                        retries: {attempts: 2, retry_on: [5xx], per_try_timeout: ⟨p⟩2s}
-                      - match: {prefix: /o}
-                        to: orders
-                        timeout: 0s
-                        retries: {attempts: 2, retry_on: [5xx], per_try_timeout: 30s}
-                """, defaults: "defaults: {timeout: 2s}")
-        expectDiagnostics(text, [(.retryTimeout, "p")])
     }
 
     @Test func everyErrorIsReportedInOneRun() {

@@ -1,6 +1,8 @@
 import Testing
 import XDSCDiagnostics
+import XDSCDriver
 import XDSCSyntax
+import XDSCTestSupport
 
 @Suite struct YAMLReaderTests {
     func read(_ text: String, limits: InputLimits = .default) -> (YAMLNode?, [Diagnostic]) {
@@ -18,6 +20,34 @@ import XDSCSyntax
         #expect(v.span.end == SourcePosition(line: 2, column: m.markers["v"]!.column + 5))
     }
 
+    @Test func leadingByteOrderMarkIsAcceptedAndNotCounted() throws {
+        // Issue 8.10: a file saved "UTF-8 with BOM" was a yaml-syntax error.
+        let m = Marked("a: ⟨one⟩1\nb: {c: ⟨v⟩value}\n")
+        let sink = DiagnosticSink()
+        let root = YAMLReader().read([0xEF, 0xBB, 0xBF] + Array(m.text.utf8), file: "f.yaml", into: sink)
+        #expect(sink.all.isEmpty, "\(sink.all.map(\.message))")
+        let one = try #require(root?["a"])
+        #expect(one.scalar?.int == 1)
+        // Columns on line 1 count from the first character after the mark.
+        #expect(one.span.start == m.markers["one"])
+        #expect(root?["b"]?["c"]?.span.start == m.markers["v"])
+        // The renderer's copy of line 1 has no mark either, so its caret lines up.
+        let file = SourceFile(path: "f.yaml", text: String(decoding: [0xEF, 0xBB, 0xBF] + Array(m.text.utf8), as: UTF8.self))
+        #expect(file.line(1) == "a: 1")
+    }
+
+    @Test func policyWithByteOrderMarkLintsClean() {
+        let text = policy(routes: "    - {match: {prefix: /o}, to: orders}\n    - {match: {prefix: /}, to: users}")
+        let result = Pipeline().check(files: [PolicyInputs.File(path: "p.yaml", bytes: [0xEF, 0xBB, 0xBF] + Array(Marked(text).text.utf8))])
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.message))")
+    }
+
+    @Test func byteOrderMarkOnlyCountsAtTheStart() {
+        // A mark inside the file is content, and still an error where it stands.
+        let (_, diags) = read("a: 1\n\u{FEFF}b: 2\n")
+        #expect(diags.map(\.rule) == [.yamlSyntax])
+    }
+
     @Test func blockCollectionEndsAtItsLastValueNotTheNextToken() throws {
         let (root, _) = read("a:\n  b: 1\n  c: 22\n\nd: 3\n")
         let a = try #require(root?["a"])
@@ -25,13 +55,42 @@ import XDSCSyntax
         #expect(a.span.end == SourcePosition(line: 3, column: 8))
     }
 
-    @Test func aliasesResolveToTheAnchoredNode() throws {
-        let (root, diags) = read("base: &b {x: 1}\nuse: *b\n")
+    @Test func aliasesAreSeenAtTheAliasWithTheDefinitionKept() throws {
+        let m = Marked("base: ⟨anchor⟩&b {x: ⟨one⟩1, y: [⟨two⟩2]}\nuse: ⟨alias⟩*b\n")
+        let (root, diags) = read(m.text)
         #expect(diags.isEmpty)
         let use = try #require(root?["use"])
         #expect(use["x"]?.scalar?.int == 1)
-        // The alias is the anchored node itself, so positions point at the definition.
-        #expect(use.span.start.line == 1)
+        // Issue 8.13: the alias and everything below it are at the `*b` token...
+        #expect(use.span.start == m.markers["alias"])
+        #expect(use.span.end.column == m.markers["alias"]!.column + 2)
+        #expect(use["x"]?.span.start == m.markers["alias"])
+        #expect(use["y"]?.sequence?.first?.span.start == m.markers["alias"])
+        // ...and each remembers where it is written.
+        #expect(use.span.origin?.anchor == "b")
+        #expect(use.span.definition?.start == m.markers["anchor"])
+        #expect(use["x"]?.span.definition?.start == m.markers["one"])
+        #expect(use["y"]?.sequence?.first?.span.definition?.start == m.markers["two"])
+        // The anchored value itself is unchanged.
+        #expect(root?["base"]?.span.start == m.markers["anchor"])
+        #expect(root?["base"]?.span.origin == nil)
+        #expect(root?["base"]?["x"]?.span.start == m.markers["one"])
+    }
+
+    @Test func aliasInsideAnAliasedValueIsWrittenAtItsOwnToken() throws {
+        let m = Marked("a: &a {k: ⟨k⟩1}\nb: &b {inner: ⟨inner⟩*a}\nc: ⟨outer⟩*b\n")
+        let (root, diags) = read(m.text)
+        #expect(diags.isEmpty)
+        let inner = try #require(root?["c"]?["inner"])
+        #expect(inner.span.start == m.markers["outer"])
+        #expect(inner.span.origin?.anchor == "b")
+        #expect(inner.span.definition?.start == m.markers["inner"])
+        // What `*a` brings in is written inside `&a`.
+        let k = try #require(inner["k"])
+        #expect(k.scalar?.int == 1)
+        #expect(k.span.start == m.markers["outer"])
+        #expect(k.span.origin?.anchor == "a")
+        #expect(k.span.definition?.start == m.markers["k"])
     }
 
     @Test func mergeKeysNeverOverrideWrittenKeys() throws {

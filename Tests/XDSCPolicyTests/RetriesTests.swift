@@ -1,6 +1,7 @@
 import Testing
 import XDSCDiagnostics
 import XDSCDriver
+import XDSCTestSupport
 
 /// `retries`: `retry_on` and its older spelling `on`, and the retry lists that must not
 /// silently become something else (issue 15; issue 8 item 16).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XDSCDriver
 import XDSCJSON
+import XDSCTestSupport
 
 /// `fixtures/build/<case>.yaml` -> `golden/build/<case>/` (static bootstrap) and
 /// `golden/build/<case>-xds/` (bootstrap + xDS files). `UPDATE_GOLDEN=1` rewrites the

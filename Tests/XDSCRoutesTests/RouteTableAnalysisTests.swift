@@ -3,6 +3,7 @@ import Testing
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCRoutes
+import XDSCTestSupport
 
 /// The bridge from Envoy route tables (ours or a user's) to the shadowing analysis.
 @Suite struct RouteTableAnalysisTests {

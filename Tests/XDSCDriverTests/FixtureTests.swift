@@ -2,12 +2,12 @@ import Foundation
 import Testing
 import XDSCDiagnostics
 import XDSCDriver
+import XDSCTestSupport
 
 /// Every `fixtures/lint/` case (a file, or a directory read as one policy) must produce
 /// exactly the diagnostics its `# expect: rule[, rule]` comments name, on those lines.
 @Suite struct FixtureTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = TestPaths.packageRoot
 
     static var cases: [String] {
         let dir = root.appendingPathComponent("fixtures/lint")

@@ -6,6 +6,7 @@ import XDSCEmit
 import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRegex
+import XDSCTestSupport
 
 @testable import XDSCEnvoy
 
@@ -334,13 +335,13 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
     }
 
     /// The HCM's `http_filters` entry of the rate limiter, as emitted.
-    static func filterConfig(_ l: XDSCEnvoy.Listener) -> JSON? {
+    static func filterConfig(_ l: Listener) -> JSON? {
         let filters = l.json["filter_chains"]?.arrayValue?.first?["filters"]?.arrayValue?.first?["typed_config"]?["http_filters"]
         return filters?.arrayValue?.first { $0["name"]?.stringValue == filter }?["typed_config"]
     }
 
     /// The per-filter entries of every virtual host and route, as emitted, by host and route.
-    static func perFilter(_ l: XDSCEnvoy.Listener) -> (hosts: [JSON?], routes: [[JSON?]]) {
+    static func perFilter(_ l: Listener) -> (hosts: [JSON?], routes: [[JSON?]]) {
         let rc = l.connectionManager.routeConfiguration!.json
         let hosts = rc["virtual_hosts"]?.arrayValue ?? []
         return (

@@ -1,6 +1,7 @@
 import Testing
 import XDSCDiagnostics
 import XDSCPolicy
+import XDSCTestSupport
 
 @Suite struct InheritanceTests {
     let text = """

@@ -5,11 +5,14 @@ import XDSCDriver
 /// Inline YAML with position markers: `⟨a⟩` marks the position of the token that follows it.
 /// Markers are removed before parsing; their 1-based line and Unicode-scalar column are kept,
 /// so tests never count lines by hand.
-struct Marked {
-    let text: String
-    let markers: [String: SourcePosition]
+public struct Marked {
+    /// The text with the markers removed.
+    public let text: String
+    /// Each marker's name and the position of the character that follows it.
+    public let markers: [String: SourcePosition]
 
-    init(_ marked: String) {
+    /// Strips the markers from `marked` and records where each stood.
+    public init(_ marked: String) {
         var out = ""
         var markers: [String: SourcePosition] = [:]
         var line = 1
@@ -37,7 +40,7 @@ struct Marked {
 }
 
 /// Lints inline policies (file name → marked text) and returns the result and markers.
-func lintMarked(_ files: [(String, String)]) -> (FrontEndResult, [String: (String, SourcePosition)]) {
+public func lintMarked(_ files: [(String, String)]) -> (FrontEndResult, [String: (String, SourcePosition)]) {
     var markers: [String: (String, SourcePosition)] = [:]
     var inputs: [PolicyInputs.File] = []
     for (name, text) in files {
@@ -50,13 +53,15 @@ func lintMarked(_ files: [(String, String)]) -> (FrontEndResult, [String: (Strin
 
 /// Asserts the policy yields exactly the expected diagnostics: each `(rule, marker)` must be
 /// reported at the marker's position, and nothing else may be reported.
-func expectDiagnostics(
+public func expectDiagnostics(
     _ text: String, _ expected: [(Rule.ID, String)], sourceLocation: SourceLocation = #_sourceLocation
 ) {
     expectDiagnostics(files: [("policy.yaml", text)], expected, sourceLocation: sourceLocation)
 }
 
-func expectDiagnostics(
+/// Asserts the policy files (name → marked text) yield exactly the expected diagnostics:
+/// each `(rule, marker)` at the marker's file and position, and nothing else.
+public func expectDiagnostics(
     files: [(String, String)], _ expected: [(Rule.ID, String)], sourceLocation: SourceLocation = #_sourceLocation
 ) {
     let (result, markers) = lintMarked(files)
@@ -80,7 +85,7 @@ func expectDiagnostics(
 
 /// A minimal valid policy around the given routes (indented for `routes:`), with a service
 /// `users` and `orders`.
-func policy(routes: String, extraServices: String = "", defaults: String = "") -> String {
+public func policy(routes: String, extraServices: String = "", defaults: String = "") -> String {
     let routes = routes.split(separator: "\n", omittingEmptySubsequences: false).map { "      " + $0 }.joined(separator: "\n")
     return """
         version: 1
