@@ -87,4 +87,15 @@ import Testing
             ))
         #expect(g.stdout.contains(#""table/0/r/host/0/route/1" -> "cluster/b" [label="3/4"];"#))
     }
+
+    /// `build` compiles policies only: an Envoy file given to it is read as a policy (and
+    /// fails as one), never built into an empty bootstrap.
+    @Test func buildReadsPoliciesOnly() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out").path
+        let r = try CLI.run(["build", "fixtures/envoy/dynamic/cds.yaml", "-o", out])
+        #expect(r.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: out + "/bootstrap.json"))
+    }
 }
