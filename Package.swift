@@ -67,7 +67,8 @@ let package = Package(
                 "XDSCTestSupport",
             ]),
         .testTarget(
-            name: "XDSCRoutesTests", dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
+            name: "XDSCRoutesTests",
+            dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
         .testTarget(
             name: "XDSCEnvoyReaderTests",

@@ -25,6 +25,7 @@ public struct Rule: Sendable {
         case ineffectiveSetting = "ineffective-setting"
         case unsupportedMatcher = "unsupported-matcher"
         case deprecatedField = "deprecated-field"
+        case routeUnmatchable = "route-unmatchable"
         case unmodeledField = "unmodeled-field"
         case singleObjectList = "single-object-list"
         case unresolvedResource = "unresolved-resource"
@@ -451,6 +452,26 @@ public struct Rule: Sendable {
                   to: web-debug
                 - match: {prefix: /}
                   to: web
+                """),
+        Rule(
+            id: .routeUnmatchable, code: "XDS022", severity: .error,
+            summary: "a route that can match no request Envoy routes",
+            explanation: """
+                No request that reaches Envoy's router satisfies the route's match, so the \
+                route never takes traffic. The router sees a path that starts with `/`, \
+                without the query (cut off at `?`), without `#` (Envoy rejects such \
+                requests) and without control characters such as a newline; a regex is \
+                matched against that whole path, so a pattern that does not start with `/` \
+                or needs one of those matches nothing. Conditions on one header or query \
+                parameter that exclude each other have the same effect.
+                """,
+            failingExample: """
+                - match: {regex: "api/.*"}
+                  to: api
+                """,
+            fixedExample: """
+                - match: {regex: "/api/.*"}
+                  to: api
                 """),
         Rule(
             id: .deprecatedField, code: "XDS024", severity: .warning,

@@ -32,6 +32,11 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
     /// (`*name`, where the value is used) and this is where the value is written.
     public var origin: AliasOrigin?
 
+    /// Whether `other` lies within this span (same file, start and end inside).
+    public func contains(_ other: SourceSpan) -> Bool {
+        file == other.file && start <= other.start && other.end <= end
+    }
+
     /// A range in `file` from `start` to `end`, reached through `origin` when it came from an alias.
     public init(file: String, start: SourcePosition, end: SourcePosition, origin: AliasOrigin? = nil) {
         self.file = file

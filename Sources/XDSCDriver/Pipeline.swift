@@ -27,8 +27,8 @@ public struct FrontEndResult: Sendable {
     public var sources: [String: SourceFile]
     /// Counts of the route shadowing analysis (for `--verbose`).
     public var routeAnalysis = RouteTableFindings()
-    /// The Envoy configuration the policy lowers to; `build` emits it as is. Set only for a
-    /// policy without errors.
+    /// The Envoy configuration the policy lowers to (what the route analysis saw); `build`
+    /// emits it as is, and only for a policy without errors.
     public var envoy: EnvoyConfig?
     /// What the Envoy front end read, when some input was Envoy configuration.
     public var envoyInput: EnvoyReadResult?
@@ -72,6 +72,39 @@ public struct PolicyFrontEnd: Sendable {
     }
 }
 
+extension PolicyFrontEnd {
+    /// The spans of the policy routes that have an error inside them.
+    static func routesWithErrors(_ policy: Policy, _ diagnostics: [Diagnostic]) -> [SourceSpan] {
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard !errors.isEmpty else { return [] }
+        var spans: [SourceSpan] = []
+        for l in policy.listeners {
+            for h in l.hosts {
+                for r in h.routes where errors.contains(where: { r.span.contains($0.span) }) { spans.append(r.span) }
+            }
+        }
+        return spans
+    }
+
+    /// Where a policy route's condition is written, so a route that matches nothing is
+    /// reported at the condition that causes it.
+    static func conditionLocator(_ policy: Policy) -> RouteTableAnalysis.ConditionLocator {
+        var conditions: [SourceSpan: PolicyRouteMatch] = [:]
+        for l in policy.listeners { for h in l.hosts { for r in h.routes { conditions[r.span] = r.match } } }
+        let lookup = conditions
+        return { route, cause in
+            guard let m = lookup[route] else { return nil }
+            switch cause {
+            case .path: return m.path.span
+            case .field(let name, let isQuery):
+                let fields = isQuery ? m.query : m.headers
+                return fields.first { isQuery ? $0.name.value == name : $0.name.value.lowercased() == name }?.span
+                    ?? (name == ":method" ? m.methods.first?.span : nil) ?? m.span
+            }
+        }
+    }
+}
+
 /// The Envoy front end: users' Envoy files -> the Envoy model, with the reader's diagnostics.
 public struct EnvoyFrontEnd: Sendable {
     /// Reads `files` and the files their config sources name.
@@ -87,16 +120,21 @@ public struct EnvoyFrontEnd: Sendable {
 public enum EnvoyChecks {
     /// Runs every Envoy-level check on `config`, adding findings to `sink`; returns the route
     /// analysis's counts. `input` says which front end built `config`.
-    public static func run(_ config: EnvoyConfig, _ sink: DiagnosticSink, input: InputKind = .policy) -> RouteTableFindings {
+    /// `locate` points an unmatchable route's finding at its condition (policy front end);
+    /// `keep` drops route findings the front end already reported otherwise.
+    public static func run(
+        _ config: EnvoyConfig, _ sink: DiagnosticSink, input: InputKind = .policy,
+        locate: RouteTableAnalysis.ConditionLocator? = nil, keep: (Diagnostic) -> Bool = { _ in true }
+    ) -> RouteTableFindings {
         if input == .envoy {
             for (_, table) in config.routeTables { duplicateDomains(table, sink) }
         }
         var findings = RouteTableFindings()
         for (listener, table) in config.routeTables {
             guard let fallback = table.source ?? listener?.source else { continue }
-            RouteTableAnalysis.analyze(table, fallback: fallback, into: &findings)
+            RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, into: &findings)
         }
-        for d in findings.diagnostics { sink.add(d) }
+        for d in findings.diagnostics where keep(d) { sink.add(d) }
         return findings
     }
 
@@ -202,7 +240,12 @@ public struct Pipeline: Sendable {
         if !policyFiles.isEmpty || envoyFiles.isEmpty {
             let out = PolicyFrontEnd.run(documents, files: policyFiles, sink: sink) { clock.lap($0) }
             policy = out.policy
-            routeAnalysis = EnvoyChecks.run(out.envoy, sink)
+            let brokenRoutes = PolicyFrontEnd.routesWithErrors(policy, sink.all)
+            routeAnalysis = EnvoyChecks.run(out.envoy, sink, locate: PolicyFrontEnd.conditionLocator(policy)) { d in
+                // A route whose conditions already have an error (a matcher Envoy cannot express,
+                // a query text that never matches) is not reported again as matching nothing.
+                !(d.rule == .routeUnmatchable && brokenRoutes.contains { $0.contains(d.span) })
+            }
             lowered = out.envoy
             clock.lap("route analysis")
         }
@@ -218,7 +261,7 @@ public struct Pipeline: Sendable {
         }
         var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
         result.routeAnalysis = routeAnalysis
-        if !sink.all.contains(where: { $0.severity == .error && policyFiles.contains($0.span.file) }) { result.envoy = lowered }
+        result.envoy = lowered
         result.envoyInput = envoyInput
         return result
     }

@@ -198,6 +198,7 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
     public func matches(firstValue value: String?, newPresentMatchBehavior: Bool = true) -> Bool {
         if newPresentMatchBehavior, let presentMatch { return (value != nil) == presentMatch }
         guard let value else { return false }
+        if presentMatch != nil { return true }
         guard let stringMatch else { return true }
         return stringMatch.matches(value)
     }

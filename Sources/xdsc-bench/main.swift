@@ -76,8 +76,8 @@ func generateHost(_ count: Int, seed: UInt64) -> (routes: [RouteConstraint], act
     }
     routes.append(RouteConstraint(path: .prefix("/")))
     actions.append(-1)
-    // A "catch everything" regex after the catch-all: only "*" (OPTIONS *) still reaches it,
-    // which the analysis must find without subtracting every route.
+    // A "catch everything" regex after the catch-all: every path the router sees starts with
+    // "/", so it is shadowed by the catch-all alone, found without subtracting every route.
     routes.append(RouteConstraint(path: .regex(".*")))
     actions.append(-1)
     return (routes, actions)

@@ -167,16 +167,16 @@ struct ShadowingTests {
             RouteConstraint(path: .regex("/[^x].*")), RouteConstraint(path: .exact("/")),
             RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/")),
         ])
-        // "/\n..." is not matched by "/[^x].*"? [^x] matches "\n" but ".*" after it does not
-        // match a second "\n": "/\n\n" escapes, so the catch-all is not shadowed.
-        #expect(shadowed(r2).isEmpty)
+        // "/\n\n" would escape "/[^x].*" (`.` excludes "\n"), but no routed path holds a
+        // newline: the catch-all is shadowed.
+        #expect(shadowed(r2) == [3: [0, 1, 2]])
         let r3 = analyze([
             RouteConstraint(path: .regex("(?s)/[^x].*")), RouteConstraint(path: .exact("/")),
             RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/")),
         ])
-        // [^x] is one valid UTF-8 character, so "/" followed by a non-UTF-8 byte escapes:
-        // paths are byte strings.
-        #expect(shadowed(r3).isEmpty)
+        // [^x] is one valid UTF-8 character, so "/" followed by a non-UTF-8 byte would
+        // escape, but routed paths are visible ASCII.
+        #expect(shadowed(r3) == [3: [0, 1, 2]])
         let r4 = analyze([
             RouteConstraint(path: .regex("/([^x]|\\C)\\C*")), RouteConstraint(path: .exact("/")),
             RouteConstraint(path: .prefix("/x")), RouteConstraint(path: .prefix("/")),
@@ -231,7 +231,7 @@ struct ShadowingTests {
     }
 
     @Test func pathUniverse() {
-        // Real paths start with "/" (or are "*"), so "/" covers every non-"*" request.
+        // Routed paths start with "/" ("*" is answered before routing), so "/" covers all.
         let routes = [RouteConstraint(path: .prefix("/")), RouteConstraint(path: .regex("[a-z/]+"))]
         #expect(shadowed(analyze(routes)) == [1: [0]])
         var any = ShadowOptions()
@@ -239,7 +239,85 @@ struct ShadowingTests {
         #expect(shadowed(analyze(routes, options: any)).isEmpty)
         // "?" never reaches path matching: an exact path containing it matches nothing.
         let r = analyze([RouteConstraint(path: .exact("/a?b"))])
-        #expect(r.undecided.first?.reason == "route matches no request")
+        #expect(r.unmatchable.map(\.route) == [0])
+        #expect(r.undecidedCount == 0)
+    }
+
+    @Test func catchAllRegexesShadow() {
+        // Issue 8.4: newlines, bytes the codecs reject and paths without "/" never reach
+        // the router, so these catch-alls cover `prefix: /api/`.
+        for re in ["(?s).*", "/.*", "/[^?]*", ".*", "/\\S*"] {
+            let r = analyze([RouteConstraint(path: .regex(re)), RouteConstraint(path: .prefix("/api/"))])
+            #expect(shadowed(r) == [1: [0]], "\(re)")
+            #expect(overlaps(r).isEmpty, "\(re)")
+        }
+        let r = analyze([RouteConstraint(path: .regex("(?s)/api/.*")), RouteConstraint(path: .prefix("/api/"))])
+        #expect(shadowed(r) == [1: [0]])
+        // Every witness is a path a client can send: "/" then visible ASCII.
+        let o = analyze([RouteConstraint(path: .regex("/[^a].*")), RouteConstraint(path: .regex("/[^b]+"))])
+        for f in o.findings {
+            #expect(f.witness.path.utf8.allSatisfy { (0x21...0x7E).contains($0) }, "\(f.witness)")
+            #expect(f.witness.path.hasPrefix("/"))
+        }
+        #expect(!o.findings.isEmpty)
+    }
+
+    @Test func overlapOnlyWhenSharedRequestsReachTheEarlierRoute() {
+        // Issue 8.5: #3 and #2 share only "/a", which #1 takes: no overlap for that pair.
+        let r = analyze([
+            RouteConstraint(path: .prefix("/a")), RouteConstraint(path: .regex("/[ab]")),
+            RouteConstraint(path: .regex("/(a|c)")),
+        ])
+        #expect(!overlaps(r).contains([1, 2]))
+        #expect(overlaps(r).contains([0, 2]))
+        // The witness must reach the earlier route: with "/x" taken first, the shared
+        // request of #2 and #3 must avoid it.
+        let r2 = analyze([
+            RouteConstraint(path: .exact("/xa")), RouteConstraint(path: .regex("/x[ab]|/y")),
+            RouteConstraint(path: .regex("/x[a-c]|/z")),
+        ])
+        let f = r2.findings.first { $0.kind == .overlap && $0.route == 2 && $0.earlier == [1] }
+        #expect(f?.witness.path == "/xb")
+    }
+
+    @Test func probeRequestsStayInsideTheUniverse() {
+        // A probe query value outside the query universe (it used to end in DEL) "escaped"
+        // both earlier routes and hid this shadow: absent q goes to #1, present q to #2.
+        let getPost = FieldConstraint(name: ":method", match: .regex("GET|POST"))
+        let r = analyze([
+            RouteConstraint(path: .regex("/a\\C*"), query: [FieldConstraint(name: "q", match: .present(false))]),
+            RouteConstraint(path: .prefix("/"), headers: [getPost], query: [FieldConstraint(name: "q", match: .present(true))]),
+            RouteConstraint(path: .regex("/a/?"), headers: [getPost]),
+        ])
+        #expect(shadowed(r) == [2: [0, 1]])
+    }
+
+    @Test func nonUTF8WitnessBytesArePercentEncoded() {
+        // With every byte string allowed, "(?s)/." first leaves only "/" + a byte >= 0x80 for
+        // the shadow witness: it is shown percent-encoded, never as U+FFFD.
+        var any = ShadowOptions()
+        any.pathUniverse = .anyBytes
+        let r = analyzeShadowing(
+            [RouteConstraint(path: .regex("(?s)/.")), RouteConstraint(path: .regex("/\\C")), RouteConstraint(path: .regex("/\\C"))],
+            options: any, sameAction: { _, _ in false }, verify: { _, _ in true })
+        let f = r.findings.first { $0.kind == .shadowed && $0.route == 2 }
+        #expect(f?.witness.path == "/%80")
+        #expect(f?.witness.path.contains("\u{FFFD}") == false)
+    }
+
+    @Test func unmatchableRoutes() {
+        // Issue 8.6: a regex without the leading "/" matches no routed path.
+        let r = analyze([RouteConstraint(path: .regex("a.*")), RouteConstraint(path: .prefix("/"))])
+        #expect(r.unmatchable.map(\.route) == [0])
+        #expect(r.unmatchable.first?.cause == .path)
+        #expect(r.findings.isEmpty)
+        // Contradicting conditions on one header.
+        let h = analyze([
+            RouteConstraint(
+                path: .prefix("/"),
+                headers: [FieldConstraint(name: "x-a", match: .exact("1")), FieldConstraint(name: "x-a", match: .exact("2"))])
+        ])
+        #expect(h.unmatchable.first?.cause == .field(name: "x-a", isQuery: false))
     }
 
     @Test func deterministicOutput() {

@@ -122,7 +122,9 @@ public struct ShadowFinding: Sendable {
         /// Every request the route matches is taken by earlier routes: it is unreachable.
         case shadowed
         /// An earlier route takes part, but not all, of this route's requests, and the
-        /// earlier route is not simply a more specific one (that is the normal idiom).
+        /// earlier route is not simply a more specific one (that is the normal idiom). Only
+        /// when some shared request reaches the earlier route (no route before it matches);
+        /// the witness is such a request.
         case overlap
     }
 
@@ -149,10 +151,29 @@ public struct UndecidedCase: Sendable {
     public var reason: String
 }
 
+/// A route that matches no request Envoy can route (its conditions exclude each other, or
+/// exclude every request that reaches the router).
+public struct UnmatchableRoute: Sendable {
+    /// Which condition makes the route match nothing.
+    public enum Cause: Sendable, Equatable {
+        /// The path condition matches no path the router sees.
+        case path
+        /// The conditions on one header (`isQuery` false) or query parameter exclude
+        /// every value, absence included.
+        case field(name: String, isQuery: Bool)
+    }
+    /// The route's index in its virtual host.
+    public var route: Int
+    /// Which condition makes it match nothing.
+    public var cause: Cause
+}
+
 /// Result of ``analyzeShadowing(_:options:sameAction:verify:)``.
 public struct ShadowReport: Sendable {
     /// Findings ordered by route, shadowed before overlaps, then by earlier route.
     public var findings: [ShadowFinding]
+    /// Routes that can match no request, in order (no other finding is made for them).
+    public var unmatchable: [UnmatchableRoute] = []
     /// Number of undecided cases (routes or pairs about which nothing was reported).
     public var undecidedCount: Int
     /// The first undecided cases with their reasons (at most `ShadowOptions.maxUndecidedDetails`).
@@ -163,8 +184,10 @@ public struct ShadowReport: Sendable {
 
 /// Tuning of the analysis; the defaults suit real configurations.
 public struct ShadowOptions: Sendable {
-    /// Which `:path` values (query removed) exist. Default: starting with `/` and free of
-    /// `?`/`#` (what reaches the router), plus `*` (`OPTIONS *`).
+    /// Which `:path` values (query removed) exist. Default (`slashRooted`): what Envoy's
+    /// codecs and connection manager let through to the router, `/` followed by visible
+    /// ASCII other than `?` and `#` (docs/route-shadowing.md); query values likewise hold
+    /// visible ASCII other than `&` and `#`. `anyBytes`: every byte string free of `?`/`#`.
     public enum PathUniverse: Sendable { case slashRooted, anyBytes }
     /// Which paths exist.
     public var pathUniverse: PathUniverse = .slashRooted
