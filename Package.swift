@@ -28,13 +28,14 @@ let package = Package(
         .target(name: "XDSCAnalysis", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCRegex"]),
         .target(name: "XDSCAutomata"),
         .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
+        .target(name: "XDSCEnvoyReader", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCEnvoy", "XDSCJSON"]),
         .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
         .target(name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex"]),
         .target(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata"]),
         .executableTarget(
@@ -57,12 +58,23 @@ let package = Package(
         .testTarget(name: "XDSCPolicyTests", dependencies: ["XDSCPolicy", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
         .testTarget(name: "XDSCAnalysisTests", dependencies: ["XDSCAnalysis", "XDSCDiagnostics", "XDSCTestSupport"]),
         .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCTestSupport"]),
-        .testTarget(name: "XDSCEnvoyTests", dependencies: ["XDSCEnvoy", "XDSCJSON", "XDSCTestSupport"]),
         .testTarget(
-            name: "XDSCEmitTests", dependencies: ["XDSCEmit", "XDSCEnvoy", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),
+            name: "XDSCEnvoyTests", dependencies: ["XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
         .testTarget(
-            name: "XDSCRoutesTests", dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
+            name: "XDSCEmitTests",
+            dependencies: [
+                "XDSCEmit", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver",
+                "XDSCTestSupport",
+            ]),
+        .testTarget(
+            name: "XDSCRoutesTests",
+            dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCEnvoyReaderTests",
+            dependencies: [
+                "XDSCEnvoyReader", "XDSCEnvoy", "XDSCDiagnostics", "XDSCSyntax", "XDSCDriver", "XDSCJSON", "XDSCTestSupport",
+            ]),
         .testTarget(
             name: "XDSCCLITests",
             dependencies: [

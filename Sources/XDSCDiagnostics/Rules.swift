@@ -26,6 +26,9 @@ public struct Rule: Sendable {
         case unsupportedMatcher = "unsupported-matcher"
         case deprecatedField = "deprecated-field"
         case routeUnmatchable = "route-unmatchable"
+        case unmodeledField = "unmodeled-field"
+        case singleObjectList = "single-object-list"
+        case unresolvedResource = "unresolved-resource"
     }
 
     /// The rule's stable id.
@@ -485,6 +488,63 @@ public struct Rule: Sendable {
                 """,
             fixedExample: """
                 retries: {attempts: 2, retry_on: [5xx]}
+                """),
+        Rule(
+            id: .unmodeledField, code: "XDS030", severity: .warning,
+            summary: "an Envoy field that can change routing but xdsc does not model",
+            explanation: """
+                The field is valid Envoy configuration, but xdsc does not evaluate it, and it can \
+                change which route a request takes or where it goes: a route match on \
+                `dynamic_metadata`, `filter_state`, `cookies` or `tls_context`, a virtual host \
+                `matcher` tree, a listener-level path normalisation (`normalize_path`, \
+                `merge_slashes`). xdsc never guesses: a route with such a condition is left out of \
+                the shadowing analysis (it is counted as undecided in `--verbose`), and this warning \
+                says where. Fields that change only statistics, tracing or timeouts are read \
+                without a word.
+                """,
+            failingExample: """
+                routes:
+                - match: {prefix: /, dynamic_metadata: [{filter: auth, path: [{key: tier}], value: {string_match: {exact: gold}}}]}
+                  route: {cluster: gold}
+                """,
+            fixedExample: """
+                routes:
+                - match: {prefix: /, headers: [{name: x-tier, string_match: {exact: gold}}]}
+                  route: {cluster: gold}
+                """),
+        Rule(
+            id: .singleObjectList, code: "XDS031", severity: .warning,
+            summary: "a single object where Envoy expects a list",
+            explanation: """
+                A repeated Envoy field (`virtual_hosts`, `routes`, `domains`...) was given one value \
+                instead of a list of one. xdsc reads it as a list of one, as some YAML-to-proto \
+                converters do, but Envoy's own JSON parser rejects it. Wrap the value in a list.
+                """,
+            failingExample: """
+                virtual_hosts:
+                  name: web
+                  domains: ["*"]
+                """,
+            fixedExample: """
+                virtual_hosts:
+                - name: web
+                  domains: ["*"]
+                """),
+        Rule(
+            id: .unresolvedResource, code: "XDS032", severity: .warning,
+            summary: "an xDS resource named but not among the files read",
+            explanation: """
+                A connection manager names its route table over RDS (`rds.route_config_name`), and \
+                no route configuration of that name is in the files xdsc read. Envoy waits for the \
+                resource (the listener does not serve until it arrives); xdsc cannot check those \
+                routes. Give the RDS file on the command line, or point `dynamic_resources` at it.
+                """,
+            failingExample: """
+                rds: {route_config_name: web, config_source: {ads: {}}}
+                # and no RouteConfiguration `web` in any file given
+                """,
+            fixedExample: """
+                xdsc lint bootstrap.yaml rds.json   # rds.json holds RouteConfiguration `web`
                 """),
     ])
 }

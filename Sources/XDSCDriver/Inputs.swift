@@ -21,34 +21,45 @@ public enum PolicyInputs {
         public var path: String
         /// The file's bytes.
         public var bytes: [UInt8]
+        /// Found by expanding a directory argument, rather than named on the command line.
+        public var fromDirectory: Bool
 
         /// An input file of `path` and `bytes`.
-        public init(path: String, bytes: [UInt8]) {
+        public init(path: String, bytes: [UInt8], fromDirectory: Bool = false) {
             self.path = path
             self.bytes = bytes
+            self.fromDirectory = fromDirectory
         }
     }
 
-    /// The policy files `arguments` name (files and directories), reporting what cannot be read to `sink`.
-    public static func read(_ arguments: [String], into sink: DiagnosticSink) -> [File] {
+    /// The input files `arguments` name (files and directories), reporting what cannot be read
+    /// to `sink`. Directories stand for their `*.yaml`/`*.yml` files, and their `*.json` files
+    /// too unless `input` is `.policy` (the pipeline then reads a JSON file found in a
+    /// directory only when its content is Envoy configuration).
+    public static func read(_ arguments: [String], input: InputKind? = .policy, into sink: DiagnosticSink) -> [File] {
         var files: [File] = []
         // Files already read, by device and inode: a file named twice, or reached through
         // two links, is read once.
         var seen = Set<FileID>()
         for arg in arguments {
-            var walk = Walk(sink: sink)
+            var walk = Walk(sink: sink, withJSON: input != .policy)
+            var fromDirectory = false
             switch Entry.look(arg) {
             case .failure(let problem):
                 report(problem, arg, argument: true, sink)
                 continue
             case .success(let entry) where entry.isDirectory:
+                fromDirectory = true
                 let before = sink.all.count
                 walk.directory(arg, entry)
                 let problems = sink.all.count > before
                 if walk.found.isEmpty && !problems {
                     sink.add(
-                        .unreadableInput, "directory \(arg) holds no policy files (*.yaml, *.yml)", at: .point(arg),
-                        help: "name policy files with a .yaml or .yml extension")
+                        .unreadableInput,
+                        input == .policy
+                            ? "directory \(arg) holds no policy files (*.yaml, *.yml)"
+                            : "directory \(arg) holds no policy files (*.yaml, *.yml) or Envoy files (*.yaml, *.yml, *.json)",
+                        at: .point(arg), help: "name policy files with a .yaml or .yml extension")
                     continue
                 }
             case .success(let entry):
@@ -58,7 +69,7 @@ public enum PolicyInputs {
             for (path, id) in walk.found.sorted(by: { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }) {
                 guard seen.insert(id).inserted else { continue }
                 switch readContents(path) {
-                case .success(let bytes): files.append(File(path: path, bytes: bytes))
+                case .success(let bytes): files.append(File(path: path, bytes: bytes, fromDirectory: fromDirectory))
                 case .failure(let problem): report(problem, path, argument: true, sink)
                 }
             }
@@ -151,13 +162,18 @@ public enum PolicyInputs {
     /// One directory walk: the policy files found, problems reported as they are met.
     struct Walk {
         let sink: DiagnosticSink
+        /// Whether `*.json` files are inputs too (Envoy configuration).
+        var withJSON = false
         var found: [(path: String, id: FileID)] = []
         /// The directories being walked, outermost first, to tell a link loop from a link.
         private var ancestors: [(path: String, id: FileID)] = []
 
-        init(sink: DiagnosticSink) {
+        init(sink: DiagnosticSink, withJSON: Bool = false) {
             self.sink = sink
+            self.withJSON = withJSON
         }
+
+        func isInputName(_ name: String) -> Bool { isPolicyName(name) || withJSON && name.hasSuffix(".json") }
 
         mutating func directory(_ path: String, _ entry: Entry) {
             if let ancestor = ancestors.first(where: { $0.id == entry.id }) {
@@ -182,11 +198,11 @@ public enum PolicyInputs {
                     // A loop could stand for a folder or a policy file: never pass over it.
                     case .loop: report(problem, full, argument: false, sink)
                     // Anything else is reported when it is named as a policy file.
-                    default: if isPolicyName(name) { report(problem, full, argument: false, sink) }
+                    default: if isInputName(name) { report(problem, full, argument: false, sink) }
                     }
                 case .success(let child) where child.isDirectory:
                     directory(full, child)
-                case .success(let child) where isPolicyName(name):
+                case .success(let child) where isInputName(name):
                     if child.isRegular {
                         found.append((full, child.id))
                     } else {

@@ -2,9 +2,19 @@ import Foundation
 import XDSCAnalysis
 import XDSCDiagnostics
 import XDSCEmit
+import XDSCEnvoy
+import XDSCEnvoyReader
 import XDSCPolicy
 import XDSCRoutes
 import XDSCSyntax
+
+/// Which front end reads an input file.
+public enum InputKind: String, Sendable, CaseIterable {
+    /// An xdsc policy (YAML).
+    case policy
+    /// A user's Envoy v3 configuration (JSON or YAML).
+    case envoy
+}
 
 /// What a front-end run produced: the policy (when it could be built), every diagnostic,
 /// and the source text renderers show.
@@ -17,73 +27,52 @@ public struct FrontEndResult: Sendable {
     public var sources: [String: SourceFile]
     /// Counts of the route shadowing analysis (for `--verbose`).
     public var routeAnalysis = RouteTableFindings()
-    /// The Envoy configuration the route analysis ran on; `build` emits it as is.
+    /// The Envoy configuration the policy lowers to (what the route analysis saw); `build`
+    /// emits it as is, and only for a policy without errors.
     public var envoy: EnvoyConfig?
+    /// What the Envoy front end read, when some input was Envoy configuration.
+    public var envoyInput: EnvoyReadResult?
 
     /// Whether any diagnostic is an error.
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// What the run looked at: the policy's inventory, the Envoy input's, or both.
+    public var inventory: String {
+        guard let e = envoyInput else { return policy.inventory }
+        let envoy = e.config.inventory(files: e.sources.count)
+        return policy.files.isEmpty ? envoy : policy.inventory + "; " + envoy
+    }
 }
 
-/// Runs the stages in order: read -> YAML -> IR -> analysis passes.
-public struct Pipeline: Sendable {
-    /// The limits every input is read under.
-    public var limits: InputLimits
-
-    /// A pipeline that reads input under `limits`.
-    public init(limits: InputLimits = .default) {
-        self.limits = limits
+/// The policy front end: YAML documents -> IR with the policy rules, then lowering to the
+/// Envoy model.
+public struct PolicyFrontEnd: Sendable {
+    /// What the policy stages produced.
+    public struct Output: Sendable {
+        /// The policy (possibly partial when it has errors).
+        public var policy: Policy
+        /// The policy lowered to Envoy: what the Envoy-level checks see.
+        public var envoy: EnvoyConfig
     }
 
-    /// Reads, parses, lowers and checks the policy at `paths`.
-    public func check(_ paths: [String]) -> FrontEndResult {
-        let sink = DiagnosticSink()
-        let files = PolicyInputs.read(paths, into: sink)
-        return check(files: files, sink: sink)
-    }
-
-    /// The same, for files already in memory (tests, editors).
-    public func check(files: [PolicyInputs.File], sink: DiagnosticSink = DiagnosticSink()) -> FrontEndResult {
-        var sources: [String: SourceFile] = [:]
-        var documents: [PolicyDocument] = []
-        let reader = YAMLReader(limits: limits)
-        var clock = PhaseClock()
-        for f in files {
-            sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
-            if let root = reader.read(f.bytes, file: f.path, into: sink) {
-                documents.append(PolicyDocument(file: f.path, root: root))
-            } else if !sink.all.contains(where: { $0.span.file == f.path && $0.severity == .error }) {
-                sink.add(.missingField, "the policy file is empty", at: .point(f.path), help: "start with `version: 1`")
-            }
-        }
-        clock.lap("parse")
+    /// Lowers `documents` and runs the policy passes into `sink`.
+    public static func run(_ documents: [PolicyDocument], files: [String], sink: DiagnosticSink, lap: (String) -> Void) -> Output {
         var policy = Policy()
         // A file that is not YAML cannot be lowered; the others still are, so every error shows.
         if !files.isEmpty {
             policy = Lowering(sink: sink).lower(documents)
-            // Nothing reads the YAML trees after lowering: free them before the Envoy model and
-            // the route analysis are built, which keeps the peak memory down.
-            documents = []
-            policy.files = files.map(\.path)
-            clock.lap("lower")
-            PolicyPasses.run(policy, sink) { clock.lap($0) }
+            policy.files = files
+            lap("lower")
+            PolicyPasses.run(policy, sink, lap: lap)
         }
-        let envoy = EnvoyLowering.lower(policy)
-        clock.lap("envoy model")
-        let routeAnalysis = Self.analyzeRoutes(envoy, policy)
-        let brokenRoutes = Self.routesWithErrors(policy, sink.all)
-        for d in routeAnalysis.diagnostics {
-            // A route whose conditions already have an error (a matcher Envoy cannot express,
-            // a query text that never matches) is not reported again as matching nothing.
-            if d.rule == .routeUnmatchable, brokenRoutes.contains(where: { $0.contains(d.span) }) { continue }
-            sink.add(d)
-        }
-        clock.lap("route analysis")
-        var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
-        result.routeAnalysis = routeAnalysis
-        result.envoy = envoy
-        return result
+        // The route analysis runs on the lowering even when the policy has errors, so a
+        // shadowed route is reported next to them (as it always was); `build` and the result's
+        // `envoy` take this configuration only from a policy without errors.
+        return Output(policy: policy, envoy: EnvoyLowering.lower(policy))
     }
+}
 
+extension PolicyFrontEnd {
     /// The spans of the policy routes that have an error inside them.
     static func routesWithErrors(_ policy: Policy, _ diagnostics: [Diagnostic]) -> [SourceSpan] {
         let errors = diagnostics.filter { $0.severity == .error }
@@ -97,14 +86,11 @@ public struct Pipeline: Sendable {
         return spans
     }
 
-    /// Route shadowing and overlap, decided on the Envoy configuration the policy lowers to,
-    /// so the analysis sees exactly what Envoy will match (methods as `:method` matchers,
-    /// gRPC as a content-type rule).
-    static func analyzeRoutes(_ config: EnvoyConfig, _ policy: Policy) -> RouteTableFindings {
-        var findings = RouteTableFindings()
-        // A route that matches nothing is reported at the condition that causes it.
+    /// Where a policy route's condition is written, so a route that matches nothing is
+    /// reported at the condition that causes it.
+    static func conditionLocator(_ policy: Policy) -> RouteTableAnalysis.ConditionLocator {
         let lookup = RouteMatchLookup(policy)
-        let locate: RouteTableAnalysis.ConditionLocator = { route, cause in
+        return { route, cause in
             guard let m = lookup.match(at: route) else { return nil }
             switch cause {
             case .path: return m.path.span
@@ -114,34 +100,195 @@ public struct Pipeline: Sendable {
                     ?? (name == ":method" ? m.methods.first?.span : nil) ?? m.span
             }
         }
-        for (listener, source) in zip(config.listeners, policy.listeners) {
-            guard let routes = listener.connectionManager.routeConfiguration else { continue }
-            RouteTableAnalysis.analyze(routes, fallback: source.span, locate: locate, into: &findings)
-        }
-        return findings
     }
 }
 
-/// Each route's `match` by the route's span, built on first use: only a route that matches
-/// nothing asks, and a table of every route of a large policy costs time and memory.
-final class RouteMatchLookup: @unchecked Sendable {
-    private let policy: Policy
-    private let lock = NSLock()
-    private var table: [SourceSpan: PolicyRouteMatch]?
+/// The Envoy front end: users' Envoy files -> the Envoy model, with the reader's diagnostics.
+public struct EnvoyFrontEnd: Sendable {
+    /// Reads `files` and the files their config sources name.
+    public static func run(_ files: [EnvoyReader.File], sink: DiagnosticSink) -> EnvoyReadResult {
+        EnvoyReader().read(files: files, into: sink)
+    }
+}
 
-    init(_ policy: Policy) {
-        self.policy = policy
+/// The checks that are about Envoy rather than the policy language: they run once, on the
+/// model, for both front ends, and report at the spans the model keeps (policy tokens, or
+/// positions in the user's Envoy files). Today: route shadowing and overlap, and (for Envoy
+/// input, whose policy passes do not run) duplicate domains.
+public enum EnvoyChecks {
+    /// Runs every Envoy-level check on `config`, adding findings to `sink`; returns the route
+    /// analysis's counts. `input` says which front end built `config`.
+    /// `locate` points an unmatchable route's finding at its condition (policy front end);
+    /// `keep` drops route findings the front end already reported otherwise.
+    public static func run(
+        _ config: EnvoyConfig, _ sink: DiagnosticSink, input: InputKind = .policy,
+        locate: RouteTableAnalysis.ConditionLocator? = nil, keep: (Diagnostic) -> Bool = { _ in true }
+    ) -> RouteTableFindings {
+        if input == .envoy {
+            for (_, table) in config.routeTables { duplicateDomains(table, sink) }
+        }
+        var findings = RouteTableFindings()
+        for (listener, table) in config.routeTables {
+            guard let fallback = table.source ?? listener?.source else { continue }
+            RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, into: &findings)
+        }
+        for d in findings.diagnostics where keep(d) { sink.add(d) }
+        return findings
     }
 
-    func match(at span: SourceSpan) -> PolicyRouteMatch? {
-        lock.lock()
-        defer { lock.unlock() }
-        if table == nil {
-            var t: [SourceSpan: PolicyRouteMatch] = [:]
-            for l in policy.listeners { for h in l.hosts { for r in h.routes { t[r.span] = r.match } } }
-            table = t
+    /// Envoy rejects a route configuration in which two virtual hosts share a domain
+    /// (lower-cased), or two use `*` (`RouteMatcher` in source/common/router/config_impl.cc).
+    static func duplicateDomains(_ table: RouteConfiguration, _ sink: DiagnosticSink) {
+        var first: [String: (host: String, span: SourceSpan?)] = [:]
+        for vh in table.virtualHosts {
+            for (i, d) in vh.domains.enumerated() {
+                // `absl::AsciiStrToLower`: only ASCII letters fold.
+                let key = String(
+                    d.unicodeScalars.map { $0.value >= 65 && $0.value <= 90 ? Character(Unicode.Scalar($0.value + 32)!) : Character($0) })
+                let span = i < vh.domainSources.count ? vh.domainSources[i] : vh.source
+                guard let prior = first[key] else {
+                    first[key] = (vh.name, span)
+                    continue
+                }
+                guard let span else { continue }
+                let message: String
+                if key == "*" {
+                    message = "a second `*` virtual host in route configuration `\(table.name)`: only one may catch every domain"
+                } else if prior.host == vh.name {
+                    message = "domain `\(d)` is listed twice in virtual host `\(vh.name)`"
+                } else {
+                    message = "domain `\(d)` is already served by virtual host `\(prior.host)` in route configuration `\(table.name)`"
+                }
+                sink.add(
+                    .duplicateDomain, message, at: span, label: "duplicate domain",
+                    related: prior.span.map { [RelatedLocation("first listed here", at: $0)] } ?? [],
+                    notes: ["Envoy rejects the route configuration: domains must be unique (case-insensitive)"],
+                    help: "keep the domain in one virtual host")
+            }
         }
-        return table?[span]
+    }
+}
+
+/// Runs the stages in order: read -> YAML -> front end (policy or Envoy) -> Envoy model ->
+/// Envoy-level checks.
+public struct Pipeline: Sendable {
+    /// The limits every input is read under.
+    public var limits: InputLimits
+
+    /// A pipeline that reads input under `limits`.
+    public init(limits: InputLimits = .default) {
+        self.limits = limits
+    }
+
+    /// Reads, parses, lowers and checks the inputs at `paths`. `input` forces one front end;
+    /// nil tells policies and Envoy files apart by content (`docs/envoy-input.md`).
+    public func check(_ paths: [String], input: InputKind? = nil) -> FrontEndResult {
+        let sink = DiagnosticSink()
+        let files = PolicyInputs.read(paths, input: input, into: sink)
+        return check(files: files, sink: sink, input: input)
+    }
+
+    /// The same, for files already in memory (tests, editors).
+    public func check(files: [PolicyInputs.File], sink: DiagnosticSink = DiagnosticSink(), input: InputKind? = nil)
+        -> FrontEndResult
+    {
+        var sources: [String: SourceFile] = [:]
+        var documents: [PolicyDocument] = []
+        var policyFiles: [String] = []
+        var envoyFiles: [EnvoyReader.File] = []
+        let reader = YAMLReader(limits: limits)
+        let envoyReader = YAMLReader(limits: EnvoyReader.defaultLimits)
+        var clock = PhaseClock()
+        for f in files {
+            var parsed: (root: YAMLNode?, diagnostics: [Diagnostic])?
+            if input != .policy {
+                // One parse tells the kinds apart; the front end that takes the file reuses it.
+                let local = DiagnosticSink()
+                let root = envoyReader.read(f.bytes, file: f.path, into: local)
+                parsed = (root, local.all)
+                let envoy = input == .envoy || root.map { EnvoyReader.kind(of: $0) != nil } ?? f.path.hasSuffix(".json")
+                if envoy {
+                    for d in local.all { sink.add(d) }
+                    envoyFiles.append(EnvoyReader.File(path: f.path, bytes: f.bytes, root: root))
+                    continue
+                }
+                // A JSON file found in a directory is read only when it is Envoy configuration.
+                if f.fromDirectory && f.path.hasSuffix(".json") { continue }
+            }
+            policyFiles.append(f.path)
+            sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
+            var root: YAMLNode?
+            if let parsed, f.bytes.count <= limits.maxFileBytes {
+                // The same limits but the file size: the parse stands for the policy reader's.
+                for d in parsed.diagnostics { sink.add(d) }
+                root = parsed.root
+            } else {
+                root = reader.read(f.bytes, file: f.path, into: sink)
+            }
+            if let root {
+                documents.append(PolicyDocument(file: f.path, root: root))
+            } else if !sink.all.contains(where: { $0.span.file == f.path && $0.severity == .error }) {
+                sink.add(.missingField, "the policy file is empty", at: .point(f.path), help: "start with `version: 1`")
+            }
+        }
+        clock.lap("parse")
+        var policy = Policy()
+        var lowered: EnvoyConfig?
+        var routeAnalysis = RouteTableFindings()
+        if !policyFiles.isEmpty || envoyFiles.isEmpty {
+            let out = PolicyFrontEnd.run(documents, files: policyFiles, sink: sink) { clock.lap($0) }
+            // Nothing reads the YAML trees after lowering: free them before the route analysis,
+            // which keeps the peak memory down.
+            documents = []
+            policy = out.policy
+            let brokenRoutes = PolicyFrontEnd.routesWithErrors(policy, sink.all)
+            routeAnalysis = EnvoyChecks.run(out.envoy, sink, locate: PolicyFrontEnd.conditionLocator(policy)) { d in
+                // A route whose conditions already have an error (a matcher Envoy cannot express,
+                // a query text that never matches) is not reported again as matching nothing.
+                !(d.rule == .routeUnmatchable && brokenRoutes.contains { $0.contains(d.span) })
+            }
+            lowered = out.envoy
+            clock.lap("route analysis")
+        }
+        var envoyInput: EnvoyReadResult?
+        if !envoyFiles.isEmpty {
+            let read = EnvoyFrontEnd.run(envoyFiles, sink: sink)
+            clock.lap("read envoy")
+            for (path, source) in read.sources { sources[path] = source }
+            let findings = EnvoyChecks.run(read.config, sink, input: .envoy)
+            routeAnalysis.merge(findings)
+            clock.lap("envoy checks")
+            envoyInput = read
+        }
+        var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
+        result.routeAnalysis = routeAnalysis
+        result.envoy = lowered
+        result.envoyInput = envoyInput
+        return result
+    }
+}
+
+extension RouteTableFindings {
+    /// Adds `other`'s findings and counts to these.
+    mutating func merge(_ other: RouteTableFindings) {
+        diagnostics += other.diagnostics
+        undecided += other.undecided
+        undecidedDetails += other.undecidedDetails
+        comparedPairs += other.comparedPairs
+        routes += other.routes
+    }
+}
+
+extension EnvoyConfig {
+    /// "2 files, 1 listener, 3 route tables, 40 routes, 5 clusters": what a run looked at.
+    func inventory(files: Int) -> String {
+        func n(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
+        let tables = routeTables.map(\.table)
+        let routes = tables.reduce(0) { $0 + $1.virtualHosts.reduce(0) { $0 + $1.routes.count } }
+        return [
+            n(files, "Envoy file"), n(listeners.count, "listener"), n(tables.count, "route table"), n(routes, "route"),
+            n(clusters.count, "cluster"),
+        ].joined(separator: ", ")
     }
 }
 
@@ -195,5 +342,28 @@ struct PhaseClock {
         let fields = statm.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1_000_000
+    }
+}
+
+/// Each route's `match` by the route's span, built on first use: only a route that matches
+/// nothing asks, and a table of every route of a large policy costs time and memory.
+final class RouteMatchLookup: @unchecked Sendable {
+    private let policy: Policy
+    private let lock = NSLock()
+    private var table: [SourceSpan: PolicyRouteMatch]?
+
+    init(_ policy: Policy) {
+        self.policy = policy
+    }
+
+    func match(at span: SourceSpan) -> PolicyRouteMatch? {
+        lock.lock()
+        defer { lock.unlock() }
+        if table == nil {
+            var t: [SourceSpan: PolicyRouteMatch] = [:]
+            for l in policy.listeners { for h in l.hosts { for r in h.routes { t[r.span] = r.match } } }
+            table = t
+        }
+        return table?[span]
     }
 }

@@ -4,32 +4,6 @@ import XDSCEnvoy
 import XDSCPolicy
 import XDSCRegex
 
-/// The Envoy configuration a policy stands for, before it is laid out as files: listeners
-/// with inline route tables and clusters with their endpoints, in policy order.
-public struct EnvoyConfig: Equatable, Sendable {
-    /// `node`, when the policy sets it.
-    public var node: Node?
-    /// The admin interface address, when the policy sets it.
-    public var admin: SocketAddress?
-    /// One listener per policy listener, each with an inline `RouteConfiguration`.
-    public var listeners: [Listener]
-    /// One cluster per service, with a `load_assignment`.
-    public var clusters: [Cluster]
-
-    /// A configuration.
-    public init(node: Node? = nil, admin: SocketAddress? = nil, listeners: [Listener] = [], clusters: [Cluster] = []) {
-        self.node = node
-        self.admin = admin
-        self.listeners = listeners
-        self.clusters = clusters
-    }
-
-    /// The static bootstrap: everything inline.
-    public var staticBootstrap: Bootstrap {
-        Bootstrap(node: node, listeners: listeners, clusters: clusters, admin: admin)
-    }
-}
-
 /// Lowers a checked policy (no errors) into the Envoy model. Every key of the policy
 /// language maps to Envoy configuration here; `docs/envoy-mapping.md` is the table.
 public enum EnvoyLowering {

@@ -9,6 +9,7 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         case strictDNS = "STRICT_DNS"
         case logicalDNS = "LOGICAL_DNS"
         case eds = "EDS"
+        case originalDst = "ORIGINAL_DST"
     }
 
     /// `Cluster.LbPolicy`.
@@ -123,13 +124,16 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
 
     /// `cluster_name`.
     public var clusterName: String
-    /// The endpoints of the single `LocalityLbEndpoints`.
+    /// The endpoints, of every `LocalityLbEndpoints` in order (xdsc writes one locality).
     public var endpoints: [Endpoint]
+    /// Where it came from (not serialised).
+    public var source: SourceSpan?
 
     /// A load assignment.
-    public init(clusterName: String, endpoints: [Endpoint]) {
+    public init(clusterName: String, endpoints: [Endpoint], source: SourceSpan? = nil) {
         self.clusterName = clusterName
         self.endpoints = endpoints
+        self.source = source
     }
 
     /// The Envoy v3 JSON form of this value.

@@ -10,12 +10,16 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
     public var virtualHosts: [VirtualHost]
     /// `validate_clusters`; nil leaves Envoy's default (true inline, false over RDS).
     public var validateClusters: Bool?
+    /// Where the table came from: a policy listener or a position in an Envoy file (not
+    /// serialised).
+    public var source: SourceSpan?
 
     /// A route table.
-    public init(name: String, virtualHosts: [VirtualHost] = [], validateClusters: Bool? = nil) {
+    public init(name: String, virtualHosts: [VirtualHost] = [], validateClusters: Bool? = nil, source: SourceSpan? = nil) {
         self.name = name
         self.virtualHosts = virtualHosts
         self.validateClusters = validateClusters
+        self.source = source
     }
 
     /// The Envoy v3 JSON form of this value.
@@ -58,6 +62,9 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
     public var typedPerFilterConfig: [(name: String, config: TypedMessage)]
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
+    /// Where each of `domains` was written, when known (same order; not serialised, not
+    /// compared).
+    public var domainSources: [SourceSpan] = []
 
     /// A virtual host.
     public init(
@@ -203,6 +210,8 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         case safeRegex(String)
         /// `path_separated_prefix`.
         case pathSeparatedPrefix(String)
+        /// `connect_matcher: {}`: CONNECT requests, whatever their path.
+        case connectMatcher
     }
 
     /// The path specifier.
@@ -217,6 +226,11 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
     public var queryParameters: [QueryParameterMatcher]
     /// `grpc: {}`.
     public var grpc: Bool
+    /// Match conditions set in a user's Envoy file that xdsc does not evaluate
+    /// (`dynamic_metadata`, `filter_state`, `cookies`, `tls_context`, `path_match_policy`),
+    /// by proto name. A route with any is left out of the shadowing analysis; the reader
+    /// reports each as `unmodeled-field`. Not serialised.
+    public var unmodeledCriteria: [String] = []
 
     /// A route match.
     public init(
@@ -239,6 +253,7 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         case .path(let p): o["path"] = .string(p)
         case .safeRegex(let r): o["safe_regex"] = .object(["regex": .string(r)])
         case .pathSeparatedPrefix(let p): o["path_separated_prefix"] = .string(p)
+        case .connectMatcher: o["connect_matcher"] = .object([:])
         }
         o.set("case_sensitive", caseSensitive.map(JSON.bool))
         o.set("runtime_fraction", runtimeFraction)

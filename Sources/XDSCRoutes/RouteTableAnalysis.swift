@@ -175,8 +175,11 @@ public enum RouteTableAnalysis {
         case .path(let p): path = .exact(p, caseSensitive: cs)
         case .safeRegex(let r): path = .regex(r)
         case .pathSeparatedPrefix(let p): path = .pathSeparatedPrefix(p, caseSensitive: cs)
+        // CONNECT routes match on the method alone; the analysis has no CONNECT dimension.
+        case .connectMatcher: path = .prefix("", caseSensitive: true)
         }
-        var opaque = m.runtimeFraction != nil
+        // Conditions xdsc does not evaluate make the route opaque: never a guess.
+        var opaque = m.runtimeFraction != nil || m.pathSpecifier == .connectMatcher || !m.unmodeledCriteria.isEmpty
         var headers: [FieldConstraint] = []
         for h in m.headers {
             let match: FieldMatch

@@ -44,7 +44,12 @@ import XDSCTestSupport
                 }
             return files.compactMap { try? String(contentsOf: $0, encoding: .utf8) }
         }
-        let all = texts.joined(separator: "\n")
+        // Envoy-input rules have their fixtures under fixtures/envoy.
+        let envoy = FixtureTests.root.appendingPathComponent("fixtures/envoy")
+        let envoyTexts = (FileManager.default.enumerator(atPath: envoy.path)?.allObjects as? [String] ?? []).compactMap {
+            try? String(contentsOf: envoy.appendingPathComponent($0), encoding: .utf8)
+        }
+        let all = (texts + envoyTexts).joined(separator: "\n")
         for rule in Rule.ID.allCases where rule != .unreadableInput {
             #expect(all.contains("# expect: \(rule.rawValue)"), "no fixture expects \(rule.rawValue)")
         }

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import XDSCDiagnostics
 import XDSCDriver
 import XDSCEmit
+import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRegex
 import XDSCTestSupport
@@ -125,7 +127,7 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
     }
 }
 
-/// The goldens are exercised: their route tables are read back with the decoder and
+/// The goldens are exercised: their route tables are read back with the Envoy reader and
 /// requests are routed through them.
 @Suite struct GoldenRoutingTests {
     private func table(_ relative: String) throws -> RouteConfiguration? {
@@ -134,9 +136,10 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         let doc = try JSON.parse(String(decoding: data, as: UTF8.self))
         guard var resource = doc["resources"]?.arrayValue?.first?.objectValue else { return nil }
         resource["@type"] = nil
-        var decoder = EnvoyRouteDecoder()
-        let rc = try decoder.routeConfiguration(.object(resource))
-        #expect(decoder.warnings.isEmpty)
+        let sink = DiagnosticSink()
+        let read = EnvoyReader().read([(file.path, [UInt8](data))], into: sink)
+        #expect(sink.all.isEmpty)
+        let rc = try #require(read.config.routeConfigurations.first)
         // Reading back and writing again gives the same JSON.
         #expect(rc.json == .object(resource))
         return rc

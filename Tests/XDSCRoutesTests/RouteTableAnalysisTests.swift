@@ -3,6 +3,7 @@ import Testing
 import XDSCDiagnostics
 import XDSCDriver
 import XDSCEnvoy
+import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRoutes
 import XDSCTestSupport
@@ -128,17 +129,18 @@ import XDSCTestSupport
 
     @Test func presentMatchFalseInAUsersEnvoyJSON() throws {
         // The same for a route table xdsc did not write, read from Envoy JSON.
-        var decoder = EnvoyRouteDecoder()
-        let rc = try decoder.routeConfiguration(
-            JSON.parse(
-                #"""
-                {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": [
-                  {"name": "no-debug", "match": {"prefix": "/", "query_parameters": [{"name": "debug", "present_match": false}]},
-                   "route": {"cluster": "a"}},
-                  {"name": "debug", "match": {"prefix": "/", "query_parameters": [{"name": "debug", "present_match": true}]},
-                   "route": {"cluster": "b"}},
-                  {"name": "rest", "match": {"prefix": "/"}, "route": {"cluster": "a"}}]}]}
-                """#))
+        let text = #"""
+            {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": [
+              {"name": "no-debug", "match": {"prefix": "/", "query_parameters": [{"name": "debug", "present_match": false}]},
+               "route": {"cluster": "a"}},
+              {"name": "debug", "match": {"prefix": "/", "query_parameters": [{"name": "debug", "present_match": true}]},
+               "route": {"cluster": "b"}},
+              {"name": "rest", "match": {"prefix": "/"}, "route": {"cluster": "a"}}]}]}
+            """#
+        let sink = DiagnosticSink()
+        let read = EnvoyReader().read([("routes.json", Array(text.utf8))], into: sink)
+        #expect(sink.all.isEmpty)
+        let rc = try #require(read.config.routeConfigurations.first)
         let f = analyze(rc)
         #expect(f.diagnostics.map(\.rule) == [.routeShadowed])
         #expect(f.diagnostics.first?.message.hasPrefix("route `rest` can never be reached") == true)
