@@ -40,13 +40,30 @@ public struct EnvoyRouteDecoder {
             hosts.append(try r.decoder.virtualHost(v, path: r.path("virtual_hosts[\(i)]")))
         }
         let validate = try r.bool("validate_clusters")
-        try r.finish(ignoring: [
-            "internal_only_headers", "response_headers_to_add", "response_headers_to_remove", "request_headers_to_add",
-            "request_headers_to_remove", "most_specific_header_mutations_wins", "max_direct_response_body_size_bytes",
-            "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching", "typed_per_filter_config", "metadata",
-            "request_mirror_policies",
-        ])
-        return RouteConfiguration(name: name, virtualHosts: hosts, validateClusters: validate)
+        var config = RouteConfiguration(name: name, virtualHosts: hosts, validateClusters: validate)
+        config.requestHeadersToAdd = try r.headerOptions("request_headers_to_add")
+        config.requestHeadersToRemove = try r.strings("request_headers_to_remove")
+        config.responseHeadersToAdd = try r.headerOptions("response_headers_to_add")
+        config.responseHeadersToRemove = try r.strings("response_headers_to_remove")
+        config.mostSpecificHeaderMutationsWins = try r.bool("most_specific_header_mutations_wins") ?? false
+        config.ignorePortInHostMatching = try r.bool("ignore_port_in_host_matching") ?? false
+        config.vhostHeader = try r.string("vhost_header")?.asciiLowercased
+        config.internalOnlyHeaders = try r.strings("internal_only_headers")
+        config.maxDirectResponseBodySizeBytes = try r.int("max_direct_response_body_size_bytes").map { UInt32(clamping: $0) }
+        config.requestMirrorPolicies = try r.mirrorPolicies("request_mirror_policies")
+        config.typedPerFilterConfig = try r.typedPerFilterConfig().map { FilterConfigEntry(name: $0.name, config: $0.config) }
+        try r.finish(ignoring: ["ignore_path_parameters_in_path_matching", "metadata", "cluster_specifier_plugins"])
+        let limit = Int(config.maxDirectResponseBodySizeBytes ?? 4096)
+        for (h, vh) in config.virtualHosts.enumerated() {
+            for (i, route) in vh.routes.enumerated() {
+                guard case .directResponse(let d) = route.action, let body = d.body, body.utf8.count > limit else { continue }
+                // `DirectResponseUtil` (source/common/router/config_impl.cc) checks the size at load.
+                throw EnvoyDecodingError(
+                    path: "virtual_hosts[\(h)].routes[\(i)].direct_response.body",
+                    message: "response body size is \(body.utf8.count) bytes; maximum is \(limit)")
+            }
+        }
+        return config
     }
 
     /// Decodes a `VirtualHost`.
@@ -72,15 +89,39 @@ public struct EnvoyRouteDecoder {
         let respRemove = try r.strings("response_headers_to_remove")
         let perFilter = try r.typedPerFilterConfig()
         if r.has("matcher") { throw r.error("matcher", "match-tree virtual hosts are not supported") }
+        var clusters: [VirtualCluster] = []
+        for (i, v) in try r.list("virtual_clusters").enumerated() {
+            var x = try Reader(v, r.path("virtual_clusters[\(i)]"), r.decoder)
+            let n = try x.string("name") ?? ""
+            var matchers: [HeaderMatcher] = []
+            for (j, h) in try x.list("headers").enumerated() {
+                matchers.append(try x.decoder.headerMatcher(h, path: x.path("headers[\(j)]")))
+            }
+            // `VirtualHostImpl` (config_impl.cc) refuses header-less virtual clusters.
+            if matchers.isEmpty { throw x.error("headers", "virtual clusters must define 'headers'") }
+            try x.finish()
+            r.decoder = x.decoder
+            clusters.append(VirtualCluster(name: n, headers: matchers))
+        }
+        var retry: RetryPolicy?
+        if let rp = r.take("retry_policy") { retry = try r.retryPolicy(rp, "retry_policy") }
+        let mirrors = try r.mirrorPolicies("request_mirror_policies")
+        let rateLimits = try r.list("rate_limits")
+        let cors = r.take("cors")
         try r.finish(ignoring: [
-            "virtual_clusters", "rate_limits", "cors", "include_request_attempt_count",
-            "include_attempt_count_in_response", "retry_policy", "hedge_policy", "per_request_buffer_limit_bytes",
-            "request_mirror_policies", "metadata",
+            "include_request_attempt_count", "include_attempt_count_in_response", "hedge_policy",
+            "per_request_buffer_limit_bytes", "metadata",
         ])
-        return VirtualHost(
+        var vh = VirtualHost(
             name: name, domains: domains, routes: routes, requireTLS: tls, requestHeadersToAdd: reqAdd,
             requestHeadersToRemove: reqRemove, responseHeadersToAdd: respAdd, responseHeadersToRemove: respRemove,
             typedPerFilterConfig: perFilter)
+        vh.virtualClusters = clusters
+        vh.retryPolicy = retry
+        vh.requestMirrorPolicies = mirrors
+        vh.rateLimits = rateLimits
+        vh.cors = cors
+        return vh
     }
 
     /// Decodes a `Route`.
@@ -172,13 +213,19 @@ public struct EnvoyRouteDecoder {
             guard case .object = g else { throw r.error("grpc", "expected an object") }
             grpc = true
         }
-        for unsupported in ["tls_context", "dynamic_metadata", "filter_state", "cookies"] where r.has(unsupported) {
+        var metadata: [MetadataMatcher] = []
+        for (i, m) in try r.list("dynamic_metadata").enumerated() {
+            metadata.append(try r.metadataMatcher(m, "dynamic_metadata[\(i)]"))
+        }
+        for unsupported in ["tls_context", "filter_state", "cookies"] where r.has(unsupported) {
             throw r.error(unsupported, "match criterion `\(unsupported)` is not supported")
         }
         try r.finish()
-        return RouteMatch(
+        var out = RouteMatch(
             specifiers[0], caseSensitive: caseSensitive, runtimeFraction: fraction, headers: headers,
             queryParameters: query, grpc: grpc)
+        out.dynamicMetadata = metadata
+        return out
     }
 
     /// Decodes a `HeaderMatcher`.
@@ -226,23 +273,40 @@ public struct EnvoyRouteDecoder {
             var entries: [WeightedClusters.Entry] = []
             for (i, c) in try wr.list("clusters").enumerated() {
                 var cr = try Reader(c, wr.path("clusters[\(i)]"), wr.decoder)
-                guard let name = try cr.string("name") else {
-                    throw cr.error(
-                        "name", cr.has("cluster_header") ? "weighted `cluster_header` entries are not supported" : "missing required field")
+                let name = try cr.string("name")
+                let header = try cr.string("cluster_header")
+                // `WeightedClusterSpecifierPlugin` (weighted_cluster_specifier.cc).
+                if name == nil && header == nil {
+                    throw cr.error("", "At least one of name or cluster_header need to be specified")
                 }
+                if name != nil && header != nil { throw cr.error("", "Only one of name or cluster_header can be specified") }
                 guard let weight = try cr.int("weight") else { throw cr.error("weight", "missing required field") }
                 guard weight >= 0 && weight <= Int64(UInt32.max) else { throw cr.error("weight", "out of range") }
-                try cr.finish(ignoring: [
-                    "metadata_match", "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
-                    "response_headers_to_remove", "typed_per_filter_config", "host_rewrite_literal",
-                ])
+                var entry = WeightedClusters.Entry(name: name ?? "", weight: UInt32(weight), clusterHeader: header?.asciiLowercased)
+                entry.requestHeadersToAdd = try cr.headerOptions("request_headers_to_add")
+                entry.requestHeadersToRemove = try cr.strings("request_headers_to_remove")
+                entry.responseHeadersToAdd = try cr.headerOptions("response_headers_to_add")
+                entry.responseHeadersToRemove = try cr.strings("response_headers_to_remove")
+                entry.hostRewriteLiteral = try cr.string("host_rewrite_literal")
+                entry.typedPerFilterConfig = try cr.typedPerFilterConfig().map { FilterConfigEntry(name: $0.name, config: $0.config) }
+                try cr.finish(ignoring: ["metadata_match"])
                 wr.decoder = cr.decoder
-                entries.append(.init(name: name, weight: UInt32(weight)))
+                entries.append(entry)
+            }
+            if entries.isEmpty { throw wr.error("clusters", "value must contain at least 1 item(s)") }
+            let total = entries.reduce(UInt64(0)) { $0 + UInt64($1.weight) }
+            if total == 0 { throw wr.error("clusters", "Sum of weights in the weighted_cluster must be greater than 0.") }
+            if total > UInt64(UInt32.max) {
+                throw wr.error("clusters", "The sum of weights of all weighted clusters of route exceeds 4294967295")
             }
             let prefix = try wr.string("runtime_key_prefix")
-            try wr.finish(ignoring: ["total_weight"])
+            var weighted = WeightedClusters(entries, runtimeKeyPrefix: prefix)
+            weighted.headerName = try wr.string("header_name")?.asciiLowercased
+            weighted.totalWeight = try wr.int("total_weight").map { UInt32(clamping: $0) }
+            weighted.useHashPolicy = try wr.bool("use_hash_policy") ?? false
+            try wr.finish()
             r.decoder = wr.decoder
-            specifiers.append(.weightedClusters(WeightedClusters(entries, runtimeKeyPrefix: prefix)))
+            specifiers.append(.weightedClusters(weighted))
         }
         guard specifiers.count == 1 else {
             throw r.error(
@@ -257,54 +321,34 @@ public struct EnvoyRouteDecoder {
             guard rewrite == nil else {
                 throw r.error("regex_rewrite", "Specify only one of prefix_rewrite, regex_rewrite or path_rewrite_policy")
             }
-            var x = try Reader(rr, r.path("regex_rewrite"), r.decoder)
-            guard let pattern = x.take("pattern") else { throw x.error("pattern", "missing required field") }
-            let regex = try x.regex(pattern, "pattern")
-            let substitution = try x.string("substitution") ?? ""
-            try x.finish()
-            r.decoder = x.decoder
-            rewrite = .regex(pattern: regex, substitution: substitution)
+            let rx = try r.regexRewrite(rr, "regex_rewrite")
+            rewrite = .regex(pattern: rx.pattern, substitution: rx.substitution)
         }
         let host = try r.string("host_rewrite_literal")
         let timeout = try r.duration("timeout")
         let idle = try r.duration("idle_timeout")
         var retry: RetryPolicy?
-        if let rp = r.take("retry_policy") {
-            var x = try Reader(rp, r.path("retry_policy"), r.decoder)
-            let on = (try x.string("retry_on") ?? "").split(separator: ",").map { $0.trimmingASCIISpaces }
-            let n = try x.int("num_retries")
-            let perTry = try x.duration("per_try_timeout")
-            let codes = try x.list("retriable_status_codes").compactMap(\.intValue).map { UInt32(clamping: $0) }
-            try x.finish(ignoring: [
-                "retry_priority", "retry_host_predicate", "host_selection_retry_max_attempts", "retry_back_off",
-                "per_try_idle_timeout", "retriable_headers", "retriable_request_headers", "rate_limited_retry_back_off",
-                "retry_options_predicates",
-            ])
-            r.decoder = x.decoder
-            retry = RetryPolicy(retryOn: on, numRetries: n.map { UInt32(clamping: $0) }, perTryTimeout: perTry, retriableStatusCodes: codes)
-        }
-        var mirrors: [RequestMirrorPolicy] = []
-        for (i, m) in try r.list("request_mirror_policies").enumerated() {
-            var x = try Reader(m, r.path("request_mirror_policies[\(i)]"), r.decoder)
-            guard let c = try x.string("cluster") else { throw x.error("cluster", "missing required field") }
-            var f: RuntimeFractionalPercent?
-            if let rf = x.take("runtime_fraction") { f = try x.runtimeFraction(rf, "runtime_fraction") }
-            try x.finish(ignoring: ["trace_sampled", "disable_shadow_host_suffix_append"])
-            r.decoder = x.decoder
-            mirrors.append(RequestMirrorPolicy(cluster: c, runtimeFraction: f))
-        }
+        if let rp = r.take("retry_policy") { retry = try r.retryPolicy(rp, "retry_policy") }
+        let mirrors = try r.mirrorPolicies("request_mirror_policies")
         var hashes: [HashPolicy] = []
         for (i, h) in try r.list("hash_policy").enumerated() {
             let p = r.path("hash_policy[\(i)]")
+            var policy: HashPolicy
             if let name = h["header"]?["header_name"]?.stringValue {
-                hashes.append(.header(name))
+                policy = .header(name.asciiLowercased)
             } else if let name = h["cookie"]?["name"]?.stringValue {
-                hashes.append(.cookie(name))
+                policy = .cookie(name)
             } else if h["connection_properties"]?["source_ip"]?.boolValue == true {
-                hashes.append(.sourceIP)
+                policy = .sourceIP
+            } else if let name = h["query_parameter"]?["name"]?.stringValue {
+                policy = .queryParameter(name)
+            } else if let key = h["filter_state"]?["key"]?.stringValue {
+                policy = .filterState(key)
             } else {
                 throw EnvoyDecodingError(path: p, message: "unsupported hash policy")
             }
+            if h["terminal"]?.boolValue == true { policy = .terminal(policy) }
+            hashes.append(policy)
         }
         var upgrades: [String] = []
         for (i, u) in try r.list("upgrade_configs").enumerated() {
@@ -313,14 +357,41 @@ public struct EnvoyRouteDecoder {
             }
             if u["enabled"]?.boolValue != false { upgrades.append(t) }
         }
+        let hostHeader = try r.string("host_rewrite_header")
+        let autoHost = try r.bool("auto_host_rewrite") ?? false
+        var hostRegex: RegexRewrite?
+        if let hr = r.take("host_rewrite_path_regex") { hostRegex = try r.regexRewrite(hr, "host_rewrite_path_regex") }
+        let hostKinds = [host != nil, hostHeader != nil, autoHost, hostRegex != nil].filter { $0 }.count
+        if hostKinds > 1 { throw r.error("", "`host_rewrite_specifier` is a oneof; set only one host rewrite") }
+        let xfh = try r.bool("append_x_forwarded_host") ?? false
+        var notFound: Int?
+        if let c = try r.string("cluster_not_found_response_code") {
+            switch c.uppercased() {
+            case "SERVICE_UNAVAILABLE": notFound = 503
+            case "NOT_FOUND": notFound = 404
+            case "INTERNAL_SERVER_ERROR": notFound = 500
+            default: throw r.error("cluster_not_found_response_code", "unknown response code \"\(c)\"")
+            }
+        }
+        let rateLimits = try r.list("rate_limits")
+        let includeVH = try r.bool("include_vh_rate_limits") ?? false
+        let cors = r.take("cors")
         try r.finish(ignoring: [
-            "cluster_not_found_response_code", "metadata_match", "priority", "rate_limits", "include_vh_rate_limits",
-            "cors", "max_grpc_timeout", "grpc_timeout_offset", "internal_redirect_policy", "max_stream_duration",
-            "hedge_policy", "auto_host_rewrite", "append_x_forwarded_host", "flush_timeout",
+            "metadata_match", "priority", "max_grpc_timeout", "grpc_timeout_offset", "internal_redirect_policy",
+            "max_stream_duration", "hedge_policy", "flush_timeout",
         ])
-        return RouteAction(
+        var action = RouteAction(
             specifiers[0], pathRewrite: rewrite, hostRewriteLiteral: host, timeout: timeout, idleTimeout: idle,
             retryPolicy: retry, requestMirrorPolicies: mirrors, hashPolicy: hashes, upgradeTypes: upgrades)
+        action.hostRewriteHeader = hostHeader?.asciiLowercased
+        action.autoHostRewrite = autoHost
+        action.hostRewritePathRegex = hostRegex
+        action.appendXForwardedHost = xfh
+        action.clusterNotFoundResponseCode = notFound
+        action.rateLimits = rateLimits
+        action.includeVirtualHostRateLimits = includeVH
+        action.cors = cors
+        return action
     }
 
     /// Decodes a `RedirectAction`.
@@ -334,7 +405,13 @@ public struct EnvoyRouteDecoder {
         out.port = try r.int("port_redirect").map { Int($0) }
         if let p = try r.string("path_redirect") { out.path = .path(p) }
         if let p = try r.string("prefix_rewrite") { out.path = .prefixRewrite(p) }
-        if r.has("regex_rewrite") { throw r.error("regex_rewrite", "redirect `regex_rewrite` is not supported") }
+        if let rr = r.take("regex_rewrite") {
+            if out.path != nil {
+                throw r.error(
+                    "regex_rewrite", "`path_rewrite_specifier` is a oneof; set only one of path_redirect, prefix_rewrite and regex_rewrite")
+            }
+            out.path = .regexRewrite(try r.regexRewrite(rr, "regex_rewrite"))
+        }
         if let code = r.take("response_code") {
             switch code {
             case .string(let s):
@@ -360,16 +437,26 @@ public struct EnvoyRouteDecoder {
         defer { self = r.decoder }
         guard let status = try r.int("status") else { throw r.error("status", "missing required field") }
         var body: String?
+        var isBytes = false
         if let b = r.take("body") {
             var x = try Reader(b, r.path("body"), r.decoder)
             body = try x.string("inline_string")
-            if body == nil, let bytes = try x.string("inline_bytes") { body = bytes }
+            if body == nil, let bytes = try x.string("inline_bytes") {
+                // Proto JSON writes `bytes` fields in base64.
+                guard let raw = Base64.decode(bytes) else { throw x.error("inline_bytes", "invalid base64 for a bytes field") }
+                body = String(decoding: raw, as: UTF8.self)
+                isBytes = true
+            }
             if x.has("filename") { throw x.error("filename", "file bodies are not supported") }
             try x.finish()
             r.decoder = x.decoder
         }
         try r.finish(ignoring: ["body_format"])
-        return DirectResponseAction(status: Int(status), body: body)
+        // PGV on `DirectResponseAction.status`: [200, 600).
+        guard (200..<600).contains(status) else { throw r.error("status", "value must be inside range [200, 600)") }
+        var out = DirectResponseAction(status: Int(status), body: body)
+        out.bodyIsBytes = isBytes
+        return out
     }
 }
 
@@ -518,6 +605,99 @@ private struct Reader {
             defaultValue: FractionalPercent(numerator: UInt32(clamping: num), denominator: denominator), runtimeKey: key)
     }
 
+    mutating func regexRewrite(_ json: JSON, _ key: String) throws(EnvoyDecodingError) -> RegexRewrite {
+        var x = try Reader(json, path(key), decoder)
+        guard let pattern = x.take("pattern") else { throw x.error("pattern", "missing required field") }
+        let regex = try x.regex(pattern, "pattern")
+        let substitution = try x.string("substitution") ?? ""
+        try x.finish()
+        decoder = x.decoder
+        return RegexRewrite(pattern: regex, substitution: substitution)
+    }
+
+    mutating func retryPolicy(_ json: JSON, _ key: String) throws(EnvoyDecodingError) -> RetryPolicy {
+        var x = try Reader(json, path(key), decoder)
+        let on = (try x.string("retry_on") ?? "").split(separator: ",").map { $0.trimmingASCIISpaces }
+        let n = try x.int("num_retries")
+        let perTry = try x.duration("per_try_timeout")
+        let codes = try x.list("retriable_status_codes").compactMap(\.intValue).map { UInt32(clamping: $0) }
+        try x.finish(ignoring: [
+            "retry_priority", "retry_host_predicate", "host_selection_retry_max_attempts", "retry_back_off",
+            "per_try_idle_timeout", "retriable_headers", "retriable_request_headers", "rate_limited_retry_back_off",
+            "retry_options_predicates",
+        ])
+        decoder = x.decoder
+        return RetryPolicy(retryOn: on, numRetries: n.map { UInt32(clamping: $0) }, perTryTimeout: perTry, retriableStatusCodes: codes)
+    }
+
+    mutating func mirrorPolicies(_ key: String) throws(EnvoyDecodingError) -> [RequestMirrorPolicy] {
+        var mirrors: [RequestMirrorPolicy] = []
+        for (i, m) in try list(key).enumerated() {
+            var x = try Reader(m, path("\(key)[\(i)]"), decoder)
+            let c = try x.string("cluster")
+            let h = try x.string("cluster_header")
+            // `ShadowPolicyImpl` (config_impl.cc).
+            if let c, let h {
+                throw x.error("", "Only one of cluster '\(c)' or cluster_header '\(h)' in request mirror policy can be specified")
+            }
+            if c == nil && h == nil {
+                throw x.error("", "Exactly one of cluster or cluster_header in request mirror policy need to be specified")
+            }
+            var f: RuntimeFractionalPercent?
+            if let rf = x.take("runtime_fraction") { f = try x.runtimeFraction(rf, "runtime_fraction") }
+            let noSuffix = try x.bool("disable_shadow_host_suffix_append") ?? false
+            try x.finish(ignoring: ["trace_sampled"])
+            decoder = x.decoder
+            var policy = RequestMirrorPolicy(cluster: c ?? "", runtimeFraction: f)
+            policy.clusterHeader = h?.asciiLowercased
+            policy.disableShadowHostSuffixAppend = noSuffix
+            mirrors.append(policy)
+        }
+        return mirrors
+    }
+
+    mutating func metadataMatcher(_ json: JSON, _ key: String) throws(EnvoyDecodingError) -> MetadataMatcher {
+        var x = try Reader(json, path(key), decoder)
+        guard let filter = try x.string("filter") else { throw x.error("filter", "missing required field") }
+        var keys: [String] = []
+        for (i, p) in try x.list("path").enumerated() {
+            var y = try Reader(p, x.path("path[\(i)]"), x.decoder)
+            guard let k = try y.string("key") else { throw y.error("key", "missing required field") }
+            try y.finish()
+            x.decoder = y.decoder
+            keys.append(k)
+        }
+        if keys.isEmpty { throw x.error("path", "value must contain at least 1 item(s)") }
+        guard let v = x.take("value") else { throw x.error("value", "missing required field") }
+        var y = try Reader(v, x.path("value"), x.decoder)
+        var values: [MetadataMatcher.Value] = []
+        if let s = y.take("string_match") { values.append(.string(try y.stringMatcher(s, "string_match"))) }
+        if let p = try y.bool("present_match") { values.append(.present(p)) }
+        if let b = try y.bool("bool_match") { values.append(.bool(b)) }
+        if y.take("null_match") != nil { values.append(.null) }
+        if let d = y.take("double_match") {
+            if let e = d["exact"], let v = e.number {
+                values.append(.doubleExact(v))
+            } else if let range = d["range"], let s = range["start"]?.number, let e = range["end"]?.number {
+                values.append(.doubleRange(start: s, end: e))
+            } else {
+                throw y.error("double_match", "expected `exact` or `range: {start, end}`")
+            }
+        }
+        for unsupported in ["list_match", "or_match"] where y.has(unsupported) {
+            throw y.error(unsupported, "value matcher `\(unsupported)` is not supported")
+        }
+        guard values.count == 1 else {
+            throw y.error("", values.isEmpty ? "value matcher has no match specifier" : "value matcher sets more than one match specifier")
+        }
+        try y.finish()
+        x.decoder = y.decoder
+        let invert = try x.bool("invert") ?? false
+        try x.finish()
+        decoder = x.decoder
+        return MetadataMatcher(filter: filter, path: keys, value: values[0], invert: invert)
+    }
+
     /// `typed_per_filter_config`: filter name -> typed message, in key order.
     mutating func typedPerFilterConfig() throws(EnvoyDecodingError) -> [(name: String, config: TypedMessage)] {
         var out: [(name: String, config: TypedMessage)] = []
@@ -553,9 +733,12 @@ private struct Reader {
                 }
                 action = v
             }
-            try x.finish(ignoring: ["keep_empty_value"])
+            let keepEmpty = try x.bool("keep_empty_value") ?? false
+            try x.finish()
             decoder = x.decoder
-            out.append(HeaderValueOption(key: k, value: value, appendAction: action))
+            var option = HeaderValueOption(key: k, value: value, appendAction: action)
+            option.keepEmptyValue = keepEmpty
+            out.append(option)
         }
         return out
     }
@@ -579,6 +762,15 @@ private struct Reader {
 }
 
 extension JSON {
+    /// The value as a double, for integers and doubles.
+    var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
     /// A word for the kind of value, for messages.
     var kindName: String {
         switch self {

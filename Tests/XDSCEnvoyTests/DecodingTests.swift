@@ -84,8 +84,8 @@ import XDSCJSON
 
     @Test func unmodelledKnownFieldsAreWarnings() throws {
         var d = EnvoyRouteDecoder()
-        _ = try d.routeConfiguration(JSON.parse(#"{"virtual_hosts":[{"name":"v","domains":["*"],"virtual_clusters":[],"routes":[]}]}"#))
-        #expect(d.warnings.map(\.path) == ["virtual_hosts[0].virtual_clusters"])
+        _ = try d.routeConfiguration(JSON.parse(#"{"virtual_hosts":[{"name":"v","domains":["*"],"hedge_policy":{},"routes":[]}]}"#))
+        #expect(d.warnings.map(\.path) == ["virtual_hosts[0].hedge_policy"])
     }
 }
 

@@ -1,99 +1,144 @@
 import Foundation
 import Testing
+import XDSCDiagnostics
+import XDSCDriver
 import XDSCJSON
 
-@testable import XDSCEnvoy
-
 /// Runs Envoy's route-table-check corpus (`../shared/conformance/envoy-router-check`) through
-/// the decoder and the evaluator, checking the assertions the evaluator can answer:
-/// `cluster_name`, `virtual_host_name` and `code_redirect`.
+/// `xdsc test routes`'s runner: every pairing of the manifest, every assertion of every test,
+/// the expected failures with the tool's messages, the coverage figures, the bad config.
 @Suite struct RouterCheckCorpusTests {
-    /// Config/test pairs the manifest says pass, minus those needing unmodelled features
-    /// (dynamic metadata matchers).
-    static let pairs: [(config: String, tests: String)] = [
-        ("ClusterHeader.yaml", "ClusterHeader.golden.proto.json"),
-        ("ComprehensiveRoutes.yaml", "ComprehensiveRoutes.golden.proto.json"),
-        ("ContentType.yaml", "ContentType.golden.proto.json"),
-        ("DetailedCoverage.yaml", "DetailedCoverage.golden.proto.json"),
-        ("DirectResponse.yaml", "DirectResponse.golden.proto.json"),
-        ("HeaderMatchedRouting.yaml", "HeaderMatchedRouting.golden.proto.json"),
-        ("Redirect.yaml", "Redirect.golden.proto.json"),
-        ("Redirect2.yaml", "Redirect2.golden.proto.json"),
-        ("Redirect3.yaml", "Redirect3.golden.proto.json"),
-        ("Redirect4.yaml", "Redirect4.golden.proto.json"),
-        ("Runtime.yaml", "Runtime.golden.proto.json"),
-        ("TestRoutes.yaml", "TestRoutes.golden.proto.json"),
-        ("Weighted.yaml", "Weighted.golden.proto.json"),
-        ("Weighted.yaml", "Weighted.golden.proto.yaml"),
+    struct Case: Sendable, CustomStringConvertible {
+        var config: String
+        var tests: String
+        var flags: [String] = []
+        /// Exit status the tool gives.
+        var exit: Int32 = 0
+        /// Lines (or fragments) the output must contain.
+        var contains: [String] = []
+        /// Fragments the output must not contain.
+        var excludes: [String] = []
+        var description: String { "\(config) + \(tests) \(flags.joined(separator: " "))" }
+    }
+
+    static let cases: [Case] = [
+        Case(config: "ClusterHeader.yaml", tests: "ClusterHeader.golden.proto.json", flags: ["-d"]),
+        Case(
+            config: "ComprehensiveRoutes.yaml", tests: "ComprehensiveRoutes.golden.proto.json", flags: ["-d", "-f", "100", "--covall"],
+            contains: ["Current route coverage: 100%"]),
+        Case(config: "ContentType.yaml", tests: "ContentType.golden.proto.json", flags: ["-d"]),
+        Case(
+            config: "DetailedCoverage.yaml", tests: "DetailedCoverage.golden.proto.json", flags: ["--detailed-coverage"],
+            contains: ["Missing test for host: localhost, route name: new_endpoint2-", "Missing test for host: localhost, route name: -"]),
+        Case(config: "DetailedCoverage.yaml", tests: "DetailedCoverage.golden.proto.json", excludes: ["Missing test"]),
+        Case(config: "DirectResponse.yaml", tests: "DirectResponse.golden.proto.json", flags: ["-d"]),
+        Case(
+            config: "DirectResponse.yaml", tests: "DirectResponse.golden.proto.json", flags: ["-d", "-f", "100", "--covall"],
+            contains: ["Current route coverage: 100%"]),
+        Case(config: "DynamicMetadata.yaml", tests: "DynamicMetadata.golden.proto.json", flags: ["-d"]),
+        Case(config: "HeaderMatchedRouting.yaml", tests: "HeaderMatchedRouting.golden.proto.json", flags: ["-d"]),
+        Case(config: "Redirect.yaml", tests: "Redirect.golden.proto.json", flags: ["-d"]),
+        Case(
+            config: "Redirect.yaml", tests: "Redirect.golden.proto.json", flags: ["-d", "-f", "1.0"], contains: ["Current route coverage: "]
+        ),
+        Case(
+            config: "Redirect.yaml", tests: "Redirect.golden.proto.json", flags: ["-d", "-f", "100"], exit: 1,
+            contains: ["Failed to meet coverage requirement: 100%"]),
+        Case(config: "Redirect2.yaml", tests: "Redirect2.golden.proto.json", flags: ["-d"]),
+        Case(config: "Redirect3.yaml", tests: "Redirect3.golden.proto.json", flags: ["-d"]),
+        Case(config: "Redirect4.yaml", tests: "Redirect4.golden.proto.json", flags: ["-d"]),
+        Case(config: "Runtime.yaml", tests: "Runtime.golden.proto.json", flags: ["-d"]),
+        Case(
+            config: "Runtime.yaml", tests: "Runtime.golden.proto.json", flags: ["-d", "--covall"],
+            contains: ["Current route coverage: 100%"]),
+        Case(config: "TestRoutes.yaml", tests: "TestRoutes.golden.proto.json", flags: ["-d"]),
+        Case(
+            config: "TestRoutes.yaml", tests: "TestRoutes.golden.proto.json", flags: ["-d", "--covall"],
+            contains: [
+                "Missing test for host: www2_staging, route: prefix: \"/\"",
+                "Missing test for host: default, route: prefix: \"/api/application_data\"",
+            ]),
+        Case(
+            config: "TestRoutes.yaml", tests: "TestRoutesFailures.golden.proto.json", flags: ["--only-show-failures"], exit: 1,
+            contains: [
+                "expected: [content-type: text/plain], actual: NOT [content-type: text/plain], test type: response_header_matches.string_match.exact",
+                "actual: [content-length: 25], test type: response_header_matches.range_match",
+                "expected: [x-ping-response: pong], actual: [x-ping-response: yes], test type: response_header_matches.string_match.exact",
+                "expected: [has(x-ping-response):false], actual: [has(x-ping-response):true], test type: response_header_matches.present_match",
+                "expected: [has(x-pong-response):true], actual: [has(x-pong-response):false], test type: response_header_matches.present_match",
+            ]),
+        Case(
+            config: "TestRoutes.yaml", tests: "Weighted.golden.proto.json", flags: ["-d"], exit: 1,
+            contains: [
+                "Test_1", "Test_2", "expected: [cluster1], actual: [instant-server], test type: cluster_name",
+                "expected: [test_virtual_cluster], actual: [other], test type: virtual_cluster_name", "Test_3",
+            ]),
+        Case(
+            config: "TestRoutes.yaml", tests: "Weighted.golden.proto.json", flags: ["-d", "--only-show-failures"], exit: 1,
+            contains: ["Test_2", "expected: [cluster1], actual: [instant-server], test type: cluster_name"], excludes: ["Test_1\n"]),
+        Case(
+            config: "TestRoutes.yaml", tests: "Weighted.golden.proto.json", flags: ["--only-show-failures"], exit: 1,
+            contains: ["Test_2", "expected: [cluster1], actual: [instant-server], test type: cluster_name"], excludes: ["Test_1\n"]),
+        Case(
+            config: "Weighted.yaml", tests: "Weighted.golden.proto.json", flags: ["-d"],
+            contains: ["\nCurrent route coverage: 100%\n"]),
+        Case(config: "Weighted.yaml", tests: "Weighted.golden.proto.yaml", flags: ["-d"]),
+        Case(config: "Weighted.yaml", tests: "Weighted.golden.proto.pb_text", flags: ["-d"]),
+        Case(
+            config: "Redirect.golden.proto.json", tests: "TestRoutes.yaml", exit: 1,
+            contains: ["INVALID_ARGUMENT", "envoy.config.route.v3.RouteConfiguration", "tests"]),
     ]
 
-    @Test(arguments: pairs.map { "\($0.config) + \($0.tests)" })
-    func pair(_ name: String) throws {
+    @Test(arguments: cases)
+    func corpusCase(_ c: Case) throws {
         guard let corpus = TestPaths.routerCheckCorpus else {
             print("skipped: router-check corpus not found at ../shared/conformance/envoy-router-check")
             return
         }
-        let files = name.components(separatedBy: " + ")
-        guard let configJSON = try loadYAMLAsJSON(corpus.appendingPathComponent(files[0])),
-            let testsJSON = try loadYAMLAsJSON(corpus.appendingPathComponent(files[1]))
-        else {
-            print("skipped: python3 with PyYAML is needed to read the YAML corpus")
-            return
+        let config = corpus.appendingPathComponent(c.config).path
+        let tests = corpus.appendingPathComponent(c.tests).path
+        let run = RouteTestCommand.run(config: [config], tests: tests, arguments: c.flags)
+        let output = run.stdout + run.stderr
+        #expect(run.exitCode == c.exit, "\(c): exit \(run.exitCode)\n\(output)")
+        for s in c.contains { #expect(output.contains(s), "\(c): missing \(s)\n\(output)") }
+        for s in c.excludes { #expect(!output.contains(s), "\(c): unexpected \(s)\n\(output)") }
+        if c.exit == 0 {
+            // Every test passes and every assertion in the file was evaluated.
+            let data = RouteInputs.readData(tests, sink: DiagnosticSink())
+            let declared = Self.countAssertions(data ?? .null)
+            #expect(run.report?.assertions == declared, "\(c): \(run.report?.assertions ?? -1) of \(declared) assertions checked")
+            print("\(c): \(run.report?.results.count ?? 0) tests, \(run.report?.assertions ?? 0) of \(declared) assertions checked")
         }
-        var decoder = EnvoyRouteDecoder()
-        let config = try decoder.routeConfiguration(configJSON)
-        let tests = testsJSON["tests"]?.arrayValue ?? []
-        #expect(!tests.isEmpty)
-        var checked = 0
-        for test in tests {
-            let testName = test["test_name"]?.stringValue ?? "?"
-            let input = test["input"] ?? .null
-            let validate = test["validate"] ?? .null
-            var headers: [(name: String, value: String)] = []
-            if input["internal"]?.boolValue == true { headers.append(("x-envoy-internal", "true")) }
-            for h in input["additional_request_headers"]?.arrayValue ?? [] {
-                headers.append((h["key"]?.stringValue ?? "", h["value"]?.stringValue ?? ""))
-            }
-            let request = HTTPRequest(
-                method: input["method"]?.stringValue ?? "GET", authority: input["authority"]?.stringValue,
-                path: input["path"]?.stringValue ?? "/", scheme: input["ssl"]?.boolValue == true ? "https" : "http",
-                headers: headers)
-            let random = UInt64(clamping: input["random_value"]?.intValue ?? 0)
-            let result = config.route(request, randomValue: random, runtime: .routerCheckTool(enabledKey: input["runtime"]?.stringValue))
-            // The tool reports route-entry fields as "" unless the result forwards to a cluster.
-            var isRouteEntry = false
-            var code = 0
-            switch result {
-            case .matched(_, _, let route, _):
-                switch route.action {
-                case .route: isRouteEntry = true
-                case .redirect(let r): code = r.responseCode.status
-                case .directResponse(let d): code = d.status
-                }
-            case .tlsRedirect: code = 301
-            case .noRoute: break
-            }
-            if let expected = validate["cluster_name"]?.stringValue {
-                #expect((isRouteEntry ? result.cluster ?? "" : "") == expected, "\(name) \(testName): cluster_name")
-                checked += 1
-            }
-            if let expected = validate["virtual_host_name"]?.stringValue {
-                #expect((isRouteEntry ? result.virtualHostName ?? "" : "") == expected, "\(name) \(testName): virtual_host_name")
-                checked += 1
-            }
-            if let expected = validate["code_redirect"]?.intValue {
-                #expect(Int64(code) == expected, "\(name) \(testName): code_redirect")
-                checked += 1
-            }
-        }
-        print("\(name): \(tests.count) tests, \(checked) assertions checked")
     }
 
-    @Test func dynamicMetadataIsRejectedClearly() throws {
-        guard let corpus = TestPaths.routerCheckCorpus,
-            let configJSON = try loadYAMLAsJSON(corpus.appendingPathComponent("DynamicMetadata.yaml"))
-        else { return }
-        var decoder = EnvoyRouteDecoder()
-        #expect(throws: EnvoyDecodingError.self) { try decoder.routeConfiguration(configJSON) }
+    /// Every `validate` field and every header matcher in a test file.
+    static func countAssertions(_ tests: JSON) -> Int {
+        var n = 0
+        for t in tests["tests"]?.arrayValue ?? [] {
+            guard case .object(let v)? = t["validate"] else { continue }
+            for (k, value) in v.members {
+                if k.hasSuffix("_matches") || k.hasSuffix("_fields") { n += value.arrayValue?.count ?? 0 } else { n += 1 }
+            }
+        }
+        return n
+    }
+
+    /// The whole manifest: every test file of a passing pair, counted once per pairing.
+    @Test func everyAssertionOfTheCorpusIsChecked() throws {
+        guard let corpus = TestPaths.routerCheckCorpus else { return }
+        var tests = 0
+        var assertions = 0
+        var declared = 0
+        for c in Self.cases where c.exit == 0 && c.flags == ["-d"] || c.tests.hasSuffix(".proto.yaml") || c.tests.hasSuffix(".pb_text") {
+            guard c.exit == 0, !(c.flags.contains("-f")) else { continue }
+            let path = corpus.appendingPathComponent(c.tests).path
+            let run = RouteTestCommand.run(config: [corpus.appendingPathComponent(c.config).path], tests: path, arguments: c.flags)
+            tests += run.report?.results.count ?? 0
+            assertions += run.report?.assertions ?? 0
+            declared += Self.countAssertions(RouteInputs.readData(path, sink: DiagnosticSink()) ?? .null)
+        }
+        print("router-check corpus: \(tests) tests, \(assertions) of \(declared) assertions checked")
+        #expect(assertions == declared)
+        #expect(tests > 0)
     }
 }
