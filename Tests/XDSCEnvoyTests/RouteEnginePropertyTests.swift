@@ -25,9 +25,12 @@ import XDSCDiagnostics
     static func randomRoute(_ rng: inout Rng, _ i: Int) -> Route {
         let p = segments.randomElement(using: &rng)!
         let spec: RouteMatch.PathSpecifier
-        switch Int.random(in: 0..<4, using: &rng) {
+        switch Int.random(in: 0..<6, using: &rng) {
         case 0: spec = .path(p)
         case 1: spec = p == "/" ? .prefix(p) : .pathSeparatedPrefix(p)
+        // Regexes the index files under a literal prefix (the last with an optional character).
+        case 2: spec = .safeRegex(p + "(/.*)?")
+        case 3: spec = .safeRegex(p + "c?")
         default: spec = .prefix(p)
         }
         var headers: [HeaderMatcher] = []

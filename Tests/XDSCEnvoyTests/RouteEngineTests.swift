@@ -240,3 +240,13 @@ import XDSCJSON
         #expect(findings.diagnostics.map(\.rule) == [.routeShadowed])
     }
 }
+
+@Suite struct RouteIndexTests {
+    @Test func literalPrefixOfRegexes() {
+        #expect(RouteIndex.literalPrefix("/api/v1/[0-9]+") == "/api/v1/")
+        #expect(RouteIndex.literalPrefix("^/ab?c") == "/a")
+        #expect(RouteIndex.literalPrefix("/a|/b") == "")
+        #expect(RouteIndex.literalPrefix("(?i)/a") == "")
+        #expect(RouteIndex.literalPrefix("/x+") == "/")
+    }
+}
