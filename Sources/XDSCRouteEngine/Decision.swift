@@ -71,7 +71,7 @@ public enum MatchFailure: Equatable, Sendable {
     /// `dynamic_metadata[index]` did not match.
     case dynamicMetadata(index: Int, filter: String)
     /// The path specifier did not match.
-    case path(specifier: String, path: String)
+    case path(specifier: RouteMatch.PathSpecifier, caseSensitive: Bool?, path: String)
     /// The request has no `:path` and the route is not a CONNECT route.
     case noPath
 
@@ -97,7 +97,7 @@ public enum MatchFailure: Equatable, Sendable {
         case .queryParameter(_, let name, let actual):
             return "query parameter `\(name)` does not match (\(actual.map { "value `\($0)`" } ?? "absent"))"
         case .dynamicMetadata(_, let filter): return "dynamic metadata of `\(filter)` does not match"
-        case .path(let spec, let path): return "\(spec) does not match path `\(path)`"
+        case .path(let spec, let cs, let path): return "\(RouteEngine.describe(spec, cs)) does not match path `\(path)`"
         case .noPath: return "the request has no :path"
         }
     }
