@@ -10,6 +10,7 @@ struct RouteReader {
 
     func routeConfiguration(_ node: YAMLNode) -> RouteConfiguration? {
         guard let m = Message(node, Tables.routeConfiguration, ctx, any: true) else { return nil }
+        let bodiesBefore = ctx.directResponseBodies.count
         let hosts = m.messages("virtual_hosts", Tables.virtualHost).map(virtualHost)
         var config = RouteConfiguration(
             name: m.string("name") ?? "", virtualHosts: hosts, validateClusters: m.bool("validate_clusters"), source: m.span)
@@ -26,14 +27,10 @@ struct RouteReader {
         config.typedPerFilterConfig = typedPerFilterConfig(m).map { FilterConfigEntry(name: $0.name, config: $0.config) }
         // `DirectResponseUtil` (source/common/router/config_impl.cc) checks body sizes at load.
         let limit = Int(config.maxDirectResponseBodySizeBytes ?? 4096)
-        for vh in config.virtualHosts {
-            for route in vh.routes {
-                guard case .directResponse(let d) = route.action, let body = d.body, body.utf8.count > limit else { continue }
-                ctx.error(
-                    .invalidValue, "the direct response body is \(body.utf8.count) bytes; the maximum is \(limit)",
-                    at: route.source ?? m.span, label: "body too large",
-                    help: "raise `max_direct_response_body_size_bytes` or shorten the body")
-            }
+        for body in ctx.directResponseBodies[bodiesBefore...] where body.size > limit {
+            ctx.error(
+                .invalidValue, "the direct response body is \(body.size) bytes; the maximum is \(limit)", at: body.span,
+                label: "body too large", help: "raise `max_direct_response_body_size_bytes` or shorten the body")
         }
         return config
     }
@@ -522,6 +519,7 @@ struct RouteReader {
                     label: "not modelled", help: "xdsc checks the route, not the body it sends")
             }
         }
+        if let body { ctx.directResponseBodies.append((body.utf8.count, m.span("body"))) }
         var out = DirectResponseAction(status: Int(status), body: body)
         out.bodyIsBytes = isBytes
         return out

@@ -97,6 +97,6 @@ import XDSCEnvoyReader
                 direct_response: {status: 200, body: {inline_string: toolong}}
             """
         let (_, ds) = read(text, file: "rc.yaml")
-        #expect(summary(ds) == ["conflicting-fields@7:50", "conflicting-fields@9:64", "invalid-value@10:5"])
+        #expect(summary(ds) == ["conflicting-fields@7:50", "conflicting-fields@9:64", "invalid-value@11:42"])
     }
 }
