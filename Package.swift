@@ -30,14 +30,16 @@ let package = Package(
         .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
         .target(name: "XDSCEnvoyReader", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCEnvoy", "XDSCJSON"]),
         .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
-        .target(name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex"]),
+        .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON"]),
+        .target(
+            name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex", "XDSCRouteEngine"]),
         .target(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine",
             ]),
-        .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata"]),
+        .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
         .executableTarget(
             name: "xdsc",
             dependencies: [
@@ -47,7 +49,9 @@ let package = Package(
 
         // Helpers shared by the test targets (in no product): the ⟨marker⟩ text, the package
         // root and shared directory, the process runner.
-        .target(name: "XDSCTestSupport", dependencies: ["XDSCDiagnostics", "XDSCDriver", "XDSCJSON"], path: "Tests/XDSCTestSupport"),
+        .target(
+            name: "XDSCTestSupport", dependencies: ["XDSCDiagnostics", "XDSCDriver", "XDSCJSON", "XDSCEnvoy", "XDSCEnvoyReader"],
+            path: "Tests/XDSCTestSupport"),
 
         // One test target per module, named after it.
         .testTarget(name: "XDSCSyntaxTests", dependencies: ["XDSCSyntax", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
@@ -70,6 +74,12 @@ let package = Package(
             name: "XDSCRoutesTests",
             dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCRouteEngineTests",
+            dependencies: [
+                "XDSCRouteEngine", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCRoutes", "XDSCDriver", "XDSCDiagnostics", "XDSCJSON",
+                "XDSCTestSupport",
+            ]),
         .testTarget(
             name: "XDSCEnvoyReaderTests",
             dependencies: [

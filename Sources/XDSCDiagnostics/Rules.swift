@@ -495,7 +495,7 @@ public struct Rule: Sendable {
             explanation: """
                 The field is valid Envoy configuration, but xdsc does not evaluate it, and it can \
                 change which route a request takes or where it goes: a route match on \
-                `dynamic_metadata`, `filter_state`, `cookies` or `tls_context`, a virtual host \
+                `filter_state`, `cookies` or `tls_context`, a virtual host \
                 `matcher` tree, a listener-level path normalisation (`normalize_path`, \
                 `merge_slashes`). xdsc never guesses: a route with such a condition is left out of \
                 the shadowing analysis (it is counted as undecided in `--verbose`), and this warning \
@@ -504,7 +504,7 @@ public struct Rule: Sendable {
                 """,
             failingExample: """
                 routes:
-                - match: {prefix: /, dynamic_metadata: [{filter: auth, path: [{key: tier}], value: {string_match: {exact: gold}}}]}
+                - match: {prefix: /, filter_state: [{key: auth.tier, string_match: {exact: gold}}]}
                   route: {cluster: gold}
                 """,
             fixedExample: """

@@ -11,13 +11,14 @@ import XDSCPolicy
 /// have one source in the code (enums, retry conditions, rule ids) are taken from it.
 public enum Schemas {
     /// Every schema, by the name `xdsc schema` takes.
-    public static let names = ["policy", "diagnostics"]
+    public static let names = ["policy", "diagnostics", "route"]
 
     /// The pretty-printed schema text for `name`, or nil for an unknown name.
     public static func text(_ name: String) -> String? {
         switch name {
         case "policy": policy.serialized()
         case "diagnostics": diagnostics.serialized()
+        case "route": route.serialized()
         default: nil
         }
     }

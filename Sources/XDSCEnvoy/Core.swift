@@ -139,6 +139,8 @@ public struct HeaderValueOption: Equatable, Sendable, EnvoyEncodable {
     public var value: String
     /// What to do when the header exists; the proto default appends.
     public var appendAction: AppendAction
+    /// `keep_empty_value`: add the header even when its value formats to "".
+    public var keepEmptyValue = false
 
     /// A header mutation.
     public init(key: String, value: String, appendAction: AppendAction = .appendIfExistsOrAdd) {
@@ -152,6 +154,7 @@ public struct HeaderValueOption: Equatable, Sendable, EnvoyEncodable {
         var o = JSONObject()
         o["header"] = .object(["key": .string(key), "value": .string(value)])
         if appendAction != .appendIfExistsOrAdd { o["append_action"] = .string(appendAction.rawValue) }
+        if keepEmptyValue { o["keep_empty_value"] = .bool(true) }
         return .object(o)
     }
 }

@@ -206,7 +206,7 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
 
 extension String {
     /// ASCII-only lower-casing, as Envoy's `absl::AsciiStrToLower`.
-    var asciiLowercased: String {
+    public var asciiLowercased: String {
         String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }

@@ -10,6 +10,29 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
     public var virtualHosts: [VirtualHost]
     /// `validate_clusters`; nil leaves Envoy's default (true inline, false over RDS).
     public var validateClusters: Bool?
+    /// `request_headers_to_add` of the route-configuration level.
+    public var requestHeadersToAdd: [HeaderValueOption] = []
+    /// `request_headers_to_remove`.
+    public var requestHeadersToRemove: [String] = []
+    /// `response_headers_to_add`.
+    public var responseHeadersToAdd: [HeaderValueOption] = []
+    /// `response_headers_to_remove`.
+    public var responseHeadersToRemove: [String] = []
+    /// `most_specific_header_mutations_wins`: run the levels route-config, vhost, route (so the
+    /// route's overwrites win) instead of route, vhost, route-config.
+    public var mostSpecificHeaderMutationsWins = false
+    /// `ignore_port_in_host_matching`: drop `:port` from the Host before virtual-host lookup.
+    public var ignorePortInHostMatching = false
+    /// `vhost_header`: the header virtual hosts are chosen by instead of `:authority`.
+    public var vhostHeader: String?
+    /// `internal_only_headers` (removed from external requests by the connection manager).
+    public var internalOnlyHeaders: [String] = []
+    /// `max_direct_response_body_size_bytes`; nil is Envoy's 4096.
+    public var maxDirectResponseBodySizeBytes: UInt32?
+    /// `request_mirror_policies` of this level (used when neither vhost nor route has any).
+    public var requestMirrorPolicies: [RequestMirrorPolicy] = []
+    /// `typed_per_filter_config` of this level, in key order.
+    public var typedPerFilterConfig: [FilterConfigEntry] = []
     /// Where the table came from: a policy listener or a position in an Envoy file (not
     /// serialised).
     public var source: SourceSpan?
@@ -28,6 +51,57 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
         o["name"] = .string(name)
         o.setList("virtual_hosts", virtualHosts)
         o.set("validate_clusters", validateClusters.map(JSON.bool))
+        o.setList("request_headers_to_add", requestHeadersToAdd)
+        o.setStrings("request_headers_to_remove", requestHeadersToRemove)
+        o.setList("response_headers_to_add", responseHeadersToAdd)
+        o.setStrings("response_headers_to_remove", responseHeadersToRemove)
+        if mostSpecificHeaderMutationsWins { o["most_specific_header_mutations_wins"] = .bool(true) }
+        if ignorePortInHostMatching { o["ignore_port_in_host_matching"] = .bool(true) }
+        o.set("vhost_header", vhostHeader.map(JSON.string))
+        o.setStrings("internal_only_headers", internalOnlyHeaders)
+        o.set("max_direct_response_body_size_bytes", maxDirectResponseBodySizeBytes.map { JSON.integer($0) })
+        o.setList("request_mirror_policies", requestMirrorPolicies)
+        if !typedPerFilterConfig.isEmpty {
+            var m = JSONObject()
+            for e in typedPerFilterConfig { m[e.name] = e.config.json }
+            o["typed_per_filter_config"] = .object(m)
+        }
+        return .object(o)
+    }
+}
+
+/// One `typed_per_filter_config` entry: the filter name and its per-route config.
+public struct FilterConfigEntry: Equatable, Sendable {
+    /// The HTTP filter name the config is for.
+    public var name: String
+    /// The config.
+    public var config: TypedMessage
+
+    /// An entry.
+    public init(name: String, config: TypedMessage) {
+        self.name = name
+        self.config = config
+    }
+}
+
+/// `envoy.config.route.v3.VirtualCluster`: a stats bucket chosen by request headers.
+public struct VirtualCluster: Equatable, Sendable, EnvoyEncodable {
+    /// `name`.
+    public var name: String
+    /// `headers`, all must match.
+    public var headers: [HeaderMatcher]
+
+    /// A virtual cluster.
+    public init(name: String, headers: [HeaderMatcher]) {
+        self.name = name
+        self.headers = headers
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        var o = JSONObject()
+        o["name"] = .string(name)
+        o.setList("headers", headers)
         return .object(o)
     }
 }
@@ -60,6 +134,16 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
     /// `typed_per_filter_config`: filter name → config for every route of this host that
     /// has none of its own (Envoy uses the most specific one), in key order.
     public var typedPerFilterConfig: [(name: String, config: TypedMessage)]
+    /// `virtual_clusters` (stats only), first match wins.
+    public var virtualClusters: [VirtualCluster] = []
+    /// `retry_policy` for routes that have none of their own.
+    public var retryPolicy: RetryPolicy?
+    /// `request_mirror_policies` for routes that have none of their own.
+    public var requestMirrorPolicies: [RequestMirrorPolicy] = []
+    /// `rate_limits`, as written (applied by the rate-limit filter).
+    public var rateLimits: [JSON] = []
+    /// The deprecated `cors` field, as written.
+    public var cors: JSON?
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
     /// Where each of `domains` was written, when known (same order; not serialised, not
@@ -92,6 +176,8 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
             && a.responseHeadersToAdd == b.responseHeadersToAdd && a.responseHeadersToRemove == b.responseHeadersToRemove
             && a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
             && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config) && a.source == b.source
+            && a.virtualClusters == b.virtualClusters && a.retryPolicy == b.retryPolicy
+            && a.requestMirrorPolicies == b.requestMirrorPolicies && a.rateLimits == b.rateLimits && a.cors == b.cors
     }
 
     /// The Envoy v3 JSON form of this value.
@@ -110,6 +196,11 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
             for (name, config) in typedPerFilterConfig { m[name] = config.json }
             o["typed_per_filter_config"] = .object(m)
         }
+        o.setList("virtual_clusters", virtualClusters)
+        o.set("retry_policy", retryPolicy)
+        o.setList("request_mirror_policies", requestMirrorPolicies)
+        if !rateLimits.isEmpty { o["rate_limits"] = .array(rateLimits) }
+        o.set("cors", cors)
         return .object(o)
     }
 }
@@ -231,6 +322,8 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
     /// by proto name. A route with any is left out of the shadowing analysis; the reader
     /// reports each as `unmodeled-field`. Not serialised.
     public var unmodeledCriteria: [String] = []
+    /// `dynamic_metadata`, all must match.
+    public var dynamicMetadata: [MetadataMatcher] = []
 
     /// A route match.
     public init(
@@ -260,6 +353,7 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         o.setList("headers", headers)
         o.setList("query_parameters", queryParameters)
         if grpc { o["grpc"] = .object([:]) }
+        o.setList("dynamic_metadata", dynamicMetadata)
         return .object(o)
     }
 }
@@ -298,6 +392,23 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
     public var hashPolicy: [HashPolicy]
     /// `upgrade_configs` (upgrade types enabled on this route, e.g. `websocket`).
     public var upgradeTypes: [String]
+    /// `host_rewrite_header`: the Host becomes the first value of this request header.
+    public var hostRewriteHeader: String?
+    /// `auto_host_rewrite`: the Host becomes the upstream host's hostname (known only
+    /// after host selection).
+    public var autoHostRewrite = false
+    /// `host_rewrite_path_regex`: the Host becomes the path rewritten by this regex.
+    public var hostRewritePathRegex: RegexRewrite?
+    /// `append_x_forwarded_host`.
+    public var appendXForwardedHost = false
+    /// `cluster_not_found_response_code` as an HTTP status; nil is Envoy's 503.
+    public var clusterNotFoundResponseCode: Int?
+    /// `rate_limits`, as written.
+    public var rateLimits: [JSON] = []
+    /// `include_vh_rate_limits`.
+    public var includeVirtualHostRateLimits = false
+    /// The deprecated `cors` field, as written.
+    public var cors: JSON?
 
     /// A route action.
     public init(
@@ -341,6 +452,17 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         if !upgradeTypes.isEmpty {
             o["upgrade_configs"] = .array(upgradeTypes.map { .object(["upgrade_type": .string($0)]) })
         }
+        o.set("host_rewrite_header", hostRewriteHeader.map(JSON.string))
+        if autoHostRewrite { o["auto_host_rewrite"] = .bool(true) }
+        o.set("host_rewrite_path_regex", hostRewritePathRegex)
+        if appendXForwardedHost { o["append_x_forwarded_host"] = .bool(true) }
+        if let c = clusterNotFoundResponseCode {
+            o["cluster_not_found_response_code"] = .string(
+                c == 404 ? "NOT_FOUND" : c == 500 ? "INTERNAL_SERVER_ERROR" : "SERVICE_UNAVAILABLE")
+        }
+        if !rateLimits.isEmpty { o["rate_limits"] = .array(rateLimits) }
+        if includeVirtualHostRateLimits { o["include_vh_rate_limits"] = .bool(true) }
+        o.set("cors", cors)
         return .object(o)
     }
 }
@@ -353,21 +475,58 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
         public var name: String
         /// `weight` (required by Envoy).
         public var weight: UInt32
+        /// `cluster_header`: the entry's cluster is the first value of this request header
+        /// (then `name` is empty).
+        public var clusterHeader: String?
+        /// `request_headers_to_add` of this entry (evaluated before the route's).
+        public var requestHeadersToAdd: [HeaderValueOption] = []
+        /// `request_headers_to_remove`.
+        public var requestHeadersToRemove: [String] = []
+        /// `response_headers_to_add`.
+        public var responseHeadersToAdd: [HeaderValueOption] = []
+        /// `response_headers_to_remove`.
+        public var responseHeadersToRemove: [String] = []
+        /// `host_rewrite_literal` of this entry (a route-level host rewrite wins over it).
+        public var hostRewriteLiteral: String?
+        /// `typed_per_filter_config` of this entry.
+        public var typedPerFilterConfig: [FilterConfigEntry] = []
 
         /// A weighted cluster entry.
-        public init(name: String, weight: UInt32) {
+        public init(name: String, weight: UInt32, clusterHeader: String? = nil) {
             self.name = name
             self.weight = weight
+            self.clusterHeader = clusterHeader
         }
 
         /// The Envoy v3 JSON form of this value.
-        public var json: JSON { .object(["name": .string(name), "weight": .integer(weight)]) }
+        public var json: JSON {
+            var o = JSONObject()
+            if let h = clusterHeader { o["cluster_header"] = .string(h) } else { o["name"] = .string(name) }
+            o["weight"] = .integer(weight)
+            o.setList("request_headers_to_add", requestHeadersToAdd)
+            o.setStrings("request_headers_to_remove", requestHeadersToRemove)
+            o.setList("response_headers_to_add", responseHeadersToAdd)
+            o.setStrings("response_headers_to_remove", responseHeadersToRemove)
+            o.set("host_rewrite_literal", hostRewriteLiteral.map(JSON.string))
+            if !typedPerFilterConfig.isEmpty {
+                var m = JSONObject()
+                for e in typedPerFilterConfig { m[e.name] = e.config.json }
+                o["typed_per_filter_config"] = .object(m)
+            }
+            return .object(o)
+        }
     }
 
     /// `clusters`, in order.
     public var clusters: [Entry]
     /// `runtime_key_prefix` (weights may be overridden at runtime; xdsc uses the defaults).
     public var runtimeKeyPrefix: String?
+    /// `header_name`: a request header whose single uint64 value replaces the random value.
+    public var headerName: String?
+    /// The deprecated `total_weight`, as written; Envoy ignores it.
+    public var totalWeight: UInt32?
+    /// `use_hash_policy`: the route's hash policy result replaces the random value.
+    public var useHashPolicy = false
 
     /// Weighted clusters.
     public init(_ clusters: [Entry], runtimeKeyPrefix: String? = nil) {
@@ -380,6 +539,9 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
         var o = JSONObject()
         o.setList("clusters", clusters)
         o.set("runtime_key_prefix", runtimeKeyPrefix.map(JSON.string))
+        o.set("header_name", headerName.map(JSON.string))
+        o.set("total_weight", totalWeight.map { JSON.integer($0) })
+        if useHashPolicy { o["use_hash_policy"] = .bool(true) }
         return .object(o)
     }
 
@@ -429,10 +591,14 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
 
 /// `RouteAction.RequestMirrorPolicy`.
 public struct RequestMirrorPolicy: Equatable, Sendable, EnvoyEncodable {
-    /// `cluster`.
+    /// `cluster` ("" when `cluster_header` names it).
     public var cluster: String
     /// `runtime_fraction`; nil mirrors every request.
     public var runtimeFraction: RuntimeFractionalPercent?
+    /// `cluster_header`.
+    public var clusterHeader: String?
+    /// `disable_shadow_host_suffix_append`.
+    public var disableShadowHostSuffixAppend = false
 
     /// A mirror policy.
     public init(cluster: String, runtimeFraction: RuntimeFractionalPercent? = nil) {
@@ -443,8 +609,9 @@ public struct RequestMirrorPolicy: Equatable, Sendable, EnvoyEncodable {
     /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
-        o["cluster"] = .string(cluster)
+        if let h = clusterHeader { o["cluster_header"] = .string(h) } else { o["cluster"] = .string(cluster) }
         o.set("runtime_fraction", runtimeFraction)
+        if disableShadowHostSuffixAppend { o["disable_shadow_host_suffix_append"] = .bool(true) }
         return .object(o)
     }
 }
@@ -457,13 +624,29 @@ public enum HashPolicy: Equatable, Sendable, EnvoyEncodable {
     case cookie(String)
     /// `connection_properties: {source_ip: true}`.
     case sourceIP
+    /// `query_parameter: {name}`.
+    case queryParameter(String)
+    /// `filter_state: {key}`.
+    case filterState(String)
+    /// A policy with `terminal: true`: once any hash exists, later policies are skipped.
+    indirect case terminal(HashPolicy)
 
     /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         switch self {
+        case .queryParameter(let q): return .object(["query_parameter": .object(["name": .string(q)])])
+        case .filterState(let k): return .object(["filter_state": .object(["key": .string(k)])])
+        case .terminal(let p):
+            guard case .object(var o) = p.json else { return p.json }
+            o["terminal"] = .bool(true)
+            return .object(o)
+        default: break
+        }
+        return switch self {
         case .header(let h): .object(["header": .object(["header_name": .string(h)])])
         case .cookie(let c): .object(["cookie": .object(["name": .string(c)])])
         case .sourceIP: .object(["connection_properties": .object(["source_ip": .bool(true)])])
+        default: .null
         }
     }
 }
@@ -500,6 +683,8 @@ public struct RedirectAction: Equatable, Sendable, EnvoyEncodable {
     public enum PathRedirect: Equatable, Sendable {
         case path(String)
         case prefixRewrite(String)
+        /// `regex_rewrite`: the path without query rewritten by a regex.
+        case regexRewrite(RegexRewrite)
     }
 
     /// `scheme_redirect` (or `https_redirect: true` read from a user's config).
@@ -537,6 +722,7 @@ public struct RedirectAction: Equatable, Sendable, EnvoyEncodable {
         switch path {
         case .path(let p): o["path_redirect"] = .string(p)
         case .prefixRewrite(let p): o["prefix_rewrite"] = .string(p)
+        case .regexRewrite(let r): o["regex_rewrite"] = r.json
         case nil: break
         }
         if responseCode != .movedPermanently { o["response_code"] = .string(responseCode.rawValue) }
@@ -549,8 +735,10 @@ public struct RedirectAction: Equatable, Sendable, EnvoyEncodable {
 public struct DirectResponseAction: Equatable, Sendable, EnvoyEncodable {
     /// `status`, 200..599.
     public var status: Int
-    /// `body` as inline text.
+    /// `body` as inline text (`inline_bytes` decoded from base64).
     public var body: String?
+    /// `body` was written as `inline_bytes` (so it is written back that way).
+    public var bodyIsBytes = false
 
     /// A direct response.
     public init(status: Int, body: String? = nil) {
@@ -562,7 +750,135 @@ public struct DirectResponseAction: Equatable, Sendable, EnvoyEncodable {
     public var json: JSON {
         var o = JSONObject()
         o["status"] = .integer(status)
-        o.set("body", body.map { DataSource.inlineString($0) })
+        if bodyIsBytes, let body {
+            o["body"] = .object(["inline_bytes": .string(Base64.encode(Array(body.utf8)))])
+        } else {
+            o.set("body", body.map { DataSource.inlineString($0) })
+        }
         return .object(o)
+    }
+}
+
+/// `envoy.type.matcher.v3.RegexMatchAndSubstitute`: a regex and its replacement.
+public struct RegexRewrite: Equatable, Sendable, EnvoyEncodable {
+    /// `pattern.regex` (RE2).
+    public var pattern: String
+    /// `substitution` (`\\1` refers to a capture group).
+    public var substitution: String
+
+    /// A regex rewrite.
+    public init(pattern: String, substitution: String) {
+        self.pattern = pattern
+        self.substitution = substitution
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        .object(["pattern": .object(["regex": .string(pattern)]), "substitution": .string(substitution)])
+    }
+}
+
+/// `envoy.type.matcher.v3.MetadataMatcher`: a value at a path of a filter's dynamic metadata.
+public struct MetadataMatcher: Equatable, Sendable, EnvoyEncodable {
+    /// `ValueMatcher`, as far as xdsc evaluates it.
+    public enum Value: Equatable, Sendable {
+        /// `string_match`.
+        case string(StringMatcher)
+        /// `present_match`.
+        case present(Bool)
+        /// `bool_match`.
+        case bool(Bool)
+        /// `null_match`.
+        case null
+        /// `double_match: {exact}`.
+        case doubleExact(Double)
+        /// `double_match: {range: {start, end}}`, `start <= v < end`.
+        case doubleRange(start: Double, end: Double)
+    }
+
+    /// `filter`: the metadata namespace.
+    public var filter: String
+    /// `path[].key`, outermost first.
+    public var path: [String]
+    /// `value`.
+    public var value: Value
+    /// `invert`.
+    public var invert: Bool
+
+    /// A metadata matcher.
+    public init(filter: String, path: [String], value: Value, invert: Bool = false) {
+        self.filter = filter
+        self.path = path
+        self.value = value
+        self.invert = invert
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        var o = JSONObject()
+        o["filter"] = .string(filter)
+        o["path"] = .array(path.map { .object(["key": .string($0)]) })
+        let v: JSON
+        switch value {
+        case .string(let m): v = .object(["string_match": m.json])
+        case .present(let p): v = .object(["present_match": .bool(p)])
+        case .bool(let b): v = .object(["bool_match": .bool(b)])
+        case .null: v = .object(["null_match": .object([:])])
+        case .doubleExact(let d): v = .object(["double_match": .object(["exact": .double(d)])])
+        case .doubleRange(let s, let e):
+            v = .object(["double_match": .object(["range": .object(["start": .double(s), "end": .double(e)])])])
+        }
+        o["value"] = v
+        if invert { o["invert"] = .bool(true) }
+        return .object(o)
+    }
+}
+
+/// Standard base64 (RFC 4648) for `bytes` fields in proto JSON.
+public enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Encodes with padding.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let b0 = bytes[i]
+            let b1 = i + 1 < bytes.count ? bytes[i + 1] : 0
+            let b2 = i + 2 < bytes.count ? bytes[i + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 3) << 4 | b1 >> 4)])
+            out.append(i + 1 < bytes.count ? alphabet[Int((b1 & 15) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(i + 2 < bytes.count ? alphabet[Int(b2 & 63)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes standard or URL-safe base64, padding optional (as protobuf's JSON parser
+    /// accepts); nil when malformed.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var values: [UInt8] = []
+        for c in text.utf8 {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(c - 65)
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(c - 97 + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(c - 48 + 52)
+            case UInt8(ascii: "+"), UInt8(ascii: "-"): values.append(62)
+            case UInt8(ascii: "/"), UInt8(ascii: "_"): values.append(63)
+            case UInt8(ascii: "="): continue
+            default: return nil
+            }
+        }
+        if values.count % 4 == 1 { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i + 1 < values.count {
+            out.append(values[i] << 2 | values[i + 1] >> 4)
+            if i + 2 < values.count { out.append((values[i + 1] & 15) << 4 | values[i + 2] >> 2) }
+            if i + 3 < values.count { out.append((values[i + 2] & 3) << 6 | values[i + 3]) }
+            i += 4
+        }
+        return out
     }
 }

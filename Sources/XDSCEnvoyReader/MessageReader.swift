@@ -55,6 +55,9 @@ final class ReadContext {
     var secrets: [SecretReference] = []
     /// RDS names the connection managers ask for, with where.
     var rdsReferences: [(name: String, span: SourceSpan)] = []
+    /// Direct-response bodies read, with their size in bytes and position (checked against
+    /// the route table's `max_direct_response_body_size_bytes`).
+    var directResponseBodies: [(size: Int, span: SourceSpan)] = []
 
     init(sink: DiagnosticSink) { self.sink = sink }
 

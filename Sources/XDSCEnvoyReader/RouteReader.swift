@@ -10,9 +10,29 @@ struct RouteReader {
 
     func routeConfiguration(_ node: YAMLNode) -> RouteConfiguration? {
         guard let m = Message(node, Tables.routeConfiguration, ctx, any: true) else { return nil }
+        let bodiesBefore = ctx.directResponseBodies.count
         let hosts = m.messages("virtual_hosts", Tables.virtualHost).map(virtualHost)
-        return RouteConfiguration(
+        var config = RouteConfiguration(
             name: m.string("name") ?? "", virtualHosts: hosts, validateClusters: m.bool("validate_clusters"), source: m.span)
+        config.requestHeadersToAdd = headerOptions(m, "request_headers_to_add")
+        config.requestHeadersToRemove = m.strings("request_headers_to_remove")
+        config.responseHeadersToAdd = headerOptions(m, "response_headers_to_add")
+        config.responseHeadersToRemove = m.strings("response_headers_to_remove")
+        config.mostSpecificHeaderMutationsWins = m.bool("most_specific_header_mutations_wins") ?? false
+        config.ignorePortInHostMatching = m.bool("ignore_port_in_host_matching") ?? false
+        config.vhostHeader = m.string("vhost_header")?.asciiLowercased
+        config.internalOnlyHeaders = m.strings("internal_only_headers")
+        config.maxDirectResponseBodySizeBytes = m.int("max_direct_response_body_size_bytes").map { UInt32($0) }
+        config.requestMirrorPolicies = mirrorPolicies(m)
+        config.typedPerFilterConfig = typedPerFilterConfig(m).map { FilterConfigEntry(name: $0.name, config: $0.config) }
+        // `DirectResponseUtil` (source/common/router/config_impl.cc) checks body sizes at load.
+        let limit = Int(config.maxDirectResponseBodySizeBytes ?? 4096)
+        for body in ctx.directResponseBodies[bodiesBefore...] where body.size > limit {
+            ctx.error(
+                .invalidValue, "the direct response body is \(body.size) bytes; the maximum is \(limit)", at: body.span,
+                label: "body too large", help: "raise `max_direct_response_body_size_bytes` or shorten the body")
+        }
+        return config
     }
 
     func virtualHost(_ m: Message) -> VirtualHost {
@@ -30,6 +50,19 @@ struct RouteReader {
             responseHeadersToRemove: m.strings("response_headers_to_remove"),
             typedPerFilterConfig: typedPerFilterConfig(m), source: m.span)
         vh.domainSources = domainNodes.map(\.span)
+        for c in m.messages("virtual_clusters", Tables.virtualCluster) {
+            let headers = c.messages("headers", Tables.headerMatcher).compactMap(headerMatcher)
+            // `VirtualHostImpl` (config_impl.cc) refuses header-less virtual clusters.
+            if headers.isEmpty && c.list("headers").isEmpty {
+                ctx.error(.missingField, "a virtual cluster needs `headers`", at: c.span, label: "no `headers`")
+                continue
+            }
+            vh.virtualClusters.append(VirtualCluster(name: c.string("name") ?? "", headers: headers))
+        }
+        vh.retryPolicy = m.message("retry_policy", Tables.retryPolicy).map(retryPolicy)
+        vh.requestMirrorPolicies = mirrorPolicies(m)
+        vh.rateLimits = m.list("rate_limits").map(JSONValue.of)
+        vh.cors = m.value("cors").map(JSONValue.of)
         return vh
     }
 
@@ -125,7 +158,44 @@ struct RouteReader {
             runtimeFraction: m.message("runtime_fraction", Tables.runtimeFractionalPercent).map(runtimeFraction),
             headers: headers, queryParameters: query, grpc: grpc)
         out.unmodeledCriteria = unmodeled
+        out.dynamicMetadata = m.messages("dynamic_metadata", Tables.metadataMatcher).compactMap(metadataMatcher)
         return out
+    }
+
+    func metadataMatcher(_ m: Message) -> MetadataMatcher? {
+        guard let filter = m.requiredString("filter") else { return nil }
+        let keys = m.messages("path", Tables.pathSegment).compactMap { $0.requiredString("key") }
+        if keys.isEmpty {
+            ctx.error(.missingField, "`MetadataMatcher` needs at least one `path` segment", at: m.span, label: "no `path`")
+            return nil
+        }
+        guard let v = m.message("value", Tables.valueMatcher) else {
+            if !m.has("value") { ctx.error(.missingField, "`MetadataMatcher` needs `value`", at: m.span, label: "missing `value`") }
+            return nil
+        }
+        var values: [MetadataMatcher.Value] = []
+        if let s = v.message("string_match", Tables.stringMatcher), let sm = stringMatcher(s) { values.append(.string(sm)) }
+        if let p = v.bool("present_match") { values.append(.present(p)) }
+        if let b = v.bool("bool_match") { values.append(.bool(b)) }
+        if v.has("null_match") { values.append(.null) }
+        if let d = v.message("double_match", Tables.doubleMatcher) {
+            if let e = d.double("exact") {
+                values.append(.doubleExact(e))
+            } else if let r = d.message("range", Tables.doubleRange), let start = r.double("start"), let end = r.double("end") {
+                values.append(.doubleRange(start: start, end: end))
+            } else {
+                ctx.error(.missingField, "`DoubleMatcher` needs `exact` or `range: {start, end}`", at: d.span, label: "no match")
+            }
+        }
+        guard values.count == 1 else {
+            if values.count > 1 {
+                ctx.error(.conflictingFields, "`ValueMatcher` sets more than one match specifier", at: v.span)
+            } else if !["list_match", "or_match"].contains(where: v.has) {
+                ctx.error(.missingField, "`ValueMatcher` has no match specifier", at: v.span, label: "no match")
+            }
+            return nil
+        }
+        return MetadataMatcher(filter: filter, path: keys, value: values[0], invert: m.bool("invert") ?? false)
     }
 
     func regex(_ m: Message) -> String? { m.requiredString("regex") }
@@ -230,18 +300,50 @@ struct RouteReader {
         if let w = m.message("weighted_clusters", Tables.weightedCluster) {
             var entries: [WeightedClusters.Entry] = []
             for c in w.messages("clusters", Tables.clusterWeight) {
-                if c.has("cluster_header") { continue }
-                guard let name = c.requiredString("name") else { continue }
+                let name = c.string("name")
+                let header = c.string("cluster_header")
+                // `WeightedClusterSpecifierPlugin` (weighted_cluster_specifier.cc): exactly one of the two.
+                if name == nil && header == nil {
+                    ctx.error(
+                        .missingField, "`ClusterWeight` needs `name` or `cluster_header`", at: c.span, label: "no cluster")
+                    continue
+                }
+                if name != nil && header != nil {
+                    ctx.error(
+                        .conflictingFields, "`ClusterWeight` sets both `name` and `cluster_header`; set only one",
+                        at: c.keySpan("cluster_header"))
+                    continue
+                }
                 guard let weight = c.int("weight") else {
                     if !c.has("weight") {
                         ctx.error(.missingField, "`ClusterWeight` needs `weight`", at: c.span, label: "missing `weight`")
                     }
                     continue
                 }
-                entries.append(.init(name: name, weight: UInt32(weight)))
+                var entry = WeightedClusters.Entry(name: name ?? "", weight: UInt32(weight), clusterHeader: header?.asciiLowercased)
+                entry.requestHeadersToAdd = headerOptions(c, "request_headers_to_add")
+                entry.requestHeadersToRemove = c.strings("request_headers_to_remove")
+                entry.responseHeadersToAdd = headerOptions(c, "response_headers_to_add")
+                entry.responseHeadersToRemove = c.strings("response_headers_to_remove")
+                entry.hostRewriteLiteral = c.string("host_rewrite_literal")
+                entry.typedPerFilterConfig = typedPerFilterConfig(c).map { FilterConfigEntry(name: $0.name, config: $0.config) }
+                entries.append(entry)
             }
-            specifiers.append(
-                ("weighted_clusters", .weightedClusters(WeightedClusters(entries, runtimeKeyPrefix: w.string("runtime_key_prefix")))))
+            let total = entries.reduce(UInt64(0)) { $0 + UInt64($1.weight) }
+            if w.has("clusters") && total == 0 {
+                ctx.error(
+                    .invalidValue, "the weights of `weighted_clusters` must sum to more than 0", at: w.keySpan("clusters"),
+                    label: "sum is 0")
+            } else if total > UInt64(UInt32.max) {
+                ctx.error(
+                    .invalidValue, "the weights of `weighted_clusters` sum to more than 4294967295", at: w.keySpan("clusters"),
+                    label: "sum too large")
+            }
+            var weighted = WeightedClusters(entries, runtimeKeyPrefix: w.string("runtime_key_prefix"))
+            weighted.headerName = w.string("header_name")?.asciiLowercased
+            weighted.totalWeight = w.int("total_weight").map { UInt32($0) }
+            weighted.useHashPolicy = w.bool("use_hash_policy") ?? false
+            specifiers.append(("weighted_clusters", .weightedClusters(weighted)))
         }
         let plugin = ["cluster_specifier_plugin", "inline_cluster_specifier_plugin"].contains(where: m.has)
         if specifiers.count > 1 {
@@ -268,37 +370,96 @@ struct RouteReader {
                 rewrite = .regex(pattern: pattern, substitution: rr.string("substitution") ?? "")
             }
         }
-        var retry: RetryPolicy?
-        if let rp = m.message("retry_policy", Tables.retryPolicy) {
-            let on = (rp.string("retry_on") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            retry = RetryPolicy(
-                retryOn: on, numRetries: rp.int("num_retries").map { UInt32($0) }, perTryTimeout: rp.duration("per_try_timeout"),
-                retriableStatusCodes: rp.list("retriable_status_codes").compactMap { $0.scalar?.int }.map { UInt32(clamping: $0) })
-        }
-        let mirrors = m.messages("request_mirror_policies", Tables.requestMirrorPolicy).compactMap { x -> RequestMirrorPolicy? in
-            guard let c = x.string("cluster") else { return nil }
-            return RequestMirrorPolicy(
-                cluster: c, runtimeFraction: x.message("runtime_fraction", Tables.runtimeFractionalPercent).map(runtimeFraction))
-        }
+        let retry = m.message("retry_policy", Tables.retryPolicy).map(retryPolicy)
+        let mirrors = mirrorPolicies(m)
         var hashes: [HashPolicy] = []
         for h in m.messages("hash_policy", Tables.hashPolicy) {
+            var policy: HashPolicy
             if let x = h.message("header", Tables.hashHeader), let n = x.requiredString("header_name") {
-                hashes.append(.header(n))
+                policy = .header(n.asciiLowercased)
             } else if let x = h.message("cookie", Tables.hashCookie), let n = x.requiredString("name") {
-                hashes.append(.cookie(n))
+                policy = .cookie(n)
             } else if let x = h.message("connection_properties", Tables.hashConnection), x.bool("source_ip") == true {
-                hashes.append(.sourceIP)
+                policy = .sourceIP
+            } else if let x = h.message("query_parameter", Tables.hashQueryParameter), let n = x.requiredString("name") {
+                policy = .queryParameter(n)
+            } else if let x = h.message("filter_state", Tables.hashFilterState), let k = x.requiredString("key") {
+                policy = .filterState(k)
+            } else {
+                continue
             }
+            if h.bool("terminal") == true { policy = .terminal(policy) }
+            hashes.append(policy)
         }
         var upgrades: [String] = []
         for u in m.messages("upgrade_configs", Tables.upgradeConfig) {
             guard let t = u.requiredString("upgrade_type") else { continue }
             if u.bool("enabled") != false { upgrades.append(t) }
         }
-        return RouteAction(
+        var action = RouteAction(
             specifier, pathRewrite: rewrite, hostRewriteLiteral: m.string("host_rewrite_literal"), timeout: m.duration("timeout"),
             idleTimeout: m.duration("idle_timeout"), retryPolicy: retry, requestMirrorPolicies: mirrors, hashPolicy: hashes,
             upgradeTypes: upgrades)
+        action.hostRewriteHeader = m.string("host_rewrite_header")?.asciiLowercased
+        action.autoHostRewrite = m.bool("auto_host_rewrite") ?? false
+        action.hostRewritePathRegex = m.message("host_rewrite_path_regex", Tables.regexMatchAndSubstitute).flatMap(regexRewrite)
+        let hostKinds =
+            ["host_rewrite_literal", "host_rewrite_header", "host_rewrite_path_regex"].filter(m.has)
+            + (action.autoHostRewrite ? ["auto_host_rewrite"] : [])
+        if hostKinds.count > 1 {
+            ctx.error(
+                .conflictingFields, "`RouteAction` sets more than one host rewrite: \(hostKinds.map { "`\($0)`" }.joined(separator: ", "))",
+                at: m.keySpan(hostKinds[1]), help: "the host rewrites are one oneof; keep one")
+        }
+        action.appendXForwardedHost = m.bool("append_x_forwarded_host") ?? false
+        action.clusterNotFoundResponseCode = m.enumeration(
+            "cluster_not_found_response_code", [("SERVICE_UNAVAILABLE", 503), ("NOT_FOUND", 404), ("INTERNAL_SERVER_ERROR", 500)])
+        action.rateLimits = m.list("rate_limits").map(JSONValue.of)
+        action.includeVirtualHostRateLimits = m.bool("include_vh_rate_limits") ?? false
+        action.cors = m.value("cors").map(JSONValue.of)
+        return action
+    }
+
+    func regexRewrite(_ m: Message) -> RegexRewrite? {
+        guard let p = m.message("pattern", Tables.regexMatcher), let pattern = regex(p) else {
+            if !m.has("pattern") {
+                ctx.error(.missingField, "`RegexMatchAndSubstitute` needs `pattern`", at: m.span, label: "missing `pattern`")
+            }
+            return nil
+        }
+        return RegexRewrite(pattern: pattern, substitution: m.string("substitution") ?? "")
+    }
+
+    func retryPolicy(_ rp: Message) -> RetryPolicy {
+        let on = (rp.string("retry_on") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return RetryPolicy(
+            retryOn: on, numRetries: rp.int("num_retries").map { UInt32($0) }, perTryTimeout: rp.duration("per_try_timeout"),
+            retriableStatusCodes: rp.list("retriable_status_codes").compactMap { $0.scalar?.int }.map { UInt32(clamping: $0) })
+    }
+
+    /// `request_mirror_policies` of `m`: each names exactly one of `cluster` and
+    /// `cluster_header` (`ShadowPolicyImpl`, config_impl.cc).
+    func mirrorPolicies(_ m: Message) -> [RequestMirrorPolicy] {
+        m.messages("request_mirror_policies", Tables.requestMirrorPolicy).compactMap { x -> RequestMirrorPolicy? in
+            let c = x.string("cluster")
+            let h = x.string("cluster_header")
+            if c != nil && h != nil {
+                ctx.error(
+                    .conflictingFields, "a request mirror policy sets both `cluster` and `cluster_header`; set only one",
+                    at: x.keySpan("cluster_header"))
+                return nil
+            }
+            if c == nil && h == nil {
+                ctx.error(
+                    .missingField, "a request mirror policy needs `cluster` or `cluster_header`", at: x.span, label: "no cluster")
+                return nil
+            }
+            var policy = RequestMirrorPolicy(
+                cluster: c ?? "", runtimeFraction: x.message("runtime_fraction", Tables.runtimeFractionalPercent).map(runtimeFraction))
+            policy.clusterHeader = h?.asciiLowercased
+            policy.disableShadowHostSuffixAppend = x.bool("disable_shadow_host_suffix_append") ?? false
+            return policy
+        }
     }
 
     static let responseCodes: [(String, RedirectAction.ResponseCode)] = [
@@ -327,6 +488,14 @@ struct RouteReader {
             }
             out.path = .prefixRewrite(p)
         }
+        if let rr = m.message("regex_rewrite", Tables.regexMatchAndSubstitute) {
+            if out.path != nil {
+                ctx.error(
+                    .conflictingFields, "`path_redirect`, `prefix_rewrite` and `regex_rewrite` are one oneof; set only one",
+                    at: m.keySpan("regex_rewrite"))
+            }
+            if let r = regexRewrite(rr) { out.path = .regexRewrite(r) }
+        }
         out.responseCode = m.enumeration("response_code", Self.responseCodes) ?? .movedPermanently
         out.stripQuery = m.bool("strip_query") ?? false
         return out
@@ -336,15 +505,24 @@ struct RouteReader {
         guard has(m, "status") else { return nil }
         guard let status = m.int("status", 200...599) else { return nil }
         var body: String?
+        var isBytes = false
         if let b = m.message("body", Tables.dataSource) {
-            body = b.string("inline_string") ?? b.bytes("inline_bytes")
+            body = b.string("inline_string")
+            // Proto JSON writes `bytes` fields in base64; `bytes` decodes it.
+            if body == nil, let raw = b.bytes("inline_bytes") {
+                body = raw
+                isBytes = true
+            }
             if b.has("filename") {
                 ctx.error(
                     .unmodeledField, "a direct response body read from a file is not modelled", at: b.keySpan("filename"),
                     label: "not modelled", help: "xdsc checks the route, not the body it sends")
             }
         }
-        return DirectResponseAction(status: Int(status), body: body)
+        if let body { ctx.directResponseBodies.append((body.utf8.count, m.span("body"))) }
+        var out = DirectResponseAction(status: Int(status), body: body)
+        out.bodyIsBytes = isBytes
+        return out
     }
 
     func has(_ m: Message, _ field: String) -> Bool {
@@ -404,7 +582,19 @@ struct RouteReader {
                 }
                 action = a
             }
-            return HeaderValueOption(key: key, value: value, appendAction: action)
+            var option = HeaderValueOption(key: key, value: value, appendAction: action)
+            option.keepEmptyValue = x.bool("keep_empty_value") ?? false
+            return option
         }
+    }
+}
+
+extension EnvoyReader {
+    /// Reads one `HeaderMatcher` (as written in a route-check test file), or nil when it is
+    /// not a valid one; problems go to `sink` at their positions.
+    public static func headerMatcher(_ node: YAMLNode, into sink: DiagnosticSink) -> HeaderMatcher? {
+        let ctx = ReadContext(sink: sink)
+        guard let m = Message(node, Tables.headerMatcher, ctx) else { return nil }
+        return RouteReader(ctx: ctx).headerMatcher(m)
     }
 }

@@ -7,24 +7,25 @@ enum Tables {
 
     static let routeConfiguration = MessageTable(
         "RouteConfiguration",
-        read: ["name", "virtual_hosts", "validate_clusters"],
-        ignored: [
-            "internal_only_headers", "response_headers_to_add", "response_headers_to_remove", "request_headers_to_add",
-            "request_headers_to_remove", "most_specific_header_mutations_wins", "max_direct_response_body_size_bytes",
-            "request_mirror_policies", "typed_per_filter_config", "metadata",
+        read: [
+            "name", "virtual_hosts", "validate_clusters", "internal_only_headers", "response_headers_to_add",
+            "response_headers_to_remove", "request_headers_to_add", "request_headers_to_remove",
+            "most_specific_header_mutations_wins", "max_direct_response_body_size_bytes", "request_mirror_policies",
+            "typed_per_filter_config", "ignore_port_in_host_matching", "vhost_header",
         ],
-        routing: ["vhds", "cluster_specifier_plugins", "ignore_port_in_host_matching", "ignore_path_parameters_in_path_matching"])
+        ignored: ["metadata"],
+        routing: ["vhds", "cluster_specifier_plugins", "ignore_path_parameters_in_path_matching"])
 
     static let virtualHost = MessageTable(
         "VirtualHost",
         read: [
             "name", "domains", "routes", "require_tls", "request_headers_to_add", "request_headers_to_remove",
-            "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config",
+            "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "virtual_clusters",
+            "rate_limits", "cors", "retry_policy", "request_mirror_policies",
         ],
         ignored: [
-            "virtual_clusters", "rate_limits", "cors", "include_request_attempt_count", "include_attempt_count_in_response",
-            "retry_policy", "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header",
-            "per_request_buffer_limit_bytes", "request_body_buffer_limit", "request_mirror_policies", "metadata",
+            "include_request_attempt_count", "include_attempt_count_in_response", "retry_policy_typed_config", "hedge_policy",
+            "include_is_timeout_retry_header", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "metadata",
         ],
         routing: ["matcher"])
 
@@ -41,9 +42,9 @@ enum Tables {
         "RouteMatch",
         read: [
             "prefix", "path", "safe_regex", "connect_matcher", "path_separated_prefix", "case_sensitive", "runtime_fraction",
-            "headers", "query_parameters", "grpc",
+            "headers", "query_parameters", "grpc", "dynamic_metadata",
         ],
-        routing: ["path_match_policy", "tls_context", "dynamic_metadata", "filter_state", "cookies"],
+        routing: ["path_match_policy", "tls_context", "filter_state", "cookies"],
         removed: ["regex": "use `safe_regex: {regex: ...}`"])
 
     static let headerMatcher = MessageTable(
@@ -74,11 +75,11 @@ enum Tables {
         read: [
             "cluster", "cluster_header", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
             "timeout", "idle_timeout", "retry_policy", "request_mirror_policies", "hash_policy", "upgrade_configs",
+            "cluster_not_found_response_code", "auto_host_rewrite", "host_rewrite_header", "host_rewrite_path_regex",
+            "append_x_forwarded_host", "rate_limits", "include_vh_rate_limits", "cors",
         ],
         ignored: [
-            "cluster_not_found_response_code", "metadata_match", "auto_host_rewrite", "host_rewrite_header",
-            "host_rewrite_path_regex", "append_x_forwarded_host", "early_data_policy", "retry_policy_typed_config",
-            "priority", "rate_limits", "include_vh_rate_limits", "cors", "max_grpc_timeout", "grpc_timeout_offset",
+            "metadata_match", "early_data_policy", "retry_policy_typed_config", "priority", "max_grpc_timeout", "grpc_timeout_offset",
             "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects", "hedge_policy",
             "max_stream_duration", "flush_timeout",
         ],
@@ -91,16 +92,26 @@ enum Tables {
     static let regexMatchAndSubstitute = MessageTable("RegexMatchAndSubstitute", read: ["pattern", "substitution"])
 
     static let weightedCluster = MessageTable(
-        "WeightedCluster", read: ["clusters", "runtime_key_prefix"], ignored: ["total_weight"],
-        routing: ["header_name", "random_value_specifier"])
+        "WeightedCluster", read: ["clusters", "runtime_key_prefix", "total_weight", "header_name", "use_hash_policy"],
+        routing: ["random_value_specifier"])
 
     static let clusterWeight = MessageTable(
-        "ClusterWeight", read: ["name", "weight"],
-        ignored: [
-            "metadata_match", "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
+        "ClusterWeight",
+        read: [
+            "name", "weight", "cluster_header", "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
             "response_headers_to_remove", "typed_per_filter_config", "host_rewrite_literal",
         ],
-        routing: ["cluster_header"])
+        ignored: ["metadata_match"])
+
+    static let virtualCluster = MessageTable("VirtualCluster", read: ["name", "headers"])
+
+    static let metadataMatcher = MessageTable("MetadataMatcher", read: ["filter", "path", "value", "invert"])
+    static let pathSegment = MessageTable("MetadataMatcher.PathSegment", read: ["key"])
+    static let valueMatcher = MessageTable(
+        "ValueMatcher", read: ["null_match", "double_match", "string_match", "bool_match", "present_match"],
+        routing: ["list_match", "or_match"])
+    static let doubleMatcher = MessageTable("DoubleMatcher", read: ["range", "exact"])
+    static let doubleRange = MessageTable("DoubleRange", read: ["start", "end"])
 
     static let retryPolicy = MessageTable(
         "RetryPolicy", read: ["retry_on", "num_retries", "per_try_timeout", "retriable_status_codes"],
@@ -111,12 +122,13 @@ enum Tables {
         ])
 
     static let requestMirrorPolicy = MessageTable(
-        "RequestMirrorPolicy", read: ["cluster", "runtime_fraction"],
-        ignored: ["cluster_header", "trace_sampled", "disable_shadow_host_suffix_append"])
+        "RequestMirrorPolicy", read: ["cluster", "cluster_header", "runtime_fraction", "disable_shadow_host_suffix_append"],
+        ignored: ["trace_sampled"])
 
     static let hashPolicy = MessageTable(
-        "HashPolicy", read: ["header", "cookie", "connection_properties"],
-        ignored: ["query_parameter", "filter_state", "terminal"])
+        "HashPolicy", read: ["header", "cookie", "connection_properties", "query_parameter", "filter_state", "terminal"])
+    static let hashQueryParameter = MessageTable("HashPolicy.QueryParameter", read: ["name"])
+    static let hashFilterState = MessageTable("HashPolicy.FilterState", read: ["key"])
     static let hashHeader = MessageTable("HashPolicy.Header", read: ["header_name"], ignored: ["regex_rewrite"])
     static let hashCookie = MessageTable("HashPolicy.Cookie", read: ["name"], ignored: ["ttl", "path", "attributes"])
     static let hashConnection = MessageTable("HashPolicy.ConnectionProperties", read: ["source_ip"])
@@ -127,9 +139,8 @@ enum Tables {
         "RedirectAction",
         read: [
             "https_redirect", "scheme_redirect", "host_redirect", "port_redirect", "path_redirect", "prefix_rewrite",
-            "response_code", "strip_query",
-        ],
-        routing: ["regex_rewrite"])
+            "response_code", "strip_query", "regex_rewrite",
+        ])
 
     static let directResponseAction = MessageTable("DirectResponseAction", read: ["status", "body"], ignored: ["body_format"])
 
@@ -137,7 +148,7 @@ enum Tables {
         "DataSource", read: ["filename", "inline_bytes", "inline_string"], ignored: ["environment_variable", "watched_directory"])
 
     static let headerValueOption = MessageTable(
-        "HeaderValueOption", read: ["header", "append", "append_action"], ignored: ["keep_empty_value"])
+        "HeaderValueOption", read: ["header", "append", "append_action", "keep_empty_value"])
     static let headerValue = MessageTable("HeaderValue", read: ["key", "value", "raw_value"])
 
     // MARK: Listeners (api/envoy/config/listener/v3/)

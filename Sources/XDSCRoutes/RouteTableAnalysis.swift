@@ -1,6 +1,7 @@
 import XDSCAutomata
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCRouteEngine
 
 /// What the route analysis of a configuration found, and how much it could not decide.
 public struct RouteTableFindings: Sendable {
@@ -22,7 +23,8 @@ public struct RouteTableFindings: Sendable {
 
 /// Runs the shadowing and overlap analysis on Envoy route configurations (ours or a user's)
 /// and turns its findings into diagnostics at the routes' policy positions. Every example
-/// request is replayed through the Envoy model's own match functions before it is reported.
+/// request is replayed through the route engine (the one `xdsc route` and `xdsc test routes`
+/// use) before it is reported.
 public enum RouteTableAnalysis {
     /// Where, inside a route (given by its source span), the condition that makes it match
     /// nothing was written; nil to report at the route.
@@ -49,10 +51,17 @@ public enum RouteTableAnalysis {
         if routes.count > 1 { findings.routes += routes.count }
         let constraints = routes.map { constraint($0.match) }
         let host = exampleHost(vhost.domains)
+        // The engine routes within this host alone; `require_tls` is not part of matching.
+        var alone = vhost
+        alone.requireTLS = .none
+        let engine = RouteEngine(RouteConfiguration(name: "", virtualHosts: [alone]))
+        func matches(_ index: Int, _ req: EnvoyRequest) -> Bool {
+            RouteEngine.firstFailure(routes[index].match, req.headerMap, req, runtime: .defaults) == nil
+        }
         let report = analyzeShadowing(
             constraints,
             sameAction: { routes[$0].action == routes[$1].action },
-            verify: { index, witness in routes[index].match.matches(request(witness, host: host)) })
+            verify: { index, witness in matches(index, request(witness, host: host)) })
         findings.comparedPairs += report.comparedPairs
         findings.undecided += report.undecidedCount
         for u in report.undecided.prefix(20) {
@@ -65,11 +74,11 @@ public enum RouteTableAnalysis {
         }
         for f in report.findings {
             let req = request(f.witness, host: host)
-            // First match wins: the example must reach an earlier route, never this one; an
+            // First match wins: the example must reach one of the earlier routes the finding
+            // names (not a third route before them), and this route must match it too; an
             // overlap's example reaches exactly the earlier route of the pair.
-            guard let first = routes.firstIndex(where: { $0.match.matches(req) }), first < f.route,
-                f.kind == .shadowed || first == f.earlier[0],
-                routes[f.route].match.matches(req)
+            guard let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
+                f.kind == .shadowed || first == f.earlier[0], matches(f.route, req)
             else {
                 findings.undecided += 1
                 continue
@@ -179,7 +188,9 @@ public enum RouteTableAnalysis {
         case .connectMatcher: path = .prefix("", caseSensitive: true)
         }
         // Conditions xdsc does not evaluate make the route opaque: never a guess.
-        var opaque = m.runtimeFraction != nil || m.pathSpecifier == .connectMatcher || !m.unmodeledCriteria.isEmpty
+        var opaque =
+            m.runtimeFraction != nil || m.pathSpecifier == .connectMatcher || !m.unmodeledCriteria.isEmpty
+            || !m.dynamicMetadata.isEmpty
         var headers: [FieldConstraint] = []
         for h in m.headers {
             let match: FieldMatch
@@ -234,8 +245,20 @@ public enum RouteTableAnalysis {
         return d.dropLast().lowercased() + "com"
     }
 
-    static func request(_ w: WitnessRequest, host: String) -> HTTPRequest {
-        HTTPRequest(method: w.method ?? "GET", authority: host, path: w.path, headers: w.headers.map { (name: $0.0, value: $0.1) })
+    /// The witness as the engine's request (plain http, random value 0).
+    public static func request(_ w: WitnessRequest, host: String) -> EnvoyRequest {
+        var r = EnvoyRequest(method: w.method ?? "GET", authority: host, path: w.path)
+        for (name, value) in w.headers {
+            // Pseudo-headers are fields of the request, not extra entries.
+            switch name.lowercased() {
+            case ":authority", "host": r.authority = value
+            case ":scheme": r.scheme = value
+            case ":method": r.method = value
+            case ":path": r.path = value
+            default: r.headers.append(HTTPHeader(name, value))
+            }
+        }
+        return r
     }
 
     static func example(_ w: WitnessRequest, host: String) -> ExampleRequest {

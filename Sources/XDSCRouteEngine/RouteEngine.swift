@@ -1,0 +1,348 @@
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCJSON
+
+/// Envoy's router, offline: virtual-host selection, first-match routing and the route's
+/// action, with the request and response header finalisation of `config_impl.cc` and
+/// `header_parser.cc`. Pure and deterministic; build it once per route table.
+public struct RouteEngine: Sendable {
+    /// Which program's behaviour to reproduce where Envoy and its route-check tool differ.
+    public enum Semantics: Sendable, Equatable {
+        /// A running Envoy with no runtime overrides.
+        case envoy
+        /// `router_check_tool`: runtime fractions only for the test's `runtime` key, the
+        /// local reply's content headers before the response mutations, no `Location` on a
+        /// direct response.
+        case routerCheckTool(runtimeKey: String?)
+    }
+
+    /// The table.
+    public let config: RouteConfiguration
+    /// Spans of field paths (Envoy files); elements without one fall back to the route's or
+    /// virtual host's `source`.
+    public let spans: [String: SourceSpanRef]
+    let exact: [String: (host: Int, domain: String)]
+    let suffixes: [(key: [UInt8], host: Int, domain: String)]
+    let prefixes: [(key: [UInt8], host: Int, domain: String)]
+    let defaultHost: Int?
+    let indexes: [RouteIndex]
+
+    /// An engine for `config`.
+    public init(_ config: RouteConfiguration, spans: [String: SourceSpanRef] = [:]) {
+        self.config = config
+        self.spans = spans
+        var exact: [String: (Int, String)] = [:]
+        var suffixes: [(key: [UInt8], host: Int, domain: String, order: Int)] = []
+        var prefixes: [(key: [UInt8], host: Int, domain: String, order: Int)] = []
+        var defaultHost: Int?
+        for (i, vh) in config.virtualHosts.enumerated() {
+            for raw in vh.domains {
+                let d = raw.asciiLowercased
+                if d == "*" {
+                    if defaultHost == nil { defaultHost = i }
+                } else if d.hasPrefix("*") {
+                    suffixes.append((Array(d.utf8.dropFirst()), i, raw, suffixes.count))
+                } else if d.hasSuffix("*") {
+                    prefixes.append((Array(d.utf8.dropLast()), i, raw, prefixes.count))
+                } else if exact[d] == nil {
+                    exact[d] = (i, raw)
+                }
+            }
+        }
+        // Longest first; Envoy's maps are keyed by length with `std::greater`.
+        func order(_ a: [(key: [UInt8], host: Int, domain: String, order: Int)]) -> [(key: [UInt8], host: Int, domain: String)] {
+            a.sorted { ($0.key.count, -$0.order) > ($1.key.count, -$1.order) }.map { ($0.key, $0.host, $0.domain) }
+        }
+        self.exact = exact
+        self.suffixes = order(suffixes)
+        self.prefixes = order(prefixes)
+        self.defaultHost = defaultHost
+        self.indexes = config.virtualHosts.map { RouteIndex($0.routes) }
+    }
+
+    // MARK: - Origins
+
+    func origin(_ path: String, fallback: SourceSpan?) -> Origin {
+        Origin(path, span: spans[path]?.span ?? fallback)
+    }
+
+    func hostPath(_ h: Int) -> String { "virtual_hosts[\(h)]" }
+    func routePath(_ h: Int, _ r: Int) -> String { "virtual_hosts[\(h)].routes[\(r)]" }
+
+    // MARK: - Virtual host
+
+    /// `RouteMatcher::findVirtualHost`.
+    public func selectVirtualHost(_ headers: HeaderMap) -> Result<VirtualHostChoice, NoRouteReason> {
+        func choice(_ i: Int, _ reason: VirtualHostReason, _ host: String?) -> VirtualHostChoice {
+            VirtualHostChoice(
+                index: i, name: config.virtualHosts[i].name, reason: reason, comparedHost: host,
+                origin: origin(hostPath(i), fallback: config.virtualHosts[i].source))
+        }
+        if exact.isEmpty && suffixes.isEmpty && prefixes.isEmpty {
+            guard let d = defaultHost else { return .failure(.noVirtualHost(host: headers.first(":authority") ?? "")) }
+            return .success(choice(d, .onlyDefault, nil))
+        }
+        let headerName = config.vhostHeader ?? ":authority"
+        guard var host = headers.first(headerName) else { return .failure(.missingHost(header: headerName)) }
+        if config.ignorePortInHostMatching, let p = Self.portStart(host) { host = String(host[..<p]) }
+        host = host.asciiLowercased
+        if let e = exact[host] { return .success(choice(e.host, .exact(domain: e.domain), host)) }
+        let bytes = Array(host.utf8)
+        for s in suffixes where s.key.count < bytes.count && bytes.suffix(s.key.count).elementsEqual(s.key) {
+            return .success(choice(s.host, .suffixWildcard(domain: s.domain), host))
+        }
+        for p in prefixes where p.key.count < bytes.count && bytes.prefix(p.key.count).elementsEqual(p.key) {
+            return .success(choice(p.host, .prefixWildcard(domain: p.domain), host))
+        }
+        if let d = defaultHost { return .success(choice(d, .defaultHost, host)) }
+        return .failure(.noVirtualHost(host: host))
+    }
+
+    /// `HeaderUtility::getPortStart`: the last `:` unless a `]` follows it (IPv6 literal).
+    static func portStart(_ host: String) -> String.Index? {
+        guard let colon = host.lastIndex(of: ":") else { return nil }
+        if host[colon...].contains("]") { return nil }
+        return colon
+    }
+
+    // MARK: - Decision
+
+    /// Routes `request` as Envoy does. With `trace`, every route tried is recorded with the
+    /// condition that failed; without it the engine may skip routes an index rules out.
+    /// `responseHeaders` seeds the upstream response (the tool's `additional_response_headers`).
+    public func decide(
+        _ request: EnvoyRequest, semantics: Semantics = .envoy, trace: Bool = true, responseHeaders: [HTTPHeader] = []
+    ) -> RouteDecision {
+        let headers = request.headerMap
+        var d = RouteDecision(
+            request: request, outcome: .noRoute(.noRouteMatched), requestHeaders: headers, responseHeaders: HeaderMap(responseHeaders))
+        let vh: VirtualHostChoice
+        switch selectVirtualHost(headers) {
+        case .failure(let reason):
+            d.outcome = .noRoute(reason)
+            return d
+        case .success(let v): vh = v
+        }
+        d.virtualHost = vh
+        let host = config.virtualHosts[vh.index]
+        d.tlsRequirement = host.requireTLS
+        // `VirtualHostImpl::getRouteFromEntries`.
+        guard let proto = headers.first("x-forwarded-proto") else {
+            d.outcome = .noRoute(.missingForwardedProto)
+            return d
+        }
+        let internalRequest = headers.first("x-envoy-internal") == "true"
+        if (host.requireTLS == .all && proto != "https") || (host.requireTLS == .externalOnly && proto != "https" && !internalRequest) {
+            let location = "https://" + (headers.first(":authority") ?? "") + (headers.first(":path") ?? "")
+            d.outcome = .tlsRedirect(
+                RedirectOutcome(
+                    location: location, status: 301, rewrittenPath: nil,
+                    origin: origin(hostPath(vh.index) + ".require_tls", fallback: host.source)))
+            localReply(&d, body: "", location: location, status: 301, semantics: semantics)
+            return d
+        }
+        // Routes, first match wins.
+        var winner: Int?
+        let runtime = runtimeValues(semantics)
+        if trace {
+            for (i, r) in host.routes.enumerated() {
+                let failure = Self.firstFailure(r.match, headers, request, runtime: runtime)
+                d.attempts.append(
+                    RouteAttempt(index: i, name: r.name, failure: failure, origin: origin(routePath(vh.index, i), fallback: r.source)))
+                if failure == nil {
+                    winner = i
+                    break
+                }
+            }
+        } else {
+            winner = indexes[vh.index].first(headers.first(":path")) { i in
+                Self.firstFailure(host.routes[i].match, headers, request, runtime: runtime) == nil
+            }
+        }
+        if !host.virtualClusters.isEmpty {
+            d.virtualCluster = Self.virtualCluster(host, headers)
+        }
+        guard let ri = winner else {
+            d.outcome = .noRoute(.noRouteMatched)
+            return d
+        }
+        let route = host.routes[ri]
+        d.routeIndex = ri
+        d.routeName = route.name
+        d.routeOrigin = origin(routePath(vh.index, ri), fallback: route.source)
+        apply(route, hostIndex: vh.index, routeIndex: ri, headers: headers, semantics: semantics, into: &d)
+        return d
+    }
+
+    func runtimeValues(_ s: Semantics) -> RuntimeValues {
+        switch s {
+        case .envoy: .defaults
+        case .routerCheckTool(let key): .routerCheckTool(enabledKey: key)
+        }
+    }
+
+    /// The first virtual cluster whose headers all match, else `other`.
+    public static func virtualCluster(_ host: VirtualHost, _ headers: HeaderMap) -> String? {
+        guard !host.virtualClusters.isEmpty else { return nil }
+        for vc in host.virtualClusters where vc.headers.allSatisfy({ $0.matches(headerValue: headers.get($0.name)) }) {
+            return vc.name
+        }
+        return "other"
+    }
+
+    // MARK: - Matching
+
+    /// `RouteEntryImplBase::matchRoute` then the path specifier; nil when the route matches.
+    public static func firstFailure(_ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues)
+        -> MatchFailure?
+    {
+        let random = request.randomValue
+        if let rf = m.runtimeFraction {
+            let dv = rf.defaultValue
+            var numerator = UInt64(dv.numerator)
+            let den = dv.denominator.value
+            switch runtime {
+            case .defaults:
+                if random % den >= numerator {
+                    return .runtimeFraction(detail: "\(random) % \(den) = \(random % den) is not below \(numerator)")
+                }
+            case .routerCheckTool(let key):
+                guard let key, key == rf.runtimeKey else {
+                    return .runtimeFraction(detail: "the test's runtime does not enable `\(rf.runtimeKey ?? "")`")
+                }
+                numerator = max(numerator, 1)
+                if random % den >= numerator {
+                    return .runtimeFraction(detail: "\(random) % \(den) = \(random % den) is not below \(numerator)")
+                }
+            }
+        }
+        if m.grpc {
+            let ct = headers.first("content-type")
+            guard let ct, ct.utf8.elementsEqual("application/grpc".utf8) || ct.utf8.starts(with: "application/grpc+".utf8)
+            else { return .grpc(contentType: ct) }
+        }
+        for (i, h) in m.headers.enumerated() {
+            let v = headers.get(h.name)
+            if !h.matches(headerValue: v) { return .header(index: i, name: h.name, actual: v) }
+        }
+        let path = headers.first(":path")
+        if !m.queryParameters.isEmpty {
+            let probe = HTTPRequest(authority: nil, path: path ?? "")
+            for (i, q) in m.queryParameters.enumerated() {
+                let v = probe.queryParameter(q.name)
+                if !q.matches(firstValue: v) { return .queryParameter(index: i, name: q.name, actual: v) }
+            }
+        }
+        for (i, mm) in m.dynamicMetadata.enumerated() where !Self.matches(mm, request.dynamicMetadata) {
+            return .dynamicMetadata(index: i, filter: mm.filter)
+        }
+        if m.pathSpecifier == .connectMatcher {
+            // `ConnectRouteEntryImpl::matches` (config_impl.cc): any CONNECT request, whatever its path.
+            if headers.first(":method") == "CONNECT" { return nil }
+            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: path ?? "")
+        }
+        guard let path else { return .noPath }
+        let noQuery = Self.pathWithoutQuery(path)
+        if !Self.pathMatches(m, noQuery) { return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: String(noQuery)) }
+        return nil
+    }
+
+    /// The path specifier on the path without query: bytes compared, ASCII letters folded
+    /// when `case_sensitive` is false (`Matchers::PathMatcher`); regexes full-match with RE2.
+    /// Written without generics so the hot loop needs no runtime type lookups.
+    static func pathMatches(_ m: RouteMatch, _ path: Substring) -> Bool {
+        let fold = m.caseSensitive == false
+        func equal(_ a: Substring.UTF8View, _ aStart: Substring.UTF8View.Index, _ b: String.UTF8View, count: Int) -> Bool {
+            var i = aStart
+            var j = b.startIndex
+            for _ in 0..<count {
+                var x = a[i]
+                var y = b[j]
+                if fold {
+                    if x >= 0x41 && x <= 0x5A { x += 32 }
+                    if y >= 0x41 && y <= 0x5A { y += 32 }
+                }
+                if x != y { return false }
+                i = a.index(after: i)
+                j = b.index(after: j)
+            }
+            return true
+        }
+        let bytes = path.utf8
+        switch m.pathSpecifier {
+        case .prefix(let p):
+            let n = p.utf8.count
+            return bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+        case .path(let p):
+            let n = p.utf8.count
+            return bytes.count == n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+        case .pathSeparatedPrefix(let p):
+            let n = p.utf8.count
+            guard bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n) else { return false }
+            if bytes.count == n { return true }
+            return bytes[bytes.index(bytes.startIndex, offsetBy: n)] == UInt8(ascii: "/")
+        case .safeRegex(let r):
+            return RegexCache.shared.pattern(r)?.fullMatch(String(path)) ?? false
+        case .connectMatcher:
+            return false
+        }
+    }
+
+    static func describe(_ p: RouteMatch.PathSpecifier, _ caseSensitive: Bool?) -> String {
+        let ci = caseSensitive == false ? " (case-insensitive)" : ""
+        switch p {
+        case .prefix(let s): return "prefix `\(s)`\(ci)"
+        case .path(let s): return "path `\(s)`\(ci)"
+        case .safeRegex(let r): return "safe_regex `\(r)`"
+        case .pathSeparatedPrefix(let s): return "path_separated_prefix `\(s)`\(ci)"
+        case .connectMatcher: return "connect_matcher (CONNECT requests only)"
+        }
+    }
+
+    /// `Http::PathUtil::removeQueryAndFragment`.
+    public static func pathWithoutQuery(_ path: String) -> Substring {
+        let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex
+        return path[..<end]
+    }
+
+    /// `Matchers::MetadataMatcher::match`: the value at the path (an unset value when any
+    /// key is missing), matched, XOR `invert`.
+    static func matches(_ m: MetadataMatcher, _ metadata: JSONObject) -> Bool {
+        var value: JSON? = metadata[m.filter]
+        for key in m.path {
+            guard case .object(let o)? = value else {
+                value = nil
+                break
+            }
+            value = o[key]
+        }
+        let result: Bool
+        switch m.value {
+        case .string(let sm):
+            if case .string(let s)? = value { result = sm.matches(s) } else { result = false }
+        case .present(let p): result = p == (value != nil)
+        case .bool(let b): result = value == .bool(b)
+        case .null: result = value == .null
+        case .doubleExact(let x):
+            switch value {
+            case .int(let i)?: result = Double(i) == x
+            case .double(let v)?: result = v == x
+            default: result = false
+            }
+        case .doubleRange(let s, let e):
+            var v: Double?
+            if case .int(let i)? = value { v = Double(i) }
+            if case .double(let x)? = value { v = x }
+            result = v.map { s <= $0 && $0 < e } ?? false
+        }
+        return result != m.invert
+    }
+}
+
+/// A span, boxed so the engine's span table stays cheap to copy.
+public struct SourceSpanRef: Sendable, Equatable {
+    /// The span.
+    public var span: SourceSpan
+    /// A boxed `span`.
+    public init(_ span: SourceSpan) { self.span = span }
+}
