@@ -35,7 +35,7 @@ let package = Package(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRegex",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata"]),
         .executableTarget(
