@@ -28,9 +28,10 @@ public enum PolicyPasses {
 extension Policy {
     /// Visits every route in policy order without building an array of them.
     func forEachRoute(_ body: (PolicyRoute) -> Void) {
-        for l in listeners {
-            for h in l.hosts {
-                for r in h.routes { body(r) }
+        // By index: `for r in routes` copies each (large) route out of its array first.
+        for li in listeners.indices {
+            for hi in listeners[li].hosts.indices {
+                for ri in listeners[li].hosts[hi].routes.indices { body(listeners[li].hosts[hi].routes[ri]) }
             }
         }
     }

@@ -1,14 +1,25 @@
 /// A 1-based line and column; columns count Unicode scalars, as editors do.
 public struct SourcePosition: Hashable, Comparable, Sendable, CustomStringConvertible {
+    // 32 bits each: every node and located value of a large policy carries two positions, and
+    // no input within the limits has 2^31 lines or columns.
+    private var line32: Int32
+    private var column32: Int32
+
     /// The 1-based line.
-    public var line: Int
+    public var line: Int {
+        get { Int(line32) }
+        set { line32 = Int32(clamping: newValue) }
+    }
     /// The 1-based column, in Unicode scalars.
-    public var column: Int
+    public var column: Int {
+        get { Int(column32) }
+        set { column32 = Int32(clamping: newValue) }
+    }
 
     /// A position at `line` and `column`.
     public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
+        self.line32 = Int32(clamping: line)
+        self.column32 = Int32(clamping: column)
     }
 
     /// Whether `a` sorts before `b`.
@@ -30,7 +41,12 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
     public var end: SourcePosition
     /// Set when the text was reached through a YAML alias: the span is then the alias
     /// (`*name`, where the value is used) and this is where the value is written.
-    public var origin: AliasOrigin?
+    public var origin: AliasOrigin? {
+        get { originBox?.origin }
+        set { originBox = newValue.map(OriginBox.init) }
+    }
+    // Boxed: almost no span has an origin, and a span is kept for every node and value.
+    private var originBox: OriginBox?
 
     /// Whether `other` lies within this span (same file, start and end inside).
     public func contains(_ other: SourceSpan) -> Bool {
@@ -42,7 +58,25 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
         self.file = file
         self.start = start
         self.end = end
-        self.origin = origin
+        self.originBox = origin.map(OriginBox.init)
+    }
+
+    private final class OriginBox: Sendable {
+        let origin: AliasOrigin
+        init(_ origin: AliasOrigin) { self.origin = origin }
+    }
+
+    /// Whether the two spans are the same range reached the same way.
+    public static func == (a: SourceSpan, b: SourceSpan) -> Bool {
+        a.start == b.start && a.end == b.end && a.file == b.file && a.origin == b.origin
+    }
+
+    /// Hashes the span's file, range and origin.
+    public func hash(into h: inout Hasher) {
+        h.combine(file)
+        h.combine(start)
+        h.combine(end)
+        h.combine(origin)
     }
 
     /// Where the value a YAML alias stands for is written (in the alias's own file).
@@ -90,9 +124,28 @@ public struct SourceFile: Sendable {
         // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
         // so columns and carets line up with what an editor shows.
         let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing the YAML.
+        // The cuts are the ones a split on the `Character` "\n" made: every `\n` except one
+        // after `\r` (Swift reads `\r\n` as one character); both are ASCII, so each cut falls
+        // on a character boundary.
+        var lines: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var i = start
+        var previous: UInt8 = 0
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b == UInt8(ascii: "\n") && previous != UInt8(ascii: "\r") {
+                lines.append(text[start..<i])
+                start = utf8.index(after: i)
+            }
+            previous = b
+            i = utf8.index(after: i)
         }
+        var end = utf8.endIndex
+        if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
+        lines.append(text[start..<end])
+        self.lines = lines
     }
 
     /// The text of 1-based line `n`, or nil when out of range.

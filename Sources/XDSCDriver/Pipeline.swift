@@ -89,11 +89,9 @@ extension PolicyFrontEnd {
     /// Where a policy route's condition is written, so a route that matches nothing is
     /// reported at the condition that causes it.
     static func conditionLocator(_ policy: Policy) -> RouteTableAnalysis.ConditionLocator {
-        var conditions: [SourceSpan: PolicyRouteMatch] = [:]
-        for l in policy.listeners { for h in l.hosts { for r in h.routes { conditions[r.span] = r.match } } }
-        let lookup = conditions
+        let lookup = RouteMatchLookup(policy)
         return { route, cause in
-            guard let m = lookup[route] else { return nil }
+            guard let m = lookup.match(at: route) else { return nil }
             switch cause {
             case .path: return m.path.span
             case .field(let name, let isQuery):
@@ -181,6 +179,9 @@ public struct Pipeline: Sendable {
         var routeAnalysis = RouteTableFindings()
         if !policyFiles.isEmpty || envoyFiles.isEmpty {
             let out = PolicyFrontEnd.run(documents, files: policyFiles, sink: sink) { clock.lap($0) }
+            // Nothing reads the YAML trees after lowering: free them before the route analysis,
+            // which keeps the peak memory down.
+            documents = []
             policy = out.policy
             let brokenRoutes = PolicyFrontEnd.routesWithErrors(policy, sink.all)
             routeAnalysis = EnvoyChecks.run(out.envoy, sink, locate: PolicyFrontEnd.conditionLocator(policy)) { d in
@@ -272,7 +273,39 @@ struct PhaseClock {
     mutating func lap(_ name: String) {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        FileHandle.standardError.write(Data("xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s\n".utf8))
+        FileHandle.standardError.write(
+            Data("xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s rss \(Self.residentMegabytes())M\n".utf8))
         last = now
+    }
+
+    /// The resident set now, from `/proc/self/statm` (Linux; 0 elsewhere).
+    static func residentMegabytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1_000_000
+    }
+}
+
+/// Each route's `match` by the route's span, built on first use: only a route that matches
+/// nothing asks, and a table of every route of a large policy costs time and memory.
+final class RouteMatchLookup: @unchecked Sendable {
+    private let policy: Policy
+    private let lock = NSLock()
+    private var table: [SourceSpan: PolicyRouteMatch]?
+
+    init(_ policy: Policy) {
+        self.policy = policy
+    }
+
+    func match(at span: SourceSpan) -> PolicyRouteMatch? {
+        lock.lock()
+        defer { lock.unlock() }
+        if table == nil {
+            var t: [SourceSpan: PolicyRouteMatch] = [:]
+            for l in policy.listeners { for h in l.hosts { for r in h.routes { t[r.span] = r.match } } }
+            table = t
+        }
+        return table?[span]
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCPolicy
@@ -92,7 +93,7 @@ public enum EnvoyLowering {
     static func methodMatcher(_ methods: [String]) -> HeaderMatcher? {
         if methods.count == 1 { return HeaderMatcher(name: ":method", .string(.exact(methods[0]))) }
         let pattern = methods.map(regexEscaped).joined(separator: "|")
-        guard let re = try? RE2Pattern(pattern), re.programSize <= maxProgramSize else { return nil }
+        guard ProgramSizes.shared.fits(pattern, within: maxProgramSize) else { return nil }
         return HeaderMatcher(name: ":method", .string(StringMatcher(.safeRegex(pattern))))
     }
 
@@ -343,5 +344,23 @@ extension RouteMatch.PathSpecifier {
     var isRegex: Bool {
         if case .safeRegex = self { return true }
         return false
+    }
+}
+
+/// Whether a pattern compiles within a program-size limit, remembered per pattern: a large
+/// policy repeats the same few method lists thousands of times, and compiling is the cost.
+final class ProgramSizes: @unchecked Sendable {
+    static let shared = ProgramSizes()
+    private let lock = NSLock()
+    private var sizes: [String: Int] = [:]
+
+    func fits(_ pattern: String, within limit: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if let size = sizes[pattern] { return size <= limit }
+        // A pattern RE2 rejects fits nowhere.
+        let size = (try? RE2Pattern(pattern))?.programSize ?? Int.max
+        sizes[pattern] = size
+        return size <= limit
     }
 }

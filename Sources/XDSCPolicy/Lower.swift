@@ -433,6 +433,7 @@ public struct Lowering {
         if let items = f.list("routes") {
             if items.isEmpty { sink.add(.missingField, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span) }
             var names: [String: SourceSpan] = [:]
+            routes.reserveCapacity(items.count)
             for (written, item) in items.enumerated() {
                 // Messages number routes as written, even after one that could not be lowered.
                 guard var r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }

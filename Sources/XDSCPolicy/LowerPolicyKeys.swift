@@ -239,12 +239,36 @@ enum Inheritance {
                     (.defaults, policy.defaults), (.listener, policy.listeners[li].settings),
                     (.host, policy.listeners[li].hosts[hi].settings),
                 ]
+                // The levels above the route are the same for every route of the host: what
+                // they give is found once, and a route only looks at its own settings.
+                let inherited = effective(levels)
                 for ri in policy.listeners[li].hosts[hi].routes.indices {
-                    let route = policy.listeners[li].hosts[hi].routes[ri]
-                    policy.listeners[li].hosts[hi].routes[ri].effective = effective(levels + [(.route, route.settings)])
+                    let e = effective(route: policy.listeners[li].hosts[hi].routes[ri].settings, below: inherited, levels)
+                    policy.listeners[li].hosts[hi].routes[ri].effective = e
                 }
             }
         }
+    }
+
+    /// A route's effective policy: its own keys over `inherited`, the effective policy of
+    /// `levels` (the levels above it).
+    static func effective(route s: PolicySettings, below inherited: EffectivePolicy, _ levels: [(Provenance.Level, PolicySettings)])
+        -> EffectivePolicy
+    {
+        var e = inherited
+        func own<T>(_ v: Located<T>?) -> Resolved<T>? { v.map { Resolved($0.value, Provenance(.route, $0.span)) } }
+        if let v = own(s.timeout) { e.timeout = v }
+        if let v = own(s.idleTimeout) { e.idleTimeout = v }
+        if let v = own(s.retries) { e.retries = v }
+        if let v = own(s.cors) { e.cors = v }
+        if let v = own(s.rateLimit) { e.rateLimit = v }
+        if s.requestHeaders != nil {
+            e.requestHeaders = mergeHeaders(levels.map { ($0.0, $0.1.requestHeaders) } + [(.route, s.requestHeaders)])
+        }
+        if s.responseHeaders != nil {
+            e.responseHeaders = mergeHeaders(levels.map { ($0.0, $0.1.responseHeaders) } + [(.route, s.responseHeaders)])
+        }
+        return e
     }
 
     /// `levels` go from least to most specific.

@@ -366,19 +366,53 @@ public struct PolicyRoute: Sendable {
     /// What the route does with a matching request.
     public var action: PolicyRouteAction
     /// The `rewrite` section, when written.
-    public var rewrite: PolicyRewrite?
+    public var rewrite: PolicyRewrite? {
+        get { rewriteBox?.value }
+        set { rewriteBox = newValue.map(CopyOnWriteBox.init) }
+    }
     /// The `mirror` section, when written.
-    public var mirror: PolicyMirror?
+    public var mirror: PolicyMirror? {
+        get { mirrorBox?.value }
+        set { mirrorBox = newValue.map(CopyOnWriteBox.init) }
+    }
     /// The `hash_on` value, where written; nil when not set.
     public var hashOn: Located<HashOn>?
     /// The `websocket` value, where written; nil when not set.
     public var websocket: Located<Bool>?
     /// The `fault` section, when written.
-    public var fault: PolicyFault?
+    public var fault: PolicyFault? {
+        get { faultBox?.value }
+        set { faultBox = newValue.map(CopyOnWriteBox.init) }
+    }
     /// Policy keys written on the route itself.
     public var settings: PolicySettings
     /// Every policy key after inheritance (defaults -> listener -> host -> route).
     public var effective: EffectivePolicy
+
+    // The rare sections live out of line (a box never written to after it is made, so copies
+    // share it): inline they were 640 of a route's bytes, for every route.
+    private var rewriteBox: CopyOnWriteBox<PolicyRewrite>?
+    private var mirrorBox: CopyOnWriteBox<PolicyMirror>?
+    private var faultBox: CopyOnWriteBox<PolicyFault>?
+
+    init(
+        index: Int, name: Located<String>?, span: SourceSpan, match: PolicyRouteMatch, action: PolicyRouteAction,
+        rewrite: PolicyRewrite?, mirror: PolicyMirror?, hashOn: Located<HashOn>?, websocket: Located<Bool>?, fault: PolicyFault?,
+        settings: PolicySettings, effective: EffectivePolicy
+    ) {
+        self.index = index
+        self.name = name
+        self.span = span
+        self.match = match
+        self.action = action
+        self.hashOn = hashOn
+        self.websocket = websocket
+        self.settings = settings
+        self.effective = effective
+        self.rewrite = rewrite
+        self.mirror = mirror
+        self.fault = fault
+    }
 
     /// `name`, or `#N` (1-based) for unnamed routes, for messages.
     public var displayName: String { name.map { "`\($0.value)`" } ?? "#\(index + 1)" }
@@ -437,8 +471,9 @@ public struct PolicyFieldMatcher: Sendable {
 public enum PolicyRouteAction: Sendable {
     case service(Located<String>)
     case split([PolicyWeightedTarget])
-    case redirect(PolicyRedirect)
-    case respond(PolicyDirectResponse)
+    // Boxed (`indirect`): inline, a redirect made every route's action 360 bytes.
+    indirect case redirect(PolicyRedirect)
+    indirect case respond(PolicyDirectResponse)
 
     /// Every service the action sends traffic to.
     public var services: [Located<String>] {
@@ -534,22 +569,74 @@ public struct PolicyFault: Sendable {
 
 /// The inheritable keys, as written at one level.
 public struct PolicySettings: Sendable {
+    // Stored out of line and shared: most routes write none of these keys, and a large policy
+    // has a hundred thousand routes (the values inline are 700 bytes).
+    struct Values {
+        var timeout: Located<PolicyDuration>?
+        var idleTimeout: Located<PolicyDuration>?
+        var retries: Located<RetrySetting>?
+        var requestHeaders: PolicyHeaderOps?
+        var responseHeaders: PolicyHeaderOps?
+        var cors: Located<PolicyCORS>?
+        var rateLimit: Located<PolicyRateLimit>?
+        var connectTimeout: Located<PolicyDuration>?
+    }
+    private static let empty = CopyOnWriteBox(Values())
+    private var box = PolicySettings.empty
+
+    private mutating func update(_ change: (inout Values) -> Void) {
+        if !isKnownUniquelyReferenced(&box) { box = CopyOnWriteBox(box.value) }
+        change(&box.value)
+    }
+
     /// The `timeout` value, where written; nil when not set.
-    public var timeout: Located<PolicyDuration>?
+    public var timeout: Located<PolicyDuration>? {
+        get { box.value.timeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.timeout == nil) { update { $0.timeout = newValue } } }
+    }
     /// The `idle_timeout` value, where written; nil when not set.
-    public var idleTimeout: Located<PolicyDuration>?
+    public var idleTimeout: Located<PolicyDuration>? {
+        get { box.value.idleTimeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.idleTimeout == nil) { update { $0.idleTimeout = newValue } } }
+    }
     /// The `retries` value, where written; nil when not set.
-    public var retries: Located<RetrySetting>?
+    public var retries: Located<RetrySetting>? {
+        get { box.value.retries }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue } } }
+    }
     /// The `request_headers` operations, when written.
-    public var requestHeaders: PolicyHeaderOps?
+    public var requestHeaders: PolicyHeaderOps? {
+        get { box.value.requestHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.requestHeaders == nil) { update { $0.requestHeaders = newValue } } }
+    }
     /// The `response_headers` operations, when written.
-    public var responseHeaders: PolicyHeaderOps?
+    public var responseHeaders: PolicyHeaderOps? {
+        get { box.value.responseHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.responseHeaders == nil) { update { $0.responseHeaders = newValue } } }
+    }
     /// The `cors` value, where written; nil when not set.
-    public var cors: Located<PolicyCORS>?
+    public var cors: Located<PolicyCORS>? {
+        get { box.value.cors }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue } } }
+    }
     /// The `rate_limit` value, where written; nil when not set.
-    public var rateLimit: Located<PolicyRateLimit>?
+    public var rateLimit: Located<PolicyRateLimit>? {
+        get { box.value.rateLimit }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue } } }
+    }
     /// Only in `defaults`: the services' connect timeout.
-    public var connectTimeout: Located<PolicyDuration>?
+    public var connectTimeout: Located<PolicyDuration>? {
+        get { box.value.connectTimeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.connectTimeout == nil) { update { $0.connectTimeout = newValue } } }
+    }
 
     /// Settings with no key written.
     public init() {}
@@ -623,20 +710,67 @@ public struct PolicyRateLimit: Sendable {
 /// A route's policy after inheritance: each value is the nearest one written
 /// (route over host over listener over defaults), with where it came from.
 public struct EffectivePolicy: Sendable {
+    // Stored out of line: the routes of a host that write no policy key share the one value
+    // they inherit (600 bytes inline).
+    struct Values {
+        var timeout: Resolved<PolicyDuration>?
+        var idleTimeout: Resolved<PolicyDuration>?
+        var retries: Resolved<RetrySetting>?
+        var requestHeaders: [ResolvedHeaderOp] = []
+        var responseHeaders: [ResolvedHeaderOp] = []
+        var cors: Resolved<PolicyCORS>?
+        var rateLimit: Resolved<PolicyRateLimit>?
+    }
+    private static let empty = CopyOnWriteBox(Values())
+    private var box = EffectivePolicy.empty
+
+    private mutating func update(_ change: (inout Values) -> Void) {
+        if !isKnownUniquelyReferenced(&box) { box = CopyOnWriteBox(box.value) }
+        change(&box.value)
+    }
+
     /// The `timeout` in effect and the level it came from; nil when not set at any level.
-    public var timeout: Resolved<PolicyDuration>?
+    public var timeout: Resolved<PolicyDuration>? {
+        get { box.value.timeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.timeout == nil) { update { $0.timeout = newValue } } }
+    }
     /// The `idle_timeout` in effect and the level it came from; nil when not set at any level.
-    public var idleTimeout: Resolved<PolicyDuration>?
+    public var idleTimeout: Resolved<PolicyDuration>? {
+        get { box.value.idleTimeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.idleTimeout == nil) { update { $0.idleTimeout = newValue } } }
+    }
     /// The `retries` in effect and the level it came from; nil when not set at any level.
-    public var retries: Resolved<RetrySetting>?
+    public var retries: Resolved<RetrySetting>? {
+        get { box.value.retries }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue } } }
+    }
     /// The request header operations in effect.
-    public var requestHeaders: [ResolvedHeaderOp] = []
+    public var requestHeaders: [ResolvedHeaderOp] {
+        get { box.value.requestHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue.isEmpty && box.value.requestHeaders.isEmpty) { update { $0.requestHeaders = newValue } } }
+    }
     /// The response header operations in effect.
-    public var responseHeaders: [ResolvedHeaderOp] = []
+    public var responseHeaders: [ResolvedHeaderOp] {
+        get { box.value.responseHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue.isEmpty && box.value.responseHeaders.isEmpty) { update { $0.responseHeaders = newValue } } }
+    }
     /// The `cors` in effect and the level it came from; nil when not set at any level.
-    public var cors: Resolved<PolicyCORS>?
+    public var cors: Resolved<PolicyCORS>? {
+        get { box.value.cors }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue } } }
+    }
     /// The `rate_limit` in effect and the level it came from; nil when not set at any level.
-    public var rateLimit: Resolved<PolicyRateLimit>?
+    public var rateLimit: Resolved<PolicyRateLimit>? {
+        get { box.value.rateLimit }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue } } }
+    }
 
     /// A route with nothing in effect.
     public init() {}
@@ -659,4 +793,11 @@ public struct ResolvedHeaderOp: Sendable {
     public var operation: Operation
     /// The level the operation came from.
     public var provenance: Provenance
+}
+
+/// The shared storage of a copy-on-write value; the owning struct copies it before a write
+/// unless it holds the only reference.
+final class CopyOnWriteBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -13,36 +13,73 @@ public final class YAMLNode: @unchecked Sendable {
         case sequence([YAMLNode])
     }
 
+    // Laid out for size (a large policy has millions of nodes): the content, the expanded
+    // size in 32 bits, the range, the file name shared by every node of the file, and the
+    // rare tag and alias out of line.
     private let storage: Kind
-    /// Where this was written.
-    public let span: SourceSpan
-    /// An explicit tag such as `!!str`, if written.
-    public let tag: String?
-    /// Nodes this node stands for once every alias is expanded (itself included).
-    public let expandedSize: Int
-    /// For a node seen through an alias: the anchor's name and the alias token's span, which
-    /// the children take on when they are read.
-    private let alias: (anchor: String, use: SourceSpan)?
+    private let expandedSize32: UInt32
+    private let start: SourcePosition
+    private let end: SourcePosition
+    private let file: FileName
+    private let extra: Extra?
 
-    init(kind: Kind, span: SourceSpan, tag: String?, expandedSize: Int) {
+    /// The path every node of one file shares, held once.
+    final class FileName {
+        let path: String
+        init(_ path: String) { self.path = path }
+    }
+
+    private final class Extra {
+        let tag: String?
+        /// For a node seen through an alias: the anchor's name and the alias token's span,
+        /// which the children take on when they are read.
+        let alias: (anchor: String, use: SourceSpan)?
+        /// The span of a node seen through an alias (the alias token, with the origin).
+        let span: SourceSpan?
+
+        init(tag: String?, alias: (anchor: String, use: SourceSpan)?, span: SourceSpan?) {
+            self.tag = tag
+            self.alias = alias
+            self.span = span
+        }
+    }
+
+    /// Where this was written.
+    public var span: SourceSpan {
+        if let s = extra?.span { return s }
+        return SourceSpan(file: file.path, start: start, end: end)
+    }
+    /// Nodes this node stands for once every alias is expanded (itself included).
+    public var expandedSize: Int { Int(expandedSize32) }
+    /// An explicit tag such as `!!str`, if written.
+    public var tag: String? { extra?.tag }
+    private var alias: (anchor: String, use: SourceSpan)? { extra?.alias }
+
+    /// A node written at `span` (in the file `file` names); an expanded size past 2^32 - 1
+    /// is kept as that, far over any limit.
+    init(kind: Kind, span: SourceSpan, file: FileName, tag: String?, expandedSize: Int) {
         self.storage = kind
-        self.span = span
-        self.tag = tag
-        self.expandedSize = expandedSize
-        self.alias = nil
+        self.expandedSize32 = UInt32(clamping: expandedSize)
+        self.start = span.start
+        self.end = span.end
+        self.file = file
+        self.extra = tag.map { Extra(tag: $0, alias: nil, span: nil) }
     }
 
     private init(viewing node: YAMLNode, anchor: String, use: SourceSpan) {
         storage = node.storage
-        tag = node.tag
-        expandedSize = node.expandedSize
+        expandedSize32 = node.expandedSize32
+        start = use.start
+        end = use.end
+        file = node.file
         // The children are written inside the innermost anchor: an alias met inside an
-        // aliased value keeps its own anchor for them.
-        alias = (node.alias?.anchor ?? anchor, use)
-        // Such an inner alias is itself "written" at its own token, inside this anchor.
-        span = SourceSpan(
-            file: use.file, start: use.start, end: use.end,
-            origin: .init(anchor: anchor, start: node.span.start, end: node.span.end))
+        // aliased value keeps its own anchor for them. Such an inner alias is itself
+        // "written" at its own token, inside this anchor.
+        let written = node.span
+        extra = Extra(
+            tag: node.tag, alias: (node.alias?.anchor ?? anchor, use),
+            span: SourceSpan(
+                file: use.file, start: use.start, end: use.end, origin: .init(anchor: anchor, start: written.start, end: written.end)))
     }
 
     /// This node as used by alias `*anchor` at `use`.
