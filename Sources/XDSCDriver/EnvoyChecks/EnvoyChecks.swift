@@ -17,22 +17,23 @@ public protocol EnvoyCheck: Sendable {
 }
 
 /// What a check knows beside the model: the front end that built it and, for Envoy input,
-/// every scalar of the files as written (where the model keeps no trace of a field, such as
+/// where the files name a cluster as written (where the model keeps no trace of a field, such as
 /// a stats sink's `tcp_cluster_name` or a route the reader left out).
 public struct EnvoyCheckContext: Sendable {
     /// The front end that built the model.
     public var input: InputKind
-    /// Every scalar's text with the places it was written (empty for policy input).
+    /// The places each of the words asked for is written as a scalar (empty for policy input).
     public var scalars: [String: [SourceSpan]]
 
-    /// A context for `input` with the scalars of `roots`.
-    public init(input: InputKind, roots: [YAMLNode] = []) {
+    /// A context for `input` with the scalars of `roots` that are one of `words` (the walk is
+    /// skipped when there are none, so a large RDS file on its own costs nothing).
+    public init(input: InputKind, roots: [YAMLNode] = [], words: Set<String> = []) {
         self.input = input
         var scalars: [String: [SourceSpan]] = [:]
-        var stack = roots
+        var stack = words.isEmpty ? [] : roots
         while let node = stack.popLast() {
             switch node.kind {
-            case .scalar(let s): scalars[s.text, default: []].append(node.span)
+            case .scalar(let s): if words.contains(s.text) { scalars[s.text, default: []].append(node.span) }
             case .mapping(let pairs): stack += pairs.map(\.value)
             case .sequence(let items): stack += items
             }
@@ -60,7 +61,8 @@ public enum EnvoyChecks {
         _ config: EnvoyConfig, _ sink: DiagnosticSink, input: InputKind = .policy, roots: [YAMLNode] = [],
         locate: RouteTableAnalysis.ConditionLocator? = nil, keep: (Diagnostic) -> Bool = { _ in true }
     ) -> RouteTableFindings {
-        let context = EnvoyCheckContext(input: input, roots: roots)
+        // Only cluster names are looked up (`UnusedClusterCheck`).
+        let context = EnvoyCheckContext(input: input, roots: roots, words: Set(config.clusters.map(\.name)))
         for check in all where type(of: check).inputs.contains(input) { check.run(config, context, sink) }
         var findings = RouteTableFindings()
         for (listener, table) in config.routeTables {
