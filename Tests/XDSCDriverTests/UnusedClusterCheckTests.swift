@@ -36,4 +36,24 @@ import XDSCTestSupport
         let (result, _) = lintMarked([("envoy.yaml", text)])
         #expect(!result.diagnostics.contains { $0.rule == .unusedService })
     }
+
+    /// A cluster named outside the model (a stats sink's `tcp_cluster_name`) is not reported.
+    @Test func clusterNamedByAStatsSink() {
+        let text =
+            envoyBootstrap(
+                routes: """
+                    - match: {prefix: /a}
+                      route: {cluster: users}
+                    """, clusters: ["users", "statsd"])
+                + """
+
+                stats_sinks:
+                - name: envoy.stat_sinks.statsd
+                  typed_config:
+                    "@type": type.googleapis.com/envoy.config.metrics.v3.StatsdSink
+                    tcp_cluster_name: statsd
+                """
+        let (result, _) = lintMarked([("envoy.yaml", text)])
+        #expect(!result.diagnostics.contains { $0.rule == .unusedService }, "\(result.diagnostics.map(\.message))")
+    }
 }
