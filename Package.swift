@@ -37,7 +37,7 @@ let package = Package(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCRegex",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
         .executableTarget(

@@ -12,7 +12,7 @@ public protocol PolicyPass: Sendable {
 public enum PolicyPasses {
     /// Every pass, in the order they run.
     public static let all: [any PolicyPass] = [
-        UnknownServicePass(), UnusedServicePass(), DuplicateDomainPass(), DuplicateAddressPass(),
+        UnknownServicePass(), UnusedServicePass(), DuplicateAddressPass(),
         InvalidRegexPass(), RetryTimeoutPass(), HashPolicyPass(),
     ]
 

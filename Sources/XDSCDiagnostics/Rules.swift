@@ -29,6 +29,7 @@ public struct Rule: Sendable {
         case unmodeledField = "unmodeled-field"
         case singleObjectList = "single-object-list"
         case unresolvedResource = "unresolved-resource"
+        case routerNotLast = "router-not-last"
     }
 
     /// The rule's stable id.
@@ -545,6 +546,29 @@ public struct Rule: Sendable {
                 """,
             fixedExample: """
                 xdsc lint bootstrap.yaml rds.json   # rds.json holds RouteConfiguration `web`
+                """),
+        Rule(
+            id: .routerNotLast, code: "XDS033", severity: .error,
+            summary: "the router is not the last HTTP filter of a connection manager",
+            explanation: """
+                The router is the terminal HTTP filter: it sends the request upstream, and no \
+                filter after it runs. Envoy rejects a connection manager whose `http_filters` \
+                have the router anywhere but last, or end in a filter that is not terminal. \
+                xdsc lowers policies with the router last; this finds it in Envoy files.
+                """,
+            failingExample: """
+                http_filters:
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                - name: envoy.filters.http.cors
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors}
+                """,
+            fixedExample: """
+                http_filters:
+                - name: envoy.filters.http.cors
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors}
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
                 """),
     ])
 }

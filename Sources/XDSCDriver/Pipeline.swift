@@ -111,64 +111,6 @@ public struct EnvoyFrontEnd: Sendable {
     }
 }
 
-/// The checks that are about Envoy rather than the policy language: they run once, on the
-/// model, for both front ends, and report at the spans the model keeps (policy tokens, or
-/// positions in the user's Envoy files). Today: route shadowing and overlap, and (for Envoy
-/// input, whose policy passes do not run) duplicate domains.
-public enum EnvoyChecks {
-    /// Runs every Envoy-level check on `config`, adding findings to `sink`; returns the route
-    /// analysis's counts. `input` says which front end built `config`.
-    /// `locate` points an unmatchable route's finding at its condition (policy front end);
-    /// `keep` drops route findings the front end already reported otherwise.
-    public static func run(
-        _ config: EnvoyConfig, _ sink: DiagnosticSink, input: InputKind = .policy,
-        locate: RouteTableAnalysis.ConditionLocator? = nil, keep: (Diagnostic) -> Bool = { _ in true }
-    ) -> RouteTableFindings {
-        if input == .envoy {
-            for (_, table) in config.routeTables { duplicateDomains(table, sink) }
-        }
-        var findings = RouteTableFindings()
-        for (listener, table) in config.routeTables {
-            guard let fallback = table.source ?? listener?.source else { continue }
-            RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, into: &findings)
-        }
-        for d in findings.diagnostics where keep(d) { sink.add(d) }
-        return findings
-    }
-
-    /// Envoy rejects a route configuration in which two virtual hosts share a domain
-    /// (lower-cased), or two use `*` (`RouteMatcher` in source/common/router/config_impl.cc).
-    static func duplicateDomains(_ table: RouteConfiguration, _ sink: DiagnosticSink) {
-        var first: [String: (host: String, span: SourceSpan?)] = [:]
-        for vh in table.virtualHosts {
-            for (i, d) in vh.domains.enumerated() {
-                // `absl::AsciiStrToLower`: only ASCII letters fold.
-                let key = String(
-                    d.unicodeScalars.map { $0.value >= 65 && $0.value <= 90 ? Character(Unicode.Scalar($0.value + 32)!) : Character($0) })
-                let span = i < vh.domainSources.count ? vh.domainSources[i] : vh.source
-                guard let prior = first[key] else {
-                    first[key] = (vh.name, span)
-                    continue
-                }
-                guard let span else { continue }
-                let message: String
-                if key == "*" {
-                    message = "a second `*` virtual host in route configuration `\(table.name)`: only one may catch every domain"
-                } else if prior.host == vh.name {
-                    message = "domain `\(d)` is listed twice in virtual host `\(vh.name)`"
-                } else {
-                    message = "domain `\(d)` is already served by virtual host `\(prior.host)` in route configuration `\(table.name)`"
-                }
-                sink.add(
-                    .duplicateDomain, message, at: span, label: "duplicate domain",
-                    related: prior.span.map { [RelatedLocation("first listed here", at: $0)] } ?? [],
-                    notes: ["Envoy rejects the route configuration: domains must be unique (case-insensitive)"],
-                    help: "keep the domain in one virtual host")
-            }
-        }
-    }
-}
-
 /// Runs the stages in order: read -> YAML -> front end (policy or Envoy) -> Envoy model ->
 /// Envoy-level checks.
 public struct Pipeline: Sendable {
@@ -255,7 +197,7 @@ public struct Pipeline: Sendable {
             let read = EnvoyFrontEnd.run(envoyFiles, sink: sink)
             clock.lap("read envoy")
             for (path, source) in read.sources { sources[path] = source }
-            let findings = EnvoyChecks.run(read.config, sink, input: .envoy)
+            let findings = EnvoyChecks.run(read.config, sink, input: .envoy, roots: envoyFiles.compactMap(\.root))
             routeAnalysis.merge(findings)
             clock.lap("envoy checks")
             envoyInput = read

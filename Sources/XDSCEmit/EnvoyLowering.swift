@@ -53,6 +53,8 @@ public enum EnvoyLowering {
 
     static func virtualHost(_ h: PolicyHost) -> VirtualHost {
         var vh = VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: h.routes.flatMap(routes), source: h.span)
+        // The duplicate-domain check reports at the policy's domain tokens.
+        vh.domainSources = h.domains.map(\.span)
         // A host-level `rate_limit` is one bucket for the host: Envoy builds one limiter per
         // `typed_per_filter_config` entry, and routes without their own use the host's.
         if let limit = h.settings.rateLimit {
