@@ -44,8 +44,10 @@ public struct SourceFile: Sendable {
 
     public init(path: String, text: String) {
         self.path = path
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        // Split the scalars, not the characters: "\r\n" is one Character, never equal to "\n".
+        self.lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+            let line = Substring($0)
+            return line.hasSuffix("\r") ? line.dropLast() : line
         }
     }
 
