@@ -37,6 +37,8 @@ struct RegexParser {
     private var flags = Flags()
     /// Names of the `(?P<name>...)` groups seen so far.
     private var groupNames = Set<[UInt32]>()
+    /// The literals of a `\Q...\E` run before its last one (which `parseAtom` returns).
+    private var quotedPrefix: [RegexNode] = []
     /// RE2's own limit for one repetition count.
     static let maxRepeat = 1000
 
@@ -75,7 +77,9 @@ struct RegexParser {
     private mutating func parseConcat(depth: Int) throws(RegexUnsupported) -> RegexNode {
         var items: [RegexNode] = []
         while let c = peek(), !isChar(c, "|"), !isChar(c, ")") {
-            guard var atom = try parseAtom(depth: depth) else { continue }  // flag group: no atom
+            guard var atom = try parseAtom(depth: depth) else { continue }  // flag group or `\Q\E`: no atom
+            items.append(contentsOf: quotedPrefix)
+            quotedPrefix = []
             // Repetition operators; a second operator right after one is an RE2 error.
             var repeated = false
             while let r = peek() {
@@ -245,7 +249,7 @@ struct RegexParser {
         }
     }
 
-    private mutating func parseEscapeAtom() throws(RegexUnsupported) -> RegexNode {
+    private mutating func parseEscapeAtom() throws(RegexUnsupported) -> RegexNode? {
         guard let e = peek(1) else { throw RegexUnsupported(reason: "invalid regex: trailing \\") }
         switch e {
         case 0x41:
@@ -270,7 +274,11 @@ struct RegexParser {
                 items.append(try literal(s[i]))
                 i += 1
             }
-            return items.isEmpty ? .empty : .concat(items)
+            // RE2 pushes the literals one by one, so a repetition after `\E` applies to the
+            // last one only; the others go straight into the enclosing concatenation.
+            guard let last = items.popLast() else { return nil }
+            quotedPrefix = items
+            return last
         default:
             return .chars(try parseEscapeClass(inClass: false))
         }

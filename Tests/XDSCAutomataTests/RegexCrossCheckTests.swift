@@ -31,7 +31,7 @@ struct RegexCrossCheckTests {
         "a{,2}", "a{", "a{x}", "{", "x{2}{", "\\141", "\\0", "\\012", "[\\x41-\\x43]", "(?i)[\\x41-\\x43]",
         "(?U)a+", "(|a)", "a||b", "()", "(a|)+", "(a*)*", "(a*|b)*c", "[a-c]{2,3}",
         // Found by fuzz-regex: a count with a leading zero makes the brace a literal.
-        "a{003}", "a{1,02}", "a{0}b", "a{00,}", "\\Q(.*\\\\EE", "\\Qa\\\\b\\E",
+        "a{003}", "a{1,02}", "a{0}b", "a{00,}", "\\Q(.*\\\\EE", "\\Qa\\\\b\\E", "\\QN.*\\E?.*", "\\Qab\\E+",
     ]
 
     static let alphabet: [String] = [
