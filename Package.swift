@@ -46,10 +46,18 @@ let package = Package(
 
         // Helpers shared by the test targets (in no product).
         .target(name: "XDSCTestSupport", path: "Tests/XDSCTestSupport"),
+        // Fuzz harness bodies: the libFuzzer entry points in Fuzz/ and the corpus replay test run them.
+        .target(
+            name: "XDSCFuzzHarnesses",
+            dependencies: [
+                "XDSCDriver", "XDSCDiagnostics", "XDSCAutomata", "XDSCRegex", "CRE2Shim", "XDSCEnvoy", "XDSCJSON", "XDSCRoutes",
+            ],
+            path: "Tests/XDSCFuzzHarnesses"),
         .testTarget(
             name: "XDSCTests",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
+                "XDSCFuzzHarnesses",
             ]),
         .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCRoutes"]),
         .testTarget(
