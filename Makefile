@@ -3,16 +3,19 @@
 #   make install PREFIX=$HOME/.local     release build, then install binary, man page, completions
 #   make uninstall PREFIX=$HOME/.local
 #   make docs                            regenerate man page, completions, schemas, docs/rules.md
+#   make fuzz FUZZ_SECONDS=600           libFuzzer harnesses, corpus kept in Tests/fuzz/corpus
+#   make test-asan                       the test suite under AddressSanitizer
 #
 # Variables: PREFIX (default /usr/local), DESTDIR (staging root for packagers),
 # CONFIG (release or debug), SCRATCH (SwiftPM scratch directory, default .build),
-# XDSC_BIN (install this binary instead of building one).
+# XDSC_BIN (install this binary instead of building one), FUZZ_SECONDS (per harness, default 60).
 SWIFT   ?= swift
 CONFIG  ?= release
 PREFIX  ?= /usr/local
 DESTDIR ?=
 SCRATCH ?= .build
 XDSC_BIN ?=
+FUZZ_SECONDS ?= 60
 
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
 MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
@@ -22,7 +25,7 @@ FISHDIR = $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 
 BUILT_BIN = $(or $(XDSC_BIN),$(SCRATCH)/$(CONFIG)/xdsc)
 
-.PHONY: all example test build install uninstall docs bench clean
+.PHONY: all example test test-asan fuzz build install uninstall docs bench clean
 
 all: build
 
@@ -38,6 +41,19 @@ test:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+## The whole test suite with AddressSanitizer on the Swift code and the libyaml, json-c and RE2
+## boundaries (the C/C++ shims are instrumented; the system libraries are not rebuilt). Leak
+## detection is off: it reports the Swift runtime's lazily created globals (docs/fuzzing.md).
+test-asan:
+	./scripts/setup --test
+	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
+	SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --scratch-path .build-asan --sanitize=address
+
+## Run each fuzz harness for FUZZ_SECONDS at nice 19, then minimise its corpus (docs/fuzzing.md).
+fuzz:
+	./scripts/setup
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz
 
 ## Release-build benchmarks: lint/build throughput and route-analysis speed (prints figures).
 bench:
@@ -64,4 +80,4 @@ docs:
 	SCRATCH=$(SCRATCH) scripts/gen-docs
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-asan Fuzz/.build-fuzz

@@ -53,6 +53,14 @@ let package = Package(
             name: "XDSCTestSupport", dependencies: ["XDSCDiagnostics", "XDSCDriver", "XDSCJSON", "XDSCEnvoy", "XDSCEnvoyReader"],
             path: "Tests/XDSCTestSupport"),
 
+        // Fuzz harness bodies: the libFuzzer entry points in Fuzz/ and the corpus replay test run them.
+        .target(
+            name: "XDSCFuzzHarnesses",
+            dependencies: [
+                "XDSCDriver", "XDSCDiagnostics", "XDSCAutomata", "XDSCRegex", "CRE2Shim", "XDSCEnvoy", "XDSCJSON", "XDSCRoutes",
+            ],
+            path: "Tests/XDSCFuzzHarnesses"),
+
         // One test target per module, named after it.
         .testTarget(name: "XDSCSyntaxTests", dependencies: ["XDSCSyntax", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
         .testTarget(name: "XDSCJSONTests", dependencies: ["XDSCJSON"]),
@@ -73,7 +81,8 @@ let package = Package(
         .testTarget(
             name: "XDSCRoutesTests",
             dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
-        .testTarget(name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport", "XDSCFuzzHarnesses"]),
         .testTarget(
             name: "XDSCRouteEngineTests",
             dependencies: [

@@ -35,6 +35,10 @@ struct RegexParser {
     private let s: [UInt32]
     private var i = 0
     private var flags = Flags()
+    /// Names of the `(?P<name>...)` groups seen so far.
+    private var groupNames = Set<[UInt32]>()
+    /// The literals of a `\Q...\E` run before its last one (which `parseAtom` returns).
+    private var quotedPrefix: [RegexNode] = []
     /// RE2's own limit for one repetition count.
     static let maxRepeat = 1000
 
@@ -49,6 +53,11 @@ struct RegexParser {
             throw RegexUnsupported(reason: "invalid regex: unexpected ')'")
         }
         return node
+    }
+
+    /// `[0-9A-Za-z_]`, the characters RE2 allows in a capture group name.
+    private static func isWordScalar(_ c: UInt32) -> Bool {
+        (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x5F
     }
 
     private var atEnd: Bool { i >= s.count }
@@ -68,7 +77,9 @@ struct RegexParser {
     private mutating func parseConcat(depth: Int) throws(RegexUnsupported) -> RegexNode {
         var items: [RegexNode] = []
         while let c = peek(), !isChar(c, "|"), !isChar(c, ")") {
-            guard var atom = try parseAtom(depth: depth) else { continue }  // flag group: no atom
+            guard var atom = try parseAtom(depth: depth) else { continue }  // flag group or `\Q\E`: no atom
+            items.append(contentsOf: quotedPrefix)
+            quotedPrefix = []
             // Repetition operators; a second operator right after one is an RE2 error.
             var repeated = false
             while let r = peek() {
@@ -112,6 +123,8 @@ struct RegexParser {
     private func parseBraces() -> (Int, Int?, Int)? {
         var k = i + 1
         func number(_ k: inout Int) -> Int? {
+            // RE2 reads no number with a leading zero (`{03}`), so the brace is a literal.
+            if k + 1 < s.count, s[k] == 0x30, s[k + 1] >= 0x30, s[k + 1] <= 0x39 { return nil }
             var v = 0
             var digits = 0
             while k < s.count, s[k] >= 0x30, s[k] <= 0x39 {
@@ -155,12 +168,16 @@ struct RegexParser {
                         throw RegexUnsupported(reason: "lookbehind is not supported")
                     }
                     i += 1
-                    var nameLen = 0
+                    var name: [UInt32] = []
                     while let ch = peek(), !isChar(ch, ">") {
                         i += 1
-                        nameLen += 1
+                        name.append(ch)
                     }
-                    guard !atEnd, nameLen > 0 else { throw RegexUnsupported(reason: "invalid named capture group") }
+                    // RE2 (2022-06-01, as linked) accepts only word characters in a group name, once per pattern.
+                    guard !atEnd, !name.isEmpty, name.allSatisfy(Self.isWordScalar) else {
+                        throw RegexUnsupported(reason: "invalid named capture group")
+                    }
+                    guard groupNames.insert(name).inserted else { throw RegexUnsupported(reason: "duplicate capture group name") }
                     i += 1
                 } else {
                     // Flags: (?flags) or (?flags:re)
@@ -232,7 +249,7 @@ struct RegexParser {
         }
     }
 
-    private mutating func parseEscapeAtom() throws(RegexUnsupported) -> RegexNode {
+    private mutating func parseEscapeAtom() throws(RegexUnsupported) -> RegexNode? {
         guard let e = peek(1) else { throw RegexUnsupported(reason: "invalid regex: trailing \\") }
         switch e {
         case 0x41:
@@ -253,11 +270,15 @@ struct RegexParser {
                     i += 2
                     break
                 }
-                if s[i] == 0x5C, isChar(peek(1), "\\") { i += 1 }
+                // As RE2: everything up to `\E` is literal, a backslash too (`\\` is two of them).
                 items.append(try literal(s[i]))
                 i += 1
             }
-            return items.isEmpty ? .empty : .concat(items)
+            // RE2 pushes the literals one by one, so a repetition after `\E` applies to the
+            // last one only; the others go straight into the enclosing concatenation.
+            guard let last = items.popLast() else { return nil }
+            quotedPrefix = items
+            return last
         default:
             return .chars(try parseEscapeClass(inClass: false))
         }
@@ -391,6 +412,8 @@ struct RegexParser {
             }  // ]
             first = false
             // POSIX class [:name:] / [:^name:]
+            // As RE2: `[:` opens one when a `:]` follows anywhere later, and then the text up
+            // to the first `:]` must be a known name (else an error, not a literal `[`).
             if c == 0x5B, isChar(peek(1), ":") {
                 var k = i + 2
                 var neg = false
@@ -398,10 +421,12 @@ struct RegexParser {
                     neg = true
                     k += 1
                 }
+                var end = k
+                while end + 1 < s.count, !(s[end] == 0x3A && s[end + 1] == 0x5D) { end += 1 }
                 var name = ""
-                while k < s.count, s[k] != 0x3A, name.count < 10 {
-                    name.unicodeScalars.append(Unicode.Scalar(s[k])!)
-                    k += 1
+                if end + 1 < s.count {
+                    for v in s[k..<end] { name.unicodeScalars.append(Unicode.Scalar(v) ?? "?") }
+                    k = end
                 }
                 if k + 1 < s.count, s[k] == 0x3A, s[k + 1] == 0x5D {
                     guard let r = RegexParser.posixClasses[name] else {

@@ -124,10 +124,10 @@ public struct SourceFile: Sendable {
         // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
         // so columns and carets line up with what an editor shows.
         let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
-        // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing the YAML.
-        // The cuts are the ones a split on the `Character` "\n" made: every `\n` except one
-        // after `\r` (Swift reads `\r\n` as one character); both are ASCII, so each cut falls
-        // on a character boundary.
+        // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing the YAML,
+        // and would read "\r\n" as one character, never equal to "\n". A line ends at every
+        // `\n`; a `\r` before it belongs to the break. Both are ASCII, so each cut falls on a
+        // character boundary.
         var lines: [Substring] = []
         let utf8 = text.utf8
         var start = utf8.startIndex
@@ -135,8 +135,8 @@ public struct SourceFile: Sendable {
         var previous: UInt8 = 0
         while i != utf8.endIndex {
             let b = utf8[i]
-            if b == UInt8(ascii: "\n") && previous != UInt8(ascii: "\r") {
-                lines.append(text[start..<i])
+            if b == UInt8(ascii: "\n") {
+                lines.append(text[start..<(previous == UInt8(ascii: "\r") ? utf8.index(before: i) : i)])
                 start = utf8.index(after: i)
             }
             previous = b

@@ -32,7 +32,7 @@ public struct YAMLReader {
                 at: .point(file, line: bad.line, column: bad.column), help: "save the file as UTF-8")
             return nil
         }
-        var state = ParseState(file: file, limits: limits, sink: sink)
+        var state = ParseState(file: file, limits: limits, sink: sink, lines: LineMap(bytes))
         return state.run(bytes)
     }
 
@@ -90,12 +90,91 @@ public struct YAMLReader {
     }
 }
 
+/// Converts libyaml marks to xdsc positions. libyaml also ends a line at a lone CR, NEL,
+/// LS or PS; xdsc (like `SourceFile` and editors) only at LF. For a file with one of those,
+/// positions are recomputed from the mark's character index (libyaml counts characters,
+/// without a leading byte order mark); otherwise libyaml's line and column are already right.
+struct LineMap {
+    /// Character index of the first character of each line, only for such files.
+    private var lineStarts: [Int]?
+    private let bytes: [UInt8]
+    /// Lines in the file (LF count + 1).
+    private let lineCount: Int
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        var starts = [0]
+        var other = false
+        var index = 0
+        var i = Self.bomLength(bytes)
+        let n = bytes.count
+        while i < n {
+            let b = bytes[i]
+            switch b {
+            case 0x0A: starts.append(index + 1)
+            case 0x0D where i + 1 == n || bytes[i + 1] != 0x0A: other = true
+            case 0xC2 where i + 1 < n && bytes[i + 1] == 0x85: other = true
+            case 0xE2 where i + 2 < n && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9): other = true
+            default: break
+            }
+            // Count characters: every byte that is not a UTF-8 continuation byte starts one.
+            if b & 0xC0 != 0x80 { index += 1 }
+            i += 1
+        }
+        lineStarts = other ? starts : nil
+        lineCount = starts.count
+    }
+
+    static func bomLength(_ bytes: [UInt8]) -> Int {
+        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+    }
+
+    func position(_ m: yaml_mark_t) -> SourcePosition {
+        guard let lineStarts else {
+            // At the end of a file without a final line break libyaml moves to a line that
+            // does not exist; that is the end of the last line.
+            if Int(m.line) + 1 > lineCount { return SourcePosition(line: lineCount, column: length(ofLine: lineCount) + 1) }
+            return SourcePosition(line: Int(m.line) + 1, column: Int(m.column) + 1)
+        }
+        let index = Int(m.index)
+        // The last line start at or before `index`.
+        var lo = 0
+        var hi = lineStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if lineStarts[mid] <= index { lo = mid } else { hi = mid - 1 }
+        }
+        return SourcePosition(line: lo + 1, column: index - lineStarts[lo] + 1)
+    }
+
+    /// Characters on 1-based `line` (without its LF or a CR before it); 0 past the end.
+    func length(ofLine line: Int) -> Int {
+        var current = 1
+        var count = 0
+        var i = line == 1 ? Self.bomLength(bytes) : 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == 0x0A {
+                if current == line { break }
+                current += 1
+            } else if current == line && b & 0xC0 != 0x80 {
+                count += 1
+            }
+            i += 1
+        }
+        if current != line { return 0 }
+        if i > 0, i <= bytes.count, bytes[i - 1] == 0x0D, count > 0 { count -= 1 }
+        return count
+    }
+}
+
 /// Builds the tree from libyaml events.
 private struct ParseState {
     let file: String
     let fileName: YAMLNode.FileName
     let limits: InputLimits
     let sink: DiagnosticSink
+    let lines: LineMap
 
     enum Frame {
         case mapping(start: yaml_mark_t, tag: String?, anchor: String?, flow: Bool, items: [YAMLNode])
@@ -110,17 +189,22 @@ private struct ParseState {
     var root: YAMLNode?
     var documents = 0
     var failed = false
+    /// Where the last scalar, alias or collection written in the file ended: a block
+    /// collection ends there (its end event is marked at the next token, and its last item
+    /// may be an alias, whose node carries the anchor's span).
+    var lastEnd: SourcePosition?
 
-    init(file: String, limits: InputLimits, sink: DiagnosticSink) {
+    init(file: String, limits: InputLimits, sink: DiagnosticSink, lines: LineMap) {
         self.file = file
         self.fileName = YAMLNode.FileName(file)
         self.limits = limits
         self.sink = sink
+        self.lines = lines
     }
 
     func position(_ m: yaml_mark_t) -> SourcePosition {
         // libyaml marks are 0-based and count characters (Unicode scalars): convert once, here.
-        SourcePosition(line: Int(m.line) + 1, column: Int(m.column) + 1)
+        lines.position(m)
     }
 
     func span(_ a: yaml_mark_t, _ b: yaml_mark_t) -> SourceSpan {
@@ -164,10 +248,12 @@ private struct ParseState {
         let mark = parser.problem_mark
         var help: String?
         if message.contains("cannot start any token") { help = "YAML does not allow tabs for indentation; use spaces" }
-        let sp = span(mark, mark)
+        let start = position(mark)
+        // One character wide, unless the problem is at the end of a line (end of file).
+        let width = start.column <= lines.length(ofLine: start.line) ? 1 : 0
         sink.add(
             .yamlSyntax, message,
-            at: SourceSpan(file: file, start: sp.start, end: SourcePosition(line: sp.start.line, column: sp.start.column + 1)),
+            at: SourceSpan(file: file, start: start, end: SourcePosition(line: start.line, column: start.column + width)),
             help: help)
     }
 
@@ -204,6 +290,7 @@ private struct ParseState {
                 span: span(event.start_mark, event.end_mark), file: fileName, tag: tag, expandedSize: 1)
             register(anchor: Self.string(s.anchor), node)
             push(node)
+            lastEnd = node.span.end
         case YAML_ALIAS_EVENT:
             let name = Self.string(event.data.alias.anchor) ?? ""
             let sp = span(event.start_mark, event.end_mark)
@@ -226,6 +313,8 @@ private struct ParseState {
                 return
             }
             push(target.seen(throughAlias: name, at: sp))
+            // The alias node keeps its anchor's span; what ends here is the alias token.
+            lastEnd = sp.end
         case YAML_SEQUENCE_START_EVENT:
             let d = event.data.sequence_start
             if !checkDepth(event) { return }
@@ -243,7 +332,8 @@ private struct ParseState {
         case YAML_SEQUENCE_END_EVENT:
             guard case .sequence(let start, let tag, let anchor, let flow, let items) = stack.popLast() else { return }
             // A block collection's end event is marked at the next token; use the last item's end.
-            let end = flow ? position(event.end_mark) : (items.last?.span.end ?? position(event.end_mark))
+            let end = flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
+            lastEnd = end
             let size = items.reduce(1) { sat($0, $1.expandedSize) }
             let node = YAMLNode(
                 kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), file: fileName, tag: tag,
@@ -252,7 +342,8 @@ private struct ParseState {
             push(node)
         case YAML_MAPPING_END_EVENT:
             guard case .mapping(let start, let tag, let anchor, let flow, let items) = stack.popLast() else { return }
-            let end = flow ? position(event.end_mark) : (items.last?.span.end ?? position(event.end_mark))
+            let end = flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
+            lastEnd = end
             let pairs = buildPairs(items)
             let size = pairs.reduce(1) { sat(sat($0, $1.key.expandedSize), $1.value.expandedSize) }
             let node = YAMLNode(

@@ -18,6 +18,8 @@ struct RegexCrossCheckTests {
         "é", "[é]", "[^é]", "[à-ÿ]+", "[\\x{100}-\\x{10FFFF}]", "\\C", "a\\Cb", "\\Q.*\\E", "\\Qa.b",
         "a{,2}", "a{", "a{x}", "{", "x{2}{", "\\141", "\\0", "\\012", "[\\x41-\\x43]", "(?i)[\\x41-\\x43]",
         "(?U)a+", "(|a)", "a||b", "()", "(a|)+", "(a*)*", "(a*|b)*c", "[a-c]{2,3}",
+        // Found by fuzz-regex: a count with a leading zero makes the brace a literal.
+        "a{003}", "a{1,02}", "a{0}b", "a{00,}", "\\Q(.*\\\\EE", "\\Qa\\\\b\\E", "\\QN.*\\E?.*", "\\Qab\\E+",
     ]
 
     static let alphabet: [String] = [
@@ -60,6 +62,8 @@ struct RegexCrossCheckTests {
         arguments: [
             "\\bword\\b", "(?=x)", "(?!x)", "(?<=x)a", "\\pL", "\\p{Greek}", "\\PL", "(a)\\1", "a{1001}",
             "(?m)^a", "(?i)é", "\\Z", "(abc", "abc)", "x**", "*a", "[z-a]", "a{3,2}",
+            // Found by fuzz-regex: RE2 rejects these group names.
+            "(?P<ns/bame>a+)b", "(?P<>a)", "(?P<é>a)", "(?P<n>a)(?P<n>b)",
         ])
     func undecided(pattern: String) {
         #expect(Language.regex(pattern).isUndecided)

@@ -56,15 +56,21 @@ import XDSCSyntax
     }
 }
 
-/// `SourceFile` splits lines on bytes now; the lines are the ones the `Character` split gave.
+/// `SourceFile` splits lines on bytes; the lines are the ones a split of the Unicode scalars
+/// at LF gives (a CR before the LF is part of the break; `"\r\n"` is one `Character`, so a
+/// `Character` split would keep a CRLF file as one line).
 @Suite struct SourceFileLineTests {
-    @Test func linesMatchTheCharacterSplit() {
+    @Test func linesMatchTheScalarSplit() {
         let texts = [
             "", "a", "a\n", "a\nb", "\n\n", "a\r\nb\r\n", "a\rb\n", "x\r", "é\n✓\r\n\u{301}z\n", "\u{FEFF}bom\nx", "a\n\r\n\rb",
+            "a\r\r\nb", "\r\n",
         ]
         for text in texts {
             let t = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
-            let expected = t.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+            let expected = t.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+                let line = Substring($0)
+                return line.hasSuffix("\r") ? line.dropLast() : line
+            }
             #expect(SourceFile(path: "f", text: text).lines == expected, "\(Array(text.utf8))")
         }
     }
