@@ -32,17 +32,19 @@ let package = Package(
         .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON"]),
         .target(
             name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex", "XDSCRouteEngine"]),
+        .target(name: "XDSCDiff", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON", "XDSCRouteEngine", "XDSCRoutes"]),
         .target(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine",
+                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCDiff",
             ]),
-        .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
+        .executableTarget(
+            name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver", "XDSCDiff"]),
         .executableTarget(
             name: "xdsc",
             dependencies: [
-                "XDSCDriver", "XDSCDiagnostics",
+                "XDSCDriver", "XDSCDiagnostics", "XDSCDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -54,6 +56,9 @@ let package = Package(
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
             ]),
         .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCRoutes"]),
+        .testTarget(
+            name: "XDSCDiffTests",
+            dependencies: ["XDSCDiff", "XDSCDriver", "XDSCEnvoy", "XDSCRouteEngine", "XDSCRoutes", "XDSCJSON", "XDSCTestSupport", "xdsc"]),
         .testTarget(
             name: "XDSCEnvoyTests",
             dependencies: [
