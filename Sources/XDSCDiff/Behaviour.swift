@@ -105,12 +105,19 @@ enum BehaviourDiff {
         return vh.json.compactText() + "|" + cfg.json.compactText()
     }
 
-    static func routeKey(_ r: Route) -> String {
+    /// A route without its name and position: equal values match and act alike.
+    static func anonymous(_ r: Route) -> Route {
         var r = r
         r.name = nil
-        guard case .object(var o) = r.json else { return "" }
-        o["match"] = nil
-        return JSON.object(o).compactText()
+        r.source = nil
+        return r
+    }
+
+    /// What a route does, whatever it matches.
+    static func action(_ r: Route) -> Route {
+        var r = anonymous(r)
+        r.match = RouteMatch(.prefix(""))
+        return r
     }
 
     static func hostPair(
@@ -122,22 +129,18 @@ enum BehaviourDiff {
         let oldRoutes = va?.routes ?? []
         let newRoutes = vb?.routes ?? []
         let sameContext = contextKey(a, va) == contextKey(b, vb)
-        let oldKeys = oldRoutes.map(routeKey)
-        let newKeys = newRoutes.map(routeKey)
-        // Identical routes (same match and outcome), for pruning.
+        let oldActions = oldRoutes.map(action)
+        let newActions = newRoutes.map(action)
+        // Identical routes (same match and outcome), for pruning: the routes the semantic
+        // diff pairs, when nothing about them changed.
         var counterpart: [Int: Int] = [:]
         if sameContext {
-            var byFull: [String: [Int]] = [:]
-            for (j, r) in newRoutes.enumerated() { byFull[r.match.json.compactText() + "|" + newKeys[j], default: []].append(j) }
-            for (i, r) in oldRoutes.enumerated() {
-                let k = r.match.json.compactText() + "|" + oldKeys[i]
-                if var l = byFull[k], !l.isEmpty {
-                    counterpart[i] = l.removeFirst()
-                    byFull[k] = l
-                }
+            for (i, j) in SemanticDiff.pairRoutes(oldRoutes, newRoutes) where anonymous(oldRoutes[i]) == anonymous(newRoutes[j]) {
+                counterpart[i] = j
             }
         }
         let tlsNote: Bool = (va?.requireTLS ?? .none) != (vb?.requireTLS ?? .none) && va != nil && vb != nil
+        var decided: [String: (RouteDecision, RouteDecision)] = [:]
         let table = diffRouteTables(
             old: oldRoutes.map { RouteTableAnalysis.constraintOf($0.match) },
             new: newRoutes.map { RouteTableAnalysis.constraintOf($0.match) },
@@ -145,7 +148,7 @@ enum BehaviourDiff {
             sameOutcome: { i, j in
                 switch (i, j) {
                 case (nil, nil): return true
-                case (let i?, let j?): return sameContext && oldKeys[i] == newKeys[j]
+                case (let i?, let j?): return sameContext && oldActions[i] == newActions[j]
                 default: return false
                 }
             },
@@ -153,14 +156,15 @@ enum BehaviourDiff {
                 let req = RouteTableAnalysis.request(w, host: host)
                 let da = ea.decide(req, trace: false)
                 let db = eb.decide(req, trace: false)
+                // Kept for the report: each (old, new) class is verified once.
+                decided["\(i ?? -1) \(j ?? -1)"] = (da, db)
                 return da.routeIndex == i && db.routeIndex == j && normalized(da) != normalized(db)
             })
         report.undecided += table.undecidedCount
         for u in table.undecided.prefix(20) { report.undecidedDetails.append("\(key), host `\(host)`: \(u)") }
         for c in table.classes {
             let req = RouteTableAnalysis.request(c.witness, host: host)
-            let da = ea.decide(req, trace: false)
-            let db = eb.decide(req, trace: false)
+            let (da, db) = decided["\(c.old ?? -1) \(c.new ?? -1)"] ?? (ea.decide(req, trace: false), eb.decide(req, trace: false))
             report.behaviour.append(
                 BehaviourChange(
                     listener: key, oldHost: va?.name, newHost: vb?.name, example: example(req),

@@ -75,7 +75,12 @@ enum SemanticDiff {
     }
 
     static func table(_ a: RouteConfiguration, _ b: RouteConfiguration, key: String, into out: inout [SemanticChange]) {
-        let f = fieldChanges(a.json, b.json, skip: ["virtual_hosts"])
+        // The hosts and routes are compared one by one below; encode the rest alone.
+        var ta = a
+        var tb = b
+        ta.virtualHosts = []
+        tb.virtualHosts = []
+        let f = fieldChanges(ta.json, tb.json, skip: ["virtual_hosts"])
         if !f.isEmpty {
             out.append(
                 .init(
@@ -92,7 +97,11 @@ enum SemanticDiff {
         }
         for h in a.virtualHosts {
             guard let n = newHosts[h.name] else { continue }
-            let hf = fieldChanges(h.json, n.json, skip: ["routes"])
+            var ha = h
+            var hb = n
+            ha.routes = []
+            hb.routes = []
+            let hf = fieldChanges(ha.json, hb.json, skip: ["routes"])
             if !hf.isEmpty {
                 out.append(
                     .init(

@@ -30,13 +30,24 @@ public enum DiffInputs {
         let files = PolicyInputs.read(paths, into: sink)
         var sources: [String: SourceFile] = [:]
         var policyFiles: [PolicyInputs.File] = []
+        var documents: [PolicyDocument] = []
         var envoyPaths: [String] = []
         let reader = YAMLReader()
+        let psink = DiagnosticSink()
         for f in files {
             sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
-            // Probe quietly; the real read reports the errors.
-            if let root = reader.read(f.bytes, file: f.path, into: DiagnosticSink()), RouteInputs.isPolicy(root) {
+            // Each file is parsed once: policies go on to lowering, Envoy files to the route
+            // reader (which reports their errors).
+            let fileSink = DiagnosticSink()
+            guard let root = reader.read(f.bytes, file: f.path, into: fileSink) else {
+                for d in fileSink.all { sink.add(d) }
+                if fileSink.all.isEmpty { sink.add(.missingField, "the file is empty", at: .point(f.path)) }
+                continue
+            }
+            if RouteInputs.isPolicy(root) {
+                for d in fileSink.all { psink.add(d) }
                 policyFiles.append(f)
+                documents.append(PolicyDocument(file: f.path, root: root))
             } else {
                 envoyPaths.append(f.path)
             }
@@ -63,14 +74,6 @@ public enum DiffInputs {
             }
         }
         if !policyFiles.isEmpty {
-            let psink = DiagnosticSink()
-            var documents: [PolicyDocument] = []
-            let preader = YAMLReader()
-            for f in policyFiles {
-                if let root = preader.read(f.bytes, file: f.path, into: psink) {
-                    documents.append(PolicyDocument(file: f.path, root: root))
-                }
-            }
             // The route analysis (what lint adds) is not needed to compare.
             var policy = Lowering(sink: psink).lower(documents)
             policy.files = policyFiles.map(\.path)

@@ -55,23 +55,51 @@ public func diffRouteTables(
 
 struct TableDiffer {
     let options: ShadowOptions
+    let builder: ShadowAnalyzer
     let algebra: BoxAlgebra
-    let oldModels: [RouteModel]
-    let newModels: [RouteModel]
+    let oldRoutes: [RouteConstraint]
+    let newRoutes: [RouteConstraint]
+    // Models are built on demand: most routes of a small change are pruned before any set
+    // operation, and building their automata would dominate the run.
+    var oldModels: [RouteModel?]
+    var newModels: [RouteModel?]
     var report = TableDiffReport()
 
     init(old: [RouteConstraint], new: [RouteConstraint], options: ShadowOptions) {
         // One analyzer's algebra for both tables, so interned field sets compare across them.
-        let builder = ShadowAnalyzer(routes: [], options: options)
+        builder = ShadowAnalyzer(routes: [], options: options)
         self.options = options
         algebra = builder.algebra
-        oldModels = old.enumerated().map { builder.build($0.offset, $0.element) }
-        newModels = new.enumerated().map { builder.build($0.offset, $0.element) }
+        oldRoutes = old
+        newRoutes = new
+        oldModels = Array(repeating: nil, count: old.count)
+        newModels = Array(repeating: nil, count: new.count)
     }
 
-    static func trie(_ models: [RouteModel]) -> PrefixTrie {
-        var t = PrefixTrie(routeCount: models.count)
-        for m in models where !m.matchesNothing { t.insert(m.key, route: m.index) }
+    mutating func model(old: Bool, _ i: Int) -> RouteModel {
+        if old {
+            if let m = oldModels[i] { return m }
+            let m = builder.build(i, oldRoutes[i])
+            oldModels[i] = m
+            return m
+        }
+        if let m = newModels[i] { return m }
+        let m = builder.build(i, newRoutes[i])
+        newModels[i] = m
+        return m
+    }
+
+    /// The index key `ShadowAnalyzer.build` gives a route, without building its automata.
+    static func key(_ r: RouteConstraint) -> [UInt8] {
+        switch r.path {
+        case .prefix(let s, _), .exact(let s, _), .pathSeparatedPrefix(let s, _): Language.foldForIndex(Array(s.utf8))
+        case .regex(let re): Language.regexFoldedLiteralPrefix(re)
+        }
+    }
+
+    static func trie(_ routes: [RouteConstraint]) -> PrefixTrie {
+        var t = PrefixTrie(routeCount: routes.count)
+        for (i, r) in routes.enumerated() { t.insert(key(r), route: i) }
         return t
     }
 
@@ -87,16 +115,15 @@ struct TableDiffer {
     mutating func run(
         counterpart: (Int) -> Int?, sameOutcome: (Int?, Int?) -> Bool, verify: (Int?, Int?, WitnessRequest) -> Bool
     ) -> TableDiffReport {
-        let oldTrie = Self.trie(oldModels)
-        let newTrie = Self.trie(newModels)
+        let oldTrie = Self.trie(oldRoutes)
+        let newTrie = Self.trie(newRoutes)
         // The inverse of `counterpart`.
         var oldOf: [Int: Int] = [:]
-        for i in oldModels.indices { if let j = counterpart(i) { oldOf[j] = i } }
+        for i in oldRoutes.indices { if let j = counterpart(i) { oldOf[j] = i } }
         var cand: [Int32] = []
-        for m in oldModels where !m.matchesNothing {
-            let i = m.index
+        for i in oldRoutes.indices {
             cand.removeAll(keepingCapacity: true)
-            newTrie.candidates(m.key, into: &cand)
+            newTrie.candidates(Self.key(oldRoutes[i]), into: &cand)
             cand.sort()
             let ci = counterpart(i)
             for jj in cand {
@@ -113,8 +140,8 @@ struct TableDiffer {
                 classify(i, nil, oldTrie: oldTrie, newTrie: newTrie, verify: verify)
             }
         }
-        for m in newModels where !m.matchesNothing && oldOf[m.index] == nil && !sameOutcome(nil, m.index) {
-            classify(nil, m.index, oldTrie: oldTrie, newTrie: newTrie, verify: verify)
+        for j in newRoutes.indices where oldOf[j] == nil && !sameOutcome(nil, j) {
+            classify(nil, j, oldTrie: oldTrie, newTrie: newTrie, verify: verify)
         }
         report.classes.sort { a, b in
             let ka = (a.old ?? Int.max, a.new ?? Int.max)
@@ -129,10 +156,12 @@ struct TableDiffer {
         _ i: Int?, _ j: Int?, oldTrie: PrefixTrie, newTrie: PrefixTrie, verify: (Int?, Int?, WitnessRequest) -> Bool
     ) {
         let a = algebra
-        let mi = i.map { oldModels[$0] }
-        let mj = j.map { newModels[$0] }
+        let mi = i.map { model(old: true, $0) }
+        let mj = j.map { model(old: false, $0) }
         for m in [mi, mj].compactMap({ $0 }) {
             if let why = m.undecided { return undecided(i, j, why) }
+            // A route that matches nothing wins nothing: the class is empty.
+            if m.matchesNothing { return }
             if m.opaque { return undecided(i, j, "a winner has conditions we cannot model") }
         }
         var box: Box
@@ -146,16 +175,18 @@ struct TableDiffer {
         case (nil, let y?): box = y.box
         case (nil, nil): return
         }
-        let key = (mi ?? mj)!.key.count >= (mj ?? mi)!.key.count ? (mi ?? mj)!.key : (mj ?? mi)!.key
+        // Requests of the box start with both winners' keys: the longer one selects the takers.
+        let keys = [mi?.key, mj?.key].compactMap { $0 }
+        let key = keys.max { $0.count < $1.count }!
         // What takes the requests first: earlier routes of each side (every route of the
         // side whose winner is "no route").
         var takers: [RouteModel] = []
         var cand: [Int32] = []
         oldTrie.candidates(key, into: &cand)
-        for k in cand.sorted() where i.map({ Int(k) < $0 }) ?? true { takers.append(oldModels[Int(k)]) }
+        for k in cand.sorted() where i.map({ Int(k) < $0 }) ?? true { takers.append(model(old: true, Int(k))) }
         cand.removeAll()
         newTrie.candidates(key, into: &cand)
-        for k in cand.sorted() where j.map({ Int(k) < $0 }) ?? true { takers.append(newModels[Int(k)]) }
+        for k in cand.sorted() where j.map({ Int(k) < $0 }) ?? true { takers.append(model(old: false, Int(k))) }
         var pieces = [box]
         var produced = 0
         for t in takers {
