@@ -138,7 +138,7 @@ complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xds
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" behaviour-only' -l 'behaviour-only' -d 'Only the behavioural diff (which requests behave differently).'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" fail-on' -l 'fail-on' -d 'Which changes make the exit code 1: any (default) or behaviour.' -rfka ''
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" expect' -l 'expect' -d 'A JSON file of intended behaviour changes (saved xdsc diff --format json output).' -rfka ''
-complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff"' -l 'git' -d 'Compare PATHS at REV with REV2 (or the work tree): --git REV [REV2] -- PATHS.' -rfka ''
+complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff"' -l 'git' -d 'Compare the paths given after a double dash at REV with REV2 (default: the work tree).' -rfka ''
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" version' -l 'version' -d 'Show the version.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc test" version' -l 'version' -d 'Show the version.'

@@ -10,7 +10,7 @@ struct DiffCommand: ParsableCommand {
         abstract: "Show what changed between two versions of a configuration, and which requests now behave differently",
         discussion: """
             Each side is a policy file or directory, or an Envoy route configuration (as xdsc route \
-            --config reads it). With --git REV [REV2] -- PATHS, the sides are PATHS at REV and at REV2 \
+            --config reads it). With --git REV [REV2] and the paths after a double dash, the sides are the paths at REV and at REV2 \
             (default: the work tree), read with git without touching the work tree. Exit codes: 0 no \
             change; 1 a change (of the kind --fail-on names, not listed in --expect); 2 usage error or \
             unreadable input.
@@ -37,7 +37,7 @@ struct DiffCommand: ParsableCommand {
 
     @Option(
         name: .long, parsing: .upToNextOption,
-        help: "Compare PATHS at REV with REV2 (or the work tree): --git REV [REV2] -- PATHS.")
+        help: "Compare the paths given after a double dash at REV with REV2 (default: the work tree).")
     var git: [String] = []
 
     @Argument(help: "OLD and NEW (files or directories), or with --git the paths to compare.")
