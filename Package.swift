@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "XDSCAnalysis", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCRegex"]),
         .target(name: "XDSCAutomata"),
         .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
+        .target(name: "XDSCEnvoyReader", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCEnvoy", "XDSCJSON"]),
         .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
         .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON"]),
         .target(
@@ -37,10 +38,9 @@ let package = Package(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCDiff",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCRegex", "XDSCDiff",
             ]),
-        .executableTarget(
-            name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver", "XDSCDiff"]),
+        .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
         .executableTarget(
             name: "xdsc",
             dependencies: [
@@ -48,22 +48,46 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        // Helpers shared by the test targets (in no product).
-        .target(name: "XDSCTestSupport", path: "Tests/XDSCTestSupport"),
+        // Helpers shared by the test targets (in no product): the ⟨marker⟩ text, the package
+        // root and shared directory, the process runner.
+        .target(
+            name: "XDSCTestSupport", dependencies: ["XDSCDiagnostics", "XDSCDriver", "XDSCJSON", "XDSCEnvoy", "XDSCEnvoyReader"],
+            path: "Tests/XDSCTestSupport"),
+
+        // One test target per module, named after it.
+        .testTarget(name: "XDSCSyntaxTests", dependencies: ["XDSCSyntax", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCJSONTests", dependencies: ["XDSCJSON"]),
+        .testTarget(name: "XDSCRegexTests", dependencies: ["XDSCRegex"]),
         .testTarget(
-            name: "XDSCTests",
+            name: "XDSCDiagnosticsTests", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCPolicyTests", dependencies: ["XDSCPolicy", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCAnalysisTests", dependencies: ["XDSCAnalysis", "XDSCDiagnostics", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCEnvoyTests", dependencies: ["XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCEmitTests",
             dependencies: [
-                "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
+                "XDSCEmit", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver",
+                "XDSCTestSupport",
             ]),
-        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCRoutes"]),
         .testTarget(
             name: "XDSCDiffTests",
             dependencies: ["XDSCDiff", "XDSCDriver", "XDSCEnvoy", "XDSCRouteEngine", "XDSCRoutes", "XDSCJSON", "XDSCTestSupport", "xdsc"]),
         .testTarget(
-            name: "XDSCEnvoyTests",
+            name: "XDSCRoutesTests",
+            dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCRouteEngineTests",
             dependencies: [
-                "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata", "XDSCTestSupport",
-                "XDSCRouteEngine",
+                "XDSCRouteEngine", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCRoutes", "XDSCDriver", "XDSCDiagnostics", "XDSCJSON",
+                "XDSCTestSupport",
+            ]),
+        .testTarget(
+            name: "XDSCEnvoyReaderTests",
+            dependencies: [
+                "XDSCEnvoyReader", "XDSCEnvoy", "XDSCDiagnostics", "XDSCSyntax", "XDSCDriver", "XDSCJSON", "XDSCTestSupport",
             ]),
         .testTarget(
             name: "XDSCCLITests",

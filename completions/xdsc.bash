@@ -189,11 +189,15 @@ _xdsc_lint() {
     repeating_flags=()
     non_repeating_flags=(--strict --verbose --version -h --help)
     repeating_options=()
-    non_repeating_options=(--format --color)
+    non_repeating_options=(--input --format --color)
     __xdsc_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--input')
+        __xdsc_add_completions -W 'auto'$'\n''policy'$'\n''envoy'
+        return
+        ;;
     '--format')
         return
         ;;
@@ -332,7 +336,7 @@ _xdsc_explain() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __xdsc_add_completions -W 'yaml-syntax'$'\n''duplicate-key'$'\n''unknown-field'$'\n''type-mismatch'$'\n''missing-field'$'\n''invalid-value'$'\n''conflicting-fields'$'\n''unsupported-version'$'\n''unknown-service'$'\n''duplicate-name'$'\n''duplicate-domain'$'\n''duplicate-address'$'\n''invalid-regex'$'\n''route-shadowed'$'\n''route-overlap'$'\n''unused-service'$'\n''retry-timeout'$'\n''input-limit'$'\n''unreadable-input'$'\n''ineffective-setting'$'\n''unsupported-matcher'$'\n''deprecated-field'
+        __xdsc_add_completions -W 'yaml-syntax'$'\n''duplicate-key'$'\n''unknown-field'$'\n''type-mismatch'$'\n''missing-field'$'\n''invalid-value'$'\n''conflicting-fields'$'\n''unsupported-version'$'\n''unknown-service'$'\n''duplicate-name'$'\n''duplicate-domain'$'\n''duplicate-address'$'\n''invalid-regex'$'\n''route-shadowed'$'\n''route-overlap'$'\n''unused-service'$'\n''retry-timeout'$'\n''input-limit'$'\n''unreadable-input'$'\n''ineffective-setting'$'\n''unsupported-matcher'$'\n''deprecated-field'$'\n''route-unmatchable'$'\n''unmodeled-field'$'\n''single-object-list'$'\n''unresolved-resource'$'\n''router-not-last'
         return
         ;;
     esac
@@ -358,7 +362,7 @@ _xdsc_graph() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--format -o --output --color)
+    non_repeating_options=(--format -o --output --color --input)
     __xdsc_offer_flags_options -1
 
     # Offer option value completions
@@ -371,6 +375,10 @@ _xdsc_graph() {
         return
         ;;
     '--color')
+        return
+        ;;
+    '--input')
+        __xdsc_add_completions -W 'auto'$'\n''policy'$'\n''envoy'
         return
         ;;
     esac
