@@ -33,17 +33,18 @@ let package = Package(
         .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON"]),
         .target(
             name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex", "XDSCRouteEngine"]),
+        .target(name: "XDSCDiff", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON", "XDSCRouteEngine", "XDSCRoutes"]),
         .target(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCRegex",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCRegex", "XDSCDiff",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
         .executableTarget(
             name: "xdsc",
             dependencies: [
-                "XDSCDriver", "XDSCDiagnostics",
+                "XDSCDriver", "XDSCDiagnostics", "XDSCDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -78,6 +79,9 @@ let package = Package(
                 "XDSCEmit", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver",
                 "XDSCTestSupport",
             ]),
+        .testTarget(
+            name: "XDSCDiffTests",
+            dependencies: ["XDSCDiff", "XDSCDriver", "XDSCEnvoy", "XDSCRouteEngine", "XDSCRoutes", "XDSCJSON", "XDSCTestSupport", "xdsc"]),
         .testTarget(
             name: "XDSCRoutesTests",
             dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),

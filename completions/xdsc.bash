@@ -174,13 +174,13 @@ _xdsc() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    lint|build|route|test|explain|schema|graph|help)
+    lint|build|route|diff|test|explain|schema|graph|help)
         # Offer subcommand argument completions
         "_xdsc_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'lint build route test explain schema graph help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'lint build route diff test explain schema graph help' -- "${cur}"))
         ;;
     esac
 }
@@ -258,6 +258,30 @@ _xdsc_route() {
     esac
 }
 
+_xdsc_diff() {
+    repeating_flags=()
+    non_repeating_flags=(--semantic-only --behaviour-only --version -h --help)
+    repeating_options=(--git)
+    non_repeating_options=(--format --fail-on --expect)
+    __xdsc_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--format')
+        return
+        ;;
+    '--fail-on')
+        return
+        ;;
+    '--expect')
+        return
+        ;;
+    '--git')
+        return
+        ;;
+    esac
+}
+
 _xdsc_test() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
@@ -328,7 +352,7 @@ _xdsc_schema() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __xdsc_add_completions -W 'policy'$'\n''diagnostics'$'\n''route'
+        __xdsc_add_completions -W 'policy'$'\n''diagnostics'$'\n''route'$'\n''diff'
         return
         ;;
     esac

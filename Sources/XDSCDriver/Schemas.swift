@@ -11,7 +11,7 @@ import XDSCPolicy
 /// have one source in the code (enums, retry conditions, rule ids) are taken from it.
 public enum Schemas {
     /// Every schema, by the name `xdsc schema` takes.
-    public static let names = ["policy", "diagnostics", "route"]
+    public static let names = ["policy", "diagnostics", "route", "diff"]
 
     /// The pretty-printed schema text for `name`, or nil for an unknown name.
     public static func text(_ name: String) -> String? {
@@ -19,6 +19,7 @@ public enum Schemas {
         case "policy": policy.serialized()
         case "diagnostics": diagnostics.serialized()
         case "route": route.serialized()
+        case "diff": diff.serialized()
         default: nil
         }
     }

@@ -25,7 +25,7 @@ import XDSCPolicy
     /// Fixtures that are not YAML a JSON tool could read the same way.
     static let unreadableRules: Set<String> = ["yaml-syntax", "duplicate-key", "input-limit", "unreadable-input"]
 
-    @Test(arguments: ["policy", "diagnostics", "route"])
+    @Test(arguments: ["policy", "diagnostics", "route", "diff"])
     func committedSchemaIsWhatXdscPrints(name: String) throws {
         let r = try CLI.run(["schema", name])
         #expect(r.status == 0)
@@ -36,7 +36,7 @@ import XDSCPolicy
     @Test func unknownSchemaIsAUsageError() throws {
         let r = try CLI.run(["schema", "envoy"])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("policy, diagnostics or route"))
+        #expect(r.stderr.contains("policy, diagnostics, route or diff"))
     }
 
     @Test func policySchemaNamesExactlyTheParsersKeys() throws {
