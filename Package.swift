@@ -12,7 +12,8 @@ let package = Package(
         .library(name: "XDSCDriver", targets: ["XDSCDriver"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries, each behind exactly one Swift file.
@@ -32,11 +33,21 @@ let package = Package(
         .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON"]),
         .target(
             name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex", "XDSCRouteEngine"]),
+        // The embedded proxy: executes the route engine's decisions over real sockets.
+        .target(
+            name: "XDSCProxy",
+            dependencies: [
+                "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
         .target(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine",
+                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCProxy",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
         .executableTarget(
@@ -59,6 +70,15 @@ let package = Package(
             dependencies: [
                 "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata", "XDSCTestSupport",
                 "XDSCRouteEngine",
+            ]),
+        .testTarget(
+            name: "XDSCProxyTests",
+            dependencies: [
+                "XDSCProxy", "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(
             name: "XDSCCLITests",
