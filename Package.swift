@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "xdsc",
             dependencies: [
-                "XDSCDriver", "XDSCDiagnostics",
+                "XDSCDriver", "XDSCDiagnostics", "XDSCProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
