@@ -205,4 +205,16 @@ struct ProxyEndToEndTests {
             #expect(r.body == "upstream connect error or disconnect/reset before headers. reset reason: connection termination")
         }
     }
+
+    @Test func perTryTimeoutIsRetriedThen504() async throws {
+        try await Fixtures.withProxy { server in
+            server.registry.setBehaviour(MockBehaviour(delay: .seconds(1)), for: "users")
+            let port = try #require(server.port(of: "public"))
+            let r = try await TestClient.request(port: port, "/pertry", host: "api.example.com")
+            #expect(r.status == 504)
+            #expect(r.body == "upstream request timeout")
+            #expect(server.registry.received.count == 2)
+            #expect(server.registry.received.first?.header("x-envoy-expected-rq-timeout-ms") == "100")
+        }
+    }
 }

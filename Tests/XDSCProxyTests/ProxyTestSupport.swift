@@ -110,6 +110,8 @@ enum Fixtures {
              "response_headers_to_remove": ["x-mock-endpoint"]},
             {"name": "retry", "match": {"prefix": "/retry"}, "route": {"cluster": "users",
                "retry_policy": {"retry_on": "5xx", "num_retries": 2}}},
+            {"name": "per-try", "match": {"prefix": "/pertry"}, "route": {"cluster": "users", "timeout": "3s",
+               "retry_policy": {"retry_on": "5xx", "num_retries": 1, "per_try_timeout": "0.1s"}}},
             {"name": "slow", "match": {"prefix": "/slow"}, "route": {"cluster": "users", "timeout": "0.2s"}},
             {"name": "empty", "match": {"prefix": "/empty"}, "route": {"cluster": "empty"}},
             {"name": "missing", "match": {"prefix": "/missing"}, "route": {"cluster": "nowhere"}},
