@@ -88,6 +88,9 @@ public struct ProxyConfiguration: Sendable {
             if l.connectionManager.routeConfiguration == nil {
                 out.append("listener `\(l.name)`: routes from RDS are not loaded; every request gets 404")
             }
+            for f in l.connectionManager.httpFilters where f != .router {
+                out.append("listener `\(l.name)`: the HTTP filter `\(f.filterName)` is not simulated")
+            }
             if l.connectionManager.rateLimit != nil {
                 out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")
             }

@@ -1,4 +1,5 @@
 import Testing
+import XDSCEnvoy
 import XDSCJSON
 
 @testable import XDSCProxy
@@ -216,5 +217,19 @@ struct ProxyEndToEndTests {
             #expect(server.registry.received.count == 2)
             #expect(server.registry.received.first?.header("x-envoy-expected-rq-timeout-ms") == "100")
         }
+    }
+}
+
+/// The settings the proxy does not simulate are named at start.
+@Suite struct UnsimulatedTests {
+    @Test func clusterAndListenerFeaturesAreWarned() {
+        var cluster = Cluster(name: "c", type: .static, lbPolicy: .leastRequest)
+        cluster.healthChecks = [
+            HealthCheck(
+                timeout: .seconds(1), interval: .seconds(5), unhealthyThreshold: 2, healthyThreshold: 1, kind: .tcp)
+        ]
+        let config = ProxyConfiguration(listeners: [], clusters: [cluster])
+        #expect(config.unsimulated.contains("cluster `c`: health checks are not simulated; every endpoint is healthy"))
+        #expect(config.unsimulated.contains("cluster `c`: lb_policy LEAST_REQUEST is simulated as ROUND_ROBIN"))
     }
 }
