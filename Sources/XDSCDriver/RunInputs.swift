@@ -12,8 +12,11 @@ import XDSCSyntax
 public enum RunInputs {
     /// The configuration to serve, or the diagnostics that stop it.
     public struct Result: Sendable {
+        /// What to serve; nil when the inputs have errors.
         public var configuration: ProxyConfiguration?
+        /// Every diagnostic of the load.
         public var diagnostics: [Diagnostic] = []
+        /// The source text renderers show.
         public var sources: [String: SourceFile] = [:]
     }
 

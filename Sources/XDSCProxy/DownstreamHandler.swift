@@ -14,6 +14,7 @@ struct ListenerContext: Sendable {
     var targets: UpstreamTargets
     var options: ProxyOptions
     var random: RandomSource
+    var buckets: RateLimitBuckets
 }
 
 /// One downstream HTTP/1.1 connection: reads each request whole (within the size limits
@@ -127,6 +128,37 @@ final class DownstreamHandler: ChannelInboundHandler {
             return
         }
         let d = engine.decide(request, trace: false)
+        let steps = d.matched ? FilterSimulation.steps(d, buckets: listener.buckets, random: listener.random, now: .now()) : []
+        runFilters(context: context, head: head, body: body, steps[...], decision: d, engine: engine, request: request)
+    }
+
+    /// The HTTP filters before the router: a reply ends the request, a delay waits first.
+    private func runFilters(
+        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, _ steps: ArraySlice<FilterStep>, decision d: RouteDecision,
+        engine: RouteEngine, request: EnvoyRequest
+    ) {
+        guard let step = steps.first else {
+            route(context: context, head: head, body: body, decision: d, engine: engine, request: request)
+            return
+        }
+        switch step {
+        case .proceed:
+            runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine, request: request)
+        case .reply(let status, let text):
+            localReply(context: context, head: head, status: status, body: text, engine: engine, request: request)
+        case .delay(let wait):
+            context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
+                guard case .answering = self.state else { return }
+                self.runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine, request: request)
+            }
+        }
+    }
+
+    /// Executes the router's decision.
+    private func route(
+        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, decision d: RouteDecision, engine: RouteEngine,
+        request: EnvoyRequest
+    ) {
         switch d.outcome {
         case .noRoute:
             respond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")

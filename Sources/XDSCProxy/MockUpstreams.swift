@@ -29,13 +29,18 @@ public struct ReceivedRequest: Sendable, Equatable {
     public var cluster: String
     /// The configured endpoint, `host:port`.
     public var endpoint: String
+    /// The request method.
     public var method: String
+    /// The request target as it arrived (path and query).
     public var path: String
+    /// The Host header.
     public var host: String
     /// Headers in arrival order, names lower-case.
     public var headers: [(name: String, value: String)]
+    /// The body, as UTF-8.
     public var body: String
 
+    /// Field-wise equality (headers in order).
     public static func == (a: ReceivedRequest, b: ReceivedRequest) -> Bool {
         a.cluster == b.cluster && a.endpoint == b.endpoint && a.method == b.method && a.path == b.path && a.host == b.host
             && a.headers.elementsEqual(b.headers, by: { $0 == $1 }) && a.body == b.body

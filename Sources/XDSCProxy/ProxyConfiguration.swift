@@ -88,7 +88,7 @@ public struct ProxyConfiguration: Sendable {
             if l.connectionManager.routeConfiguration == nil {
                 out.append("listener `\(l.name)`: routes from RDS are not loaded; every request gets 404")
             }
-            for f in l.connectionManager.httpFilters where f != .router {
+            for f in l.connectionManager.httpFilters where f == .cors {
                 out.append("listener `\(l.name)`: the HTTP filter `\(f.filterName)` is not simulated")
             }
             if l.connectionManager.rateLimit != nil {

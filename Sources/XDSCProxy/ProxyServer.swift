@@ -8,18 +8,24 @@ import XDSCRouteEngine
 public final class ProxyServer: Sendable {
     /// A bound listener.
     public struct BoundListener: Sendable, Equatable {
+        /// The listener's name.
         public var name: String
+        /// The address bound.
         public var host: String
+        /// The port bound (the ephemeral one when 0 was asked for).
         public var port: Int
     }
 
     /// An upstream endpoint and the address requests for it go to.
     public struct BoundUpstream: Sendable, Equatable {
+        /// The cluster (service).
         public var cluster: String
         /// The configured endpoint, `host:port`.
         public var endpoint: String
         /// The address dialled (a mock's ephemeral port with `--upstreams mock`).
+        /// The host dialled.
         public var host: String
+        /// The port dialled.
         public var port: Int
         /// Whether it is a built-in mock.
         public var mock: Bool
@@ -84,9 +90,11 @@ public final class ProxyServer: Sendable {
             }
             let shared = UpstreamTargets(targets)
             let random = RandomSource(seed: options.seed)
+            let buckets = RateLimitBuckets()
             var bound: [BoundListener] = []
             for l in config.listeners {
-                let context = ListenerContext(name: l.name, engine: l.engine, targets: shared, options: options, random: random)
+                let context = ListenerContext(
+                    name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets)
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

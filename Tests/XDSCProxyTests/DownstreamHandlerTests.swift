@@ -13,7 +13,7 @@ import XDSCRouteEngine
         DownstreamHandler(
             listener: ListenerContext(
                 name: "l", engine: RouteEngine(try Fixtures.routeConfiguration(Fixtures.table)), targets: UpstreamTargets([:]),
-                options: options, random: RandomSource(seed: 1)))
+                options: options, random: RandomSource(seed: 1), buckets: RateLimitBuckets()))
     }
 
     static func request(_ channel: EmbeddedChannel, _ path: String, host: String = "api.example.com") throws {

@@ -220,6 +220,39 @@ struct ProxyEndToEndTests {
     }
 }
 
+/// The per-route HTTP filters before the router.
+@Suite(.timeLimit(.minutes(1)))
+struct FilterTests {
+    @Test func localRateLimitAnswers429WhenTheBucketIsEmpty() async throws {
+        try await Fixtures.withProxy { server in
+            let port = try #require(server.port(of: "public"))
+            var statuses: [Int] = []
+            for _ in 0..<3 { statuses.append(try await TestClient.request(port: port, "/limited", host: "api.example.com").status) }
+            #expect(statuses == [200, 200, 429])
+            let limited = try await TestClient.request(port: port, "/limited", host: "api.example.com")
+            #expect(limited.body == "local_rate_limited")
+            #expect(server.registry.received.count == 2)
+            // Other routes have no bucket.
+            #expect(try await TestClient.request(port: port, "/users", host: "api.example.com").status == 200)
+        }
+    }
+
+    @Test func faultAbortAndDelay() async throws {
+        try await Fixtures.withProxy { server in
+            let port = try #require(server.port(of: "public"))
+            let aborted = try await TestClient.request(port: port, "/abort", host: "api.example.com")
+            #expect(aborted.status == 418)
+            #expect(aborted.body == "fault filter abort")
+            #expect(server.registry.received.isEmpty)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let delayed = try await TestClient.request(port: port, "/delayed", host: "api.example.com")
+            #expect(delayed.status == 200)
+            #expect(clock.now - start >= .milliseconds(300))
+        }
+    }
+}
+
 /// The settings the proxy does not simulate are named at start.
 @Suite struct UnsimulatedTests {
     @Test func clusterAndListenerFeaturesAreWarned() {

@@ -112,6 +112,17 @@ enum Fixtures {
                "retry_policy": {"retry_on": "5xx", "num_retries": 2}}},
             {"name": "per-try", "match": {"prefix": "/pertry"}, "route": {"cluster": "users", "timeout": "3s",
                "retry_policy": {"retry_on": "5xx", "num_retries": 1, "per_try_timeout": "0.1s"}}},
+            {"name": "limited", "match": {"prefix": "/limited"}, "route": {"cluster": "users"}, "typed_per_filter_config": {
+               "envoy.filters.http.local_ratelimit": {
+                 "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                 "stat_prefix": "rl", "token_bucket": {"max_tokens": 2, "tokens_per_fill": 2, "fill_interval": "60s"},
+                 "filter_enabled": {"default_value": {"numerator": 100}}, "filter_enforced": {"default_value": {"numerator": 100}}}}},
+            {"name": "abort", "match": {"prefix": "/abort"}, "route": {"cluster": "users"}, "typed_per_filter_config": {
+               "envoy.filters.http.fault": {"@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
+                 "abort": {"http_status": 418, "percentage": {"numerator": 100}}}}},
+            {"name": "delayed", "match": {"prefix": "/delayed"}, "route": {"cluster": "users"}, "typed_per_filter_config": {
+               "envoy.filters.http.fault": {"@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
+                 "delay": {"fixed_delay": "0.3s", "percentage": {"numerator": 100}}}}},
             {"name": "slow", "match": {"prefix": "/slow"}, "route": {"cluster": "users", "timeout": "0.2s"}},
             {"name": "empty", "match": {"prefix": "/empty"}, "route": {"cluster": "empty"}},
             {"name": "missing", "match": {"prefix": "/missing"}, "route": {"cluster": "nowhere"}},
