@@ -174,13 +174,13 @@ _xdsc() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    lint|build|explain|schema|graph|help)
+    lint|build|route|run|test|explain|schema|graph|help)
         # Offer subcommand argument completions
         "_xdsc_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'lint build explain schema graph help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'lint build route run test explain schema graph help' -- "${cur}"))
         ;;
     esac
 }
@@ -227,6 +227,104 @@ _xdsc_build() {
     esac
 }
 
+_xdsc_route() {
+    repeating_flags=()
+    non_repeating_flags=(--internal --version -h --help)
+    repeating_options=(--config -H --header)
+    non_repeating_options=(--random --listener --format)
+    __xdsc_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '-H'|'--header')
+        return
+        ;;
+    '--random')
+        return
+        ;;
+    '--listener')
+        return
+        ;;
+    '--format')
+        return
+        ;;
+    esac
+}
+
+_xdsc_run() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--config --port-map)
+    non_repeating_options=(--upstreams --seed --listen)
+    __xdsc_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--port-map')
+        return
+        ;;
+    '--upstreams')
+        return
+        ;;
+    '--seed')
+        return
+        ;;
+    '--listen')
+        return
+        ;;
+    esac
+}
+
+_xdsc_test() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __xdsc_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    routes)
+        # Offer subcommand argument completions
+        "_xdsc_test_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'routes' -- "${cur}"))
+        ;;
+    esac
+}
+
+_xdsc_test_routes() {
+    repeating_flags=()
+    non_repeating_flags=(-d --details --only-show-failures --covall --detailed-coverage --disable-deprecation-check --version -h --help)
+    repeating_options=(-c --config-path)
+    non_repeating_options=(-t --test-path -f --fail-under)
+    __xdsc_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '-c'|'--config-path')
+        return
+        ;;
+    '-t'|'--test-path')
+        return
+        ;;
+    '-f'|'--fail-under')
+        return
+        ;;
+    esac
+}
+
 _xdsc_explain() {
     repeating_flags=()
     non_repeating_flags=(--list --version -h --help)
@@ -253,7 +351,7 @@ _xdsc_schema() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __xdsc_add_completions -W 'policy'$'\n''diagnostics'
+        __xdsc_add_completions -W 'policy'$'\n''diagnostics'$'\n''route'
         return
         ;;
     esac
