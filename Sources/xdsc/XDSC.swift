@@ -15,7 +15,8 @@ struct XDSC: ParsableCommand {
             """,
         version: XDSCVersion.current,
         subcommands: [
-            LintCommand.self, BuildCommand.self, RouteCommand.self, RunCommand.self, TestCommand.self, ExplainCommand.self, SchemaCommand.self,
+            LintCommand.self, BuildCommand.self, RouteCommand.self, RunCommand.self, TestCommand.self, ExplainCommand.self,
+            SchemaCommand.self,
             GraphCommand.self, DocsCommand.self,
         ]
     )
