@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import XDSCDriver
 
 /// `xdsc run` as a user starts it: a real process, real sockets, a signal to stop.
 @Suite(.timeLimit(.minutes(1)))
@@ -87,5 +88,40 @@ struct RunCommandTests {
         #expect(r.stderr.contains("error: --port-map names no listener: `nope`"))
         let bad = try CLI.run(["run", "--port-map", "public", file.path])
         #expect(bad.status == 2)
+    }
+
+    @Test func envoyBootstrapGivesPortsAndEndpoints() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("envoy.yaml")
+        try """
+        static_resources:
+          listeners:
+            - name: edge
+              address: {socket_address: {address: 0.0.0.0, port_value: 10000}}
+              filter_chains:
+                - filters:
+                    - name: envoy.filters.network.http_connection_manager
+                      typed_config:
+                        "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                        stat_prefix: edge
+                        route_config:
+                          virtual_hosts:
+                            - {name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: app}}]}
+          clusters:
+            - name: app
+              load_assignment:
+                cluster_name: app
+                endpoints:
+                  - lb_endpoints:
+                      - endpoint: {address: {socket_address: {address: 10.1.0.1, port_value: 80}}}
+                      - endpoint: {address: {socket_address: {address: 10.1.0.2, port_value: 81}}}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let loaded = RunInputs.load([file.path])
+        #expect(loaded.diagnostics.filter { $0.severity == .error }.isEmpty)
+        let config = try #require(loaded.configuration)
+        #expect(config.listeners.map(\.name) == ["edge"])
+        #expect(config.listeners.first?.port == 10000)
+        #expect(config.clusters["app"]?.map(\.label) == ["10.1.0.1:80", "10.1.0.2:81"])
     }
 }
