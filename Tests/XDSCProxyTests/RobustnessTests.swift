@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import Testing
 
 @testable import XDSCProxy
@@ -94,6 +95,31 @@ struct RobustnessTests {
                 port: port, [one + one + "GET /users HTTP/1.1\r\nhost: api.example.com\r\nconnection: close\r\n\r\n"])
             #expect(raw.components(separatedBy: "HTTP/1.1 200 OK").count - 1 == 3)
             #expect(server.registry.received.count == 1)
+        }
+    }
+
+    @Test func halfClosedClientsAndUpstreamResetsDoNotStopTheServer() async throws {
+        try await Fixtures.withProxy { server in
+            let port = try #require(server.port(of: "public"))
+            server.registry.setBehaviour(MockBehaviour(delay: .milliseconds(200)), for: "users")
+            // The client sends a request and half-closes: Envoy (no half-close support on the
+            // downstream) closes the connection; the exchange is abandoned.
+            let group = MultiThreadedEventLoopGroup.singleton
+            let promise = group.next().makePromise(of: [UInt8].self)
+            let channel = try await ClientBootstrap(group: group)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CollectHandler(promise: promise)) }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            try await channel.writeAndFlush(channel.allocator.buffer(string: "GET /users HTTP/1.1\r\nhost: api.example.com\r\n\r\n"))
+            try await channel.close(mode: .output)
+            _ = try await promise.futureResult.get()
+            // An upstream that resets mid-request.
+            server.registry.setBehaviour(MockBehaviour(failures: 1, reset: true), for: "users")
+            #expect(try await TestClient.request(port: port, "/users", host: "api.example.com").status == 503)
+            server.registry.setBehaviour(MockBehaviour(), for: "users")
+            #expect(try await TestClient.request(port: port, "/users", host: "api.example.com").status == 200)
         }
     }
 }
