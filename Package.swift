@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "XDSCAnalysis", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCRegex"]),
         .target(name: "XDSCAutomata"),
         .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
+        .target(name: "XDSCEnvoyReader", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCEnvoy", "XDSCJSON"]),
         .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
         .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON"]),
         .target(
@@ -47,7 +48,7 @@ let package = Package(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
-                "XDSCEnvoy", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCProxy",
+                "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCRegex", "XDSCProxy",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
         .executableTarget(
@@ -57,24 +58,48 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
-        // Helpers shared by the test targets (in no product).
-        .target(name: "XDSCTestSupport", path: "Tests/XDSCTestSupport"),
+        // Helpers shared by the test targets (in no product): the ⟨marker⟩ text, the package
+        // root and shared directory, the process runner.
+        .target(
+            name: "XDSCTestSupport", dependencies: ["XDSCDiagnostics", "XDSCDriver", "XDSCJSON", "XDSCEnvoy", "XDSCEnvoyReader"],
+            path: "Tests/XDSCTestSupport"),
+
+        // One test target per module, named after it.
+        .testTarget(name: "XDSCSyntaxTests", dependencies: ["XDSCSyntax", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCJSONTests", dependencies: ["XDSCJSON"]),
+        .testTarget(name: "XDSCRegexTests", dependencies: ["XDSCRegex"]),
         .testTarget(
-            name: "XDSCTests",
+            name: "XDSCDiagnosticsTests", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCPolicyTests", dependencies: ["XDSCPolicy", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCAnalysisTests", dependencies: ["XDSCAnalysis", "XDSCDiagnostics", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCEnvoyTests", dependencies: ["XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCEmitTests",
             dependencies: [
-                "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCRegex", "XDSCPolicy", "XDSCAnalysis", "XDSCDriver",
+                "XDSCEmit", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver",
+                "XDSCTestSupport",
             ]),
-        .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCRoutes"]),
         .testTarget(
-            name: "XDSCEnvoyTests",
+            name: "XDSCRoutesTests",
+            dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
+        .testTarget(name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCRouteEngineTests",
             dependencies: [
-                "XDSCEnvoy", "XDSCJSON", "XDSCEmit", "XDSCRoutes", "XDSCDriver", "XDSCAutomata", "XDSCTestSupport",
-                "XDSCRouteEngine",
+                "XDSCRouteEngine", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCRoutes", "XDSCDriver", "XDSCDiagnostics", "XDSCJSON",
+                "XDSCTestSupport",
+            ]),
+        .testTarget(
+            name: "XDSCEnvoyReaderTests",
+            dependencies: [
+                "XDSCEnvoyReader", "XDSCEnvoy", "XDSCDiagnostics", "XDSCSyntax", "XDSCDriver", "XDSCJSON", "XDSCTestSupport",
             ]),
         .testTarget(
             name: "XDSCProxyTests",
             dependencies: [
-                "XDSCProxy", "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON",
+                "XDSCProxy", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRouteEngine", "XDSCJSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -174,13 +174,13 @@ _xdsc() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    lint|build|route|run|test|explain|schema|graph|help)
+    lint|build|route|test|explain|schema|graph|help)
         # Offer subcommand argument completions
         "_xdsc_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'lint build route run test explain schema graph help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'lint build route test explain schema graph help' -- "${cur}"))
         ;;
     esac
 }
@@ -189,11 +189,15 @@ _xdsc_lint() {
     repeating_flags=()
     non_repeating_flags=(--strict --verbose --version -h --help)
     repeating_options=()
-    non_repeating_options=(--format --color)
+    non_repeating_options=(--input --format --color)
     __xdsc_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
+    '--input')
+        __xdsc_add_completions -W 'auto'$'\n''policy'$'\n''envoy'
+        return
+        ;;
     '--format')
         return
         ;;
@@ -254,33 +258,6 @@ _xdsc_route() {
     esac
 }
 
-_xdsc_run() {
-    repeating_flags=()
-    non_repeating_flags=(--version -h --help)
-    repeating_options=(--config --port-map)
-    non_repeating_options=(--upstreams --seed --listen)
-    __xdsc_offer_flags_options -1
-
-    # Offer option value completions
-    case "${prev}" in
-    '--config')
-        return
-        ;;
-    '--port-map')
-        return
-        ;;
-    '--upstreams')
-        return
-        ;;
-    '--seed')
-        return
-        ;;
-    '--listen')
-        return
-        ;;
-    esac
-}
-
 _xdsc_test() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
@@ -335,7 +312,7 @@ _xdsc_explain() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __xdsc_add_completions -W 'yaml-syntax'$'\n''duplicate-key'$'\n''unknown-field'$'\n''type-mismatch'$'\n''missing-field'$'\n''invalid-value'$'\n''conflicting-fields'$'\n''unsupported-version'$'\n''unknown-service'$'\n''duplicate-name'$'\n''duplicate-domain'$'\n''duplicate-address'$'\n''invalid-regex'$'\n''route-shadowed'$'\n''route-overlap'$'\n''unused-service'$'\n''retry-timeout'$'\n''input-limit'$'\n''unreadable-input'$'\n''ineffective-setting'$'\n''unsupported-matcher'$'\n''deprecated-field'
+        __xdsc_add_completions -W 'yaml-syntax'$'\n''duplicate-key'$'\n''unknown-field'$'\n''type-mismatch'$'\n''missing-field'$'\n''invalid-value'$'\n''conflicting-fields'$'\n''unsupported-version'$'\n''unknown-service'$'\n''duplicate-name'$'\n''duplicate-domain'$'\n''duplicate-address'$'\n''invalid-regex'$'\n''route-shadowed'$'\n''route-overlap'$'\n''unused-service'$'\n''retry-timeout'$'\n''input-limit'$'\n''unreadable-input'$'\n''ineffective-setting'$'\n''unsupported-matcher'$'\n''deprecated-field'$'\n''route-unmatchable'$'\n''unmodeled-field'$'\n''single-object-list'$'\n''unresolved-resource'$'\n''router-not-last'
         return
         ;;
     esac
@@ -361,7 +338,7 @@ _xdsc_graph() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--format -o --output --color)
+    non_repeating_options=(--format -o --output --color --input)
     __xdsc_offer_flags_options -1
 
     # Offer option value completions
@@ -374,6 +351,10 @@ _xdsc_graph() {
         return
         ;;
     '--color')
+        return
+        ;;
+    '--input')
+        __xdsc_add_completions -W 'auto'$'\n''policy'$'\n''envoy'
         return
         ;;
     esac

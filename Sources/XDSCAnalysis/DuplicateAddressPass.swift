@@ -3,11 +3,14 @@ import XDSCPolicy
 
 /// Two listeners (or a listener and the admin interface) bound to the same IP and port.
 public struct DuplicateAddressPass: PolicyPass {
+    /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.duplicateAddress]
+    /// Creates the pass.
     public init() {}
 
+    /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
-        var first: [SocketAddress: (String, SourceSpan)] = [:]
+        var first: [PolicySocketAddress: (String, SourceSpan)] = [:]
         if let admin = policy.admin { first[admin.address.value] = ("the admin interface", admin.address.span) }
         for l in policy.listeners {
             let a = l.address

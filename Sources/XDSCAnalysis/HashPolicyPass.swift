@@ -3,9 +3,12 @@ import XDSCPolicy
 
 /// `hash_on` only steers load balancers that hash (`ring_hash`, `maglev`).
 public struct HashPolicyPass: PolicyPass {
+    /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.ineffectiveSetting]
+    /// Creates the pass.
     public init() {}
 
+    /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         policy.forEachRoute { route in
             guard let hash = route.hashOn else { return }

@@ -5,9 +5,12 @@ import XDSCRegex
 /// Every regex is compiled with RE2 as Envoy compiles it, including the default program-size
 /// limit of 100; rewrite substitutions are checked against the pattern's groups.
 public struct InvalidRegexPass: PolicyPass {
+    /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.invalidRegex]
+    /// Creates the pass.
     public init() {}
 
+    /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         policy.forEachRoute { route in
             if case .regex(let p) = route.match.path.value { check(Located(p, route.match.path.span), sink) }

@@ -10,11 +10,13 @@ public protocol PolicyPass: Sendable {
 
 /// Every pass, in the order they run.
 public enum PolicyPasses {
+    /// Every pass, in the order they run.
     public static let all: [any PolicyPass] = [
-        UnknownServicePass(), UnusedServicePass(), DuplicateDomainPass(), DuplicateAddressPass(),
+        UnknownServicePass(), UnusedServicePass(), DuplicateAddressPass(),
         InvalidRegexPass(), RetryTimeoutPass(), HashPolicyPass(),
     ]
 
+    /// Runs every pass on `policy`, reporting to `sink` and calling `lap` with each pass's name after it ran.
     public static func run(_ policy: Policy, _ sink: DiagnosticSink, lap: (String) -> Void = { _ in }) {
         for pass in all {
             pass.run(policy, sink)
@@ -25,10 +27,11 @@ public enum PolicyPasses {
 
 extension Policy {
     /// Visits every route in policy order without building an array of them.
-    func forEachRoute(_ body: (Route) -> Void) {
-        for l in listeners {
-            for h in l.hosts {
-                for r in h.routes { body(r) }
+    func forEachRoute(_ body: (PolicyRoute) -> Void) {
+        // By index: `for r in routes` copies each (large) route out of its array first.
+        for li in listeners.indices {
+            for hi in listeners[li].hosts.indices {
+                for ri in listeners[li].hosts[hi].routes.indices { body(listeners[li].hosts[hi].routes[ri]) }
             }
         }
     }

@@ -3,9 +3,12 @@ import XDSCPolicy
 
 /// A per-try timeout at least as long as the whole request's timeout leaves no time to retry.
 public struct RetryTimeoutPass: PolicyPass {
+    /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.retryTimeout]
+    /// Creates the pass.
     public init() {}
 
+    /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         var reported = Set<SourceSpan>()
         policy.forEachRoute { route in

@@ -3,9 +3,12 @@ import XDSCPolicy
 
 /// `to`, a weighted `to` and `mirror.to` must name a defined service.
 public struct UnknownServicePass: PolicyPass {
+    /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.unknownService]
+    /// Creates the pass.
     public init() {}
 
+    /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         let names = policy.services.map(\.name.value)
         let known = Set(names)

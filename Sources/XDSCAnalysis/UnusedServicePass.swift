@@ -3,9 +3,12 @@ import XDSCPolicy
 
 /// A service that no route, split or mirror uses.
 public struct UnusedServicePass: PolicyPass {
+    /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.unusedService]
+    /// Creates the pass.
     public init() {}
 
+    /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
         var used = policy.referencedServiceNames
         policy.forEachRoute { route in

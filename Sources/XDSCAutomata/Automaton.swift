@@ -466,7 +466,9 @@ struct DFA: Sendable {
         for b in p { s = step(s, b) }
         // Classes with at least one allowed byte.
         var allowed = [Bool](repeating: false, count: classCount)
-        for b in 0..<256 where !avoid.contains(UInt8(b)) { allowed[Int(classOf[b])] = true }
+        var avoided = [Bool](repeating: false, count: 256)
+        for b in avoid { avoided[Int(b)] = true }
+        for b in 0..<256 where !avoided[b] { allowed[Int(classOf[b])] = true }
         var seen = Set<Int32>([s])
         var stack = [s]
         while let t = stack.popLast() {

@@ -119,6 +119,12 @@ public struct Language: Sendable {
         compile(.rep(.bytes(ranges), min: 0, max: nil))
     }
 
+    /// Strings of `bytes` followed by any number of bytes in `ranges` (a path universe:
+    /// `/` then the bytes a path may hold).
+    public static func literal<S: Sequence<UInt8>>(_ bytes: S, thenStarOf ranges: [ClosedRange<UInt8>]) -> Language {
+        compile(.concat([bytesNode(bytes, caseInsensitive: false), .rep(.bytes(ranges), min: 0, max: nil)]))
+    }
+
     /// Strings of one or more bytes in `ranges`.
     public static func plus(of ranges: [ClosedRange<UInt8>]) -> Language {
         compile(.rep(.bytes(ranges), min: 1, max: nil))

@@ -2,16 +2,20 @@ import XDSCJSON
 
 /// The version every output names.
 public enum XDSCVersion {
+    /// This version of xdsc.
     public static let current = "0.1.0"
 }
 
 /// SARIF 2.1.0 for code-scanning upload: the rule table from the registry, and results with
 /// physical and related locations.
 public struct SARIFRenderer: DiagnosticRenderer {
+    /// Creates the renderer.
     public init() {}
 
+    /// Renders `diagnostics` in this format.
     public func render(_ diagnostics: [Diagnostic]) -> String { document(diagnostics).serialized() }
 
+    /// The SARIF document for `diagnostics`.
     public func document(_ diagnostics: [Diagnostic]) -> JSON {
         let rules = Rule.registry.rules
         let ruleTable: [JSON] = rules.map { r in
@@ -109,8 +113,10 @@ public struct SARIFRenderer: DiagnosticRenderer {
 
 /// GitHub Actions workflow commands: `::error file=...,line=...,col=...,title=...::message`.
 public struct GitHubRenderer: DiagnosticRenderer {
+    /// Creates the renderer.
     public init() {}
 
+    /// Renders `diagnostics` in this format.
     public func render(_ diagnostics: [Diagnostic]) -> String {
         diagnostics.map { d in
             let command = d.severity == .error ? "error" : (d.severity == .warning ? "warning" : "notice")

@@ -25,10 +25,18 @@ public struct Rule: Sendable {
         case ineffectiveSetting = "ineffective-setting"
         case unsupportedMatcher = "unsupported-matcher"
         case deprecatedField = "deprecated-field"
+        case routeUnmatchable = "route-unmatchable"
+        case unmodeledField = "unmodeled-field"
+        case singleObjectList = "single-object-list"
+        case unresolvedResource = "unresolved-resource"
+        case routerNotLast = "router-not-last"
     }
 
+    /// The rule's stable id.
     public let id: ID
+    /// The rule's stable code.
     public let code: String
+    /// The severity findings of this rule have.
     public let severity: Severity
     /// One line, lower-case, no final period.
     public let summary: String
@@ -43,17 +51,21 @@ public struct Rule: Sendable {
 
     /// Looks up rules by id.
     public struct Registry: Sendable {
+        /// Every rule, in documentation order.
         public let rules: [Rule]
+        /// The rule with `id`.
         public subscript(id: ID) -> Rule {
             // Every ID has exactly one entry; the registry test checks it.
             rules.first { $0.id == id }!
         }
+        /// The rule whose id or code is `name` (case-insensitively), if any.
         public func find(_ name: String) -> Rule? {
             let key = name.lowercased()
             return rules.first { $0.id.rawValue == key || $0.code.lowercased() == key }
         }
     }
 
+    /// Every rule xdsc reports.
     public static let registry = Registry(rules: [
         Rule(
             id: .yamlSyntax, code: "XDS001", severity: .error,
@@ -393,7 +405,11 @@ public struct Rule: Sendable {
             summary: "an input path cannot be read or holds no policy files",
             explanation: """
                 A path given on the command line does not exist, cannot be read, or is a \
-                directory with no `.yaml`/`.yml` files below it. Such a run exits with code 2.
+                directory with no `.yaml`/`.yml` files below it. Below a directory nothing is \
+                passed over: a folder that cannot be listed, a policy file that cannot be read, \
+                a `*.yaml` symbolic link to nothing and a symbolic-link loop are each reported \
+                with their path, since building without them would silently drop what they \
+                define. Such a run exits with code 2 and `build` writes nothing.
                 """,
             failingExample: "xdsc lint policies/   # an empty directory",
             fixedExample: "xdsc lint policies/   # holding edge.yaml"),
@@ -439,6 +455,26 @@ public struct Rule: Sendable {
                   to: web
                 """),
         Rule(
+            id: .routeUnmatchable, code: "XDS022", severity: .error,
+            summary: "a route that can match no request Envoy routes",
+            explanation: """
+                No request that reaches Envoy's router satisfies the route's match, so the \
+                route never takes traffic. The router sees a path that starts with `/`, \
+                without the query (cut off at `?`), without `#` (Envoy rejects such \
+                requests) and without control characters such as a newline; a regex is \
+                matched against that whole path, so a pattern that does not start with `/` \
+                or needs one of those matches nothing. Conditions on one header or query \
+                parameter that exclude each other have the same effect.
+                """,
+            failingExample: """
+                - match: {regex: "api/.*"}
+                  to: api
+                """,
+            fixedExample: """
+                - match: {regex: "/api/.*"}
+                  to: api
+                """),
+        Rule(
             id: .deprecatedField, code: "XDS024", severity: .warning,
             summary: "a key written in an older spelling that is still read",
             explanation: """
@@ -453,6 +489,86 @@ public struct Rule: Sendable {
                 """,
             fixedExample: """
                 retries: {attempts: 2, retry_on: [5xx]}
+                """),
+        Rule(
+            id: .unmodeledField, code: "XDS030", severity: .warning,
+            summary: "an Envoy field that can change routing but xdsc does not model",
+            explanation: """
+                The field is valid Envoy configuration, but xdsc does not evaluate it, and it can \
+                change which route a request takes or where it goes: a route match on \
+                `filter_state`, `cookies` or `tls_context`, a virtual host \
+                `matcher` tree, a listener-level path normalisation (`normalize_path`, \
+                `merge_slashes`). xdsc never guesses: a route with such a condition is left out of \
+                the shadowing analysis (it is counted as undecided in `--verbose`), and this warning \
+                says where. Fields that change only statistics, tracing or timeouts are read \
+                without a word.
+                """,
+            failingExample: """
+                routes:
+                - match: {prefix: /, filter_state: [{key: auth.tier, string_match: {exact: gold}}]}
+                  route: {cluster: gold}
+                """,
+            fixedExample: """
+                routes:
+                - match: {prefix: /, headers: [{name: x-tier, string_match: {exact: gold}}]}
+                  route: {cluster: gold}
+                """),
+        Rule(
+            id: .singleObjectList, code: "XDS031", severity: .warning,
+            summary: "a single object where Envoy expects a list",
+            explanation: """
+                A repeated Envoy field (`virtual_hosts`, `routes`, `domains`...) was given one value \
+                instead of a list of one. xdsc reads it as a list of one, as some YAML-to-proto \
+                converters do, but Envoy's own JSON parser rejects it. Wrap the value in a list.
+                """,
+            failingExample: """
+                virtual_hosts:
+                  name: web
+                  domains: ["*"]
+                """,
+            fixedExample: """
+                virtual_hosts:
+                - name: web
+                  domains: ["*"]
+                """),
+        Rule(
+            id: .unresolvedResource, code: "XDS032", severity: .warning,
+            summary: "an xDS resource named but not among the files read",
+            explanation: """
+                A connection manager names its route table over RDS (`rds.route_config_name`), and \
+                no route configuration of that name is in the files xdsc read. Envoy waits for the \
+                resource (the listener does not serve until it arrives); xdsc cannot check those \
+                routes. Give the RDS file on the command line, or point `dynamic_resources` at it.
+                """,
+            failingExample: """
+                rds: {route_config_name: web, config_source: {ads: {}}}
+                # and no RouteConfiguration `web` in any file given
+                """,
+            fixedExample: """
+                xdsc lint bootstrap.yaml rds.json   # rds.json holds RouteConfiguration `web`
+                """),
+        Rule(
+            id: .routerNotLast, code: "XDS033", severity: .error,
+            summary: "the router is not the last HTTP filter of a connection manager",
+            explanation: """
+                The router is the terminal HTTP filter: it sends the request upstream, and no \
+                filter after it runs. Envoy rejects a connection manager whose `http_filters` \
+                have the router anywhere but last, or end in a filter that is not terminal. \
+                xdsc lowers policies with the router last; this finds it in Envoy files.
+                """,
+            failingExample: """
+                http_filters:
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                - name: envoy.filters.http.cors
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors}
+                """,
+            fixedExample: """
+                http_filters:
+                - name: envoy.filters.http.cors
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors}
+                - name: envoy.filters.http.router
+                  typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
                 """),
     ])
 }

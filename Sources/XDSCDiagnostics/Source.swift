@@ -1,30 +1,104 @@
 /// A 1-based line and column; columns count Unicode scalars, as editors do.
 public struct SourcePosition: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var line: Int
-    public var column: Int
+    // 32 bits each: every node and located value of a large policy carries two positions, and
+    // no input within the limits has 2^31 lines or columns.
+    private var line32: Int32
+    private var column32: Int32
 
-    public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
+    /// The 1-based line.
+    public var line: Int {
+        get { Int(line32) }
+        set { line32 = Int32(clamping: newValue) }
+    }
+    /// The 1-based column, in Unicode scalars.
+    public var column: Int {
+        get { Int(column32) }
+        set { column32 = Int32(clamping: newValue) }
     }
 
+    /// A position at `line` and `column`.
+    public init(line: Int, column: Int) {
+        self.line32 = Int32(clamping: line)
+        self.column32 = Int32(clamping: column)
+    }
+
+    /// Whether `a` sorts before `b`.
     public static func < (a: SourcePosition, b: SourcePosition) -> Bool {
         (a.line, a.column) < (b.line, b.column)
     }
 
+    /// The text form used in messages.
     public var description: String { "\(line):\(column)" }
 }
 
 /// A range of one source file: `start` is the first character, `end` is just past the last.
 public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
+    /// The file's path, as shown in diagnostics.
     public var file: String
+    /// The first character.
     public var start: SourcePosition
+    /// Just past the last character.
     public var end: SourcePosition
+    /// Set when the text was reached through a YAML alias: the span is then the alias
+    /// (`*name`, where the value is used) and this is where the value is written.
+    public var origin: AliasOrigin? {
+        get { originBox?.origin }
+        set { originBox = newValue.map(OriginBox.init) }
+    }
+    // Boxed: almost no span has an origin, and a span is kept for every node and value.
+    private var originBox: OriginBox?
 
-    public init(file: String, start: SourcePosition, end: SourcePosition) {
+    /// Whether `other` lies within this span (same file, start and end inside).
+    public func contains(_ other: SourceSpan) -> Bool {
+        file == other.file && start <= other.start && other.end <= end
+    }
+
+    /// A range in `file` from `start` to `end`, reached through `origin` when it came from an alias.
+    public init(file: String, start: SourcePosition, end: SourcePosition, origin: AliasOrigin? = nil) {
         self.file = file
         self.start = start
         self.end = end
+        self.originBox = origin.map(OriginBox.init)
+    }
+
+    private final class OriginBox: Sendable {
+        let origin: AliasOrigin
+        init(_ origin: AliasOrigin) { self.origin = origin }
+    }
+
+    /// Whether the two spans are the same range reached the same way.
+    public static func == (a: SourceSpan, b: SourceSpan) -> Bool {
+        a.start == b.start && a.end == b.end && a.file == b.file && a.origin == b.origin
+    }
+
+    /// Hashes the span's file, range and origin.
+    public func hash(into h: inout Hasher) {
+        h.combine(file)
+        h.combine(start)
+        h.combine(end)
+        h.combine(origin)
+    }
+
+    /// Where the value a YAML alias stands for is written (in the alias's own file).
+    public struct AliasOrigin: Hashable, Sendable {
+        /// The anchor's name, without `&`.
+        public var anchor: String
+        /// Where the anchored value starts.
+        public var start: SourcePosition
+        /// Just past where the anchored value ends.
+        public var end: SourcePosition
+
+        /// The value anchored as `anchor`, written from `start` to `end`.
+        public init(anchor: String, start: SourcePosition, end: SourcePosition) {
+            self.anchor = anchor
+            self.start = start
+            self.end = end
+        }
+    }
+
+    /// The span of the written value behind an alias, or nil when this span is no alias.
+    public var definition: SourceSpan? {
+        origin.map { SourceSpan(file: file, start: $0.start, end: $0.end) }
     }
 
     /// A span with no extent, for places that have a position but no token (a whole file).
@@ -39,14 +113,39 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
 
 /// The text of one input file, kept so renderers can show the offending line.
 public struct SourceFile: Sendable {
+    /// The file's path.
     public let path: String
+    /// The file's lines, without line breaks.
     public let lines: [Substring]
 
+    /// The source file `path` with contents `text`.
     public init(path: String, text: String) {
         self.path = path
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? $0.dropLast() : $0
+        // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
+        // so columns and carets line up with what an editor shows.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
+        // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing the YAML.
+        // The cuts are the ones a split on the `Character` "\n" made: every `\n` except one
+        // after `\r` (Swift reads `\r\n` as one character); both are ASCII, so each cut falls
+        // on a character boundary.
+        var lines: [Substring] = []
+        let utf8 = text.utf8
+        var start = utf8.startIndex
+        var i = start
+        var previous: UInt8 = 0
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b == UInt8(ascii: "\n") && previous != UInt8(ascii: "\r") {
+                lines.append(text[start..<i])
+                start = utf8.index(after: i)
+            }
+            previous = b
+            i = utf8.index(after: i)
         }
+        var end = utf8.endIndex
+        if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
+        lines.append(text[start..<end])
+        self.lines = lines
     }
 
     /// The text of 1-based line `n`, or nil when out of range.

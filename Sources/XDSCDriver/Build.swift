@@ -59,7 +59,7 @@ public enum Build {
     /// Runs the front end on `paths` and, when there are no errors, lowers and lays out the
     /// files. Emission never runs on a policy with errors.
     public static func run(_ paths: [String], options: BuildOptions, pipeline: Pipeline = Pipeline()) -> BuildResult {
-        let frontEnd = pipeline.check(paths)
+        let frontEnd = pipeline.check(paths, input: .policy)
         guard !frontEnd.hasErrors else { return BuildResult(frontEnd: frontEnd, config: nil, files: nil) }
         // The front end already lowered the policy for the route analysis; emit that.
         let config = frontEnd.envoy ?? EnvoyLowering.lower(frontEnd.policy)

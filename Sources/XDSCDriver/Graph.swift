@@ -21,7 +21,8 @@ public struct RouteRef: Hashable, Sendable {
 
 /// Draws a policy as a Graphviz graph: listeners -> hosts -> routes -> services. Weighted
 /// splits are labelled with their weights, mirrors are dashed, and redirects and direct
-/// responses are nodes of their own. The DOT text is byte-identical for the same policy.
+/// responses are nodes of their own. Listeners, hosts and routes read top to bottom in the
+/// order written. The DOT text is byte-identical for the same policy.
 public struct PolicyGraph: Sendable {
     /// The policy to draw; it must have no errors.
     public var policy: Policy
@@ -64,6 +65,8 @@ public struct PolicyGraph: Sendable {
         out += "  node [fontname=\"Helvetica\", fontsize=10];\n"
         out += "  edge [fontname=\"Helvetica\", fontsize=9];\n"
         var edges: [String] = []
+        // Listeners, hosts and routes in the order written, for the layout's columns.
+        var columns: [[String]] = [[], [], []]
 
         out += "\n  // services\n"
         for s in policy.services {
@@ -73,16 +76,19 @@ public struct PolicyGraph: Sendable {
         }
         for l in policy.listeners {
             let lid = "listener/\(l.name.value)"
+            columns[0].append(lid)
             out += "\n  // listener \(comment(l.name.value))\n"
             out += "  \(q(lid)) [shape=box, style=bold, label=\(q(["listener \(l.name.value)", l.address.value.description]))];\n"
             for h in l.hosts {
                 let hid = "host/\(l.name.value)/\(h.name.value)"
+                columns[1].append(hid)
                 let domains = h.domains.map(\.value)
                 let shownDomains = domains.prefix(3) + (domains.count > 3 ? ["+\(domains.count - 3) more"] : [])
                 out += "  \(q(hid)) [shape=folder, label=\(q(["host \(h.name.value)"] + shownDomains))];\n"
                 edges.append("  \(q(lid)) -> \(q(hid));\n")
                 for r in h.routes {
                     let rid = "route/\(l.name.value)/\(h.name.value)/\(r.index)"
+                    columns[2].append(rid)
                     let ref = RouteRef(listener: l.name.value, host: h.name.value, index: r.index)
                     var lines = ["\(r.index + 1). " + (r.name?.value ?? "route"), Self.describe(r.match)]
                     var attrs = "shape=ellipse"
@@ -119,6 +125,16 @@ public struct PolicyGraph: Sendable {
         }
         out += "\n  // edges\n"
         out += edges.joined()
+        // Left to itself, dot orders a column to shorten edges, so a route table could read
+        // 4, 1, 3, 2 from the top. An invisible edge between neighbours of one rank is a
+        // hard constraint: each column then reads top to bottom in the order written.
+        let chained = columns.filter { $0.count > 1 }
+        if !chained.isEmpty {
+            out += "\n  // listeners, hosts and routes top to bottom in the order written\n"
+            for column in chained {
+                out += "  { rank=same; " + column.map(q).joined(separator: " -> ") + " [style=invis]; }\n"
+            }
+        }
         out += "}\n"
         return out
     }
@@ -145,7 +161,7 @@ public struct PolicyGraph: Sendable {
     /// Text for a `//` comment: no line breaks.
     func comment(_ s: String) -> String { String(s.map { $0 == "\n" ? " " : $0 }) }
 
-    static func describe(_ m: RouteMatch) -> String {
+    static func describe(_ m: PolicyRouteMatch) -> String {
         var parts: [String] = []
         switch m.path.value {
         case .prefix(let p): parts.append("prefix \(p)")
@@ -159,7 +175,7 @@ public struct PolicyGraph: Sendable {
         return parts.joined(separator: " ")
     }
 
-    static func describe(_ r: Redirect) -> String {
+    static func describe(_ r: PolicyRedirect) -> String {
         var target = ""
         if let s = r.scheme { target += s.value + "://" }
         if let h = r.host { target += h.value }

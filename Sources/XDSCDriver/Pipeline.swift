@@ -2,48 +2,172 @@ import Foundation
 import XDSCAnalysis
 import XDSCDiagnostics
 import XDSCEmit
+import XDSCEnvoy
+import XDSCEnvoyReader
 import XDSCPolicy
 import XDSCRoutes
 import XDSCSyntax
 
+/// Which front end reads an input file.
+public enum InputKind: String, Sendable, CaseIterable {
+    /// An xdsc policy (YAML).
+    case policy
+    /// A user's Envoy v3 configuration (JSON or YAML).
+    case envoy
+}
+
 /// What a front-end run produced: the policy (when it could be built), every diagnostic,
 /// and the source text renderers show.
 public struct FrontEndResult: Sendable {
+    /// The lowered policy.
     public var policy: Policy
+    /// Every diagnostic, sorted.
     public var diagnostics: [Diagnostic]
+    /// The source text of each input, by path.
     public var sources: [String: SourceFile]
     /// Counts of the route shadowing analysis (for `--verbose`).
     public var routeAnalysis = RouteTableFindings()
-    /// The Envoy configuration the route analysis ran on; `build` emits it as is.
+    /// The Envoy configuration the policy lowers to (what the route analysis saw); `build`
+    /// emits it as is, and only for a policy without errors.
     public var envoy: EnvoyConfig?
+    /// What the Envoy front end read, when some input was Envoy configuration.
+    public var envoyInput: EnvoyReadResult?
 
+    /// Whether any diagnostic is an error.
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// What the run looked at: the policy's inventory, the Envoy input's, or both.
+    public var inventory: String {
+        guard let e = envoyInput else { return policy.inventory }
+        let envoy = e.config.inventory(files: e.sources.count)
+        return policy.files.isEmpty ? envoy : policy.inventory + "; " + envoy
+    }
 }
 
-/// Runs the stages in order: read -> YAML -> IR -> analysis passes.
+/// The policy front end: YAML documents -> IR with the policy rules, then lowering to the
+/// Envoy model.
+public struct PolicyFrontEnd: Sendable {
+    /// What the policy stages produced.
+    public struct Output: Sendable {
+        /// The policy (possibly partial when it has errors).
+        public var policy: Policy
+        /// The policy lowered to Envoy: what the Envoy-level checks see.
+        public var envoy: EnvoyConfig
+    }
+
+    /// Lowers `documents` and runs the policy passes into `sink`.
+    public static func run(_ documents: [PolicyDocument], files: [String], sink: DiagnosticSink, lap: (String) -> Void) -> Output {
+        var policy = Policy()
+        // A file that is not YAML cannot be lowered; the others still are, so every error shows.
+        if !files.isEmpty {
+            policy = Lowering(sink: sink).lower(documents)
+            policy.files = files
+            lap("lower")
+            PolicyPasses.run(policy, sink, lap: lap)
+        }
+        // The route analysis runs on the lowering even when the policy has errors, so a
+        // shadowed route is reported next to them (as it always was); `build` and the result's
+        // `envoy` take this configuration only from a policy without errors.
+        return Output(policy: policy, envoy: EnvoyLowering.lower(policy))
+    }
+}
+
+extension PolicyFrontEnd {
+    /// The spans of the policy routes that have an error inside them.
+    static func routesWithErrors(_ policy: Policy, _ diagnostics: [Diagnostic]) -> [SourceSpan] {
+        let errors = diagnostics.filter { $0.severity == .error }
+        guard !errors.isEmpty else { return [] }
+        var spans: [SourceSpan] = []
+        for l in policy.listeners {
+            for h in l.hosts {
+                for r in h.routes where errors.contains(where: { r.span.contains($0.span) }) { spans.append(r.span) }
+            }
+        }
+        return spans
+    }
+
+    /// Where a policy route's condition is written, so a route that matches nothing is
+    /// reported at the condition that causes it.
+    static func conditionLocator(_ policy: Policy) -> RouteTableAnalysis.ConditionLocator {
+        let lookup = RouteMatchLookup(policy)
+        return { route, cause in
+            guard let m = lookup.match(at: route) else { return nil }
+            switch cause {
+            case .path: return m.path.span
+            case .field(let name, let isQuery):
+                let fields = isQuery ? m.query : m.headers
+                return fields.first { isQuery ? $0.name.value == name : $0.name.value.lowercased() == name }?.span
+                    ?? (name == ":method" ? m.methods.first?.span : nil) ?? m.span
+            }
+        }
+    }
+}
+
+/// The Envoy front end: users' Envoy files -> the Envoy model, with the reader's diagnostics.
+public struct EnvoyFrontEnd: Sendable {
+    /// Reads `files` and the files their config sources name.
+    public static func run(_ files: [EnvoyReader.File], sink: DiagnosticSink) -> EnvoyReadResult {
+        EnvoyReader().read(files: files, into: sink)
+    }
+}
+
+/// Runs the stages in order: read -> YAML -> front end (policy or Envoy) -> Envoy model ->
+/// Envoy-level checks.
 public struct Pipeline: Sendable {
+    /// The limits every input is read under.
     public var limits: InputLimits
 
+    /// A pipeline that reads input under `limits`.
     public init(limits: InputLimits = .default) {
         self.limits = limits
     }
 
-    /// Reads, parses, lowers and checks the policy at `paths`.
-    public func check(_ paths: [String]) -> FrontEndResult {
+    /// Reads, parses, lowers and checks the inputs at `paths`. `input` forces one front end;
+    /// nil tells policies and Envoy files apart by content (`docs/envoy-input.md`).
+    public func check(_ paths: [String], input: InputKind? = nil) -> FrontEndResult {
         let sink = DiagnosticSink()
-        let files = PolicyInputs.read(paths, into: sink)
-        return check(files: files, sink: sink)
+        let files = PolicyInputs.read(paths, input: input, into: sink)
+        return check(files: files, sink: sink, input: input)
     }
 
     /// The same, for files already in memory (tests, editors).
-    public func check(files: [PolicyInputs.File], sink: DiagnosticSink = DiagnosticSink()) -> FrontEndResult {
+    public func check(files: [PolicyInputs.File], sink: DiagnosticSink = DiagnosticSink(), input: InputKind? = nil)
+        -> FrontEndResult
+    {
         var sources: [String: SourceFile] = [:]
         var documents: [PolicyDocument] = []
+        var policyFiles: [String] = []
+        var envoyFiles: [EnvoyReader.File] = []
         let reader = YAMLReader(limits: limits)
+        let envoyReader = YAMLReader(limits: EnvoyReader.defaultLimits)
         var clock = PhaseClock()
         for f in files {
+            var parsed: (root: YAMLNode?, diagnostics: [Diagnostic])?
+            if input != .policy {
+                // One parse tells the kinds apart; the front end that takes the file reuses it.
+                let local = DiagnosticSink()
+                let root = envoyReader.read(f.bytes, file: f.path, into: local)
+                parsed = (root, local.all)
+                let envoy = input == .envoy || root.map { EnvoyReader.kind(of: $0) != nil } ?? f.path.hasSuffix(".json")
+                if envoy {
+                    for d in local.all { sink.add(d) }
+                    envoyFiles.append(EnvoyReader.File(path: f.path, bytes: f.bytes, root: root))
+                    continue
+                }
+                // A JSON file found in a directory is read only when it is Envoy configuration.
+                if f.fromDirectory && f.path.hasSuffix(".json") { continue }
+            }
+            policyFiles.append(f.path)
             sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
-            if let root = reader.read(f.bytes, file: f.path, into: sink) {
+            var root: YAMLNode?
+            if let parsed, f.bytes.count <= limits.maxFileBytes {
+                // The same limits but the file size: the parse stands for the policy reader's.
+                for d in parsed.diagnostics { sink.add(d) }
+                root = parsed.root
+            } else {
+                root = reader.read(f.bytes, file: f.path, into: sink)
+            }
+            if let root {
                 documents.append(PolicyDocument(file: f.path, root: root))
             } else if !sink.all.contains(where: { $0.span.file == f.path && $0.severity == .error }) {
                 sink.add(.missingField, "the policy file is empty", at: .point(f.path), help: "start with `version: 1`")
@@ -51,33 +175,62 @@ public struct Pipeline: Sendable {
         }
         clock.lap("parse")
         var policy = Policy()
-        // A file that is not YAML cannot be lowered; the others still are, so every error shows.
-        if !files.isEmpty {
-            policy = Lowering(sink: sink).lower(documents)
-            policy.files = files.map(\.path)
-            clock.lap("lower")
-            PolicyPasses.run(policy, sink) { clock.lap($0) }
+        var lowered: EnvoyConfig?
+        var routeAnalysis = RouteTableFindings()
+        if !policyFiles.isEmpty || envoyFiles.isEmpty {
+            let out = PolicyFrontEnd.run(documents, files: policyFiles, sink: sink) { clock.lap($0) }
+            // Nothing reads the YAML trees after lowering: free them before the route analysis,
+            // which keeps the peak memory down.
+            documents = []
+            policy = out.policy
+            let brokenRoutes = PolicyFrontEnd.routesWithErrors(policy, sink.all)
+            routeAnalysis = EnvoyChecks.run(out.envoy, sink, locate: PolicyFrontEnd.conditionLocator(policy)) { d in
+                // A route whose conditions already have an error (a matcher Envoy cannot express,
+                // a query text that never matches) is not reported again as matching nothing.
+                !(d.rule == .routeUnmatchable && brokenRoutes.contains { $0.contains(d.span) })
+            }
+            lowered = out.envoy
+            clock.lap("route analysis")
         }
-        let envoy = EnvoyLowering.lower(policy)
-        let routeAnalysis = Self.analyzeRoutes(envoy, policy)
-        for d in routeAnalysis.diagnostics { sink.add(d) }
-        clock.lap("route analysis")
+        var envoyInput: EnvoyReadResult?
+        if !envoyFiles.isEmpty {
+            let read = EnvoyFrontEnd.run(envoyFiles, sink: sink)
+            clock.lap("read envoy")
+            for (path, source) in read.sources { sources[path] = source }
+            let findings = EnvoyChecks.run(read.config, sink, input: .envoy, roots: envoyFiles.compactMap(\.root))
+            routeAnalysis.merge(findings)
+            clock.lap("envoy checks")
+            envoyInput = read
+        }
         var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
         result.routeAnalysis = routeAnalysis
-        result.envoy = envoy
+        result.envoy = lowered
+        result.envoyInput = envoyInput
         return result
     }
+}
 
-    /// Route shadowing and overlap, decided on the Envoy configuration the policy lowers to,
-    /// so the analysis sees exactly what Envoy will match (methods as `:method` matchers,
-    /// gRPC as a content-type rule).
-    static func analyzeRoutes(_ config: EnvoyConfig, _ policy: Policy) -> RouteTableFindings {
-        var findings = RouteTableFindings()
-        for (listener, source) in zip(config.listeners, policy.listeners) {
-            guard let routes = listener.connectionManager.routeConfiguration else { continue }
-            RouteTableAnalysis.analyze(routes, fallback: source.span, into: &findings)
-        }
-        return findings
+extension RouteTableFindings {
+    /// Adds `other`'s findings and counts to these.
+    mutating func merge(_ other: RouteTableFindings) {
+        diagnostics += other.diagnostics
+        undecided += other.undecided
+        undecidedDetails += other.undecidedDetails
+        comparedPairs += other.comparedPairs
+        routes += other.routes
+    }
+}
+
+extension EnvoyConfig {
+    /// "2 files, 1 listener, 3 route tables, 40 routes, 5 clusters": what a run looked at.
+    func inventory(files: Int) -> String {
+        func n(_ count: Int, _ word: String) -> String { "\(count) \(word)\(count == 1 ? "" : "s")" }
+        let tables = routeTables.map(\.table)
+        let routes = tables.reduce(0) { $0 + $1.virtualHosts.reduce(0) { $0 + $1.routes.count } }
+        return [
+            n(files, "Envoy file"), n(listeners.count, "listener"), n(tables.count, "route table"), n(routes, "route"),
+            n(clusters.count, "cluster"),
+        ].joined(separator: ", ")
     }
 }
 
@@ -85,10 +238,14 @@ public struct Pipeline: Sendable {
 /// `--strict`, or a difference in check modes), 2 usage error, unreadable input or an
 /// internal failure.
 public enum ExitStatus {
+    /// Success.
     public static let success: Int32 = 0
+    /// Errors in the input (or warnings under `--strict`).
     public static let inputErrors: Int32 = 1
+    /// Usage error, unreadable input or an internal failure.
     public static let usageOrIO: Int32 = 2
 
+    /// The exit code for a run that reported `diagnostics`.
     public static func code(for diagnostics: [Diagnostic], strict: Bool) -> Int32 {
         if diagnostics.contains(where: { Rule.registry[$0.rule].isInputFailure }) { return usageOrIO }
         if diagnostics.contains(where: { $0.severity == .error }) { return inputErrors }
@@ -116,7 +273,39 @@ struct PhaseClock {
     mutating func lap(_ name: String) {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        FileHandle.standardError.write(Data("xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s\n".utf8))
+        FileHandle.standardError.write(
+            Data("xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s rss \(Self.residentMegabytes())M\n".utf8))
         last = now
+    }
+
+    /// The resident set now, from `/proc/self/statm` (Linux; 0 elsewhere).
+    static func residentMegabytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = statm.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE))) / 1_000_000
+    }
+}
+
+/// Each route's `match` by the route's span, built on first use: only a route that matches
+/// nothing asks, and a table of every route of a large policy costs time and memory.
+final class RouteMatchLookup: @unchecked Sendable {
+    private let policy: Policy
+    private let lock = NSLock()
+    private var table: [SourceSpan: PolicyRouteMatch]?
+
+    init(_ policy: Policy) {
+        self.policy = policy
+    }
+
+    func match(at span: SourceSpan) -> PolicyRouteMatch? {
+        lock.lock()
+        defer { lock.unlock() }
+        if table == nil {
+            var t: [SourceSpan: PolicyRouteMatch] = [:]
+            for l in policy.listeners { for h in l.hosts { for r in h.routes { t[r.span] = r.match } } }
+            table = t
+        }
+        return table?[span]
     }
 }

@@ -16,10 +16,12 @@ public enum Rendering {
         }
     }
 
+    /// The result's diagnostics rendered in `format`.
     public static func render(_ result: FrontEndResult, format: DiagnosticFormat, color: Bool) -> String {
         renderer(format, sources: result.sources, color: color).render(result.diagnostics)
     }
 
+    /// The renderer of `format`.
     public static func renderer(_ format: DiagnosticFormat, sources: [String: SourceFile], color: Bool) -> any DiagnosticRenderer {
         switch format {
         case .human: HumanRenderer(sources: sources, color: color)

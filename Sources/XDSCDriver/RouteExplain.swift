@@ -70,7 +70,9 @@ public enum RouteExplain {
 
     /// A usage problem (exit 2).
     public struct RouteUsageError: Error, Sendable {
+        /// What is wrong, for the message line.
         public var message: String
+        /// A usage error with its message.
         public init(_ message: String) { self.message = message }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import XDSCDiagnostics
 import XDSCEmit
 import XDSCEnvoy
+import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRouteEngine
 import XDSCSyntax
@@ -10,6 +11,7 @@ import XDSCSyntax
 public struct LoadedRouteTable: Sendable {
     /// Where it came from: `FILE` or `FILE: listener L`.
     public var label: String
+    /// The engine on the table.
     public var engine: RouteEngine
 }
 
@@ -19,8 +21,11 @@ public struct LoadedRouteTable: Sendable {
 public enum RouteInputs {
     /// The outcome of a load: the tables, the sources for snippets, and what went wrong.
     public struct Result: Sendable {
+        /// The route tables read, in input order.
         public var tables: [LoadedRouteTable] = []
+        /// The text of every file read, by path, for snippets.
         public var sources: [String: SourceFile] = [:]
+        /// Every diagnostic of the load, sorted.
         public var diagnostics: [Diagnostic] = []
         /// The first load error in the route-check tool's words (for `xdsc test routes`).
         public var toolError: String?
@@ -42,6 +47,7 @@ public enum RouteInputs {
         let files = PolicyInputs.read(paths, into: sink)
         let reader = YAMLReader()
         var policyFiles: [PolicyInputs.File] = []
+        var envoyFiles: [EnvoyReader.File] = []
         for f in files {
             let text = String(decoding: f.bytes, as: UTF8.self)
             out.sources[f.path] = SourceFile(path: f.path, text: text)
@@ -55,37 +61,15 @@ public enum RouteInputs {
                 policyFiles.append(f)
                 continue
             }
-            var spans: [String: SourceSpanRef] = [:]
-            let json = toJSON(root, path: "", spans: &spans)
-            var decoder = EnvoyRouteDecoder()
-            do {
-                let located = try decoder.routeConfigurations(in: json)
-                if located.isEmpty {
-                    sink.add(.missingField, "no route configuration found in \(f.path)", at: root.span)
-                }
-                for l in located {
-                    let base = l.path.isEmpty ? "" : l.path + "."
-                    var config = l.routeConfiguration
-                    var local: [String: SourceSpanRef] = [:]
-                    for (k, v) in spans where base.isEmpty || k.hasPrefix(base) { local[String(k.dropFirst(base.count))] = v }
-                    config.source = spans[l.path]?.span ?? root.span
-                    for h in config.virtualHosts.indices {
-                        config.virtualHosts[h].source = local["virtual_hosts[\(h)]"]?.span
-                        for r in config.virtualHosts[h].routes.indices {
-                            config.virtualHosts[h].routes[r].source = local["virtual_hosts[\(h)].routes[\(r)]"]?.span
-                        }
-                    }
-                    let label = l.listener.map { "\(f.path): listener \($0)" } ?? f.path
-                    out.tables.append(LoadedRouteTable(label: label, engine: RouteEngine(config, spans: local)))
-                }
-            } catch {
-                let span = spans[error.path]?.span ?? spans[parentPath(error.path)]?.span ?? root.span
-                sink.add(.invalidValue, "\(error.path.isEmpty ? "" : "`\(error.path)`: ")\(error.message)", at: span)
+            envoyFiles.append(EnvoyReader.File(path: f.path, bytes: f.bytes, root: root))
+            if EnvoyReader.kind(of: root) == nil {
+                let keys = (root.mapping ?? []).compactMap { $0.key.scalar?.text }.map { "`\($0)`" }
                 out.toolError =
                     out.toolError
-                    ?? "INVALID_ARGUMENT: unable to parse \(f.path) as envoy.config.route.v3.RouteConfiguration: \(error.path.isEmpty ? "" : error.path + ": ")\(error.message)"
+                    ?? "INVALID_ARGUMENT: unable to parse \(f.path) as envoy.config.route.v3.RouteConfiguration: no field named \(keys.joined(separator: ", "))"
             }
         }
+        if !envoyFiles.isEmpty { loadEnvoy(envoyFiles, sink: sink, into: &out) }
         if !policyFiles.isEmpty {
             let result = Pipeline().check(files: policyFiles, sink: sink)
             for (k, v) in result.sources { out.sources[k] = v }
@@ -104,6 +88,63 @@ public enum RouteInputs {
         }
         out.diagnostics = sink.sorted
         return out
+    }
+
+    /// Reads Envoy files with the reader (every field at its position, `path_config_source`
+    /// files followed) and makes one engine per route table, each element of a decision
+    /// linked to the reader's span of the field it comes from.
+    static func loadEnvoy(_ files: [EnvoyReader.File], sink: DiagnosticSink, into out: inout Result) {
+        let read = EnvoyReader().read(files: files, into: sink)
+        for (k, v) in read.sources { out.sources[k] = v }
+        var roots: [String: YAMLNode] = [:]
+        for f in files { roots[f.path] = f.root }
+        var tables: [(label: String, config: RouteConfiguration)] = []
+        for rc in read.config.routeConfigurations { tables.append((rc.source?.file ?? "", rc)) }
+        for l in read.config.listeners {
+            for cm in l.connectionManagers {
+                guard case .inline(let rc) = cm.routes, !tables.contains(where: { $0.config.source == rc.source && rc.source != nil })
+                else { continue }
+                tables.append(("\(rc.source?.file ?? ""): listener \(l.name)", rc))
+            }
+        }
+        if tables.isEmpty && out.toolError == nil {
+            for f in files { sink.add(.missingField, "no route configuration found in \(f.path)", at: f.root?.span ?? .point(f.path)) }
+        }
+        if out.toolError == nil, let e = sink.all.first(where: { $0.severity == .error }) {
+            out.toolError =
+                "INVALID_ARGUMENT: unable to parse \(e.span.file) as envoy.config.route.v3.RouteConfiguration: \(e.span): \(e.message)"
+        }
+        for (label, config) in tables {
+            // The field paths of the table, each with the reader's span, for the decision's origins.
+            var spans: [String: SourceSpanRef] = [:]
+            if let source = config.source {
+                // A file named by a config source: parsed again for its tree (the reader keeps none).
+                if roots[source.file] == nil, let data = FileManager.default.contents(atPath: source.file) {
+                    roots[source.file] = YAMLReader().read([UInt8](data), file: source.file, into: DiagnosticSink())
+                }
+                if let root = roots[source.file], let node = find(source, in: root) {
+                    _ = toJSON(node, path: "", spans: &spans)
+                }
+            }
+            out.tables.append(LoadedRouteTable(label: label.isEmpty ? config.name : label, engine: RouteEngine(config, spans: spans)))
+        }
+    }
+
+    /// The node of `root` whose span is `span` (the reader's span of a message).
+    static func find(_ span: SourceSpan, in root: YAMLNode) -> YAMLNode? {
+        if root.span == span { return root }
+        switch root.kind {
+        case .scalar: return nil
+        case .sequence(let items):
+            for i in items where i.span.start <= span.start && span.end <= i.span.end {
+                if let n = find(span, in: i) { return n }
+            }
+        case .mapping(let pairs):
+            for p in pairs where p.value.span.start <= span.start && span.end <= p.value.span.end {
+                if let n = find(span, in: p.value) { return n }
+            }
+        }
+        return nil
     }
 
     static func parentPath(_ p: String) -> String {
@@ -179,8 +220,11 @@ public enum RouteInputs {
 public enum TextProto {
     /// A syntax error with its position.
     public struct ParseError: Error {
+        /// What is wrong.
         public var message: String
+        /// The 1-based line.
         public var line: Int
+        /// The 1-based column.
         public var column: Int
     }
 
@@ -190,6 +234,7 @@ public enum TextProto {
         "response_header_matches", "request_header_fields", "response_header_fields", "dynamic_metadata",
     ]
 
+    /// Parses `text` as one message; fields named in `repeated` become lists.
     public static func parse(_ text: String, repeated: Set<String>) throws(ParseError) -> JSON {
         var p = Parser(bytes: Array(text.utf8), repeated: repeated)
         let o = try p.message(until: nil)

@@ -1,25 +1,35 @@
 import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRouteEngine
+import XDSCSyntax
 
 /// `xdsc test routes`: Envoy's `router_check_tool` (test/tools/router_check) on the route
 /// engine: the same test files, checks, messages, coverage and exit status.
 public struct RouteTestRunner {
     /// The tool's flags.
     public struct Options: Sendable {
+        /// `-d` / `--details`: print every test, passed or not, with its failures.
         public var details = false
+        /// `--only-show-failures`: print only the failed tests.
         public var onlyShowFailures = false
+        /// `-f` / `--fail-under`: the minimum coverage in percent (0 checks none).
         public var failUnder = 0.0
+        /// `--covall`: coverage over every field the tool checks, not only the cluster.
         public var coverAll = false
+        /// `--detailed-coverage`: name each route no test reaches.
         public var detailedCoverage = false
+        /// The tool's defaults.
         public init() {}
     }
 
     /// One test's result.
     public struct TestResult: Sendable {
+        /// `test_name`.
         public var name: String
+        /// The failure lines, in the tool's words; empty when the test passed.
         public var failures: [String]
         /// Assertions evaluated (fields present in `validate`, each header matcher).
         public var assertions: Int
@@ -27,18 +37,26 @@ public struct RouteTestRunner {
 
     /// The whole run.
     public struct Report: Sendable {
+        /// One result per test, in file order.
         public var results: [TestResult] = []
+        /// What the tool prints on standard output.
         public var stdout = ""
+        /// What the tool prints on standard error.
         public var stderr = ""
         /// Coverage in percent (nil when a test failed, as the tool then stops).
         public var coverage: Double?
+        /// The exit status: 1 on a failed test or unmet coverage.
         public var exitCode: Int32 = 0
+        /// How many assertions were checked over every test.
         public var assertions: Int { results.reduce(0) { $0 + $1.assertions } }
     }
 
+    /// The engine of the route table under test.
     public let engine: RouteEngine
+    /// The command-line options.
     public var options: Options
 
+    /// A runner of tests against `engine`.
     public init(engine: RouteEngine, options: Options) {
         self.engine = engine
         self.options = options
@@ -299,8 +317,11 @@ public struct RouteTestRunner {
 
     /// The failure line of one header matcher, or nil when it matches (router.cc's format).
     static func headerFailure(_ m: JSON, _ headers: HeaderMap, _ field: String) -> String? {
-        var decoder = EnvoyRouteDecoder()
-        guard let matcher = try? decoder.headerMatcher(m) else {
+        // The test file's matcher read by the Envoy reader, as in a route table.
+        let sink = DiagnosticSink()
+        guard let node = YAMLReader().read(Array(m.compactText().utf8), file: "matcher", into: sink),
+            let matcher = EnvoyReader.headerMatcher(node, into: sink), sink.errorCount == 0
+        else {
             return "expected: [valid header matcher], actual: [invalid], test type: \(field)"
         }
         let actual = headers.get(matcher.name)
@@ -368,9 +389,13 @@ public struct RouteTestRunner {
 public enum RouteTestCommand {
     /// What a run printed and its exit status.
     public struct Output: Sendable {
+        /// Standard output of the run.
         public var stdout = ""
+        /// Standard error of the run.
         public var stderr = ""
+        /// The exit status.
         public var exitCode: Int32 = 0
+        /// The report, when the tests ran.
         public var report: RouteTestRunner.Report?
     }
 
@@ -395,10 +420,12 @@ public enum RouteTestCommand {
         return o
     }
 
+    /// Runs `tests` against the route table in `config` with the tool's command-line `arguments`.
     public static func run(config: [String], tests: String, arguments: [String]) -> Output {
         run(config: config, tests: tests, options: options(arguments))
     }
 
+    /// Runs `tests` against the route table in `config` with `options`.
     public static func run(config: [String], tests: String, options: RouteTestRunner.Options) -> Output {
         var out = Output()
         let loaded = RouteInputs.load(config)

@@ -220,7 +220,7 @@ public enum Schemas {
             ("description", .string("A share of requests, 0 to 100 (at most four decimals).")), ("type", .string("number")),
             ("minimum", .integer(0)), ("maximum", .integer(100)),
         ])
-        let condition = enumeration("A retry condition (Envoy's `retry_on`).", RetryPolicy.conditions)
+        let condition = enumeration("A retry condition (Envoy's `retry_on`).", PolicyRetryPolicy.conditions)
         let origin = str("An origin, `scheme://host[:port]` with no path, or `*`.", pattern: "^(?:\\*|https?://[^/]+)$")
         let forwardOnly = ["rewrite", "mirror", "hash_on", "websocket", "fault"]
 

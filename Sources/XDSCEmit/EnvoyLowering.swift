@@ -1,33 +1,8 @@
+import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCPolicy
 import XDSCRegex
-
-/// The Envoy configuration a policy stands for, before it is laid out as files: listeners
-/// with inline route tables and clusters with their endpoints, in policy order.
-public struct EnvoyConfig: Equatable, Sendable {
-    /// `node`, when the policy sets it.
-    public var node: Node?
-    /// The admin interface address, when the policy sets it.
-    public var admin: XDSCEnvoy.SocketAddress?
-    /// One listener per policy listener, each with an inline `RouteConfiguration`.
-    public var listeners: [XDSCEnvoy.Listener]
-    /// One cluster per service, with a `load_assignment`.
-    public var clusters: [Cluster]
-
-    /// A configuration.
-    public init(node: Node? = nil, admin: XDSCEnvoy.SocketAddress? = nil, listeners: [XDSCEnvoy.Listener] = [], clusters: [Cluster] = []) {
-        self.node = node
-        self.admin = admin
-        self.listeners = listeners
-        self.clusters = clusters
-    }
-
-    /// The static bootstrap: everything inline.
-    public var staticBootstrap: Bootstrap {
-        Bootstrap(node: node, listeners: listeners, clusters: clusters, admin: admin)
-    }
-}
 
 /// Lowers a checked policy (no errors) into the Envoy model. Every key of the policy
 /// language maps to Envoy configuration here; `docs/envoy-mapping.md` is the table.
@@ -47,11 +22,11 @@ public enum EnvoyLowering {
 
     // MARK: Listeners
 
-    static func socketAddress(_ a: XDSCPolicy.SocketAddress) -> XDSCEnvoy.SocketAddress {
-        XDSCEnvoy.SocketAddress(address: a.ip, portValue: a.port)
+    static func socketAddress(_ a: PolicySocketAddress) -> SocketAddress {
+        SocketAddress(address: a.ip, portValue: a.port)
     }
 
-    static func listener(_ l: XDSCPolicy.Listener, defaults: PolicySettings = PolicySettings()) -> XDSCEnvoy.Listener {
+    static func listener(_ l: PolicyListener, defaults: PolicySettings = PolicySettings()) -> Listener {
         let name = l.name.value
         let hosts = l.hosts.map(virtualHost)
         let table = RouteConfiguration(name: name, virtualHosts: hosts)
@@ -73,11 +48,13 @@ public enum EnvoyLowering {
         let hcm = HttpConnectionManager(
             statPrefix: name, routes: .inline(table), httpFilters: filters, accessLog: accessLog, rateLimit: rateLimit)
         let tls = l.tls.map { DownstreamTLSContext(certificateChain: $0.certFile.value, privateKey: $0.keyFile.value) }
-        return XDSCEnvoy.Listener(name: name, address: socketAddress(l.address.value), connectionManager: hcm, tls: tls, source: l.span)
+        return Listener(name: name, address: socketAddress(l.address.value), connectionManager: hcm, tls: tls, source: l.span)
     }
 
-    static func virtualHost(_ h: Host) -> VirtualHost {
+    static func virtualHost(_ h: PolicyHost) -> VirtualHost {
         var vh = VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: h.routes.flatMap(routes), source: h.span)
+        // The duplicate-domain check reports at the policy's domain tokens.
+        vh.domainSources = h.domains.map(\.span)
         // A host-level `rate_limit` is one bucket for the host: Envoy builds one limiter per
         // `typed_per_filter_config` entry, and routes without their own use the host's.
         if let limit = h.settings.rateLimit {
@@ -86,7 +63,7 @@ public enum EnvoyLowering {
         return vh
     }
 
-    static func localRateLimit(_ limit: RateLimit) -> LocalRateLimit {
+    static func localRateLimit(_ limit: PolicyRateLimit) -> LocalRateLimit {
         LocalRateLimit(maxTokens: UInt32(clamping: limit.requests.value), fillInterval: duration(limit.per.value))
     }
 
@@ -94,7 +71,7 @@ public enum EnvoyLowering {
 
     /// The Envoy routes for one policy route: one, or one per method when the methods do
     /// not fit one regex under Envoy's program-size limit.
-    static func routes(_ r: XDSCPolicy.Route) -> [XDSCEnvoy.Route] {
+    static func routes(_ r: PolicyRoute) -> [Route] {
         let base = route(r)
         let methods = r.match.methods.map(\.value)
         guard !methods.isEmpty else { return [base] }
@@ -116,7 +93,7 @@ public enum EnvoyLowering {
     static func methodMatcher(_ methods: [String]) -> HeaderMatcher? {
         if methods.count == 1 { return HeaderMatcher(name: ":method", .string(.exact(methods[0]))) }
         let pattern = methods.map(regexEscaped).joined(separator: "|")
-        guard let re = try? RE2Pattern(pattern), re.programSize <= maxProgramSize else { return nil }
+        guard ProgramSizes.shared.fits(pattern, within: maxProgramSize) else { return nil }
         return HeaderMatcher(name: ":method", .string(StringMatcher(.safeRegex(pattern))))
     }
 
@@ -129,9 +106,9 @@ public enum EnvoyLowering {
         return out
     }
 
-    static func route(_ r: XDSCPolicy.Route) -> XDSCEnvoy.Route {
+    static func route(_ r: PolicyRoute) -> Route {
         let e = r.effective
-        var out = XDSCEnvoy.Route(name: r.name?.value, match: match(r.match), action: action(r), source: r.span)
+        var out = Route(name: r.name?.value, match: match(r.match), action: action(r), source: r.span)
 
         // Per-route filter configuration, in the filter chain's order.
         if let cors = e.cors?.value {
@@ -176,8 +153,8 @@ public enum EnvoyLowering {
         value.replacingOccurrences(of: "%", with: "%%")
     }
 
-    static func match(_ m: XDSCPolicy.RouteMatch) -> XDSCEnvoy.RouteMatch {
-        let path: XDSCEnvoy.RouteMatch.PathSpecifier
+    static func match(_ m: PolicyRouteMatch) -> RouteMatch {
+        let path: RouteMatch.PathSpecifier
         switch m.path.value {
         case .prefix(let p): path = .prefix(p)
         case .exact(let p): path = .path(p)
@@ -186,12 +163,12 @@ public enum EnvoyLowering {
         // `case_sensitive` only matters for prefix/path; write it only when it changes something.
         var caseSensitive: Bool?
         if m.caseSensitive?.value == false, !(path.isRegex) { caseSensitive = false }
-        return XDSCEnvoy.RouteMatch(
+        return RouteMatch(
             path, caseSensitive: caseSensitive, headers: m.headers.map { headerMatcher($0) },
             queryParameters: m.query.map(queryMatcher), grpc: m.grpc?.value == true)
     }
 
-    static func stringMatcher(_ k: FieldMatcher.Kind) -> StringMatcher? {
+    static func stringMatcher(_ k: PolicyFieldMatcher.Kind) -> StringMatcher? {
         switch k {
         case .exact(let s): StringMatcher(.exact(s))
         case .prefix(let s): StringMatcher(.prefix(s))
@@ -202,14 +179,14 @@ public enum EnvoyLowering {
         }
     }
 
-    static func headerMatcher(_ f: FieldMatcher) -> HeaderMatcher {
+    static func headerMatcher(_ f: PolicyFieldMatcher) -> HeaderMatcher {
         if case .present(let p) = f.kind.value {
             return HeaderMatcher(name: f.name.value, .present(p), invertMatch: f.invert)
         }
         return HeaderMatcher(name: f.name.value, stringMatcher(f.kind.value).map { .string($0) }, invertMatch: f.invert)
     }
 
-    static func queryMatcher(_ f: FieldMatcher) -> QueryParameterMatcher {
+    static func queryMatcher(_ f: PolicyFieldMatcher) -> QueryParameterMatcher {
         if case .present(let p) = f.kind.value {
             // Envoy's query matcher has no invert: `present: true, invert: true` is "absent".
             return QueryParameterMatcher(name: f.name.value, presentMatch: p != f.invert)
@@ -217,7 +194,7 @@ public enum EnvoyLowering {
         return QueryParameterMatcher(name: f.name.value, stringMatch: stringMatcher(f.kind.value))
     }
 
-    static func action(_ r: XDSCPolicy.Route) -> XDSCEnvoy.Route.Action {
+    static func action(_ r: PolicyRoute) -> Route.Action {
         switch r.action {
         case .service(let s):
             return .route(routeAction(.cluster(s.value), r))
@@ -239,9 +216,9 @@ public enum EnvoyLowering {
         }
     }
 
-    static func routeAction(_ target: XDSCEnvoy.RouteAction.ClusterSpecifier, _ r: XDSCPolicy.Route) -> XDSCEnvoy.RouteAction {
+    static func routeAction(_ target: RouteAction.ClusterSpecifier, _ r: PolicyRoute) -> RouteAction {
         let e = r.effective
-        var a = XDSCEnvoy.RouteAction(target)
+        var a = RouteAction(target)
         if let rw = r.rewrite {
             if let p = rw.prefix { a.pathRewrite = .prefix(p.value) }
             if let rx = rw.regex { a.pathRewrite = .regex(pattern: rx.pattern.value, substitution: rx.substitution.value) }
@@ -250,8 +227,8 @@ public enum EnvoyLowering {
         a.timeout = e.timeout.map { duration($0.value) }
         a.idleTimeout = e.idleTimeout.map { duration($0.value) }
         if case .policy(let p) = e.retries?.value {
-            let on = p.on.isEmpty ? XDSCPolicy.RetryPolicy.defaultOn : p.on.map(\.value)
-            a.retryPolicy = XDSCEnvoy.RetryPolicy(
+            let on = p.on.isEmpty ? PolicyRetryPolicy.defaultOn : p.on.map(\.value)
+            a.retryPolicy = RetryPolicy(
                 retryOn: on, numRetries: p.attempts.map { UInt32(clamping: $0.value) },
                 perTryTimeout: p.perTryTimeout.map { duration($0.value) },
                 retriableStatusCodes: p.statusCodes.map { UInt32(clamping: $0.value) })
@@ -274,7 +251,7 @@ public enum EnvoyLowering {
         return a
     }
 
-    static func corsPolicy(_ c: CORS) -> CorsPolicy {
+    static func corsPolicy(_ c: PolicyCORS) -> CorsPolicy {
         CorsPolicy(
             allowOrigins: c.allowOrigins.map { StringMatcher.exact($0.value) }, allowMethods: c.allowMethods.map(\.value),
             allowHeaders: c.allowHeaders.map(\.value), exposeHeaders: c.exposeHeaders.map(\.value),
@@ -283,7 +260,7 @@ public enum EnvoyLowering {
 
     // MARK: Clusters
 
-    static func cluster(_ s: Service) -> Cluster {
+    static func cluster(_ s: PolicyService) -> Cluster {
         let name = s.name.value
         var c = Cluster(name: name, source: s.span)
         switch s.discovery.value {
@@ -303,11 +280,11 @@ public enum EnvoyLowering {
             clusterName: name,
             endpoints: s.endpoints.map {
                 .init(
-                    address: XDSCEnvoy.SocketAddress(address: $0.host, portValue: $0.port),
+                    address: SocketAddress(address: $0.host, portValue: $0.port),
                     weight: $0.weight.map { UInt32(clamping: $0.value) })
             })
         if let h = s.healthCheck {
-            let kind: XDSCEnvoy.HealthCheck.Kind
+            let kind: HealthCheck.Kind
             switch h.kind {
             // Envoy's HTTP health checker speaks HTTP/1.1 unless told otherwise; an h2-only
             // or gRPC server would fail every check.
@@ -316,7 +293,7 @@ public enum EnvoyLowering {
             case .grpc(let service): kind = .grpc(serviceName: service?.value)
             }
             c.healthChecks = [
-                XDSCEnvoy.HealthCheck(
+                HealthCheck(
                     timeout: duration(h.timeout.value), interval: duration(h.interval.value),
                     unhealthyThreshold: UInt32(clamping: h.unhealthyThreshold.value),
                     healthyThreshold: UInt32(clamping: h.healthyThreshold.value), kind: kind)
@@ -332,7 +309,7 @@ public enum EnvoyLowering {
         // it); with `protocol` unset the front end already resolved the service to HTTP/2.
         c.upstreamProtocol = s.protocolKind.value.usesHTTP2 ? .http2 : .http1
         if let o = s.outlierDetection {
-            c.outlierDetection = XDSCEnvoy.OutlierDetection(
+            c.outlierDetection = OutlierDetection(
                 consecutive5xx: o.consecutive5xx.map { UInt32(clamping: $0.value) }, interval: o.interval.map { duration($0.value) },
                 baseEjectionTime: o.baseEjectionTime.map { duration($0.value) },
                 maxEjectionPercent: o.maxEjectionPercent.map { UInt32(clamping: $0.value) })
@@ -363,9 +340,27 @@ public enum EnvoyLowering {
     }
 }
 
-extension XDSCEnvoy.RouteMatch.PathSpecifier {
+extension RouteMatch.PathSpecifier {
     var isRegex: Bool {
         if case .safeRegex = self { return true }
         return false
+    }
+}
+
+/// Whether a pattern compiles within a program-size limit, remembered per pattern: a large
+/// policy repeats the same few method lists thousands of times, and compiling is the cost.
+final class ProgramSizes: @unchecked Sendable {
+    static let shared = ProgramSizes()
+    private let lock = NSLock()
+    private var sizes: [String: Int] = [:]
+
+    func fits(_ pattern: String, within limit: Int) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if let size = sizes[pattern] { return size <= limit }
+        // A pattern RE2 rejects fits nowhere.
+        let size = (try? RE2Pattern(pattern))?.programSize ?? Int.max
+        sizes[pattern] = size
+        return size <= limit
     }
 }

@@ -25,12 +25,14 @@ public struct Bootstrap: Equatable, Sendable, EnvoyEncodable {
         self.admin = admin
     }
 
+    /// Whether the two values are equal.
     public static func == (a: Bootstrap, b: Bootstrap) -> Bool {
         a.node == b.node && a.listeners == b.listeners && a.clusters == b.clusters
             && a.dynamicResources?.lds == b.dynamicResources?.lds && a.dynamicResources?.cds == b.dynamicResources?.cds
             && a.admin == b.admin
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("node", node)
@@ -73,6 +75,7 @@ public struct DiscoveryResponse: Equatable, Sendable, EnvoyEncodable {
         self.resources = resources
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         let typed: [JSON] = resources.map { r in
             var o = JSONObject()

@@ -9,6 +9,7 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         case strictDNS = "STRICT_DNS"
         case logicalDNS = "LOGICAL_DNS"
         case eds = "EDS"
+        case originalDst = "ORIGINAL_DST"
     }
 
     /// `Cluster.LbPolicy`.
@@ -72,6 +73,7 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -111,6 +113,7 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
             self.weight = weight
         }
 
+        /// The Envoy v3 JSON form of this value.
         public var json: JSON {
             var o = JSONObject()
             o["endpoint"] = .object(["address": address.json])
@@ -121,15 +124,19 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
 
     /// `cluster_name`.
     public var clusterName: String
-    /// The endpoints of the single `LocalityLbEndpoints`.
+    /// The endpoints, of every `LocalityLbEndpoints` in order (xdsc writes one locality).
     public var endpoints: [Endpoint]
+    /// Where it came from (not serialised).
+    public var source: SourceSpan?
 
     /// A load assignment.
-    public init(clusterName: String, endpoints: [Endpoint]) {
+    public init(clusterName: String, endpoints: [Endpoint], source: SourceSpan? = nil) {
         self.clusterName = clusterName
         self.endpoints = endpoints
+        self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         .object([
             "cluster_name": .string(clusterName),
@@ -178,6 +185,7 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
         self.kind = kind
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["timeout"] = timeout.json
@@ -218,6 +226,7 @@ public struct CircuitBreakerThresholds: Equatable, Sendable, EnvoyEncodable {
         self.maxRetries = maxRetries
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("max_connections", maxConnections.map { JSON.integer($0) })
@@ -250,6 +259,7 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
         self.maxEjectionPercent = maxEjectionPercent
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("consecutive_5xx", consecutive5xx.map { JSON.integer($0) })

@@ -52,6 +52,7 @@ public enum DataSource: Equatable, Sendable, EnvoyEncodable {
     /// Literal text.
     case inlineString(String)
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         switch self {
         case .filename(let f): .object(["filename": .string(f)])
@@ -91,6 +92,7 @@ public struct FractionalPercent: Equatable, Sendable, EnvoyEncodable {
     /// A whole percentage.
     public static func percent(_ p: Int) -> FractionalPercent { FractionalPercent(numerator: UInt32(p)) }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["numerator"] = .integer(numerator)
@@ -112,6 +114,7 @@ public struct RuntimeFractionalPercent: Equatable, Sendable, EnvoyEncodable {
         self.runtimeKey = runtimeKey
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("default_value", defaultValue)
@@ -146,6 +149,7 @@ public struct HeaderValueOption: Equatable, Sendable, EnvoyEncodable {
         self.appendAction = appendAction
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["header"] = .object(["key": .string(key), "value": .string(value)])
@@ -173,6 +177,7 @@ public struct TypedMessage: Equatable, Sendable, EnvoyEncodable {
         typeURL.hasPrefix("type.googleapis.com/") ? String(typeURL.dropFirst("type.googleapis.com/".count)) : typeURL
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["@type"] = .string(typeURL)
@@ -195,6 +200,7 @@ public struct TypedExtension: Equatable, Sendable, EnvoyEncodable {
         self.typedConfig = typedConfig
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON { .object(["name": .string(name), "typed_config": typedConfig.json]) }
 }
 
@@ -207,6 +213,7 @@ public struct PathConfigSource: Equatable, Sendable, EnvoyEncodable {
     /// A file config source.
     public init(path: String) { self.path = path }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         .object([
             "path_config_source": .object(["path": .string(path)]),
@@ -228,6 +235,7 @@ public struct Node: Equatable, Sendable, EnvoyEncodable {
         self.cluster = cluster
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("id", id.map(JSON.string))

@@ -19,6 +19,7 @@ public struct EnvoyDuration: Hashable, Comparable, Sendable, CustomStringConvert
     /// Whole milliseconds, rounded down.
     public var milliseconds: Int64 { nanoseconds / 1_000_000 }
 
+    /// Whether `a` sorts before `b`.
     public static func < (a: EnvoyDuration, b: EnvoyDuration) -> Bool { a.nanoseconds < b.nanoseconds }
 
     /// The protobuf JSON text, as Envoy's own config dump prints it: whole seconds, then

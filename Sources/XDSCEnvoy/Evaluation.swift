@@ -22,6 +22,7 @@ public struct HTTPRequest: Equatable, Sendable {
         self.headers = headers
     }
 
+    /// Whether the two values are equal.
     public static func == (a: HTTPRequest, b: HTTPRequest) -> Bool {
         a.method == b.method && a.authority == b.authority && a.path == b.path && a.scheme == b.scheme
             && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
@@ -201,6 +202,8 @@ extension RouteMatch {
                 ct.utf8.elementsEqual("application/grpc".utf8) || ct.utf8.starts(with: "application/grpc+".utf8)
             else { return false }
         }
+        // `ConnectRouteEntryImpl` (config_impl.cc) matches CONNECT requests, whatever the path.
+        if pathSpecifier == .connectMatcher, request.method != "CONNECT" { return false }
         for h in headers where !h.matches(headerValue: request.headerValue(h.name)) { return false }
         for q in queryParameters where !q.matches(firstValue: request.queryParameter(q.name)) { return false }
         return matchesPath(request.pathWithoutQuery)
@@ -226,6 +229,8 @@ extension RouteMatch {
             guard eq(path.utf8.prefix(p.utf8.count), p) else { return false }
             let rest = path.utf8.dropFirst(p.utf8.count)
             return rest.isEmpty || rest.first == UInt8(ascii: "/")
+        case .connectMatcher:
+            return true
         }
     }
 }

@@ -120,6 +120,7 @@ public struct HTTPFault: Equatable, Sendable {
         self.abort = abort
     }
 
+    /// Whether the two values are equal.
     public static func == (a: HTTPFault, b: HTTPFault) -> Bool {
         a.delay?.fixed == b.delay?.fixed && a.delay?.percent == b.delay?.percent
             && a.abort?.status == b.abort?.status && a.abort?.percent == b.abort?.percent

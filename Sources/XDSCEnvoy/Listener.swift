@@ -1,42 +1,155 @@
 import XDSCDiagnostics
 import XDSCJSON
 
-/// `envoy.config.listener.v3.Listener` with one filter chain holding an HTTP connection
-/// manager, the only kind xdsc writes.
+/// `envoy.config.listener.v3.Listener`. xdsc writes one filter chain holding an HTTP
+/// connection manager; a user's listener may have several (`filter_chain_match` on server
+/// names, transport protocol...) and a `default_filter_chain`.
 public struct Listener: Equatable, Sendable, EnvoyEncodable {
     /// `name`.
     public var name: String
     /// `address`.
     public var address: SocketAddress
-    /// The connection manager of the single filter chain.
-    public var connectionManager: HttpConnectionManager
-    /// The filter chain's `transport_socket` (downstream TLS), if any.
-    public var tls: DownstreamTLSContext?
-    /// Where this listener came from in the policy (not serialised).
+    /// `filter_chains`, in order.
+    public var filterChains: [FilterChain]
+    /// `default_filter_chain`.
+    public var defaultFilterChain: FilterChain?
+    /// Where this listener came from: a policy token or a position in an Envoy file (not
+    /// serialised).
     public var source: SourceSpan?
 
-    /// A listener.
+    /// A listener with one filter chain, the shape xdsc writes.
     public init(
         name: String, address: SocketAddress, connectionManager: HttpConnectionManager,
         tls: DownstreamTLSContext? = nil, source: SourceSpan? = nil
     ) {
+        self.init(
+            name: name, address: address, filterChains: [FilterChain(connectionManager: connectionManager, tls: tls)],
+            source: source)
+    }
+
+    /// A listener with any filter chains.
+    public init(
+        name: String, address: SocketAddress, filterChains: [FilterChain], defaultFilterChain: FilterChain? = nil,
+        source: SourceSpan? = nil
+    ) {
         self.name = name
         self.address = address
+        self.filterChains = filterChains
+        self.defaultFilterChain = defaultFilterChain
+        self.source = source
+    }
+
+    /// The connection manager of the first filter chain that has one, as xdsc writes
+    /// listeners; an empty one (no routes) for a listener without any. Setting it replaces
+    /// the first chain's.
+    public var connectionManager: HttpConnectionManager {
+        get {
+            connectionManagers.first ?? HttpConnectionManager(statPrefix: "", routes: .inline(RouteConfiguration(name: "")))
+        }
+        set {
+            if filterChains.isEmpty { filterChains.append(FilterChain()) }
+            filterChains[0].connectionManager = newValue
+        }
+    }
+
+    /// The first filter chain's downstream TLS.
+    public var tls: DownstreamTLSContext? {
+        get { filterChains.first?.tls }
+        set {
+            if filterChains.isEmpty { filterChains.append(FilterChain()) }
+            filterChains[0].tls = newValue
+        }
+    }
+
+    /// Every HTTP connection manager of the listener, in chain order, the default chain's last.
+    public var connectionManagers: [HttpConnectionManager] {
+        (filterChains + (defaultFilterChain.map { [$0] } ?? [])).compactMap(\.connectionManager)
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        var o = JSONObject()
+        o["name"] = .string(name)
+        o["address"] = address.json
+        o["filter_chains"] = .array(filterChains.map(\.json))
+        o.set("default_filter_chain", defaultFilterChain)
+        return .object(o)
+    }
+}
+
+/// `envoy.config.listener.v3.FilterChain`: the match that selects it, its network filters
+/// (an HTTP connection manager, or others xdsc keeps by name) and its TLS.
+public struct FilterChain: Equatable, Sendable, EnvoyEncodable {
+    /// `name`.
+    public var name: String?
+    /// `filter_chain_match.server_names` (SNI).
+    public var serverNames: [String]
+    /// `filter_chain_match` fields other than `server_names` that are set, by proto name
+    /// (xdsc keeps them only to say the chain is selected by more than SNI).
+    public var otherMatchFields: [String]
+    /// The `envoy.filters.network.http_connection_manager` filter, if any.
+    public var connectionManager: HttpConnectionManager?
+    /// Network filters other than the connection manager, as `(name, type URL)`, in order.
+    public var otherFilters: [OpaqueExtension]
+    /// `transport_socket` with a `DownstreamTlsContext`.
+    public var tls: DownstreamTLSContext?
+    /// Where the chain came from (not serialised).
+    public var source: SourceSpan?
+
+    /// A filter chain.
+    public init(
+        name: String? = nil, serverNames: [String] = [], otherMatchFields: [String] = [],
+        connectionManager: HttpConnectionManager? = nil, otherFilters: [OpaqueExtension] = [],
+        tls: DownstreamTLSContext? = nil, source: SourceSpan? = nil
+    ) {
+        self.name = name
+        self.serverNames = serverNames
+        self.otherMatchFields = otherMatchFields
         self.connectionManager = connectionManager
+        self.otherFilters = otherFilters
         self.tls = tls
         self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var chain = JSONObject()
-        chain["filters"] = .array([
-            TypedExtension(name: "envoy.filters.network.http_connection_manager", typedConfig: connectionManager.typedConfig).json
-        ])
+        chain.set("name", name.map(JSON.string))
+        if !serverNames.isEmpty { chain["filter_chain_match"] = .object(["server_names": .array(serverNames.map(JSON.string))]) }
+        var filters: [JSON] = []
+        if let connectionManager {
+            filters.append(
+                TypedExtension(name: "envoy.filters.network.http_connection_manager", typedConfig: connectionManager.typedConfig).json)
+        }
+        filters += otherFilters.map(\.json)
+        chain["filters"] = .array(filters)
         chain.set("transport_socket", tls.map { $0.transportSocket })
+        return .object(chain)
+    }
+}
+
+/// An extension xdsc does not model (a network or HTTP filter, a transport socket...): kept
+/// by name and type so nothing is dropped silently, written back as an empty typed config.
+public struct OpaqueExtension: Equatable, Sendable, EnvoyEncodable {
+    /// The instance name.
+    public var name: String
+    /// The `typed_config` `@type`, if any.
+    public var typeURL: String?
+    /// Where it was found (not serialised).
+    public var source: SourceSpan?
+
+    /// An opaque extension.
+    public init(name: String, typeURL: String?, source: SourceSpan? = nil) {
+        self.name = name
+        self.typeURL = typeURL
+        self.source = source
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
-        o["address"] = address.json
-        o["filter_chains"] = .array([.object(chain)])
+        if let typeURL { o["typed_config"] = .object(["@type": .string(typeURL)]) }
         return .object(o)
     }
 }
@@ -112,8 +225,11 @@ public struct HttpConnectionManager: Equatable, Sendable {
     public var statPrefix: String
     /// `route_config` or `rds`.
     public var routes: Routes
-    /// `http_filters`, in order; the router must be last.
+    /// The `http_filters` xdsc models, in order; the router must be last.
     public var httpFilters: [HTTPFilterKind]
+    /// Every `http_filters` entry as written, in order, those xdsc does not model included
+    /// (by name and type). For a connection manager xdsc lowered, the same as `httpFilters`.
+    public var filters: [HTTPFilter]
     /// `access_log`.
     public var accessLog: [AccessLog]
     /// The filter-level token bucket of `envoy.filters.http.local_ratelimit`, shared by every
@@ -124,11 +240,12 @@ public struct HttpConnectionManager: Equatable, Sendable {
     /// A connection manager.
     public init(
         statPrefix: String, routes: Routes, httpFilters: [HTTPFilterKind] = [.router], accessLog: [AccessLog] = [],
-        rateLimit: LocalRateLimit? = nil
+        rateLimit: LocalRateLimit? = nil, filters: [HTTPFilter]? = nil
     ) {
         self.statPrefix = statPrefix
         self.routes = routes
         self.httpFilters = httpFilters
+        self.filters = filters ?? httpFilters.map { HTTPFilter(name: $0.filterName, typeURL: $0.listenerConfig.typeURL, kind: $0) }
         self.accessLog = accessLog
         self.rateLimit = rateLimit
     }
@@ -157,5 +274,26 @@ public struct HttpConnectionManager: Equatable, Sendable {
             })
         if !accessLog.isEmpty { o["access_log"] = .array(accessLog.map(\.entry.json)) }
         return TypedMessage("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", o)
+    }
+}
+
+/// One `http_filters` entry as written: its instance name, its `typed_config` type and the
+/// kind xdsc models it as, if any.
+public struct HTTPFilter: Equatable, Sendable {
+    /// `name` (free-form in Envoy; the type decides what the filter is).
+    public var name: String
+    /// `typed_config.@type`; nil when the filter has no `typed_config`.
+    public var typeURL: String?
+    /// The filter xdsc models, nil for an extension it keeps opaque.
+    public var kind: HTTPFilterKind?
+    /// Where it was written (nil when lowered from a policy).
+    public var source: SourceSpan?
+
+    /// An HTTP filter entry.
+    public init(name: String, typeURL: String?, kind: HTTPFilterKind?, source: SourceSpan? = nil) {
+        self.name = name
+        self.typeURL = typeURL
+        self.kind = kind
+        self.source = source
     }
 }

@@ -26,6 +26,7 @@ public struct StringMatcher: Equatable, Sendable, EnvoyEncodable {
     /// An exact matcher.
     public static func exact(_ s: String) -> StringMatcher { StringMatcher(.exact(s)) }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         switch pattern {
@@ -93,6 +94,7 @@ public struct HeaderMatcher: Equatable, Sendable, EnvoyEncodable {
         self.treatMissingHeaderAsEmpty = treatMissingHeaderAsEmpty
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -177,6 +179,7 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
         self.presentMatch = presentMatch
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -195,6 +198,7 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
     public func matches(firstValue value: String?, newPresentMatchBehavior: Bool = true) -> Bool {
         if newPresentMatchBehavior, let presentMatch { return (value != nil) == presentMatch }
         guard let value else { return false }
+        if presentMatch != nil { return true }
         guard let stringMatch else { return true }
         return stringMatch.matches(value)
     }

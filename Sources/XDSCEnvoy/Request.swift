@@ -100,13 +100,13 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        let n = name.asciiLowercased
+        let n = name.lowercasedIfNeeded
         return entries.filter { $0.name == n }.map(\.value)
     }
 
     /// The values of `name` joined with `,` (no space), or nil when absent.
     public func get(_ name: String) -> String? {
-        let n = name.asciiLowercased
+        let n = name.lowercasedIfNeeded
         var out: String?
         for e in entries where e.name == n { out = out.map { $0 + "," + e.value } ?? e.value }
         return out
@@ -114,13 +114,13 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// The first value of `name`, or nil.
     public func first(_ name: String) -> String? {
-        let n = name.asciiLowercased
+        let n = name.lowercasedIfNeeded
         return entries.first { $0.name == n }?.value
     }
 
     /// Whether `name` is present.
     public func has(_ name: String) -> Bool {
-        let n = name.asciiLowercased
+        let n = name.lowercasedIfNeeded
         return entries.contains { $0.name == n }
     }
 
@@ -129,7 +129,7 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// Replaces every occurrence with one value at the first one's place (or at the end).
     public mutating func set(_ name: String, _ value: String) {
-        let n = name.asciiLowercased
+        let n = name.lowercasedIfNeeded
         if let i = entries.firstIndex(where: { $0.name == n }) {
             entries[i].value = value
             var j = entries.count - 1
@@ -144,7 +144,15 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// Removes every occurrence.
     public mutating func remove(_ name: String) {
-        let n = name.asciiLowercased
+        let n = name.lowercasedIfNeeded
         entries.removeAll { $0.name == n }
+    }
+}
+
+extension String {
+    /// `asciiLowercased`, without a copy when the name is already lower-case (the common case:
+    /// the model stores header names lower-cased).
+    var lowercasedIfNeeded: String {
+        utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? asciiLowercased : self
     }
 }

@@ -33,16 +33,19 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
     public var requestMirrorPolicies: [RequestMirrorPolicy] = []
     /// `typed_per_filter_config` of this level, in key order.
     public var typedPerFilterConfig: [FilterConfigEntry] = []
-    /// Where this table came from (not serialised).
+    /// Where the table came from: a policy listener or a position in an Envoy file (not
+    /// serialised).
     public var source: SourceSpan?
 
     /// A route table.
-    public init(name: String, virtualHosts: [VirtualHost] = [], validateClusters: Bool? = nil) {
+    public init(name: String, virtualHosts: [VirtualHost] = [], validateClusters: Bool? = nil, source: SourceSpan? = nil) {
         self.name = name
         self.virtualHosts = virtualHosts
         self.validateClusters = validateClusters
+        self.source = source
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -94,6 +97,7 @@ public struct VirtualCluster: Equatable, Sendable, EnvoyEncodable {
         self.headers = headers
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -142,6 +146,9 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
     public var cors: JSON?
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
+    /// Where each of `domains` was written, when known (same order; not serialised, not
+    /// compared).
+    public var domainSources: [SourceSpan] = []
 
     /// A virtual host.
     public init(
@@ -162,6 +169,7 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// Whether the two values are equal.
     public static func == (a: VirtualHost, b: VirtualHost) -> Bool {
         a.name == b.name && a.domains == b.domains && a.routes == b.routes && a.requireTLS == b.requireTLS
             && a.requestHeadersToAdd == b.requestHeadersToAdd && a.requestHeadersToRemove == b.requestHeadersToRemove
@@ -172,6 +180,7 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
             && a.requestMirrorPolicies == b.requestMirrorPolicies && a.rateLimits == b.rateLimits && a.cors == b.cors
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["name"] = .string(name)
@@ -243,6 +252,7 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
+    /// Whether the two values are equal.
     public static func == (a: Route, b: Route) -> Bool {
         a.name == b.name && a.match == b.match && a.action == b.action
             && a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
@@ -258,6 +268,7 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         return nil
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("name", name.map(JSON.string))
@@ -290,6 +301,8 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         case safeRegex(String)
         /// `path_separated_prefix`.
         case pathSeparatedPrefix(String)
+        /// `connect_matcher: {}`: CONNECT requests, whatever their path.
+        case connectMatcher
     }
 
     /// The path specifier.
@@ -304,6 +317,11 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
     public var queryParameters: [QueryParameterMatcher]
     /// `grpc: {}`.
     public var grpc: Bool
+    /// Match conditions set in a user's Envoy file that xdsc does not evaluate
+    /// (`dynamic_metadata`, `filter_state`, `cookies`, `tls_context`, `path_match_policy`),
+    /// by proto name. A route with any is left out of the shadowing analysis; the reader
+    /// reports each as `unmodeled-field`. Not serialised.
+    public var unmodeledCriteria: [String] = []
     /// `dynamic_metadata`, all must match.
     public var dynamicMetadata: [MetadataMatcher] = []
 
@@ -320,6 +338,7 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         self.grpc = grpc
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         switch pathSpecifier {
@@ -327,6 +346,7 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         case .path(let p): o["path"] = .string(p)
         case .safeRegex(let r): o["safe_regex"] = .object(["regex": .string(r)])
         case .pathSeparatedPrefix(let p): o["path_separated_prefix"] = .string(p)
+        case .connectMatcher: o["connect_matcher"] = .object([:])
         }
         o.set("case_sensitive", caseSensitive.map(JSON.bool))
         o.set("runtime_fraction", runtimeFraction)
@@ -407,6 +427,7 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         self.upgradeTypes = upgradeTypes
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         switch clusterSpecifier {
@@ -477,6 +498,7 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
             self.clusterHeader = clusterHeader
         }
 
+        /// The Envoy v3 JSON form of this value.
         public var json: JSON {
             var o = JSONObject()
             if let h = clusterHeader { o["cluster_header"] = .string(h) } else { o["name"] = .string(name) }
@@ -512,6 +534,7 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
         self.runtimeKeyPrefix = runtimeKeyPrefix
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.setList("clusters", clusters)
@@ -555,6 +578,7 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
         self.retriableStatusCodes = retriableStatusCodes
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         if !retryOn.isEmpty { o["retry_on"] = .string(retryOn.joined(separator: ",")) }
@@ -582,6 +606,7 @@ public struct RequestMirrorPolicy: Equatable, Sendable, EnvoyEncodable {
         self.runtimeFraction = runtimeFraction
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         if let h = clusterHeader { o["cluster_header"] = .string(h) } else { o["cluster"] = .string(cluster) }
@@ -606,6 +631,7 @@ public enum HashPolicy: Equatable, Sendable, EnvoyEncodable {
     /// A policy with `terminal: true`: once any hash exists, later policies are skipped.
     indirect case terminal(HashPolicy)
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         switch self {
         case .queryParameter(let q): return .object(["query_parameter": .object(["name": .string(q)])])
@@ -687,6 +713,7 @@ public struct RedirectAction: Equatable, Sendable, EnvoyEncodable {
         self.stripQuery = stripQuery
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o.set("scheme_redirect", scheme.map(JSON.string))
@@ -719,6 +746,7 @@ public struct DirectResponseAction: Equatable, Sendable, EnvoyEncodable {
         self.body = body
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["status"] = .integer(status)
@@ -744,6 +772,7 @@ public struct RegexRewrite: Equatable, Sendable, EnvoyEncodable {
         self.substitution = substitution
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         .object(["pattern": .object(["regex": .string(pattern)]), "substitution": .string(substitution)])
     }
@@ -784,6 +813,7 @@ public struct MetadataMatcher: Equatable, Sendable, EnvoyEncodable {
         self.invert = invert
     }
 
+    /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
         o["filter"] = .string(filter)

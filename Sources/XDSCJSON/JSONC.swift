@@ -2,9 +2,8 @@
 import CJSONC
 
 extension JSON {
-    /// Pretty JSON text: two-space indent, `"key": value`, keys in insertion order,
-    /// `/` unescaped, empty containers as `{}` / `[]`, and a final newline.
-    public func serialized() -> String {
+    /// `serialized()` as json-c writes it: the reference the Swift writer is tested against.
+    func jsoncSerialized() -> String {
         let obj = JSON.makeObject(self)
         defer { json_object_put(obj) }
         let flags = Int32(JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -15,8 +14,8 @@ extension JSON {
         return JSON.compactEmptyContainers(text) + "\n"
     }
 
-    /// Compact single-line JSON (no spaces), for embedding in other output.
-    public func compactText() -> String {
+    /// `compactText()` as json-c writes it, for the same test.
+    func jsoncCompactText() -> String {
         let obj = JSON.makeObject(self)
         defer { json_object_put(obj) }
         let flags = Int32(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -88,9 +87,7 @@ extension JSON {
         case .bool(let b): return json_object_new_boolean(b ? 1 : 0)
         case .int(let i): return json_object_new_int64(i)
         case .double(let d):
-            // Shortest text that reads back as the same double; json-c's %.17g is noisy.
-            let text = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) + ".0" : "\(d)"
-            return json_object_new_double_s(d, text)
+            return json_object_new_double_s(d, doubleText(d))
         case .string(let s):
             var s = s
             return s.withUTF8 { buf in

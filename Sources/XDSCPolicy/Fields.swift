@@ -12,7 +12,12 @@ struct Fields {
     /// Where a missing key is reported: the key that owns this mapping, else the mapping.
     let anchor: SourceSpan
     let sink: DiagnosticSink
-    private var pairs: [String: YAMLPair] = [:]
+    // A list, not a dictionary: a mapping has a handful of keys, and lowering builds one of
+    // these for every mapping of the policy.
+    private var pairs: [(key: String, pair: YAMLPair)] = []
+    /// Known keys an unknown key was taken for (`tmeout` -> `timeout`): that finding already
+    /// says the key is missing, so `missing(_:)` stays quiet about them.
+    private var suggested: Set<String> = []
 
     /// Nil (after a `type-mismatch`) when `node` is not a mapping.
     init?(_ node: YAMLNode, context: String, what: String, anchor: SourceSpan? = nil, sink: DiagnosticSink) {
@@ -28,13 +33,14 @@ struct Fields {
             return nil
         }
         let known = PolicyKeys.table[context] ?? []
+        pairs.reserveCapacity(mapping.count)
         for p in mapping {
             guard let key = p.key.scalar, !p.key.isNull else {
                 sink.add(.typeMismatch, "keys must be plain names, but this key is \(p.key.kindDescription)", at: p.key.span)
                 continue
             }
             if known.contains(key.text) {
-                pairs[key.text] = p
+                pairs.append((key: key.text, pair: p))
                 continue
             }
             var help: String?
@@ -46,6 +52,7 @@ struct Fields {
                 // A typo near an older spelling (`onn`) suggests the current name.
                 message += "; did you mean `\(s)`?"
                 help = "rename `\(key.text)` to `\(s)`"
+                if pair(s) == nil && !mapping.contains(where: { $0.key.scalar?.text == s }) { suggested.insert(s) }
             } else {
                 help = "valid keys here: " + known.filter { renamed[$0] == nil }.map { "`\($0)`" }.joined(separator: ", ")
             }
@@ -53,13 +60,22 @@ struct Fields {
         }
     }
 
-    func has(_ key: String) -> Bool { pairs[key] != nil }
-    func value(_ key: String) -> YAMLNode? { pairs[key]?.value }
-    func keySpan(_ key: String) -> SourceSpan? { pairs[key]?.key.span }
+    private func pair(_ key: String) -> YAMLPair? {
+        for p in pairs where p.key == key { return p.pair }
+        return nil
+    }
+
+    func has(_ key: String) -> Bool { pair(key) != nil }
+    func value(_ key: String) -> YAMLNode? { pair(key)?.value }
+    func keySpan(_ key: String) -> SourceSpan? { pair(key)?.key.span }
     /// The written keys among `keys`, in the order given.
-    func present(_ keys: [String]) -> [String] { keys.filter { pairs[$0] != nil } }
+    func present(_ keys: [String]) -> [String] { keys.filter { pair($0) != nil } }
+
+    /// True when an unknown key here was taken for `key` (reported with a did-you-mean).
+    func suggests(_ key: String) -> Bool { suggested.contains(key) }
 
     func missing(_ key: String, help: String? = nil) {
+        if suggested.contains(key) { return }
         sink.add(.missingField, "\(what) needs `\(key)`", at: anchor, label: "`\(key)` is missing", help: help)
     }
 
@@ -67,7 +83,7 @@ struct Fields {
     func exclusive(_ keys: [String], required: Bool, help: String? = nil) -> String? {
         let written = present(keys)
         if written.isEmpty {
-            if required {
+            if required && suggested.isDisjoint(with: keys) {
                 sink.add(
                     .missingField, "\(what) needs one of " + keys.map { "`\($0)`" }.joined(separator: ", "), at: anchor,
                     label: "none given", help: help)
@@ -94,13 +110,13 @@ struct Fields {
         return Fields.string(v, what: "`\(key)`", nonEmpty: nonEmpty, sink: sink)
     }
 
-    static func string(_ v: YAMLNode, what: String, nonEmpty: Bool = true, sink: DiagnosticSink) -> Located<String>? {
+    static func string(_ v: YAMLNode, what: @autoclosure () -> String, nonEmpty: Bool = true, sink: DiagnosticSink) -> Located<String>? {
         guard let s = v.scalar, !s.isNull else {
-            sink.add(.typeMismatch, "\(what) must be a string, but this is \(v.kindDescription)", at: v.span, label: "expected a string")
+            sink.add(.typeMismatch, "\(what()) must be a string, but this is \(v.kindDescription)", at: v.span, label: "expected a string")
             return nil
         }
         if nonEmpty && s.text.isEmpty {
-            sink.add(.invalidValue, "\(what) must not be empty", at: v.span)
+            sink.add(.invalidValue, "\(what()) must not be empty", at: v.span)
             return nil
         }
         // Plain numbers and booleans are taken as their text: `version: 2` in a query matcher means "2".
@@ -112,15 +128,15 @@ struct Fields {
         return Fields.int(v, what: "`\(key)`", in: range, sink: sink)
     }
 
-    static func int(_ v: YAMLNode, what: String, in range: ClosedRange<Int>, sink: DiagnosticSink) -> Located<Int>? {
+    static func int(_ v: YAMLNode, what: @autoclosure () -> String, in range: ClosedRange<Int>, sink: DiagnosticSink) -> Located<Int>? {
         guard let s = v.scalar, let i = s.int else {
             sink.add(
-                .typeMismatch, "\(what) must be an integer, but this is \(v.kindDescription)", at: v.span, label: "expected an integer")
+                .typeMismatch, "\(what()) must be an integer, but this is \(v.kindDescription)", at: v.span, label: "expected an integer")
             return nil
         }
         guard range.contains(i) else {
             let bound = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "\(range.lowerBound)..\(range.upperBound)"
-            sink.add(.invalidValue, "\(what) is \(i), out of range \(bound)", at: v.span, label: "out of range")
+            sink.add(.invalidValue, "\(what()) is \(i), out of range \(bound)", at: v.span, label: "out of range")
             return nil
         }
         return Located(i, v.span)
@@ -131,14 +147,14 @@ struct Fields {
         return Fields.bool(v, what: "`\(key)`", sink: sink)
     }
 
-    static func bool(_ v: YAMLNode, what: String, sink: DiagnosticSink) -> Located<Bool>? {
+    static func bool(_ v: YAMLNode, what: @autoclosure () -> String, sink: DiagnosticSink) -> Located<Bool>? {
         guard let b = v.scalar?.bool else {
             var help: String?
             if let t = v.scalar?.text, ["yes", "no", "on", "off", "y", "n"].contains(t.lowercased()) {
                 help = "write `true` or `false` (YAML 1.2 reads `\(t)` as a string)"
             }
             sink.add(
-                .typeMismatch, "\(what) must be `true` or `false`, but this is \(v.kindDescription)", at: v.span,
+                .typeMismatch, "\(what()) must be `true` or `false`, but this is \(v.kindDescription)", at: v.span,
                 label: "expected a boolean", help: help)
             return nil
         }
@@ -150,14 +166,16 @@ struct Fields {
         return Fields.duration(v, what: "`\(key)`", positive: positive, sink: sink)
     }
 
-    static func duration(_ v: YAMLNode, what: String, positive: Bool = false, sink: DiagnosticSink) -> Located<PolicyDuration>? {
+    static func duration(_ v: YAMLNode, what: @autoclosure () -> String, positive: Bool = false, sink: DiagnosticSink) -> Located<
+        PolicyDuration
+    >? {
         guard let s = v.scalar, !s.isNull, v.scalar?.bool == nil else {
-            sink.add(.typeMismatch, "\(what) must be a duration such as `5s`, but this is \(v.kindDescription)", at: v.span)
+            sink.add(.typeMismatch, "\(what()) must be a duration such as `5s`, but this is \(v.kindDescription)", at: v.span)
             return nil
         }
         if s.int != nil || s.isFloat {
             sink.add(
-                .typeMismatch, "\(what) is a bare number; a duration needs a unit", at: v.span, label: "no unit",
+                .typeMismatch, "\(what()) is a bare number; a duration needs a unit", at: v.span, label: "no unit",
                 help: "write `\(s.text)s` or `\(s.text)ms` (units ms, s, m, h)")
             return nil
         }
@@ -167,7 +185,7 @@ struct Fields {
             return nil
         case .success(let d):
             if positive && d.milliseconds == 0 {
-                sink.add(.invalidValue, "\(what) must be longer than 0s", at: v.span)
+                sink.add(.invalidValue, "\(what()) must be longer than 0s", at: v.span)
                 return nil
             }
             return Located(d, v.span)

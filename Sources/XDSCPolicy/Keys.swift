@@ -2,8 +2,10 @@
 /// JSON Schema test checks `schemas/policy.v1.schema.json` names exactly these, so the two
 /// cannot drift.
 public enum PolicyKeys {
+    /// The policy keys, accepted in `defaults`, listeners, hosts and routes.
     public static let policy = ["timeout", "idle_timeout", "retries", "request_headers", "response_headers", "cors", "rate_limit"]
 
+    /// The keys of each mapping, by the mapping's name.
     public static let table: [String: [String]] = [
         "top": ["version", "node", "admin", "defaults", "services", "listeners"],
         "node": ["id", "cluster"],

@@ -3,9 +3,12 @@ import XDSCSyntax
 
 /// One parsed input file.
 public struct PolicyDocument: Sendable {
+    /// The file's path, as diagnostics name it.
     public var file: String
+    /// The file's parsed YAML document.
     public var root: YAMLNode
 
+    /// Pairs a parsed document with its file's path.
     public init(file: String, root: YAMLNode) {
         self.file = file
         self.root = root
@@ -18,10 +21,12 @@ public struct Lowering {
     let sink: DiagnosticSink
     let references = ServiceReferences()
 
+    /// Creates a lowering that reports to `sink`.
     public init(sink: DiagnosticSink) {
         self.sink = sink
     }
 
+    /// Lowers `documents` into one policy, reporting every problem to the sink.
     public func lower(_ documents: [PolicyDocument]) -> Policy {
         var policy = Policy()
         policy.files = documents.map(\.file)
@@ -30,12 +35,15 @@ public struct Lowering {
         var listenerNodes: [(key: YAMLNode, value: YAMLNode)] = []
         var defaultsNode: (YAMLNode, SourceSpan)?
         var sawListeners = false
+        // A key such as `listners` is already reported with a did-you-mean.
+        var listenersMisspelled = false
 
         for doc in documents {
             guard let top = Fields(doc.root, context: "top", what: "the policy file", anchor: .point(doc.file), sink: sink) else {
                 continue
             }
             checkVersion(top, file: doc.file)
+            if top.suggests("listeners") { listenersMisspelled = true }
             for key in ["node", "admin", "defaults"] where top.has(key) {
                 let span = top.keySpan(key)!
                 if let first = singletons[key] {
@@ -64,7 +72,7 @@ public struct Lowering {
                 }
             }
         }
-        if !sawListeners, let first = documents.first {
+        if !sawListeners, !listenersMisspelled, let first = documents.first {
             sink.add(
                 .missingField, "the policy needs `listeners`" + (documents.count > 1 ? " (in one of its files)" : ""),
                 at: .point(first.file), label: "no listeners", help: "add a `listeners:` mapping with at least one listener")
@@ -95,6 +103,7 @@ public struct Lowering {
 
     func checkVersion(_ top: Fields, file: String) {
         guard let v = top.value("version") else {
+            if top.suggests("version") { return }
             sink.add(
                 .missingField, "the policy file needs `version: 1`", at: .point(file), label: "no version",
                 help: "add `version: 1` at the top")
@@ -143,18 +152,18 @@ public struct Lowering {
         return NodeIdentity(id: f.string("id"), cluster: f.string("cluster"), span: node.span)
     }
 
-    func lowerAdmin(_ node: YAMLNode, anchor: SourceSpan) -> Admin? {
+    func lowerAdmin(_ node: YAMLNode, anchor: SourceSpan) -> PolicyAdmin? {
         guard let f = Fields(node, context: "admin", what: "`admin`", anchor: anchor, sink: sink) else { return nil }
         guard f.has("address") else {
             f.missing("address", help: "e.g. `address: 127.0.0.1:9901`")
             return nil
         }
         guard let a = socketAddress(f, "address") else { return nil }
-        return Admin(address: a, span: node.span)
+        return PolicyAdmin(address: a, span: node.span)
     }
 
     /// A listener or admin address: an IP literal and a port.
-    func socketAddress(_ f: Fields, _ key: String) -> Located<SocketAddress>? {
+    func socketAddress(_ f: Fields, _ key: String) -> Located<PolicySocketAddress>? {
         guard let s = f.string(key) else { return nil }
         switch PolicyValues.hostPort(s.value) {
         case .failure(let p):
@@ -167,15 +176,15 @@ public struct Lowering {
                     label: "not an IP", help: "use `0.0.0.0` for every IPv4 interface or `127.0.0.1` for loopback")
                 return nil
             }
-            return Located(SocketAddress(ip: ip, port: hp.port), s.span)
+            return Located(PolicySocketAddress(ip: ip, port: hp.port), s.span)
         }
     }
 
     // MARK: services
 
-    func lowerService(_ name: Located<String>, _ node: YAMLNode, defaults: PolicySettings) -> Service? {
+    func lowerService(_ name: Located<String>, _ node: YAMLNode, defaults: PolicySettings) -> PolicyService? {
         guard let f = Fields(node, context: "service", what: "service `\(name.value)`", anchor: name.span, sink: sink) else { return nil }
-        var endpoints: [Endpoint] = []
+        var endpoints: [PolicyEndpoint] = []
         if let items = f.list("endpoints") {
             if items.isEmpty { sink.add(.invalidValue, "`endpoints` of service `\(name.value)` is empty", at: f.value("endpoints")!.span) }
             endpoints = items.compactMap(endpoint)
@@ -229,7 +238,7 @@ public struct Lowering {
                 protocolKind = Resolved(.http2, Provenance(.service, health.span))
             }
         }
-        return Service(
+        return PolicyService(
             name: name, span: node.span, endpoints: endpoints, discovery: discovery,
             protocolKind: protocolKind,
             lb: lb.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(.roundRobin, .builtin),
@@ -237,7 +246,7 @@ public struct Lowering {
             circuitBreaker: circuitBreaker(f), outlierDetection: outlierDetection(f))
     }
 
-    func endpoint(_ node: YAMLNode) -> Endpoint? {
+    func endpoint(_ node: YAMLNode) -> PolicyEndpoint? {
         if node.mapping != nil {
             guard let f = Fields(node, context: "endpoint", what: "an endpoint", sink: sink) else { return nil }
             guard let host = f.string("address") else {
@@ -260,22 +269,22 @@ public struct Lowering {
         }
     }
 
-    func makeEndpoint(_ host: String, _ port: Int, bracketed: Bool, weight: Located<Int>?, span: SourceSpan) -> Endpoint? {
+    func makeEndpoint(_ host: String, _ port: Int, bracketed: Bool, weight: Located<Int>?, span: SourceSpan) -> PolicyEndpoint? {
         if let ip = PolicyValues.canonicalIP(host) {
-            return Endpoint(host: ip, port: port, weight: weight, isIP: true, span: span)
+            return PolicyEndpoint(host: ip, port: port, weight: weight, isIP: true, span: span)
         }
         if bracketed || !PolicyValues.isHostname(host, allowTrailingDot: true) || host.allSatisfy({ $0.isNumber || $0 == "." }) {
             sink.add(.invalidValue, "`\(host)` is neither an IP address nor a host name", at: span, label: "invalid host")
             return nil
         }
-        return Endpoint(host: host.lowercased(), port: port, weight: weight, isIP: false, span: span)
+        return PolicyEndpoint(host: host.lowercased(), port: port, weight: weight, isIP: false, span: span)
     }
 
-    func upstreamTLS(_ f: Fields) -> UpstreamTLS? {
+    func upstreamTLS(_ f: Fields) -> PolicyUpstreamTLS? {
         guard let v = f.value("tls") else { return nil }
         if v.scalar != nil {
             guard let b = Fields.bool(v, what: "`tls`", sink: sink) else { return nil }
-            return b.value ? UpstreamTLS(sni: nil, caFile: nil, verifySAN: [], span: v.span) : nil
+            return b.value ? PolicyUpstreamTLS(sni: nil, caFile: nil, verifySAN: [], span: v.span) : nil
         }
         guard let t = Fields(v, context: "service.tls", what: "`tls`", anchor: f.keySpan("tls"), sink: sink) else { return nil }
         let sni = t.string("sni")
@@ -288,15 +297,15 @@ public struct Lowering {
                 .missingField, "`verify_san` needs `ca_file`: without a trust anchor the certificate is not verified at all",
                 at: t.keySpan("verify_san")!, help: "add `ca_file: /etc/ssl/certs/ca-certificates.crt` or your CA")
         }
-        return UpstreamTLS(sni: sni, caFile: t.string("ca_file"), verifySAN: san, span: v.span)
+        return PolicyUpstreamTLS(sni: sni, caFile: t.string("ca_file"), verifySAN: san, span: v.span)
     }
 
-    func healthCheck(_ f: Fields) -> HealthCheck? {
+    func healthCheck(_ f: Fields) -> PolicyHealthCheck? {
         guard let v = f.value("health_check") else { return nil }
         guard let h = Fields(v, context: "health_check", what: "`health_check`", anchor: f.keySpan("health_check"), sink: sink) else {
             return nil
         }
-        var kind: HealthCheck.Kind?
+        var kind: PolicyHealthCheck.Kind?
         switch h.exclusive(["http", "tcp", "grpc"], required: true, help: "e.g. `http: /healthz`") {
         case "http":
             if let p = h.string("http") {
@@ -331,27 +340,27 @@ public struct Lowering {
         func r<T>(_ l: Located<T>?, _ d: T) -> Resolved<T> {
             l.map { Resolved($0.value, Provenance(.service, $0.span)) } ?? Resolved(d, .builtin)
         }
-        return HealthCheck(
-            kind: kind, interval: r(interval, HealthCheck.defaultInterval), timeout: r(timeout, HealthCheck.defaultTimeout),
-            healthyThreshold: r(healthy, HealthCheck.defaultHealthyThreshold),
-            unhealthyThreshold: r(unhealthy, HealthCheck.defaultUnhealthyThreshold), span: v.span)
+        return PolicyHealthCheck(
+            kind: kind, interval: r(interval, PolicyHealthCheck.defaultInterval), timeout: r(timeout, PolicyHealthCheck.defaultTimeout),
+            healthyThreshold: r(healthy, PolicyHealthCheck.defaultHealthyThreshold),
+            unhealthyThreshold: r(unhealthy, PolicyHealthCheck.defaultUnhealthyThreshold), span: v.span)
     }
 
-    func circuitBreaker(_ f: Fields) -> CircuitBreaker? {
+    func circuitBreaker(_ f: Fields) -> PolicyCircuitBreaker? {
         guard let v = f.value("circuit_breaker"),
             let c = Fields(v, context: "circuit_breaker", what: "`circuit_breaker`", anchor: f.keySpan("circuit_breaker"), sink: sink)
         else { return nil }
         let r = 0...Int(UInt32.max)
-        return CircuitBreaker(
+        return PolicyCircuitBreaker(
             maxConnections: c.int("max_connections", in: r), maxPendingRequests: c.int("max_pending_requests", in: r),
             maxRequests: c.int("max_requests", in: r), maxRetries: c.int("max_retries", in: r), span: v.span)
     }
 
-    func outlierDetection(_ f: Fields) -> OutlierDetection? {
+    func outlierDetection(_ f: Fields) -> PolicyOutlierDetection? {
         guard let v = f.value("outlier_detection"),
             let o = Fields(v, context: "outlier_detection", what: "`outlier_detection`", anchor: f.keySpan("outlier_detection"), sink: sink)
         else { return nil }
-        return OutlierDetection(
+        return PolicyOutlierDetection(
             consecutive5xx: o.int("consecutive_5xx", in: 0...Int(UInt32.max)), interval: o.duration("interval", positive: true),
             baseEjectionTime: o.duration("base_ejection_time", positive: true),
             maxEjectionPercent: o.int("max_ejection_percent", in: 0...100), span: v.span)
@@ -359,20 +368,20 @@ public struct Lowering {
 
     // MARK: listeners and hosts
 
-    func lowerListener(_ name: Located<String>, _ node: YAMLNode) -> Listener? {
+    func lowerListener(_ name: Located<String>, _ node: YAMLNode) -> PolicyListener? {
         guard let f = Fields(node, context: "listener", what: "listener `\(name.value)`", anchor: name.span, sink: sink) else { return nil }
         let address = socketAddress(f, "address")
         if !f.has("address") { f.missing("address", help: "e.g. `address: 0.0.0.0:8080`") }
-        var tls: DownstreamTLS?
+        var tls: PolicyDownstreamTLS?
         if let v = f.value("tls"), let t = Fields(v, context: "listener.tls", what: "listener `tls`", anchor: f.keySpan("tls"), sink: sink)
         {
             let cert = t.string("cert_file")
             let key = t.string("key_file")
             if !t.has("cert_file") { t.missing("cert_file") }
             if !t.has("key_file") { t.missing("key_file") }
-            if let cert, let key { tls = DownstreamTLS(certFile: cert, keyFile: key, span: v.span) }
+            if let cert, let key { tls = PolicyDownstreamTLS(certFile: cert, keyFile: key, span: v.span) }
         }
-        var accessLog: Located<AccessLog>?
+        var accessLog: Located<PolicyAccessLog>?
         if let a = f.string("access_log") {
             switch a.value {
             case "stdout": accessLog = Located(.stdout, a.span)
@@ -380,7 +389,7 @@ public struct Lowering {
             default: accessLog = Located(.file(a.value), a.span)
             }
         }
-        var hosts: [Host] = []
+        var hosts: [PolicyHost] = []
         if let entries = f.entries("hosts") {
             if entries.isEmpty {
                 sink.add(.missingField, "`hosts` is empty; a listener needs at least one host", at: f.value("hosts")!.span)
@@ -399,13 +408,13 @@ public struct Lowering {
         }
         // A listener whose address is invalid is kept (with port 0, which nothing binds) so the
         // problems in its hosts and routes are still reported.
-        let placeholder = Located(SocketAddress(ip: "0.0.0.0", port: 0), f.value("address")?.span ?? name.span)
-        return Listener(
+        let placeholder = Located(PolicySocketAddress(ip: "0.0.0.0", port: 0), f.value("address")?.span ?? name.span)
+        return PolicyListener(
             name: name, span: node.span, address: address ?? placeholder, tls: tls, accessLog: accessLog, settings: settings(f),
             hosts: hosts)
     }
 
-    func lowerHost(_ name: Located<String>, _ node: YAMLNode) -> Host? {
+    func lowerHost(_ name: Located<String>, _ node: YAMLNode) -> PolicyHost? {
         guard let f = Fields(node, context: "host", what: "host `\(name.value)`", anchor: name.span, sink: sink) else { return nil }
         var domains: [Located<String>] = []
         if let list = f.stringList("domains", allowSingle: true) {
@@ -420,12 +429,14 @@ public struct Lowering {
         } else if !f.has("domains") {
             f.missing("domains", help: "e.g. `domains: [api.example.com]` or `[\"*\"]`")
         }
-        var routes: [Route] = []
+        var routes: [PolicyRoute] = []
         if let items = f.list("routes") {
             if items.isEmpty { sink.add(.missingField, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span) }
             var names: [String: SourceSpan] = [:]
-            for item in items {
-                guard var r = RouteLowering(sink: sink, references: references).lower(item, index: routes.count) else { continue }
+            routes.reserveCapacity(items.count)
+            for (written, item) in items.enumerated() {
+                // Messages number routes as written, even after one that could not be lowered.
+                guard var r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
                 if let n = r.name {
                     if let first = names[n.value] {
                         sink.add(
@@ -442,7 +453,7 @@ public struct Lowering {
         } else if !f.has("routes") {
             f.missing("routes", help: "add `routes:` with at least one route")
         }
-        return Host(name: name, span: node.span, domains: domains, settings: settings(f), routes: routes)
+        return PolicyHost(name: name, span: node.span, domains: domains, settings: settings(f), routes: routes)
     }
 
     // MARK: policy keys

@@ -25,7 +25,7 @@ struct PolicyKeyLowering {
         guard let r = Fields(v, context: "retries", what: "`retries`", anchor: f.keySpan("retries"), sink: sink) else {
             return nil
         }
-        var policy = RetryPolicy(
+        var policy = PolicyRetryPolicy(
             attempts: r.int("attempts", in: 0...1000), on: [], perTryTimeout: r.duration("per_try_timeout"), statusCodes: [])
         let key = conditionsKey(r)
         var hasStatusToken = false
@@ -36,23 +36,23 @@ struct PolicyKeyLowering {
             sink.add(
                 .invalidValue, "`\(key)` is an empty list", at: r.value(key)!.span, label: "no conditions",
                 help: "list at least one condition, e.g. `retry_on: [5xx]`; leave `\(key)` out for the default "
-                    + RetryPolicy.defaultOn.map { "`\($0)`" }.joined(separator: ", ") + ", or write `retries: none`")
+                    + PolicyRetryPolicy.defaultOn.map { "`\($0)`" }.joined(separator: ", ") + ", or write `retries: none`")
         }
         for token in tokens ?? [] {
             if let first = seen[token.value] {
                 sink.add(
                     .ineffectiveSetting, "retry condition `\(token.value)` is listed twice", at: token.span, label: "repeated",
                     related: [RelatedLocation("first listed here", at: first)], help: "remove the repeated `\(token.value)`")
-            } else if RetryPolicy.conditions.contains(token.value) {
+            } else if PolicyRetryPolicy.conditions.contains(token.value) {
                 seen[token.value] = token.span
                 if token.value == "retriable-status-codes" { hasStatusToken = true }
                 policy.on.append(token)
             } else {
-                let close = PolicyValues.suggestion(for: token.value, in: RetryPolicy.conditions)
+                let close = PolicyValues.suggestion(for: token.value, in: PolicyRetryPolicy.conditions)
                 sink.add(
                     .invalidValue, "`\(token.value)` is not a retry condition" + (close.map { "; did you mean `\($0)`?" } ?? ""),
                     at: token.span, label: "unknown condition",
-                    help: close == nil ? "conditions: " + RetryPolicy.conditions.map { "`\($0)`" }.joined(separator: ", ") : nil)
+                    help: close == nil ? "conditions: " + PolicyRetryPolicy.conditions.map { "`\($0)`" }.joined(separator: ", ") : nil)
             }
         }
         let named = key ?? "retry_on"
@@ -106,18 +106,18 @@ struct PolicyKeyLowering {
         return "on"
     }
 
-    func headerOps(_ f: Fields, _ key: String) -> HeaderOps? {
+    func headerOps(_ f: Fields, _ key: String) -> PolicyHeaderOps? {
         guard let v = f.value(key), let h = Fields(v, context: "headers", what: "`\(key)`", anchor: f.keySpan(key), sink: sink) else {
             return nil
         }
-        var ops = HeaderOps(span: v.span)
+        var ops = PolicyHeaderOps(span: v.span)
         var seen: [String: SourceSpan] = [:]
         func note(_ name: Located<String>) -> Bool {
             let lower = name.value.lowercased()
             if let first = seen[lower] {
                 sink.add(
                     .duplicateKey, "header `\(lower)` appears twice in `\(key)`", at: name.span,
-                    related: [RelatedLocation("first here", at: first)],
+                    related: [RelatedLocation("first defined here", at: first)],
                     help: "header names are case-insensitive; keep one operation per header")
                 return false
             }
@@ -128,34 +128,42 @@ struct PolicyKeyLowering {
             }
             return true
         }
-        for op in ["set", "add"] {
-            for p in h.entries(op) ?? [] {
-                guard let name = Fields.string(p.key, what: "a header name", sink: sink),
-                    let value = Fields.string(p.value, what: "the value of `\(name.value)`", nonEmpty: false, sink: sink),
-                    note(name)
-                else { continue }
-                if value.value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
-                    sink.add(
-                        .invalidValue, "the value of header `\(name.value)` contains a line break or NUL, which Envoy rejects",
-                        at: value.span,
-                        label: "control character", help: "header values are one line; use a plain (not `|`) scalar")
-                    continue
-                }
-                let entry = (name: Located(name.value.lowercased(), name.span), value: value)
-                if op == "set" { ops.set.append(entry) } else { ops.add.append(entry) }
+        // Read in the order written, whatever the operation, so the first of two operations
+        // on one header is the one named "first".
+        var written: [(op: String, pair: YAMLPair)] = []
+        for op in ["set", "add"] { written += (h.entries(op) ?? []).map { (op, $0) } }
+        let removals = h.stringList("remove", allowSingle: true) ?? []
+        let order = (written.map(\.pair.key.span.start) + removals.map(\.span.start)).enumerated()
+            .sorted { ($0.element, $0.offset) < ($1.element, $1.offset) }.map(\.offset)
+        for index in order {
+            guard index < written.count else {
+                let name = removals[index - written.count]
+                if note(name) { ops.remove.append(Located(name.value.lowercased(), name.span)) }
+                continue
             }
-        }
-        for name in h.stringList("remove", allowSingle: true) ?? [] where note(name) {
-            ops.remove.append(Located(name.value.lowercased(), name.span))
+            let (op, p) = written[index]
+            guard let name = Fields.string(p.key, what: "a header name", sink: sink),
+                let value = Fields.string(p.value, what: "the value of `\(name.value)`", nonEmpty: false, sink: sink),
+                note(name)
+            else { continue }
+            if value.value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) {
+                sink.add(
+                    .invalidValue, "the value of header `\(name.value)` contains a line break or NUL, which Envoy rejects",
+                    at: value.span,
+                    label: "control character", help: "header values are one line; use a plain (not `|`) scalar")
+                continue
+            }
+            let entry = (name: Located(name.value.lowercased(), name.span), value: value)
+            if op == "set" { ops.set.append(entry) } else { ops.add.append(entry) }
         }
         return ops
     }
 
-    func cors(_ f: Fields) -> Located<CORS>? {
+    func cors(_ f: Fields) -> Located<PolicyCORS>? {
         guard let v = f.value("cors"), let c = Fields(v, context: "cors", what: "`cors`", anchor: f.keySpan("cors"), sink: sink) else {
             return nil
         }
-        var cors = CORS()
+        var cors = PolicyCORS()
         cors.allowOrigins = c.stringList("allow_origins", allowSingle: true) ?? []
         for o in cors.allowOrigins where o.value != "*" {
             let parts = o.value.split(separator: "/", omittingEmptySubsequences: false)
@@ -202,7 +210,7 @@ struct PolicyKeyLowering {
         return Located(cors, v.span)
     }
 
-    func rateLimit(_ f: Fields) -> Located<RateLimit>? {
+    func rateLimit(_ f: Fields) -> Located<PolicyRateLimit>? {
         guard let v = f.value("rate_limit"),
             let r = Fields(v, context: "rate_limit", what: "`rate_limit`", anchor: f.keySpan("rate_limit"), sink: sink)
         else { return nil }
@@ -217,7 +225,7 @@ struct PolicyKeyLowering {
             return nil
         }
         guard let requests, let per else { return nil }
-        return Located(RateLimit(requests: requests, per: per), v.span)
+        return Located(PolicyRateLimit(requests: requests, per: per), v.span)
     }
 }
 
@@ -231,12 +239,36 @@ enum Inheritance {
                     (.defaults, policy.defaults), (.listener, policy.listeners[li].settings),
                     (.host, policy.listeners[li].hosts[hi].settings),
                 ]
+                // The levels above the route are the same for every route of the host: what
+                // they give is found once, and a route only looks at its own settings.
+                let inherited = effective(levels)
                 for ri in policy.listeners[li].hosts[hi].routes.indices {
-                    let route = policy.listeners[li].hosts[hi].routes[ri]
-                    policy.listeners[li].hosts[hi].routes[ri].effective = effective(levels + [(.route, route.settings)])
+                    let e = effective(route: policy.listeners[li].hosts[hi].routes[ri].settings, below: inherited, levels)
+                    policy.listeners[li].hosts[hi].routes[ri].effective = e
                 }
             }
         }
+    }
+
+    /// A route's effective policy: its own keys over `inherited`, the effective policy of
+    /// `levels` (the levels above it).
+    static func effective(route s: PolicySettings, below inherited: EffectivePolicy, _ levels: [(Provenance.Level, PolicySettings)])
+        -> EffectivePolicy
+    {
+        var e = inherited
+        func own<T>(_ v: Located<T>?) -> Resolved<T>? { v.map { Resolved($0.value, Provenance(.route, $0.span)) } }
+        if let v = own(s.timeout) { e.timeout = v }
+        if let v = own(s.idleTimeout) { e.idleTimeout = v }
+        if let v = own(s.retries) { e.retries = v }
+        if let v = own(s.cors) { e.cors = v }
+        if let v = own(s.rateLimit) { e.rateLimit = v }
+        if s.requestHeaders != nil {
+            e.requestHeaders = mergeHeaders(levels.map { ($0.0, $0.1.requestHeaders) } + [(.route, s.requestHeaders)])
+        }
+        if s.responseHeaders != nil {
+            e.responseHeaders = mergeHeaders(levels.map { ($0.0, $0.1.responseHeaders) } + [(.route, s.responseHeaders)])
+        }
+        return e
     }
 
     /// `levels` go from least to most specific.
@@ -260,7 +292,7 @@ enum Inheritance {
 
     /// Per header name the nearest level's operation wins; order: by first appearance from
     /// the least specific level, so output is stable.
-    static func mergeHeaders(_ levels: [(Provenance.Level, HeaderOps?)]) -> [ResolvedHeaderOp] {
+    static func mergeHeaders(_ levels: [(Provenance.Level, PolicyHeaderOps?)]) -> [ResolvedHeaderOp] {
         var order: [String] = []
         var winner: [String: ResolvedHeaderOp] = [:]
         for (level, ops) in levels {

@@ -9,7 +9,7 @@ struct RouteLowering {
     static let actionKeys = ["to", "redirect", "respond"]
     static let forwardOnlyKeys = ["rewrite", "mirror", "hash_on", "websocket", "fault"]
 
-    func lower(_ node: YAMLNode, index: Int) -> Route? {
+    func lower(_ node: YAMLNode, index: Int) -> PolicyRoute? {
         let label = node["name"]?.scalar.map { "route `\($0.text)`" } ?? "route #\(index + 1)"
         guard let f = Fields(node, context: "route", what: label, sink: sink) else { return nil }
         let name = f.string("name")
@@ -18,7 +18,7 @@ struct RouteLowering {
                 .invalidValue, "route name `\(name.value)` is not valid", at: name.span, label: "invalid name",
                 help: "names are 1-64 characters of a-z, 0-9, `.`, `_` and `-`, starting and ending with a letter or digit")
         }
-        var match: RouteMatch?
+        var match: PolicyRouteMatch?
         if let m = f.value("match") {
             match = lowerMatch(m, anchor: f.keySpan("match")!)
         } else {
@@ -33,7 +33,7 @@ struct RouteLowering {
         }
         if let n = (f.value("mirror")?["to"] ?? f.value("mirror"))?.scalar?.text { references.names.insert(n) }
         let actionKey = f.exclusive(Self.actionKeys, required: true, help: "e.g. `to: SERVICE`")
-        var action: RouteAction?
+        var action: PolicyRouteAction?
         switch actionKey {
         case "to": action = forward(f.value("to")!)
         case "redirect": action = redirect(f)
@@ -55,16 +55,16 @@ struct RouteLowering {
         let fault = lowerFault(f)
         let settings = PolicyKeyLowering(sink: sink).settings(f)
         guard let match, let action else { return nil }
-        return Route(
+        return PolicyRoute(
             index: index, name: name, span: node.span, match: match, action: action, rewrite: rewrite, mirror: mirror,
             hashOn: hashOn, websocket: websocket, fault: fault, settings: settings, effective: EffectivePolicy())
     }
 
     // MARK: match
 
-    func lowerMatch(_ node: YAMLNode, anchor: SourceSpan) -> RouteMatch? {
+    func lowerMatch(_ node: YAMLNode, anchor: SourceSpan) -> PolicyRouteMatch? {
         guard let m = Fields(node, context: "match", what: "`match`", anchor: anchor, sink: sink) else { return nil }
-        var path: Located<PathMatch>?
+        var path: Located<PolicyPathMatch>?
         if let key = m.exclusive(["prefix", "path", "regex"], required: true, help: "e.g. `prefix: /`"),
             let s = m.string(key, nonEmpty: key != "prefix")
         {
@@ -112,7 +112,7 @@ struct RouteLowering {
                 help: "remove it; to keep gRPC requests off this route, put a route with `grpc: true` before it")
         }
         guard let path else { return nil }
-        return RouteMatch(
+        return PolicyRouteMatch(
             span: node.span, path: path, caseSensitive: caseSensitive, methods: methods, headers: headers, query: query, grpc: grpc)
     }
 
@@ -123,9 +123,9 @@ struct RouteLowering {
     }
 
     /// `headers:` / `query:` entries: a plain value means exact; a mapping picks a matcher.
-    func fieldMatchers(_ m: Fields, _ key: String, header: Bool) -> [FieldMatcher] {
+    func fieldMatchers(_ m: Fields, _ key: String, header: Bool) -> [PolicyFieldMatcher] {
         guard let entries = m.entries(key) else { return [] }
-        var out: [FieldMatcher] = []
+        var out: [PolicyFieldMatcher] = []
         var seen: [String: SourceSpan] = [:]
         for p in entries {
             guard let nameScalar = p.key.scalar, !p.key.isNull else {
@@ -168,7 +168,7 @@ struct RouteLowering {
                 guard let kindKey = f.exclusive(["exact", "prefix", "suffix", "contains", "regex", "present"], required: true) else {
                     continue
                 }
-                var kind: FieldMatcher.Kind?
+                var kind: PolicyFieldMatcher.Kind?
                 if kindKey == "present" {
                     if let b = f.bool("present") { kind = .present(b.value) }
                 } else if let s = f.string(kindKey, nonEmpty: kindKey != "exact") {
@@ -194,13 +194,14 @@ struct RouteLowering {
                     if !header, let problem = Self.queryValueProblem(kind) {
                         sink.add(.invalidValue, problem.message, at: f.value(kindKey)!.span, label: "never matches", help: problem.help)
                     }
-                    out.append(FieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))
+                    out.append(
+                        PolicyFieldMatcher(name: located, kind: Located(kind, f.value(kindKey)!.span), invert: invert, span: p.value.span))
                 }
             } else if let s = Fields.string(p.value, what: "the value of `\(name)`", nonEmpty: false, sink: sink) {
                 if !header, let problem = Self.queryValueProblem(.exact(s.value)) {
                     sink.add(.invalidValue, problem.message, at: s.span, label: "never matches", help: problem.help)
                 }
-                out.append(FieldMatcher(name: located, kind: Located(.exact(s.value), s.span), invert: false, span: p.value.span))
+                out.append(PolicyFieldMatcher(name: located, kind: Located(.exact(s.value), s.span), invert: false, span: p.value.span))
             }
         }
         return out
@@ -223,7 +224,7 @@ struct RouteLowering {
     }
 
     /// `queryTextProblem` for the literal forms of a value matcher (a regex is left alone).
-    static func queryValueProblem(_ kind: FieldMatcher.Kind) -> ValueProblem? {
+    static func queryValueProblem(_ kind: PolicyFieldMatcher.Kind) -> ValueProblem? {
         switch kind {
         case .exact(let v), .prefix(let v), .suffix(let v), .contains(let v): queryTextProblem(v, isName: false)
         case .regex, .present: nil
@@ -233,7 +234,7 @@ struct RouteLowering {
     /// Envoy's `QueryParameterMatcher` (source/common/router/config_utility.cc) can require a
     /// parameter or match its first value; it cannot negate either. Returns the diagnostic
     /// for a matcher it cannot express, at the offending key.
-    func queryMatcherProblem(_ name: String, _ kind: FieldMatcher.Kind, invert: Located<Bool>?, _ f: Fields)
+    func queryMatcherProblem(_ name: String, _ kind: PolicyFieldMatcher.Kind, invert: Located<Bool>?, _ f: Fields)
         -> (message: String, at: SourceSpan, help: String)?
     {
         let earlier = "put a route before this one that matches the parameter, so this route sees only the requests without it"
@@ -260,14 +261,14 @@ struct RouteLowering {
 
     // MARK: actions
 
-    func forward(_ v: YAMLNode) -> RouteAction? {
+    func forward(_ v: YAMLNode) -> PolicyRouteAction? {
         if v.mapping != nil {
-            var targets: [WeightedTarget] = []
+            var targets: [PolicyWeightedTarget] = []
             for p in v.mapping! {
                 guard let svc = Fields.string(p.key, what: "a service name", sink: sink),
                     let w = Fields.int(p.value, what: "the weight of `\(svc.value)`", in: 0...Int(UInt32.max), sink: sink)
                 else { continue }
-                targets.append(WeightedTarget(service: svc, weight: w))
+                targets.append(PolicyWeightedTarget(service: svc, weight: w))
             }
             if targets.isEmpty && v.mapping!.isEmpty {
                 sink.add(.invalidValue, "a weighted `to` needs at least one service", at: v.span)
@@ -293,7 +294,7 @@ struct RouteLowering {
         return .service(s)
     }
 
-    func redirect(_ f: Fields) -> RouteAction? {
+    func redirect(_ f: Fields) -> PolicyRouteAction? {
         let v = f.value("redirect")!
         guard let r = Fields(v, context: "redirect", what: "`redirect`", anchor: f.keySpan("redirect"), sink: sink) else { return nil }
         let scheme = r.string("scheme")
@@ -310,7 +311,7 @@ struct RouteLowering {
                 help: "write the host only; use `port` for the port")
         }
         let port = r.int("port", in: 1...65535)
-        var path: Located<Redirect.PathChange>?
+        var path: Located<PolicyRedirect.PathChange>?
         if let key = r.exclusive(["path", "prefix"], required: false), let s = r.string(key) {
             if !s.value.hasPrefix("/") {
                 sink.add(.invalidValue, "redirect `\(key)` `\(s.value)` must start with `/`", at: s.span, help: "write `/\(s.value)`")
@@ -329,10 +330,10 @@ struct RouteLowering {
                 .missingField, "this redirect changes nothing, so it would redirect to the same URL forever", at: v.span,
                 help: "give at least one of `scheme`, `host`, `port`, `path`, `prefix`")
         }
-        return .redirect(Redirect(scheme: scheme, host: host, port: port, path: path, code: code, stripQuery: strip, span: v.span))
+        return .redirect(PolicyRedirect(scheme: scheme, host: host, port: port, path: path, code: code, stripQuery: strip, span: v.span))
     }
 
-    func respond(_ f: Fields) -> RouteAction? {
+    func respond(_ f: Fields) -> PolicyRouteAction? {
         let v = f.value("respond")!
         guard let r = Fields(v, context: "respond", what: "`respond`", anchor: f.keySpan("respond"), sink: sink) else { return nil }
         guard let status = r.int("status", in: 200...599) else {
@@ -343,16 +344,16 @@ struct RouteLowering {
         if let body, body.value.utf8.count > 4096 {
             sink.add(.invalidValue, "the body is \(body.value.utf8.count) bytes; Envoy's limit for direct responses is 4096", at: body.span)
         }
-        return .respond(DirectResponse(status: status, body: body, span: v.span))
+        return .respond(PolicyDirectResponse(status: status, body: body, span: v.span))
     }
 
     // MARK: route-only keys
 
-    func lowerRewrite(_ f: Fields, match: RouteMatch?) -> Rewrite? {
+    func lowerRewrite(_ f: Fields, match: PolicyRouteMatch?) -> PolicyRewrite? {
         guard let v = f.value("rewrite"),
             let r = Fields(v, context: "rewrite", what: "`rewrite`", anchor: f.keySpan("rewrite"), sink: sink)
         else { return nil }
-        var rewrite = Rewrite(prefix: nil, regex: nil, host: nil, span: v.span)
+        var rewrite = PolicyRewrite(prefix: nil, regex: nil, host: nil, span: v.span)
         switch r.exclusive(["prefix", "regex"], required: false) {
         case "prefix":
             rewrite.prefix = r.string("prefix")
@@ -378,23 +379,25 @@ struct RouteLowering {
                 .invalidValue, "rewrite host `\(h.value)` is not a host name", at: h.span,
                 help: "write a host such as `api.internal` or `api.internal:8080`")
         }
-        if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex") {
+        if rewrite.prefix == nil && rewrite.regex == nil && rewrite.host == nil && !r.has("prefix") && !r.has("regex")
+            && !["prefix", "regex", "host"].contains(where: r.suggests)
+        {
             sink.add(.missingField, "`rewrite` needs `prefix`, `regex` or `host`", at: v.span)
         }
         return rewrite
     }
 
-    func lowerMirror(_ f: Fields) -> Mirror? {
+    func lowerMirror(_ f: Fields) -> PolicyMirror? {
         guard let v = f.value("mirror") else { return nil }
         if v.scalar != nil, let s = Fields.string(v, what: "`mirror`", sink: sink) {
-            return Mirror(service: s, percent: nil, span: v.span)
+            return PolicyMirror(service: s, percent: nil, span: v.span)
         }
         guard let m = Fields(v, context: "mirror", what: "`mirror`", anchor: f.keySpan("mirror"), sink: sink) else { return nil }
         guard let to = m.string("to") else {
             if !m.has("to") { m.missing("to") }
             return nil
         }
-        return Mirror(service: to, percent: m.percent("percent"), span: v.span)
+        return PolicyMirror(service: to, percent: m.percent("percent"), span: v.span)
     }
 
     func lowerHashOn(_ f: Fields) -> Located<HashOn>? {
@@ -423,11 +426,11 @@ struct RouteLowering {
         }
     }
 
-    func lowerFault(_ f: Fields) -> Fault? {
+    func lowerFault(_ f: Fields) -> PolicyFault? {
         guard let v = f.value("fault"),
             let ff = Fields(v, context: "fault", what: "`fault`", anchor: f.keySpan("fault"), sink: sink)
         else { return nil }
-        var fault = Fault(delay: nil, abort: nil, span: v.span)
+        var fault = PolicyFault(delay: nil, abort: nil, span: v.span)
         if let dv = ff.value("delay"),
             let d = Fields(dv, context: "fault.delay", what: "`fault.delay`", anchor: ff.keySpan("delay"), sink: sink)
         {
@@ -446,7 +449,7 @@ struct RouteLowering {
                 a.missing("status", help: "e.g. `status: 503`")
             }
         }
-        if !ff.has("delay") && !ff.has("abort") {
+        if !ff.has("delay") && !ff.has("abort") && !ff.suggests("delay") && !ff.suggests("abort") {
             sink.add(.missingField, "`fault` needs `delay` or `abort`", at: v.span)
         }
         return fault

@@ -1,10 +1,23 @@
 import XDSCDiagnostics
 
+// The policy IR: what lowering makes of the policy YAML, before anything is Envoy.
+//
+// Naming: every IR type that models a proxy element (admin, listener, host, route and its
+// parts, service and its parts) carries the prefix `Policy` -- `PolicyListener`, `PolicyHost`,
+// `PolicyRoute`, `PolicyRouteMatch`, `PolicyRouteAction`, `PolicyService`, `PolicyEndpoint`,
+// `PolicyRetryPolicy`... -- so that it never shares a name with (or reads like) a type of
+// the Envoy model in XDSCEnvoy, and no module qualifier is needed where both are in scope.
+// Types that exist only in the language (`Located`, `Resolved`, `Provenance`, `Percent`,
+// `EffectivePolicy`, `ResolvedHeaderOp`, `RetrySetting`...) keep their plain names.
+
 /// A value together with the source range it was read from.
 public struct Located<T> {
+    /// The value.
     public var value: T
+    /// Where this was written.
     public var span: SourceSpan
 
+    /// Pairs `value` with the span it was read from.
     public init(_ value: T, _ span: SourceSpan) {
         self.value = value
         self.span = span
@@ -17,10 +30,14 @@ extension Located: Hashable where T: Hashable {}
 
 /// A non-negative length of time, kept exactly in milliseconds.
 public struct PolicyDuration: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The length in milliseconds.
     public var milliseconds: Int64
 
+    /// A duration of `milliseconds`.
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    /// A duration of `s` whole seconds.
     public static func seconds(_ s: Int64) -> PolicyDuration { PolicyDuration(milliseconds: s * 1000) }
+    /// Whether `a` sorts before `b`.
     public static func < (a: PolicyDuration, b: PolicyDuration) -> Bool { a.milliseconds < b.milliseconds }
 
     /// The shortest policy spelling: `1m30s`, `250ms`, `0s`.
@@ -40,32 +57,42 @@ public struct PolicyDuration: Hashable, Comparable, Sendable, CustomStringConver
 public struct Percent: Hashable, Sendable {
     /// Parts per million (100% = 1,000,000).
     public var perMillion: Int
+    /// A percentage of `perMillion` millionths.
     public init(perMillion: Int) { self.perMillion = perMillion }
+    /// One hundred percent.
     public static let hundred = Percent(perMillion: 1_000_000)
 }
 
 /// Where a resolved setting came from, for `explain` and for diagnostics.
 public struct Provenance: Hashable, Sendable {
+    /// The levels a setting can come from, from the built-in default to the most specific.
     public enum Level: String, Sendable, Comparable {
         case builtin, defaults, listener, host, route, service
         private var rank: Int { [.builtin, .defaults, .listener, .host, .route, .service].firstIndex(of: self)! }
+        /// Whether `a` sorts before `b`.
         public static func < (a: Level, b: Level) -> Bool { a.rank < b.rank }
     }
+    /// The level the value was set at.
     public var level: Level
     /// Where the winning value is written; nil for built-in defaults.
     public var span: SourceSpan?
 
+    /// A provenance at `level`, written at `span` (nil for built-in values).
     public init(_ level: Level, _ span: SourceSpan?) {
         self.level = level
         self.span = span
     }
+    /// The built-in default: not written anywhere.
     public static let builtin = Provenance(.builtin, nil)
 }
 
 /// A setting after inheritance, with the place its value came from.
 public struct Resolved<T> {
+    /// The value in effect.
     public var value: T
+    /// Where the value came from.
     public var provenance: Provenance
+    /// Pairs `value` with where it came from.
     public init(_ value: T, _ provenance: Provenance) {
         self.value = value
         self.provenance = provenance
@@ -81,60 +108,80 @@ extension Resolved: Equatable where T: Equatable {}
 public struct Policy: Sendable {
     /// Input files in the order read (sorted by path within each directory argument).
     public var files: [String] = []
+    /// The `node` section, when written.
     public var node: NodeIdentity?
-    public var admin: Admin?
+    /// The `admin` section, when written.
+    public var admin: PolicyAdmin?
     /// The `defaults` block as written (inherited by every route).
     public var defaults = PolicySettings()
-    public var services: [Service] = []
-    public var listeners: [Listener] = []
+    /// The services, in the order written.
+    public var services: [PolicyService] = []
+    /// The listeners, in the order written.
+    public var listeners: [PolicyListener] = []
     /// Every service name routes mention, including routes that could not be lowered.
     public var referencedServiceNames = Set<String>()
 
+    /// An empty policy.
     public init() {}
 
-    public func service(named name: String) -> Service? { services.first { $0.name.value == name } }
+    /// The service called `name`, if there is one.
+    public func service(named name: String) -> PolicyService? { services.first { $0.name.value == name } }
 }
 
+/// The `node` section: the identity Envoy reports to a control plane.
 public struct NodeIdentity: Sendable {
+    /// The `id` value, where written; nil when not set.
     public var id: Located<String>?
+    /// The `cluster` value, where written; nil when not set.
     public var cluster: Located<String>?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct Admin: Sendable {
-    public var address: Located<SocketAddress>
+/// The `admin` section: where Envoy's admin interface listens.
+public struct PolicyAdmin: Sendable {
+    /// The `address` value, where written.
+    public var address: Located<PolicySocketAddress>
+    /// Where this was written.
     public var span: SourceSpan
 }
 
 /// An IP literal and a port.
-public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
+public struct PolicySocketAddress: Hashable, Sendable, CustomStringConvertible {
     /// The address in canonical text form (IPv6 without brackets, lower-case, compressed).
     public var ip: String
+    /// The port number.
     public var port: Int
+    /// Whether the address is IPv6.
     public var isIPv6: Bool { ip.contains(":") }
 
+    /// An address of `ip` and `port`.
     public init(ip: String, port: Int) {
         self.ip = ip
         self.port = port
     }
 
+    /// The text form used in messages.
     public var description: String { isIPv6 ? "[\(ip)]:\(port)" : "\(ip):\(port)" }
 }
 
 // MARK: Services
 
+/// How a service's endpoints are found (`discovery`).
 public enum Discovery: String, Sendable, CaseIterable {
     case `static`
     case strictDNS = "strict_dns"
     case logicalDNS = "logical_dns"
 }
 
+/// The protocol a service speaks (`protocol`).
 public enum ServiceProtocol: String, Sendable, CaseIterable {
     case http1, http2, grpc
     /// gRPC needs HTTP/2 to the upstream.
     public var usesHTTP2: Bool { self != .http1 }
 }
 
+/// How a service spreads requests over its endpoints (`lb`).
 public enum LoadBalancer: String, Sendable, CaseIterable {
     case roundRobin = "round_robin"
     case leastRequest = "least_request"
@@ -146,149 +193,262 @@ public enum LoadBalancer: String, Sendable, CaseIterable {
 }
 
 /// An upstream service, lowered to an Envoy cluster.
-public struct Service: Sendable {
+public struct PolicyService: Sendable {
+    /// The `name` value, where written.
     public var name: Located<String>
     /// The service's mapping.
     public var span: SourceSpan
-    public var endpoints: [Endpoint]
+    /// The endpoints, in the order written.
+    public var endpoints: [PolicyEndpoint]
     /// Written or inferred (static when every endpoint is an IP literal, else strict_dns).
     public var discovery: Resolved<Discovery>
+    /// The `protocol` in effect and the level it came from.
     public var protocolKind: Resolved<ServiceProtocol>
+    /// The `lb` in effect and the level it came from.
     public var lb: Resolved<LoadBalancer>
+    /// The `connect_timeout` in effect and the level it came from.
     public var connectTimeout: Resolved<PolicyDuration>
-    public var tls: UpstreamTLS?
-    public var healthCheck: HealthCheck?
-    public var circuitBreaker: CircuitBreaker?
-    public var outlierDetection: OutlierDetection?
+    /// TLS to the endpoints, when configured.
+    public var tls: PolicyUpstreamTLS?
+    /// The active health check, when configured.
+    public var healthCheck: PolicyHealthCheck?
+    /// The circuit breaker limits, when configured.
+    public var circuitBreaker: PolicyCircuitBreaker?
+    /// Outlier detection, when configured.
+    public var outlierDetection: PolicyOutlierDetection?
 }
 
-public struct Endpoint: Sendable {
+/// One endpoint of a service: a host (name or IP) and port.
+public struct PolicyEndpoint: Sendable {
     /// An IP literal (canonical form) or a DNS name.
     public var host: String
+    /// The port number.
     public var port: Int
+    /// The `weight` value, where written; nil when not set.
     public var weight: Located<Int>?
+    /// Whether the host is an IP address rather than a name.
     public var isIP: Bool
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct UpstreamTLS: Sendable {
+/// A service's `tls` section: TLS from Envoy to the endpoints.
+public struct PolicyUpstreamTLS: Sendable {
+    /// The `sni` value, where written; nil when not set.
     public var sni: Located<String>?
+    /// The `ca_file` value, where written; nil when not set.
     public var caFile: Located<String>?
+    /// The `verify_san` values, each where written.
     public var verifySAN: [Located<String>]
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct HealthCheck: Sendable {
+/// A service's `health_check` section.
+public struct PolicyHealthCheck: Sendable {
+    /// What the health check sends.
     public enum Kind: Sendable {
         case http(path: Located<String>)
         case tcp
         case grpc(service: Located<String>?)
     }
+    /// What the health check sends.
     public var kind: Kind
+    /// The `interval` in effect and the level it came from.
     public var interval: Resolved<PolicyDuration>
+    /// The `timeout` in effect and the level it came from.
     public var timeout: Resolved<PolicyDuration>
+    /// The `healthy_threshold` in effect and the level it came from.
     public var healthyThreshold: Resolved<Int>
+    /// The `unhealthy_threshold` in effect and the level it came from.
     public var unhealthyThreshold: Resolved<Int>
+    /// Where this was written.
     public var span: SourceSpan
 
+    /// The interval when none is written.
     public static let defaultInterval = PolicyDuration.seconds(10)
+    /// The timeout when none is written.
     public static let defaultTimeout = PolicyDuration.seconds(1)
+    /// The healthy threshold when none is written.
     public static let defaultHealthyThreshold = 2
+    /// The unhealthy threshold when none is written.
     public static let defaultUnhealthyThreshold = 3
 }
 
-public struct CircuitBreaker: Sendable {
+/// A service's `circuit_breaker` section.
+public struct PolicyCircuitBreaker: Sendable {
+    /// The `max_connections` value, where written; nil when not set.
     public var maxConnections: Located<Int>?
+    /// The `max_pending_requests` value, where written; nil when not set.
     public var maxPendingRequests: Located<Int>?
+    /// The `max_requests` value, where written; nil when not set.
     public var maxRequests: Located<Int>?
+    /// The `max_retries` value, where written; nil when not set.
     public var maxRetries: Located<Int>?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct OutlierDetection: Sendable {
+/// A service's `outlier_detection` section.
+public struct PolicyOutlierDetection: Sendable {
+    /// The `consecutive_5xx` value, where written; nil when not set.
     public var consecutive5xx: Located<Int>?
+    /// The `interval` value, where written; nil when not set.
     public var interval: Located<PolicyDuration>?
+    /// The `base_ejection_time` value, where written; nil when not set.
     public var baseEjectionTime: Located<PolicyDuration>?
+    /// The `max_ejection_percent` value, where written; nil when not set.
     public var maxEjectionPercent: Located<Int>?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
 // MARK: Listeners, hosts, routes
 
-public struct Listener: Sendable {
+/// A listener: an address, optional TLS, and its virtual hosts.
+public struct PolicyListener: Sendable {
+    /// The `name` value, where written.
     public var name: Located<String>
+    /// Where this was written.
     public var span: SourceSpan
     /// Port 0 only when the written address was invalid (the policy then has errors).
-    public var address: Located<SocketAddress>
-    public var tls: DownstreamTLS?
-    public var accessLog: Located<AccessLog>?
+    public var address: Located<PolicySocketAddress>
+    /// TLS termination, when configured.
+    public var tls: PolicyDownstreamTLS?
+    /// The `access_log` value, where written; nil when not set.
+    public var accessLog: Located<PolicyAccessLog>?
+    /// The policy keys written on the listener.
     public var settings: PolicySettings
-    public var hosts: [Host]
+    /// The virtual hosts, in the order written.
+    public var hosts: [PolicyHost]
 }
 
-public struct DownstreamTLS: Sendable {
+/// A listener's `tls` section: the certificate and key Envoy serves.
+public struct PolicyDownstreamTLS: Sendable {
+    /// The `cert_file` value, where written.
     public var certFile: Located<String>
+    /// The `key_file` value, where written.
     public var keyFile: Located<String>
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public enum AccessLog: Hashable, Sendable {
+/// Where a listener writes its access log.
+public enum PolicyAccessLog: Hashable, Sendable {
     case stdout, stderr
     case file(String)
 }
 
 /// A virtual host: a set of domains and its ordered routes.
-public struct Host: Sendable {
+public struct PolicyHost: Sendable {
+    /// The `name` value, where written.
     public var name: Located<String>
+    /// Where this was written.
     public var span: SourceSpan
+    /// The `domains` values, each where written.
     public var domains: [Located<String>]
+    /// The policy keys written on the host.
     public var settings: PolicySettings
-    public var routes: [Route]
+    /// The routes, in the order written (the order Envoy tries them).
+    public var routes: [PolicyRoute]
 }
 
-public struct Route: Sendable {
+/// One route: a match, an action, and the route's own settings.
+public struct PolicyRoute: Sendable {
     /// Position in the host's list, from 0.
     public var index: Int
+    /// The `name` value, where written; nil when not set.
     public var name: Located<String>?
     /// The route's mapping (its list item).
     public var span: SourceSpan
-    public var match: RouteMatch
-    public var action: RouteAction
-    public var rewrite: Rewrite?
-    public var mirror: Mirror?
+    /// What the route matches.
+    public var match: PolicyRouteMatch
+    /// What the route does with a matching request.
+    public var action: PolicyRouteAction
+    /// The `rewrite` section, when written.
+    public var rewrite: PolicyRewrite? {
+        get { rewriteBox?.value }
+        set { rewriteBox = newValue.map(CopyOnWriteBox.init) }
+    }
+    /// The `mirror` section, when written.
+    public var mirror: PolicyMirror? {
+        get { mirrorBox?.value }
+        set { mirrorBox = newValue.map(CopyOnWriteBox.init) }
+    }
+    /// The `hash_on` value, where written; nil when not set.
     public var hashOn: Located<HashOn>?
+    /// The `websocket` value, where written; nil when not set.
     public var websocket: Located<Bool>?
-    public var fault: Fault?
+    /// The `fault` section, when written.
+    public var fault: PolicyFault? {
+        get { faultBox?.value }
+        set { faultBox = newValue.map(CopyOnWriteBox.init) }
+    }
     /// Policy keys written on the route itself.
     public var settings: PolicySettings
     /// Every policy key after inheritance (defaults -> listener -> host -> route).
     public var effective: EffectivePolicy
 
+    // The rare sections live out of line (a box never written to after it is made, so copies
+    // share it): inline they were 640 of a route's bytes, for every route.
+    private var rewriteBox: CopyOnWriteBox<PolicyRewrite>?
+    private var mirrorBox: CopyOnWriteBox<PolicyMirror>?
+    private var faultBox: CopyOnWriteBox<PolicyFault>?
+
+    init(
+        index: Int, name: Located<String>?, span: SourceSpan, match: PolicyRouteMatch, action: PolicyRouteAction,
+        rewrite: PolicyRewrite?, mirror: PolicyMirror?, hashOn: Located<HashOn>?, websocket: Located<Bool>?, fault: PolicyFault?,
+        settings: PolicySettings, effective: EffectivePolicy
+    ) {
+        self.index = index
+        self.name = name
+        self.span = span
+        self.match = match
+        self.action = action
+        self.hashOn = hashOn
+        self.websocket = websocket
+        self.settings = settings
+        self.effective = effective
+        self.rewrite = rewrite
+        self.mirror = mirror
+        self.fault = fault
+    }
+
     /// `name`, or `#N` (1-based) for unnamed routes, for messages.
     public var displayName: String { name.map { "`\($0.value)`" } ?? "#\(index + 1)" }
 }
 
-public enum PathMatch: Hashable, Sendable {
+/// How a route matches the path.
+public enum PolicyPathMatch: Hashable, Sendable {
     case prefix(String)
     case exact(String)
     case regex(String)
 }
 
-public struct RouteMatch: Sendable {
+/// A route's `match` section.
+public struct PolicyRouteMatch: Sendable {
+    /// Where this was written.
     public var span: SourceSpan
-    public var path: Located<PathMatch>
+    /// The `path` value, where written.
+    public var path: Located<PolicyPathMatch>
     /// Written `case_sensitive`; Envoy's default is true.
     public var caseSensitive: Located<Bool>?
+    /// The `methods` values, each where written.
     public var methods: [Located<String>]
-    public var headers: [FieldMatcher]
-    public var query: [FieldMatcher]
+    /// The header conditions, all required.
+    public var headers: [PolicyFieldMatcher]
+    /// The query-parameter conditions, all required.
+    public var query: [PolicyFieldMatcher]
+    /// The `grpc` value, where written; nil when not set.
     public var grpc: Located<Bool>?
 
+    /// Whether the path is compared case-sensitively (the default).
     public var isCaseSensitive: Bool { caseSensitive?.value ?? true }
 }
 
 /// A header or query-parameter condition.
-public struct FieldMatcher: Sendable {
+public struct PolicyFieldMatcher: Sendable {
+    /// How the value is compared.
     public enum Kind: Hashable, Sendable {
         case exact(String)
         case prefix(String)
@@ -299,16 +459,21 @@ public struct FieldMatcher: Sendable {
     }
     /// Header names are lower-cased; query names are kept as written.
     public var name: Located<String>
+    /// How the value is compared, where written.
     public var kind: Located<Kind>
+    /// Whether the condition is inverted.
     public var invert: Bool
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public enum RouteAction: Sendable {
+/// What a route does: forward to a service, split over services, redirect or respond.
+public enum PolicyRouteAction: Sendable {
     case service(Located<String>)
-    case split([WeightedTarget])
-    case redirect(Redirect)
-    case respond(DirectResponse)
+    case split([PolicyWeightedTarget])
+    // Boxed (`indirect`): inline, a redirect made every route's action 360 bytes.
+    indirect case redirect(PolicyRedirect)
+    indirect case respond(PolicyDirectResponse)
 
     /// Every service the action sends traffic to.
     public var services: [Located<String>] {
@@ -320,54 +485,83 @@ public enum RouteAction: Sendable {
     }
 }
 
-public struct WeightedTarget: Sendable {
+/// One service of a weighted split and its weight.
+public struct PolicyWeightedTarget: Sendable {
+    /// The `service` value, where written.
     public var service: Located<String>
+    /// The `weight` value, where written.
     public var weight: Located<Int>
 }
 
-public struct Redirect: Sendable {
+/// A route's `redirect` action.
+public struct PolicyRedirect: Sendable {
+    /// How the redirect changes the path.
     public enum PathChange: Hashable, Sendable {
         case path(String)
         case prefix(String)
     }
+    /// The `scheme` value, where written; nil when not set.
     public var scheme: Located<String>?
+    /// The `host` value, where written; nil when not set.
     public var host: Located<String>?
+    /// The `port` value, where written; nil when not set.
     public var port: Located<Int>?
+    /// The `path` value, where written; nil when not set.
     public var path: Located<PathChange>?
     /// 301 unless written.
     public var code: Located<Int>?
+    /// The `strip_query` value, where written; nil when not set.
     public var stripQuery: Located<Bool>?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct DirectResponse: Sendable {
+/// A route's `respond` action: a fixed status and body.
+public struct PolicyDirectResponse: Sendable {
+    /// The `status` value, where written.
     public var status: Located<Int>
+    /// The `body` value, where written; nil when not set.
     public var body: Located<String>?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct Rewrite: Sendable {
+/// A route's `rewrite` section.
+public struct PolicyRewrite: Sendable {
+    /// The `prefix` value, where written; nil when not set.
     public var prefix: Located<String>?
+    /// The regex rewrite of the path (pattern and substitution), when written.
     public var regex: (pattern: Located<String>, substitution: Located<String>)?
+    /// The `host` value, where written; nil when not set.
     public var host: Located<String>?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct Mirror: Sendable {
+/// A route's `mirror` section: a copy of the traffic sent to another service.
+public struct PolicyMirror: Sendable {
+    /// The `service` value, where written.
     public var service: Located<String>
+    /// The `percent` value, where written; nil when not set.
     public var percent: Located<Percent>?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
+/// What a route's `hash_on` hashes for consistent load balancing.
 public enum HashOn: Hashable, Sendable {
     case header(String)
     case cookie(String)
     case sourceIP
 }
 
-public struct Fault: Sendable {
+/// A route's `fault` section: injected delays and aborts.
+public struct PolicyFault: Sendable {
+    /// The injected delay and the share of requests it applies to, when written.
     public var delay: (fixed: Located<PolicyDuration>, percent: Located<Percent>?)?
+    /// The injected abort status and the share of requests it applies to, when written.
     public var abort: (status: Located<Int>, percent: Located<Percent>?)?
+    /// Where this was written.
     public var span: SourceSpan
 }
 
@@ -375,29 +569,94 @@ public struct Fault: Sendable {
 
 /// The inheritable keys, as written at one level.
 public struct PolicySettings: Sendable {
-    public var timeout: Located<PolicyDuration>?
-    public var idleTimeout: Located<PolicyDuration>?
-    public var retries: Located<RetrySetting>?
-    public var requestHeaders: HeaderOps?
-    public var responseHeaders: HeaderOps?
-    public var cors: Located<CORS>?
-    public var rateLimit: Located<RateLimit>?
-    /// Only in `defaults`: the services' connect timeout.
-    public var connectTimeout: Located<PolicyDuration>?
+    // Stored out of line and shared: most routes write none of these keys, and a large policy
+    // has a hundred thousand routes (the values inline are 700 bytes).
+    struct Values {
+        var timeout: Located<PolicyDuration>?
+        var idleTimeout: Located<PolicyDuration>?
+        var retries: Located<RetrySetting>?
+        var requestHeaders: PolicyHeaderOps?
+        var responseHeaders: PolicyHeaderOps?
+        var cors: Located<PolicyCORS>?
+        var rateLimit: Located<PolicyRateLimit>?
+        var connectTimeout: Located<PolicyDuration>?
+    }
+    private static let empty = CopyOnWriteBox(Values())
+    private var box = PolicySettings.empty
 
+    private mutating func update(_ change: (inout Values) -> Void) {
+        if !isKnownUniquelyReferenced(&box) { box = CopyOnWriteBox(box.value) }
+        change(&box.value)
+    }
+
+    /// The `timeout` value, where written; nil when not set.
+    public var timeout: Located<PolicyDuration>? {
+        get { box.value.timeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.timeout == nil) { update { $0.timeout = newValue } } }
+    }
+    /// The `idle_timeout` value, where written; nil when not set.
+    public var idleTimeout: Located<PolicyDuration>? {
+        get { box.value.idleTimeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.idleTimeout == nil) { update { $0.idleTimeout = newValue } } }
+    }
+    /// The `retries` value, where written; nil when not set.
+    public var retries: Located<RetrySetting>? {
+        get { box.value.retries }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue } } }
+    }
+    /// The `request_headers` operations, when written.
+    public var requestHeaders: PolicyHeaderOps? {
+        get { box.value.requestHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.requestHeaders == nil) { update { $0.requestHeaders = newValue } } }
+    }
+    /// The `response_headers` operations, when written.
+    public var responseHeaders: PolicyHeaderOps? {
+        get { box.value.responseHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.responseHeaders == nil) { update { $0.responseHeaders = newValue } } }
+    }
+    /// The `cors` value, where written; nil when not set.
+    public var cors: Located<PolicyCORS>? {
+        get { box.value.cors }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue } } }
+    }
+    /// The `rate_limit` value, where written; nil when not set.
+    public var rateLimit: Located<PolicyRateLimit>? {
+        get { box.value.rateLimit }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue } } }
+    }
+    /// Only in `defaults`: the services' connect timeout.
+    public var connectTimeout: Located<PolicyDuration>? {
+        get { box.value.connectTimeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.connectTimeout == nil) { update { $0.connectTimeout = newValue } } }
+    }
+
+    /// Settings with no key written.
     public init() {}
 }
 
+/// A `retries` value: retries switched off, or a retry policy.
 public enum RetrySetting: Sendable {
     case disabled
-    case policy(RetryPolicy)
+    case policy(PolicyRetryPolicy)
 }
 
-public struct RetryPolicy: Sendable {
+/// A `retries` section.
+public struct PolicyRetryPolicy: Sendable {
+    /// The `attempts` value, where written; nil when not set.
     public var attempts: Located<Int>?
     /// The conditions of `retry_on` (or its older spelling `on`), each once, in written order.
     public var on: [Located<String>]
+    /// The `per_try_timeout` value, where written; nil when not set.
     public var perTryTimeout: Located<PolicyDuration>?
+    /// The `status_codes` values, each where written.
     public var statusCodes: [Located<Int>]
 
     /// Envoy's `num_retries` default.
@@ -405,44 +664,115 @@ public struct RetryPolicy: Sendable {
     /// Used when `retry_on` is not written: conditions where the request never reached the
     /// upstream application, so a retry is always safe.
     public static let defaultOn = ["connect-failure", "refused-stream"]
+    /// The retry conditions the policy accepts.
     public static let conditions = [
         "5xx", "gateway-error", "reset", "connect-failure", "refused-stream", "retriable-4xx",
         "retriable-status-codes", "unavailable", "cancelled", "deadline-exceeded", "resource-exhausted",
     ]
 }
 
-public struct HeaderOps: Sendable {
+/// A `request_headers` or `response_headers` section.
+public struct PolicyHeaderOps: Sendable {
+    /// The headers to add, each name and value where written.
     public var add: [(name: Located<String>, value: Located<String>)] = []
+    /// The headers to set (replacing any value), each name and value where written.
     public var set: [(name: Located<String>, value: Located<String>)] = []
+    /// The `remove` values, each where written.
     public var remove: [Located<String>] = []
+    /// Where this was written.
     public var span: SourceSpan
 }
 
-public struct CORS: Sendable {
+/// A `cors` section.
+public struct PolicyCORS: Sendable {
+    /// The `allow_origins` values, each where written.
     public var allowOrigins: [Located<String>] = []
+    /// The `allow_methods` values, each where written.
     public var allowMethods: [Located<String>] = []
+    /// The `allow_headers` values, each where written.
     public var allowHeaders: [Located<String>] = []
+    /// The `expose_headers` values, each where written.
     public var exposeHeaders: [Located<String>] = []
+    /// The `max_age` value, where written; nil when not set.
     public var maxAge: Located<PolicyDuration>?
+    /// The `allow_credentials` value, where written; nil when not set.
     public var allowCredentials: Located<Bool>?
 }
 
-public struct RateLimit: Sendable {
+/// A `rate_limit` section: a local rate limit of requests per interval.
+public struct PolicyRateLimit: Sendable {
+    /// The `requests` value, where written.
     public var requests: Located<Int>
+    /// The `per` value, where written.
     public var per: Located<PolicyDuration>
 }
 
 /// A route's policy after inheritance: each value is the nearest one written
 /// (route over host over listener over defaults), with where it came from.
 public struct EffectivePolicy: Sendable {
-    public var timeout: Resolved<PolicyDuration>?
-    public var idleTimeout: Resolved<PolicyDuration>?
-    public var retries: Resolved<RetrySetting>?
-    public var requestHeaders: [ResolvedHeaderOp] = []
-    public var responseHeaders: [ResolvedHeaderOp] = []
-    public var cors: Resolved<CORS>?
-    public var rateLimit: Resolved<RateLimit>?
+    // Stored out of line: the routes of a host that write no policy key share the one value
+    // they inherit (600 bytes inline).
+    struct Values {
+        var timeout: Resolved<PolicyDuration>?
+        var idleTimeout: Resolved<PolicyDuration>?
+        var retries: Resolved<RetrySetting>?
+        var requestHeaders: [ResolvedHeaderOp] = []
+        var responseHeaders: [ResolvedHeaderOp] = []
+        var cors: Resolved<PolicyCORS>?
+        var rateLimit: Resolved<PolicyRateLimit>?
+    }
+    private static let empty = CopyOnWriteBox(Values())
+    private var box = EffectivePolicy.empty
 
+    private mutating func update(_ change: (inout Values) -> Void) {
+        if !isKnownUniquelyReferenced(&box) { box = CopyOnWriteBox(box.value) }
+        change(&box.value)
+    }
+
+    /// The `timeout` in effect and the level it came from; nil when not set at any level.
+    public var timeout: Resolved<PolicyDuration>? {
+        get { box.value.timeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.timeout == nil) { update { $0.timeout = newValue } } }
+    }
+    /// The `idle_timeout` in effect and the level it came from; nil when not set at any level.
+    public var idleTimeout: Resolved<PolicyDuration>? {
+        get { box.value.idleTimeout }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.idleTimeout == nil) { update { $0.idleTimeout = newValue } } }
+    }
+    /// The `retries` in effect and the level it came from; nil when not set at any level.
+    public var retries: Resolved<RetrySetting>? {
+        get { box.value.retries }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue } } }
+    }
+    /// The request header operations in effect.
+    public var requestHeaders: [ResolvedHeaderOp] {
+        get { box.value.requestHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue.isEmpty && box.value.requestHeaders.isEmpty) { update { $0.requestHeaders = newValue } } }
+    }
+    /// The response header operations in effect.
+    public var responseHeaders: [ResolvedHeaderOp] {
+        get { box.value.responseHeaders }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue.isEmpty && box.value.responseHeaders.isEmpty) { update { $0.responseHeaders = newValue } } }
+    }
+    /// The `cors` in effect and the level it came from; nil when not set at any level.
+    public var cors: Resolved<PolicyCORS>? {
+        get { box.value.cors }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue } } }
+    }
+    /// The `rate_limit` in effect and the level it came from; nil when not set at any level.
+    public var rateLimit: Resolved<PolicyRateLimit>? {
+        get { box.value.rateLimit }
+        // Writing "nothing" over nothing keeps the shared storage.
+        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue } } }
+    }
+
+    /// A route with nothing in effect.
     public init() {}
 
     /// Envoy's route timeout when none is written.
@@ -451,6 +781,7 @@ public struct EffectivePolicy: Sendable {
 
 /// One header operation that survived inheritance (the nearest level wins per header).
 public struct ResolvedHeaderOp: Sendable {
+    /// What is done to the header.
     public enum Operation: Hashable, Sendable {
         case add(String)
         case set(String)
@@ -458,6 +789,15 @@ public struct ResolvedHeaderOp: Sendable {
     }
     /// Lower-cased header name.
     public var name: String
+    /// What is done to the header.
     public var operation: Operation
+    /// The level the operation came from.
     public var provenance: Provenance
+}
+
+/// The shared storage of a copy-on-write value; the owning struct copies it before a write
+/// unless it holds the only reference.
+final class CopyOnWriteBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

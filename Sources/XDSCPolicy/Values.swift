@@ -1,6 +1,7 @@
 /// Parsers for the scalar forms of the policy language. Each returns the value or a
 /// problem text (lower-case, no final period) for an `invalid-value` diagnostic.
 public enum PolicyValues {
+    /// The pattern of service, listener, host and route names.
     public static let namePattern = "[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?"
 
     /// Names of services, listeners, hosts and routes.
@@ -171,6 +172,7 @@ public enum PolicyValues {
         }
     }
 
+    /// Parses a port number (1...65535), or says what is wrong with it.
     public static func port(_ text: String) -> Result<Int, ValueProblem> {
         guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), text.count <= 6, let p = Int(text) else {
             return .failure(ValueProblem("port `\(text)` is not a number"))
@@ -289,6 +291,7 @@ public enum PolicyValues {
         return authorityProblem(d, what: "domain")
     }
 
+    /// The standard HTTP methods, upper-case.
     public static let knownMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
 
     /// An HTTP method: a token, upper-case for the standard ones (methods are case-sensitive).
@@ -363,8 +366,11 @@ public enum PolicyValues {
 
 /// Why a value is invalid, with an optional fix.
 public struct ValueProblem: Error, Sendable {
+    /// What is wrong with the value.
     public var message: String
+    /// How to fix it, when known.
     public var help: String?
+    /// Creates a problem with its message and optional help.
     public init(_ message: String, help: String? = nil) {
         self.message = message
         self.help = help

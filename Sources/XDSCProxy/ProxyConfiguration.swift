@@ -66,6 +66,32 @@ public struct ProxyConfiguration: Sendable {
         self.unsimulated = Self.unsimulated(listeners, clusters)
     }
 
+    /// A configuration from a whole Envoy configuration (a policy's or the Envoy reader's):
+    /// RDS tables are looked up by name, EDS endpoints by cluster name, and a route table no
+    /// listener uses is served on an ephemeral port as a listener named after the table.
+    public init(_ envoy: EnvoyConfig) {
+        var listeners = envoy.listeners
+        var tables: [String: RouteConfiguration] = [:]
+        for rc in envoy.routeConfigurations where tables[rc.name] == nil { tables[rc.name] = rc }
+        var used = Set<String>()
+        for i in listeners.indices {
+            var cm = listeners[i].connectionManager
+            if case .rds(_, let name) = cm.routes, let rc = tables[name] {
+                cm.routes = .inline(rc)
+                listeners[i].connectionManager = cm
+                used.insert(name)
+            }
+        }
+        var clusters = envoy.clusters
+        for i in clusters.indices where clusters[i].loadAssignment == nil {
+            clusters[i].loadAssignment = envoy.endpoints.first { $0.clusterName == clusters[i].name }
+        }
+        self.init(listeners: listeners, clusters: clusters)
+        for rc in envoy.routeConfigurations where !used.contains(rc.name) && envoy.listeners.isEmpty {
+            self.listeners.append(ProxyListener(name: rc.name.isEmpty ? "routes" : rc.name, port: 0, engine: RouteEngine(rc)))
+        }
+    }
+
     /// A configuration from parts (Envoy files, tests).
     public init(listeners: [ProxyListener], clusters: [(name: String, endpoints: [ProxyEndpoint])], unsimulated: [String] = []) {
         self.listeners = listeners

@@ -7,6 +7,7 @@ public final class RE2Pattern: @unchecked Sendable {
     /// Envoy's default `re2.max_program_size.error_level`.
     public static let envoyMaxProgramSize = 100
 
+    /// The pattern as written.
     public let pattern: String
     private let handle: OpaquePointer
 
@@ -85,6 +86,8 @@ public final class RE2Pattern: @unchecked Sendable {
 
 /// RE2 rejected a pattern or a rewrite string; `message` is RE2's own text.
 public struct RE2Error: Error, Equatable, Sendable {
+    /// RE2's message.
     public let message: String
+    /// An error with RE2's `message`.
     public init(message: String) { self.message = message }
 }

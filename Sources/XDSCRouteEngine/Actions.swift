@@ -415,6 +415,8 @@ extension RouteEngine {
         switch match.pathSpecifier {
         case .prefix(let p), .path(let p), .pathSeparatedPrefix(let p): matched = min(p.utf8.count, bytes.count)
         case .safeRegex: matched = pathWithoutQuery(path).utf8.count
+        // A CONNECT route matched no part of the path.
+        case .connectMatcher: matched = 0
         }
         return rewrite + String(decoding: bytes[matched...], as: UTF8.self)
     }

@@ -71,7 +71,7 @@ public enum MatchFailure: Equatable, Sendable {
     /// `dynamic_metadata[index]` did not match.
     case dynamicMetadata(index: Int, filter: String)
     /// The path specifier did not match.
-    case path(specifier: String, path: String)
+    case path(specifier: RouteMatch.PathSpecifier, caseSensitive: Bool?, path: String)
     /// The request has no `:path` and the route is not a CONNECT route.
     case noPath
 
@@ -97,7 +97,7 @@ public enum MatchFailure: Equatable, Sendable {
         case .queryParameter(_, let name, let actual):
             return "query parameter `\(name)` does not match (\(actual.map { "value `\($0)`" } ?? "absent"))"
         case .dynamicMetadata(_, let filter): return "dynamic metadata of `\(filter)` does not match"
-        case .path(let spec, let path): return "\(spec) does not match path `\(path)`"
+        case .path(let spec, let cs, let path): return "\(RouteEngine.describe(spec, cs)) does not match path `\(path)`"
         case .noPath: return "the request has no :path"
         }
     }
@@ -127,11 +127,17 @@ public struct WeightedPick: Equatable, Sendable {
 
     /// One entry of the split with its half-open interval `[start, end)`.
     public struct Entry: Equatable, Sendable {
+        /// The cluster name (empty for a `cluster_header` entry).
         public var name: String
+        /// `cluster_header` of the entry, if it names its cluster by header.
         public var clusterHeader: String?
+        /// The entry's weight.
         public var weight: UInt64
+        /// The first value of the entry's interval.
         public var start: UInt64
+        /// One past the last value of the entry's interval.
         public var end: UInt64
+        /// Where the entry is written.
         public var origin: Origin
     }
 
@@ -169,11 +175,13 @@ public struct Forward: Equatable, Sendable {
     public var choice: ClusterChoice
     /// `:path` before and after the rewrite (nil when unchanged).
     public var originalPath: String?
+    /// `:path` after the rewrite.
     public var rewrittenPath: String?
     /// The rewrite that produced `rewrittenPath` (`prefix_rewrite`, `regex_rewrite`).
     public var pathRewrite: String?
     /// Host before and after the rewrite (nil when unchanged).
     public var originalHost: String?
+    /// The host after the rewrite.
     public var rewrittenHost: String?
     /// The host rewrite applied (`host_rewrite_literal`, `host_rewrite_header`, ...).
     public var hostRewrite: String?
@@ -199,8 +207,11 @@ public struct RedirectOutcome: Equatable, Sendable {
 
 /// A direct response.
 public struct DirectResponseOutcome: Equatable, Sendable {
+    /// The status code.
     public var status: Int
+    /// The body (empty when none).
     public var body: String
+    /// Where the direct response is written.
     public var origin: Origin
 }
 
@@ -237,6 +248,7 @@ public enum MutationLevel: String, Equatable, Sendable {
 
 /// One header change, in the order Envoy applies it.
 public struct HeaderMutation: Equatable, Sendable {
+    /// What the mutation does to the header.
     public enum Operation: String, Equatable, Sendable {
         case remove, append, overwrite
         /// An `ADD_IF_ABSENT` / `OVERWRITE_IF_EXISTS` entry that did nothing.
@@ -245,20 +257,28 @@ public struct HeaderMutation: Equatable, Sendable {
 
     /// Request or response headers.
     public var response: Bool
+    /// The level that adds or removes it (route, virtual host, route configuration...).
     public var level: MutationLevel
+    /// What it does.
     public var operation: Operation
+    /// The header name.
     public var name: String
     /// The formatted value (nil for removals).
     public var value: String?
+    /// Where the header option is written.
     public var origin: Origin
 }
 
 /// A `typed_per_filter_config` (or deprecated `cors` / `rate_limits`) that applies, from its
 /// most specific level.
 public struct AppliedFilterConfig: Equatable, Sendable {
+    /// The filter name.
     public var filter: String
+    /// The level the config comes from.
     public var level: MutationLevel
+    /// The config, as written.
     public var config: JSON
+    /// Where the config is written.
     public var origin: Origin
 }
 
@@ -294,14 +314,17 @@ public struct RouteDecision: Equatable, Sendable {
     public var virtualCluster: String?
     /// `timeout` (default 15 s; 0 disables) for forwards.
     public var timeout: EnvoyDuration?
+    /// Where `timeout` is written (nil for the default).
     public var timeoutOrigin: Origin?
     /// `idle_timeout`; nil leaves the connection manager's `stream_idle_timeout`.
     public var idleTimeout: EnvoyDuration?
     /// The retry policy that applies (route's, else the virtual host's).
     public var retryPolicy: RetryPolicy?
+    /// Where the retry policy is written.
     public var retryOrigin: Origin?
     /// The mirror policies that apply (route's, else virtual host's, else route configuration's).
     public var mirrors: [RequestMirrorPolicy] = []
+    /// Where the mirror policies are written.
     public var mirrorsOrigin: Origin?
     /// The route's hash policy.
     public var hashPolicy: [HashPolicy] = []

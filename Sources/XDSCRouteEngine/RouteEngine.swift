@@ -236,10 +236,56 @@ public struct RouteEngine: Sendable {
         for (i, mm) in m.dynamicMetadata.enumerated() where !Self.matches(mm, request.dynamicMetadata) {
             return .dynamicMetadata(index: i, filter: mm.filter)
         }
+        if m.pathSpecifier == .connectMatcher {
+            // `ConnectRouteEntryImpl::matches` (config_impl.cc): any CONNECT request, whatever its path.
+            if headers.first(":method") == "CONNECT" { return nil }
+            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: path ?? "")
+        }
         guard let path else { return .noPath }
         let noQuery = Self.pathWithoutQuery(path)
-        if !m.matchesPath(noQuery) { return .path(specifier: Self.describe(m.pathSpecifier, m.caseSensitive), path: String(noQuery)) }
+        if !Self.pathMatches(m, noQuery) { return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: String(noQuery)) }
         return nil
+    }
+
+    /// The path specifier on the path without query: bytes compared, ASCII letters folded
+    /// when `case_sensitive` is false (`Matchers::PathMatcher`); regexes full-match with RE2.
+    /// Written without generics so the hot loop needs no runtime type lookups.
+    static func pathMatches(_ m: RouteMatch, _ path: Substring) -> Bool {
+        let fold = m.caseSensitive == false
+        func equal(_ a: Substring.UTF8View, _ aStart: Substring.UTF8View.Index, _ b: String.UTF8View, count: Int) -> Bool {
+            var i = aStart
+            var j = b.startIndex
+            for _ in 0..<count {
+                var x = a[i]
+                var y = b[j]
+                if fold {
+                    if x >= 0x41 && x <= 0x5A { x += 32 }
+                    if y >= 0x41 && y <= 0x5A { y += 32 }
+                }
+                if x != y { return false }
+                i = a.index(after: i)
+                j = b.index(after: j)
+            }
+            return true
+        }
+        let bytes = path.utf8
+        switch m.pathSpecifier {
+        case .prefix(let p):
+            let n = p.utf8.count
+            return bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+        case .path(let p):
+            let n = p.utf8.count
+            return bytes.count == n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+        case .pathSeparatedPrefix(let p):
+            let n = p.utf8.count
+            guard bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n) else { return false }
+            if bytes.count == n { return true }
+            return bytes[bytes.index(bytes.startIndex, offsetBy: n)] == UInt8(ascii: "/")
+        case .safeRegex(let r):
+            return RegexCache.shared.pattern(r)?.fullMatch(String(path)) ?? false
+        case .connectMatcher:
+            return false
+        }
     }
 
     static func describe(_ p: RouteMatch.PathSpecifier, _ caseSensitive: Bool?) -> String {
@@ -249,6 +295,7 @@ public struct RouteEngine: Sendable {
         case .path(let s): return "path `\(s)`\(ci)"
         case .safeRegex(let r): return "safe_regex `\(r)`"
         case .pathSeparatedPrefix(let s): return "path_separated_prefix `\(s)`\(ci)"
+        case .connectMatcher: return "connect_matcher (CONNECT requests only)"
         }
     }
 
@@ -294,6 +341,8 @@ public struct RouteEngine: Sendable {
 
 /// A span, boxed so the engine's span table stays cheap to copy.
 public struct SourceSpanRef: Sendable, Equatable {
+    /// The span.
     public var span: SourceSpan
+    /// A boxed `span`.
     public init(_ span: SourceSpan) { self.span = span }
 }

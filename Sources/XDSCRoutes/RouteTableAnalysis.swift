@@ -1,18 +1,23 @@
+import XDSCAutomata
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCRouteEngine
 
 /// What the route analysis of a configuration found, and how much it could not decide.
 public struct RouteTableFindings: Sendable {
+    /// The findings, as diagnostics.
     public var diagnostics: [Diagnostic] = []
     /// Pairs or routes about which nothing was reported because the case could not be decided
     /// exactly (an unsupported regex feature, a runtime fraction, a work cap).
     public var undecided = 0
     /// The first undecided cases, as "host `h`, route X: reason".
     public var undecidedDetails: [String] = []
+    /// How many route pairs were compared.
     public var comparedPairs = 0
+    /// How many routes were analysed.
     public var routes = 0
 
+    /// No findings.
     public init() {}
 }
 
@@ -21,18 +26,29 @@ public struct RouteTableFindings: Sendable {
 /// request is replayed through the route engine (the one `xdsc route` and `xdsc test routes`
 /// use) before it is reported.
 public enum RouteTableAnalysis {
+    /// Where, inside a route (given by its source span), the condition that makes it match
+    /// nothing was written; nil to report at the route.
+    public typealias ConditionLocator = @Sendable (_ route: SourceSpan, _ cause: UnmatchableRoute.Cause) -> SourceSpan?
+
     /// Analyses every virtual host of `config`. Routes without a source position are
-    /// reported at `fallback`.
-    public static func analyze(_ config: RouteConfiguration, fallback: SourceSpan, into findings: inout RouteTableFindings) {
+    /// reported at `fallback`; `locate` points an unmatchable route's finding at the
+    /// condition responsible, when the front end knows where it was written.
+    public static func analyze(
+        _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil,
+        into findings: inout RouteTableFindings
+    ) {
         for vhost in config.virtualHosts {
-            analyze(vhost, fallback: fallback, into: &findings)
+            analyze(vhost, fallback: fallback, locate: locate, into: &findings)
         }
     }
 
-    static func analyze(_ vhost: VirtualHost, fallback: SourceSpan, into findings: inout RouteTableFindings) {
+    static func analyze(
+        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings
+    ) {
         let routes = vhost.routes
-        guard routes.count > 1 else { return }
-        findings.routes += routes.count
+        guard !routes.isEmpty else { return }
+        // A lone route has nothing to be compared with, but it can still match nothing.
+        if routes.count > 1 { findings.routes += routes.count }
         let constraints = routes.map { constraint($0.match) }
         let host = exampleHost(vhost.domains)
         // The engine routes within this host alone; `require_tls` is not part of matching.
@@ -53,11 +69,17 @@ public enum RouteTableAnalysis {
             if let e = u.earlier { where_ += " vs \(label(routes, e))" }
             findings.undecidedDetails.append("\(where_): \(u.reason)")
         }
+        for u in report.unmatchable {
+            findings.diagnostics.append(unmatchable(u, routes: routes, fallback: fallback, locate: locate))
+        }
         for f in report.findings {
             let req = request(f.witness, host: host)
             // First match wins: the example must reach one of the earlier routes the finding
-            // names (not a third route before them), and this route must match it too.
-            guard let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first), matches(f.route, req) else {
+            // names (not a third route before them), and this route must match it too; an
+            // overlap's example reaches exactly the earlier route of the pair.
+            guard let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
+                f.kind == .shadowed || first == f.earlier[0], matches(f.route, req)
+            else {
                 findings.undecided += 1
                 continue
             }
@@ -82,8 +104,14 @@ public enum RouteTableAnalysis {
         switch f.kind {
         case .shadowed:
             let message: String
-            if f.redundantDuplicate {
+            // "Repeats" only when the matches are the same; a wider match with the same action
+            // covers this one, which is a different (if equally harmless) thing.
+            let identical = f.redundantDuplicate && routes[f.route].match == routes[f.earlier[0]].match
+            if identical {
                 message = "\(me) can never be reached: it repeats route \(earlier[0]) with the same action, which takes every request first"
+            } else if f.redundantDuplicate {
+                message =
+                    "\(me) can never be reached: earlier route \(earlier[0]) matches every request it matches and has the same action"
             } else if earlier.count == 1 {
                 message = "\(me) can never be reached: earlier route \(earlier[0]) matches every request it matches"
             } else {
@@ -93,9 +121,11 @@ public enum RouteTableAnalysis {
                 .routeShadowed, message, at: span(routes[f.route], fallback), label: "unreachable",
                 related: f.earlier.map { RelatedLocation("route \(label(routes, $0)) matches first", at: span(routes[$0], fallback)) },
                 notes: ["Envoy tries the routes of host `\(vhost.name)` in order and stops at the first match"],
-                help: f.redundantDuplicate
+                help: identical
                     ? "delete the duplicate"
-                    : "move this route before \(earlier.count == 1 ? "route \(earlier[0])" : "those routes"), narrow the earlier match, or delete this route",
+                    : f.redundantDuplicate
+                        ? "delete this route: route \(earlier[0]) already sends its requests to the same place"
+                        : "move this route before \(earlier.count == 1 ? "route \(earlier[0])" : "those routes"), narrow the earlier match, or delete this route",
                 witness: example)
         case .overlap:
             return Diagnostic(
@@ -107,6 +137,36 @@ public enum RouteTableAnalysis {
                 help: "if \(me) should win for the shared requests, move it first; otherwise narrow one match so they no longer overlap",
                 witness: example)
         }
+    }
+
+    static func unmatchable(_ u: UnmatchableRoute, routes: [Route], fallback: SourceSpan, locate: ConditionLocator?) -> Diagnostic {
+        let r = routes[u.route]
+        let at = r.source.flatMap { s in locate?(s, u.cause) } ?? span(r, fallback)
+        let help: String
+        switch u.cause {
+        case .path:
+            switch r.match.pathSpecifier {
+            case .safeRegex(let re) where Language.regex(re).intersects(.prefix("/")) == false:
+                help = "Envoy matches the regex against the whole path, which always starts with `/`; start the pattern with `/`"
+            case .prefix(let p), .path(let p), .pathSeparatedPrefix(let p):
+                help =
+                    p.hasPrefix("/")
+                    ? "`\(p)` holds a character no routed path has: the query is cut off at `?` first, and Envoy rejects `#` and control characters"
+                    : "every path Envoy routes starts with `/`; write `/\(p)`"
+            default:
+                help =
+                    "no path the router sees matches the regex: the query is cut off at `?` first, and Envoy rejects `#` and control characters such as a newline"
+            }
+        case .field(let name, let isQuery):
+            help =
+                isQuery
+                ? "the conditions on query parameter `\(name)` exclude every value a request can carry (a value ends at `&`, and Envoy rejects `#` and control characters)"
+                : "the conditions on header `\(name)` exclude every value and absence too"
+        }
+        return Diagnostic(
+            .routeUnmatchable, "route \(label(routes, u.route)) can never match a request", at: at,
+            label: "matches nothing", notes: ["Envoy skips it for every request; the routes after it are tried instead"],
+            help: help)
     }
 
     static func listed(_ names: [String]) -> String {
@@ -124,8 +184,13 @@ public enum RouteTableAnalysis {
         case .path(let p): path = .exact(p, caseSensitive: cs)
         case .safeRegex(let r): path = .regex(r)
         case .pathSeparatedPrefix(let p): path = .pathSeparatedPrefix(p, caseSensitive: cs)
+        // CONNECT routes match on the method alone; the analysis has no CONNECT dimension.
+        case .connectMatcher: path = .prefix("", caseSensitive: true)
         }
-        var opaque = m.runtimeFraction != nil
+        // Conditions xdsc does not evaluate make the route opaque: never a guess.
+        var opaque =
+            m.runtimeFraction != nil || m.pathSpecifier == .connectMatcher || !m.unmodeledCriteria.isEmpty
+            || !m.dynamicMetadata.isEmpty
         var headers: [FieldConstraint] = []
         for h in m.headers {
             let match: FieldMatch
@@ -151,6 +216,9 @@ public enum RouteTableAnalysis {
             if let sm = q.stringMatch {
                 return FieldConstraint(name: q.name, match: fieldMatch(sm.pattern), ignoreCase: sm.ignoreCase)
             }
+            // `present_match: false` means "absent" since Envoy 1.34 (router/config_utility.cc,
+            // runtime guard `enable_new_query_param_present_match_behavior`, on by default), the
+            // behaviour `QueryParameterMatcher.matches` models; no specifier means "present".
             return FieldConstraint(name: q.name, match: .present(q.presentMatch ?? true))
         }
         return RouteConstraint(path: path, headers: headers, query: query, grpc: m.grpc, opaque: opaque)

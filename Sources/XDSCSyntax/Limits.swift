@@ -10,7 +10,9 @@ public struct InputLimits: Sendable {
     /// out in the file do not count, so a large policy is never mistaken for a bomb.
     public var maxExpandedNodes: Int = 1_000_000
 
+    /// The default limits.
     public init() {}
 
+    /// The default limits.
     public static let `default` = InputLimits()
 }

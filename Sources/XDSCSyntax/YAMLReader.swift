@@ -6,8 +6,10 @@ import XDSCDiagnostics
 /// (syntax, non-UTF-8, duplicate keys, unknown aliases, limits) to a sink. It never throws
 /// for bad input: the result is nil when no usable tree could be built.
 public struct YAMLReader {
+    /// The limits input is read under.
     public var limits: InputLimits
 
+    /// A reader that enforces `limits`.
     public init(limits: InputLimits = .default) {
         self.limits = limits
     }
@@ -15,6 +17,9 @@ public struct YAMLReader {
     /// Parses `bytes` (the contents of `file`) into the root node of its single document.
     /// Returns nil for an empty document or when a fatal problem was reported.
     public func read(_ bytes: [UInt8], file: String, into sink: DiagnosticSink) -> YAMLNode? {
+        // A UTF-8 byte-order mark is allowed (YAML 1.2, 5.2) and is not part of line 1:
+        // dropping it here keeps every column counted from the first real character.
+        let bytes = bytes.starts(with: Self.byteOrderMark) ? Array(bytes.dropFirst(Self.byteOrderMark.count)) : bytes
         if bytes.count > limits.maxFileBytes {
             sink.add(
                 .inputLimit, "file is \(bytes.count) bytes; the limit is \(limits.maxFileBytes) bytes",
@@ -30,6 +35,9 @@ public struct YAMLReader {
         var state = ParseState(file: file, limits: limits, sink: sink)
         return state.run(bytes)
     }
+
+    /// The UTF-8 encoding of U+FEFF.
+    static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     private struct BadByte {
         let offset: Int
@@ -85,6 +93,7 @@ public struct YAMLReader {
 /// Builds the tree from libyaml events.
 private struct ParseState {
     let file: String
+    let fileName: YAMLNode.FileName
     let limits: InputLimits
     let sink: DiagnosticSink
 
@@ -104,6 +113,7 @@ private struct ParseState {
 
     init(file: String, limits: InputLimits, sink: DiagnosticSink) {
         self.file = file
+        self.fileName = YAMLNode.FileName(file)
         self.limits = limits
         self.sink = sink
     }
@@ -191,7 +201,7 @@ private struct ParseState {
             let effectiveStyle = (tag == "tag:yaml.org,2002:str" && style == .plain) ? .singleQuoted : style
             let node = YAMLNode(
                 kind: .scalar(YAMLScalar(text: text, style: effectiveStyle)),
-                span: span(event.start_mark, event.end_mark), tag: tag, expandedSize: 1)
+                span: span(event.start_mark, event.end_mark), file: fileName, tag: tag, expandedSize: 1)
             register(anchor: Self.string(s.anchor), node)
             push(node)
         case YAML_ALIAS_EVENT:
@@ -215,7 +225,7 @@ private struct ParseState {
                     help: "reduce the nesting of aliases")
                 return
             }
-            push(target)
+            push(target.seen(throughAlias: name, at: sp))
         case YAML_SEQUENCE_START_EVENT:
             let d = event.data.sequence_start
             if !checkDepth(event) { return }
@@ -236,7 +246,8 @@ private struct ParseState {
             let end = flow ? position(event.end_mark) : (items.last?.span.end ?? position(event.end_mark))
             let size = items.reduce(1) { sat($0, $1.expandedSize) }
             let node = YAMLNode(
-                kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
+                kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), file: fileName, tag: tag,
+                expandedSize: size)
             register(anchor: anchor, node)
             push(node)
         case YAML_MAPPING_END_EVENT:
@@ -245,7 +256,8 @@ private struct ParseState {
             let pairs = buildPairs(items)
             let size = pairs.reduce(1) { sat(sat($0, $1.key.expandedSize), $1.value.expandedSize) }
             let node = YAMLNode(
-                kind: .mapping(pairs), span: SourceSpan(file: file, start: position(start), end: end), tag: tag, expandedSize: size)
+                kind: .mapping(pairs), span: SourceSpan(file: file, start: position(start), end: end), file: fileName, tag: tag,
+                expandedSize: size)
             register(anchor: anchor, node)
             push(node)
         default:
@@ -290,6 +302,7 @@ private struct ParseState {
     /// Pairs up keys and values, reports repeated keys, and applies `<<` merge keys: merged
     /// entries take the place of the `<<` entry and never override a key written here.
     mutating func buildPairs(_ items: [YAMLNode]) -> [YAMLPair] {
+        if let pairs = simplePairs(items) { return pairs }
         var explicit: [(key: YAMLNode, value: YAMLNode)] = []
         var i = 0
         while i + 1 < items.count {
@@ -331,6 +344,23 @@ private struct ParseState {
             result.append(YAMLPair(key: k, value: v, merged: false))
         }
         return result
+    }
+
+    /// The pairs of a small mapping with no merge key and no repeated key (nearly all of
+    /// them), found without the hash tables the general case needs; nil for any other.
+    func simplePairs(_ items: [YAMLNode]) -> [YAMLPair]? {
+        let n = items.count / 2
+        guard n <= 12 else { return nil }
+        for i in 0..<n {
+            let k = items[2 * i]
+            guard let s = k.scalar else { continue }
+            if s.isPlain && s.text == "<<" { return nil }
+            for j in 0..<i where items[2 * j].scalar?.text == s.text { return nil }
+        }
+        var pairs: [YAMLPair] = []
+        pairs.reserveCapacity(n)
+        for i in 0..<n { pairs.append(YAMLPair(key: items[2 * i], value: items[2 * i + 1], merged: false)) }
+        return pairs
     }
 
     func isMergeKey(_ k: YAMLNode) -> Bool {

@@ -1,8 +1,13 @@
-// Benchmark of the route shadowing analysis on generated virtual hosts.
+// Benchmarks of the route shadowing analysis on generated virtual hosts, and of the route
+// engine (decisions per second, a 10k-test route test file).
 // Usage: xdsc-bench [routes...]   (default: 10000 100000)
+//        xdsc-bench engine [routes]   (default 10000)
 
 import Foundation
 import XDSCAutomata
+import XDSCDriver
+import XDSCEnvoy
+import XDSCRouteEngine
 import XDSCRoutes
 
 /// Deterministic PRNG (SplitMix64).
@@ -76,8 +81,8 @@ func generateHost(_ count: Int, seed: UInt64) -> (routes: [RouteConstraint], act
     }
     routes.append(RouteConstraint(path: .prefix("/")))
     actions.append(-1)
-    // A "catch everything" regex after the catch-all: only "*" (OPTIONS *) still reaches it,
-    // which the analysis must find without subtracting every route.
+    // A "catch everything" regex after the catch-all: every path the router sees starts with
+    // "/", so it is shadowed by the catch-all alone, found without subtracting every route.
     routes.append(RouteConstraint(path: .regex(".*")))
     actions.append(-1)
     return (routes, actions)
@@ -103,6 +108,83 @@ func run(_ n: Int) -> Double {
     return seconds
 }
 
+/// A 10k-route virtual host for the engine: prefixes, exact paths, method and header
+/// matchers, a few case-insensitive prefixes and regexes, then a catch-all.
+func engineTable(_ n: Int) -> (RouteConfiguration, [String]) {
+    var rng = SplitMix(state: 7)
+    var routes: [Route] = []
+    var paths: [String] = []
+    for i in 0..<(n - 1) {
+        let base = "/api/v\(i % 3 + 1)/svc\(i / 40)/r\(i)"
+        var match: RouteMatch
+        switch Int.random(in: 0..<1000, using: &rng) {
+        case 0..<450: match = RouteMatch(.prefix(base))
+        case 450..<700: match = RouteMatch(.path(base + "/list"))
+        case 700..<850: match = RouteMatch(.prefix(base), headers: [HeaderMatcher(name: ":method", .string(StringMatcher(.exact("POST"))))])
+        case 850..<995:
+            match = RouteMatch(.prefix(base), headers: [HeaderMatcher(name: "x-canary", .string(StringMatcher(.exact("true"))))])
+        case 995..<998: match = RouteMatch(.prefix(base), caseSensitive: false)
+        default: match = RouteMatch(.safeRegex(base + "/[0-9]+"))
+        }
+        routes.append(Route(match: match, action: .route(RouteAction(.cluster("c\(i % 50)")))))
+        paths.append(base + (i % 2 == 0 ? "/list" : "/7?x=1"))
+    }
+    routes.append(Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.cluster("default")))))
+    let config = RouteConfiguration(name: "bench", virtualHosts: [VirtualHost(name: "api", domains: ["api.example.com"], routes: routes)])
+    return (config, paths)
+}
+
+func engineBench(_ n: Int) {
+    let (config, paths) = engineTable(n)
+    let engine = RouteEngine(config)
+    var rng = SplitMix(state: 9)
+    var requests: [EnvoyRequest] = []
+    for i in 0..<20_000 {
+        let path: String = paths.randomElement(using: &rng)!
+        let headers: [HTTPHeader] = i % 5 == 0 ? [HTTPHeader("x-canary", "true")] : []
+        let method = i % 3 == 0 ? "POST" : "GET"
+        requests.append(EnvoyRequest(method: method, authority: "api.example.com", path: path, headers: headers, randomValue: UInt64(i)))
+    }
+    for traced in [false, true] {
+        var matched = 0
+        let count = traced ? 2_000 : requests.count
+        let start = DispatchTime.now().uptimeNanoseconds
+        for r in requests.prefix(count) where engine.decide(r, trace: traced).routeIndex != nil { matched += 1 }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print(
+            String(
+                format: "engine, %d routes, %@: %.0f decisions/s (%d requests, %d matched)", n,
+                traced ? "with the trace (every route tried, as Envoy scans)" : "indexed", Double(count) / seconds, count, matched))
+    }
+    // A route test file of 10k tests, through `xdsc test routes` (load, parse, run, coverage).
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xdsc-bench-\(getpid())")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let configFile = dir.appendingPathComponent("routes.json")
+    try? config.json.serialized().write(to: configFile, atomically: true, encoding: .utf8)
+    var tests: [String] = []
+    for i in 0..<10_000 {
+        let d = engine.decide(requests[i], trace: false)
+        tests.append(
+            "{\"test_name\": \"t\(i)\", \"input\": {\"authority\": \"api.example.com\", \"path\": \"\(requests[i].path!)\", \"method\": \"\(requests[i].method)\"\(requests[i].headers.isEmpty ? "" : ", \"additional_request_headers\": [{\"key\": \"x-canary\", \"value\": \"true\"}]")}, \"validate\": {\"cluster_name\": \"\(d.cluster ?? "")\", \"virtual_host_name\": \"api\"}}"
+        )
+    }
+    let testFile = dir.appendingPathComponent("tests.json")
+    try? ("{\"tests\": [\n" + tests.joined(separator: ",\n") + "\n]}\n").write(to: testFile, atomically: true, encoding: .utf8)
+    let start = DispatchTime.now().uptimeNanoseconds
+    let out = RouteTestCommand.run(config: [configFile.path], tests: testFile.path, arguments: [])
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    print(
+        String(
+            format: "xdsc test routes, 10000 tests on %d routes: %.3f s (exit %d, %@)", n, seconds, out.exitCode,
+            out.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+}
+
+let rawArgs = Array(CommandLine.arguments.dropFirst())
+if rawArgs.first == "engine" {
+    engineBench(rawArgs.dropFirst().compactMap { Int($0) }.first ?? 10_000)
+    exit(0)
+}
 let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 if !args.isEmpty {
     for n in args { _ = run(n) }

@@ -14,7 +14,8 @@ struct GraphCommand: ParsableCommand {
             Weighted splits are labelled with their weights, mirrors are dashed, redirects and \
             direct responses are nodes of their own; shadowed routes are drawn red (the graph is \
             still written, and the exit code is 1). svg needs Graphviz's dot on PATH. Nothing is \
-            drawn when the policy has other errors.
+            drawn when the input has other errors. Envoy files are drawn as listeners, route \
+            tables, virtual hosts, routes and clusters.
             """
     )
 
@@ -27,7 +28,10 @@ struct GraphCommand: ParsableCommand {
     @Option(name: .long, help: ColorOption.help)
     var color: ColorOption = .auto
 
-    @Argument(help: "Policy files or directories (every *.yaml and *.yml below them).")
+    @Option(name: .long, help: InputOption.help)
+    var input: InputOption = .auto
+
+    @Argument(help: "Policy or Envoy files, or directories (every *.yaml, *.yml and, for Envoy, *.json below them).")
     var paths: [String]
 
     func validate() throws {
@@ -35,7 +39,7 @@ struct GraphCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = Pipeline().check(paths)
+        let result = Pipeline().check(paths, input: input.kind)
         let code = ExitStatus.code(for: result.diagnostics, strict: false)
         if !PolicyGraph.canDraw(result) {
             let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
@@ -47,7 +51,8 @@ struct GraphCommand: ParsableCommand {
             let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
             FileHandleOutput.stderr(Rendering.render(result, format: .human, color: useColor))
         }
-        var text = PolicyGraph(result: result).dot()
+        var text =
+            result.envoyInput != nil && result.policy.files.isEmpty ? EnvoyGraph(result: result).dot() : PolicyGraph(result: result).dot()
         if format == .svg {
             do {
                 text = try GraphvizRenderer.svg(text)

@@ -14,11 +14,22 @@ enum ColorOption: String, ExpressibleByArgument {
     static let help: ArgumentHelp = "Colour: auto (only on a terminal, off with NO_COLOR), always or never."
 }
 
+/// `--input`: which front end reads the files.
+enum InputOption: String, ExpressibleByArgument, CaseIterable {
+    case auto, policy, envoy
+    var kind: InputKind? { self == .auto ? nil : InputKind(rawValue: rawValue) }
+    static let help: ArgumentHelp =
+        "Read the files as: auto (told apart by content), policy (xdsc policies) or envoy (Envoy v3 JSON/YAML)."
+}
+
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Check policy files and report every problem with its file, line and column"
+        abstract: "Check policy files or Envoy configuration and report every problem with its file, line and column"
     )
+
+    @Option(name: .long, help: InputOption.help)
+    var input: InputOption = .auto
 
     @Option(name: .long, help: FormatOption.help)
     var format: FormatOption = .human
@@ -32,7 +43,7 @@ struct LintCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print what the route analysis compared and could not decide (to stderr).")
     var verbose = false
 
-    @Argument(help: "Policy files or directories (every *.yaml and *.yml below them).")
+    @Argument(help: "Policy or Envoy files, or directories (every *.yaml, *.yml and, for Envoy, *.json below them).")
     var paths: [String]
 
     func validate() throws {
@@ -40,17 +51,21 @@ struct LintCommand: ParsableCommand {
     }
 
     func run() throws {
-        let result = Pipeline().check(paths)
+        let result = Pipeline().check(paths, input: input.kind)
         let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 1)
         FileHandleOutput.stdout(Rendering.render(result, format: format.format, color: useColor))
         if verbose {
             let a = result.routeAnalysis
             var text = "route analysis: \(a.routes) routes, \(a.comparedPairs) pairs compared, \(a.undecided) undecided\n"
             for line in a.undecidedDetails { text += "  undecided: \(line)\n" }
+            for e in result.envoyInput?.opaqueExtensions ?? [] {
+                let at = e.source.map { " at \($0)" } ?? ""
+                text += "  opaque extension: `\(e.name)` (\(e.typeURL ?? "no type"))\(at)\n"
+            }
             FileHandleOutput.stderr(text)
         }
         if format == .human && result.diagnostics.isEmpty {
-            FileHandleOutput.stdout("no problems found: \(result.policy.inventory)\n")
+            FileHandleOutput.stdout("no problems found: \(result.inventory)\n")
         }
         throw ExitCode(ExitStatus.code(for: result.diagnostics, strict: strict))
     }

@@ -1,6 +1,7 @@
 import Testing
 import XDSCAutomata
 import XDSCRegex
+import XDSCTestSupport
 
 /// Random regexes from a small grammar, checked against RE2: membership on random strings,
 /// and every relation answer backed by a witness that RE2 confirms.

@@ -1,16 +1,15 @@
 import Foundation
-@_exported import XDSCTestSupport
+import XDSCTestSupport
 
 /// The output of one `xdsc` run.
 typealias CLIRun = ProcessOutput
 
 enum CLI {
-    /// The package root (this file is Tests/XDSCCLITests/CLIRunner.swift).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    /// The package root.
+    static let packageRoot: URL = TestPaths.packageRoot
 
     /// `../shared` beside the package, as CI lays it out.
-    static let shared: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    static let shared: URL = TestPaths.shared
 
     /// The `xdsc` executable next to the test bundle.
     static var binary: URL {

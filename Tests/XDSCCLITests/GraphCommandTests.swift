@@ -37,9 +37,11 @@ import XDSCDriver
         let declared = Set(
             lines.filter { !$0.contains("->") && $0.hasPrefix("\"") }.compactMap { $0.split(separator: " ").first.map(String.init) })
         for line in lines where line.contains(" -> ") {
-            let ends = line.components(separatedBy: " -> ")
-            #expect(declared.contains(ends[0]), "\(line)")
-            #expect(declared.contains(String(ends[1].prefix { $0 != " " && $0 != ";" })), "\(line)")
+            // Edges, and the chains of invisible edges that order each column.
+            let body = line.hasPrefix("{ rank=same; ") ? String(line.dropFirst("{ rank=same; ".count)) : line
+            let ends = body.components(separatedBy: " -> ")
+            for end in ends.dropLast() { #expect(declared.contains(end), "\(line)") }
+            #expect(declared.contains(String(ends.last!.prefix { $0 != " " && $0 != ";" })), "\(line)")
         }
     }
 
@@ -109,6 +111,58 @@ import XDSCDriver
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.contains("Graphviz `dot` was not found on PATH"))
         #expect(r.stderr.contains("apt-get install graphviz"))
+    }
+
+    static let order = "fixtures/graph/order.yaml"
+
+    /// The fixture's listeners, hosts and routes, in the order written.
+    static let orderColumns = [
+        ["listener/edge", "listener/admin"],
+        ["host/edge/one", "host/edge/two", "host/admin/three"],
+        (0..<7).map { "route/edge/one/\($0)" } + (0..<3).map { "route/edge/two/\($0)" } + (0..<2).map { "route/admin/three/\($0)" },
+    ]
+
+    @Test func dotChainsEachColumnInTheOrderWritten() throws {
+        // Issue 8.17f: a route table was drawn 4, 1, 3, 2 from the top.
+        let r = try CLI.run(["graph", Self.order])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        for column in Self.orderColumns {
+            let chain = "{ rank=same; " + column.map { "\"\($0)\"" }.joined(separator: " -> ") + " [style=invis]; }"
+            #expect(lines.contains(chain), "missing: \(chain)")
+        }
+        // A column of one node needs no chain.
+        let minimal = try CLI.run(["graph", "fixtures/schema/minimal.yaml"])
+        #expect(minimal.status == 0)
+        #expect(!minimal.stdout.contains("rank=same"))
+    }
+
+    @Test(.enabled(if: GraphvizRenderer.findDot() != nil, "needs Graphviz (apt-get install graphviz)"))
+    func laidOutTopToBottomInTheOrderWritten() throws {
+        for fixture in [Self.order, Self.shop] {
+            let dotText = try CLI.run(["graph", fixture])
+            #expect(dotText.status == 0)
+            let plain = try CLI.runProgram(
+                try #require(GraphvizRenderer.findDot()), ["-Tplain"], environment: [:], stdin: dotText.stdout)
+            #expect(plain.status == 0, "\(plain.stderr)")
+            // `node NAME X Y ...`; with rankdir=LR, the first in a column has the largest Y.
+            var y: [String: Double] = [:]
+            for line in plain.stdout.split(separator: "\n") where line.hasPrefix("node ") {
+                let f = line.split(separator: " ")
+                y[f[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))] = Double(f[3])
+            }
+            let columns =
+                fixture == Self.order
+                ? Self.orderColumns
+                : [
+                    ["listener/public", "listener/internal"], ["host/public/shop", "host/internal/admin"],
+                    (0..<4).map { "route/public/shop/\($0)" } + ["route/internal/admin/0"],
+                ]
+            for column in columns {
+                let ys = column.map { y[$0] ?? .nan }
+                #expect(zip(ys, ys.dropFirst()).allSatisfy { $0 > $1 }, "\(fixture): \(zip(column, ys).map { "\($0) \($1)" })")
+            }
+        }
     }
 
     @Test func unknownFormatIsAUsageError() throws {

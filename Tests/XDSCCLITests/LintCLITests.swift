@@ -110,12 +110,18 @@ import Testing
     }
 
     @Test func unreadableFileExitsTwo() throws {
-        guard getuid() != 0 else { return }  // root reads everything; the permission case cannot be made
+        // Root reads everything: the run is made as `nobody` then (or the test is cancelled).
+        let prefix = try InputDiscoveryTests.unprivileged()
         try withPolicy(Self.typo) { dir in
             let file = dir.appendingPathComponent("policy.yaml")
             try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: file.path)
-            let r = try CLI.run(["lint", "policy.yaml"], in: dir)
+            let args = ["lint", "--format", "short", "policy.yaml"]
+            let r =
+                prefix.isEmpty
+                ? try CLI.run(args, in: dir) : try CLI.runProgram(prefix[0], Array(prefix.dropFirst()) + [CLI.binary.path] + args, in: dir)
             #expect(r.status == 2)
+            #expect(
+                r.stdout.contains("policy.yaml:1:1: error[unreadable-input]: cannot read policy.yaml: permission denied"), "\(r.stdout)")
         }
     }
 

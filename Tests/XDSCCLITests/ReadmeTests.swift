@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// The README shows real output: every `$ xdsc lint ...` and `$ xdsc explain ...` command in
-/// a `console` block is run, and its output must be what the block shows.
+/// The README shows real output: every `$ xdsc lint ...`, `$ xdsc explain ...`, `$ xdsc route ...`
+/// and `$ xdsc test routes ...` command in a `console` block is run, and its output must be what
+/// the block shows.
 @Suite struct ReadmeTests {
     struct Example: CustomStringConvertible {
         var command: [String]
@@ -27,7 +28,9 @@ import Testing
                 continue
             }
             guard inConsole else { continue }
-            if line.hasPrefix("$ xdsc lint ") || line.hasPrefix("$ xdsc explain ") {
+            if line.hasPrefix("$ xdsc lint ") || line.hasPrefix("$ xdsc explain ") || line.hasPrefix("$ xdsc route ")
+                || line.hasPrefix("$ xdsc test routes ")
+            {
                 if let c = current { out.append(c) }
                 current = Example(command: line.dropFirst(7).split(separator: " ").map(String.init), expected: "")
             } else if current != nil {

@@ -53,8 +53,17 @@ import Testing
         defer { try? FileManager.default.removeItem(at: bad.0) }
         let r = try CLI.run(["route", "--config", bad.1, "GET", "http://x/"])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("route action names no cluster"), "\(r.stderr)")
+        #expect(r.stderr.contains("`RouteAction` names no cluster"), "\(r.stderr)")
         #expect(r.stderr.contains("rc.yaml:1:"), "\(r.stderr)")
+    }
+
+    @Test func routeOnABootstrapFollowsItsConfigSources() throws {
+        // The Envoy reader follows the bootstrap's LDS file to the RDS file it names, and the
+        // decision's positions are the reader's spans in that file.
+        let r = try CLI.run(["route", "--config", "fixtures/envoy/dynamic/bootstrap.yaml", "GET", "http://shop.example.com/api"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("virtual host `shop` at fixtures/envoy/dynamic/rds.yaml:8:7"), "\(r.stdout)")
+        #expect(r.stdout.contains("winner: route #1 at fixtures/envoy/dynamic/rds.yaml:11:9"), "\(r.stdout)")
     }
 
     @Test func routeOnAPolicy() throws {

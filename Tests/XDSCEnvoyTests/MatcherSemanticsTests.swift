@@ -163,32 +163,3 @@ import XDSCJSON
         #expect(RouteMatch(.prefix("/"), grpc: true).matches(r) == expected)
     }
 }
-
-/// Load-time rules Envoy applies to matchers (PGV constraints and constructors).
-@Suite struct MatcherDecodingTests {
-    func decode(_ match: String) throws -> RouteConfiguration {
-        var d = EnvoyRouteDecoder()
-        return try d.routeConfiguration(
-            JSON.parse(#"{"virtual_hosts":[{"name":"v","domains":["*"],"routes":[{"match":"# + match + #","route":{"cluster":"c"}}]}]}"#))
-    }
-
-    @Test(arguments: [
-        (#"{"prefix":"/","headers":[{"name":"x","string_match":{"safe_regex":{"regex":"a"},"ignore_case":true}}]}"#, "ignore_case"),
-        (#"{"prefix":"/","query_parameters":[{"name":"q","string_match":{"exact":"a"},"present_match":true}]}"#, "present_match"),
-        (#"{"prefix":"/","query_parameters":[{"name":"","present_match":true}]}"#, "name"),
-        (#"{"prefix":"/","headers":[{"name":"x","string_match":{"prefix":""}}]}"#, "string_match"),
-        (#"{"prefix":"/","headers":[{"name":"x","contains_match":""}]}"#, "contains_match"),
-    ])
-    func rejected(_ match: String, _ field: String) {
-        #expect {
-            try decode(match)
-        } throws: { e in
-            (e as? EnvoyDecodingError)?.path.hasSuffix(field) == true
-        }
-    }
-
-    @Test func exactMayBeEmpty() throws {
-        let rc = try decode(#"{"prefix":"/","headers":[{"name":"x","string_match":{"exact":""}}]}"#)
-        #expect(rc.virtualHosts[0].routes[0].match.headers == [HeaderMatcher(name: "x", .string(.exact("")))])
-    }
-}

@@ -135,9 +135,13 @@ private func request(_ path: String, host: String = "example.com", method: Strin
     }
 
     @Test func presence() {
-        let absent = QueryParameterMatcher(name: "debug", presentMatch: false)
-        #expect(absent.matches(firstValue: nil))
-        #expect(!absent.matches(firstValue: "1"))
+        // Envoy 1.34+ (config_utility.cc, runtime guard on by default): `present_match: false`
+        // means "absent"; older Envoys (the guard off) treat any present_match as "present".
+        let falsePresent = QueryParameterMatcher(name: "debug", presentMatch: false)
+        #expect(falsePresent.matches(firstValue: nil))
+        #expect(!falsePresent.matches(firstValue: "1"))
+        #expect(!falsePresent.matches(firstValue: nil, newPresentMatchBehavior: false))
+        #expect(falsePresent.matches(firstValue: "1", newPresentMatchBehavior: false))
         #expect(QueryParameterMatcher(name: "debug").matches(firstValue: ""))
         #expect(!QueryParameterMatcher(name: "debug", stringMatch: .exact("1")).matches(firstValue: nil))
     }

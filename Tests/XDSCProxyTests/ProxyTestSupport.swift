@@ -1,6 +1,8 @@
 import NIOCore
 import NIOPosix
+import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRouteEngine
 
@@ -86,11 +88,18 @@ enum TestClient {
 }
 
 enum Fixtures {
-    /// A route table from Envoy JSON.
+    /// A route table from Envoy JSON, read by the Envoy reader.
     static func routeConfiguration(_ text: String) throws -> RouteConfiguration {
-        var decoder = EnvoyRouteDecoder()
-        return try decoder.routeConfiguration(try JSON.parse(text))
+        let sink = DiagnosticSink()
+        let read = EnvoyReader().read([(path: "table.json", bytes: Array(text.utf8))], into: sink)
+        let errors = sink.all.filter { $0.severity == .error }
+        guard errors.isEmpty, let table = read.config.routeConfigurations.first else {
+            throw FixtureError(message: errors.map(\.message).joined(separator: "; "))
+        }
+        return table
     }
+
+    struct FixtureError: Error { var message: String }
 
     /// The route table most proxy tests use.
     static let table = """

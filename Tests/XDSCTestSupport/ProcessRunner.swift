@@ -2,10 +2,14 @@ import Foundation
 
 /// Output of a finished child process.
 public struct ProcessOutput: Sendable {
+    /// The exit status.
     public var status: Int32
+    /// Everything written to standard output.
     public var stdout: String
+    /// Everything written to standard error.
     public var stderr: String
 
+    /// An output of `status`, `stdout` and `stderr`.
     public init(status: Int32, stdout: String, stderr: String) {
         self.status = status
         self.stdout = stdout

@@ -62,6 +62,9 @@ struct ConcreteRequest {
 /// Universes, caches and the set algebra. One instance per analysis (not thread-safe).
 final class BoxAlgebra {
     let pathUniverse: Language
+    /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
+    let widePathUniverse: Language
+    let wideQueryValues: Language
     let headerValues: Language
     let methodValues: Language
     let queryValues: Language
@@ -78,14 +81,33 @@ final class BoxAlgebra {
     private var relCache: [Int: UInt8] = [:]
     private var nextFieldId = 0
 
+    /// Bytes a routed path (query removed) can hold: visible ASCII without `?` and `#`.
+    /// Envoy's codecs reject the rest before routing, or (`?`, `#`) cut the path there; see
+    /// docs/route-shadowing.md for the sources.
+    static let pathBytes: [ClosedRange<UInt8>] = [0x21...0x22, 0x24...0x3E, 0x40...0x7E]
+    /// Bytes a query parameter value can hold: the request target's bytes without `&`
+    /// (ends the value) and `#` (the request is rejected).
+    static let queryBytes: [ClosedRange<UInt8>] = [0x21...0x22, 0x24...0x25, 0x27...0x7E]
+    /// Bytes some codec lets through in a path although no conforming client sends them raw
+    /// (HTTP/2 passes space, tab and bytes >= 0x80; http-parser/balsa pass tab and form
+    /// feed): `pathBytes` plus those. Used only to tell "matches nothing at all" from
+    /// "matches only requests with such raw bytes".
+    static let widePathBytes: [ClosedRange<UInt8>] = [0x09...0x09, 0x0C...0x0C, 0x20...0x22, 0x24...0x3E, 0x40...0x7E, 0x80...0xFF]
+    static let wideQueryBytes: [ClosedRange<UInt8>] = [0x09...0x09, 0x0C...0x0C, 0x20...0x22, 0x24...0x25, 0x27...0x7E, 0x80...0xFF]
+    /// Every byte outside `pathBytes`.
+    static let nonPathBytes: [UInt8] = (0...255).map(UInt8.init).filter { b in !pathBytes.contains { $0.contains(b) } }
+
     init(options: ShadowOptions) {
-        // path_no_query never contains '?' or '#' (both cut the path before matching).
-        let noQF = Language.contains("?").union(.contains("#")).complement()
         slashRooted = options.pathUniverse == .slashRooted
         if slashRooted {
-            pathUniverse = Language.prefix("/").intersection(noQF).union(.literal("*"))
+            // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
+            // connection manager answers a path not starting with `/` itself (404).
+            pathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
+            widePathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
         } else {
-            pathUniverse = noQF
+            // path_no_query never contains '?' or '#' (both cut the path before matching).
+            pathUniverse = Language.contains("?").union(.contains("#")).complement()
+            widePathUniverse = pathUniverse
         }
         // Header values cannot carry NUL, CR or LF.
         headerValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
@@ -93,8 +115,9 @@ final class BoxAlgebra {
         var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
         for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
         methodValues = Language.plus(of: token)
-        // A query value ends at '&' and the query at '#'.
-        queryValues = Language.contains("&").union(.contains("#")).complement()
+        // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
+        queryValues = slashRooted ? Language.star(of: BoxAlgebra.queryBytes) : Language.contains("&").union(.contains("#")).complement()
+        wideQueryValues = slashRooted ? Language.star(of: BoxAlgebra.wideQueryBytes) : queryValues
     }
 
     // MARK: Building
@@ -106,8 +129,8 @@ final class BoxAlgebra {
         return l
     }
 
-    func valueUniverse(_ key: FieldKey) -> Language {
-        if key.isQuery { return queryValues }
+    func valueUniverse(_ key: FieldKey, wide: Bool = false) -> Language {
+        if key.isQuery { return wide ? wideQueryValues : queryValues }
         return key.name == ":method" ? methodValues : headerValues
     }
 
@@ -131,7 +154,7 @@ final class BoxAlgebra {
     /// `prefix` of it is infinite inside the universe.
     func isPlainPath(_ s: [UInt8]) -> Bool {
         if s.contains(0x3F) || s.contains(0x23) { return false }
-        return slashRooted ? s.first == 0x2F : !s.isEmpty
+        return slashRooted ? s.first == 0x2F && s.allSatisfy({ (0x21...0x7E).contains($0) }) : !s.isEmpty
     }
 
     func stringLanguage(_ m: FieldMatch, ignoreCase: Bool) -> Language {
@@ -147,8 +170,8 @@ final class BoxAlgebra {
     }
 
     /// The set of one field condition, following Envoy's truth table.
-    func fieldSet(_ c: FieldConstraint, key: FieldKey) -> FieldSet {
-        let u = valueUniverse(key)
+    func fieldSet(_ c: FieldConstraint, key: FieldKey, wide: Bool = false) -> FieldSet {
+        let u = valueUniverse(key, wide: wide)
         if case .present(let p) = c.match {
             return FieldSet(absent: p == c.invert, values: p != c.invert ? u : .empty)
         }
@@ -183,6 +206,19 @@ final class BoxAlgebra {
         return f
     }
     private var internedSets: [Int: FieldSet] = [:]
+
+    /// Whether the conditions on one key admit some value (or absence) over the wide value
+    /// universe, i.e. with raw bytes only non-conforming clients send; nil when undecided.
+    func admitsWideValue(_ cs: [FieldConstraint], key: FieldKey) -> Bool? {
+        var absent = !key.alwaysPresent
+        var values = valueUniverse(key, wide: true)
+        for c in cs {
+            let g = fieldSet(c, key: key, wide: true)
+            absent = absent && g.absent
+            values = values.intersection(g.values)
+        }
+        return absent ? true : values.isEmpty.map { !$0 }
+    }
 
     /// A cheap unique text for a condition (reflection-based `String(describing:)` was slow).
     static func constraintKey(_ c: FieldConstraint) -> String {
@@ -241,9 +277,10 @@ final class BoxAlgebra {
         case (.exact(let x), .lang(let l)): return l.contains(x)
         case (.lang(let l), .prefix(let p)): return l.allMembers(havePrefix: p)
         case (.lang(let l), .exact(let x)): return l.isSubset(ofLiteral: x)
-        // A plain prefix p lies in the universe, and within it p·w ranges over every w free
-        // of '?' and '#' (both universes): check that directly on the automaton.
-        case (.prefix(let p), .lang(let l)): return l.containsAllExtensions(of: p, avoiding: [0x3F, 0x23])
+        // A plain prefix p lies in the universe, and within it p·w ranges over every w of
+        // universe bytes: check that directly on the automaton.
+        case (.prefix(let p), .lang(let l)):
+            return l.containsAllExtensions(of: p, avoiding: slashRooted ? BoxAlgebra.nonPathBytes : [0x3F, 0x23])
         default: return pathLanguage(a).isSubset(of: pathLanguage(b))
         }
     }
@@ -359,6 +396,16 @@ final class BoxAlgebra {
         var fields: [(FieldKey, FieldSet)] = []
         var ok = true
         _ = zipFields(a, b, onlyCommon: false) { k, fa, fb in
+            // A side that is the whole universe (or the same set) leaves the other as it is.
+            let u = universeField(k).id
+            if fb.id >= 0 && (fb.id == u || fb.id == fa.id) {
+                fields.append((k, fa))
+                return true
+            }
+            if fa.id >= 0 && fa.id == u {
+                fields.append((k, fb))
+                return true
+            }
             let v = fa.values.intersection(fb.values)
             if v.isUndecided { ok = false }
             fields.append((k, FieldSet(absent: fa.absent && fb.absent, values: v)))
@@ -474,13 +521,28 @@ final class BoxAlgebra {
         return ConcreteRequest(path: path, fields: fields)
     }
 
+    /// Bytes of a request target as text: as they are when they are UTF-8, else with every
+    /// non-ASCII byte percent-encoded (never U+FFFD, which would name another request).
+    static func urlText(_ bytes: [UInt8]) -> String {
+        if let s = String(validating: bytes, as: UTF8.self) { return s }
+        var out = ""
+        for b in bytes {
+            if b < 0x80 {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "%" + String(b, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
     func witness(_ r: ConcreteRequest) -> WitnessRequest {
         var method: String? = nil
         var headers: [(String, String)] = []
         var query: [String] = []
         for (k, v) in r.fields {
             guard let v else { continue }
-            let s = String(decoding: v, as: UTF8.self)
+            let s = k.isQuery ? BoxAlgebra.urlText(v) : String(decoding: v, as: UTF8.self)
             if k.isQuery {
                 query.append(k.name + "=" + s)
             } else if k.name == ":method" {
@@ -489,7 +551,7 @@ final class BoxAlgebra {
                 headers.append((k.name, s))
             }
         }
-        var path = String(decoding: r.path, as: UTF8.self)
+        var path = BoxAlgebra.urlText(r.path)
         if !query.isEmpty { path += "?" + query.joined(separator: "&") }
         return WitnessRequest(method: method, path: path, headers: headers)
     }

@@ -35,10 +35,13 @@ public struct FieldConstraint: Sendable, Hashable {
     /// Header name (lower case; `:method`, `:authority`, `content-type`...) or query
     /// parameter name (compared exactly, no percent-decoding).
     public var name: String
+    /// How the value is compared.
     public var match: FieldMatch
     /// ASCII case-insensitive comparison for exact/prefix/suffix/contains.
     public var ignoreCase: Bool
+    /// Whether the result is inverted (Envoy's `invert_match`).
     public var invert: Bool
+    /// Whether a missing field is compared as the empty string (Envoy's `treat_missing_header_as_empty`).
     public var treatMissingAsEmpty: Bool
 
     /// Creates a condition; defaults are Envoy's.
@@ -61,6 +64,7 @@ public struct FieldConstraint: Sendable, Hashable {
 
 /// What one route matches (`RouteMatch`), as far as it can be modelled exactly.
 public struct RouteConstraint: Sendable {
+    /// The path condition.
     public var path: PathConstraint
     /// Header conditions, all required (AND). Names lower case; `:method` for methods.
     public var headers: [FieldConstraint]
@@ -103,6 +107,7 @@ public struct WitnessRequest: Sendable, CustomStringConvertible {
         self.headers = headers
     }
 
+    /// The text form used in messages.
     public var description: String {
         var s = "\(method ?? "GET") \(path)"
         for (n, v) in headers { s += " \(n): \(v)" }
@@ -112,14 +117,18 @@ public struct WitnessRequest: Sendable, CustomStringConvertible {
 
 /// One result of the analysis.
 public struct ShadowFinding: Sendable {
+    /// Whether the route is unreachable or only partly taken.
     public enum Kind: String, Sendable {
         /// Every request the route matches is taken by earlier routes: it is unreachable.
         case shadowed
         /// An earlier route takes part, but not all, of this route's requests, and the
-        /// earlier route is not simply a more specific one (that is the normal idiom).
+        /// earlier route is not simply a more specific one (that is the normal idiom). Only
+        /// when some shared request reaches the earlier route (no route before it matches);
+        /// the witness is such a request.
         case overlap
     }
 
+    /// Whether the route is unreachable or only partly taken.
     public var kind: Kind
     /// Index of the later route.
     public var route: Int
@@ -134,16 +143,37 @@ public struct ShadowFinding: Sendable {
 
 /// A case the analysis could not decide (so it reported nothing for it).
 public struct UndecidedCase: Sendable {
+    /// The index of the (later) route.
     public var route: Int
     /// The earlier route of the pair, when the case is about a pair.
     public var earlier: Int?
+    /// Why the case could not be decided.
     public var reason: String
+}
+
+/// A route that matches no request Envoy can route (its conditions exclude each other, or
+/// exclude every request that reaches the router).
+public struct UnmatchableRoute: Sendable {
+    /// Which condition makes the route match nothing.
+    public enum Cause: Sendable, Equatable {
+        /// The path condition matches no path the router sees.
+        case path
+        /// The conditions on one header (`isQuery` false) or query parameter exclude
+        /// every value, absence included.
+        case field(name: String, isQuery: Bool)
+    }
+    /// The route's index in its virtual host.
+    public var route: Int
+    /// Which condition makes it match nothing.
+    public var cause: Cause
 }
 
 /// Result of ``analyzeShadowing(_:options:sameAction:verify:)``.
 public struct ShadowReport: Sendable {
     /// Findings ordered by route, shadowed before overlaps, then by earlier route.
     public var findings: [ShadowFinding]
+    /// Routes that can match no request, in order (no other finding is made for them).
+    public var unmatchable: [UnmatchableRoute] = []
     /// Number of undecided cases (routes or pairs about which nothing was reported).
     public var undecidedCount: Int
     /// The first undecided cases with their reasons (at most `ShadowOptions.maxUndecidedDetails`).
@@ -154,9 +184,12 @@ public struct ShadowReport: Sendable {
 
 /// Tuning of the analysis; the defaults suit real configurations.
 public struct ShadowOptions: Sendable {
-    /// Which `:path` values (query removed) exist. Default: starting with `/` and free of
-    /// `?`/`#` (what reaches the router), plus `*` (`OPTIONS *`).
+    /// Which `:path` values (query removed) exist. Default (`slashRooted`): what Envoy's
+    /// codecs and connection manager let through to the router, `/` followed by visible
+    /// ASCII other than `?` and `#` (docs/route-shadowing.md); query values likewise hold
+    /// visible ASCII other than `&` and `#`. `anyBytes`: every byte string free of `?`/`#`.
     public enum PathUniverse: Sendable { case slashRooted, anyBytes }
+    /// Which paths exist.
     public var pathUniverse: PathUniverse = .slashRooted
     /// Overlap findings reported per route (the first overlapping earlier routes).
     public var maxOverlapsPerRoute = 8
@@ -164,6 +197,7 @@ public struct ShadowOptions: Sendable {
     public var maxCoverageBoxes = 4_000
     /// Work cap of the union-coverage decision (automaton states of all boxes produced).
     public var maxCoverageStates = 200_000
+    /// Undecided cases kept with details.
     public var maxUndecidedDetails = 1_000
 
     /// Default options.

@@ -11,6 +11,11 @@ final class RouteModel {
     var undecided: String?
     /// The route matches no request at all.
     var matchesNothing = false
+    /// Which condition makes it match nothing.
+    var unmatchableCause: UnmatchableRoute.Cause = .path
+    /// It matches nothing a conforming client sends, but may match raw bytes (space, tab,
+    /// non-ASCII) that a codec lets through: neither reported nor compared.
+    var onlyRawBytes = false
     /// Bytes every matched path starts with (the index key).
     var key: [UInt8] = []
     var box: Box
@@ -243,10 +248,29 @@ struct ShadowAnalyzer {
             if let reason = f.values.undecidedReason { m.undecided = "\(k.isQuery ? "query" : "header") \(k.name): \(reason)" }
         }
         if m.undecided == nil {
-            if case .lang(let l) = path, l.isEmpty == true { m.matchesNothing = true }
-            for (_, f) in fields where f.isEmpty == true { m.matchesNothing = true }
+            if case .lang(let l) = path, l.isEmpty == true {
+                m.matchesNothing = true
+                // Nothing a conforming client sends; but maybe raw bytes some codec passes.
+                if rawPathLanguage(r.path).intersects(a.widePathUniverse) != false { m.onlyRawBytes = true }
+            } else if let (k, _) = fields.first(where: { $0.1.isEmpty == true }) {
+                m.matchesNothing = true
+                m.unmatchableCause = .field(name: k.name, isQuery: k.isQuery)
+                if k.isQuery, a.admitsWideValue(groups[k] ?? [], key: k) != false { m.onlyRawBytes = true }
+            }
         }
         return m
+    }
+
+    /// The path condition's language before the universe is applied.
+    func rawPathLanguage(_ p: PathConstraint) -> Language {
+        switch p {
+        case .prefix(let s, let cs): return Language.prefix(Array(s.utf8), caseInsensitive: !cs)
+        case .exact(let s, let cs): return Language.literal(Array(s.utf8), caseInsensitive: !cs)
+        case .pathSeparatedPrefix(let s, let cs):
+            let b = Array(s.utf8)
+            return Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
+        case .regex(let re): return algebra.cached("LR-raw|\(re)") { Language.regex(re) }
+        }
     }
 
     // MARK: Driver
@@ -269,7 +293,12 @@ struct ShadowAnalyzer {
                 continue
             }
             if m.matchesNothing {
-                noteUndecided(i, nil, "route matches no request")
+                if m.onlyRawBytes {
+                    noteUndecided(
+                        i, nil, "matches only requests with a raw space, tab or non-ASCII byte, which clients send percent-encoded")
+                } else {
+                    report.unmatchable.append(UnmatchableRoute(route: i, cause: m.unmatchableCause))
+                }
                 continue
             }
             cand.removeAll(keepingCapacity: true)
@@ -343,6 +372,9 @@ struct ShadowAnalyzer {
         }
         // Partial overlaps.
         var reported = 0
+        let earlier = (inter + opaqueInter).sorted()
+        var reachWork = 0
+        let reachLimit = min(earlier.count + 64, options.maxCoverageBoxes)
         for j in inter {
             if reported >= options.maxOverlapsPerRoute { break }
             guard let jInI = a.isSubset(models[j].box, of: m.box), let ij = iInJ[j] ?? a.isSubset(m.box, of: models[j].box) else {
@@ -355,11 +387,38 @@ struct ShadowAnalyzer {
                 noteUndecided(i, j, "overlap of a route that has conditions we cannot model")
                 continue
             }
-            guard let box = a.intersection(m.box, models[j].box), let req = a.sample(box) else {
+            // The overlap matters only for shared requests that reach route j, i.e. that no
+            // route before j takes: remove what the earlier routes match.
+            if reachWork > reachLimit {
+                noteUndecided(i, j, "overlap reachability: work cap")
+                continue
+            }
+            reachWork += 1 + m.box.fields.count
+            guard let shared = a.intersection(m.box, models[j].box) else {
+                noteUndecided(i, j, "no witness for overlap")
+                continue
+            }
+            let box: Box
+            let before = earlier[..<(earlier.firstIndex { $0 >= j } ?? earlier.endIndex)]
+            switch reaching(shared, before: before, work: &reachWork, limit: reachLimit) {
+            case .none:
+                continue  // every shared request goes to an even earlier route: moot
+            case .undecided(let why):
+                noteUndecided(i, j, "overlap reachability: \(why)")
+                continue
+            case .some(let b):
+                box = b
+            }
+            guard let req = a.sample(box) else {
                 noteUndecided(i, j, "no witness for overlap")
                 continue
             }
             let w = a.witness(req)
+            // Routes that cannot be modelled are checked on the witness itself.
+            if unknown.contains(where: { $0 < j && verify($0, w) }) {
+                noteUndecided(i, j, "overlap witness taken by a route that cannot be modelled")
+                continue
+            }
             if verify(j, w) && verify(i, w) {
                 report.findings.append(ShadowFinding(kind: .overlap, route: i, earlier: [j], redundantDuplicate: false, witness: w))
                 reported += 1
@@ -417,6 +476,46 @@ struct ShadowAnalyzer {
                 redundantDuplicate: duplicate && earlier.count == 1, witness: w))
     }
 
+    enum Reach {
+        case none
+        case some(Box)
+        case undecided(String)
+    }
+
+    /// A non-empty box of `shared` (the requests route i and route j share) that none of the
+    /// routes `before` (those before j that intersect route i, ascending) matches; `.none`
+    /// when they take it all. Opaque routes are subtracted with their modelled conditions,
+    /// which contain what they really match, so what is left surely reaches past them; when
+    /// one of them was needed to take it all, whether any request gets through is unknown.
+    /// `work` counts intersection tests and boxes made across the pairs of one route, against
+    /// `limit`: a few times the comparisons the route needed anyway, so moot pairs cannot
+    /// make the analysis quadratic per route.
+    func reaching(_ shared: Box, before: ArraySlice<Int>, work: inout Int, limit: Int) -> Reach {
+        let a = algebra
+        var pieces = [shared]
+        var opaqueUsed = false
+        for k in before {
+            let b = models[k].box
+            var next: [Box] = []
+            for p in pieces {
+                work += 1
+                guard let x = a.intersects(p, b) else { return .undecided("undecided intersection") }
+                if !x {
+                    next.append(p)
+                    continue
+                }
+                if models[k].opaque { opaqueUsed = true }
+                guard let d = a.subtract(p, b) else { return .undecided("undecided subtraction") }
+                work += d.count
+                next.append(contentsOf: d)
+            }
+            if work > limit { return .undecided("work cap") }
+            pieces = next
+            if pieces.isEmpty { return opaqueUsed ? .undecided("earlier routes we cannot model may take the shared requests") : .none }
+        }
+        return .some(pieces[0])
+    }
+
     enum Coverage {
         case covered([Int])
         case notCovered
@@ -463,11 +562,13 @@ struct ShadowAnalyzer {
         var paths: [[UInt8]] = []
         switch m.box.path {
         case .exact(let s): paths = [s]
-        case .prefix(let p): paths = [p, p + [0x2F], p + [0x7F], p + [0x2F, 0x7F]]
+        // Probes must lie in the universes (a request Envoy never routes would refute
+        // coverage falsely): `~` is the unusual byte both path universes allow.
+        case .prefix(let p): paths = [p, p + [0x2F], p + [0x7E], p + [0x2F, 0x7E]]
         case .lang(let l):
             if let s = l.shortestMember() { paths.append(s) }
             // A member with an unusual byte rarely lies in an earlier route.
-            if let s = l.intersection(.contains([0x7F])).shortestMember() { paths.append(s) }
+            if let s = l.intersection(.contains([0x7E])).shortestMember() { paths.append(s) }
             // Members outside the broadest earlier routes (shortest index keys).
             let broad = earlier.sorted { (models[$0].key.count, $0) < (models[$1].key.count, $1) }.prefix(3)
             for j in broad {
@@ -483,7 +584,7 @@ struct ShadowAnalyzer {
             for k in sortedKeys {
                 let f = m.box.field(k) ?? a.universeField(k)
                 if m.box.field(k) == nil && variant == 1 && !k.alwaysPresent {
-                    fields.append((k, Array("zq\u{7F}".utf8)))
+                    fields.append((k, Array((k.isQuery ? "zq~" : "zq\u{7F}").utf8)))
                     continue
                 }
                 if m.box.field(k) == nil && variant == 1 && k.name == ":method" {

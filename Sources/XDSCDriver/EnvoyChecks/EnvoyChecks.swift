@@ -1,0 +1,98 @@
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCRoutes
+import XDSCSyntax
+
+/// A check on the Envoy model. It runs for the front ends in `inputs`, reports to the sink
+/// at the spans the model keeps, and never throws for a user's mistake.
+public protocol EnvoyCheck: Sendable {
+    /// The rules this check can report.
+    static var rules: [Rule.ID] { get }
+    /// The front ends whose model this check runs on. A check whose policy counterpart on
+    /// the IR says more (a did-you-mean over service names, a finding on a policy with
+    /// errors) runs on Envoy input only (docs/envoy-input.md).
+    static var inputs: Set<InputKind> { get }
+    /// Checks `config` and adds each finding to `sink`.
+    func run(_ config: EnvoyConfig, _ context: EnvoyCheckContext, _ sink: DiagnosticSink)
+}
+
+/// What a check knows beside the model: the front end that built it and, for Envoy input,
+/// where the files name a cluster as written (where the model keeps no trace of a field, such as
+/// a stats sink's `tcp_cluster_name` or a route the reader left out).
+public struct EnvoyCheckContext: Sendable {
+    /// The front end that built the model.
+    public var input: InputKind
+    /// The places each of the words asked for is written as a scalar (empty for policy input).
+    public var scalars: [String: [SourceSpan]]
+
+    /// A context for `input` with the scalars of `roots` that are one of `words` (the walk is
+    /// skipped when there are none, so a large RDS file on its own costs nothing).
+    public init(input: InputKind, roots: [YAMLNode] = [], words: Set<String> = []) {
+        self.input = input
+        var scalars: [String: [SourceSpan]] = [:]
+        var stack = words.isEmpty ? [] : roots
+        while let node = stack.popLast() {
+            switch node.kind {
+            case .scalar(let s): if words.contains(s.text) { scalars[s.text, default: []].append(node.span) }
+            case .mapping(let pairs): stack += pairs.map(\.value)
+            case .sequence(let items): stack += items
+            }
+        }
+        self.scalars = scalars
+    }
+}
+
+/// The checks that are about Envoy rather than the policy language: they run once, on the
+/// model, for both front ends, and report at the spans the model keeps (policy tokens, or
+/// positions in the user's Envoy files).
+public enum EnvoyChecks {
+    /// Every check but the route analysis, in the order they run.
+    public static let all: [any EnvoyCheck] = [
+        DuplicateDomainCheck(), UndefinedClusterCheck(), UnusedClusterCheck(), DuplicateResourceNameCheck(),
+        DuplicateAddressCheck(), InvalidRegexCheck(), RetryTimeoutCheck(), RouterNotLastCheck(),
+    ]
+
+    /// Runs every Envoy-level check on `config`, adding findings to `sink`; returns the route
+    /// analysis's counts. `input` says which front end built `config`; `roots` are the
+    /// parsed Envoy files it came from.
+    /// `locate` points an unmatchable route's finding at its condition (policy front end);
+    /// `keep` drops route findings the front end already reported otherwise.
+    public static func run(
+        _ config: EnvoyConfig, _ sink: DiagnosticSink, input: InputKind = .policy, roots: [YAMLNode] = [],
+        locate: RouteTableAnalysis.ConditionLocator? = nil, keep: (Diagnostic) -> Bool = { _ in true }
+    ) -> RouteTableFindings {
+        // Only cluster names are looked up (`UnusedClusterCheck`).
+        let context = EnvoyCheckContext(input: input, roots: roots, words: Set(config.clusters.map(\.name)))
+        for check in all where type(of: check).inputs.contains(input) { check.run(config, context, sink) }
+        var findings = RouteTableFindings()
+        for (listener, table) in config.routeTables {
+            guard let fallback = table.source ?? listener?.source else { continue }
+            RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, into: &findings)
+        }
+        for d in findings.diagnostics where keep(d) { sink.add(d) }
+        return findings
+    }
+}
+
+extension EnvoyConfig {
+    /// Every route of every route table, with its table, in table order.
+    func forEachRoute(_ body: (RouteConfiguration, VirtualHost, Route) -> Void) {
+        for (_, table) in routeTables {
+            for vh in table.virtualHosts {
+                for r in vh.routes { body(table, vh, r) }
+            }
+        }
+    }
+
+    /// The clusters a route sends traffic to (its cluster, weighted clusters and mirrors).
+    static func clusterReferences(_ route: Route) -> [String] {
+        guard case .route(let a) = route.action else { return [] }
+        var names: [String] = []
+        switch a.clusterSpecifier {
+        case .cluster(let c): names.append(c)
+        case .weightedClusters(let w): names += w.clusters.map(\.name)
+        case .clusterHeader: break
+        }
+        return names + a.requestMirrorPolicies.map(\.cluster)
+    }
+}

@@ -1,0 +1,391 @@
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCJSON
+import XDSCSyntax
+
+/// Type URLs the reader recognises.
+enum TypeURL {
+    static let prefix = "type.googleapis.com/"
+    static let hcm = prefix + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+    static let downstreamTLS = prefix + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+    static let upstreamTLS = prefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+    static let httpProtocolOptions = prefix + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    static let stdoutLog = prefix + "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog"
+    static let stderrLog = prefix + "envoy.extensions.access_loggers.stream.v3.StderrAccessLog"
+    static let fileLog = prefix + "envoy.extensions.access_loggers.file.v3.FileAccessLog"
+    static let localRateLimit = prefix + "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+
+    /// Whether `url` names a message of Envoy's v2 API, which v3 no longer loads.
+    static func isV2(_ url: String) -> Bool {
+        let name = url.hasPrefix(prefix) ? String(url.dropFirst(prefix.count)) : url
+        return name.hasPrefix("envoy.api.v2.") || name.hasPrefix("envoy.config.filter.") && name.contains(".v2.")
+            || name.contains(".v2.") && name.hasPrefix("envoy.")
+    }
+}
+
+/// A file another document names (`path_config_source`), to be read next.
+struct PendingFile {
+    var path: String
+    /// The file that named it (relative paths resolve against its directory).
+    var from: String
+    var span: SourceSpan
+}
+
+/// Reads listeners, connection managers, clusters and endpoints into the model.
+struct ResourceReader {
+    let ctx: ReadContext
+    var routes: RouteReader { RouteReader(ctx: ctx) }
+
+    // MARK: Typed configs
+
+    /// Checks a `typed_config`'s `@type`: v2 types are errors.
+    func checkType(_ t: String, at span: SourceSpan) -> Bool {
+        if TypeURL.isV2(t) {
+            ctx.error(
+                .invalidValue, "`\(t)` is a v2 API type; Envoy v3 does not load it", at: span, label: "v2 type",
+                help: "use the v3 message (`envoy.extensions.*.v3.*` or `envoy.config.*.v3.*`)")
+            return false
+        }
+        return true
+    }
+
+    func typeSpan(_ node: YAMLNode) -> SourceSpan {
+        node.mapping?.first { $0.key.scalar?.text == "@type" }?.value.span ?? node.span
+    }
+
+    /// A filter without `typed_config` (nor `config_discovery`): Envoy finds extensions by
+    /// the config's type URL only (since 1.22: "Didn't find a registered implementation for
+    /// '<name>' with type URL: ''").
+    func requireTypedConfig(_ f: Message, _ name: String) {
+        guard !f.has("typed_config"), !f.has("config_discovery") else { return }
+        ctx.error(
+            .missingField, "filter `\(name)` needs `typed_config`: Envoy finds a filter by its config's `@type`, not by its name",
+            at: f.span, label: "no `typed_config`",
+            help: "add `typed_config: {\"@type\": type.googleapis.com/<the filter's v3 message>}`")
+    }
+
+    // MARK: Listeners
+
+    func listener(_ node: YAMLNode, pending: inout [PendingFile]) -> Listener? {
+        guard let m = Message(node, Tables.listener, ctx, any: true) else { return nil }
+        let name = m.string("name") ?? ""
+        let address = m.message("address", Tables.address).flatMap(address) ?? SocketAddress(address: "", portValue: 0)
+        let chains = m.messages("filter_chains", Tables.filterChain).map { filterChain($0, pending: &pending) }
+        let defaultChain = m.message("default_filter_chain", Tables.filterChain).map { filterChain($0, pending: &pending) }
+        return Listener(name: name, address: address, filterChains: chains, defaultFilterChain: defaultChain, source: m.span)
+    }
+
+    func address(_ m: Message) -> SocketAddress? {
+        if let s = m.message("socket_address", Tables.socketAddress) {
+            if s.has("named_port") {
+                ctx.error(.invalidValue, "`named_port` is not supported by Envoy; use `port_value`", at: s.keySpan("named_port"))
+            }
+            return SocketAddress(address: s.string("address") ?? "", portValue: Int(s.int("port_value", 0...65535) ?? 0))
+        }
+        // Pipes and internal listeners have no IP and port; the model keeps their names.
+        if let p = m.message("pipe", Tables.pipe) { return SocketAddress(address: "unix:" + (p.string("path") ?? ""), portValue: 0) }
+        if let i = m.message("envoy_internal_address", Tables.internalAddress) {
+            return SocketAddress(address: "envoy-internal:" + (i.string("server_listener_name") ?? ""), portValue: 0)
+        }
+        ctx.error(.missingField, "`Address` needs `socket_address`, `pipe` or `envoy_internal_address`", at: m.span)
+        return nil
+    }
+
+    func filterChain(_ m: Message, pending: inout [PendingFile]) -> FilterChain {
+        var chain = FilterChain(name: m.string("name"), source: m.span)
+        if let match = m.message("filter_chain_match", Tables.filterChainMatch) {
+            chain.serverNames = match.strings("server_names")
+            chain.otherMatchFields = Tables.filterChainMatch.names.filter { $0 != "server_names" && match.has($0) }
+        }
+        for f in m.messages("filters", Tables.filter) {
+            let name = f.string("name") ?? ""
+            guard let (t, node) = f.any("typed_config") else {
+                requireTypedConfig(f, name)
+                continue
+            }
+            guard checkType(t, at: typeSpan(node)) else { continue }
+            if t == TypeURL.hcm {
+                if chain.connectionManager != nil {
+                    ctx.error(
+                        .invalidValue, "a filter chain has a second HTTP connection manager; only the first one sees requests",
+                        at: f.span, label: "second connection manager")
+                    continue
+                }
+                chain.connectionManager = connectionManager(node, pending: &pending)
+            } else {
+                let ext = OpaqueExtension(name: name, typeURL: t, source: f.span)
+                chain.otherFilters.append(ext)
+                ctx.opaque.append(ext)
+            }
+        }
+        if let ts = m.message("transport_socket", Tables.transportSocket), let (t, node) = ts.any("typed_config"),
+            checkType(t, at: typeSpan(node))
+        {
+            if t == TypeURL.downstreamTLS {
+                chain.tls = downstreamTLS(node)
+            } else {
+                ctx.opaque.append(OpaqueExtension(name: ts.string("name") ?? "", typeURL: t, source: ts.span))
+            }
+        }
+        return chain
+    }
+
+    func connectionManager(_ node: YAMLNode, pending: inout [PendingFile]) -> HttpConnectionManager? {
+        guard let m = Message(node, Tables.httpConnectionManager, ctx, any: true) else { return nil }
+        let routesValue: HttpConnectionManager.Routes
+        if let rc = m.value("route_config"), let table = routes.routeConfiguration(rc) {
+            if m.has("rds") {
+                ctx.error(.conflictingFields, "`route_config` and `rds` are one oneof; set only one", at: m.keySpan("rds"))
+            }
+            routesValue = .inline(table)
+        } else if let rds = m.message("rds", Tables.rds) {
+            let name = rds.requiredString("route_config_name") ?? ""
+            ctx.rdsReferences.append((name, rds.span("route_config_name")))
+            let source = rds.message("config_source", Tables.configSource).map { configSource($0, pending: &pending) }
+            routesValue = .rds(source ?? PathConfigSource(path: ""), routeConfigName: name)
+        } else {
+            if !m.has("scoped_routes") && !m.has("route_config") {
+                ctx.error(
+                    .missingField, "`HttpConnectionManager` needs `route_config` or `rds`", at: m.span, label: "no routes")
+            }
+            routesValue = .inline(RouteConfiguration(name: "", source: m.span))
+        }
+        var kinds: [HTTPFilterKind] = []
+        var filters: [HTTPFilter] = []
+        var rateLimit: LocalRateLimit?
+        for f in m.messages("http_filters", Tables.httpFilter) {
+            let name = f.string("name") ?? ""
+            guard let (t, node) = f.any("typed_config") else {
+                requireTypedConfig(f, name)
+                continue
+            }
+            guard checkType(t, at: typeSpan(node)) else { continue }
+            let kind = HTTPFilterKind.allCases.first { $0.listenerConfig.typeURL == t }
+            if let kind {
+                kinds.append(kind)
+                if kind == .localRateLimit { rateLimit = localRateLimit(node) }
+            } else {
+                ctx.opaque.append(OpaqueExtension(name: name, typeURL: t, source: f.span))
+            }
+            filters.append(HTTPFilter(name: name, typeURL: t, kind: kind, source: f.span))
+        }
+        var logs: [HttpConnectionManager.AccessLog] = []
+        for a in m.messages("access_log", Tables.accessLog) {
+            guard let (t, node) = a.any("typed_config") else { continue }
+            switch t {
+            case TypeURL.stdoutLog: logs.append(.stdout)
+            case TypeURL.stderrLog: logs.append(.stderr)
+            case TypeURL.fileLog:
+                if let fm = Message(node, Tables.fileAccessLog, ctx, any: true), let p = fm.string("path") { logs.append(.file(p)) }
+            default: ctx.opaque.append(OpaqueExtension(name: a.string("name") ?? "", typeURL: t, source: a.span))
+            }
+        }
+        return HttpConnectionManager(
+            statPrefix: m.string("stat_prefix") ?? "", routes: routesValue, httpFilters: kinds, accessLog: logs,
+            rateLimit: rateLimit, filters: filters)
+    }
+
+    /// The filter-level bucket of a local rate limit filter, when it is enabled and enforced
+    /// (xdsc writes no other kind); nil otherwise.
+    func localRateLimit(_ node: YAMLNode) -> LocalRateLimit? {
+        guard let m = Message(node, Tables.localRateLimit, ctx, any: true),
+            let b = m.message("token_bucket", Tables.tokenBucket), let max = b.int("max_tokens"),
+            let fill = b.duration("fill_interval")
+        else { return nil }
+        return LocalRateLimit(maxTokens: UInt32(max), fillInterval: fill, statPrefix: m.string("stat_prefix") ?? "")
+    }
+
+    /// A `ConfigSource`: a file (queued to be read) or a management server.
+    func configSource(_ m: Message, pending: inout [PendingFile]) -> PathConfigSource {
+        var path: String?
+        var at = m.span
+        if let p = m.message("path_config_source", Tables.pathConfigSource) {
+            path = p.requiredString("path")
+            at = p.span("path")
+        } else if let p = m.string("path") {
+            path = p
+            at = m.span("path")
+        }
+        guard let path else { return PathConfigSource(path: "") }
+        pending.append(PendingFile(path: path, from: m.span.file, span: at))
+        return PathConfigSource(path: path)
+    }
+
+    // MARK: TLS
+
+    func downstreamTLS(_ node: YAMLNode) -> DownstreamTLSContext? {
+        guard let m = Message(node, Tables.downstreamTlsContext, ctx, any: true) else { return nil }
+        let common = m.message("common_tls_context", Tables.commonTlsContext)
+        let cert = common?.messages("tls_certificates", Tables.tlsCertificate).first
+        secretReferences(common)
+        return DownstreamTLSContext(
+            certificateChain: cert.flatMap { dataSourceText($0, "certificate_chain") } ?? "",
+            privateKey: cert.flatMap { dataSourceText($0, "private_key") } ?? "",
+            alpnProtocols: common?.strings("alpn_protocols") ?? [])
+    }
+
+    func upstreamTLS(_ node: YAMLNode) -> UpstreamTLSContext? {
+        guard let m = Message(node, Tables.upstreamTlsContext, ctx, any: true) else { return nil }
+        let common = m.message("common_tls_context", Tables.commonTlsContext)
+        secretReferences(common)
+        var validation = common?.message("validation_context", Tables.validationContext)
+        if validation == nil, let combined = common?.message("combined_validation_context", Tables.combinedValidationContext) {
+            validation = combined.message("default_validation_context", Tables.validationContext)
+        }
+        let sans = validation?.messages("match_typed_subject_alt_names", Tables.sanMatcher).compactMap { san -> String? in
+            guard let sm = san.message("matcher", Tables.stringMatcher), case .exact(let s)? = routes.stringMatcher(sm)?.pattern
+            else { return nil }
+            return s
+        }
+        return UpstreamTLSContext(
+            sni: m.string("sni"), trustedCA: validation.flatMap { dataSourceText($0, "trusted_ca") }, verifySubjectAltNames: sans ?? [],
+            alpnProtocols: common?.strings("alpn_protocols") ?? [])
+    }
+
+    /// Records the SDS secrets a TLS context names.
+    func secretReferences(_ common: Message?) {
+        guard let common else { return }
+        var configs = common.messages("tls_certificate_sds_secret_configs", Tables.sdsSecretConfig)
+        if let v = common.message("validation_context_sds_secret_config", Tables.sdsSecretConfig) { configs.append(v) }
+        if let c = common.message("combined_validation_context", Tables.combinedValidationContext),
+            let v = c.message("validation_context_sds_secret_config", Tables.sdsSecretConfig)
+        {
+            configs.append(v)
+        }
+        for c in configs {
+            if let name = c.string("name") { ctx.secrets.append(SecretReference(name: name, defined: false, source: c.span)) }
+        }
+    }
+
+    /// A `DataSource` as text: the file name, or the inline text.
+    func dataSourceText(_ m: Message, _ field: String) -> String? {
+        guard let d = m.message(field, Tables.dataSource) else { return nil }
+        return d.string("filename") ?? d.string("inline_string") ?? d.bytes("inline_bytes")
+    }
+
+    // MARK: Clusters
+
+    static let discoveryTypes: [(String, Cluster.DiscoveryType)] = [
+        ("STATIC", .static), ("STRICT_DNS", .strictDNS), ("LOGICAL_DNS", .logicalDNS), ("EDS", .eds),
+        ("ORIGINAL_DST", .originalDst),
+    ]
+
+    static let lbPolicies: [(String, Cluster.LbPolicy?)] = [
+        ("ROUND_ROBIN", .roundRobin), ("LEAST_REQUEST", .leastRequest), ("RING_HASH", .ringHash), ("RANDOM", .random),
+        ("MAGLEV", .maglev), ("CLUSTER_PROVIDED", nil), ("LOAD_BALANCING_POLICY_CONFIG", nil),
+    ]
+
+    func cluster(_ node: YAMLNode, pending: inout [PendingFile]) -> Cluster? {
+        guard let m = Message(node, Tables.cluster, ctx, any: true) else { return nil }
+        var c = Cluster(name: m.requiredString("name") ?? "", source: m.span)
+        c.type = m.enumeration("type", Self.discoveryTypes) ?? .static
+        if let eds = m.message("eds_cluster_config", Tables.edsClusterConfig),
+            let source = eds.message("eds_config", Tables.configSource)
+        {
+            let s = configSource(source, pending: &pending)
+            if !s.path.isEmpty { c.edsConfig = s }
+        }
+        c.connectTimeout = m.duration("connect_timeout")
+        if let p = m.enumeration("lb_policy", Self.lbPolicies, numbers: [0, 1, 2, 3, 5, 6, 7]) {
+            // CLUSTER_PROVIDED and LOAD_BALANCING_POLICY_CONFIG have no model value; they do
+            // not change routing, so the default stands for them.
+            c.lbPolicy = p ?? .roundRobin
+        }
+        if let la = m.value("load_assignment") { c.loadAssignment = loadAssignment(la) }
+        c.healthChecks = m.messages("health_checks", Tables.healthCheck).compactMap(healthCheck)
+        if let cb = m.message("circuit_breakers", Tables.circuitBreakers) {
+            // The model keeps the DEFAULT priority's thresholds.
+            if let t = cb.messages("thresholds", Tables.thresholds).first(where: {
+                $0.enumeration("priority", [("DEFAULT", 0), ("HIGH", 1)]) ?? 0 == 0
+            }) {
+                c.circuitBreakers = CircuitBreakerThresholds(
+                    maxConnections: t.int("max_connections").map { UInt32($0) },
+                    maxPendingRequests: t.int("max_pending_requests").map { UInt32($0) },
+                    maxRequests: t.int("max_requests").map { UInt32($0) }, maxRetries: t.int("max_retries").map { UInt32($0) })
+            }
+        }
+        if m.has("http2_protocol_options") { c.upstreamProtocol = .http2 }
+        if let opts = m.value("typed_extension_protocol_options"), let pairs = opts.mapping {
+            for p in pairs {
+                guard let t = p.value["@type"]?.scalar?.text else {
+                    ctx.error(.missingField, "protocol options need `@type`", at: p.value.span, label: "no `@type`")
+                    continue
+                }
+                guard t == TypeURL.httpProtocolOptions else {
+                    ctx.opaque.append(OpaqueExtension(name: p.key.scalar?.text ?? "", typeURL: t, source: p.value.span))
+                    continue
+                }
+                if let o = Message(p.value, Tables.httpProtocolOptions, ctx, any: true),
+                    let e = o.message("explicit_http_config", Tables.explicitHttpConfig), e.has("http2_protocol_options")
+                {
+                    c.upstreamProtocol = .http2
+                }
+            }
+        }
+        if let od = m.message("outlier_detection", Tables.outlierDetection) {
+            c.outlierDetection = OutlierDetection(
+                consecutive5xx: od.int("consecutive_5xx").map { UInt32($0) }, interval: od.duration("interval"),
+                baseEjectionTime: od.duration("base_ejection_time"),
+                maxEjectionPercent: od.int("max_ejection_percent").map { UInt32($0) })
+        }
+        if let ts = m.message("transport_socket", Tables.transportSocket), let (t, node) = ts.any("typed_config"),
+            checkType(t, at: typeSpan(node))
+        {
+            if t == TypeURL.upstreamTLS {
+                c.tls = upstreamTLS(node)
+            } else {
+                ctx.opaque.append(OpaqueExtension(name: ts.string("name") ?? "", typeURL: t, source: ts.span))
+            }
+        }
+        return c
+    }
+
+    func loadAssignment(_ node: YAMLNode) -> ClusterLoadAssignment? {
+        guard let m = Message(node, Tables.clusterLoadAssignment, ctx, any: true) else { return nil }
+        var endpoints: [ClusterLoadAssignment.Endpoint] = []
+        for locality in m.messages("endpoints", Tables.localityLbEndpoints) {
+            for lb in locality.messages("lb_endpoints", Tables.lbEndpoint) {
+                guard let e = lb.message("endpoint", Tables.endpoint), let a = e.message("address", Tables.address),
+                    let address = address(a)
+                else { continue }
+                endpoints.append(.init(address: address, weight: lb.int("load_balancing_weight").map { UInt32($0) }))
+            }
+        }
+        return ClusterLoadAssignment(clusterName: m.requiredString("cluster_name") ?? "", endpoints: endpoints, source: m.span)
+    }
+
+    func healthCheck(_ m: Message) -> HealthCheck? {
+        let kind: HealthCheck.Kind
+        if let h = m.message("http_health_check", Tables.httpHealthCheck) {
+            let codec = h.enumeration(
+                "codec_client_type", [("HTTP1", HealthCheck.CodecClientType.http1), ("HTTP2", .http2), ("HTTP3", .http1)])
+            kind = .http(path: h.requiredString("path") ?? "", codec: codec ?? .http1)
+        } else if m.message(
+            "tcp_health_check", MessageTable("TcpHealthCheck", read: [], ignored: ["send", "receive", "proxy_protocol_config"])) != nil
+            || m.has("tcp_health_check")
+        {
+            kind = .tcp
+        } else if let g = m.message("grpc_health_check", Tables.grpcHealthCheck) {
+            kind = .grpc(serviceName: g.string("service_name"))
+        } else {
+            if m.has("custom_health_check") {
+                ctx.opaque.append(OpaqueExtension(name: "custom_health_check", typeURL: nil, source: m.span("custom_health_check")))
+            } else {
+                ctx.error(.missingField, "`HealthCheck` needs a health checker (`http_health_check`, `tcp_health_check`...)", at: m.span)
+            }
+            return nil
+        }
+        var required: [String] = []
+        for f in ["timeout", "interval", "unhealthy_threshold", "healthy_threshold"] where !m.has(f) { required.append(f) }
+        if !required.isEmpty {
+            ctx.error(
+                .missingField, "`HealthCheck` needs \(required.map { "`\($0)`" }.joined(separator: ", "))", at: m.span,
+                label: "missing fields")
+            return nil
+        }
+        return HealthCheck(
+            timeout: m.duration("timeout") ?? .zero, interval: m.duration("interval") ?? .zero,
+            unhealthyThreshold: UInt32(m.int("unhealthy_threshold") ?? 0), healthyThreshold: UInt32(m.int("healthy_threshold") ?? 0),
+            kind: kind)
+    }
+}

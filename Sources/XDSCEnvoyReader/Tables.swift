@@ -1,0 +1,451 @@
+/// The field tables of the Envoy v3 messages the reader knows, one per message, from the
+/// `.proto` files of `envoyproxy/envoy` (`api/envoy/...`). `read` fields go into the model;
+/// `ignored` ones cannot change where a request goes; `routing` ones can and are reported
+/// as `unmodeled-field`; `removed` are v2 names the v3 API rejects.
+enum Tables {
+    // MARK: Route tables (api/envoy/config/route/v3/route.proto, route_components.proto)
+
+    static let routeConfiguration = MessageTable(
+        "RouteConfiguration",
+        read: [
+            "name", "virtual_hosts", "validate_clusters", "internal_only_headers", "response_headers_to_add",
+            "response_headers_to_remove", "request_headers_to_add", "request_headers_to_remove",
+            "most_specific_header_mutations_wins", "max_direct_response_body_size_bytes", "request_mirror_policies",
+            "typed_per_filter_config", "ignore_port_in_host_matching", "vhost_header",
+        ],
+        ignored: ["metadata"],
+        routing: ["vhds", "cluster_specifier_plugins", "ignore_path_parameters_in_path_matching"])
+
+    static let virtualHost = MessageTable(
+        "VirtualHost",
+        read: [
+            "name", "domains", "routes", "require_tls", "request_headers_to_add", "request_headers_to_remove",
+            "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "virtual_clusters",
+            "rate_limits", "cors", "retry_policy", "request_mirror_policies",
+        ],
+        ignored: [
+            "include_request_attempt_count", "include_attempt_count_in_response", "retry_policy_typed_config", "hedge_policy",
+            "include_is_timeout_retry_header", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "metadata",
+        ],
+        routing: ["matcher"])
+
+    static let route = MessageTable(
+        "Route",
+        read: [
+            "name", "match", "route", "redirect", "direct_response", "typed_per_filter_config", "request_headers_to_add",
+            "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
+        ],
+        ignored: ["metadata", "decorator", "tracing", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "stat_prefix"],
+        routing: ["filter_action", "non_forwarding_action"])
+
+    static let routeMatch = MessageTable(
+        "RouteMatch",
+        read: [
+            "prefix", "path", "safe_regex", "connect_matcher", "path_separated_prefix", "case_sensitive", "runtime_fraction",
+            "headers", "query_parameters", "grpc", "dynamic_metadata",
+        ],
+        routing: ["path_match_policy", "tls_context", "filter_state", "cookies"],
+        removed: ["regex": "use `safe_regex: {regex: ...}`"])
+
+    static let headerMatcher = MessageTable(
+        "HeaderMatcher",
+        read: [
+            "name", "exact_match", "safe_regex_match", "range_match", "present_match", "prefix_match", "suffix_match",
+            "contains_match", "string_match", "invert_match", "treat_missing_header_as_empty",
+        ],
+        removed: ["regex_match": "use `string_match: {safe_regex: {regex: ...}}`"])
+
+    static let int64Range = MessageTable("Int64Range", read: ["start", "end"])
+
+    static let queryParameterMatcher = MessageTable("QueryParameterMatcher", read: ["name", "string_match", "present_match"])
+
+    static let stringMatcher = MessageTable(
+        "StringMatcher", read: ["exact", "prefix", "suffix", "safe_regex", "contains", "ignore_case"], routing: ["custom"],
+        removed: ["regex": "use `safe_regex: {regex: ...}`"])
+
+    static let regexMatcher = MessageTable(
+        "RegexMatcher", read: ["regex"], ignored: ["google_re2"])
+
+    static let runtimeFractionalPercent = MessageTable("RuntimeFractionalPercent", read: ["default_value", "runtime_key"])
+
+    static let fractionalPercent = MessageTable("FractionalPercent", read: ["numerator", "denominator"])
+
+    static let routeAction = MessageTable(
+        "RouteAction",
+        read: [
+            "cluster", "cluster_header", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
+            "timeout", "idle_timeout", "retry_policy", "request_mirror_policies", "hash_policy", "upgrade_configs",
+            "cluster_not_found_response_code", "auto_host_rewrite", "host_rewrite_header", "host_rewrite_path_regex",
+            "append_x_forwarded_host", "rate_limits", "include_vh_rate_limits", "cors",
+        ],
+        ignored: [
+            "metadata_match", "early_data_policy", "retry_policy_typed_config", "priority", "max_grpc_timeout", "grpc_timeout_offset",
+            "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects", "hedge_policy",
+            "max_stream_duration", "flush_timeout",
+        ],
+        routing: ["cluster_specifier_plugin", "inline_cluster_specifier_plugin", "path_rewrite_policy"],
+        removed: [
+            "host_rewrite": "use `host_rewrite_literal`", "request_mirror_policy": "use `request_mirror_policies: [...]`",
+            "use_websocket": "use `upgrade_configs: [{upgrade_type: websocket}]`",
+        ])
+
+    static let regexMatchAndSubstitute = MessageTable("RegexMatchAndSubstitute", read: ["pattern", "substitution"])
+
+    static let weightedCluster = MessageTable(
+        "WeightedCluster", read: ["clusters", "runtime_key_prefix", "total_weight", "header_name", "use_hash_policy"],
+        routing: ["random_value_specifier"])
+
+    static let clusterWeight = MessageTable(
+        "ClusterWeight",
+        read: [
+            "name", "weight", "cluster_header", "request_headers_to_add", "request_headers_to_remove", "response_headers_to_add",
+            "response_headers_to_remove", "typed_per_filter_config", "host_rewrite_literal",
+        ],
+        ignored: ["metadata_match"])
+
+    static let virtualCluster = MessageTable("VirtualCluster", read: ["name", "headers"])
+
+    static let metadataMatcher = MessageTable("MetadataMatcher", read: ["filter", "path", "value", "invert"])
+    static let pathSegment = MessageTable("MetadataMatcher.PathSegment", read: ["key"])
+    static let valueMatcher = MessageTable(
+        "ValueMatcher", read: ["null_match", "double_match", "string_match", "bool_match", "present_match"],
+        routing: ["list_match", "or_match"])
+    static let doubleMatcher = MessageTable("DoubleMatcher", read: ["range", "exact"])
+    static let doubleRange = MessageTable("DoubleRange", read: ["start", "end"])
+
+    static let retryPolicy = MessageTable(
+        "RetryPolicy", read: ["retry_on", "num_retries", "per_try_timeout", "retriable_status_codes"],
+        ignored: [
+            "per_try_idle_timeout", "retry_priority", "retry_host_predicate", "retry_options_predicates",
+            "host_selection_retry_max_attempts", "retry_back_off", "rate_limited_retry_back_off", "retriable_headers",
+            "retriable_request_headers",
+        ])
+
+    static let requestMirrorPolicy = MessageTable(
+        "RequestMirrorPolicy", read: ["cluster", "cluster_header", "runtime_fraction", "disable_shadow_host_suffix_append"],
+        ignored: ["trace_sampled"])
+
+    static let hashPolicy = MessageTable(
+        "HashPolicy", read: ["header", "cookie", "connection_properties", "query_parameter", "filter_state", "terminal"])
+    static let hashQueryParameter = MessageTable("HashPolicy.QueryParameter", read: ["name"])
+    static let hashFilterState = MessageTable("HashPolicy.FilterState", read: ["key"])
+    static let hashHeader = MessageTable("HashPolicy.Header", read: ["header_name"], ignored: ["regex_rewrite"])
+    static let hashCookie = MessageTable("HashPolicy.Cookie", read: ["name"], ignored: ["ttl", "path", "attributes"])
+    static let hashConnection = MessageTable("HashPolicy.ConnectionProperties", read: ["source_ip"])
+
+    static let upgradeConfig = MessageTable("UpgradeConfig", read: ["upgrade_type", "enabled"], ignored: ["connect_config"])
+
+    static let redirectAction = MessageTable(
+        "RedirectAction",
+        read: [
+            "https_redirect", "scheme_redirect", "host_redirect", "port_redirect", "path_redirect", "prefix_rewrite",
+            "response_code", "strip_query", "regex_rewrite",
+        ])
+
+    static let directResponseAction = MessageTable("DirectResponseAction", read: ["status", "body"], ignored: ["body_format"])
+
+    static let dataSource = MessageTable(
+        "DataSource", read: ["filename", "inline_bytes", "inline_string"], ignored: ["environment_variable", "watched_directory"])
+
+    static let headerValueOption = MessageTable(
+        "HeaderValueOption", read: ["header", "append", "append_action", "keep_empty_value"])
+    static let headerValue = MessageTable("HeaderValue", read: ["key", "value", "raw_value"])
+
+    // MARK: Listeners (api/envoy/config/listener/v3/)
+
+    static let listener = MessageTable(
+        "Listener",
+        read: ["name", "address", "filter_chains", "default_filter_chain"],
+        ignored: [
+            "additional_addresses", "stat_prefix", "use_original_dst", "per_connection_buffer_limit_bytes", "metadata",
+            "drain_type", "listener_filters", "listener_filters_timeout", "continue_on_listener_filters_timeout", "transparent",
+            "freebind", "socket_options", "tcp_fast_open_queue_length", "traffic_direction", "udp_listener_config",
+            "api_listener", "connection_balance_config", "reuse_port", "enable_reuse_port", "access_log", "tcp_backlog_size",
+            "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
+            "ignore_global_conn_limit", "bypass_overload_manager", "fcds_config",
+        ],
+        routing: ["filter_chain_matcher"],
+        removed: ["deprecated_v1": "remove it: v1 listener settings are gone from the v3 API"])
+
+    static let address = MessageTable("Address", read: ["socket_address", "pipe", "envoy_internal_address"])
+    static let socketAddress = MessageTable(
+        "SocketAddress", read: ["address", "port_value", "named_port"],
+        ignored: ["protocol", "resolver_name", "ipv4_compat", "network_namespace_filepath"])
+    static let pipe = MessageTable("Pipe", read: ["path"], ignored: ["mode"])
+    static let internalAddress = MessageTable("EnvoyInternalAddress", read: ["server_listener_name"], ignored: ["endpoint_id"])
+
+    static let filterChain = MessageTable(
+        "FilterChain", read: ["filter_chain_match", "filters", "transport_socket", "name"],
+        ignored: ["metadata", "transport_socket_connect_timeout", "on_demand_configuration"],
+        removed: [
+            "use_proxy_proto": "use the `envoy.filters.listener.proxy_protocol` listener filter", "tls_context": "use `transport_socket`",
+        ])
+
+    static let filterChainMatch = MessageTable(
+        "FilterChainMatch",
+        read: [
+            "server_names", "destination_port", "prefix_ranges", "address_suffix", "suffix_len", "direct_source_prefix_ranges",
+            "source_type", "source_prefix_ranges", "source_ports", "transport_protocol", "application_protocols",
+        ])
+
+    static let filter = MessageTable(
+        "Filter", read: ["name", "typed_config"], ignored: ["config_discovery"],
+        removed: ["config": "use `typed_config` with an `@type`"])
+
+    static let transportSocket = MessageTable(
+        "TransportSocket", read: ["name", "typed_config"], removed: ["config": "use `typed_config` with an `@type`"])
+
+    // MARK: HTTP connection manager (api/envoy/extensions/filters/network/http_connection_manager/v3/)
+
+    static let httpConnectionManager = MessageTable(
+        "HttpConnectionManager",
+        read: ["stat_prefix", "rds", "route_config", "http_filters", "access_log"],
+        ignored: [
+            "codec_type", "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options",
+            "http2_protocol_options", "http3_protocol_options", "server_name", "server_header_transformation",
+            "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
+            "request_headers_timeout", "drain_timeout", "delayed_close_timeout", "access_log_flush_interval",
+            "flush_access_log_on_new_request", "access_log_options", "use_remote_address", "xff_num_trusted_hops",
+            "original_ip_detection_extensions", "early_header_mutation_extensions", "internal_address_config",
+            "skip_xff_append", "via", "generate_request_id", "preserve_external_request_id",
+            "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
+            "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6", "upgrade_configs",
+            "request_id_extension", "local_reply_config", "stream_error_on_invalid_http_message", "proxy_status_config",
+            "typed_header_validation_config", "append_x_forwarded_port", "append_local_overload",
+            "add_proxy_protocol_connection_state", "http_services",
+        ],
+        routing: ["scoped_routes"],
+        notes: [
+            "normalize_path", "merge_slashes", "path_with_escaped_slashes_action", "strip_matching_host_port",
+            "strip_any_host_port", "path_normalization_options", "strip_trailing_host_dot",
+        ],
+        removed: ["idle_timeout": "use `common_http_protocol_options.idle_timeout`"])
+
+    static let rds = MessageTable("Rds", read: ["config_source", "route_config_name"])
+
+    static let configSource = MessageTable(
+        "ConfigSource", read: ["path", "path_config_source", "ads", "api_config_source", "self"],
+        ignored: ["initial_fetch_timeout", "resource_api_version", "authorities"])
+    static let pathConfigSource = MessageTable("PathConfigSource", read: ["path"], ignored: ["watched_directory"])
+
+    static let httpFilter = MessageTable(
+        "HttpFilter", read: ["name", "typed_config"], ignored: ["config_discovery", "is_optional", "disabled"],
+        removed: ["config": "use `typed_config` with an `@type`"])
+
+    static let accessLog = MessageTable("AccessLog", read: ["name", "typed_config"], ignored: ["filter"])
+
+    static let fileAccessLog = MessageTable(
+        "FileAccessLog", read: ["path"], ignored: ["format", "json_format", "typed_json_format", "log_format"])
+
+    static let localRateLimit = MessageTable(
+        "LocalRateLimit", read: ["stat_prefix", "token_bucket", "filter_enabled", "filter_enforced"],
+        ignored: [
+            "status", "request_headers_to_add_when_not_enforced", "response_headers_to_add", "descriptors", "stage",
+            "local_rate_limit_per_downstream_connection", "local_cluster_rate_limit", "enable_x_ratelimit_headers",
+            "vh_rate_limits", "always_consume_default_token_bucket", "rate_limited_as_resource_exhausted",
+            "rate_limits", "max_dynamic_descriptors",
+        ])
+    static let tokenBucket = MessageTable("TokenBucket", read: ["max_tokens", "tokens_per_fill", "fill_interval"])
+
+    // MARK: Clusters and endpoints (api/envoy/config/cluster/v3/, endpoint/v3/)
+
+    static let cluster = MessageTable(
+        "Cluster",
+        read: [
+            "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy", "load_assignment", "health_checks",
+            "circuit_breakers", "typed_extension_protocol_options", "http2_protocol_options", "outlier_detection",
+            "transport_socket",
+        ],
+        ignored: [
+            "transport_socket_matches", "alt_stat_name", "cluster_type", "per_connection_buffer_limit_bytes",
+            "max_requests_per_connection", "upstream_http_protocol_options", "common_http_protocol_options",
+            "http_protocol_options", "dns_refresh_rate", "dns_jitter", "dns_failure_refresh_rate", "respect_dns_ttl",
+            "dns_lookup_family", "dns_resolvers", "use_tcp_for_dns_lookups", "dns_resolution_config",
+            "typed_dns_resolver_config", "wait_for_warm_on_init", "cleanup_interval", "upstream_bind_config",
+            "lb_subset_config", "ring_hash_lb_config", "maglev_lb_config", "original_dst_lb_config",
+            "least_request_lb_config", "round_robin_lb_config", "common_lb_config", "metadata", "protocol_selection",
+            "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
+            "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
+            "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
+        ],
+        removed: [
+            "hosts": "use `load_assignment`", "tls_context": "use `transport_socket`",
+            "extension_protocol_options": "use `typed_extension_protocol_options`",
+        ])
+
+    static let edsClusterConfig = MessageTable("EdsClusterConfig", read: ["eds_config", "service_name"])
+
+    static let clusterLoadAssignment = MessageTable(
+        "ClusterLoadAssignment", read: ["cluster_name", "endpoints"], ignored: ["named_endpoints", "policy"])
+
+    static let localityLbEndpoints = MessageTable(
+        "LocalityLbEndpoints", read: ["lb_endpoints"],
+        ignored: ["locality", "metadata", "leds_cluster_locality_config", "load_balancing_weight", "priority", "proximity"])
+
+    static let lbEndpoint = MessageTable(
+        "LbEndpoint", read: ["endpoint", "load_balancing_weight"], ignored: ["endpoint_name", "health_status", "metadata"])
+
+    static let endpoint = MessageTable(
+        "Endpoint", read: ["address"], ignored: ["health_check_config", "hostname", "additional_addresses"])
+
+    static let healthCheck = MessageTable(
+        "HealthCheck",
+        read: [
+            "timeout", "interval", "unhealthy_threshold", "healthy_threshold", "http_health_check", "tcp_health_check",
+            "grpc_health_check", "custom_health_check",
+        ],
+        ignored: [
+            "initial_jitter", "interval_jitter", "interval_jitter_percent", "alt_port", "reuse_connection",
+            "no_traffic_interval", "no_traffic_healthy_interval", "unhealthy_interval", "unhealthy_edge_interval",
+            "healthy_edge_interval", "event_log_path", "event_logger", "event_service", "always_log_health_check_failures",
+            "always_log_health_check_success", "tls_options", "transport_socket_match_criteria",
+        ])
+    static let httpHealthCheck = MessageTable(
+        "HttpHealthCheck", read: ["path", "codec_client_type"],
+        ignored: [
+            "host", "send", "receive", "response_buffer_size", "request_headers_to_add", "request_headers_to_remove",
+            "expected_statuses", "retriable_statuses", "service_name_matcher", "method",
+        ],
+        removed: ["use_http2": "use `codec_client_type: HTTP2`", "service_name": "use `service_name_matcher`"])
+    static let grpcHealthCheck = MessageTable(
+        "GrpcHealthCheck", read: ["service_name"], ignored: ["authority", "initial_metadata"])
+
+    static let circuitBreakers = MessageTable("CircuitBreakers", read: ["thresholds"], ignored: ["per_host_thresholds"])
+    static let thresholds = MessageTable(
+        "CircuitBreakers.Thresholds", read: ["priority", "max_connections", "max_pending_requests", "max_requests", "max_retries"],
+        ignored: ["retry_budget", "track_remaining", "max_connection_pools"])
+
+    static let outlierDetection = MessageTable(
+        "OutlierDetection", read: ["consecutive_5xx", "interval", "base_ejection_time", "max_ejection_percent"],
+        ignored: [
+            "enforcing_consecutive_5xx", "enforcing_success_rate", "success_rate_minimum_hosts", "success_rate_request_volume",
+            "success_rate_stdev_factor", "consecutive_gateway_failure", "enforcing_consecutive_gateway_failure",
+            "split_external_local_origin_errors", "consecutive_local_origin_failure",
+            "enforcing_consecutive_local_origin_failure", "enforcing_local_origin_success_rate",
+            "failure_percentage_threshold", "enforcing_failure_percentage", "enforcing_failure_percentage_local_origin",
+            "failure_percentage_minimum_hosts", "failure_percentage_request_volume", "max_ejection_time",
+            "max_ejection_time_jitter", "successful_active_health_check_uneject_host", "monitors",
+            "always_eject_one_host", "detect_degraded_hosts",
+        ])
+
+    static let httpProtocolOptions = MessageTable(
+        "HttpProtocolOptions", read: ["explicit_http_config", "use_downstream_protocol_config", "auto_config"],
+        ignored: ["common_http_protocol_options", "upstream_http_protocol_options", "http_filters", "header_validation_config"])
+    static let explicitHttpConfig = MessageTable(
+        "ExplicitHttpConfig", read: ["http_protocol_options", "http2_protocol_options", "http3_protocol_options"])
+
+    // MARK: TLS (api/envoy/extensions/transport_sockets/tls/v3/)
+
+    static let upstreamTlsContext = MessageTable(
+        "UpstreamTlsContext", read: ["common_tls_context", "sni"],
+        ignored: ["allow_renegotiation", "max_session_keys", "enforce_rsa_key_usage", "auto_host_sni", "auto_sni_san_validation"])
+    static let downstreamTlsContext = MessageTable(
+        "DownstreamTlsContext", read: ["common_tls_context"],
+        ignored: [
+            "require_client_certificate", "require_sni", "session_ticket_keys", "session_ticket_keys_sds_secret_config",
+            "disable_stateless_session_resumption", "disable_stateful_session_resumption", "session_timeout",
+            "ocsp_staple_policy", "full_scan_certs_on_sni_mismatch", "prefer_client_ciphers",
+        ])
+    static let commonTlsContext = MessageTable(
+        "CommonTlsContext",
+        read: [
+            "tls_certificates", "tls_certificate_sds_secret_configs", "validation_context",
+            "validation_context_sds_secret_config", "combined_validation_context", "alpn_protocols",
+        ],
+        ignored: [
+            "tls_params", "tls_certificate_provider_instance", "custom_tls_certificate_selector",
+            "tls_certificate_certificate_provider", "tls_certificate_certificate_provider_instance",
+            "validation_context_certificate_provider", "validation_context_certificate_provider_instance",
+            "custom_handshaker", "key_log",
+        ])
+    static let tlsCertificate = MessageTable(
+        "TlsCertificate", read: ["certificate_chain", "private_key"],
+        ignored: [
+            "pkcs12", "watched_directory", "private_key_provider", "password", "ocsp_staple", "signed_certificate_timestamp",
+        ])
+    static let validationContext = MessageTable(
+        "CertificateValidationContext", read: ["trusted_ca", "match_typed_subject_alt_names"],
+        ignored: [
+            "ca_certificate_provider_instance", "system_root_certs", "watched_directory", "verify_certificate_spki",
+            "verify_certificate_hash", "match_subject_alt_names", "require_signed_certificate_timestamp", "crl",
+            "allow_expired_certificate", "trust_chain_verification", "custom_validator_config",
+            "only_verify_leaf_cert_crl", "max_verify_depth",
+        ],
+        removed: ["verify_subject_alt_name": "use `match_typed_subject_alt_names`"])
+    static let sanMatcher = MessageTable("SubjectAltNameMatcher", read: ["san_type", "matcher"], ignored: ["oid"])
+    static let combinedValidationContext = MessageTable(
+        "CombinedCertificateValidationContext", read: ["default_validation_context", "validation_context_sds_secret_config"],
+        ignored: ["validation_context_certificate_provider", "validation_context_certificate_provider_instance", "custom_validator_config"])
+    static let sdsSecretConfig = MessageTable("SdsSecretConfig", read: ["name"], ignored: ["sds_config"])
+    static let secret = MessageTable(
+        "Secret", read: ["name"],
+        ignored: ["tls_certificate", "session_ticket_keys", "validation_context", "generic_secret"])
+
+    // MARK: Bootstrap and documents (api/envoy/config/bootstrap/v3/, service/discovery/v3/, admin/v3/)
+
+    static let bootstrap = MessageTable(
+        "Bootstrap", read: ["node", "static_resources", "dynamic_resources", "admin"],
+        ignored: [
+            "node_context_params", "cluster_manager", "hds_config", "flags_path", "stats_sinks", "deferred_stat_options",
+            "stats_config", "stats_flush_interval", "stats_flush_on_admin", "watchdog", "watchdogs", "tracing",
+            "layered_runtime", "overload_manager", "enable_dispatcher_stats", "header_prefix",
+            "stats_server_version_override", "use_tcp_for_dns_lookups", "dns_resolution_config",
+            "typed_dns_resolver_config", "bootstrap_extensions", "fatal_actions", "config_sources",
+            "default_config_source", "default_socket_interface", "certificate_provider_instances", "inline_headers",
+            "perf_tracing_file_path", "default_regex_engine", "xds_delegate_extension", "xds_config_tracker_extension",
+            "listener_manager", "application_log_config", "grpc_async_client_manager_config", "memory_allocator_manager",
+            "stats_eviction_interval",
+        ],
+        removed: ["runtime": "use `layered_runtime`"])
+    static let staticResources = MessageTable("StaticResources", read: ["listeners", "clusters", "secrets"])
+    static let dynamicResources = MessageTable(
+        "DynamicResources", read: ["lds_config", "cds_config"],
+        ignored: ["lds_resources_locator", "cds_resources_locator", "ads_config"],
+        removed: ["deprecated_v1": "remove it: v1 settings are gone from the v3 API"])
+    static let admin = MessageTable(
+        "Admin", read: ["address"],
+        ignored: ["access_log", "access_log_path", "profile_path", "socket_options", "ignore_global_conn_limit", "allow_paths"])
+    static let node = MessageTable(
+        "Node", read: ["id", "cluster"],
+        ignored: [
+            "metadata", "dynamic_parameters", "locality", "user_agent_name", "user_agent_version",
+            "user_agent_build_version", "extensions", "client_features", "listening_addresses",
+        ],
+        removed: ["build_version": "use `user_agent_name` and `user_agent_version`"])
+
+    static let discoveryResponse = MessageTable(
+        "DiscoveryResponse", read: ["resources"],
+        ignored: ["version_info", "canary", "type_url", "nonce", "control_plane", "resource_errors"])
+    static let resource = MessageTable(
+        "Resource", read: ["name", "resource"], ignored: ["aliases", "version", "ttl", "cache_control", "metadata"])
+
+    static let configDump = MessageTable("ConfigDump", read: ["configs"])
+    static let bootstrapConfigDump = MessageTable("BootstrapConfigDump", read: ["bootstrap"], ignored: ["last_updated"])
+    static let listenersConfigDump = MessageTable(
+        "ListenersConfigDump", read: ["static_listeners", "dynamic_listeners"], ignored: ["version_info"])
+    static let staticListener = MessageTable("StaticListener", read: ["listener"], ignored: ["last_updated"])
+    static let dynamicListener = MessageTable(
+        "DynamicListener", read: ["name", "active_state"],
+        ignored: ["warming_state", "draining_state", "error_state", "client_status"])
+    static let dynamicListenerState = MessageTable(
+        "DynamicListenerState", read: ["listener"], ignored: ["version_info", "last_updated"])
+    static let clustersConfigDump = MessageTable(
+        "ClustersConfigDump", read: ["static_clusters", "dynamic_active_clusters"],
+        ignored: ["version_info", "dynamic_warming_clusters"])
+    static let staticCluster = MessageTable("StaticCluster", read: ["cluster"], ignored: ["last_updated"])
+    static let dynamicCluster = MessageTable(
+        "DynamicCluster", read: ["cluster"], ignored: ["version_info", "last_updated", "error_state", "client_status"])
+    static let routesConfigDump = MessageTable(
+        "RoutesConfigDump", read: ["static_route_configs", "dynamic_route_configs"])
+    static let staticRouteConfig = MessageTable("StaticRouteConfig", read: ["route_config"], ignored: ["last_updated"])
+    static let dynamicRouteConfig = MessageTable(
+        "DynamicRouteConfig", read: ["route_config"], ignored: ["version_info", "last_updated", "error_state", "client_status"])
+    static let endpointsConfigDump = MessageTable(
+        "EndpointsConfigDump", read: ["static_endpoint_configs", "dynamic_endpoint_configs"])
+    static let endpointConfig = MessageTable(
+        "EndpointConfig", read: ["endpoint_config"], ignored: ["version_info", "last_updated", "error_state", "client_status"])
+    static let scopedRoutesConfigDump = MessageTable(
+        "ScopedRoutesConfigDump", read: [], routing: ["inline_scoped_route_configs", "dynamic_scoped_route_configs"])
+    static let secretsConfigDump = MessageTable(
+        "SecretsConfigDump", read: [], ignored: ["static_secrets", "dynamic_active_secrets", "dynamic_warming_secrets"])
+}

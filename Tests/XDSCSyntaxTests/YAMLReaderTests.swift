@@ -1,0 +1,212 @@
+import Testing
+import XDSCDiagnostics
+import XDSCDriver
+import XDSCSyntax
+import XDSCTestSupport
+
+@Suite struct YAMLReaderTests {
+    func read(_ text: String, limits: InputLimits = .default) -> (YAMLNode?, [Diagnostic]) {
+        let sink = DiagnosticSink()
+        let node = YAMLReader(limits: limits).read(Array(text.utf8), file: "f.yaml", into: sink)
+        return (node, sink.sorted)
+    }
+
+    @Test func positionsCountUnicodeScalarsAfterNonASCII() throws {
+        let m = Marked("title: \"héllo wörld — ✓\"\nnext: {a: ⟨v⟩value}\n")
+        let (root, diags) = read(m.text)
+        #expect(diags.isEmpty)
+        let v = try #require(root?["next"]?["a"])
+        #expect(v.span.start == m.markers["v"])
+        #expect(v.span.end == SourcePosition(line: 2, column: m.markers["v"]!.column + 5))
+    }
+
+    @Test func leadingByteOrderMarkIsAcceptedAndNotCounted() throws {
+        // Issue 8.10: a file saved "UTF-8 with BOM" was a yaml-syntax error.
+        let m = Marked("a: ⟨one⟩1\nb: {c: ⟨v⟩value}\n")
+        let sink = DiagnosticSink()
+        let root = YAMLReader().read([0xEF, 0xBB, 0xBF] + Array(m.text.utf8), file: "f.yaml", into: sink)
+        #expect(sink.all.isEmpty, "\(sink.all.map(\.message))")
+        let one = try #require(root?["a"])
+        #expect(one.scalar?.int == 1)
+        // Columns on line 1 count from the first character after the mark.
+        #expect(one.span.start == m.markers["one"])
+        #expect(root?["b"]?["c"]?.span.start == m.markers["v"])
+        // The renderer's copy of line 1 has no mark either, so its caret lines up.
+        let file = SourceFile(path: "f.yaml", text: String(decoding: [0xEF, 0xBB, 0xBF] + Array(m.text.utf8), as: UTF8.self))
+        #expect(file.line(1) == "a: 1")
+    }
+
+    @Test func policyWithByteOrderMarkLintsClean() {
+        let text = policy(routes: "    - {match: {prefix: /o}, to: orders}\n    - {match: {prefix: /}, to: users}")
+        let result = Pipeline().check(files: [PolicyInputs.File(path: "p.yaml", bytes: [0xEF, 0xBB, 0xBF] + Array(Marked(text).text.utf8))])
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.message))")
+    }
+
+    @Test func byteOrderMarkOnlyCountsAtTheStart() {
+        // A mark inside the file is content, and still an error where it stands.
+        let (_, diags) = read("a: 1\n\u{FEFF}b: 2\n")
+        #expect(diags.map(\.rule) == [.yamlSyntax])
+    }
+
+    @Test func blockCollectionEndsAtItsLastValueNotTheNextToken() throws {
+        let (root, _) = read("a:\n  b: 1\n  c: 22\n\nd: 3\n")
+        let a = try #require(root?["a"])
+        #expect(a.span.start == SourcePosition(line: 2, column: 3))
+        #expect(a.span.end == SourcePosition(line: 3, column: 8))
+    }
+
+    @Test func aliasesAreSeenAtTheAliasWithTheDefinitionKept() throws {
+        let m = Marked("base: ⟨anchor⟩&b {x: ⟨one⟩1, y: [⟨two⟩2]}\nuse: ⟨alias⟩*b\n")
+        let (root, diags) = read(m.text)
+        #expect(diags.isEmpty)
+        let use = try #require(root?["use"])
+        #expect(use["x"]?.scalar?.int == 1)
+        // Issue 8.13: the alias and everything below it are at the `*b` token...
+        #expect(use.span.start == m.markers["alias"])
+        #expect(use.span.end.column == m.markers["alias"]!.column + 2)
+        #expect(use["x"]?.span.start == m.markers["alias"])
+        #expect(use["y"]?.sequence?.first?.span.start == m.markers["alias"])
+        // ...and each remembers where it is written.
+        #expect(use.span.origin?.anchor == "b")
+        #expect(use.span.definition?.start == m.markers["anchor"])
+        #expect(use["x"]?.span.definition?.start == m.markers["one"])
+        #expect(use["y"]?.sequence?.first?.span.definition?.start == m.markers["two"])
+        // The anchored value itself is unchanged.
+        #expect(root?["base"]?.span.start == m.markers["anchor"])
+        #expect(root?["base"]?.span.origin == nil)
+        #expect(root?["base"]?["x"]?.span.start == m.markers["one"])
+    }
+
+    @Test func aliasInsideAnAliasedValueIsWrittenAtItsOwnToken() throws {
+        let m = Marked("a: &a {k: ⟨k⟩1}\nb: &b {inner: ⟨inner⟩*a}\nc: ⟨outer⟩*b\n")
+        let (root, diags) = read(m.text)
+        #expect(diags.isEmpty)
+        let inner = try #require(root?["c"]?["inner"])
+        #expect(inner.span.start == m.markers["outer"])
+        #expect(inner.span.origin?.anchor == "b")
+        #expect(inner.span.definition?.start == m.markers["inner"])
+        // What `*a` brings in is written inside `&a`.
+        let k = try #require(inner["k"])
+        #expect(k.scalar?.int == 1)
+        #expect(k.span.start == m.markers["outer"])
+        #expect(k.span.origin?.anchor == "a")
+        #expect(k.span.definition?.start == m.markers["k"])
+    }
+
+    @Test func mergeKeysNeverOverrideWrittenKeys() throws {
+        let (root, diags) = read("base: &b {x: 1, y: 2}\nobj:\n  <<: *b\n  y: 3\n")
+        #expect(diags.isEmpty)
+        let obj = try #require(root?["obj"])
+        #expect(obj["x"]?.scalar?.int == 1)
+        #expect(obj["y"]?.scalar?.int == 3)
+        #expect(obj.mapping?.first { $0.key.scalar?.text == "x" }?.merged == true)
+    }
+
+    @Test func mergeListEarlierSourceWins() throws {
+        let (root, _) = read("a: &a {k: 1}\nb: &b {k: 2, j: 5}\nobj: {<<: [*a, *b]}\n")
+        #expect(root?["obj"]?["k"]?.scalar?.int == 1)
+        #expect(root?["obj"]?["j"]?.scalar?.int == 5)
+    }
+
+    @Test func duplicateKeysAreReportedWithTheFirstAsRelated() throws {
+        let m = Marked("a: 1\n⟨dup⟩a: 2\n")
+        let (root, diags) = read(m.text)
+        #expect(diags.map(\.rule) == [.duplicateKey])
+        #expect(diags.first?.span.start == m.markers["dup"])
+        #expect(diags.first?.related.first?.span.start == SourcePosition(line: 1, column: 1))
+        // The first value is kept; nothing is silently overwritten.
+        #expect(root?["a"]?.scalar?.int == 1)
+    }
+
+    @Test func aliasBombIsRejectedQuicklyWithoutExpanding() {
+        var text = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...12 {
+            text += "l\(i): &l\(i) [" + Array(repeating: "*l\(i - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
+        let (root, diags) = read(text)
+        #expect(root == nil)
+        #expect(diags.map(\.rule) == [.inputLimit])
+        #expect(diags.first?.message.contains("alias") == true)
+    }
+
+    @Test func writtenNodesNeverCountAsAliasExpansion() {
+        var limits = InputLimits()
+        limits.maxExpandedNodes = 50
+        let big = "items: [" + (1...200).map(String.init).joined(separator: ", ") + "]\n"
+        let (root, diags) = read(big, limits: limits)
+        #expect(diags.isEmpty)
+        #expect(root?["items"]?.sequence?.count == 200)
+        let (_, bomb) = read("a: &a [1, 2, 3, 4, 5, 6, 7, 8, 9]\nb: [*a, *a, *a, *a, *a, *a]\n", limits: limits)
+        #expect(bomb.map(\.rule) == [.inputLimit])
+    }
+
+    @Test func nestingDepthIsLimited() {
+        var limits = InputLimits()
+        limits.maxDepth = 8
+        let text = String(repeating: "[", count: 10) + String(repeating: "]", count: 10)
+        let (root, diags) = read(text, limits: limits)
+        #expect(root == nil)
+        #expect(diags.map(\.rule) == [.inputLimit])
+    }
+
+    @Test func fileSizeIsLimited() {
+        var limits = InputLimits()
+        limits.maxFileBytes = 10
+        let (_, diags) = read("a: 123456789012345\n", limits: limits)
+        #expect(diags.map(\.rule) == [.inputLimit])
+    }
+
+    @Test func aliasCountIsLimited() {
+        var limits = InputLimits()
+        limits.maxAliases = 3
+        let (_, diags) = read("a: &a 1\nb: [*a, *a, *a, *a]\n", limits: limits)
+        #expect(diags.map(\.rule) == [.inputLimit])
+    }
+
+    @Test func undefinedAliasIsASyntaxError() {
+        let (root, diags) = read("a: *nope\n")
+        #expect(root == nil)
+        #expect(diags.map(\.rule) == [.yamlSyntax])
+        #expect(diags.first?.span.start == SourcePosition(line: 1, column: 4))
+    }
+
+    @Test func malformedYAMLReportsLibyamlPosition() {
+        let (_, diags) = read("a:\n  b: 1\n c: 2\n")
+        #expect(diags.map(\.rule) == [.yamlSyntax])
+        #expect(diags.first?.span.start.line == 3)
+    }
+
+    @Test func tabIndentationGetsAHint() {
+        let (_, diags) = read("a:\n\tb: 1\n")
+        #expect(diags.map(\.rule) == [.yamlSyntax])
+        #expect(diags.first?.help?.contains("tabs") == true)
+    }
+
+    @Test func invalidUTF8IsReportedAtTheByte() {
+        var bytes = Array("ok: 1\nbad: \"".utf8)
+        bytes += [0xC3, 0x28]
+        bytes += Array("\"\n".utf8)
+        let sink = DiagnosticSink()
+        let node = YAMLReader().read(bytes, file: "f.yaml", into: sink)
+        #expect(node == nil)
+        #expect(sink.all.map(\.rule) == [.yamlSyntax])
+        #expect(sink.all.first?.span.start == SourcePosition(line: 2, column: 7))
+        #expect(sink.all.first?.message.contains("UTF-8") == true)
+    }
+
+    @Test func secondDocumentIsRejected() {
+        let (_, diags) = read("a: 1\n---\nb: 2\n")
+        #expect(diags.map(\.rule) == [.yamlSyntax])
+    }
+
+    @Test func coreSchemaScalarTyping() throws {
+        let (root, _) = read("i: 42\nq: \"42\"\nb: true\nn: ~\nf: 1.5\ns: yes\nt: !!str 7\n")
+        #expect(root?["i"]?.scalar?.int == 42)
+        #expect(root?["q"]?.scalar?.int == nil)
+        #expect(root?["b"]?.scalar?.bool == true)
+        #expect(root?["n"]?.isNull == true)
+        #expect(root?["f"]?.scalar?.isFloat == true)
+        #expect(root?["s"]?.scalar?.bool == nil)
+        #expect(root?["t"]?.scalar?.int == nil)
+    }
+}
