@@ -174,13 +174,13 @@ _xdsc() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    lint|build|route|test|explain|schema|graph|help)
+    lint|build|route|run|test|explain|schema|graph|help)
         # Offer subcommand argument completions
         "_xdsc_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'lint build route test explain schema graph help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'lint build route run test explain schema graph help' -- "${cur}"))
         ;;
     esac
 }
@@ -253,6 +253,33 @@ _xdsc_route() {
         return
         ;;
     '--format')
+        return
+        ;;
+    esac
+}
+
+_xdsc_run() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--config --port-map)
+    non_repeating_options=(--upstreams --seed --listen)
+    __xdsc_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--port-map')
+        return
+        ;;
+    '--upstreams')
+        return
+        ;;
+    '--seed')
+        return
+        ;;
+    '--listen')
         return
         ;;
     esac
