@@ -12,7 +12,8 @@ let package = Package(
         .library(name: "XDSCDriver", targets: ["XDSCDriver"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries, each behind exactly one Swift file.
@@ -34,17 +35,28 @@ let package = Package(
         .target(
             name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex", "XDSCRouteEngine"]),
         .target(name: "XDSCDiff", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON", "XDSCRouteEngine", "XDSCRoutes"]),
+        // The embedded proxy: executes the route engine's decisions over real sockets.
+        .target(
+            name: "XDSCProxy",
+            dependencies: [
+                "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
         .target(
             name: "XDSCDriver",
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
                 "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCRegex", "XDSCDiff",
+                "XDSCProxy",
             ]),
         .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
         .executableTarget(
             name: "xdsc",
             dependencies: [
-                "XDSCDriver", "XDSCDiagnostics", "XDSCDiff",
+                "XDSCDriver", "XDSCDiagnostics", "XDSCDiff", "XDSCProxy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -97,6 +109,15 @@ let package = Package(
             name: "XDSCEnvoyReaderTests",
             dependencies: [
                 "XDSCEnvoyReader", "XDSCEnvoy", "XDSCDiagnostics", "XDSCSyntax", "XDSCDriver", "XDSCJSON", "XDSCTestSupport",
+            ]),
+        .testTarget(
+            name: "XDSCProxyTests",
+            dependencies: [
+                "XDSCProxy", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRouteEngine", "XDSCJSON",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
         .testTarget(
             name: "XDSCCLITests",

@@ -174,13 +174,13 @@ _xdsc() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    lint|build|route|diff|test|explain|schema|graph|help)
+    lint|build|route|diff|run|test|explain|schema|graph|help)
         # Offer subcommand argument completions
         "_xdsc_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'lint build route diff test explain schema graph help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'lint build route diff run test explain schema graph help' -- "${cur}"))
         ;;
     esac
 }
@@ -277,6 +277,33 @@ _xdsc_diff() {
         return
         ;;
     '--git')
+        return
+        ;;
+    esac
+}
+
+_xdsc_run() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=(--config --port-map)
+    non_repeating_options=(--upstreams --seed --listen)
+    __xdsc_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--config')
+        return
+        ;;
+    '--port-map')
+        return
+        ;;
+    '--upstreams')
+        return
+        ;;
+    '--seed')
+        return
+        ;;
+    '--listen')
         return
         ;;
     esac

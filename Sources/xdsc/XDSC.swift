@@ -15,7 +15,8 @@ struct XDSC: ParsableCommand {
             """,
         version: XDSCVersion.current,
         subcommands: [
-            LintCommand.self, BuildCommand.self, RouteCommand.self, DiffCommand.self, TestCommand.self, ExplainCommand.self,
+            LintCommand.self, BuildCommand.self, RouteCommand.self, DiffCommand.self, RunCommand.self, TestCommand.self,
+            ExplainCommand.self,
             SchemaCommand.self,
             GraphCommand.self, DocsCommand.self,
         ]

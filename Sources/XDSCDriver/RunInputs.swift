@@ -1,0 +1,56 @@
+import Foundation
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCEnvoyReader
+import XDSCJSON
+import XDSCProxy
+import XDSCRouteEngine
+import XDSCSyntax
+
+/// Reads what `xdsc run` serves: policies through the pipeline (listeners, route tables
+/// and clusters), or Envoy files with the Envoy reader (listeners with their ports, route
+/// tables inline or by RDS name, clusters with their static or EDS endpoints).
+public enum RunInputs {
+    /// The configuration to serve, or the diagnostics that stop it.
+    public struct Result: Sendable {
+        /// What to serve; nil when the inputs have errors.
+        public var configuration: ProxyConfiguration?
+        /// Every diagnostic of the load.
+        public var diagnostics: [Diagnostic] = []
+        /// The source text renderers show.
+        public var sources: [String: SourceFile] = [:]
+    }
+
+    /// Loads `paths` (policies or Envoy files).
+    public static func load(_ paths: [String]) -> Result {
+        var out = Result()
+        let sink = DiagnosticSink()
+        let files = PolicyInputs.read(paths, into: sink)
+        let reader = YAMLReader()
+        let policies = files.filter { f in
+            guard let root = reader.read(f.bytes, file: f.path, into: DiagnosticSink()) else { return false }
+            return RouteInputs.isPolicy(root)
+        }
+        if !policies.isEmpty {
+            let result = Pipeline().check(files: policies, sink: sink)
+            out.sources = result.sources
+            out.diagnostics = result.diagnostics
+            if !result.hasErrors, let envoy = result.envoy {
+                out.configuration = ProxyConfiguration(envoy)
+            }
+            return out
+        }
+        var envoyFiles: [EnvoyReader.File] = []
+        for f in files {
+            out.sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
+            envoyFiles.append(EnvoyReader.File(path: f.path, bytes: f.bytes, root: reader.read(f.bytes, file: f.path, into: sink)))
+        }
+        let read = EnvoyReader().read(files: envoyFiles, into: sink)
+        for (k, v) in read.sources { out.sources[k] = v }
+        out.diagnostics = sink.sorted
+        if out.diagnostics.contains(where: { $0.severity == .error }) { return out }
+        let configuration = ProxyConfiguration(read.config)
+        if !configuration.listeners.isEmpty { out.configuration = configuration }
+        return out
+    }
+}

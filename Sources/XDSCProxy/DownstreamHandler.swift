@@ -1,0 +1,270 @@
+import NIOCore
+import NIOHTTP1
+import XDSCEnvoy
+import XDSCRouteEngine
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What a downstream connection needs from its server.
+struct ListenerContext: Sendable {
+    var name: String
+    var engine: RouteEngine?
+    var targets: UpstreamTargets
+    var options: ProxyOptions
+    var random: RandomSource
+    var buckets: RateLimitBuckets
+}
+
+/// One downstream HTTP/1.1 connection: reads each request whole (within the size limits
+/// and the client timeout), asks the route engine, and executes the decision. The
+/// pipelining handler in front of it hands over one request at a time.
+final class DownstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    enum State {
+        /// Between requests, waiting for a head.
+        case idle
+        /// A head arrived; the body is being buffered.
+        case receiving(HTTPRequestHead, ByteBuffer)
+        /// The request is complete; the answer is being produced.
+        case answering(HTTPRequestHead, ForwardExchange?)
+        /// A reply that closes the connection has been sent (or the peer went away).
+        case closed
+    }
+
+    private var state = State.idle
+    private let listener: ListenerContext
+    private var clientTimer: Scheduled<Void>?
+
+    init(listener: ListenerContext) {
+        self.listener = listener
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        armClientTimer(context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (state, unwrapInboundIn(data)) {
+        case (.idle, .head(let head)):
+            let size =
+                head.method.rawValue.utf8.count + head.uri.utf8.count
+                + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+            if size > listener.options.maxRequestHeaderBytes {
+                reject(context: context, head: head, status: 431, body: "")
+                return
+            }
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > listener.options.maxRequestBodyBytes {
+                reject(context: context, head: head, status: 413, body: "Payload Too Large")
+                return
+            }
+            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+        case (.receiving(let head, var body), .body(var chunk)):
+            if body.readableBytes + chunk.readableBytes > listener.options.maxRequestBodyBytes {
+                reject(context: context, head: head, status: 413, body: "Payload Too Large")
+                return
+            }
+            body.writeBuffer(&chunk)
+            state = .receiving(head, body)
+        case (.receiving(let head, let body), .end):
+            clientTimer?.cancel()
+            clientTimer = nil
+            state = .answering(head, nil)
+            process(context: context, head: head, body: body)
+        case (.closed, _):
+            break
+        case (.idle, .body), (.idle, .end), (.receiving, .head), (.answering, _):
+            // The decoder and the pipelining handler never produce these; give up on the connection.
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .answering(_, let exchange?) = state { exchange.cancel() }
+        state = .closed
+        clientTimer?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Parse errors were answered by the protocol error handler in front; anything else
+        // ends this connection only.
+        if case .answering(_, let exchange?) = state { exchange.cancel() }
+        state = .closed
+        context.close(promise: nil)
+    }
+
+    // MARK: - Slow clients
+
+    /// A whole request (head and body) must arrive within the client timeout of the
+    /// connection becoming idle.
+    private func armClientTimer(context: ChannelHandlerContext) {
+        clientTimer?.cancel()
+        clientTimer = context.eventLoop.assumeIsolated().scheduleTask(in: listener.options.clientIdleTimeout.timeAmount) { [self] in
+            switch self.state {
+            case .receiving(let head, _):
+                // Envoy's stream idle timeout answers 408.
+                self.reject(context: context, head: head, status: 408, body: "stream timeout")
+            case .idle:
+                self.state = .closed
+                context.close(promise: nil)
+            case .answering, .closed:
+                break
+            }
+        }
+    }
+
+    // MARK: - Answering
+
+    private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+        let remote = context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        let request = RequestTranslation.envoyRequest(head, random: listener.random, remoteAddress: remote)
+        guard let engine = listener.engine else {
+            respond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
+            return
+        }
+        let d = engine.decide(request, trace: false)
+        let steps = d.matched ? FilterSimulation.steps(d, buckets: listener.buckets, random: listener.random, now: .now()) : []
+        runFilters(context: context, head: head, body: body, steps[...], decision: d, engine: engine, request: request)
+    }
+
+    /// The HTTP filters before the router: a reply ends the request, a delay waits first.
+    private func runFilters(
+        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, _ steps: ArraySlice<FilterStep>, decision d: RouteDecision,
+        engine: RouteEngine, request: EnvoyRequest
+    ) {
+        guard let step = steps.first else {
+            route(context: context, head: head, body: body, decision: d, engine: engine, request: request)
+            return
+        }
+        switch step {
+        case .proceed:
+            runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine, request: request)
+        case .reply(let status, let text):
+            localReply(context: context, head: head, status: status, body: text, engine: engine, request: request)
+        case .delay(let wait):
+            context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
+                guard case .answering = self.state else { return }
+                self.runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine, request: request)
+            }
+        }
+    }
+
+    /// Executes the router's decision.
+    private func route(
+        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, decision d: RouteDecision, engine: RouteEngine,
+        request: EnvoyRequest
+    ) {
+        switch d.outcome {
+        case .noRoute:
+            respond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
+        case .redirect(let r), .tlsRedirect(let r):
+            respond(
+                context: context, head: head, status: r.status,
+                headers: d.responseHeaders.entries
+                    + [HTTPHeader("content-length", "0")].filter { _ in !d.responseHeaders.has("content-length") }, body: "")
+        case .directResponse(let dr):
+            var headers = d.responseHeaders
+            if !headers.has("content-length") { headers.set("content-length", String(dr.body.utf8.count)) }
+            respond(context: context, head: head, status: dr.status, headers: headers.entries, body: dr.body)
+        case .forward(let f):
+            guard listener.targets.has(f.cluster) else {
+                let status = f.clusterNotFoundStatus
+                localReply(context: context, head: head, status: status, body: "", engine: engine, request: request)
+                return
+            }
+            let timeout = d.timeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
+            let perTry = d.retryPolicy?.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
+            let expected = [timeout, perTry].compactMap { $0 }.min()
+            let upstream = RequestTranslation.upstreamRequest(d, body: body, expectedTimeout: expected)
+            let exchange = ForwardExchange(
+                eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
+                plan: d.retryPolicy.map(RetryPlan.init) ?? RetryPlan(), timeout: timeout, perTryTimeout: perTry,
+                options: listener.options, random: listener.random)
+            state = .answering(head, exchange)
+            let started = NIODeadline.now()
+            exchange.promise.futureResult.assumeIsolated().whenSuccess { [self] result in
+                guard case .answering = self.state else { return }
+                switch result {
+                case .response(let response, _):
+                    var headers = RequestTranslation.responseHeaders(
+                        upstream: response.headers, bodyLength: response.body.readableBytes, engine: engine, request: request)
+                    let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
+                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                    self.respond(context: context, head: head, status: response.status, headers: headers, body: response.body)
+                case .localReply(let status, let body, _):
+                    self.localReply(context: context, head: head, status: status, body: body, engine: engine, request: request)
+                }
+            }
+            exchange.start()
+        }
+    }
+
+    /// A router local reply after routing: the content headers, then the route's response mutations.
+    private func localReply(
+        context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String, engine: RouteEngine, request: EnvoyRequest
+    ) {
+        let headers = engine.decide(request, trace: false, responseHeaders: RequestTranslation.localReplyHeaders(body: body))
+            .responseHeaders.entries
+        respond(context: context, head: head, status: status, headers: headers, body: body)
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: String) {
+        respond(context: context, head: head, status: status, headers: headers, body: context.channel.allocator.buffer(string: body))
+    }
+
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: ByteBuffer) {
+        var h = HTTPHeaders()
+        for e in headers where !e.name.hasPrefix(":") && e.name != "server" && e.name != "date" { h.add(name: e.name, value: e.value) }
+        h.add(name: "date", value: Self.httpDate())
+        h.add(name: "server", value: "envoy")
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }
+        let responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h)
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        if body.readableBytes > 0 && head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let done = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
+        if keepAlive {
+            state = .idle
+            armClientTimer(context: context)
+        } else {
+            state = .closed
+            done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    /// Answers and closes the connection (limits, timeouts): the rest of the request is not read.
+    private func reject(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String) {
+        clientTimer?.cancel()
+        var h = HTTPHeaders()
+        for e in RequestTranslation.localReplyHeaders(body: body) { h.add(name: e.name, value: e.value) }
+        h.add(name: "date", value: Self.httpDate())
+        h.add(name: "server", value: "envoy")
+        h.add(name: "connection", value: "close")
+        state = .closed
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h))),
+            promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// An IMF-fixdate.
+    static func httpDate() -> String {
+        var t = time(nil)
+        var tmv = tm()
+        gmtime_r(&t, &tmv)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return
+            "\(days[Int(tmv.tm_wday)]), \(two(tmv.tm_mday)) \(months[Int(tmv.tm_mon)]) \(tmv.tm_year + 1900) \(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec)) GMT"
+    }
+}

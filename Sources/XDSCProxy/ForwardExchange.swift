@@ -1,0 +1,263 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import XDSCEnvoy
+
+/// The request as it goes upstream (HTTP/1.1).
+struct UpstreamRequest {
+    var method: HTTPMethod
+    var uri: String
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+}
+
+/// Where a cluster's requests go: each configured endpoint with the address actually
+/// dialled (the endpoint itself, or its mock), picked round-robin.
+final class UpstreamTargets: Sendable {
+    struct Target: Sendable {
+        var endpoint: ProxyEndpoint
+        var host: String
+        var port: Int
+    }
+
+    let targets: [String: [Target]]
+    private let counters: NIOLockedValueBox<[String: Int]>
+
+    init(_ targets: [String: [Target]]) {
+        self.targets = targets
+        self.counters = NIOLockedValueBox([:])
+    }
+
+    /// Whether the cluster exists.
+    func has(_ cluster: String) -> Bool { targets[cluster] != nil }
+
+    /// The next endpoint of `cluster` (round robin), nil when it has none.
+    func next(_ cluster: String) -> Target? {
+        guard let list = targets[cluster], !list.isEmpty else { return nil }
+        let i = counters.withLockedValue { c -> Int in
+            let n = c[cluster, default: 0]
+            c[cluster] = n + 1
+            return n
+        }
+        return list[i % list.count]
+    }
+}
+
+/// How the router retries (`RetryStateImpl`, retry_state_impl.cc).
+struct RetryPlan {
+    var retryOn: Set<String> = []
+    var numRetries = 0
+    var retriableStatusCodes: Set<Int> = []
+
+    init() {}
+
+    init(_ p: RetryPolicy) {
+        retryOn = Set(p.retryOn.flatMap { $0.split(separator: ",").map { Self.trimmed($0) } })
+        numRetries = Int(p.numRetries ?? 1)
+        retriableStatusCodes = Set(p.retriableStatusCodes.map(Int.init))
+    }
+
+    static func trimmed(_ s: Substring) -> String {
+        String(s.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
+    }
+
+    /// `wouldRetryFromHeaders`: a response status the policy retries.
+    func retries(status: Int) -> Bool {
+        if retryOn.contains("5xx") && status >= 500 { return true }
+        if retryOn.contains("gateway-error") && (502...504).contains(status) { return true }
+        if retryOn.contains("retriable-4xx") && status == 409 { return true }
+        if retryOn.contains("retriable-status-codes") && retriableStatusCodes.contains(status) { return true }
+        return false
+    }
+
+    /// `wouldRetryFromReset` (and the per-try timeout, which Envoy retries like a 504).
+    func retries(_ f: UpstreamFailure) -> Bool {
+        switch f {
+        case .perTryTimeout: return retryOn.contains("5xx") || retryOn.contains("gateway-error")
+        case .connectionFailure:
+            return retryOn.contains("connect-failure") || retryOn.contains("5xx") || retryOn.contains("gateway-error")
+                || retryOn.contains("reset")
+        case .connectionTermination, .protocolError:
+            return retryOn.contains("5xx") || retryOn.contains("gateway-error") || retryOn.contains("reset")
+        }
+    }
+}
+
+/// The end of a forward: an upstream response, or the router's local reply.
+enum ExchangeResult {
+    case response(UpstreamResponse, attempts: Int)
+    case localReply(status: Int, body: String, flag: String)
+}
+
+/// One forwarded request: attempts with retries and back-off, the per-try and global
+/// timeouts. Confined to its event loop; completes `promise` exactly once.
+final class ForwardExchange {
+    enum State {
+        case idle
+        case attempting(Channel?)
+        case backingOff(Scheduled<Void>)
+        case finished
+    }
+
+    private var state = State.idle
+    private var attempts = 0
+    private var globalTimer: Scheduled<Void>?
+    private var perTryTimer: Scheduled<Void>?
+    private let eventLoop: EventLoop
+    private let request: UpstreamRequest
+    private let cluster: String
+    private let targets: UpstreamTargets
+    private let plan: RetryPlan
+    private let timeout: TimeAmount?
+    private let perTryTimeout: TimeAmount?
+    private let options: ProxyOptions
+    private let random: RandomSource
+    let promise: EventLoopPromise<ExchangeResult>
+
+    init(
+        eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
+        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource
+    ) {
+        self.eventLoop = eventLoop
+        self.request = request
+        self.cluster = cluster
+        self.targets = targets
+        self.plan = plan
+        self.timeout = timeout
+        self.perTryTimeout = perTryTimeout
+        self.options = options
+        self.random = random
+        self.promise = eventLoop.makePromise()
+    }
+
+    func start() {
+        if let timeout {
+            globalTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                self.finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
+            }
+        }
+        attempt()
+    }
+
+    /// Stops everything (the downstream went away).
+    func cancel() {
+        finish(.localReply(status: 503, body: "", flag: "DC"))
+    }
+
+    private func attempt() {
+        guard let target = targets.next(cluster) else {
+            finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
+            return
+        }
+        attempts += 1
+        state = .attempting(nil)
+        let responsePromise = eventLoop.makePromise(of: UpstreamResponse.self)
+        if let perTryTimeout {
+            perTryTimer = eventLoop.assumeIsolated().scheduleTask(in: perTryTimeout) { [self] in
+                self.attemptFailed(.perTryTimeout)
+            }
+        }
+        let request = self.request
+        let attemptNumber = attempts
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(options.connectTimeout.timeAmount)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                switch result {
+                case .failure:
+                    responsePromise.fail(UpstreamFailure.connectionFailure)
+                case .success(let channel):
+                    guard self.attempts == attemptNumber, case .attempting = self.state else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    self.state = .attempting(channel)
+                    var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
+                    head.headers = request.headers
+                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                    if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
+                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                }
+            }
+        responsePromise.futureResult.assumeIsolated().whenComplete { [self] result in
+            guard self.attempts == attemptNumber, case .attempting = self.state else { return }
+            switch result {
+            case .success(let response): self.attemptAnswered(response)
+            case .failure(let error): self.attemptFailed(error as? UpstreamFailure ?? .connectionTermination)
+            }
+        }
+    }
+
+    private func attemptAnswered(_ response: UpstreamResponse) {
+        perTryTimer?.cancel()
+        if plan.retries(status: response.status) && attempts <= plan.numRetries {
+            backOff()
+            return
+        }
+        finish(.response(response, attempts: attempts))
+    }
+
+    private func attemptFailed(_ failure: UpstreamFailure) {
+        guard case .attempting(let channel) = state else { return }
+        perTryTimer?.cancel()
+        state = .idle
+        channel?.close(promise: nil)
+        if plan.retries(failure) && attempts <= plan.numRetries {
+            backOff()
+            return
+        }
+        switch failure {
+        case .perTryTimeout: finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
+        case .protocolError:
+            finish(
+                .localReply(
+                    status: 502, body: "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
+                    flag: "UPE"))
+        case .connectionFailure:
+            finish(
+                .localReply(
+                    status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                    flag: "UF"))
+        case .connectionTermination:
+            finish(
+                .localReply(
+                    status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+                    flag: "UC"))
+        }
+    }
+
+    /// `JitteredExponentialBackOffStrategy`: a random wait below base * 2^(n-1), capped at 10x base.
+    private func backOff() {
+        let base = max(options.retryBackOffBase.timeAmount.nanoseconds, 1)
+        let ceiling = min(base << min(Int64(attempts - 1), 20), base * 10)
+        let wait = Int64(random.next() % UInt64(ceiling))
+        let task = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(wait)) { [self] in
+            guard case .backingOff = self.state else { return }
+            self.attempt()
+        }
+        state = .backingOff(task)
+    }
+
+    private func finish(_ result: ExchangeResult) {
+        let previous = state
+        // Finished first: closing the attempt's channel fails its promise synchronously.
+        state = .finished
+        switch previous {
+        case .finished: return
+        case .attempting(let channel): channel?.close(promise: nil)
+        case .backingOff(let task): task.cancel()
+        case .idle: break
+        }
+        globalTimer?.cancel()
+        perTryTimer?.cancel()
+        promise.succeed(result)
+    }
+}

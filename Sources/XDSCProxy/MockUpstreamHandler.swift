@@ -1,0 +1,98 @@
+import NIOCore
+import NIOHTTP1
+import XDSCJSON
+
+/// A mock upstream server's connection: each request is recorded in the registry and
+/// answered with a JSON echo of what arrived (or as the cluster's behaviour says).
+final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    enum State {
+        case idle
+        case receiving(HTTPRequestHead, ByteBuffer)
+        /// The answer is scheduled or being written; the pipeline handler holds the next request.
+        case answering
+        case closed
+    }
+
+    private var state = State.idle
+    private let cluster: String
+    private let endpoint: String
+    private let registry: MockRegistry
+
+    init(cluster: String, endpoint: String, registry: MockRegistry) {
+        self.cluster = cluster
+        self.endpoint = endpoint
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+        case (.receiving(let head, var body), .body(var chunk)):
+            body.writeBuffer(&chunk)
+            state = .receiving(head, body)
+        case (.receiving(let head, let body), .end):
+            state = .answering
+            answer(context: context, head: head, body: body)
+        case (.closed, _):
+            break
+        case (.idle, _), (.receiving, .head), (.answering, _):
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    private func answer(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+        let received = ReceivedRequest(
+            cluster: cluster, endpoint: endpoint, method: head.method.rawValue, path: head.uri,
+            host: head.headers.first(name: "host") ?? "", headers: head.headers.map { ($0.name.lowercased(), $0.value) },
+            body: String(buffer: body))
+        let (status, reset, delay) = registry.record(received)
+        let send = { [self] in
+            guard case .answering = self.state else { return }
+            if reset {
+                self.state = .closed
+                context.close(promise: nil)
+                return
+            }
+            let text = received.json.compactText() + "\n"
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/json")
+            headers.add(name: "content-length", value: String(text.utf8.count))
+            headers.add(name: "x-mock-endpoint", value: self.endpoint)
+            context.write(
+                self.wrapOutboundOut(
+                    .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers))),
+                promise: nil)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            self.state = .idle
+        }
+        if delay > .zero {
+            context.eventLoop.assumeIsolated().scheduleTask(in: delay.timeAmount) { send() }
+        } else {
+            send()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        state = .closed
+        context.close(promise: nil)
+    }
+}
+
+extension Duration {
+    /// The duration as NIO's `TimeAmount`.
+    var timeAmount: TimeAmount {
+        .nanoseconds(components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,105 @@
+import NIOConcurrencyHelpers
+import XDSCJSON
+
+/// What a mock upstream does with the requests it gets, in order: the first `failures`
+/// requests are answered with `failureStatus` (or reset when `reset`), later ones with 200;
+/// every answer waits `delay` first.
+public struct MockBehaviour: Sendable, Equatable {
+    /// How many requests fail before the mock answers 200.
+    public var failures: Int
+    /// The status of a failing answer.
+    public var failureStatus: Int
+    /// Fail by closing the connection before answering instead.
+    public var reset: Bool
+    /// A delay before every answer.
+    public var delay: Duration
+
+    /// A behaviour; the default answers 200 at once.
+    public init(failures: Int = 0, failureStatus: Int = 503, reset: Bool = false, delay: Duration = .zero) {
+        self.failures = failures
+        self.failureStatus = failureStatus
+        self.reset = reset
+        self.delay = delay
+    }
+}
+
+/// A request a mock upstream received.
+public struct ReceivedRequest: Sendable, Equatable {
+    /// The cluster (service) the mock stands for.
+    public var cluster: String
+    /// The configured endpoint, `host:port`.
+    public var endpoint: String
+    /// The request method.
+    public var method: String
+    /// The request target as it arrived (path and query).
+    public var path: String
+    /// The Host header.
+    public var host: String
+    /// Headers in arrival order, names lower-case.
+    public var headers: [(name: String, value: String)]
+    /// The body, as UTF-8.
+    public var body: String
+
+    /// Field-wise equality (headers in order).
+    public static func == (a: ReceivedRequest, b: ReceivedRequest) -> Bool {
+        a.cluster == b.cluster && a.endpoint == b.endpoint && a.method == b.method && a.path == b.path && a.host == b.host
+            && a.headers.elementsEqual(b.headers, by: { $0 == $1 }) && a.body == b.body
+    }
+
+    /// The first value of a header.
+    public func header(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.first { $0.name == n }?.value
+    }
+
+    /// The JSON body the mock answers with.
+    public var json: JSON {
+        var h = JSONObject()
+        for (n, v) in headers { h[n] = .string(h[n]?.stringValue.map { $0 + "," + v } ?? v) }
+        return .object([
+            "service": .string(cluster), "endpoint": .string(endpoint), "method": .string(method), "path": .string(path),
+            "host": .string(host), "headers": .object(h), "body": .string(body),
+        ])
+    }
+}
+
+/// The mocks' shared state: each cluster's behaviour and every request received, in order.
+/// Thread-safe: tests read it from outside the event loop.
+public final class MockRegistry: Sendable {
+    private struct State {
+        var behaviour: [String: MockBehaviour] = [:]
+        var answered: [String: Int] = [:]
+        var received: [ReceivedRequest] = []
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// An empty registry.
+    public init() {}
+
+    /// Sets how `cluster`'s mocks answer from now on (and restarts its failure count).
+    public func setBehaviour(_ b: MockBehaviour, for cluster: String) {
+        state.withLockedValue {
+            $0.behaviour[cluster] = b
+            $0.answered[cluster] = 0
+        }
+    }
+
+    /// Every request received so far.
+    public var received: [ReceivedRequest] { state.withLockedValue { $0.received } }
+
+    /// Forgets the requests received and the behaviours.
+    public func reset() { state.withLockedValue { $0 = State() } }
+
+    /// Records a request and says how to answer it.
+    func record(_ r: ReceivedRequest) -> (status: Int, reset: Bool, delay: Duration) {
+        state.withLockedValue { s in
+            s.received.append(r)
+            let b = s.behaviour[r.cluster] ?? MockBehaviour()
+            let n = s.answered[r.cluster, default: 0]
+            s.answered[r.cluster] = n + 1
+            if n < b.failures { return (b.failureStatus, b.reset, b.delay) }
+            return (200, false, b.delay)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import NIOCore
+import NIOHTTP1
+import XDSCEnvoy
+import XDSCRouteEngine
+
+/// The connection manager's and router's header handling around the route engine
+/// (`conn_manager_utility.cc`, `router.cc`), as pure functions.
+enum RequestTranslation {
+    /// Hop-by-hop headers the HTTP/1 codec consumes; never forwarded.
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]
+
+    /// The control headers Envoy removes from a request that is not internal
+    /// (`cleanInternalHeaders`, conn_manager_utility.cc), plus the original path and host an
+    /// edge request loses.
+    static let controlHeaders: Set<String> = [
+        "x-envoy-internal", "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-max-retries", "x-envoy-upstream-alt-stat-name",
+        "x-envoy-upstream-rq-timeout-ms", "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-upstream-rq-timeout-alt-response",
+        "x-envoy-expected-rq-timeout-ms", "x-envoy-ip-tags", "x-envoy-hedge-on-per-try-timeout", "x-envoy-retriable-status-codes",
+        "x-envoy-retriable-header-names", "x-envoy-is-timeout-retry", "x-envoy-decorator-operation", "x-envoy-downstream-service-cluster",
+        "x-envoy-downstream-service-node", "x-envoy-original-path", "x-envoy-original-host", "x-envoy-force-trace",
+    ]
+
+    /// The engine's request for an HTTP/1.1 request head: Host becomes `:authority`, the
+    /// control headers are stripped, `x-forwarded-proto` is set from the (plain-text)
+    /// connection when absent and `x-request-id` is generated when absent.
+    static func envoyRequest(_ head: HTTPRequestHead, random: RandomSource, remoteAddress: String) -> EnvoyRequest {
+        var headers: [HTTPHeader] = []
+        var authority: String?
+        var hasXFP = false
+        var hasRequestID = false
+        for (name, value) in head.headers {
+            let n = name.lowercased()
+            if n == "host" {
+                if authority == nil { authority = value }
+                continue
+            }
+            if hopByHop.contains(n) || controlHeaders.contains(n) || n == "content-length" { continue }
+            if n == "x-forwarded-proto" { hasXFP = true }
+            if n == "x-request-id" { hasRequestID = true }
+            headers.append(HTTPHeader(n, value))
+        }
+        if !hasXFP { headers.append(HTTPHeader("x-forwarded-proto", "http")) }
+        if !hasRequestID { headers.append(HTTPHeader("x-request-id", random.uuid())) }
+        return EnvoyRequest(
+            method: head.method.rawValue, scheme: "http", authority: authority, path: head.uri, headers: headers,
+            randomValue: random.next(), tls: false, isInternal: false, remoteAddress: remoteAddress)
+    }
+
+    /// The HTTP/1.1 request the router sends upstream for a forward decision.
+    static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer, expectedTimeout: TimeAmount?) -> UpstreamRequest {
+        var headers = HTTPHeaders()
+        var path = "/"
+        for e in d.requestHeaders.entries {
+            switch e.name {
+            case ":authority": headers.add(name: "host", value: e.value)
+            case ":path": path = e.value
+            case ":method", ":scheme": break
+            default: headers.add(name: e.name, value: e.value)
+            }
+        }
+        if let t = expectedTimeout, t.nanoseconds > 0 {
+            headers.replaceOrAdd(name: "x-envoy-expected-rq-timeout-ms", value: String(t.nanoseconds / 1_000_000))
+        }
+        if body.readableBytes > 0 || ["POST", "PUT", "PATCH"].contains(d.request.method) {
+            headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        }
+        return UpstreamRequest(method: HTTPMethod(rawValue: d.request.method), uri: path, headers: headers, body: body)
+    }
+
+    /// The upstream response's headers as the client gets them: hop-by-hop removed, the
+    /// body's length, then the route's response mutations.
+    static func responseHeaders(
+        upstream: [(name: String, value: String)], bodyLength: Int, engine: RouteEngine, request: EnvoyRequest
+    ) -> [HTTPHeader] {
+        var seed: [HTTPHeader] = []
+        for (n, v) in upstream where !hopByHop.contains(n) && n != "content-length" { seed.append(HTTPHeader(n, v)) }
+        seed.append(HTTPHeader("content-length", String(bodyLength)))
+        return engine.decide(request, trace: false, responseHeaders: seed).responseHeaders.entries
+    }
+
+    /// Envoy's local reply headers for `body` (`sendLocalReply`: text/plain when not empty).
+    static func localReplyHeaders(body: String) -> [HTTPHeader] {
+        if body.isEmpty { return [HTTPHeader("content-length", "0")] }
+        return [HTTPHeader("content-length", String(body.utf8.count)), HTTPHeader("content-type", "text/plain")]
+    }
+}

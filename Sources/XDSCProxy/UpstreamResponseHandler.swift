@@ -1,0 +1,93 @@
+import NIOCore
+import NIOHTTP1
+
+/// A response from an upstream, fully buffered.
+struct UpstreamResponse {
+    var status: Int
+    var headers: [(name: String, value: String)]
+    var body: ByteBuffer
+}
+
+/// Why an upstream attempt produced no response (Envoy's reset reasons).
+enum UpstreamFailure: Error, Equatable {
+    /// The connect failed (`connection failure`).
+    case connectionFailure
+    /// The connection closed before a complete response (`connection termination`).
+    case connectionTermination
+    /// The response did not parse (`protocol error`, answered 502).
+    case protocolError
+    /// The per-try timeout fired.
+    case perTryTimeout
+
+    /// The reset reason in Envoy's local-reply body.
+    var reason: String {
+        switch self {
+        case .connectionFailure: "connection failure"
+        case .connectionTermination: "connection termination"
+        case .protocolError: "protocol error"
+        case .perTryTimeout: "per try timeout"
+        }
+    }
+}
+
+/// One upstream exchange on a client connection: collects the response to the single
+/// request written on it and completes the promise; anything else fails it.
+final class UpstreamResponseHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    enum State {
+        case waitingForHead
+        case receiving(HTTPResponseHead, ByteBuffer)
+        case done
+    }
+
+    private var state = State.waitingForHead
+    private let promise: EventLoopPromise<UpstreamResponse>
+
+    init(promise: EventLoopPromise<UpstreamResponse>) {
+        self.promise = promise
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (state, unwrapInboundIn(data)) {
+        case (.waitingForHead, .head(let head)):
+            // 1xx interim responses are not forwarded (Envoy drops 100-continue by default).
+            if head.status.code >= 100 && head.status.code < 200 { return }
+            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+        case (.receiving(let head, var body), .body(var chunk)):
+            body.writeBuffer(&chunk)
+            state = .receiving(head, body)
+        case (.receiving(let head, let body), .end):
+            state = .done
+            promise.succeed(
+                UpstreamResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name.lowercased(), $0.value) }, body: body))
+            context.close(promise: nil)
+        case (.done, _):
+            break
+        case (.waitingForHead, _), (.receiving, .head):
+            fail(context: context, .protocolError)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        switch state {
+        case .waitingForHead, .receiving: fail(context: context, .connectionTermination)
+        case .done: break
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        switch state {
+        case .waitingForHead, .receiving:
+            fail(context: context, error is HTTPParserError ? .protocolError : .connectionTermination)
+        case .done: break
+        }
+    }
+
+    private func fail(context: ChannelHandlerContext, _ f: UpstreamFailure) {
+        state = .done
+        promise.fail(f)
+        context.close(promise: nil)
+    }
+}

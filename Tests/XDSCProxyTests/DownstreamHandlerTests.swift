@@ -1,0 +1,78 @@
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+import XDSCJSON
+import XDSCRouteEngine
+
+@testable import XDSCProxy
+
+/// The state machine of the downstream connection on an `EmbeddedChannel` (no sockets).
+@Suite struct DownstreamHandlerTests {
+    static func handler(options: ProxyOptions = ProxyOptions()) throws -> DownstreamHandler {
+        DownstreamHandler(
+            listener: ListenerContext(
+                name: "l", engine: RouteEngine(try Fixtures.routeConfiguration(Fixtures.table)), targets: UpstreamTargets([:]),
+                options: options, random: RandomSource(seed: 1), buckets: RateLimitBuckets()))
+    }
+
+    static func request(_ channel: EmbeddedChannel, _ path: String, host: String = "api.example.com") throws {
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        head.headers.add(name: "host", value: host)
+        try channel.writeInbound(HTTPServerRequestPart.head(head))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+    }
+
+    @Test func answersADirectResponseAndStaysOpen() throws {
+        let channel = try connected(try Self.handler())
+        try Self.request(channel, "/healthz")
+        guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("no head")
+            return
+        }
+        #expect(head.status == .ok)
+        #expect(head.headers["server"] == ["envoy"])
+        #expect(channel.isActive)
+    }
+
+    @Test func anUnknownClusterIsAnswered503() throws {
+        let channel = try connected(try Self.handler())
+        try Self.request(channel, "/missing")
+        guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("no head")
+            return
+        }
+        #expect(head.status == .serviceUnavailable)
+    }
+
+    @Test func headersOverTheLimitAre431AndClose() throws {
+        var options = ProxyOptions()
+        options.maxRequestHeaderBytes = 64
+        let channel = try connected(try Self.handler(options: options))
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+        head.headers.add(name: "x-long", value: String(repeating: "a", count: 80))
+        try channel.writeInbound(HTTPServerRequestPart.head(head))
+        guard case .head(let response) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("no head")
+            return
+        }
+        #expect(response.status.code == 431)
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
+        #expect(!channel.isActive)
+    }
+
+    @Test func aPartialRequestTimesOutWith408() throws {
+        var options = ProxyOptions()
+        options.clientIdleTimeout = .seconds(1)
+        let channel = try connected(try Self.handler(options: options))
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        head.headers.add(name: "content-length", value: "5")
+        try channel.writeInbound(HTTPServerRequestPart.head(head))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(2))
+        guard case .head(let response) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("no head")
+            return
+        }
+        #expect(response.status.code == 408)
+    }
+}

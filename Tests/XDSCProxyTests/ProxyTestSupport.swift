@@ -1,0 +1,169 @@
+import NIOCore
+import NIOPosix
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCEnvoyReader
+import XDSCJSON
+import XDSCRouteEngine
+
+@testable import XDSCProxy
+
+/// A response as the test client read it off the wire.
+struct WireResponse {
+    var status: Int
+    var headers: [(name: String, value: String)]
+    var body: String
+
+    func header(_ name: String) -> String? { headers.first { $0.name == name.lowercased() }?.value }
+
+    /// The mock's echo, parsed.
+    var echo: JSON? { try? JSON.parse(body) }
+}
+
+/// Collects every byte until the peer closes.
+final class CollectHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    private var bytes: [UInt8] = []
+    private let promise: EventLoopPromise<[UInt8]>
+
+    init(promise: EventLoopPromise<[UInt8]>) { self.promise = promise }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var b = unwrapInboundIn(data)
+        bytes += b.readBytes(length: b.readableBytes) ?? []
+    }
+
+    func channelInactive(context: ChannelHandlerContext) { promise.succeed(bytes) }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+}
+
+enum TestClient {
+    /// Writes `chunks` (with `pause` between them) and reads until the server closes or
+    /// `timeout` passes; returns every byte read.
+    static func exchange(port: Int, _ chunks: [String], pause: TimeAmount = .zero, timeout: TimeAmount = .seconds(5)) async throws -> String
+    {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let promise = group.next().makePromise(of: [UInt8].self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CollectHandler(promise: promise)) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        let killer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        for (i, c) in chunks.enumerated() {
+            if i > 0 && pause > .zero { try await Task.sleep(nanoseconds: UInt64(pause.nanoseconds)) }
+            try? await channel.writeAndFlush(channel.allocator.buffer(string: c))
+        }
+        let bytes = try await promise.futureResult.get()
+        killer.cancel()
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// One request with `connection: close`, parsed.
+    static func request(
+        port: Int, _ path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = [], body: String = ""
+    ) async throws -> WireResponse {
+        var text = "\(method) \(path) HTTP/1.1\r\nhost: \(host)\r\nconnection: close\r\n"
+        for (n, v) in headers { text += "\(n): \(v)\r\n" }
+        if !body.isEmpty || method == "POST" { text += "content-length: \(body.utf8.count)\r\n" }
+        text += "\r\n" + body
+        return parse(try await exchange(port: port, [text]))
+    }
+
+    /// Parses the first response of `raw` (content-length framing).
+    static func parse(_ raw: String) -> WireResponse {
+        guard let split = raw.range(of: "\r\n\r\n") else { return WireResponse(status: 0, headers: [], body: raw) }
+        let lines = raw[..<split.lowerBound].components(separatedBy: "\r\n")
+        let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var headers: [(String, String)] = []
+        for l in lines.dropFirst() {
+            guard let colon = l.firstIndex(of: ":") else { continue }
+            headers.append((l[..<colon].lowercased(), l[l.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        var body = String(raw[split.upperBound...])
+        if let cl = headers.first(where: { $0.0 == "content-length" }).flatMap({ Int($0.1) }) { body = String(body.utf8.prefix(cl))! }
+        return WireResponse(status: status, headers: headers, body: body)
+    }
+}
+
+enum Fixtures {
+    /// A route table from Envoy JSON, read by the Envoy reader.
+    static func routeConfiguration(_ text: String) throws -> RouteConfiguration {
+        let sink = DiagnosticSink()
+        let read = EnvoyReader().read([(path: "table.json", bytes: Array(text.utf8))], into: sink)
+        let errors = sink.all.filter { $0.severity == .error }
+        guard errors.isEmpty, let table = read.config.routeConfigurations.first else {
+            throw FixtureError(message: errors.map(\.message).joined(separator: "; "))
+        }
+        return table
+    }
+
+    struct FixtureError: Error { var message: String }
+
+    /// The route table most proxy tests use.
+    static let table = """
+        {"name": "main", "virtual_hosts": [
+          {"name": "api", "domains": ["api.example.com"],
+           "request_headers_to_add": [{"header": {"key": "x-vhost", "value": "api"}}],
+           "routes": [
+            {"name": "health", "match": {"path": "/healthz"}, "direct_response": {"status": 200, "body": {"inline_string": "ok"}}},
+            {"name": "legacy", "match": {"prefix": "/v1/"}, "redirect": {"prefix_rewrite": "/v2/", "response_code": "PERMANENT_REDIRECT"}},
+            {"name": "split", "match": {"prefix": "/split"}, "route": {"weighted_clusters": {"clusters": [
+               {"name": "users", "weight": 90}, {"name": "canary", "weight": 10}]}}},
+            {"name": "rewrite", "match": {"prefix": "/old/"}, "route": {"cluster": "users", "prefix_rewrite": "/new/",
+               "host_rewrite_literal": "users.internal"},
+             "request_headers_to_add": [{"header": {"key": "x-route", "value": "rewrite"}}],
+             "request_headers_to_remove": ["x-secret"],
+             "response_headers_to_add": [{"header": {"key": "x-served-by", "value": "proxy"}}],
+             "response_headers_to_remove": ["x-mock-endpoint"]},
+            {"name": "retry", "match": {"prefix": "/retry"}, "route": {"cluster": "users",
+               "retry_policy": {"retry_on": "5xx", "num_retries": 2}}},
+            {"name": "per-try", "match": {"prefix": "/pertry"}, "route": {"cluster": "users", "timeout": "3s",
+               "retry_policy": {"retry_on": "5xx", "num_retries": 1, "per_try_timeout": "0.1s"}}},
+            {"name": "limited", "match": {"prefix": "/limited"}, "route": {"cluster": "users"}, "typed_per_filter_config": {
+               "envoy.filters.http.local_ratelimit": {
+                 "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                 "stat_prefix": "rl", "token_bucket": {"max_tokens": 2, "tokens_per_fill": 2, "fill_interval": "60s"},
+                 "filter_enabled": {"default_value": {"numerator": 100}}, "filter_enforced": {"default_value": {"numerator": 100}}}}},
+            {"name": "abort", "match": {"prefix": "/abort"}, "route": {"cluster": "users"}, "typed_per_filter_config": {
+               "envoy.filters.http.fault": {"@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
+                 "abort": {"http_status": 418, "percentage": {"numerator": 100}}}}},
+            {"name": "delayed", "match": {"prefix": "/delayed"}, "route": {"cluster": "users"}, "typed_per_filter_config": {
+               "envoy.filters.http.fault": {"@type": "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
+                 "delay": {"fixed_delay": "0.3s", "percentage": {"numerator": 100}}}}},
+            {"name": "slow", "match": {"prefix": "/slow"}, "route": {"cluster": "users", "timeout": "0.2s"}},
+            {"name": "empty", "match": {"prefix": "/empty"}, "route": {"cluster": "empty"}},
+            {"name": "missing", "match": {"prefix": "/missing"}, "route": {"cluster": "nowhere"}},
+            {"name": "users", "match": {"prefix": "/"}, "route": {"cluster": "users"}}
+          ]}
+        ]}
+        """
+
+    static func configuration(endpoints users: [ProxyEndpoint]? = nil) throws -> ProxyConfiguration {
+        ProxyConfiguration(
+            listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try routeConfiguration(table)))],
+            clusters: [
+                ("users", users ?? [ProxyEndpoint(host: "10.0.0.1", port: 8080), ProxyEndpoint(host: "10.0.0.2", port: 8080)]),
+                ("canary", [ProxyEndpoint(host: "10.0.0.9", port: 8080)]),
+                ("empty", []),
+            ])
+    }
+
+    /// Starts the proxy, runs `body`, always shuts down.
+    static func withProxy<T>(
+        _ config: ProxyConfiguration? = nil, options: ProxyOptions = ProxyOptions(), _ body: (ProxyServer) async throws -> T
+    ) async throws -> T {
+        var options = options
+        options.portMap["public"] = options.portMap["public"] ?? 0
+        let server = try await ProxyServer.start(try config ?? configuration(), options: options)
+        do {
+            let out = try await body(server)
+            await server.shutdown()
+            return out
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+}
