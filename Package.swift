@@ -76,7 +76,7 @@ let package = Package(
 
         // One test target per module, named after it.
         .testTarget(name: "XDSCSyntaxTests", dependencies: ["XDSCSyntax", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
-        .testTarget(name: "XDSCJSONTests", dependencies: ["XDSCJSON"]),
+        .testTarget(name: "XDSCJSONTests", dependencies: ["XDSCJSON", "XDSCTestSupport"]),
         .testTarget(name: "XDSCRegexTests", dependencies: ["XDSCRegex"]),
         .testTarget(
             name: "XDSCDiagnosticsTests", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),

@@ -1,29 +1,19 @@
 import Testing
+import XDSCTestSupport
 
 @testable import XDSCJSON
 
 /// The Swift JSON writer prints exactly what json-c printed before it (issue 13).
 @Suite struct JSONWriterTests {
-    /// Deterministic PRNG (SplitMix64), so a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Strings with every kind of byte json-c treats specially: controls, quotes, backslash,
     /// slash, DEL, non-ASCII and NUL.
-    static func string(_ rng: inout SplitMix) -> String {
+    static func string(_ rng: inout SeededRNG) -> String {
         let pieces = ["a", "/", "\"", "\\", "\u{7F}", "é", "😀", "\u{0}", "\n", "\t", "\r", "\u{8}", "\u{C}", "\u{1}", "\u{1F}", " ", "key"]
         return (0..<Int.random(in: 0...6, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
     }
 
-    static func value(_ rng: inout SplitMix, depth: Int) -> JSON {
+    static func value(_ rng: inout SeededRNG, depth: Int) -> JSON {
         switch Int.random(in: 0..<(depth > 3 ? 6 : 9), using: &rng) {
         case 0: return .null
         case 1: return .bool(Bool.random(using: &rng))
@@ -47,7 +37,7 @@ import Testing
     }
 
     @Test func writerMatchesJSONCByteForByte() {
-        var rng = SplitMix(state: 13)
+        var rng = SeededRNG(seed: 13)
         for _ in 0..<3000 {
             let v = Self.value(&rng, depth: 0)
             #expect(Array(v.serialized().utf8) == Array(v.jsoncSerialized().utf8), "\(v)")
