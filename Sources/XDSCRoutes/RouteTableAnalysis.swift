@@ -198,7 +198,9 @@ public enum RouteTableAnalysis {
             switch h.specifier {
             case nil: match = .present(true)
             case .present(let p): match = .present(p)
-            case .deprecatedExact(let s): match = s.isEmpty ? .present(true) : .exact(s)
+            // An empty `exact_match` accepts every value but is no presence matcher: inverted,
+            // it matches nothing, and a missing header fails it (HeaderUtility::matchHeaders).
+            case .deprecatedExact(let s): match = s.isEmpty ? .prefix("") : .exact(s)
             case .string(let sm):
                 match = fieldMatch(sm.pattern)
                 ignoreCase = sm.ignoreCase

@@ -43,7 +43,7 @@ final class Evaluator: @unchecked Sendable {
     /// Envoy's truth table for one header/query condition; `value` nil = missing.
     func field(_ c: FieldConstraint, _ value: String?) -> Bool {
         if case .present(let p) = c.match {
-            return value != nil ? (p != c.invert) : (p == c.invert)
+            return value != nil || c.treatMissingAsEmpty ? (p != c.invert) : (p == c.invert)
         }
         guard let value else {
             if c.treatMissingAsEmpty { return stringMatch(c.match, ignoreCase: c.ignoreCase, "") != c.invert }

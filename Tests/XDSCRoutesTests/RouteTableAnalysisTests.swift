@@ -178,6 +178,54 @@ import XDSCTestSupport
         }
     }
 
+    @Test func presentMatchWithTreatMissingAsEmptyHoldsForAMissingHeader() throws {
+        // A missing header is the present value "": `present_match: true` matches every
+        // request, `present_match: false` none (HeaderUtility::matchHeaders).
+        let always = HeaderMatcher(name: "x-a", .present(true), treatMissingHeaderAsEmpty: true)
+        let rc = vhost([
+            route("always", RouteMatch(.prefix("/"), headers: [always])), route("rest", RouteMatch(.prefix("/")), cluster: "d"),
+        ])
+        #expect(rc.virtualHosts[0].routes[0].match.matches(HTTPRequest(method: "GET", authority: "api.example.com", path: "/")))
+        let f = analyze(rc)
+        let d = try #require(f.diagnostics.first)
+        #expect(f.diagnostics.count == 1)
+        #expect(d.rule == .routeShadowed)
+        #expect(d.message == "route `rest` can never be reached: earlier route `always` matches every request it matches")
+        let never = HeaderMatcher(name: "x-a", .present(false), treatMissingHeaderAsEmpty: true)
+        let n = analyze(vhost([route("never", RouteMatch(.prefix("/"), headers: [never]))]))
+        #expect(n.diagnostics.map(\.rule) == [.routeUnmatchable])
+    }
+
+    @Test func invertedEmptyExactMatchMatchesNothing() throws {
+        // `exact_match: ""` accepts every value but is no presence matcher: inverted, it fails
+        // present and missing headers alike.
+        let m = HeaderMatcher(name: "x-a", .deprecatedExact(""), invertMatch: true)
+        let f = analyze(vhost([route("none", RouteMatch(.prefix("/"), headers: [m])), route("rest", RouteMatch(.prefix("/")))]))
+        let d = try #require(f.diagnostics.first)
+        #expect(f.diagnostics.count == 1)
+        #expect(d.rule == .routeUnmatchable)
+        #expect(d.message == "route `none` can never match a request")
+    }
+
+    @Test func aCatchAllHeaderRegexIsDecidedOverUTF8Values() throws {
+        // Inverted, `.*` matches no UTF-8 value (and no missing header): no example request
+        // can exist, and the raw-byte values it could match leave the route undecided.
+        let inverted = HeaderMatcher(name: "x-b", .string(StringMatcher(.safeRegex(".*"))), invertMatch: true)
+        let f = analyze(
+            vhost([route("all", RouteMatch(.prefix(""))), route("inv", RouteMatch(.pathSeparatedPrefix("/"), headers: [inverted]))]))
+        #expect(f.diagnostics.isEmpty)
+        #expect(!f.undecidedDetails.contains { $0.contains("rejected by verification") })
+        #expect(f.undecidedDetails.contains { $0.contains("header `x-b` holds bytes that are not UTF-8") })
+        // Not inverted, `.*` takes every request that carries the header.
+        let catchAll = HeaderMatcher(name: "x-b", .string(StringMatcher(.safeRegex(".*"))))
+        let s = analyze(
+            vhost([
+                route("regex", RouteMatch(.prefix("/"), headers: [catchAll])),
+                route("present", RouteMatch(.prefix("/a"), headers: [HeaderMatcher(name: "x-b", .present(true))]), cluster: "d"),
+            ]))
+        #expect(s.diagnostics.map(\.rule) == [.routeShadowed])
+    }
+
     @Test func aRouteThatMatchesNothingIsAnError() throws {
         // Issue 8.6, also for a host with a single route.
         let f = analyze(vhost([route("bad", RouteMatch(.safeRegex("a.*")))]))

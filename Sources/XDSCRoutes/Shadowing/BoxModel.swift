@@ -65,7 +65,10 @@ final class BoxAlgebra {
     /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
     let widePathUniverse: Language
     let wideQueryValues: Language
+    /// Header values as the Envoy model (and every example request) holds them: UTF-8 text.
     let headerValues: Language
+    /// Header values as the codecs pass them: any bytes (obs-text included).
+    let wideHeaderValues: Language
     let methodValues: Language
     let queryValues: Language
     let slashRooted: Bool
@@ -109,8 +112,12 @@ final class BoxAlgebra {
             pathUniverse = Language.contains("?").union(.contains("#")).complement()
             widePathUniverse = pathUniverse
         }
-        // Header values cannot carry NUL, CR or LF.
-        headerValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
+        // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
+        // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
+        // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
+        // raw bytes for the question whether a route matches nothing.
+        wideHeaderValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
+        headerValues = wideHeaderValues.intersection(.regex("(?s).*"))
         // Methods are HTTP tokens.
         var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
         for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
@@ -131,7 +138,8 @@ final class BoxAlgebra {
 
     func valueUniverse(_ key: FieldKey, wide: Bool = false) -> Language {
         if key.isQuery { return wide ? wideQueryValues : queryValues }
-        return key.name == ":method" ? methodValues : headerValues
+        if key.name == ":method" { return methodValues }
+        return wide ? wideHeaderValues : headerValues
     }
 
     func universeField(_ key: FieldKey) -> FieldSet {
@@ -173,7 +181,10 @@ final class BoxAlgebra {
     func fieldSet(_ c: FieldConstraint, key: FieldKey, wide: Bool = false) -> FieldSet {
         let u = valueUniverse(key, wide: wide)
         if case .present(let p) = c.match {
-            return FieldSet(absent: p == c.invert, values: p != c.invert ? u : .empty)
+            // With `treat_missing_header_as_empty` a missing field is the present value `""`,
+            // so absence gets the present result (Envoy's `HeaderUtility::matchHeaders`).
+            let absent = c.treatMissingAsEmpty ? p != c.invert : p == c.invert
+            return FieldSet(absent: absent, values: p != c.invert ? u : .empty)
         }
         let m = stringLanguage(c.match, ignoreCase: c.ignoreCase)
         let values = c.invert ? u.subtracting(m) : m.intersection(u)

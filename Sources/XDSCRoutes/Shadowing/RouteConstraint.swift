@@ -30,7 +30,7 @@ public enum FieldMatch: Sendable, Hashable {
 /// a present field matches when `match(value) != invert`; a missing field makes every
 /// matcher except `present` false, even inverted, unless `treatMissingAsEmpty` (then the
 /// value `""` is matched and inverted normally). For `present(p)`: present → `p != invert`,
-/// missing → `p == invert`.
+/// missing → `p == invert`, or `p != invert` with `treatMissingAsEmpty`.
 public struct FieldConstraint: Sendable, Hashable {
     /// Header name (lower case; `:method`, `:authority`, `content-type`...) or query
     /// parameter name (compared exactly, no percent-decoding).

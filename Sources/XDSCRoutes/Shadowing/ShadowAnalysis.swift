@@ -255,7 +255,7 @@ struct ShadowAnalyzer {
             } else if let (k, _) = fields.first(where: { $0.1.isEmpty == true }) {
                 m.matchesNothing = true
                 m.unmatchableCause = .field(name: k.name, isQuery: k.isQuery)
-                if k.isQuery, a.admitsWideValue(groups[k] ?? [], key: k) != false { m.onlyRawBytes = true }
+                if a.admitsWideValue(groups[k] ?? [], key: k) != false { m.onlyRawBytes = true }
             }
         }
         return m
@@ -293,7 +293,9 @@ struct ShadowAnalyzer {
                 continue
             }
             if m.matchesNothing {
-                if m.onlyRawBytes {
+                if m.onlyRawBytes, case .field(let name, isQuery: false) = m.unmatchableCause {
+                    noteUndecided(i, nil, "matches only requests whose header `\(name)` holds bytes that are not UTF-8")
+                } else if m.onlyRawBytes {
                     noteUndecided(
                         i, nil, "matches only requests with a raw space, tab or non-ASCII byte, which clients send percent-encoded")
                 } else {
