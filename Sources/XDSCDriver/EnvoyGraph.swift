@@ -107,17 +107,5 @@ public struct EnvoyGraph: Sendable {
 
     func q(_ lines: [String]) -> String { q(lines.joined(separator: "\n")) }
 
-    func q(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r", "\t": out += " "
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
-    }
+    func q(_ s: String) -> String { dotQuoted(s) }
 }

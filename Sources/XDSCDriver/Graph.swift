@@ -144,19 +144,7 @@ public struct PolicyGraph: Sendable {
     /// A DOT double-quoted string of lines joined by `\n` (centred lines).
     func q(_ lines: [String]) -> String { q(lines.joined(separator: "\n")) }
 
-    func q(_ s: String) -> String {
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r", "\t": out += " "
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out + "\""
-    }
+    func q(_ s: String) -> String { dotQuoted(s) }
 
     /// Text for a `//` comment: no line breaks.
     func comment(_ s: String) -> String { String(s.map { $0 == "\n" ? " " : $0 }) }
@@ -267,4 +255,20 @@ public enum GraphvizRenderer {
         }
         return String(decoding: svgData, as: UTF8.self)
     }
+}
+
+/// `s` as a DOT double-quoted string: quotes and backslashes escaped, line breaks as `\n`
+/// (centred lines), carriage returns and tabs as spaces.
+func dotQuoted(_ s: String) -> String {
+    var out = "\""
+    for c in s.unicodeScalars {
+        switch c {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r", "\t": out += " "
+        default: out.unicodeScalars.append(c)
+        }
+    }
+    return out + "\""
 }
