@@ -4,37 +4,21 @@ extension Schemas {
     /// The schema of `xdsc route --format json` (one decision; an array of them when the
     /// input holds several route tables).
     public static var route: JSON {
-        func o(_ m: [(String, JSON)]) -> JSON {
-            var x = JSONObject()
-            for (k, v) in m { x[k] = v }
-            return .object(x)
-        }
-        func t(_ type: String, _ d: String) -> JSON { o([("description", .string(d)), ("type", .string(type))]) }
-        func nullable(_ type: String, _ d: String) -> JSON {
-            o([("description", .string(d)), ("type", .array([.string(type), .string("null")]))])
-        }
-        func object(_ d: String, _ props: [(String, JSON)], nullable isNullable: Bool = false) -> JSON {
-            o([
-                ("description", .string(d)), ("type", isNullable ? .array([.string("object"), .string("null")]) : .string("object")),
-                ("properties", o(props)), ("required", .array(props.map { .string($0.0) })), ("additionalProperties", .bool(false)),
-            ])
-        }
-        func list(_ d: String, _ item: JSON) -> JSON { o([("description", .string(d)), ("type", .string("array")), ("items", item)]) }
-        let source = o([
+        let source = obj([
             ("description", .string("Where the element is written: its RouteConfiguration field path and, when known, file:line:column.")),
             ("type", .array([.string("object"), .string("null")])),
             (
                 "properties",
-                o([
-                    ("field", t("string", "Proto field path, e.g. virtual_hosts[0].routes[2].route.prefix_rewrite.")),
-                    ("file", t("string", "The file.")), ("line", t("integer", "1-based line.")),
-                    ("column", t("integer", "1-based column.")),
+                obj([
+                    ("field", typed("string", "Proto field path, e.g. virtual_hosts[0].routes[2].route.prefix_rewrite.")),
+                    ("file", typed("string", "The file.")), ("line", typed("integer", "1-based line.")),
+                    ("column", typed("integer", "1-based column.")),
                 ])
             ),
             ("required", .array([.string("field")])), ("additionalProperties", .bool(false)),
         ])
-        let header = object("A header.", [("name", t("string", "Lower-case name.")), ("value", t("string", "Value."))])
-        let outcome = o([
+        let header = object("A header.", [("name", typed("string", "Lower-case name.")), ("value", typed("string", "Value."))])
+        let outcome = obj([
             (
                 "description",
                 .string(
@@ -44,67 +28,68 @@ extension Schemas {
             ("type", .string("object")),
             (
                 "properties",
-                o([
+                obj([
                     (
                         "kind",
-                        o([
+                        obj([
                             ("type", .string("string")),
                             ("enum", .array(["no-route", "tls-redirect", "redirect", "direct-response", "forward"].map(JSON.string))),
                         ])
                     ),
-                    ("status", t("integer", "The status Envoy answers itself with.")),
-                    ("response_flag", t("string", "NR for no route.")), ("reason", t("string", "Why no route.")),
-                    ("location", t("string", "The full Location of a redirect.")),
+                    ("status", typed("integer", "The status Envoy answers itself with.")),
+                    ("response_flag", typed("string", "NR for no route.")), ("reason", typed("string", "Why no route.")),
+                    ("location", typed("string", "The full Location of a redirect.")),
                     ("rewritten_path", nullable("string", "The :path after a redirect's own rewrite.")),
-                    ("body", t("string", "A direct response's body.")), ("cluster", t("string", "The cluster picked.")),
+                    ("body", typed("string", "A direct response's body.")), ("cluster", typed("string", "The cluster picked.")),
                     (
                         "cluster_from",
-                        o([
+                        obj([
                             ("type", .string("string")),
                             ("enum", .array(["cluster", "cluster_header", "weighted_clusters"].map(JSON.string))),
                         ])
                     ),
-                    ("cluster_header", t("object", "The header and its whole first value (null when absent).")),
+                    ("cluster_header", typed("object", "The header and its whole first value (null when absent).")),
                     (
                         "weighted",
-                        t(
+                        typed(
                             "object",
                             "The split and Envoy's arithmetic: selection_value % total_weight = bucket; the entry whose [start, end) holds bucket."
                         )
                     ),
                     (
                         "cluster_not_found_status",
-                        t("integer", "What Envoy answers when the cluster does not exist (503 unless configured).")
+                        typed("integer", "What Envoy answers when the cluster does not exist (503 unless configured).")
                     ),
-                    ("path", t("object", "original, rewritten and the rewrite, or nulls.")),
-                    ("host", t("object", "original, rewritten, the rewrite, auto_host_rewrite.")), ("source", source),
+                    ("path", typed("object", "original, rewritten and the rewrite, or nulls.")),
+                    ("host", typed("object", "original, rewritten, the rewrite, auto_host_rewrite.")), ("source", source),
                 ])
             ),
             ("required", .array([.string("kind")])), ("additionalProperties", .bool(false)),
         ])
         let props: [(String, JSON)] = [
-            ("version", t("integer", "1.")), ("table", t("string", "The route table: the file, and the listener when there are several.")),
+            ("version", typed("integer", "1.")),
+            ("table", typed("string", "The route table: the file, and the listener when there are several.")),
             (
                 "request",
                 object(
                     "The request as routed.",
                     [
-                        ("method", t("string", ":method.")), ("scheme", t("string", ":scheme and x-forwarded-proto.")),
+                        ("method", typed("string", ":method.")), ("scheme", typed("string", ":scheme and x-forwarded-proto.")),
                         ("authority", nullable("string", ":authority.")), ("path", nullable("string", ":path with query.")),
-                        ("headers", list("Other headers.", header)), ("random_value", t("integer", "The stream's random value.")),
-                        ("internal", t("boolean", "x-envoy-internal: true.")),
+                        ("headers", list("Other headers.", header)), ("random_value", typed("integer", "The stream's random value.")),
+                        ("internal", typed("boolean", "x-envoy-internal: true.")),
                     ])
             ),
-            ("matched", t("boolean", "A route (or the TLS redirect) took the request.")),
+            ("matched", typed("boolean", "A route (or the TLS redirect) took the request.")),
             (
                 "virtual_host",
                 object(
                     "The virtual host and why.",
                     [
-                        ("name", t("string", "name.")), ("index", t("integer", "Index in virtual_hosts.")),
+                        ("name", typed("string", "name.")), ("index", typed("integer", "Index in virtual_hosts.")),
                         (
                             "reason",
-                            o([
+                            obj([
                                 ("type", .string("string")),
                                 (
                                     "enum",
@@ -117,7 +102,7 @@ extension Schemas {
                             "compared_host",
                             nullable("string", "The host compared (lower-cased; port dropped with ignore_port_in_host_matching).")
                         ),
-                        ("require_tls", t("string", "NONE, EXTERNAL_ONLY or ALL.")), ("source", source),
+                        ("require_tls", typed("string", "NONE, EXTERNAL_ONLY or ALL.")), ("source", source),
                     ], nullable: true)
             ),
             (
@@ -127,8 +112,8 @@ extension Schemas {
                     object(
                         "A route tried.",
                         [
-                            ("index", t("integer", "Index in routes.")), ("name", nullable("string", "name.")),
-                            ("matched", t("boolean", "Whether it matched.")),
+                            ("index", typed("integer", "Index in routes.")), ("name", nullable("string", "name.")),
+                            ("matched", typed("boolean", "Whether it matched.")),
                             ("failed_condition", nullable("string", "The first condition that failed, e.g. match.headers[1].")),
                             ("reason", nullable("string", "Why, in words.")), ("source", source),
                         ]))
@@ -136,7 +121,7 @@ extension Schemas {
             (
                 "route",
                 object(
-                    "The winner.", [("index", t("integer", "Index.")), ("name", nullable("string", "name.")), ("source", source)],
+                    "The winner.", [("index", typed("integer", "Index.")), ("name", nullable("string", "name.")), ("source", source)],
                     nullable: true)
             ),
             ("outcome", outcome),
@@ -147,15 +132,15 @@ extension Schemas {
                     object(
                         "One change.",
                         [
-                            ("headers", t("string", "request or response.")), ("level", t("string", "The level.")),
+                            ("headers", typed("string", "request or response.")), ("level", typed("string", "The level.")),
                             (
                                 "operation",
-                                o([
+                                obj([
                                     ("type", .string("string")),
                                     ("enum", .array(["remove", "append", "overwrite", "skipped"].map(JSON.string))),
                                 ])
                             ),
-                            ("name", t("string", "Header.")), ("value", nullable("string", "Formatted value.")), ("source", source),
+                            ("name", typed("string", "Header.")), ("value", nullable("string", "Formatted value.")), ("source", source),
                         ]))
             ),
             ("request_headers", list("The request headers as they go upstream.", header)),
@@ -164,8 +149,8 @@ extension Schemas {
             ("timeout", nullable("string", "The route timeout (15s by default).")),
             ("idle_timeout", nullable("string", "The route idle timeout.")),
             ("retry_policy", nullable("object", "The retry policy that applies, as Envoy JSON.")),
-            ("mirrors", list("The request mirror policies that apply, as Envoy JSON.", t("object", "A policy."))),
-            ("hash_policy", list("The route's hash policy, as Envoy JSON.", t("object", "A policy."))),
+            ("mirrors", list("The request mirror policies that apply, as Envoy JSON.", typed("object", "A policy."))),
+            ("hash_policy", list("The route's hash policy, as Envoy JSON.", typed("object", "A policy."))),
             (
                 "filter_configs",
                 list(
@@ -173,8 +158,8 @@ extension Schemas {
                     object(
                         "One filter's config.",
                         [
-                            ("filter", t("string", "Filter name.")), ("level", t("string", "The level.")),
-                            ("config", t("object", "The config.")), ("source", source),
+                            ("filter", typed("string", "Filter name.")), ("level", typed("string", "The level.")),
+                            ("config", typed("object", "The config.")), ("source", source),
                         ]))
             ),
         ]

@@ -29,10 +29,37 @@ public enum Schemas {
 
     // MARK: - Building blocks
 
-    private static func obj(_ members: [(String, JSON)]) -> JSON {
+    static func obj(_ members: [(String, JSON)]) -> JSON {
         var o = JSONObject()
         for (k, v) in members { o[k] = v }
         return .object(o)
+    }
+
+    // The output schemas (`route`, `diff`) describe closed objects of typed values.
+
+    /// `{description, type}`.
+    static func typed(_ type: String, _ d: String) -> JSON { obj([("description", .string(d)), ("type", .string(type))]) }
+
+    /// `{description, type: [type, null]}`.
+    static func nullable(_ type: String, _ d: String) -> JSON {
+        obj([("description", .string(d)), ("type", .array([.string(type), .string("null")]))])
+    }
+
+    /// An object with exactly `props` (all required unless `required` names fewer), no others.
+    static func object(_ d: String, _ props: [(String, JSON)], required: [String]? = nil, nullable isNullable: Bool = false) -> JSON {
+        obj([
+            ("description", .string(d)), ("type", isNullable ? .array([.string("object"), .string("null")]) : .string("object")),
+            ("properties", obj(props)), ("required", .array((required ?? props.map(\.0)).map { .string($0) })),
+            ("additionalProperties", .bool(false)),
+        ])
+    }
+
+    /// An array of `item`.
+    static func list(_ d: String, _ item: JSON, nullable isNullable: Bool = false) -> JSON {
+        obj([
+            ("description", .string(d)), ("type", isNullable ? .array([.string("array"), .string("null")]) : .string("array")),
+            ("items", item),
+        ])
     }
 
     private static func ref(_ def: String, _ description: String) -> JSON {
