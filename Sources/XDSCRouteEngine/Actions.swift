@@ -92,13 +92,7 @@ extension RouteEngine {
                 }
                 if let rewritten {
                     let o = origin(rp + (rw.isPrefix ? ".route.prefix_rewrite" : ".route.regex_rewrite"), fallback: route.source)
-                    req.set("x-envoy-original-path", path)
-                    d.mutations.append(
-                        .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-path", value: path, origin: o)
-                    )
-                    req.set(":path", rewritten)
-                    d.mutations.append(
-                        .init(response: false, level: .router, operation: .overwrite, name: ":path", value: rewritten, origin: o))
+                    updatePath(&req, from: path, to: rewritten, into: &d, origin: o)
                 }
             }
             // Response: weighted entry, then the levels.
@@ -156,14 +150,7 @@ extension RouteEngine {
                 default: break
                 }
                 if let rewritten {
-                    let o = origin(rdp, fallback: route.source)
-                    req.set("x-envoy-original-path", path)
-                    d.mutations.append(
-                        .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-path", value: path, origin: o)
-                    )
-                    req.set(":path", rewritten)
-                    d.mutations.append(
-                        .init(response: false, level: .router, operation: .overwrite, name: ":path", value: rewritten, origin: o))
+                    updatePath(&req, from: path, to: rewritten, into: &d, origin: origin(rdp, fallback: route.source))
                 }
             }
             let location = Self.newURI(redirect, req)
@@ -263,6 +250,15 @@ extension RouteEngine {
             map.add(n, v)
             d.mutations.append(.init(response: response, level: level, operation: .append, name: n, value: v, origin: og))
         }
+    }
+
+    /// A path rewrite: the old path goes to `x-envoy-original-path`, then `:path` is replaced.
+    func updatePath(_ req: inout HeaderMap, from path: String, to rewritten: String, into d: inout RouteDecision, origin o: Origin) {
+        req.set("x-envoy-original-path", path)
+        d.mutations.append(
+            .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-path", value: path, origin: o))
+        req.set(":path", rewritten)
+        d.mutations.append(.init(response: false, level: .router, operation: .overwrite, name: ":path", value: rewritten, origin: o))
     }
 
     /// `Http::Utility::updateAuthority`: the old Host goes to `x-envoy-original-host` (and
