@@ -133,6 +133,16 @@ struct DiffCLITests {
         try saved.write(to: file, atomically: true, encoding: .utf8)
         #expect(try Tool.diff("route-changed", ["--expect", file.path]).status == 0)
         #expect(try Tool.diff("reorder-overlap", ["--expect", file.path]).status == 1)
+        // The reviewed semantic changes pass too; a file of behaviour changes only leaves the
+        // semantic change unexpected unless only behaviour counts.
+        let behaviourOnly = dir.appendingPathComponent("behaviour.json")
+        try Tool.diff("route-changed", ["--format", "json", "--behaviour-only"]).stdout.write(
+            to: behaviourOnly, atomically: true, encoding: .utf8)
+        #expect(try Tool.diff("route-changed", ["--expect", behaviourOnly.path]).status == 1)
+        #expect(try Tool.diff("route-changed", ["--expect", behaviourOnly.path, "--fail-on", "behaviour"]).status == 0)
+        // A semantic change the file does not list fails (a refactor's move here).
+        #expect(try Tool.diff("reorder-disjoint", ["--expect", file.path]).status == 1)
+        #expect(try Tool.diff("reorder-disjoint", ["--expect", file.path, "--fail-on", "behaviour"]).status == 0)
         try "{}".write(to: file, atomically: true, encoding: .utf8)
         #expect(try Tool.diff("route-changed", ["--expect", file.path]).status == 2)
     }
