@@ -13,7 +13,8 @@ import XDSCTestSupport
 /// for every path (a 4-byte path has its first 3 and its last byte independent). Header
 /// conditions are on `x-h` (exact `x`, prefix `x`, presence, regexes over x and y) and query
 /// conditions on `q` (exact `x`, prefix `x`, present or absent, regexes), each decided by
-/// the values absent, "", x, xx, y (for `q` also the bare `?q` without `=`); methods by GET,
+/// the values absent, "", x, xx, y, X (matchers may ignore case; for `q` also the bare `?q`
+/// without `=`); methods by GET,
 /// POST and PUT. Actions are distinct clusters or direct responses, so two different actions
 /// differ on every request.
 @Suite("Property: behavioural diff agrees with brute force")
@@ -41,7 +42,9 @@ struct DiffPropertyTests {
         }
 
         mutating func valueMatcher() -> StringMatcher {
-            pick([StringMatcher(.exact("x")), StringMatcher(.prefix("x")), StringMatcher(.safeRegex(pick(Self.valueRegexes)))])
+            let pattern: StringMatcher.Pattern = pick([.exact("x"), .prefix("x"), .safeRegex(pick(Self.valueRegexes))])
+            // `ignore_case` has no effect on `safe_regex` in Envoy.
+            return StringMatcher(pattern, ignoreCase: chance(0.2))
         }
 
         mutating func match() -> RouteMatch {
@@ -94,8 +97,8 @@ struct DiffPropertyTests {
         }
         return out
     }()
-    static let headerValues: [String?] = [nil, "", "x", "xx", "y"]
-    static let queries = ["", "?q", "?q=", "?q=x", "?q=xx", "?q=y"]
+    static let headerValues: [String?] = [nil, "", "x", "xx", "y", "X"]
+    static let queries = ["", "?q", "?q=", "?q=x", "?q=xx", "?q=y", "?q=X"]
     static let methods = ["GET", "POST", "PUT"]
 
     static func config(_ routes: [Route]) -> RouteConfiguration {
