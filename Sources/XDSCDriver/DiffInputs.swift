@@ -69,7 +69,8 @@ public enum DiffInputs {
             if !psink.all.contains(where: { $0.severity == .error }) {
                 let envoy = EnvoyLowering.lower(policy)
                 for (i, l) in envoy.listeners.enumerated() {
-                    let span = policy.listeners.indices.contains(i) ? policy.listeners[i].span : l.source
+                    // The listener's name key, as an Envoy listener's first key.
+                    let span = policy.listeners.indices.contains(i) ? policy.listeners[i].name.span : l.source
                     var attributes = ListenerAttributes.element(l)
                     attributes.source = span
                     side.listeners.append(attributes)
