@@ -1,36 +1,63 @@
 // Thompson NFA over bytes, subset construction, products and minimisation.
 
-/// An `[Int32]` dictionary key with a precomputed cheap hash (FNV-1a): the standard
-/// array hashing runs SipHash over every element on each lookup, which dominated.
 /// Byte classes whose transition columns are identical behave the same; keeps the first of
-/// each group. Returns, for every class, the index of its kept representative, and the kept
-/// classes in order.
-func mergeIdenticalClasses(_ classCount: Int, column: (Int) -> [Int32]) -> (classMap: [Int], kept: [Int]) {
-    var ids: [ArrayKey: Int] = [:]
+/// each group. `fill(c, column)` writes class `c`'s column (`height` entries). Returns, for
+/// every class, the index of its kept representative, and the kept classes in order.
+/// The columns live in one flat buffer and are told apart by a cheap hash, then compared:
+/// no array or dictionary per class.
+func mergeIdenticalClasses(
+    _ classCount: Int, height: Int, fill: (Int, inout UnsafeMutableBufferPointer<Int32>) -> Void
+) -> (classMap: [Int], kept: [Int]) {
     var classMap = [Int](repeating: 0, count: classCount)
     var kept: [Int] = []
-    for c in 0..<classCount {
-        let key = ArrayKey(column(c))
-        if let id = ids[key] {
-            classMap[c] = id
-        } else {
-            ids[key] = kept.count
-            classMap[c] = kept.count
-            kept.append(c)
+    var keptHash: [UInt64] = []
+    var columns = [Int32](repeating: 0, count: classCount * height)
+    columns.withUnsafeMutableBufferPointer { all in
+        for c in 0..<classCount {
+            var column = UnsafeMutableBufferPointer(rebasing: all[c * height..<(c + 1) * height])
+            fill(c, &column)
+            let h = ArrayKey.fnv1a(column)
+            var found = -1
+            for (k, kc) in kept.enumerated() where keptHash[k] == h {
+                let base = kc * height
+                var same = true
+                for i in 0..<height where all[base + i] != column[i] {
+                    same = false
+                    break
+                }
+                if same {
+                    found = k
+                    break
+                }
+            }
+            if found >= 0 {
+                classMap[c] = found
+            } else {
+                classMap[c] = kept.count
+                kept.append(c)
+                keptHash.append(h)
+            }
         }
     }
     return (classMap, kept)
 }
 
+/// An `[Int32]` dictionary key with a precomputed cheap hash (FNV-1a): the standard
+/// array hashing runs SipHash over every element on each lookup, which dominated.
 struct ArrayKey: Hashable {
     let a: [Int32]
     let h: Int
 
     init(_ a: [Int32]) {
         self.a = a
+        h = Int(truncatingIfNeeded: ArrayKey.fnv1a(a))
+    }
+
+    /// FNV-1a over the values.
+    static func fnv1a<C: Collection<Int32>>(_ values: C) -> UInt64 {
         var x: UInt64 = 0xcbf2_9ce4_8422_2325
-        for v in a { x = (x ^ UInt64(UInt32(bitPattern: v))) &* 0x100_0000_01b3 }
-        h = Int(truncatingIfNeeded: x)
+        for v in values { x = (x ^ UInt64(UInt32(bitPattern: v))) &* 0x100_0000_01b3 }
+        return x
     }
 
     func hash(into hasher: inout Hasher) { hasher.combine(h) }
@@ -220,14 +247,13 @@ struct DFA: Sendable {
         let acceptMarker = nfa.accept << 1 | 1
         var mark = [Int](repeating: -1, count: 2 * n)
         var stamp = 0
-        // Important configurations reachable through epsilon edges from `seeds`.
-        func closure(_ seeds: [Int32], consumed: Bool) -> [Int32] {
+        var stack: [Int32] = []
+        // Important configurations reachable through epsilon edges from `seed`.
+        func closure(_ seed: Int32, consumed: Bool) -> [Int32] {
             stamp += 1
-            var stack: [Int32] = []
-            for c in seeds where mark[Int(c)] != stamp {
-                mark[Int(c)] = stamp
-                stack.append(c)
-            }
+            stack.removeAll(keepingCapacity: true)
+            mark[Int(seed)] = stamp
+            stack.append(seed)
             var out: [Int32] = []
             var accepting = false
             while let c = stack.popLast() {
@@ -260,7 +286,7 @@ struct DFA: Sendable {
         var closureOf = [[Int32]?](repeating: nil, count: n)
         var ids: [ArrayKey: Int32] = [:]
         var sets: [[Int32]] = []
-        let startSet = closure([nfa.start << 1], consumed: false)
+        let startSet = closure(nfa.start << 1, consumed: false)
         ids[ArrayKey(startSet)] = 0
         sets.append(startSet)
         var next: [Int32] = []
@@ -269,6 +295,7 @@ struct DFA: Sendable {
         var emptyId: Int32? = startSet.isEmpty ? 0 : nil
         var unionMark = [Int](repeating: -1, count: 2 * n)
         var unionStamp = 0
+        var target: [Int32] = []
         var idx = 0
         while idx < sets.count {
             let set = sets[idx]
@@ -285,11 +312,12 @@ struct DFA: Sendable {
                     next.append(e)
                     continue
                 }
-                var target: [Int32] = []
+                // One buffer for every target set: only a new state keeps (a copy of) it.
+                target.removeAll(keepingCapacity: true)
                 if !buckets[c].isEmpty {
                     unionStamp += 1
                     for t in buckets[c] {
-                        if closureOf[Int(t)] == nil { closureOf[Int(t)] = closure([t << 1], consumed: true) }
+                        if closureOf[Int(t)] == nil { closureOf[Int(t)] = closure(t << 1, consumed: true) }
                         for x in closureOf[Int(t)]! where unionMark[Int(x)] != unionStamp {
                             unionMark[Int(x)] = unionStamp
                             target.append(x)
@@ -522,23 +550,7 @@ struct DFA: Sendable {
     func trimmed() -> DFA {
         let n = stateCount
         let cc = classCount
-        // Liveness by reverse reachability from the accepting states.
-        var rev = [[Int32]](repeating: [], count: n)
-        for s in 0..<n {
-            for c in 0..<cc {
-                let t = Int(next[s * cc + c])
-                if t != s { rev[t].append(Int32(s)) }
-            }
-        }
-        var live = accepting
-        var stack: [Int32] = []
-        for s in 0..<n where live[s] { stack.append(Int32(s)) }
-        while let t = stack.popLast() {
-            for p in rev[Int(t)] where !live[Int(p)] {
-                live[Int(p)] = true
-                stack.append(p)
-            }
-        }
+        let live = liveStates()
         if !live[0] { return DFA.trivial(false) }
         var map = [Int32](repeating: -1, count: n)
         var count: Int32 = 0
@@ -550,14 +562,12 @@ struct DFA: Sendable {
         let deadId = count
         let total = Int(count) + (hasDead ? 1 : 0)
         // Columns after renaming, to merge byte classes that behave identically.
-        var col = [Int32](repeating: 0, count: total)
-        let (classMap, kept) = mergeIdenticalClasses(cc) { c in
+        let (classMap, kept) = mergeIdenticalClasses(cc, height: total) { c, col in
             for s in 0..<n where live[s] {
                 let t = Int(next[s * cc + c])
                 col[Int(map[s])] = live[t] ? map[t] : deadId
             }
             if hasDead { col[Int(deadId)] = deadId }
-            return col
         }
         let ncc = kept.count
         var newNext = [Int32](repeating: deadId, count: total * ncc)
@@ -573,6 +583,42 @@ struct DFA: Sendable {
         var d = DFA(classOf: classOf.map { UInt16(classMap[Int($0)]) }, classCount: ncc, next: newNext, accepting: newAcc)
         d.dead = hasDead ? deadId : -1
         return d
+    }
+
+    /// The states from which some accepting state is reachable: reverse reachability over
+    /// the predecessor lists, kept in one flat array (offsets per state).
+    private func liveStates() -> [Bool] {
+        let n = stateCount
+        let cc = classCount
+        var start = [Int](repeating: 0, count: n + 1)
+        for s in 0..<n {
+            for c in 0..<cc {
+                let t = Int(next[s * cc + c])
+                if t != s { start[t + 1] += 1 }
+            }
+        }
+        for s in 0..<n { start[s + 1] += start[s] }
+        var fillAt = start
+        var preds = [Int32](repeating: 0, count: start[n])
+        for s in 0..<n {
+            for c in 0..<cc {
+                let t = Int(next[s * cc + c])
+                if t != s {
+                    preds[fillAt[t]] = Int32(s)
+                    fillAt[t] += 1
+                }
+            }
+        }
+        var live = accepting
+        var stack: [Int32] = []
+        for s in 0..<n where live[s] { stack.append(Int32(s)) }
+        while let t = stack.popLast() {
+            for k in start[Int(t)]..<start[Int(t) + 1] where !live[Int(preds[k])] {
+                live[Int(preds[k])] = true
+                stack.append(preds[k])
+            }
+        }
+        return live
     }
 
     /// Moore partition refinement, then merging of byte classes that behave identically.
@@ -624,8 +670,8 @@ struct DFA: Sendable {
             }
         }
         // Merge equivalent byte classes (identical columns).
-        let (classMap, keptClasses) = mergeIdenticalClasses(cc) { c in
-            queue.map { b in order[Int(block[Int(next[rep[Int(b)] * cc + c])])] }
+        let (classMap, keptClasses) = mergeIdenticalClasses(cc, height: queue.count) { c, col in
+            for (i, b) in queue.enumerated() { col[i] = order[Int(block[Int(next[rep[Int(b)] * cc + c])])] }
         }
         let ncc = keptClasses.count
         var newNext = [Int32](repeating: 0, count: queue.count * ncc)
