@@ -180,6 +180,79 @@ struct NFA {
     }
 }
 
+/// Epsilon closures over an NFA's configurations (`nfaState * 2 + ended`, see
+/// `DFA.determinize`), keeping only the important ones; the closure after a byte edge into
+/// each state is computed once and kept in one flat array.
+struct EpsilonClosures {
+    let nfa: NFA
+    /// The configuration standing for "accepting" in a DFA state's set.
+    let acceptMarker: Int32
+    /// Every kept closure, back to back.
+    private(set) var data: [Int32] = []
+    private var start: [Int]
+    private var count: [Int]
+    private var mark: [Int]
+    private var stamp = 0
+    private var stack: [Int32] = []
+    private var out: [Int32] = []
+
+    init(_ nfa: NFA) {
+        self.nfa = nfa
+        acceptMarker = nfa.accept << 1 | 1
+        let n = nfa.edges.count
+        start = [Int](repeating: -1, count: n)
+        count = [Int](repeating: 0, count: n)
+        mark = [Int](repeating: -1, count: 2 * n)
+    }
+
+    /// Where in `data` the closure after a byte edge into NFA state `t` lies.
+    mutating func afterByte(_ t: Int32) -> Range<Int> {
+        let i = Int(t)
+        if start[i] < 0 {
+            let c = closure(t << 1, consumed: true)
+            start[i] = data.count
+            count[i] = c.count
+            data.append(contentsOf: c)
+        }
+        return start[i]..<start[i] + count[i]
+    }
+
+    /// Important configurations reachable through epsilon edges from `seed`, sorted.
+    mutating func closure(_ seed: Int32, consumed: Bool) -> [Int32] {
+        stamp += 1
+        stack.removeAll(keepingCapacity: true)
+        out.removeAll(keepingCapacity: true)
+        mark[Int(seed)] = stamp
+        stack.append(seed)
+        var accepting = false
+        while let c = stack.popLast() {
+            let st = Int(c >> 1)
+            let ended = c & 1
+            if st == Int(nfa.accept) { accepting = true }
+            if ended == 0 && !nfa.edges[st].isEmpty { out.append(c) }
+            for (t, kind) in nfa.eps[st] {
+                let nc: Int32
+                switch kind {
+                case NFA.begin:
+                    if consumed { continue }
+                    nc = t << 1 | ended
+                case NFA.end:
+                    nc = t << 1 | 1
+                default:
+                    nc = t << 1 | ended
+                }
+                if mark[Int(nc)] != stamp {
+                    mark[Int(nc)] = stamp
+                    stack.append(nc)
+                }
+            }
+        }
+        if accepting { out.append(acceptMarker) }
+        out.sort()
+        return out
+    }
+}
+
 /// A complete deterministic automaton over bytes. State 0 is the start state. Bytes are
 /// grouped into equivalence classes (`classOf`); `next[state * classCount + class]`.
 struct DFA: Sendable {
@@ -241,57 +314,26 @@ struct DFA: Sendable {
         }
         let classCount = k + 1
         let n = nfa.edges.count
-        let classEdges: [[(Int, Int, Int32)]] = nfa.edges.map { list in
-            list.map { (Int(classOf[Int($0.lo)]), Int(classOf[Int($0.hi)]), $0.to) }
+        // The byte edges by class, flat: state `st` owns `edgeStart[st]..<edgeStart[st + 1]`.
+        var edgeStart = [Int](repeating: 0, count: n + 1)
+        var edges: [(lo: Int, hi: Int, to: Int32)] = []
+        for (st, list) in nfa.edges.enumerated() {
+            for e in list { edges.append((Int(classOf[Int(e.lo)]), Int(classOf[Int(e.hi)]), e.to)) }
+            edgeStart[st + 1] = edges.count
         }
-        let acceptMarker = nfa.accept << 1 | 1
-        var mark = [Int](repeating: -1, count: 2 * n)
-        var stamp = 0
-        var stack: [Int32] = []
-        // Important configurations reachable through epsilon edges from `seed`.
-        func closure(_ seed: Int32, consumed: Bool) -> [Int32] {
-            stamp += 1
-            stack.removeAll(keepingCapacity: true)
-            mark[Int(seed)] = stamp
-            stack.append(seed)
-            var out: [Int32] = []
-            var accepting = false
-            while let c = stack.popLast() {
-                let st = Int(c >> 1)
-                let ended = c & 1
-                if st == Int(nfa.accept) { accepting = true }
-                if ended == 0 && !classEdges[st].isEmpty { out.append(c) }
-                for (t, kind) in nfa.eps[st] {
-                    let nc: Int32
-                    switch kind {
-                    case NFA.begin:
-                        if consumed { continue }
-                        nc = t << 1 | ended
-                    case NFA.end:
-                        nc = t << 1 | 1
-                    default:
-                        nc = t << 1 | ended
-                    }
-                    if mark[Int(nc)] != stamp {
-                        mark[Int(nc)] = stamp
-                        stack.append(nc)
-                    }
-                }
-            }
-            if accepting { out.append(acceptMarker) }
-            out.sort()
-            return out
-        }
-        // Closure of each byte-edge target, computed on first use.
-        var closureOf = [[Int32]?](repeating: nil, count: n)
+        var closures = EpsilonClosures(nfa)
         var ids: [ArrayKey: Int32] = [:]
         var sets: [[Int32]] = []
-        let startSet = closure(nfa.start << 1, consumed: false)
+        let startSet = closures.closure(nfa.start << 1, consumed: false)
         ids[ArrayKey(startSet)] = 0
         sets.append(startSet)
         var next: [Int32] = []
         var accepting: [Bool] = []
-        var buckets = [[Int32]](repeating: [], count: classCount)
+        // The byte-edge targets of the current state, grouped by class (a counting sort into
+        // one flat array): class `c` owns `bucketStart[c]..<bucketStart[c + 1]`.
+        var bucketStart = [Int](repeating: 0, count: classCount + 1)
+        var bucketFill = [Int](repeating: 0, count: classCount)
+        var bucket: [Int32] = []
         var emptyId: Int32? = startSet.isEmpty ? 0 : nil
         var unionMark = [Int](repeating: -1, count: 2 * n)
         var unionStamp = 0
@@ -299,28 +341,46 @@ struct DFA: Sendable {
         var idx = 0
         while idx < sets.count {
             let set = sets[idx]
-            accepting.append(set.contains(acceptMarker))
-            for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
-            for conf in set where conf != acceptMarker {
-                for (lo, hi, to) in classEdges[Int(conf >> 1)] {
-                    for c in lo...hi { buckets[c].append(to) }
+            accepting.append(set.contains(closures.acceptMarker))
+            for c in 0...classCount { bucketStart[c] = 0 }
+            for conf in set where conf != closures.acceptMarker {
+                let st = Int(conf >> 1)
+                for e in edgeStart[st]..<edgeStart[st + 1] {
+                    for c in edges[e].lo...edges[e].hi { bucketStart[c + 1] += 1 }
                 }
             }
             for c in 0..<classCount {
+                bucketStart[c + 1] += bucketStart[c]
+                bucketFill[c] = bucketStart[c]
+            }
+            if bucket.count < bucketStart[classCount] {
+                bucket = [Int32](repeating: 0, count: bucketStart[classCount])
+            }
+            for conf in set where conf != closures.acceptMarker {
+                let st = Int(conf >> 1)
+                for e in edgeStart[st]..<edgeStart[st + 1] {
+                    for c in edges[e].lo...edges[e].hi {
+                        bucket[bucketFill[c]] = edges[e].to
+                        bucketFill[c] += 1
+                    }
+                }
+            }
+            for c in 0..<classCount {
+                let items = bucketStart[c]..<bucketStart[c + 1]
                 // Most classes lead nowhere: skip the closure and hashing for them.
-                if buckets[c].isEmpty, let e = emptyId {
+                if items.isEmpty, let e = emptyId {
                     next.append(e)
                     continue
                 }
                 // One buffer for every target set: only a new state keeps (a copy of) it.
                 target.removeAll(keepingCapacity: true)
-                if !buckets[c].isEmpty {
+                if !items.isEmpty {
                     unionStamp += 1
-                    for t in buckets[c] {
-                        if closureOf[Int(t)] == nil { closureOf[Int(t)] = closure(t << 1, consumed: true) }
-                        for x in closureOf[Int(t)]! where unionMark[Int(x)] != unionStamp {
-                            unionMark[Int(x)] = unionStamp
-                            target.append(x)
+                    for i in items {
+                        let range = closures.afterByte(bucket[i])
+                        for j in range where unionMark[Int(closures.data[j])] != unionStamp {
+                            unionMark[Int(closures.data[j])] = unionStamp
+                            target.append(closures.data[j])
                         }
                     }
                     target.sort()
