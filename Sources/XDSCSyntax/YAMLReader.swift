@@ -206,18 +206,21 @@ private struct ParseState {
     let sink: DiagnosticSink
     let lines: LineMap
 
-    /// An open collection: its start, tag, anchor, style and the items read so far (a
-    /// mapping's keys and values alternate). Items are appended in place.
+    /// An open collection: its start, tag, anchor and style, and where its items begin in
+    /// `pending` (a mapping's keys and values alternate).
     struct Frame {
         let isMapping: Bool
         let start: yaml_mark_t
         let tag: String?
         let anchor: String?
         let flow: Bool
-        var items: [YAMLNode] = []
+        let firstItem: Int
     }
 
     var stack: [Frame] = []
+    /// The items of every open collection, innermost last: one buffer that keeps its
+    /// capacity, so a collection's items are copied once, into their own array, at its end.
+    var pending: [YAMLNode] = []
     var anchors: [String: YAMLNode] = [:]
     var aliasCount = 0
     /// Nodes added by expanding aliases so far; an alias bomb grows this geometrically.
@@ -358,17 +361,17 @@ private struct ParseState {
             stack.append(
                 Frame(
                     isMapping: false, start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
-                    flow: d.style == YAML_FLOW_SEQUENCE_STYLE))
+                    flow: d.style == YAML_FLOW_SEQUENCE_STYLE, firstItem: pending.count))
         case YAML_MAPPING_START_EVENT:
             let d = event.data.mapping_start
             if !checkDepth(event) { return }
             stack.append(
                 Frame(
                     isMapping: true, start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
-                    flow: d.style == YAML_FLOW_MAPPING_STYLE))
+                    flow: d.style == YAML_FLOW_MAPPING_STYLE, firstItem: pending.count))
         case YAML_SEQUENCE_END_EVENT:
             guard let frame = stack.popLast(), !frame.isMapping else { return }
-            let items = frame.items
+            let items = takeItems(from: frame.firstItem)
             // A block collection's end event is marked at the next token; use the last item's end.
             let end = frame.flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
             lastEnd = end
@@ -379,7 +382,7 @@ private struct ParseState {
             push(node)
         case YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast(), frame.isMapping else { return }
-            let items = frame.items
+            let items = takeItems(from: frame.firstItem)
             let end = frame.flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
             lastEnd = end
             let pairs = buildPairs(items)
@@ -415,7 +418,14 @@ private struct ParseState {
             root = node
             return
         }
-        stack[stack.count - 1].items.append(node)
+        pending.append(node)
+    }
+
+    /// The items of the collection that ends now (from `first` in `pending`), removed there.
+    mutating func takeItems(from first: Int) -> [YAMLNode] {
+        let items = Array(pending[first...])
+        pending.removeSubrange(first...)
+        return items
     }
 
     /// Pairs up keys and values, reports repeated keys, and applies `<<` merge keys: merged
