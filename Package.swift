@@ -98,7 +98,11 @@ let package = Package(
             name: "XDSCRoutesTests",
             dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(
-            name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport", "XDSCFuzzHarnesses"]),
+            name: "XDSCDriverTests",
+            dependencies: [
+                "XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport", "XDSCFuzzHarnesses", "XDSCProxy", "XDSCRouteEngine",
+                "XDSCEnvoy",
+            ]),
         .testTarget(
             name: "XDSCRouteEngineTests",
             dependencies: [

@@ -35,7 +35,8 @@ enum TrafficChecks {
         let answered = xs.enumerated().filter { $0.element.response != nil }
         func each(_ check: String, _ expected: String, _ actual: (TrafficExchange) -> String?, _ ok: (String?) -> Bool) {
             for (i, x) in answered where !ok(actual(x)) {
-                out.append(TrafficFailure(check: check + of(i, xs.count), expected: expected, actual: actual(x).map { "`\($0)`" } ?? "absent"))
+                out.append(
+                    TrafficFailure(check: check + of(i, xs.count), expected: expected, actual: actual(x).map { "`\($0)`" } ?? "absent"))
                 return
             }
         }
@@ -55,7 +56,9 @@ enum TrafficChecks {
     static func upstream(_ u: UpstreamExpectation, _ xs: [TrafficExchange], _ each: Each) -> [TrafficFailure] {
         var out: [TrafficFailure] = []
         if let s = u.services {
-            each("upstream.service", s.map { "`\($0)`" }.joined(separator: " or "), { $0.upstream?.cluster }, { $0.map(s.contains) ?? false })
+            each(
+                "upstream.service", s.map { "`\($0)`" }.joined(separator: " or "), { $0.upstream?.cluster }, { $0.map(s.contains) ?? false }
+            )
         }
         if let v = u.endpoint { each("upstream.endpoint", "`\(v)`", { $0.upstream?.endpoint }, { $0 == v }) }
         if let v = u.path { each("upstream.path", "`\(v)`", { $0.upstream?.path }, { $0 == v }) }

@@ -44,7 +44,9 @@ struct TrafficReport {
                 o["column"] = .integer(r.span.start.column)
                 o["passed"] = .bool(r.passed)
                 o["failures"] = .array(
-                    r.failures.map { f in .object(["check": .string(f.check), "expected": .string(f.expected), "actual": .string(f.actual)]) })
+                    r.failures.map { f in
+                        .object(["check": .string(f.check), "expected": .string(f.expected), "actual": .string(f.actual)])
+                    })
                 return .object(o)
             })
         root["passed"] = .integer(results.count - failed)
@@ -58,13 +60,15 @@ struct TrafficReport {
         s += "<testsuites name=\"xdsc test traffic\" tests=\"\(results.count)\" failures=\"\(failed)\">\n"
         s += "  <testsuite name=\"\(name)\" tests=\"\(results.count)\" failures=\"\(failed)\" errors=\"0\" skipped=\"0\">\n"
         for r in results {
-            s += "    <testcase name=\"\(Self.xml(r.name))\" classname=\"\(name)\" file=\"\(Self.xml(r.span.file))\" line=\"\(r.span.start.line)\""
+            s +=
+                "    <testcase name=\"\(Self.xml(r.name))\" classname=\"\(name)\" file=\"\(Self.xml(r.span.file))\" line=\"\(r.span.start.line)\""
             if r.passed {
                 s += "/>\n"
                 continue
             }
             let lines = r.failures.map(line)
-            s += ">\n      <failure message=\"\(Self.xml(lines[0]))\">\(Self.xml(lines.joined(separator: "\n")))</failure>\n    </testcase>\n"
+            s +=
+                ">\n      <failure message=\"\(Self.xml(lines[0]))\">\(Self.xml(lines.joined(separator: "\n")))</failure>\n    </testcase>\n"
         }
         return s + "  </testsuite>\n</testsuites>\n"
     }

@@ -22,14 +22,14 @@ extension Schemas {
                     [
                         ("name", str("The test's name (printed by the runner).")),
                         ("listener", str("The listener to send to (the first one by default).")),
-                        ("request", refOnly("request")),
+                        ("request", ref("request", "The request.")),
                         (
                             "upstreams",
                             named(
                                 "How clusters answer during this test, by cluster name; the others answer at once with a JSON echo.",
                                 keys: str("A cluster (service) name."), value: refOnly("behaviour"))
                         ),
-                        ("expect", refOnly("expect")),
+                        ("expect", ref("expect", "What to expect.")),
                     ], required: ["request", "expect"])
             ),
             (
@@ -53,7 +53,10 @@ extension Schemas {
                 fixed(
                     "How a cluster's mocks answer: the first fail_times requests fail (with fail_status, or by closing the connection when reset), later ones answer 200 with a JSON echo of what they received, or the fixed status, headers and body.",
                     [
-                        ("fail_times", int("How many requests fail (every request when fail_status or reset is given without it).", 0...Int.max)),
+                        (
+                            "fail_times",
+                            int("How many requests fail (every request when fail_status or reset is given without it).", 0...Int.max)
+                        ),
                         ("fail_status", int("The status of a failing answer (503 by default).", 100...599)),
                         ("reset", bool("Fail by closing the connection before answering.")),
                         ("delay", str("A delay before every answer, e.g. 2s or 250ms.", pattern: "^[0-9]+(ms|s|m|h)$")),
@@ -67,11 +70,16 @@ extension Schemas {
                     "What to expect; every key is optional. With repeat, response checks apply to every response.",
                     [
                         ("status", status), ("body", text), ("headers", headerExpectations),
-                        ("location", str("The redirect's Location header.")), ("upstream", refOnly("upstream")),
-                        ("split", refOnly("split")),
+                        ("location", str("The redirect's Location header.")), ("upstream", ref("upstream", "What the upstreams received.")),
+                        ("split", ref("split", "How a repeated request splits over clusters.")),
                     ])
             ),
-            ("body", fixed("A text expectation.", [("equals", str("Exactly this.")), ("contains", str("Holding this."))], extra: [exactlyOne(["equals", "contains"])])),
+            (
+                "body",
+                fixed(
+                    "A text expectation.", [("equals", str("Exactly this.")), ("contains", str("Holding this."))],
+                    extra: [exactlyOne(["equals", "contains"])])
+            ),
             (
                 "header",
                 fixed(
@@ -108,7 +116,13 @@ extension Schemas {
                     "How the requests of a repeated request split over clusters (by the first attempt's cluster).",
                     [
                         ("shares", named("Each cluster's share in percent.", keys: str("A cluster name."), value: percent)),
-                        ("tolerance", obj([("description", .string("Allowed difference in percentage points (5 by default).")), ("type", .string("number")), ("minimum", .integer(0)), ("maximum", .integer(100))])),
+                        (
+                            "tolerance",
+                            obj([
+                                ("description", .string("Allowed difference in percentage points (5 by default).")),
+                                ("type", .string("number")), ("minimum", .integer(0)), ("maximum", .integer(100)),
+                            ])
+                        ),
                     ], required: ["shares"])
             ),
         ]
@@ -125,7 +139,12 @@ extension Schemas {
                     listOrOne("The policy or Envoy files to serve, relative to the spec.", str("A file.", minLength: 1), minItems: 1)
                 ),
                 ("seed", int("The seed of the proxy's per-request random value (0 by default).", 0...Int.max)),
-                ("tests", obj([("description", .string("The tests, run in order.")), ("type", .string("array")), ("items", refOnly("test"))])),
+                (
+                    "tests",
+                    obj([
+                        ("description", .string("The tests, run in order.")), ("type", .string("array")), ("items", ref("test", "A test.")),
+                    ])
+                ),
             ], required: ["config", "tests"], extra: [("$defs", obj(defs))])
         for (k, v) in top.objectValue!.members { root[k] = v }
         return .object(root)

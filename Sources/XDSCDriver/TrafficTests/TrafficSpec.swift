@@ -68,7 +68,9 @@ public struct TrafficRequest: Sendable, Equatable {
     public var repeatCount: Int
 
     /// A request.
-    public init(method: String = "GET", host: String, target: String, headers: [ExampleRequest.Header] = [], body: String = "", repeatCount: Int = 1) {
+    public init(
+        method: String = "GET", host: String, target: String, headers: [ExampleRequest.Header] = [], body: String = "", repeatCount: Int = 1
+    ) {
         self.method = method
         self.host = host
         self.target = target

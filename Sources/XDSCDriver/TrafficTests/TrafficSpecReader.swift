@@ -58,7 +58,8 @@ public enum TrafficSpecReader {
         if let e = f.value("expect") { expect = expectation(e, sink: sink) ?? expect } else { f.missing("expect") }
         guard let request else { return nil }
         return TrafficTest(
-            name: name, span: node.span, listener: f.string("listener").map { ($0.value, $0.span) }, request: request, upstreams: upstreams, expect: expect)
+            name: name, span: node.span, listener: f.string("listener").map { ($0.value, $0.span) }, request: request, upstreams: upstreams,
+            expect: expect)
     }
 
     static func request(_ node: YAMLNode, sink: DiagnosticSink) -> TrafficRequest? {
@@ -67,16 +68,18 @@ public enum TrafficSpecReader {
         if !method.allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "-" || $0 == "_") }), let s = f.value("method") {
             sink.add(.invalidValue, "`\(method)` is not an HTTP method", at: s.span, help: "write it in upper case, e.g. `GET`")
         }
+        let headers = self.headers(f, sink: sink)
+        let body = f.string("body", nonEmpty: false)?.value ?? ""
+        let repeatCount = f.int("repeat", in: 1...100_000)?.value ?? 1
         guard let url = f.string("url") else {
             if !f.has("url") { f.missing("url", help: "e.g. `url: http://api.example.com/users/7`") }
             return nil
         }
         guard let (host, target) = split(url, sink: sink) else { return nil }
-        let headers = self.headers(f, sink: sink)
         let hostHeader = headers.first { $0.name == "host" }?.value ?? host
         return TrafficRequest(
-            method: method, host: hostHeader, target: target, headers: headers.filter { $0.name != "host" },
-            body: f.string("body", nonEmpty: false)?.value ?? "", repeatCount: f.int("repeat", in: 1...100_000)?.value ?? 1)
+            method: method, host: hostHeader, target: target, headers: headers.filter { $0.name != "host" }, body: body,
+            repeatCount: repeatCount)
     }
 
     /// `http://HOST/PATH` or `/PATH` (Host `localhost`).
@@ -159,7 +162,9 @@ public enum TrafficSpecReader {
         case "present", "absent":
             guard let on = f.bool(key) else { return nil }
             guard on.value else {
-                sink.add(.invalidValue, "`\(key): false` says nothing", at: on.span, help: "write `\(key == "present" ? "absent" : "present"): true`")
+                sink.add(
+                    .invalidValue, "`\(key): false` says nothing", at: on.span,
+                    help: "write `\(key == "present" ? "absent" : "present"): true`")
                 return nil
             }
             return key == "present" ? .present : .absent
@@ -218,7 +223,8 @@ public enum TrafficSpecReader {
 
     static func number(_ node: YAMLNode, what: String, range: ClosedRange<Double>, sink: DiagnosticSink) -> Double? {
         guard let s = node.scalar, s.int != nil || s.isFloat, let v = Double(s.text) else {
-            sink.add(.typeMismatch, "\(what) must be a number, but this is \(node.kindDescription)", at: node.span, label: "expected a number")
+            sink.add(
+                .typeMismatch, "\(what) must be a number, but this is \(node.kindDescription)", at: node.span, label: "expected a number")
             return nil
         }
         guard range.contains(v) else {

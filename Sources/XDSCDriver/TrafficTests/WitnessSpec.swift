@@ -64,7 +64,8 @@ public enum WitnessSpec {
         let folder = URL(fileURLWithPath: specPath).deletingLastPathComponent().standardizedFileURL.path
         top["config"] = .array(inputs.map { .string(relative($0, from: folder)) })
         top["tests"] = .array(tests)
-        let banner = "# Written by xdsc lint --emit-tests: each route finding's example request, expected to reach the\n"
+        let banner =
+            "# Written by xdsc lint --emit-tests: each route finding's example request, expected to reach the\n"
             + "# route the finding names. Run it with: xdsc test traffic \(specPath)\n"
         return Output(text: banner + YAMLText.render(.object(top)), tests: tests.count, skipped: skipped)
     }
