@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import XDSCEnvoy
 import XDSCJSON
 
 /// What a mock upstream does with the requests it gets, in order: the first `failures`
@@ -31,29 +32,15 @@ public struct MockAnswer: Sendable, Equatable {
     /// The status.
     public var status: Int
     /// Headers, in order.
-    public var headers: [MockHeader]
+    public var headers: [HTTPHeader]
     /// The body.
     public var body: String
 
     /// An answer.
-    public init(status: Int = 200, headers: [MockHeader] = [], body: String = "") {
+    public init(status: Int = 200, headers: [HTTPHeader] = [], body: String = "") {
         self.status = status
         self.headers = headers
         self.body = body
-    }
-}
-
-/// One header of a fixed answer.
-public struct MockHeader: Sendable, Equatable {
-    /// The name.
-    public var name: String
-    /// The value.
-    public var value: String
-
-    /// A header.
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
     }
 }
 

@@ -1,18 +1,19 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import XDSCEnvoy
 
 /// A response read off the wire by `TrafficClient`.
 public struct ClientResponse: Sendable, Equatable {
     /// The status code.
     public var status: Int
     /// Headers in arrival order, names lower-case.
-    public var headers: [MockHeader]
+    public var headers: [HTTPHeader]
     /// The body, as UTF-8.
     public var body: String
 
     /// A response.
-    public init(status: Int, headers: [MockHeader], body: String) {
+    public init(status: Int, headers: [HTTPHeader], body: String) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -37,7 +38,7 @@ public enum TrafficClient {
     /// Sends `method target` with `host` and `headers` (plus `content-length` when there is a
     /// body, and `connection: close`) to `address:port`; fails after `timeout`.
     public static func send(
-        address: String, port: Int, method: String, target: String, host: String, headers: [MockHeader], body: String,
+        address: String, port: Int, method: String, target: String, host: String, headers: [HTTPHeader], body: String,
         timeout: Duration = .seconds(60)
     ) async throws -> ClientResponse {
         let group = MultiThreadedEventLoopGroup.singleton
@@ -66,7 +67,7 @@ public enum TrafficClient {
         defer { killer.cancel() }
         do {
             let r = try await promise.futureResult.get()
-            return ClientResponse(status: r.status, headers: r.headers.map { MockHeader($0.name, $0.value) }, body: String(buffer: r.body))
+            return ClientResponse(status: r.status, headers: r.headers.map { HTTPHeader($0.name, $0.value) }, body: String(buffer: r.body))
         } catch let f as UpstreamFailure {
             throw ClientError(description: f == .perTryTimeout ? "no response within \(timeout)" : "no response: \(f.reason)")
         }

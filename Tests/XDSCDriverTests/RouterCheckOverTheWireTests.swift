@@ -106,7 +106,7 @@ import XDSCTestSupport
             let r = c.request
             let response = try await TrafficClient.send(
                 address: "127.0.0.1", port: port, method: r.method, target: r.path ?? "/", host: r.authority ?? "",
-                headers: r.headers.map { MockHeader($0.name, $0.value) }, body: "")
+                headers: r.headers.map { HTTPHeader($0.name, $0.value) }, body: "")
             let received = server.registry.received
             switch c.decision.outcome {
             case .forward(let f) where !f.cluster.isEmpty:

@@ -1,6 +1,7 @@
 import Testing
 import XDSCDiagnostics
 import XDSCDriver
+import XDSCEnvoy
 import XDSCProxy
 
 /// The traffic spec reader: the model it builds, and a positioned diagnostic for every problem.
@@ -51,12 +52,12 @@ import XDSCProxy
         #expect(
             t.request
                 == TrafficRequest(
-                    method: "POST", host: "other.example.com", target: "/users?x=1", headers: [.init(name: "x-canary", value: "1")],
+                    method: "POST", host: "other.example.com", target: "/users?x=1", headers: [HTTPHeader("x-canary", "1")],
                     body: "hi", repeatCount: 3))
         #expect(t.upstreams.map(\.cluster) == ["users", "web", "fixed"])
         #expect(t.upstreams[0].behaviour == MockBehaviour(failures: 2, failureStatus: 502, delay: .milliseconds(250)))
         #expect(t.upstreams[1].behaviour == MockBehaviour(failures: Int.max, reset: true))
-        #expect(t.upstreams[2].behaviour.answer == MockAnswer(status: 201, headers: [MockHeader("a", "b")], body: "made"))
+        #expect(t.upstreams[2].behaviour.answer == MockAnswer(status: 201, headers: [HTTPHeader("a", "b")], body: "made"))
         #expect(t.expect.status == 200)
         #expect(t.expect.body == .contains("ok"))
         #expect(t.expect.headers == [.init("x-a", .equals("v")), .init("x-b", .present), .init("x-c", .absent)])

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
+import XDSCEnvoy
 import XDSCJSON
 import XDSCRouteEngine
 
@@ -52,7 +53,7 @@ func connected(_ handler: some ChannelHandler) throws -> EmbeddedChannel {
         let registry = MockRegistry()
         registry.setBehaviour(
             MockBehaviour(
-                failures: 1, failureStatus: 502, answer: MockAnswer(status: 201, headers: [MockHeader("x-k", "v")], body: "made")),
+                failures: 1, failureStatus: 502, answer: MockAnswer(status: 201, headers: [HTTPHeader("x-k", "v")], body: "made")),
             for: "users")
         let channel = try connected(MockUpstreamHandler(cluster: "users", endpoint: "10.0.0.1:80", registry: registry))
         var statuses: [UInt] = []

@@ -1,4 +1,5 @@
 import XDSCDiagnostics
+import XDSCEnvoy
 import XDSCProxy
 
 /// A traffic test file (`xdsc test traffic SPEC`): the configuration to serve, the seed of
@@ -61,7 +62,7 @@ public struct TrafficRequest: Sendable, Equatable {
     /// The request target: path and query.
     public var target: String
     /// Other headers, in order.
-    public var headers: [ExampleRequest.Header]
+    public var headers: [HTTPHeader]
     /// The body.
     public var body: String
     /// How many times the request is sent, one after another.
@@ -69,7 +70,7 @@ public struct TrafficRequest: Sendable, Equatable {
 
     /// A request.
     public init(
-        method: String = "GET", host: String, target: String, headers: [ExampleRequest.Header] = [], body: String = "", repeatCount: Int = 1
+        method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1
     ) {
         self.method = method
         self.host = host

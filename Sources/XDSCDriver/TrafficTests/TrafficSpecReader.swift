@@ -1,5 +1,6 @@
 import Foundation
 import XDSCDiagnostics
+import XDSCEnvoy
 import XDSCPolicy
 import XDSCProxy
 import XDSCSyntax
@@ -111,12 +112,12 @@ public enum TrafficSpecReader {
     }
 
     /// `headers:` as a mapping of name to value (lower-cased names, in order).
-    static func headers(_ f: Fields, sink: DiagnosticSink) -> [ExampleRequest.Header] {
+    static func headers(_ f: Fields, sink: DiagnosticSink) -> [HTTPHeader] {
         (f.entries("headers") ?? []).compactMap { p in
             guard let n = Fields.string(p.key, what: "a header name", sink: sink),
                 let v = Fields.string(p.value, what: "the value of `\(n.value)`", nonEmpty: false, sink: sink)
             else { return nil }
-            return ExampleRequest.Header(name: n.value.lowercased(), value: v.value)
+            return HTTPHeader(n.value, v.value)
         }
     }
 
@@ -133,7 +134,7 @@ public enum TrafficSpecReader {
         if f.has("status") || f.has("headers") || f.has("body") {
             b.answer = MockAnswer(
                 status: f.int("status", in: 100...599)?.value ?? 200,
-                headers: headers(f, sink: sink).map { MockHeader($0.name, $0.value) }, body: f.string("body", nonEmpty: false)?.value ?? "")
+                headers: headers(f, sink: sink), body: f.string("body", nonEmpty: false)?.value ?? "")
         }
         return b
     }
