@@ -1,4 +1,5 @@
 import XDSCJSON
+import XDSCRequest
 
 /// The version every output names.
 public enum XDSCVersion {
@@ -51,7 +52,7 @@ public struct SARIFRenderer: DiagnosticRenderer {
             }
             if let w = d.witness {
                 o["properties"] = .object([
-                    "witness": .object(["curl": .string(w.curlCommand), "path": .string(w.path), "method": .string(w.method)])
+                    "witness": .object(["curl": .string(w.curlCommand), "path": .string(w.pathText), "method": .string(w.method)])
                 ])
             }
             return .object(o)

@@ -1,5 +1,6 @@
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCRequest
 
 /// Envoy rejects a route configuration in which two virtual hosts share a domain (compared
 /// after ASCII lower-casing), or two use `*` (`RouteMatcher` in
