@@ -79,8 +79,8 @@ public enum DiffInputs {
             policy.files = policyFiles.map(\.path)
             PolicyPasses.run(policy, psink)
             diagnostics += psink.sorted
-            if !psink.all.contains(where: { $0.severity == .error }) {
-                let envoy = EnvoyLowering.lower(policy)
+            if let checked = CheckedPolicy(policy, diagnostics: psink.all) {
+                let envoy = EnvoyLowering.lower(checked)
                 for (i, l) in envoy.listeners.enumerated() {
                     guard var rc = l.connectionManager.routeConfiguration else { continue }
                     rc.source = policy.listeners.indices.contains(i) ? policy.listeners[i].span : l.source

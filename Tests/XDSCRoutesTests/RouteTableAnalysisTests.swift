@@ -308,7 +308,7 @@ import XDSCTestSupport
         var out: [(Diagnostic, RouteConfiguration)] = []
         for f in files {
             let result = Pipeline().check([dir.appendingPathComponent(f).path])
-            let configs = (result.envoy?.listeners ?? []).compactMap(\.connectionManager.routeConfiguration)
+            let configs = result.policyRouteTables
             for d in result.diagnostics where d.witness != nil {
                 guard let rc = configs.first(where: { $0.virtualHosts.contains { $0.routes.contains { $0.source == d.span } } }) else {
                     Issue.record("no route at \(d.span) for \(d.message)")
