@@ -64,7 +64,8 @@ public enum EnvoyChecks {
         // Only cluster names are looked up (`UnusedClusterCheck`).
         let context = EnvoyCheckContext(input: input, roots: roots, words: Set(config.clusters.map(\.name)))
         for check in all where type(of: check).inputs.contains(input) { check.run(config, context, sink) }
-        return analyzeRoutes(config.routeTables.map { ($0.table, $0.table.source ?? $0.listener?.source) }, sink, locate: locate, keep: keep)
+        return analyzeRoutes(
+            config.routeTables.map { ($0.table, $0.table.source ?? $0.listener?.source) }, sink, locate: locate, keep: keep)
     }
 
     /// The checks that read route tables alone (the duplicate domains and the route
