@@ -197,8 +197,7 @@ enum BehaviourDiff {
             return BehaviourSide(route: "no route", position: nil, outcome: "404 (no route)")
         }
         return BehaviourSide(
-            route: "route \(routes[i].name.map { "`\($0)`" } ?? "#\(i + 1)")", position: DiffPosition(routes[i].source), outcome: outcome(d)
-        )
+            route: "route \(routes[i].label(at: i))", position: DiffPosition(routes[i].source), outcome: outcome(d))
     }
 
     /// What Envoy does, in a few words.

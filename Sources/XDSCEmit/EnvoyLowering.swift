@@ -123,6 +123,8 @@ public enum EnvoyLowering {
     static func route(_ r: PolicyRoute) -> Route {
         let e = r.effective
         var out = Route(name: r.name?.value, match: match(r.match), action: action(r), source: r.span)
+        // Numbered as written, even after a route that could not be lowered.
+        out.position = r.index + 1
 
         // Per-route filter configuration, in the filter chain's order.
         if let cors = e.cors?.value {

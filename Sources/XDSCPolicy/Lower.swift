@@ -436,7 +436,7 @@ public struct Lowering {
             routes.reserveCapacity(items.count)
             for (written, item) in items.enumerated() {
                 // Messages number routes as written, even after one that could not be lowered.
-                guard var r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
+                guard let r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
                 if let n = r.name {
                     if let first = names[n.value] {
                         sink.add(
@@ -447,7 +447,8 @@ public struct Lowering {
                         names[n.value] = n.span
                     }
                 }
-                r.index = routes.count
+                // `index` stays the position as written: `#N` in every message, also after a
+                // route that could not be lowered.
                 routes.append(r)
             }
         } else if !f.has("routes") {

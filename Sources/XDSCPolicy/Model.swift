@@ -355,7 +355,8 @@ public struct PolicyHost: Sendable {
 
 /// One route: a match, an action, and the route's own settings.
 public struct PolicyRoute: Sendable {
-    /// Position in the host's list, from 0.
+    /// Position in the host's list as written, from 0 (routes dropped for an error before
+    /// this one count).
     public var index: Int
     /// The `name` value, where written; nil when not set.
     public var name: Located<String>?

@@ -92,7 +92,7 @@ public enum RouteTableAnalysis {
     // MARK: - Diagnostics
 
     static func label(_ routes: [Route], _ i: Int) -> String {
-        routes[i].name.map { "`\($0)`" } ?? "#\(i + 1)"
+        routes[i].label(at: i)
     }
 
     static func span(_ r: Route, _ fallback: SourceSpan) -> SourceSpan { r.source ?? fallback }
