@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Stages and their dependencies point one way:
-// Diagnostics <- Syntax <- Policy (IR) <- Analysis / Emit <- Driver <- xdsc (CLI).
+// Request <- Diagnostics <- Syntax <- Policy (IR) <- Analysis / Emit <- Driver <- xdsc (CLI).
+// Request (the HTTP request value) is lowest: a diagnostic shows one, the Envoy model evaluates one.
 // The Envoy model, the automata and the route analysis sit beside them so they can
 // also read configuration that xdsc did not write.
 let package = Package(
