@@ -138,7 +138,24 @@ public struct Rule: Sendable {
                   - match: {prefix: /}
                     to: users
                     timeout: 5s
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports a field the Envoy v3 message does not have \
+                    (proto or lowerCamel names are both read; the help suggests the closest field of that \
+                    message), `@type` on a message that is not a `google.protobuf.Any`, and a v2 field that \
+                    Envoy's v3 API removed and Envoy rejects.
+                    """,
+                failingExample: """
+                    routes:
+                    - match: {prefix: /api}
+                      route: {cluster: api, timout: 5s}
+                    """,
+                fixedExample: """
+                    routes:
+                    - match: {prefix: /api}
+                      route: {cluster: api, timeout: 5s}
+                    """)),
         Rule(
             id: .typeMismatch, code: "XDS004", severity: .error,
             summary: "a value of the wrong kind",
