@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// What a mock upstream does with the requests it gets, in order: the first `failures`
 /// requests are answered with `failureStatus` (or reset when `reset`), later ones with 200;

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import XDSCEnvoy
+import XDSCRequest
 
 /// A response read off the wire by `TrafficClient`.
 public struct ClientResponse: Sendable, Equatable {

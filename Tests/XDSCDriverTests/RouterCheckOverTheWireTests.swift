@@ -5,6 +5,7 @@ import XDSCDriver
 import XDSCEnvoy
 import XDSCJSON
 import XDSCProxy
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCTestSupport
 

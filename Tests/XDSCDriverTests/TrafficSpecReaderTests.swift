@@ -3,6 +3,7 @@ import XDSCDiagnostics
 import XDSCDriver
 import XDSCEnvoy
 import XDSCProxy
+import XDSCRequest
 
 /// The traffic spec reader: the model it builds, and a positioned diagnostic for every problem.
 @Suite struct TrafficSpecReaderTests {

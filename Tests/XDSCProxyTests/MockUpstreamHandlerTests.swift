@@ -4,6 +4,7 @@ import NIOHTTP1
 import Testing
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCRouteEngine
 
 @testable import XDSCProxy

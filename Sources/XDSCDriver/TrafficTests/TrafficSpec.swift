@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCProxy
+import XDSCRequest
 
 /// A traffic test file (`xdsc test traffic SPEC`): the configuration to serve, the seed of
 /// the proxy's random value, and the tests. Read by `TrafficSpecReader`; the format is

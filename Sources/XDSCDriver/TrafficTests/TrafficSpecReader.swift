@@ -3,6 +3,7 @@ import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCPolicy
 import XDSCProxy
+import XDSCRequest
 import XDSCSyntax
 
 /// Reads a traffic test spec (YAML or JSON) with the project's YAML reader: every problem is

@@ -2,6 +2,7 @@ import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// `xdsc lint --emit-tests FILE`: the route findings' example requests as a traffic spec, each
 /// expected to reach what the route the finding names does (its cluster, its redirect or its
@@ -46,7 +47,7 @@ public enum WitnessSpec {
             }
             var request = JSONObject()
             if w.method != "GET" { request["method"] = .string(w.method) }
-            request["url"] = .string("http://\(w.host)\(w.path)")
+            request["url"] = .string("http://\(w.authority ?? "")\(w.path ?? "/")")
             if !w.headers.isEmpty {
                 var h = JSONObject()
                 for x in w.headers { h[x.name] = .string(x.value) }
