@@ -21,5 +21,7 @@ let package = Package(
         .executableTarget(name: "fuzz-lint", dependencies: ["XDSCFuzzHarnesses", "CLibFuzzer"], swiftSettings: entryPoint),
         .executableTarget(name: "fuzz-regex", dependencies: ["XDSCFuzzHarnesses", "CLibFuzzer"], swiftSettings: entryPoint),
         .executableTarget(name: "fuzz-shadowing", dependencies: ["XDSCFuzzHarnesses", "CLibFuzzer"], swiftSettings: entryPoint),
+        .executableTarget(name: "fuzz-envoy", dependencies: ["XDSCFuzzHarnesses", "CLibFuzzer"], swiftSettings: entryPoint),
+        .executableTarget(name: "fuzz-proxy", dependencies: ["XDSCFuzzHarnesses", "CLibFuzzer"], swiftSettings: entryPoint),
     ]
 )
