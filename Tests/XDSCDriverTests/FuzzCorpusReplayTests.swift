@@ -46,7 +46,9 @@ struct FuzzCorpusReplayTests {
     /// keeps out of the corpus: the shared conformance configs (bootstraps and route tables).
     @Test("every shared Envoy conformance config keeps the envoy harness's invariants")
     func sharedEnvoySeeds() throws {
-        let dirs = ["conformance/envoy-configs/configs", "conformance/envoy-router-check"].map { TestPaths.shared.appendingPathComponent($0) }
+        let dirs = ["conformance/envoy-configs/configs", "conformance/envoy-router-check"].map {
+            TestPaths.shared.appendingPathComponent($0)
+        }
         var count = 0
         for dir in dirs {
             let files = try #require(FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil), "missing \(dir.path)")

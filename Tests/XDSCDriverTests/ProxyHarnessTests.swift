@@ -8,7 +8,8 @@ import Testing
     /// The harness input for `wire`, read whole (read size selector 6).
     static func input(_ wire: String, reads: UInt8 = 6) -> [UInt8] { [reads] + Array(wire.utf8) }
 
-    @Test("pipelined requests, a HEAD, a chunked body and a close keep the invariants, in reads of any size",
+    @Test(
+        "pipelined requests, a HEAD, a chunked body and a close keep the invariants, in reads of any size",
         arguments: [0, 1, 2, 3, 4, 5, 6] as [UInt8])
     func wellFormedTraffic(reads: UInt8) {
         let wire =
@@ -20,12 +21,14 @@ import Testing
         #expect(ProxyHarness.violation(Self.input(wire, reads: reads)) == nil)
     }
 
-    @Test("garbage, an oversized body and oversized headers are answered and closed", arguments: [
-        "\u{1}\u{2} nonsense\r\n\r\n",
-        "POST /post HTTP/1.1\r\nhost: api.example.com\r\ncontent-length: 100\r\n\r\n",
-        "GET / HTTP/1.1\r\nhost: api.example.com\r\nx-long: \(String(repeating: "a", count: 500))\r\n\r\n",
-        "GET / HTTP/1.1\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n",
-    ])
+    @Test(
+        "garbage, an oversized body and oversized headers are answered and closed",
+        arguments: [
+            "\u{1}\u{2} nonsense\r\n\r\n",
+            "POST /post HTTP/1.1\r\nhost: api.example.com\r\ncontent-length: 100\r\n\r\n",
+            "GET / HTTP/1.1\r\nhost: api.example.com\r\nx-long: \(String(repeating: "a", count: 500))\r\n\r\n",
+            "GET / HTTP/1.1\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n",
+        ])
     func badRequests(wire: String) {
         #expect(ProxyHarness.violation(Self.input(wire)) == nil)
     }
@@ -39,16 +42,18 @@ import Testing
         #expect(responses.map(\.body) == [Array("ok".utf8), [], Array("abc".utf8)])
     }
 
-    @Test("the response parser rejects broken framing", arguments: [
-        "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok",
-        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok",
-        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\nok",
-        "HTTP/1.1 200 OK\r\nx: a\nb\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nno-colon\r\n\r\n",
-        "HTTP/1.1 2000 OK\r\n\r\n",
-        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab\r\n",
-        "HTTP/1.1 200 OK\r\n\r\nunframed",
-    ])
+    @Test(
+        "the response parser rejects broken framing",
+        arguments: [
+            "HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nx: a\nb\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nno-colon\r\n\r\n",
+            "HTTP/1.1 2000 OK\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nab\r\n",
+            "HTTP/1.1 200 OK\r\n\r\nunframed",
+        ])
     func rejectsBrokenFraming(text: String) {
         let result = WireResponseParser.parse(Array(text.utf8), methods: ["GET"], closed: false)
         if case .success(let r) = result { Issue.record("parsed as \(r.count) responses") }

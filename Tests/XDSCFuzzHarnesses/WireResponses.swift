@@ -68,7 +68,12 @@ struct WireResponseParser {
             offset += n
             return .success(r)
         }
-        if chunked { return chunks().map { r.body = $0; return r } }
+        if chunked {
+            return chunks().map { body in
+                r.body = body
+                return r
+            }
+        }
         // Framed by the close: only the last response of a closed connection.
         guard closed else { return .failure(WireError(message: "no framing on an open connection")) }
         r.body = Array(bytes[offset...])
