@@ -80,19 +80,22 @@ struct FuzzCorpusReplayTests {
         }
     }
 
-    /// Fixed findings of the shadowing harness: named here so that deleting one of the
-    /// files fails, not only a violation.
+    /// Fixed findings (`<harness>/regression-<name>`): named here so that deleting one of
+    /// the files fails, not only a violation.
     @Test(
-        "fixed findings of the shadowing harness keep their invariants",
+        "fixed findings keep their harness's invariants",
         arguments: [
-            "regression-overlap-example",
-            "regression-present-match-treat-missing",
-            "regression-inverted-empty-exact-match",
-            "regression-inverted-regex-header-witness",
+            "shadowing/regression-overlap-example",
+            "shadowing/regression-present-match-treat-missing",
+            "shadowing/regression-inverted-empty-exact-match",
+            "shadowing/regression-inverted-regex-header-witness",
+            "proxy/regression-error-after-close",
+            "proxy/regression-head-413-body",
         ])
-    func fixedShadowingFinding(name: String) throws {
-        let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent("shadowing/\(name)")))
-        let violation = ShadowingHarness.violation(bytes)
+    func fixedFinding(path: String) throws {
+        let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent(path)))
+        let harness = String(path.prefix { $0 != "/" })
+        let violation = Self.violation(harness, bytes)
         #expect(violation == nil, "\(violation ?? "")")
     }
 }
