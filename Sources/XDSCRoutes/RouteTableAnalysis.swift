@@ -37,13 +37,19 @@ public enum RouteTableAnalysis {
         _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil,
         into findings: inout RouteTableFindings
     ) {
-        for vhost in config.virtualHosts {
-            analyze(vhost, fallback: fallback, locate: locate, into: &findings)
+        // An example request must reach its virtual host in the whole table: an `:authority`
+        // header matcher can make the analysis pick a host another virtual host takes.
+        let selector = RouteEngine(config)
+        for (i, vhost) in config.virtualHosts.enumerated() {
+            analyze(vhost, fallback: fallback, locate: locate, into: &findings) { req in
+                (try? selector.selectVirtualHost(req.headerMap).get())?.index == i
+            }
         }
     }
 
     static func analyze(
-        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings
+        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings,
+        selects: (EnvoyRequest) -> Bool
     ) {
         let routes = vhost.routes
         guard !routes.isEmpty else { return }
@@ -77,7 +83,7 @@ public enum RouteTableAnalysis {
             // First match wins: the example must reach one of the earlier routes the finding
             // names (not a third route before them), and this route must match it too; an
             // overlap's example reaches exactly the earlier route of the pair.
-            guard let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
+            guard selects(req), let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
                 f.kind == .shadowed || first == f.earlier[0], matches(f.route, req)
             else {
                 findings.undecided += 1
@@ -263,7 +269,18 @@ public enum RouteTableAnalysis {
         return r
     }
 
+    /// The witness as the example shown: an `:authority` (or `host`) value is the request's
+    /// host, as `request` reads it, not an extra header.
     static func example(_ w: WitnessRequest, host: String) -> ExampleRequest {
-        ExampleRequest(method: w.method ?? "GET", host: host, path: w.path, headers: w.headers.map { .init(name: $0.0, value: $0.1) })
+        var host = host
+        var headers: [ExampleRequest.Header] = []
+        for (name, value) in w.headers {
+            if name.lowercased() == ":authority" || name.lowercased() == "host" {
+                host = value
+            } else {
+                headers.append(.init(name: name, value: value))
+            }
+        }
+        return ExampleRequest(method: w.method ?? "GET", host: host, path: w.path, headers: headers)
     }
 }

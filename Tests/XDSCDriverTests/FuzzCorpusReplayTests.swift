@@ -89,6 +89,7 @@ struct FuzzCorpusReplayTests {
             "shadowing/regression-present-match-treat-missing",
             "shadowing/regression-inverted-empty-exact-match",
             "shadowing/regression-inverted-regex-header-witness",
+            "shadowing/regression-authority-example-host",
             "proxy/regression-error-after-close",
             "proxy/regression-head-413-body",
         ])
