@@ -433,6 +433,7 @@ public struct Lowering {
         if let items = f.list("routes") {
             if items.isEmpty { sink.add(.missingField, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span) }
             var names: [String: SourceSpan] = [:]
+            names.reserveCapacity(items.count)
             routes.reserveCapacity(items.count)
             for (written, item) in items.enumerated() {
                 // Messages number routes as written, even after one that could not be lowered.

@@ -200,8 +200,15 @@ struct ShadowAnalyzer {
                 })
             key = folded(b)
         case .regex(let re):
-            path = .lang(a.cached("LR|\(re)") { Language.regex(re).intersection(a.pathUniverse) })
-            key = Language.regexFoldedLiteralPrefix(re)
+            // One parse gives the language and the index key (a cached language: parse again).
+            var prefix: [UInt8]?
+            path = .lang(
+                a.cached("LR|\(re)") {
+                    let (l, p) = Language.regexWithFoldedPrefix(re)
+                    prefix = p
+                    return l.intersection(a.pathUniverse)
+                })
+            key = prefix ?? Language.regexFoldedLiteralPrefix(re)
         }
         // Group conditions by dimension.
         var groups: [FieldKey: [FieldConstraint]] = [:]
