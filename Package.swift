@@ -79,6 +79,10 @@ let package = Package(
             dependencies: [
                 "XDSCRequest",
                 "XDSCDriver", "XDSCDiagnostics", "XDSCAutomata", "XDSCRegex", "CRE2Shim", "XDSCEnvoy", "XDSCJSON", "XDSCRoutes",
+                "XDSCEnvoyReader", "XDSCProxy", "XDSCRouteEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             path: "Tests/XDSCFuzzHarnesses"),
 

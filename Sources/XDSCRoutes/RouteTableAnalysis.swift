@@ -38,13 +38,19 @@ public enum RouteTableAnalysis {
         _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil,
         into findings: inout RouteTableFindings
     ) {
-        for vhost in config.virtualHosts {
-            analyze(vhost, fallback: fallback, locate: locate, into: &findings)
+        // An example request must reach its virtual host in the whole table: an `:authority`
+        // header matcher can make the analysis pick a host another virtual host takes.
+        let selector = RouteEngine(config)
+        for (i, vhost) in config.virtualHosts.enumerated() {
+            analyze(vhost, fallback: fallback, locate: locate, into: &findings) { req in
+                (try? selector.selectVirtualHost(req.headerMap).get())?.index == i
+            }
         }
     }
 
     static func analyze(
-        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings
+        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings,
+        selects: (EnvoyRequest) -> Bool
     ) {
         let routes = vhost.routes
         guard !routes.isEmpty else { return }
@@ -78,7 +84,7 @@ public enum RouteTableAnalysis {
             // First match wins: the example must reach one of the earlier routes the finding
             // names (not a third route before them), and this route must match it too; an
             // overlap's example reaches exactly the earlier route of the pair.
-            guard let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
+            guard selects(req), let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
                 f.kind == .shadowed || first == f.earlier[0], matches(f.route, req)
             else {
                 findings.undecided += 1

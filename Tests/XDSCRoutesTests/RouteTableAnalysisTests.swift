@@ -51,6 +51,34 @@ import XDSCTestSupport
         #expect(rc.virtualHosts[0].routes.firstIndex { $0.match.matches(req) }! < 2)
     }
 
+    /// Fuzz harness `shadowing` (`regression-authority-example-host`): the example of a
+    /// route with an `:authority` matcher showed the value as an extra `-H ':authority: …'`
+    /// beside another host, a request Envoy does not route there.
+    @Test func anAuthorityMatcherIsTheExamplesHost() throws {
+        let authority = HeaderMatcher(name: ":authority", .string(.exact("b.test")))
+        let rc = vhost(
+            [route("all", RouteMatch(.prefix("/"))), route("b", RouteMatch(.prefix("/b"), headers: [authority]))], domains: ["*"])
+        let w = try #require(analyze(rc).diagnostics.first?.witness)
+        #expect(w.host == "b.test")
+        #expect(w.headers.isEmpty)
+    }
+
+    @Test("an example whose :authority another virtual host takes is not reported")
+    func anAuthorityTakenByAnotherVirtualHostIsUndecided() {
+        let authority = HeaderMatcher(name: ":authority", .string(.exact("b.test")))
+        let rc = RouteConfiguration(
+            name: "rc",
+            virtualHosts: [
+                VirtualHost(name: "b", domains: ["b.test"], routes: [route("other", RouteMatch(.prefix("/")))]),
+                VirtualHost(
+                    name: "any", domains: ["*"],
+                    routes: [route("all", RouteMatch(.prefix("/"))), route("b", RouteMatch(.prefix("/b"), headers: [authority]))]),
+            ])
+        let f = analyze(rc)
+        #expect(f.diagnostics.isEmpty)
+        #expect(f.undecided >= 1)
+    }
+
     @Test func specificBeforeGeneralIsNotReported() {
         let f = analyze(vhost([route("exact", RouteMatch(.path("/a/b"))), route("prefix", RouteMatch(.prefix("/a")))]))
         #expect(f.diagnostics.isEmpty)
