@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 
 #if canImport(Glibc)
@@ -239,6 +240,7 @@ final class DownstreamHandler: ChannelInboundHandler {
     }
 
     /// Answers and closes the connection (limits, timeouts): the rest of the request is not read.
+    /// A `HEAD` request gets the headers only, as from every local reply.
     private func reject(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String) {
         clientTimer?.cancel()
         var h = HTTPHeaders()
@@ -250,7 +252,7 @@ final class DownstreamHandler: ChannelInboundHandler {
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h))),
             promise: nil)
-        if !body.isEmpty {
+        if !body.isEmpty && head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }

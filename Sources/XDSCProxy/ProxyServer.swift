@@ -93,21 +93,15 @@ public final class ProxyServer: Sendable {
             let buckets = RateLimitBuckets()
             var bound: [BoundListener] = []
             for l in config.listeners {
-                let context = ListenerContext(
-                    name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets)
+                let downstream = DownstreamPipeline(
+                    listener: ListenerContext(
+                        name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets))
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(.allowRemoteHalfClosure, value: false)
                     .childChannelInitializer { ch in
-                        ch.eventLoop.makeCompletedFuture {
-                            let sync = ch.pipeline.syncOperations
-                            try sync.addHandler(HTTPResponseEncoder())
-                            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                            try sync.addHandler(HTTPServerPipelineHandler())
-                            try sync.addHandler(ProtocolErrorHandler())
-                            try sync.addHandler(DownstreamHandler(listener: context))
-                        }
+                        ch.eventLoop.makeCompletedFuture { try downstream.configure(ch.pipeline.syncOperations) }
                     }
                     .bind(host: options.listenHost, port: port).get()
                 channels.append(channel)
