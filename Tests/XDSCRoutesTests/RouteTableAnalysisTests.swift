@@ -59,7 +59,7 @@ import XDSCTestSupport
         let rc = vhost(
             [route("all", RouteMatch(.prefix("/"))), route("b", RouteMatch(.prefix("/b"), headers: [authority]))], domains: ["*"])
         let w = try #require(analyze(rc).diagnostics.first?.witness)
-        #expect(w.host == "b.test")
+        #expect(w.authority == "b.test")
         #expect(w.headers.isEmpty)
     }
 
