@@ -47,10 +47,7 @@ public struct HTTPRequest: Equatable, Sendable {
     }
 
     /// The path without query string and fragment, as path matchers see it.
-    public var pathWithoutQuery: Substring {
-        let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex
-        return path[..<end]
-    }
+    public var pathWithoutQuery: Substring { path.pathWithoutQuery }
 
     /// The first value of query parameter `name`, or nil when absent, as Envoy's
     /// `QueryParamsMulti::parseQueryString` (`source/common/http/utility.cc`) reads it:

@@ -60,15 +60,20 @@ public struct EnvoyRequest: Equatable, Sendable {
     /// `:authority`, `:path`, `:method`, `x-forwarded-proto`, `:scheme`, then
     /// `x-envoy-internal` and the other headers.
     public var headerMap: HeaderMap {
-        var m = HeaderMap()
-        if let authority { m.add(":authority", authority) }
-        if let path { m.add(":path", path) }
-        m.add(":method", method)
-        if !headers.contains(where: { $0.name == "x-forwarded-proto" }) { m.add("x-forwarded-proto", scheme) }
-        m.add(":scheme", scheme)
-        if isInternal && !headers.contains(where: { $0.name == "x-envoy-internal" }) { m.add("x-envoy-internal", "true") }
-        for h in headers { m.add(h.name, h.value) }
-        return m
+        var entries: [HTTPHeader] = []
+        entries.reserveCapacity(headers.count + 6)
+        if let authority { entries.append(HTTPHeader(lowerCaseName: ":authority", authority)) }
+        if let path { entries.append(HTTPHeader(lowerCaseName: ":path", path)) }
+        entries.append(HTTPHeader(lowerCaseName: ":method", method))
+        if !headers.contains(where: { $0.name == "x-forwarded-proto" }) {
+            entries.append(HTTPHeader(lowerCaseName: "x-forwarded-proto", scheme))
+        }
+        entries.append(HTTPHeader(lowerCaseName: ":scheme", scheme))
+        if isInternal && !headers.contains(where: { $0.name == "x-envoy-internal" }) {
+            entries.append(HTTPHeader(lowerCaseName: "x-envoy-internal", "true"))
+        }
+        for h in headers { entries.append(HTTPHeader(h.name, h.value)) }
+        return HeaderMap(entries)
     }
 }
 
@@ -82,6 +87,12 @@ public struct HTTPHeader: Equatable, Hashable, Sendable {
     /// A header; the name is lower-cased.
     public init(_ name: String, _ value: String) {
         self.name = name.asciiLowercased
+        self.value = value
+    }
+
+    /// A header whose name is known to be lower-case already.
+    init(lowerCaseName name: String, _ value: String) {
+        self.name = name
         self.value = value
     }
 }
@@ -106,22 +117,28 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// The values of `name` joined with `,` (no space), or nil when absent.
     public func get(_ name: String) -> String? {
-        let n = name.lowercasedIfNeeded
-        var out: String?
-        for e in entries where e.name == n { out = out.map { $0 + "," + e.value } ?? e.value }
+        guard let i = firstIndex(name) else { return nil }
+        let n = entries[i].name
+        var out = entries[i].value
+        for e in entries[(i + 1)...] where e.name == n { out += "," + e.value }
         return out
     }
 
     /// The first value of `name`, or nil.
     public func first(_ name: String) -> String? {
-        let n = name.lowercasedIfNeeded
-        return entries.first { $0.name == n }?.value
+        firstIndex(name).map { entries[$0].value }
     }
 
     /// Whether `name` is present.
-    public func has(_ name: String) -> Bool {
+    public func has(_ name: String) -> Bool { firstIndex(name) != nil }
+
+    /// The first entry named `name`. Names are stored lower-case and asked for lower-case
+    /// (literals, the model's names), so a name is lower-cased only when it is not found as is.
+    func firstIndex(_ name: String) -> Int? {
+        if let i = entries.firstIndex(where: { $0.name == name }) { return i }
         let n = name.lowercasedIfNeeded
-        return entries.contains { $0.name == n }
+        guard n != name else { return nil }
+        return entries.firstIndex { $0.name == n }
     }
 
     /// Appends another occurrence.
@@ -150,6 +167,14 @@ public struct HeaderMap: Equatable, Sendable {
 }
 
 extension String {
+    /// The path without query string and fragment (`Http::PathUtil::removeQueryAndFragment`):
+    /// everything before the first `?` or `#` byte. Bytes, not characters: a `?` followed by
+    /// a combining mark still ends the path, as in Envoy.
+    public var pathWithoutQuery: Substring {
+        let end = utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? endIndex
+        return self[..<end]
+    }
+
     /// `asciiLowercased`, without a copy when the name is already lower-case (the common case:
     /// the model stores header names lower-cased).
     var lowercasedIfNeeded: String {
