@@ -128,16 +128,16 @@ public struct RouteEngine: Sendable {
         _ request: EnvoyRequest, semantics: Semantics = .envoy, trace: Bool = true, responseHeaders: [HTTPHeader] = []
     ) -> RouteDecision {
         let headers = request.headerMap
-        var d = RouteDecision(
-            request: request, outcome: .noRoute(.noRouteMatched), requestHeaders: headers, responseHeaders: HeaderMap(responseHeaders))
         let vh: VirtualHostChoice
         switch selectVirtualHost(headers) {
         case .failure(let reason):
-            d.outcome = .noRoute(reason)
-            return d
+            return RouteDecision(
+                request: request, outcome: .noRoute(reason), requestHeaders: headers, responseHeaders: HeaderMap(responseHeaders))
         case .success(let v): vh = v
         }
-        d.virtualHost = vh
+        var d = RouteDecision(
+            request: request, virtualHost: vh, outcome: .noRoute(.noRouteMatched), requestHeaders: headers,
+            responseHeaders: HeaderMap(responseHeaders))
         let host = hostRefs[vh.index]
         d.tlsRequirement = host.value.requireTLS
         // `VirtualHostImpl::getRouteFromEntries`.
