@@ -124,8 +124,10 @@ extension RouteEngine {
             case .overwriteIfExistsOrAdd: overwrites.append((name, value, og))
             }
         }
+        // `setReferenceKey`: every occurrence removed, the new value added at the end.
         for (n, v, og) in overwrites {
-            map.set(n, v)
+            map.remove(n)
+            map.add(n, v)
             d.mutations.append(.init(response: response, level: level, operation: .overwrite, name: n, value: v, origin: og))
         }
         for (n, v, og) in appends {
@@ -150,8 +152,11 @@ extension RouteEngine {
             req.set("x-envoy-original-host", old)
             d.mutations.append(
                 .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-host", value: old, origin: o))
-            if appendXFH {
-                let xfh = req.get("x-forwarded-host").map { $0 + "," + old } ?? old
+            // Appended only when it is not already the last value (`absl::SkipWhitespace` pieces).
+            let current = req.get("x-forwarded-host")
+            let last = current?.split(separator: ",").last { !$0.allSatisfy { $0 == " " || $0 == "\t" } }
+            if appendXFH && last.map({ $0 != old }) ?? true {
+                let xfh = current.map { $0 + "," + old } ?? old
                 req.set("x-forwarded-host", xfh)
                 d.mutations.append(
                     .init(response: false, level: .router, operation: .overwrite, name: "x-forwarded-host", value: xfh, origin: o))
@@ -224,7 +229,7 @@ extension RouteEngine {
         if let name = w.headerName {
             // A single-valued header holding a uint64 replaces the random value.
             let values = headers.values(name)
-            if values.count == 1, let v = UInt64(values[0]) {
+            if values.count == 1, let v = HeaderMatcher.simpleAtoiUnsigned(values[0]) {
                 value = v
                 source = .header
             }
@@ -316,8 +321,9 @@ extension RouteEngine {
 
     /// `Http::Utility::newUri` (source/common/http/utility.cc): the redirect `Location`.
     public static func newURI(_ redirect: RedirectAction?, _ headers: HeaderMap) -> String {
-        let proto = headers.first("x-forwarded-proto") ?? headers.first(":scheme") ?? "http"
-        let scheme = redirect?.scheme ?? proto
+        // The scheme of the original URL (`:scheme`); the port rule reads `x-forwarded-proto`.
+        let proto = headers.first("x-forwarded-proto") ?? ""
+        let scheme = redirect?.scheme ?? headers.first(":scheme") ?? ""
         let port = redirect?.port.map { ":\($0)" } ?? ""
         var host: String
         if let h = redirect?.host, !h.isEmpty {

@@ -22,10 +22,14 @@ extension RouteEngine {
             evaluate(
                 e.requestHeadersToAdd, e.requestHeadersToRemove, .weightedCluster, rt, ep, response: false, map: &req, request: req,
                 into: &d, fallback: source)
-            if let lit = e.hostRewriteLiteral {
-                updateAuthority(
-                    &req, lit, appendXFH: a.appendXForwardedHost, into: &d,
-                    origin: origin(rt, ep + ".host_rewrite_literal", fallback: source))
+            // The entry's literal is a plain `setHost` (weighted_cluster_specifier.cc): no
+            // `x-envoy-original-host`, no `x-forwarded-host`.
+            if let lit = e.hostRewriteLiteral, !lit.isEmpty {
+                req.set(":authority", lit)
+                d.mutations.append(
+                    .init(
+                        response: false, level: .weightedCluster, operation: .overwrite, name: ":authority", value: lit,
+                        origin: origin(rt, ep + ".host_rewrite_literal", fallback: source)))
                 hostRewrite = "host_rewrite_literal `\(lit)` (weighted cluster)"
             }
         }
@@ -93,7 +97,8 @@ extension RouteEngine {
     func rewriteHost(_ a: RouteAction, _ req: inout HeaderMap, owner: Origin.Owner, fallback: SourceSpan?, into d: inout RouteDecision)
         -> String?
     {
-        if let lit = a.hostRewriteLiteral {
+        // `finalizeHostHeader`: an empty host name rewrites nothing.
+        if let lit = a.hostRewriteLiteral, !lit.isEmpty {
             let o = origin(owner, ".route.host_rewrite_literal", fallback: fallback)
             updateAuthority(&req, lit, appendXFH: a.appendXForwardedHost, into: &d, origin: o)
             return "host_rewrite_literal `\(lit)`"
@@ -104,7 +109,8 @@ extension RouteEngine {
             return "host_rewrite_header `\(hh)`"
         } else if let rx = a.hostRewritePathRegex {
             let path = String(Self.pathWithoutQuery(req.first(":path") ?? ""))
-            guard let re = RegexCache.shared.pattern(rx.pattern), let v = try? re.globalReplace(path, with: rx.substitution) else {
+            guard let re = RegexCache.shared.pattern(rx.pattern), let v = try? re.globalReplace(path, with: rx.substitution), !v.isEmpty
+            else {
                 return nil
             }
             let o = origin(owner, ".route.host_rewrite_path_regex", fallback: fallback)
