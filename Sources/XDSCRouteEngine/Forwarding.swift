@@ -1,5 +1,6 @@
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCRequest
 
 extension RouteEngine {
     /// A `route` action: the cluster, then `finalizeRequestHeaders` (weighted entry, the
@@ -108,7 +109,7 @@ extension RouteEngine {
             updateAuthority(&req, v, appendXFH: a.appendXForwardedHost, into: &d, origin: o)
             return "host_rewrite_header `\(hh)`"
         } else if let rx = a.hostRewritePathRegex {
-            let path = String(Self.pathWithoutQuery(req.first(":path") ?? ""))
+            let path = String(EnvoyRequest.pathWithoutQuery(req.first(":path") ?? ""))
             guard let re = RegexCache.shared.pattern(rx.pattern), let v = try? re.globalReplace(path, with: rx.substitution), !v.isEmpty
             else {
                 return nil

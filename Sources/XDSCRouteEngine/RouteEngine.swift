@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// Envoy's router, offline: virtual-host selection, first-match routing and the route's
 /// action, with the request and response header finalisation of `config_impl.cc` and
@@ -233,7 +234,7 @@ public struct RouteEngine: Sendable {
         var withoutQuery: Substring?
         init(_ path: String?) {
             full = path
-            withoutQuery = path?.pathWithoutQuery
+            withoutQuery = path.map(EnvoyRequest.pathWithoutQuery)
         }
     }
 
@@ -271,9 +272,8 @@ public struct RouteEngine: Sendable {
         }
         let path = rp.full
         if !m.queryParameters.isEmpty {
-            let probe = HTTPRequest(authority: nil, path: path ?? "")
             for (i, q) in m.queryParameters.enumerated() {
-                let v = probe.queryParameter(q.name)
+                let v = EnvoyRequest.queryParameter(q.name, in: path ?? "")
                 if !q.matches(firstValue: v) { return .queryParameter(index: i, name: q.name, actual: v) }
             }
         }
@@ -341,9 +341,6 @@ public struct RouteEngine: Sendable {
         case .connectMatcher: return "connect_matcher (CONNECT requests only)"
         }
     }
-
-    /// `Http::PathUtil::removeQueryAndFragment`.
-    public static func pathWithoutQuery(_ path: String) -> Substring { path.pathWithoutQuery }
 
     /// `Matchers::MetadataMatcher::match`: the value at the path (an unset value when any
     /// key is missing), matched, XOR `invert`.

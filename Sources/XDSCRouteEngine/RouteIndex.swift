@@ -1,4 +1,5 @@
 import XDSCEnvoy
+import XDSCRequest
 
 /// An exact first-match index of one virtual host's routes: `prefix` routes, and regex routes
 /// under the literal text every match must start with, in a byte trie (case-insensitive ones

@@ -9,6 +9,7 @@ import Foundation
 import XDSCAutomata
 import XDSCDriver
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCRoutes
 

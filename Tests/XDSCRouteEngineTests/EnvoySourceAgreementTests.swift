@@ -2,6 +2,7 @@ import Testing
 import XDSCTestSupport
 
 @testable import XDSCEnvoy
+@testable import XDSCRequest
 @testable import XDSCRouteEngine
 
 /// Places where the engine differed from Envoy's source (docs/route-engine.md, "Checked

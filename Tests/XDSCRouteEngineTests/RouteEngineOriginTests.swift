@@ -3,6 +3,7 @@ import XDSCTestSupport
 
 @testable import XDSCDriver
 @testable import XDSCEnvoy
+@testable import XDSCRequest
 @testable import XDSCRouteEngine
 
 /// Origins are recorded as host and route indexes plus a field and spelled out on demand:
