@@ -114,7 +114,10 @@ let package = Package(
             dependencies: ["XDSCRequest", "XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(
             name: "XDSCDriverTests",
-            dependencies: ["XDSCRequest", "XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport", "XDSCFuzzHarnesses"]),
+            dependencies: [
+                "XDSCRequest", "XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport", "XDSCFuzzHarnesses", "XDSCProxy",
+                "XDSCRouteEngine", "XDSCEnvoy",
+            ]),
         .testTarget(
             name: "XDSCRouteEngineTests",
             dependencies: [
@@ -130,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "XDSCProxyTests",
             dependencies: [
-                "XDSCProxy", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRouteEngine", "XDSCJSON",
+                "XDSCProxy", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRouteEngine", "XDSCJSON", "XDSCRequest",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

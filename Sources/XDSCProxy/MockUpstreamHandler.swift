@@ -51,7 +51,7 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
             cluster: cluster, endpoint: endpoint, method: head.method.rawValue, path: head.uri,
             host: head.headers.first(name: "host") ?? "", headers: head.headers.map { ($0.name.lowercased(), $0.value) },
             body: String(buffer: body))
-        let (status, reset, delay) = registry.record(received)
+        let (status, reset, delay, fixed) = registry.record(received)
         let send = { [self] in
             guard case .answering = self.state else { return }
             if reset {
@@ -59,9 +59,13 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
                 context.close(promise: nil)
                 return
             }
-            let text = received.json.compactText() + "\n"
+            let text = fixed?.body ?? received.json.compactText() + "\n"
             var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: "application/json")
+            if let fixed {
+                for h in fixed.headers { headers.add(name: h.name, value: h.value) }
+            } else {
+                headers.add(name: "content-type", value: "application/json")
+            }
             headers.add(name: "content-length", value: String(text.utf8.count))
             headers.add(name: "x-mock-endpoint", value: self.endpoint)
             context.write(
