@@ -5,16 +5,52 @@ import XDSCRequest
 
 /// Where an element of a decision comes from: its field path in the route configuration
 /// (`virtual_hosts[0].routes[2].route.prefix_rewrite`) and, when known, its source span.
+///
+/// The path is spelled out only when read: a decision records the host and route indexes
+/// and the field, so routing a request builds no path strings.
 public struct Origin: Equatable, Sendable {
+    /// The element the field belongs to.
+    enum Owner: Equatable, Sendable {
+        case configuration
+        case host(Int)
+        case route(host: Int, route: Int)
+    }
+
+    var owner: Owner
+    /// The field below `owner` (with its leading `.` under a host or route).
+    var field: String
+
     /// The proto field path inside the `RouteConfiguration`.
-    public var path: String
+    public var path: String {
+        get {
+            switch owner {
+            case .configuration: field
+            case .host(let h): "virtual_hosts[\(h)]" + field
+            case .route(let h, let r): "virtual_hosts[\(h)].routes[\(r)]" + field
+            }
+        }
+        set {
+            owner = .configuration
+            field = newValue
+        }
+    }
     /// The token in the user's file (a policy or an Envoy file), when known.
     public var span: SourceSpan?
 
     /// An origin.
     public init(_ path: String, span: SourceSpan? = nil) {
-        self.path = path
+        self.init(.configuration, path, span: span)
+    }
+
+    init(_ owner: Owner, _ field: String, span: SourceSpan? = nil) {
+        self.owner = owner
+        self.field = field
         self.span = span
+    }
+
+    /// Two origins are equal when they name the same field path and span.
+    public static func == (a: Origin, b: Origin) -> Bool {
+        a.span == b.span && (a.owner == b.owner && a.field == b.field || a.path == b.path)
     }
 }
 
