@@ -21,10 +21,11 @@ enum Tables {
         read: [
             "name", "domains", "routes", "require_tls", "request_headers_to_add", "request_headers_to_remove",
             "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "virtual_clusters",
-            "rate_limits", "cors", "retry_policy", "request_mirror_policies",
+            "rate_limits", "cors", "retry_policy", "request_mirror_policies", "include_request_attempt_count",
+            "include_attempt_count_in_response",
         ],
         ignored: [
-            "include_request_attempt_count", "include_attempt_count_in_response", "retry_policy_typed_config", "hedge_policy",
+            "retry_policy_typed_config", "hedge_policy",
             "include_is_timeout_retry_header", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "metadata",
         ],
         routing: ["matcher"])

@@ -101,7 +101,8 @@ final class ForwardExchange {
     }
 
     private var state = State.idle
-    private var attempts = 0
+    /// Attempts started so far (`x-envoy-attempt-count`).
+    private(set) var attempts = 0
     private var globalTimer: Scheduled<Void>?
     private var perTryTimer: Scheduled<Void>?
     private let eventLoop: EventLoop
@@ -113,12 +114,15 @@ final class ForwardExchange {
     private let perTryTimeout: TimeAmount?
     private let options: ProxyOptions
     private let random: RandomSource
+    /// `include_request_attempt_count`: each attempt carries `x-envoy-attempt-count`.
+    private let attemptCountHeader: Bool
     let promise: EventLoopPromise<ExchangeResult>
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
-        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource
+        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false
     ) {
+        self.attemptCountHeader = attemptCountHeader
         self.eventLoop = eventLoop
         self.request = request
         self.cluster = cluster
@@ -158,8 +162,10 @@ final class ForwardExchange {
                 self.attemptFailed(.perTryTimeout)
             }
         }
-        let request = self.request
+        var request = self.request
         let attemptNumber = attempts
+        // The router sets it on every attempt, retries included (router.cc).
+        if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attemptNumber)) }
         ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in

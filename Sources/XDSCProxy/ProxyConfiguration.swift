@@ -11,12 +11,15 @@ public struct ProxyListener: Sendable {
     public var port: Int
     /// The listener's router; nil when the connection manager has no inline table (RDS).
     public var engine: RouteEngine?
+    /// The connection manager's HTTP filters; the CORS filter acts only when listed.
+    public var httpFilters: Set<HTTPFilterKind>
 
-    /// A listener.
-    public init(name: String, port: Int, engine: RouteEngine?) {
+    /// A listener; by default with every HTTP filter xdsc knows.
+    public init(name: String, port: Int, engine: RouteEngine?, httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases)) {
         self.name = name
         self.port = port
         self.engine = engine
+        self.httpFilters = httpFilters
     }
 }
 
@@ -53,7 +56,8 @@ public struct ProxyConfiguration: Sendable {
     public init(listeners: [Listener], clusters: [Cluster]) {
         self.listeners = listeners.map { l in
             ProxyListener(
-                name: l.name, port: l.address.portValue, engine: l.connectionManager.routeConfiguration.map { RouteEngine($0) })
+                name: l.name, port: l.address.portValue, engine: l.connectionManager.routeConfiguration.map { RouteEngine($0) },
+                httpFilters: Set(l.connectionManager.httpFilters))
         }
         var map: [String: [ProxyEndpoint]] = [:]
         var order: [String] = []
@@ -113,9 +117,6 @@ public struct ProxyConfiguration: Sendable {
             if l.tls != nil { out.append("listener `\(l.name)`: TLS is not simulated; the listener serves plain HTTP/1.1") }
             if l.connectionManager.routeConfiguration == nil {
                 out.append("listener `\(l.name)`: routes from RDS are not loaded; every request gets 404")
-            }
-            for f in l.connectionManager.httpFilters where f == .cors {
-                out.append("listener `\(l.name)`: the HTTP filter `\(f.filterName)` is not simulated")
             }
             if l.connectionManager.rateLimit != nil {
                 out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")

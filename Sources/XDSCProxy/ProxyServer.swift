@@ -94,7 +94,8 @@ public final class ProxyServer: Sendable {
             var bound: [BoundListener] = []
             for l in config.listeners {
                 let context = ListenerContext(
-                    name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets)
+                    name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets,
+                    httpFilters: l.httpFilters)
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
