@@ -214,9 +214,12 @@ final class DownstreamHandler: ChannelInboundHandler {
                     self.respond(
                         context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
                         body: response.body)
-                case .localReply(let status, let body, _):
+                case .localReply(let status, let body, let flag):
+                    // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
+                    let overloaded = flag == "UO" ? [HTTPHeader("x-envoy-overloaded", "true")] : []
                     self.localReply(
-                        context: context, head: head, status: status, body: body, engine: engine, request: request, extra: attempts)
+                        context: context, head: head, status: status, body: body, engine: engine, request: request,
+                        extra: overloaded + attempts)
                 }
             }
             mirror(context: context, decision: d, upstream: upstream, timeout: timeout)

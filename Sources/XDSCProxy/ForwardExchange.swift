@@ -13,7 +13,8 @@ struct UpstreamRequest {
 }
 
 /// Where a cluster's requests go: each configured endpoint with the address actually
-/// dialled (the endpoint itself, or its mock), picked round-robin.
+/// dialled (the endpoint itself, or its mock), picked by the cluster's load balancer within
+/// its circuit breaker.
 final class UpstreamTargets: Sendable {
     struct Target: Sendable {
         var endpoint: ProxyEndpoint
@@ -21,26 +22,59 @@ final class UpstreamTargets: Sendable {
         var port: Int
     }
 
-    let targets: [String: [Target]]
-    private let counters: NIOLockedValueBox<[String: Int]>
+    /// The outcome of picking an endpoint.
+    enum Pick {
+        case target(Target, index: Int)
+        /// No endpoint at all (503 `no healthy upstream`).
+        case noHealthy
+        /// `max_requests` are in flight (503 overflow).
+        case overflow
+    }
 
-    init(_ targets: [String: [Target]]) {
+    let targets: [String: [Target]]
+    private let settings: [String: ClusterSettings]
+    private let balancers: NIOLockedValueBox<[String: LoadBalancer]>
+
+    init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
         self.targets = targets
-        self.counters = NIOLockedValueBox([:])
+        self.settings = settings
+        var balancers: [String: LoadBalancer] = [:]
+        for (name, list) in targets {
+            balancers[name] = LoadBalancer(
+                weights: list.map { UInt64($0.endpoint.weight) }, policy: settings[name]?.lbPolicy ?? .roundRobin)
+        }
+        self.balancers = NIOLockedValueBox(balancers)
     }
 
     /// Whether the cluster exists.
     func has(_ cluster: String) -> Bool { targets[cluster] != nil }
 
-    /// The next endpoint of `cluster` (round robin), nil when it has none.
-    func next(_ cluster: String) -> Target? {
-        guard let list = targets[cluster], !list.isEmpty else { return nil }
-        let i = counters.withLockedValue { c -> Int in
-            let n = c[cluster, default: 0]
-            c[cluster] = n + 1
-            return n
+    /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
+    func next(_ cluster: String, random: RandomSource) -> Pick {
+        guard let list = targets[cluster], !list.isEmpty else { return .noHealthy }
+        let maxRequests = Int(settings[cluster]?.maxRequests ?? ClusterSettings.defaultMaxRequests)
+        return balancers.withLockedValue { all -> Pick in
+            guard var lb = all[cluster] else { return .noHealthy }
+            defer { all[cluster] = lb }
+            // The connection pool refuses a stream over the cluster's `max_requests`.
+            if lb.activeRequests >= maxRequests { return .overflow }
+            guard let i = lb.pick(random: random.next) else { return .noHealthy }
+            lb.started(i)
+            return .target(list[i], index: i)
         }
-        return list[i % list.count]
+    }
+
+    /// The request to endpoint `index` of `cluster` is no longer in flight.
+    func ended(_ cluster: String, _ index: Int) {
+        balancers.withLockedValue { $0[cluster]?.ended(index) }
+    }
+
+    /// Marks endpoint `index` of `cluster` healthy or not (active health checking).
+    func setHealthy(_ cluster: String, _ index: Int, _ healthy: Bool) {
+        balancers.withLockedValue { all in
+            guard all[cluster]?.healthy.indices.contains(index) == true else { return }
+            all[cluster]?.healthy[index] = healthy
+        }
     }
 }
 
@@ -101,6 +135,8 @@ final class ForwardExchange {
     }
 
     private var state = State.idle
+    /// The endpoint of the attempt in flight (counted by the load balancer and the circuit breaker).
+    private var inFlight: Int?
     /// Attempts started so far (`x-envoy-attempt-count`).
     private(set) var attempts = 0
     private var globalTimer: Scheduled<Void>?
@@ -150,9 +186,18 @@ final class ForwardExchange {
     }
 
     private func attempt() {
-        guard let target = targets.next(cluster) else {
+        let target: UpstreamTargets.Target
+        switch targets.next(cluster, random: random) {
+        case .noHealthy:
             finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
             return
+        case .overflow:
+            // Never retried (`wouldRetryFromReset`); the router adds `x-envoy-overloaded`.
+            finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
+            return
+        case .target(let t, let index):
+            target = t
+            inFlight = index
         }
         attempts += 1
         state = .attempting(nil)
@@ -203,6 +248,7 @@ final class ForwardExchange {
     }
 
     private func attemptAnswered(_ response: UpstreamResponse) {
+        endAttempt()
         perTryTimer?.cancel()
         if plan.retries(status: response.status) && attempts <= plan.numRetries {
             backOff()
@@ -213,6 +259,7 @@ final class ForwardExchange {
 
     private func attemptFailed(_ failure: UpstreamFailure) {
         guard case .attempting(let channel) = state else { return }
+        endAttempt()
         perTryTimer?.cancel()
         state = .idle
         channel?.close(promise: nil)
@@ -222,22 +269,21 @@ final class ForwardExchange {
         }
         switch failure {
         case .perTryTimeout: finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
-        case .protocolError:
-            finish(
-                .localReply(
-                    status: 502, body: "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
-                    flag: "UPE"))
-        case .connectionFailure:
-            finish(
-                .localReply(
-                    status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-                    flag: "UF"))
-        case .connectionTermination:
-            finish(
-                .localReply(
-                    status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
-                    flag: "UC"))
+        case .protocolError: finish(.localReply(status: 502, body: Self.resetBody("protocol error"), flag: "UPE"))
+        case .connectionFailure: finish(.localReply(status: 503, body: Self.resetBody("connection failure"), flag: "UF"))
+        case .connectionTermination: finish(.localReply(status: 503, body: Self.resetBody("connection termination"), flag: "UC"))
         }
+    }
+
+    /// The router's body for a reset before the response headers (router.cc).
+    static func resetBody(_ reason: String) -> String {
+        "upstream connect error or disconnect/reset before headers. reset reason: \(reason)"
+    }
+
+    /// The attempt in flight is over for the load balancer and the circuit breaker.
+    private func endAttempt() {
+        if let i = inFlight { targets.ended(cluster, i) }
+        inFlight = nil
     }
 
     /// `JitteredExponentialBackOffStrategy`: a random wait below base * 2^(n-1), capped at 10x base.
@@ -262,6 +308,7 @@ final class ForwardExchange {
         case .backingOff(let task): task.cancel()
         case .idle: break
         }
+        endAttempt()
         globalTimer?.cancel()
         perTryTimer?.cancel()
         promise.succeed(result)
