@@ -17,12 +17,14 @@ struct ListenerContext: Sendable {
     var buckets: RateLimitBuckets
     /// The connection manager's HTTP filters (the CORS filter acts only when listed).
     var httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases)
+    /// The connection manager's enabled `upgrade_configs`.
+    var upgradeTypes: [String] = []
 }
 
 /// One downstream HTTP/1.1 connection: reads each request whole (within the size limits
 /// and the client timeout), asks the route engine, and executes the decision. The
 /// pipelining handler in front of it hands over one request at a time.
-final class DownstreamHandler: ChannelInboundHandler {
+final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -131,6 +133,14 @@ final class DownstreamHandler: ChannelInboundHandler {
             return
         }
         let d = engine.decide(request, trace: false)
+        if let type = RequestTranslation.upgradeType(head),
+            !RequestTranslation.upgradeAllowed(type, route: d.upgradeTypes, manager: listener.upgradeTypes)
+        {
+            // No upgrade filter chain for this type: 403 with an empty body (conn_manager_impl.cc).
+            // The decoder reads nothing after an upgrade request, so the connection ends here.
+            reject(context: context, head: head, status: 403, body: "")
+            return
+        }
         if listener.httpFilters.contains(.cors) {
             let cors = CorsSimulation.outcome(d.corsPolicies, method: request.method, headers: request.headers, random: listener.random)
             state = .answering(head, nil, cors: cors.responseHeaders)
@@ -192,10 +202,11 @@ final class DownstreamHandler: ChannelInboundHandler {
             let perTry = d.retryPolicy?.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
             let expected = [timeout, perTry].compactMap { $0 }.min()
             let upstream = RequestTranslation.upstreamRequest(d, body: body, expectedTimeout: expected)
+            let upgrade = RequestTranslation.upgradeType(head) != nil
             let exchange = ForwardExchange(
                 eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
                 plan: d.retryPolicy.map(RetryPlan.init) ?? RetryPlan(), timeout: timeout, perTryTimeout: perTry,
-                options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest)
+                options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade)
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()
@@ -214,6 +225,12 @@ final class DownstreamHandler: ChannelInboundHandler {
                     self.respond(
                         context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
                         body: response.body)
+                case .upgraded(let response, let channel):
+                    var headers = RequestTranslation.responseHeaders(
+                        upstream: response.headers, bodyLength: nil, engine: engine, request: request)
+                    let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
+                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                    self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts))
                 case .localReply(let status, let body, let flag):
                     // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
                     let overloaded = flag == "UO" ? [HTTPHeader("x-envoy-overloaded", "true")] : []
@@ -222,7 +239,7 @@ final class DownstreamHandler: ChannelInboundHandler {
                         extra: overloaded + attempts)
                 }
             }
-            mirror(context: context, decision: d, upstream: upstream, timeout: timeout)
+            if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
             exchange.start()
         }
     }
@@ -235,6 +252,43 @@ final class DownstreamHandler: ChannelInboundHandler {
         let headers = engine.decide(request, trace: false, responseHeaders: RequestTranslation.localReplyHeaders(body: body))
             .responseHeaders.entries
         respond(context: context, head: head, status: status, headers: Self.overwriting(headers, with: extra), body: body)
+    }
+
+    /// After a 101: the HTTP handlers leave both pipelines and a tunnel relays the bytes
+    /// (Envoy passes an upgraded stream through). The 101 head is written raw, after the
+    /// codec is gone, so the first frame cannot be parsed as HTTP.
+    private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader]) {
+        clientTimer?.cancel()
+        clientTimer = nil
+        state = .closed
+        var h = headers.filter { $0.name != "server" && $0.name != "date" }
+        h.append(HTTPHeader("date", Self.httpDate()))
+        h.append(HTTPHeader("server", "envoy"))
+        let (down, up) = TunnelHandler.pair()
+        do {
+            let sync = context.pipeline.syncOperations
+            try sync.addHandler(down)
+            try sync.removeHandler(sync.handler(type: HTTPServerPipelineHandler.self))
+            try sync.removeHandler(sync.handler(type: ProtocolErrorHandler.self))
+            try sync.removeHandler(sync.handler(type: HTTPResponseEncoder.self))
+            try sync.removeHandler(sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            let upstreamSync = upstream.pipeline.syncOperations
+            try upstreamSync.addHandler(up)
+            try upstreamSync.removeHandler(upstreamSync.handler(type: UpstreamResponseHandler.self))
+            try upstreamSync.removeHandler(upstreamSync.handler(type: HTTPRequestEncoder.self))
+            if let validator = try? upstreamSync.handler(type: NIOHTTPRequestHeadersValidator.self) {
+                upstreamSync.removeHandler(validator, promise: nil)
+            }
+            // Last: bytes the upstream sent behind the 101 are forwarded to the tunnel.
+            try upstreamSync.removeHandler(upstreamSync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(
+            NIOAny(context.channel.allocator.buffer(string: RequestTranslation.switchingProtocolsHead(h))), promise: nil)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     /// Fire and forget: each shadow is an exchange of its own, without retries, within the
@@ -276,7 +330,8 @@ final class DownstreamHandler: ChannelInboundHandler {
         for e in headers where !e.name.hasPrefix(":") && e.name != "server" && e.name != "date" { h.add(name: e.name, value: e.value) }
         h.add(name: "date", value: Self.httpDate())
         h.add(name: "server", value: "envoy")
-        let keepAlive = head.isKeepAlive
+        // The decoder reads nothing after an upgrade request: a declined upgrade closes.
+        let keepAlive = head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
         if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }
         let responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)

@@ -121,6 +121,8 @@ struct RetryPlan {
 /// The end of a forward: an upstream response, or the router's local reply.
 enum ExchangeResult {
     case response(UpstreamResponse, attempts: Int)
+    /// The upstream accepted an upgrade (101): the connection is handed over open.
+    case upgraded(UpstreamResponse, Channel)
     case localReply(status: Int, body: String, flag: String)
 }
 
@@ -152,13 +154,16 @@ final class ForwardExchange {
     private let random: RandomSource
     /// `include_request_attempt_count`: each attempt carries `x-envoy-attempt-count`.
     private let attemptCountHeader: Bool
+    /// The request asks for an upgrade (websocket): a 101 hands the connection over.
+    private let upgrade: Bool
     let promise: EventLoopPromise<ExchangeResult>
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
-        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false
+        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false
     ) {
         self.attemptCountHeader = attemptCountHeader
+        self.upgrade = upgrade
         self.eventLoop = eventLoop
         self.request = request
         self.cluster = cluster
@@ -208,6 +213,7 @@ final class ForwardExchange {
             }
         }
         var request = self.request
+        let upgrade = self.upgrade
         let attemptNumber = attempts
         // The router sets it on every attempt, retries included (router.cc).
         if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attemptNumber)) }
@@ -215,8 +221,9 @@ final class ForwardExchange {
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                    // After a 101 the bytes behind it belong to the tunnel.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: upgrade ? .forwardBytes : .dropBytes)
+                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))
                 }
             }
             .connect(host: target.host, port: target.port)
@@ -250,6 +257,12 @@ final class ForwardExchange {
     private func attemptAnswered(_ response: UpstreamResponse) {
         endAttempt()
         perTryTimer?.cancel()
+        if upgrade && response.status == 101, case .attempting(let channel?) = state {
+            state = .finished
+            globalTimer?.cancel()
+            promise.succeed(.upgraded(response, channel))
+            return
+        }
         if plan.retries(status: response.status) && attempts <= plan.numRetries {
             backOff()
             return

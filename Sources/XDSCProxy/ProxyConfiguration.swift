@@ -13,9 +13,15 @@ public struct ProxyListener: Sendable {
     public var engine: RouteEngine?
     /// The connection manager's HTTP filters; the CORS filter acts only when listed.
     public var httpFilters: Set<HTTPFilterKind>
+    /// The connection manager's enabled `upgrade_configs` (`websocket`, ...).
+    public var upgradeTypes: [String] = []
 
     /// A listener; by default with every HTTP filter xdsc knows.
-    public init(name: String, port: Int, engine: RouteEngine?, httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases)) {
+    public init(
+        name: String, port: Int, engine: RouteEngine?, httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases),
+        upgradeTypes: [String] = []
+    ) {
+        self.upgradeTypes = upgradeTypes
         self.name = name
         self.port = port
         self.engine = engine
@@ -91,7 +97,7 @@ public struct ProxyConfiguration: Sendable {
         self.listeners = listeners.map { l in
             ProxyListener(
                 name: l.name, port: l.address.portValue, engine: l.connectionManager.routeConfiguration.map { RouteEngine($0) },
-                httpFilters: Set(l.connectionManager.httpFilters))
+                httpFilters: Set(l.connectionManager.httpFilters), upgradeTypes: l.connectionManager.upgradeTypes)
         }
         var map: [String: [ProxyEndpoint]] = [:]
         var order: [String] = []

@@ -101,7 +101,7 @@ public final class ProxyServer: Sendable {
             for l in config.listeners {
                 let context = ListenerContext(
                     name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets,
-                    httpFilters: l.httpFilters)
+                    httpFilters: l.httpFilters, upgradeTypes: l.upgradeTypes)
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

@@ -32,7 +32,7 @@ enum UpstreamFailure: Error, Equatable {
 
 /// One upstream exchange on a client connection: collects the response to the single
 /// request written on it and completes the promise; anything else fails it.
-final class UpstreamResponseHandler: ChannelInboundHandler {
+final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     enum State {
@@ -43,14 +43,22 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
 
     private var state = State.waitingForHead
     private let promise: EventLoopPromise<UpstreamResponse>
+    /// The request asked for an upgrade: a 101 is the response, and the connection stays open.
+    private let upgrade: Bool
 
-    init(promise: EventLoopPromise<UpstreamResponse>) {
+    init(promise: EventLoopPromise<UpstreamResponse>, upgrade: Bool = false) {
         self.promise = promise
+        self.upgrade = upgrade
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (state, unwrapInboundIn(data)) {
         case (.waitingForHead, .head(let head)):
+            if upgrade && head.status.code == 101 {
+                // Answered at its `.end`, after which the decoder parses nothing more.
+                state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+                return
+            }
             // 1xx interim responses are not forwarded (Envoy drops 100-continue by default).
             if head.status.code >= 100 && head.status.code < 200 { return }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
@@ -61,7 +69,8 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
             state = .done
             promise.succeed(
                 UpstreamResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name.lowercased(), $0.value) }, body: body))
-            context.close(promise: nil)
+            // An accepted upgrade keeps the connection: the exchange hands it to a tunnel.
+            if !(upgrade && head.status.code == 101) { context.close(promise: nil) }
         case (.done, _):
             break
         case (.waitingForHead, _), (.receiving, .head):

@@ -142,6 +142,7 @@ extension RouteEngine {
             d.corsPolicies = corsPolicies(route, a, entry?.value, entry?.index, host: host, h: h, r: r)
             d.attemptCountInRequest = host.includeRequestAttemptCount
             d.attemptCountInResponse = host.includeAttemptCountInResponse
+            d.upgradeTypes = a.upgradeTypes
         case .redirect(let redirect):
             var req = headers
             var rewritten: String?

@@ -345,6 +345,8 @@ public struct RouteDecision: Equatable, Sendable {
     public var attemptCountInRequest = false
     /// The virtual host's `include_attempt_count_in_response` (forwards).
     public var attemptCountInResponse = false
+    /// The route's enabled `upgrade_configs` types (forwards).
+    public var upgradeTypes: [String] = []
 
     /// The cluster when forwarding.
     public var cluster: String? {
