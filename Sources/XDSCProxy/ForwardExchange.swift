@@ -33,6 +33,8 @@ final class UpstreamTargets: Sendable {
 
     let targets: [String: [Target]]
     private let settings: [String: ClusterSettings]
+    /// Idle keep-alive upstream connections by `host:port` (Envoy's HTTP/1 connection pool).
+    private let idle = NIOLockedValueBox([String: [Channel]]())
     private let balancers: NIOLockedValueBox<[String: LoadBalancer]>
 
     init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
@@ -67,6 +69,28 @@ final class UpstreamTargets: Sendable {
     /// The request to endpoint `index` of `cluster` is no longer in flight.
     func ended(_ cluster: String, _ index: Int) {
         balancers.withLockedValue { $0[cluster]?.ended(index) }
+    }
+
+    /// An idle open connection to `target`, if the pool has one.
+    func pooledConnection(_ target: Target) -> Channel? {
+        idle.withLockedValue { all in
+            let key = "\(target.host):\(target.port)"
+            while let c = all[key]?.popLast() {
+                if c.isActive { return c }
+            }
+            return nil
+        }
+    }
+
+    /// Keeps `channel` for the next request to `target` (at most 64 per target).
+    func release(_ channel: Channel, to target: Target) {
+        let kept = idle.withLockedValue { all -> Bool in
+            let key = "\(target.host):\(target.port)"
+            guard all[key, default: []].count < 64 else { return false }
+            all[key, default: []].append(channel)
+            return true
+        }
+        if !kept { channel.close(promise: nil) }
     }
 
     /// Marks endpoint `index` of `cluster` healthy or not (active health checking).
@@ -139,6 +163,8 @@ final class ForwardExchange {
     private var state = State.idle
     /// The endpoint of the attempt in flight (counted by the load balancer and the circuit breaker).
     private var inFlight: Int?
+    /// Where the attempt in flight goes (its connection returns to that target's pool).
+    private var currentTarget: UpstreamTargets.Target?
     /// Attempts started so far (`x-envoy-attempt-count`).
     private(set) var attempts = 0
     private var globalTimer: Scheduled<Void>?
@@ -203,6 +229,7 @@ final class ForwardExchange {
         case .target(let t, let index):
             target = t
             inFlight = index
+            currentTarget = t
         }
         attempts += 1
         state = .attempting(nil)
@@ -217,6 +244,43 @@ final class ForwardExchange {
         let attemptNumber = attempts
         // The router sets it on every attempt, retries included (router.cc).
         if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attemptNumber)) }
+        let send = { [self] (channel: Channel) in
+            guard self.attempts == attemptNumber, case .attempting = self.state else {
+                channel.close(promise: nil)
+                return
+            }
+            self.state = .attempting(channel)
+            var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
+            head.headers = request.headers
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        if !upgrade, let pooled = targets.pooledConnection(target) {
+            do {
+                try pooled.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                send(pooled)
+            } catch {
+                pooled.close(promise: nil)
+                responsePromise.fail(UpstreamFailure.connectionTermination)
+            }
+        } else {
+            connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+        }
+        responsePromise.futureResult.assumeIsolated().whenComplete { [self] result in
+            guard self.attempts == attemptNumber, case .attempting = self.state else { return }
+            switch result {
+            case .success(let response): self.attemptAnswered(response)
+            case .failure(let error): self.attemptFailed(error as? UpstreamFailure ?? .connectionTermination)
+            }
+        }
+    }
+
+    /// A new connection for an attempt; `send` writes the request once it is up.
+    private func connect(
+        _ target: UpstreamTargets.Target, upgrade: Bool, responsePromise: EventLoopPromise<UpstreamResponse>,
+        send: @escaping (Channel) -> Void
+    ) {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in
@@ -228,35 +292,22 @@ final class ForwardExchange {
             }
             .connect(host: target.host, port: target.port)
             .assumeIsolated()
-            .whenComplete { [self] result in
+            .whenComplete { result in
                 switch result {
-                case .failure:
-                    responsePromise.fail(UpstreamFailure.connectionFailure)
-                case .success(let channel):
-                    guard self.attempts == attemptNumber, case .attempting = self.state else {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    self.state = .attempting(channel)
-                    var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
-                    head.headers = request.headers
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
+                case .success(let channel): send(channel)
                 }
             }
-        responsePromise.futureResult.assumeIsolated().whenComplete { [self] result in
-            guard self.attempts == attemptNumber, case .attempting = self.state else { return }
-            switch result {
-            case .success(let response): self.attemptAnswered(response)
-            case .failure(let error): self.attemptFailed(error as? UpstreamFailure ?? .connectionTermination)
-            }
-        }
     }
 
     private func attemptAnswered(_ response: UpstreamResponse) {
         endAttempt()
         perTryTimer?.cancel()
+        if response.reusable, case .attempting(let channel?) = state, let target = currentTarget {
+            // Back to the pool; the attempt no longer owns it, so finishing does not close it.
+            state = .attempting(nil)
+            targets.release(channel, to: target)
+        }
         if upgrade && response.status == 101, case .attempting(let channel?) = state {
             state = .finished
             globalTimer?.cancel()

@@ -6,6 +6,9 @@ struct UpstreamResponse {
     var status: Int
     var headers: [(name: String, value: String)]
     var body: ByteBuffer
+    /// The connection can carry another request (HTTP/1.1 keep-alive); the handler has
+    /// left its pipeline and the channel is open.
+    var reusable = false
 }
 
 /// Why an upstream attempt produced no response (Envoy's reset reasons).
@@ -67,10 +70,19 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
             state = .receiving(head, body)
         case (.receiving(let head, let body), .end):
             state = .done
-            promise.succeed(
-                UpstreamResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name.lowercased(), $0.value) }, body: body))
-            // An accepted upgrade keeps the connection: the exchange hands it to a tunnel.
-            if !(upgrade && head.status.code == 101) { context.close(promise: nil) }
+            let upgraded = upgrade && head.status.code == 101
+            let reusable = !upgrade && head.isKeepAlive
+            var response = UpstreamResponse(
+                status: Int(head.status.code), headers: head.headers.map { ($0.name.lowercased(), $0.value) }, body: body)
+            response.reusable = reusable
+            // A keep-alive connection goes back to the pool without this handler; an accepted
+            // upgrade is handed to a tunnel; anything else is closed.
+            if reusable {
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            } else if !upgraded {
+                context.close(promise: nil)
+            }
+            promise.succeed(response)
         case (.done, _):
             break
         case (.waitingForHead, _), (.receiving, .head):

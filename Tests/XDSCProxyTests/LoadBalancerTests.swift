@@ -1,3 +1,5 @@
+import NIOCore
+import NIOEmbedded
 import Testing
 import XDSCEnvoy
 
@@ -112,5 +114,25 @@ import XDSCEnvoy
         #expect(!s.healthy)
         s.record(.success)
         #expect(s.healthy)
+    }
+}
+
+/// The idle keep-alive connections of `UpstreamTargets` (the HTTP/1 connection pool).
+@Suite struct ConnectionPoolTests {
+    @Test func anIdleConnectionIsReusedAndAClosedOneSkipped() throws {
+        let target = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: 1), host: "127.0.0.1", port: 1)
+        let targets = UpstreamTargets(["c": [target]])
+        let open = EmbeddedChannel()
+        try open.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let closed = EmbeddedChannel()
+        try closed.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        targets.release(open, to: target)
+        targets.release(closed, to: target)
+        try closed.close().wait()
+        #expect(targets.pooledConnection(target) === open)
+        #expect(targets.pooledConnection(target) == nil)
+        let other = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: 2), host: "127.0.0.1", port: 2)
+        targets.release(open, to: target)
+        #expect(targets.pooledConnection(other) == nil)
     }
 }
