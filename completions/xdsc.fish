@@ -141,7 +141,7 @@ complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xds
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" semantic-only' -l 'semantic-only' -d 'Only the semantic diff (what changed in the configuration).'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" behaviour-only' -l 'behaviour-only' -d 'Only the behavioural diff (which requests behave differently).'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" fail-on' -l 'fail-on' -d 'Which changes make the exit code 1: any (default) or behaviour.' -rfka ''
-complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" expect' -l 'expect' -d 'A JSON file of intended behaviour changes (saved xdsc diff --format json output).' -rfka ''
+complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" expect' -l 'expect' -d 'A saved xdsc diff --format json output of the reviewed change: the changes it lists do not make the exit code 1.' -rfka ''
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff"' -l 'git' -d 'Compare the paths given after a double dash at REV with REV2 (default: the work tree).' -rfka ''
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" version' -l 'version' -d 'Show the version.'
 complete -c 'xdsc' -n '__xdsc_should_offer_completions_for_flags_or_options "xdsc diff" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -20,7 +20,7 @@ public enum PolicyPasses {
     public static func run(_ policy: Policy, _ sink: DiagnosticSink, lap: (String) -> Void = { _ in }) {
         for pass in all {
             pass.run(policy, sink)
-            lap(String(describing: type(of: pass)))
+            lap(_typeName(type(of: pass), qualified: false))
         }
     }
 }

@@ -1,36 +1,63 @@
 // Thompson NFA over bytes, subset construction, products and minimisation.
 
-/// An `[Int32]` dictionary key with a precomputed cheap hash (FNV-1a): the standard
-/// array hashing runs SipHash over every element on each lookup, which dominated.
 /// Byte classes whose transition columns are identical behave the same; keeps the first of
-/// each group. Returns, for every class, the index of its kept representative, and the kept
-/// classes in order.
-func mergeIdenticalClasses(_ classCount: Int, column: (Int) -> [Int32]) -> (classMap: [Int], kept: [Int]) {
-    var ids: [ArrayKey: Int] = [:]
+/// each group. `fill(c, column)` writes class `c`'s column (`height` entries). Returns, for
+/// every class, the index of its kept representative, and the kept classes in order.
+/// The columns live in one flat buffer and are told apart by a cheap hash, then compared:
+/// no array or dictionary per class.
+func mergeIdenticalClasses(
+    _ classCount: Int, height: Int, fill: (Int, inout UnsafeMutableBufferPointer<Int32>) -> Void
+) -> (classMap: [Int], kept: [Int]) {
     var classMap = [Int](repeating: 0, count: classCount)
     var kept: [Int] = []
-    for c in 0..<classCount {
-        let key = ArrayKey(column(c))
-        if let id = ids[key] {
-            classMap[c] = id
-        } else {
-            ids[key] = kept.count
-            classMap[c] = kept.count
-            kept.append(c)
+    var keptHash: [UInt64] = []
+    var columns = [Int32](repeating: 0, count: classCount * height)
+    columns.withUnsafeMutableBufferPointer { all in
+        for c in 0..<classCount {
+            var column = UnsafeMutableBufferPointer(rebasing: all[c * height..<(c + 1) * height])
+            fill(c, &column)
+            let h = ArrayKey.fnv1a(column)
+            var found = -1
+            for (k, kc) in kept.enumerated() where keptHash[k] == h {
+                let base = kc * height
+                var same = true
+                for i in 0..<height where all[base + i] != column[i] {
+                    same = false
+                    break
+                }
+                if same {
+                    found = k
+                    break
+                }
+            }
+            if found >= 0 {
+                classMap[c] = found
+            } else {
+                classMap[c] = kept.count
+                kept.append(c)
+                keptHash.append(h)
+            }
         }
     }
     return (classMap, kept)
 }
 
+/// An `[Int32]` dictionary key with a precomputed cheap hash (FNV-1a): the standard
+/// array hashing runs SipHash over every element on each lookup, which dominated.
 struct ArrayKey: Hashable {
     let a: [Int32]
     let h: Int
 
     init(_ a: [Int32]) {
         self.a = a
+        h = Int(truncatingIfNeeded: ArrayKey.fnv1a(a))
+    }
+
+    /// FNV-1a over the values.
+    static func fnv1a<C: Collection<Int32>>(_ values: C) -> UInt64 {
         var x: UInt64 = 0xcbf2_9ce4_8422_2325
-        for v in a { x = (x ^ UInt64(UInt32(bitPattern: v))) &* 0x100_0000_01b3 }
-        h = Int(truncatingIfNeeded: x)
+        for v in values { x = (x ^ UInt64(UInt32(bitPattern: v))) &* 0x100_0000_01b3 }
+        return x
     }
 
     func hash(into hasher: inout Hasher) { hasher.combine(h) }
@@ -153,6 +180,79 @@ struct NFA {
     }
 }
 
+/// Epsilon closures over an NFA's configurations (`nfaState * 2 + ended`, see
+/// `DFA.determinize`), keeping only the important ones; the closure after a byte edge into
+/// each state is computed once and kept in one flat array.
+struct EpsilonClosures {
+    let nfa: NFA
+    /// The configuration standing for "accepting" in a DFA state's set.
+    let acceptMarker: Int32
+    /// Every kept closure, back to back.
+    private(set) var data: [Int32] = []
+    private var start: [Int]
+    private var count: [Int]
+    private var mark: [Int]
+    private var stamp = 0
+    private var stack: [Int32] = []
+    private var out: [Int32] = []
+
+    init(_ nfa: NFA) {
+        self.nfa = nfa
+        acceptMarker = nfa.accept << 1 | 1
+        let n = nfa.edges.count
+        start = [Int](repeating: -1, count: n)
+        count = [Int](repeating: 0, count: n)
+        mark = [Int](repeating: -1, count: 2 * n)
+    }
+
+    /// Where in `data` the closure after a byte edge into NFA state `t` lies.
+    mutating func afterByte(_ t: Int32) -> Range<Int> {
+        let i = Int(t)
+        if start[i] < 0 {
+            let c = closure(t << 1, consumed: true)
+            start[i] = data.count
+            count[i] = c.count
+            data.append(contentsOf: c)
+        }
+        return start[i]..<start[i] + count[i]
+    }
+
+    /// Important configurations reachable through epsilon edges from `seed`, sorted.
+    mutating func closure(_ seed: Int32, consumed: Bool) -> [Int32] {
+        stamp += 1
+        stack.removeAll(keepingCapacity: true)
+        out.removeAll(keepingCapacity: true)
+        mark[Int(seed)] = stamp
+        stack.append(seed)
+        var accepting = false
+        while let c = stack.popLast() {
+            let st = Int(c >> 1)
+            let ended = c & 1
+            if st == Int(nfa.accept) { accepting = true }
+            if ended == 0 && !nfa.edges[st].isEmpty { out.append(c) }
+            for (t, kind) in nfa.eps[st] {
+                let nc: Int32
+                switch kind {
+                case NFA.begin:
+                    if consumed { continue }
+                    nc = t << 1 | ended
+                case NFA.end:
+                    nc = t << 1 | 1
+                default:
+                    nc = t << 1 | ended
+                }
+                if mark[Int(nc)] != stamp {
+                    mark[Int(nc)] = stamp
+                    stack.append(nc)
+                }
+            }
+        }
+        if accepting { out.append(acceptMarker) }
+        out.sort()
+        return out
+    }
+}
+
 /// A complete deterministic automaton over bytes. State 0 is the start state. Bytes are
 /// grouped into equivalence classes (`classOf`); `next[state * classCount + class]`.
 struct DFA: Sendable {
@@ -214,85 +314,73 @@ struct DFA: Sendable {
         }
         let classCount = k + 1
         let n = nfa.edges.count
-        let classEdges: [[(Int, Int, Int32)]] = nfa.edges.map { list in
-            list.map { (Int(classOf[Int($0.lo)]), Int(classOf[Int($0.hi)]), $0.to) }
+        // The byte edges by class, flat: state `st` owns `edgeStart[st]..<edgeStart[st + 1]`.
+        var edgeStart = [Int](repeating: 0, count: n + 1)
+        var edges: [(lo: Int, hi: Int, to: Int32)] = []
+        for (st, list) in nfa.edges.enumerated() {
+            for e in list { edges.append((Int(classOf[Int(e.lo)]), Int(classOf[Int(e.hi)]), e.to)) }
+            edgeStart[st + 1] = edges.count
         }
-        let acceptMarker = nfa.accept << 1 | 1
-        var mark = [Int](repeating: -1, count: 2 * n)
-        var stamp = 0
-        // Important configurations reachable through epsilon edges from `seeds`.
-        func closure(_ seeds: [Int32], consumed: Bool) -> [Int32] {
-            stamp += 1
-            var stack: [Int32] = []
-            for c in seeds where mark[Int(c)] != stamp {
-                mark[Int(c)] = stamp
-                stack.append(c)
-            }
-            var out: [Int32] = []
-            var accepting = false
-            while let c = stack.popLast() {
-                let st = Int(c >> 1)
-                let ended = c & 1
-                if st == Int(nfa.accept) { accepting = true }
-                if ended == 0 && !classEdges[st].isEmpty { out.append(c) }
-                for (t, kind) in nfa.eps[st] {
-                    let nc: Int32
-                    switch kind {
-                    case NFA.begin:
-                        if consumed { continue }
-                        nc = t << 1 | ended
-                    case NFA.end:
-                        nc = t << 1 | 1
-                    default:
-                        nc = t << 1 | ended
-                    }
-                    if mark[Int(nc)] != stamp {
-                        mark[Int(nc)] = stamp
-                        stack.append(nc)
-                    }
-                }
-            }
-            if accepting { out.append(acceptMarker) }
-            out.sort()
-            return out
-        }
-        // Closure of each byte-edge target, computed on first use.
-        var closureOf = [[Int32]?](repeating: nil, count: n)
+        var closures = EpsilonClosures(nfa)
         var ids: [ArrayKey: Int32] = [:]
         var sets: [[Int32]] = []
-        let startSet = closure([nfa.start << 1], consumed: false)
+        let startSet = closures.closure(nfa.start << 1, consumed: false)
         ids[ArrayKey(startSet)] = 0
         sets.append(startSet)
         var next: [Int32] = []
         var accepting: [Bool] = []
-        var buckets = [[Int32]](repeating: [], count: classCount)
+        // The byte-edge targets of the current state, grouped by class (a counting sort into
+        // one flat array): class `c` owns `bucketStart[c]..<bucketStart[c + 1]`.
+        var bucketStart = [Int](repeating: 0, count: classCount + 1)
+        var bucketFill = [Int](repeating: 0, count: classCount)
+        var bucket: [Int32] = []
         var emptyId: Int32? = startSet.isEmpty ? 0 : nil
         var unionMark = [Int](repeating: -1, count: 2 * n)
         var unionStamp = 0
+        var target: [Int32] = []
         var idx = 0
         while idx < sets.count {
             let set = sets[idx]
-            accepting.append(set.contains(acceptMarker))
-            for c in 0..<classCount { buckets[c].removeAll(keepingCapacity: true) }
-            for conf in set where conf != acceptMarker {
-                for (lo, hi, to) in classEdges[Int(conf >> 1)] {
-                    for c in lo...hi { buckets[c].append(to) }
+            accepting.append(set.contains(closures.acceptMarker))
+            for c in 0...classCount { bucketStart[c] = 0 }
+            for conf in set where conf != closures.acceptMarker {
+                let st = Int(conf >> 1)
+                for e in edgeStart[st]..<edgeStart[st + 1] {
+                    for c in edges[e].lo...edges[e].hi { bucketStart[c + 1] += 1 }
                 }
             }
             for c in 0..<classCount {
+                bucketStart[c + 1] += bucketStart[c]
+                bucketFill[c] = bucketStart[c]
+            }
+            if bucket.count < bucketStart[classCount] {
+                bucket = [Int32](repeating: 0, count: bucketStart[classCount])
+            }
+            for conf in set where conf != closures.acceptMarker {
+                let st = Int(conf >> 1)
+                for e in edgeStart[st]..<edgeStart[st + 1] {
+                    for c in edges[e].lo...edges[e].hi {
+                        bucket[bucketFill[c]] = edges[e].to
+                        bucketFill[c] += 1
+                    }
+                }
+            }
+            for c in 0..<classCount {
+                let items = bucketStart[c]..<bucketStart[c + 1]
                 // Most classes lead nowhere: skip the closure and hashing for them.
-                if buckets[c].isEmpty, let e = emptyId {
+                if items.isEmpty, let e = emptyId {
                     next.append(e)
                     continue
                 }
-                var target: [Int32] = []
-                if !buckets[c].isEmpty {
+                // One buffer for every target set: only a new state keeps (a copy of) it.
+                target.removeAll(keepingCapacity: true)
+                if !items.isEmpty {
                     unionStamp += 1
-                    for t in buckets[c] {
-                        if closureOf[Int(t)] == nil { closureOf[Int(t)] = closure([t << 1], consumed: true) }
-                        for x in closureOf[Int(t)]! where unionMark[Int(x)] != unionStamp {
-                            unionMark[Int(x)] = unionStamp
-                            target.append(x)
+                    for i in items {
+                        let range = closures.afterByte(bucket[i])
+                        for j in range where unionMark[Int(closures.data[j])] != unionStamp {
+                            unionMark[Int(closures.data[j])] = unionStamp
+                            target.append(closures.data[j])
                         }
                     }
                     target.sort()
@@ -522,23 +610,7 @@ struct DFA: Sendable {
     func trimmed() -> DFA {
         let n = stateCount
         let cc = classCount
-        // Liveness by reverse reachability from the accepting states.
-        var rev = [[Int32]](repeating: [], count: n)
-        for s in 0..<n {
-            for c in 0..<cc {
-                let t = Int(next[s * cc + c])
-                if t != s { rev[t].append(Int32(s)) }
-            }
-        }
-        var live = accepting
-        var stack: [Int32] = []
-        for s in 0..<n where live[s] { stack.append(Int32(s)) }
-        while let t = stack.popLast() {
-            for p in rev[Int(t)] where !live[Int(p)] {
-                live[Int(p)] = true
-                stack.append(p)
-            }
-        }
+        let live = liveStates()
         if !live[0] { return DFA.trivial(false) }
         var map = [Int32](repeating: -1, count: n)
         var count: Int32 = 0
@@ -550,14 +622,12 @@ struct DFA: Sendable {
         let deadId = count
         let total = Int(count) + (hasDead ? 1 : 0)
         // Columns after renaming, to merge byte classes that behave identically.
-        var col = [Int32](repeating: 0, count: total)
-        let (classMap, kept) = mergeIdenticalClasses(cc) { c in
+        let (classMap, kept) = mergeIdenticalClasses(cc, height: total) { c, col in
             for s in 0..<n where live[s] {
                 let t = Int(next[s * cc + c])
                 col[Int(map[s])] = live[t] ? map[t] : deadId
             }
             if hasDead { col[Int(deadId)] = deadId }
-            return col
         }
         let ncc = kept.count
         var newNext = [Int32](repeating: deadId, count: total * ncc)
@@ -573,6 +643,42 @@ struct DFA: Sendable {
         var d = DFA(classOf: classOf.map { UInt16(classMap[Int($0)]) }, classCount: ncc, next: newNext, accepting: newAcc)
         d.dead = hasDead ? deadId : -1
         return d
+    }
+
+    /// The states from which some accepting state is reachable: reverse reachability over
+    /// the predecessor lists, kept in one flat array (offsets per state).
+    private func liveStates() -> [Bool] {
+        let n = stateCount
+        let cc = classCount
+        var start = [Int](repeating: 0, count: n + 1)
+        for s in 0..<n {
+            for c in 0..<cc {
+                let t = Int(next[s * cc + c])
+                if t != s { start[t + 1] += 1 }
+            }
+        }
+        for s in 0..<n { start[s + 1] += start[s] }
+        var fillAt = start
+        var preds = [Int32](repeating: 0, count: start[n])
+        for s in 0..<n {
+            for c in 0..<cc {
+                let t = Int(next[s * cc + c])
+                if t != s {
+                    preds[fillAt[t]] = Int32(s)
+                    fillAt[t] += 1
+                }
+            }
+        }
+        var live = accepting
+        var stack: [Int32] = []
+        for s in 0..<n where live[s] { stack.append(Int32(s)) }
+        while let t = stack.popLast() {
+            for k in start[Int(t)]..<start[Int(t) + 1] where !live[Int(preds[k])] {
+                live[Int(preds[k])] = true
+                stack.append(preds[k])
+            }
+        }
+        return live
     }
 
     /// Moore partition refinement, then merging of byte classes that behave identically.
@@ -624,8 +730,8 @@ struct DFA: Sendable {
             }
         }
         // Merge equivalent byte classes (identical columns).
-        let (classMap, keptClasses) = mergeIdenticalClasses(cc) { c in
-            queue.map { b in order[Int(block[Int(next[rep[Int(b)] * cc + c])])] }
+        let (classMap, keptClasses) = mergeIdenticalClasses(cc, height: queue.count) { c, col in
+            for (i, b) in queue.enumerated() { col[i] = order[Int(block[Int(next[rep[Int(b)] * cc + c])])] }
         }
         let ncc = keptClasses.count
         var newNext = [Int32](repeating: 0, count: queue.count * ncc)

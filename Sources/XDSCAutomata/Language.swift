@@ -140,6 +140,19 @@ public struct Language: Sendable {
         }
     }
 
+    /// ``regex(_:)`` and ``regexFoldedLiteralPrefix(_:)`` of `pattern` from one parse.
+    public static func regexWithFoldedPrefix(_ pattern: String) -> (language: Language, foldedPrefix: [UInt8]) {
+        let node: RegexNode
+        do {
+            node = try RegexParser.parse(pattern)
+        } catch {
+            return (Language(undecided: error.reason), [])
+        }
+        var prefix: [UInt8] = []
+        _ = literalPrefix(node, folded: true, &prefix)
+        return (compile(node), prefix)
+    }
+
     /// Whether `pattern` is in the supported subset (nil) or why not.
     public static func regexUnsupportedReason(_ pattern: String) -> String? {
         do {

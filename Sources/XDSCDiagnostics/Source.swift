@@ -115,41 +115,44 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
 public struct SourceFile: Sendable {
     /// The file's path.
     public let path: String
+    /// The text (without a leading byte-order mark).
+    private let text: String
+    /// The UTF-8 offset where each line starts; a line ends before the next one's start
+    /// (minus its `\n`, and a `\r` before that) or at the end of the text. Kept instead of a
+    /// substring per line: a large policy has hundreds of thousands of lines, and only the
+    /// few with a diagnostic are ever shown.
+    private let starts: [Int]
+
     /// The file's lines, without line breaks.
-    public let lines: [Substring]
+    public var lines: [Substring] { (1...starts.count).map { line($0)! } }
 
     /// The source file `path` with contents `text`.
     public init(path: String, text: String) {
         self.path = path
         // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
         // so columns and carets line up with what an editor shows.
-        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
+        var text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing the YAML,
         // and would read "\r\n" as one character, never equal to "\n". A line ends at every
         // `\n`; a `\r` before it belongs to the break. Both are ASCII, so each cut falls on a
         // character boundary.
-        var lines: [Substring] = []
-        let utf8 = text.utf8
-        var start = utf8.startIndex
-        var i = start
-        var previous: UInt8 = 0
-        while i != utf8.endIndex {
-            let b = utf8[i]
-            if b == UInt8(ascii: "\n") {
-                lines.append(text[start..<(previous == UInt8(ascii: "\r") ? utf8.index(before: i) : i)])
-                start = utf8.index(after: i)
-            }
-            previous = b
-            i = utf8.index(after: i)
+        var starts = [0]
+        text.withUTF8 { bytes in
+            for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
         }
-        var end = utf8.endIndex
-        if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
-        lines.append(text[start..<end])
-        self.lines = lines
+        self.text = text
+        self.starts = starts
     }
 
     /// The text of 1-based line `n`, or nil when out of range.
     public func line(_ n: Int) -> Substring? {
-        n >= 1 && n <= lines.count ? lines[n - 1] : nil
+        guard n >= 1 && n <= starts.count else { return nil }
+        let utf8 = text.utf8
+        let from = starts[n - 1]
+        // Past the `\n` that ends this line, or the end of the text.
+        var to = n < starts.count ? starts[n] - 1 : utf8.count
+        let end = utf8.index(utf8.startIndex, offsetBy: to)
+        if to > from, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { to -= 1 }
+        return text[utf8.index(utf8.startIndex, offsetBy: from)..<utf8.index(utf8.startIndex, offsetBy: to)]
     }
 }

@@ -1,32 +1,38 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// One side of a diff: the route tables (one per listener, or one per Envoy route
-/// configuration) and the clusters, whatever the input was (policies or Envoy files).
+/// configuration no listener names), the clusters and the listeners, whatever the input was
+/// (policies or Envoy files).
 public struct DiffSide: Sendable {
     /// A route table with the key that pairs it with the other side's.
     public struct Table: Sendable {
-        /// `listener NAME`, or `route_config NAME` for a bare route configuration.
+        /// `listener NAME`, or `route_config NAME` for a route configuration no listener uses.
         public var key: String
+        /// The listener whose connection manager uses the table (inline or through RDS), if any.
+        public var listener: String?
         /// The table, with source positions on its hosts and routes.
         public var config: RouteConfiguration
         /// A table.
-        public init(key: String, config: RouteConfiguration) {
+        public init(key: String, config: RouteConfiguration, listener: String? = nil) {
             self.key = key
             self.config = config
+            self.listener = listener
         }
     }
 
-    /// A cluster (a policy's service, or an Envoy cluster) with its source position.
-    public struct NamedCluster: Sendable {
-        /// The cluster name.
+    /// A named element compared as a whole (a cluster, a listener's own attributes) with its
+    /// source position.
+    public struct NamedElement: Sendable {
+        /// The element's name.
         public var name: String
-        /// The cluster as Envoy JSON (canonical field order).
+        /// The element as Envoy JSON (canonical field order).
         public var json: JSON
         /// Where it is written.
         public var source: SourceSpan?
-        /// A cluster.
+        /// An element.
         public init(name: String, json: JSON, source: SourceSpan?) {
             self.name = name
             self.json = json
@@ -36,13 +42,20 @@ public struct DiffSide: Sendable {
 
     /// The route tables.
     public var tables: [Table]
-    /// The clusters.
-    public var clusters: [NamedCluster]
+    /// The clusters (a policy's services, or Envoy clusters with their EDS endpoints).
+    public var clusters: [NamedElement]
+    /// The listeners' own attributes (``ListenerAttributes``), without their route tables.
+    public var listeners: [NamedElement]
+    /// Whether the side was read from policies only: its changes are named in policy terms
+    /// (service, host) when the other side's are too.
+    public var isPolicy: Bool
 
     /// A side.
-    public init(tables: [Table], clusters: [NamedCluster] = []) {
+    public init(tables: [Table], clusters: [NamedElement] = [], listeners: [NamedElement] = [], isPolicy: Bool = false) {
         self.tables = tables
         self.clusters = clusters
+        self.listeners = listeners
+        self.isPolicy = isPolicy
     }
 }
 
@@ -85,8 +98,17 @@ public struct SemanticChange: Equatable, Sendable {
     public enum Kind: String, Sendable { case added, removed, changed, moved }
     /// The kind of element.
     public enum Element: String, Sendable {
-        case listener, cluster
+        /// A listener (policy or Envoy).
+        case listener
+        /// An Envoy cluster.
+        case cluster
+        /// A policy's service (the cluster it compiles to).
+        case service
+        /// An Envoy virtual host.
         case virtualHost = "virtual host"
+        /// A policy's host (the virtual host it compiles to).
+        case host
+        /// A route (policy or Envoy).
         case route
     }
 
@@ -129,7 +151,7 @@ public struct BehaviourChange: Equatable, Sendable {
     /// The new virtual host's name (nil: none takes the host).
     public var newHost: String?
     /// A request of the class, verified on both sides.
-    public var example: ExampleRequest
+    public var example: EnvoyRequest
     /// The old side.
     public var before: BehaviourSide
     /// The new side.

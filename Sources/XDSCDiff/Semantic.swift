@@ -37,63 +37,93 @@ enum SemanticDiff {
         return out
     }
 
-    static func run(old: DiffSide, new: DiffSide) -> [SemanticChange] {
+    /// Added, removed and changed elements of two lists paired by name; `label` is the name
+    /// reported.
+    static func named(
+        _ a: [DiffSide.NamedElement], _ b: [DiffSide.NamedElement], element: SemanticChange.Element, label: (String) -> String
+    ) -> [SemanticChange] {
         var out: [SemanticChange] = []
-        // Clusters (a policy's services), by name.
-        let oldClusters = Dictionary(old.clusters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let newClusters = Dictionary(new.clusters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for c in old.clusters where newClusters[c.name] == nil {
-            out.append(.init(kind: .removed, element: .cluster, name: c.name, context: "", old: DiffPosition(c.source), new: nil))
+        let olds = Dictionary(a.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+        let news = Set(b.map(\.name))
+        for c in a where !news.contains(c.name) {
+            out.append(.init(kind: .removed, element: element, name: label(c.name), context: "", old: DiffPosition(c.source), new: nil))
         }
-        for c in new.clusters {
-            guard let o = oldClusters[c.name] else {
-                out.append(.init(kind: .added, element: .cluster, name: c.name, context: "", old: nil, new: DiffPosition(c.source)))
+        for c in b {
+            guard let o = olds[c.name] else {
+                out.append(.init(kind: .added, element: element, name: label(c.name), context: "", old: nil, new: DiffPosition(c.source)))
                 continue
             }
             let f = fieldChanges(o.json, c.json)
             if !f.isEmpty {
                 out.append(
                     .init(
-                        kind: .changed, element: .cluster, name: c.name, context: "", old: DiffPosition(o.source),
+                        kind: .changed, element: element, name: label(c.name), context: "", old: DiffPosition(o.source),
                         new: DiffPosition(c.source), fields: f))
             }
-        }
-        // Route tables, by key.
-        let newTables = Dictionary(new.tables.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        let oldKeys = Set(old.tables.map(\.key))
-        for t in old.tables where newTables[t.key] == nil {
-            out.append(.init(kind: .removed, element: .listener, name: t.key, context: "", old: DiffPosition(t.config.source), new: nil))
-        }
-        for t in new.tables where !oldKeys.contains(t.key) {
-            out.append(.init(kind: .added, element: .listener, name: t.key, context: "", old: nil, new: DiffPosition(t.config.source)))
-        }
-        for t in old.tables {
-            guard let n = newTables[t.key] else { continue }
-            table(t.config, n.config, key: t.key, into: &out)
         }
         return out
     }
 
-    static func table(_ a: RouteConfiguration, _ b: RouteConfiguration, key: String, into out: inout [SemanticChange]) {
-        // The hosts and routes are compared one by one below; encode the rest alone.
-        var ta = a
-        var tb = b
+    static func listenerLabel(_ name: String) -> String { "listener `\(name)`" }
+
+    static func run(old: DiffSide, new: DiffSide) -> [SemanticChange] {
+        let policyTerms = old.isPolicy && new.isPolicy
+        // Clusters (a policy's services) and listeners' own attributes, by name.
+        var out = named(old.clusters, new.clusters, element: policyTerms ? .service : .cluster, label: { $0 })
+        out += named(old.listeners, new.listeners, element: .listener, label: listenerLabel)
+        // Route tables, by key. A listener's table added or removed with it is the listener's
+        // change, not one of its own.
+        let newListeners = Set(new.listeners.map(\.name))
+        let oldListeners = Set(old.listeners.map(\.name))
+        let newTables = Dictionary(new.tables.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let oldKeys = Set(old.tables.map(\.key))
+        for t in old.tables where newTables[t.key] == nil && !(t.listener.map { !newListeners.contains($0) } ?? false) {
+            out.append(.init(kind: .removed, element: .listener, name: t.key, context: "", old: DiffPosition(t.config.source), new: nil))
+        }
+        for t in new.tables where !oldKeys.contains(t.key) && !(t.listener.map { !oldListeners.contains($0) } ?? false) {
+            out.append(.init(kind: .added, element: .listener, name: t.key, context: "", old: nil, new: DiffPosition(t.config.source)))
+        }
+        let hostElement: SemanticChange.Element = policyTerms ? .host : .virtualHost
+        for t in old.tables {
+            guard let n = newTables[t.key] else { continue }
+            tableFields(t, n, into: &out)
+            hosts(t.config, n.config, key: t.key, element: hostElement, into: &out)
+        }
+        return out
+    }
+
+    /// The fields of a route table other than its virtual hosts. A listener's table adds them,
+    /// as `route_config.FIELD`, to the listener's change.
+    static func tableFields(_ a: DiffSide.Table, _ b: DiffSide.Table, into out: inout [SemanticChange]) {
+        var ta = a.config
+        var tb = b.config
         ta.virtualHosts = []
         tb.virtualHosts = []
-        let f = fieldChanges(ta.json, tb.json, skip: ["virtual_hosts"])
-        if !f.isEmpty {
-            out.append(
-                .init(
-                    kind: .changed, element: .listener, name: key, context: "", old: DiffPosition(a.source), new: DiffPosition(b.source),
-                    fields: f))
+        var f = fieldChanges(ta.json, tb.json, skip: ["virtual_hosts"])
+        guard !f.isEmpty else { return }
+        if a.listener != nil {
+            f = f.map { FieldChange(path: "route_config." + $0.path, old: $0.old, new: $0.new) }
+            if let k = out.firstIndex(where: { $0.element == .listener && $0.kind == .changed && $0.name == a.key }) {
+                out[k].fields = (out[k].fields + f).sorted { $0.path < $1.path }
+                return
+            }
         }
+        out.append(
+            .init(
+                kind: .changed, element: .listener, name: a.key, context: "", old: DiffPosition(a.config.source),
+                new: DiffPosition(b.config.source), fields: f))
+    }
+
+    static func hosts(
+        _ a: RouteConfiguration, _ b: RouteConfiguration, key: String, element: SemanticChange.Element, into out: inout [SemanticChange]
+    ) {
         let newHosts = Dictionary(b.virtualHosts.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
         let oldNames = Set(a.virtualHosts.map(\.name))
         for h in a.virtualHosts where newHosts[h.name] == nil {
-            out.append(.init(kind: .removed, element: .virtualHost, name: h.name, context: key, old: DiffPosition(h.source), new: nil))
+            out.append(.init(kind: .removed, element: element, name: h.name, context: key, old: DiffPosition(h.source), new: nil))
         }
         for h in b.virtualHosts where !oldNames.contains(h.name) {
-            out.append(.init(kind: .added, element: .virtualHost, name: h.name, context: key, old: nil, new: DiffPosition(h.source)))
+            out.append(.init(kind: .added, element: element, name: h.name, context: key, old: nil, new: DiffPosition(h.source)))
         }
         for h in a.virtualHosts {
             guard let n = newHosts[h.name] else { continue }
@@ -105,7 +135,7 @@ enum SemanticDiff {
             if !hf.isEmpty {
                 out.append(
                     .init(
-                        kind: .changed, element: .virtualHost, name: h.name, context: key, old: DiffPosition(h.source),
+                        kind: .changed, element: element, name: h.name, context: key, old: DiffPosition(h.source),
                         new: DiffPosition(n.source), fields: hf))
             }
             routes(h.routes, n.routes, context: "\(key), host `\(h.name)`", into: &out)

@@ -52,26 +52,13 @@ public enum DiffInputs {
                 envoyPaths.append(f.path)
             }
         }
-        var tables: [DiffSide.Table] = []
-        var clusters: [DiffSide.NamedCluster] = []
+        var side = DiffSide(tables: [], isPolicy: envoyPaths.isEmpty && !policyFiles.isEmpty)
         var diagnostics: [Diagnostic] = []
         if !envoyPaths.isEmpty {
             let r = RouteInputs.load(envoyPaths)
             diagnostics += r.diagnostics
             for (k, v) in r.sources { sources[k] = v }
-            var counts: [String: Int] = [:]
-            for t in r.tables {
-                var key: String
-                if let range = t.label.range(of: ": listener ") {
-                    key = "listener `\(t.label[range.upperBound...])`"
-                } else {
-                    key = t.engine.config.name.isEmpty ? "route_config" : "route_config `\(t.engine.config.name)`"
-                }
-                // Two unnamed tables: numbered in file order.
-                counts[key, default: 0] += 1
-                if counts[key]! > 1 { key += " #\(counts[key]!)" }
-                tables.append(DiffSide.Table(key: key, config: withSpans(t.engine.config, t.engine.spans)))
-            }
+            envoySide(r, into: &side)
         }
         if !policyFiles.isEmpty {
             // The route analysis (what lint adds) is not needed to compare.
@@ -79,18 +66,58 @@ public enum DiffInputs {
             policy.files = policyFiles.map(\.path)
             PolicyPasses.run(policy, psink)
             diagnostics += psink.sorted
-            if !psink.all.contains(where: { $0.severity == .error }) {
-                let envoy = EnvoyLowering.lower(policy)
+            if let checked = CheckedPolicy(policy, diagnostics: psink.all) {
+                let envoy = EnvoyLowering.lower(checked)
                 for (i, l) in envoy.listeners.enumerated() {
+                    // The listener's name key, as an Envoy listener's first key.
+                    let span = policy.listeners.indices.contains(i) ? policy.listeners[i].name.span : l.source
+                    var attributes = ListenerAttributes.element(l)
+                    attributes.source = span
+                    side.listeners.append(attributes)
                     guard var rc = l.connectionManager.routeConfiguration else { continue }
-                    rc.source = policy.listeners.indices.contains(i) ? policy.listeners[i].span : l.source
-                    tables.append(DiffSide.Table(key: "listener `\(l.name)`", config: rc))
+                    rc.source = span
+                    side.tables.append(DiffSide.Table(key: "listener `\(l.name)`", config: rc, listener: l.name))
                 }
-                clusters = envoy.clusters.map { DiffSide.NamedCluster(name: $0.name, json: $0.json, source: $0.source) }
+                side.clusters += envoy.clusters.map { DiffSide.NamedElement(name: $0.name, json: $0.json, source: $0.source) }
             }
         }
         diagnostics += sink.sorted
-        return Loaded(side: DiffSide(tables: tables, clusters: clusters), sources: sources, diagnostics: diagnostics)
+        return Loaded(side: side, sources: sources, diagnostics: diagnostics)
+    }
+
+    /// The route tables, clusters and listeners of Envoy files. A table a listener uses
+    /// (inline, or the first listener naming it through RDS) is keyed by the listener, as a
+    /// policy's; the others by their name. An EDS cluster carries the endpoints read for it.
+    static func envoySide(_ r: RouteInputs.Result, into side: inout DiffSide) {
+        let envoy = r.envoy ?? EnvoyConfig()
+        var rdsUser: [String: String] = [:]
+        for l in envoy.listeners {
+            for cm in l.connectionManagers {
+                if case .rds(_, let name) = cm.routes, rdsUser[name] == nil { rdsUser[name] = l.name }
+            }
+        }
+        var counts: [String: Int] = [:]
+        for t in r.tables {
+            var listener: String?
+            if let range = t.label.range(of: ": listener ") {
+                listener = String(t.label[range.upperBound...])
+            } else {
+                listener = rdsUser[t.engine.config.name]
+            }
+            let name = t.engine.config.name
+            var key = listener.map { "listener `\($0)`" } ?? (name.isEmpty ? "route_config" : "route_config `\(name)`")
+            // Two tables under one key: numbered in file order.
+            counts[key, default: 0] += 1
+            if counts[key]! > 1 { key += " #\(counts[key]!)" }
+            side.tables.append(DiffSide.Table(key: key, config: withSpans(t.engine.config, t.engine.spans), listener: listener))
+        }
+        for var c in envoy.clusters {
+            if c.loadAssignment == nil, c.edsConfig != nil, let e = envoy.endpoints.first(where: { $0.clusterName == c.name }) {
+                c.loadAssignment = e
+            }
+            side.clusters.append(DiffSide.NamedElement(name: c.name, json: c.json, source: c.source))
+        }
+        side.listeners += envoy.listeners.map(ListenerAttributes.element)
     }
 
     /// Routes and hosts of an Envoy file carry their field-path spans as `source`.

@@ -23,10 +23,13 @@ extension Schemas {
                 ("kind", obj([("type", .string("string")), ("enum", .array(["added", "removed", "changed", "moved"].map(JSON.string)))])),
                 (
                     "element",
-                    obj([("type", .string("string")), ("enum", .array(["listener", "cluster", "virtual host", "route"].map(JSON.string)))])
+                    obj([
+                        ("type", .string("string")),
+                        ("enum", .array(["listener", "cluster", "service", "virtual host", "host", "route"].map(JSON.string))),
+                    ])
                 ),
                 ("name", typed("string", "The element's name; a route without one is #N, its old position (1-based).")),
-                ("context", typed("string", "Where it sits: listener `public`, host `api` (empty for listeners and clusters).")),
+                ("context", typed("string", "Where it sits: listener `public`, host `api` (empty for listeners, clusters and services).")),
                 ("old", position), ("new", position), ("fields", list("The fields that changed (changed entries).", field)),
                 ("old_index", typed("integer", "Moved routes: the old position in the table, 1-based.")),
                 ("new_index", typed("integer", "Moved routes: the new position in the table, 1-based.")),

@@ -29,6 +29,9 @@ public enum RouteInputs {
         public var diagnostics: [Diagnostic] = []
         /// The first load error in the route-check tool's words (for `xdsc test routes`).
         public var toolError: String?
+        /// The configuration the Envoy files hold (listeners, clusters, endpoints), when any
+        /// Envoy file was read.
+        public var envoy: EnvoyConfig?
     }
 
     /// Whether a parsed YAML document looks like a policy rather than Envoy configuration.
@@ -95,6 +98,7 @@ public enum RouteInputs {
     /// linked to the reader's span of the field it comes from.
     static func loadEnvoy(_ files: [EnvoyReader.File], sink: DiagnosticSink, into out: inout Result) {
         let read = EnvoyReader().read(files: files, into: sink)
+        out.envoy = read.config
         for (k, v) in read.sources { out.sources[k] = v }
         var roots: [String: YAMLNode] = [:]
         for f in files { roots[f.path] = f.root }

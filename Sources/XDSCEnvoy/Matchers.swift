@@ -1,4 +1,5 @@
 import XDSCJSON
+import XDSCRequest
 
 /// `envoy.type.matcher.v3.StringMatcher`.
 public struct StringMatcher: Equatable, Sendable, EnvoyEncodable {
@@ -220,13 +221,6 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
         if presentMatch != nil { return true }
         guard let stringMatch else { return true }
         return stringMatch.matches(value)
-    }
-}
-
-extension String {
-    /// ASCII-only lower-casing, as Envoy's `absl::AsciiStrToLower`.
-    public var asciiLowercased: String {
-        String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }
 

@@ -240,6 +240,17 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
     public var responseHeadersToRemove: [String]
     /// Where this route came from in the policy (not serialised).
     public var source: SourceSpan?
+    /// The route's 1-based position in the list it was written in (a policy host's
+    /// `routes`, or a virtual host's `routes` in an Envoy file), counting the routes before it
+    /// that were dropped for an error; nil for a route built in code (not serialised, not
+    /// compared).
+    public var position: Int?
+
+    /// How messages name this route, at `index` of its virtual host's routes: its name in
+    /// backticks, or `#N` with N its position as written (`index + 1` when it has none).
+    public func label(at index: Int) -> String {
+        name.map { "`\($0)`" } ?? "#\(position ?? index + 1)"
+    }
 
     /// A route.
     public init(

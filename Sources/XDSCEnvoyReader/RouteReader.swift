@@ -36,7 +36,14 @@ struct RouteReader {
     }
 
     func virtualHost(_ m: Message) -> VirtualHost {
-        let routes = m.messages("routes", Tables.route).compactMap(route)
+        // Numbered as written (`#N` in messages), even after a route dropped for an error.
+        let routes = m.list("routes").enumerated().compactMap { i, node in
+            Message(node, Tables.route, ctx).flatMap(route).map { r in
+                var r = r
+                r.position = i + 1
+                return r
+            }
+        }
         let tls =
             m.enumeration(
                 "require_tls", [("NONE", VirtualHost.TLSRequirement.none), ("EXTERNAL_ONLY", .externalOnly), ("ALL", .all)])

@@ -120,6 +120,11 @@ public struct Policy: Sendable {
     public var listeners: [PolicyListener] = []
     /// Every service name routes mention, including routes that could not be lowered.
     public var referencedServiceNames = Set<String>()
+    /// The top-level sections (`listeners`, `services`) some file wrote under a misspelled key
+    /// (`listners:`): reported as `unknown-field` with a did-you-mean, and not read. Passes
+    /// whose findings would only follow from the missing section (every service unused, every
+    /// route's service unknown) hold them back.
+    public var droppedSections = Set<String>()
 
     /// An empty policy.
     public init() {}
@@ -355,63 +360,134 @@ public struct PolicyHost: Sendable {
 
 /// One route: a match, an action, and the route's own settings.
 public struct PolicyRoute: Sendable {
-    /// Position in the host's list, from 0.
-    public var index: Int
+    // Every field lives in one shared, copy-on-write storage: the passes, the Envoy lowering
+    // and the route analysis copy routes often, and a copy of the fields one by one retained
+    // each span's file name (dozens of reference counts per copy); now a copy is one.
+    private final class Storage: @unchecked Sendable {
+        var index: Int
+        var name: Located<String>?
+        var span: SourceSpan
+        var match: PolicyRouteMatch
+        var action: PolicyRouteAction
+        var hashOn: Located<HashOn>?
+        var websocket: Located<Bool>?
+        var settings: PolicySettings
+        var effective: EffectivePolicy
+        // The rare sections live out of line (a box never written to after it is made, so
+        // copies share it): inline they were 640 of a route's bytes, for every route.
+        var rewriteBox: CopyOnWriteBox<PolicyRewrite>?
+        var mirrorBox: CopyOnWriteBox<PolicyMirror>?
+        var faultBox: CopyOnWriteBox<PolicyFault>?
+
+        init(
+            index: Int, name: Located<String>?, span: SourceSpan, match: PolicyRouteMatch, action: PolicyRouteAction,
+            hashOn: Located<HashOn>?, websocket: Located<Bool>?, settings: PolicySettings, effective: EffectivePolicy
+        ) {
+            self.index = index
+            self.name = name
+            self.span = span
+            self.match = match
+            self.action = action
+            self.hashOn = hashOn
+            self.websocket = websocket
+            self.settings = settings
+            self.effective = effective
+        }
+
+        func copy() -> Storage {
+            let c = Storage(
+                index: index, name: name, span: span, match: match, action: action, hashOn: hashOn, websocket: websocket,
+                settings: settings, effective: effective)
+            c.rewriteBox = rewriteBox
+            c.mirrorBox = mirrorBox
+            c.faultBox = faultBox
+            return c
+        }
+    }
+
+    private var storage: Storage
+
+    /// The storage, made unique first (copy on write).
+    private var unique: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
+        }
+    }
+
+    /// Position in the host's list as written, from 0 (routes dropped for an error before
+    /// this one count).
+    public var index: Int {
+        get { storage.index }
+        set { unique.index = newValue }
+    }
     /// The `name` value, where written; nil when not set.
-    public var name: Located<String>?
+    public var name: Located<String>? {
+        get { storage.name }
+        set { unique.name = newValue }
+    }
     /// The route's mapping (its list item).
-    public var span: SourceSpan
+    public var span: SourceSpan {
+        get { storage.span }
+        set { unique.span = newValue }
+    }
     /// What the route matches.
-    public var match: PolicyRouteMatch
+    public var match: PolicyRouteMatch {
+        get { storage.match }
+        set { unique.match = newValue }
+    }
     /// What the route does with a matching request.
-    public var action: PolicyRouteAction
+    public var action: PolicyRouteAction {
+        get { storage.action }
+        set { unique.action = newValue }
+    }
     /// The `rewrite` section, when written.
     public var rewrite: PolicyRewrite? {
-        get { rewriteBox?.value }
-        set { rewriteBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.rewriteBox?.value }
+        set { unique.rewriteBox = newValue.map(CopyOnWriteBox.init) }
     }
     /// The `mirror` section, when written.
     public var mirror: PolicyMirror? {
-        get { mirrorBox?.value }
-        set { mirrorBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.mirrorBox?.value }
+        set { unique.mirrorBox = newValue.map(CopyOnWriteBox.init) }
     }
     /// The `hash_on` value, where written; nil when not set.
-    public var hashOn: Located<HashOn>?
+    public var hashOn: Located<HashOn>? {
+        get { storage.hashOn }
+        set { unique.hashOn = newValue }
+    }
     /// The `websocket` value, where written; nil when not set.
-    public var websocket: Located<Bool>?
+    public var websocket: Located<Bool>? {
+        get { storage.websocket }
+        set { unique.websocket = newValue }
+    }
     /// The `fault` section, when written.
     public var fault: PolicyFault? {
-        get { faultBox?.value }
-        set { faultBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.faultBox?.value }
+        set { unique.faultBox = newValue.map(CopyOnWriteBox.init) }
     }
     /// Policy keys written on the route itself.
-    public var settings: PolicySettings
+    public var settings: PolicySettings {
+        get { storage.settings }
+        set { unique.settings = newValue }
+    }
     /// Every policy key after inheritance (defaults -> listener -> host -> route).
-    public var effective: EffectivePolicy
-
-    // The rare sections live out of line (a box never written to after it is made, so copies
-    // share it): inline they were 640 of a route's bytes, for every route.
-    private var rewriteBox: CopyOnWriteBox<PolicyRewrite>?
-    private var mirrorBox: CopyOnWriteBox<PolicyMirror>?
-    private var faultBox: CopyOnWriteBox<PolicyFault>?
+    public var effective: EffectivePolicy {
+        get { storage.effective }
+        set { unique.effective = newValue }
+    }
 
     init(
         index: Int, name: Located<String>?, span: SourceSpan, match: PolicyRouteMatch, action: PolicyRouteAction,
         rewrite: PolicyRewrite?, mirror: PolicyMirror?, hashOn: Located<HashOn>?, websocket: Located<Bool>?, fault: PolicyFault?,
         settings: PolicySettings, effective: EffectivePolicy
     ) {
-        self.index = index
-        self.name = name
-        self.span = span
-        self.match = match
-        self.action = action
-        self.hashOn = hashOn
-        self.websocket = websocket
-        self.settings = settings
-        self.effective = effective
-        self.rewrite = rewrite
-        self.mirror = mirror
-        self.fault = fault
+        storage = Storage(
+            index: index, name: name, span: span, match: match, action: action, hashOn: hashOn, websocket: websocket,
+            settings: settings, effective: effective)
+        storage.rewriteBox = rewrite.map(CopyOnWriteBox.init)
+        storage.mirrorBox = mirror.map(CopyOnWriteBox.init)
+        storage.faultBox = fault.map(CopyOnWriteBox.init)
     }
 
     /// `name`, or `#N` (1-based) for unnamed routes, for messages.

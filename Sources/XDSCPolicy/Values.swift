@@ -296,7 +296,7 @@ public enum PolicyValues {
 
     /// An HTTP method: a token, upper-case for the standard ones (methods are case-sensitive).
     public static func methodProblem(_ m: String) -> ValueProblem? {
-        if m.isEmpty || !m.allSatisfy(isTokenChar) { return ValueProblem("`\(m)` is not a valid HTTP method") }
+        if m.isEmpty || !m.utf8.allSatisfy(isTokenByte) { return ValueProblem("`\(m)` is not a valid HTTP method") }
         if knownMethods.contains(m) { return nil }
         if knownMethods.contains(m.uppercased()) {
             return ValueProblem(
@@ -309,8 +309,14 @@ public enum PolicyValues {
         return nil
     }
 
-    static func isTokenChar(_ c: Character) -> Bool {
-        c.isASCII && (c.isLetter || c.isNumber || "!#$%&'*+-.^_`|~".contains(c))
+    /// An HTTP token byte (RFC 9110 `tchar`): an ASCII letter or digit or one of
+    /// ``!#$%&'*+-.^_`|~``. Checked per UTF-8 byte, so any non-ASCII text fails.
+    static func isTokenByte(_ b: UInt8) -> Bool { tokenBytes[Int(b)] }
+
+    private static let tokenBytes: [Bool] = (0..<256).map { b in
+        let c = UInt8(b)
+        return (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || (0x30...0x39).contains(c)
+            || "!#$%&'*+-.^_`|~".utf8.contains(c)
     }
 
     /// A header name: an HTTP token; pseudo-headers only where `allowPseudo`.
@@ -323,7 +329,7 @@ public enum PolicyValues {
                 allowPseudo ? "unknown pseudo-header `\(n)`" : "Envoy does not allow `:`-prefixed headers to be modified",
                 help: allowPseudo ? "pseudo-headers are \(pseudo.map { "`\($0)`" }.joined(separator: ", "))" : nil)
         }
-        if !n.allSatisfy(isTokenChar) { return ValueProblem("`\(n)` is not a valid header name (letters, digits and `-` only)") }
+        if !n.utf8.allSatisfy(isTokenByte) { return ValueProblem("`\(n)` is not a valid header name (letters, digits and `-` only)") }
         if !allowPseudo && n.lowercased() == "host" {
             return ValueProblem("Envoy does not allow the `host` header to be modified here", help: "use `rewrite: {host: NAME}`")
         }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 
 /// The connection manager's and router's header handling around the route engine

@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 extension RouteEngine {
     /// The winning route's action, with header finalisation
@@ -69,7 +70,7 @@ extension RouteEngine {
                 }
             } else if let rx = a.hostRewritePathRegex {
                 hostOrigin = origin(rp + ".route.host_rewrite_path_regex", fallback: route.source)
-                let path = String(Self.pathWithoutQuery(req.first(":path") ?? ""))
+                let path = String(EnvoyRequest.pathWithoutQuery(req.first(":path") ?? ""))
                 if let re = RegexCache.shared.pattern(rx.pattern), let v = try? re.globalReplace(path, with: rx.substitution) {
                     updateAuthority(&req, v, appendXFH: a.appendXForwardedHost, into: &d, origin: hostOrigin)
                     hostRewrite = "host_rewrite_path_regex `\(rx.pattern)`"
@@ -457,7 +458,7 @@ extension RouteEngine {
         let matched: Int
         switch match.pathSpecifier {
         case .prefix(let p), .path(let p), .pathSeparatedPrefix(let p): matched = min(p.utf8.count, bytes.count)
-        case .safeRegex: matched = pathWithoutQuery(path).utf8.count
+        case .safeRegex: matched = EnvoyRequest.pathWithoutQuery(path).utf8.count
         // A CONNECT route matched no part of the path.
         case .connectMatcher: matched = 0
         }
@@ -467,7 +468,7 @@ extension RouteEngine {
     /// `regex_rewrite`: a global replace on the path without query; the query is kept. An
     /// empty result leaves the path alone.
     static func regexRewrite(_ path: String, _ pattern: String, _ substitution: String) -> String? {
-        let noQuery = pathWithoutQuery(path)
+        let noQuery = EnvoyRequest.pathWithoutQuery(path)
         guard let re = RegexCache.shared.pattern(pattern), let out = try? re.globalReplace(String(noQuery), with: substitution),
             !out.isEmpty
         else { return nil }

@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// Where an element of a decision comes from: its field path in the route configuration
 /// (`virtual_hosts[0].routes[2].route.prefix_rewrite`) and, when known, its source span.

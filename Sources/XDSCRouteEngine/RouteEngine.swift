@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// Envoy's router, offline: virtual-host selection, first-match routing and the route's
 /// action, with the request and response header finalisation of `config_impl.cc` and
@@ -227,9 +228,8 @@ public struct RouteEngine: Sendable {
         }
         let path = headers.first(":path")
         if !m.queryParameters.isEmpty {
-            let probe = HTTPRequest(authority: nil, path: path ?? "")
             for (i, q) in m.queryParameters.enumerated() {
-                let v = probe.queryParameter(q.name)
+                let v = EnvoyRequest.queryParameter(q.name, in: path ?? "")
                 if !q.matches(firstValue: v) { return .queryParameter(index: i, name: q.name, actual: v) }
             }
         }
@@ -242,7 +242,7 @@ public struct RouteEngine: Sendable {
             return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: path ?? "")
         }
         guard let path else { return .noPath }
-        let noQuery = Self.pathWithoutQuery(path)
+        let noQuery = EnvoyRequest.pathWithoutQuery(path)
         if !Self.pathMatches(m, noQuery) { return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: String(noQuery)) }
         return nil
     }
@@ -297,12 +297,6 @@ public struct RouteEngine: Sendable {
         case .pathSeparatedPrefix(let s): return "path_separated_prefix `\(s)`\(ci)"
         case .connectMatcher: return "connect_matcher (CONNECT requests only)"
         }
-    }
-
-    /// `Http::PathUtil::removeQueryAndFragment`.
-    public static func pathWithoutQuery(_ path: String) -> Substring {
-        let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex
-        return path[..<end]
     }
 
     /// `Matchers::MetadataMatcher::match`: the value at the path (an unset value when any

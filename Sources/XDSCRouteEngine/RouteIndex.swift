@@ -1,4 +1,5 @@
 import XDSCEnvoy
+import XDSCRequest
 
 /// An exact first-match index of one virtual host's routes: `prefix` routes, and regex routes
 /// under the literal text every match must start with, in a byte trie (case-insensitive ones
@@ -97,7 +98,7 @@ struct RouteIndex: Sendable {
     func first(_ path: String?, _ accepts: (Int) -> Bool) -> Int? {
         var candidates: [Int] = []
         if let path {
-            let noQuery = RouteEngine.pathWithoutQuery(path)
+            let noQuery = EnvoyRequest.pathWithoutQuery(path)
             Self.walk(nodes, noQuery.utf8, into: &candidates)
             if let e = exact[String(noQuery)] { candidates += e }
             if hasFolded {

@@ -1,6 +1,7 @@
 import XDSCAutomata
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 
 /// What the route analysis of a configuration found, and how much it could not decide.
@@ -84,19 +85,19 @@ public enum RouteTableAnalysis {
                 continue
             }
             findings.diagnostics.append(
-                diagnostic(f, routes: routes, vhost: vhost, example: example(f.witness, host: host), fallback: fallback))
+                diagnostic(f, routes: routes, vhost: vhost, example: req, fallback: fallback))
         }
     }
 
     // MARK: - Diagnostics
 
     static func label(_ routes: [Route], _ i: Int) -> String {
-        routes[i].name.map { "`\($0)`" } ?? "#\(i + 1)"
+        routes[i].label(at: i)
     }
 
     static func span(_ r: Route, _ fallback: SourceSpan) -> SourceSpan { r.source ?? fallback }
 
-    static func diagnostic(_ f: ShadowFinding, routes: [Route], vhost: VirtualHost, example: ExampleRequest, fallback: SourceSpan)
+    static func diagnostic(_ f: ShadowFinding, routes: [Route], vhost: VirtualHost, example: EnvoyRequest, fallback: SourceSpan)
         -> Diagnostic
     {
         let me = "route \(label(routes, f.route))"
@@ -247,23 +248,12 @@ public enum RouteTableAnalysis {
         return d.dropLast().lowercased() + "com"
     }
 
-    /// The witness as the engine's request (plain http, random value 0).
-    public static func request(_ w: WitnessRequest, host: String) -> EnvoyRequest {
-        var r = EnvoyRequest(method: w.method ?? "GET", authority: host, path: w.path)
-        for (name, value) in w.headers {
-            // Pseudo-headers are fields of the request, not extra entries.
-            switch name.lowercased() {
-            case ":authority", "host": r.authority = value
-            case ":scheme": r.scheme = value
-            case ":method": r.method = value
-            case ":path": r.path = value
-            default: r.headers.append(HTTPHeader(name, value))
-            }
-        }
+    /// The witness sent to `host` (plain http, random value 0), unless a `:authority`
+    /// constraint already gave it one: the request the engine replays and the example a
+    /// finding shows.
+    public static func request(_ w: EnvoyRequest, host: String) -> EnvoyRequest {
+        var r = w
+        if r.authority == nil { r.authority = host }
         return r
-    }
-
-    static func example(_ w: WitnessRequest, host: String) -> ExampleRequest {
-        ExampleRequest(method: w.method ?? "GET", host: host, path: w.path, headers: w.headers.map { .init(name: $0.0, value: $0.1) })
     }
 }

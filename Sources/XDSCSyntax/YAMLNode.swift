@@ -55,13 +55,13 @@ public final class YAMLNode: @unchecked Sendable {
     public var tag: String? { extra?.tag }
     private var alias: (anchor: String, use: SourceSpan)? { extra?.alias }
 
-    /// A node written at `span` (in the file `file` names); an expanded size past 2^32 - 1
-    /// is kept as that, far over any limit.
-    init(kind: Kind, span: SourceSpan, file: FileName, tag: String?, expandedSize: Int) {
+    /// A node written from `start` to `end` in the file `file` names; an expanded size past
+    /// 2^32 - 1 is kept as that, far over any limit.
+    init(kind: Kind, start: SourcePosition, end: SourcePosition, file: FileName, tag: String?, expandedSize: Int) {
         self.storage = kind
         self.expandedSize32 = UInt32(clamping: expandedSize)
-        self.start = span.start
-        self.end = span.end
+        self.start = start
+        self.end = end
         self.file = file
         self.extra = tag.map { Extra(tag: $0, alias: nil, span: nil) }
     }

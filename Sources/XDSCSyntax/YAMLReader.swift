@@ -46,17 +46,30 @@ public struct YAMLReader {
     }
 
     /// The first byte that breaks UTF-8, with its 1-based line and scalar column.
-    private func firstInvalidUTF8(_ bytes: [UInt8]) -> BadByte? {
+    private func firstInvalidUTF8(_ input: [UInt8]) -> BadByte? {
+        input.withUnsafeBufferPointer { firstInvalidUTF8(in: $0) }
+    }
+
+    private func firstInvalidUTF8(in bytes: UnsafeBufferPointer<UInt8>) -> BadByte? {
         var i = 0
         var line = 1
         var column = 1
         let n = bytes.count
         while i < n {
             let b = bytes[i]
-            var len = 0
+            // ASCII, nearly every byte of a policy: no sequence to check.
             if b < 0x80 {
-                len = 1
-            } else if b & 0xE0 == 0xC0, b >= 0xC2 {
+                if b == 0x0A {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+                i += 1
+                continue
+            }
+            var len = 0
+            if b & 0xE0 == 0xC0, b >= 0xC2 {
                 len = 2
             } else if b & 0xF0 == 0xE0 {
                 len = 3
@@ -78,12 +91,7 @@ public struct YAMLReader {
                     | UInt32(bytes[i + 3] & 0x3F)
                 if cp < 0x10000 || cp > 0x10FFFF { return BadByte(offset: i, line: line, column: column) }
             }
-            if b == 0x0A {
-                line += 1
-                column = 1
-            } else {
-                column += 1
-            }
+            column += 1
             i += len
         }
         return nil
@@ -103,26 +111,48 @@ struct LineMap {
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        var starts = [0]
+        // One quick pass counts the lines and looks for another line break; only a file with
+        // one needs the character index of every line start (a second pass).
+        var lines = 1
         var other = false
-        var index = 0
-        var i = Self.bomLength(bytes)
-        let n = bytes.count
-        while i < n {
-            let b = bytes[i]
-            switch b {
-            case 0x0A: starts.append(index + 1)
-            case 0x0D where i + 1 == n || bytes[i + 1] != 0x0A: other = true
-            case 0xC2 where i + 1 < n && bytes[i + 1] == 0x85: other = true
-            case 0xE2 where i + 2 < n && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9): other = true
-            default: break
+        bytes.withUnsafeBufferPointer { p in
+            let n = p.count
+            var i = Self.bomLength(bytes)
+            while i < n {
+                let b = p[i]
+                if b == 0x0A {
+                    lines += 1
+                } else if b == 0x0D || b == 0xC2 || b == 0xE2 {
+                    other = other || Self.isOtherBreak(p, at: i)
+                }
+                i += 1
             }
+        }
+        lineCount = lines
+        lineStarts = other ? Self.lineStarts(bytes) : nil
+    }
+
+    /// Whether the byte at `i` starts a line break other than LF (a lone CR, NEL, LS, PS).
+    private static func isOtherBreak(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        let n = p.count
+        switch p[i] {
+        case 0x0D: return i + 1 == n || p[i + 1] != 0x0A
+        case 0xC2: return i + 1 < n && p[i + 1] == 0x85
+        case 0xE2: return i + 2 < n && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)
+        default: return false
+        }
+    }
+
+    /// Character index of the first character of each LF-separated line.
+    private static func lineStarts(_ bytes: [UInt8]) -> [Int] {
+        var starts = [0]
+        var index = 0
+        for b in bytes[bomLength(bytes)...] {
+            if b == 0x0A { starts.append(index + 1) }
             // Count characters: every byte that is not a UTF-8 continuation byte starts one.
             if b & 0xC0 != 0x80 { index += 1 }
-            i += 1
         }
-        lineStarts = other ? starts : nil
-        lineCount = starts.count
+        return starts
     }
 
     static func bomLength(_ bytes: [UInt8]) -> Int {
@@ -176,12 +206,21 @@ private struct ParseState {
     let sink: DiagnosticSink
     let lines: LineMap
 
-    enum Frame {
-        case mapping(start: yaml_mark_t, tag: String?, anchor: String?, flow: Bool, items: [YAMLNode])
-        case sequence(start: yaml_mark_t, tag: String?, anchor: String?, flow: Bool, items: [YAMLNode])
+    /// An open collection: its start, tag, anchor and style, and where its items begin in
+    /// `pending` (a mapping's keys and values alternate).
+    struct Frame {
+        let isMapping: Bool
+        let start: yaml_mark_t
+        let tag: String?
+        let anchor: String?
+        let flow: Bool
+        let firstItem: Int
     }
 
     var stack: [Frame] = []
+    /// The items of every open collection, innermost last: one buffer that keeps its
+    /// capacity, so a collection's items are copied once, into their own array, at its end.
+    var pending: [YAMLNode] = []
     var anchors: [String: YAMLNode] = [:]
     var aliasCount = 0
     /// Nodes added by expanding aliases so far; an alias bomb grows this geometrically.
@@ -285,12 +324,13 @@ private struct ParseState {
             let tag = Self.string(s.tag)
             // A tag of !!str makes even a plain scalar a string.
             let effectiveStyle = (tag == "tag:yaml.org,2002:str" && style == .plain) ? .singleQuoted : style
+            let end = position(event.end_mark)
             let node = YAMLNode(
-                kind: .scalar(YAMLScalar(text: text, style: effectiveStyle)),
-                span: span(event.start_mark, event.end_mark), file: fileName, tag: tag, expandedSize: 1)
+                kind: .scalar(YAMLScalar(text: text, style: effectiveStyle)), start: position(event.start_mark), end: end,
+                file: fileName, tag: tag, expandedSize: 1)
             register(anchor: Self.string(s.anchor), node)
             push(node)
-            lastEnd = node.span.end
+            lastEnd = end
         case YAML_ALIAS_EVENT:
             let name = Self.string(event.data.alias.anchor) ?? ""
             let sp = span(event.start_mark, event.end_mark)
@@ -319,37 +359,37 @@ private struct ParseState {
             let d = event.data.sequence_start
             if !checkDepth(event) { return }
             stack.append(
-                .sequence(
-                    start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
-                    flow: d.style == YAML_FLOW_SEQUENCE_STYLE, items: []))
+                Frame(
+                    isMapping: false, start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
+                    flow: d.style == YAML_FLOW_SEQUENCE_STYLE, firstItem: pending.count))
         case YAML_MAPPING_START_EVENT:
             let d = event.data.mapping_start
             if !checkDepth(event) { return }
             stack.append(
-                .mapping(
-                    start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
-                    flow: d.style == YAML_FLOW_MAPPING_STYLE, items: []))
+                Frame(
+                    isMapping: true, start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
+                    flow: d.style == YAML_FLOW_MAPPING_STYLE, firstItem: pending.count))
         case YAML_SEQUENCE_END_EVENT:
-            guard case .sequence(let start, let tag, let anchor, let flow, let items) = stack.popLast() else { return }
+            guard let frame = stack.popLast(), !frame.isMapping else { return }
+            let items = takeItems(from: frame.firstItem)
             // A block collection's end event is marked at the next token; use the last item's end.
-            let end = flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
+            let end = frame.flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
             lastEnd = end
             let size = items.reduce(1) { sat($0, $1.expandedSize) }
             let node = YAMLNode(
-                kind: .sequence(items), span: SourceSpan(file: file, start: position(start), end: end), file: fileName, tag: tag,
-                expandedSize: size)
-            register(anchor: anchor, node)
+                kind: .sequence(items), start: position(frame.start), end: end, file: fileName, tag: frame.tag, expandedSize: size)
+            register(anchor: frame.anchor, node)
             push(node)
         case YAML_MAPPING_END_EVENT:
-            guard case .mapping(let start, let tag, let anchor, let flow, let items) = stack.popLast() else { return }
-            let end = flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
+            guard let frame = stack.popLast(), frame.isMapping else { return }
+            let items = takeItems(from: frame.firstItem)
+            let end = frame.flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
             lastEnd = end
             let pairs = buildPairs(items)
             let size = pairs.reduce(1) { sat(sat($0, $1.key.expandedSize), $1.value.expandedSize) }
             let node = YAMLNode(
-                kind: .mapping(pairs), span: SourceSpan(file: file, start: position(start), end: end), file: fileName, tag: tag,
-                expandedSize: size)
-            register(anchor: anchor, node)
+                kind: .mapping(pairs), start: position(frame.start), end: end, file: fileName, tag: frame.tag, expandedSize: size)
+            register(anchor: frame.anchor, node)
             push(node)
         default:
             break
@@ -378,16 +418,14 @@ private struct ParseState {
             root = node
             return
         }
-        switch stack[stack.count - 1] {
-        case .mapping(let s, let t, let a, let f, var items):
-            stack[stack.count - 1] = .mapping(start: s, tag: t, anchor: a, flow: f, items: [])
-            items.append(node)
-            stack[stack.count - 1] = .mapping(start: s, tag: t, anchor: a, flow: f, items: items)
-        case .sequence(let s, let t, let a, let f, var items):
-            stack[stack.count - 1] = .sequence(start: s, tag: t, anchor: a, flow: f, items: [])
-            items.append(node)
-            stack[stack.count - 1] = .sequence(start: s, tag: t, anchor: a, flow: f, items: items)
-        }
+        pending.append(node)
+    }
+
+    /// The items of the collection that ends now (from `first` in `pending`), removed there.
+    mutating func takeItems(from first: Int) -> [YAMLNode] {
+        let items = Array(pending[first...])
+        pending.removeSubrange(first...)
+        return items
     }
 
     /// Pairs up keys and values, reports repeated keys, and applies `<<` merge keys: merged

@@ -7,6 +7,7 @@ import Foundation
 import XDSCAutomata
 import XDSCDriver
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCRoutes
 

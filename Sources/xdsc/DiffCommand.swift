@@ -32,7 +32,9 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .long, help: "Which changes make the exit code 1: any (default) or behaviour.")
     var failOn: FailOn = .any
 
-    @Option(name: .long, help: "A JSON file of intended behaviour changes (saved xdsc diff --format json output).")
+    @Option(
+        name: .long,
+        help: "A saved xdsc diff --format json output of the reviewed change: the changes it lists do not make the exit code 1.")
     var expect: String?
 
     @Option(
@@ -69,10 +71,10 @@ struct DiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        var expected: Set<String>?
+        var expected: DiffExpectations?
         if let expect {
             guard let data = FileManager.default.contents(atPath: expect) else { throw fail("cannot read \(expect)") }
-            switch ConfigDiff.expectations(String(decoding: data, as: UTF8.self)) {
+            switch DiffExpectations.parse(String(decoding: data, as: UTF8.self)) {
             case .failure(let e): throw fail("\(expect): \(e.message)")
             case .success(let s): expected = s
             }
@@ -111,13 +113,9 @@ struct DiffCommand: ParsableCommand {
         case .json: FileHandleOutput.stdout(report.renderJSON())
         case .markdown: FileHandleOutput.stdout(report.renderMarkdown())
         }
-        let behaviour = expected.map { ConfigDiff.unexpected(report, $0) } ?? report.behaviour
-        let different: Bool
-        if expected != nil || failOn == .behaviour {
-            different = !behaviour.isEmpty
-        } else {
-            different = !report.isEqual
-        }
-        if different { throw ExitCode(ExitStatus.inputErrors) }
+        // With --expect, only changes the reviewed diff does not list count.
+        let behaviour = expected?.unexpectedBehaviour(report) ?? report.behaviour
+        let semantic = failOn == .behaviour ? [] : expected?.unexpectedSemantic(report) ?? report.semantic
+        if !behaviour.isEmpty || !semantic.isEmpty { throw ExitCode(ExitStatus.inputErrors) }
     }
 }

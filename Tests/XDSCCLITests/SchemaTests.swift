@@ -4,6 +4,7 @@ import XDSCDiagnostics
 import XDSCDriver
 import XDSCJSON
 import XDSCPolicy
+import XDSCRequest
 
 /// The JSON Schemas: committed files match `xdsc schema`, a real validator (Python
 /// jsonschema) accepts the valid fixtures and rejects the broken ones, the policy schema
@@ -144,7 +145,7 @@ import XDSCPolicy
         let witness = Diagnostic(
             .routeOverlap, "route `b` overlaps route `a`", at: .point("p.yaml", line: 3, column: 5),
             related: [RelatedLocation("earlier route", at: .point("p.yaml", line: 1, column: 3))], help: "reorder",
-            witness: ExampleRequest(method: "POST", host: "api.example.com", path: "/a?x=1", headers: [.init(name: "x-env", value: "prod")])
+            witness: EnvoyRequest(method: "POST", authority: "api.example.com", path: "/a?x=1", headers: [HTTPHeader("x-env", "prod")])
         )
         let witnessFile = dir.appendingPathComponent("witness.json")
         try JSONRenderer().render([witness]).write(to: witnessFile, atomically: true, encoding: .utf8)

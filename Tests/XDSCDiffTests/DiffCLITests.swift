@@ -78,9 +78,11 @@ struct DiffGoldenTests {
                     "\(file):\(line): \(named)")
             }
         }
-        for e in json["semantic"]?.arrayValue ?? [] where e["element"]?.stringValue == "route" {
-            try check(e["old"], e["name"]?.stringValue)
-            try check(e["new"], e["name"]?.stringValue)
+        for e in json["semantic"]?.arrayValue ?? [] {
+            // Listeners are named `listener `NAME``; the others by their name.
+            let name = e["name"]?.stringValue.map { n in n.split(separator: "`").dropFirst().first.map(String.init) ?? n }
+            try check(e["old"], name)
+            try check(e["new"], name)
         }
         for b in json["behaviour"]?.arrayValue ?? [] {
             for side in ["before", "after"] {
@@ -131,6 +133,16 @@ struct DiffCLITests {
         try saved.write(to: file, atomically: true, encoding: .utf8)
         #expect(try Tool.diff("route-changed", ["--expect", file.path]).status == 0)
         #expect(try Tool.diff("reorder-overlap", ["--expect", file.path]).status == 1)
+        // The reviewed semantic changes pass too; a file of behaviour changes only leaves the
+        // semantic change unexpected unless only behaviour counts.
+        let behaviourOnly = dir.appendingPathComponent("behaviour.json")
+        try Tool.diff("route-changed", ["--format", "json", "--behaviour-only"]).stdout.write(
+            to: behaviourOnly, atomically: true, encoding: .utf8)
+        #expect(try Tool.diff("route-changed", ["--expect", behaviourOnly.path]).status == 1)
+        #expect(try Tool.diff("route-changed", ["--expect", behaviourOnly.path, "--fail-on", "behaviour"]).status == 0)
+        // A semantic change the file does not list fails (a refactor's move here).
+        #expect(try Tool.diff("reorder-disjoint", ["--expect", file.path]).status == 1)
+        #expect(try Tool.diff("reorder-disjoint", ["--expect", file.path, "--fail-on", "behaviour"]).status == 0)
         try "{}".write(to: file, atomically: true, encoding: .utf8)
         #expect(try Tool.diff("route-changed", ["--expect", file.path]).status == 2)
     }
@@ -141,6 +153,37 @@ struct DiffCLITests {
         #expect(r.stdout.hasPrefix("### xdsc diff\n"))
         #expect(r.stdout.contains("| `GET api.example.com/users` |"))
         #expect(try Tool.diff("refactor", ["--format", "markdown"]).stdout.contains("No changes."))
+    }
+
+    @Test("a policy against its own build output: no change; Envoy terms on a mixed diff, policy terms on policies")
+    func policyAgainstBuild() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xdsc-diff-build-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let policy = "fixtures/diff/hosts/new/api.yaml"
+        let plain = dir.appendingPathComponent("plain")
+        let xds = dir.appendingPathComponent("xds")
+        try #require(try Tool.run(["build", policy, "-o", plain.path]).status == 0)
+        try #require(try Tool.run(["build", "--xds", policy, "-o", xds.path]).status == 0)
+        // The static bootstrap holds the same clusters, listeners and tables.
+        let same = try Tool.run(["diff", policy, plain.appendingPathComponent("bootstrap.json").path])
+        #expect(same.status == 0, "\(same.stdout)\(same.stderr)")
+        #expect(same.stdout == "no changes\n")
+        // Either way round.
+        #expect(try Tool.run(["diff", plain.appendingPathComponent("bootstrap.json").path, policy]).status == 0)
+        // xDS files: the clusters become EDS and the listener names its table through RDS,
+        // which the semantic diff says in Envoy terms; no request behaves differently.
+        let x = try Tool.run(["diff", "--format", "json", policy, xds.appendingPathComponent("bootstrap.json").path])
+        #expect(x.status == 1, "\(x.stderr)")
+        let json = try JSON.parse(x.stdout)
+        #expect(json["behaviour"]?.arrayValue?.isEmpty == true, "\(x.stdout)")
+        let elements = Set((json["semantic"]?.arrayValue ?? []).compactMap { $0["element"]?.stringValue })
+        #expect(elements == ["cluster", "listener"], "\(x.stdout)")
+        let human = try Tool.run(["diff", "--behaviour-only", policy, xds.appendingPathComponent("bootstrap.json").path])
+        #expect(human.status == 0 && human.stdout == "no changes\n", "\(human.stdout)")
+        // Policies against policies: services and hosts.
+        let p = try Tool.diff("hosts", ["--semantic-only"])
+        #expect(p.stdout.contains("removed service `legacy`") && p.stdout.contains("added host `status` (listener `public`)"))
+        #expect(try Tool.diff("tls").stdout.contains("changed virtual host `api`"))
     }
 
     @Test("--git reads the paths at a revision without touching the work tree")

@@ -1,18 +1,23 @@
 import Testing
 import XDSCDiff
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCTestSupport
 
 /// Random pairs of small route tables judged by brute force through the route engine.
 ///
 /// Why the finite space is complete: every path condition is a prefix or exact path of at
-/// most 3 bytes over {/, a, b}, so whether a path matches depends only on its first 3 bytes
-/// and on whether it is longer; any byte outside {/, a, b} behaves like `c`. Paths of length
-/// <= 4 over {/, a, b, c} therefore stand for every path. Header conditions are on `x-h`
-/// (exact `x`, prefix `x`, presence), decided by the values absent, "", x, xx, y; methods by
-/// GET, POST and PUT. Actions are distinct clusters or direct responses, so two different
-/// actions differ on every request.
+/// most 3 bytes over {/, a, b}, or a regex from ``Gen/pathRegexes`` whose match depends only
+/// on the first 3 bytes, the last byte and whether the path is longer than 3 bytes; any byte
+/// outside {/, a, b} behaves like `c`. Paths of length <= 4 over {/, a, b, c} therefore stand
+/// for every path (a 4-byte path has its first 3 and its last byte independent). Header
+/// conditions are on `x-h` (exact `x`, prefix `x`, presence, regexes over x and y) and query
+/// conditions on `q` (exact `x`, prefix `x`, present or absent, regexes), each decided by
+/// the values absent, "", x, xx, y, X (matchers may ignore case; for `q` also the bare `?q`
+/// without `=`); methods by GET,
+/// POST and PUT. Actions are distinct clusters or direct responses, so two different actions
+/// differ on every request.
 @Suite("Property: behavioural diff agrees with brute force")
 struct DiffPropertyTests {
 
@@ -25,13 +30,35 @@ struct DiffPropertyTests {
             "/" + (0..<Int.random(in: 0...2, using: &rng)).map { _ in pick(["a", "b", "/"]) }.joined()
         }
 
+        /// Path regexes whose match depends on the first 3 bytes, the last byte and the length.
+        static let pathRegexes = ["/a.*", "/[ab]", "/.b", "/a?b?", "/(a|b)/.*", ".*b", "/[^a].*", "/a|/b/"]
+        /// Value regexes over {x, y}, decided by "", x, xx, y.
+        static let valueRegexes = ["x+", "x?", ".*y", "x|y", ""]
+
+        mutating func path() -> RouteMatch.PathSpecifier {
+            let r = Double.random(in: 0..<1, using: &rng)
+            if r < 0.45 { return .prefix(pathString()) }
+            if r < 0.75 { return .path(pathString()) }
+            return .safeRegex(pick(Self.pathRegexes))
+        }
+
+        mutating func valueMatcher() -> StringMatcher {
+            let pattern: StringMatcher.Pattern = pick([.exact("x"), .prefix("x"), .safeRegex(pick(Self.valueRegexes))])
+            // `ignore_case` has no effect on `safe_regex` in Envoy.
+            return StringMatcher(pattern, ignoreCase: chance(0.2))
+        }
+
         mutating func match() -> RouteMatch {
-            var m = RouteMatch(chance(0.6) ? .prefix(pathString()) : .path(pathString()))
+            var m = RouteMatch(path())
             if chance(0.35) {
-                let spec: HeaderMatcher.Specifier = pick([
-                    .string(StringMatcher(.exact("x"))), .string(StringMatcher(.prefix("x"))), .present(true),
-                ])
+                let spec: HeaderMatcher.Specifier = chance(0.25) ? .present(true) : .string(valueMatcher())
                 m.headers.append(HeaderMatcher(name: "x-h", spec, invertMatch: chance(0.2)))
+            }
+            if chance(0.3) {
+                m.queryParameters.append(
+                    chance(0.3)
+                        ? QueryParameterMatcher(name: "q", presentMatch: chance(0.7))
+                        : QueryParameterMatcher(name: "q", stringMatch: valueMatcher()))
             }
             if chance(0.25) {
                 m.headers.append(HeaderMatcher(name: ":method", .string(StringMatcher(.exact(pick(["GET", "POST"]))))))
@@ -71,7 +98,8 @@ struct DiffPropertyTests {
         }
         return out
     }()
-    static let headerValues: [String?] = [nil, "", "x", "xx", "y"]
+    static let headerValues: [String?] = [nil, "", "x", "xx", "y", "X"]
+    static let queries = ["", "?q", "?q=", "?q=x", "?q=xx", "?q=y", "?q=X"]
     static let methods = ["GET", "POST", "PUT"]
 
     static func config(_ routes: [Route]) -> RouteConfiguration {
@@ -87,11 +115,21 @@ struct DiffPropertyTests {
         }
     }
 
+    static func hasQueryOrRegex(_ r: Route) -> Bool {
+        if case .safeRegex = r.match.pathSpecifier { return true }
+        let regexHeader = r.match.headers.contains {
+            if case .string(let m) = $0.specifier, case .safeRegex = m.pattern { return true }
+            return false
+        }
+        return regexHeader || !r.match.queryParameters.isEmpty
+    }
+
     @Test("empty exactly when no request differs; every example differs", arguments: [1, 2, 3] as [UInt64])
     func agrees(seed: UInt64) {
         var gen = Gen(rng: SeededRNG(seed: seed * 7919))
         var differing = 0
         var equalPairs = 0
+        var queryOrRegex = 0
         for t in 0..<60 {
             let old = (0..<Int.random(in: 1...5, using: &gen.rng)).map { _ in gen.route() }
             let new = gen.edit(old)
@@ -100,12 +138,14 @@ struct DiffPropertyTests {
             var truthDiffers = false
             search: for p in Self.paths {
                 for m in Self.methods {
-                    for h in Self.headerValues {
-                        let req = EnvoyRequest(
-                            method: m, authority: "example.com", path: p, headers: h.map { [HTTPHeader("x-h", $0)] } ?? [])
-                        if Self.outcome(a.decide(req, trace: false)) != Self.outcome(b.decide(req, trace: false)) {
-                            truthDiffers = true
-                            break search
+                    for q in Self.queries {
+                        for h in Self.headerValues {
+                            let req = EnvoyRequest(
+                                method: m, authority: "example.com", path: p + q, headers: h.map { [HTTPHeader("x-h", $0)] } ?? [])
+                            if Self.outcome(a.decide(req, trace: false)) != Self.outcome(b.decide(req, trace: false)) {
+                                truthDiffers = true
+                                break search
+                            }
                         }
                     }
                 }
@@ -117,15 +157,15 @@ struct DiffPropertyTests {
             #expect(report.undecided == 0, "\(context): \(report.undecidedDetails)")
             #expect(report.behaviour.isEmpty == !truthDiffers, "\(context)")
             for c in report.behaviour {
-                let req = EnvoyRequest(
-                    method: c.example.method, authority: c.example.host, path: c.example.path,
-                    headers: c.example.headers.map { HTTPHeader($0.name, $0.value) })
+                let req = c.example
                 #expect(Self.outcome(a.decide(req, trace: false)) != Self.outcome(b.decide(req, trace: false)), "\(context)")
             }
             if truthDiffers { differing += 1 } else { equalPairs += 1 }
+            if truthDiffers && (old + new).contains(where: Self.hasQueryOrRegex) { queryOrRegex += 1 }
         }
         // Both cases must occur often enough to mean something.
         #expect(differing > 10)
         #expect(equalPairs > 5)
+        #expect(queryOrRegex > 5, "too few differing pairs with query or regex matchers")
     }
 }
