@@ -1,5 +1,6 @@
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCRouteEngine
 
 /// What the CORS filter does with one request.

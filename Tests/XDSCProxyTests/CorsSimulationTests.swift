@@ -1,6 +1,7 @@
 import Testing
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCRouteEngine
 
 @testable import XDSCProxy
