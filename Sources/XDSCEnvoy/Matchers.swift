@@ -27,6 +27,25 @@ public struct StringMatcher: Equatable, Sendable, EnvoyEncodable {
     /// An exact matcher.
     public static func exact(_ s: String) -> StringMatcher { StringMatcher(.exact(s)) }
 
+    /// A matcher from its JSON form as written in a filter configuration (`exact`, `prefix`,
+    /// `suffix`, `contains`, `safe_regex.regex`, `ignore_case`); nil when it sets no pattern.
+    public init?(json: JSON) {
+        let ignoreCase = json["ignore_case"]?.boolValue ?? false
+        if let s = json["exact"]?.stringValue {
+            self.init(.exact(s), ignoreCase: ignoreCase)
+        } else if let s = json["prefix"]?.stringValue {
+            self.init(.prefix(s), ignoreCase: ignoreCase)
+        } else if let s = json["suffix"]?.stringValue {
+            self.init(.suffix(s), ignoreCase: ignoreCase)
+        } else if let s = json["contains"]?.stringValue {
+            self.init(.contains(s), ignoreCase: ignoreCase)
+        } else if let r = json["safe_regex"]?["regex"]?.stringValue {
+            self.init(.safeRegex(r), ignoreCase: ignoreCase)
+        } else {
+            return nil
+        }
+    }
+
     /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()

@@ -260,8 +260,36 @@ extension RouteEngine {
         var out: [AppliedFilterConfig] = []
         var seen = Set<String>()
         let rt = Origin.Owner.route(host: h, route: r)
+        func add(_ c: AppliedFilterConfig) {
+            guard seen.insert(c.filter).inserted else { return }
+            out.append(c)
+        }
         func add(_ name: String, _ level: MutationLevel, _ config: JSON, _ owner: Origin.Owner, _ field: String, _ fallback: SourceSpan?) {
-            guard seen.insert(name).inserted else { return }
+            add(AppliedFilterConfig(filter: name, level: level, config: config, origin: origin(owner, field, fallback: fallback)))
+        }
+        for c in typedFilterConfigs(route, entry, entryIndex, host: host, h: h, r: r) { add(c) }
+        if let cors = a?.cors {
+            add("cors (deprecated field)", .route, cors, rt, ".route.cors", route.source)
+        } else if let cors = host.cors {
+            add("cors (deprecated field)", .virtualHost, cors, .host(h), ".cors", host.source)
+        }
+        if let a, !a.rateLimits.isEmpty {
+            add("rate_limits", .route, .array(a.rateLimits), rt, ".route.rate_limits", route.source)
+        }
+        if !host.rateLimits.isEmpty && (a == nil || a!.rateLimits.isEmpty || a!.includeVirtualHostRateLimits) {
+            add("rate_limits (virtual host)", .virtualHost, .array(host.rateLimits), .host(h), ".rate_limits", host.source)
+        }
+        return out
+    }
+
+    /// Every level's `typed_per_filter_config` entries, most specific level first: the
+    /// weighted cluster entry, the route, the virtual host, the route configuration.
+    func typedFilterConfigs(
+        _ route: Route, _ entry: WeightedClusters.Entry?, _ entryIndex: Int?, host: VirtualHost, h: Int, r: Int
+    ) -> [AppliedFilterConfig] {
+        var out: [AppliedFilterConfig] = []
+        let rt = Origin.Owner.route(host: h, route: r)
+        func add(_ name: String, _ level: MutationLevel, _ config: JSON, _ owner: Origin.Owner, _ field: String, _ fallback: SourceSpan?) {
             out.append(AppliedFilterConfig(filter: name, level: level, config: config, origin: origin(owner, field, fallback: fallback)))
         }
         if let entry, let i = entryIndex {
@@ -280,16 +308,31 @@ extension RouteEngine {
         for e in config.typedPerFilterConfig {
             add(e.name, .routeConfiguration, e.config.json, .configuration, "typed_per_filter_config", config.source)
         }
-        if let cors = a?.cors {
-            add("cors (deprecated field)", .route, cors, rt, ".route.cors", route.source)
-        } else if let cors = host.cors {
-            add("cors (deprecated field)", .virtualHost, cors, .host(h), ".cors", host.source)
+        return out
+    }
+
+    /// The CORS policies of a forwarding route, most specific first
+    /// (`CorsFilter::initializeCorsPolicies`, cors_filter.cc): every level's
+    /// `typed_per_filter_config` of the CORS filter; only when there is none, the deprecated
+    /// `cors` fields of the route and then of the virtual host.
+    func corsPolicies(
+        _ route: Route, _ a: RouteAction, _ entry: WeightedClusters.Entry?, _ entryIndex: Int?, host: VirtualHost, h: Int, r: Int
+    ) -> [AppliedFilterConfig] {
+        let typed = typedFilterConfigs(route, entry, entryIndex, host: host, h: h, r: r).filter {
+            $0.filter == HTTPFilterKind.cors.filterName
         }
-        if let a, !a.rateLimits.isEmpty {
-            add("rate_limits", .route, .array(a.rateLimits), rt, ".route.rate_limits", route.source)
+        if !typed.isEmpty { return typed }
+        var out: [AppliedFilterConfig] = []
+        if let cors = a.cors {
+            out.append(
+                AppliedFilterConfig(
+                    filter: "cors (deprecated field)", level: .route, config: cors,
+                    origin: origin(.route(host: h, route: r), ".route.cors", fallback: route.source)))
         }
-        if !host.rateLimits.isEmpty && (a == nil || a!.rateLimits.isEmpty || a!.includeVirtualHostRateLimits) {
-            add("rate_limits (virtual host)", .virtualHost, .array(host.rateLimits), .host(h), ".rate_limits", host.source)
+        if let cors = host.cors {
+            out.append(
+                AppliedFilterConfig(
+                    filter: "cors (deprecated field)", level: .virtualHost, config: cors, origin: origin(.host(h), ".cors", fallback: host.source)))
         }
         return out
     }

@@ -317,6 +317,14 @@ public struct AppliedFilterConfig: Equatable, Sendable {
     public var config: JSON
     /// Where the config is written.
     public var origin: Origin
+
+    /// An applied configuration.
+    public init(filter: String, level: MutationLevel, config: JSON, origin: Origin) {
+        self.filter = filter
+        self.level = level
+        self.config = config
+        self.origin = origin
+    }
 }
 
 /// Everything Envoy decides for one request, with where each part comes from. Pure data:
@@ -367,6 +375,15 @@ public struct RouteDecision: Equatable, Sendable {
     public var hashPolicy: [HashPolicy] = []
     /// Per-filter configuration that applies, one per filter, most specific level.
     public var filterConfigs: [AppliedFilterConfig] = []
+    /// Every CORS policy of a forwarding route, most specific first: the CORS filter takes
+    /// each attribute from the first policy that sets it (cors_filter.cc).
+    public var corsPolicies: [AppliedFilterConfig] = []
+    /// The virtual host's `include_request_attempt_count` (forwards).
+    public var attemptCountInRequest = false
+    /// The virtual host's `include_attempt_count_in_response` (forwards).
+    public var attemptCountInResponse = false
+    /// The route's enabled `upgrade_configs` types (forwards).
+    public var upgradeTypes: [String] = []
 
     /// The cluster when forwarding.
     public var cluster: String? {

@@ -65,7 +65,12 @@ extension RouteEngine {
         d.requestHeaders = req
         d.responseHeaders = resp
         policies(a, hostIndex: h, owner: rt, fallback: source, into: &d)
-        d.filterConfigs = filterConfigs(route.value, a, target.entry?.value, target.entry?.index, host: hostRefs[h].value, h: h, r: r)
+        let host = hostRefs[h].value
+        d.filterConfigs = filterConfigs(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
+        d.corsPolicies = corsPolicies(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
+        d.attemptCountInRequest = host.includeRequestAttemptCount
+        d.attemptCountInResponse = host.includeAttemptCountInResponse
+        d.upgradeTypes = a.upgradeTypes
     }
 
     /// The cluster a `route` action sends to, how it was chosen, and the field that chose it.
