@@ -236,6 +236,8 @@ public struct HttpConnectionManager: Equatable, Sendable {
     /// request of this connection manager that no virtual host or route configures for
     /// itself; nil leaves the filter inactive outside such hosts and routes.
     public var rateLimit: LocalRateLimit?
+    /// `upgrade_configs` that are enabled (upgrade types such as `websocket`).
+    public var upgradeTypes: [String] = []
 
     /// A connection manager.
     public init(
@@ -273,6 +275,7 @@ public struct HttpConnectionManager: Equatable, Sendable {
                 return kind.httpFilter.json
             })
         if !accessLog.isEmpty { o["access_log"] = .array(accessLog.map(\.entry.json)) }
+        if !upgradeTypes.isEmpty { o["upgrade_configs"] = .array(upgradeTypes.map { .object(["upgrade_type": .string($0)]) }) }
         return TypedMessage("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", o)
     }
 }

@@ -144,6 +144,10 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
     public var rateLimits: [JSON] = []
     /// The deprecated `cors` field, as written.
     public var cors: JSON?
+    /// `include_request_attempt_count`: the router sends `x-envoy-attempt-count` upstream.
+    public var includeRequestAttemptCount = false
+    /// `include_attempt_count_in_response`: the router adds `x-envoy-attempt-count` to the response.
+    public var includeAttemptCountInResponse = false
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
     /// Where each of `domains` was written, when known (same order; not serialised, not
@@ -178,6 +182,8 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
             && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config) && a.source == b.source
             && a.virtualClusters == b.virtualClusters && a.retryPolicy == b.retryPolicy
             && a.requestMirrorPolicies == b.requestMirrorPolicies && a.rateLimits == b.rateLimits && a.cors == b.cors
+            && a.includeRequestAttemptCount == b.includeRequestAttemptCount
+            && a.includeAttemptCountInResponse == b.includeAttemptCountInResponse
     }
 
     /// The Envoy v3 JSON form of this value.
@@ -201,6 +207,8 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
         o.setList("request_mirror_policies", requestMirrorPolicies)
         if !rateLimits.isEmpty { o["rate_limits"] = .array(rateLimits) }
         o.set("cors", cors)
+        if includeRequestAttemptCount { o["include_request_attempt_count"] = .bool(true) }
+        if includeAttemptCountInResponse { o["include_attempt_count_in_response"] = .bool(true) }
         return .object(o)
     }
 }

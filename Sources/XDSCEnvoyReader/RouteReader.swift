@@ -70,6 +70,8 @@ struct RouteReader {
         vh.requestMirrorPolicies = mirrorPolicies(m)
         vh.rateLimits = m.list("rate_limits").map(JSONValue.of)
         vh.cors = m.value("cors").map(JSONValue.of)
+        vh.includeRequestAttemptCount = m.bool("include_request_attempt_count") ?? false
+        vh.includeAttemptCountInResponse = m.bool("include_attempt_count_in_response") ?? false
         return vh
     }
 

@@ -20,7 +20,8 @@ public struct DownstreamPipeline: Sendable {
         self.init(
             listener: ListenerContext(
                 name: listener.name, engine: listener.engine, targets: UpstreamTargets([:]), options: options,
-                random: RandomSource(seed: options.seed), buckets: RateLimitBuckets()))
+                random: RandomSource(seed: options.seed), buckets: RateLimitBuckets(), httpFilters: listener.httpFilters,
+                upgradeTypes: listener.upgradeTypes))
     }
 
     /// Adds the handlers to a new connection's pipeline (on the connection's event loop).

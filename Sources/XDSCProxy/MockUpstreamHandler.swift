@@ -47,6 +47,10 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func answer(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+        if head.headers.first(name: "user-agent") == HealthChecker.userAgent {
+            answerHealthCheck(context: context, head: head)
+            return
+        }
         let received = ReceivedRequest(
             cluster: cluster, endpoint: endpoint, method: head.method.rawValue, path: head.uri,
             host: head.headers.first(name: "host") ?? "", headers: head.headers.map { ($0.name.lowercased(), $0.value) },
@@ -81,6 +85,19 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         } else {
             send()
         }
+    }
+
+    /// An active health check: the status the test set, empty body, not recorded.
+    private func answerHealthCheck(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let status = registry.health.answer(cluster: cluster, endpoint: endpoint)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-length", value: "0")
+        context.write(
+            wrapOutboundOut(
+                .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers))),
+            promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        state = .idle
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -95,6 +95,8 @@ public final class MockRegistry: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// How the mocks answer active health checks.
+    public let health = MockHealth()
 
     /// An empty registry.
     public init() {}

@@ -1,7 +1,9 @@
 extension EnvoyRequest {
-    /// `Http::PathUtil::removeQueryAndFragment`: the path as path matchers see it.
+    /// `Http::PathUtil::removeQueryAndFragment`: the path as path matchers see it, everything
+    /// before the first `?` or `#` byte. Bytes, not characters: a `?` followed by a combining
+    /// mark still ends the path, as in Envoy.
     public static func pathWithoutQuery(_ path: String) -> Substring {
-        let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex
+        let end = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? path.endIndex
         return path[..<end]
     }
 

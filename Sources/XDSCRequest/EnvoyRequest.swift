@@ -53,15 +53,20 @@ public struct EnvoyRequest: Hashable, Sendable {
     /// `:authority`, `:path`, `:method`, `x-forwarded-proto`, `:scheme`, then
     /// `x-envoy-internal` and the other headers.
     public var headerMap: HeaderMap {
-        var m = HeaderMap()
-        if let authority { m.add(":authority", authority) }
-        if let path { m.add(":path", path) }
-        m.add(":method", method)
-        if !headers.contains(where: { $0.name == "x-forwarded-proto" }) { m.add("x-forwarded-proto", scheme) }
-        m.add(":scheme", scheme)
-        if isInternal && !headers.contains(where: { $0.name == "x-envoy-internal" }) { m.add("x-envoy-internal", "true") }
-        for h in headers { m.add(h.name, h.value) }
-        return m
+        var entries: [HTTPHeader] = []
+        entries.reserveCapacity(headers.count + 6)
+        if let authority { entries.append(HTTPHeader(lowerCaseName: ":authority", authority)) }
+        if let path { entries.append(HTTPHeader(lowerCaseName: ":path", path)) }
+        entries.append(HTTPHeader(lowerCaseName: ":method", method))
+        if !headers.contains(where: { $0.name == "x-forwarded-proto" }) {
+            entries.append(HTTPHeader(lowerCaseName: "x-forwarded-proto", scheme))
+        }
+        entries.append(HTTPHeader(lowerCaseName: ":scheme", scheme))
+        if isInternal && !headers.contains(where: { $0.name == "x-envoy-internal" }) {
+            entries.append(HTTPHeader(lowerCaseName: "x-envoy-internal", "true"))
+        }
+        for h in headers { entries.append(HTTPHeader(h.name, h.value)) }
+        return HeaderMap(entries)
     }
 }
 

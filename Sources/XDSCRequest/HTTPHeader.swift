@@ -10,4 +10,10 @@ public struct HTTPHeader: Equatable, Hashable, Sendable {
         self.name = name.asciiLowercased
         self.value = value
     }
+
+    /// A header whose name is known to be lower-case already.
+    init(lowerCaseName name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
 }

@@ -18,22 +18,28 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// The values of `name` joined with `,` (no space), or nil when absent.
     public func get(_ name: String) -> String? {
-        let n = name.lowercasedIfNeeded
-        var out: String?
-        for e in entries where e.name == n { out = out.map { $0 + "," + e.value } ?? e.value }
+        guard let i = firstIndex(name) else { return nil }
+        let n = entries[i].name
+        var out = entries[i].value
+        for e in entries[(i + 1)...] where e.name == n { out += "," + e.value }
         return out
     }
 
     /// The first value of `name`, or nil.
     public func first(_ name: String) -> String? {
-        let n = name.lowercasedIfNeeded
-        return entries.first { $0.name == n }?.value
+        firstIndex(name).map { entries[$0].value }
     }
 
     /// Whether `name` is present.
-    public func has(_ name: String) -> Bool {
+    public func has(_ name: String) -> Bool { firstIndex(name) != nil }
+
+    /// The first entry named `name`. Names are stored lower-case and asked for lower-case
+    /// (literals, the model's names), so a name is lower-cased only when it is not found as is.
+    func firstIndex(_ name: String) -> Int? {
+        if let i = entries.firstIndex(where: { $0.name == name }) { return i }
         let n = name.lowercasedIfNeeded
-        return entries.contains { $0.name == n }
+        guard n != name else { return nil }
+        return entries.firstIndex { $0.name == n }
     }
 
     /// Appends another occurrence.
