@@ -34,13 +34,24 @@ public struct BuildOptions: Sendable {
 public struct OutputFile: Equatable, Sendable {
     /// Relative path, `/`-separated (`bootstrap.json`, `rds/public.json`).
     public var path: String
-    /// The file's text.
-    public var contents: String
+    /// The file's bytes (UTF-8 text).
+    public var bytes: [UInt8]
 
-    /// An output file.
+    /// The file's text.
+    public var contents: String {
+        get { String(decoding: bytes, as: UTF8.self) }
+        set { bytes = Array(newValue.utf8) }
+    }
+
+    /// An output file with `contents`.
     public init(path: String, contents: String) {
+        self.init(path: path, bytes: Array(contents.utf8))
+    }
+
+    /// An output file with these bytes.
+    public init(path: String, bytes: [UInt8]) {
         self.path = path
-        self.contents = contents
+        self.bytes = bytes
     }
 }
 
@@ -66,26 +77,59 @@ public enum Build {
         return BuildResult(frontEnd: frontEnd, config: config, files: files(for: config, options: options))
     }
 
-    /// The files for a lowered configuration, in a fixed order.
+    /// The files for a lowered configuration, in a fixed order. JSON is streamed from the
+    /// model (no tree of a whole file); YAML is rendered from the JSON tree.
     public static func files(for config: EnvoyConfig, options: BuildOptions) -> [OutputFile] {
+        files(for: config, options: options, encoder: options.format == .json ? .stream : .yaml)
+    }
+
+    /// How `files(for:options:encoder:)` turns a message into bytes.
+    enum Encoder {
+        /// JSON written straight from the model.
+        case stream
+        /// JSON serialised from the `json` tree (the reference the stream is tested against).
+        case tree
+        /// YAML rendered from the `json` tree.
+        case yaml
+
+        /// The text of one file holding `message`.
+        func text(_ message: some EnvoyEncodable) -> [UInt8] {
+            switch self {
+            case .stream: JSONStream.bytes { message.encode(to: &$0) }
+            case .tree: message.json.serializedBytes()
+            case .yaml: Array(YAMLText.render(message.json).utf8)
+            }
+        }
+
+        /// The text of a discovery response holding `resources`.
+        func discovery(_ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]) -> [UInt8] {
+            switch self {
+            case .stream: Build.streamedDiscovery(type, resources)
+            case .tree: Build.discovery(type, resources.map(\.json)).serializedBytes()
+            case .yaml: Array(YAMLText.render(Build.discovery(type, resources.map(\.json))).utf8)
+            }
+        }
+    }
+
+    /// The files for a lowered configuration, with each file's text made by `encoder`.
+    static func files(for config: EnvoyConfig, options: BuildOptions, encoder: Encoder) -> [OutputFile] {
         let ext = options.format.rawValue
-        func text(_ json: JSON) -> String { options.format == .json ? json.serialized() : YAMLText.render(json) }
         guard options.xds else {
-            return [OutputFile(path: "bootstrap.\(ext)", contents: text(config.staticBootstrap.json))]
+            return [OutputFile(path: "bootstrap.\(ext)", bytes: encoder.text(config.staticBootstrap))]
         }
         func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: xdsPath(relative, root: options.xdsRoot)) }
 
         var out: [OutputFile] = []
-        var listeners: [JSON] = []
+        var listeners: [any EnvoyEncodable] = []
         var routeFiles: [OutputFile] = []
         for var l in config.listeners {
             guard let table = l.connectionManager.routeConfiguration else { continue }
             let rel = "rds/\(table.name).\(ext)"
             l.connectionManager.routes = .rds(source(rel), routeConfigName: table.name)
-            listeners.append(l.json)
-            routeFiles.append(OutputFile(path: rel, contents: text(discovery(.routeConfiguration, [table.json]))))
+            listeners.append(l)
+            routeFiles.append(OutputFile(path: rel, bytes: encoder.discovery(.routeConfiguration, [table])))
         }
-        var clusters: [JSON] = []
+        var clusters: [any EnvoyEncodable] = []
         var endpointFiles: [OutputFile] = []
         for var c in config.clusters {
             // EDS endpoints must be IP literals; DNS clusters keep their endpoints inline.
@@ -94,9 +138,9 @@ public enum Build {
                 c.type = .eds
                 c.edsConfig = source(rel)
                 c.loadAssignment = nil
-                endpointFiles.append(OutputFile(path: rel, contents: text(discovery(.clusterLoadAssignment, [assignment.json]))))
+                endpointFiles.append(OutputFile(path: rel, bytes: encoder.discovery(.clusterLoadAssignment, [assignment])))
             }
-            clusters.append(c.json)
+            clusters.append(c)
         }
         // Envoy's filesystem subscriptions need a node id and cluster.
         var node = config.node ?? Node()
@@ -104,9 +148,9 @@ public enum Build {
         if node.cluster == nil { node.cluster = "xdsc" }
         var bootstrap = Bootstrap(node: node, admin: config.admin)
         bootstrap.dynamicResources = (lds: source("lds.\(ext)"), cds: source("cds.\(ext)"))
-        out.append(OutputFile(path: "bootstrap.\(ext)", contents: text(bootstrap.json)))
-        out.append(OutputFile(path: "lds.\(ext)", contents: text(discovery(.listener, listeners))))
-        out.append(OutputFile(path: "cds.\(ext)", contents: text(discovery(.cluster, clusters))))
+        out.append(OutputFile(path: "bootstrap.\(ext)", bytes: encoder.text(bootstrap)))
+        out.append(OutputFile(path: "lds.\(ext)", bytes: encoder.discovery(.listener, listeners)))
+        out.append(OutputFile(path: "cds.\(ext)", bytes: encoder.discovery(.cluster, clusters)))
         return out + routeFiles + endpointFiles
     }
 
@@ -127,14 +171,55 @@ public enum Build {
         return DiscoveryResponse(versionInfo: fnv1a(body), type: type, resources: resources).json
     }
 
+    /// `discovery(type, resources)` written straight from the model: the resources are
+    /// streamed twice, compact into the hash of `version_info`, then pretty into the file.
+    static func streamedDiscovery(_ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]) -> [UInt8] {
+        var hash = FNV1a()
+        var compact = JSONStream(pretty: false) { hash.add($0) }
+        compact.beginArray()
+        for r in resources { r.encode(to: &compact) }
+        compact.end()
+        compact.finish()
+        return JSONStream.bytes { s in
+            s.beginObject()
+            s.member("version_info", .string(hash.hex))
+            s.key("resources")
+            s.beginArray()
+            for r in resources {
+                s.beginObject()
+                s.member("@type", .string(type.rawValue))
+                r.encodeFields(into: &s)
+                s.end()
+            }
+            s.end()
+            s.end()
+        }
+    }
+
     /// 64-bit FNV-1a, as 16 hex digits.
     static func fnv1a(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
+        var h = FNV1a()
+        var s = s
+        s.withUTF8 { h.add($0) }
+        return h.hex
+    }
+}
+
+/// A running 64-bit FNV-1a hash.
+struct FNV1a {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// Hashes `bytes` after what came before.
+    mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for b in bytes {
+            value ^= UInt64(b)
+            value = value &* 0x0000_0100_0000_01b3
         }
-        let hex = String(h, radix: 16)
+    }
+
+    /// The hash as 16 hex digits.
+    var hex: String {
+        let hex = String(value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
@@ -211,7 +296,7 @@ public enum OutputDirectory {
                 if stat(final, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: final, errno: EISDIR) }
                 let name = (final as NSString).lastPathComponent
                 let temp = (parent.isEmpty ? "" : parent + "/") + ".\(name).tmp-\(getpid())"
-                try writeNew(temp, contents: f.contents, reportedAs: final)
+                try writeNew(temp, bytes: f.bytes, reportedAs: final)
                 temps.append((temp, final))
             }
         } catch {
@@ -235,7 +320,7 @@ public enum OutputDirectory {
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: path, errno: EISDIR) }
         let parent = (path as NSString).deletingLastPathComponent
         let temp = (parent.isEmpty ? "" : parent + "/") + ".\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        try writeNew(temp, contents: contents, reportedAs: path)
+        try writeNew(temp, bytes: Array(contents.utf8), reportedAs: path)
         if rename(temp, path) != 0 {
             let code = errno
             unlink(temp)
@@ -262,13 +347,12 @@ public enum OutputDirectory {
         }
     }
 
-    /// Writes `contents` to a new file at `path` (which must not exist); on failure the
+    /// Writes `bytes` to a new file at `path` (which must not exist); on failure the
     /// partial file is removed and the error names `reportedAs`.
-    static func writeNew(_ path: String, contents: String, reportedAs: String) throws(OutputWriteError) {
+    static func writeNew(_ path: String, bytes: [UInt8], reportedAs: String) throws(OutputWriteError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         if fd < 0 { throw OutputWriteError(path: reportedAs, errno: errno) }
         var failure: Int32 = 0
-        let bytes = Array(contents.utf8)
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
