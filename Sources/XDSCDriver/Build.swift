@@ -30,18 +30,27 @@ public struct BuildOptions: Sendable {
     }
 }
 
-/// One output file: a path relative to the output directory and its exact bytes.
+/// One output file: a path relative to the output directory and the function that writes
+/// its exact bytes, in pieces, so that a large file can be streamed to disk without being
+/// held in memory whole. Writing is deterministic: every call gives the same bytes.
 public struct OutputFile: Equatable, Sendable {
+    /// Writes the file's bytes to a sink, piece by piece.
+    public typealias Writer = @Sendable (@escaping (UnsafeBufferPointer<UInt8>) -> Void) -> Void
+
     /// Relative path, `/`-separated (`bootstrap.json`, `rds/public.json`).
     public var path: String
-    /// The file's bytes (UTF-8 text).
-    public var bytes: [UInt8]
+    /// Writes the file's bytes.
+    public let write: Writer
+
+    /// The file's bytes (UTF-8 text), written into memory.
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        write { out.append(contentsOf: $0) }
+        return out
+    }
 
     /// The file's text.
-    public var contents: String {
-        get { String(decoding: bytes, as: UTF8.self) }
-        set { bytes = Array(newValue.utf8) }
-    }
+    public var contents: String { String(decoding: bytes, as: UTF8.self) }
 
     /// An output file with `contents`.
     public init(path: String, contents: String) {
@@ -50,8 +59,27 @@ public struct OutputFile: Equatable, Sendable {
 
     /// An output file with these bytes.
     public init(path: String, bytes: [UInt8]) {
+        self.init(path: path, write: { sink in bytes.withUnsafeBufferPointer { sink($0) } })
+    }
+
+    /// An output file whose bytes `write` writes.
+    public init(path: String, write: @escaping Writer) {
         self.path = path
-        self.bytes = bytes
+        self.write = write
+    }
+
+    /// An output file of pretty JSON that `body` streams.
+    public init(path: String, json body: @escaping @Sendable (inout JSONStream) -> Void) {
+        self.init(path: path) { sink in
+            var stream = JSONStream(pretty: true, sink: sink)
+            body(&stream)
+            stream.finish()
+        }
+    }
+
+    /// Whether the two files have the same path and bytes.
+    public static func == (a: OutputFile, b: OutputFile) -> Bool {
+        a.path == b.path && a.bytes == b.bytes
     }
 }
 
@@ -92,21 +120,21 @@ public enum Build {
         /// YAML rendered from the `json` tree.
         case yaml
 
-        /// The text of one file holding `message`.
-        func text(_ message: some EnvoyEncodable) -> [UInt8] {
+        /// The file at `path` holding `message`.
+        func file(_ path: String, _ message: some EnvoyEncodable) -> OutputFile {
             switch self {
-            case .stream: JSONStream.bytes { message.encode(to: &$0) }
-            case .tree: message.json.serializedBytes()
-            case .yaml: Array(YAMLText.render(message.json).utf8)
+            case .stream: OutputFile(path: path, json: { message.encode(to: &$0) })
+            case .tree: OutputFile(path: path, bytes: message.json.serializedBytes())
+            case .yaml: OutputFile(path: path, contents: YAMLText.render(message.json))
             }
         }
 
-        /// The text of a discovery response holding `resources`.
-        func discovery(_ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]) -> [UInt8] {
+        /// The file at `path` holding a discovery response of `resources`.
+        func discovery(_ path: String, _ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]) -> OutputFile {
             switch self {
-            case .stream: Build.streamedDiscovery(type, resources)
-            case .tree: Build.discovery(type, resources.map(\.json)).serializedBytes()
-            case .yaml: Array(YAMLText.render(Build.discovery(type, resources.map(\.json))).utf8)
+            case .stream: Build.streamedDiscovery(path, type, resources)
+            case .tree: OutputFile(path: path, bytes: Build.discovery(type, resources.map(\.json)).serializedBytes())
+            case .yaml: OutputFile(path: path, contents: YAMLText.render(Build.discovery(type, resources.map(\.json))))
             }
         }
     }
@@ -115,7 +143,7 @@ public enum Build {
     static func files(for config: EnvoyConfig, options: BuildOptions, encoder: Encoder) -> [OutputFile] {
         let ext = options.format.rawValue
         guard options.xds else {
-            return [OutputFile(path: "bootstrap.\(ext)", bytes: encoder.text(config.staticBootstrap))]
+            return [encoder.file("bootstrap.\(ext)", config.staticBootstrap)]
         }
         func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: xdsPath(relative, root: options.xdsRoot)) }
 
@@ -127,7 +155,7 @@ public enum Build {
             let rel = "rds/\(table.name).\(ext)"
             l.connectionManager.routes = .rds(source(rel), routeConfigName: table.name)
             listeners.append(l)
-            routeFiles.append(OutputFile(path: rel, bytes: encoder.discovery(.routeConfiguration, [table])))
+            routeFiles.append(encoder.discovery(rel, .routeConfiguration, [table]))
         }
         var clusters: [any EnvoyEncodable] = []
         var endpointFiles: [OutputFile] = []
@@ -138,7 +166,7 @@ public enum Build {
                 c.type = .eds
                 c.edsConfig = source(rel)
                 c.loadAssignment = nil
-                endpointFiles.append(OutputFile(path: rel, bytes: encoder.discovery(.clusterLoadAssignment, [assignment])))
+                endpointFiles.append(encoder.discovery(rel, .clusterLoadAssignment, [assignment]))
             }
             clusters.append(c)
         }
@@ -148,9 +176,9 @@ public enum Build {
         if node.cluster == nil { node.cluster = "xdsc" }
         var bootstrap = Bootstrap(node: node, admin: config.admin)
         bootstrap.dynamicResources = (lds: source("lds.\(ext)"), cds: source("cds.\(ext)"))
-        out.append(OutputFile(path: "bootstrap.\(ext)", bytes: encoder.text(bootstrap)))
-        out.append(OutputFile(path: "lds.\(ext)", bytes: encoder.discovery(.listener, listeners)))
-        out.append(OutputFile(path: "cds.\(ext)", bytes: encoder.discovery(.cluster, clusters)))
+        out.append(encoder.file("bootstrap.\(ext)", bootstrap))
+        out.append(encoder.discovery("lds.\(ext)", .listener, listeners))
+        out.append(encoder.discovery("cds.\(ext)", .cluster, clusters))
         return out + routeFiles + endpointFiles
     }
 
@@ -173,16 +201,19 @@ public enum Build {
 
     /// `discovery(type, resources)` written straight from the model: the resources are
     /// streamed twice, compact into the hash of `version_info`, then pretty into the file.
-    static func streamedDiscovery(_ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]) -> [UInt8] {
+    static func streamedDiscovery(
+        _ path: String, _ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]
+    ) -> OutputFile {
         var hash = FNV1a()
         var compact = JSONStream(pretty: false) { hash.add($0) }
         compact.beginArray()
         for r in resources { r.encode(to: &compact) }
         compact.end()
         compact.finish()
-        return JSONStream.bytes { s in
+        let version = hash.hex
+        return OutputFile(path: path, json: { s in
             s.beginObject()
-            s.member("version_info", .string(hash.hex))
+            s.member("version_info", .string(version))
             s.key("resources")
             s.beginArray()
             for r in resources {
@@ -193,7 +224,7 @@ public enum Build {
             }
             s.end()
             s.end()
-        }
+        })
     }
 
     /// 64-bit FNV-1a, as 16 hex digits.
@@ -296,7 +327,7 @@ public enum OutputDirectory {
                 if stat(final, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: final, errno: EISDIR) }
                 let name = (final as NSString).lastPathComponent
                 let temp = (parent.isEmpty ? "" : parent + "/") + ".\(name).tmp-\(getpid())"
-                try writeNew(temp, bytes: f.bytes, reportedAs: final)
+                try writeNew(temp, f, reportedAs: final)
                 temps.append((temp, final))
             }
         } catch {
@@ -320,7 +351,7 @@ public enum OutputDirectory {
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: path, errno: EISDIR) }
         let parent = (path as NSString).deletingLastPathComponent
         let temp = (parent.isEmpty ? "" : parent + "/") + ".\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        try writeNew(temp, bytes: Array(contents.utf8), reportedAs: path)
+        try writeNew(temp, OutputFile(path: path, contents: contents), reportedAs: path)
         if rename(temp, path) != 0 {
             let code = errno
             unlink(temp)
@@ -347,21 +378,22 @@ public enum OutputDirectory {
         }
     }
 
-    /// Writes `bytes` to a new file at `path` (which must not exist); on failure the
-    /// partial file is removed and the error names `reportedAs`.
-    static func writeNew(_ path: String, bytes: [UInt8], reportedAs: String) throws(OutputWriteError) {
+    /// Writes the bytes of `file` to a new file at `path` (which must not exist) as they are
+    /// made; on failure the partial file is removed and the error names `reportedAs`.
+    static func writeNew(_ path: String, _ file: OutputFile, reportedAs: String) throws(OutputWriteError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         if fd < 0 { throw OutputWriteError(path: reportedAs, errno: errno) }
         var failure: Int32 = 0
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
+        file.write { piece in
+            var offset = 0
+            while failure == 0 && offset < piece.count {
+                let n = Foundation.write(fd, piece.baseAddress! + offset, piece.count - offset)
+                if n < 0 {
+                    if errno != EINTR { failure = errno }
+                    continue
+                }
+                offset += n
             }
-            offset += n
         }
         if close(fd) != 0 && failure == 0 { failure = errno }
         if failure != 0 {

@@ -2,7 +2,7 @@ import XDSCJSON
 
 /// A model type that writes itself as Envoy's protobuf JSON: fields in `.proto`
 /// declaration order, defaults Envoy already applies left out.
-public protocol EnvoyEncodable {
+public protocol EnvoyEncodable: Sendable {
     /// The JSON value of this message.
     var json: JSON { get }
     /// Writes this value as the next value of `stream`: by default its `json`.
