@@ -211,20 +211,22 @@ public enum Build {
         compact.end()
         compact.finish()
         let version = hash.hex
-        return OutputFile(path: path, json: { s in
-            s.beginObject()
-            s.member("version_info", .string(version))
-            s.key("resources")
-            s.beginArray()
-            for r in resources {
+        return OutputFile(
+            path: path,
+            json: { s in
                 s.beginObject()
-                s.member("@type", .string(type.rawValue))
-                r.encodeFields(into: &s)
+                s.member("version_info", .string(version))
+                s.key("resources")
+                s.beginArray()
+                for r in resources {
+                    s.beginObject()
+                    s.member("@type", .string(type.rawValue))
+                    r.encodeFields(into: &s)
+                    s.end()
+                }
                 s.end()
-            }
-            s.end()
-            s.end()
-        })
+                s.end()
+            })
     }
 
     /// 64-bit FNV-1a, as 16 hex digits.
