@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Stages and their dependencies point one way:
-// Diagnostics <- Syntax <- Policy (IR) <- Analysis / Emit <- Driver <- xdsc (CLI).
+// Request <- Diagnostics <- Syntax <- Policy (IR) <- Analysis / Emit <- Driver <- xdsc (CLI).
+// Request (the HTTP request value) is lowest: a diagnostic shows one, the Envoy model evaluates one.
 // The Envoy model, the automata and the route analysis sit beside them so they can
 // also read configuration that xdsc did not write.
 let package = Package(
@@ -21,25 +22,30 @@ let package = Package(
         .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .target(name: "CRE2Shim", linkerSettings: [.linkedLibrary("re2")]),
 
-        .target(name: "XDSCDiagnostics", dependencies: ["XDSCJSON"]),
+        // The HTTP request value (and its header map): what a diagnostic's example shows and
+        // what the Envoy model, the route engine, the analysis, the proxy and the diff evaluate.
+        .target(name: "XDSCRequest", dependencies: ["XDSCJSON"]),
+        .target(name: "XDSCDiagnostics", dependencies: ["XDSCJSON", "XDSCRequest"]),
         .target(name: "XDSCSyntax", dependencies: ["XDSCDiagnostics", "CYAML"]),
         .target(name: "XDSCJSON", dependencies: ["CJSONC"]),
         .target(name: "XDSCRegex", dependencies: ["CRE2Shim"]),
         .target(name: "XDSCPolicy", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCRegex"]),
         .target(name: "XDSCAnalysis", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCRegex"]),
         .target(name: "XDSCAutomata"),
-        .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex"]),
+        .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCRequest"]),
         .target(name: "XDSCEnvoyReader", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCEnvoy", "XDSCJSON"]),
         .target(name: "XDSCEmit", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCEnvoy"]),
-        .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON"]),
+        .target(name: "XDSCRouteEngine", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON", "XDSCRequest"]),
         .target(
-            name: "XDSCRoutes", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex", "XDSCRouteEngine"]),
-        .target(name: "XDSCDiff", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON", "XDSCRouteEngine", "XDSCRoutes"]),
+            name: "XDSCRoutes",
+            dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCAutomata", "XDSCRegex", "XDSCRouteEngine", "XDSCRequest"]),
+        .target(
+            name: "XDSCDiff", dependencies: ["XDSCDiagnostics", "XDSCEnvoy", "XDSCJSON", "XDSCRouteEngine", "XDSCRoutes", "XDSCRequest"]),
         // The embedded proxy: executes the route engine's decisions over real sockets.
         .target(
             name: "XDSCProxy",
             dependencies: [
-                "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON",
+                "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON", "XDSCRequest",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -50,13 +56,14 @@ let package = Package(
             dependencies: [
                 "XDSCDiagnostics", "XDSCSyntax", "XDSCJSON", "XDSCPolicy", "XDSCAnalysis",
                 "XDSCEnvoy", "XDSCEnvoyReader", "XDSCEmit", "XDSCRoutes", "XDSCRouteEngine", "XDSCRegex", "XDSCDiff",
-                "XDSCProxy",
+                "XDSCProxy", "XDSCRequest",
             ]),
-        .executableTarget(name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver"]),
+        .executableTarget(
+            name: "xdsc-bench", dependencies: ["XDSCRoutes", "XDSCAutomata", "XDSCRouteEngine", "XDSCEnvoy", "XDSCDriver", "XDSCRequest"]),
         .executableTarget(
             name: "xdsc",
             dependencies: [
-                "XDSCDriver", "XDSCDiagnostics", "XDSCDiff", "XDSCProxy",
+                "XDSCDriver", "XDSCDiagnostics", "XDSCDiff", "XDSCProxy", "XDSCRequest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -70,7 +77,12 @@ let package = Package(
         .target(
             name: "XDSCFuzzHarnesses",
             dependencies: [
+                "XDSCRequest",
                 "XDSCDriver", "XDSCDiagnostics", "XDSCAutomata", "XDSCRegex", "CRE2Shim", "XDSCEnvoy", "XDSCJSON", "XDSCRoutes",
+                "XDSCEnvoyReader", "XDSCProxy", "XDSCRouteEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             path: "Tests/XDSCFuzzHarnesses"),
 
@@ -78,30 +90,42 @@ let package = Package(
         .testTarget(name: "XDSCSyntaxTests", dependencies: ["XDSCSyntax", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
         .testTarget(name: "XDSCJSONTests", dependencies: ["XDSCJSON", "XDSCTestSupport"]),
         .testTarget(name: "XDSCRegexTests", dependencies: ["XDSCRegex"]),
+        .testTarget(name: "XDSCRequestTests", dependencies: ["XDSCRequest", "XDSCJSON"]),
         .testTarget(
-            name: "XDSCDiagnosticsTests", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),
+            name: "XDSCDiagnosticsTests",
+            dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),
         .testTarget(name: "XDSCPolicyTests", dependencies: ["XDSCPolicy", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
         .testTarget(name: "XDSCAnalysisTests", dependencies: ["XDSCAnalysis", "XDSCDiagnostics", "XDSCTestSupport"]),
         .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(
-            name: "XDSCEnvoyTests", dependencies: ["XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
+            name: "XDSCEnvoyTests",
+            dependencies: ["XDSCRequest", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport"]),
         .testTarget(
             name: "XDSCEmitTests",
             dependencies: [
+                "XDSCRequest",
                 "XDSCEmit", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver",
                 "XDSCTestSupport",
             ]),
         .testTarget(
             name: "XDSCDiffTests",
-            dependencies: ["XDSCDiff", "XDSCDriver", "XDSCEnvoy", "XDSCRouteEngine", "XDSCRoutes", "XDSCJSON", "XDSCTestSupport", "xdsc"]),
+            dependencies: [
+                "XDSCRequest", "XDSCDiff", "XDSCDriver", "XDSCEnvoy", "XDSCRouteEngine", "XDSCRoutes", "XDSCJSON", "XDSCTestSupport",
+                "xdsc",
+            ]),
         .testTarget(
             name: "XDSCRoutesTests",
-            dependencies: ["XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
+            dependencies: ["XDSCRequest", "XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(
-            name: "XDSCDriverTests", dependencies: ["XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport", "XDSCFuzzHarnesses"]),
+            name: "XDSCDriverTests",
+            dependencies: [
+                "XDSCRequest", "XDSCDriver", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport", "XDSCFuzzHarnesses", "XDSCProxy",
+                "XDSCRouteEngine", "XDSCEnvoy",
+            ]),
         .testTarget(
             name: "XDSCRouteEngineTests",
             dependencies: [
+                "XDSCRequest",
                 "XDSCRouteEngine", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCRoutes", "XDSCDriver", "XDSCDiagnostics", "XDSCJSON",
                 "XDSCTestSupport",
             ]),
@@ -113,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "XDSCProxyTests",
             dependencies: [
-                "XDSCProxy", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRouteEngine", "XDSCJSON",
+                "XDSCProxy", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRouteEngine", "XDSCJSON", "XDSCRequest",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -122,6 +146,7 @@ let package = Package(
         .testTarget(
             name: "XDSCCLITests",
             dependencies: [
+                "XDSCRequest",
                 "xdsc", "XDSCDriver", "XDSCPolicy", "XDSCDiagnostics", "XDSCJSON", "XDSCTestSupport",
             ]),
     ],

@@ -189,7 +189,7 @@ _xdsc_lint() {
     repeating_flags=()
     non_repeating_flags=(--strict --verbose --version -h --help)
     repeating_options=()
-    non_repeating_options=(--input --format --color)
+    non_repeating_options=(--input --format --color --emit-tests)
     __xdsc_offer_flags_options -1
 
     # Offer option value completions
@@ -202,6 +202,9 @@ _xdsc_lint() {
         return
         ;;
     '--color')
+        return
+        ;;
+    '--emit-tests')
         return
         ;;
     esac
@@ -321,13 +324,13 @@ _xdsc_test() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    routes)
+    routes|traffic)
         # Offer subcommand argument completions
         "_xdsc_test_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'routes' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'routes traffic' -- "${cur}"))
         ;;
     esac
 }
@@ -348,6 +351,21 @@ _xdsc_test_routes() {
         return
         ;;
     '-f'|'--fail-under')
+        return
+        ;;
+    esac
+}
+
+_xdsc_test_traffic() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--format)
+    __xdsc_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--format')
         return
         ;;
     esac
@@ -379,7 +397,7 @@ _xdsc_schema() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __xdsc_add_completions -W 'policy'$'\n''diagnostics'$'\n''route'$'\n''diff'
+        __xdsc_add_completions -W 'policy'$'\n''diagnostics'$'\n''route'$'\n''diff'$'\n''traffic'
         return
         ;;
     esac

@@ -1,7 +1,9 @@
 import XDSCDiagnostics
 import XDSCPolicy
 
-/// `to`, a weighted `to` and `mirror.to` must name a defined service.
+/// `to`, a weighted `to` and `mirror.to` must name a defined service. Silent when a
+/// `services` section was dropped for a misspelled key (already an error): its services are
+/// not read, so every route would name an unknown one.
 public struct UnknownServicePass: PolicyPass {
     /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.unknownService]
@@ -10,6 +12,7 @@ public struct UnknownServicePass: PolicyPass {
 
     /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
+        guard !policy.droppedSections.contains("services") else { return }
         let names = policy.services.map(\.name.value)
         let known = Set(names)
         policy.forEachRoute { route in

@@ -1,7 +1,9 @@
 import XDSCDiagnostics
 import XDSCPolicy
 
-/// A service that no route, split or mirror uses.
+/// A service that no route, split or mirror uses. Silent when a `listeners` section was
+/// dropped for a misspelled key (already an error): its routes are not read, so every service
+/// would look unused.
 public struct UnusedServicePass: PolicyPass {
     /// The rules this pass can report.
     public static let rules: [Rule.ID] = [.unusedService]
@@ -10,6 +12,7 @@ public struct UnusedServicePass: PolicyPass {
 
     /// Checks `policy` and adds each finding to `sink`.
     public func run(_ policy: Policy, _ sink: DiagnosticSink) {
+        guard !policy.droppedSections.contains("listeners") else { return }
         var used = policy.referencedServiceNames
         policy.forEachRoute { route in
             for s in route.action.services { used.insert(s.value) }

@@ -1,4 +1,5 @@
 import XDSCJSON
+import XDSCRequest
 
 /// The version every output names.
 public enum XDSCVersion {
@@ -24,11 +25,7 @@ public struct SARIFRenderer: DiagnosticRenderer {
                 "name": .string(r.code),
                 "shortDescription": .object(["text": .string(r.summary)]),
                 "fullDescription": .object(["text": .string(r.explanation)]),
-                "help": .object([
-                    "text": .string("\(r.explanation)\n\nFailing:\n\(r.failingExample)\n\nFixed:\n\(r.fixedExample)"),
-                    "markdown": .string(
-                        "\(r.explanation)\n\nFailing:\n```yaml\n\(r.failingExample)\n```\n\nFixed:\n```yaml\n\(r.fixedExample)\n```"),
-                ]),
+                "help": .object(["text": .string(Self.help(r, markdown: false)), "markdown": .string(Self.help(r, markdown: true))]),
                 "defaultConfiguration": .object(["level": .string(Self.level(r.severity))]),
             ])
         }
@@ -51,7 +48,7 @@ public struct SARIFRenderer: DiagnosticRenderer {
             }
             if let w = d.witness {
                 o["properties"] = .object([
-                    "witness": .object(["curl": .string(w.curlCommand), "path": .string(w.path), "method": .string(w.method)])
+                    "witness": .object(["curl": .string(w.curlCommand), "path": .string(w.pathText), "method": .string(w.method)])
                 ])
             }
             return .object(o)
@@ -73,6 +70,18 @@ public struct SARIFRenderer: DiagnosticRenderer {
                 ])
             ]),
         ])
+    }
+
+    /// A rule's help: its explanation with the failing and fixed examples, then the same
+    /// for Envoy input when the rule runs there too.
+    static func help(_ r: Rule, markdown: Bool) -> String {
+        func part(_ explanation: String, _ failing: String, _ fixed: String) -> String {
+            let (open, close) = markdown ? ("```yaml\n", "\n```") : ("", "")
+            return "\(explanation)\n\nFailing:\n\(open)\(failing)\(close)\n\nFixed:\n\(open)\(fixed)\(close)"
+        }
+        var out = part(r.explanation, r.failingExample, r.fixedExample)
+        if let e = r.onEnvoyInput { out += "\n\n" + part(e.explanation, e.failingExample, e.fixedExample) }
+        return out
     }
 
     static func level(_ s: Severity) -> String {

@@ -1,3 +1,5 @@
+import XDSCRequest
+
 /// How serious a finding is. Errors fail `lint` and stop `build`; warnings fail only
 /// under `--strict`.
 public enum Severity: String, Sendable, Comparable, CaseIterable {
@@ -30,79 +32,6 @@ public struct RelatedLocation: Hashable, Sendable {
     }
 }
 
-/// A concrete request that demonstrates a finding (a route overlap or shadow).
-public struct ExampleRequest: Hashable, Sendable {
-    /// The request method.
-    public var method: String
-    /// The request's host (`:authority`).
-    public var host: String
-    /// The path with its query string.
-    public var path: String
-    /// The request headers.
-    public var headers: [Header]
-
-    /// One request header.
-    public struct Header: Hashable, Sendable {
-        /// The header name.
-        public var name: String
-        /// The header value.
-        public var value: String
-        /// A header `name: value`.
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
-
-    /// A request of `method` to `host` and `path`, with `headers`.
-    public init(method: String, host: String, path: String, headers: [Header] = []) {
-        self.method = method
-        self.host = host
-        self.path = path
-        self.headers = headers
-    }
-
-    /// The request as a `curl` command line (single-quoted for POSIX shells) that sends
-    /// exactly this request: a present-but-empty header as `-H 'name;'` (curl drops a
-    /// header written `name: ` with nothing after it), bytes curl or HTTP/1.1 will not carry
-    /// raw in a URL (space, controls, non-ASCII) percent-encoded, `-g` when the URL holds
-    /// `[]{}`, which curl would otherwise read as a glob, and `-I` for `HEAD`.
-    public var curlCommand: String {
-        var parts = ["curl"]
-        // `-X HEAD` makes curl wait for a body that never comes; `-I` sends HEAD properly.
-        if method == "HEAD" {
-            parts.append("-I")
-        } else if method != "GET" {
-            parts += ["-X", method]
-        }
-        for h in headers {
-            parts += ["-H", shellQuote(h.value.isEmpty ? "\(h.name);" : "\(h.name): \(h.value)")]
-        }
-        let url = "http://\(host)\(ExampleRequest.urlEncoded(path))"
-        if url.contains(where: { "[]{}".contains($0) }) { parts.append("-g") }
-        parts.append(shellQuote(url))
-        return parts.joined(separator: " ")
-    }
-
-    /// `target` with every byte outside visible ASCII percent-encoded; everything else
-    /// (including `%`) is kept, since Envoy matches the target as sent, without decoding.
-    static func urlEncoded(_ target: String) -> String {
-        var out = ""
-        for b in target.utf8 {
-            if (0x21...0x7E).contains(b) {
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            } else {
-                out += "%" + (b < 0x10 ? "0" : "") + String(b, radix: 16, uppercase: true)
-            }
-        }
-        return out
-    }
-
-    private func shellQuote(_ s: String) -> String {
-        "'" + s.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
-    }
-}
-
 /// One finding. Passes create these and add them to a `DiagnosticSink`; renderers print them.
 public struct Diagnostic: Hashable, Sendable {
     /// The rule that reported it.
@@ -121,13 +50,14 @@ public struct Diagnostic: Hashable, Sendable {
     public var notes: [String]
     /// What to do.
     public var help: String?
-    /// An example request that shows the finding, when there is one.
-    public var witness: ExampleRequest?
+    /// An example request that shows the finding (a route overlap or shadow), when there is
+    /// one; renderers show its method, authority, path, extra headers and `curlCommand`.
+    public var witness: EnvoyRequest?
 
     /// A diagnostic of `rule` at `span`, with its message and optional details.
     public init(
         _ rule: Rule.ID, _ message: String, at span: SourceSpan, severity: Severity? = nil, label: String? = nil,
-        related: [RelatedLocation] = [], notes: [String] = [], help: String? = nil, witness: ExampleRequest? = nil
+        related: [RelatedLocation] = [], notes: [String] = [], help: String? = nil, witness: EnvoyRequest? = nil
     ) {
         self.rule = rule
         self.severity = severity ?? Rule.registry[rule].severity

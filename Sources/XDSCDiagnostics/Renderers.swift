@@ -1,4 +1,5 @@
 import XDSCJSON
+import XDSCRequest
 
 /// Output formats shared by every command that reports diagnostics.
 public enum DiagnosticFormat: String, Sendable, CaseIterable {
@@ -75,7 +76,7 @@ public struct JSONRenderer: DiagnosticRenderer {
             var headers = JSONObject()
             for h in w.headers { headers[h.name] = .string(h.value) }
             o["witness"] = .object([
-                "method": .string(w.method), "host": .string(w.host), "path": .string(w.path),
+                "method": .string(w.method), "host": .string(w.authorityText), "path": .string(w.pathText),
                 "headers": .object(headers), "curl": .string(w.curlCommand),
             ])
         }

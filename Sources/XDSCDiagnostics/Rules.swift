@@ -46,8 +46,21 @@ public struct Rule: Sendable {
     public let failingExample: String
     /// The same fragment, fixed.
     public let fixedExample: String
+    /// What the rule means on a user's Envoy configuration, for the rules the Envoy-level
+    /// checks and the route analysis also report there; nil for rules about policies only.
+    public var onEnvoyInput: EnvoyInput? = nil
     /// Findings of this rule mean the input could not be read at all (exit code 2).
     public var isInputFailure: Bool { id == .unreadableInput }
+
+    /// A rule's meaning on Envoy input: a paragraph and an Envoy fragment that triggers it.
+    public struct EnvoyInput: Sendable {
+        /// A paragraph: what the rule reports in Envoy files.
+        public let explanation: String
+        /// An Envoy fragment (YAML) that triggers the rule.
+        public let failingExample: String
+        /// The same fragment, fixed.
+        public let fixedExample: String
+    }
 
     /// Looks up rules by id.
     public struct Registry: Sendable {
@@ -125,7 +138,24 @@ public struct Rule: Sendable {
                   - match: {prefix: /}
                     to: users
                     timeout: 5s
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports a field the Envoy v3 message does not have \
+                    (proto or lowerCamel names are both read; the help suggests the closest field of that \
+                    message), `@type` on a message that is not a `google.protobuf.Any`, and a v2 field that \
+                    Envoy's v3 API removed and Envoy rejects.
+                    """,
+                failingExample: """
+                    routes:
+                    - match: {prefix: /api}
+                      route: {cluster: api, timout: 5s}
+                    """,
+                fixedExample: """
+                    routes:
+                    - match: {prefix: /api}
+                      route: {cluster: api, timeout: 5s}
+                    """)),
         Rule(
             id: .typeMismatch, code: "XDS004", severity: .error,
             summary: "a value of the wrong kind",
@@ -227,7 +257,29 @@ public struct Rule: Sendable {
                 # ...
                     - match: {prefix: /users}
                       to: users
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports a route whose `cluster`, weighted cluster or \
+                    request mirror names a cluster that none of the files read defines. Envoy rejects such a \
+                    route table at load time (`route: unknown cluster`) when `validate_clusters` is on, as it \
+                    is for inline tables, and answers 503 otherwise. The message suggests the closest defined \
+                    cluster; nothing is reported when no cluster was read at all (an RDS file on its own).
+                    """,
+                failingExample: """
+                    clusters:
+                    - name: users
+                      # ...
+                    # ...
+                          route: {cluster: user}
+                    """,
+                fixedExample: """
+                    clusters:
+                    - name: users
+                      # ...
+                    # ...
+                          route: {cluster: users}
+                    """)),
         Rule(
             id: .duplicateName, code: "XDS010", severity: .error,
             summary: "a service, listener, host or route name is defined twice",
@@ -253,7 +305,27 @@ public struct Rule: Sendable {
                   - name: read-b
                     match: {prefix: /b}
                     to: users
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports two listeners, or two clusters, with one name, at \
+                    the second: Envoy rejects a static bootstrap with either, and over xDS the second \
+                    replaces the first.
+                    """,
+                failingExample: """
+                    clusters:
+                    - name: users
+                      # ...
+                    - name: users
+                      # ...
+                    """,
+                fixedExample: """
+                    clusters:
+                    - name: users
+                      # ...
+                    - name: users-canary
+                      # ...
+                    """)),
         Rule(
             id: .duplicateDomain, code: "XDS011", severity: .error,
             summary: "one domain in two hosts of one listener, or two `*` hosts",
@@ -271,7 +343,23 @@ public struct Rule: Sendable {
                 hosts:
                   api: {domains: [api.example.com], routes: [...]}
                   api2: {domains: [api2.example.com], routes: [...]}
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports the same within one route configuration: two \
+                    virtual hosts that share a domain, or two `*` virtual hosts (the message says \
+                    "virtual host" and "route configuration").
+                    """,
+                failingExample: """
+                    virtual_hosts:
+                    - {name: api, domains: [api.example.com], routes: [...]}
+                    - {name: api2, domains: [API.example.com], routes: [...]}
+                    """,
+                fixedExample: """
+                    virtual_hosts:
+                    - {name: api, domains: [api.example.com], routes: [...]}
+                    - {name: api2, domains: [api2.example.com], routes: [...]}
+                    """)),
         Rule(
             id: .duplicateAddress, code: "XDS012", severity: .error,
             summary: "two listeners on the same address and port",
@@ -288,7 +376,26 @@ public struct Rule: Sendable {
                 listeners:
                   public: {address: 0.0.0.0:8080, hosts: {...}}
                   internal: {address: 0.0.0.0:8081, hosts: {...}}
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports a listener whose `address` (IP and port) another \
+                    listener, or `admin`, already binds.
+                    """,
+                failingExample: """
+                    listeners:
+                    - name: public
+                      address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
+                    - name: internal
+                      address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
+                    """,
+                fixedExample: """
+                    listeners:
+                    - name: public
+                      address: {socket_address: {address: 0.0.0.0, port_value: 8080}}
+                    - name: internal
+                      address: {socket_address: {address: 0.0.0.0, port_value: 8081}}
+                    """)),
         Rule(
             id: .invalidRegex, code: "XDS013", severity: .error,
             summary: "RE2 rejects the pattern, or Envoy's program-size limit would",
@@ -302,7 +409,18 @@ public struct Rule: Sendable {
                 """,
             fixedExample: """
                 match: {regex: "/users/admin.*"}
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input every regex of the route tables is compiled the same way: \
+                    `safe_regex` paths, header and query parameter matchers and `regex_rewrite` patterns.
+                    """,
+                failingExample: """
+                    match: {safe_regex: {regex: "/users/(?=admin).*"}}
+                    """,
+                fixedExample: """
+                    match: {safe_regex: {regex: "/users/admin.*"}}
+                    """)),
         Rule(
             id: .routeShadowed, code: "XDS014", severity: .error,
             summary: "earlier routes match every request this route matches, so it is never reached",
@@ -325,7 +443,27 @@ public struct Rule: Sendable {
                     to: users
                   - match: {prefix: /api}
                     to: api
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the same analysis runs on every virtual host of the route tables \
+                    read, with every match field xdsc models, and the finding points at the route in the \
+                    Envoy file.
+                    """,
+                failingExample: """
+                    routes:
+                    - match: {prefix: /api}
+                      route: {cluster: api}
+                    - match: {prefix: /api/users}
+                      route: {cluster: users}
+                    """,
+                fixedExample: """
+                    routes:
+                    - match: {prefix: /api/users}
+                      route: {cluster: users}
+                    - match: {prefix: /api}
+                      route: {cluster: api}
+                    """)),
         Rule(
             id: .routeOverlap, code: "XDS015", severity: .warning,
             summary: "an earlier route and this one partially overlap, so their order decides",
@@ -348,7 +486,26 @@ public struct Rule: Sendable {
                     to: v2
                   - match: {prefix: /api, methods: [GET]}
                     to: reader
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the same analysis runs on every virtual host of the route tables \
+                    read, and the finding points at the later route in the Envoy file.
+                    """,
+                failingExample: """
+                    routes:
+                    - match: {prefix: /api, headers: [{name: ":method", string_match: {exact: GET}}]}
+                      route: {cluster: reader}
+                    - match: {prefix: /api/v2}
+                      route: {cluster: v2}
+                    """,
+                fixedExample: """
+                    routes:
+                    - match: {prefix: /api/v2}
+                      route: {cluster: v2}
+                    - match: {prefix: /api, headers: [{name: ":method", string_match: {exact: GET}}]}
+                      route: {cluster: reader}
+                    """)),
         Rule(
             id: .unusedService, code: "XDS016", severity: .warning,
             summary: "a service no route, split or mirror uses",
@@ -364,7 +521,28 @@ public struct Rule: Sendable {
             fixedExample: """
                 services:
                   users: {endpoints: [10.0.1.10:8080]}
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports a cluster that no route sends traffic to (as its \
+                    cluster, a weighted cluster or a mirror); Envoy still resolves it, health-checks it and \
+                    keeps connections to it. Something xdsc keeps opaque (a TCP proxy, an ext_authz or rate \
+                    limit service, a config source, a stats sink) may use a cluster, so nothing is reported \
+                    when anything opaque could name one, nor for a cluster whose name is written anywhere \
+                    outside its own definition.
+                    """,
+                failingExample: """
+                    clusters:
+                    - name: users
+                      # ...
+                    - name: users-old
+                      # ...
+                    """,
+                fixedExample: """
+                    clusters:
+                    - name: users
+                      # ...
+                    """)),
         Rule(
             id: .retryTimeout, code: "XDS017", severity: .warning,
             summary: "per_try_timeout is not shorter than timeout, so no retry can happen",
@@ -380,7 +558,25 @@ public struct Rule: Sendable {
             fixedExample: """
                 timeout: 6s
                 retries: {attempts: 3, retry_on: [5xx], per_try_timeout: 2s}
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the rule reports a route whose `retry_policy.per_try_timeout` is at \
+                    least the route's `timeout` (15s when unset; `0s` turns the timeout off and is never \
+                    reported).
+                    """,
+                failingExample: """
+                    route:
+                      cluster: users
+                      timeout: 2s
+                      retry_policy: {retry_on: 5xx, num_retries: 3, per_try_timeout: 2s}
+                    """,
+                fixedExample: """
+                    route:
+                      cluster: users
+                      timeout: 6s
+                      retry_policy: {retry_on: 5xx, num_retries: 3, per_try_timeout: 2s}
+                    """)),
         Rule(
             id: .inputLimit, code: "XDS018", severity: .error,
             summary: "the input exceeds one of xdsc's explicit limits",
@@ -473,7 +669,21 @@ public struct Rule: Sendable {
             fixedExample: """
                 - match: {regex: "/api/.*"}
                   to: api
-                """),
+                """,
+            onEnvoyInput: .init(
+                explanation: """
+                    On Envoy input the same analysis runs on every route of the route tables read: \
+                    a `safe_regex` path that cannot match a path starting with `/`, or header and query \
+                    parameter conditions that exclude each other.
+                    """,
+                failingExample: """
+                    - match: {safe_regex: {regex: "api/.*"}}
+                      route: {cluster: api}
+                    """,
+                fixedExample: """
+                    - match: {safe_regex: {regex: "/api/.*"}}
+                      route: {cluster: api}
+                    """)),
         Rule(
             id: .deprecatedField, code: "XDS024", severity: .warning,
             summary: "a key written in an older spelling that is still read",

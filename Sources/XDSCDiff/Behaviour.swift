@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCRoutes
 
@@ -167,7 +168,7 @@ enum BehaviourDiff {
             let (da, db) = decided["\(c.old ?? -1) \(c.new ?? -1)"] ?? (ea.decide(req, trace: false), eb.decide(req, trace: false))
             report.behaviour.append(
                 BehaviourChange(
-                    listener: key, oldHost: va?.name, newHost: vb?.name, example: example(req),
+                    listener: key, oldHost: va?.name, newHost: vb?.name, example: req,
                     before: side(oldRoutes, c.old, da), after: side(newRoutes, c.new, db), aspects: aspects(da, db)))
         }
         // `require_tls` applies before any route: one class, every plain-HTTP request.
@@ -178,7 +179,7 @@ enum BehaviourDiff {
             if normalized(da) != normalized(db) {
                 report.behaviour.append(
                     BehaviourChange(
-                        listener: key, oldHost: va?.name, newHost: vb?.name, example: example(req),
+                        listener: key, oldHost: va?.name, newHost: vb?.name, example: req,
                         before: side(oldRoutes, da.routeIndex, da), after: side(newRoutes, db.routeIndex, db),
                         aspects: ["require_tls"]))
             } else {
@@ -186,12 +187,6 @@ enum BehaviourDiff {
                 report.undecidedDetails.append("\(key), host `\(host)`: require_tls change not shown by an example")
             }
         }
-    }
-
-    static func example(_ r: EnvoyRequest) -> ExampleRequest {
-        ExampleRequest(
-            method: r.method, host: r.authority ?? "", path: r.path ?? "/", headers: r.headers.map { .init(name: $0.name, value: $0.value) }
-        )
     }
 
     static func side(_ routes: [Route], _ i: Int?, _ d: RouteDecision) -> BehaviourSide {
@@ -202,8 +197,7 @@ enum BehaviourDiff {
             return BehaviourSide(route: "no route", position: nil, outcome: "404 (no route)")
         }
         return BehaviourSide(
-            route: "route \(routes[i].name.map { "`\($0)`" } ?? "#\(i + 1)")", position: DiffPosition(routes[i].source), outcome: outcome(d)
-        )
+            route: "route \(routes[i].label(at: i))", position: DiffPosition(routes[i].source), outcome: outcome(d))
     }
 
     /// What Envoy does, in a few words.

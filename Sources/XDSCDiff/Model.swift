@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// One side of a diff: the route tables (one per listener, or one per Envoy route
 /// configuration no listener names), the clusters and the listeners, whatever the input was
@@ -150,7 +151,7 @@ public struct BehaviourChange: Equatable, Sendable {
     /// The new virtual host's name (nil: none takes the host).
     public var newHost: String?
     /// A request of the class, verified on both sides.
-    public var example: ExampleRequest
+    public var example: EnvoyRequest
     /// The old side.
     public var before: BehaviourSide
     /// The new side.

@@ -1,5 +1,6 @@
 import XDSCDiagnostics
 import XDSCJSON
+import XDSCRequest
 
 extension DiffReport {
     func semanticTitle(_ c: SemanticChange) -> String {
@@ -55,7 +56,7 @@ extension DiffReport {
         }
         if !semantic.isEmpty && !behaviour.isEmpty { out += "\n" }
         for c in behaviour {
-            out += "behaviour change: \(c.example.method) \(c.example.host) \(c.example.path)\n"
+            out += "behaviour change: \(c.example.method) \(c.example.authorityText) \(c.example.pathText)\n"
             out += "  where:  \(c.listener), \(hostWords(c))\n"
             out += "  before: \(sideLine(c.before))\n"
             out += "  after:  \(sideLine(c.after))\n"
@@ -79,7 +80,7 @@ extension DiffReport {
             out += "#### Behaviour changes\n\n| request | where | before | after | changes |\n|---|---|---|---|---|\n"
             for c in behaviour {
                 out +=
-                    "| `\(cell("\(c.example.method) \(c.example.host)\(c.example.path)"))` | \(cell("\(c.listener), \(hostWords(c))")) | \(cell(sideLine(c.before))) | \(cell(sideLine(c.after))) | \(cell(c.aspects.joined(separator: ", "))) |\n"
+                    "| `\(cell("\(c.example.method) \(c.example.authorityText)\(c.example.pathText)"))` | \(cell("\(c.listener), \(hostWords(c))")) | \(cell(sideLine(c.before))) | \(cell(sideLine(c.after))) | \(cell(c.aspects.joined(separator: ", "))) |\n"
             }
             out += "\n"
         }
@@ -121,7 +122,7 @@ extension DiffReport {
             .object([
                 "listener": .string(c.listener), "old_host": opt(c.oldHost), "new_host": opt(c.newHost),
                 "example": .object([
-                    "method": .string(c.example.method), "host": .string(c.example.host), "path": .string(c.example.path),
+                    "method": .string(c.example.method), "host": .string(c.example.authorityText), "path": .string(c.example.pathText),
                     "headers": .array(c.example.headers.map { .object(["name": .string($0.name), "value": .string($0.value)]) }),
                     "curl": .string(c.example.curlCommand),
                 ]),

@@ -99,9 +99,8 @@ public enum Build {
     /// files. Emission never runs on a policy with errors.
     public static func run(_ paths: [String], options: BuildOptions, pipeline: Pipeline = Pipeline()) -> BuildResult {
         let frontEnd = pipeline.check(paths, input: .policy)
-        guard !frontEnd.hasErrors else { return BuildResult(frontEnd: frontEnd, config: nil, files: nil) }
-        // The front end already lowered the policy for the route analysis; emit that.
-        let config = frontEnd.envoy ?? EnvoyLowering.lower(frontEnd.policy)
+        // The front end lowers a policy whole only when it has no errors (`CheckedPolicy`).
+        guard !frontEnd.hasErrors, let config = frontEnd.envoy else { return BuildResult(frontEnd: frontEnd, config: nil, files: nil) }
         return BuildResult(frontEnd: frontEnd, config: config, files: files(for: config, options: options))
     }
 

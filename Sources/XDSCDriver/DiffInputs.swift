@@ -66,8 +66,8 @@ public enum DiffInputs {
             policy.files = policyFiles.map(\.path)
             PolicyPasses.run(policy, psink)
             diagnostics += psink.sorted
-            if !psink.all.contains(where: { $0.severity == .error }) {
-                let envoy = EnvoyLowering.lower(policy)
+            if let checked = CheckedPolicy(policy, diagnostics: psink.all) {
+                let envoy = EnvoyLowering.lower(checked)
                 for (i, l) in envoy.listeners.enumerated() {
                     // The listener's name key, as an Envoy listener's first key.
                     let span = policy.listeners.indices.contains(i) ? policy.listeners[i].name.span : l.source

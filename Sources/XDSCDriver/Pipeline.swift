@@ -27,9 +27,12 @@ public struct FrontEndResult: Sendable {
     public var sources: [String: SourceFile]
     /// Counts of the route shadowing analysis (for `--verbose`).
     public var routeAnalysis = RouteTableFindings()
-    /// The Envoy configuration the policy lowers to (what the route analysis saw); `build`
-    /// emits it as is, and only for a policy without errors.
+    /// The Envoy configuration the policy lowers to, only for a run without errors (a
+    /// `CheckedPolicy`); `build` emits it as is.
     public var envoy: EnvoyConfig?
+    /// The route table of each policy listener, as the route analysis saw them: set for a
+    /// policy with errors too (the policy's only lowering then).
+    public var policyRouteTables: [RouteConfiguration] = []
     /// What the Envoy front end read, when some input was Envoy configuration.
     public var envoyInput: EnvoyReadResult?
 
@@ -46,16 +49,31 @@ public struct FrontEndResult: Sendable {
 
 /// The policy front end: YAML documents -> IR with the policy rules, then lowering to the
 /// Envoy model.
+///
+/// The stage boundaries are types: `Policy` (the IR, possibly partial when it has errors),
+/// then either a `CheckedPolicy` (no errors), the only input of the full lowering
+/// (listeners, clusters, bootstrap: what `build` emits), or, for a policy with errors, its
+/// route tables alone, which the route analysis still reads so that a shadowed route is
+/// reported next to the other errors.
 public struct PolicyFrontEnd: Sendable {
     /// What the policy stages produced.
-    public struct Output: Sendable {
+    public enum Output: Sendable {
+        /// A policy without errors and its whole Envoy configuration.
+        case checked(CheckedPolicy, EnvoyConfig)
+        /// A policy with errors and the route table of each of its listeners.
+        case withErrors(Policy, routeTables: [RouteConfiguration])
+
         /// The policy (possibly partial when it has errors).
-        public var policy: Policy
-        /// The policy lowered to Envoy: what the Envoy-level checks see.
-        public var envoy: EnvoyConfig
+        public var policy: Policy {
+            switch self {
+            case .checked(let c, _): c.policy
+            case .withErrors(let p, _): p
+            }
+        }
     }
 
-    /// Lowers `documents` and runs the policy passes into `sink`.
+    /// Lowers `documents` and runs the policy passes into `sink`; lowers to Envoy whole only
+    /// when `sink` then holds no error.
     public static func run(_ documents: [PolicyDocument], files: [String], sink: DiagnosticSink, lap: (String) -> Void) -> Output {
         var policy = Policy()
         // A file that is not YAML cannot be lowered; the others still are, so every error shows.
@@ -65,10 +83,10 @@ public struct PolicyFrontEnd: Sendable {
             lap("lower")
             PolicyPasses.run(policy, sink, lap: lap)
         }
-        // The route analysis runs on the lowering even when the policy has errors, so a
-        // shadowed route is reported next to them (as it always was); `build` and the result's
-        // `envoy` take this configuration only from a policy without errors.
-        return Output(policy: policy, envoy: EnvoyLowering.lower(policy))
+        guard let checked = CheckedPolicy(policy, diagnostics: sink.all) else {
+            return .withErrors(policy, routeTables: EnvoyLowering.routeTables(policy))
+        }
+        return .checked(checked, EnvoyLowering.lower(checked))
     }
 }
 
@@ -176,6 +194,7 @@ public struct Pipeline: Sendable {
         clock.lap("parse")
         var policy = Policy()
         var lowered: EnvoyConfig?
+        var policyRouteTables: [RouteConfiguration] = []
         var routeAnalysis = RouteTableFindings()
         if !policyFiles.isEmpty || envoyFiles.isEmpty {
             let out = PolicyFrontEnd.run(documents, files: policyFiles, sink: sink) { clock.lap($0) }
@@ -184,12 +203,18 @@ public struct Pipeline: Sendable {
             documents = []
             policy = out.policy
             let brokenRoutes = PolicyFrontEnd.routesWithErrors(policy, sink.all)
-            routeAnalysis = EnvoyChecks.run(out.envoy, sink, locate: PolicyFrontEnd.conditionLocator(policy)) { d in
-                // A route whose conditions already have an error (a matcher Envoy cannot express,
-                // a query text that never matches) is not reported again as matching nothing.
-                !(d.rule == .routeUnmatchable && brokenRoutes.contains { $0.contains(d.span) })
+            // A route whose conditions already have an error (a matcher Envoy cannot express,
+            // a query text that never matches) is not reported again as matching nothing.
+            let keep = { (d: Diagnostic) in !(d.rule == .routeUnmatchable && brokenRoutes.contains { $0.contains(d.span) }) }
+            let locate = PolicyFrontEnd.conditionLocator(policy)
+            switch out {
+            case .checked(_, let envoy):
+                routeAnalysis = EnvoyChecks.run(envoy, sink, locate: locate, keep: keep)
+                lowered = envoy
+            case .withErrors(_, let tables):
+                routeAnalysis = EnvoyChecks.run(policyRouteTables: tables, sink, locate: locate, keep: keep)
+                policyRouteTables = tables
             }
-            lowered = out.envoy
             clock.lap("route analysis")
         }
         var envoyInput: EnvoyReadResult?
@@ -205,6 +230,7 @@ public struct Pipeline: Sendable {
         var result = FrontEndResult(policy: policy, diagnostics: sink.sorted, sources: sources)
         result.routeAnalysis = routeAnalysis
         result.envoy = lowered
+        result.policyRouteTables = lowered.map { $0.routeTables.map(\.table) } ?? policyRouteTables
         result.envoyInput = envoyInput
         return result
     }

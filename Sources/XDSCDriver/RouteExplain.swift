@@ -2,6 +2,7 @@ import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCRouteEngine
 
 /// `xdsc route`: one request through the engine, explained.

@@ -3,6 +3,7 @@ import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCEnvoyReader
 import XDSCJSON
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCSyntax
 

@@ -29,13 +29,19 @@ public enum RuleDocs {
         return s + "\nrun `xdsc explain --list` to see every rule"
     }
 
-    /// `xdsc explain RULE`: summary, explanation, a failing and a fixed example.
+    /// `xdsc explain RULE`: summary, explanation, a failing and a fixed example; then, for a
+    /// rule that also runs on Envoy input, what it means there with an Envoy example.
     public static func explanation(_ rule: Rule) -> String {
         var out = "\(rule.id.rawValue) (\(rule.code), \(rule.severity.rawValue))\n\n"
         out += rule.summary + "\n\n"
         out += wrap(rule.explanation, width: 80) + "\n\n"
         out += "Fails:\n\n" + indent(rule.failingExample) + "\n\n"
         out += "Fixed:\n\n" + indent(rule.fixedExample) + "\n"
+        if let envoy = rule.onEnvoyInput {
+            out += "\n" + wrap(envoy.explanation, width: 80) + "\n\n"
+            out += "Fails (Envoy):\n\n" + indent(envoy.failingExample) + "\n\n"
+            out += "Fixed (Envoy):\n\n" + indent(envoy.fixedExample) + "\n"
+        }
         return out
     }
 
@@ -68,6 +74,11 @@ public enum RuleDocs {
             out += r.explanation + "\n\n"
             out += "Fails:\n\n```yaml\n\(r.failingExample)\n```\n\n"
             out += "Fixed:\n\n```yaml\n\(r.fixedExample)\n```\n"
+            if let envoy = r.onEnvoyInput {
+                out += "\n" + envoy.explanation + "\n\n"
+                out += "Fails (Envoy):\n\n```yaml\n\(envoy.failingExample)\n```\n\n"
+                out += "Fixed (Envoy):\n\n```yaml\n\(envoy.fixedExample)\n```\n"
+            }
         }
         return out
     }

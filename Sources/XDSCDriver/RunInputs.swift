@@ -21,8 +21,11 @@ public enum RunInputs {
         public var sources: [String: SourceFile] = [:]
     }
 
-    /// Loads `paths` (policies or Envoy files).
-    public static func load(_ paths: [String]) -> Result {
+    /// Loads `paths` (policies or Envoy files). Errors of the rules in `tolerating` do not
+    /// stop the load (`xdsc test traffic` serves routes the analysis reports as shadowed, as
+    /// Envoy would).
+    public static func load(_ paths: [String], tolerating: Set<Rule.ID> = []) -> Result {
+        func blocking(_ d: Diagnostic) -> Bool { d.severity == .error && !tolerating.contains(d.rule) }
         var out = Result()
         let sink = DiagnosticSink()
         let files = PolicyInputs.read(paths, into: sink)
@@ -35,7 +38,7 @@ public enum RunInputs {
             let result = Pipeline().check(files: policies, sink: sink)
             out.sources = result.sources
             out.diagnostics = result.diagnostics
-            if !result.hasErrors, let envoy = result.envoy {
+            if !result.diagnostics.contains(where: blocking), let envoy = result.envoy {
                 out.configuration = ProxyConfiguration(envoy)
             }
             return out
@@ -48,7 +51,7 @@ public enum RunInputs {
         let read = EnvoyReader().read(files: envoyFiles, into: sink)
         for (k, v) in read.sources { out.sources[k] = v }
         out.diagnostics = sink.sorted
-        if out.diagnostics.contains(where: { $0.severity == .error }) { return out }
+        if out.diagnostics.contains(where: blocking) { return out }
         let configuration = ProxyConfiguration(read.config)
         if !configuration.listeners.isEmpty { out.configuration = configuration }
         return out

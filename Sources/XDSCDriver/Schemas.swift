@@ -11,7 +11,7 @@ import XDSCPolicy
 /// have one source in the code (enums, retry conditions, rule ids) are taken from it.
 public enum Schemas {
     /// Every schema, by the name `xdsc schema` takes.
-    public static let names = ["policy", "diagnostics", "route", "diff"]
+    public static let names = ["policy", "diagnostics", "route", "diff", "traffic"]
 
     /// The pretty-printed schema text for `name`, or nil for an unknown name.
     public static func text(_ name: String) -> String? {
@@ -20,6 +20,7 @@ public enum Schemas {
         case "diagnostics": diagnostics.serialized()
         case "route": route.serialized()
         case "diff": diff.serialized()
+        case "traffic": traffic.serialized()
         default: nil
         }
     }
@@ -62,40 +63,40 @@ public enum Schemas {
         ])
     }
 
-    private static func ref(_ def: String, _ description: String) -> JSON {
+    static func ref(_ def: String, _ description: String) -> JSON {
         obj([("$ref", .string("#/$defs/\(def)")), ("description", .string(description))])
     }
 
-    private static func str(_ description: String, pattern: String? = nil, minLength: Int? = nil) -> JSON {
+    static func str(_ description: String, pattern: String? = nil, minLength: Int? = nil) -> JSON {
         var m: [(String, JSON)] = [("description", .string(description)), ("type", .string("string"))]
         if let pattern { m.append(("pattern", .string(pattern))) }
         if let minLength { m.append(("minLength", .integer(minLength))) }
         return obj(m)
     }
 
-    private static func int(_ description: String, _ range: ClosedRange<Int>) -> JSON {
+    static func int(_ description: String, _ range: ClosedRange<Int>) -> JSON {
         obj([
             ("description", .string(description)), ("type", .string("integer")), ("minimum", .integer(range.lowerBound)),
             ("maximum", .integer(range.upperBound)),
         ])
     }
 
-    private static func bool(_ description: String) -> JSON {
+    static func bool(_ description: String) -> JSON {
         obj([("description", .string(description)), ("type", .string("boolean"))])
     }
 
-    private static func enumeration(_ description: String, _ values: [String]) -> JSON {
+    static func enumeration(_ description: String, _ values: [String]) -> JSON {
         obj([("description", .string(description)), ("type", .string("string")), ("enum", .array(values.map(JSON.string)))])
     }
 
-    private static func anyOf(_ description: String, _ options: [JSON]) -> JSON {
+    static func anyOf(_ description: String, _ options: [JSON]) -> JSON {
         obj([("description", .string(description)), ("anyOf", .array(options))])
     }
 
-    private static func refOnly(_ def: String) -> JSON { obj([("$ref", .string("#/$defs/\(def)"))]) }
+    static func refOnly(_ def: String) -> JSON { obj([("$ref", .string("#/$defs/\(def)"))]) }
 
     /// A list of `item`, or (where the language allows it) a single item.
-    private static func listOrOne(_ description: String, _ item: JSON, minItems: Int? = nil) -> JSON {
+    static func listOrOne(_ description: String, _ item: JSON, minItems: Int? = nil) -> JSON {
         var array: [(String, JSON)] = [("type", .string("array")), ("items", item)]
         if let minItems { array.append(("minItems", .integer(minItems))) }
         return anyOf(description, [item, obj(array)])
@@ -109,7 +110,7 @@ public enum Schemas {
     }
 
     /// A mapping whose keys are fixed: `additionalProperties: false`.
-    private static func fixed(
+    static func fixed(
         _ description: String, _ properties: [(String, JSON)], required: [String] = [], extra: [(String, JSON)] = []
     ) -> JSON {
         var m: [(String, JSON)] = [
@@ -121,7 +122,7 @@ public enum Schemas {
     }
 
     /// A mapping from names to `value`.
-    private static func named(_ description: String, keys: JSON, value: JSON, minProperties: Int? = nil) -> JSON {
+    static func named(_ description: String, keys: JSON, value: JSON, minProperties: Int? = nil) -> JSON {
         var m: [(String, JSON)] = [
             ("description", .string(description)), ("type", .string("object")), ("propertyNames", keys),
             ("additionalProperties", value),
@@ -131,7 +132,7 @@ public enum Schemas {
     }
 
     /// Exactly one of `keys` must be written.
-    private static func exactlyOne(_ keys: [String]) -> (String, JSON) {
+    static func exactlyOne(_ keys: [String]) -> (String, JSON) {
         ("oneOf", .array(keys.map { obj([("required", .array([.string($0)]))]) }))
     }
 

@@ -4,20 +4,34 @@ import XDSCEnvoy
 import XDSCPolicy
 import XDSCRegex
 
-/// Lowers a checked policy (no errors) into the Envoy model. Every key of the policy
-/// language maps to Envoy configuration here; `docs/envoy-mapping.md` is the table.
+/// Lowers a policy into the Envoy model. Every key of the policy language maps to Envoy
+/// configuration here; `docs/envoy-mapping.md` is the table.
+///
+/// Two entry points, told apart by type: the whole configuration comes only from a
+/// `CheckedPolicy` (no errors), while a policy that may have errors gets its route tables
+/// alone, which is all the route analysis and the duplicate-domain check read.
 public enum EnvoyLowering {
     /// The largest RE2 program Envoy accepts by default (`re2.max_program_size.error_level`).
     static let maxProgramSize = RE2Pattern.envoyMaxProgramSize
 
-    /// The Envoy configuration for `policy`.
-    public static func lower(_ policy: Policy) -> EnvoyConfig {
+    /// The Envoy configuration for a policy without errors: node, admin, listeners (each
+    /// with its inline route table) and clusters.
+    public static func lower(_ checked: CheckedPolicy) -> EnvoyConfig {
+        let policy = checked.policy
         var config = EnvoyConfig()
         if let n = policy.node { config.node = Node(id: n.id?.value, cluster: n.cluster?.value) }
         if let a = policy.admin { config.admin = socketAddress(a.address.value) }
         config.listeners = policy.listeners.map { listener($0, defaults: policy.defaults) }
         config.clusters = policy.services.map(cluster)
         return config
+    }
+
+    /// The route table of each listener of `policy`, which may have errors, in listener
+    /// order: the same tables `lower(_:)` puts inline in the listeners, each with its
+    /// listener's span as the source. Nothing else is lowered (no listener, cluster or
+    /// bootstrap), so nothing of a policy with errors can reach `build`.
+    public static func routeTables(_ policy: Policy) -> [RouteConfiguration] {
+        policy.listeners.map { l in RouteConfiguration(name: l.name.value, virtualHosts: l.hosts.map(virtualHost), source: l.span) }
     }
 
     // MARK: Listeners
@@ -109,6 +123,8 @@ public enum EnvoyLowering {
     static func route(_ r: PolicyRoute) -> Route {
         let e = r.effective
         var out = Route(name: r.name?.value, match: match(r.match), action: action(r), source: r.span)
+        // Numbered as written, even after a route that could not be lowered.
+        out.position = r.index + 1
 
         // Per-route filter configuration, in the filter chain's order.
         if let cors = e.cors?.value {

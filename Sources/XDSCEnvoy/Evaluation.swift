@@ -1,35 +1,10 @@
-/// A request as the route table sees it, after the connection manager's processing.
-public struct HTTPRequest: Equatable, Sendable {
-    /// `:method`.
-    public var method: String
-    /// `:authority` (the Host header), or nil when absent.
-    public var authority: String?
-    /// `:path`, with its query string.
-    public var path: String
-    /// `:scheme` / `x-forwarded-proto`.
-    public var scheme: String
-    /// Other headers in arrival order; names compare case-insensitively.
-    public var headers: [(name: String, value: String)]
+import XDSCRequest
 
-    /// A request.
-    public init(
-        method: String = "GET", authority: String?, path: String, scheme: String = "http", headers: [(name: String, value: String)] = []
-    ) {
-        self.method = method
-        self.authority = authority
-        self.path = path
-        self.scheme = scheme
-        self.headers = headers
-    }
-
-    /// Whether the two values are equal.
-    public static func == (a: HTTPRequest, b: HTTPRequest) -> Bool {
-        a.method == b.method && a.authority == b.authority && a.path == b.path && a.scheme == b.scheme
-            && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
-    }
-
-    /// The value a header matcher sees: pseudo-headers from their fields, `host` as
-    /// `:authority`, repeated headers joined with `,`; nil when absent.
+extension EnvoyRequest {
+    /// The value a header matcher sees in the model's evaluator: pseudo-headers from their
+    /// fields, `host` as `:authority`, `x-forwarded-proto` from `:scheme` and
+    /// `x-envoy-internal` from `isInternal` unless the headers carry them, repeated headers
+    /// joined with `,`; nil when absent.
     public func headerValue(_ name: String) -> String? {
         let n = name.asciiLowercased
         switch n {
@@ -37,38 +12,13 @@ public struct HTTPRequest: Equatable, Sendable {
         case ":authority", "host": return authority
         case ":path": return path
         case ":scheme": return scheme
-        case "x-forwarded-proto":
-            let own = headers.filter { $0.name.asciiLowercased == n }.map(\.value)
-            return own.isEmpty ? scheme : own.joined(separator: ",")
         default:
-            let values = headers.filter { $0.name.asciiLowercased == n }.map(\.value)
-            return values.isEmpty ? nil : values.joined(separator: ",")
+            let values = headers.filter { $0.name == n }.map(\.value)
+            if !values.isEmpty { return values.joined(separator: ",") }
+            if n == "x-forwarded-proto" { return scheme }
+            if n == "x-envoy-internal" && isInternal { return "true" }
+            return nil
         }
-    }
-
-    /// The path without query string and fragment, as path matchers see it.
-    public var pathWithoutQuery: Substring {
-        let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex
-        return path[..<end]
-    }
-
-    /// The first value of query parameter `name`, or nil when absent, as Envoy's
-    /// `QueryParamsMulti::parseQueryString` (`source/common/http/utility.cc`) reads it:
-    /// everything after the first `?` (a `#` is not special there: the connection manager
-    /// rejects or strips fragments before routing), split on `&`, the name ending at the
-    /// first `=`; a key without `=` has the value `""`; names and values are compared as
-    /// bytes and never percent-decoded.
-    public func queryParameter(_ name: String) -> String? {
-        let bytes = Array(path.utf8)
-        guard let q = bytes.firstIndex(of: UInt8(ascii: "?")) else { return nil }
-        let key = Array(name.utf8)
-        for pair in bytes[(q + 1)...].split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: false) {
-            let eq = pair.firstIndex(of: UInt8(ascii: "=")) ?? pair.endIndex
-            if pair[..<eq].elementsEqual(key) {
-                return eq == pair.endIndex ? "" : String(decoding: pair[(eq + 1)...], as: UTF8.self)
-            }
-        }
-        return nil
     }
 }
 
@@ -76,7 +26,7 @@ extension RouteConfiguration {
     /// Envoy's `RouteMatcher::findVirtualHost`: exact domain, then suffix wildcards longest
     /// first, then prefix wildcards longest first, then `*`. Host is lower-cased; its port
     /// is part of the compared string.
-    public func virtualHost(for request: HTTPRequest) -> VirtualHost? {
+    public func virtualHost(for request: EnvoyRequest) -> VirtualHost? {
         var exact: [String: Int] = [:]
         var suffixes: [(key: String, index: Int)] = []
         var prefixes: [(key: String, index: Int)] = []
@@ -115,7 +65,7 @@ extension RouteConfiguration {
 
     /// Routes `request` as Envoy's router does (runtime fractions use `randomValue`, as
     /// do weighted clusters).
-    public func route(_ request: HTTPRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> RoutingResult {
+    public func route(_ request: EnvoyRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> RoutingResult {
         guard let vh = virtualHost(for: request) else { return .noRoute(virtualHost: nil) }
         return vh.route(request, randomValue: randomValue, runtime: runtime)
     }
@@ -159,7 +109,7 @@ public enum RoutingResult: Equatable, Sendable {
 
 extension VirtualHost {
     /// First-match routing within this virtual host.
-    public func route(_ request: HTTPRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> RoutingResult {
+    public func route(_ request: EnvoyRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> RoutingResult {
         let internalRequest = request.headerValue("x-envoy-internal") == "true"
         switch requireTLS {
         case .all where request.scheme != "https": return .tlsRedirect(virtualHost: name)
@@ -185,7 +135,7 @@ extension VirtualHost {
 extension RouteMatch {
     /// Envoy's `RouteEntryImplBase::matchRoute` plus the path specifier: runtime fraction,
     /// gRPC, headers, query parameters, then the path.
-    public func matches(_ request: HTTPRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> Bool {
+    public func matches(_ request: EnvoyRequest, randomValue: UInt64 = 0, runtime: RuntimeValues = .defaults) -> Bool {
         if let runtimeFraction {
             let d = runtimeFraction.defaultValue
             var numerator = UInt64(d.numerator)
@@ -206,7 +156,7 @@ extension RouteMatch {
         if pathSpecifier == .connectMatcher, request.method != "CONNECT" { return false }
         for h in headers where !h.matches(headerValue: request.headerValue(h.name)) { return false }
         for q in queryParameters where !q.matches(firstValue: request.queryParameter(q.name)) { return false }
-        return matchesPath(request.pathWithoutQuery)
+        return matchesPath(EnvoyRequest.pathWithoutQuery(request.path ?? ""))
     }
 
     /// The path specifier alone, on a path without query string.

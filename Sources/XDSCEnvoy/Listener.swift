@@ -229,6 +229,8 @@ public struct HttpConnectionManager: Equatable, Sendable {
     /// request of this connection manager that no virtual host or route configures for
     /// itself; nil leaves the filter inactive outside such hosts and routes.
     public var rateLimit: LocalRateLimit?
+    /// `upgrade_configs` that are enabled (upgrade types such as `websocket`).
+    public var upgradeTypes: [String] = []
 
     /// A connection manager.
     public init(
@@ -277,6 +279,7 @@ public struct HttpConnectionManager: Equatable, Sendable {
                     return kind.httpFilter.json
                 }))
         if !accessLog.isEmpty { o.put("access_log", .array(accessLog.map(\.entry.json))) }
+        if !upgradeTypes.isEmpty { o.put("upgrade_configs", .array(upgradeTypes.map { .object(["upgrade_type": .string($0)]) })) }
     }
 }
 

@@ -1,4 +1,5 @@
 import XDSCJSON
+import XDSCRequest
 
 /// `envoy.type.matcher.v3.StringMatcher`.
 public struct StringMatcher: Equatable, Sendable, EnvoyEncodable {
@@ -25,6 +26,25 @@ public struct StringMatcher: Equatable, Sendable, EnvoyEncodable {
 
     /// An exact matcher.
     public static func exact(_ s: String) -> StringMatcher { StringMatcher(.exact(s)) }
+
+    /// A matcher from its JSON form as written in a filter configuration (`exact`, `prefix`,
+    /// `suffix`, `contains`, `safe_regex.regex`, `ignore_case`); nil when it sets no pattern.
+    public init?(json: JSON) {
+        let ignoreCase = json["ignore_case"]?.boolValue ?? false
+        if let s = json["exact"]?.stringValue {
+            self.init(.exact(s), ignoreCase: ignoreCase)
+        } else if let s = json["prefix"]?.stringValue {
+            self.init(.prefix(s), ignoreCase: ignoreCase)
+        } else if let s = json["suffix"]?.stringValue {
+            self.init(.suffix(s), ignoreCase: ignoreCase)
+        } else if let s = json["contains"]?.stringValue {
+            self.init(.contains(s), ignoreCase: ignoreCase)
+        } else if let r = json["safe_regex"]?["regex"]?.stringValue {
+            self.init(.safeRegex(r), ignoreCase: ignoreCase)
+        } else {
+            return nil
+        }
+    }
 
     /// The Envoy v3 JSON form of this value.
     public var json: JSON {
@@ -141,6 +161,35 @@ extension HeaderMatcher {
     /// `absl::SimpleAtoi` into an int64, as `range_match` parses a header: ASCII whitespace
     /// around the number is ignored, one `+` or `-` sign, base-10 digits, nil on overflow.
     static func simpleAtoi(_ text: String) -> Int64? {
+        guard let (negative, digits) = atoiDigits(text) else { return nil }
+        var v: Int64 = 0
+        for d in digits {
+            let digit = Int64(d - 0x30)
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (r, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            v = r
+        }
+        return v
+    }
+
+    /// `absl::SimpleAtoi` into a uint64 (the weighted-cluster `header_name` value): as the
+    /// int64 form, and a `-` sign fails.
+    public static func simpleAtoiUnsigned(_ text: String) -> UInt64? {
+        guard let (negative, digits) = atoiDigits(text), !negative else { return nil }
+        var v: UInt64 = 0
+        for d in digits {
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (r, o2) = m.addingReportingOverflow(UInt64(d - 0x30))
+            if o1 || o2 { return nil }
+            v = r
+        }
+        return v
+    }
+
+    /// The sign and the digits of an `absl::SimpleAtoi` input: ASCII whitespace around it
+    /// ignored, one optional sign, then base-10 digits only.
+    static func atoiDigits(_ text: String) -> (negative: Bool, digits: ArraySlice<UInt8>)? {
         let ws: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
         var b = Array(text.utf8)[...]
         while let f = b.first, ws.contains(f) { b = b.dropFirst() }
@@ -151,15 +200,7 @@ extension HeaderMatcher {
             b = b.dropFirst()
         }
         guard !b.isEmpty, b.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        var v: Int64 = 0
-        for d in b {
-            let digit = Int64(d - 0x30)
-            let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (r, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
-            if o1 || o2 { return nil }
-            v = r
-        }
-        return v
+        return (negative, b)
     }
 }
 
@@ -201,13 +242,6 @@ public struct QueryParameterMatcher: Equatable, Sendable, EnvoyEncodable {
         if presentMatch != nil { return true }
         guard let stringMatch else { return true }
         return stringMatch.matches(value)
-    }
-}
-
-extension String {
-    /// ASCII-only lower-casing, as Envoy's `absl::AsciiStrToLower`.
-    public var asciiLowercased: String {
-        String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
     }
 }
 

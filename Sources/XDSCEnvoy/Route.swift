@@ -142,6 +142,10 @@ public struct VirtualHost: Equatable, Sendable, EnvoyMessage {
     public var rateLimits: [JSON] = []
     /// The deprecated `cors` field, as written.
     public var cors: JSON?
+    /// `include_request_attempt_count`: the router sends `x-envoy-attempt-count` upstream.
+    public var includeRequestAttemptCount = false
+    /// `include_attempt_count_in_response`: the router adds `x-envoy-attempt-count` to the response.
+    public var includeAttemptCountInResponse = false
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
     /// Where each of `domains` was written, when known (same order; not serialised, not
@@ -176,6 +180,8 @@ public struct VirtualHost: Equatable, Sendable, EnvoyMessage {
             && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config) && a.source == b.source
             && a.virtualClusters == b.virtualClusters && a.retryPolicy == b.retryPolicy
             && a.requestMirrorPolicies == b.requestMirrorPolicies && a.rateLimits == b.rateLimits && a.cors == b.cors
+            && a.includeRequestAttemptCount == b.includeRequestAttemptCount
+            && a.includeAttemptCountInResponse == b.includeAttemptCountInResponse
     }
 
     /// The members of the Envoy v3 JSON form of this value.
@@ -198,6 +204,8 @@ public struct VirtualHost: Equatable, Sendable, EnvoyMessage {
         o.setList("request_mirror_policies", requestMirrorPolicies)
         if !rateLimits.isEmpty { o.put("rate_limits", .array(rateLimits)) }
         o.set("cors", cors)
+        if includeRequestAttemptCount { o.put("include_request_attempt_count", .bool(true)) }
+        if includeAttemptCountInResponse { o.put("include_attempt_count_in_response", .bool(true)) }
     }
 }
 
@@ -228,6 +236,17 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
     public var responseHeadersToRemove: [String]
     /// Where this route came from in the policy (not serialised).
     public var source: SourceSpan?
+    /// The route's 1-based position in the list it was written in (a policy host's
+    /// `routes`, or a virtual host's `routes` in an Envoy file), counting the routes before it
+    /// that were dropped for an error; nil for a route built in code (not serialised, not
+    /// compared).
+    public var position: Int?
+
+    /// How messages name this route, at `index` of its virtual host's routes: its name in
+    /// backticks, or `#N` with N its position as written (`index + 1` when it has none).
+    public func label(at index: Int) -> String {
+        name.map { "`\($0)`" } ?? "#\(position ?? index + 1)"
+    }
 
     /// A route.
     public init(

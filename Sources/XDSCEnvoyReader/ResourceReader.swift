@@ -180,9 +180,13 @@ struct ResourceReader {
             default: ctx.opaque.append(OpaqueExtension(name: a.string("name") ?? "", typeURL: t, source: a.span))
             }
         }
-        return HttpConnectionManager(
+        var manager = HttpConnectionManager(
             statPrefix: m.string("stat_prefix") ?? "", routes: routesValue, httpFilters: kinds, accessLog: logs,
             rateLimit: rateLimit, filters: filters)
+        manager.upgradeTypes = m.messages("upgrade_configs", Tables.managerUpgradeConfig).compactMap { u in
+            u.bool("enabled") == false ? nil : u.requiredString("upgrade_type")
+        }
+        return manager
     }
 
     /// The filter-level bucket of a local rate limit filter, when it is enabled and enforced

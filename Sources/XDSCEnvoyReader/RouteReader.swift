@@ -36,7 +36,14 @@ struct RouteReader {
     }
 
     func virtualHost(_ m: Message) -> VirtualHost {
-        let routes = m.messages("routes", Tables.route).compactMap(route)
+        // Numbered as written (`#N` in messages), even after a route dropped for an error.
+        let routes = m.list("routes").enumerated().compactMap { i, node in
+            Message(node, Tables.route, ctx).flatMap(route).map { r in
+                var r = r
+                r.position = i + 1
+                return r
+            }
+        }
         let tls =
             m.enumeration(
                 "require_tls", [("NONE", VirtualHost.TLSRequirement.none), ("EXTERNAL_ONLY", .externalOnly), ("ALL", .all)])
@@ -63,6 +70,8 @@ struct RouteReader {
         vh.requestMirrorPolicies = mirrorPolicies(m)
         vh.rateLimits = m.list("rate_limits").map(JSONValue.of)
         vh.cors = m.value("cors").map(JSONValue.of)
+        vh.includeRequestAttemptCount = m.bool("include_request_attempt_count") ?? false
+        vh.includeAttemptCountInResponse = m.bool("include_attempt_count_in_response") ?? false
         return vh
     }
 

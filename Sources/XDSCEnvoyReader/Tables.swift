@@ -21,10 +21,11 @@ enum Tables {
         read: [
             "name", "domains", "routes", "require_tls", "request_headers_to_add", "request_headers_to_remove",
             "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "virtual_clusters",
-            "rate_limits", "cors", "retry_policy", "request_mirror_policies",
+            "rate_limits", "cors", "retry_policy", "request_mirror_policies", "include_request_attempt_count",
+            "include_attempt_count_in_response",
         ],
         ignored: [
-            "include_request_attempt_count", "include_attempt_count_in_response", "retry_policy_typed_config", "hedge_policy",
+            "retry_policy_typed_config", "hedge_policy",
             "include_is_timeout_retry_header", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "metadata",
         ],
         routing: ["matcher"])
@@ -134,6 +135,8 @@ enum Tables {
     static let hashConnection = MessageTable("HashPolicy.ConnectionProperties", read: ["source_ip"])
 
     static let upgradeConfig = MessageTable("UpgradeConfig", read: ["upgrade_type", "enabled"], ignored: ["connect_config"])
+    static let managerUpgradeConfig = MessageTable(
+        "HttpConnectionManager.UpgradeConfig", read: ["upgrade_type", "enabled"], ignored: ["filters"])
 
     static let redirectAction = MessageTable(
         "RedirectAction",
@@ -199,7 +202,7 @@ enum Tables {
 
     static let httpConnectionManager = MessageTable(
         "HttpConnectionManager",
-        read: ["stat_prefix", "rds", "route_config", "http_filters", "access_log"],
+        read: ["stat_prefix", "rds", "route_config", "http_filters", "access_log", "upgrade_configs"],
         ignored: [
             "codec_type", "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options",
             "http2_protocol_options", "http3_protocol_options", "server_name", "server_header_transformation",
@@ -209,7 +212,7 @@ enum Tables {
             "original_ip_detection_extensions", "early_header_mutation_extensions", "internal_address_config",
             "skip_xff_append", "via", "generate_request_id", "preserve_external_request_id",
             "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
-            "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6", "upgrade_configs",
+            "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
             "request_id_extension", "local_reply_config", "stream_error_on_invalid_http_message", "proxy_status_config",
             "typed_header_validation_config", "append_x_forwarded_port", "append_local_overload",
             "add_proxy_protocol_connection_state", "http_services",

@@ -4,14 +4,18 @@ import XDSCSyntax
 /// Reads one mapping of the policy: reports keys that do not belong (with a did-you-mean),
 /// and offers typed getters that report wrong kinds and bad values to the sink. A getter
 /// returns nil when the key is absent or its value is unusable (already reported).
-struct Fields {
-    let node: YAMLNode
+/// Other YAML formats of xdsc (the traffic test spec) read their mappings with it too, with
+/// their own key lists, so every format reports the same way.
+public struct Fields {
+    /// The mapping read.
+    public let node: YAMLNode
     let context: String
     /// What the mapping is, for messages ("route", "service `users`").
-    let what: String
+    public let what: String
     /// Where a missing key is reported: the key that owns this mapping, else the mapping.
     let anchor: SourceSpan
-    let sink: DiagnosticSink
+    /// Where problems go.
+    public let sink: DiagnosticSink
     // A list, not a dictionary: a mapping has a handful of keys, and lowering builds one of
     // these for every mapping of the policy.
     private var pairs: [(key: String, pair: YAMLPair)] = []
@@ -19,8 +23,11 @@ struct Fields {
     /// says the key is missing, so `missing(_:)` stays quiet about them.
     private var suggested: Set<String> = []
 
-    /// Nil (after a `type-mismatch`) when `node` is not a mapping.
-    init?(_ node: YAMLNode, context: String, what: String, anchor: SourceSpan? = nil, sink: DiagnosticSink) {
+    /// Nil (after a `type-mismatch`) when `node` is not a mapping. The accepted keys are
+    /// `keys`, or the policy language's for `context` when nil.
+    public init?(
+        _ node: YAMLNode, context: String, what: String, anchor: SourceSpan? = nil, keys: [String]? = nil, sink: DiagnosticSink
+    ) {
         self.node = node
         self.context = context
         self.what = what
@@ -32,7 +39,7 @@ struct Fields {
                 label: "expected a mapping")
             return nil
         }
-        let known = PolicyKeys.table[context] ?? []
+        let known = keys ?? PolicyKeys.table[context] ?? []
         pairs.reserveCapacity(mapping.count)
         for p in mapping {
             guard let key = p.key.scalar, !p.key.isNull else {
@@ -65,22 +72,26 @@ struct Fields {
         return nil
     }
 
-    func has(_ key: String) -> Bool { pair(key) != nil }
-    func value(_ key: String) -> YAMLNode? { pair(key)?.value }
-    func keySpan(_ key: String) -> SourceSpan? { pair(key)?.key.span }
+    /// Whether `key` is written (and known).
+    public func has(_ key: String) -> Bool { pair(key) != nil }
+    /// The value of `key`, when written.
+    public func value(_ key: String) -> YAMLNode? { pair(key)?.value }
+    /// Where `key` itself is written.
+    public func keySpan(_ key: String) -> SourceSpan? { pair(key)?.key.span }
     /// The written keys among `keys`, in the order given.
     func present(_ keys: [String]) -> [String] { keys.filter { pair($0) != nil } }
 
     /// True when an unknown key here was taken for `key` (reported with a did-you-mean).
     func suggests(_ key: String) -> Bool { suggested.contains(key) }
 
-    func missing(_ key: String, help: String? = nil) {
+    /// Reports that `key` is required but absent (unless a typo of it was reported).
+    public func missing(_ key: String, help: String? = nil) {
         if suggested.contains(key) { return }
         sink.add(.missingField, "\(what) needs `\(key)`", at: anchor, label: "`\(key)` is missing", help: help)
     }
 
     /// Reports `conflicting-fields` when more than one of `keys` is written; returns the first written.
-    func exclusive(_ keys: [String], required: Bool, help: String? = nil) -> String? {
+    public func exclusive(_ keys: [String], required: Bool, help: String? = nil) -> String? {
         let written = present(keys)
         if written.isEmpty {
             if required && suggested.isDisjoint(with: keys) {
@@ -105,12 +116,16 @@ struct Fields {
 
     // MARK: typed getters
 
-    func string(_ key: String, nonEmpty: Bool = true) -> Located<String>? {
+    /// The string value of `key` (numbers and booleans as written).
+    public func string(_ key: String, nonEmpty: Bool = true) -> Located<String>? {
         guard let v = value(key) else { return nil }
         return Fields.string(v, what: "`\(key)`", nonEmpty: nonEmpty, sink: sink)
     }
 
-    static func string(_ v: YAMLNode, what: @autoclosure () -> String, nonEmpty: Bool = true, sink: DiagnosticSink) -> Located<String>? {
+    /// `v` as a string, or nil after a diagnostic.
+    public static func string(_ v: YAMLNode, what: @autoclosure () -> String, nonEmpty: Bool = true, sink: DiagnosticSink) -> Located<
+        String
+    >? {
         guard let s = v.scalar, !s.isNull else {
             sink.add(.typeMismatch, "\(what()) must be a string, but this is \(v.kindDescription)", at: v.span, label: "expected a string")
             return nil
@@ -123,12 +138,16 @@ struct Fields {
         return Located(s.text, v.span)
     }
 
-    func int(_ key: String, in range: ClosedRange<Int>) -> Located<Int>? {
+    /// The integer value of `key`, within `range`.
+    public func int(_ key: String, in range: ClosedRange<Int>) -> Located<Int>? {
         guard let v = value(key) else { return nil }
         return Fields.int(v, what: "`\(key)`", in: range, sink: sink)
     }
 
-    static func int(_ v: YAMLNode, what: @autoclosure () -> String, in range: ClosedRange<Int>, sink: DiagnosticSink) -> Located<Int>? {
+    /// `v` as an integer within `range`, or nil after a diagnostic.
+    public static func int(_ v: YAMLNode, what: @autoclosure () -> String, in range: ClosedRange<Int>, sink: DiagnosticSink) -> Located<
+        Int
+    >? {
         guard let s = v.scalar, let i = s.int else {
             sink.add(
                 .typeMismatch, "\(what()) must be an integer, but this is \(v.kindDescription)", at: v.span, label: "expected an integer")
@@ -142,7 +161,8 @@ struct Fields {
         return Located(i, v.span)
     }
 
-    func bool(_ key: String) -> Located<Bool>? {
+    /// The boolean value of `key`.
+    public func bool(_ key: String) -> Located<Bool>? {
         guard let v = value(key) else { return nil }
         return Fields.bool(v, what: "`\(key)`", sink: sink)
     }
@@ -161,7 +181,8 @@ struct Fields {
         return Located(b, v.span)
     }
 
-    func duration(_ key: String, positive: Bool = false) -> Located<PolicyDuration>? {
+    /// The duration value of `key` (`5s`, `250ms`).
+    public func duration(_ key: String, positive: Bool = false) -> Located<PolicyDuration>? {
         guard let v = value(key) else { return nil }
         return Fields.duration(v, what: "`\(key)`", positive: positive, sink: sink)
     }
@@ -222,7 +243,7 @@ struct Fields {
 
     /// A list of values of one kind; a single scalar is taken as a one-item list only when
     /// `allowSingle` (e.g. `methods: GET`).
-    func list(_ key: String, allowSingle: Bool = false) -> [YAMLNode]? {
+    public func list(_ key: String, allowSingle: Bool = false) -> [YAMLNode]? {
         guard let v = value(key) else { return nil }
         if let items = v.sequence { return items }
         if allowSingle, let s = v.scalar, !s.isNull { return [v] }
@@ -230,7 +251,8 @@ struct Fields {
         return nil
     }
 
-    func stringList(_ key: String, allowSingle: Bool = false) -> [Located<String>]? {
+    /// The strings of a list-valued key.
+    public func stringList(_ key: String, allowSingle: Bool = false) -> [Located<String>]? {
         list(key, allowSingle: allowSingle)?.compactMap { Fields.string($0, what: "an item of `\(key)`", sink: sink) }
     }
 
@@ -246,7 +268,7 @@ struct Fields {
     }
 
     /// Pairs of a mapping-valued key, with their key nodes.
-    func entries(_ key: String) -> [YAMLPair]? {
+    public func entries(_ key: String) -> [YAMLPair]? {
         guard let v = value(key) else { return nil }
         guard let m = v.mapping else {
             sink.add(.typeMismatch, "`\(key)` must be a mapping, but this is \(v.kindDescription)", at: v.span, label: "expected a mapping")

@@ -35,15 +35,14 @@ public struct Lowering {
         var listenerNodes: [(key: YAMLNode, value: YAMLNode)] = []
         var defaultsNode: (YAMLNode, SourceSpan)?
         var sawListeners = false
-        // A key such as `listners` is already reported with a did-you-mean.
-        var listenersMisspelled = false
 
         for doc in documents {
             guard let top = Fields(doc.root, context: "top", what: "the policy file", anchor: .point(doc.file), sink: sink) else {
                 continue
             }
             checkVersion(top, file: doc.file)
-            if top.suggests("listeners") { listenersMisspelled = true }
+            // A key such as `listners` is already reported with a did-you-mean.
+            for key in ["listeners", "services"] where top.suggests(key) { policy.droppedSections.insert(key) }
             for key in ["node", "admin", "defaults"] where top.has(key) {
                 let span = top.keySpan(key)!
                 if let first = singletons[key] {
@@ -72,7 +71,7 @@ public struct Lowering {
                 }
             }
         }
-        if !sawListeners, !listenersMisspelled, let first = documents.first {
+        if !sawListeners, !policy.droppedSections.contains("listeners"), let first = documents.first {
             sink.add(
                 .missingField, "the policy needs `listeners`" + (documents.count > 1 ? " (in one of its files)" : ""),
                 at: .point(first.file), label: "no listeners", help: "add a `listeners:` mapping with at least one listener")
@@ -437,7 +436,7 @@ public struct Lowering {
             routes.reserveCapacity(items.count)
             for (written, item) in items.enumerated() {
                 // Messages number routes as written, even after one that could not be lowered.
-                guard var r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
+                guard let r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
                 if let n = r.name {
                     if let first = names[n.value] {
                         sink.add(
@@ -448,7 +447,8 @@ public struct Lowering {
                         names[n.value] = n.span
                     }
                 }
-                r.index = routes.count
+                // `index` stays the position as written: `#N` in every message, also after a
+                // route that could not be lowered.
                 routes.append(r)
             }
         } else if !f.has("routes") {

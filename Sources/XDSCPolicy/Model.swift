@@ -120,6 +120,11 @@ public struct Policy: Sendable {
     public var listeners: [PolicyListener] = []
     /// Every service name routes mention, including routes that could not be lowered.
     public var referencedServiceNames = Set<String>()
+    /// The top-level sections (`listeners`, `services`) some file wrote under a misspelled key
+    /// (`listners:`): reported as `unknown-field` with a did-you-mean, and not read. Passes
+    /// whose findings would only follow from the missing section (every service unused, every
+    /// route's service unknown) hold them back.
+    public var droppedSections = Set<String>()
 
     /// An empty policy.
     public init() {}
@@ -410,7 +415,8 @@ public struct PolicyRoute: Sendable {
         }
     }
 
-    /// Position in the host's list, from 0.
+    /// Position in the host's list as written, from 0 (routes dropped for an error before
+    /// this one count).
     public var index: Int {
         get { storage.index }
         set { unique.index = newValue }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 
 #if canImport(Glibc)
@@ -15,12 +16,16 @@ struct ListenerContext: Sendable {
     var options: ProxyOptions
     var random: RandomSource
     var buckets: RateLimitBuckets
+    /// The connection manager's HTTP filters (the CORS filter acts only when listed).
+    var httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases)
+    /// The connection manager's enabled `upgrade_configs`.
+    var upgradeTypes: [String] = []
 }
 
 /// One downstream HTTP/1.1 connection: reads each request whole (within the size limits
 /// and the client timeout), asks the route engine, and executes the decision. The
 /// pipelining handler in front of it hands over one request at a time.
-final class DownstreamHandler: ChannelInboundHandler {
+final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -29,8 +34,9 @@ final class DownstreamHandler: ChannelInboundHandler {
         case idle
         /// A head arrived; the body is being buffered.
         case receiving(HTTPRequestHead, ByteBuffer)
-        /// The request is complete; the answer is being produced.
-        case answering(HTTPRequestHead, ForwardExchange?)
+        /// The request is complete; the answer is being produced, and gets the CORS
+        /// filter's response headers.
+        case answering(HTTPRequestHead, ForwardExchange?, cors: [HTTPHeader])
         /// A reply that closes the connection has been sent (or the peer went away).
         case closed
     }
@@ -72,7 +78,7 @@ final class DownstreamHandler: ChannelInboundHandler {
         case (.receiving(let head, let body), .end):
             clientTimer?.cancel()
             clientTimer = nil
-            state = .answering(head, nil)
+            state = .answering(head, nil, cors: [])
             process(context: context, head: head, body: body)
         case (.closed, _):
             break
@@ -84,7 +90,7 @@ final class DownstreamHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .answering(_, let exchange?) = state { exchange.cancel() }
+        if case .answering(_, let exchange?, _) = state { exchange.cancel() }
         state = .closed
         clientTimer?.cancel()
         context.fireChannelInactive()
@@ -93,7 +99,7 @@ final class DownstreamHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Parse errors were answered by the protocol error handler in front; anything else
         // ends this connection only.
-        if case .answering(_, let exchange?) = state { exchange.cancel() }
+        if case .answering(_, let exchange?, _) = state { exchange.cancel() }
         state = .closed
         context.close(promise: nil)
     }
@@ -128,6 +134,22 @@ final class DownstreamHandler: ChannelInboundHandler {
             return
         }
         let d = engine.decide(request, trace: false)
+        if let type = RequestTranslation.upgradeType(head),
+            !RequestTranslation.upgradeAllowed(type, route: d.upgradeTypes, manager: listener.upgradeTypes)
+        {
+            // No upgrade filter chain for this type: 403 with an empty body (conn_manager_impl.cc).
+            // The decoder reads nothing after an upgrade request, so the connection ends here.
+            reject(context: context, head: head, status: 403, body: "")
+            return
+        }
+        if listener.httpFilters.contains(.cors) {
+            let cors = CorsSimulation.outcome(d.corsPolicies, method: request.method, headers: request.headers, random: listener.random)
+            state = .answering(head, nil, cors: cors.responseHeaders)
+            if let preflight = cors.preflight {
+                respond(context: context, head: head, status: 200, headers: preflight + [HTTPHeader("content-length", "0")], body: "")
+                return
+            }
+        }
         let steps = d.matched ? FilterSimulation.steps(d, buckets: listener.buckets, random: listener.random, now: .now()) : []
         runFilters(context: context, head: head, body: body, steps[...], decision: d, engine: engine, request: request)
     }
@@ -181,36 +203,120 @@ final class DownstreamHandler: ChannelInboundHandler {
             let perTry = d.retryPolicy?.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
             let expected = [timeout, perTry].compactMap { $0 }.min()
             let upstream = RequestTranslation.upstreamRequest(d, body: body, expectedTimeout: expected)
+            let upgrade = RequestTranslation.upgradeType(head) != nil
             let exchange = ForwardExchange(
                 eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
                 plan: d.retryPolicy.map(RetryPlan.init) ?? RetryPlan(), timeout: timeout, perTryTimeout: perTry,
-                options: listener.options, random: listener.random)
-            state = .answering(head, exchange)
+                options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade)
+            guard case .answering(_, _, let cors) = state else { return }
+            state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()
             exchange.promise.futureResult.assumeIsolated().whenSuccess { [self] result in
                 guard case .answering = self.state else { return }
+                // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
+                let attempts =
+                    d.attemptCountInResponse && exchange.attempts > 0
+                    ? [HTTPHeader("x-envoy-attempt-count", String(exchange.attempts))] : []
                 switch result {
                 case .response(let response, _):
                     var headers = RequestTranslation.responseHeaders(
                         upstream: response.headers, bodyLength: response.body.readableBytes, engine: engine, request: request)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                     headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
-                    self.respond(context: context, head: head, status: response.status, headers: headers, body: response.body)
-                case .localReply(let status, let body, _):
-                    self.localReply(context: context, head: head, status: status, body: body, engine: engine, request: request)
+                    self.respond(
+                        context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
+                        body: response.body)
+                case .upgraded(let response, let channel):
+                    var headers = RequestTranslation.responseHeaders(
+                        upstream: response.headers, bodyLength: nil, engine: engine, request: request)
+                    let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
+                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                    self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts))
+                case .localReply(let status, let body, let flag):
+                    // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
+                    let overloaded = flag == "UO" ? [HTTPHeader("x-envoy-overloaded", "true")] : []
+                    self.localReply(
+                        context: context, head: head, status: status, body: body, engine: engine, request: request,
+                        extra: overloaded + attempts)
                 }
             }
+            if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
             exchange.start()
         }
     }
 
     /// A router local reply after routing: the content headers, then the route's response mutations.
     private func localReply(
-        context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String, engine: RouteEngine, request: EnvoyRequest
+        context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String, engine: RouteEngine, request: EnvoyRequest,
+        extra: [HTTPHeader] = []
     ) {
         let headers = engine.decide(request, trace: false, responseHeaders: RequestTranslation.localReplyHeaders(body: body))
             .responseHeaders.entries
-        respond(context: context, head: head, status: status, headers: headers, body: body)
+        respond(context: context, head: head, status: status, headers: Self.overwriting(headers, with: extra), body: body)
+    }
+
+    /// After a 101: the HTTP handlers leave both pipelines and a tunnel relays the bytes
+    /// (Envoy passes an upgraded stream through). The 101 head is written raw, after the
+    /// codec is gone, so the first frame cannot be parsed as HTTP.
+    private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader]) {
+        clientTimer?.cancel()
+        clientTimer = nil
+        state = .closed
+        var h = headers.filter { $0.name != "server" && $0.name != "date" }
+        h.append(HTTPHeader("date", Self.httpDate()))
+        h.append(HTTPHeader("server", "envoy"))
+        let (down, up) = TunnelHandler.pair()
+        do {
+            let sync = context.pipeline.syncOperations
+            try sync.addHandler(down)
+            try sync.removeHandler(sync.handler(type: HTTPServerPipelineHandler.self))
+            try sync.removeHandler(sync.handler(type: ProtocolErrorHandler.self))
+            try sync.removeHandler(sync.handler(type: HTTPResponseEncoder.self))
+            try sync.removeHandler(sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            let upstreamSync = upstream.pipeline.syncOperations
+            try upstreamSync.addHandler(up)
+            try upstreamSync.removeHandler(upstreamSync.handler(type: UpstreamResponseHandler.self))
+            try upstreamSync.removeHandler(upstreamSync.handler(type: HTTPRequestEncoder.self))
+            if let validator = try? upstreamSync.handler(type: NIOHTTPRequestHeadersValidator.self) {
+                upstreamSync.removeHandler(validator, promise: nil)
+            }
+            // Last: bytes the upstream sent behind the 101 are forwarded to the tunnel.
+            try upstreamSync.removeHandler(upstreamSync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
+        } catch {
+            upstream.close(promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(
+            NIOAny(context.channel.allocator.buffer(string: RequestTranslation.switchingProtocolsHead(h))), promise: nil)
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// Fire and forget: each shadow is an exchange of its own, without retries, within the
+    /// route timeout; its answer is dropped and it outlives the downstream request.
+    private func mirror(context: ChannelHandlerContext, decision d: RouteDecision, upstream: UpstreamRequest, timeout: TimeAmount?) {
+        for shadow in RequestMirroring.shadows(d, upstream: upstream, exists: listener.targets.has) {
+            let exchange = ForwardExchange(
+                eventLoop: context.eventLoop, request: shadow.request, cluster: shadow.cluster, targets: listener.targets,
+                plan: RetryPlan(),
+                timeout: timeout, perTryTimeout: nil, options: listener.options, random: listener.random)
+            exchange.promise.futureResult.assumeIsolated().whenComplete { _ in _ = exchange }
+            exchange.start()
+        }
+    }
+
+    /// `headers` with each of `extra` set: in place when present, else appended (`setInline`).
+    static func overwriting(_ headers: [HTTPHeader], with extra: [HTTPHeader]) -> [HTTPHeader] {
+        var out = headers
+        for e in extra {
+            if let i = out.firstIndex(where: { $0.name == e.name }) {
+                out[i] = e
+                out = out.enumerated().filter { $0.offset == i || $0.element.name != e.name }.map(\.element)
+            } else {
+                out.append(e)
+            }
+        }
+        return out
     }
 
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: String) {
@@ -218,11 +324,15 @@ final class DownstreamHandler: ChannelInboundHandler {
     }
 
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: ByteBuffer) {
+        var headers = headers
+        // The CORS filter's encodeHeaders runs on every response of the request, after the router.
+        if case .answering(_, _, let cors) = state { headers = Self.overwriting(headers, with: cors) }
         var h = HTTPHeaders()
         for e in headers where !e.name.hasPrefix(":") && e.name != "server" && e.name != "date" { h.add(name: e.name, value: e.value) }
         h.add(name: "date", value: Self.httpDate())
         h.add(name: "server", value: "envoy")
-        let keepAlive = head.isKeepAlive
+        // The decoder reads nothing after an upgrade request: a declined upgrade closes.
+        let keepAlive = head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
         if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }
         let responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
@@ -239,6 +349,7 @@ final class DownstreamHandler: ChannelInboundHandler {
     }
 
     /// Answers and closes the connection (limits, timeouts): the rest of the request is not read.
+    /// A `HEAD` request gets the headers only, as from every local reply.
     private func reject(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String) {
         clientTimer?.cancel()
         var h = HTTPHeaders()
@@ -250,7 +361,7 @@ final class DownstreamHandler: ChannelInboundHandler {
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h))),
             promise: nil)
-        if !body.isEmpty {
+        if !body.isEmpty && head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }

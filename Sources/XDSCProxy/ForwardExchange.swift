@@ -13,7 +13,8 @@ struct UpstreamRequest {
 }
 
 /// Where a cluster's requests go: each configured endpoint with the address actually
-/// dialled (the endpoint itself, or its mock), picked round-robin.
+/// dialled (the endpoint itself, or its mock), picked by the cluster's load balancer within
+/// its circuit breaker.
 final class UpstreamTargets: Sendable {
     struct Target: Sendable {
         var endpoint: ProxyEndpoint
@@ -21,26 +22,83 @@ final class UpstreamTargets: Sendable {
         var port: Int
     }
 
-    let targets: [String: [Target]]
-    private let counters: NIOLockedValueBox<[String: Int]>
+    /// The outcome of picking an endpoint.
+    enum Pick {
+        case target(Target, index: Int)
+        /// No endpoint at all (503 `no healthy upstream`).
+        case noHealthy
+        /// `max_requests` are in flight (503 overflow).
+        case overflow
+    }
 
-    init(_ targets: [String: [Target]]) {
+    let targets: [String: [Target]]
+    private let settings: [String: ClusterSettings]
+    /// Idle keep-alive upstream connections by `host:port` (Envoy's HTTP/1 connection pool).
+    private let idle = NIOLockedValueBox([String: [Channel]]())
+    private let balancers: NIOLockedValueBox<[String: LoadBalancer]>
+
+    init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
         self.targets = targets
-        self.counters = NIOLockedValueBox([:])
+        self.settings = settings
+        var balancers: [String: LoadBalancer] = [:]
+        for (name, list) in targets {
+            balancers[name] = LoadBalancer(
+                weights: list.map { UInt64($0.endpoint.weight) }, policy: settings[name]?.lbPolicy ?? .roundRobin)
+        }
+        self.balancers = NIOLockedValueBox(balancers)
     }
 
     /// Whether the cluster exists.
     func has(_ cluster: String) -> Bool { targets[cluster] != nil }
 
-    /// The next endpoint of `cluster` (round robin), nil when it has none.
-    func next(_ cluster: String) -> Target? {
-        guard let list = targets[cluster], !list.isEmpty else { return nil }
-        let i = counters.withLockedValue { c -> Int in
-            let n = c[cluster, default: 0]
-            c[cluster] = n + 1
-            return n
+    /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
+    func next(_ cluster: String, random: RandomSource) -> Pick {
+        guard let list = targets[cluster], !list.isEmpty else { return .noHealthy }
+        let maxRequests = Int(settings[cluster]?.maxRequests ?? ClusterSettings.defaultMaxRequests)
+        return balancers.withLockedValue { all -> Pick in
+            guard var lb = all[cluster] else { return .noHealthy }
+            defer { all[cluster] = lb }
+            // The connection pool refuses a stream over the cluster's `max_requests`.
+            if lb.activeRequests >= maxRequests { return .overflow }
+            guard let i = lb.pick(random: random.next) else { return .noHealthy }
+            lb.started(i)
+            return .target(list[i], index: i)
         }
-        return list[i % list.count]
+    }
+
+    /// The request to endpoint `index` of `cluster` is no longer in flight.
+    func ended(_ cluster: String, _ index: Int) {
+        balancers.withLockedValue { $0[cluster]?.ended(index) }
+    }
+
+    /// An idle open connection to `target`, if the pool has one.
+    func pooledConnection(_ target: Target) -> Channel? {
+        idle.withLockedValue { all in
+            let key = "\(target.host):\(target.port)"
+            while let c = all[key]?.popLast() {
+                if c.isActive { return c }
+            }
+            return nil
+        }
+    }
+
+    /// Keeps `channel` for the next request to `target` (at most 64 per target).
+    func release(_ channel: Channel, to target: Target) {
+        let kept = idle.withLockedValue { all -> Bool in
+            let key = "\(target.host):\(target.port)"
+            guard all[key, default: []].count < 64 else { return false }
+            all[key, default: []].append(channel)
+            return true
+        }
+        if !kept { channel.close(promise: nil) }
+    }
+
+    /// Marks endpoint `index` of `cluster` healthy or not (active health checking).
+    func setHealthy(_ cluster: String, _ index: Int, _ healthy: Bool) {
+        balancers.withLockedValue { all in
+            guard all[cluster]?.healthy.indices.contains(index) == true else { return }
+            all[cluster]?.healthy[index] = healthy
+        }
     }
 }
 
@@ -87,6 +145,8 @@ struct RetryPlan {
 /// The end of a forward: an upstream response, or the router's local reply.
 enum ExchangeResult {
     case response(UpstreamResponse, attempts: Int)
+    /// The upstream accepted an upgrade (101): the connection is handed over open.
+    case upgraded(UpstreamResponse, Channel)
     case localReply(status: Int, body: String, flag: String)
 }
 
@@ -101,7 +161,12 @@ final class ForwardExchange {
     }
 
     private var state = State.idle
-    private var attempts = 0
+    /// The endpoint of the attempt in flight (counted by the load balancer and the circuit breaker).
+    private var inFlight: Int?
+    /// Where the attempt in flight goes (its connection returns to that target's pool).
+    private var currentTarget: UpstreamTargets.Target?
+    /// Attempts started so far (`x-envoy-attempt-count`).
+    private(set) var attempts = 0
     private var globalTimer: Scheduled<Void>?
     private var perTryTimer: Scheduled<Void>?
     private let eventLoop: EventLoop
@@ -113,12 +178,18 @@ final class ForwardExchange {
     private let perTryTimeout: TimeAmount?
     private let options: ProxyOptions
     private let random: RandomSource
+    /// `include_request_attempt_count`: each attempt carries `x-envoy-attempt-count`.
+    private let attemptCountHeader: Bool
+    /// The request asks for an upgrade (websocket): a 101 hands the connection over.
+    private let upgrade: Bool
     let promise: EventLoopPromise<ExchangeResult>
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
-        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource
+        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false
     ) {
+        self.attemptCountHeader = attemptCountHeader
+        self.upgrade = upgrade
         self.eventLoop = eventLoop
         self.request = request
         self.cluster = cluster
@@ -146,9 +217,19 @@ final class ForwardExchange {
     }
 
     private func attempt() {
-        guard let target = targets.next(cluster) else {
+        let target: UpstreamTargets.Target
+        switch targets.next(cluster, random: random) {
+        case .noHealthy:
             finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
             return
+        case .overflow:
+            // Never retried (`wouldRetryFromReset`); the router adds `x-envoy-overloaded`.
+            finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
+            return
+        case .target(let t, let index):
+            target = t
+            inFlight = index
+            currentTarget = t
         }
         attempts += 1
         state = .attempting(nil)
@@ -158,35 +239,34 @@ final class ForwardExchange {
                 self.attemptFailed(.perTryTimeout)
             }
         }
-        let request = self.request
+        var request = self.request
+        let upgrade = self.upgrade
         let attemptNumber = attempts
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(options.connectTimeout.timeAmount)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
-                }
+        // The router sets it on every attempt, retries included (router.cc).
+        if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attemptNumber)) }
+        let send = { [self] (channel: Channel) in
+            guard self.attempts == attemptNumber, case .attempting = self.state else {
+                channel.close(promise: nil)
+                return
             }
-            .connect(host: target.host, port: target.port)
-            .assumeIsolated()
-            .whenComplete { [self] result in
-                switch result {
-                case .failure:
-                    responsePromise.fail(UpstreamFailure.connectionFailure)
-                case .success(let channel):
-                    guard self.attempts == attemptNumber, case .attempting = self.state else {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    self.state = .attempting(channel)
-                    var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
-                    head.headers = request.headers
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                }
+            self.state = .attempting(channel)
+            var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
+            head.headers = request.headers
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        if !upgrade, let pooled = targets.pooledConnection(target) {
+            do {
+                try pooled.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                send(pooled)
+            } catch {
+                pooled.close(promise: nil)
+                responsePromise.fail(UpstreamFailure.connectionTermination)
             }
+        } else {
+            connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+        }
         responsePromise.futureResult.assumeIsolated().whenComplete { [self] result in
             guard self.attempts == attemptNumber, case .attempting = self.state else { return }
             switch result {
@@ -196,8 +276,44 @@ final class ForwardExchange {
         }
     }
 
+    /// A new connection for an attempt; `send` writes the request once it is up.
+    private func connect(
+        _ target: UpstreamTargets.Target, upgrade: Bool, responsePromise: EventLoopPromise<UpstreamResponse>,
+        send: @escaping (Channel) -> Void
+    ) {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(options.connectTimeout.timeAmount)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // After a 101 the bytes behind it belong to the tunnel.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: upgrade ? .forwardBytes : .dropBytes)
+                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .assumeIsolated()
+            .whenComplete { result in
+                switch result {
+                case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
+                case .success(let channel): send(channel)
+                }
+            }
+    }
+
     private func attemptAnswered(_ response: UpstreamResponse) {
+        endAttempt()
         perTryTimer?.cancel()
+        if response.reusable, case .attempting(let channel?) = state, let target = currentTarget {
+            // Back to the pool; the attempt no longer owns it, so finishing does not close it.
+            state = .attempting(nil)
+            targets.release(channel, to: target)
+        }
+        if upgrade && response.status == 101, case .attempting(let channel?) = state {
+            state = .finished
+            globalTimer?.cancel()
+            promise.succeed(.upgraded(response, channel))
+            return
+        }
         if plan.retries(status: response.status) && attempts <= plan.numRetries {
             backOff()
             return
@@ -207,6 +323,7 @@ final class ForwardExchange {
 
     private func attemptFailed(_ failure: UpstreamFailure) {
         guard case .attempting(let channel) = state else { return }
+        endAttempt()
         perTryTimer?.cancel()
         state = .idle
         channel?.close(promise: nil)
@@ -216,22 +333,21 @@ final class ForwardExchange {
         }
         switch failure {
         case .perTryTimeout: finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
-        case .protocolError:
-            finish(
-                .localReply(
-                    status: 502, body: "upstream connect error or disconnect/reset before headers. reset reason: protocol error",
-                    flag: "UPE"))
-        case .connectionFailure:
-            finish(
-                .localReply(
-                    status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-                    flag: "UF"))
-        case .connectionTermination:
-            finish(
-                .localReply(
-                    status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
-                    flag: "UC"))
+        case .protocolError: finish(.localReply(status: 502, body: Self.resetBody("protocol error"), flag: "UPE"))
+        case .connectionFailure: finish(.localReply(status: 503, body: Self.resetBody("connection failure"), flag: "UF"))
+        case .connectionTermination: finish(.localReply(status: 503, body: Self.resetBody("connection termination"), flag: "UC"))
         }
+    }
+
+    /// The router's body for a reset before the response headers (router.cc).
+    static func resetBody(_ reason: String) -> String {
+        "upstream connect error or disconnect/reset before headers. reset reason: \(reason)"
+    }
+
+    /// The attempt in flight is over for the load balancer and the circuit breaker.
+    private func endAttempt() {
+        if let i = inFlight { targets.ended(cluster, i) }
+        inFlight = nil
     }
 
     /// `JitteredExponentialBackOffStrategy`: a random wait below base * 2^(n-1), capped at 10x base.
@@ -256,6 +372,7 @@ final class ForwardExchange {
         case .backingOff(let task): task.cancel()
         case .idle: break
         }
+        endAttempt()
         globalTimer?.cancel()
         perTryTimer?.cancel()
         promise.succeed(result)

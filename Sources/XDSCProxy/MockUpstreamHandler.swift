@@ -47,11 +47,15 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func answer(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+        if head.headers.first(name: "user-agent") == HealthChecker.userAgent {
+            answerHealthCheck(context: context, head: head)
+            return
+        }
         let received = ReceivedRequest(
             cluster: cluster, endpoint: endpoint, method: head.method.rawValue, path: head.uri,
             host: head.headers.first(name: "host") ?? "", headers: head.headers.map { ($0.name.lowercased(), $0.value) },
             body: String(buffer: body))
-        let (status, reset, delay) = registry.record(received)
+        let (status, reset, delay, fixed) = registry.record(received)
         let send = { [self] in
             guard case .answering = self.state else { return }
             if reset {
@@ -59,9 +63,13 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
                 context.close(promise: nil)
                 return
             }
-            let text = received.json.compactText() + "\n"
+            let text = fixed?.body ?? received.json.compactText() + "\n"
             var headers = HTTPHeaders()
-            headers.add(name: "content-type", value: "application/json")
+            if let fixed {
+                for h in fixed.headers { headers.add(name: h.name, value: h.value) }
+            } else {
+                headers.add(name: "content-type", value: "application/json")
+            }
             headers.add(name: "content-length", value: String(text.utf8.count))
             headers.add(name: "x-mock-endpoint", value: self.endpoint)
             context.write(
@@ -77,6 +85,19 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         } else {
             send()
         }
+    }
+
+    /// An active health check: the status the test set, empty body, not recorded.
+    private func answerHealthCheck(context: ChannelHandlerContext, head: HTTPRequestHead) {
+        let status = registry.health.answer(cluster: cluster, endpoint: endpoint)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-length", value: "0")
+        context.write(
+            wrapOutboundOut(
+                .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers))),
+            promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        state = .idle
     }
 
     func channelInactive(context: ChannelHandlerContext) {

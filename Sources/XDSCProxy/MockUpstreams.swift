@@ -1,5 +1,7 @@
 import NIOConcurrencyHelpers
+import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// What a mock upstream does with the requests it gets, in order: the first `failures`
 /// requests are answered with `failureStatus` (or reset when `reset`), later ones with 200;
@@ -13,13 +15,33 @@ public struct MockBehaviour: Sendable, Equatable {
     public var reset: Bool
     /// A delay before every answer.
     public var delay: Duration
+    /// A fixed answer instead of the JSON echo (after the failures); nil echoes.
+    public var answer: MockAnswer?
 
     /// A behaviour; the default answers 200 at once.
-    public init(failures: Int = 0, failureStatus: Int = 503, reset: Bool = false, delay: Duration = .zero) {
+    public init(failures: Int = 0, failureStatus: Int = 503, reset: Bool = false, delay: Duration = .zero, answer: MockAnswer? = nil) {
         self.failures = failures
         self.failureStatus = failureStatus
         self.reset = reset
         self.delay = delay
+        self.answer = answer
+    }
+}
+
+/// A fixed answer of a mock: status, headers and body (`content-length` is added).
+public struct MockAnswer: Sendable, Equatable {
+    /// The status.
+    public var status: Int
+    /// Headers, in order.
+    public var headers: [HTTPHeader]
+    /// The body.
+    public var body: String
+
+    /// An answer.
+    public init(status: Int = 200, headers: [HTTPHeader] = [], body: String = "") {
+        self.status = status
+        self.headers = headers
+        self.body = body
     }
 }
 
@@ -73,6 +95,8 @@ public final class MockRegistry: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// How the mocks answer active health checks.
+    public let health = MockHealth()
 
     /// An empty registry.
     public init() {}
@@ -92,14 +116,14 @@ public final class MockRegistry: Sendable {
     public func reset() { state.withLockedValue { $0 = State() } }
 
     /// Records a request and says how to answer it.
-    func record(_ r: ReceivedRequest) -> (status: Int, reset: Bool, delay: Duration) {
+    func record(_ r: ReceivedRequest) -> (status: Int, reset: Bool, delay: Duration, answer: MockAnswer?) {
         state.withLockedValue { s in
             s.received.append(r)
             let b = s.behaviour[r.cluster] ?? MockBehaviour()
             let n = s.answered[r.cluster, default: 0]
             s.answered[r.cluster] = n + 1
-            if n < b.failures { return (b.failureStatus, b.reset, b.delay) }
-            return (200, false, b.delay)
+            if n < b.failures { return (b.failureStatus, b.reset, b.delay, nil) }
+            return (b.answer?.status ?? 200, false, b.delay, b.answer)
         }
     }
 }

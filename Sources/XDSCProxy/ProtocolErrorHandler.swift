@@ -15,9 +15,11 @@ final class ProtocolErrorHandler: ChannelDuplexHandler, RemovableChannelHandler 
     enum State {
         /// No response is being written.
         case idle
-        /// A response head went out and its end has not.
-        case responding
-        /// The error reply is out; the connection is closing.
+        /// A response head went out and its end has not; `closes` when it says
+        /// `connection: close`.
+        case responding(closes: Bool)
+        /// The error reply, or a response saying `connection: close`, is out: the
+        /// connection is closing and bytes still in the read buffer get no answer.
         case closing
     }
 
@@ -51,8 +53,9 @@ final class ProtocolErrorHandler: ChannelDuplexHandler, RemovableChannelHandler 
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch (state, unwrapOutboundIn(data)) {
-        case (.idle, .head): state = .responding
-        case (.responding, .end): state = .idle
+        case (.idle, .head(let head)):
+            state = .responding(closes: head.headers["connection"].contains { $0.lowercased() == "close" })
+        case (.responding(let closes), .end): state = closes ? .closing : .idle
         case (.closing, _), (.idle, _), (.responding, _): break
         }
         context.write(data, promise: promise)

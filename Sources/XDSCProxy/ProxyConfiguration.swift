@@ -11,12 +11,21 @@ public struct ProxyListener: Sendable {
     public var port: Int
     /// The listener's router; nil when the connection manager has no inline table (RDS).
     public var engine: RouteEngine?
+    /// The connection manager's HTTP filters; the CORS filter acts only when listed.
+    public var httpFilters: Set<HTTPFilterKind>
+    /// The connection manager's enabled `upgrade_configs` (`websocket`, ...).
+    public var upgradeTypes: [String] = []
 
-    /// A listener.
-    public init(name: String, port: Int, engine: RouteEngine?) {
+    /// A listener; by default with every HTTP filter xdsc knows.
+    public init(
+        name: String, port: Int, engine: RouteEngine?, httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases),
+        upgradeTypes: [String] = []
+    ) {
+        self.upgradeTypes = upgradeTypes
         self.name = name
         self.port = port
         self.engine = engine
+        self.httpFilters = httpFilters
     }
 }
 
@@ -26,15 +35,47 @@ public struct ProxyEndpoint: Sendable, Equatable {
     public var host: String
     /// The configured port.
     public var port: Int
+    /// `load_balancing_weight` (1 when unset).
+    public var weight: UInt32
 
     /// An endpoint.
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, weight: UInt32 = 1) {
         self.host = host
         self.port = port
+        self.weight = weight
     }
 
     /// `host:port`, with brackets around an IPv6 literal.
     public var label: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// What the proxy executes of a cluster besides its endpoints.
+public struct ClusterSettings: Sendable, Equatable {
+    /// Envoy's default `max_requests` (circuit_breakers.proto).
+    public static let defaultMaxRequests: UInt32 = 1024
+
+    /// `lb_policy`.
+    public var lbPolicy: Cluster.LbPolicy
+    /// `circuit_breakers.thresholds` (DEFAULT priority) `max_requests`; nil is Envoy's 1024.
+    public var maxRequests: UInt32?
+    /// The first HTTP health check, if any.
+    public var healthCheck: HealthCheck?
+
+    /// Settings; by default round robin, Envoy's breaker and no health check.
+    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil) {
+        self.lbPolicy = lbPolicy
+        self.maxRequests = maxRequests
+        self.healthCheck = healthCheck
+    }
+
+    /// The settings of a cluster of the Envoy model.
+    public init(_ c: Cluster) {
+        let check = c.healthChecks.first {
+            if case .http = $0.kind { return true }
+            return false
+        }
+        self.init(lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check)
+    }
 }
 
 /// The configuration the proxy runs: listeners and clusters, read from the Envoy model so
@@ -46,6 +87,8 @@ public struct ProxyConfiguration: Sendable {
     public var clusters: [String: [ProxyEndpoint]]
     /// Cluster names in configuration order (deterministic output).
     public var clusterOrder: [String]
+    /// Cluster name to its load balancing, circuit breaker and health check settings.
+    public var clusterSettings: [String: ClusterSettings] = [:]
     /// Settings the proxy reads but does not simulate, one sentence each (warned at start).
     public var unsimulated: [String]
 
@@ -53,13 +96,17 @@ public struct ProxyConfiguration: Sendable {
     public init(listeners: [Listener], clusters: [Cluster]) {
         self.listeners = listeners.map { l in
             ProxyListener(
-                name: l.name, port: l.address.portValue, engine: l.connectionManager.routeConfiguration.map { RouteEngine($0) })
+                name: l.name, port: l.address.portValue, engine: l.connectionManager.routeConfiguration.map { RouteEngine($0) },
+                httpFilters: Set(l.connectionManager.httpFilters), upgradeTypes: l.connectionManager.upgradeTypes)
         }
         var map: [String: [ProxyEndpoint]] = [:]
         var order: [String] = []
         for c in clusters where map[c.name] == nil {
             order.append(c.name)
-            map[c.name] = (c.loadAssignment?.endpoints ?? []).map { ProxyEndpoint(host: $0.address.address, port: $0.address.portValue) }
+            map[c.name] = (c.loadAssignment?.endpoints ?? []).map {
+                ProxyEndpoint(host: $0.address.address, port: $0.address.portValue, weight: $0.weight ?? 1)
+            }
+            clusterSettings[c.name] = ClusterSettings(c)
         }
         self.clusters = map
         self.clusterOrder = order
@@ -93,7 +140,11 @@ public struct ProxyConfiguration: Sendable {
     }
 
     /// A configuration from parts (Envoy files, tests).
-    public init(listeners: [ProxyListener], clusters: [(name: String, endpoints: [ProxyEndpoint])], unsimulated: [String] = []) {
+    public init(
+        listeners: [ProxyListener], clusters: [(name: String, endpoints: [ProxyEndpoint])], settings: [String: ClusterSettings] = [:],
+        unsimulated: [String] = []
+    ) {
+        self.clusterSettings = settings
         self.listeners = listeners
         var map: [String: [ProxyEndpoint]] = [:]
         var order: [String] = []
@@ -114,19 +165,22 @@ public struct ProxyConfiguration: Sendable {
             if l.connectionManager.routeConfiguration == nil {
                 out.append("listener `\(l.name)`: routes from RDS are not loaded; every request gets 404")
             }
-            for f in l.connectionManager.httpFilters where f == .cors {
-                out.append("listener `\(l.name)`: the HTTP filter `\(f.filterName)` is not simulated")
-            }
             if l.connectionManager.rateLimit != nil {
                 out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")
             }
         }
         for c in clusters {
             if c.tls != nil { out.append("cluster `\(c.name)`: upstream TLS is not simulated") }
-            if !c.healthChecks.isEmpty { out.append("cluster `\(c.name)`: health checks are not simulated; every endpoint is healthy") }
-            if c.circuitBreakers != nil { out.append("cluster `\(c.name)`: circuit breakers are not simulated") }
+            if !c.healthChecks.isEmpty && ClusterSettings(c).healthCheck == nil {
+                out.append("cluster `\(c.name)`: only HTTP health checks are simulated; every endpoint is healthy")
+            }
+            if let cb = c.circuitBreakers, cb.maxConnections != nil || cb.maxPendingRequests != nil || cb.maxRetries != nil {
+                out.append("cluster `\(c.name)`: of the circuit breakers only `max_requests` is simulated")
+            }
             if c.outlierDetection != nil { out.append("cluster `\(c.name)`: outlier detection is not simulated") }
-            if c.lbPolicy != .roundRobin { out.append("cluster `\(c.name)`: lb_policy \(c.lbPolicy.rawValue) is simulated as ROUND_ROBIN") }
+            if c.lbPolicy == .ringHash || c.lbPolicy == .maglev {
+                out.append("cluster `\(c.name)`: lb_policy \(c.lbPolicy.rawValue) is simulated as ROUND_ROBIN")
+            }
             if case .http1 = c.upstreamProtocol {
             } else {
                 out.append("cluster `\(c.name)`: HTTP/2 upstreams are simulated over HTTP/1.1")

@@ -39,11 +39,13 @@ public final class ProxyServer: Sendable {
     public let registry: MockRegistry
     private let channels: [Channel]
     private let group: MultiThreadedEventLoopGroup
+    private let healthChecker: HealthChecker
 
     private init(
         listeners: [BoundListener], upstreams: [BoundUpstream], registry: MockRegistry, channels: [Channel],
-        group: MultiThreadedEventLoopGroup
+        group: MultiThreadedEventLoopGroup, healthChecker: HealthChecker
     ) {
+        self.healthChecker = healthChecker
         self.listeners = listeners
         self.upstreams = upstreams
         self.registry = registry
@@ -88,32 +90,32 @@ public final class ProxyServer: Sendable {
                 }
                 targets[name] = list
             }
-            let shared = UpstreamTargets(targets)
+            let shared = UpstreamTargets(targets, settings: config.clusterSettings)
+            // Listeners open once every checked endpoint has had its first health check.
+            let checker = HealthChecker(
+                eventLoop: group.next(), targets: shared, settings: config.clusterSettings, order: config.clusterOrder)
+            try await checker.start().get()
             let random = RandomSource(seed: options.seed)
             let buckets = RateLimitBuckets()
             var bound: [BoundListener] = []
             for l in config.listeners {
-                let context = ListenerContext(
-                    name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets)
+                let downstream = DownstreamPipeline(
+                    listener: ListenerContext(
+                        name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets,
+                        httpFilters: l.httpFilters, upgradeTypes: l.upgradeTypes))
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(.allowRemoteHalfClosure, value: false)
                     .childChannelInitializer { ch in
-                        ch.eventLoop.makeCompletedFuture {
-                            let sync = ch.pipeline.syncOperations
-                            try sync.addHandler(HTTPResponseEncoder())
-                            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                            try sync.addHandler(HTTPServerPipelineHandler())
-                            try sync.addHandler(ProtocolErrorHandler())
-                            try sync.addHandler(DownstreamHandler(listener: context))
-                        }
+                        ch.eventLoop.makeCompletedFuture { try downstream.configure(ch.pipeline.syncOperations) }
                     }
                     .bind(host: options.listenHost, port: port).get()
                 channels.append(channel)
                 bound.append(BoundListener(name: l.name, host: options.listenHost, port: channel.localAddress?.port ?? port))
             }
-            return ProxyServer(listeners: bound, upstreams: upstreams, registry: registry, channels: channels, group: group)
+            return ProxyServer(
+                listeners: bound, upstreams: upstreams, registry: registry, channels: channels, group: group, healthChecker: checker)
         } catch {
             for c in channels { try? await c.close() }
             try? await group.shutdownGracefully()
@@ -126,6 +128,7 @@ public final class ProxyServer: Sendable {
 
     /// Closes every listener and mock, then stops the event loop.
     public func shutdown() async {
+        healthChecker.stop()
         for c in channels { try? await c.close() }
         try? await group.shutdownGracefully()
     }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 
 /// The connection manager's and router's header handling around the route engine
@@ -24,6 +25,8 @@ enum RequestTranslation {
     /// control headers are stripped, `x-forwarded-proto` is set from the (plain-text)
     /// connection when absent and `x-request-id` is generated when absent.
     static func envoyRequest(_ head: HTTPRequestHead, random: RandomSource, remoteAddress: String) -> EnvoyRequest {
+        // An upgrade keeps its `connection` and `upgrade` headers (`mutateRequestHeaders`).
+        let upgrade = upgradeType(head) != nil
         var headers: [HTTPHeader] = []
         var authority: String?
         var hasXFP = false
@@ -32,6 +35,10 @@ enum RequestTranslation {
             let n = name.lowercased()
             if n == "host" {
                 if authority == nil { authority = value }
+                continue
+            }
+            if upgrade && (n == "connection" || n == "upgrade") {
+                headers.append(HTTPHeader(n, value))
                 continue
             }
             if hopByHop.contains(n) || controlHeaders.contains(n) || n == "content-length" { continue }
@@ -68,14 +75,40 @@ enum RequestTranslation {
     }
 
     /// The upstream response's headers as the client gets them: hop-by-hop removed, the
-    /// body's length, then the route's response mutations.
+    /// body's length, then the route's response mutations. A 101 keeps `connection` and
+    /// `upgrade` and has no length.
     static func responseHeaders(
-        upstream: [(name: String, value: String)], bodyLength: Int, engine: RouteEngine, request: EnvoyRequest
+        upstream: [(name: String, value: String)], bodyLength: Int?, engine: RouteEngine, request: EnvoyRequest
     ) -> [HTTPHeader] {
         var seed: [HTTPHeader] = []
-        for (n, v) in upstream where !hopByHop.contains(n) && n != "content-length" { seed.append(HTTPHeader(n, v)) }
-        seed.append(HTTPHeader("content-length", String(bodyLength)))
+        for (n, v) in upstream where n != "content-length" {
+            let keep = bodyLength == nil && (n == "connection" || n == "upgrade")
+            if keep || !hopByHop.contains(n) { seed.append(HTTPHeader(n, v)) }
+        }
+        if let bodyLength { seed.append(HTTPHeader("content-length", String(bodyLength))) }
         return engine.decide(request, trace: false, responseHeaders: seed).responseHeaders.entries
+    }
+
+    /// The `upgrade` header's value when the request asks for an upgrade
+    /// (`Utility::isUpgrade`: `connection` lists `upgrade` and `upgrade` is set).
+    static func upgradeType(_ head: HTTPRequestHead) -> String? {
+        let tokens = head.headers["connection"].flatMap { $0.split(separator: ",") }.map { RetryPlan.trimmed($0).lowercased() }
+        guard tokens.contains("upgrade"), let type = head.headers.first(name: "upgrade"), !type.isEmpty else { return nil }
+        return type
+    }
+
+    /// Whether an upgrade of `type` may go through (`createUpgradeFilterChain`): the route
+    /// enables it, or the connection manager's `upgrade_configs` do (case-insensitive).
+    static func upgradeAllowed(_ type: String, route: [String], manager: [String]) -> Bool {
+        let t = type.lowercased()
+        return (route + manager).contains { $0.lowercased() == t }
+    }
+
+    /// The bytes of a `101 Switching Protocols` head, written once the HTTP codec is gone.
+    static func switchingProtocolsHead(_ headers: [HTTPHeader]) -> String {
+        var text = "HTTP/1.1 101 Switching Protocols\r\n"
+        for h in headers { text += "\(h.name): \(h.value)\r\n" }
+        return text + "\r\n"
     }
 
     /// Envoy's local reply headers for `body` (`sendLocalReply`: text/plain when not empty).

@@ -6,6 +6,9 @@ struct UpstreamResponse {
     var status: Int
     var headers: [(name: String, value: String)]
     var body: ByteBuffer
+    /// The connection can carry another request (HTTP/1.1 keep-alive); the handler has
+    /// left its pipeline and the channel is open.
+    var reusable = false
 }
 
 /// Why an upstream attempt produced no response (Envoy's reset reasons).
@@ -32,7 +35,7 @@ enum UpstreamFailure: Error, Equatable {
 
 /// One upstream exchange on a client connection: collects the response to the single
 /// request written on it and completes the promise; anything else fails it.
-final class UpstreamResponseHandler: ChannelInboundHandler {
+final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     enum State {
@@ -43,14 +46,22 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
 
     private var state = State.waitingForHead
     private let promise: EventLoopPromise<UpstreamResponse>
+    /// The request asked for an upgrade: a 101 is the response, and the connection stays open.
+    private let upgrade: Bool
 
-    init(promise: EventLoopPromise<UpstreamResponse>) {
+    init(promise: EventLoopPromise<UpstreamResponse>, upgrade: Bool = false) {
         self.promise = promise
+        self.upgrade = upgrade
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (state, unwrapInboundIn(data)) {
         case (.waitingForHead, .head(let head)):
+            if upgrade && head.status.code == 101 {
+                // Answered at its `.end`, after which the decoder parses nothing more.
+                state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+                return
+            }
             // 1xx interim responses are not forwarded (Envoy drops 100-continue by default).
             if head.status.code >= 100 && head.status.code < 200 { return }
             state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
@@ -59,9 +70,19 @@ final class UpstreamResponseHandler: ChannelInboundHandler {
             state = .receiving(head, body)
         case (.receiving(let head, let body), .end):
             state = .done
-            promise.succeed(
-                UpstreamResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name.lowercased(), $0.value) }, body: body))
-            context.close(promise: nil)
+            let upgraded = upgrade && head.status.code == 101
+            let reusable = !upgrade && head.isKeepAlive
+            var response = UpstreamResponse(
+                status: Int(head.status.code), headers: head.headers.map { ($0.name.lowercased(), $0.value) }, body: body)
+            response.reusable = reusable
+            // A keep-alive connection goes back to the pool without this handler; an accepted
+            // upgrade is handed to a tunnel; anything else is closed.
+            if reusable {
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            } else if !upgraded {
+                context.close(promise: nil)
+            }
+            promise.succeed(response)
         case (.done, _):
             break
         case (.waitingForHead, _), (.receiving, .head):

@@ -1,156 +1,33 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 extension RouteEngine {
     /// The winning route's action, with header finalisation
     /// (`RouteEntryImplBase::finalizeRequestHeaders` / `finalizeResponseHeaders`).
-    func apply(_ route: Route, hostIndex h: Int, routeIndex r: Int, headers: HeaderMap, semantics: Semantics, into d: inout RouteDecision) {
-        let host = config.virtualHosts[h]
-        let rp = routePath(h, r)
-        switch route.action {
-        case .route(let a):
-            var req = headers
-            var cluster = ""
-            var choice = ClusterChoice.named
-            var entry: (index: Int, value: WeightedClusters.Entry)?
-            let specifierPath: String
-            switch a.clusterSpecifier {
-            case .cluster(let c):
-                cluster = c
-                specifierPath = rp + ".route.cluster"
-            case .clusterHeader(let name):
-                // The whole first value (`HeaderClusterSpecifier`): no split on commas.
-                let v = req.first(name)
-                cluster = v ?? ""
-                choice = .header(name: name, value: v)
-                specifierPath = rp + ".route.cluster_header"
-            case .weightedClusters(let w):
-                let pick = weightedPick(
-                    w, req, random: d.request.randomValue, path: rp + ".route.weighted_clusters", fallback: route.source)
-                let e = w.clusters[pick.picked]
-                if let ch = e.clusterHeader { cluster = req.first(ch) ?? "" } else { cluster = e.name }
-                entry = (pick.picked, e)
-                choice = .weighted(pick)
-                specifierPath = rp + ".route.weighted_clusters.clusters[\(pick.picked)]"
-            }
-            let originalPath = req.first(":path")
-            let originalHost = req.first(":authority")
-            var hostRewrite: String?
-            // 1. The weighted entry's own mutations and host rewrite.
-            if let (i, e) = entry {
-                let ep = rp + ".route.weighted_clusters.clusters[\(i)]"
-                evaluate(
-                    e.requestHeadersToAdd, e.requestHeadersToRemove, .weightedCluster, ep, response: false, map: &req, request: req,
-                    into: &d, fallback: route.source)
-                if let lit = e.hostRewriteLiteral {
-                    updateAuthority(
-                        &req, lit, appendXFH: a.appendXForwardedHost, into: &d,
-                        origin: origin(ep + ".host_rewrite_literal", fallback: route.source))
-                    hostRewrite = "host_rewrite_literal `\(lit)` (weighted cluster)"
-                }
-            }
-            // 2. Route, virtual host, route configuration (or the reverse).
-            for level in levels() {
-                let (add, remove, path, fallback) = requestParser(level, route: route, host: host, h: h, r: r)
-                evaluate(add, remove, level, path, response: false, map: &req, request: req, into: &d, fallback: fallback)
-            }
-            // 3. The route's host rewrite (wins over a weighted entry's).
-            let hostOrigin: Origin
-            if let lit = a.hostRewriteLiteral {
-                hostOrigin = origin(rp + ".route.host_rewrite_literal", fallback: route.source)
-                updateAuthority(&req, lit, appendXFH: a.appendXForwardedHost, into: &d, origin: hostOrigin)
-                hostRewrite = "host_rewrite_literal `\(lit)`"
-            } else if let hh = a.hostRewriteHeader {
-                hostOrigin = origin(rp + ".route.host_rewrite_header", fallback: route.source)
-                if let v = req.first(hh), !v.isEmpty {
-                    updateAuthority(&req, v, appendXFH: a.appendXForwardedHost, into: &d, origin: hostOrigin)
-                    hostRewrite = "host_rewrite_header `\(hh)`"
-                }
-            } else if let rx = a.hostRewritePathRegex {
-                hostOrigin = origin(rp + ".route.host_rewrite_path_regex", fallback: route.source)
-                let path = String(Self.pathWithoutQuery(req.first(":path") ?? ""))
-                if let re = RegexCache.shared.pattern(rx.pattern), let v = try? re.globalReplace(path, with: rx.substitution) {
-                    updateAuthority(&req, v, appendXFH: a.appendXForwardedHost, into: &d, origin: hostOrigin)
-                    hostRewrite = "host_rewrite_path_regex `\(rx.pattern)`"
-                }
-            } else {
-                hostOrigin = origin(rp + ".route", fallback: route.source)
-            }
-            _ = hostOrigin
-            // 4. The path rewrite.
-            var rewriteName: String?
-            if let rw = a.pathRewrite, let path = req.first(":path") {
-                let rewritten: String?
-                switch rw {
-                case .prefix(let p):
-                    rewritten = p.isEmpty ? nil : Self.prefixRewrite(path, route.match, p)
-                    rewriteName = "prefix_rewrite `\(p)`"
-                case .regex(let pattern, let sub):
-                    rewritten = Self.regexRewrite(path, pattern, sub)
-                    rewriteName = "regex_rewrite `\(pattern)` → `\(sub)`"
-                }
-                if let rewritten {
-                    let o = origin(rp + (rw.isPrefix ? ".route.prefix_rewrite" : ".route.regex_rewrite"), fallback: route.source)
-                    updatePath(&req, from: path, to: rewritten, into: &d, origin: o)
-                }
-            }
-            // Response: weighted entry, then the levels.
-            var resp = d.responseHeaders
-            if let (i, e) = entry {
-                evaluate(
-                    e.responseHeadersToAdd, e.responseHeadersToRemove, .weightedCluster, rp + ".route.weighted_clusters.clusters[\(i)]",
-                    response: true, map: &resp, request: req, into: &d, fallback: route.source)
-            }
-            for level in levels() {
-                let (add, remove, path, fallback) = responseParser(level, route: route, host: host, h: h, r: r)
-                evaluate(add, remove, level, path, response: true, map: &resp, request: req, into: &d, fallback: fallback)
-            }
-            let newPath = req.first(":path")
-            let newHost = req.first(":authority")
-            d.outcome = .forward(
-                Forward(
-                    cluster: cluster, choice: choice, originalPath: newPath != originalPath ? originalPath : nil,
-                    rewrittenPath: newPath != originalPath ? newPath : nil, pathRewrite: newPath != originalPath ? rewriteName : nil,
-                    originalHost: newHost != originalHost ? originalHost : nil, rewrittenHost: newHost != originalHost ? newHost : nil,
-                    hostRewrite: newHost != originalHost ? hostRewrite : nil, autoHostRewrite: a.autoHostRewrite,
-                    clusterNotFoundStatus: a.clusterNotFoundResponseCode ?? 503, origin: origin(specifierPath, fallback: route.source)))
-            d.requestHeaders = req
-            d.responseHeaders = resp
-            d.timeout = a.timeout ?? .seconds(15)
-            d.timeoutOrigin = a.timeout != nil ? origin(rp + ".route.timeout", fallback: route.source) : nil
-            d.idleTimeout = a.idleTimeout
-            if let rpol = a.retryPolicy {
-                d.retryPolicy = rpol
-                d.retryOrigin = origin(rp + ".route.retry_policy", fallback: route.source)
-            } else if let vpol = host.retryPolicy {
-                d.retryPolicy = vpol
-                d.retryOrigin = origin(hostPath(h) + ".retry_policy", fallback: host.source)
-            }
-            if !a.requestMirrorPolicies.isEmpty {
-                d.mirrors = a.requestMirrorPolicies
-                d.mirrorsOrigin = origin(rp + ".route.request_mirror_policies", fallback: route.source)
-            } else if !host.requestMirrorPolicies.isEmpty {
-                d.mirrors = host.requestMirrorPolicies
-                d.mirrorsOrigin = origin(hostPath(h) + ".request_mirror_policies", fallback: host.source)
-            } else if !config.requestMirrorPolicies.isEmpty {
-                d.mirrors = config.requestMirrorPolicies
-                d.mirrorsOrigin = origin("request_mirror_policies", fallback: config.source)
-            }
-            d.hashPolicy = a.hashPolicy
-            d.filterConfigs = filterConfigs(route, a, entry?.value, entry?.index, host: host, h: h, r: r)
+    func apply(
+        _ route: Ref<Route>, hostIndex h: Int, routeIndex r: Int, headers: HeaderMap, semantics: Semantics, into d: inout RouteDecision
+    ) {
+        let rt = Origin.Owner.route(host: h, route: r)
+        if let a = actionRefs[h][r] {
+            forward(route, a, hostIndex: h, routeIndex: r, headers: headers, into: &d)
+            return
+        }
+        let host = hostRefs[h].value
+        switch route.value.action {
+        case .route: break
         case .redirect(let redirect):
             var req = headers
             var rewritten: String?
-            let rdp = rp + ".redirect"
             if let path = req.first(":path") {
                 switch redirect.path {
-                case .prefixRewrite(let p) where !p.isEmpty: rewritten = Self.prefixRewrite(path, route.match, p)
+                case .prefixRewrite(let p) where !p.isEmpty: rewritten = Self.prefixRewrite(path, route.value.match, p)
                 case .regexRewrite(let rx): rewritten = Self.regexRewrite(path, rx.pattern, rx.substitution)
                 default: break
                 }
                 if let rewritten {
-                    updatePath(&req, from: path, to: rewritten, into: &d, origin: origin(rdp, fallback: route.source))
+                    updatePath(&req, from: path, to: rewritten, into: &d, origin: origin(rt, ".redirect", fallback: route.value.source))
                 }
             }
             let location = Self.newURI(redirect, req)
@@ -158,67 +35,73 @@ extension RouteEngine {
             d.outcome = .redirect(
                 RedirectOutcome(
                     location: location, status: redirect.responseCode.status, rewrittenPath: rewritten,
-                    origin: origin(rdp, fallback: route.source)))
+                    origin: origin(rt, ".redirect", fallback: route.value.source)))
             localReply(
-                &d, body: "", location: location, status: redirect.responseCode.status, semantics: semantics, route: route, h: h, r: r)
-            d.filterConfigs = filterConfigs(route, nil, nil, nil, host: host, h: h, r: r)
+                &d, body: "", location: location, status: redirect.responseCode.status, semantics: semantics, route: route.value, h: h,
+                r: r)
+            d.filterConfigs = filterConfigs(route.value, nil, nil, nil, host: host, h: h, r: r)
         case .directResponse(let dr):
             let location = Self.newURI(nil, headers)
             d.outcome = .directResponse(
                 DirectResponseOutcome(
-                    status: dr.status, body: dr.body ?? "", origin: origin(rp + ".direct_response", fallback: route.source)))
-            localReply(&d, body: dr.body ?? "", location: location, status: dr.status, semantics: semantics, route: route, h: h, r: r)
-            d.filterConfigs = filterConfigs(route, nil, nil, nil, host: host, h: h, r: r)
+                    status: dr.status, body: dr.body ?? "", origin: origin(rt, ".direct_response", fallback: route.value.source)))
+            localReply(
+                &d, body: dr.body ?? "", location: location, status: dr.status, semantics: semantics, route: route.value, h: h, r: r)
+            d.filterConfigs = filterConfigs(route.value, nil, nil, nil, host: host, h: h, r: r)
         }
     }
 
     /// The levels in evaluation order (`getHeaderParsers`): route, virtual host, route
     /// configuration, so the least specific overwrite wins, unless
     /// `most_specific_header_mutations_wins` reverses them.
-    func levels() -> [MutationLevel] {
+    func levels() -> [MutationLevel] { levelOrder }
+
+    static func levels(_ config: RouteConfiguration) -> [MutationLevel] {
         config.mostSpecificHeaderMutationsWins ? [.routeConfiguration, .virtualHost, .route] : [.route, .virtualHost, .routeConfiguration]
     }
 
     func requestParser(_ level: MutationLevel, route: Route, host: VirtualHost, h: Int, r: Int)
-        -> ([HeaderValueOption], [String], String, SourceSpan?)
+        -> ([HeaderValueOption], [String], Origin.Owner, SourceSpan?)
     {
         switch level {
-        case .route: (route.requestHeadersToAdd, route.requestHeadersToRemove, routePath(h, r), route.source)
-        case .virtualHost: (host.requestHeadersToAdd, host.requestHeadersToRemove, hostPath(h), host.source)
-        default: (config.requestHeadersToAdd, config.requestHeadersToRemove, "", config.source)
+        case .route: (route.requestHeadersToAdd, route.requestHeadersToRemove, .route(host: h, route: r), route.source)
+        case .virtualHost: (host.requestHeadersToAdd, host.requestHeadersToRemove, .host(h), host.source)
+        default: (config.requestHeadersToAdd, config.requestHeadersToRemove, .configuration, config.source)
         }
     }
 
     func responseParser(_ level: MutationLevel, route: Route, host: VirtualHost, h: Int, r: Int)
-        -> ([HeaderValueOption], [String], String, SourceSpan?)
+        -> ([HeaderValueOption], [String], Origin.Owner, SourceSpan?)
     {
         switch level {
-        case .route: (route.responseHeadersToAdd, route.responseHeadersToRemove, routePath(h, r), route.source)
-        case .virtualHost: (host.responseHeadersToAdd, host.responseHeadersToRemove, hostPath(h), host.source)
-        default: (config.responseHeadersToAdd, config.responseHeadersToRemove, "", config.source)
+        case .route: (route.responseHeadersToAdd, route.responseHeadersToRemove, .route(host: h, route: r), route.source)
+        case .virtualHost: (host.responseHeadersToAdd, host.responseHeadersToRemove, .host(h), host.source)
+        default: (config.responseHeadersToAdd, config.responseHeadersToRemove, .configuration, config.source)
         }
     }
 
     /// `HeaderParser::evaluateHeaders`: removals first, then every value is formatted on the
-    /// headers as they are now, then overwrites, then appends.
+    /// headers as they are now, then overwrites, then appends. The options are `field`
+    /// (`""` for the level itself) under `owner`.
     func evaluate(
-        _ add: [HeaderValueOption], _ remove: [String], _ level: MutationLevel, _ base: String, response: Bool, map: inout HeaderMap,
-        request: HeaderMap, into d: inout RouteDecision, fallback: SourceSpan?
+        _ add: [HeaderValueOption], _ remove: [String], _ level: MutationLevel, _ owner: Origin.Owner, _ field: String, response: Bool,
+        map: inout HeaderMap, request: HeaderMap, into d: inout RouteDecision, fallback: SourceSpan?
     ) {
+        if add.isEmpty && remove.isEmpty { return }
         let kind = response ? "response" : "request"
-        let prefix = base.isEmpty ? "" : base + "."
+        let prefix = field + (owner == .configuration ? "" : ".")
         for (i, name) in remove.enumerated() {
             map.remove(name)
             d.mutations.append(
                 .init(
                     response: response, level: level, operation: .remove, name: name.asciiLowercased, value: nil,
-                    origin: origin(prefix + "\(kind)_headers_to_remove[\(i)]", fallback: fallback)))
+                    origin: origin(owner, prefix + "\(kind)_headers_to_remove[\(i)]", fallback: fallback)))
         }
         var overwrites: [(String, String, Origin)] = []
         var appends: [(String, String, Origin)] = []
         let formatRequest = response ? request : map
         for (i, o) in add.enumerated() {
-            let og = origin(prefix + "\(kind)_headers_to_add[\(i)]", fallback: fallback)
+            let og = origin(owner, prefix + "\(kind)_headers_to_add[\(i)]", fallback: fallback)
             let value = Formatter.format(o.value, request: formatRequest, remoteAddress: d.request.remoteAddress)
             let name = o.key.asciiLowercased
             if value.isEmpty && !o.keepEmptyValue {
@@ -242,8 +125,10 @@ extension RouteEngine {
             case .overwriteIfExistsOrAdd: overwrites.append((name, value, og))
             }
         }
+        // `setReferenceKey`: every occurrence removed, the new value added at the end.
         for (n, v, og) in overwrites {
-            map.set(n, v)
+            map.remove(n)
+            map.add(n, v)
             d.mutations.append(.init(response: response, level: level, operation: .overwrite, name: n, value: v, origin: og))
         }
         for (n, v, og) in appends {
@@ -268,8 +153,11 @@ extension RouteEngine {
             req.set("x-envoy-original-host", old)
             d.mutations.append(
                 .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-host", value: old, origin: o))
-            if appendXFH {
-                let xfh = req.get("x-forwarded-host").map { $0 + "," + old } ?? old
+            // Appended only when it is not already the last value (`absl::SkipWhitespace` pieces).
+            let current = req.get("x-forwarded-host")
+            let last = current?.split(separator: ",").last { !$0.allSatisfy { $0 == " " || $0 == "\t" } }
+            if appendXFH && last.map({ $0 != old }) ?? true {
+                let xfh = current.map { $0 + "," + old } ?? old
                 req.set("x-forwarded-host", xfh)
                 d.mutations.append(
                     .init(response: false, level: .router, operation: .overwrite, name: "x-forwarded-host", value: xfh, origin: o))
@@ -286,7 +174,7 @@ extension RouteEngine {
     ) {
         var resp = d.responseHeaders
         func contentHeaders(_ resp: inout HeaderMap, onlyIfAbsent: Bool) {
-            let o = Origin(route.map { _ in routePath(h, r) } ?? hostPath(h))
+            let o = Origin(route == nil ? .host(h) : .route(host: h, route: r), "")
             if body.isEmpty {
                 resp.remove("content-length")
                 resp.remove("content-type")
@@ -305,10 +193,10 @@ extension RouteEngine {
         }
         func mutations(_ resp: inout HeaderMap) {
             guard let route else { return }
-            let host = config.virtualHosts[h]
+            let host = hostRefs[h].value
             for level in levels() {
-                let (add, remove, path, fallback) = responseParser(level, route: route, host: host, h: h, r: r)
-                evaluate(add, remove, level, path, response: true, map: &resp, request: d.requestHeaders, into: &d, fallback: fallback)
+                let (add, remove, owner, fallback) = responseParser(level, route: route, host: host, h: h, r: r)
+                evaluate(add, remove, level, owner, "", response: true, map: &resp, request: d.requestHeaders, into: &d, fallback: fallback)
             }
         }
         switch semantics {
@@ -325,7 +213,7 @@ extension RouteEngine {
                 d.mutations.append(
                     .init(
                         response: true, level: .router, operation: .append, name: "location", value: location,
-                        origin: Origin(routePath(h, r))))
+                        origin: Origin(.route(host: h, route: r), "")))
             }
             mutations(&resp)
             contentHeaders(&resp, onlyIfAbsent: true)
@@ -334,13 +222,15 @@ extension RouteEngine {
     }
 
     /// The split and Envoy's pick: `value % total` over cumulative half-open intervals.
-    func weightedPick(_ w: WeightedClusters, _ headers: HeaderMap, random: UInt64, path: String, fallback: SourceSpan?) -> WeightedPick {
+    func weightedPick(
+        _ w: WeightedClusters, _ headers: HeaderMap, random: UInt64, owner: Origin.Owner, field: String, fallback: SourceSpan?
+    ) -> WeightedPick {
         var value = random
         var source = WeightedPick.ValueSource.random
         if let name = w.headerName {
             // A single-valued header holding a uint64 replaces the random value.
             let values = headers.values(name)
-            if values.count == 1, let v = UInt64(values[0]) {
+            if values.count == 1, let v = HeaderMatcher.simpleAtoiUnsigned(values[0]) {
                 value = v
                 source = .header
             }
@@ -354,7 +244,7 @@ extension RouteEngine {
             entries.append(
                 .init(
                     name: c.name, clusterHeader: c.clusterHeader, weight: UInt64(c.weight), start: start, end: end,
-                    origin: origin(path + ".clusters[\(i)]", fallback: fallback)))
+                    origin: origin(owner, field + ".clusters[\(i)]", fallback: fallback)))
         }
         let bucket = end == 0 ? 0 : value % end
         let picked = entries.firstIndex { bucket < $0.end } ?? max(0, entries.count - 1)
@@ -369,34 +259,80 @@ extension RouteEngine {
     ) -> [AppliedFilterConfig] {
         var out: [AppliedFilterConfig] = []
         var seen = Set<String>()
-        func add(_ name: String, _ level: MutationLevel, _ config: JSON, _ path: String, _ fallback: SourceSpan?) {
-            guard seen.insert(name).inserted else { return }
-            out.append(AppliedFilterConfig(filter: name, level: level, config: config, origin: origin(path, fallback: fallback)))
+        let rt = Origin.Owner.route(host: h, route: r)
+        func add(_ c: AppliedFilterConfig) {
+            guard seen.insert(c.filter).inserted else { return }
+            out.append(c)
+        }
+        func add(_ name: String, _ level: MutationLevel, _ config: JSON, _ owner: Origin.Owner, _ field: String, _ fallback: SourceSpan?) {
+            add(AppliedFilterConfig(filter: name, level: level, config: config, origin: origin(owner, field, fallback: fallback)))
+        }
+        for c in typedFilterConfigs(route, entry, entryIndex, host: host, h: h, r: r) { add(c) }
+        if let cors = a?.cors {
+            add("cors (deprecated field)", .route, cors, rt, ".route.cors", route.source)
+        } else if let cors = host.cors {
+            add("cors (deprecated field)", .virtualHost, cors, .host(h), ".cors", host.source)
+        }
+        if let a, !a.rateLimits.isEmpty {
+            add("rate_limits", .route, .array(a.rateLimits), rt, ".route.rate_limits", route.source)
+        }
+        if !host.rateLimits.isEmpty && (a == nil || a!.rateLimits.isEmpty || a!.includeVirtualHostRateLimits) {
+            add("rate_limits (virtual host)", .virtualHost, .array(host.rateLimits), .host(h), ".rate_limits", host.source)
+        }
+        return out
+    }
+
+    /// Every level's `typed_per_filter_config` entries, most specific level first: the
+    /// weighted cluster entry, the route, the virtual host, the route configuration.
+    func typedFilterConfigs(
+        _ route: Route, _ entry: WeightedClusters.Entry?, _ entryIndex: Int?, host: VirtualHost, h: Int, r: Int
+    ) -> [AppliedFilterConfig] {
+        var out: [AppliedFilterConfig] = []
+        let rt = Origin.Owner.route(host: h, route: r)
+        func add(_ name: String, _ level: MutationLevel, _ config: JSON, _ owner: Origin.Owner, _ field: String, _ fallback: SourceSpan?) {
+            out.append(AppliedFilterConfig(filter: name, level: level, config: config, origin: origin(owner, field, fallback: fallback)))
         }
         if let entry, let i = entryIndex {
             for e in entry.typedPerFilterConfig {
                 add(
                     e.name, .weightedCluster, e.config.json,
-                    routePath(h, r) + ".route.weighted_clusters.clusters[\(i)].typed_per_filter_config", route.source)
+                    rt, ".route.weighted_clusters.clusters[\(i)].typed_per_filter_config", route.source)
             }
         }
         for e in route.typedPerFilterConfig {
-            add(e.name, .route, e.config.json, routePath(h, r) + ".typed_per_filter_config", route.source)
+            add(e.name, .route, e.config.json, rt, ".typed_per_filter_config", route.source)
         }
         for e in host.typedPerFilterConfig {
-            add(e.name, .virtualHost, e.config.json, hostPath(h) + ".typed_per_filter_config", host.source)
+            add(e.name, .virtualHost, e.config.json, .host(h), ".typed_per_filter_config", host.source)
         }
-        for e in config.typedPerFilterConfig { add(e.name, .routeConfiguration, e.config.json, "typed_per_filter_config", config.source) }
-        if let cors = a?.cors {
-            add("cors (deprecated field)", .route, cors, routePath(h, r) + ".route.cors", route.source)
-        } else if let cors = host.cors {
-            add("cors (deprecated field)", .virtualHost, cors, hostPath(h) + ".cors", host.source)
+        for e in config.typedPerFilterConfig {
+            add(e.name, .routeConfiguration, e.config.json, .configuration, "typed_per_filter_config", config.source)
         }
-        if let a, !a.rateLimits.isEmpty {
-            add("rate_limits", .route, .array(a.rateLimits), routePath(h, r) + ".route.rate_limits", route.source)
+        return out
+    }
+
+    /// The CORS policies of a forwarding route, most specific first
+    /// (`CorsFilter::initializeCorsPolicies`, cors_filter.cc): every level's
+    /// `typed_per_filter_config` of the CORS filter; only when there is none, the deprecated
+    /// `cors` fields of the route and then of the virtual host.
+    func corsPolicies(
+        _ route: Route, _ a: RouteAction, _ entry: WeightedClusters.Entry?, _ entryIndex: Int?, host: VirtualHost, h: Int, r: Int
+    ) -> [AppliedFilterConfig] {
+        let typed = typedFilterConfigs(route, entry, entryIndex, host: host, h: h, r: r).filter {
+            $0.filter == HTTPFilterKind.cors.filterName
         }
-        if !host.rateLimits.isEmpty && (a == nil || a!.rateLimits.isEmpty || a!.includeVirtualHostRateLimits) {
-            add("rate_limits (virtual host)", .virtualHost, .array(host.rateLimits), hostPath(h) + ".rate_limits", host.source)
+        if !typed.isEmpty { return typed }
+        var out: [AppliedFilterConfig] = []
+        if let cors = a.cors {
+            out.append(
+                AppliedFilterConfig(
+                    filter: "cors (deprecated field)", level: .route, config: cors,
+                    origin: origin(.route(host: h, route: r), ".route.cors", fallback: route.source)))
+        }
+        if let cors = host.cors {
+            out.append(
+                AppliedFilterConfig(
+                    filter: "cors (deprecated field)", level: .virtualHost, config: cors, origin: origin(.host(h), ".cors", fallback: host.source)))
         }
         return out
     }
@@ -410,7 +346,7 @@ extension RouteEngine {
         let matched: Int
         switch match.pathSpecifier {
         case .prefix(let p), .path(let p), .pathSeparatedPrefix(let p): matched = min(p.utf8.count, bytes.count)
-        case .safeRegex: matched = pathWithoutQuery(path).utf8.count
+        case .safeRegex: matched = EnvoyRequest.pathWithoutQuery(path).utf8.count
         // A CONNECT route matched no part of the path.
         case .connectMatcher: matched = 0
         }
@@ -420,7 +356,7 @@ extension RouteEngine {
     /// `regex_rewrite`: a global replace on the path without query; the query is kept. An
     /// empty result leaves the path alone.
     static func regexRewrite(_ path: String, _ pattern: String, _ substitution: String) -> String? {
-        let noQuery = pathWithoutQuery(path)
+        let noQuery = EnvoyRequest.pathWithoutQuery(path)
         guard let re = RegexCache.shared.pattern(pattern), let out = try? re.globalReplace(String(noQuery), with: substitution),
             !out.isEmpty
         else { return nil }
@@ -429,8 +365,9 @@ extension RouteEngine {
 
     /// `Http::Utility::newUri` (source/common/http/utility.cc): the redirect `Location`.
     public static func newURI(_ redirect: RedirectAction?, _ headers: HeaderMap) -> String {
-        let proto = headers.first("x-forwarded-proto") ?? headers.first(":scheme") ?? "http"
-        let scheme = redirect?.scheme ?? proto
+        // The scheme of the original URL (`:scheme`); the port rule reads `x-forwarded-proto`.
+        let proto = headers.first("x-forwarded-proto") ?? ""
+        let scheme = redirect?.scheme ?? headers.first(":scheme") ?? ""
         let port = redirect?.port.map { ":\($0)" } ?? ""
         var host: String
         if let h = redirect?.host, !h.isEmpty {

@@ -1,19 +1,56 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// Where an element of a decision comes from: its field path in the route configuration
 /// (`virtual_hosts[0].routes[2].route.prefix_rewrite`) and, when known, its source span.
+///
+/// The path is spelled out only when read: a decision records the host and route indexes
+/// and the field, so routing a request builds no path strings.
 public struct Origin: Equatable, Sendable {
+    /// The element the field belongs to.
+    enum Owner: Equatable, Sendable {
+        case configuration
+        case host(Int)
+        case route(host: Int, route: Int)
+    }
+
+    var owner: Owner
+    /// The field below `owner` (with its leading `.` under a host or route).
+    var field: String
+
     /// The proto field path inside the `RouteConfiguration`.
-    public var path: String
+    public var path: String {
+        get {
+            switch owner {
+            case .configuration: field
+            case .host(let h): "virtual_hosts[\(h)]" + field
+            case .route(let h, let r): "virtual_hosts[\(h)].routes[\(r)]" + field
+            }
+        }
+        set {
+            owner = .configuration
+            field = newValue
+        }
+    }
     /// The token in the user's file (a policy or an Envoy file), when known.
     public var span: SourceSpan?
 
     /// An origin.
     public init(_ path: String, span: SourceSpan? = nil) {
-        self.path = path
+        self.init(.configuration, path, span: span)
+    }
+
+    init(_ owner: Owner, _ field: String, span: SourceSpan? = nil) {
+        self.owner = owner
+        self.field = field
         self.span = span
+    }
+
+    /// Two origins are equal when they name the same field path and span.
+    public static func == (a: Origin, b: Origin) -> Bool {
+        a.span == b.span && (a.owner == b.owner && a.field == b.field || a.path == b.path)
     }
 }
 
@@ -280,6 +317,14 @@ public struct AppliedFilterConfig: Equatable, Sendable {
     public var config: JSON
     /// Where the config is written.
     public var origin: Origin
+
+    /// An applied configuration.
+    public init(filter: String, level: MutationLevel, config: JSON, origin: Origin) {
+        self.filter = filter
+        self.level = level
+        self.config = config
+        self.origin = origin
+    }
 }
 
 /// Everything Envoy decides for one request, with where each part comes from. Pure data:
@@ -330,6 +375,15 @@ public struct RouteDecision: Equatable, Sendable {
     public var hashPolicy: [HashPolicy] = []
     /// Per-filter configuration that applies, one per filter, most specific level.
     public var filterConfigs: [AppliedFilterConfig] = []
+    /// Every CORS policy of a forwarding route, most specific first: the CORS filter takes
+    /// each attribute from the first policy that sets it (cors_filter.cc).
+    public var corsPolicies: [AppliedFilterConfig] = []
+    /// The virtual host's `include_request_attempt_count` (forwards).
+    public var attemptCountInRequest = false
+    /// The virtual host's `include_attempt_count_in_response` (forwards).
+    public var attemptCountInResponse = false
+    /// The route's enabled `upgrade_configs` types (forwards).
+    public var upgradeTypes: [String] = []
 
     /// The cluster when forwarding.
     public var cluster: String? {

@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 
 /// Envoy's router, offline: virtual-host selection, first-match routing and the route's
 /// action, with the request and response header finalisation of `config_impl.cc` and
@@ -26,6 +27,10 @@ public struct RouteEngine: Sendable {
     let prefixes: [(key: [UInt8], host: Int, domain: String)]
     let defaultHost: Int?
     let indexes: [RouteIndex]
+    let levelOrder: [MutationLevel]
+    let hostRefs: [Ref<VirtualHost>]
+    let routeRefs: [[Ref<Route>]]
+    let actionRefs: [[Ref<RouteAction>?]]
 
     /// An engine for `config`.
     public init(_ config: RouteConfiguration, spans: [String: SourceSpanRef] = [:]) {
@@ -58,16 +63,26 @@ public struct RouteEngine: Sendable {
         self.prefixes = order(prefixes)
         self.defaultHost = defaultHost
         self.indexes = config.virtualHosts.map { RouteIndex($0.routes) }
+        self.levelOrder = Self.levels(config)
+        self.hostRefs = config.virtualHosts.map(Ref.init)
+        self.routeRefs = config.virtualHosts.map { $0.routes.map(Ref.init) }
+        self.actionRefs = config.virtualHosts.map {
+            $0.routes.map { route in
+                if case .route(let a) = route.action { return Ref(a) }
+                return nil
+            }
+        }
     }
 
     // MARK: - Origins
 
-    func origin(_ path: String, fallback: SourceSpan?) -> Origin {
-        Origin(path, span: spans[path]?.span ?? fallback)
+    /// The origin of `field` under `owner`: its span when the table has one for that path,
+    /// else `fallback` (spelling the path out only to look it up).
+    func origin(_ owner: Origin.Owner, _ field: String, fallback: SourceSpan?) -> Origin {
+        var o = Origin(owner, field, span: fallback)
+        if !spans.isEmpty, let s = spans[o.path] { o.span = s.span }
+        return o
     }
-
-    func hostPath(_ h: Int) -> String { "virtual_hosts[\(h)]" }
-    func routePath(_ h: Int, _ r: Int) -> String { "virtual_hosts[\(h)].routes[\(r)]" }
 
     // MARK: - Virtual host
 
@@ -76,7 +91,7 @@ public struct RouteEngine: Sendable {
         func choice(_ i: Int, _ reason: VirtualHostReason, _ host: String?) -> VirtualHostChoice {
             VirtualHostChoice(
                 index: i, name: config.virtualHosts[i].name, reason: reason, comparedHost: host,
-                origin: origin(hostPath(i), fallback: config.virtualHosts[i].source))
+                origin: origin(.host(i), "", fallback: config.virtualHosts[i].source))
         }
         if exact.isEmpty && suffixes.isEmpty && prefixes.isEmpty {
             guard let d = defaultHost else { return .failure(.noVirtualHost(host: headers.first(":authority") ?? "")) }
@@ -114,64 +129,78 @@ public struct RouteEngine: Sendable {
         _ request: EnvoyRequest, semantics: Semantics = .envoy, trace: Bool = true, responseHeaders: [HTTPHeader] = []
     ) -> RouteDecision {
         let headers = request.headerMap
-        var d = RouteDecision(
-            request: request, outcome: .noRoute(.noRouteMatched), requestHeaders: headers, responseHeaders: HeaderMap(responseHeaders))
         let vh: VirtualHostChoice
         switch selectVirtualHost(headers) {
         case .failure(let reason):
-            d.outcome = .noRoute(reason)
-            return d
+            return RouteDecision(
+                request: request, outcome: .noRoute(reason), requestHeaders: headers, responseHeaders: HeaderMap(responseHeaders))
         case .success(let v): vh = v
         }
-        d.virtualHost = vh
-        let host = config.virtualHosts[vh.index]
-        d.tlsRequirement = host.requireTLS
+        var d = RouteDecision(
+            request: request, virtualHost: vh, outcome: .noRoute(.noRouteMatched), requestHeaders: headers,
+            responseHeaders: HeaderMap(responseHeaders))
+        let host = hostRefs[vh.index]
+        d.tlsRequirement = host.value.requireTLS
         // `VirtualHostImpl::getRouteFromEntries`.
         guard let proto = headers.first("x-forwarded-proto") else {
             d.outcome = .noRoute(.missingForwardedProto)
             return d
         }
-        let internalRequest = headers.first("x-envoy-internal") == "true"
-        if (host.requireTLS == .all && proto != "https") || (host.requireTLS == .externalOnly && proto != "https" && !internalRequest) {
-            let location = "https://" + (headers.first(":authority") ?? "") + (headers.first(":path") ?? "")
-            d.outcome = .tlsRedirect(
-                RedirectOutcome(
-                    location: location, status: 301, rewrittenPath: nil,
-                    origin: origin(hostPath(vh.index) + ".require_tls", fallback: host.source)))
-            localReply(&d, body: "", location: location, status: 301, semantics: semantics)
+        let requireTLS = host.value.requireTLS
+        if requireTLS != .none && proto != "https" && (requireTLS == .all || headers.first("x-envoy-internal") != "true") {
+            tlsRedirect(&d, host: vh.index, semantics: semantics)
             return d
         }
-        // Routes, first match wins.
-        var winner: Int?
-        let runtime = runtimeValues(semantics)
-        if trace {
-            for (i, r) in host.routes.enumerated() {
-                let failure = Self.firstFailure(r.match, headers, request, runtime: runtime)
-                d.attempts.append(
-                    RouteAttempt(index: i, name: r.name, failure: failure, origin: origin(routePath(vh.index, i), fallback: r.source)))
-                if failure == nil {
-                    winner = i
-                    break
-                }
-            }
-        } else {
-            winner = indexes[vh.index].first(headers.first(":path")) { i in
-                Self.firstFailure(host.routes[i].match, headers, request, runtime: runtime) == nil
-            }
-        }
-        if !host.virtualClusters.isEmpty {
-            d.virtualCluster = Self.virtualCluster(host, headers)
+        let path = RequestPath(headers.first(":path"))
+        let winner = firstMatch(host: vh.index, headers, request, path: path, runtime: runtimeValues(semantics), trace: trace, into: &d)
+        if !host.value.virtualClusters.isEmpty {
+            d.virtualCluster = Self.virtualCluster(host.value, headers)
         }
         guard let ri = winner else {
             d.outcome = .noRoute(.noRouteMatched)
             return d
         }
-        let route = host.routes[ri]
+        let route = routeRefs[vh.index][ri]
         d.routeIndex = ri
-        d.routeName = route.name
-        d.routeOrigin = origin(routePath(vh.index, ri), fallback: route.source)
+        d.routeName = route.value.name
+        d.routeOrigin = origin(.route(host: vh.index, route: ri), "", fallback: route.value.source)
         apply(route, hostIndex: vh.index, routeIndex: ri, headers: headers, semantics: semantics, into: &d)
         return d
+    }
+
+    /// `require_tls` not met: a 301 to `https://` + Host + `:path`, both as received.
+    func tlsRedirect(_ d: inout RouteDecision, host h: Int, semantics: Semantics) {
+        let headers = d.requestHeaders
+        let location = "https://" + (headers.first(":authority") ?? "") + (headers.first(":path") ?? "")
+        d.outcome = .tlsRedirect(
+            RedirectOutcome(
+                location: location, status: 301, rewrittenPath: nil,
+                origin: origin(.host(h), ".require_tls", fallback: hostRefs[h].value.source)))
+        localReply(&d, body: "", location: location, status: 301, semantics: semantics)
+    }
+
+    /// The first route of host `h` that matches, in order. With `trace`, every route is tried
+    /// and recorded in `d.attempts`; without, the index proposes the candidates.
+    func firstMatch(
+        host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues, trace: Bool,
+        into d: inout RouteDecision
+    ) -> Int? {
+        let routes = routeRefs[h]
+        guard trace else {
+            return indexes[h].first(path.withoutQuery) { i in
+                Self.firstFailure(routes[i].value.match, headers, request, runtime: runtime, path: path) == nil
+            }
+        }
+        d.attempts.reserveCapacity(routes.count)
+        for (i, r) in routes.enumerated() {
+            let failure = Self.firstFailure(r.value.match, headers, request, runtime: runtime, path: path)
+            d.attempts.append(
+                RouteAttempt(
+                    index: i, name: r.value.name, failure: failure, origin: origin(.route(host: h, route: i), "", fallback: r.value.source))
+            )
+            if failure == nil { return i }
+        }
+        return nil
     }
 
     func runtimeValues(_ s: Semantics) -> RuntimeValues {
@@ -194,6 +223,22 @@ public struct RouteEngine: Sendable {
 
     /// `RouteEntryImplBase::matchRoute` then the path specifier; nil when the route matches.
     public static func firstFailure(_ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues)
+        -> MatchFailure?
+    {
+        firstFailure(m, headers, request, runtime: runtime, path: RequestPath(headers.first(":path")))
+    }
+
+    /// `:path` and its part before the query, found once per request.
+    struct RequestPath {
+        var full: String?
+        var withoutQuery: Substring?
+        init(_ path: String?) {
+            full = path
+            withoutQuery = path.map(EnvoyRequest.pathWithoutQuery)
+        }
+    }
+
+    static func firstFailure(_ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues, path rp: RequestPath)
         -> MatchFailure?
     {
         let random = request.randomValue
@@ -225,11 +270,10 @@ public struct RouteEngine: Sendable {
             let v = headers.get(h.name)
             if !h.matches(headerValue: v) { return .header(index: i, name: h.name, actual: v) }
         }
-        let path = headers.first(":path")
+        let path = rp.full
         if !m.queryParameters.isEmpty {
-            let probe = HTTPRequest(authority: nil, path: path ?? "")
             for (i, q) in m.queryParameters.enumerated() {
-                let v = probe.queryParameter(q.name)
+                let v = EnvoyRequest.queryParameter(q.name, in: path ?? "")
                 if !q.matches(firstValue: v) { return .queryParameter(index: i, name: q.name, actual: v) }
             }
         }
@@ -241,8 +285,7 @@ public struct RouteEngine: Sendable {
             if headers.first(":method") == "CONNECT" { return nil }
             return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: path ?? "")
         }
-        guard let path else { return .noPath }
-        let noQuery = Self.pathWithoutQuery(path)
+        guard let noQuery = rp.withoutQuery else { return .noPath }
         if !Self.pathMatches(m, noQuery) { return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: String(noQuery)) }
         return nil
     }
@@ -297,12 +340,6 @@ public struct RouteEngine: Sendable {
         case .pathSeparatedPrefix(let s): return "path_separated_prefix `\(s)`\(ci)"
         case .connectMatcher: return "connect_matcher (CONNECT requests only)"
         }
-    }
-
-    /// `Http::PathUtil::removeQueryAndFragment`.
-    public static func pathWithoutQuery(_ path: String) -> Substring {
-        let end = path.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? path.endIndex
-        return path[..<end]
     }
 
     /// `Matchers::MetadataMatcher::match`: the value at the path (an unset value when any

@@ -1,4 +1,5 @@
 import XDSCEnvoy
+import XDSCRequest
 
 /// An exact first-match index of one virtual host's routes: `prefix` routes, and regex routes
 /// under the literal text every match must start with, in a byte trie (case-insensitive ones
@@ -6,32 +7,12 @@ import XDSCEnvoy
 /// in order. The index only proposes candidates: each is still checked in full, in
 /// declaration order, so the first route that matches wins, as in Envoy's linear scan.
 struct RouteIndex: Sendable {
-    struct Node: Sendable {
-        var children: [(byte: UInt8, node: Int)] = []
-        var routes: [Int] = []
-    }
-
-    var nodes: [Node] = [Node()]
-    var folded: [Node] = [Node()]
-    var exact: [String: [Int]] = [:]
-    var exactFolded: [String: [Int]] = [:]
-    var hasFolded = false
-    /// Routes the index cannot rule out by path, in order.
+    /// The routes of `host`'s table that the index cannot rule out by path, in order.
     var generic: [Int] = []
-
-    static func insert(_ key: String, _ route: Int, into nodes: inout [Node]) {
-        var n = 0
-        for b in key.utf8 {
-            if let c = nodes[n].children.first(where: { $0.byte == b }) {
-                n = c.node
-            } else {
-                nodes.append(Node())
-                nodes[n].children.append((b, nodes.count - 1))
-                n = nodes.count - 1
-            }
-        }
-        nodes[n].routes.append(route)
-    }
+    var prefixes = ByteTrie()
+    var foldedPrefixes = ByteTrie()
+    var exact: [Substring: [Int]] = [:]
+    var exactFolded: [Substring: [Int]] = [:]
 
     /// The literal text every full match of `regex` starts with: leading characters that
     /// cannot be syntax, minus the last one when a quantifier follows it; "" when the
@@ -56,55 +37,40 @@ struct RouteIndex: Sendable {
     }
 
     init(_ routes: [Route]) {
+        var prefixes = ByteTrie.Builder()
+        var folded = ByteTrie.Builder()
         for (i, r) in routes.enumerated() {
             let folding = r.match.caseSensitive == false
             switch r.match.pathSpecifier {
             case .prefix(let p):
-                if folding {
-                    Self.insert(p.asciiLowercased, i, into: &folded)
-                    hasFolded = true
-                } else {
-                    Self.insert(p, i, into: &nodes)
-                }
+                if folding { folded.insert(p.asciiLowercased.utf8, i) } else { prefixes.insert(p.utf8, i) }
             case .path(let p):
                 if folding {
-                    exactFolded[p.asciiLowercased, default: []].append(i)
-                    hasFolded = true
+                    exactFolded[Substring(p.asciiLowercased), default: []].append(i)
                 } else {
-                    exact[p, default: []].append(i)
+                    exact[Substring(p), default: []].append(i)
                 }
             case .safeRegex(let re):
                 // `case_sensitive` does not apply to regexes.
                 let literal = Self.literalPrefix(re)
-                if literal.isEmpty { generic.append(i) } else { Self.insert(literal, i, into: &nodes) }
+                if literal.isEmpty { generic.append(i) } else { prefixes.insert(literal.utf8, i) }
             default: generic.append(i)
             }
         }
-    }
-
-    static func walk(_ nodes: [Node], _ path: Substring.UTF8View, into candidates: inout [Int]) {
-        var n = 0
-        candidates += nodes[0].routes
-        for b in path {
-            guard let c = nodes[n].children.first(where: { $0.byte == b }) else { break }
-            n = c.node
-            candidates += nodes[n].routes
-        }
+        self.prefixes = prefixes.trie
+        self.foldedPrefixes = folded.trie
     }
 
     /// The first route, in declaration order, among those whose path may match, for which
-    /// `accepts` holds.
-    func first(_ path: String?, _ accepts: (Int) -> Bool) -> Int? {
+    /// `accepts` holds. `noQuery` is the request's path without query (nil when it has none).
+    func first(_ noQuery: Substring?, _ accepts: (Int) -> Bool) -> Int? {
         var candidates: [Int] = []
-        if let path {
-            let noQuery = RouteEngine.pathWithoutQuery(path)
-            Self.walk(nodes, noQuery.utf8, into: &candidates)
-            if let e = exact[String(noQuery)] { candidates += e }
-            if hasFolded {
-                let lower = Substring(String(noQuery).asciiLowercased)
-                Self.walk(folded, lower.utf8, into: &candidates)
-                if let e = exactFolded[String(lower)] { candidates += e }
-            }
+        if let noQuery {
+            candidates.reserveCapacity(8)
+            prefixes.walk(noQuery.utf8, folding: false, into: &candidates)
+            if let e = exact[noQuery] { candidates += e }
+            if !foldedPrefixes.isEmpty { foldedPrefixes.walk(noQuery.utf8, folding: true, into: &candidates) }
+            if !exactFolded.isEmpty, let e = exactFolded[Substring(String(noQuery).asciiLowercased)] { candidates += e }
             candidates.sort()
         }
         var gi = 0

@@ -1,6 +1,7 @@
 import XDSCAutomata
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 
 /// What the route analysis of a configuration found, and how much it could not decide.
@@ -37,13 +38,19 @@ public enum RouteTableAnalysis {
         _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil,
         into findings: inout RouteTableFindings
     ) {
-        for vhost in config.virtualHosts {
-            analyze(vhost, fallback: fallback, locate: locate, into: &findings)
+        // An example request must reach its virtual host in the whole table: an `:authority`
+        // header matcher can make the analysis pick a host another virtual host takes.
+        let selector = RouteEngine(config)
+        for (i, vhost) in config.virtualHosts.enumerated() {
+            analyze(vhost, fallback: fallback, locate: locate, into: &findings) { req in
+                (try? selector.selectVirtualHost(req.headerMap).get())?.index == i
+            }
         }
     }
 
     static func analyze(
-        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings
+        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings,
+        selects: (EnvoyRequest) -> Bool
     ) {
         let routes = vhost.routes
         guard !routes.isEmpty else { return }
@@ -77,26 +84,26 @@ public enum RouteTableAnalysis {
             // First match wins: the example must reach one of the earlier routes the finding
             // names (not a third route before them), and this route must match it too; an
             // overlap's example reaches exactly the earlier route of the pair.
-            guard let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
+            guard selects(req), let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
                 f.kind == .shadowed || first == f.earlier[0], matches(f.route, req)
             else {
                 findings.undecided += 1
                 continue
             }
             findings.diagnostics.append(
-                diagnostic(f, routes: routes, vhost: vhost, example: example(f.witness, host: host), fallback: fallback))
+                diagnostic(f, routes: routes, vhost: vhost, example: req, fallback: fallback))
         }
     }
 
     // MARK: - Diagnostics
 
     static func label(_ routes: [Route], _ i: Int) -> String {
-        routes[i].name.map { "`\($0)`" } ?? "#\(i + 1)"
+        routes[i].label(at: i)
     }
 
     static func span(_ r: Route, _ fallback: SourceSpan) -> SourceSpan { r.source ?? fallback }
 
-    static func diagnostic(_ f: ShadowFinding, routes: [Route], vhost: VirtualHost, example: ExampleRequest, fallback: SourceSpan)
+    static func diagnostic(_ f: ShadowFinding, routes: [Route], vhost: VirtualHost, example: EnvoyRequest, fallback: SourceSpan)
         -> Diagnostic
     {
         let me = "route \(label(routes, f.route))"
@@ -247,23 +254,12 @@ public enum RouteTableAnalysis {
         return d.dropLast().lowercased() + "com"
     }
 
-    /// The witness as the engine's request (plain http, random value 0).
-    public static func request(_ w: WitnessRequest, host: String) -> EnvoyRequest {
-        var r = EnvoyRequest(method: w.method ?? "GET", authority: host, path: w.path)
-        for (name, value) in w.headers {
-            // Pseudo-headers are fields of the request, not extra entries.
-            switch name.lowercased() {
-            case ":authority", "host": r.authority = value
-            case ":scheme": r.scheme = value
-            case ":method": r.method = value
-            case ":path": r.path = value
-            default: r.headers.append(HTTPHeader(name, value))
-            }
-        }
+    /// The witness sent to `host` (plain http, random value 0), unless a `:authority`
+    /// constraint already gave it one: the request the engine replays and the example a
+    /// finding shows.
+    public static func request(_ w: EnvoyRequest, host: String) -> EnvoyRequest {
+        var r = w
+        if r.authority == nil { r.authority = host }
         return r
-    }
-
-    static func example(_ w: WitnessRequest, host: String) -> ExampleRequest {
-        ExampleRequest(method: w.method ?? "GET", host: host, path: w.path, headers: w.headers.map { .init(name: $0.0, value: $0.1) })
     }
 }

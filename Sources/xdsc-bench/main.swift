@@ -2,11 +2,14 @@
 // engine (decisions per second, a 10k-test route test file).
 // Usage: xdsc-bench [routes...]   (default: 10000 100000)
 //        xdsc-bench engine [routes]   (default 10000)
+//        xdsc-bench engine-profile [rounds]   (rounds x 20000 indexed decisions on 10k routes, silent:
+//        run it under `perf record`; `/usr/bin/time -f %U` gives the CPU seconds)
 
 import Foundation
 import XDSCAutomata
 import XDSCDriver
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCRoutes
 
@@ -134,7 +137,7 @@ func engineTable(_ n: Int) -> (RouteConfiguration, [String]) {
     return (config, paths)
 }
 
-func engineBench(_ n: Int) {
+func engineBench(_ n: Int, profileRounds: Int? = nil) {
     let (config, paths) = engineTable(n)
     let engine = RouteEngine(config)
     var rng = SplitMix(state: 9)
@@ -145,11 +148,16 @@ func engineBench(_ n: Int) {
         let method = i % 3 == 0 ? "POST" : "GET"
         requests.append(EnvoyRequest(method: method, authority: "api.example.com", path: path, headers: headers, randomValue: UInt64(i)))
     }
+    if let rounds = profileRounds {
+        // Decisions only, for a profiler (`perf record`): no output, no route test file.
+        for _ in 0..<rounds { for i in requests.indices { _ = engine.decide(requests[i], trace: false) } }
+        return
+    }
     for traced in [false, true] {
         var matched = 0
         let count = traced ? 2_000 : requests.count
         let start = DispatchTime.now().uptimeNanoseconds
-        for r in requests.prefix(count) where engine.decide(r, trace: traced).routeIndex != nil { matched += 1 }
+        for i in 0..<count where engine.decide(requests[i], trace: traced).routeIndex != nil { matched += 1 }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         print(
             String(
@@ -181,6 +189,10 @@ func engineBench(_ n: Int) {
 }
 
 let rawArgs = Array(CommandLine.arguments.dropFirst())
+if rawArgs.first == "engine-profile" {
+    engineBench(10_000, profileRounds: rawArgs.dropFirst().compactMap { Int($0) }.first ?? 20)
+    exit(0)
+}
 if rawArgs.first == "engine" {
     engineBench(rawArgs.dropFirst().compactMap { Int($0) }.first ?? 10_000)
     exit(0)

@@ -43,6 +43,11 @@ struct LintCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print what the route analysis compared and could not decide (to stderr).")
     var verbose = false
 
+    @Option(
+        name: .customLong("emit-tests"),
+        help: "Also write a traffic spec (xdsc test traffic) replaying each route finding's example request to FILE.")
+    var emitTests: String?
+
     @Argument(help: "Policy or Envoy files, or directories (every *.yaml, *.yml and, for Envoy, *.json below them).")
     var paths: [String]
 
@@ -64,9 +69,24 @@ struct LintCommand: ParsableCommand {
             }
             FileHandleOutput.stderr(text)
         }
+        if let emitTests { try emit(result, to: emitTests) }
         if format == .human && result.diagnostics.isEmpty {
             FileHandleOutput.stdout("no problems found: \(result.inventory)\n")
         }
         throw ExitCode(ExitStatus.code(for: result.diagnostics, strict: strict))
+    }
+
+    /// Writes the findings' example requests as a traffic spec (atomically); says so on stderr.
+    private func emit(_ result: FrontEndResult, to path: String) throws {
+        let spec = WitnessSpec.spec(for: result, inputs: paths, specPath: path)
+        do {
+            try OutputDirectory.writeFile(spec.text, to: path)
+        } catch {
+            FileHandleOutput.stderr("error: cannot write \(path): \(error)\n")
+            throw ExitCode(ExitStatus.usageOrIO)
+        }
+        var text = "wrote \(spec.tests) traffic test\(spec.tests == 1 ? "" : "s") to \(path)\n"
+        for s in spec.skipped { text += "  no test for \(s)\n" }
+        FileHandleOutput.stderr(text)
     }
 }

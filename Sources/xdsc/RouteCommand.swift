@@ -1,6 +1,7 @@
 import ArgumentParser
 import XDSCDiagnostics
 import XDSCDriver
+import XDSCRequest
 
 struct RouteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

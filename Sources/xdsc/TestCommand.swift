@@ -5,7 +5,7 @@ struct TestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Run tests against a configuration",
-        subcommands: [TestRoutesCommand.self]
+        subcommands: [TestRoutesCommand.self, TestTrafficCommand.self]
     )
 }
 

@@ -20,3 +20,25 @@ import XDSCTestSupport
         #expect(first?.related.first?.span.start == SourcePosition(line: 4, column: 3))
     }
 }
+
+extension UnknownServicePassTests {
+    /// A misspelled `services:` is one error: the routes are not reported as sending traffic
+    /// to unknown services on top of it (the section was not read).
+    @Test func noUnknownServicesAfterAMisspelledServicesSection() {
+        let text = """
+            version: 1
+            ⟨key⟩servces:
+              users: {endpoints: [10.0.0.1:8080]}
+            listeners:
+              public:
+                address: 0.0.0.0:8080
+                hosts:
+                  api:
+                    domains: [api.example.com]
+                    routes:
+                      - match: {prefix: /}
+                        to: users
+            """
+        expectDiagnostics(text, [(.unknownField, "key")])
+    }
+}

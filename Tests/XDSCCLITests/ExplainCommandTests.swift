@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XDSCDiagnostics
+import XDSCDriver
 
 /// `xdsc explain RULE` and the generated `docs/rules.md`.
 @Suite struct ExplainCommandTests {
@@ -17,6 +18,14 @@ import XDSCDiagnostics
         let indented = { (s: String) in s.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n") }
         #expect(byID.stdout.contains("Fails:\n\n" + indented(rule.failingExample)))
         #expect(byID.stdout.contains("Fixed:\n\n" + indented(rule.fixedExample)))
+        if let envoy = rule.onEnvoyInput {
+            let envoyWords = envoy.explanation.split(whereSeparator: \.isWhitespace)
+            #expect(byID.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains(envoyWords.joined(separator: " ")))
+            #expect(byID.stdout.contains("Fails (Envoy):\n\n" + indented(envoy.failingExample)))
+            #expect(byID.stdout.contains("Fixed (Envoy):\n\n" + indented(envoy.fixedExample)))
+        } else {
+            #expect(!byID.stdout.contains("(Envoy):"))
+        }
 
         for code in [rule.code, rule.code.lowercased()] {
             let byCode = try CLI.run(["explain", code])
@@ -67,6 +76,25 @@ import XDSCDiagnostics
         }
         let committed = try String(contentsOf: CLI.packageRoot.appendingPathComponent("docs/rules.md"), encoding: .utf8)
         #expect(r.stdout == committed, "docs/rules.md is out of date; run scripts/gen-docs")
+    }
+
+    /// A rule an Envoy-level check (or the route analysis) reports on Envoy input says what
+    /// it means there, with an Envoy example.
+    @Test func rulesReportedOnEnvoyInputExplainEnvoyInput() throws {
+        var envoyRules = Set(EnvoyChecks.all.filter { type(of: $0).inputs.contains(.envoy) }.flatMap { type(of: $0).rules })
+        envoyRules.formUnion([.routeShadowed, .routeOverlap, .routeUnmatchable])
+        // Only Envoy files can fail it, so its own text and examples are Envoy's already.
+        let aboutEnvoyOnly: Set<Rule.ID> = [.routerNotLast]
+        #expect(Rule.registry[.routerNotLast].failingExample.contains("http_filters:"))
+        #expect(envoyRules.subtracting(aboutEnvoyOnly).count >= 10)
+        for id in envoyRules.subtracting(aboutEnvoyOnly) {
+            let rule = Rule.registry[id]
+            let envoy = try #require(rule.onEnvoyInput, "`\(id.rawValue)` runs on Envoy input but explains policies only")
+            #expect(envoy.explanation.hasPrefix("On Envoy input"))
+            // The examples are Envoy's, not the policy's.
+            #expect(envoy.failingExample != rule.failingExample)
+            #expect(!envoy.failingExample.contains("to:") && !envoy.failingExample.contains("services:"), "\(id.rawValue)")
+        }
     }
 
     @Test func docsIsHiddenFromHelp() throws {

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The README shows real output: every `$ xdsc lint ...`, `$ xdsc explain ...`, `$ xdsc route ...`,
-/// `$ xdsc test routes ...` and `$ xdsc diff ...` command in a `console` block is run, and its output must be what
+/// `$ xdsc test routes ...`, `$ xdsc test traffic ...` and `$ xdsc diff ...`
+/// command in a `console` block is run, and its output must be what
 /// the block shows.
 @Suite struct ReadmeTests {
     struct Example: CustomStringConvertible {
@@ -29,7 +30,7 @@ import Testing
             }
             guard inConsole else { continue }
             if line.hasPrefix("$ xdsc lint ") || line.hasPrefix("$ xdsc explain ") || line.hasPrefix("$ xdsc route ")
-                || line.hasPrefix("$ xdsc test routes ") || line.hasPrefix("$ xdsc diff ")
+                || line.hasPrefix("$ xdsc test routes ") || line.hasPrefix("$ xdsc diff ") || line.hasPrefix("$ xdsc test traffic ")
             {
                 if let c = current { out.append(c) }
                 current = Example(command: line.dropFirst(7).split(separator: " ").map(String.init), expected: "")

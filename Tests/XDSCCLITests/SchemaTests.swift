@@ -4,6 +4,7 @@ import XDSCDiagnostics
 import XDSCDriver
 import XDSCJSON
 import XDSCPolicy
+import XDSCRequest
 
 /// The JSON Schemas: committed files match `xdsc schema`, a real validator (Python
 /// jsonschema) accepts the valid fixtures and rejects the broken ones, the policy schema
@@ -25,7 +26,7 @@ import XDSCPolicy
     /// Fixtures that are not YAML a JSON tool could read the same way.
     static let unreadableRules: Set<String> = ["yaml-syntax", "duplicate-key", "input-limit", "unreadable-input"]
 
-    @Test(arguments: ["policy", "diagnostics", "route", "diff"])
+    @Test(arguments: ["policy", "diagnostics", "route", "diff", "traffic"])
     func committedSchemaIsWhatXdscPrints(name: String) throws {
         let r = try CLI.run(["schema", name])
         #expect(r.status == 0)
@@ -36,7 +37,7 @@ import XDSCPolicy
     @Test func unknownSchemaIsAUsageError() throws {
         let r = try CLI.run(["schema", "envoy"])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("policy, diagnostics, route or diff"))
+        #expect(r.stderr.contains("policy, diagnostics, route, diff or traffic"))
     }
 
     @Test func policySchemaNamesExactlyTheParsersKeys() throws {
@@ -54,8 +55,29 @@ import XDSCPolicy
         }
     }
 
+    @Test func trafficSchemaNamesExactlyTheReadersKeys() throws {
+        let schema = try JSON.parse(
+            String(contentsOf: CLI.packageRoot.appendingPathComponent("schemas/traffic.v1.schema.json"), encoding: .utf8))
+        let defs = try #require(schema["$defs"]?.objectValue)
+        for (context, keys) in TrafficSpecKeys.table.sorted(by: { $0.key < $1.key }) {
+            let def = try #require(context == "top" ? schema : defs[context], "no schema for `\(context)`")
+            #expect(def["additionalProperties"] == .bool(false), "`\(context)` must be closed")
+            let properties = try #require(def["properties"]?.objectValue, "`\(context)` has no properties")
+            #expect(Set(properties.keys) == Set(keys), "`\(context)`: schema \(properties.keys.sorted()) vs reader \(keys.sorted())")
+        }
+        for key in defs.keys { #expect(TrafficSpecKeys.table[key] != nil, "schema def `\(key)` is not a reader context") }
+    }
+
+    @Test(.enabled(if: Tools.hasJSONSchemaValidator, "needs python3 with jsonschema and PyYAML"))
+    func trafficSchemaAcceptsTheExampleSpec() throws {
+        let schema = CLI.packageRoot.appendingPathComponent("schemas/traffic.v1.schema.json").path
+        let report = try Tools.validate(schema: schema, files: ["fixtures/traffic/shop.yaml"])
+        #expect(report["fixtures/traffic/shop.yaml"] == [])
+    }
+
     @Test func everyKeyHasADescription() throws {
-        for path in [Self.policySchema, Self.diagnosticsSchema] {
+        let traffic = CLI.packageRoot.appendingPathComponent("schemas/traffic.v1.schema.json").path
+        for path in [Self.policySchema, Self.diagnosticsSchema, traffic] {
             let schema = try JSON.parse(String(contentsOfFile: path, encoding: .utf8))
             var missing: [String] = []
             func walk(_ node: JSON, _ where_: String) {
@@ -89,7 +111,8 @@ import XDSCPolicy
     func validatorAcceptsValidFixturesAndRejectsBrokenOnes() throws {
         var valid: [String] = []
         var broken: [String] = []
-        for file in Tools.fixtureFiles() {
+        // Traffic specs have their own schema (trafficSchemaAcceptsTheExampleSpec).
+        for file in Tools.fixtureFiles() where !file.hasPrefix("fixtures/traffic/") {
             let text = try String(contentsOf: CLI.packageRoot.appendingPathComponent(file), encoding: .utf8)
             let expected = Tools.expectedRules(text)
             if expected.isEmpty || expected.isSubset(of: Self.semanticRules) {
@@ -144,7 +167,7 @@ import XDSCPolicy
         let witness = Diagnostic(
             .routeOverlap, "route `b` overlaps route `a`", at: .point("p.yaml", line: 3, column: 5),
             related: [RelatedLocation("earlier route", at: .point("p.yaml", line: 1, column: 3))], help: "reorder",
-            witness: ExampleRequest(method: "POST", host: "api.example.com", path: "/a?x=1", headers: [.init(name: "x-env", value: "prod")])
+            witness: EnvoyRequest(method: "POST", authority: "api.example.com", path: "/a?x=1", headers: [HTTPHeader("x-env", "prod")])
         )
         let witnessFile = dir.appendingPathComponent("witness.json")
         try JSONRenderer().render([witness]).write(to: witnessFile, atomically: true, encoding: .utf8)

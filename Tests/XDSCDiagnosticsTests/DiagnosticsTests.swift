@@ -53,10 +53,4 @@ import XDSCRegex
             GitHubRenderer().render([d])
                 == "::error file=dir%2Cx/p.yaml,line=3,col=4,title=xdsc unknown-field (XDS003)::50%25 bad,%0Areally\n")
     }
-
-    @Test func witnessIsACurlCommand() {
-        let w = ExampleRequest(
-            method: "POST", host: "api.example.com", path: "/users?x='1'", headers: [.init(name: "x-env", value: "prod")])
-        #expect(w.curlCommand == "curl -X POST -H 'x-env: prod' 'http://api.example.com/users?x='\\''1'\\'''")
-    }
 }

@@ -1,6 +1,7 @@
 import Testing
 import XDSCDiff
 import XDSCEnvoy
+import XDSCRequest
 import XDSCRouteEngine
 import XDSCTestSupport
 
@@ -156,9 +157,7 @@ struct DiffPropertyTests {
             #expect(report.undecided == 0, "\(context): \(report.undecidedDetails)")
             #expect(report.behaviour.isEmpty == !truthDiffers, "\(context)")
             for c in report.behaviour {
-                let req = EnvoyRequest(
-                    method: c.example.method, authority: c.example.host, path: c.example.path,
-                    headers: c.example.headers.map { HTTPHeader($0.name, $0.value) })
+                let req = c.example
                 #expect(Self.outcome(a.decide(req, trace: false)) != Self.outcome(b.decide(req, trace: false)), "\(context)")
             }
             if truthDiffers { differing += 1 } else { equalPairs += 1 }

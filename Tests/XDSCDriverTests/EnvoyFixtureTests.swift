@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import XDSCDiagnostics
 import XDSCDriver
+import XDSCRequest
 
 /// Every `fixtures/envoy/` case (a YAML file with `# expect: rule[, rule]` markers, a JSON
 /// file with a `NAME.json.expect` file of `line:column rule` lines, or a directory read as

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import XDSCFuzzHarnesses
+import XDSCTestSupport
 
 /// Replays every file of the fuzz corpus (Tests/fuzz/corpus/<harness>/, kept by `make fuzz`)
 /// through its harness body, so a regression a fuzzer once found fails CI without a fuzzer.
@@ -9,7 +10,7 @@ struct FuzzCorpusReplayTests {
     static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("fuzz/corpus")
 
-    static let harnesses = ["lint", "regex", "shadowing"]
+    static let harnesses = ["lint", "regex", "shadowing", "envoy", "proxy"]
 
     /// The harness body a corpus directory belongs to.
     static func violation(_ harness: String, _ bytes: [UInt8]) -> Violation? {
@@ -17,6 +18,8 @@ struct FuzzCorpusReplayTests {
         case "lint": LintHarness.violation(bytes)
         case "regex": RegexHarness.violation(bytes)
         case "shadowing": ShadowingHarness.violation(bytes)
+        case "envoy": EnvoyHarness.violation(bytes)
+        case "proxy": ProxyHarness.violation(bytes)
         default: "no harness `\(harness)`"
         }
     }
@@ -39,6 +42,25 @@ struct FuzzCorpusReplayTests {
         }
     }
 
+    /// The envoy harness's seeds, which `scripts/fuzz` takes from ../shared at run time and
+    /// keeps out of the corpus: the shared conformance configs (bootstraps and route tables).
+    @Test("every shared Envoy conformance config keeps the envoy harness's invariants")
+    func sharedEnvoySeeds() throws {
+        let dirs = ["conformance/envoy-configs/configs", "conformance/envoy-router-check"].map {
+            TestPaths.shared.appendingPathComponent($0)
+        }
+        var count = 0
+        for dir in dirs {
+            let files = try #require(FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil), "missing \(dir.path)")
+            for case let file as URL in files where file.pathExtension == "yaml" && !file.lastPathComponent.contains(".golden.") {
+                let violation = EnvoyHarness.violation(try [UInt8](Data(contentsOf: file)))
+                #expect(violation == nil, "\(file.lastPathComponent): \(violation ?? "")")
+                count += 1
+            }
+        }
+        #expect(count >= 20, "only \(count) shared Envoy configs found")
+    }
+
     /// Open findings (Tests/fuzz/crashes/shadowing/, where `scripts/fuzz` puts new
     /// reproducers): each still breaks the harness's invariants, recorded as a known issue.
     /// When a fix lands, this test fails ("known issue not recorded"): move the file into the
@@ -58,19 +80,23 @@ struct FuzzCorpusReplayTests {
         }
     }
 
-    /// Fixed findings of the shadowing harness: named here so that deleting one of the
-    /// files fails, not only a violation.
+    /// Fixed findings (`<harness>/regression-<name>`): named here so that deleting one of
+    /// the files fails, not only a violation.
     @Test(
-        "fixed findings of the shadowing harness keep their invariants",
+        "fixed findings keep their harness's invariants",
         arguments: [
-            "regression-overlap-example",
-            "regression-present-match-treat-missing",
-            "regression-inverted-empty-exact-match",
-            "regression-inverted-regex-header-witness",
+            "shadowing/regression-overlap-example",
+            "shadowing/regression-present-match-treat-missing",
+            "shadowing/regression-inverted-empty-exact-match",
+            "shadowing/regression-inverted-regex-header-witness",
+            "shadowing/regression-authority-example-host",
+            "proxy/regression-error-after-close",
+            "proxy/regression-head-413-body",
         ])
-    func fixedShadowingFinding(name: String) throws {
-        let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent("shadowing/\(name)")))
-        let violation = ShadowingHarness.violation(bytes)
+    func fixedFinding(path: String) throws {
+        let bytes = try [UInt8](Data(contentsOf: Self.corpus.appendingPathComponent(path)))
+        let harness = String(path.prefix { $0 != "/" })
+        let violation = Self.violation(harness, bytes)
         #expect(violation == nil, "\(violation ?? "")")
     }
 }

@@ -6,6 +6,7 @@ import XDSCEmit
 import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRegex
+import XDSCRequest
 import XDSCTestSupport
 
 @testable import XDSCEnvoy
@@ -55,9 +56,9 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         }
         #expect(try RE2Pattern(re).programSize <= RE2Pattern.envoyMaxProgramSize)
         let r = routes[1].match
-        #expect(r.matches(HTTPRequest(method: "PATCH", authority: "x", path: "/b")))
-        #expect(!r.matches(HTTPRequest(method: "PATCHX", authority: "x", path: "/b")))
-        #expect(!r.matches(HTTPRequest(method: "get", authority: "x", path: "/b")))
+        #expect(r.matches(EnvoyRequest(method: "PATCH", authority: "x", path: "/b")))
+        #expect(!r.matches(EnvoyRequest(method: "PATCHX", authority: "x", path: "/b")))
+        #expect(!r.matches(EnvoyRequest(method: "get", authority: "x", path: "/b")))
     }
 
     @Test func filtersOnlyWhenUsedAndRouterLast() throws {
@@ -152,7 +153,7 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         }
         func go(_ method: String, _ host: String, _ path: String, _ headers: [(String, String)] = [], random: UInt64 = 0) -> RoutingResult {
             rc.route(
-                HTTPRequest(method: method, authority: host, path: path, headers: headers.map { (name: $0.0, value: $0.1) }),
+                EnvoyRequest(method: method, authority: host, path: path, headers: headers.map { HTTPHeader($0.0, $0.1) }),
                 randomValue: random)
         }
         let canaryHeaders = [("x-canary", "true"), ("x-env", "prod-1"), ("x-debug", "1"), ("x-tenant", "other")]
@@ -182,11 +183,13 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
             Issue.record("golden missing")
             return
         }
-        let grpc = HTTPRequest(
-            method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello", headers: [("content-type", "application/grpc")])
+        let grpc = EnvoyRequest(
+            method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello",
+            headers: [HTTPHeader("content-type", "application/grpc")])
         #expect(rc.route(grpc).cluster == "greeter")
-        let web = HTTPRequest(
-            method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello", headers: [("content-type", "application/grpc-web")])
+        let web = EnvoyRequest(
+            method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello",
+            headers: [HTTPHeader("content-type", "application/grpc-web")])
         #expect(rc.route(web).cluster == "legacy")
     }
 }

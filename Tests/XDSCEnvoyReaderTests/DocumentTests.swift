@@ -218,6 +218,15 @@ import XDSCSyntax
         #expect(summary(ds) == ["unreadable-input@1:40"])
     }
 
+    @Test("a referenced device or directory is reported, not read (no hang on /dev/zero)")
+    func aReferencedFileThatIsNotRegularIsNotRead() {
+        for path in ["/dev/zero", "/dev/null", "/tmp"] {
+            let (_, ds) = read("dynamic_resources: {lds_config: {path: \(path)}}\n", file: "b.yaml")
+            #expect(summary(ds) == ["unreadable-input@1:40"], "\(path)")
+            #expect(ds.first?.message == "cannot read \(path), which the configuration names")
+        }
+    }
+
     @Test func documentKinds() throws {
         func kind(_ text: String) -> EnvoyDocumentKind? {
             let sink = DiagnosticSink()

@@ -99,4 +99,13 @@ import XDSCEnvoyReader
         let (_, ds) = read(text, file: "rc.yaml")
         #expect(summary(ds) == ["conflicting-fields@7:50", "conflicting-fields@9:64", "invalid-value@11:42"])
     }
+
+    /// `ignore_path_parameters_in_path_matching` (a `RouteConfiguration` field, not an HCM one)
+    /// cuts the matched path at `;`; the engine does not model it, so a table that sets it is
+    /// warned about at the field (XDS030).
+    @Test func ignorePathParametersIsAnUnmodeledRoutingField() {
+        let (_, ds) = read("name: r\nignore_path_parameters_in_path_matching: true\nvirtual_hosts: []\n", file: "rc.yaml")
+        #expect(summary(ds) == ["unmodeled-field@2:1"])
+        #expect(ds.first?.code == "XDS030")
+    }
 }

@@ -1,5 +1,6 @@
 import Testing
 import XDSCJSON
+import XDSCRequest
 
 @testable import XDSCEnvoy
 
@@ -15,7 +16,7 @@ import XDSCJSON
     static let exact1 = QueryParameterMatcher(name: "debug", stringMatch: .exact("1"))
 
     func match(_ m: QueryParameterMatcher, _ path: String, newBehavior: Bool = true) -> Bool {
-        m.matches(firstValue: HTTPRequest(authority: "h", path: path).queryParameter(m.name), newPresentMatchBehavior: newBehavior)
+        m.matches(firstValue: EnvoyRequest(authority: "h", path: path).queryParameter(m.name), newPresentMatchBehavior: newBehavior)
     }
 
     /// (path, present_match: true, present_match: false, no specifier, exact "1").
@@ -45,14 +46,14 @@ import XDSCJSON
     /// `present_match` requires the parameter: `present_match: false` means "present".
     @Test(arguments: ["/", "/?debug", "/?debug=1", "/?other=1"])
     func legacyPresentMatch(_ path: String) {
-        let isPresent = HTTPRequest(authority: "h", path: path).queryParameter("debug") != nil
+        let isPresent = EnvoyRequest(authority: "h", path: path).queryParameter("debug") != nil
         #expect(match(Self.absent, path, newBehavior: false) == isPresent)
         #expect(match(Self.present, path, newBehavior: false) == isPresent)
         #expect(match(Self.absent, path, newBehavior: true) == !isPresent)
     }
 
     @Test func valueAfterTheFirstEquals() {
-        let r = HTTPRequest(authority: "h", path: "/p?a=b=c&e")
+        let r = EnvoyRequest(authority: "h", path: "/p?a=b=c&e")
         #expect(r.queryParameter("a") == "b=c")
         #expect(r.queryParameter("e") == "")
         #expect(r.queryParameter("b") == nil)
@@ -60,8 +61,8 @@ import XDSCJSON
 
     /// Names are compared as bytes: a canonically equivalent spelling is another name.
     @Test func namesAreBytes() {
-        #expect(HTTPRequest(authority: "h", path: "/?caf\u{E9}=1").queryParameter("cafe\u{301}") == nil)
-        #expect(HTTPRequest(authority: "h", path: "/?caf\u{E9}=1").queryParameter("caf\u{E9}") == "1")
+        #expect(EnvoyRequest(authority: "h", path: "/?caf\u{E9}=1").queryParameter("cafe\u{301}") == nil)
+        #expect(EnvoyRequest(authority: "h", path: "/?caf\u{E9}=1").queryParameter("caf\u{E9}") == "1")
     }
 }
 
@@ -125,13 +126,15 @@ import XDSCJSON
         let m = HeaderMatcher(name: "x-a", row.spec, invertMatch: row.invert, treatMissingHeaderAsEmpty: row.missingEmpty)
         let values: [String?] = [nil, "", "v"]
         let got = values.map { v in
-            m.matches(headerValue: HTTPRequest(authority: "h", path: "/", headers: v.map { [("x-a", $0)] } ?? []).headerValue("x-a"))
+            m.matches(
+                headerValue: EnvoyRequest(authority: "h", path: "/", headers: v.map { [HTTPHeader("x-a", $0)] } ?? []).headerValue("x-a"))
         }
         #expect(got == row.expected)
     }
 
     @Test func repeatedHeadersAreJoinedWithAComma() {
-        let r = HTTPRequest(authority: "h", path: "/", headers: [("X-A", "one"), ("x-b", "z"), ("x-a", "two")])
+        let r = EnvoyRequest(
+            authority: "h", path: "/", headers: [HTTPHeader("X-A", "one"), HTTPHeader("x-b", "z"), HTTPHeader("x-a", "two")])
         #expect(r.headerValue("x-a") == "one,two")
         #expect(HeaderMatcher(name: "x-a", .string(.exact("one,two"))).matches(headerValue: r.headerValue("x-a")))
         #expect(!HeaderMatcher(name: "x-a", .string(.exact("two"))).matches(headerValue: r.headerValue("x-a")))
@@ -159,7 +162,7 @@ import XDSCJSON
         ("application/grpc-web", false), ("Application/grpc", false), ("application/grpcx", false),
     ])
     func grpcContentType(_ value: String, _ expected: Bool) {
-        let r = HTTPRequest(authority: "h", path: "/", headers: [("content-type", value)])
+        let r = EnvoyRequest(authority: "h", path: "/", headers: [HTTPHeader("content-type", value)])
         #expect(RouteMatch(.prefix("/"), grpc: true).matches(r) == expected)
     }
 }

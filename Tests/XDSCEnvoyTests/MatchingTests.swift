@@ -1,11 +1,12 @@
 import Testing
 import XDSCJSON
+import XDSCRequest
 
 @testable import XDSCEnvoy
 
-private func request(_ path: String, host: String = "example.com", method: String = "GET", headers: [(String, String)] = []) -> HTTPRequest
+private func request(_ path: String, host: String = "example.com", method: String = "GET", headers: [(String, String)] = []) -> EnvoyRequest
 {
-    HTTPRequest(method: method, authority: host, path: path, headers: headers.map { (name: $0.0, value: $0.1) })
+    EnvoyRequest(method: method, authority: host, path: path, headers: headers.map { HTTPHeader($0.0, $0.1) })
 }
 
 @Suite struct PathMatchingTests {
@@ -177,7 +178,7 @@ private func request(_ path: String, host: String = "example.com", method: Strin
         ])
 
     private func pick(_ host: String?) -> String? {
-        config.virtualHost(for: HTTPRequest(authority: host, path: "/"))?.name
+        config.virtualHost(for: EnvoyRequest(authority: host, path: "/"))?.name
     }
 
     @Test func order() {
@@ -214,7 +215,7 @@ private func request(_ path: String, host: String = "example.com", method: Strin
                 VirtualHost(name: "any-port", domains: ["example.com:*"]), VirtualHost(name: "v6", domains: ["[::1]:8080"]),
                 VirtualHost(name: "default", domains: ["*"]),
             ])
-        let pick = { (h: String) in c.virtualHost(for: HTTPRequest(authority: h, path: "/"))?.name }
+        let pick = { (h: String) in c.virtualHost(for: EnvoyRequest(authority: h, path: "/"))?.name }
         #expect(pick("example.com:8080") == "any-port")
         #expect(pick("EXAMPLE.com:1") == "any-port")
         #expect(pick("example.com") == "default")
@@ -226,7 +227,7 @@ private func request(_ path: String, host: String = "example.com", method: Strin
     @Test func missingHost() {
         #expect(pick(nil) == nil)
         let onlyDefault = RouteConfiguration(name: "d", virtualHosts: [VirtualHost(name: "any", domains: ["*"])])
-        #expect(onlyDefault.virtualHost(for: HTTPRequest(authority: nil, path: "/"))?.name == "any")
+        #expect(onlyDefault.virtualHost(for: EnvoyRequest(authority: nil, path: "/"))?.name == "any")
     }
 }
 
@@ -244,9 +245,9 @@ private func request(_ path: String, host: String = "example.com", method: Strin
                 Route(match: RouteMatch(.prefix("/a")), action: .route(RouteAction(.cluster("first")))),
                 Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.weightedClusters(w)))),
             ])
-        #expect(vh.route(HTTPRequest(authority: "x", path: "/abc")).cluster == "first")
-        #expect(vh.route(HTTPRequest(authority: "x", path: "/b"), randomValue: 70).cluster == "c")
-        #expect(vh.route(HTTPRequest(authority: "x", path: "b")) == .noRoute(virtualHost: "v"))
+        #expect(vh.route(EnvoyRequest(authority: "x", path: "/abc")).cluster == "first")
+        #expect(vh.route(EnvoyRequest(authority: "x", path: "/b"), randomValue: 70).cluster == "c")
+        #expect(vh.route(EnvoyRequest(authority: "x", path: "b")) == .noRoute(virtualHost: "v"))
     }
 
     @Test func requireTLS() {
@@ -255,14 +256,14 @@ private func request(_ path: String, host: String = "example.com", method: Strin
             routes: [
                 Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.cluster("c"))))
             ], requireTLS: .externalOnly)
-        #expect(vh.route(HTTPRequest(authority: "x", path: "/")) == .tlsRedirect(virtualHost: "v"))
-        #expect(vh.route(HTTPRequest(authority: "x", path: "/", headers: [("x-envoy-internal", "true")])).cluster == "c")
-        #expect(vh.route(HTTPRequest(authority: "x", path: "/", scheme: "https")).cluster == "c")
+        #expect(vh.route(EnvoyRequest(authority: "x", path: "/")) == .tlsRedirect(virtualHost: "v"))
+        #expect(vh.route(EnvoyRequest(authority: "x", path: "/", headers: [HTTPHeader("x-envoy-internal", "true")])).cluster == "c")
+        #expect(vh.route(EnvoyRequest(scheme: "https", authority: "x", path: "/")).cluster == "c")
     }
 
     @Test func runtimeFraction() {
         let m = RouteMatch(.prefix("/"), runtimeFraction: RuntimeFractionalPercent(defaultValue: .percent(30), runtimeKey: "k"))
-        let r = HTTPRequest(authority: "x", path: "/")
+        let r = EnvoyRequest(authority: "x", path: "/")
         #expect(m.matches(r, randomValue: 29))
         #expect(!m.matches(r, randomValue: 30))
         #expect(!m.matches(r, randomValue: 29, runtime: .routerCheckTool(enabledKey: nil)))

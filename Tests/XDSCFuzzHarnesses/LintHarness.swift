@@ -16,32 +16,6 @@ public enum LintHarness {
     /// The first broken invariant for `bytes`, or nil.
     public static func violation(_ bytes: [UInt8]) -> Violation? {
         let result = Pipeline().check(files: [PolicyInputs.File(path: path, bytes: bytes)])
-        // Rendering reads the source lines under every span, so it is part of what must not crash.
-        for format in [DiagnosticFormat.human, .short, .json, .sarif, .github] {
-            _ = Rendering.render(result, format: format, color: format == .human)
-        }
-        let file = SourceFile(path: path, text: String(decoding: bytes, as: UTF8.self))
-        let lengths = file.lines.map { $0.unicodeScalars.count }
-        for d in result.diagnostics {
-            if d.message.isEmpty { return "\(d.rule.rawValue): empty message" }
-            for (what, span) in [("primary", d.span)] + d.related.map({ ("related", $0.span) }) {
-                if let problem = check(span, lengths) {
-                    return "\(d.rule.rawValue) \(what) span \(span.start)-\(span.end) \(problem): \(d.message)"
-                }
-            }
-        }
-        return nil
-    }
-
-    static func check(_ span: SourceSpan, _ lengths: [Int]) -> String? {
-        guard span.file == path else { return "names file `\(span.file)`" }
-        for p in [span.start, span.end] {
-            guard p.line >= 1, p.column >= 1 else { return "is not 1-based" }
-            guard p.line <= lengths.count else { return "is past the last line (\(lengths.count))" }
-            guard p.column <= lengths[p.line - 1] + 1 else {
-                return "is past the end of line \(p.line) (\(lengths[p.line - 1]) scalars)"
-            }
-        }
-        return span.end < span.start ? "ends before it starts" : nil
+        return DiagnosticInvariants.violation(result, path: path, bytes: bytes)
     }
 }

@@ -1,6 +1,7 @@
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCRoutes
 
 /// Harness 4: the shadowing analysis on route tables built from the fuzzer's bytes.
@@ -47,9 +48,7 @@ public enum ShadowingHarness {
                 return "unmatchable route #\(i) also has a `\(other.rule.rawValue)` finding"
             }
             guard let w = other.witness else { continue }
-            let request = HTTPRequest(
-                method: w.method, authority: w.host, path: w.path, headers: w.headers.map { (name: $0.name, value: $0.value) })
-            if routes[i].match.matches(request) { return "example \(w.curlCommand) matches unmatchable route #\(i)" }
+            if routes[i].match.matches(w) { return "example \(w.curlCommand) matches unmatchable route #\(i)" }
         }
         return nil
     }
@@ -67,10 +66,9 @@ public enum ShadowingHarness {
         guard !named.isEmpty, named.count == d.related.count, named.allSatisfy({ $0 < i }) else {
             return "related routes \(d.related.map(\.span)) of route #\(i) are not earlier routes"
         }
-        guard let w = d.witness else { return "no example request" }
-        let request = HTTPRequest(
-            method: w.method, authority: w.host, path: w.path, headers: w.headers.map { (name: $0.name, value: $0.value) })
-        guard config.virtualHost(for: request) == vhost else { return "example host `\(w.host)` selects another virtual host" }
+        // The example is the request the analysis replayed: the same value, the same type.
+        guard let request = d.witness, let w = d.witness else { return "no example request" }
+        guard config.virtualHost(for: request) == vhost else { return "example host `\(w.authorityText)` selects another virtual host" }
         guard routes[i].match.matches(request) else { return "example \(w.curlCommand) does not match route #\(i)" }
         guard case .matched(_, let first, _, _) = vhost.route(request) else { return "example \(w.curlCommand) matches no route" }
         guard first < i else { return "example \(w.curlCommand) reaches route #\(first), not an earlier route" }

@@ -61,6 +61,24 @@ import XDSCRouteEngine
         #expect(!channel.isActive)
     }
 
+    /// Fuzz harness `proxy` (`regression-head-413-body`): the 413 (and 408) reply to a
+    /// `HEAD` request carried its body, which the client reads as the next response.
+    @Test func aRejectedHeadRequestGetsNoBody() throws {
+        let channel = try connected(try Self.handler())
+        var head = HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/")
+        head.headers.add(name: "content-length", value: String(2 << 20))
+        try channel.writeInbound(HTTPServerRequestPart.head(head))
+        guard case .head(let response) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("no head")
+            return
+        }
+        #expect(response.status.code == 413)
+        guard case .end = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("a body follows the head")
+            return
+        }
+    }
+
     @Test func aPartialRequestTimesOutWith408() throws {
         var options = ProxyOptions()
         options.clientIdleTimeout = .seconds(1)

@@ -2,7 +2,9 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Testing
+import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCRouteEngine
 
 @testable import XDSCProxy
@@ -43,5 +45,35 @@ func connected(_ handler: some ChannelHandler) throws -> EmbeddedChannel {
         let channel = try connected(MockUpstreamHandler(cluster: "c", endpoint: "e", registry: MockRegistry()))
         try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: "x")))
         #expect(!channel.isActive)
+    }
+}
+
+/// A scripted behaviour's fixed answer replaces the echo once the failures are used up.
+@Suite struct MockFixedAnswerTests {
+    @Test func failsThenGivesTheFixedAnswer() throws {
+        let registry = MockRegistry()
+        registry.setBehaviour(
+            MockBehaviour(
+                failures: 1, failureStatus: 502, answer: MockAnswer(status: 201, headers: [HTTPHeader("x-k", "v")], body: "made")),
+            for: "users")
+        let channel = try connected(MockUpstreamHandler(cluster: "users", endpoint: "10.0.0.1:80", registry: registry))
+        var statuses: [UInt] = []
+        var bodies: [String] = []
+        for _ in 0..<2 {
+            try channel.writeInbound(HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")))
+            try channel.writeInbound(HTTPServerRequestPart.end(nil))
+            while let part = try channel.readOutbound(as: HTTPServerResponsePart.self) {
+                switch part {
+                case .head(let h):
+                    statuses.append(h.status.code)
+                    if h.status.code == 201 { #expect(h.headers["x-k"] == ["v"]) }
+                case .body(.byteBuffer(let b)): bodies.append(String(buffer: b))
+                default: break
+                }
+            }
+        }
+        #expect(statuses == [502, 201])
+        #expect(bodies.last == "made")
+        #expect(bodies.first?.hasPrefix("{") == true, "a failure still echoes")
     }
 }

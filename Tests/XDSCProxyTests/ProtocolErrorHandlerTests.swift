@@ -22,6 +22,20 @@ import XDSCRouteEngine
         #expect(!channel.isActive)
     }
 
+    /// Fuzz finding (harness `proxy`, `regression-error-after-close`): a `connection: close`
+    /// response, then unparsable bytes from the same read got a second, 400 response.
+    @Test func noErrorReplyAfterAResponseThatCloses() throws {
+        let channel = try connected(ProtocolErrorHandler())
+        var headers = HTTPHeaders()
+        headers.add(name: "connection", value: "close")
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
+        _ = try channel.readOutbound(as: HTTPServerResponsePart.self)
+        channel.pipeline.fireErrorCaught(HTTPParserError.invalidChunkSize)
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+    }
+
     @Test func aHalfWrittenResponseIsOnlyClosed() throws {
         let channel = try connected(ProtocolErrorHandler())
         try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))

@@ -256,13 +256,24 @@ struct FilterTests {
 /// The settings the proxy does not simulate are named at start.
 @Suite struct UnsimulatedTests {
     @Test func clusterAndListenerFeaturesAreWarned() {
-        var cluster = Cluster(name: "c", type: .static, lbPolicy: .leastRequest)
+        var cluster = Cluster(name: "c", type: .static, lbPolicy: .ringHash)
         cluster.healthChecks = [
             HealthCheck(
                 timeout: .seconds(1), interval: .seconds(5), unhealthyThreshold: 2, healthyThreshold: 1, kind: .tcp)
         ]
         let config = ProxyConfiguration(listeners: [], clusters: [cluster])
-        #expect(config.unsimulated.contains("cluster `c`: health checks are not simulated; every endpoint is healthy"))
-        #expect(config.unsimulated.contains("cluster `c`: lb_policy LEAST_REQUEST is simulated as ROUND_ROBIN"))
+        #expect(config.unsimulated.contains("cluster `c`: only HTTP health checks are simulated; every endpoint is healthy"))
+        #expect(config.unsimulated.contains("cluster `c`: lb_policy RING_HASH is simulated as ROUND_ROBIN"))
+        #expect(!config.unsimulated.contains { $0.contains("LEAST_REQUEST") || $0.contains("RANDOM") })
+    }
+
+    @Test func onlyMaxRequestsOfTheCircuitBreakersIsExecuted() {
+        var cluster = Cluster(name: "c", lbPolicy: .leastRequest, circuitBreakers: CircuitBreakerThresholds(maxRequests: 3))
+        #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
+        cluster.circuitBreakers?.maxPendingRequests = 1
+        #expect(
+            ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated == [
+                "cluster `c`: of the circuit breakers only `max_requests` is simulated"
+            ])
     }
 }

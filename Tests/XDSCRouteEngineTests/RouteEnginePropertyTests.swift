@@ -1,5 +1,6 @@
 import Testing
 import XDSCDiagnostics
+import XDSCRequest
 import XDSCTestSupport
 
 @testable import XDSCEnvoy
@@ -81,8 +82,7 @@ import XDSCTestSupport
                     Issue.record("finding without an example: \(diag.message)")
                     continue
                 }
-                let r = EnvoyRequest(
-                    method: w.method, authority: w.host, path: w.path, headers: w.headers.map { HTTPHeader($0.name, $0.value) })
+                let r = w
                 let d = engine.decide(r)
                 #expect(
                     d.routeIndex.map { earlier.contains($0) } == true, "\(diag.message): \(w) reached \(String(describing: d.routeIndex))")

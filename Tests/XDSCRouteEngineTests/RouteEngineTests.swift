@@ -1,5 +1,6 @@
 import Testing
 import XDSCJSON
+import XDSCRequest
 import XDSCTestSupport
 
 @testable import XDSCDriver

@@ -1,4 +1,5 @@
 import XDSCRegex
+import XDSCRequest
 import XDSCRoutes
 
 /// A deliberately straightforward evaluator of Envoy's route match on a concrete request,
@@ -68,21 +69,23 @@ final class Evaluator: @unchecked Sendable {
         }
     }
 
-    /// Whether `route` matches the request (method nil = GET).
-    func matches(_ route: RouteConstraint, _ w: WitnessRequest) -> Bool {
-        var noQuery = w.path
+    /// Whether `route` matches the request (pseudo-headers read from the request's fields).
+    func matches(_ route: RouteConstraint, _ w: EnvoyRequest) -> Bool {
+        let path = w.path ?? ""
+        var noQuery = path
         var queryString: String? = nil
-        if let q = w.path.firstIndex(where: { $0 == "?" || $0 == "#" }) {
-            noQuery = String(w.path[..<q])
-            if w.path[q] == "?" {
-                var rest = w.path[w.path.index(after: q)...]
+        if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) {
+            noQuery = String(path[..<q])
+            if path[q] == "?" {
+                var rest = path[path.index(after: q)...]
                 if let h = rest.firstIndex(of: "#") { rest = rest[..<h] }
                 queryString = String(rest)
             }
         }
         func header(_ name: String) -> String? {
-            if name == ":method" { return w.method ?? "GET" }
-            let vals = w.headers.filter { $0.0 == name }.map { $0.1 }
+            if name == ":method" { return w.method }
+            if name == ":authority" { return w.authority }
+            let vals = w.headers.filter { $0.name == name }.map(\.value)
             return vals.isEmpty ? nil : vals.joined(separator: ",")
         }
         func query(_ name: String) -> String? {

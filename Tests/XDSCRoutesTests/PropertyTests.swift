@@ -1,4 +1,5 @@
 import Testing
+import XDSCRequest
 import XDSCRoutes
 import XDSCTestSupport
 

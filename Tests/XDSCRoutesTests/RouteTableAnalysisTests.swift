@@ -5,6 +5,7 @@ import XDSCDriver
 import XDSCEnvoy
 import XDSCEnvoyReader
 import XDSCJSON
+import XDSCRequest
 import XDSCRoutes
 import XDSCTestSupport
 
@@ -41,13 +42,41 @@ import XDSCTestSupport
         #expect(d.rule == .routeShadowed)
         #expect(d.message == "route `both` can never be reached: earlier routes `get` and `post` together match every request it matches")
         let w = try #require(d.witness)
-        #expect(w.host == "api.example.com")
-        #expect(w.path.hasPrefix("/v1/x"))
+        #expect(w.authority == "api.example.com")
+        #expect(w.pathText.hasPrefix("/v1/x"))
         #expect(["GET", "POST"].contains(w.method))
         // The example really goes to an earlier route in Envoy's own evaluation.
-        let req = HTTPRequest(method: w.method, authority: w.host, path: w.path)
+        let req = w
         #expect(rc.virtualHosts[0].routes[2].match.matches(req))
         #expect(rc.virtualHosts[0].routes.firstIndex { $0.match.matches(req) }! < 2)
+    }
+
+    /// Fuzz harness `shadowing` (`regression-authority-example-host`): the example of a
+    /// route with an `:authority` matcher showed the value as an extra `-H ':authority: …'`
+    /// beside another host, a request Envoy does not route there.
+    @Test func anAuthorityMatcherIsTheExamplesHost() throws {
+        let authority = HeaderMatcher(name: ":authority", .string(.exact("b.test")))
+        let rc = vhost(
+            [route("all", RouteMatch(.prefix("/"))), route("b", RouteMatch(.prefix("/b"), headers: [authority]))], domains: ["*"])
+        let w = try #require(analyze(rc).diagnostics.first?.witness)
+        #expect(w.authority == "b.test")
+        #expect(w.headers.isEmpty)
+    }
+
+    @Test("an example whose :authority another virtual host takes is not reported")
+    func anAuthorityTakenByAnotherVirtualHostIsUndecided() {
+        let authority = HeaderMatcher(name: ":authority", .string(.exact("b.test")))
+        let rc = RouteConfiguration(
+            name: "rc",
+            virtualHosts: [
+                VirtualHost(name: "b", domains: ["b.test"], routes: [route("other", RouteMatch(.prefix("/")))]),
+                VirtualHost(
+                    name: "any", domains: ["*"],
+                    routes: [route("all", RouteMatch(.prefix("/"))), route("b", RouteMatch(.prefix("/b"), headers: [authority]))]),
+            ])
+        let f = analyze(rc)
+        #expect(f.diagnostics.isEmpty)
+        #expect(f.undecided >= 1)
     }
 
     @Test func specificBeforeGeneralIsNotReported() {
@@ -94,7 +123,7 @@ import XDSCTestSupport
         #expect(host == expected)
         let rc = RouteConfiguration(
             name: "rc", virtualHosts: [VirtualHost(name: "other", domains: ["other.test"]), VirtualHost(name: "main", domains: domains)])
-        #expect(rc.virtualHost(for: HTTPRequest(authority: host, path: "/"))?.name == "main")
+        #expect(rc.virtualHost(for: EnvoyRequest(authority: host, path: "/"))?.name == "main")
     }
 
     @Test func jsonOutputCarriesTheWitness() throws {
@@ -172,7 +201,7 @@ import XDSCTestSupport
         let routes = rc.virtualHosts[0].routes
         for d in f.diagnostics where d.rule == .routeOverlap {
             let w = try #require(d.witness)
-            let req = HTTPRequest(method: w.method, authority: w.host, path: w.path)
+            let req = w
             let earlier = try #require(routes.firstIndex { $0.match.matches(req) })
             #expect(d.related.first?.message.contains(routes[earlier].name!) == true, "\(d.message): \(w.path)")
         }
@@ -185,7 +214,7 @@ import XDSCTestSupport
         let rc = vhost([
             route("always", RouteMatch(.prefix("/"), headers: [always])), route("rest", RouteMatch(.prefix("/")), cluster: "d"),
         ])
-        #expect(rc.virtualHosts[0].routes[0].match.matches(HTTPRequest(method: "GET", authority: "api.example.com", path: "/")))
+        #expect(rc.virtualHosts[0].routes[0].match.matches(EnvoyRequest(authority: "api.example.com", path: "/")))
         let f = analyze(rc)
         let d = try #require(f.diagnostics.first)
         #expect(f.diagnostics.count == 1)
@@ -245,15 +274,15 @@ import XDSCTestSupport
     }
 
     @Test func curlCommandsAreReplayable() {
-        let empty = ExampleRequest(method: "GET", host: "h", path: "/a", headers: [.init(name: "x-env", value: "")])
+        let empty = EnvoyRequest(authority: "h", path: "/a", headers: [HTTPHeader("x-env", "")])
         #expect(empty.curlCommand == "curl -H 'x-env;' 'http://h/a'")
-        let odd = ExampleRequest(method: "POST", host: "h", path: "/a b/é[1]?q=%41")
+        let odd = EnvoyRequest(method: "POST", authority: "h", path: "/a b/é[1]?q=%41")
         #expect(odd.curlCommand == "curl -X POST -g 'http://h/a%20b/%C3%A9[1]?q=%41'")
-        let quote = ExampleRequest(method: "GET", host: "h", path: "/it's", headers: [.init(name: "x-a", value: "b c")])
+        let quote = EnvoyRequest(authority: "h", path: "/it's", headers: [HTTPHeader("x-a", "b c")])
         #expect(quote.curlCommand == "curl -H 'x-a: b c' 'http://h/it'\\''s'")
         #expect(CurlReplay.parse(quote.curlCommand)?.path == "/it's")
         #expect(CurlReplay.parse(empty.curlCommand)?.headers.first?.value == "")
-        let head = ExampleRequest(method: "HEAD", host: "h", path: "/")
+        let head = EnvoyRequest(method: "HEAD", authority: "h", path: "/")
         #expect(head.curlCommand == "curl -I 'http://h/'")
         #expect(CurlReplay.parse(head.curlCommand)?.method == "HEAD")
     }
@@ -265,7 +294,7 @@ import XDSCTestSupport
         for (d, rc) in try fixtureWitnesses() {
             let w = d.witness!
             let parsed = try #require(CurlReplay.parse(w.curlCommand), "\(w.curlCommand)")
-            let req = HTTPRequest(method: parsed.method, authority: parsed.host, path: parsed.path, headers: parsed.headers)
+            let req = parsed
             let vh = try #require(rc.virtualHost(for: req), "\(w.curlCommand)")
             let routes = vh.routes
             let me = try #require(routes.firstIndex { $0.source == d.span }, "\(d.message)")
@@ -307,7 +336,7 @@ import XDSCTestSupport
         var out: [(Diagnostic, RouteConfiguration)] = []
         for f in files {
             let result = Pipeline().check([dir.appendingPathComponent(f).path])
-            let configs = (result.envoy?.listeners ?? []).compactMap(\.connectionManager.routeConfiguration)
+            let configs = result.policyRouteTables
             for d in result.diagnostics where d.witness != nil {
                 guard let rc = configs.first(where: { $0.virtualHosts.contains { $0.routes.contains { $0.source == d.span } } }) else {
                     Issue.record("no route at \(d.span) for \(d.message)")
@@ -328,13 +357,6 @@ import XDSCTestSupport
 /// A small parser for the `curl` commands xdsc prints: POSIX single quotes (with `'\''`),
 /// `-X`, `-I`, `-H`, `-g` and the URL. It knows nothing of xdsc's printer, so it checks it.
 enum CurlReplay {
-    struct Request {
-        var method = "GET"
-        var host = ""
-        var path = ""
-        var headers: [(name: String, value: String)] = []
-    }
-
     /// The shell words of `command`; nil when a quote is unbalanced or a character would
     /// need a shell to interpret it.
     static func arguments(_ command: String) -> [String]? {
@@ -371,9 +393,9 @@ enum CurlReplay {
 
     /// The request curl sends for `command`: the URL's target exactly as written (curl
     /// sends it unchanged; Envoy does not decode it).
-    static func parse(_ command: String) -> Request? {
+    static func parse(_ command: String) -> EnvoyRequest? {
         guard let words = arguments(command), words.first == "curl" else { return nil }
-        var r = Request()
+        var r = EnvoyRequest(authority: "", path: "")
         var i = 1
         var url: String?
         while i < words.count {
@@ -386,12 +408,12 @@ enum CurlReplay {
                 guard i + 1 < words.count else { return nil }
                 let h = words[i + 1]
                 if h.hasSuffix(";"), !h.contains(":") {
-                    r.headers.append((String(h.dropLast()), ""))
+                    r.headers.append(HTTPHeader(String(h.dropLast()), ""))
                 } else if let colon = h.firstIndex(of: ":") {
                     // curl drops a header whose value is empty after the colon.
                     let value = h[h.index(after: colon)...].drop { $0 == " " }
                     if value.isEmpty { return nil }
-                    r.headers.append((String(h[..<colon]), String(value)))
+                    r.headers.append(HTTPHeader(String(h[..<colon]), String(value)))
                 } else {
                     return nil
                 }
@@ -410,12 +432,13 @@ enum CurlReplay {
         guard let url else { return nil }
         let rest = url.dropFirst("http://".count)
         guard let slash = rest.firstIndex(of: "/") else { return nil }
-        r.host = String(rest[..<slash])
-        r.path = String(rest[slash...])
+        let path = String(rest[slash...])
+        r.authority = String(rest[..<slash])
+        r.path = path
         // Without -g, curl reads []{} as a glob.
-        if !words.contains("-g"), r.path.contains(where: { "[]{}".contains($0) }) { return nil }
+        if !words.contains("-g"), path.contains(where: { "[]{}".contains($0) }) { return nil }
         // Bytes curl or HTTP/1.1 will not carry raw in a request target.
-        if r.path.utf8.contains(where: { !(0x21...0x7E).contains($0) }) { return nil }
+        if path.utf8.contains(where: { !(0x21...0x7E).contains($0) }) { return nil }
         return r
     }
 }

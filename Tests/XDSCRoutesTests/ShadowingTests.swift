@@ -1,4 +1,5 @@
 import Testing
+import XDSCRequest
 import XDSCRoutes
 
 /// Runs the analysis with the independent evaluator as `verify`.
@@ -124,7 +125,7 @@ struct ShadowingTests {
             RouteConstraint(path: .prefix("/"), headers: [hdr("x", .exact("ABc"))]),
         ])
         #expect(shadowed(r6) == [1: [0]])
-        #expect(r6.findings.first?.witness.headers.first?.1 == "ABc")
+        #expect(r6.findings.first?.witness.headers.first?.value == "ABc")
     }
 
     @Test func queryParameters() {
@@ -256,8 +257,8 @@ struct ShadowingTests {
         // Every witness is a path a client can send: "/" then visible ASCII.
         let o = analyze([RouteConstraint(path: .regex("/[^a].*")), RouteConstraint(path: .regex("/[^b]+"))])
         for f in o.findings {
-            #expect(f.witness.path.utf8.allSatisfy { (0x21...0x7E).contains($0) }, "\(f.witness)")
-            #expect(f.witness.path.hasPrefix("/"))
+            #expect(f.witness.pathText.utf8.allSatisfy { (0x21...0x7E).contains($0) }, "\(f.witness)")
+            #expect(f.witness.pathText.hasPrefix("/"))
         }
         #expect(!o.findings.isEmpty)
     }
@@ -302,7 +303,7 @@ struct ShadowingTests {
             options: any, sameAction: { _, _ in false }, verify: { _, _ in true })
         let f = r.findings.first { $0.kind == .shadowed && $0.route == 2 }
         #expect(f?.witness.path == "/%80")
-        #expect(f?.witness.path.contains("\u{FFFD}") == false)
+        #expect(f?.witness.pathText.contains("\u{FFFD}") == false)
     }
 
     @Test func unmatchableRoutes() {
@@ -361,7 +362,7 @@ struct WitnessTests {
         let w = r.findings.first!.witness
         #expect(w.method == "POST")
         #expect(w.path == "/x?debug=")
-        #expect(w.headers.map { $0.0 + "=" + $0.1 } == ["x-v=21"])
+        #expect(w.headers.map { $0.name + "=" + $0.value } == ["x-v=21"])
     }
 }
 

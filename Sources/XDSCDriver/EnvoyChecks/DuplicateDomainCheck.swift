@@ -1,5 +1,6 @@
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCRequest
 
 /// Envoy rejects a route configuration in which two virtual hosts share a domain (compared
 /// after ASCII lower-casing), or two use `*` (`RouteMatcher` in
@@ -15,12 +16,18 @@ public struct DuplicateDomainCheck: EnvoyCheck {
 
     /// Checks every route table of `config` and adds each finding to `sink`.
     public func run(_ config: EnvoyConfig, _ context: EnvoyCheckContext, _ sink: DiagnosticSink) {
-        let words = Words(context.input)
-        for (_, table) in config.routeTables {
+        check(config.routeTables.map(\.table), input: context.input, sink)
+    }
+
+    /// Checks each of `tables`, built by the `input` front end, and adds each finding to
+    /// `sink` (also on the route tables alone of a policy with errors).
+    public func check(_ tables: [RouteConfiguration], input: InputKind, _ sink: DiagnosticSink) {
+        let words = Words(input)
+        for table in tables {
             var first: [String: (host: String, span: SourceSpan?)] = [:]
             for vh in table.virtualHosts {
                 for (i, d) in vh.domains.enumerated() {
-                    let key = Self.asciiLowercased(d)
+                    let key = d.asciiLowercased
                     let span = i < vh.domainSources.count ? vh.domainSources[i] : vh.source
                     guard let prior = first[key] else {
                         first[key] = (vh.name, span)
@@ -36,11 +43,6 @@ public struct DuplicateDomainCheck: EnvoyCheck {
                 }
             }
         }
-    }
-
-    /// `absl::AsciiStrToLower`: only ASCII letters fold (policy domains are ASCII already).
-    static func asciiLowercased(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { (65...90).contains($0.value) ? Unicode.Scalar($0.value + 32)! : $0 }))
     }
 
     /// What a virtual host and a route configuration are called in each input's language.

@@ -64,9 +64,32 @@ public enum EnvoyChecks {
         // Only cluster names are looked up (`UnusedClusterCheck`).
         let context = EnvoyCheckContext(input: input, roots: roots, words: Set(config.clusters.map(\.name)))
         for check in all where type(of: check).inputs.contains(input) { check.run(config, context, sink) }
+        return analyzeRoutes(
+            config.routeTables.map { ($0.table, $0.table.source ?? $0.listener?.source) }, sink, locate: locate, keep: keep)
+    }
+
+    /// The checks that read route tables alone (the duplicate domains and the route
+    /// analysis), on the route tables of a policy that has errors: such a policy is never
+    /// lowered whole (`EnvoyLowering.routeTables(_:)`). The other policy-input checks read
+    /// listeners, which the policy lowering always builds right (the router last), so
+    /// nothing is lost; their findings are the same as on the whole lowering.
+    public static func run(
+        policyRouteTables tables: [RouteConfiguration], _ sink: DiagnosticSink, locate: RouteTableAnalysis.ConditionLocator? = nil,
+        keep: (Diagnostic) -> Bool = { _ in true }
+    ) -> RouteTableFindings {
+        DuplicateDomainCheck().check(tables, input: .policy, sink)
+        return analyzeRoutes(tables.map { ($0, $0.source) }, sink, locate: locate, keep: keep)
+    }
+
+    /// The route analysis of each table (a table without a fallback position is skipped);
+    /// the findings `keep` accepts go to `sink`.
+    static func analyzeRoutes(
+        _ tables: [(table: RouteConfiguration, fallback: SourceSpan?)], _ sink: DiagnosticSink,
+        locate: RouteTableAnalysis.ConditionLocator?, keep: (Diagnostic) -> Bool
+    ) -> RouteTableFindings {
         var findings = RouteTableFindings()
-        for (listener, table) in config.routeTables {
-            guard let fallback = table.source ?? listener?.source else { continue }
+        for (table, fallback) in tables {
+            guard let fallback else { continue }
             RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, into: &findings)
         }
         for d in findings.diagnostics where keep(d) { sink.add(d) }

@@ -4,6 +4,7 @@
 // per-dimension set algebra on exact regular languages.
 
 import XDSCAutomata
+import XDSCRequest
 
 /// A dimension other than the path: a header or a query parameter name.
 struct FieldKey: Hashable, Comparable, Sendable {
@@ -547,23 +548,31 @@ final class BoxAlgebra {
         return out
     }
 
-    func witness(_ r: ConcreteRequest) -> WitnessRequest {
-        var method: String? = nil
+    /// The request for a sample: `GET` unless `:method` is constrained, the path with the
+    /// query parameters it needs, the other headers sorted by name (absent ones omitted).
+    /// Pseudo-header constraints set the request's fields (`:authority` or `host` the
+    /// authority, `:scheme`, `:path`); the authority is left nil for the caller to fill in
+    /// with the virtual host's example domain.
+    func witness(_ r: ConcreteRequest) -> EnvoyRequest {
         var headers: [(String, String)] = []
         var query: [String] = []
         for (k, v) in r.fields {
             guard let v else { continue }
             let s = k.isQuery ? BoxAlgebra.urlText(v) : String(decoding: v, as: UTF8.self)
-            if k.isQuery {
-                query.append(k.name + "=" + s)
-            } else if k.name == ":method" {
-                method = s
-            } else {
-                headers.append((k.name, s))
-            }
+            if k.isQuery { query.append(k.name + "=" + s) } else { headers.append((k.name, s)) }
         }
         var path = BoxAlgebra.urlText(r.path)
         if !query.isEmpty { path += "?" + query.joined(separator: "&") }
-        return WitnessRequest(method: method, path: path, headers: headers)
+        var request = EnvoyRequest(authority: nil, path: path)
+        for (name, value) in headers {
+            switch name.asciiLowercased {
+            case ":method": request.method = value
+            case ":authority", "host": request.authority = value
+            case ":scheme": request.scheme = value
+            case ":path": request.path = value
+            default: request.headers.append(HTTPHeader(name, value))
+            }
+        }
+        return request
     }
 }

@@ -1,3 +1,5 @@
+import XDSCRequest
+
 // The abstract input of the shadowing analysis: what one route matches, in Envoy's terms.
 // Deliberately independent of the Envoy configuration model, so any front end can fill it.
 
@@ -91,30 +93,6 @@ public struct RouteConstraint: Sendable {
     }
 }
 
-/// A concrete request that demonstrates a finding.
-public struct WitnessRequest: Sendable, CustomStringConvertible {
-    /// `:method`, or nil when no route involved constrains it (any method works).
-    public var method: String?
-    /// `:path` including `?query` when query parameters are needed.
-    public var path: String
-    /// Other headers (lower-case names, sorted by name); absent headers are simply omitted.
-    public var headers: [(String, String)]
-
-    /// Creates a witness request.
-    public init(method: String?, path: String, headers: [(String, String)]) {
-        self.method = method
-        self.path = path
-        self.headers = headers
-    }
-
-    /// The text form used in messages.
-    public var description: String {
-        var s = "\(method ?? "GET") \(path)"
-        for (n, v) in headers { s += " \(n): \(v)" }
-        return s
-    }
-}
-
 /// One result of the analysis.
 public struct ShadowFinding: Sendable {
     /// Whether the route is unreachable or only partly taken.
@@ -138,7 +116,7 @@ public struct ShadowFinding: Sendable {
     /// Shadowed by a single earlier route with the same action: safe to delete.
     public var redundantDuplicate: Bool
     /// A request matched by `route` and taken by `earlier[0]` (verified by the caller).
-    public var witness: WitnessRequest
+    public var witness: EnvoyRequest
 }
 
 /// A case the analysis could not decide (so it reported nothing for it).

@@ -2,6 +2,7 @@
 // wins). See `analyzeShadowing` for the contract.
 
 import XDSCAutomata
+import XDSCRequest
 
 /// One route, modelled.
 final class RouteModel {
@@ -127,7 +128,7 @@ public func analyzeShadowing(
     _ routes: [RouteConstraint],
     options: ShadowOptions = ShadowOptions(),
     sameAction: (Int, Int) -> Bool,
-    verify: (Int, WitnessRequest) -> Bool
+    verify: (Int, EnvoyRequest) -> Bool
 ) -> ShadowReport {
     var analyzer = ShadowAnalyzer(routes: routes, options: options)
     return analyzer.run(sameAction: sameAction, verify: verify)
@@ -137,7 +138,7 @@ public func analyzeShadowing(
 public func analyzeShadowing(
     _ routes: [RouteConstraint],
     sameAction: (Int, Int) -> Bool,
-    verify: (Int, WitnessRequest) -> Bool
+    verify: (Int, EnvoyRequest) -> Bool
 ) -> ShadowReport {
     analyzeShadowing(routes, options: ShadowOptions(), sameAction: sameAction, verify: verify)
 }
@@ -289,7 +290,7 @@ struct ShadowAnalyzer {
         }
     }
 
-    mutating func run(sameAction: (Int, Int) -> Bool, verify: (Int, WitnessRequest) -> Bool) -> ShadowReport {
+    mutating func run(sameAction: (Int, Int) -> Bool, verify: (Int, EnvoyRequest) -> Bool) -> ShadowReport {
         var trie = PrefixTrie(routeCount: models.count)
         var cand: [Int32] = []
         for m in models {
@@ -321,7 +322,7 @@ struct ShadowAnalyzer {
     /// Earlier routes that intersect route i, split by what can be concluded.
     mutating func analyzeRoute(
         _ m: RouteModel, candidates: [Int32],
-        sameAction: (Int, Int) -> Bool, verify: (Int, WitnessRequest) -> Bool
+        sameAction: (Int, Int) -> Bool, verify: (Int, EnvoyRequest) -> Bool
     ) {
         let a = algebra
         let i = m.index
@@ -442,7 +443,7 @@ struct ShadowAnalyzer {
     /// them when that is cheap, so it is a request `earlier[0]` really takes.
     mutating func reportShadow(
         _ i: Int, earlier: [Int], before: [Int], duplicate: Bool,
-        verify: (Int, WitnessRequest) -> Bool
+        verify: (Int, EnvoyRequest) -> Bool
     ) {
         let a = algebra
         let first = earlier[0]

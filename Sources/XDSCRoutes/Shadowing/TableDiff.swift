@@ -3,6 +3,7 @@
 // the shadowing analysis.
 
 import XDSCAutomata
+import XDSCRequest
 
 /// One class of requests whose winners differ in outcome: every request of the class is won
 /// by `old` in the old table and by `new` in the new one (nil: no route matches).
@@ -12,7 +13,7 @@ public struct TableDiffClass: Sendable {
     /// The new winner's index, nil when no new route matches.
     public var new: Int?
     /// A request of the class (verified by the caller's `verify`).
-    public var witness: WitnessRequest
+    public var witness: EnvoyRequest
 }
 
 /// Result of ``diffRouteTables(old:new:options:counterpart:sameOutcome:verify:)``.
@@ -47,7 +48,7 @@ public func diffRouteTables(
     old: [RouteConstraint], new: [RouteConstraint], options: ShadowOptions = ShadowOptions(),
     counterpart: (Int) -> Int?,
     sameOutcome: (Int?, Int?) -> Bool,
-    verify: (Int?, Int?, WitnessRequest) -> Bool
+    verify: (Int?, Int?, EnvoyRequest) -> Bool
 ) -> TableDiffReport {
     var d = TableDiffer(old: old, new: new, options: options)
     return d.run(counterpart: counterpart, sameOutcome: sameOutcome, verify: verify)
@@ -113,7 +114,7 @@ struct TableDiffer {
     }
 
     mutating func run(
-        counterpart: (Int) -> Int?, sameOutcome: (Int?, Int?) -> Bool, verify: (Int?, Int?, WitnessRequest) -> Bool
+        counterpart: (Int) -> Int?, sameOutcome: (Int?, Int?) -> Bool, verify: (Int?, Int?, EnvoyRequest) -> Bool
     ) -> TableDiffReport {
         let oldTrie = Self.trie(oldRoutes)
         let newTrie = Self.trie(newRoutes)
@@ -153,7 +154,7 @@ struct TableDiffer {
 
     /// Decides whether the class (i, j) is non-empty and, if so, reports it with a witness.
     mutating func classify(
-        _ i: Int?, _ j: Int?, oldTrie: PrefixTrie, newTrie: PrefixTrie, verify: (Int?, Int?, WitnessRequest) -> Bool
+        _ i: Int?, _ j: Int?, oldTrie: PrefixTrie, newTrie: PrefixTrie, verify: (Int?, Int?, EnvoyRequest) -> Bool
     ) {
         let a = algebra
         let mi = i.map { model(old: true, $0) }

@@ -1,0 +1,238 @@
+import Foundation
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCPolicy
+import XDSCProxy
+import XDSCRequest
+import XDSCSyntax
+
+/// Reads a traffic test spec (YAML or JSON) with the project's YAML reader: every problem is
+/// a diagnostic at its file:line:column (unknown keys with a did-you-mean, as in policies),
+/// and the spec is returned only when there is none.
+public enum TrafficSpecReader {
+    /// The spec in `bytes` (the file `path`), or nil after diagnostics in `sink`.
+    public static func read(path: String, bytes: [UInt8], into sink: DiagnosticSink) -> TrafficSpec? {
+        let before = sink.all.count
+        guard let root = YAMLReader().read(bytes, file: path, into: sink) else { return nil }
+        guard let top = fields(root, "top", "the traffic spec", sink) else { return nil }
+        if let v = top.int("version", in: 0...Int.max), v.value != 1 {
+            sink.add(.unsupportedVersion, "traffic spec version \(v.value) is not supported", at: v.span, help: "write `version: 1`")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        var config: [String] = []
+        if top.has("config") {
+            for c in top.stringList("config", allowSingle: true) ?? [] {
+                config.append(c.value.hasPrefix("/") ? c.value : folder.appendingPathComponent(c.value).relativePath)
+            }
+        } else {
+            top.missing("config", help: "name the policy or Envoy files to serve, relative to the spec")
+        }
+        let seed = top.int("seed", in: 0...Int.max).map { UInt64($0.value) } ?? 0
+        var tests: [TrafficTest] = []
+        if let items = top.list("tests") {
+            for (i, item) in items.enumerated() {
+                if let t = test(item, index: i, sink: sink) { tests.append(t) }
+            }
+        } else if !top.has("tests") {
+            top.missing("tests")
+        }
+        guard !sink.all[before...].contains(where: { $0.severity == .error }) else { return nil }
+        return TrafficSpec(path: path, config: config, seed: seed, tests: tests)
+    }
+
+    static func fields(_ node: YAMLNode, _ context: String, _ what: String, _ sink: DiagnosticSink) -> Fields? {
+        Fields(node, context: "traffic." + context, what: what, keys: TrafficSpecKeys.keys(context), sink: sink)
+    }
+
+    static func test(_ node: YAMLNode, index: Int, sink: DiagnosticSink) -> TrafficTest? {
+        guard let f = fields(node, "test", "test #\(index + 1)", sink) else { return nil }
+        let name = f.string("name")?.value ?? "test #\(index + 1)"
+        var request: TrafficRequest?
+        if let r = f.value("request") { request = self.request(r, sink: sink) } else { f.missing("request") }
+        var upstreams: [(cluster: String, span: SourceSpan, behaviour: MockBehaviour)] = []
+        for p in f.entries("upstreams") ?? [] {
+            guard let cluster = Fields.string(p.key, what: "a cluster name", sink: sink),
+                let b = behaviour(p.value, cluster: cluster.value, sink: sink)
+            else { continue }
+            upstreams.append((cluster.value, cluster.span, b))
+        }
+        var expect = TrafficExpectation()
+        if let e = f.value("expect") { expect = expectation(e, sink: sink) ?? expect } else { f.missing("expect") }
+        guard let request else { return nil }
+        return TrafficTest(
+            name: name, span: node.span, listener: f.string("listener").map { ($0.value, $0.span) }, request: request, upstreams: upstreams,
+            expect: expect)
+    }
+
+    static func request(_ node: YAMLNode, sink: DiagnosticSink) -> TrafficRequest? {
+        guard let f = fields(node, "request", "the request", sink) else { return nil }
+        let method = f.string("method")?.value ?? "GET"
+        if !method.allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "-" || $0 == "_") }), let s = f.value("method") {
+            sink.add(.invalidValue, "`\(method)` is not an HTTP method", at: s.span, help: "write it in upper case, e.g. `GET`")
+        }
+        let headers = self.headers(f, sink: sink)
+        let body = f.string("body", nonEmpty: false)?.value ?? ""
+        let repeatCount = f.int("repeat", in: 1...100_000)?.value ?? 1
+        guard let url = f.string("url") else {
+            if !f.has("url") { f.missing("url", help: "e.g. `url: http://api.example.com/users/7`") }
+            return nil
+        }
+        guard let (host, target) = split(url, sink: sink) else { return nil }
+        let hostHeader = headers.first { $0.name == "host" }?.value ?? host
+        return TrafficRequest(
+            method: method, host: hostHeader, target: target, headers: headers.filter { $0.name != "host" }, body: body,
+            repeatCount: repeatCount)
+    }
+
+    /// `http://HOST/PATH` or `/PATH` (Host `localhost`).
+    static func split(_ url: Located<String>, sink: DiagnosticSink) -> (String, String)? {
+        var rest = Substring(url.value)
+        if rest.hasPrefix("/") { return ("localhost", String(rest)) }
+        if rest.lowercased().hasPrefix("https://") {
+            sink.add(
+                .invalidValue, "the proxy serves plain HTTP: `https` URLs cannot be sent", at: url.span,
+                help: "write `http://`; set `x-forwarded-proto: https` in `headers` to mark it as TLS")
+            return nil
+        }
+        guard rest.lowercased().hasPrefix("http://") else {
+            sink.add(
+                .invalidValue, "`\(url.value)` is not an `http://HOST/PATH` URL or a path", at: url.span,
+                help: "e.g. `http://api.example.com/users/7` or `/users/7`")
+            return nil
+        }
+        rest = rest.dropFirst(7)
+        let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        let host = String(rest[..<slash])
+        var target = String(rest[slash...])
+        if target.isEmpty { target = "/" } else if target.hasPrefix("?") { target = "/" + target }
+        if host.isEmpty {
+            sink.add(.invalidValue, "`\(url.value)` has no host", at: url.span)
+            return nil
+        }
+        return (host, target)
+    }
+
+    /// `headers:` as a mapping of name to value (lower-cased names, in order).
+    static func headers(_ f: Fields, sink: DiagnosticSink) -> [HTTPHeader] {
+        (f.entries("headers") ?? []).compactMap { p in
+            guard let n = Fields.string(p.key, what: "a header name", sink: sink),
+                let v = Fields.string(p.value, what: "the value of `\(n.value)`", nonEmpty: false, sink: sink)
+            else { return nil }
+            return HTTPHeader(n.value, v.value)
+        }
+    }
+
+    static func behaviour(_ node: YAMLNode, cluster: String, sink: DiagnosticSink) -> MockBehaviour? {
+        guard let f = fields(node, "behaviour", "the behaviour of `\(cluster)`", sink) else { return nil }
+        var b = MockBehaviour()
+        let reset = f.bool("reset")?.value ?? false
+        let failStatus = f.int("fail_status", in: 100...599)?.value
+        b.reset = reset
+        b.failureStatus = failStatus ?? 503
+        // A failure without a count fails every request.
+        b.failures = f.int("fail_times", in: 0...Int.max)?.value ?? (reset || failStatus != nil ? Int.max : 0)
+        if let d = f.duration("delay") { b.delay = .milliseconds(d.value.milliseconds) }
+        if f.has("status") || f.has("headers") || f.has("body") {
+            b.answer = MockAnswer(
+                status: f.int("status", in: 100...599)?.value ?? 200,
+                headers: headers(f, sink: sink), body: f.string("body", nonEmpty: false)?.value ?? "")
+        }
+        return b
+    }
+
+    static func expectation(_ node: YAMLNode, sink: DiagnosticSink) -> TrafficExpectation? {
+        guard let f = fields(node, "expect", "`expect`", sink) else { return nil }
+        var e = TrafficExpectation()
+        e.status = f.int("status", in: 100...599)?.value
+        if let b = f.value("body") { e.body = text(b, context: "body", what: "`body`", sink: sink) }
+        e.headers = headerExpectations(f, sink: sink)
+        e.location = f.string("location")?.value
+        if let u = f.value("upstream") { e.upstream = upstream(u, sink: sink) }
+        if let s = f.value("split") { e.split = split(s, sink: sink) }
+        return e
+    }
+
+    /// A string (exact), or a mapping with one of `equals`, `contains` (`present`, `absent` for headers).
+    static func text(_ node: YAMLNode, context: String, what: String, sink: DiagnosticSink) -> TextExpectation? {
+        if node.mapping == nil {
+            return Fields.string(node, what: what, nonEmpty: false, sink: sink).map { .equals($0.value) }
+        }
+        guard let f = fields(node, context, what, sink),
+            let key = f.exclusive(TrafficSpecKeys.keys(context), required: true)
+        else { return nil }
+        switch key {
+        case "present", "absent":
+            guard let on = f.bool(key) else { return nil }
+            guard on.value else {
+                sink.add(
+                    .invalidValue, "`\(key): false` says nothing", at: on.span,
+                    help: "write `\(key == "present" ? "absent" : "present"): true`")
+                return nil
+            }
+            return key == "present" ? .present : .absent
+        case "contains": return f.string(key).map { .contains($0.value) }
+        default: return f.string(key, nonEmpty: false).map { .equals($0.value) }
+        }
+    }
+
+    static func headerExpectations(_ f: Fields, sink: DiagnosticSink) -> [NamedExpectation] {
+        (f.entries("headers") ?? []).compactMap { p in
+            guard let n = Fields.string(p.key, what: "a header name", sink: sink),
+                let t = text(p.value, context: "header", what: "the expectation of `\(n.value)`", sink: sink)
+            else { return nil }
+            return NamedExpectation(n.value.lowercased(), t)
+        }
+    }
+
+    static func upstream(_ node: YAMLNode, sink: DiagnosticSink) -> UpstreamExpectation? {
+        guard let f = fields(node, "upstream", "`upstream`", sink) else { return nil }
+        var u = UpstreamExpectation()
+        u.services = f.stringList("service", allowSingle: true)?.map(\.value)
+        u.endpoint = f.string("endpoint")?.value
+        if let r = f.value("requests") {
+            if r.mapping != nil {
+                u.requestsPerService = counts(f.entries("requests") ?? [], what: "a request count", range: 0...Double(Int.max), sink: sink)
+            } else {
+                u.requests = Fields.int(r, what: "`requests`", in: 0...Int.max, sink: sink)?.value
+            }
+        }
+        u.path = f.string("path")?.value
+        u.host = f.string("host")?.value
+        u.headers = headerExpectations(f, sink: sink)
+        return u
+    }
+
+    static func split(_ node: YAMLNode, sink: DiagnosticSink) -> SplitExpectation? {
+        guard let f = fields(node, "split", "`split`", sink) else { return nil }
+        guard let entries = f.entries("shares") else {
+            if !f.has("shares") { f.missing("shares", help: "e.g. `shares: {users: 90, canary: 10}` in percent") }
+            return nil
+        }
+        let shares = counts(entries, what: "a share", range: 0...100, sink: sink)
+        var tolerance = 5.0
+        if let t = f.value("tolerance") { tolerance = number(t, what: "`tolerance`", range: 0...100, sink: sink) ?? tolerance }
+        return SplitExpectation(shares: shares, tolerance: tolerance)
+    }
+
+    static func counts(_ entries: [YAMLPair], what: String, range: ClosedRange<Double>, sink: DiagnosticSink) -> [ServiceCount] {
+        entries.compactMap { p in
+            guard let name = Fields.string(p.key, what: "a cluster name", sink: sink),
+                let v = number(p.value, what: what, range: range, sink: sink)
+            else { return nil }
+            return ServiceCount(name.value, v)
+        }
+    }
+
+    static func number(_ node: YAMLNode, what: String, range: ClosedRange<Double>, sink: DiagnosticSink) -> Double? {
+        guard let s = node.scalar, s.int != nil || s.isFloat, let v = Double(s.text) else {
+            sink.add(
+                .typeMismatch, "\(what) must be a number, but this is \(node.kindDescription)", at: node.span, label: "expected a number")
+            return nil
+        }
+        guard range.contains(v) else {
+            sink.add(.invalidValue, "\(what) is \(s.text), out of range \(Int(range.lowerBound))..\(Int(range.upperBound))", at: node.span)
+            return nil
+        }
+        return v
+    }
+}

@@ -1,0 +1,117 @@
+import Dispatch
+import Foundation
+import XDSCDiagnostics
+import XDSCProxy
+
+/// `xdsc test traffic SPEC`: reads the spec and its configuration, runs the tests over real
+/// sockets and renders the results. Exit 0 when every test passes, 1 on a failure, 2 for an
+/// unreadable or bad spec, a configuration with errors, or a proxy that cannot start.
+public enum TrafficTestCommand {
+    /// How results are printed.
+    public enum Format: String, CaseIterable, Sendable {
+        /// One line per test, failures with expected and actual.
+        case human
+        /// A JSON report.
+        case json
+        /// JUnit XML, for CI test reports.
+        case junit
+    }
+
+    /// What the command prints and its exit status.
+    public struct Output: Sendable {
+        /// Standard output.
+        public var stdout = ""
+        /// Standard error.
+        public var stderr = ""
+        /// The exit status.
+        public var exitCode: Int32 = 0
+        /// The results, when the tests ran.
+        public var results: [TrafficTestResult]?
+    }
+
+    /// Runs the spec at `path` and renders the results as `format`.
+    public static func run(spec path: String, format: Format) -> Output {
+        var out = Output()
+        guard let spec = load(path, &out), let configuration = configuration(spec, &out) else {
+            out.exitCode = ExitStatus.usageOrIO
+            return out
+        }
+        for w in configuration.unsimulated { out.stderr += "warning: \(w)\n" }
+        let results: Result<[TrafficTestResult], Error> = wait { try await TrafficTestRunner.run(spec, configuration: configuration) }
+        switch results {
+        case .failure(let e):
+            out.stderr += "error: cannot start the proxy: \(e)\n"
+            out.exitCode = ExitStatus.usageOrIO
+        case .success(let r):
+            out.results = r
+            out.stdout = TrafficReport(spec: spec, results: r).render(format)
+            out.exitCode = r.allSatisfy(\.passed) ? ExitStatus.success : ExitStatus.inputErrors
+        }
+        return out
+    }
+
+    static func load(_ path: String, _ out: inout Output) -> TrafficSpec? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            out.stderr = "error: cannot read \(path)\n"
+            return nil
+        }
+        let bytes = [UInt8](data)
+        let sink = DiagnosticSink()
+        let spec = TrafficSpecReader.read(path: path, bytes: bytes, into: sink)
+        let renderer = HumanRenderer(sources: [path: SourceFile(path: path, text: String(decoding: bytes, as: UTF8.self))], color: false)
+        out.stderr += renderer.render(sink.sorted)
+        return spec
+    }
+
+    /// Findings that do not stop a configuration from being served: Envoy accepts a route
+    /// table with unreachable routes (and `xdsc lint --emit-tests` replays exactly those).
+    public static let tolerated: Set<Rule.ID> = [.routeShadowed, .routeUnmatchable]
+
+    /// The configuration the spec names, after checking the listeners and clusters it uses exist.
+    static func configuration(_ spec: TrafficSpec, _ out: inout Output) -> ProxyConfiguration? {
+        let loaded = RunInputs.load(spec.config, tolerating: tolerated)
+        let errors = loaded.diagnostics.filter { $0.severity == .error && !tolerated.contains($0.rule) }
+        guard errors.isEmpty, let configuration = loaded.configuration else {
+            out.stderr += HumanRenderer(sources: loaded.sources, color: false).render(errors)
+            if errors.isEmpty { out.stderr += "error: no listener to serve in \(spec.config.joined(separator: ", "))\n" }
+            return nil
+        }
+        let sink = DiagnosticSink()
+        let listeners = configuration.listeners.map(\.name)
+        for t in spec.tests {
+            if let l = t.listener, !listeners.contains(l.name) {
+                sink.add(
+                    .invalidValue, "no listener `\(l.name)` in the configuration", at: l.span,
+                    help: "listeners: " + listeners.map { "`\($0)`" }.joined(separator: ", "))
+            }
+            for u in t.upstreams where configuration.clusters[u.cluster] == nil {
+                sink.add(
+                    .unknownService, "no cluster `\(u.cluster)` in the configuration", at: u.span,
+                    help: "clusters: " + configuration.clusterOrder.map { "`\($0)`" }.joined(separator: ", "))
+            }
+        }
+        guard sink.all.isEmpty else {
+            let text = (try? String(contentsOfFile: spec.path, encoding: .utf8)) ?? ""
+            out.stderr += HumanRenderer(sources: [spec.path: SourceFile(path: spec.path, text: text)], color: false).render(sink.sorted)
+            return nil
+        }
+        return configuration
+    }
+
+    /// Runs `body` on a detached task and waits for it (the CLI is synchronous).
+    static func wait<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) -> Result<T, Error> {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { box.value = .success(try await body()) } catch { box.value = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return box.value!
+    }
+}
+
+/// Carries a detached task's result to the waiting thread (written before the signal, read after).
+final class ResultBox<T>: @unchecked Sendable {
+    var value: Result<T, Error>?
+}

@@ -1,0 +1,35 @@
+import NIOCore
+import NIOHTTP1
+
+/// The handlers that serve one listener's downstream connections, in order: the response
+/// encoder, the request decoder, pipelining, the protocol error replies and the downstream
+/// handler. One value serves every connection of its listener: they share its route engine,
+/// rate-limit buckets and random source, as the connections of an Envoy listener do.
+public struct DownstreamPipeline: Sendable {
+    let listener: ListenerContext
+
+    init(listener: ListenerContext) {
+        self.listener = listener
+    }
+
+    /// A listener's connections with no upstream endpoints: a request routed to a cluster
+    /// gets the cluster-not-found reply. Everything before the upstream (parsing, limits,
+    /// routing, filters, local replies) is as `xdsc run` serves it; for fuzzing and tests on
+    /// an `EmbeddedChannel`.
+    public init(serving listener: ProxyListener, options: ProxyOptions = ProxyOptions()) {
+        self.init(
+            listener: ListenerContext(
+                name: listener.name, engine: listener.engine, targets: UpstreamTargets([:]), options: options,
+                random: RandomSource(seed: options.seed), buckets: RateLimitBuckets(), httpFilters: listener.httpFilters,
+                upgradeTypes: listener.upgradeTypes))
+    }
+
+    /// Adds the handlers to a new connection's pipeline (on the connection's event loop).
+    public func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(HTTPResponseEncoder())
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try pipeline.addHandler(HTTPServerPipelineHandler())
+        try pipeline.addHandler(ProtocolErrorHandler())
+        try pipeline.addHandler(DownstreamHandler(listener: listener))
+    }
+}

@@ -1,0 +1,111 @@
+import XDSCEnvoy
+
+/// One cluster's endpoint picking (`source/common/upstream/load_balancer_impl.cc` and the
+/// round-robin, random and least-request extensions): over the healthy endpoints, or all of
+/// them in panic (fewer than 50% healthy, Envoy's default `healthy_panic_threshold`).
+/// Deterministic: every random draw comes from the proxy's seeded source.
+struct LoadBalancer {
+    /// The endpoints' `load_balancing_weight`s (1 when unset), in configuration order.
+    let weights: [UInt64]
+    /// `lb_policy`; RING_HASH and MAGLEV are picked as ROUND_ROBIN.
+    let policy: Cluster.LbPolicy
+    /// Requests in flight per endpoint (least request, `max_requests`).
+    private(set) var active: [Int]
+    /// Whether each endpoint passes its health check.
+    var healthy: [Bool]
+    private var rrIndex = 0
+    private var scheduler: EDFScheduler?
+
+    init(weights: [UInt64], policy: Cluster.LbPolicy) {
+        self.weights = weights.map { max($0, 1) }
+        self.policy = policy
+        self.active = Array(repeating: 0, count: weights.count)
+        self.healthy = Array(repeating: true, count: weights.count)
+    }
+
+    /// Requests in flight to the whole cluster.
+    var activeRequests: Int { active.reduce(0, +) }
+
+    /// The endpoints picked from: the healthy ones, or every one in panic.
+    var hostsToUse: [Int] {
+        let up = healthy.indices.filter { healthy[$0] }
+        return up.count * 100 < 50 * healthy.count ? Array(healthy.indices) : up
+    }
+
+    /// The next endpoint's index, nil when the cluster has none; `random` draws a value.
+    mutating func pick(random: () -> UInt64) -> Int? {
+        let hosts = hostsToUse
+        guard !hosts.isEmpty else { return nil }
+        let weighted = Set(hosts.map { weights[$0] }).count > 1
+        switch policy {
+        case .random:
+            // `RandomLoadBalancer` ignores weights.
+            return hosts[Int(random() % UInt64(hosts.count))]
+        case .leastRequest where !weighted:
+            // Power of two choices: the sampled endpoint with fewer active requests wins.
+            let first = hosts[Int(random() % UInt64(hosts.count))]
+            let second = hosts[Int(random() % UInt64(hosts.count))]
+            return active[second] < active[first] ? second : first
+        case .leastRequest, .roundRobin, .ringHash, .maglev:
+            guard weighted else {
+                defer { rrIndex += 1 }
+                return hosts[rrIndex % hosts.count]
+            }
+            return weightedPick(hosts)
+        }
+    }
+
+    /// Smooth weighted picking with an earliest-deadline-first schedule (`EdfScheduler`),
+    /// rebuilt when the set of endpoints changes. Least request divides the weight by the
+    /// active requests plus one (`active_request_bias` 1.0) when an endpoint is rescheduled.
+    private mutating func weightedPick(_ hosts: [Int]) -> Int {
+        let w = weights
+        let active = self.active
+        let leastRequest = policy == .leastRequest
+        if scheduler?.hosts != hosts { scheduler = EDFScheduler(hosts: hosts, weight: { Double(w[$0]) }) }
+        return scheduler!.pick { i in
+            leastRequest ? Double(w[i]) / Double(active[i] + 1) : Double(w[i])
+        }
+    }
+
+    /// An attempt to endpoint `i` starts.
+    mutating func started(_ i: Int) { active[i] += 1 }
+
+    /// An attempt to endpoint `i` ended.
+    mutating func ended(_ i: Int) { active[i] = max(0, active[i] - 1) }
+}
+
+/// Earliest deadline first over weighted entries: each pick takes the smallest deadline (ties
+/// in insertion order) and puts the entry back one period (1 / weight) later.
+struct EDFScheduler {
+    /// The endpoints scheduled.
+    let hosts: [Int]
+    private var entries: [(deadline: Double, order: Int, host: Int)]
+    private var now = 0.0
+    private var order = 0
+
+    init(hosts: [Int], weight: (Int) -> Double) {
+        self.hosts = hosts
+        entries = []
+        for h in hosts {
+            entries.append((1 / weight(h), order, h))
+            order += 1
+        }
+    }
+
+    /// The next endpoint; `weight` gives its weight when it is put back.
+    mutating func pick(weight: (Int) -> Double) -> Int {
+        var best = 0
+        for i in entries.indices.dropFirst()
+        where entries[i].deadline < entries[best].deadline
+            || (entries[i].deadline == entries[best].deadline && entries[i].order < entries[best].order)
+        {
+            best = i
+        }
+        let e = entries[best]
+        now = e.deadline
+        entries[best] = (now + 1 / max(weight(e.host), 1e-9), order, e.host)
+        order += 1
+        return e.host
+    }
+}

@@ -1,0 +1,68 @@
+/// An ordered, multi-valued header map with Envoy's operations (`get` joins repeats with
+/// `,` as header matchers see them; `set` replaces every occurrence in place of the first).
+public struct HeaderMap: Equatable, Sendable {
+    /// The entries in order.
+    public private(set) var entries: [HTTPHeader] = []
+
+    /// An empty map.
+    public init() {}
+
+    /// A map of these entries.
+    public init(_ entries: [HTTPHeader]) { self.entries = entries }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        let n = name.lowercasedIfNeeded
+        return entries.filter { $0.name == n }.map(\.value)
+    }
+
+    /// The values of `name` joined with `,` (no space), or nil when absent.
+    public func get(_ name: String) -> String? {
+        guard let i = firstIndex(name) else { return nil }
+        let n = entries[i].name
+        var out = entries[i].value
+        for e in entries[(i + 1)...] where e.name == n { out += "," + e.value }
+        return out
+    }
+
+    /// The first value of `name`, or nil.
+    public func first(_ name: String) -> String? {
+        firstIndex(name).map { entries[$0].value }
+    }
+
+    /// Whether `name` is present.
+    public func has(_ name: String) -> Bool { firstIndex(name) != nil }
+
+    /// The first entry named `name`. Names are stored lower-case and asked for lower-case
+    /// (literals, the model's names), so a name is lower-cased only when it is not found as is.
+    func firstIndex(_ name: String) -> Int? {
+        if let i = entries.firstIndex(where: { $0.name == name }) { return i }
+        let n = name.lowercasedIfNeeded
+        guard n != name else { return nil }
+        return entries.firstIndex { $0.name == n }
+    }
+
+    /// Appends another occurrence.
+    public mutating func add(_ name: String, _ value: String) { entries.append(HTTPHeader(name, value)) }
+
+    /// Replaces every occurrence with one value at the first one's place (or at the end).
+    public mutating func set(_ name: String, _ value: String) {
+        let n = name.lowercasedIfNeeded
+        if let i = entries.firstIndex(where: { $0.name == n }) {
+            entries[i].value = value
+            var j = entries.count - 1
+            while j > i {
+                if entries[j].name == n { entries.remove(at: j) }
+                j -= 1
+            }
+        } else {
+            entries.append(HTTPHeader(n, value))
+        }
+    }
+
+    /// Removes every occurrence.
+    public mutating func remove(_ name: String) {
+        let n = name.lowercasedIfNeeded
+        entries.removeAll { $0.name == n }
+    }
+}

@@ -1,0 +1,178 @@
+import XDSCDiagnostics
+import XDSCEnvoy
+import XDSCRequest
+
+extension RouteEngine {
+    /// A `route` action: the cluster, then `finalizeRequestHeaders` (weighted entry, the
+    /// levels, host rewrite, path rewrite), `finalizeResponseHeaders`, and the policies.
+    func forward(
+        _ route: Ref<Route>, _ action: Ref<RouteAction>, hostIndex h: Int, routeIndex r: Int, headers: HeaderMap,
+        into d: inout RouteDecision
+    ) {
+        let a = action.value
+        let rt = Origin.Owner.route(host: h, route: r)
+        let source = route.value.source
+        var req = headers
+        let target = pickCluster(a, req, random: d.request.randomValue, owner: rt, fallback: source)
+        let originalPath = req.first(":path")
+        let originalHost = req.first(":authority")
+        var hostRewrite: String?
+        // 1. The weighted entry's own mutations and host rewrite.
+        if let (i, e) = target.entry {
+            let ep = ".route.weighted_clusters.clusters[\(i)]"
+            evaluate(
+                e.requestHeadersToAdd, e.requestHeadersToRemove, .weightedCluster, rt, ep, response: false, map: &req, request: req,
+                into: &d, fallback: source)
+            // The entry's literal is a plain `setHost` (weighted_cluster_specifier.cc): no
+            // `x-envoy-original-host`, no `x-forwarded-host`.
+            if let lit = e.hostRewriteLiteral, !lit.isEmpty {
+                req.set(":authority", lit)
+                d.mutations.append(
+                    .init(
+                        response: false, level: .weightedCluster, operation: .overwrite, name: ":authority", value: lit,
+                        origin: origin(rt, ep + ".host_rewrite_literal", fallback: source)))
+                hostRewrite = "host_rewrite_literal `\(lit)` (weighted cluster)"
+            }
+        }
+        // 2. Route, virtual host, route configuration (or the reverse).
+        for level in levels() {
+            let (add, remove, owner, fallback) = requestParser(level, route: route.value, host: hostRefs[h].value, h: h, r: r)
+            evaluate(add, remove, level, owner, "", response: false, map: &req, request: req, into: &d, fallback: fallback)
+        }
+        // 3. The route's host rewrite (wins over a weighted entry's), 4. the path rewrite.
+        hostRewrite = rewriteHost(a, &req, owner: rt, fallback: source, into: &d) ?? hostRewrite
+        let rewriteName = rewritePath(a, route.value.match, &req, owner: rt, fallback: source, into: &d)
+        // Response: weighted entry, then the levels.
+        var resp = d.responseHeaders
+        if let (i, e) = target.entry {
+            evaluate(
+                e.responseHeadersToAdd, e.responseHeadersToRemove, .weightedCluster, rt, ".route.weighted_clusters.clusters[\(i)]",
+                response: true, map: &resp, request: req, into: &d, fallback: source)
+        }
+        for level in levels() {
+            let (add, remove, owner, fallback) = responseParser(level, route: route.value, host: hostRefs[h].value, h: h, r: r)
+            evaluate(add, remove, level, owner, "", response: true, map: &resp, request: req, into: &d, fallback: fallback)
+        }
+        let newPath = req.first(":path")
+        let newHost = req.first(":authority")
+        d.outcome = .forward(
+            Forward(
+                cluster: target.cluster, choice: target.choice, originalPath: newPath != originalPath ? originalPath : nil,
+                rewrittenPath: newPath != originalPath ? newPath : nil, pathRewrite: newPath != originalPath ? rewriteName : nil,
+                originalHost: newHost != originalHost ? originalHost : nil, rewrittenHost: newHost != originalHost ? newHost : nil,
+                hostRewrite: newHost != originalHost ? hostRewrite : nil, autoHostRewrite: a.autoHostRewrite,
+                clusterNotFoundStatus: a.clusterNotFoundResponseCode ?? 503, origin: origin(rt, target.field, fallback: source)))
+        d.requestHeaders = req
+        d.responseHeaders = resp
+        policies(a, hostIndex: h, owner: rt, fallback: source, into: &d)
+        let host = hostRefs[h].value
+        d.filterConfigs = filterConfigs(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
+        d.corsPolicies = corsPolicies(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
+        d.attemptCountInRequest = host.includeRequestAttemptCount
+        d.attemptCountInResponse = host.includeAttemptCountInResponse
+        d.upgradeTypes = a.upgradeTypes
+    }
+
+    /// The cluster a `route` action sends to, how it was chosen, and the field that chose it.
+    struct ClusterTarget {
+        var cluster: String
+        var choice: ClusterChoice
+        var entry: (index: Int, value: WeightedClusters.Entry)?
+        var field: String
+    }
+
+    func pickCluster(_ a: RouteAction, _ req: HeaderMap, random: UInt64, owner: Origin.Owner, fallback: SourceSpan?) -> ClusterTarget {
+        switch a.clusterSpecifier {
+        case .cluster(let c):
+            return ClusterTarget(cluster: c, choice: .named, field: ".route.cluster")
+        case .clusterHeader(let name):
+            // The whole first value (`HeaderClusterSpecifier`): no split on commas.
+            let v = req.first(name)
+            return ClusterTarget(cluster: v ?? "", choice: .header(name: name, value: v), field: ".route.cluster_header")
+        case .weightedClusters(let w):
+            let pick = weightedPick(w, req, random: random, owner: owner, field: ".route.weighted_clusters", fallback: fallback)
+            let e = w.clusters[pick.picked]
+            let cluster = e.clusterHeader.map { req.first($0) ?? "" } ?? e.name
+            return ClusterTarget(
+                cluster: cluster, choice: .weighted(pick), entry: (pick.picked, e),
+                field: ".route.weighted_clusters.clusters[\(pick.picked)]")
+        }
+    }
+
+    /// The route's host rewrite (literal, header, path regex); its description when it applied.
+    func rewriteHost(_ a: RouteAction, _ req: inout HeaderMap, owner: Origin.Owner, fallback: SourceSpan?, into d: inout RouteDecision)
+        -> String?
+    {
+        // `finalizeHostHeader`: an empty host name rewrites nothing.
+        if let lit = a.hostRewriteLiteral, !lit.isEmpty {
+            let o = origin(owner, ".route.host_rewrite_literal", fallback: fallback)
+            updateAuthority(&req, lit, appendXFH: a.appendXForwardedHost, into: &d, origin: o)
+            return "host_rewrite_literal `\(lit)`"
+        } else if let hh = a.hostRewriteHeader {
+            guard let v = req.first(hh), !v.isEmpty else { return nil }
+            let o = origin(owner, ".route.host_rewrite_header", fallback: fallback)
+            updateAuthority(&req, v, appendXFH: a.appendXForwardedHost, into: &d, origin: o)
+            return "host_rewrite_header `\(hh)`"
+        } else if let rx = a.hostRewritePathRegex {
+            let path = String(EnvoyRequest.pathWithoutQuery(req.first(":path") ?? ""))
+            guard let re = RegexCache.shared.pattern(rx.pattern), let v = try? re.globalReplace(path, with: rx.substitution), !v.isEmpty
+            else {
+                return nil
+            }
+            let o = origin(owner, ".route.host_rewrite_path_regex", fallback: fallback)
+            updateAuthority(&req, v, appendXFH: a.appendXForwardedHost, into: &d, origin: o)
+            return "host_rewrite_path_regex `\(rx.pattern)`"
+        }
+        return nil
+    }
+
+    /// `prefix_rewrite` or `regex_rewrite`; the rewrite's description when one is configured.
+    func rewritePath(
+        _ a: RouteAction, _ match: RouteMatch, _ req: inout HeaderMap, owner: Origin.Owner, fallback: SourceSpan?,
+        into d: inout RouteDecision
+    ) -> String? {
+        guard let rw = a.pathRewrite, let path = req.first(":path") else { return nil }
+        let rewritten: String?
+        let name: String
+        switch rw {
+        case .prefix(let p):
+            rewritten = p.isEmpty ? nil : Self.prefixRewrite(path, match, p)
+            name = "prefix_rewrite `\(p)`"
+        case .regex(let pattern, let sub):
+            rewritten = Self.regexRewrite(path, pattern, sub)
+            name = "regex_rewrite `\(pattern)` → `\(sub)`"
+        }
+        if let rewritten {
+            let o = origin(owner, rw.isPrefix ? ".route.prefix_rewrite" : ".route.regex_rewrite", fallback: fallback)
+            updatePath(&req, from: path, to: rewritten, into: &d, origin: o)
+        }
+        return name
+    }
+
+    /// Timeouts, the retry policy (route's, else the virtual host's), mirrors (route's, else
+    /// virtual host's, else route configuration's) and the hash policy.
+    func policies(_ a: RouteAction, hostIndex h: Int, owner: Origin.Owner, fallback: SourceSpan?, into d: inout RouteDecision) {
+        let host = hostRefs[h]
+        d.timeout = a.timeout ?? .seconds(15)
+        d.timeoutOrigin = a.timeout != nil ? origin(owner, ".route.timeout", fallback: fallback) : nil
+        d.idleTimeout = a.idleTimeout
+        if let rpol = a.retryPolicy {
+            d.retryPolicy = rpol
+            d.retryOrigin = origin(owner, ".route.retry_policy", fallback: fallback)
+        } else if let vpol = host.value.retryPolicy {
+            d.retryPolicy = vpol
+            d.retryOrigin = origin(.host(h), ".retry_policy", fallback: host.value.source)
+        }
+        if !a.requestMirrorPolicies.isEmpty {
+            d.mirrors = a.requestMirrorPolicies
+            d.mirrorsOrigin = origin(owner, ".route.request_mirror_policies", fallback: fallback)
+        } else if !host.value.requestMirrorPolicies.isEmpty {
+            d.mirrors = host.value.requestMirrorPolicies
+            d.mirrorsOrigin = origin(.host(h), ".request_mirror_policies", fallback: host.value.source)
+        } else if !config.requestMirrorPolicies.isEmpty {
+            d.mirrors = config.requestMirrorPolicies
+            d.mirrorsOrigin = origin(.configuration, "request_mirror_policies", fallback: config.source)
+        }
+        d.hashPolicy = a.hashPolicy
+    }
+}

@@ -1,0 +1,33 @@
+import ArgumentParser
+import XDSCDriver
+
+struct TestTrafficCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "traffic",
+        abstract: "Send a spec's requests through the embedded proxy and check the responses and what the upstreams saw",
+        discussion: """
+            SPEC is a traffic test file (YAML or JSON; `xdsc schema traffic`, docs/traffic-tests.md): \
+            the configuration to serve, then tests, each a request, how upstreams behave and what \
+            to expect. The proxy and one mock server per endpoint run on ephemeral loopback \
+            ports. Exit codes: 0 every test passed; 1 a test failed; 2 usage error, unreadable or \
+            bad spec, a configuration with errors, or a proxy that cannot start.
+            """
+    )
+
+    @Argument(help: "The traffic test file.")
+    var spec: String
+
+    @Option(name: .long, help: "human, json or junit (JUnit XML for CI test reports).")
+    var format: FormatChoice = .human
+
+    enum FormatChoice: String, ExpressibleByArgument {
+        case human, json, junit
+    }
+
+    func run() throws {
+        let out = TrafficTestCommand.run(spec: spec, format: TrafficTestCommand.Format(rawValue: format.rawValue)!)
+        FileHandleOutput.stdout(out.stdout)
+        FileHandleOutput.stderr(out.stderr)
+        if out.exitCode != 0 { throw ExitCode(out.exitCode) }
+    }
+}
