@@ -30,17 +30,56 @@ public struct BuildOptions: Sendable {
     }
 }
 
-/// One output file: a path relative to the output directory and its exact bytes.
+/// One output file: a path relative to the output directory and the function that writes
+/// its exact bytes, in pieces, so that a large file can be streamed to disk without being
+/// held in memory whole. Writing is deterministic: every call gives the same bytes.
 public struct OutputFile: Equatable, Sendable {
+    /// Writes the file's bytes to a sink, piece by piece.
+    public typealias Writer = @Sendable (@escaping (UnsafeBufferPointer<UInt8>) -> Void) -> Void
+
     /// Relative path, `/`-separated (`bootstrap.json`, `rds/public.json`).
     public var path: String
-    /// The file's text.
-    public var contents: String
+    /// Writes the file's bytes.
+    public let write: Writer
 
-    /// An output file.
+    /// The file's bytes (UTF-8 text), written into memory.
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        write { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// The file's text.
+    public var contents: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// An output file with `contents`.
     public init(path: String, contents: String) {
+        self.init(path: path, bytes: Array(contents.utf8))
+    }
+
+    /// An output file with these bytes.
+    public init(path: String, bytes: [UInt8]) {
+        self.init(path: path, write: { sink in bytes.withUnsafeBufferPointer { sink($0) } })
+    }
+
+    /// An output file whose bytes `write` writes.
+    public init(path: String, write: @escaping Writer) {
         self.path = path
-        self.contents = contents
+        self.write = write
+    }
+
+    /// An output file of pretty JSON that `body` streams.
+    public init(path: String, json body: @escaping @Sendable (inout JSONStream) -> Void) {
+        self.init(path: path) { sink in
+            var stream = JSONStream(pretty: true, sink: sink)
+            body(&stream)
+            stream.finish()
+        }
+    }
+
+    /// Whether the two files have the same path and bytes.
+    public static func == (a: OutputFile, b: OutputFile) -> Bool {
+        a.path == b.path && a.bytes == b.bytes
     }
 }
 
@@ -65,26 +104,59 @@ public enum Build {
         return BuildResult(frontEnd: frontEnd, config: config, files: files(for: config, options: options))
     }
 
-    /// The files for a lowered configuration, in a fixed order.
+    /// The files for a lowered configuration, in a fixed order. JSON is streamed from the
+    /// model (no tree of a whole file); YAML is rendered from the JSON tree.
     public static func files(for config: EnvoyConfig, options: BuildOptions) -> [OutputFile] {
+        files(for: config, options: options, encoder: options.format == .json ? .stream : .yaml)
+    }
+
+    /// How `files(for:options:encoder:)` turns a message into bytes.
+    enum Encoder {
+        /// JSON written straight from the model.
+        case stream
+        /// JSON serialised from the `json` tree (the reference the stream is tested against).
+        case tree
+        /// YAML rendered from the `json` tree.
+        case yaml
+
+        /// The file at `path` holding `message`.
+        func file(_ path: String, _ message: some EnvoyEncodable) -> OutputFile {
+            switch self {
+            case .stream: OutputFile(path: path, json: { message.encode(to: &$0) })
+            case .tree: OutputFile(path: path, bytes: message.json.serializedBytes())
+            case .yaml: OutputFile(path: path, contents: YAMLText.render(message.json))
+            }
+        }
+
+        /// The file at `path` holding a discovery response of `resources`.
+        func discovery(_ path: String, _ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]) -> OutputFile {
+            switch self {
+            case .stream: Build.streamedDiscovery(path, type, resources)
+            case .tree: OutputFile(path: path, bytes: Build.discovery(type, resources.map(\.json)).serializedBytes())
+            case .yaml: OutputFile(path: path, contents: YAMLText.render(Build.discovery(type, resources.map(\.json))))
+            }
+        }
+    }
+
+    /// The files for a lowered configuration, with each file's text made by `encoder`.
+    static func files(for config: EnvoyConfig, options: BuildOptions, encoder: Encoder) -> [OutputFile] {
         let ext = options.format.rawValue
-        func text(_ json: JSON) -> String { options.format == .json ? json.serialized() : YAMLText.render(json) }
         guard options.xds else {
-            return [OutputFile(path: "bootstrap.\(ext)", contents: text(config.staticBootstrap.json))]
+            return [encoder.file("bootstrap.\(ext)", config.staticBootstrap)]
         }
         func source(_ relative: String) -> PathConfigSource { PathConfigSource(path: xdsPath(relative, root: options.xdsRoot)) }
 
         var out: [OutputFile] = []
-        var listeners: [JSON] = []
+        var listeners: [any EnvoyEncodable] = []
         var routeFiles: [OutputFile] = []
         for var l in config.listeners {
             guard let table = l.connectionManager.routeConfiguration else { continue }
             let rel = "rds/\(table.name).\(ext)"
             l.connectionManager.routes = .rds(source(rel), routeConfigName: table.name)
-            listeners.append(l.json)
-            routeFiles.append(OutputFile(path: rel, contents: text(discovery(.routeConfiguration, [table.json]))))
+            listeners.append(l)
+            routeFiles.append(encoder.discovery(rel, .routeConfiguration, [table]))
         }
-        var clusters: [JSON] = []
+        var clusters: [any EnvoyEncodable] = []
         var endpointFiles: [OutputFile] = []
         for var c in config.clusters {
             // EDS endpoints must be IP literals; DNS clusters keep their endpoints inline.
@@ -93,9 +165,9 @@ public enum Build {
                 c.type = .eds
                 c.edsConfig = source(rel)
                 c.loadAssignment = nil
-                endpointFiles.append(OutputFile(path: rel, contents: text(discovery(.clusterLoadAssignment, [assignment.json]))))
+                endpointFiles.append(encoder.discovery(rel, .clusterLoadAssignment, [assignment]))
             }
-            clusters.append(c.json)
+            clusters.append(c)
         }
         // Envoy's filesystem subscriptions need a node id and cluster.
         var node = config.node ?? Node()
@@ -103,9 +175,9 @@ public enum Build {
         if node.cluster == nil { node.cluster = "xdsc" }
         var bootstrap = Bootstrap(node: node, admin: config.admin)
         bootstrap.dynamicResources = (lds: source("lds.\(ext)"), cds: source("cds.\(ext)"))
-        out.append(OutputFile(path: "bootstrap.\(ext)", contents: text(bootstrap.json)))
-        out.append(OutputFile(path: "lds.\(ext)", contents: text(discovery(.listener, listeners))))
-        out.append(OutputFile(path: "cds.\(ext)", contents: text(discovery(.cluster, clusters))))
+        out.append(encoder.file("bootstrap.\(ext)", bootstrap))
+        out.append(encoder.discovery("lds.\(ext)", .listener, listeners))
+        out.append(encoder.discovery("cds.\(ext)", .cluster, clusters))
         return out + routeFiles + endpointFiles
     }
 
@@ -126,14 +198,60 @@ public enum Build {
         return DiscoveryResponse(versionInfo: fnv1a(body), type: type, resources: resources).json
     }
 
+    /// `discovery(type, resources)` written straight from the model: the resources are
+    /// streamed twice, compact into the hash of `version_info`, then pretty into the file.
+    static func streamedDiscovery(
+        _ path: String, _ type: DiscoveryResponse.ResourceType, _ resources: [any EnvoyEncodable]
+    ) -> OutputFile {
+        var hash = FNV1a()
+        var compact = JSONStream(pretty: false) { hash.add($0) }
+        compact.beginArray()
+        for r in resources { r.encode(to: &compact) }
+        compact.end()
+        compact.finish()
+        let version = hash.hex
+        return OutputFile(
+            path: path,
+            json: { s in
+                s.beginObject()
+                s.member("version_info", .string(version))
+                s.key("resources")
+                s.beginArray()
+                for r in resources {
+                    s.beginObject()
+                    s.member("@type", .string(type.rawValue))
+                    r.encodeFields(into: &s)
+                    s.end()
+                }
+                s.end()
+                s.end()
+            })
+    }
+
     /// 64-bit FNV-1a, as 16 hex digits.
     static func fnv1a(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
+        var h = FNV1a()
+        var s = s
+        s.withUTF8 { h.add($0) }
+        return h.hex
+    }
+}
+
+/// A running 64-bit FNV-1a hash.
+struct FNV1a {
+    var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// Hashes `bytes` after what came before.
+    mutating func add(_ bytes: UnsafeBufferPointer<UInt8>) {
+        for b in bytes {
+            value ^= UInt64(b)
+            value = value &* 0x0000_0100_0000_01b3
         }
-        let hex = String(h, radix: 16)
+    }
+
+    /// The hash as 16 hex digits.
+    var hex: String {
+        let hex = String(value, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }
@@ -210,7 +328,7 @@ public enum OutputDirectory {
                 if stat(final, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: final, errno: EISDIR) }
                 let name = (final as NSString).lastPathComponent
                 let temp = (parent.isEmpty ? "" : parent + "/") + ".\(name).tmp-\(getpid())"
-                try writeNew(temp, contents: f.contents, reportedAs: final)
+                try writeNew(temp, f, reportedAs: final)
                 temps.append((temp, final))
             }
         } catch {
@@ -234,7 +352,7 @@ public enum OutputDirectory {
         if stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw OutputWriteError(path: path, errno: EISDIR) }
         let parent = (path as NSString).deletingLastPathComponent
         let temp = (parent.isEmpty ? "" : parent + "/") + ".\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        try writeNew(temp, contents: contents, reportedAs: path)
+        try writeNew(temp, OutputFile(path: path, contents: contents), reportedAs: path)
         if rename(temp, path) != 0 {
             let code = errno
             unlink(temp)
@@ -261,22 +379,22 @@ public enum OutputDirectory {
         }
     }
 
-    /// Writes `contents` to a new file at `path` (which must not exist); on failure the
-    /// partial file is removed and the error names `reportedAs`.
-    static func writeNew(_ path: String, contents: String, reportedAs: String) throws(OutputWriteError) {
+    /// Writes the bytes of `file` to a new file at `path` (which must not exist) as they are
+    /// made; on failure the partial file is removed and the error names `reportedAs`.
+    static func writeNew(_ path: String, _ file: OutputFile, reportedAs: String) throws(OutputWriteError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
         if fd < 0 { throw OutputWriteError(path: reportedAs, errno: errno) }
         var failure: Int32 = 0
-        let bytes = Array(contents.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                failure = errno
-                break
+        file.write { piece in
+            var offset = 0
+            while failure == 0 && offset < piece.count {
+                let n = Foundation.write(fd, piece.baseAddress! + offset, piece.count - offset)
+                if n < 0 {
+                    if errno != EINTR { failure = errno }
+                    continue
+                }
+                offset += n
             }
-            offset += n
         }
         if close(fd) != 0 && failure == 0 { failure = errno }
         if failure != 0 {

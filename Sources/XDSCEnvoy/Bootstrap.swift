@@ -1,7 +1,7 @@
 import XDSCJSON
 
 /// `envoy.config.bootstrap.v3.Bootstrap`: what Envoy reads with `-c`.
-public struct Bootstrap: Equatable, Sendable, EnvoyEncodable {
+public struct Bootstrap: Equatable, Sendable, EnvoyMessage {
     /// `node`.
     public var node: Node?
     /// `static_resources.listeners`.
@@ -32,21 +32,19 @@ public struct Bootstrap: Equatable, Sendable, EnvoyEncodable {
             && a.admin == b.admin
     }
 
-    /// The Envoy v3 JSON form of this value.
-    public var json: JSON {
-        var o = JSONObject()
+    /// The members of the Envoy v3 JSON form of this value.
+    public func encodeFields<F: EnvoyFields>(into o: inout F) {
         o.set("node", node)
         if !listeners.isEmpty || !clusters.isEmpty {
-            var s = JSONObject()
-            s.setList("listeners", listeners)
-            s.setList("clusters", clusters)
-            o["static_resources"] = .object(s)
+            o.putObject("static_resources") { s in
+                s.setList("listeners", listeners)
+                s.setList("clusters", clusters)
+            }
         }
         if let dynamicResources {
-            o["dynamic_resources"] = .object(["lds_config": dynamicResources.lds.json, "cds_config": dynamicResources.cds.json])
+            o.put("dynamic_resources", .object(["lds_config": dynamicResources.lds.json, "cds_config": dynamicResources.cds.json]))
         }
-        if let admin { o["admin"] = .object(["address": admin.json]) }
-        return .object(o)
+        if let admin { o.put("admin", .object(["address": admin.json])) }
     }
 }
 

@@ -2,25 +2,131 @@ import XDSCJSON
 
 /// A model type that writes itself as Envoy's protobuf JSON: fields in `.proto`
 /// declaration order, defaults Envoy already applies left out.
-public protocol EnvoyEncodable {
+public protocol EnvoyEncodable: Sendable {
     /// The JSON value of this message.
     var json: JSON { get }
+    /// Writes this value as the next value of `stream`: by default its `json`.
+    func encode(to stream: inout JSONStream)
+    /// Writes the members of this message's JSON object to `fields`: by default those of
+    /// its `json` (nothing when that is not an object).
+    func encodeFields<F: EnvoyFields>(into fields: inout F)
 }
 
-extension JSONObject {
-    /// Sets `key` to the JSON of `value` when it is present.
-    mutating func set<T: EnvoyEncodable>(_ key: String, _ value: T?) {
-        if let value { self[key] = value.json }
+extension EnvoyEncodable {
+    /// `json`, written whole.
+    public func encode(to stream: inout JSONStream) { stream.value(json) }
+
+    /// The members of `json`, in order.
+    public func encodeFields<F: EnvoyFields>(into fields: inout F) {
+        for (k, v) in json.objectValue?.members ?? [] { fields.put(k, v) }
+    }
+}
+
+/// A message whose members are written once, by `encodeFields`, for both encodings: its
+/// `json` tree and its stream. The large containers (bootstrap, listeners, route tables,
+/// virtual hosts) are such messages, so `xdsc build` never holds the tree of a whole file.
+public protocol EnvoyMessage: EnvoyEncodable {}
+
+extension EnvoyMessage {
+    /// The object `encodeFields` writes.
+    public var json: JSON {
+        var o = JSONObject()
+        encodeFields(into: &o)
+        return .object(o)
     }
 
-    /// Sets `key` to an array of the JSON of `values` when it is not empty.
-    mutating func setList<T: EnvoyEncodable>(_ key: String, _ values: [T]) {
-        if !values.isEmpty { self[key] = .array(values.map(\.json)) }
+    /// The object `encodeFields` writes, member by member.
+    public func encode(to stream: inout JSONStream) {
+        stream.beginObject()
+        encodeFields(into: &stream)
+        stream.end()
+    }
+}
+
+/// Where a message writes its members: a `JSONObject` (the tree) or a `JSONStream` (an open
+/// object). A message writes each key once, in order.
+public protocol EnvoyFields {
+    /// Writes `key` with a whole JSON value.
+    mutating func put(_ key: String, _ value: JSON)
+    /// Writes `key` with an encodable value.
+    mutating func put<T: EnvoyEncodable>(_ key: String, message value: T)
+    /// Writes `key` with an array of encodable values.
+    mutating func putList<T: EnvoyEncodable>(_ key: String, _ values: [T])
+    /// Writes `key` with an array of values of different types.
+    mutating func putList(_ key: String, mixed values: [any EnvoyEncodable])
+    /// Writes `key` with an object whose members `body` writes.
+    mutating func putObject(_ key: String, _ body: (inout Self) -> Void)
+}
+
+extension EnvoyFields {
+    /// Writes `key` only when `value` is non-nil: the idiom for optional fields.
+    public mutating func set(_ key: String, _ value: JSON?) {
+        if let value { put(key, value) }
     }
 
-    /// Sets `key` to an array of strings when it is not empty.
-    mutating func setStrings(_ key: String, _ values: [String]) {
-        if !values.isEmpty { self[key] = .array(values.map(JSON.string)) }
+    /// Writes `key` with the JSON of `value` when it is present.
+    public mutating func set<T: EnvoyEncodable>(_ key: String, _ value: T?) {
+        if let value { put(key, message: value) }
+    }
+
+    /// Writes `key` with an array of the JSON of `values` when it is not empty.
+    public mutating func setList<T: EnvoyEncodable>(_ key: String, _ values: [T]) {
+        if !values.isEmpty { putList(key, values) }
+    }
+
+    /// Writes `key` with an array of strings when it is not empty.
+    public mutating func setStrings(_ key: String, _ values: [String]) {
+        if !values.isEmpty { put(key, .array(values.map(JSON.string))) }
+    }
+}
+
+extension JSONObject: EnvoyFields {
+    /// Sets `key`.
+    public mutating func put(_ key: String, _ value: JSON) { self[key] = value }
+    /// Sets `key` to `value.json`.
+    public mutating func put<T: EnvoyEncodable>(_ key: String, message value: T) { self[key] = value.json }
+    /// Sets `key` to the array of the values' JSON.
+    public mutating func putList<T: EnvoyEncodable>(_ key: String, _ values: [T]) { self[key] = .array(values.map(\.json)) }
+    /// Sets `key` to the array of the values' JSON.
+    public mutating func putList(_ key: String, mixed values: [any EnvoyEncodable]) {
+        self[key] = .array(values.map(\.json))
+    }
+    /// Sets `key` to the object `body` fills.
+    public mutating func putObject(_ key: String, _ body: (inout JSONObject) -> Void) {
+        var o = JSONObject()
+        body(&o)
+        self[key] = .object(o)
+    }
+}
+
+extension JSONStream: EnvoyFields {
+    /// Writes the member.
+    public mutating func put(_ key: String, _ value: JSON) { member(key, value) }
+    /// Writes the key, then streams `value`.
+    public mutating func put<T: EnvoyEncodable>(_ key: String, message value: T) {
+        self.key(key)
+        value.encode(to: &self)
+    }
+    /// Writes the key, then streams the array element by element.
+    public mutating func putList<T: EnvoyEncodable>(_ key: String, _ values: [T]) {
+        self.key(key)
+        beginArray()
+        for v in values { v.encode(to: &self) }
+        end()
+    }
+    /// Writes the key, then streams the array element by element.
+    public mutating func putList(_ key: String, mixed values: [any EnvoyEncodable]) {
+        self.key(key)
+        beginArray()
+        for v in values { v.encode(to: &self) }
+        end()
+    }
+    /// Writes the key, then the object `body` writes.
+    public mutating func putObject(_ key: String, _ body: (inout JSONStream) -> Void) {
+        self.key(key)
+        beginObject()
+        body(&self)
+        end()
     }
 }
 

@@ -4,7 +4,7 @@ import XDSCJSON
 /// `envoy.config.listener.v3.Listener`. xdsc writes one filter chain holding an HTTP
 /// connection manager; a user's listener may have several (`filter_chain_match` on server
 /// names, transport protocol...) and a `default_filter_chain`.
-public struct Listener: Equatable, Sendable, EnvoyEncodable {
+public struct Listener: Equatable, Sendable, EnvoyMessage {
     /// `name`.
     public var name: String
     /// `address`.
@@ -66,20 +66,18 @@ public struct Listener: Equatable, Sendable, EnvoyEncodable {
         (filterChains + (defaultFilterChain.map { [$0] } ?? [])).compactMap(\.connectionManager)
     }
 
-    /// The Envoy v3 JSON form of this value.
-    public var json: JSON {
-        var o = JSONObject()
-        o["name"] = .string(name)
-        o["address"] = address.json
-        o["filter_chains"] = .array(filterChains.map(\.json))
+    /// The members of the Envoy v3 JSON form of this value.
+    public func encodeFields<F: EnvoyFields>(into o: inout F) {
+        o.put("name", .string(name))
+        o.put("address", message: address)
+        o.putList("filter_chains", filterChains)
         o.set("default_filter_chain", defaultFilterChain)
-        return .object(o)
     }
 }
 
 /// `envoy.config.listener.v3.FilterChain`: the match that selects it, its network filters
 /// (an HTTP connection manager, or others xdsc keeps by name) and its TLS.
-public struct FilterChain: Equatable, Sendable, EnvoyEncodable {
+public struct FilterChain: Equatable, Sendable, EnvoyMessage {
     /// `name`.
     public var name: String?
     /// `filter_chain_match.server_names` (SNI).
@@ -111,20 +109,15 @@ public struct FilterChain: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
-    /// The Envoy v3 JSON form of this value.
-    public var json: JSON {
-        var chain = JSONObject()
+    /// The members of the Envoy v3 JSON form of this value.
+    public func encodeFields<F: EnvoyFields>(into chain: inout F) {
         chain.set("name", name.map(JSON.string))
-        if !serverNames.isEmpty { chain["filter_chain_match"] = .object(["server_names": .array(serverNames.map(JSON.string))]) }
-        var filters: [JSON] = []
-        if let connectionManager {
-            filters.append(
-                TypedExtension(name: "envoy.filters.network.http_connection_manager", typedConfig: connectionManager.typedConfig).json)
-        }
-        filters += otherFilters.map(\.json)
-        chain["filters"] = .array(filters)
+        if !serverNames.isEmpty { chain.put("filter_chain_match", .object(["server_names": .array(serverNames.map(JSON.string))])) }
+        var filters: [any EnvoyEncodable] = []
+        if let connectionManager { filters.append(ConnectionManagerFilter(manager: connectionManager)) }
+        filters += otherFilters
+        chain.putList("filters", mixed: filters)
         chain.set("transport_socket", tls.map { $0.transportSocket })
-        return .object(chain)
     }
 }
 
@@ -258,25 +251,52 @@ public struct HttpConnectionManager: Equatable, Sendable {
         return nil
     }
 
+    /// The message name of the network filter's `typed_config`.
+    static let typeName = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+
     /// The `typed_config` of the network filter.
     public var typedConfig: TypedMessage {
         var o = JSONObject()
-        o["stat_prefix"] = .string(statPrefix)
+        encodeConfigFields(into: &o)
+        return TypedMessage(Self.typeName, o)
+    }
+
+    /// The members of `typedConfig` after its `@type`.
+    func encodeConfigFields<F: EnvoyFields>(into o: inout F) {
+        o.put("stat_prefix", .string(statPrefix))
         switch routes {
-        case .inline(let rc): o["route_config"] = rc.json
+        case .inline(let rc): o.put("route_config", message: rc)
         case .rds(let source, let name):
-            o["rds"] = .object(["config_source": source.json, "route_config_name": .string(name)])
+            o.put("rds", .object(["config_source": source.json, "route_config_name": .string(name)]))
         }
-        o["http_filters"] = .array(
-            httpFilters.map { kind in
-                if kind == .localRateLimit, let rateLimit {
-                    return TypedExtension(name: kind.filterName, typedConfig: rateLimit.typedConfig).json
-                }
-                return kind.httpFilter.json
-            })
-        if !accessLog.isEmpty { o["access_log"] = .array(accessLog.map(\.entry.json)) }
-        if !upgradeTypes.isEmpty { o["upgrade_configs"] = .array(upgradeTypes.map { .object(["upgrade_type": .string($0)]) }) }
-        return TypedMessage("envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager", o)
+        o.put(
+            "http_filters",
+            .array(
+                httpFilters.map { kind in
+                    if kind == .localRateLimit, let rateLimit {
+                        return TypedExtension(name: kind.filterName, typedConfig: rateLimit.typedConfig).json
+                    }
+                    return kind.httpFilter.json
+                }))
+        if !accessLog.isEmpty { o.put("access_log", .array(accessLog.map(\.entry.json))) }
+        if !upgradeTypes.isEmpty { o.put("upgrade_configs", .array(upgradeTypes.map { .object(["upgrade_type": .string($0)]) })) }
+    }
+}
+
+/// The network filter entry of a connection manager,
+/// `{"name": ..., "typed_config": {"@type": ..., ...}}`, as a message so that its route
+/// table is streamed.
+struct ConnectionManagerFilter: EnvoyMessage {
+    /// The connection manager.
+    var manager: HttpConnectionManager
+
+    /// The filter name, then the typed config.
+    func encodeFields<F: EnvoyFields>(into o: inout F) {
+        o.put("name", .string("envoy.filters.network.http_connection_manager"))
+        o.putObject("typed_config") { config in
+            config.put("@type", .string("type.googleapis.com/" + HttpConnectionManager.typeName))
+            manager.encodeConfigFields(into: &config)
+        }
     }
 }
 

@@ -3,7 +3,7 @@ import XDSCJSON
 
 /// `envoy.config.route.v3.RouteConfiguration`: the route table of one HTTP connection
 /// manager.
-public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
+public struct RouteConfiguration: Equatable, Sendable, EnvoyMessage {
     /// `name`; the RDS resource name.
     public var name: String
     /// `virtual_hosts`, in order.
@@ -45,18 +45,17 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
         self.source = source
     }
 
-    /// The Envoy v3 JSON form of this value.
-    public var json: JSON {
-        var o = JSONObject()
-        o["name"] = .string(name)
+    /// The members of the Envoy v3 JSON form of this value.
+    public func encodeFields<F: EnvoyFields>(into o: inout F) {
+        o.put("name", .string(name))
         o.setList("virtual_hosts", virtualHosts)
         o.set("validate_clusters", validateClusters.map(JSON.bool))
         o.setList("request_headers_to_add", requestHeadersToAdd)
         o.setStrings("request_headers_to_remove", requestHeadersToRemove)
         o.setList("response_headers_to_add", responseHeadersToAdd)
         o.setStrings("response_headers_to_remove", responseHeadersToRemove)
-        if mostSpecificHeaderMutationsWins { o["most_specific_header_mutations_wins"] = .bool(true) }
-        if ignorePortInHostMatching { o["ignore_port_in_host_matching"] = .bool(true) }
+        if mostSpecificHeaderMutationsWins { o.put("most_specific_header_mutations_wins", .bool(true)) }
+        if ignorePortInHostMatching { o.put("ignore_port_in_host_matching", .bool(true)) }
         o.set("vhost_header", vhostHeader.map(JSON.string))
         o.setStrings("internal_only_headers", internalOnlyHeaders)
         o.set("max_direct_response_body_size_bytes", maxDirectResponseBodySizeBytes.map { JSON.integer($0) })
@@ -64,9 +63,8 @@ public struct RouteConfiguration: Equatable, Sendable, EnvoyEncodable {
         if !typedPerFilterConfig.isEmpty {
             var m = JSONObject()
             for e in typedPerFilterConfig { m[e.name] = e.config.json }
-            o["typed_per_filter_config"] = .object(m)
+            o.put("typed_per_filter_config", .object(m))
         }
-        return .object(o)
     }
 }
 
@@ -107,7 +105,7 @@ public struct VirtualCluster: Equatable, Sendable, EnvoyEncodable {
 }
 
 /// `envoy.config.route.v3.VirtualHost`.
-public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
+public struct VirtualHost: Equatable, Sendable, EnvoyMessage {
     /// `VirtualHost.TlsRequirementType`.
     public enum TLSRequirement: String, Sendable {
         case none = "NONE"
@@ -186,13 +184,12 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
             && a.includeAttemptCountInResponse == b.includeAttemptCountInResponse
     }
 
-    /// The Envoy v3 JSON form of this value.
-    public var json: JSON {
-        var o = JSONObject()
-        o["name"] = .string(name)
+    /// The members of the Envoy v3 JSON form of this value.
+    public func encodeFields<F: EnvoyFields>(into o: inout F) {
+        o.put("name", .string(name))
         o.setStrings("domains", domains)
         o.setList("routes", routes)
-        if requireTLS != .none { o["require_tls"] = .string(requireTLS.rawValue) }
+        if requireTLS != .none { o.put("require_tls", .string(requireTLS.rawValue)) }
         o.setList("request_headers_to_add", requestHeadersToAdd)
         o.setStrings("request_headers_to_remove", requestHeadersToRemove)
         o.setList("response_headers_to_add", responseHeadersToAdd)
@@ -200,16 +197,15 @@ public struct VirtualHost: Equatable, Sendable, EnvoyEncodable {
         if !typedPerFilterConfig.isEmpty {
             var m = JSONObject()
             for (name, config) in typedPerFilterConfig { m[name] = config.json }
-            o["typed_per_filter_config"] = .object(m)
+            o.put("typed_per_filter_config", .object(m))
         }
         o.setList("virtual_clusters", virtualClusters)
         o.set("retry_policy", retryPolicy)
         o.setList("request_mirror_policies", requestMirrorPolicies)
-        if !rateLimits.isEmpty { o["rate_limits"] = .array(rateLimits) }
+        if !rateLimits.isEmpty { o.put("rate_limits", .array(rateLimits)) }
         o.set("cors", cors)
-        if includeRequestAttemptCount { o["include_request_attempt_count"] = .bool(true) }
-        if includeAttemptCountInResponse { o["include_attempt_count_in_response"] = .bool(true) }
-        return .object(o)
+        if includeRequestAttemptCount { o.put("include_request_attempt_count", .bool(true)) }
+        if includeAttemptCountInResponse { o.put("include_attempt_count_in_response", .bool(true)) }
     }
 }
 

@@ -332,7 +332,8 @@ extension RouteEngine {
         if let cors = host.cors {
             out.append(
                 AppliedFilterConfig(
-                    filter: "cors (deprecated field)", level: .virtualHost, config: cors, origin: origin(.host(h), ".cors", fallback: host.source)))
+                    filter: "cors (deprecated field)", level: .virtualHost, config: cors,
+                    origin: origin(.host(h), ".cors", fallback: host.source)))
         }
         return out
     }

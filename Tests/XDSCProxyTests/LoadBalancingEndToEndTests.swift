@@ -51,9 +51,14 @@ struct LoadBalancingEndToEndTests {
         let config = try Self.configuration([ProxyEndpoint(host: "10.0.0.1", port: 80)], ClusterSettings(maxRequests: 1))
         try await Fixtures.withProxy(config) { server in
             let port = try #require(server.port(of: "public"))
-            server.registry.setBehaviour(MockBehaviour(delay: .milliseconds(400)), for: "users")
+            server.registry.setBehaviour(MockBehaviour(delay: .seconds(2)), for: "users")
             async let slow = TestClient.request(port: port, "/a")
-            try await Task.sleep(nanoseconds: 150_000_000)
+            // The first request holds the only slot once the mock has it (recorded on arrival,
+            // answered 2 s later): wait for that rather than for a fixed time, which a loaded
+            // machine can outlast.
+            while !server.registry.received.contains(where: { $0.path == "/a" }) {
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
             let over = try await TestClient.request(port: port, "/b")
             #expect(over.status == 503)
             #expect(over.header("x-envoy-overloaded") == "true")
