@@ -55,7 +55,8 @@ fuzz:
 	./scripts/setup
 	FUZZ_SECONDS=$(FUZZ_SECONDS) ./scripts/fuzz
 
-## Release-build benchmarks: lint/build throughput and route-analysis speed (prints figures).
+## Release-build benchmarks: lint/build throughput, route-analysis speed, and the embedded proxy
+## against nginx as the same reverse proxy (prints figures; docs/proxy.md).
 bench:
 	./scripts/bench
 
