@@ -407,6 +407,9 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
     public var hashPolicy: [HashPolicy]
     /// `upgrade_configs` (upgrade types enabled on this route, e.g. `websocket`).
     public var upgradeTypes: [String]
+    /// `upgrade_configs` entries with `enabled: false`: upgrade types this route refuses even
+    /// when the connection manager allows them (`createUpgradeFilterChain`).
+    public var disabledUpgradeTypes: [String] = []
     /// `host_rewrite_header`: the Host becomes the first value of this request header.
     public var hostRewriteHeader: String?
     /// `auto_host_rewrite`: the Host becomes the upstream host's hostname (known only
@@ -464,8 +467,10 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         o.set("retry_policy", retryPolicy)
         o.setList("request_mirror_policies", requestMirrorPolicies)
         o.setList("hash_policy", hashPolicy)
-        if !upgradeTypes.isEmpty {
-            o["upgrade_configs"] = .array(upgradeTypes.map { .object(["upgrade_type": .string($0)]) })
+        if !upgradeTypes.isEmpty || !disabledUpgradeTypes.isEmpty {
+            o["upgrade_configs"] = .array(
+                upgradeTypes.map { .object(["upgrade_type": .string($0)]) }
+                    + disabledUpgradeTypes.map { .object(["upgrade_type": .string($0), "enabled": .bool(false)]) })
         }
         o.set("host_rewrite_header", hostRewriteHeader.map(JSON.string))
         if autoHostRewrite { o["auto_host_rewrite"] = .bool(true) }

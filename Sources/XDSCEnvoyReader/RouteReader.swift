@@ -401,14 +401,16 @@ struct RouteReader {
             hashes.append(policy)
         }
         var upgrades: [String] = []
+        var refused: [String] = []
         for u in m.messages("upgrade_configs", Tables.upgradeConfig) {
             guard let t = u.requiredString("upgrade_type") else { continue }
-            if u.bool("enabled") != false { upgrades.append(t) }
+            if u.bool("enabled") != false { upgrades.append(t) } else { refused.append(t) }
         }
         var action = RouteAction(
             specifier, pathRewrite: rewrite, hostRewriteLiteral: m.string("host_rewrite_literal"), timeout: m.duration("timeout"),
             idleTimeout: m.duration("idle_timeout"), retryPolicy: retry, requestMirrorPolicies: mirrors, hashPolicy: hashes,
             upgradeTypes: upgrades)
+        action.disabledUpgradeTypes = refused
         action.hostRewriteHeader = m.string("host_rewrite_header")?.asciiLowercased
         action.autoHostRewrite = m.bool("auto_host_rewrite") ?? false
         action.hostRewritePathRegex = m.message("host_rewrite_path_regex", Tables.regexMatchAndSubstitute).flatMap(regexRewrite)

@@ -135,7 +135,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         let d = engine.decide(request, trace: false)
         if let type = RequestTranslation.upgradeType(head),
-            !RequestTranslation.upgradeAllowed(type, route: d.upgradeTypes, manager: listener.upgradeTypes)
+            !RequestTranslation.upgradeAllowed(
+                type, route: d.upgradeTypes, refusedByRoute: d.disabledUpgradeTypes, manager: listener.upgradeTypes)
         {
             // No upgrade filter chain for this type: 403 with an empty body (conn_manager_impl.cc).
             // The decoder reads nothing after an upgrade request, so the connection ends here.

@@ -97,10 +97,13 @@ enum RequestTranslation {
         return type
     }
 
-    /// Whether an upgrade of `type` may go through (`createUpgradeFilterChain`): the route
-    /// enables it, or the connection manager's `upgrade_configs` do (case-insensitive).
-    static func upgradeAllowed(_ type: String, route: [String], manager: [String]) -> Bool {
+    /// Whether an upgrade of `type` may go through (`createUpgradeFilterChain`,
+    /// http_connection_manager config.cc), names compared case-insensitively: a route entry
+    /// with `enabled: false` refuses it; otherwise a route entry or the connection manager's
+    /// enabled entry allows it.
+    static func upgradeAllowed(_ type: String, route: [String], refusedByRoute: [String] = [], manager: [String]) -> Bool {
         let t = type.lowercased()
+        if refusedByRoute.contains(where: { $0.lowercased() == t }) { return false }
         return (route + manager).contains { $0.lowercased() == t }
     }
 

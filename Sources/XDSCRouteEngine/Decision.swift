@@ -384,6 +384,8 @@ public struct RouteDecision: Equatable, Sendable {
     public var attemptCountInResponse = false
     /// The route's enabled `upgrade_configs` types (forwards).
     public var upgradeTypes: [String] = []
+    /// The route's `upgrade_configs` types with `enabled: false` (forwards).
+    public var disabledUpgradeTypes: [String] = []
 
     /// The cluster when forwarding.
     public var cluster: String? {

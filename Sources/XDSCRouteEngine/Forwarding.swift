@@ -71,6 +71,7 @@ extension RouteEngine {
         d.attemptCountInRequest = host.includeRequestAttemptCount
         d.attemptCountInResponse = host.includeAttemptCountInResponse
         d.upgradeTypes = a.upgradeTypes
+        d.disabledUpgradeTypes = a.disabledUpgradeTypes
     }
 
     /// The cluster a `route` action sends to, how it was chosen, and the field that chose it.
