@@ -270,19 +270,19 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         do {
             let sync = context.pipeline.syncOperations
             try sync.addHandler(down)
-            try sync.removeHandler(sync.handler(type: HTTPServerPipelineHandler.self))
-            try sync.removeHandler(sync.handler(type: ProtocolErrorHandler.self))
-            try sync.removeHandler(sync.handler(type: HTTPResponseEncoder.self))
-            try sync.removeHandler(sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            _ = try sync.removeHandler(sync.handler(type: HTTPServerPipelineHandler.self))
+            _ = try sync.removeHandler(sync.handler(type: ProtocolErrorHandler.self))
+            _ = try sync.removeHandler(sync.handler(type: HTTPResponseEncoder.self))
+            _ = try sync.removeHandler(sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
             let upstreamSync = upstream.pipeline.syncOperations
             try upstreamSync.addHandler(up)
-            try upstreamSync.removeHandler(upstreamSync.handler(type: UpstreamResponseHandler.self))
-            try upstreamSync.removeHandler(upstreamSync.handler(type: HTTPRequestEncoder.self))
+            _ = try upstreamSync.removeHandler(upstreamSync.handler(type: UpstreamResponseHandler.self))
+            _ = try upstreamSync.removeHandler(upstreamSync.handler(type: HTTPRequestEncoder.self))
             if let validator = try? upstreamSync.handler(type: NIOHTTPRequestHeadersValidator.self) {
                 upstreamSync.removeHandler(validator, promise: nil)
             }
             // Last: bytes the upstream sent behind the 101 are forwarded to the tunnel.
-            try upstreamSync.removeHandler(upstreamSync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
+            _ = try upstreamSync.removeHandler(upstreamSync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
         } catch {
             upstream.close(promise: nil)
             context.close(promise: nil)

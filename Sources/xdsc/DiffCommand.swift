@@ -101,8 +101,8 @@ struct DiffCommand: ParsableCommand {
             let worktree = newPaths == nil ? try loadOrFail(paths) : nil
             // Revision copies are read relative to the temporary root, so positions read
             // `REV/path:line:col`.
-            fm.changeCurrentDirectoryPath(tmp)
-            defer { fm.changeCurrentDirectoryPath(cwd) }
+            guard fm.changeCurrentDirectoryPath(tmp) else { throw fail("cannot enter the revision copies in \(tmp)") }
+            defer { _ = fm.changeCurrentDirectoryPath(cwd) }
             old = try loadOrFail(oldPaths)
             new = try worktree ?? loadOrFail(newPaths!)
         }
