@@ -28,11 +28,3 @@ enum JSONValue {
         return o
     }
 }
-
-extension String {
-    /// ASCII letters lower-cased, the rest unchanged: what Envoy's `LowerCaseString` and
-    /// `absl::AsciiStrToLower` do to header names and domains.
-    var asciiLowercased: String {
-        String(String.UnicodeScalarView(unicodeScalars.map { $0.value >= 65 && $0.value <= 90 ? Unicode.Scalar($0.value + 32)! : $0 }))
-    }
-}

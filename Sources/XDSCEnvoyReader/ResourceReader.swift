@@ -118,15 +118,7 @@ struct ResourceReader {
                 ctx.opaque.append(ext)
             }
         }
-        if let ts = m.message("transport_socket", Tables.transportSocket), let (t, node) = ts.any("typed_config"),
-            checkType(t, at: typeSpan(node))
-        {
-            if t == TypeURL.downstreamTLS {
-                chain.tls = downstreamTLS(node)
-            } else {
-                ctx.opaque.append(OpaqueExtension(name: ts.string("name") ?? "", typeURL: t, source: ts.span))
-            }
-        }
+        chain.tls = transportSocket(m, tls: TypeURL.downstreamTLS, downstreamTLS)
         return chain
     }
 
@@ -216,6 +208,17 @@ struct ResourceReader {
     }
 
     // MARK: TLS
+
+    /// `m`'s `transport_socket`: its TLS context when the type is `tlsType` (read by `read`);
+    /// any other socket is kept opaque (named in `--verbose`), and gives nil.
+    func transportSocket<TLS>(_ m: Message, tls tlsType: String, _ read: (YAMLNode) -> TLS?) -> TLS? {
+        guard let ts = m.message("transport_socket", Tables.transportSocket), let (t, node) = ts.any("typed_config"),
+            checkType(t, at: typeSpan(node))
+        else { return nil }
+        if t == tlsType { return read(node) }
+        ctx.opaque.append(OpaqueExtension(name: ts.string("name") ?? "", typeURL: t, source: ts.span))
+        return nil
+    }
 
     func downstreamTLS(_ node: YAMLNode) -> DownstreamTLSContext? {
         guard let m = Message(node, Tables.downstreamTlsContext, ctx, any: true) else { return nil }
@@ -332,15 +335,7 @@ struct ResourceReader {
                 baseEjectionTime: od.duration("base_ejection_time"),
                 maxEjectionPercent: od.int("max_ejection_percent").map { UInt32($0) })
         }
-        if let ts = m.message("transport_socket", Tables.transportSocket), let (t, node) = ts.any("typed_config"),
-            checkType(t, at: typeSpan(node))
-        {
-            if t == TypeURL.upstreamTLS {
-                c.tls = upstreamTLS(node)
-            } else {
-                ctx.opaque.append(OpaqueExtension(name: ts.string("name") ?? "", typeURL: t, source: ts.span))
-            }
-        }
+        c.tls = transportSocket(m, tls: TypeURL.upstreamTLS, upstreamTLS)
         return c
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCRequest
 import XDSCSyntax
 
 /// Reads route tables (`RouteConfiguration` and below) into the model, with spans.

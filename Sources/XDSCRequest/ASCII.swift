@@ -5,10 +5,4 @@ extension String {
         guard utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) else { return self }
         return String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
     }
-
-    /// `asciiLowercased`, without a copy when the name is already lower-case (the common case:
-    /// the model stores header names lower-cased).
-    var lowercasedIfNeeded: String {
-        utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? asciiLowercased : self
-    }
 }

@@ -12,7 +12,7 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// Every value of `name`, in order.
     public func values(_ name: String) -> [String] {
-        let n = name.lowercasedIfNeeded
+        let n = name.asciiLowercased
         return entries.filter { $0.name == n }.map(\.value)
     }
 
@@ -37,7 +37,7 @@ public struct HeaderMap: Equatable, Sendable {
     /// (literals, the model's names), so a name is lower-cased only when it is not found as is.
     func firstIndex(_ name: String) -> Int? {
         if let i = entries.firstIndex(where: { $0.name == name }) { return i }
-        let n = name.lowercasedIfNeeded
+        let n = name.asciiLowercased
         guard n != name else { return nil }
         return entries.firstIndex { $0.name == n }
     }
@@ -47,7 +47,7 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// Replaces every occurrence with one value at the first one's place (or at the end).
     public mutating func set(_ name: String, _ value: String) {
-        let n = name.lowercasedIfNeeded
+        let n = name.asciiLowercased
         if let i = entries.firstIndex(where: { $0.name == n }) {
             entries[i].value = value
             var j = entries.count - 1
@@ -62,7 +62,7 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// Removes every occurrence.
     public mutating func remove(_ name: String) {
-        let n = name.lowercasedIfNeeded
+        let n = name.asciiLowercased
         entries.removeAll { $0.name == n }
     }
 }
