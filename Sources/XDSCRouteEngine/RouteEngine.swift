@@ -22,10 +22,8 @@ public struct RouteEngine: Sendable {
     /// Spans of field paths (Envoy files); elements without one fall back to the route's or
     /// virtual host's `source`.
     public let spans: [String: SourceSpanRef]
-    let exact: [String: (host: Int, domain: String)]
-    let suffixes: [(key: [UInt8], host: Int, domain: String)]
-    let prefixes: [(key: [UInt8], host: Int, domain: String)]
-    let defaultHost: Int?
+    /// Virtual-host selection by domain (`RouteMatcher::findVirtualHost`).
+    public let hosts: VirtualHostSelector
     let indexes: [RouteIndex]
     let levelOrder: [MutationLevel]
     let hostRefs: [Ref<VirtualHost>]
@@ -36,32 +34,7 @@ public struct RouteEngine: Sendable {
     public init(_ config: RouteConfiguration, spans: [String: SourceSpanRef] = [:]) {
         self.config = config
         self.spans = spans
-        var exact: [String: (Int, String)] = [:]
-        var suffixes: [(key: [UInt8], host: Int, domain: String, order: Int)] = []
-        var prefixes: [(key: [UInt8], host: Int, domain: String, order: Int)] = []
-        var defaultHost: Int?
-        for (i, vh) in config.virtualHosts.enumerated() {
-            for raw in vh.domains {
-                let d = raw.asciiLowercased
-                if d == "*" {
-                    if defaultHost == nil { defaultHost = i }
-                } else if d.hasPrefix("*") {
-                    suffixes.append((Array(d.utf8.dropFirst()), i, raw, suffixes.count))
-                } else if d.hasSuffix("*") {
-                    prefixes.append((Array(d.utf8.dropLast()), i, raw, prefixes.count))
-                } else if exact[d] == nil {
-                    exact[d] = (i, raw)
-                }
-            }
-        }
-        // Longest first; Envoy's maps are keyed by length with `std::greater`.
-        func order(_ a: [(key: [UInt8], host: Int, domain: String, order: Int)]) -> [(key: [UInt8], host: Int, domain: String)] {
-            a.sorted { ($0.key.count, -$0.order) > ($1.key.count, -$1.order) }.map { ($0.key, $0.host, $0.domain) }
-        }
-        self.exact = exact
-        self.suffixes = order(suffixes)
-        self.prefixes = order(prefixes)
-        self.defaultHost = defaultHost
+        self.hosts = VirtualHostSelector(config)
         self.indexes = config.virtualHosts.map { RouteIndex($0.routes) }
         self.levelOrder = Self.levels(config)
         self.hostRefs = config.virtualHosts.map(Ref.init)
@@ -86,38 +59,13 @@ public struct RouteEngine: Sendable {
 
     // MARK: - Virtual host
 
-    /// `RouteMatcher::findVirtualHost`.
+    /// `RouteMatcher::findVirtualHost`, with where the chosen host is written.
     public func selectVirtualHost(_ headers: HeaderMap) -> Result<VirtualHostChoice, NoRouteReason> {
-        func choice(_ i: Int, _ reason: VirtualHostReason, _ host: String?) -> VirtualHostChoice {
+        hosts.select(headers).map { c in
             VirtualHostChoice(
-                index: i, name: config.virtualHosts[i].name, reason: reason, comparedHost: host,
-                origin: origin(.host(i), "", fallback: config.virtualHosts[i].source))
+                index: c.index, name: config.virtualHosts[c.index].name, reason: c.reason, comparedHost: c.comparedHost,
+                origin: origin(.host(c.index), "", fallback: config.virtualHosts[c.index].source))
         }
-        if exact.isEmpty && suffixes.isEmpty && prefixes.isEmpty {
-            guard let d = defaultHost else { return .failure(.noVirtualHost(host: headers.first(":authority") ?? "")) }
-            return .success(choice(d, .onlyDefault, nil))
-        }
-        let headerName = config.vhostHeader ?? ":authority"
-        guard var host = headers.first(headerName) else { return .failure(.missingHost(header: headerName)) }
-        if config.ignorePortInHostMatching, let p = Self.portStart(host) { host = String(host[..<p]) }
-        host = host.asciiLowercased
-        if let e = exact[host] { return .success(choice(e.host, .exact(domain: e.domain), host)) }
-        let bytes = Array(host.utf8)
-        for s in suffixes where s.key.count < bytes.count && bytes.suffix(s.key.count).elementsEqual(s.key) {
-            return .success(choice(s.host, .suffixWildcard(domain: s.domain), host))
-        }
-        for p in prefixes where p.key.count < bytes.count && bytes.prefix(p.key.count).elementsEqual(p.key) {
-            return .success(choice(p.host, .prefixWildcard(domain: p.domain), host))
-        }
-        if let d = defaultHost { return .success(choice(d, .defaultHost, host)) }
-        return .failure(.noVirtualHost(host: host))
-    }
-
-    /// `HeaderUtility::getPortStart`: the last `:` unless a `]` follows it (IPv6 literal).
-    static func portStart(_ host: String) -> String.Index? {
-        guard let colon = host.lastIndex(of: ":") else { return nil }
-        if host[colon...].contains("]") { return nil }
-        return colon
     }
 
     // MARK: - Decision

@@ -40,10 +40,10 @@ public enum RouteTableAnalysis {
     ) {
         // An example request must reach its virtual host in the whole table: an `:authority`
         // header matcher can make the analysis pick a host another virtual host takes.
-        let selector = RouteEngine(config)
+        let selector = VirtualHostSelector(config)
         for (i, vhost) in config.virtualHosts.enumerated() {
             analyze(vhost, fallback: fallback, locate: locate, into: &findings) { req in
-                (try? selector.selectVirtualHost(req.headerMap).get())?.index == i
+                (try? selector.select(req.headerMap).get())?.index == i
             }
         }
     }
