@@ -397,7 +397,7 @@ _xdsc_schema() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __xdsc_add_completions -W 'policy'$'\n''diagnostics'$'\n''route'$'\n''diff'$'\n''traffic'
+        __xdsc_add_completions -W 'policy'$'\n''diagnostics'$'\n''route'$'\n''diff'$'\n''traffic'$'\n''traffic-results'
         return
         ;;
     esac

@@ -11,7 +11,7 @@ import XDSCPolicy
 /// have one source in the code (enums, retry conditions, rule ids) are taken from it.
 public enum Schemas {
     /// Every schema, by the name `xdsc schema` takes.
-    public static let names = ["policy", "diagnostics", "route", "diff", "traffic"]
+    public static let names = ["policy", "diagnostics", "route", "diff", "traffic", "traffic-results"]
 
     /// The pretty-printed schema text for `name`, or nil for an unknown name.
     public static func text(_ name: String) -> String? {
@@ -21,6 +21,7 @@ public enum Schemas {
         case "route": route.serialized()
         case "diff": diff.serialized()
         case "traffic": traffic.serialized()
+        case "traffic-results": trafficResults.serialized()
         default: nil
         }
     }

@@ -12,8 +12,8 @@ struct DiffCommand: ParsableCommand {
             Each side is a policy file or directory, or an Envoy route configuration (as xdsc route \
             --config reads it). With --git REV [REV2] and the paths after a double dash, the sides are the paths at REV and at REV2 \
             (default: the work tree), read with git without touching the work tree. Exit codes: 0 no \
-            change; 1 a change (of the kind --fail-on names, not listed in --expect); 2 usage error or \
-            unreadable input.
+            change; 1 a change (of the kind --fail-on names, not listed in --expect), or a side with errors \
+            (printed; nothing is compared); 2 usage error or unreadable input.
             """
     )
 
@@ -65,7 +65,9 @@ struct DiffCommand: ParsableCommand {
         if l.failed {
             let errors = l.diagnostics.filter { $0.severity == .error }
             FileHandleOutput.stderr(HumanRenderer(sources: l.sources, color: false).render(errors))
-            throw fail("cannot compare: \(paths.joined(separator: " ")) has errors")
+            // As every command: 1 for errors in the input, 2 when it cannot be read.
+            FileHandleOutput.stderr("error: cannot compare: \(paths.joined(separator: " ")) has errors\n")
+            throw ExitCode(ExitStatus.code(for: errors, strict: false))
         }
         return l
     }

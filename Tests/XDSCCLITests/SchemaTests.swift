@@ -26,7 +26,7 @@ import XDSCRequest
     /// Fixtures that are not YAML a JSON tool could read the same way.
     static let unreadableRules: Set<String> = ["yaml-syntax", "duplicate-key", "input-limit", "unreadable-input"]
 
-    @Test(arguments: ["policy", "diagnostics", "route", "diff", "traffic"])
+    @Test(arguments: ["policy", "diagnostics", "route", "diff", "traffic", "traffic-results"])
     func committedSchemaIsWhatXdscPrints(name: String) throws {
         let r = try CLI.run(["schema", name])
         #expect(r.status == 0)
@@ -37,7 +37,7 @@ import XDSCRequest
     @Test func unknownSchemaIsAUsageError() throws {
         let r = try CLI.run(["schema", "envoy"])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("policy, diagnostics, route, diff or traffic"))
+        #expect(r.stderr.contains("choose policy, diagnostics, route, diff, traffic, traffic-results"))
     }
 
     @Test func policySchemaNamesExactlyTheParsersKeys() throws {

@@ -72,6 +72,30 @@ import Testing
         #expect(json.stdout.contains("\"failed\": 1"))
     }
 
+    @Test func jsonResultsMatchTheirSchema() throws {
+        let (dir, path) = try Self.spec(
+            """
+              - name: fails
+                request: {url: http://www.example.com/index.html}
+                expect: {status: 404, upstream: {path: /elsewhere}}
+              - name: passes
+                request: {url: http://example.com/healthz}
+                expect: {status: 200}
+            """)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let failing = try CLI.run(["test", "traffic", path, "--format", "json"])
+        let passing = try CLI.run(["test", "traffic", Self.shop, "--format", "json"])
+        #expect(failing.status == 1 && passing.status == 0, "\(failing.stderr)\(passing.stderr)")
+        let files = [("failing.json", failing.stdout), ("passing.json", passing.stdout), ("bad.json", #"{"version": 1, "tests": [{"name": 1}]}"#)]
+        for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        let paths = files.map { dir.appendingPathComponent($0.0).path }
+        let schema = CLI.packageRoot.appendingPathComponent("schemas/traffic-results.v1.schema.json").path
+        let report = try Tools.validate(schema: schema, files: paths)
+        #expect(report[paths[0]] == [], "\(report[paths[0]] ?? [])")
+        #expect(report[paths[1]] == [], "\(report[paths[1]] ?? [])")
+        #expect(!(report[paths[2]] ?? []).isEmpty)
+    }
+
     @Test func repeatedRequestsAndSplitsAreChecked() throws {
         let (dir, path) = try Self.spec(
             """

@@ -105,6 +105,15 @@ struct DiffCLITests {
         #expect(try Tool.run(["diff", "fixtures/diff/refactor/new"]).status == 2)
     }
 
+    @Test("a side with errors is not compared and exits 1, as every command does for errors in its input")
+    func sideWithErrors() throws {
+        let r = try Tool.run(["diff", "fixtures/lint/duplicate-key.yaml", "fixtures/diff/refactor/new"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("duplicate-key.yaml:"))
+        #expect(r.stderr.contains("cannot compare: fixtures/lint/duplicate-key.yaml has errors"))
+        #expect(r.stdout.isEmpty)
+    }
+
     @Test("--fail-on behaviour accepts a refactor that only moves routes")
     func failOnBehaviour() throws {
         let r = try Tool.diff("reorder-disjoint", ["--fail-on", "behaviour"])
