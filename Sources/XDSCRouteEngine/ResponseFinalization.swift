@@ -23,14 +23,13 @@ extension RouteEngine {
         let route = routeRefs[h][r].value
         let host = hostRefs[h].value
         var map = HeaderMap(upstream)
-        let hasEntryMutations: Bool
         var entry: (index: Int, value: WeightedClusters.Entry)?
         if case .weighted(let pick) = f.choice, case .route(let a) = route.action, case .weightedClusters(let w) = a.clusterSpecifier,
             w.clusters.indices.contains(pick.picked)
         {
             entry = (pick.picked, w.clusters[pick.picked])
         }
-        hasEntryMutations = entry.map { !$0.value.responseHeadersToAdd.isEmpty || !$0.value.responseHeadersToRemove.isEmpty } ?? false
+        let hasEntryMutations = entry.map { !$0.value.responseHeadersToAdd.isEmpty || !$0.value.responseHeadersToRemove.isEmpty } ?? false
         // Nothing configured at any level: the upstream's headers as they are (the common case).
         if !hasEntryMutations && route.responseHeadersToAdd.isEmpty && route.responseHeadersToRemove.isEmpty
             && host.responseHeadersToAdd.isEmpty && host.responseHeadersToRemove.isEmpty && config.responseHeadersToAdd.isEmpty
@@ -49,7 +48,8 @@ extension RouteEngine {
         }
         for level in levels() {
             let (add, remove, owner, fallback) = responseParser(level, route: route, host: host, h: h, r: r)
-            evaluate(add, remove, level, owner, "", response: true, map: &map, request: d.requestHeaders, into: &scratch, fallback: fallback)
+            evaluate(
+                add, remove, level, owner, "", response: true, map: &map, request: d.requestHeaders, into: &scratch, fallback: fallback)
         }
         return map
     }

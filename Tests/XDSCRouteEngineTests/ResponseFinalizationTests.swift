@@ -13,7 +13,9 @@ import XDSCTestSupport
 @Suite struct ResponseFinalizationTests {
     static let names = ["x-a", "x-b", "X-B", "server", "content-type"]
     static let values = ["1", "two", "", "%REQ(x-in)%", "%REQ(x-missing)%", "%REQ(:path)%", "%PROTOCOL%", "%UPSTREAM_HOST%", "a%%b"]
-    static let actions: [HeaderValueOption.AppendAction] = [.appendIfExistsOrAdd, .addIfAbsent, .overwriteIfExists, .overwriteIfExistsOrAdd]
+    static let actions: [HeaderValueOption.AppendAction] = [
+        .appendIfExistsOrAdd, .addIfAbsent, .overwriteIfExists, .overwriteIfExistsOrAdd,
+    ]
 
     static func options(_ rng: inout SeededRNG) -> [HeaderValueOption] {
         (0..<Int.random(in: 0...3, using: &rng)).map { _ in
@@ -59,7 +61,8 @@ import XDSCTestSupport
 
     static func upstream(_ rng: inout SeededRNG) -> [HTTPHeader] {
         (0..<Int.random(in: 0...4, using: &rng)).map { _ in
-            HTTPHeader(["x-a", "x-b", "server", "content-type", "x-up"].randomElement(using: &rng)!, ["u", "", "v"].randomElement(using: &rng)!)
+            HTTPHeader(
+                ["x-a", "x-b", "server", "content-type", "x-up"].randomElement(using: &rng)!, ["u", "", "v"].randomElement(using: &rng)!)
         }
     }
 
@@ -71,7 +74,8 @@ import XDSCTestSupport
             var headers = [HTTPHeader("x-forwarded-proto", "http")]
             if Bool.random(using: &rng) { headers.append(HTTPHeader("x-in", "in")) }
             let request = EnvoyRequest(
-                method: "GET", authority: "example.com", path: "/p?q=1", headers: headers, randomValue: UInt64.random(in: 0...99, using: &rng))
+                method: "GET", authority: "example.com", path: "/p?q=1", headers: headers,
+                randomValue: UInt64.random(in: 0...99, using: &rng))
             let d = engine.decide(request, trace: false)
             #expect(d.cluster != nil)
             let seed = Self.upstream(&rng)
