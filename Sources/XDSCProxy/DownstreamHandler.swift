@@ -44,9 +44,20 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.idle
     private let listener: ListenerContext
     private var clientTimer: Scheduled<Void>?
+    /// When the connection last became idle (the client timer counts from here).
+    private var idleSince = NIODeadline.uptimeNanoseconds(0)
+    /// The `date` value and the second it is for.
+    private var dateSecond: time_t = 0
+    private var dateText = ""
+
+    /// The body of a request without one (shared, so no request allocates an empty buffer).
+    private let emptyBody: ByteBuffer
+    /// The client's address (`%DOWNSTREAM_REMOTE_ADDRESS%`), read once per connection.
+    private var remoteAddress: String?
 
     init(listener: ListenerContext) {
         self.listener = listener
+        self.emptyBody = ByteBufferAllocator().buffer(capacity: 0)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -67,17 +78,21 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 reject(context: context, head: head, status: 413, body: "Payload Too Large")
                 return
             }
-            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+            state = .receiving(head, emptyBody)
         case (.receiving(let head, var body), .body(var chunk)):
             if body.readableBytes + chunk.readableBytes > listener.options.maxRequestBodyBytes {
                 reject(context: context, head: head, status: 413, body: "Payload Too Large")
                 return
             }
-            body.writeBuffer(&chunk)
+            // The first chunk is kept as it is; only a body in several reads is copied together.
+            if body.readableBytes == 0 {
+                body = chunk
+            } else {
+                state = .receiving(head, emptyBody)
+                body.writeBuffer(&chunk)
+            }
             state = .receiving(head, body)
         case (.receiving(let head, let body), .end):
-            clientTimer?.cancel()
-            clientTimer = nil
             state = .answering(head, nil, cors: [])
             process(context: context, head: head, body: body)
         case (.closed, _):
@@ -107,18 +122,36 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Slow clients
 
     /// A whole request (head and body) must arrive within the client timeout of the
-    /// connection becoming idle.
+    /// connection becoming idle. One timer serves many requests: when it fires early (the
+    /// connection became idle again since it was set, or a request is being answered) it is
+    /// set again for the rest of the time, so a request costs no timer of its own.
     private func armClientTimer(context: ChannelHandlerContext) {
-        clientTimer?.cancel()
-        clientTimer = context.eventLoop.assumeIsolated().scheduleTask(in: listener.options.clientIdleTimeout.timeAmount) { [self] in
+        idleSince = context.eventLoop.now
+        if clientTimer == nil { scheduleClientTimer(context: context, at: idleSince + listener.options.clientIdleTimeout.timeAmount) }
+    }
+
+    private func scheduleClientTimer(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        clientTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            self.clientTimer = nil
+            let timeout = self.listener.options.clientIdleTimeout.timeAmount
             switch self.state {
-            case .receiving(let head, _):
-                // Envoy's stream idle timeout answers 408.
-                self.reject(context: context, head: head, status: 408, body: "stream timeout")
-            case .idle:
-                self.state = .closed
-                context.close(promise: nil)
-            case .answering, .closed:
+            case .idle, .receiving:
+                let deadline = self.idleSince + timeout
+                if context.eventLoop.now < deadline {
+                    self.scheduleClientTimer(context: context, at: deadline)
+                    return
+                }
+                if case .receiving(let head, _) = self.state {
+                    // Envoy's stream idle timeout answers 408.
+                    self.reject(context: context, head: head, status: 408, body: "stream timeout")
+                } else {
+                    self.state = .closed
+                    context.close(promise: nil)
+                }
+            case .answering:
+                // Checked again after the answer, which starts a new idle time.
+                self.scheduleClientTimer(context: context, at: context.eventLoop.now + timeout)
+            case .closed:
                 break
             }
         }
@@ -127,7 +160,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     // MARK: - Answering
 
     private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
-        let remote = context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        let remote = remoteAddress ?? context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
+        remoteAddress = remote
         let request = RequestTranslation.envoyRequest(head, random: listener.random, remoteAddress: remote)
         guard let engine = listener.engine else {
             respond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
@@ -152,35 +186,34 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         let steps = d.matched ? FilterSimulation.steps(d, buckets: listener.buckets, random: listener.random, now: .now()) : []
-        runFilters(context: context, head: head, body: body, steps[...], decision: d, engine: engine, request: request)
+        runFilters(context: context, head: head, body: body, steps[...], decision: d, engine: engine)
     }
 
     /// The HTTP filters before the router: a reply ends the request, a delay waits first.
     private func runFilters(
         context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, _ steps: ArraySlice<FilterStep>, decision d: RouteDecision,
-        engine: RouteEngine, request: EnvoyRequest
+        engine: RouteEngine
     ) {
         guard let step = steps.first else {
-            route(context: context, head: head, body: body, decision: d, engine: engine, request: request)
+            route(context: context, head: head, body: body, decision: d, engine: engine)
             return
         }
         switch step {
         case .proceed:
-            runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine, request: request)
+            runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine)
         case .reply(let status, let text):
-            localReply(context: context, head: head, status: status, body: text, engine: engine, request: request)
+            localReply(context: context, head: head, status: status, body: text, engine: engine, decision: d)
         case .delay(let wait):
             context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
                 guard case .answering = self.state else { return }
-                self.runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine, request: request)
+                self.runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine)
             }
         }
     }
 
     /// Executes the router's decision.
     private func route(
-        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, decision d: RouteDecision, engine: RouteEngine,
-        request: EnvoyRequest
+        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, decision d: RouteDecision, engine: RouteEngine
     ) {
         switch d.outcome {
         case .noRoute:
@@ -197,7 +230,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .forward(let f):
             guard listener.targets.has(f.cluster) else {
                 let status = f.clusterNotFoundStatus
-                localReply(context: context, head: head, status: status, body: "", engine: engine, request: request)
+                localReply(context: context, head: head, status: status, body: "", engine: engine, decision: d)
                 return
             }
             let timeout = d.timeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
@@ -221,7 +254,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 switch result {
                 case .response(let response, _):
                     var headers = RequestTranslation.responseHeaders(
-                        upstream: response.headers, bodyLength: response.body.readableBytes, engine: engine, request: request)
+                        upstream: response.headers, bodyLength: response.body.readableBytes, engine: engine, decision: d)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                     headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
                     self.respond(
@@ -229,7 +262,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                         body: response.body)
                 case .upgraded(let response, let channel):
                     var headers = RequestTranslation.responseHeaders(
-                        upstream: response.headers, bodyLength: nil, engine: engine, request: request)
+                        upstream: response.headers, bodyLength: nil, engine: engine, decision: d)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                     headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
                     self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts))
@@ -237,7 +270,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
                     let overloaded = flag == "UO" ? [HTTPHeader("x-envoy-overloaded", "true")] : []
                     self.localReply(
-                        context: context, head: head, status: status, body: body, engine: engine, request: request,
+                        context: context, head: head, status: status, body: body, engine: engine, decision: d,
                         extra: overloaded + attempts)
                 }
             }
@@ -248,11 +281,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A router local reply after routing: the content headers, then the route's response mutations.
     private func localReply(
-        context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String, engine: RouteEngine, request: EnvoyRequest,
+        context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String, engine: RouteEngine, decision: RouteDecision,
         extra: [HTTPHeader] = []
     ) {
-        let headers = engine.decide(request, trace: false, responseHeaders: RequestTranslation.localReplyHeaders(body: body))
-            .responseHeaders.entries
+        let headers = engine.finalizeResponseHeaders(RequestTranslation.localReplyHeaders(body: body), of: decision).entries
         respond(context: context, head: head, status: status, headers: Self.overwriting(headers, with: extra), body: body)
     }
 
@@ -264,7 +296,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         clientTimer = nil
         state = .closed
         var h = headers.filter { $0.name != "server" && $0.name != "date" }
-        h.append(HTTPHeader("date", Self.httpDate()))
+        h.append(HTTPHeader("date", date()))
         h.append(HTTPHeader("server", "envoy"))
         let (down, up) = TunnelHandler.pair()
         do {
@@ -329,8 +361,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         // The CORS filter's encodeHeaders runs on every response of the request, after the router.
         if case .answering(_, _, let cors) = state { headers = Self.overwriting(headers, with: cors) }
         var h = HTTPHeaders()
-        for e in headers where !e.name.hasPrefix(":") && e.name != "server" && e.name != "date" { h.add(name: e.name, value: e.value) }
-        h.add(name: "date", value: Self.httpDate())
+        for e in headers where e.name.utf8.first != UInt8(ascii: ":") && e.name != "server" && e.name != "date" {
+            h.add(name: e.name, value: e.value)
+        }
+        h.add(name: "date", value: date())
         h.add(name: "server", value: "envoy")
         // The decoder reads nothing after an upgrade request: a declined upgrade closes.
         let keepAlive = head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
@@ -338,14 +372,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if body.readableBytes > 0 && head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        let done = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: done)
         if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             state = .idle
             armClientTimer(context: context)
         } else {
             state = .closed
-            done.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -355,7 +388,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         clientTimer?.cancel()
         var h = HTTPHeaders()
         for e in RequestTranslation.localReplyHeaders(body: body) { h.add(name: e.name, value: e.value) }
-        h.add(name: "date", value: Self.httpDate())
+        h.add(name: "date", value: date())
         h.add(name: "server", value: "envoy")
         h.add(name: "connection", value: "close")
         state = .closed
@@ -368,13 +401,24 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
+    /// The `date` header's value, formatted once per second of this connection.
+    private func date() -> String {
+        let now = time(nil)
+        if now != dateSecond {
+            dateSecond = now
+            dateText = Self.httpDate(now)
+        }
+        return dateText
+    }
+
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
     /// An IMF-fixdate.
-    static func httpDate() -> String {
-        var t = time(nil)
+    static func httpDate(_ t: time_t = time(nil)) -> String {
+        var t = t
         var tmv = tm()
         gmtime_r(&t, &tmv)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return
             "\(days[Int(tmv.tm_wday)]), \(two(tmv.tm_mday)) \(months[Int(tmv.tm_mon)]) \(tmv.tm_year + 1900) \(two(tmv.tm_hour)):\(two(tmv.tm_min)):\(two(tmv.tm_sec)) GMT"

@@ -32,19 +32,40 @@ final class UpstreamTargets: Sendable {
     }
 
     let targets: [String: [Target]]
-    private let settings: [String: ClusterSettings]
-    /// Idle keep-alive upstream connections by `host:port` (Envoy's HTTP/1 connection pool).
-    private let idle = NIOLockedValueBox([String: [Channel]]())
-    private let balancers: NIOLockedValueBox<[String: LoadBalancer]>
+    /// Each cluster's position in `lists`, `maxRequests` and the balancers (one lookup per pick).
+    private let positions: [String: Int]
+    private let lists: [[Target]]
+    private let maxRequests: [Int]
+    /// Idle keep-alive upstream connections by address (Envoy's HTTP/1 connection pool).
+    private let idle = NIOLockedValueBox([PoolKey: [Channel]]())
+    private let balancers: NIOLockedValueBox<[LoadBalancer]>
+
+    /// Where a pooled connection goes.
+    private struct PoolKey: Hashable {
+        var host: String
+        var port: Int
+        init(_ t: Target) {
+            host = t.host
+            port = t.port
+        }
+    }
 
     init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
         self.targets = targets
-        self.settings = settings
-        var balancers: [String: LoadBalancer] = [:]
-        for (name, list) in targets {
-            balancers[name] = LoadBalancer(
-                weights: list.map { UInt64($0.endpoint.weight) }, policy: settings[name]?.lbPolicy ?? .roundRobin)
+        var positions: [String: Int] = [:]
+        var lists: [[Target]] = []
+        var maxRequests: [Int] = []
+        var balancers: [LoadBalancer] = []
+        for (name, list) in targets.sorted(by: { $0.key < $1.key }) {
+            positions[name] = lists.count
+            lists.append(list)
+            maxRequests.append(Int(settings[name]?.maxRequests ?? ClusterSettings.defaultMaxRequests))
+            balancers.append(
+                LoadBalancer(weights: list.map { UInt64($0.endpoint.weight) }, policy: settings[name]?.lbPolicy ?? .roundRobin))
         }
+        self.positions = positions
+        self.lists = lists
+        self.maxRequests = maxRequests
         self.balancers = NIOLockedValueBox(balancers)
     }
 
@@ -53,28 +74,27 @@ final class UpstreamTargets: Sendable {
 
     /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
     func next(_ cluster: String, random: RandomSource) -> Pick {
-        guard let list = targets[cluster], !list.isEmpty else { return .noHealthy }
-        let maxRequests = Int(settings[cluster]?.maxRequests ?? ClusterSettings.defaultMaxRequests)
+        guard let c = positions[cluster], !lists[c].isEmpty else { return .noHealthy }
+        let maxRequests = self.maxRequests[c]
         return balancers.withLockedValue { all -> Pick in
-            guard var lb = all[cluster] else { return .noHealthy }
-            defer { all[cluster] = lb }
             // The connection pool refuses a stream over the cluster's `max_requests`.
-            if lb.activeRequests >= maxRequests { return .overflow }
-            guard let i = lb.pick(random: random.next) else { return .noHealthy }
-            lb.started(i)
-            return .target(list[i], index: i)
+            if all[c].activeRequests >= maxRequests { return .overflow }
+            guard let i = all[c].pick(random: random.next) else { return .noHealthy }
+            all[c].started(i)
+            return .target(lists[c][i], index: i)
         }
     }
 
     /// The request to endpoint `index` of `cluster` is no longer in flight.
     func ended(_ cluster: String, _ index: Int) {
-        balancers.withLockedValue { $0[cluster]?.ended(index) }
+        guard let c = positions[cluster] else { return }
+        balancers.withLockedValue { $0[c].ended(index) }
     }
 
     /// An idle open connection to `target`, if the pool has one.
     func pooledConnection(_ target: Target) -> Channel? {
         idle.withLockedValue { all in
-            let key = "\(target.host):\(target.port)"
+            let key = PoolKey(target)
             while let c = all[key]?.popLast() {
                 if c.isActive { return c }
             }
@@ -85,7 +105,7 @@ final class UpstreamTargets: Sendable {
     /// Keeps `channel` for the next request to `target` (at most 64 per target).
     func release(_ channel: Channel, to target: Target) {
         let kept = idle.withLockedValue { all -> Bool in
-            let key = "\(target.host):\(target.port)"
+            let key = PoolKey(target)
             guard all[key, default: []].count < 64 else { return false }
             all[key, default: []].append(channel)
             return true
@@ -95,9 +115,10 @@ final class UpstreamTargets: Sendable {
 
     /// Marks endpoint `index` of `cluster` healthy or not (active health checking).
     func setHealthy(_ cluster: String, _ index: Int, _ healthy: Bool) {
+        guard let c = positions[cluster] else { return }
         balancers.withLockedValue { all in
-            guard all[cluster]?.healthy.indices.contains(index) == true else { return }
-            all[cluster]?.healthy[index] = healthy
+            guard all[c].healthy.indices.contains(index) else { return }
+            all[c].healthy[index] = healthy
         }
     }
 }

@@ -16,8 +16,12 @@ struct LoadBalancer {
     private var rrIndex = 0
     private var scheduler: EDFScheduler?
 
+    /// Every endpoint has the same weight.
+    private let uniform: Bool
+
     init(weights: [UInt64], policy: Cluster.LbPolicy) {
         self.weights = weights.map { max($0, 1) }
+        self.uniform = Set(self.weights).count <= 1
         self.policy = policy
         self.active = Array(repeating: 0, count: weights.count)
         self.healthy = Array(repeating: true, count: weights.count)
@@ -34,6 +38,21 @@ struct LoadBalancer {
 
     /// The next endpoint's index, nil when the cluster has none; `random` draws a value.
     mutating func pick(random: () -> UInt64) -> Int? {
+        // Every endpoint healthy and equally weighted (the common case): the same picks as
+        // below over all the endpoints, without building the host list.
+        if uniform && !healthy.isEmpty && !healthy.contains(false) {
+            let n = healthy.count
+            switch policy {
+            case .random: return Int(random() % UInt64(n))
+            case .leastRequest:
+                let first = Int(random() % UInt64(n))
+                let second = Int(random() % UInt64(n))
+                return active[second] < active[first] ? second : first
+            case .roundRobin, .ringHash, .maglev:
+                defer { rrIndex += 1 }
+                return rrIndex % n
+            }
+        }
         let hosts = hostsToUse
         guard !hosts.isEmpty else { return nil }
         let weighted = Set(hosts.map { weights[$0] }).count > 1

@@ -54,7 +54,9 @@ final class ProtocolErrorHandler: ChannelDuplexHandler, RemovableChannelHandler 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch (state, unwrapOutboundIn(data)) {
         case (.idle, .head(let head)):
-            state = .responding(closes: head.headers["connection"].contains { $0.lowercased() == "close" })
+            // Most responses have no `connection` header: no list of its values is built for them.
+            let closes = head.headers.contains(name: "connection") && head.headers["connection"].contains { $0.lowercased() == "close" }
+            state = .responding(closes: closes)
         case (.responding(let closes), .end): state = closes ? .closing : .idle
         case (.closing, _), (.idle, _), (.responding, _): break
         }

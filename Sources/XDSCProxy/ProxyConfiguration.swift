@@ -243,20 +243,24 @@ final class RandomSource: Sendable {
         }
     }
 
-    /// A version 4 UUID from two draws (`x-request-id`).
+    /// A version 4 UUID from two draws (`x-request-id`): the first draw's bytes, then the
+    /// second's, most significant first, with the version and variant bits set, written
+    /// straight into the string's storage (no intermediate strings).
     func uuid() -> String {
-        let a = next()
-        let b = next()
-        var bytes: [UInt8] = []
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: a >> (56 - 8 * UInt64(i)))) }
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: b >> (56 - 8 * UInt64(i)))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { b -> String in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
-        let c = Array(hex)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        let a = (next() & ~0xF000) | 0x4000
+        let b = (next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var o = 0
+            for i in 0..<32 {
+                if i == 8 || i == 12 || i == 16 || i == 20 {
+                    out[o] = UInt8(ascii: "-")
+                    o += 1
+                }
+                let nibble = UInt8(truncatingIfNeeded: ((i < 16 ? a : b) >> UInt64(60 - 4 * (i & 15))) & 0xF)
+                out[o] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                o += 1
+            }
+            return o
+        }
     }
 }

@@ -31,8 +31,9 @@ enum RequestTranslation {
         var authority: String?
         var hasXFP = false
         var hasRequestID = false
+        headers.reserveCapacity(head.headers.count + 2)
         for (name, value) in head.headers {
-            let n = name.lowercased()
+            let n = name.asciiLowercased
             if n == "host" {
                 if authority == nil { authority = value }
                 continue
@@ -41,7 +42,7 @@ enum RequestTranslation {
                 headers.append(HTTPHeader(n, value))
                 continue
             }
-            if hopByHop.contains(n) || controlHeaders.contains(n) || n == "content-length" { continue }
+            if isDropped(n) { continue }
             if n == "x-forwarded-proto" { hasXFP = true }
             if n == "x-request-id" { hasRequestID = true }
             headers.append(HTTPHeader(n, value))
@@ -51,6 +52,18 @@ enum RequestTranslation {
         return EnvoyRequest(
             method: head.method.rawValue, scheme: "http", authority: authority, path: head.uri, headers: headers,
             randomValue: random.next(), tls: false, isInternal: false, remoteAddress: remoteAddress)
+    }
+
+    /// A hop-by-hop or control header, or `content-length` (the body's own length is sent):
+    /// not forwarded. Most names are neither, so the sets are asked only for names that
+    /// start as their members do.
+    static func isDropped(_ n: String) -> Bool {
+        switch n.utf8.first {
+        case UInt8(ascii: "x"): return n.utf8.starts(with: "x-envoy-".utf8) && controlHeaders.contains(n)
+        case UInt8(ascii: "c"): return n == "content-length" || n == "connection"
+        case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"): return hopByHop.contains(n)
+        default: return false
+        }
     }
 
     /// The HTTP/1.1 request the router sends upstream for a forward decision.
@@ -68,7 +81,8 @@ enum RequestTranslation {
         if let t = expectedTimeout, t.nanoseconds > 0 {
             headers.replaceOrAdd(name: "x-envoy-expected-rq-timeout-ms", value: String(t.nanoseconds / 1_000_000))
         }
-        if body.readableBytes > 0 || ["POST", "PUT", "PATCH"].contains(d.request.method) {
+        let method = d.request.method
+        if body.readableBytes > 0 || method == "POST" || method == "PUT" || method == "PATCH" {
             headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
         }
         return UpstreamRequest(method: HTTPMethod(rawValue: d.request.method), uri: path, headers: headers, body: body)
@@ -78,7 +92,7 @@ enum RequestTranslation {
     /// body's length, then the route's response mutations. A 101 keeps `connection` and
     /// `upgrade` and has no length.
     static func responseHeaders(
-        upstream: [(name: String, value: String)], bodyLength: Int?, engine: RouteEngine, request: EnvoyRequest
+        upstream: [(name: String, value: String)], bodyLength: Int?, engine: RouteEngine, decision: RouteDecision
     ) -> [HTTPHeader] {
         var seed: [HTTPHeader] = []
         for (n, v) in upstream where n != "content-length" {
@@ -86,12 +100,14 @@ enum RequestTranslation {
             if keep || !hopByHop.contains(n) { seed.append(HTTPHeader(n, v)) }
         }
         if let bodyLength { seed.append(HTTPHeader("content-length", String(bodyLength))) }
-        return engine.decide(request, trace: false, responseHeaders: seed).responseHeaders.entries
+        return engine.finalizeResponseHeaders(seed, of: decision).entries
     }
 
     /// The `upgrade` header's value when the request asks for an upgrade
     /// (`Utility::isUpgrade`: `connection` lists `upgrade` and `upgrade` is set).
     static func upgradeType(_ head: HTTPRequestHead) -> String? {
+        // Almost no request has an `upgrade` header: answered without splitting `connection`.
+        guard head.headers.contains(name: "upgrade") else { return nil }
         let tokens = head.headers["connection"].flatMap { $0.split(separator: ",") }.map { RetryPlan.trimmed($0).lowercased() }
         guard tokens.contains("upgrade"), let type = head.headers.first(name: "upgrade"), !type.isEmpty else { return nil }
         return type

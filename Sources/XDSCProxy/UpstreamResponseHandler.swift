@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import XDSCRequest
 
 /// A response from an upstream, fully buffered.
 struct UpstreamResponse {
@@ -45,6 +46,8 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private var state = State.waitingForHead
+    /// The body of a response without one (never written to: the first chunk replaces it).
+    private static let emptyBody = ByteBufferAllocator().buffer(capacity: 0)
     private let promise: EventLoopPromise<UpstreamResponse>
     /// The request asked for an upgrade: a 101 is the response, and the connection stays open.
     private let upgrade: Bool
@@ -59,21 +62,28 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
         case (.waitingForHead, .head(let head)):
             if upgrade && head.status.code == 101 {
                 // Answered at its `.end`, after which the decoder parses nothing more.
-                state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+                state = .receiving(head, Self.emptyBody)
                 return
             }
             // 1xx interim responses are not forwarded (Envoy drops 100-continue by default).
             if head.status.code >= 100 && head.status.code < 200 { return }
-            state = .receiving(head, context.channel.allocator.buffer(capacity: 0))
+            state = .receiving(head, Self.emptyBody)
         case (.receiving(let head, var body), .body(var chunk)):
-            body.writeBuffer(&chunk)
+            // The first chunk is kept as it is; later ones are appended to a buffer the state
+            // no longer shares (so the append does not copy the whole body).
+            if body.readableBytes == 0 {
+                body = chunk
+            } else {
+                state = .done
+                body.writeBuffer(&chunk)
+            }
             state = .receiving(head, body)
         case (.receiving(let head, let body), .end):
             state = .done
             let upgraded = upgrade && head.status.code == 101
             let reusable = !upgrade && head.isKeepAlive
             var response = UpstreamResponse(
-                status: Int(head.status.code), headers: head.headers.map { ($0.name.lowercased(), $0.value) }, body: body)
+                status: Int(head.status.code), headers: head.headers.map { ($0.name.asciiLowercased, $0.value) }, body: body)
             response.reusable = reusable
             // A keep-alive connection goes back to the pool without this handler; an accepted
             // upgrade is handed to a tunnel; anything else is closed.

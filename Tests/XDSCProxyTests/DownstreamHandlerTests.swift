@@ -93,4 +93,18 @@ import XDSCRouteEngine
         }
         #expect(response.status.code == 408)
     }
+
+    @Test func theClientTimerCountsFromTheLastIdleTime() throws {
+        var options = ProxyOptions()
+        options.clientIdleTimeout = .seconds(1)
+        let channel = try connected(try Self.handler(options: options))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(600))
+        // A request at 0.6 s: the connection is idle again from then, not from 0 s.
+        try Self.request(channel, "/healthz")
+        while try channel.readOutbound(as: HTTPServerResponsePart.self) != nil {}
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(600))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        #expect(!channel.isActive)
+    }
 }

@@ -33,6 +33,38 @@ struct ProxyEndToEndTests {
         }
     }
 
+    @Test func aBodyLargerThanOneReadArrivesWhole() async throws {
+        try await Fixtures.withProxy { server in
+            let port = try #require(server.port(of: "public"))
+            // 300 KB: several socket reads, so several body parts are put together.
+            let body = (0..<300_000).map { i in String(UnicodeScalar(UInt8(97 + i % 26))) }.joined()
+            let r = try await TestClient.request(port: port, "/users", method: "POST", host: "api.example.com", body: body)
+            #expect(r.status == 200)
+            #expect(r.echo?["body"]?.stringValue == body)
+        }
+    }
+
+    @Test func requestIDsAreVersion4UUIDs() {
+        let random = RandomSource(seed: 42)
+        let reference = RandomSource(seed: 42)
+        for _ in 0..<200 {
+            let id = random.uuid()
+            // The bytes of two draws, most significant first, with the version and variant set.
+            var bytes: [UInt8] = []
+            for word in [reference.next(), reference.next()] {
+                for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(i)))) }
+            }
+            bytes[6] = (bytes[6] & 0x0F) | 0x40
+            bytes[8] = (bytes[8] & 0x3F) | 0x80
+            let hex = bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+            let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { r in
+                String(hex.dropFirst(r.lowerBound).prefix(r.count))
+            }
+            #expect(id == groups.joined(separator: "-"))
+            #expect(id.count == 36 && Array(id)[14] == "4" && "89ab".contains(Array(id)[19]))
+        }
+    }
+
     @Test func roundRobinOverEndpoints() async throws {
         try await Fixtures.withProxy { server in
             let port = try #require(server.port(of: "public"))

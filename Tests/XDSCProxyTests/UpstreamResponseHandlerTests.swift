@@ -30,4 +30,15 @@ import XDSCRouteEngine
         try channel.close().wait()
         #expect(throws: UpstreamFailure.connectionTermination) { try promise.futureResult.wait() }
     }
+
+    @Test func aBodyInSeveralReadsArrivesWhole() throws {
+        let channel = EmbeddedChannel()
+        let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: promise))
+        try channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+        let parts = (0..<5).map { String(repeating: Character(String($0)), count: 1000) }
+        for p in parts { try channel.writeInbound(HTTPClientResponsePart.body(ByteBuffer(string: p))) }
+        try channel.writeInbound(HTTPClientResponsePart.end(nil))
+        #expect(String(buffer: try promise.futureResult.wait().body) == parts.joined())
+    }
 }
