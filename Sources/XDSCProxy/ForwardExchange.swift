@@ -20,6 +20,14 @@ final class UpstreamTargets: Sendable {
         var endpoint: ProxyEndpoint
         var host: String
         var port: Int
+        /// The cluster's TLS, dialled with `--upstreams real` (nil for mocks and plain clusters).
+        var tls: UpstreamTLS? = nil
+
+        /// Connections are pooled by address and, for TLS, by SNI and cluster context.
+        var poolKey: String {
+            guard let tls else { return "\(host):\(port)" }
+            return "\(host):\(port) tls \(tls.serverName ?? "") \(tls.clientContext.map { ObjectIdentifier($0).hashValue } ?? 0)"
+        }
     }
 
     /// The outcome of picking an endpoint.
@@ -74,7 +82,7 @@ final class UpstreamTargets: Sendable {
     /// An idle open connection to `target`, if the pool has one.
     func pooledConnection(_ target: Target) -> Channel? {
         idle.withLockedValue { all in
-            let key = "\(target.host):\(target.port)"
+            let key = target.poolKey
             while let c = all[key]?.popLast() {
                 if c.isActive { return c }
             }
@@ -85,7 +93,7 @@ final class UpstreamTargets: Sendable {
     /// Keeps `channel` for the next request to `target` (at most 64 per target).
     func release(_ channel: Channel, to target: Target) {
         let kept = idle.withLockedValue { all -> Bool in
-            let key = "\(target.host):\(target.port)"
+            let key = target.poolKey
             guard all[key, default: []].count < 64 else { return false }
             all[key, default: []].append(channel)
             return true
@@ -285,6 +293,7 @@ final class ForwardExchange {
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try target.tls.map { try channel.pipeline.syncOperations.addHandler(UpstreamTLS.handler($0)) }
                     // After a 101 the bytes behind it belong to the tunnel.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: upgrade ? .forwardBytes : .dropBytes)
                     try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))

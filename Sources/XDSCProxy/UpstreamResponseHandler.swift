@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// A response from an upstream, fully buffered.
 struct UpstreamResponse {
@@ -101,7 +102,9 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         switch state {
         case .waitingForHead, .receiving:
-            fail(context: context, error is HTTPParserError ? .protocolError : .connectionTermination)
+            // A failed TLS handshake is a failed connect, as in Envoy (the connection is up only
+            // once the handshake is done).
+            fail(context: context, error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
         case .done: break
         }
     }
