@@ -65,7 +65,8 @@ public enum RunInputs {
         for e in errors {
             let span = e.span ?? SourceSpan(file: "", start: SourcePosition(line: 1, column: 1), end: SourcePosition(line: 1, column: 1))
             out.diagnostics.append(
-                Diagnostic(.invalidValue, e.message, at: span, help: "a relative file name is read from the working directory, as Envoy reads it"))
+                Diagnostic(
+                    .invalidValue, e.message, at: span, help: "a relative file name is read from the working directory, as Envoy reads it"))
         }
         return errors.isEmpty ? c : nil
     }

@@ -269,4 +269,3 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
         return .object(o)
     }
 }
-

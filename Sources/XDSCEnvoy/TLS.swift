@@ -138,7 +138,8 @@ public struct UpstreamTLSContext: Equatable, Sendable {
 
     /// An upstream TLS context; `trustedCA` names a file.
     public init(sni: String? = nil, trustedCA: String? = nil, verifySubjectAltNames: [String] = [], alpnProtocols: [String] = []) {
-        self.init(sni: sni, trustedCA: trustedCA.map(TLSSource.file), verifySubjectAltNames: verifySubjectAltNames, alpnProtocols: alpnProtocols)
+        self.init(
+            sni: sni, trustedCA: trustedCA.map(TLSSource.file), verifySubjectAltNames: verifySubjectAltNames, alpnProtocols: alpnProtocols)
     }
 
     /// An upstream TLS context.

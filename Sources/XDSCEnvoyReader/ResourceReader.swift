@@ -271,7 +271,8 @@ struct ResourceReader {
             p.enumeration(field, Self.tlsVersions).flatMap { $0 == "TLS_AUTO" ? nil : $0 }
         }
         return TLSParameters(
-            minimumProtocolVersion: version("tls_minimum_protocol_version"), maximumProtocolVersion: version("tls_maximum_protocol_version"))
+            minimumProtocolVersion: version("tls_minimum_protocol_version"), maximumProtocolVersion: version("tls_maximum_protocol_version")
+        )
     }
 
     /// Records the SDS secrets a TLS context names.

@@ -98,7 +98,8 @@ final class HealthChecker: Sendable {
             first?.succeed(())
             return
         }
-        probe(host: target.host, port: target.port, tls: target.tls, path: path, cluster: cluster, timeout: check.timeout).whenSuccess { [self] outcome in
+        probe(host: target.host, port: target.port, tls: target.tls, path: path, cluster: cluster, timeout: check.timeout).whenSuccess {
+            [self] outcome in
             let key = "\(cluster) \(index)"
             let healthy = self.sessions.withLockedValue { all -> Bool in
                 all[key]?.record(outcome)

@@ -91,6 +91,11 @@ extension ProxyListener {
     /// (Envoy closes the connection).
     func chain(for facts: ConnectionFacts) -> ProxyFilterChain? { chainIndex(for: facts).map { allChains[$0] } }
 
+    /// Whether a plain-text connection (no TLS, no SNI) gets a filter chain, as in Envoy: not
+    /// when every chain matches on server names or `transport_protocol: tls` and there is no
+    /// default chain.
+    public var servesPlainText: Bool { chainIndex(for: .uninspected) != nil }
+
     /// Whether a connection's first bytes are inspected before a chain is chosen: the
     /// listener has the `tls_inspector` and a chain matches on what it finds.
     var inspectsClientHello: Bool {

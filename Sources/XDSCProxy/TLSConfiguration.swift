@@ -53,7 +53,8 @@ enum TLSContexts {
             c.trustRoots = .certificates(try certificates(ca, "trusted CA", at: at))
             c.certificateVerification = tls.requireClientCertificate ? .noHostnameVerification : .optionalVerification
         } else if tls.requireClientCertificate {
-            throw TLSSetupError("`require_client_certificate` needs `validation_context.trusted_ca` to check the certificates against", at: at)
+            throw TLSSetupError(
+                "`require_client_certificate` needs `validation_context.trusted_ca` to check the certificates against", at: at)
         } else {
             c.certificateVerification = .none
         }
@@ -260,7 +261,9 @@ extension ProxyConfiguration {
         guard let tls = c.tls else { return [] }
         var out: [String] = []
         if !tls.verifySubjectAltNames.isEmpty {
-            out.append("cluster `\(c.name)`: `match_typed_subject_alt_names` is not checked; the certificate is verified against `trusted_ca` only")
+            out.append(
+                "cluster `\(c.name)`: `match_typed_subject_alt_names` is not checked; the certificate is verified against `trusted_ca` only"
+            )
         }
         if tls.alpnProtocols.contains(where: { !TLSContexts.servedProtocols.contains($0) }) {
             out.append("cluster `\(c.name)`: ALPN offers only `http/1.1` of `alpn_protocols`")

@@ -35,7 +35,6 @@ public struct ClientTLS: Sendable {
         return ClientTLS(serverName: TLSContexts.serverName(serverName), trust: .pinned(leaves))
     }
 
-
     /// The handler for one connection.
     func handler() throws -> NIOSSLClientHandler {
         var c = TLSConfiguration.makeClientConfiguration()

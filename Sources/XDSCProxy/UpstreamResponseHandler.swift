@@ -104,7 +104,9 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
         case .waitingForHead, .receiving:
             // A failed TLS handshake is a failed connect, as in Envoy (the connection is up only
             // once the handshake is done).
-            fail(context: context, error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
+            fail(
+                context: context,
+                error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
         case .done: break
         }
     }

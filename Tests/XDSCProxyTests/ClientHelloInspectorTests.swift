@@ -14,7 +14,8 @@ import Testing
         c.certificateVerification = .none
         c.applicationProtocols = alpn
         let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: NIOSSLContext(configuration: c), serverHostname: sni))
+        try channel.pipeline.syncOperations.addHandler(
+            try NIOSSLClientHandler(context: NIOSSLContext(configuration: c), serverHostname: sni))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 443)).wait()
         var hello = channel.allocator.buffer(capacity: 0)
         while var b = try channel.readOutbound(as: ByteBuffer.self) { hello.writeBuffer(&b) }
@@ -45,7 +46,8 @@ import Testing
         let a = rest.readSlice(length: 3)!
         let b = rest.readSlice(length: 40)!
         let r = try Self.run([a, b, rest])
-        #expect(r.facts == ConnectionFacts(transportProtocol: "tls", serverName: "api.example.com", applicationProtocols: ["h2", "http/1.1"]))
+        #expect(
+            r.facts == ConnectionFacts(transportProtocol: "tls", serverName: "api.example.com", applicationProtocols: ["h2", "http/1.1"]))
         // Every byte goes on, in order, once the facts are known.
         #expect(r.passed == hello)
     }

@@ -53,7 +53,8 @@ import XDSCTestSupport
         let pki = try TestPKI.get()
         let tlsConfig = try TLSFixtures.configuration(
             TLSFixtures.bootstrap(chains: [TLSFixtures.chain(body: "secure", tls: TLSFixtures.downstreamTLS(pki), requireTLS: true)]))
-        let plainConfig = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [TLSFixtures.chain(body: "secure", requireTLS: true)]))
+        let plainConfig = try TLSFixtures.configuration(
+            TLSFixtures.bootstrap(chains: [TLSFixtures.chain(body: "secure", requireTLS: true)]))
         let tlsServer = try await TLSFixtures.start(tlsConfig)
         let plainServer = try await TLSFixtures.start(plainConfig)
         let overTLS = try await TLSFixtures.send(tlsServer, "/direct", pki: pki)
@@ -95,7 +96,8 @@ import XDSCTestSupport
         let config = try TLSFixtures.configuration(
             TLSFixtures.bootstrap(chains: [
                 TLSFixtures.chain(
-                    body: "a", match: #""filter_chain_match": {"server_names": ["api.example.com"]}, "#, tls: TLSFixtures.downstreamTLS(pki))
+                    body: "a", match: #""filter_chain_match": {"server_names": ["api.example.com"]}, "#, tls: TLSFixtures.downstreamTLS(pki)
+                )
             ]))
         let listener = try #require(config.listeners.first)
         #expect(!listener.inspectsClientHello)
@@ -107,7 +109,8 @@ import XDSCTestSupport
     @Test func aRequiredClientCertificateIsChecked() async throws {
         let pki = try TestPKI.get()
         let tls = TLSFixtures.downstreamTLS(pki, extra: #", "require_client_certificate": true"#)
-            .replacingOccurrences(of: #""alpn_protocols""#, with: #""validation_context": {"trusted_ca": {"filename": "\#(pki.caCert)"}}, "alpn_protocols""#)
+            .replacingOccurrences(
+                of: #""alpn_protocols""#, with: #""validation_context": {"trusted_ca": {"filename": "\#(pki.caCert)"}}, "alpn_protocols""#)
         let config = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [TLSFixtures.chain(body: "mtls", tls: tls)]))
         let server = try await TLSFixtures.start(config)
         let with = try await TLSFixtures.send(server, "/direct", pki: pki, clientCertificate: true)
@@ -159,7 +162,8 @@ import XDSCTestSupport
     @Test func certificatesThatCannotBeUsedAreReportedWhereTheyAreNamed() async throws {
         let pki = try TestPKI.get()
         let missing = TLSFixtures.bootstrap(chains: [
-            TLSFixtures.chain(body: "", tls: TLSFixtures.downstreamTLS(pki).replacingOccurrences(of: pki.serverCert, with: pki.dir + "/nope.crt"))
+            TLSFixtures.chain(
+                body: "", tls: TLSFixtures.downstreamTLS(pki).replacingOccurrences(of: pki.serverCert, with: pki.dir + "/nope.crt"))
         ])
         var config = try TLSFixtures.configuration(missing)
         let errors = config.loadTLS()

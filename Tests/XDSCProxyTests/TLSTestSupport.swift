@@ -18,7 +18,9 @@ enum TLSFixtures {
         let sink = DiagnosticSink()
         let read = EnvoyReader().read([(path: file, bytes: Array(json.utf8))], into: sink)
         let errors = sink.all.filter { $0.severity == .error }
-        guard errors.isEmpty else { throw Fixtures.FixtureError(message: errors.map { "\($0.span): \($0.message)" }.joined(separator: "; ")) }
+        guard errors.isEmpty else {
+            throw Fixtures.FixtureError(message: errors.map { "\($0.span): \($0.message)" }.joined(separator: "; "))
+        }
         return ProxyConfiguration(read.config)
     }
 

@@ -76,4 +76,3 @@ public struct TestPKI: Sendable {
         return TestPKI(dir: dir)
     }
 }
-

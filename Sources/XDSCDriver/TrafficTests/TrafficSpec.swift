@@ -73,14 +73,17 @@ public struct TrafficRequest: Sendable, Equatable {
     /// How many times the request is sent, one after another.
     public var repeatCount: Int
     /// An `https://` URL: sent over TLS, with the URL's host (`urlHost`) as SNI.
-    public var tls = false
+    public var tls: Bool
     /// The URL's authority (`localhost` for a path).
-    public var urlHost = "localhost"
+    public var urlHost: String
 
     /// A request.
     public init(
-        method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1
+        method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1,
+        tls: Bool = false, urlHost: String = "localhost"
     ) {
+        self.tls = tls
+        self.urlHost = urlHost
         self.method = method
         self.host = host
         self.target = target

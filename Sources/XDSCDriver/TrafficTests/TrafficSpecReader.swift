@@ -80,12 +80,9 @@ public enum TrafficSpecReader {
         }
         guard let (host, target, tls) = split(url, sink: sink) else { return nil }
         let hostHeader = headers.first { $0.name == "host" }?.value ?? host
-        var r = TrafficRequest(
+        return TrafficRequest(
             method: method, host: hostHeader, target: target, headers: headers.filter { $0.name != "host" }, body: body,
-            repeatCount: repeatCount)
-        r.tls = tls
-        r.urlHost = host
-        return r
+            repeatCount: repeatCount, tls: tls, urlHost: host)
     }
 
     /// `http://HOST/PATH`, `https://HOST/PATH` (sent over TLS) or `/PATH` (Host `localhost`).

@@ -53,7 +53,8 @@ public enum TrafficTestRunner {
                 }
             } catch {
                 return TrafficTestResult(
-                    name: test.name, span: test.span, failures: [TrafficFailure(check: "tls", expected: "a trusted certificate", actual: "\(error)")])
+                    name: test.name, span: test.span,
+                    failures: [TrafficFailure(check: "tls", expected: "a trusted certificate", actual: "\(error)")])
             }
         }
         for _ in 0..<r.repeatCount {
