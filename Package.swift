@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries, each behind exactly one Swift file.
@@ -45,11 +46,13 @@ let package = Package(
         .target(
             name: "XDSCProxy",
             dependencies: [
-                "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON", "XDSCRequest",
+                "XDSCEnvoy", "XDSCRouteEngine", "XDSCJSON", "XDSCRequest", "XDSCDiagnostics",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .target(
             name: "XDSCDriver",
@@ -138,10 +141,13 @@ let package = Package(
             name: "XDSCProxyTests",
             dependencies: [
                 "XDSCProxy", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRouteEngine", "XDSCJSON", "XDSCRequest",
+                "XDSCTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
         .testTarget(
             name: "XDSCCLITests",

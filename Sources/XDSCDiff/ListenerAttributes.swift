@@ -16,6 +16,7 @@ public enum ListenerAttributes {
     public static func json(_ l: Listener) -> JSON {
         var o = JSONObject()
         o["address"] = l.address.json
+        if l.tlsInspector { o["listener_filters"] = .array([.string("envoy.filters.listener.tls_inspector")]) }
         o["filter_chains"] = .array(l.filterChains.map(chain))
         if let d = l.defaultFilterChain { o["default_filter_chain"] = chain(d) }
         return .object(o)
@@ -26,6 +27,7 @@ public enum ListenerAttributes {
         o.set("name", c.name.map(JSON.string))
         var match = JSONObject()
         if !c.serverNames.isEmpty { match["server_names"] = .array(c.serverNames.map(JSON.string)) }
+        match.set("transport_protocol", c.transportProtocol.map(JSON.string))
         // The reader keeps the other match fields by name only.
         if !c.otherMatchFields.isEmpty { match["other_fields"] = .array(c.otherMatchFields.map(JSON.string)) }
         if !match.isEmpty { o["filter_chain_match"] = .object(match) }

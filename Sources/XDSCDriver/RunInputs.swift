@@ -39,7 +39,7 @@ public enum RunInputs {
             out.sources = result.sources
             out.diagnostics = result.diagnostics
             if !result.diagnostics.contains(where: blocking), let envoy = result.envoy {
-                out.configuration = ProxyConfiguration(envoy)
+                out.configuration = withTLS(ProxyConfiguration(envoy), into: &out)
             }
             return out
         }
@@ -53,7 +53,21 @@ public enum RunInputs {
         out.diagnostics = sink.sorted
         if out.diagnostics.contains(where: blocking) { return out }
         let configuration = ProxyConfiguration(read.config)
-        if !configuration.listeners.isEmpty { out.configuration = configuration }
+        if !configuration.listeners.isEmpty { out.configuration = withTLS(configuration, into: &out) }
         return out
+    }
+
+    /// `configuration` with its TLS contexts loaded, or nil with an `invalid-value` error for
+    /// each that cannot be used (a missing or unreadable file, no PEM, a key that does not fit).
+    static func withTLS(_ configuration: ProxyConfiguration, into out: inout Result) -> ProxyConfiguration? {
+        var c = configuration
+        let errors = c.loadTLS()
+        for e in errors {
+            let span = e.span ?? SourceSpan(file: "", start: SourcePosition(line: 1, column: 1), end: SourcePosition(line: 1, column: 1))
+            out.diagnostics.append(
+                Diagnostic(
+                    .invalidValue, e.message, at: span, help: "a relative file name is read from the working directory, as Envoy reads it"))
+        }
+        return errors.isEmpty ? c : nil
     }
 }

@@ -61,7 +61,12 @@ public enum EnvoyLowering {
         }
         let hcm = HttpConnectionManager(
             statPrefix: name, routes: .inline(table), httpFilters: filters, accessLog: accessLog, rateLimit: rateLimit)
-        let tls = l.tls.map { DownstreamTLSContext(certificateChain: $0.certFile.value, privateKey: $0.keyFile.value) }
+        // The policy tokens' spans go along, so a certificate that cannot be loaded is reported there.
+        let tls = l.tls.map {
+            DownstreamTLSContext(
+                chain: TLSSource(.filename($0.certFile.value), span: $0.certFile.span),
+                key: TLSSource(.filename($0.keyFile.value), span: $0.keyFile.span), alpnProtocols: ["h2", "http/1.1"])
+        }
         return Listener(name: name, address: socketAddress(l.address.value), connectionManager: hcm, tls: tls, source: l.span)
     }
 
@@ -338,8 +343,8 @@ public enum EnvoyLowering {
             let sni =
                 t.sni?.value ?? s.endpoints.first(where: { !$0.isIP }).map { $0.host.hasSuffix(".") ? String($0.host.dropLast()) : $0.host }
             c.tls = UpstreamTLSContext(
-                sni: sni, trustedCA: t.caFile?.value, verifySubjectAltNames: t.verifySAN.map(\.value),
-                alpnProtocols: s.protocolKind.value.usesHTTP2 ? ["h2"] : [])
+                sni: sni, trustedCA: t.caFile.map { TLSSource(.filename($0.value), span: $0.span) },
+                verifySubjectAltNames: t.verifySAN.map(\.value), alpnProtocols: s.protocolKind.value.usesHTTP2 ? ["h2"] : [])
         }
         return c
     }

@@ -13,6 +13,10 @@ public struct Listener: Equatable, Sendable, EnvoyMessage {
     public var filterChains: [FilterChain]
     /// `default_filter_chain`.
     public var defaultFilterChain: FilterChain?
+    /// `listener_filters` has the `envoy.filters.listener.tls_inspector`: the ClientHello's
+    /// SNI and the transport protocol (`tls` or `raw_buffer`) select the filter chain. Other
+    /// listener filters are not modelled.
+    public var tlsInspector = false
     /// Where this listener came from: a policy token or a position in an Envoy file (not
     /// serialised).
     public var source: SourceSpan?
@@ -70,6 +74,18 @@ public struct Listener: Equatable, Sendable, EnvoyMessage {
     public func encodeFields<F: EnvoyFields>(into o: inout F) {
         o.put("name", .string(name))
         o.put("address", message: address)
+        if tlsInspector {
+            o.put(
+                "listener_filters",
+                .array([
+                    .object([
+                        "name": .string("envoy.filters.listener.tls_inspector"),
+                        "typed_config": .object([
+                            "@type": .string("type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector")
+                        ]),
+                    ])
+                ]))
+        }
         o.putList("filter_chains", filterChains)
         o.set("default_filter_chain", defaultFilterChain)
     }
@@ -82,6 +98,8 @@ public struct FilterChain: Equatable, Sendable, EnvoyMessage {
     public var name: String?
     /// `filter_chain_match.server_names` (SNI).
     public var serverNames: [String]
+    /// `filter_chain_match.transport_protocol` (`tls`, `raw_buffer`), nil when unset.
+    public var transportProtocol: String?
     /// `filter_chain_match` fields other than `server_names` that are set, by proto name
     /// (xdsc keeps them only to say the chain is selected by more than SNI).
     public var otherMatchFields: [String]
@@ -102,6 +120,7 @@ public struct FilterChain: Equatable, Sendable, EnvoyMessage {
     ) {
         self.name = name
         self.serverNames = serverNames
+        self.transportProtocol = nil
         self.otherMatchFields = otherMatchFields
         self.connectionManager = connectionManager
         self.otherFilters = otherFilters
@@ -112,7 +131,10 @@ public struct FilterChain: Equatable, Sendable, EnvoyMessage {
     /// The members of the Envoy v3 JSON form of this value.
     public func encodeFields<F: EnvoyFields>(into chain: inout F) {
         chain.set("name", name.map(JSON.string))
-        if !serverNames.isEmpty { chain.put("filter_chain_match", .object(["server_names": .array(serverNames.map(JSON.string))])) }
+        var match = JSONObject()
+        match.setStrings("server_names", serverNames)
+        match.set("transport_protocol", transportProtocol.map(JSON.string))
+        if !match.isEmpty { chain.put("filter_chain_match", .object(match)) }
         var filters: [any EnvoyEncodable] = []
         if let connectionManager { filters.append(ConnectionManagerFilter(manager: connectionManager)) }
         filters += otherFilters
@@ -144,39 +166,6 @@ public struct OpaqueExtension: Equatable, Sendable, EnvoyEncodable {
         o["name"] = .string(name)
         if let typeURL { o["typed_config"] = .object(["@type": .string(typeURL)]) }
         return .object(o)
-    }
-}
-
-/// `envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext` with one certificate.
-public struct DownstreamTLSContext: Equatable, Sendable {
-    /// The certificate chain file.
-    public var certificateChain: String
-    /// The private key file.
-    public var privateKey: String
-    /// ALPN protocols offered to clients.
-    public var alpnProtocols: [String]
-
-    /// A downstream TLS context.
-    public init(certificateChain: String, privateKey: String, alpnProtocols: [String] = ["h2", "http/1.1"]) {
-        self.certificateChain = certificateChain
-        self.privateKey = privateKey
-        self.alpnProtocols = alpnProtocols
-    }
-
-    /// The `transport_socket` entry.
-    public var transportSocket: TypedExtension {
-        var common = JSONObject()
-        common["tls_certificates"] = .array([
-            .object([
-                "certificate_chain": DataSource.filename(certificateChain).json,
-                "private_key": DataSource.filename(privateKey).json,
-            ])
-        ])
-        common.setStrings("alpn_protocols", alpnProtocols)
-        return TypedExtension(
-            name: "envoy.transport_sockets.tls",
-            typedConfig: TypedMessage(
-                "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", ["common_tls_context": .object(common)]))
     }
 }
 

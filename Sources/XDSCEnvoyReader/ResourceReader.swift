@@ -9,6 +9,7 @@ enum TypeURL {
     static let hcm = prefix + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
     static let downstreamTLS = prefix + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
     static let upstreamTLS = prefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+    static let tlsInspector = prefix + "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"
     static let httpProtocolOptions = prefix + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     static let stdoutLog = prefix + "envoy.extensions.access_loggers.stream.v3.StdoutAccessLog"
     static let stderrLog = prefix + "envoy.extensions.access_loggers.stream.v3.StderrAccessLog"
@@ -72,7 +73,11 @@ struct ResourceReader {
         let address = m.message("address", Tables.address).flatMap(address) ?? SocketAddress(address: "", portValue: 0)
         let chains = m.messages("filter_chains", Tables.filterChain).map { filterChain($0, pending: &pending) }
         let defaultChain = m.message("default_filter_chain", Tables.filterChain).map { filterChain($0, pending: &pending) }
-        return Listener(name: name, address: address, filterChains: chains, defaultFilterChain: defaultChain, source: m.span)
+        var l = Listener(name: name, address: address, filterChains: chains, defaultFilterChain: defaultChain, source: m.span)
+        l.tlsInspector = m.messages("listener_filters", Tables.listenerFilter).contains { f in
+            f.string("name") == "envoy.filters.listener.tls_inspector" || f.any("typed_config")?.typeURL == TypeURL.tlsInspector
+        }
+        return l
     }
 
     func address(_ m: Message) -> SocketAddress? {
@@ -95,6 +100,7 @@ struct ResourceReader {
         var chain = FilterChain(name: m.string("name"), source: m.span)
         if let match = m.message("filter_chain_match", Tables.filterChainMatch) {
             chain.serverNames = match.strings("server_names")
+            chain.transportProtocol = match.string("transport_protocol")
             chain.otherMatchFields = Tables.filterChainMatch.names.filter { $0 != "server_names" && match.has($0) }
         }
         for f in m.messages("filters", Tables.filter) {
@@ -226,27 +232,47 @@ struct ResourceReader {
         let cert = common?.messages("tls_certificates", Tables.tlsCertificate).first
         secretReferences(common)
         return DownstreamTLSContext(
-            certificateChain: cert.flatMap { dataSourceText($0, "certificate_chain") } ?? "",
-            privateKey: cert.flatMap { dataSourceText($0, "private_key") } ?? "",
-            alpnProtocols: common?.strings("alpn_protocols") ?? [])
+            chain: cert.flatMap { dataSource($0, "certificate_chain") }, key: cert.flatMap { dataSource($0, "private_key") },
+            alpnProtocols: common?.strings("alpn_protocols") ?? [], requireClientCertificate: m.bool("require_client_certificate") ?? false,
+            trustedCA: validationContext(common).flatMap { dataSource($0, "trusted_ca") }, parameters: tlsParameters(common),
+            source: m.span)
     }
 
     func upstreamTLS(_ node: YAMLNode) -> UpstreamTLSContext? {
         guard let m = Message(node, Tables.upstreamTlsContext, ctx, any: true) else { return nil }
         let common = m.message("common_tls_context", Tables.commonTlsContext)
+        let cert = common?.messages("tls_certificates", Tables.tlsCertificate).first
         secretReferences(common)
-        var validation = common?.message("validation_context", Tables.validationContext)
-        if validation == nil, let combined = common?.message("combined_validation_context", Tables.combinedValidationContext) {
-            validation = combined.message("default_validation_context", Tables.validationContext)
-        }
+        let validation = validationContext(common)
         let sans = validation?.messages("match_typed_subject_alt_names", Tables.sanMatcher).compactMap { san -> String? in
             guard let sm = san.message("matcher", Tables.stringMatcher), case .exact(let s)? = routes.stringMatcher(sm)?.pattern
             else { return nil }
             return s
         }
         return UpstreamTLSContext(
-            sni: m.string("sni"), trustedCA: validation.flatMap { dataSourceText($0, "trusted_ca") }, verifySubjectAltNames: sans ?? [],
-            alpnProtocols: common?.strings("alpn_protocols") ?? [])
+            sni: m.string("sni"), trustedCA: validation.flatMap { dataSource($0, "trusted_ca") }, verifySubjectAltNames: sans ?? [],
+            alpnProtocols: common?.strings("alpn_protocols") ?? [], chain: cert.flatMap { dataSource($0, "certificate_chain") },
+            key: cert.flatMap { dataSource($0, "private_key") }, parameters: tlsParameters(common), source: m.span)
+    }
+
+    /// `validation_context`, or the default one of `combined_validation_context`.
+    func validationContext(_ common: Message?) -> Message? {
+        if let v = common?.message("validation_context", Tables.validationContext) { return v }
+        return common?.message("combined_validation_context", Tables.combinedValidationContext)?
+            .message("default_validation_context", Tables.validationContext)
+    }
+
+    static let tlsVersions = ["TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3"].map { ($0, $0) }
+
+    /// `tls_params`: the protocol versions (`TLS_AUTO` is kept as unset).
+    func tlsParameters(_ common: Message?) -> TLSParameters {
+        guard let p = common?.message("tls_params", Tables.tlsParameters) else { return TLSParameters() }
+        func version(_ field: String) -> String? {
+            p.enumeration(field, Self.tlsVersions).flatMap { $0 == "TLS_AUTO" ? nil : $0 }
+        }
+        return TLSParameters(
+            minimumProtocolVersion: version("tls_minimum_protocol_version"), maximumProtocolVersion: version("tls_maximum_protocol_version")
+        )
     }
 
     /// Records the SDS secrets a TLS context names.
@@ -264,10 +290,13 @@ struct ResourceReader {
         }
     }
 
-    /// A `DataSource` as text: the file name, or the inline text.
-    func dataSourceText(_ m: Message, _ field: String) -> String? {
+    /// A TLS `DataSource` with the span of its value; `inline_bytes` is decoded.
+    func dataSource(_ m: Message, _ field: String) -> TLSSource? {
         guard let d = m.message(field, Tables.dataSource) else { return nil }
-        return d.string("filename") ?? d.string("inline_string") ?? d.bytes("inline_bytes")
+        if let f = d.string("filename") { return TLSSource(.filename(f), span: d.span("filename")) }
+        if let s = d.string("inline_string") { return TLSSource(.inlineString(s), span: d.span("inline_string")) }
+        if let b = d.bytes("inline_bytes") { return TLSSource(.inlineString(b), span: d.span("inline_bytes")) }
+        return nil
     }
 
     // MARK: Clusters

@@ -158,10 +158,10 @@ enum Tables {
 
     static let listener = MessageTable(
         "Listener",
-        read: ["name", "address", "filter_chains", "default_filter_chain"],
+        read: ["name", "address", "filter_chains", "default_filter_chain", "listener_filters"],
         ignored: [
             "additional_addresses", "stat_prefix", "use_original_dst", "per_connection_buffer_limit_bytes", "metadata",
-            "drain_type", "listener_filters", "listener_filters_timeout", "continue_on_listener_filters_timeout", "transparent",
+            "drain_type", "listener_filters_timeout", "continue_on_listener_filters_timeout", "transparent",
             "freebind", "socket_options", "tcp_fast_open_queue_length", "traffic_direction", "udp_listener_config",
             "api_listener", "connection_balance_config", "reuse_port", "enable_reuse_port", "access_log", "tcp_backlog_size",
             "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
@@ -190,6 +190,9 @@ enum Tables {
             "server_names", "destination_port", "prefix_ranges", "address_suffix", "suffix_len", "direct_source_prefix_ranges",
             "source_type", "source_prefix_ranges", "source_ports", "transport_protocol", "application_protocols",
         ])
+
+    static let listenerFilter = MessageTable(
+        "ListenerFilter", read: ["name", "typed_config"], ignored: ["config_discovery", "filter_disabled"])
 
     static let filter = MessageTable(
         "Filter", read: ["name", "typed_config"], ignored: ["config_discovery"],
@@ -343,9 +346,9 @@ enum Tables {
         "UpstreamTlsContext", read: ["common_tls_context", "sni"],
         ignored: ["allow_renegotiation", "max_session_keys", "enforce_rsa_key_usage", "auto_host_sni", "auto_sni_san_validation"])
     static let downstreamTlsContext = MessageTable(
-        "DownstreamTlsContext", read: ["common_tls_context"],
+        "DownstreamTlsContext", read: ["common_tls_context", "require_client_certificate"],
         ignored: [
-            "require_client_certificate", "require_sni", "session_ticket_keys", "session_ticket_keys_sds_secret_config",
+            "require_sni", "session_ticket_keys", "session_ticket_keys_sds_secret_config",
             "disable_stateless_session_resumption", "disable_stateful_session_resumption", "session_timeout",
             "ocsp_staple_policy", "full_scan_certs_on_sni_mismatch", "prefer_client_ciphers",
         ])
@@ -353,14 +356,17 @@ enum Tables {
         "CommonTlsContext",
         read: [
             "tls_certificates", "tls_certificate_sds_secret_configs", "validation_context",
-            "validation_context_sds_secret_config", "combined_validation_context", "alpn_protocols",
+            "validation_context_sds_secret_config", "combined_validation_context", "alpn_protocols", "tls_params",
         ],
         ignored: [
-            "tls_params", "tls_certificate_provider_instance", "custom_tls_certificate_selector",
+            "tls_certificate_provider_instance", "custom_tls_certificate_selector",
             "tls_certificate_certificate_provider", "tls_certificate_certificate_provider_instance",
             "validation_context_certificate_provider", "validation_context_certificate_provider_instance",
             "custom_handshaker", "key_log",
         ])
+    static let tlsParameters = MessageTable(
+        "TlsParameters", read: ["tls_minimum_protocol_version", "tls_maximum_protocol_version"],
+        ignored: ["cipher_suites", "ecdh_curves", "signature_algorithms", "compliance_policies"])
     static let tlsCertificate = MessageTable(
         "TlsCertificate", read: ["certificate_chain", "private_key"],
         ignored: [

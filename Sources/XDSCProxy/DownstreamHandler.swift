@@ -20,6 +20,8 @@ struct ListenerContext: Sendable {
     var httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases)
     /// The connection manager's enabled `upgrade_configs`.
     var upgradeTypes: [String] = []
+    /// The filter chain serves TLS: requests are `https` (`x-forwarded-proto`, `:scheme`).
+    var tls = false
 }
 
 /// One downstream HTTP/1.1 connection: reads each request whole (within the size limits
@@ -162,7 +164,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let remote = remoteAddress ?? context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         remoteAddress = remote
-        let request = RequestTranslation.envoyRequest(head, random: listener.random, remoteAddress: remote)
+        let request = RequestTranslation.envoyRequest(head, random: listener.random, remoteAddress: remote, tls: listener.tls)
         guard let engine = listener.engine else {
             respond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return

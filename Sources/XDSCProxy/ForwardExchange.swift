@@ -20,6 +20,8 @@ final class UpstreamTargets: Sendable {
         var endpoint: ProxyEndpoint
         var host: String
         var port: Int
+        /// The cluster's TLS, dialled with `--upstreams real` (nil for mocks and plain clusters).
+        var tls: UpstreamTLS? = nil
     }
 
     /// The outcome of picking an endpoint.
@@ -40,13 +42,17 @@ final class UpstreamTargets: Sendable {
     private let idle = NIOLockedValueBox([PoolKey: [Channel]]())
     private let balancers: NIOLockedValueBox<[LoadBalancer]>
 
-    /// Where a pooled connection goes.
+    /// Where a pooled connection goes: the address and, for TLS, the SNI and the cluster's context.
     private struct PoolKey: Hashable {
         var host: String
         var port: Int
+        var serverName: String?
+        var tlsContext: ObjectIdentifier?
         init(_ t: Target) {
             host = t.host
             port = t.port
+            serverName = t.tls?.serverName
+            tlsContext = t.tls?.clientContext.map { ObjectIdentifier($0) }
         }
     }
 
@@ -306,6 +312,7 @@ final class ForwardExchange {
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try target.tls.map { try channel.pipeline.syncOperations.addHandler(UpstreamTLS.handler($0)) }
                     // After a 101 the bytes behind it belong to the tunnel.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: upgrade ? .forwardBytes : .dropBytes)
                     try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))

@@ -98,7 +98,8 @@ final class HealthChecker: Sendable {
             first?.succeed(())
             return
         }
-        probe(host: target.host, port: target.port, path: path, cluster: cluster, timeout: check.timeout).whenSuccess { [self] outcome in
+        probe(host: target.host, port: target.port, tls: target.tls, path: path, cluster: cluster, timeout: check.timeout).whenSuccess {
+            [self] outcome in
             let key = "\(cluster) \(index)"
             let healthy = self.sessions.withLockedValue { all -> Bool in
                 all[key]?.record(outcome)
@@ -114,7 +115,7 @@ final class HealthChecker: Sendable {
     }
 
     /// One check; never fails, the result says how it went.
-    private func probe(host: String, port: Int, path: String, cluster: String, timeout: EnvoyDuration)
+    private func probe(host: String, port: Int, tls: UpstreamTLS?, path: String, cluster: String, timeout: EnvoyDuration)
         -> EventLoopFuture<HealthCheckSession.Result>
     {
         let limit = TimeAmount.nanoseconds(max(timeout.nanoseconds, 1_000_000))
@@ -123,6 +124,8 @@ final class HealthChecker: Sendable {
             .connectTimeout(limit)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Checks go over the cluster's transport socket, TLS included.
+                    try tls.map { try channel.pipeline.syncOperations.addHandler(UpstreamTLS.handler($0)) }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: response))
                 }

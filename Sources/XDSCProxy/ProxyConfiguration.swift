@@ -1,32 +1,106 @@
 import NIOConcurrencyHelpers
+import NIOSSL
+import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCRouteEngine
 
-/// One listener the proxy serves: its name, the port from the configuration and the route
-/// engine built from its inline route table.
+/// One filter chain of a listener as the proxy serves it: what selects it, its connection
+/// manager and its TLS.
+public struct ProxyFilterChain: Sendable {
+    /// `name` (may be empty).
+    public var name: String
+    /// `filter_chain_match.server_names`, lower-cased as Envoy keeps them.
+    public var serverNames: [String]
+    /// `filter_chain_match.transport_protocol`.
+    public var transportProtocol: String?
+    /// The chain's router; nil when the connection manager has no inline table (RDS).
+    public var engine: RouteEngine?
+    /// The connection manager's HTTP filters; the CORS filter acts only when listed.
+    public var httpFilters: Set<HTTPFilterKind>
+    /// The connection manager's enabled `upgrade_configs` (`websocket`, ...).
+    public var upgradeTypes: [String]
+    /// The chain's downstream TLS (`transport_socket`), if any.
+    public var tls: DownstreamTLSContext?
+    /// Where the chain was written.
+    public var source: SourceSpan?
+    /// The server context built from `tls` (`ProxyConfiguration.loadTLS`).
+    var serverContext: NIOSSLContext?
+
+    /// A filter chain; by default with every HTTP filter xdsc knows and no TLS.
+    public init(
+        name: String = "", serverNames: [String] = [], transportProtocol: String? = nil, engine: RouteEngine?,
+        httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases), upgradeTypes: [String] = [], tls: DownstreamTLSContext? = nil,
+        source: SourceSpan? = nil
+    ) {
+        self.name = name
+        self.serverNames = serverNames.map { $0.lowercased() }
+        self.transportProtocol = transportProtocol
+        self.engine = engine
+        self.httpFilters = httpFilters
+        self.upgradeTypes = upgradeTypes
+        self.tls = tls
+        self.source = source
+    }
+}
+
+/// One listener the proxy serves: its name, the port from the configuration and its filter
+/// chains (one, without TLS, unless the configuration has more).
 public struct ProxyListener: Sendable {
     /// `name`.
     public var name: String
     /// The configured port (`address.socket_address.port_value`).
     public var port: Int
-    /// The listener's router; nil when the connection manager has no inline table (RDS).
-    public var engine: RouteEngine?
-    /// The connection manager's HTTP filters; the CORS filter acts only when listed.
-    public var httpFilters: Set<HTTPFilterKind>
-    /// The connection manager's enabled `upgrade_configs` (`websocket`, ...).
-    public var upgradeTypes: [String] = []
+    /// `filter_chains` that have an HTTP connection manager, in order (never empty).
+    public var chains: [ProxyFilterChain]
+    /// `default_filter_chain`.
+    public var defaultChain: ProxyFilterChain?
+    /// The listener has the `tls_inspector` listener filter: chains are selected by the
+    /// ClientHello's SNI and the transport protocol.
+    public var tlsInspector = false
 
-    /// A listener; by default with every HTTP filter xdsc knows.
+    /// The first chain's router; nil when its connection manager has no inline table (RDS).
+    public var engine: RouteEngine? {
+        get { chains[0].engine }
+        set { chains[0].engine = newValue }
+    }
+    /// The first chain's HTTP filters.
+    public var httpFilters: Set<HTTPFilterKind> {
+        get { chains[0].httpFilters }
+        set { chains[0].httpFilters = newValue }
+    }
+    /// The first chain's enabled `upgrade_configs`.
+    public var upgradeTypes: [String] {
+        get { chains[0].upgradeTypes }
+        set { chains[0].upgradeTypes = newValue }
+    }
+
+    /// A listener with one plain-text chain; by default with every HTTP filter xdsc knows.
     public init(
         name: String, port: Int, engine: RouteEngine?, httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases),
         upgradeTypes: [String] = []
     ) {
-        self.upgradeTypes = upgradeTypes
+        self.init(name: name, port: port, chains: [ProxyFilterChain(engine: engine, httpFilters: httpFilters, upgradeTypes: upgradeTypes)])
+    }
+
+    /// A listener with its filter chains. Without chains the default chain serves every
+    /// connection, and without either one chain without routes answers 404.
+    public init(name: String, port: Int, chains: [ProxyFilterChain], defaultChain: ProxyFilterChain? = nil, tlsInspector: Bool = false) {
         self.name = name
         self.port = port
-        self.engine = engine
-        self.httpFilters = httpFilters
+        self.tlsInspector = tlsInspector
+        if chains.isEmpty {
+            var only = defaultChain ?? ProxyFilterChain(engine: nil)
+            only.serverNames = []
+            only.transportProtocol = nil
+            self.chains = [only]
+        } else {
+            self.chains = chains
+            self.defaultChain = defaultChain
+        }
     }
+
+    /// Whether any chain serves TLS.
+    public var servesTLS: Bool { (chains + (defaultChain.map { [$0] } ?? [])).contains { $0.tls != nil } }
 }
 
 /// One upstream endpoint as the configuration names it.
@@ -91,13 +165,22 @@ public struct ProxyConfiguration: Sendable {
     public var clusterSettings: [String: ClusterSettings] = [:]
     /// Settings the proxy reads but does not simulate, one sentence each (warned at start).
     public var unsimulated: [String]
+    /// Cluster name to its upstream TLS, for the clusters that have one.
+    public var clusterTLS: [String: UpstreamTLS] = [:]
 
     /// A configuration from the Envoy model's listeners and clusters.
     public init(listeners: [Listener], clusters: [Cluster]) {
         self.listeners = listeners.map { l in
-            ProxyListener(
-                name: l.name, port: l.address.portValue, engine: l.connectionManager.routeConfiguration.map { RouteEngine($0) },
-                httpFilters: Set(l.connectionManager.httpFilters), upgradeTypes: l.connectionManager.upgradeTypes)
+            func chain(_ c: FilterChain) -> ProxyFilterChain? {
+                guard let cm = c.connectionManager else { return nil }
+                return ProxyFilterChain(
+                    name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
+                    engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
+                    tls: c.tls, source: c.source ?? l.source)
+            }
+            return ProxyListener(
+                name: l.name, port: l.address.portValue, chains: l.filterChains.compactMap(chain),
+                defaultChain: l.defaultFilterChain.flatMap(chain), tlsInspector: l.tlsInspector)
         }
         var map: [String: [ProxyEndpoint]] = [:]
         var order: [String] = []
@@ -107,6 +190,7 @@ public struct ProxyConfiguration: Sendable {
                 ProxyEndpoint(host: $0.address.address, port: $0.address.portValue, weight: $0.weight ?? 1)
             }
             clusterSettings[c.name] = ClusterSettings(c)
+            if let tls = c.tls { clusterTLS[c.name] = UpstreamTLS(context: tls, source: c.source) }
         }
         self.clusters = map
         self.clusterOrder = order
@@ -161,7 +245,7 @@ public struct ProxyConfiguration: Sendable {
     static func unsimulated(_ listeners: [Listener], _ clusters: [Cluster]) -> [String] {
         var out: [String] = []
         for l in listeners {
-            if l.tls != nil { out.append("listener `\(l.name)`: TLS is not simulated; the listener serves plain HTTP/1.1") }
+            out += tlsUnsimulated(l)
             if l.connectionManager.routeConfiguration == nil {
                 out.append("listener `\(l.name)`: routes from RDS are not loaded; every request gets 404")
             }
@@ -170,7 +254,7 @@ public struct ProxyConfiguration: Sendable {
             }
         }
         for c in clusters {
-            if c.tls != nil { out.append("cluster `\(c.name)`: upstream TLS is not simulated") }
+            out += tlsUnsimulated(c)
             if !c.healthChecks.isEmpty && ClusterSettings(c).healthCheck == nil {
                 out.append("cluster `\(c.name)`: only HTTP health checks are simulated; every endpoint is healthy")
             }

@@ -14,6 +14,8 @@ public final class ProxyServer: Sendable {
         public var host: String
         /// The port bound (the ephemeral one when 0 was asked for).
         public var port: Int
+        /// Whether a filter chain serves TLS (printed as an `https://` address).
+        public var tls = false
     }
 
     /// An upstream endpoint and the address requests for it go to.
@@ -58,6 +60,8 @@ public final class ProxyServer: Sendable {
     public static func start(_ config: ProxyConfiguration, options: ProxyOptions = ProxyOptions(), registry: MockRegistry = MockRegistry())
         async throws -> ProxyServer
     {
+        var config = config
+        if let error = config.loadTLS().first { throw error }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var channels: [Channel] = []
         do {
@@ -68,7 +72,7 @@ public final class ProxyServer: Sendable {
                 for e in config.clusters[name] ?? [] {
                     switch options.upstreams {
                     case .real:
-                        list.append(.init(endpoint: e, host: e.host, port: e.port))
+                        list.append(.init(endpoint: e, host: e.host, port: e.port, tls: config.clusterTLS[name]))
                         upstreams.append(BoundUpstream(cluster: name, endpoint: e.label, host: e.host, port: e.port, mock: false))
                     case .mock:
                         let label = e.label
@@ -99,20 +103,25 @@ public final class ProxyServer: Sendable {
             let buckets = RateLimitBuckets()
             var bound: [BoundListener] = []
             for l in config.listeners {
-                let downstream = DownstreamPipeline(
-                    listener: ListenerContext(
-                        name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets,
-                        httpFilters: l.httpFilters, upgradeTypes: l.upgradeTypes))
+                let connections = ListenerConnections(l) { chain in
+                    DownstreamPipeline(
+                        listener: ListenerContext(
+                            name: l.name, engine: chain.engine, targets: shared, options: options, random: random, buckets: buckets,
+                            httpFilters: chain.httpFilters, upgradeTypes: chain.upgradeTypes, tls: chain.serverContext != nil))
+                }
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(.allowRemoteHalfClosure, value: false)
                     .childChannelInitializer { ch in
-                        ch.eventLoop.makeCompletedFuture { try downstream.configure(ch.pipeline.syncOperations) }
+                        ch.eventLoop.makeCompletedFuture { try connections.configure(ch) }
                     }
                     .bind(host: options.listenHost, port: port).get()
                 channels.append(channel)
-                bound.append(BoundListener(name: l.name, host: options.listenHost, port: channel.localAddress?.port ?? port))
+                bound.append(
+                    BoundListener(
+                        name: l.name, host: options.listenHost, port: channel.localAddress?.port ?? port,
+                        tls: l.allChains.contains { $0.serverContext != nil }))
             }
             return ProxyServer(
                 listeners: bound, upstreams: upstreams, registry: registry, channels: channels, group: group, healthChecker: checker)

@@ -22,9 +22,10 @@ enum RequestTranslation {
     ]
 
     /// The engine's request for an HTTP/1.1 request head: Host becomes `:authority`, the
-    /// control headers are stripped, `x-forwarded-proto` is set from the (plain-text)
-    /// connection when absent and `x-request-id` is generated when absent.
-    static func envoyRequest(_ head: HTTPRequestHead, random: RandomSource, remoteAddress: String) -> EnvoyRequest {
+    /// control headers are stripped, `x-forwarded-proto` is set from the connection (`https`
+    /// over TLS, else `http`) when absent, `:scheme` follows the connection, and
+    /// `x-request-id` is generated when absent (`mutateRequestHeaders`).
+    static func envoyRequest(_ head: HTTPRequestHead, random: RandomSource, remoteAddress: String, tls: Bool = false) -> EnvoyRequest {
         // An upgrade keeps its `connection` and `upgrade` headers (`mutateRequestHeaders`).
         let upgrade = upgradeType(head) != nil
         var headers: [HTTPHeader] = []
@@ -47,11 +48,12 @@ enum RequestTranslation {
             if n == "x-request-id" { hasRequestID = true }
             headers.append(HTTPHeader(n, value))
         }
-        if !hasXFP { headers.append(HTTPHeader("x-forwarded-proto", "http")) }
+        let scheme = tls ? "https" : "http"
+        if !hasXFP { headers.append(HTTPHeader("x-forwarded-proto", scheme)) }
         if !hasRequestID { headers.append(HTTPHeader("x-request-id", random.uuid())) }
         return EnvoyRequest(
-            method: head.method.rawValue, scheme: "http", authority: authority, path: head.uri, headers: headers,
-            randomValue: random.next(), tls: false, isInternal: false, remoteAddress: remoteAddress)
+            method: head.method.rawValue, scheme: scheme, authority: authority, path: head.uri, headers: headers,
+            randomValue: random.next(), tls: tls, isInternal: false, remoteAddress: remoteAddress)
     }
 
     /// A hop-by-hop or control header, or `content-length` (the body's own length is sent):

@@ -37,16 +37,18 @@ public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
 /// (`xdsc test traffic`), with the proxy's own upstream response handler.
 public enum TrafficClient {
     /// Sends `method target` with `host` and `headers` (plus `content-length` when there is a
-    /// body, and `connection: close`) to `address:port`; fails after `timeout`.
+    /// body, and `connection: close`) to `address:port`, over TLS when `tls` is given; fails
+    /// after `timeout`.
     public static func send(
         address: String, port: Int, method: String, target: String, host: String, headers: [HTTPHeader], body: String,
-        timeout: Duration = .seconds(60)
+        tls: ClientTLS? = nil, timeout: Duration = .seconds(60)
     ) async throws -> ClientResponse {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: UpstreamResponse.self)
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
+                    if let tls { try ch.pipeline.syncOperations.addHandler(try tls.handler()) }
                     try ch.pipeline.syncOperations.addHTTPClientHandlers()
                     try ch.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: promise))
                 }
@@ -70,7 +72,10 @@ public enum TrafficClient {
             let r = try await promise.futureResult.get()
             return ClientResponse(status: r.status, headers: r.headers.map { HTTPHeader($0.name, $0.value) }, body: String(buffer: r.body))
         } catch let f as UpstreamFailure {
-            throw ClientError(description: f == .perTryTimeout ? "no response within \(timeout)" : "no response: \(f.reason)")
+            let tlsFailed = tls != nil && f == .connectionFailure
+            throw ClientError(
+                description: f == .perTryTimeout
+                    ? "no response within \(timeout)" : tlsFailed ? "the TLS handshake failed" : "no response: \(f.reason)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import XDSCRequest
 
 /// A response from an upstream, fully buffered.
@@ -111,7 +112,11 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         switch state {
         case .waitingForHead, .receiving:
-            fail(context: context, error is HTTPParserError ? .protocolError : .connectionTermination)
+            // A failed TLS handshake is a failed connect, as in Envoy (the connection is up only
+            // once the handshake is done).
+            fail(
+                context: context,
+                error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
         case .done: break
         }
     }

@@ -73,7 +73,7 @@ struct RunCommand: ParsableCommand {
             FileHandleOutput.stderr("error: --port-map names no listener: `\(first)`\n")
             throw ExitCode(ExitStatus.usageOrIO)
         }
-        for w in configuration.unsimulated { FileHandleOutput.stderr("warning: \(w)\n") }
+        for w in configuration.startWarnings(options) { FileHandleOutput.stderr("warning: \(w)\n") }
         let status = ProxyRunner.serve(configuration, options: options)
         if status != 0 { throw ExitCode(status) }
     }
@@ -106,7 +106,7 @@ enum ProxyRunner {
         var lines = ""
         for l in server.listeners {
             let host = l.host.contains(":") ? "[\(l.host)]" : l.host
-            lines += "listener \(l.name) http://\(host):\(l.port)\n"
+            lines += "listener \(l.name) \(l.tls ? "https" : "http")://\(host):\(l.port)\n"
         }
         for u in server.upstreams {
             lines += "upstream \(u.cluster) \(u.endpoint)" + (u.mock ? " mock http://\(u.host):\(u.port)\n" : "\n")

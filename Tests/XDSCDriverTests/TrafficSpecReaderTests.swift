@@ -54,7 +54,7 @@ import XDSCRequest
             t.request
                 == TrafficRequest(
                     method: "POST", host: "other.example.com", target: "/users?x=1", headers: [HTTPHeader("x-canary", "1")],
-                    body: "hi", repeatCount: 3))
+                    body: "hi", repeatCount: 3, urlHost: "api.example.com"))
         #expect(t.upstreams.map(\.cluster) == ["users", "web", "fixed"])
         #expect(t.upstreams[0].behaviour == MockBehaviour(failures: 2, failureStatus: 502, delay: .milliseconds(250)))
         #expect(t.upstreams[1].behaviour == MockBehaviour(failures: Int.max, reset: true))
@@ -87,7 +87,7 @@ import XDSCRequest
             found == [
                 "1:1 missing-field the traffic spec needs `config`",
                 "1:10 unsupported-version traffic spec version 2 is not supported",
-                "3:20 invalid-value `ftp://x` is not an `http://HOST/PATH` URL or a path",
+                "3:20 invalid-value `ftp://x` is not an `http://HOST/PATH` or `https://HOST/PATH` URL or a path",
                 "3:39 invalid-value `repeat` is 0, out of range 1..100000",
                 "4:38 invalid-value `fail_status` is 99, out of range 100..599",
                 "4:49 type-mismatch `delay` is a bare number; a duration needs a unit",

@@ -55,6 +55,9 @@ import XDSCTestSupport
         for s in noTest { print("  no test: \(s)") }
         for s in notRunnable { print("  not served: \(s)") }
         #expect(withFindings.count >= 5)
-        #expect(ran >= 12)
+        // fixtures/envoy/dynamic's listener selects its only chain by SNI without the
+        // tls_inspector, so it serves no plain-text request (in Envoy neither): no test.
+        #expect(ran >= 11)
+        #expect(noTest.contains { $0.contains("fixtures/envoy/dynamic/rds.yaml") && $0.contains("plain-text connection") })
     }
 }

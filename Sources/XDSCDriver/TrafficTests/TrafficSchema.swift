@@ -41,8 +41,8 @@ extension Schemas {
                         (
                             "url",
                             str(
-                                "http://HOST/PATH?QUERY (HOST becomes the Host header), or /PATH (Host localhost).",
-                                pattern: "^(/|[Hh][Tt][Tt][Pp]://[^/?]+)")
+                                "http://HOST/PATH?QUERY (HOST becomes the Host header), https://HOST/PATH?QUERY (sent over TLS with HOST as SNI), or /PATH (Host localhost).",
+                                pattern: "^(/|[Hh][Tt][Tt][Pp][Ss]?://[^/?]+)")
                         ),
                         ("headers", headerMap), ("body", str("The body (content-length is added).")),
                         ("repeat", int("How many times the request is sent, one after another.", 1...100_000)),
@@ -139,6 +139,12 @@ extension Schemas {
                     listOrOne("The policy or Envoy files to serve, relative to the spec.", str("A file.", minLength: 1), minItems: 1)
                 ),
                 ("seed", int("The seed of the proxy's per-request random value (0 by default).", 0...Int.max)),
+                (
+                    "ca_file",
+                    str(
+                        "A PEM file of the CAs https:// requests trust, relative to the spec; without it they trust exactly the certificates the listener serves.",
+                        minLength: 1)
+                ),
                 (
                     "tests",
                     obj([

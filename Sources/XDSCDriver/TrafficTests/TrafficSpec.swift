@@ -13,14 +13,18 @@ public struct TrafficSpec: Sendable {
     public var config: [String]
     /// The seed of the per-request random value (weighted clusters); 0 unless given.
     public var seed: UInt64
+    /// `ca_file`, resolved against the spec's folder: the CAs `https://` requests trust;
+    /// without it they trust exactly the certificates the listener serves.
+    public var caFile: String?
     /// The tests, in file order.
     public var tests: [TrafficTest]
 
     /// A spec.
-    public init(path: String, config: [String], seed: UInt64 = 0, tests: [TrafficTest]) {
+    public init(path: String, config: [String], seed: UInt64 = 0, caFile: String? = nil, tests: [TrafficTest]) {
         self.path = path
         self.config = config
         self.seed = seed
+        self.caFile = caFile
         self.tests = tests
     }
 }
@@ -68,11 +72,18 @@ public struct TrafficRequest: Sendable, Equatable {
     public var body: String
     /// How many times the request is sent, one after another.
     public var repeatCount: Int
+    /// An `https://` URL: sent over TLS, with the URL's host (`urlHost`) as SNI.
+    public var tls: Bool
+    /// The URL's authority (`localhost` for a path).
+    public var urlHost: String
 
     /// A request.
     public init(
-        method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1
+        method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1,
+        tls: Bool = false, urlHost: String = "localhost"
     ) {
+        self.tls = tls
+        self.urlHost = urlHost
         self.method = method
         self.host = host
         self.target = target

@@ -3,7 +3,7 @@
 public enum TrafficSpecKeys {
     /// The keys of each mapping, by the mapping's name.
     public static let table: [String: [String]] = [
-        "top": ["version", "config", "seed", "tests"],
+        "top": ["version", "config", "seed", "ca_file", "tests"],
         "test": ["name", "listener", "request", "upstreams", "expect"],
         "request": ["method", "url", "headers", "body", "repeat"],
         "behaviour": ["fail_times", "fail_status", "reset", "delay", "status", "headers", "body"],

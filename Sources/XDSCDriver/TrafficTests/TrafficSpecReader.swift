@@ -28,6 +28,7 @@ public enum TrafficSpecReader {
             top.missing("config", help: "name the policy or Envoy files to serve, relative to the spec")
         }
         let seed = top.int("seed", in: 0...Int.max).map { UInt64($0.value) } ?? 0
+        let caFile = top.string("ca_file").map { $0.value.hasPrefix("/") ? $0.value : folder.appendingPathComponent($0.value).relativePath }
         var tests: [TrafficTest] = []
         if let items = top.list("tests") {
             for (i, item) in items.enumerated() {
@@ -37,7 +38,7 @@ public enum TrafficSpecReader {
             top.missing("tests")
         }
         guard !sink.all[before...].contains(where: { $0.severity == .error }) else { return nil }
-        return TrafficSpec(path: path, config: config, seed: seed, tests: tests)
+        return TrafficSpec(path: path, config: config, seed: seed, caFile: caFile, tests: tests)
     }
 
     static func fields(_ node: YAMLNode, _ context: String, _ what: String, _ sink: DiagnosticSink) -> Fields? {
@@ -77,30 +78,25 @@ public enum TrafficSpecReader {
             if !f.has("url") { f.missing("url", help: "e.g. `url: http://api.example.com/users/7`") }
             return nil
         }
-        guard let (host, target) = split(url, sink: sink) else { return nil }
+        guard let (host, target, tls) = split(url, sink: sink) else { return nil }
         let hostHeader = headers.first { $0.name == "host" }?.value ?? host
         return TrafficRequest(
             method: method, host: hostHeader, target: target, headers: headers.filter { $0.name != "host" }, body: body,
-            repeatCount: repeatCount)
+            repeatCount: repeatCount, tls: tls, urlHost: host)
     }
 
-    /// `http://HOST/PATH` or `/PATH` (Host `localhost`).
-    static func split(_ url: Located<String>, sink: DiagnosticSink) -> (String, String)? {
+    /// `http://HOST/PATH`, `https://HOST/PATH` (sent over TLS) or `/PATH` (Host `localhost`).
+    static func split(_ url: Located<String>, sink: DiagnosticSink) -> (host: String, target: String, tls: Bool)? {
         var rest = Substring(url.value)
-        if rest.hasPrefix("/") { return ("localhost", String(rest)) }
-        if rest.lowercased().hasPrefix("https://") {
+        if rest.hasPrefix("/") { return ("localhost", String(rest), false) }
+        let tls = rest.lowercased().hasPrefix("https://")
+        guard tls || rest.lowercased().hasPrefix("http://") else {
             sink.add(
-                .invalidValue, "the proxy serves plain HTTP: `https` URLs cannot be sent", at: url.span,
-                help: "write `http://`; set `x-forwarded-proto: https` in `headers` to mark it as TLS")
-            return nil
-        }
-        guard rest.lowercased().hasPrefix("http://") else {
-            sink.add(
-                .invalidValue, "`\(url.value)` is not an `http://HOST/PATH` URL or a path", at: url.span,
+                .invalidValue, "`\(url.value)` is not an `http://HOST/PATH` or `https://HOST/PATH` URL or a path", at: url.span,
                 help: "e.g. `http://api.example.com/users/7` or `/users/7`")
             return nil
         }
-        rest = rest.dropFirst(7)
+        rest = rest.dropFirst(tls ? 8 : 7)
         let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let host = String(rest[..<slash])
         var target = String(rest[slash...])
@@ -109,7 +105,7 @@ public enum TrafficSpecReader {
             sink.add(.invalidValue, "`\(url.value)` has no host", at: url.span)
             return nil
         }
-        return (host, target)
+        return (host, target, tls)
     }
 
     /// `headers:` as a mapping of name to value (lower-cased names, in order).

@@ -36,7 +36,7 @@ public enum TrafficTestCommand {
             out.exitCode = ExitStatus.usageOrIO
             return out
         }
-        for w in configuration.unsimulated { out.stderr += "warning: \(w)\n" }
+        for w in configuration.startWarnings(ProxyOptions()) { out.stderr += "warning: \(w)\n" }
         let results: Result<[TrafficTestResult], Error> = wait { try await TrafficTestRunner.run(spec, configuration: configuration) }
         switch results {
         case .failure(let e):

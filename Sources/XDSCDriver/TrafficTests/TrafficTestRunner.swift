@@ -24,12 +24,14 @@ public enum TrafficTestRunner {
         for l in configuration.listeners { options.portMap[l.name] = 0 }
         let server = try await ProxyServer.start(configuration, options: options)
         var results: [TrafficTestResult] = []
-        for test in spec.tests { results.append(await run(test, on: server)) }
+        for test in spec.tests { results.append(await run(test, on: server, caFile: spec.caFile, configuration: configuration)) }
         await server.shutdown()
         return results
     }
 
-    static func run(_ test: TrafficTest, on server: ProxyServer) async -> TrafficTestResult {
+    static func run(_ test: TrafficTest, on server: ProxyServer, caFile: String? = nil, configuration: ProxyConfiguration? = nil) async
+        -> TrafficTestResult
+    {
         server.registry.reset()
         for u in test.upstreams { server.registry.setBehaviour(u.behaviour, for: u.cluster) }
         let listener = test.listener.flatMap { l in server.listeners.first { $0.name == l.name } } ?? server.listeners.first
@@ -39,13 +41,29 @@ public enum TrafficTestRunner {
         }
         var exchanges: [TrafficExchange] = []
         let r = test.request
+        var tls: ClientTLS?
+        if r.tls {
+            // SNI is the URL's host without its port.
+            let name = r.urlHost.hasPrefix("[") ? nil : r.urlHost.split(separator: ":").first.map(String.init)
+            do {
+                if let caFile {
+                    tls = try ClientTLS.trusting(caFile: caFile, serverName: name)
+                } else if let l = configuration?.listeners.first(where: { $0.name == listener.name }) {
+                    tls = try ClientTLS.trusting(listener: l, serverName: name)
+                }
+            } catch {
+                return TrafficTestResult(
+                    name: test.name, span: test.span,
+                    failures: [TrafficFailure(check: "tls", expected: "a trusted certificate", actual: "\(error)")])
+            }
+        }
         for _ in 0..<r.repeatCount {
             let mark = server.registry.received.count
             var x = TrafficExchange(response: nil, error: nil, received: [])
             do {
                 x.response = try await TrafficClient.send(
                     address: listener.host, port: listener.port, method: r.method, target: r.target, host: r.host,
-                    headers: r.headers, body: r.body)
+                    headers: r.headers, body: r.body, tls: tls)
             } catch {
                 x.error = "\(error)"
             }

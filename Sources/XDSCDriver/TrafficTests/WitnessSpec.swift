@@ -2,6 +2,7 @@ import Foundation
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
+import XDSCProxy
 import XDSCRequest
 
 /// `xdsc lint --emit-tests FILE`: the route findings' example requests as a traffic spec, each
@@ -29,6 +30,7 @@ public enum WitnessSpec {
     public static func spec(for result: FrontEndResult, inputs: [String], specPath: String) -> Output {
         let envoy = result.envoy ?? result.envoyInput?.config ?? EnvoyConfig()
         let places = self.places(envoy)
+        let unservedListeners = Set(ProxyConfiguration(envoy).listeners.filter { !$0.servesPlainText }.map(\.name))
         var tests: [JSON] = []
         var skipped: [String] = []
         for d in result.diagnostics where [.routeShadowed, .routeOverlap].contains(d.rule) {
@@ -39,6 +41,11 @@ public enum WitnessSpec {
                 let expect = expectation(targets.map(\.route))
             else {
                 skipped.append("\(at): the routes the finding names do not share one listener and one kind of action")
+                continue
+            }
+            if unservedListeners.contains(first.listener) {
+                skipped.append(
+                    "\(at): listener `\(first.listener)` has no filter chain for a plain-text connection without SNI (nor has Envoy)")
                 continue
             }
             if let missing = services(expect).first(where: { c in !envoy.clusters.contains { $0.name == c } }) {
