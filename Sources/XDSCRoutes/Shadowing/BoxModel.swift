@@ -137,6 +137,11 @@ final class BoxAlgebra {
         return l
     }
 
+    /// A `safe_regex` path condition's language inside the path universe.
+    func regexPathLanguage(_ pattern: String) -> Language {
+        cached("LR|\(pattern)") { Language.regex(pattern).intersection(pathUniverse) }
+    }
+
     func valueUniverse(_ key: FieldKey, wide: Bool = false) -> Language {
         if key.isQuery { return wide ? wideQueryValues : queryValues }
         if key.name == ":method" { return methodValues }
