@@ -103,29 +103,56 @@ final class BoxAlgebra {
 
     init(options: ShadowOptions) {
         slashRooted = options.pathUniverse == .slashRooted
-        if slashRooted {
-            // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
-            // connection manager answers a path not starting with `/` itself (404).
-            pathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
-            widePathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
-        } else {
-            // path_no_query never contains '?' or '#' (both cut the path before matching).
-            pathUniverse = Language.contains("?").union(.contains("#")).complement()
-            widePathUniverse = pathUniverse
+        // The same for every host: built once per process (each takes a few automata).
+        let u = slashRooted ? Universes.slashRooted : Universes.anyBytes
+        pathUniverse = u.pathUniverse
+        widePathUniverse = u.widePathUniverse
+        wideHeaderValues = u.wideHeaderValues
+        headerValues = u.headerValues
+        methodValues = u.methodValues
+        queryValues = u.queryValues
+        wideQueryValues = u.wideQueryValues
+    }
+
+    /// The value universes of one `ShadowOptions.PathUniverse`.
+    struct Universes: Sendable {
+        let pathUniverse: Language
+        let widePathUniverse: Language
+        let wideHeaderValues: Language
+        let headerValues: Language
+        let methodValues: Language
+        let queryValues: Language
+        let wideQueryValues: Language
+
+        static let slashRooted = Universes(slashRooted: true)
+        static let anyBytes = Universes(slashRooted: false)
+
+        init(slashRooted: Bool) {
+            if slashRooted {
+                // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
+                // connection manager answers a path not starting with `/` itself (404).
+                pathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
+                widePathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
+            } else {
+                // path_no_query never contains '?' or '#' (both cut the path before matching).
+                pathUniverse = Language.contains("?").union(.contains("#")).complement()
+                widePathUniverse = pathUniverse
+            }
+            // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
+            // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
+            // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
+            // raw bytes for the question whether a route matches nothing.
+            wideHeaderValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
+            headerValues = wideHeaderValues.intersection(.regex("(?s).*"))
+            // Methods are HTTP tokens.
+            var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
+            for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
+            methodValues = Language.plus(of: token)
+            // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
+            queryValues =
+                slashRooted ? Language.star(of: BoxAlgebra.queryBytes) : Language.contains("&").union(.contains("#")).complement()
+            wideQueryValues = slashRooted ? Language.star(of: BoxAlgebra.wideQueryBytes) : queryValues
         }
-        // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
-        // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
-        // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
-        // raw bytes for the question whether a route matches nothing.
-        wideHeaderValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
-        headerValues = wideHeaderValues.intersection(.regex("(?s).*"))
-        // Methods are HTTP tokens.
-        var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
-        for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
-        methodValues = Language.plus(of: token)
-        // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
-        queryValues = slashRooted ? Language.star(of: BoxAlgebra.queryBytes) : Language.contains("&").union(.contains("#")).complement()
-        wideQueryValues = slashRooted ? Language.star(of: BoxAlgebra.wideQueryBytes) : queryValues
     }
 
     // MARK: Building
