@@ -62,16 +62,8 @@ struct ConcreteRequest {
 
 /// Universes, caches and the set algebra. One instance per analysis (not thread-safe).
 final class BoxAlgebra {
-    let pathUniverse: Language
-    /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
-    let widePathUniverse: Language
-    let wideQueryValues: Language
-    /// Header values as the Envoy model (and every example request) holds them: UTF-8 text.
-    let headerValues: Language
-    /// Header values as the codecs pass them: any bytes (obs-text included).
-    let wideHeaderValues: Language
-    let methodValues: Language
-    let queryValues: Language
+    /// The path and value universes (shared by every instance with the same options).
+    let universes: Universes
     let slashRooted: Bool
 
     private var langCache: [String: Language] = [:]
@@ -104,24 +96,24 @@ final class BoxAlgebra {
     init(options: ShadowOptions) {
         slashRooted = options.pathUniverse == .slashRooted
         // The same for every host: built once per process (each takes a few automata).
-        let u = slashRooted ? Universes.slashRooted : Universes.anyBytes
-        pathUniverse = u.pathUniverse
-        widePathUniverse = u.widePathUniverse
-        wideHeaderValues = u.wideHeaderValues
-        headerValues = u.headerValues
-        methodValues = u.methodValues
-        queryValues = u.queryValues
-        wideQueryValues = u.wideQueryValues
+        universes = slashRooted ? Universes.slashRooted : Universes.anyBytes
     }
 
     /// The value universes of one `ShadowOptions.PathUniverse`.
     struct Universes: Sendable {
+        /// What reaches the router as a path (query removed).
         let pathUniverse: Language
+        /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
         let widePathUniverse: Language
+        /// Header values as the codecs pass them: any bytes (obs-text included).
         let wideHeaderValues: Language
+        /// Header values as the Envoy model (and every example request) holds them: UTF-8 text.
         let headerValues: Language
+        /// HTTP tokens.
         let methodValues: Language
+        /// Query parameter values.
         let queryValues: Language
+        /// `queryValues` widened by `wideQueryBytes`.
         let wideQueryValues: Language
 
         static let slashRooted = Universes(slashRooted: true)
@@ -166,13 +158,13 @@ final class BoxAlgebra {
 
     /// A `safe_regex` path condition's language inside the path universe.
     func regexPathLanguage(_ pattern: String) -> Language {
-        cached("LR|\(pattern)") { Language.regex(pattern).intersection(pathUniverse) }
+        cached("LR|\(pattern)") { Language.regex(pattern).intersection(universes.pathUniverse) }
     }
 
     func valueUniverse(_ key: FieldKey, wide: Bool = false) -> Language {
-        if key.isQuery { return wide ? wideQueryValues : queryValues }
-        if key.name == ":method" { return methodValues }
-        return wide ? wideHeaderValues : headerValues
+        if key.isQuery { return wide ? universes.wideQueryValues : universes.queryValues }
+        if key.name == ":method" { return universes.methodValues }
+        return wide ? universes.wideHeaderValues : universes.headerValues
     }
 
     func universeField(_ key: FieldKey) -> FieldSet {
@@ -288,7 +280,7 @@ final class BoxAlgebra {
             return l
         case .prefix(let s):
             if let l = plainCache[PlainKey(bytes: s, exact: false)] { return l }
-            let l = Language.prefix(s).intersection(pathUniverse)
+            let l = Language.prefix(s).intersection(universes.pathUniverse)
             plainCache[PlainKey(bytes: s, exact: false)] = l
             return l
         }
@@ -332,7 +324,7 @@ final class BoxAlgebra {
     func pathContains(_ a: PathSet, _ s: [UInt8]) -> Bool? {
         switch a {
         case .exact(let x): return x == s
-        case .prefix(let p): return hasPrefix(s, p) && pathUniverse.contains(s) == true
+        case .prefix(let p): return hasPrefix(s, p) && universes.pathUniverse.contains(s) == true
         case .lang(let l): return l.contains(s)
         }
     }

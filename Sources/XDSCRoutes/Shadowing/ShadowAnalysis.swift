@@ -200,7 +200,7 @@ struct ShadowAnalyzer {
             if (cs || !hasLetter(b)) && a.isPlainPath(b) {
                 path = .prefix(b)
             } else {
-                path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
+                path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.universes.pathUniverse) })
             }
             key = folded(b)
         case .exact(let s, let cs):
@@ -208,7 +208,7 @@ struct ShadowAnalyzer {
             if (cs || !hasLetter(b)) && a.isPlainPath(b) {
                 path = .exact(b)
             } else {
-                path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
+                path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.universes.pathUniverse) })
             }
             key = folded(b)
         case .pathSeparatedPrefix(let s, let cs):
@@ -216,12 +216,12 @@ struct ShadowAnalyzer {
             path = .lang(
                 a.cached("LS\(cs)|\(s)") {
                     Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
-                        .intersection(a.pathUniverse)
+                        .intersection(a.universes.pathUniverse)
                 })
             key = folded(b)
         case .regex(let re):
             // One parse gives the index key and tells whether the language is needed now.
-            let (triage, prefix) = Language.triageRegex(re, within: a.pathUniverse)
+            let (triage, prefix) = Language.triageRegex(re, within: a.universes.pathUniverse)
             key = prefix
             switch triage {
             case .nonEmpty: path = nil
@@ -284,7 +284,7 @@ struct ShadowAnalyzer {
             if case .lang(let l) = path, l.isEmpty == true {
                 m.matchesNothing = true
                 // Nothing a conforming client sends; but maybe raw bytes some codec passes.
-                if rawPathLanguage(r.path).intersects(a.widePathUniverse) != false { m.onlyRawBytes = true }
+                if rawPathLanguage(r.path).intersects(a.universes.widePathUniverse) != false { m.onlyRawBytes = true }
             } else if let (k, _) = fields.first(where: { $0.1.isEmpty == true }) {
                 m.matchesNothing = true
                 m.unmatchableCause = .field(name: k.name, isQuery: k.isQuery)
