@@ -83,7 +83,13 @@ struct NFA {
     var accept: Int32 = 0
     let limit: Int
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int) {
+        self.limit = limit
+        // Most patterns need a few dozen states: growing the arrays of arrays from empty
+        // cost more than the states themselves.
+        edges.reserveCapacity(64)
+        eps.reserveCapacity(64)
+    }
 
     mutating func newState() throws(AutomatonTooLarge) -> Int32 {
         if edges.count >= limit { throw AutomatonTooLarge() }
@@ -101,6 +107,11 @@ struct NFA {
         case .chars(let cls):
             let a = try newState()
             let b = try newState()
+            if cls.ranges.allSatisfy({ $0.upperBound <= 0x7F }) {
+                // ASCII only: one byte per code point, the sequences `UTF8Ranges` would give.
+                for r in cls.ranges { edges[Int(a)].append(Edge(lo: UInt8(r.lowerBound), hi: UInt8(r.upperBound), to: b)) }
+                return (a, b)
+            }
             for seq in UTF8Ranges.sequences(cls) {
                 var cur = a
                 for (k, r) in seq.enumerated() {

@@ -140,19 +140,6 @@ public struct Language: Sendable {
         }
     }
 
-    /// ``regex(_:)`` and ``regexFoldedLiteralPrefix(_:)`` of `pattern` from one parse.
-    public static func regexWithFoldedPrefix(_ pattern: String) -> (language: Language, foldedPrefix: [UInt8]) {
-        let node: RegexNode
-        do {
-            node = try RegexParser.parse(pattern)
-        } catch {
-            return (Language(undecided: error.reason), [])
-        }
-        var prefix: [UInt8] = []
-        _ = literalPrefix(node, folded: true, &prefix)
-        return (compile(node), prefix)
-    }
-
     /// Whether `pattern` is in the supported subset (nil) or why not.
     public static func regexUnsupportedReason(_ pattern: String) -> String? {
         do {
@@ -359,7 +346,7 @@ public struct Language: Sendable {
 
     /// Appends the literal prefix of `node`; returns true when the whole node was literal
     /// (so the caller may continue with what follows).
-    private static func literalPrefix(_ node: RegexNode, folded: Bool, _ out: inout [UInt8]) -> Bool {
+    static func literalPrefix(_ node: RegexNode, folded: Bool, _ out: inout [UInt8]) -> Bool {
         switch node {
         case .empty, .beginText:
             return true

@@ -83,10 +83,15 @@ public struct PolicyFrontEnd: Sendable {
             lap("lower")
             PolicyPasses.run(policy, sink, lap: lap)
         }
+        // Its own phase in `XDSC_PROFILE`: it was counted in the route analysis's time.
         guard let checked = CheckedPolicy(policy, diagnostics: sink.all) else {
-            return .withErrors(policy, routeTables: EnvoyLowering.routeTables(policy))
+            let tables = EnvoyLowering.routeTables(policy)
+            lap("envoy lowering")
+            return .withErrors(policy, routeTables: tables)
         }
-        return .checked(checked, EnvoyLowering.lower(checked))
+        let envoy = EnvoyLowering.lower(checked)
+        lap("envoy lowering")
+        return .checked(checked, envoy)
     }
 }
 

@@ -59,9 +59,16 @@ public enum RouteTableAnalysis {
         let constraints = routes.map { constraint($0.match) }
         let host = exampleHost(vhost.domains)
         // The engine routes within this host alone; `require_tls` is not part of matching.
-        var alone = vhost
-        alone.requireTLS = .none
-        let engine = RouteEngine(RouteConfiguration(name: "", virtualHosts: [alone]))
+        // Only a finding needs it, and most hosts have none: built on first use.
+        var engine: RouteEngine?
+        func firstRoute(_ req: EnvoyRequest) -> Int? {
+            if engine == nil {
+                var alone = vhost
+                alone.requireTLS = .none
+                engine = RouteEngine(RouteConfiguration(name: "", virtualHosts: [alone]))
+            }
+            return engine?.decide(req, trace: false).routeIndex
+        }
         func matches(_ index: Int, _ req: EnvoyRequest) -> Bool {
             RouteEngine.firstFailure(routes[index].match, req.headerMap, req, runtime: .defaults) == nil
         }
@@ -84,7 +91,7 @@ public enum RouteTableAnalysis {
             // First match wins: the example must reach one of the earlier routes the finding
             // names (not a third route before them), and this route must match it too; an
             // overlap's example reaches exactly the earlier route of the pair.
-            guard selects(req), let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
+            guard selects(req), let first = firstRoute(req), f.earlier.contains(first),
                 f.kind == .shadowed || first == f.earlier[0], matches(f.route, req)
             else {
                 findings.undecided += 1

@@ -62,16 +62,8 @@ struct ConcreteRequest {
 
 /// Universes, caches and the set algebra. One instance per analysis (not thread-safe).
 final class BoxAlgebra {
-    let pathUniverse: Language
-    /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
-    let widePathUniverse: Language
-    let wideQueryValues: Language
-    /// Header values as the Envoy model (and every example request) holds them: UTF-8 text.
-    let headerValues: Language
-    /// Header values as the codecs pass them: any bytes (obs-text included).
-    let wideHeaderValues: Language
-    let methodValues: Language
-    let queryValues: Language
+    /// The path and value universes (shared by every instance with the same options).
+    let universes: Universes
     let slashRooted: Bool
 
     private var langCache: [String: Language] = [:]
@@ -103,29 +95,56 @@ final class BoxAlgebra {
 
     init(options: ShadowOptions) {
         slashRooted = options.pathUniverse == .slashRooted
-        if slashRooted {
-            // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
-            // connection manager answers a path not starting with `/` itself (404).
-            pathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
-            widePathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
-        } else {
-            // path_no_query never contains '?' or '#' (both cut the path before matching).
-            pathUniverse = Language.contains("?").union(.contains("#")).complement()
-            widePathUniverse = pathUniverse
+        // The same for every host: built once per process (each takes a few automata).
+        universes = slashRooted ? Universes.slashRooted : Universes.anyBytes
+    }
+
+    /// The value universes of one `ShadowOptions.PathUniverse`.
+    struct Universes: Sendable {
+        /// What reaches the router as a path (query removed).
+        let pathUniverse: Language
+        /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
+        let widePathUniverse: Language
+        /// Header values as the codecs pass them: any bytes (obs-text included).
+        let wideHeaderValues: Language
+        /// Header values as the Envoy model (and every example request) holds them: UTF-8 text.
+        let headerValues: Language
+        /// HTTP tokens.
+        let methodValues: Language
+        /// Query parameter values.
+        let queryValues: Language
+        /// `queryValues` widened by `wideQueryBytes`.
+        let wideQueryValues: Language
+
+        static let slashRooted = Universes(slashRooted: true)
+        static let anyBytes = Universes(slashRooted: false)
+
+        init(slashRooted: Bool) {
+            if slashRooted {
+                // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
+                // connection manager answers a path not starting with `/` itself (404).
+                pathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
+                widePathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
+            } else {
+                // path_no_query never contains '?' or '#' (both cut the path before matching).
+                pathUniverse = Language.contains("?").union(.contains("#")).complement()
+                widePathUniverse = pathUniverse
+            }
+            // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
+            // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
+            // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
+            // raw bytes for the question whether a route matches nothing.
+            wideHeaderValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
+            headerValues = wideHeaderValues.intersection(.regex("(?s).*"))
+            // Methods are HTTP tokens.
+            var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
+            for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
+            methodValues = Language.plus(of: token)
+            // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
+            queryValues =
+                slashRooted ? Language.star(of: BoxAlgebra.queryBytes) : Language.contains("&").union(.contains("#")).complement()
+            wideQueryValues = slashRooted ? Language.star(of: BoxAlgebra.wideQueryBytes) : queryValues
         }
-        // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
-        // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
-        // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
-        // raw bytes for the question whether a route matches nothing.
-        wideHeaderValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
-        headerValues = wideHeaderValues.intersection(.regex("(?s).*"))
-        // Methods are HTTP tokens.
-        var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
-        for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
-        methodValues = Language.plus(of: token)
-        // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
-        queryValues = slashRooted ? Language.star(of: BoxAlgebra.queryBytes) : Language.contains("&").union(.contains("#")).complement()
-        wideQueryValues = slashRooted ? Language.star(of: BoxAlgebra.wideQueryBytes) : queryValues
     }
 
     // MARK: Building
@@ -137,10 +156,15 @@ final class BoxAlgebra {
         return l
     }
 
+    /// A `safe_regex` path condition's language inside the path universe.
+    func regexPathLanguage(_ pattern: String) -> Language {
+        cached("LR|\(pattern)") { Language.regex(pattern).intersection(universes.pathUniverse) }
+    }
+
     func valueUniverse(_ key: FieldKey, wide: Bool = false) -> Language {
-        if key.isQuery { return wide ? wideQueryValues : queryValues }
-        if key.name == ":method" { return methodValues }
-        return wide ? wideHeaderValues : headerValues
+        if key.isQuery { return wide ? universes.wideQueryValues : universes.queryValues }
+        if key.name == ":method" { return universes.methodValues }
+        return wide ? universes.wideHeaderValues : universes.headerValues
     }
 
     func universeField(_ key: FieldKey) -> FieldSet {
@@ -256,7 +280,7 @@ final class BoxAlgebra {
             return l
         case .prefix(let s):
             if let l = plainCache[PlainKey(bytes: s, exact: false)] { return l }
-            let l = Language.prefix(s).intersection(pathUniverse)
+            let l = Language.prefix(s).intersection(universes.pathUniverse)
             plainCache[PlainKey(bytes: s, exact: false)] = l
             return l
         }
@@ -300,7 +324,7 @@ final class BoxAlgebra {
     func pathContains(_ a: PathSet, _ s: [UInt8]) -> Bool? {
         switch a {
         case .exact(let x): return x == s
-        case .prefix(let p): return hasPrefix(s, p) && pathUniverse.contains(s) == true
+        case .prefix(let p): return hasPrefix(s, p) && universes.pathUniverse.contains(s) == true
         case .lang(let l): return l.contains(s)
         }
     }

@@ -19,12 +19,30 @@ final class RouteModel {
     var onlyRawBytes = false
     /// Bytes every matched path starts with (the index key).
     var key: [UInt8] = []
-    var box: Box
+    private var built: Box?
+    /// A regex whose language (exact and non-empty, `Language.triageRegex`) is built the
+    /// first time the route is compared: most routes of a large table never are.
+    private var pendingRegex: (pattern: String, fields: [(FieldKey, FieldSet)], algebra: BoxAlgebra)?
 
     init(index: Int, opaque: Bool, box: Box) {
         self.index = index
         self.opaque = opaque
-        self.box = box
+        built = box
+    }
+
+    init(index: Int, opaque: Bool, regex: String, fields: [(FieldKey, FieldSet)], algebra: BoxAlgebra) {
+        self.index = index
+        self.opaque = opaque
+        pendingRegex = (regex, fields, algebra)
+    }
+
+    var box: Box {
+        if let built { return built }
+        let (re, fields, a) = pendingRegex!
+        let b = Box(path: .lang(a.regexPathLanguage(re)), fields: fields)
+        built = b
+        pendingRegex = nil
+        return b
     }
 }
 
@@ -174,14 +192,15 @@ struct ShadowAnalyzer {
         let a = algebra
         var opaque = r.opaque
         var key: [UInt8] = []
-        let path: PathSet
+        // nil: a regex whose language is exact and non-empty, built on first use.
+        let path: PathSet?
         switch r.path {
         case .prefix(let s, let cs):
             let b = Array(s.utf8)
             if (cs || !hasLetter(b)) && a.isPlainPath(b) {
                 path = .prefix(b)
             } else {
-                path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
+                path = .lang(a.cached("LP\(cs)|\(s)") { Language.prefix(b, caseInsensitive: !cs).intersection(a.universes.pathUniverse) })
             }
             key = folded(b)
         case .exact(let s, let cs):
@@ -189,7 +208,7 @@ struct ShadowAnalyzer {
             if (cs || !hasLetter(b)) && a.isPlainPath(b) {
                 path = .exact(b)
             } else {
-                path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.pathUniverse) })
+                path = .lang(a.cached("LE\(cs)|\(s)") { Language.literal(b, caseInsensitive: !cs).intersection(a.universes.pathUniverse) })
             }
             key = folded(b)
         case .pathSeparatedPrefix(let s, let cs):
@@ -197,19 +216,18 @@ struct ShadowAnalyzer {
             path = .lang(
                 a.cached("LS\(cs)|\(s)") {
                     Language.literal(b, caseInsensitive: !cs).union(.prefix(b + [0x2F], caseInsensitive: !cs))
-                        .intersection(a.pathUniverse)
+                        .intersection(a.universes.pathUniverse)
                 })
             key = folded(b)
         case .regex(let re):
-            // One parse gives the language and the index key (a cached language: parse again).
-            var prefix: [UInt8]?
-            path = .lang(
-                a.cached("LR|\(re)") {
-                    let (l, p) = Language.regexWithFoldedPrefix(re)
-                    prefix = p
-                    return l.intersection(a.pathUniverse)
-                })
-            key = prefix ?? Language.regexFoldedLiteralPrefix(re)
+            // One parse gives the index key and tells whether the language is needed now.
+            let (triage, prefix) = Language.triageRegex(re, within: a.universes.pathUniverse)
+            key = prefix
+            switch triage {
+            case .nonEmpty: path = nil
+            case .undecided(let reason): path = .lang(.undecided(reason))
+            case .unknown: path = .lang(a.regexPathLanguage(re))
+            }
         }
         // Group conditions by dimension.
         var groups: [FieldKey: [FieldConstraint]] = [:]
@@ -247,7 +265,14 @@ struct ShadowAnalyzer {
             }
             fields.append((k, a.fieldSet(groups[k]!, extra: extra, key: k)))
         }
-        let m = RouteModel(index: index, opaque: opaque, box: Box(path: path, fields: fields))
+        let m: RouteModel
+        if let path {
+            m = RouteModel(index: index, opaque: opaque, box: Box(path: path, fields: fields))
+        } else if case .regex(let re) = r.path {
+            m = RouteModel(index: index, opaque: opaque, regex: re, fields: fields, algebra: a)
+        } else {
+            preconditionFailure("only a regex path is built later")
+        }
         m.key = key
         if case .lang(let l) = path, let reason = l.undecidedReason {
             m.undecided = "path: \(reason)"
@@ -259,7 +284,7 @@ struct ShadowAnalyzer {
             if case .lang(let l) = path, l.isEmpty == true {
                 m.matchesNothing = true
                 // Nothing a conforming client sends; but maybe raw bytes some codec passes.
-                if rawPathLanguage(r.path).intersects(a.widePathUniverse) != false { m.onlyRawBytes = true }
+                if rawPathLanguage(r.path).intersects(a.universes.widePathUniverse) != false { m.onlyRawBytes = true }
             } else if let (k, _) = fields.first(where: { $0.1.isEmpty == true }) {
                 m.matchesNothing = true
                 m.unmatchableCause = .field(name: k.name, isQuery: k.isQuery)
