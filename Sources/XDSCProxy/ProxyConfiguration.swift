@@ -15,12 +15,18 @@ public struct ProxyListener: Sendable {
     public var httpFilters: Set<HTTPFilterKind>
     /// The connection manager's enabled `upgrade_configs` (`websocket`, ...).
     public var upgradeTypes: [String] = []
+    /// The connection manager's `codec_type` (AUTO detects the HTTP/2 preface).
+    public var codecType: HttpConnectionManager.CodecType = .auto
+    /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
+    public var http2MaxConcurrentStreams: UInt32?
 
     /// A listener; by default with every HTTP filter xdsc knows.
     public init(
         name: String, port: Int, engine: RouteEngine?, httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases),
-        upgradeTypes: [String] = []
+        upgradeTypes: [String] = [], codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil
     ) {
+        self.codecType = codecType
+        self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.upgradeTypes = upgradeTypes
         self.name = name
         self.port = port
@@ -60,12 +66,16 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maxRequests: UInt32?
     /// The first HTTP health check, if any.
     public var healthCheck: HealthCheck?
+    /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
+    /// connection per endpoint.
+    public var http2: Bool
 
-    /// Settings; by default round robin, Envoy's breaker and no health check.
-    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil) {
+    /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
+    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false) {
         self.lbPolicy = lbPolicy
         self.maxRequests = maxRequests
         self.healthCheck = healthCheck
+        self.http2 = http2
     }
 
     /// The settings of a cluster of the Envoy model.
@@ -74,7 +84,7 @@ public struct ClusterSettings: Sendable, Equatable {
             if case .http = $0.kind { return true }
             return false
         }
-        self.init(lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check)
+        self.init(lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2)
     }
 }
 
@@ -97,7 +107,8 @@ public struct ProxyConfiguration: Sendable {
         self.listeners = listeners.map { l in
             ProxyListener(
                 name: l.name, port: l.address.portValue, engine: l.connectionManager.routeConfiguration.map { RouteEngine($0) },
-                httpFilters: Set(l.connectionManager.httpFilters), upgradeTypes: l.connectionManager.upgradeTypes)
+                httpFilters: Set(l.connectionManager.httpFilters), upgradeTypes: l.connectionManager.upgradeTypes,
+                codecType: l.connectionManager.codecType, http2MaxConcurrentStreams: l.connectionManager.http2MaxConcurrentStreams)
         }
         var map: [String: [ProxyEndpoint]] = [:]
         var order: [String] = []
@@ -168,6 +179,9 @@ public struct ProxyConfiguration: Sendable {
             if l.connectionManager.rateLimit != nil {
                 out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")
             }
+            if l.connectionManager.codecType == .http3 {
+                out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
+            }
         }
         for c in clusters {
             if c.tls != nil { out.append("cluster `\(c.name)`: upstream TLS is not simulated") }
@@ -180,10 +194,6 @@ public struct ProxyConfiguration: Sendable {
             if c.outlierDetection != nil { out.append("cluster `\(c.name)`: outlier detection is not simulated") }
             if c.lbPolicy == .ringHash || c.lbPolicy == .maglev {
                 out.append("cluster `\(c.name)`: lb_policy \(c.lbPolicy.rawValue) is simulated as ROUND_ROBIN")
-            }
-            if case .http1 = c.upstreamProtocol {
-            } else {
-                out.append("cluster `\(c.name)`: HTTP/2 upstreams are simulated over HTTP/1.1")
             }
         }
         return out

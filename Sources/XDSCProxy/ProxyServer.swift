@@ -76,9 +76,7 @@ public final class ProxyServer: Sendable {
                             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                             .childChannelInitializer { ch in
                                 ch.eventLoop.makeCompletedFuture {
-                                    try ch.pipeline.syncOperations.configureHTTPServerPipeline()
-                                    try ch.pipeline.syncOperations.addHandler(
-                                        MockUpstreamHandler(cluster: name, endpoint: label, registry: registry))
+                                    try MockUpstreamPipeline.configure(ch, cluster: name, endpoint: label, registry: registry)
                                 }
                             }
                             .bind(host: "127.0.0.1", port: 0).get()
@@ -102,13 +100,14 @@ public final class ProxyServer: Sendable {
                 let downstream = DownstreamPipeline(
                     listener: ListenerContext(
                         name: l.name, engine: l.engine, targets: shared, options: options, random: random, buckets: buckets,
-                        httpFilters: l.httpFilters, upgradeTypes: l.upgradeTypes))
+                        httpFilters: l.httpFilters, upgradeTypes: l.upgradeTypes, codecType: l.codecType,
+                        http2MaxConcurrentStreams: l.http2MaxConcurrentStreams))
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelOption(.allowRemoteHalfClosure, value: false)
                     .childChannelInitializer { ch in
-                        ch.eventLoop.makeCompletedFuture { try downstream.configure(ch.pipeline.syncOperations) }
+                        ch.eventLoop.makeCompletedFuture { try downstream.configure(channel: ch) }
                     }
                     .bind(host: options.listenHost, port: port).get()
                 channels.append(channel)

@@ -68,11 +68,15 @@ public struct TrafficRequest: Sendable, Equatable {
     public var body: String
     /// How many times the request is sent, one after another.
     public var repeatCount: Int
+    /// Sent over HTTP/2 (h2c with prior knowledge) instead of HTTP/1.1.
+    public var http2: Bool
 
     /// A request.
     public init(
-        method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1
+        method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1,
+        http2: Bool = false
     ) {
+        self.http2 = http2
         self.method = method
         self.host = host
         self.target = target
@@ -128,6 +132,8 @@ public struct TrafficExpectation: Sendable, Equatable {
     public var upstream: UpstreamExpectation?
     /// How the requests split over clusters.
     public var split: SplitExpectation?
+    /// Response trailers, by lower-case name.
+    public var trailers: [NamedExpectation] = []
 
     /// No expectation.
     public init() {}
@@ -165,6 +171,8 @@ public struct UpstreamExpectation: Sendable, Equatable {
     public var host: String?
     /// The upstream request's headers.
     public var headers: [NamedExpectation] = []
+    /// The HTTP version the upstream saw (`HTTP/1.1`, `HTTP/2`).
+    public var `protocol`: String?
 
     /// No expectation.
     public init() {}
