@@ -207,7 +207,8 @@ enum Tables {
             "http2_protocol_options",
         ],
         ignored: [
-            "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "http3_protocol_options", "server_name", "server_header_transformation",
+            "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "http3_protocol_options", "server_name",
+            "server_header_transformation",
             "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
             "request_headers_timeout", "drain_timeout", "delayed_close_timeout", "access_log_flush_interval",
             "flush_access_log_on_new_request", "access_log_options", "use_remote_address", "xff_num_trusted_hops",

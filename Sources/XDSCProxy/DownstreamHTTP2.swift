@@ -18,7 +18,8 @@ extension DownstreamPipeline {
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
             HTTP2Setting(
-                parameter: .maxConcurrentStreams, value: listener.http2MaxConcurrentStreams.map(Int.init) ?? Self.defaultMaxConcurrentStreams),
+                parameter: .maxConcurrentStreams,
+                value: listener.http2MaxConcurrentStreams.map(Int.init) ?? Self.defaultMaxConcurrentStreams),
             // Above the request header limit, so that a stream over it is reset by its own
             // handler (as Envoy's codec resets it) instead of the decoder failing the connection.
             HTTP2Setting(parameter: .maxHeaderListSize, value: 2 * listener.options.maxRequestHeaderBytes),

@@ -275,7 +275,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let h2Empty = head.version.major >= 2 && body.isEmpty
-        respond(context: context, head: head, status: status, headers: h2Empty ? headers.filter { $0.name != "content-length" } : headers, body: body)
+        respond(
+            context: context, head: head, status: status, headers: h2Empty ? headers.filter { $0.name != "content-length" } : headers,
+            body: body)
     }
 
     /// After a 101: the HTTP handlers leave both pipelines and a tunnel relays the bytes

@@ -72,7 +72,9 @@ final class HTTP2UpstreamPool: Sendable {
             }
             .connect(host: target.host, port: target.port)
             .flatMapThrowing { channel in
-                Connection(channel: channel, multiplexer: try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer())
+                Connection(
+                    channel: channel, multiplexer: try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
+                )
             }
     }
 }

@@ -16,7 +16,8 @@ enum MockUpstreamPipeline {
                 try sync.configureHTTPServerPipeline()
                 try sync.addHandler(MockUpstreamHandler(cluster: cluster, endpoint: endpoint, registry: registry))
             case .http2:
-                _ = try sync.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) { stream in
+                _ = try sync.configureHTTP2Pipeline(mode: .server, connectionConfiguration: .init(), streamConfiguration: .init()) {
+                    stream in
                     stream.eventLoop.makeCompletedFuture {
                         try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                         try stream.pipeline.syncOperations.addHandler(

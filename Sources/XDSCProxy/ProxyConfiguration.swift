@@ -71,7 +71,8 @@ public struct ClusterSettings: Sendable, Equatable {
     public var http2: Bool
 
     /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
-    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false) {
+    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false)
+    {
         self.lbPolicy = lbPolicy
         self.maxRequests = maxRequests
         self.healthCheck = healthCheck
@@ -84,7 +85,8 @@ public struct ClusterSettings: Sendable, Equatable {
             if case .http = $0.kind { return true }
             return false
         }
-        self.init(lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2)
+        self.init(
+            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2)
     }
 }
 

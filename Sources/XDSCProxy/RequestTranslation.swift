@@ -44,7 +44,9 @@ enum RequestTranslation {
             // `sanitizeTEHeader`: of `te` only `trailers` is kept (gRPC sends it).
             if n == "te" {
                 let tokens = value.split(separator: ",").map { RetryPlan.trimmed($0).lowercased() }
-                if tokens.contains("trailers") && !headers.contains(where: { $0.name == "te" }) { headers.append(HTTPHeader("te", "trailers")) }
+                if tokens.contains("trailers") && !headers.contains(where: { $0.name == "te" }) {
+                    headers.append(HTTPHeader("te", "trailers"))
+                }
                 continue
             }
             if hopByHop.contains(n) || controlHeaders.contains(n) || n == "content-length" { continue }

@@ -88,7 +88,8 @@ public enum TrafficClient {
         do {
             let r = try await promise.futureResult.get()
             return ClientResponse(
-                status: r.status, headers: r.headers.map { HTTPHeader($0.name, $0.value) }, body: String(buffer: r.body), trailers: r.trailers)
+                status: r.status, headers: r.headers.map { HTTPHeader($0.name, $0.value) }, body: String(buffer: r.body),
+                trailers: r.trailers)
         } catch let f as UpstreamFailure {
             throw ClientError(description: f == .perTryTimeout ? "no response within \(timeout)" : "no response: \(f.reason)")
         }

@@ -33,7 +33,9 @@ struct H2Connection {
     }
 
     /// One request on a new stream.
-    func send(_ path: String, method: HTTPMethod = .GET, host: String = "api.example.com", headers: [(String, String)] = [], body: String = "")
+    func send(
+        _ path: String, method: HTTPMethod = .GET, host: String = "api.example.com", headers: [(String, String)] = [], body: String = ""
+    )
         async throws -> ClientResponse
     {
         let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
@@ -88,7 +90,8 @@ enum RawClient {
         var i = 0
         while i + 9 <= bytes.count {
             let length = Int(bytes[i]) << 16 | Int(bytes[i + 1]) << 8 | Int(bytes[i + 2])
-            let stream = (UInt32(bytes[i + 5]) << 24 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 8 | UInt32(bytes[i + 8])) & 0x7FFF_FFFF
+            let stream =
+                (UInt32(bytes[i + 5]) << 24 | UInt32(bytes[i + 6]) << 16 | UInt32(bytes[i + 7]) << 8 | UInt32(bytes[i + 8])) & 0x7FFF_FFFF
             guard i + 9 + length <= bytes.count else { break }
             out.append((bytes[i + 3], bytes[i + 4], stream, Array(bytes[(i + 9)..<(i + 9 + length)])))
             i += 9 + length
@@ -300,7 +303,8 @@ struct HTTP2EndToEndTests {
         try await Fixtures.withProxy(try Self.configuration()) { server in
             let port = try #require(server.port(of: "public"))
             // A DATA frame on stream 0 is a connection error (PROTOCOL_ERROR), then random bytes.
-            let garbage: [UInt8] = RawClient.preface + RawClient.settings + [0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41] + Array(repeating: 0xFF, count: 64)
+            let garbage: [UInt8] =
+                RawClient.preface + RawClient.settings + [0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41] + Array(repeating: 0xFF, count: 64)
             let r = try await RawClient.exchange(port: port, garbage)
             #expect(r.closed)
             let goAway = try #require(RawClient.frames(r.bytes).first { $0.type == 7 })

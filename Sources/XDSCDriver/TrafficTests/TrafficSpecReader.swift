@@ -206,7 +206,8 @@ public enum TrafficSpecReader {
             if ["HTTP/1.1", "HTTP/2"].contains(p.value) {
                 u.protocol = p.value
             } else {
-                sink.add(.invalidValue, "`\(p.value)` is not a protocol the upstreams see", at: p.span, help: "write `HTTP/1.1` or `HTTP/2`")
+                sink.add(
+                    .invalidValue, "`\(p.value)` is not a protocol the upstreams see", at: p.span, help: "write `HTTP/1.1` or `HTTP/2`")
             }
         }
         return u
