@@ -26,9 +26,10 @@ struct ListenerContext: Sendable {
     var http2MaxConcurrentStreams: UInt32?
 }
 
-/// One downstream HTTP/1.1 connection: reads each request whole (within the size limits
-/// and the client timeout), asks the route engine, and executes the decision. The
-/// pipelining handler in front of it hands over one request at a time.
+/// One downstream HTTP/1.1 connection, or one HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1
+/// codec): reads each request whole (within the size limits and the client timeout), asks
+/// the route engine, and executes the decision. On HTTP/1.1 the pipelining handler in front
+/// of it hands over one request at a time.
 final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart

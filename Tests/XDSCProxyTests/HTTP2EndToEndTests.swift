@@ -66,13 +66,7 @@ enum RawClient {
 
     /// Writes `bytes` and reads until the server closes or `timeout` passes.
     static func exchange(port: Int, _ bytes: [UInt8], timeout: TimeAmount = .seconds(10)) async throws -> (bytes: [UInt8], closed: Bool) {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let promise = group.next().makePromise(of: [UInt8].self)
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CollectHandler(promise: promise)) }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+        let (channel, promise) = try await TestClient.open(port: port)
         let timedOut = NIOLockedFlag()
         let killer = channel.eventLoop.scheduleTask(in: timeout) {
             timedOut.set()
