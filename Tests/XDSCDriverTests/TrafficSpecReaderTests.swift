@@ -136,8 +136,9 @@ import XDSCRequest
                 expect: {upstream: {protocol: HTTP/3}}
             """)
         #expect(spec == nil)
-        #expect(diagnostics.map { "\($0.span.start.line):\($0.span.start.column) \($0.message)" } == [
-            "4:35 `HTTP/3` is not a protocol the upstreams see"
-        ])
+        #expect(
+            diagnostics.map { "\($0.span.start.line):\($0.span.start.column) \($0.message)" } == [
+                "4:35 `HTTP/3` is not a protocol the upstreams see"
+            ])
     }
 }

@@ -26,7 +26,11 @@ import XDSCTestSupport
     }
 
     @Test func codecTypeAndMaxConcurrentStreamsAreRead() {
-        let r = read(Self.listener("          codec_type: HTTP2\n          http2_protocol_options: {max_concurrent_streams: 7, initial_stream_window_size: 65536}"))
+        let fields = """
+                      codec_type: HTTP2
+                      http2_protocol_options: {max_concurrent_streams: 7, initial_stream_window_size: 65536}
+            """
+        let r = read(Self.listener(fields))
         #expect(r.diagnostics.filter { $0.severity == .error }.isEmpty, "\(summary(r.diagnostics))")
         let cm = r.config.listeners.first?.connectionManager
         #expect(cm?.codecType == .http2)
