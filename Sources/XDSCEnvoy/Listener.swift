@@ -220,6 +220,22 @@ public struct HttpConnectionManager: Equatable, Sendable {
     public var rateLimit: LocalRateLimit?
     /// `upgrade_configs` that are enabled (upgrade types such as `websocket`).
     public var upgradeTypes: [String] = []
+    /// `codec_type`: which HTTP versions the connections speak.
+    public var codecType: CodecType = .auto
+    /// `http2_protocol_options.max_concurrent_streams`; nil is Envoy's default (2147483647).
+    public var http2MaxConcurrentStreams: UInt32?
+
+    /// `HttpConnectionManager.CodecType`.
+    public enum CodecType: String, Sendable, CaseIterable {
+        /// HTTP/2 when the connection starts with its preface (or ALPN says `h2`), else HTTP/1.1.
+        case auto = "AUTO"
+        /// HTTP/1.1 only.
+        case http1 = "HTTP1"
+        /// HTTP/2 only.
+        case http2 = "HTTP2"
+        /// HTTP/3 (QUIC listeners).
+        case http3 = "HTTP3"
+    }
 
     /// A connection manager.
     public init(
@@ -269,6 +285,10 @@ public struct HttpConnectionManager: Equatable, Sendable {
                 }))
         if !accessLog.isEmpty { o.put("access_log", .array(accessLog.map(\.entry.json))) }
         if !upgradeTypes.isEmpty { o.put("upgrade_configs", .array(upgradeTypes.map { .object(["upgrade_type": .string($0)]) })) }
+        if codecType != .auto { o.put("codec_type", .string(codecType.rawValue)) }
+        if let http2MaxConcurrentStreams {
+            o.put("http2_protocol_options", .object(["max_concurrent_streams": .int(Int64(http2MaxConcurrentStreams))]))
+        }
     }
 }
 

@@ -184,6 +184,11 @@ struct ResourceReader {
         manager.upgradeTypes = m.messages("upgrade_configs", Tables.managerUpgradeConfig).compactMap { u in
             u.bool("enabled") == false ? nil : u.requiredString("upgrade_type")
         }
+        let codecs = HttpConnectionManager.CodecType.allCases.map { ($0.rawValue, $0) }
+        if let codec = m.enumeration("codec_type", codecs) { manager.codecType = codec }
+        if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
+            manager.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
+        }
         return manager
     }
 

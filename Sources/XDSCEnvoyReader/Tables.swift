@@ -205,10 +205,13 @@ enum Tables {
 
     static let httpConnectionManager = MessageTable(
         "HttpConnectionManager",
-        read: ["stat_prefix", "rds", "route_config", "http_filters", "access_log", "upgrade_configs"],
+        read: [
+            "stat_prefix", "rds", "route_config", "http_filters", "access_log", "upgrade_configs", "codec_type",
+            "http2_protocol_options",
+        ],
         ignored: [
-            "codec_type", "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options",
-            "http2_protocol_options", "http3_protocol_options", "server_name", "server_header_transformation",
+            "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "http3_protocol_options", "server_name",
+            "server_header_transformation",
             "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
             "request_headers_timeout", "drain_timeout", "delayed_close_timeout", "access_log_flush_interval",
             "flush_access_log_on_new_request", "access_log_options", "use_remote_address", "xff_num_trusted_hops",
@@ -337,6 +340,17 @@ enum Tables {
     static let httpProtocolOptions = MessageTable(
         "HttpProtocolOptions", read: ["explicit_http_config", "use_downstream_protocol_config", "auto_config"],
         ignored: ["common_http_protocol_options", "upstream_http_protocol_options", "http_filters", "header_validation_config"])
+    /// `envoy.config.core.v3.Http2ProtocolOptions` (api/envoy/config/core/v3/protocol.proto).
+    static let http2ProtocolOptions = MessageTable(
+        "Http2ProtocolOptions", read: ["max_concurrent_streams"],
+        ignored: [
+            "hpack_table_size", "initial_stream_window_size", "initial_connection_window_size", "allow_connect",
+            "allow_metadata", "max_outbound_frames", "max_outbound_control_frames",
+            "max_consecutive_inbound_frames_with_empty_payload", "max_inbound_priority_frames_per_stream",
+            "max_inbound_window_update_frames_per_data_frame_sent", "stream_error_on_invalid_http_messaging",
+            "override_stream_error_on_invalid_http_message", "custom_settings_parameters", "connection_keepalive",
+            "use_oghttp2_codec", "max_metadata_size",
+        ])
     static let explicitHttpConfig = MessageTable(
         "ExplicitHttpConfig", read: ["http_protocol_options", "http2_protocol_options", "http3_protocol_options"])
 

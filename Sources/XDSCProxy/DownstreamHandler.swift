@@ -22,11 +22,16 @@ struct ListenerContext: Sendable {
     var upgradeTypes: [String] = []
     /// The filter chain serves TLS: requests are `https` (`x-forwarded-proto`, `:scheme`).
     var tls = false
+    /// The connection manager's `codec_type`.
+    var codecType: HttpConnectionManager.CodecType = .auto
+    /// `http2_protocol_options.max_concurrent_streams`; nil is Envoy's default.
+    var http2MaxConcurrentStreams: UInt32?
 }
 
-/// One downstream HTTP/1.1 connection: reads each request whole (within the size limits
-/// and the client timeout), asks the route engine, and executes the decision. The
-/// pipelining handler in front of it hands over one request at a time.
+/// One downstream HTTP/1.1 connection, or one HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1
+/// codec): reads each request whole (within the size limits and the client timeout), asks
+/// the route engine, and executes the decision. On HTTP/1.1 the pipelining handler in front
+/// of it hands over one request at a time.
 final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -73,6 +78,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 head.method.rawValue.utf8.count + head.uri.utf8.count
                 + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
             if size > listener.options.maxRequestHeaderBytes {
+                // Envoy's HTTP/2 codec resets a stream over the limit (`saveHeader`); HTTP/1 answers 431.
+                if head.version.major >= 2 {
+                    state = .closed
+                    context.close(promise: nil)
+                    return
+                }
                 reject(context: context, head: head, status: 431, body: "")
                 return
             }
@@ -166,7 +177,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         remoteAddress = remote
         let request = RequestTranslation.envoyRequest(head, random: listener.random, remoteAddress: remote, tls: listener.tls)
         guard let engine = listener.engine else {
-            respond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
+            localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return
         }
         let d = engine.decide(request, trace: false)
@@ -219,16 +230,16 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         switch d.outcome {
         case .noRoute:
-            respond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
+            localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
         case .redirect(let r), .tlsRedirect(let r):
-            respond(
+            localRespond(
                 context: context, head: head, status: r.status,
                 headers: d.responseHeaders.entries
                     + [HTTPHeader("content-length", "0")].filter { _ in !d.responseHeaders.has("content-length") }, body: "")
         case .directResponse(let dr):
             var headers = d.responseHeaders
             if !headers.has("content-length") { headers.set("content-length", String(dr.body.utf8.count)) }
-            respond(context: context, head: head, status: dr.status, headers: headers.entries, body: dr.body)
+            localRespond(context: context, head: head, status: dr.status, headers: headers.entries, body: dr.body)
         case .forward(let f):
             guard listener.targets.has(f.cluster) else {
                 let status = f.clusterNotFoundStatus
@@ -261,7 +272,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
                     self.respond(
                         context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
-                        body: response.body)
+                        body: response.body, trailers: response.trailers)
                 case .upgraded(let response, let channel):
                     var headers = RequestTranslation.responseHeaders(
                         upstream: response.headers, bodyLength: nil, engine: engine, decision: d)
@@ -287,7 +298,21 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         extra: [HTTPHeader] = []
     ) {
         let headers = engine.finalizeResponseHeaders(RequestTranslation.localReplyHeaders(body: body), of: decision).entries
-        respond(context: context, head: head, status: status, headers: Self.overwriting(headers, with: extra), body: body)
+        localRespond(context: context, head: head, status: status, headers: Self.overwriting(headers, with: extra), body: body)
+    }
+
+    /// A local reply (`sendLocalReply`): to a gRPC request a trailers-only response; over
+    /// HTTP/2 without `content-length` when it has no body, as Envoy's HTTP/2 codec sends it.
+    private func localRespond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: String) {
+        if GRPCLocalReply.isGRPC(head) {
+            let grpc = GRPCLocalReply.headers(status: status, body: body, headers: headers, head: head)
+            respond(context: context, head: head, status: 200, headers: grpc, body: "")
+            return
+        }
+        let h2Empty = head.version.major >= 2 && body.isEmpty
+        respond(
+            context: context, head: head, status: status, headers: h2Empty ? headers.filter { $0.name != "content-length" } : headers,
+            body: body)
     }
 
     /// After a 101: the HTTP handlers leave both pipelines and a tunnel relays the bytes
@@ -358,7 +383,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         respond(context: context, head: head, status: status, headers: headers, body: context.channel.allocator.buffer(string: body))
     }
 
-    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: ByteBuffer) {
+    private func respond(
+        context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: ByteBuffer,
+        trailers: [HTTPHeader] = []
+    ) {
         var headers = headers
         // The CORS filter's encodeHeaders runs on every response of the request, after the router.
         if case .answering(_, _, let cors) = state { headers = Self.overwriting(headers, with: cors) }
@@ -374,13 +402,16 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if body.readableBytes > 0 && head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        // Trailers (gRPC's `grpc-status`) reach HTTP/2 clients; the HTTP/1 codec drops them
+        // (`enable_trailers` is off by default).
+        let end = head.version.major >= 2 && !trailers.isEmpty ? HTTPHeaders(trailers.map { ($0.name, $0.value) }) : nil
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(end)), promise: nil)
             state = .idle
             armClientTimer(context: context)
         } else {
             state = .closed
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(end))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -389,7 +420,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func reject(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String) {
         clientTimer?.cancel()
         var h = HTTPHeaders()
-        for e in RequestTranslation.localReplyHeaders(body: body) { h.add(name: e.name, value: e.value) }
+        var status = status
+        var body = body
+        var headers = RequestTranslation.localReplyHeaders(body: body)
+        if GRPCLocalReply.isGRPC(head) {
+            headers = GRPCLocalReply.headers(status: status, body: body, headers: headers, head: head)
+            (status, body) = (200, "")
+        }
+        for e in headers { h.add(name: e.name, value: e.value) }
         h.add(name: "date", value: date())
         h.add(name: "server", value: "envoy")
         h.add(name: "connection", value: "close")

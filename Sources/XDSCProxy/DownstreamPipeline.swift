@@ -21,10 +21,22 @@ public struct DownstreamPipeline: Sendable {
             listener: ListenerContext(
                 name: listener.name, engine: listener.engine, targets: UpstreamTargets([:]), options: options,
                 random: RandomSource(seed: options.seed), buckets: RateLimitBuckets(), httpFilters: listener.httpFilters,
-                upgradeTypes: listener.upgradeTypes))
+                upgradeTypes: listener.upgradeTypes, codecType: listener.codecType,
+                http2MaxConcurrentStreams: listener.http2MaxConcurrentStreams))
     }
 
-    /// Adds the handlers to a new connection's pipeline (on the connection's event loop).
+    /// Adds the handlers to a new connection's pipeline (on the connection's event loop), as
+    /// the connection manager's `codec_type` says: HTTP/1.1, HTTP/2, or with AUTO whichever
+    /// the client's first bytes show.
+    public func configure(channel: Channel) throws {
+        switch listener.codecType {
+        case .http1: try configure(channel.pipeline.syncOperations)
+        case .http2: try configureHTTP2(channel: channel)
+        case .auto, .http3: try configureDetection(channel.pipeline.syncOperations)
+        }
+    }
+
+    /// Adds the HTTP/1.1 handlers to a new connection's pipeline (on the connection's event loop).
     public func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
         try pipeline.addHandler(HTTPResponseEncoder())
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))

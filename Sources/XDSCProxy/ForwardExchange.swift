@@ -41,6 +41,9 @@ final class UpstreamTargets: Sendable {
     /// Idle keep-alive upstream connections by address (Envoy's HTTP/1 connection pool).
     private let idle = NIOLockedValueBox([PoolKey: [Channel]]())
     private let balancers: NIOLockedValueBox<[LoadBalancer]>
+    private let settings: [String: ClusterSettings]
+    /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
+    let http2 = HTTP2UpstreamPool()
 
     /// Where a pooled connection goes: the address and, for TLS, the SNI and the cluster's context.
     private struct PoolKey: Hashable {
@@ -58,6 +61,7 @@ final class UpstreamTargets: Sendable {
 
     init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
         self.targets = targets
+        self.settings = settings
         var positions: [String: Int] = [:]
         var lists: [[Target]] = []
         var maxRequests: [Int] = []
@@ -77,6 +81,9 @@ final class UpstreamTargets: Sendable {
 
     /// Whether the cluster exists.
     func has(_ cluster: String) -> Bool { targets[cluster] != nil }
+
+    /// Whether the cluster's requests go upstream over HTTP/2.
+    func usesHTTP2(_ cluster: String) -> Bool { settings[cluster]?.http2 ?? false }
 
     /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
     func next(_ cluster: String, random: RandomSource) -> Pick {
@@ -283,7 +290,17 @@ final class ForwardExchange {
             if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
-        if !upgrade, let pooled = targets.pooledConnection(target) {
+        if !upgrade && targets.usesHTTP2(cluster) {
+            // A stream on the endpoint's HTTP/2 connection. Upgrades stay on HTTP/1.1.
+            targets.http2.openStream(
+                to: target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount, responsePromise: responsePromise
+            ).assumeIsolated().whenComplete { result in
+                switch result {
+                case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
+                case .success(let stream): send(stream)
+                }
+            }
+        } else if !upgrade, let pooled = targets.pooledConnection(target) {
             do {
                 try pooled.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
                 send(pooled)

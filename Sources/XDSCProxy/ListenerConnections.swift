@@ -36,7 +36,8 @@ struct ListenerConnections: Sendable {
         let downstream = pipelines[i]
         let ops = channel.pipeline.syncOperations
         guard let context = chain.serverContext else {
-            try downstream.configure(ops)
+            // Plain text: the connection manager's `codec_type` (AUTO detects the HTTP/2 preface).
+            try downstream.configure(channel: channel)
             return
         }
         try ops.addHandler(NIOSSLServerHandler(context: context))

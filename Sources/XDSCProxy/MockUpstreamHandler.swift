@@ -54,7 +54,7 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         let received = ReceivedRequest(
             cluster: cluster, endpoint: endpoint, method: head.method.rawValue, path: head.uri,
             host: head.headers.first(name: "host") ?? "", headers: head.headers.map { ($0.name.lowercased(), $0.value) },
-            body: String(buffer: body))
+            body: String(buffer: body), protocol: head.version.major >= 2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)")
         let (status, reset, delay, fixed) = registry.record(received)
         let send = { [self] in
             guard case .answering = self.state else { return }
@@ -77,7 +77,7 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
                     .head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: status), headers: headers))),
                 promise: nil)
             context.write(self.wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(self.wrapOutboundOut(.end(Self.trailers(fixed, request: head))), promise: nil)
             self.state = .idle
         }
         if delay > .zero {
@@ -85,6 +85,16 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         } else {
             send()
         }
+    }
+
+    /// The trailers of an answer: only over HTTP/2 (an HTTP/1.1 answer has a length, not
+    /// chunks); a fixed answer's, else `grpc-status: 0` for a gRPC request.
+    static func trailers(_ fixed: MockAnswer?, request head: HTTPRequestHead) -> HTTPHeaders? {
+        guard head.version.major >= 2 else { return nil }
+        if let fixed {
+            return fixed.trailers.isEmpty ? nil : HTTPHeaders(fixed.trailers.map { ($0.name, $0.value) })
+        }
+        return GRPCLocalReply.isGRPC(head) ? HTTPHeaders([("grpc-status", "0")]) : nil
     }
 
     /// An active health check: the status the test set, empty body, not recorded.

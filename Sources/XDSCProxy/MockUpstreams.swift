@@ -36,12 +36,15 @@ public struct MockAnswer: Sendable, Equatable {
     public var headers: [HTTPHeader]
     /// The body.
     public var body: String
+    /// Trailers after the body (gRPC's `grpc-status`); sent to an HTTP/2 request only.
+    public var trailers: [HTTPHeader]
 
     /// An answer.
-    public init(status: Int = 200, headers: [HTTPHeader] = [], body: String = "") {
+    public init(status: Int = 200, headers: [HTTPHeader] = [], body: String = "", trailers: [HTTPHeader] = []) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.trailers = trailers
     }
 }
 
@@ -61,11 +64,13 @@ public struct ReceivedRequest: Sendable, Equatable {
     public var headers: [(name: String, value: String)]
     /// The body, as UTF-8.
     public var body: String
+    /// The HTTP version the request arrived in: `HTTP/1.1`, or `HTTP/2` (h2c).
+    public var `protocol` = "HTTP/1.1"
 
     /// Field-wise equality (headers in order).
     public static func == (a: ReceivedRequest, b: ReceivedRequest) -> Bool {
         a.cluster == b.cluster && a.endpoint == b.endpoint && a.method == b.method && a.path == b.path && a.host == b.host
-            && a.headers.elementsEqual(b.headers, by: { $0 == $1 }) && a.body == b.body
+            && a.headers.elementsEqual(b.headers, by: { $0 == $1 }) && a.body == b.body && a.protocol == b.protocol
     }
 
     /// The first value of a header.
@@ -80,7 +85,7 @@ public struct ReceivedRequest: Sendable, Equatable {
         for (n, v) in headers { h[n] = .string(h[n]?.stringValue.map { $0 + "," + v } ?? v) }
         return .object([
             "service": .string(cluster), "endpoint": .string(endpoint), "method": .string(method), "path": .string(path),
-            "host": .string(host), "headers": .object(h), "body": .string(body),
+            "host": .string(host), "headers": .object(h), "body": .string(body), "protocol": .string(`protocol`),
         ])
     }
 }
@@ -92,6 +97,7 @@ public final class MockRegistry: Sendable {
         var behaviour: [String: MockBehaviour] = [:]
         var answered: [String: Int] = [:]
         var received: [ReceivedRequest] = []
+        var connections = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -111,6 +117,12 @@ public final class MockRegistry: Sendable {
 
     /// Every request received so far.
     public var received: [ReceivedRequest] { state.withLockedValue { $0.received } }
+
+    /// How many connections the mocks have accepted (HTTP/2 multiplexes requests on one).
+    public var connections: Int { state.withLockedValue { $0.connections } }
+
+    /// Counts an accepted connection.
+    func accepted() { state.withLockedValue { $0.connections += 1 } }
 
     /// Forgets the requests received and the behaviours.
     public func reset() { state.withLockedValue { $0 = State() } }

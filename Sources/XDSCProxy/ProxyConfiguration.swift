@@ -21,6 +21,10 @@ public struct ProxyFilterChain: Sendable {
     public var upgradeTypes: [String]
     /// The chain's downstream TLS (`transport_socket`), if any.
     public var tls: DownstreamTLSContext?
+    /// The connection manager's `codec_type` (AUTO detects the HTTP/2 preface).
+    public var codecType: HttpConnectionManager.CodecType
+    /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
+    public var http2MaxConcurrentStreams: UInt32?
     /// Where the chain was written.
     public var source: SourceSpan?
     /// The server context built from `tls` (`ProxyConfiguration.loadTLS`).
@@ -30,8 +34,10 @@ public struct ProxyFilterChain: Sendable {
     public init(
         name: String = "", serverNames: [String] = [], transportProtocol: String? = nil, engine: RouteEngine?,
         httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases), upgradeTypes: [String] = [], tls: DownstreamTLSContext? = nil,
-        source: SourceSpan? = nil
+        codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil, source: SourceSpan? = nil
     ) {
+        self.codecType = codecType
+        self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.name = name
         self.serverNames = serverNames.map { $0.lowercased() }
         self.transportProtocol = transportProtocol
@@ -73,13 +79,29 @@ public struct ProxyListener: Sendable {
         get { chains[0].upgradeTypes }
         set { chains[0].upgradeTypes = newValue }
     }
+    /// The first chain's `codec_type`.
+    public var codecType: HttpConnectionManager.CodecType {
+        get { chains[0].codecType }
+        set { chains[0].codecType = newValue }
+    }
+    /// The first chain's `http2_protocol_options.max_concurrent_streams`.
+    public var http2MaxConcurrentStreams: UInt32? {
+        get { chains[0].http2MaxConcurrentStreams }
+        set { chains[0].http2MaxConcurrentStreams = newValue }
+    }
 
     /// A listener with one plain-text chain; by default with every HTTP filter xdsc knows.
     public init(
         name: String, port: Int, engine: RouteEngine?, httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases),
-        upgradeTypes: [String] = []
+        upgradeTypes: [String] = [], codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil
     ) {
-        self.init(name: name, port: port, chains: [ProxyFilterChain(engine: engine, httpFilters: httpFilters, upgradeTypes: upgradeTypes)])
+        self.init(
+            name: name, port: port,
+            chains: [
+                ProxyFilterChain(
+                    engine: engine, httpFilters: httpFilters, upgradeTypes: upgradeTypes, codecType: codecType,
+                    http2MaxConcurrentStreams: http2MaxConcurrentStreams)
+            ])
     }
 
     /// A listener with its filter chains. Without chains the default chain serves every
@@ -134,12 +156,17 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maxRequests: UInt32?
     /// The first HTTP health check, if any.
     public var healthCheck: HealthCheck?
+    /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
+    /// connection per endpoint.
+    public var http2: Bool
 
-    /// Settings; by default round robin, Envoy's breaker and no health check.
-    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil) {
+    /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
+    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false)
+    {
         self.lbPolicy = lbPolicy
         self.maxRequests = maxRequests
         self.healthCheck = healthCheck
+        self.http2 = http2
     }
 
     /// The settings of a cluster of the Envoy model.
@@ -148,7 +175,8 @@ public struct ClusterSettings: Sendable, Equatable {
             if case .http = $0.kind { return true }
             return false
         }
-        self.init(lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check)
+        self.init(
+            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2)
     }
 }
 
@@ -176,7 +204,7 @@ public struct ProxyConfiguration: Sendable {
                 return ProxyFilterChain(
                     name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
                     engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
-                    tls: c.tls, source: c.source ?? l.source)
+                    tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams, source: c.source ?? l.source)
             }
             return ProxyListener(
                 name: l.name, port: l.address.portValue, chains: l.filterChains.compactMap(chain),
@@ -252,6 +280,9 @@ public struct ProxyConfiguration: Sendable {
             if l.connectionManager.rateLimit != nil {
                 out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")
             }
+            if l.connectionManager.codecType == .http3 {
+                out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
+            }
         }
         for c in clusters {
             out += tlsUnsimulated(c)
@@ -264,10 +295,6 @@ public struct ProxyConfiguration: Sendable {
             if c.outlierDetection != nil { out.append("cluster `\(c.name)`: outlier detection is not simulated") }
             if c.lbPolicy == .ringHash || c.lbPolicy == .maglev {
                 out.append("cluster `\(c.name)`: lb_policy \(c.lbPolicy.rawValue) is simulated as ROUND_ROBIN")
-            }
-            if case .http1 = c.upstreamProtocol {
-            } else {
-                out.append("cluster `\(c.name)`: HTTP/2 upstreams are simulated over HTTP/1.1")
             }
         }
         return out

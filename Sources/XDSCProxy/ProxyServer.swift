@@ -80,9 +80,7 @@ public final class ProxyServer: Sendable {
                             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                             .childChannelInitializer { ch in
                                 ch.eventLoop.makeCompletedFuture {
-                                    try ch.pipeline.syncOperations.configureHTTPServerPipeline()
-                                    try ch.pipeline.syncOperations.addHandler(
-                                        MockUpstreamHandler(cluster: name, endpoint: label, registry: registry))
+                                    try MockUpstreamPipeline.configure(ch, cluster: name, endpoint: label, registry: registry)
                                 }
                             }
                             .bind(host: "127.0.0.1", port: 0).get()
@@ -107,7 +105,8 @@ public final class ProxyServer: Sendable {
                     DownstreamPipeline(
                         listener: ListenerContext(
                             name: l.name, engine: chain.engine, targets: shared, options: options, random: random, buckets: buckets,
-                            httpFilters: chain.httpFilters, upgradeTypes: chain.upgradeTypes, tls: chain.serverContext != nil))
+                            httpFilters: chain.httpFilters, upgradeTypes: chain.upgradeTypes, tls: chain.serverContext != nil,
+                            codecType: chain.codecType, http2MaxConcurrentStreams: chain.http2MaxConcurrentStreams))
                 }
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)

@@ -43,6 +43,14 @@ enum RequestTranslation {
                 headers.append(HTTPHeader(n, value))
                 continue
             }
+            // `sanitizeTEHeader`: of `te` only `trailers` is kept (gRPC sends it).
+            if n == "te" {
+                let tokens = value.split(separator: ",").map { RetryPlan.trimmed($0).lowercased() }
+                if tokens.contains("trailers") && !headers.contains(where: { $0.name == "te" }) {
+                    headers.append(HTTPHeader("te", "trailers"))
+                }
+                continue
+            }
             if isDropped(n) { continue }
             if n == "x-forwarded-proto" { hasXFP = true }
             if n == "x-request-id" { hasRequestID = true }

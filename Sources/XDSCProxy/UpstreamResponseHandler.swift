@@ -8,6 +8,8 @@ struct UpstreamResponse {
     var status: Int
     var headers: [(name: String, value: String)]
     var body: ByteBuffer
+    /// The trailers (HTTP/2: gRPC's `grpc-status` and `grpc-message`), names lower-case.
+    var trailers: [HTTPHeader] = []
     /// The connection can carry another request (HTTP/1.1 keep-alive); the handler has
     /// left its pipeline and the channel is open.
     var reusable = false
@@ -79,13 +81,14 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
                 body.writeBuffer(&chunk)
             }
             state = .receiving(head, body)
-        case (.receiving(let head, let body), .end):
+        case (.receiving(let head, let body), .end(let trailers)):
             state = .done
             let upgraded = upgrade && head.status.code == 101
             let reusable = !upgrade && head.isKeepAlive
             var response = UpstreamResponse(
                 status: Int(head.status.code), headers: head.headers.map { ($0.name.asciiLowercased, $0.value) }, body: body)
             response.reusable = reusable
+            response.trailers = trailers.map { t in t.map { HTTPHeader($0.name.lowercased(), $0.value) } } ?? []
             // A keep-alive connection goes back to the pool without this handler; an accepted
             // upgrade is handed to a tunnel; anything else is closed.
             if reusable {

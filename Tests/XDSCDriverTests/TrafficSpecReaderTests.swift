@@ -106,4 +106,39 @@ import XDSCRequest
             ])
         #expect(diagnostics.map(\.rule) == [.unknownField, .unknownField])
     }
+
+    @Test func readsTheHTTP2Parts() throws {
+        let (spec, diagnostics) = Self.read(
+            """
+            config: a.yaml
+            tests:
+              - request: {method: POST, url: /pkg.Svc/Call, http2: true, headers: {content-type: application/grpc}}
+                upstreams:
+                  grpc: {headers: {content-type: application/grpc}, trailers: {grpc-status: "5"}}
+                expect:
+                  trailers: {grpc-status: "5", grpc-message: {absent: true}}
+                  upstream: {protocol: HTTP/2}
+            """)
+        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.message))")
+        let t = try #require(spec?.tests.first)
+        #expect(t.request.http2)
+        #expect(t.upstreams.first?.behaviour.answer?.trailers == [HTTPHeader("grpc-status", "5")])
+        #expect(t.expect.trailers == [NamedExpectation("grpc-status", .equals("5")), NamedExpectation("grpc-message", .absent)])
+        #expect(t.expect.upstream?.protocol == "HTTP/2")
+    }
+
+    @Test func anUnknownProtocolIsAPositionedError() {
+        let (spec, diagnostics) = Self.read(
+            """
+            config: a.yaml
+            tests:
+              - request: {url: /}
+                expect: {upstream: {protocol: HTTP/3}}
+            """)
+        #expect(spec == nil)
+        #expect(
+            diagnostics.map { "\($0.span.start.line):\($0.span.start.column) \($0.message)" } == [
+                "4:35 `HTTP/3` is not a protocol the upstreams see"
+            ])
+    }
 }

@@ -14,6 +14,12 @@ import XDSCRouteEngine
 /// whole), so framing is tried across read boundaries; the rest is the wire. After the last
 /// read the loop's clock moves on past every fault delay.
 ///
+/// A wire that starts with the HTTP/2 preface (`PRI * HTTP/2`) is served by the HTTP/2
+/// handlers (`DownstreamPipeline.configureHTTP2`, as `codec_type: AUTO` would pick them); its
+/// invariants: no crash or hang, no error escapes, the bytes written back are whole HTTP/2
+/// frames starting with the server's SETTINGS, a `GOAWAY` is followed by the close, and the
+/// listener still answers the HTTP/1.1 health check afterwards.
+///
 /// Invariants: no crash or hang; the bytes written back are whole HTTP/1.1 responses and
 /// nothing else (strict framing, `WireResponseParser`); only the last response may say
 /// `connection: close`, and after it the connection is closed; on a connection still open,
@@ -44,8 +50,9 @@ public enum ProxyHarness {
     public static func violation(_ bytes: [UInt8]) -> Violation? {
         let size = readSizes[Int(bytes.first ?? 0) % readSizes.count]
         let wire = Array(bytes.dropFirst())
+        let http2 = wire.starts(with: http2Prefix)
         let connection: Connection
-        do { connection = try Connection() } catch { return "cannot set up the connection: \(error)" }
+        do { connection = try Connection(http2: http2) } catch { return "cannot set up the connection: \(error)" }
         var offset = 0
         while offset < wire.count && connection.channel.isActive {
             let end = wire.count - offset <= size ? wire.count : offset + size
@@ -53,7 +60,7 @@ public enum ProxyHarness {
             offset = end
         }
         connection.channel.embeddedEventLoop.advanceTime(by: .seconds(10))
-        if let v = check(connection) { return v }
+        if let v = http2 ? checkHTTP2(connection) : check(connection) { return v }
         connection.finish()
         return healthCheck()
     }
@@ -81,6 +88,27 @@ public enum ProxyHarness {
         return nil
     }
 
+    /// `Http2::CLIENT_MAGIC_PREFIX`.
+    static let http2Prefix = Array("PRI * HTTP/2".utf8)
+
+    /// The invariants on what one HTTP/2 connection wrote back: whole frames, SETTINGS first,
+    /// closed after a GOAWAY.
+    static func checkHTTP2(_ connection: Connection) -> Violation? {
+        let out = connection.output()
+        var types: [UInt8] = []
+        var i = 0
+        while i + 9 <= out.count {
+            let length = Int(out[i]) << 16 | Int(out[i + 1]) << 8 | Int(out[i + 2])
+            guard i + 9 + length <= out.count else { break }
+            types.append(out[i + 3])
+            i += 9 + length
+        }
+        if i != out.count { return "the bytes written back end in a partial HTTP/2 frame: \(show(out))" }
+        if let first = types.first, first != 4 { return "the first frame written back is type \(first), not SETTINGS" }
+        if types.contains(7) && connection.channel.isActive { return "the connection stays open after GOAWAY" }
+        return nil
+    }
+
     /// A well-formed request on a new connection is still answered.
     static func healthCheck() -> Violation? {
         guard let connection = try? Connection() else { return "cannot set up the health-check connection" }
@@ -103,11 +131,16 @@ public enum ProxyHarness {
         let channel = EmbeddedChannel()
         let counter = RequestCounter()
 
-        init() throws {
+        /// HTTP/1.1 handlers, or with `http2` the HTTP/2 ones (the counter then sees nothing).
+        init(http2: Bool = false) throws {
             let sync = channel.pipeline.syncOperations
-            try listener.configure(sync)
-            let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try sync.addHandler(counter, position: .after(decoder))
+            if http2 {
+                try listener.configureHTTP2(channel: channel)
+            } else {
+                try listener.configure(sync)
+                let decoder = try sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                try sync.addHandler(counter, position: .after(decoder))
+            }
             try channel.connect(to: SocketAddress(ipAddress: "192.0.2.1", port: 40000)).wait()
         }
 

@@ -43,13 +43,7 @@ enum TestClient {
     /// `timeout` passes; returns every byte read.
     static func exchange(port: Int, _ chunks: [String], pause: TimeAmount = .zero, timeout: TimeAmount = .seconds(5)) async throws -> String
     {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let promise = group.next().makePromise(of: [UInt8].self)
-        let channel = try await ClientBootstrap(group: group)
-            .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CollectHandler(promise: promise)) }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
+        let (channel, promise) = try await open(port: port)
         let killer = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
         for (i, c) in chunks.enumerated() {
             if i > 0 && pause > .zero { try await Task.sleep(nanoseconds: UInt64(pause.nanoseconds)) }
@@ -58,6 +52,18 @@ enum TestClient {
         let bytes = try await promise.futureResult.get()
         killer.cancel()
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A loopback connection whose every byte read is collected until the server closes.
+    static func open(port: Int) async throws -> (Channel, EventLoopPromise<[UInt8]>) {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let promise = group.next().makePromise(of: [UInt8].self)
+        let channel = try await ClientBootstrap(group: group)
+            .channelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(CollectHandler(promise: promise)) }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        return (channel, promise)
     }
 
     /// One request with `connection: close`, parsed.

@@ -44,6 +44,9 @@ enum TrafficChecks {
         if let b = e.body { each("body", b.description, { $0.response?.body }, b.accepts) }
         for h in e.headers { each("header \(h.name)", h.expectation.description, { $0.response?.header(h.name) }, h.expectation.accepts) }
         if let l = e.location { each("location", "`\(l)`", { $0.response?.header("location") }, { $0 == l }) }
+        for t in e.trailers {
+            each("trailer \(t.name)", t.expectation.description, { $0.response?.trailer(t.name) }, t.expectation.accepts)
+        }
         if let u = e.upstream { out += upstream(u, xs, each) }
         if let s = e.split { out += split(s, xs) }
         return out
@@ -66,6 +69,7 @@ enum TrafficChecks {
         for h in u.headers {
             each("upstream.header \(h.name)", h.expectation.description, { $0.upstream?.header(h.name) }, h.expectation.accepts)
         }
+        if let v = u.protocol { each("upstream.protocol", "`\(v)`", { $0.upstream?.protocol }, { $0 == v }) }
         let all = xs.flatMap(\.received)
         if let n = u.requests, all.count != n {
             out.append(TrafficFailure(check: "upstream.requests", expected: "\(n)", actual: "\(all.count)" + perService(all)))

@@ -46,6 +46,7 @@ extension Schemas {
                         ),
                         ("headers", headerMap), ("body", str("The body (content-length is added).")),
                         ("repeat", int("How many times the request is sent, one after another.", 1...100_000)),
+                        ("http2", bool("Send it over HTTP/2 (h2c with prior knowledge) instead of HTTP/1.1.")),
                     ], required: ["url"])
             ),
             (
@@ -62,6 +63,12 @@ extension Schemas {
                         ("delay", str("A delay before every answer, e.g. 2s or 250ms.", pattern: "^[0-9]+(ms|s|m|h)$")),
                         ("status", int("The status of the fixed answer (200 by default).", 100...599)),
                         ("headers", headerMap), ("body", str("The body of the fixed answer.")),
+                        (
+                            "trailers",
+                            named(
+                                "Trailers of the fixed answer, sent to HTTP/2 requests only.", keys: str("A trailer name."),
+                                value: str("The value."))
+                        ),
                     ])
             ),
             (
@@ -72,6 +79,12 @@ extension Schemas {
                         ("status", status), ("body", text), ("headers", headerExpectations),
                         ("location", str("The redirect's Location header.")), ("upstream", ref("upstream", "What the upstreams received.")),
                         ("split", ref("split", "How a repeated request splits over clusters.")),
+                        (
+                            "trailers",
+                            named(
+                                "Response trailer expectations by name (HTTP/2 responses).", keys: str("A trailer name (any case)."),
+                                value: header)
+                        ),
                     ])
             ),
             (
@@ -108,6 +121,13 @@ extension Schemas {
                         ),
                         ("path", str("The request target the upstream saw.")), ("host", str("The Host the upstream saw.")),
                         ("headers", headerExpectations),
+                        (
+                            "protocol",
+                            obj([
+                                ("description", .string("The HTTP version the upstream saw.")),
+                                ("enum", .array([.string("HTTP/1.1"), .string("HTTP/2")])),
+                            ])
+                        ),
                     ])
             ),
             (

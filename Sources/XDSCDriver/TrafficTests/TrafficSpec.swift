@@ -76,14 +76,17 @@ public struct TrafficRequest: Sendable, Equatable {
     public var tls: Bool
     /// The URL's authority (`localhost` for a path).
     public var urlHost: String
+    /// Sent over HTTP/2 (h2c with prior knowledge) instead of HTTP/1.1.
+    public var http2: Bool
 
     /// A request.
     public init(
         method: String = "GET", host: String, target: String, headers: [HTTPHeader] = [], body: String = "", repeatCount: Int = 1,
-        tls: Bool = false, urlHost: String = "localhost"
+        tls: Bool = false, urlHost: String = "localhost", http2: Bool = false
     ) {
         self.tls = tls
         self.urlHost = urlHost
+        self.http2 = http2
         self.method = method
         self.host = host
         self.target = target
@@ -139,6 +142,8 @@ public struct TrafficExpectation: Sendable, Equatable {
     public var upstream: UpstreamExpectation?
     /// How the requests split over clusters.
     public var split: SplitExpectation?
+    /// Response trailers, by lower-case name.
+    public var trailers: [NamedExpectation] = []
 
     /// No expectation.
     public init() {}
@@ -176,6 +181,8 @@ public struct UpstreamExpectation: Sendable, Equatable {
     public var host: String?
     /// The upstream request's headers.
     public var headers: [NamedExpectation] = []
+    /// The HTTP version the upstream saw (`HTTP/1.1`, `HTTP/2`).
+    public var `protocol`: String?
 
     /// No expectation.
     public init() {}

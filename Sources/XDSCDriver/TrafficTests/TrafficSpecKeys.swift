@@ -5,12 +5,12 @@ public enum TrafficSpecKeys {
     public static let table: [String: [String]] = [
         "top": ["version", "config", "seed", "ca_file", "tests"],
         "test": ["name", "listener", "request", "upstreams", "expect"],
-        "request": ["method", "url", "headers", "body", "repeat"],
-        "behaviour": ["fail_times", "fail_status", "reset", "delay", "status", "headers", "body"],
-        "expect": ["status", "body", "headers", "location", "upstream", "split"],
+        "request": ["method", "url", "headers", "body", "repeat", "http2"],
+        "behaviour": ["fail_times", "fail_status", "reset", "delay", "status", "headers", "body", "trailers"],
+        "expect": ["status", "body", "headers", "location", "upstream", "split", "trailers"],
         "body": ["equals", "contains"],
         "header": ["equals", "contains", "present", "absent"],
-        "upstream": ["service", "endpoint", "requests", "path", "host", "headers"],
+        "upstream": ["service", "endpoint", "requests", "path", "host", "headers", "protocol"],
         "split": ["shares", "tolerance"],
     ]
 

@@ -74,6 +74,7 @@ public enum TrafficSpecReader {
         let headers = self.headers(f, sink: sink)
         let body = f.string("body", nonEmpty: false)?.value ?? ""
         let repeatCount = f.int("repeat", in: 1...100_000)?.value ?? 1
+        let http2 = f.bool("http2")?.value ?? false
         guard let url = f.string("url") else {
             if !f.has("url") { f.missing("url", help: "e.g. `url: http://api.example.com/users/7`") }
             return nil
@@ -82,7 +83,7 @@ public enum TrafficSpecReader {
         let hostHeader = headers.first { $0.name == "host" }?.value ?? host
         return TrafficRequest(
             method: method, host: hostHeader, target: target, headers: headers.filter { $0.name != "host" }, body: body,
-            repeatCount: repeatCount, tls: tls, urlHost: host)
+            repeatCount: repeatCount, tls: tls, urlHost: host, http2: http2)
     }
 
     /// `http://HOST/PATH`, `https://HOST/PATH` (sent over TLS) or `/PATH` (Host `localhost`).
@@ -108,9 +109,9 @@ public enum TrafficSpecReader {
         return (host, target, tls)
     }
 
-    /// `headers:` as a mapping of name to value (lower-cased names, in order).
-    static func headers(_ f: Fields, sink: DiagnosticSink) -> [HTTPHeader] {
-        (f.entries("headers") ?? []).compactMap { p in
+    /// `headers:` (or `key`) as a mapping of name to value (lower-cased names, in order).
+    static func headers(_ f: Fields, key: String = "headers", sink: DiagnosticSink) -> [HTTPHeader] {
+        (f.entries(key) ?? []).compactMap { p in
             guard let n = Fields.string(p.key, what: "a header name", sink: sink),
                 let v = Fields.string(p.value, what: "the value of `\(n.value)`", nonEmpty: false, sink: sink)
             else { return nil }
@@ -128,10 +129,11 @@ public enum TrafficSpecReader {
         // A failure without a count fails every request.
         b.failures = f.int("fail_times", in: 0...Int.max)?.value ?? (reset || failStatus != nil ? Int.max : 0)
         if let d = f.duration("delay") { b.delay = .milliseconds(d.value.milliseconds) }
-        if f.has("status") || f.has("headers") || f.has("body") {
+        if f.has("status") || f.has("headers") || f.has("body") || f.has("trailers") {
             b.answer = MockAnswer(
                 status: f.int("status", in: 100...599)?.value ?? 200,
-                headers: headers(f, sink: sink), body: f.string("body", nonEmpty: false)?.value ?? "")
+                headers: headers(f, sink: sink), body: f.string("body", nonEmpty: false)?.value ?? "",
+                trailers: headers(f, key: "trailers", sink: sink))
         }
         return b
     }
@@ -145,6 +147,7 @@ public enum TrafficSpecReader {
         e.location = f.string("location")?.value
         if let u = f.value("upstream") { e.upstream = upstream(u, sink: sink) }
         if let s = f.value("split") { e.split = split(s, sink: sink) }
+        e.trailers = headerExpectations(f, key: "trailers", sink: sink)
         return e
     }
 
@@ -171,8 +174,8 @@ public enum TrafficSpecReader {
         }
     }
 
-    static func headerExpectations(_ f: Fields, sink: DiagnosticSink) -> [NamedExpectation] {
-        (f.entries("headers") ?? []).compactMap { p in
+    static func headerExpectations(_ f: Fields, key: String = "headers", sink: DiagnosticSink) -> [NamedExpectation] {
+        (f.entries(key) ?? []).compactMap { p in
             guard let n = Fields.string(p.key, what: "a header name", sink: sink),
                 let t = text(p.value, context: "header", what: "the expectation of `\(n.value)`", sink: sink)
             else { return nil }
@@ -195,6 +198,14 @@ public enum TrafficSpecReader {
         u.path = f.string("path")?.value
         u.host = f.string("host")?.value
         u.headers = headerExpectations(f, sink: sink)
+        if let p = f.string("protocol") {
+            if ["HTTP/1.1", "HTTP/2"].contains(p.value) {
+                u.protocol = p.value
+            } else {
+                sink.add(
+                    .invalidValue, "`\(p.value)` is not a protocol the upstreams see", at: p.span, help: "write `HTTP/1.1` or `HTTP/2`")
+            }
+        }
         return u
     }
 

@@ -63,7 +63,7 @@ public enum TrafficTestRunner {
             do {
                 x.response = try await TrafficClient.send(
                     address: listener.host, port: listener.port, method: r.method, target: r.target, host: r.host,
-                    headers: r.headers, body: r.body, tls: tls)
+                    headers: r.headers, body: r.body, tls: tls, http2: r.http2)
             } catch {
                 x.error = "\(error)"
             }

@@ -1,0 +1,80 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+
+/// The upstream HTTP/2 connections: one per endpoint address, shared by every request to it,
+/// each request a stream of its own (Envoy's HTTP/2 connection pool multiplexes on one
+/// connection; `codec_client.cc`, `http2/conn_pool.cc`). Connections are h2c with prior
+/// knowledge: the client preface is sent at once, without an upgrade. A connection that
+/// fails or closes is forgotten and the next request dials a new one; streams over the
+/// peer's `max_concurrent_streams` wait in NIO's stream buffer until others end.
+final class HTTP2UpstreamPool: Sendable {
+    /// An open HTTP/2 connection.
+    struct Connection: Sendable {
+        var channel: Channel
+        var multiplexer: NIOHTTP2Handler.StreamMultiplexer
+    }
+
+    private let connections = NIOLockedValueBox([String: EventLoopFuture<Connection>]())
+
+    /// A new stream to `target` whose answer completes `responsePromise`; the connection is
+    /// dialled first when there is none. Fails when no connection can be had.
+    func openStream(
+        to target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount,
+        responsePromise: EventLoopPromise<UpstreamResponse>
+    ) -> EventLoopFuture<Channel> {
+        let key = "\(target.host):\(target.port)"
+        let (connection, dialled) = connections.withLockedValue { all -> (EventLoopFuture<Connection>, Bool) in
+            if let existing = all[key] { return (existing, false) }
+            let new = Self.connect(target, eventLoop: eventLoop, connectTimeout: connectTimeout)
+            all[key] = new
+            return (new, true)
+        }
+        if dialled {
+            let forget: @Sendable () -> Void = { [connections] in
+                connections.withLockedValue { if $0[key] === connection { $0[key] = nil } }
+            }
+            connection.whenComplete { result in
+                switch result {
+                case .failure: forget()
+                case .success(let c): c.channel.closeFuture.whenComplete { _ in forget() }
+                }
+            }
+        }
+        return connection.flatMap { c in
+            c.multiplexer.createStreamChannel { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    let sync = stream.pipeline.syncOperations
+                    try sync.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http))
+                    try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                }
+            }
+        }
+    }
+
+    /// Dials `target` and speaks HTTP/2 on it.
+    private static func connect(_ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount)
+        -> EventLoopFuture<Connection>
+    {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    // The upstream opens no streams of its own (no server push); any it tries are closed.
+                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
+                        $0.close()
+                    }
+                    try sync.addHandler(ConnectionErrorHandler())
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .flatMapThrowing { channel in
+                Connection(
+                    channel: channel, multiplexer: try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
+                )
+            }
+    }
+}
