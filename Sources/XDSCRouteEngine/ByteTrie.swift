@@ -23,22 +23,41 @@ final class ByteTrie: Sendable {
     /// Adds the routes of every node along `path` (ASCII-lower-cased with `folding`).
     func walk(_ path: Substring.UTF8View, folding: Bool, into candidates: inout [Int]) {
         let contiguous: Void? = path.withContiguousStorageIfAvailable { walk($0, folding: folding, into: &candidates) }
-        if contiguous == nil { walk(Array(path), folding: folding, into: &candidates) }
+        if contiguous == nil { Array(path).withUnsafeBufferPointer { walk($0, folding: folding, into: &candidates) } }
     }
 
-    func walk<Bytes: Collection<UInt8>>(_ path: Bytes, folding: Bool, into candidates: inout [Int]) {
-        var n = 0
-        for i in routeStart[0]..<routeStart[1] { candidates.append(routes[Int(i)]) }
-        for var b in path {
-            if folding && b >= 0x41 && b <= 0x5A { b += 32 }
-            var next = -1
-            for e in Int(edgeStart[n])..<Int(edgeStart[n + 1]) where edgeByte[e] == b {
-                next = Int(edgeTarget[e])
-                break
+    /// The walk on the path's bytes, reading the arrays through their buffers (no bounds
+    /// checks, no retains per step: a request walks a few dozen nodes).
+    func walk(_ path: UnsafeBufferPointer<UInt8>, folding: Bool, into candidates: inout [Int]) {
+        edgeStart.withUnsafeBufferPointer { edgeStart in
+            edgeByte.withUnsafeBufferPointer { edgeByte in
+                edgeTarget.withUnsafeBufferPointer { edgeTarget in
+                    routeStart.withUnsafeBufferPointer { routeStart in
+                        routes.withUnsafeBufferPointer { routes in
+                            var n = 0
+                            for i in Int(routeStart[0])..<Int(routeStart[1]) { candidates.append(routes[i]) }
+                            for var b in path {
+                                if folding && b &- 0x41 < 26 { b += 32 }
+                                var next = -1
+                                var e = Int(edgeStart[n])
+                                let end = Int(edgeStart[n + 1])
+                                while e < end {
+                                    if edgeByte[e] == b {
+                                        next = Int(edgeTarget[e])
+                                        break
+                                    }
+                                    e += 1
+                                }
+                                if next < 0 { return }
+                                n = next
+                                let first = Int(routeStart[n])
+                                let last = Int(routeStart[n + 1])
+                                if first < last { for i in first..<last { candidates.append(routes[i]) } }
+                            }
+                        }
+                    }
+                }
             }
-            if next < 0 { return }
-            n = next
-            for i in routeStart[n]..<routeStart[n + 1] { candidates.append(routes[Int(i)]) }
         }
     }
 

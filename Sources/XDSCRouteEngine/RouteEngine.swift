@@ -29,6 +29,7 @@ public struct RouteEngine: Sendable {
     let hostRefs: [Ref<VirtualHost>]
     let routeRefs: [[Ref<Route>]]
     let actionRefs: [[Ref<RouteAction>?]]
+    let matchTables: [MatchTable]
 
     /// An engine for `config`.
     public init(_ config: RouteConfiguration, spans: [String: SourceSpanRef] = [:]) {
@@ -39,6 +40,7 @@ public struct RouteEngine: Sendable {
         self.levelOrder = Self.levels(config)
         self.hostRefs = config.virtualHosts.map(Ref.init)
         self.routeRefs = config.virtualHosts.map { $0.routes.map(Ref.init) }
+        self.matchTables = config.virtualHosts.map { MatchTable($0.routes.map(\.match)) }
         self.actionRefs = config.virtualHosts.map {
             $0.routes.map { route in
                 if case .route(let a) = route.action { return Ref(a) }
@@ -70,9 +72,33 @@ public struct RouteEngine: Sendable {
 
     // MARK: - Decision
 
+    /// What `VirtualHostImpl::getRouteFromEntries` does before it tries any route.
+    enum Gate {
+        /// No `x-forwarded-proto` (or an empty one): no route.
+        case missingForwardedProto
+        /// `require_tls` is not met: the 301 to https.
+        case tlsRedirect
+        /// The routes are tried.
+        case open
+    }
+
+    /// `VirtualHostImpl::getRouteFromEntries`: the scheme check and `require_tls`, compared
+    /// with `https` exactly (`scheme != "https"`), `EXTERNAL_ONLY` sparing internal requests.
+    func gate(host h: Int, _ headers: HeaderMap) -> Gate {
+        guard let proto = headers.first("x-forwarded-proto"), !proto.isEmpty else { return .missingForwardedProto }
+        let requireTLS = hostRefs[h].value.requireTLS
+        if requireTLS != .none && proto != "https" && (requireTLS == .all || headers.first("x-envoy-internal") != "true") {
+            return .tlsRedirect
+        }
+        return .open
+    }
+
     /// Routes `request` as Envoy does. With `trace`, every route tried is recorded with the
     /// condition that failed; without it the engine may skip routes an index rules out.
     /// `responseHeaders` seeds the upstream response (the tool's `additional_response_headers`).
+    ///
+    /// The route is chosen by the same steps as ``select(_:semantics:)`` (which builds no
+    /// explanation); this adds the trace, the origins, the header finalisation and the policies.
     public func decide(
         _ request: EnvoyRequest, semantics: Semantics = .envoy, trace: Bool = true, responseHeaders: [HTTPHeader] = []
     ) -> RouteDecision {
@@ -89,18 +115,21 @@ public struct RouteEngine: Sendable {
             responseHeaders: HeaderMap(responseHeaders))
         let host = hostRefs[vh.index]
         d.tlsRequirement = host.value.requireTLS
-        // `VirtualHostImpl::getRouteFromEntries`.
-        guard let proto = headers.first("x-forwarded-proto") else {
+        switch gate(host: vh.index, headers) {
+        case .missingForwardedProto:
             d.outcome = .noRoute(.missingForwardedProto)
             return d
-        }
-        let requireTLS = host.value.requireTLS
-        if requireTLS != .none && proto != "https" && (requireTLS == .all || headers.first("x-envoy-internal") != "true") {
+        case .tlsRedirect:
             tlsRedirect(&d, host: vh.index, semantics: semantics)
             return d
+        case .open: break
         }
         let path = RequestPath(headers.first(":path"))
-        let winner = firstMatch(host: vh.index, headers, request, path: path, runtime: runtimeValues(semantics), trace: trace, into: &d)
+        let runtime = runtimeValues(semantics)
+        let winner =
+            trace
+            ? tracedMatch(host: vh.index, headers, request, path: path, runtime: runtime, into: &d)
+            : indexedMatch(host: vh.index, headers, request, path: path, runtime: runtime)
         if !host.value.virtualClusters.isEmpty {
             d.virtualCluster = Self.virtualCluster(host.value, headers)
         }
@@ -127,21 +156,24 @@ public struct RouteEngine: Sendable {
         localReply(&d, body: "", location: location, status: 301, semantics: semantics)
     }
 
-    /// The first route of host `h` that matches, in order. With `trace`, every route is tried
-    /// and recorded in `d.attempts`; without, the index proposes the candidates.
-    func firstMatch(
-        host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues, trace: Bool,
-        into d: inout RouteDecision
+    /// The first route of host `h` that matches, in order: the index proposes the
+    /// candidates, each checked in full by ``firstFailure(_:_:_:runtime:path:explain:)``.
+    func indexedMatch(host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues) -> Int? {
+        let matches = matchTables[h]
+        return indexes[h].first(path.withoutQuery) { i in
+            matches.withMatch(i) { Self.firstFailure($0, headers, request, runtime: runtime, path: path, explain: false) == nil }
+        }
+    }
+
+    /// The first route of host `h` that matches, trying every route in order (Envoy's scan)
+    /// and recording each in `d.attempts` with the condition that failed.
+    func tracedMatch(
+        host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues, into d: inout RouteDecision
     ) -> Int? {
         let routes = routeRefs[h]
-        guard trace else {
-            return indexes[h].first(path.withoutQuery) { i in
-                Self.firstFailure(routes[i].value.match, headers, request, runtime: runtime, path: path) == nil
-            }
-        }
         d.attempts.reserveCapacity(routes.count)
         for (i, r) in routes.enumerated() {
-            let failure = Self.firstFailure(r.value.match, headers, request, runtime: runtime, path: path)
+            let failure = Self.firstFailure(r.value.match, headers, request, runtime: runtime, path: path, explain: true)
             d.attempts.append(
                 RouteAttempt(
                     index: i, name: r.value.name, failure: failure, origin: origin(.route(host: h, route: i), "", fallback: r.value.source))
@@ -173,7 +205,7 @@ public struct RouteEngine: Sendable {
     public static func firstFailure(_ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues)
         -> MatchFailure?
     {
-        firstFailure(m, headers, request, runtime: runtime, path: RequestPath(headers.first(":path")))
+        firstFailure(m, headers, request, runtime: runtime, path: RequestPath(headers.first(":path")), explain: true)
     }
 
     /// `:path` and its part before the query, found once per request.
@@ -186,9 +218,11 @@ public struct RouteEngine: Sendable {
         }
     }
 
-    static func firstFailure(_ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues, path rp: RequestPath)
-        -> MatchFailure?
-    {
+    /// With `explain` false the failure is only a verdict: its texts (the runtime
+    /// arithmetic, the path) are left empty, so routing a request formats nothing.
+    static func firstFailure(
+        _ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues, path rp: RequestPath, explain: Bool
+    ) -> MatchFailure? {
         let random = request.randomValue
         if let rf = m.runtimeFraction {
             let dv = rf.defaultValue
@@ -197,15 +231,15 @@ public struct RouteEngine: Sendable {
             switch runtime {
             case .defaults:
                 if random % den >= numerator {
-                    return .runtimeFraction(detail: "\(random) % \(den) = \(random % den) is not below \(numerator)")
+                    return .runtimeFraction(detail: explain ? Self.fractionOff(random, den, numerator) : "")
                 }
             case .routerCheckTool(let key):
                 guard let key, key == rf.runtimeKey else {
-                    return .runtimeFraction(detail: "the test's runtime does not enable `\(rf.runtimeKey ?? "")`")
+                    return .runtimeFraction(detail: explain ? Self.fractionNotEnabled(rf.runtimeKey) : "")
                 }
                 numerator = max(numerator, 1)
                 if random % den >= numerator {
-                    return .runtimeFraction(detail: "\(random) % \(den) = \(random % den) is not below \(numerator)")
+                    return .runtimeFraction(detail: explain ? Self.fractionOff(random, den, numerator) : "")
                 }
             }
         }
@@ -231,12 +265,21 @@ public struct RouteEngine: Sendable {
         if m.pathSpecifier == .connectMatcher {
             // `ConnectRouteEntryImpl::matches` (config_impl.cc): any CONNECT request, whatever its path.
             if headers.first(":method") == "CONNECT" { return nil }
-            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: path ?? "")
+            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: explain ? path ?? "" : "")
         }
         guard let noQuery = rp.withoutQuery else { return .noPath }
-        if !Self.pathMatches(m, noQuery) { return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: String(noQuery)) }
+        if !Self.pathMatches(m, noQuery) {
+            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: explain ? String(noQuery) : "")
+        }
         return nil
     }
+
+    static func fractionOff(_ random: UInt64, _ den: UInt64, _ numerator: UInt64) -> String {
+        let bucket = random % den
+        return "\(random) % \(den) = \(bucket) is not below \(numerator)"
+    }
+
+    static func fractionNotEnabled(_ key: String?) -> String { "the test's runtime does not enable `\(key ?? "")`" }
 
     /// The path specifier on the path without query: bytes compared, ASCII letters folded
     /// when `case_sensitive` is false (`Matchers::PathMatcher`); regexes full-match with RE2.

@@ -84,7 +84,7 @@ public enum RouteTableAnalysis {
             // First match wins: the example must reach one of the earlier routes the finding
             // names (not a third route before them), and this route must match it too; an
             // overlap's example reaches exactly the earlier route of the pair.
-            guard selects(req), let first = engine.decide(req, trace: false).routeIndex, f.earlier.contains(first),
+            guard selects(req), let first = engine.select(req).route, f.earlier.contains(first),
                 f.kind == .shadowed || first == f.earlier[0], matches(f.route, req)
             else {
                 findings.undecided += 1
