@@ -6,6 +6,7 @@ extension EnvoyRequest {
         func cut(_ b: UInt8) -> Bool { b == UInt8(ascii: "?") || b == UInt8(ascii: "#") }
         // Scanned as a byte buffer when the string is contiguous (every native string is).
         if let offset = path.utf8.withContiguousStorageIfAvailable({ $0.firstIndex(where: cut) ?? $0.count }) {
+            if offset == path.utf8.count { return path[...] }
             return path[..<path.utf8.index(path.utf8.startIndex, offsetBy: offset)]
         }
         return path[..<(path.utf8.firstIndex(where: cut) ?? path.endIndex)]

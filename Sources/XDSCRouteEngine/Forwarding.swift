@@ -109,8 +109,8 @@ extension RouteEngine {
 
     /// The cluster `a` sends to and the weighted entry picked (``pickCluster``'s choice
     /// without the split or its origins).
-    static func clusterChoice(_ a: RouteAction, _ req: HeaderMap, random: UInt64) -> (cluster: String, entry: Int?) {
-        switch a.clusterSpecifier {
+    static func clusterChoice(_ specifier: RouteAction.ClusterSpecifier, _ req: HeaderMap, random: UInt64) -> (cluster: String, entry: Int?) {
+        switch specifier {
         case .cluster(let c): return (c, nil)
         case .clusterHeader(let name): return (headerCluster(name, req), nil)
         case .weightedClusters(let w):

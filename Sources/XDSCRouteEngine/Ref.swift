@@ -7,15 +7,9 @@ final class Ref<Value: Sendable>: Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// One virtual host's route matches in one buffer, read in place while routing: a match is
-/// lent to the matcher, never copied (copying one retains every string and array it holds).
+/// One virtual host's route matches in one buffer, read in place while routing (copying a
+/// match retains every string and array it holds).
 final class MatchTable: Sendable {
     let matches: ContiguousArray<RouteMatch>
     init(_ matches: [RouteMatch]) { self.matches = ContiguousArray(matches) }
-
-    /// `body` on match `i`.
-    @inline(__always)
-    func withMatch<R>(_ i: Int, _ body: (RouteMatch) -> R) -> R {
-        matches.withUnsafeBufferPointer { body($0[i]) }
-    }
 }

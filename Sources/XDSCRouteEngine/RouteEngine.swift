@@ -159,9 +159,11 @@ public struct RouteEngine: Sendable {
     /// The first route of host `h` that matches, in order: the index proposes the
     /// candidates, each checked in full by ``firstFailure(_:_:_:runtime:path:explain:)``.
     func indexedMatch(host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues) -> Int? {
-        let matches = matchTables[h]
-        return indexes[h].first(path.withoutQuery) { i in
-            matches.withMatch(i) { Self.firstFailure($0, headers, request, runtime: runtime, path: path, explain: false) == nil }
+        // The matches are read in place from their buffer: a match is lent, never copied.
+        matchTables[h].matches.withUnsafeBufferPointer { matches in
+            indexes[h].first(path.withoutQuery) { i in
+                Self.firstFailure(matches[i], headers, request, runtime: runtime, path: path, explain: false) == nil
+            }
         }
     }
 
@@ -283,43 +285,50 @@ public struct RouteEngine: Sendable {
 
     /// The path specifier on the path without query: bytes compared, ASCII letters folded
     /// when `case_sensitive` is false (`Matchers::PathMatcher`); regexes full-match with RE2.
-    /// Written without generics so the hot loop needs no runtime type lookups.
     static func pathMatches(_ m: RouteMatch, _ path: Substring) -> Bool {
         let fold = m.caseSensitive == false
-        func equal(_ a: Substring.UTF8View, _ aStart: Substring.UTF8View.Index, _ b: String.UTF8View, count: Int) -> Bool {
-            var i = aStart
-            var j = b.startIndex
-            for _ in 0..<count {
-                var x = a[i]
-                var y = b[j]
-                if fold {
-                    if x >= 0x41 && x <= 0x5A { x += 32 }
-                    if y >= 0x41 && y <= 0x5A { y += 32 }
-                }
-                if x != y { return false }
-                i = a.index(after: i)
-                j = b.index(after: j)
-            }
-            return true
-        }
-        let bytes = path.utf8
         switch m.pathSpecifier {
         case .prefix(let p):
-            let n = p.utf8.count
-            return bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+            return bytesMatch(path, p, fold: fold) { n, _ in n >= 0 }
         case .path(let p):
-            let n = p.utf8.count
-            return bytes.count == n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+            return bytesMatch(path, p, fold: fold) { n, _ in n == 0 }
         case .pathSeparatedPrefix(let p):
-            let n = p.utf8.count
-            guard bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n) else { return false }
-            if bytes.count == n { return true }
-            return bytes[bytes.index(bytes.startIndex, offsetBy: n)] == UInt8(ascii: "/")
+            // The prefix, then the end of the path or a `/`.
+            return bytesMatch(path, p, fold: fold) { n, next in n == 0 || next == UInt8(ascii: "/") }
         case .safeRegex(let r):
             return RegexCache.shared.pattern(r)?.fullMatch(String(path)) ?? false
         case .connectMatcher:
             return false
         }
+    }
+
+    /// Whether `path` starts with `p`'s bytes (ASCII letters folded with `fold`) and `rest`
+    /// accepts what follows: the number of bytes left and the first of them (0 when none).
+    /// Both strings are read as byte buffers (native strings are contiguous), so matching a
+    /// route costs a loop over the pattern's bytes, not index arithmetic per byte.
+    @inline(__always)
+    static func bytesMatch(_ path: Substring, _ p: String, fold: Bool, rest: (Int, UInt8) -> Bool) -> Bool {
+        func run(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard a.count >= b.count else { return false }
+            if fold {
+                for i in 0..<b.count {
+                    var x = a[i]
+                    var y = b[i]
+                    if x &- 0x41 < 26 { x += 32 }
+                    if y &- 0x41 < 26 { y += 32 }
+                    if x != y { return false }
+                }
+            } else {
+                for i in 0..<b.count where a[i] != b[i] { return false }
+            }
+            return rest(a.count - b.count, a.count > b.count ? a[b.count] : 0)
+        }
+        if let r = path.utf8.withContiguousStorageIfAvailable({ a in p.utf8.withContiguousStorageIfAvailable { b in run(a, b) } }),
+            let r
+        {
+            return r
+        }
+        return Array(path.utf8).withUnsafeBufferPointer { a in Array(p.utf8).withUnsafeBufferPointer { b in run(a, b) } }
     }
 
     static func describe(_ p: RouteMatch.PathSpecifier, _ caseSensitive: Bool?) -> String {

@@ -67,12 +67,17 @@ extension RouteEngine {
             return RouteSelection(virtualHost: h, route: nil, outcome: .noRoute(.noRouteMatched))
         }
         let outcome: RouteSelection.Outcome
-        switch routeRefs[h][r].value.action {
-        case .route(let a):
-            let (cluster, entry) = Self.clusterChoice(a, headers, random: request.randomValue)
+        if let a = actionRefs[h][r] {
+            // The action behind its reference: reading it copies none of its fields.
+            let (cluster, entry) = Self.clusterChoice(a.value.clusterSpecifier, headers, random: request.randomValue)
             outcome = .forward(cluster: cluster, entry: entry)
-        case .redirect(let redirect): outcome = .redirect(status: redirect.responseCode.status)
-        case .directResponse(let dr): outcome = .directResponse(status: dr.status)
+        } else if case .redirect(let redirect) = routeRefs[h][r].value.action {
+            outcome = .redirect(status: redirect.responseCode.status)
+        } else if case .directResponse(let dr) = routeRefs[h][r].value.action {
+            outcome = .directResponse(status: dr.status)
+        } else {
+            // `actionRefs` holds every `route` action, so this is not reached.
+            outcome = .noRoute(.noRouteMatched)
         }
         return RouteSelection(virtualHost: h, route: r, outcome: outcome)
     }

@@ -118,3 +118,26 @@ import XDSCTestSupport
         print("property: \(compared) selections compared with the full decision, outcomes \(kinds.sorted())")
     }
 }
+
+/// A path under more prefixes than the index's stack buffer holds still finds the first
+/// route that matches, as the full scan does.
+@Suite struct SelectionIndexOverflowTests {
+    @Test func pathUnderManyPrefixes() {
+        // 60 nested prefixes `/`, `/a`, `/aa`, ...; each wants its own `x-n` value, so the
+        // winner is decided by the header, deep in the candidate list.
+        let routes = (0..<60).map { i in
+            Route(
+                match: RouteMatch(
+                    .prefix("/" + String(repeating: "a", count: i)), headers: [HeaderMatcher(name: "x-n", .string(StringMatcher(.exact("\(i)"))))]),
+                action: .route(RouteAction(.cluster("c\(i)"))))
+        }
+        let engine = RouteEngine(RouteConfiguration(name: "t", virtualHosts: [VirtualHost(name: "v", domains: ["*"], routes: routes)]))
+        for n in [0, 31, 32, 45, 59] {
+            let r = EnvoyRequest(authority: "x", path: "/" + String(repeating: "a", count: 70), headers: [HTTPHeader("x-n", "\(n)")])
+            #expect(engine.select(r).route == n)
+            #expect(engine.decide(r).routeIndex == n)
+        }
+        // Not under the deeper prefixes: those are no candidates.
+        #expect(engine.select(EnvoyRequest(authority: "x", path: "/aa", headers: [HTTPHeader("x-n", "45")])).route == nil)
+    }
+}
