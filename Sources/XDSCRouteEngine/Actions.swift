@@ -206,9 +206,10 @@ extension RouteEngine {
             mutations(&resp)
         case .envoy:
             // The router's modify-headers callback runs before the local reply adds its
-            // content headers (router.cc, `sendLocalReply`), and adds `Location` on 201/3xx.
+            // content headers (router.cc, `Filter::decodeHeaders`), and adds `Location` on 201
+            // and 3xx, computed only when the request has a `:path`.
             resp = HeaderMap()
-            if status == 201 || (300..<400).contains(status) {
+            if status == 201 || (300..<400).contains(status), d.requestHeaders.has(":path") {
                 resp.add("location", location)
                 d.mutations.append(
                     .init(
@@ -406,8 +407,11 @@ extension RouteEngine {
                 if let end {
                     let requestPort = host[end...]
                     var remove = !port.isEmpty
+                    // The schemes are compared exactly, the protocol's default port
+                    // case-insensitively (`Http::Utility::schemeIsHttps`/`schemeIsHttp`).
                     if scheme != proto {
-                        remove = remove || (proto == "https" && requestPort == ":443") || (proto == "http" && requestPort == ":80")
+                        let p = proto.asciiLowercased
+                        remove = remove || (p == "https" && requestPort == ":443") || (p == "http" && requestPort == ":80")
                     }
                     if remove { host = String(host[..<end]) }
                 }

@@ -183,7 +183,9 @@ extension RouteEngine {
             d.retryPolicy = vpol
             d.retryOrigin = origin(.host(h), ".retry_policy", fallback: host.value.source)
         }
-        if !a.requestMirrorPolicies.isEmpty {
+        if d.requestHeaders.first(":method") == "CONNECT" {
+            // `Filter::decodeHeaders` (router.cc): CONNECT requests are never mirrored.
+        } else if !a.requestMirrorPolicies.isEmpty {
             d.mirrors = a.requestMirrorPolicies
             d.mirrorsOrigin = origin(owner, ".route.request_mirror_policies", fallback: fallback)
         } else if !host.value.requestMirrorPolicies.isEmpty {
