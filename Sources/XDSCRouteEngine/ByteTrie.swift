@@ -132,7 +132,8 @@ final class ByteTrie: Sendable {
                         let a = UnsafeRawPointer(path.baseAddress!)
                         let l = UnsafeRawPointer(bytes.baseAddress!)
                         while to - k >= 8 {
-                            if a.loadUnaligned(fromByteOffset: pos, as: UInt64.self) != l.loadUnaligned(fromByteOffset: k, as: UInt64.self) {
+                            if a.loadUnaligned(fromByteOffset: pos, as: UInt64.self) != l.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+                            {
                                 return true
                             }
                             k += 8
@@ -165,7 +166,6 @@ final class ByteTrie: Sendable {
             }
         }
     }
-
 
     /// Builds the trie as nested nodes; ``ByteTrie/init(_:)`` lays it out flat.
     struct Builder {

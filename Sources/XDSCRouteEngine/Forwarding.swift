@@ -88,7 +88,8 @@ extension RouteEngine {
             return ClusterTarget(cluster: c, choice: .named, field: ".route.cluster")
         case .clusterHeader(let name):
             let v = req.first(name)
-            return ClusterTarget(cluster: Self.headerCluster(name, req), choice: .header(name: name, value: v), field: ".route.cluster_header")
+            return ClusterTarget(
+                cluster: Self.headerCluster(name, req), choice: .header(name: name, value: v), field: ".route.cluster_header")
         case .weightedClusters(let w):
             let pick = weightedPick(w, req, random: random, owner: owner, field: ".route.weighted_clusters", fallback: fallback)
             let e = w.clusters[pick.picked]
@@ -109,7 +110,8 @@ extension RouteEngine {
 
     /// The cluster `a` sends to and the weighted entry picked (``pickCluster``'s choice
     /// without the split or its origins).
-    static func clusterChoice(_ specifier: RouteAction.ClusterSpecifier, _ req: HeaderMap, random: UInt64) -> (cluster: String, entry: Int?) {
+    static func clusterChoice(_ specifier: RouteAction.ClusterSpecifier, _ req: HeaderMap, random: UInt64) -> (cluster: String, entry: Int?)
+    {
         switch specifier {
         case .cluster(let c): return (c, nil)
         case .clusterHeader(let name): return (headerCluster(name, req), nil)

@@ -185,7 +185,9 @@ func engineBench(_ n: Int, profileRounds: Int? = nil) {
         let goal = name.hasPrefix("select") ? " (goal: over 1000000 a second on one core)" : ""
         print(
             String(
-                format: "engine, %d routes, %@: %.0f decisions/s%@ (CPU time, median of 3 passes of %d requests after a warm-up pass, %d matched)", n,
+                format:
+                    "engine, %d routes, %@: %.0f decisions/s%@ (CPU time, median of 3 passes of %d requests after a warm-up pass, %d matched)",
+                n,
                 name, rates.sorted()[1], goal, count, matched))
     }
     // A route test file of 10k tests, through `xdsc test routes` (load, parse, run, coverage).

@@ -98,7 +98,8 @@ import XDSCTestSupport
         // A CONNECT route answering a path-less CONNECT.
         let c = RouteEngine(
             try readRouteTable(
-                #"{"virtual_hosts":[{"name":"v","domains":["*"],"routes":[{"match":{"connect_matcher":{}},"direct_response":{"status":201}}]}]}"#))
+                #"{"virtual_hosts":[{"name":"v","domains":["*"],"routes":[{"match":{"connect_matcher":{}},"direct_response":{"status":201}}]}]}"#
+            ))
         let d = c.decide(EnvoyRequest(method: "CONNECT", authority: "old.example", path: nil))
         #expect(d.outcome.localStatus == 201)
         #expect(d.responseHeaders.first("location") == nil)

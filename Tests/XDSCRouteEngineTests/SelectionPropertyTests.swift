@@ -37,7 +37,9 @@ import XDSCTestSupport
         case 1: action = .directResponse(DirectResponseAction(status: [200, 201, 404].randomElement(using: &rng)!, body: "x"))
         case 2: action = .route(RouteAction(.clusterHeader("x-cluster")))
         case 3:
-            var w = WeightedClusters([.init(name: "w1", weight: 30), .init(name: "w2", weight: 70), .init(name: "", weight: 10, clusterHeader: "x-cluster")])
+            var w = WeightedClusters([
+                .init(name: "w1", weight: 30), .init(name: "w2", weight: 70), .init(name: "", weight: 10, clusterHeader: "x-cluster"),
+            ])
             if Bool.random(using: &rng) { w.headerName = "x-pick" }
             action = .route(RouteAction(.weightedClusters(w)))
         default: action = .route(RouteAction(.cluster("c\(Int.random(in: 0..<3, using: &rng))")))
@@ -69,8 +71,11 @@ import XDSCTestSupport
         if Bool.random(using: &rng) { headers.append(HTTPHeader("x-h", ["1", "2"].randomElement(using: &rng)!)) }
         if Bool.random(using: &rng) { headers.append(HTTPHeader("x-cluster", ["hc", "", "a,b"].randomElement(using: &rng)!)) }
         if Bool.random(using: &rng) { headers.append(HTTPHeader("x-pick", ["5", " 95 ", "-1", "x"].randomElement(using: &rng)!)) }
-        if Int.random(in: 0..<8, using: &rng) == 0 { headers.append(HTTPHeader("x-forwarded-proto", ["", "https", "HTTPS"].randomElement(using: &rng)!)) }
-        let host = ["a.example", "A.EXAMPLE", "x.example", "b.org", "c.example:8080", "c.example", "q.b.example", "other"].randomElement(using: &rng)!
+        if Int.random(in: 0..<8, using: &rng) == 0 {
+            headers.append(HTTPHeader("x-forwarded-proto", ["", "https", "HTTPS"].randomElement(using: &rng)!))
+        }
+        let host = ["a.example", "A.EXAMPLE", "x.example", "b.org", "c.example:8080", "c.example", "q.b.example", "other"].randomElement(
+            using: &rng)!
         return EnvoyRequest(
             scheme: Bool.random(using: &rng) ? "http" : "https", authority: Int.random(in: 0..<20, using: &rng) == 0 ? nil : host,
             path: Int.random(in: 0..<30, using: &rng) == 0 ? nil : path, headers: headers,
@@ -128,7 +133,8 @@ import XDSCTestSupport
         let routes = (0..<60).map { i in
             Route(
                 match: RouteMatch(
-                    .prefix("/" + String(repeating: "a", count: i)), headers: [HeaderMatcher(name: "x-n", .string(StringMatcher(.exact("\(i)"))))]),
+                    .prefix("/" + String(repeating: "a", count: i)),
+                    headers: [HeaderMatcher(name: "x-n", .string(StringMatcher(.exact("\(i)"))))]),
                 action: .route(RouteAction(.cluster("c\(i)"))))
         }
         let engine = RouteEngine(RouteConfiguration(name: "t", virtualHosts: [VirtualHost(name: "v", domains: ["*"], routes: routes)]))
