@@ -25,25 +25,11 @@ final class ByteTrie: Sendable {
     let routeCount: Int
 
     init(_ builder: Builder = Builder()) {
-        // Compressed nodes in breadth-first order: (uncompressed node, label).
-        var order: [(node: Int, label: [UInt8])] = [(0, [])]
-        var children: [[Int]] = []
-        var i = 0
-        while i < order.count {
-            var mine: [Int] = []
-            for c in builder.nodes[order[i].node].children {
-                var label = [c.byte]
-                var m = c.node
-                while builder.nodes[m].children.count == 1 && builder.nodes[m].routes.isEmpty && builder.nodes[m].exact.isEmpty {
-                    label.append(builder.nodes[m].children[0].byte)
-                    m = builder.nodes[m].children[0].node
-                }
-                mine.append(order.count)
-                order.append((m, label))
-            }
-            children.append(mine)
-            i += 1
-        }
+        // Compressed nodes in breadth-first order: the uncompressed node each stands for, its
+        // label written straight into `labelBytes` (node `n`'s label ends at `labelStart[n + 1]`).
+        var order: [Int] = [0]
+        var labelBytes: [UInt8] = []
+        var labelStart: [Int32] = [0, 0]
         var edgeStart: [Int32] = [0]
         var edgeByte: [UInt8] = []
         var edgeTarget: [Int32] = []
@@ -51,21 +37,27 @@ final class ByteTrie: Sendable {
         var routes: [Int32] = []
         var exactStart: [Int32] = [0]
         var exactRoutes: [Int32] = []
-        var labelStart: [Int32] = [0]
-        var labelBytes: [UInt8] = []
-        for (n, entry) in order.enumerated() {
-            for c in children[n] {
-                edgeByte.append(order[c].label[0])
-                edgeTarget.append(Int32(c))
+        var i = 0
+        while i < order.count {
+            let node = builder.nodes[order[i]]
+            for c in node.children {
+                edgeByte.append(c.byte)
+                edgeTarget.append(Int32(order.count))
+                labelBytes.append(c.byte)
+                var m = c.node
+                while builder.nodes[m].children.count == 1 && builder.nodes[m].routes.isEmpty && builder.nodes[m].exact.isEmpty {
+                    labelBytes.append(builder.nodes[m].children[0].byte)
+                    m = builder.nodes[m].children[0].node
+                }
+                labelStart.append(Int32(labelBytes.count))
+                order.append(m)
             }
             edgeStart.append(Int32(edgeTarget.count))
-            let node = builder.nodes[entry.node]
-            routes += node.routes.map { Int32($0) }
+            for r in node.routes { routes.append(Int32(r)) }
             routeStart.append(Int32(routes.count))
-            exactRoutes += node.exact.map { Int32($0) }
+            for r in node.exact { exactRoutes.append(Int32(r)) }
             exactStart.append(Int32(exactRoutes.count))
-            labelBytes += entry.label
-            labelStart.append(Int32(labelBytes.count))
+            i += 1
         }
         let sections = [edgeStart, edgeTarget, routeStart, routes, exactStart, exactRoutes, labelStart]
         var offsets: [Int] = []
