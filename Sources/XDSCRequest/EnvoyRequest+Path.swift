@@ -3,8 +3,13 @@ extension EnvoyRequest {
     /// before the first `?` or `#` byte. Bytes, not characters: a `?` followed by a combining
     /// mark still ends the path, as in Envoy.
     public static func pathWithoutQuery(_ path: String) -> Substring {
-        let end = path.utf8.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) ?? path.endIndex
-        return path[..<end]
+        func cut(_ b: UInt8) -> Bool { b == UInt8(ascii: "?") || b == UInt8(ascii: "#") }
+        // Scanned as a byte buffer when the string is contiguous (every native string is).
+        if let offset = path.utf8.withContiguousStorageIfAvailable({ $0.firstIndex(where: cut) ?? $0.count }) {
+            if offset == path.utf8.count { return path[...] }
+            return path[..<path.utf8.index(path.utf8.startIndex, offsetBy: offset)]
+        }
+        return path[..<(path.utf8.firstIndex(where: cut) ?? path.endIndex)]
     }
 
     /// The first value of query parameter `name` in `path`, or nil when absent, as Envoy's

@@ -21,7 +21,7 @@ public struct HeaderMap: Equatable, Sendable {
         guard let i = firstIndex(name) else { return nil }
         let n = entries[i].name
         var out = entries[i].value
-        for e in entries[(i + 1)...] where e.name == n { out += "," + e.value }
+        for e in entries[(i + 1)...] where e.name.utf8.count == n.utf8.count && e.name == n { out += "," + e.value }
         return out
     }
 
@@ -36,10 +36,18 @@ public struct HeaderMap: Equatable, Sendable {
     /// The first entry named `name`. Names are stored lower-case and asked for lower-case
     /// (literals, the model's names), so a name is lower-cased only when it is not found as is.
     func firstIndex(_ name: String) -> Int? {
-        if let i = entries.firstIndex(where: { $0.name == name }) { return i }
+        if let i = Self.index(of: name, in: entries) { return i }
         let n = name.asciiLowercased
         guard n != name else { return nil }
-        return entries.firstIndex { $0.name == n }
+        return Self.index(of: n, in: entries)
+    }
+
+    /// The first entry named exactly `name`. Lengths are compared first: most names differ
+    /// in length, and a length is read without touching the bytes.
+    static func index(of name: String, in entries: [HTTPHeader]) -> Int? {
+        let count = name.utf8.count
+        for i in entries.indices where entries[i].name.utf8.count == count && entries[i].name == name { return i }
+        return nil
     }
 
     /// Appends another occurrence.

@@ -206,9 +206,10 @@ extension RouteEngine {
             mutations(&resp)
         case .envoy:
             // The router's modify-headers callback runs before the local reply adds its
-            // content headers (router.cc, `sendLocalReply`), and adds `Location` on 201/3xx.
+            // content headers (router.cc, `Filter::decodeHeaders`), and adds `Location` on 201
+            // and 3xx, computed only when the request has a `:path`.
             resp = HeaderMap()
-            if status == 201 || (300..<400).contains(status) {
+            if status == 201 || (300..<400).contains(status), d.requestHeaders.has(":path") {
                 resp.add("location", location)
                 d.mutations.append(
                     .init(
@@ -221,14 +222,15 @@ extension RouteEngine {
         d.responseHeaders = resp
     }
 
-    /// The split and Envoy's pick: `value % total` over cumulative half-open intervals.
-    func weightedPick(
-        _ w: WeightedClusters, _ headers: HeaderMap, random: UInt64, owner: Origin.Owner, field: String, fallback: SourceSpan?
-    ) -> WeightedPick {
+    /// Envoy's pick (`WeightedClusterSpecifierPlugin::pickWeightedCluster`): the selection
+    /// value (a single-valued `header_name` header holding a uint64, else the random
+    /// value), `value % total` over cumulative half-open intervals in order.
+    static func weightedChoice(_ w: WeightedClusters, _ headers: HeaderMap, random: UInt64)
+        -> (value: UInt64, source: WeightedPick.ValueSource, total: UInt64, bucket: UInt64, picked: Int)
+    {
         var value = random
         var source = WeightedPick.ValueSource.random
         if let name = w.headerName {
-            // A single-valued header holding a uint64 replaces the random value.
             let values = headers.values(name)
             if values.count == 1, let v = HeaderMatcher.simpleAtoiUnsigned(values[0]) {
                 value = v
@@ -236,6 +238,26 @@ extension RouteEngine {
             }
         }
         if source == .random && w.useHashPolicy { source = .randomInsteadOfHash }
+        var total: UInt64 = 0
+        for c in w.clusters { total += UInt64(c.weight) }
+        let bucket = total == 0 ? 0 : value % total
+        var end: UInt64 = 0
+        var picked = max(0, w.clusters.count - 1)
+        for (i, c) in w.clusters.enumerated() {
+            end += UInt64(c.weight)
+            if bucket < end {
+                picked = i
+                break
+            }
+        }
+        return (value, source, total, bucket, picked)
+    }
+
+    /// The split and Envoy's pick (``weightedChoice(_:_:random:)``), with each entry's interval.
+    func weightedPick(
+        _ w: WeightedClusters, _ headers: HeaderMap, random: UInt64, owner: Origin.Owner, field: String, fallback: SourceSpan?
+    ) -> WeightedPick {
+        let choice = Self.weightedChoice(w, headers, random: random)
         var entries: [WeightedPick.Entry] = []
         var end: UInt64 = 0
         for (i, c) in w.clusters.enumerated() {
@@ -246,11 +268,9 @@ extension RouteEngine {
                     name: c.name, clusterHeader: c.clusterHeader, weight: UInt64(c.weight), start: start, end: end,
                     origin: origin(owner, field + ".clusters[\(i)]", fallback: fallback)))
         }
-        let bucket = end == 0 ? 0 : value % end
-        let picked = entries.firstIndex { bucket < $0.end } ?? max(0, entries.count - 1)
         return WeightedPick(
-            selectionValue: value, valueSource: source, headerName: w.headerName, totalWeight: end, bucket: bucket, entries: entries,
-            picked: picked)
+            selectionValue: choice.value, valueSource: choice.source, headerName: w.headerName, totalWeight: choice.total,
+            bucket: choice.bucket, entries: entries, picked: choice.picked)
     }
 
     /// Per-filter configuration, most specific level first wins per filter name.
@@ -387,8 +407,11 @@ extension RouteEngine {
                 if let end {
                     let requestPort = host[end...]
                     var remove = !port.isEmpty
+                    // The schemes are compared exactly, the protocol's default port
+                    // case-insensitively (`Http::Utility::schemeIsHttps`/`schemeIsHttp`).
                     if scheme != proto {
-                        remove = remove || (proto == "https" && requestPort == ":443") || (proto == "http" && requestPort == ":80")
+                        let p = proto.asciiLowercased
+                        remove = remove || (p == "https" && requestPort == ":443") || (p == "http" && requestPort == ":80")
                     }
                     if remove { host = String(host[..<end]) }
                 }

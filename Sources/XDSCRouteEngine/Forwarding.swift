@@ -87,16 +87,37 @@ extension RouteEngine {
         case .cluster(let c):
             return ClusterTarget(cluster: c, choice: .named, field: ".route.cluster")
         case .clusterHeader(let name):
-            // The whole first value (`HeaderClusterSpecifier`): no split on commas.
             let v = req.first(name)
-            return ClusterTarget(cluster: v ?? "", choice: .header(name: name, value: v), field: ".route.cluster_header")
+            return ClusterTarget(
+                cluster: Self.headerCluster(name, req), choice: .header(name: name, value: v), field: ".route.cluster_header")
         case .weightedClusters(let w):
             let pick = weightedPick(w, req, random: random, owner: owner, field: ".route.weighted_clusters", fallback: fallback)
             let e = w.clusters[pick.picked]
-            let cluster = e.clusterHeader.map { req.first($0) ?? "" } ?? e.name
             return ClusterTarget(
-                cluster: cluster, choice: .weighted(pick), entry: (pick.picked, e),
+                cluster: Self.entryCluster(e, req), choice: .weighted(pick), entry: (pick.picked, e),
                 field: ".route.weighted_clusters.clusters[\(pick.picked)]")
+        }
+    }
+
+    /// `HeaderClusterSpecifier`: the whole first value of the header, "" when absent (no
+    /// split on commas).
+    static func headerCluster(_ name: String, _ req: HeaderMap) -> String { req.first(name) ?? "" }
+
+    /// A weighted entry's cluster: its name, or the first value of its `cluster_header`.
+    static func entryCluster(_ e: WeightedClusters.Entry, _ req: HeaderMap) -> String {
+        e.clusterHeader.map { headerCluster($0, req) } ?? e.name
+    }
+
+    /// The cluster `a` sends to and the weighted entry picked (``pickCluster``'s choice
+    /// without the split or its origins).
+    static func clusterChoice(_ specifier: RouteAction.ClusterSpecifier, _ req: HeaderMap, random: UInt64) -> (cluster: String, entry: Int?)
+    {
+        switch specifier {
+        case .cluster(let c): return (c, nil)
+        case .clusterHeader(let name): return (headerCluster(name, req), nil)
+        case .weightedClusters(let w):
+            let picked = weightedChoice(w, req, random: random).picked
+            return (entryCluster(w.clusters[picked], req), picked)
         }
     }
 
@@ -164,7 +185,9 @@ extension RouteEngine {
             d.retryPolicy = vpol
             d.retryOrigin = origin(.host(h), ".retry_policy", fallback: host.value.source)
         }
-        if !a.requestMirrorPolicies.isEmpty {
+        if d.requestHeaders.first(":method") == "CONNECT" {
+            // `Filter::decodeHeaders` (router.cc): CONNECT requests are never mirrored.
+        } else if !a.requestMirrorPolicies.isEmpty {
             d.mirrors = a.requestMirrorPolicies
             d.mirrorsOrigin = origin(owner, ".route.request_mirror_policies", fallback: fallback)
         } else if !host.value.requestMirrorPolicies.isEmpty {

@@ -29,6 +29,7 @@ public struct RouteEngine: Sendable {
     let hostRefs: [Ref<VirtualHost>]
     let routeRefs: [[Ref<Route>]]
     let actionRefs: [[Ref<RouteAction>?]]
+    let matchTables: [MatchTable]
 
     /// An engine for `config`.
     public init(_ config: RouteConfiguration, spans: [String: SourceSpanRef] = [:]) {
@@ -39,6 +40,7 @@ public struct RouteEngine: Sendable {
         self.levelOrder = Self.levels(config)
         self.hostRefs = config.virtualHosts.map(Ref.init)
         self.routeRefs = config.virtualHosts.map { $0.routes.map(Ref.init) }
+        self.matchTables = config.virtualHosts.map { MatchTable($0.routes.map(\.match)) }
         self.actionRefs = config.virtualHosts.map {
             $0.routes.map { route in
                 if case .route(let a) = route.action { return Ref(a) }
@@ -70,9 +72,33 @@ public struct RouteEngine: Sendable {
 
     // MARK: - Decision
 
+    /// What `VirtualHostImpl::getRouteFromEntries` does before it tries any route.
+    enum Gate {
+        /// No `x-forwarded-proto` (or an empty one): no route.
+        case missingForwardedProto
+        /// `require_tls` is not met: the 301 to https.
+        case tlsRedirect
+        /// The routes are tried.
+        case open
+    }
+
+    /// `VirtualHostImpl::getRouteFromEntries`: the scheme check and `require_tls`, compared
+    /// with `https` exactly (`scheme != "https"`), `EXTERNAL_ONLY` sparing internal requests.
+    func gate(host h: Int, _ headers: HeaderMap) -> Gate {
+        guard let proto = headers.first("x-forwarded-proto"), !proto.isEmpty else { return .missingForwardedProto }
+        let requireTLS = hostRefs[h].value.requireTLS
+        if requireTLS != .none && proto != "https" && (requireTLS == .all || headers.first("x-envoy-internal") != "true") {
+            return .tlsRedirect
+        }
+        return .open
+    }
+
     /// Routes `request` as Envoy does. With `trace`, every route tried is recorded with the
     /// condition that failed; without it the engine may skip routes an index rules out.
     /// `responseHeaders` seeds the upstream response (the tool's `additional_response_headers`).
+    ///
+    /// The route is chosen by the same steps as ``select(_:semantics:)`` (which builds no
+    /// explanation); this adds the trace, the origins, the header finalisation and the policies.
     public func decide(
         _ request: EnvoyRequest, semantics: Semantics = .envoy, trace: Bool = true, responseHeaders: [HTTPHeader] = []
     ) -> RouteDecision {
@@ -89,18 +115,21 @@ public struct RouteEngine: Sendable {
             responseHeaders: HeaderMap(responseHeaders))
         let host = hostRefs[vh.index]
         d.tlsRequirement = host.value.requireTLS
-        // `VirtualHostImpl::getRouteFromEntries`.
-        guard let proto = headers.first("x-forwarded-proto") else {
+        switch gate(host: vh.index, headers) {
+        case .missingForwardedProto:
             d.outcome = .noRoute(.missingForwardedProto)
             return d
-        }
-        let requireTLS = host.value.requireTLS
-        if requireTLS != .none && proto != "https" && (requireTLS == .all || headers.first("x-envoy-internal") != "true") {
+        case .tlsRedirect:
             tlsRedirect(&d, host: vh.index, semantics: semantics)
             return d
+        case .open: break
         }
         let path = RequestPath(headers.first(":path"))
-        let winner = firstMatch(host: vh.index, headers, request, path: path, runtime: runtimeValues(semantics), trace: trace, into: &d)
+        let runtime = runtimeValues(semantics)
+        let winner =
+            trace
+            ? tracedMatch(host: vh.index, headers, request, path: path, runtime: runtime, into: &d)
+            : indexedMatch(host: vh.index, headers, request, path: path, runtime: runtime)
         if !host.value.virtualClusters.isEmpty {
             d.virtualCluster = Self.virtualCluster(host.value, headers)
         }
@@ -127,21 +156,26 @@ public struct RouteEngine: Sendable {
         localReply(&d, body: "", location: location, status: 301, semantics: semantics)
     }
 
-    /// The first route of host `h` that matches, in order. With `trace`, every route is tried
-    /// and recorded in `d.attempts`; without, the index proposes the candidates.
-    func firstMatch(
-        host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues, trace: Bool,
-        into d: inout RouteDecision
-    ) -> Int? {
-        let routes = routeRefs[h]
-        guard trace else {
-            return indexes[h].first(path.withoutQuery) { i in
-                Self.firstFailure(routes[i].value.match, headers, request, runtime: runtime, path: path) == nil
+    /// The first route of host `h` that matches, in order: the index proposes the
+    /// candidates, each checked in full by ``firstFailure(_:_:_:runtime:path:explain:)``.
+    func indexedMatch(host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues) -> Int? {
+        // The matches are read in place from their buffer: a match is lent, never copied.
+        matchTables[h].matches.withUnsafeBufferPointer { matches in
+            indexes[h].first(path.withoutQuery) { i in
+                Self.firstFailure(matches[i], headers, request, runtime: runtime, path: path, explain: false) == nil
             }
         }
+    }
+
+    /// The first route of host `h` that matches, trying every route in order (Envoy's scan)
+    /// and recording each in `d.attempts` with the condition that failed.
+    func tracedMatch(
+        host h: Int, _ headers: HeaderMap, _ request: EnvoyRequest, path: RequestPath, runtime: RuntimeValues, into d: inout RouteDecision
+    ) -> Int? {
+        let routes = routeRefs[h]
         d.attempts.reserveCapacity(routes.count)
         for (i, r) in routes.enumerated() {
-            let failure = Self.firstFailure(r.value.match, headers, request, runtime: runtime, path: path)
+            let failure = Self.firstFailure(r.value.match, headers, request, runtime: runtime, path: path, explain: true)
             d.attempts.append(
                 RouteAttempt(
                     index: i, name: r.value.name, failure: failure, origin: origin(.route(host: h, route: i), "", fallback: r.value.source))
@@ -173,7 +207,7 @@ public struct RouteEngine: Sendable {
     public static func firstFailure(_ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues)
         -> MatchFailure?
     {
-        firstFailure(m, headers, request, runtime: runtime, path: RequestPath(headers.first(":path")))
+        firstFailure(m, headers, request, runtime: runtime, path: RequestPath(headers.first(":path")), explain: true)
     }
 
     /// `:path` and its part before the query, found once per request.
@@ -186,9 +220,11 @@ public struct RouteEngine: Sendable {
         }
     }
 
-    static func firstFailure(_ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues, path rp: RequestPath)
-        -> MatchFailure?
-    {
+    /// With `explain` false the failure is only a verdict: its texts (the runtime
+    /// arithmetic, the path) are left empty, so routing a request formats nothing.
+    static func firstFailure(
+        _ m: RouteMatch, _ headers: HeaderMap, _ request: EnvoyRequest, runtime: RuntimeValues, path rp: RequestPath, explain: Bool
+    ) -> MatchFailure? {
         let random = request.randomValue
         if let rf = m.runtimeFraction {
             let dv = rf.defaultValue
@@ -197,15 +233,15 @@ public struct RouteEngine: Sendable {
             switch runtime {
             case .defaults:
                 if random % den >= numerator {
-                    return .runtimeFraction(detail: "\(random) % \(den) = \(random % den) is not below \(numerator)")
+                    return .runtimeFraction(detail: explain ? Self.fractionOff(random, den, numerator) : "")
                 }
             case .routerCheckTool(let key):
                 guard let key, key == rf.runtimeKey else {
-                    return .runtimeFraction(detail: "the test's runtime does not enable `\(rf.runtimeKey ?? "")`")
+                    return .runtimeFraction(detail: explain ? Self.fractionNotEnabled(rf.runtimeKey) : "")
                 }
                 numerator = max(numerator, 1)
                 if random % den >= numerator {
-                    return .runtimeFraction(detail: "\(random) % \(den) = \(random % den) is not below \(numerator)")
+                    return .runtimeFraction(detail: explain ? Self.fractionOff(random, den, numerator) : "")
                 }
             }
         }
@@ -231,52 +267,68 @@ public struct RouteEngine: Sendable {
         if m.pathSpecifier == .connectMatcher {
             // `ConnectRouteEntryImpl::matches` (config_impl.cc): any CONNECT request, whatever its path.
             if headers.first(":method") == "CONNECT" { return nil }
-            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: path ?? "")
+            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: explain ? path ?? "" : "")
         }
         guard let noQuery = rp.withoutQuery else { return .noPath }
-        if !Self.pathMatches(m, noQuery) { return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: String(noQuery)) }
+        if !Self.pathMatches(m, noQuery) {
+            return .path(specifier: m.pathSpecifier, caseSensitive: m.caseSensitive, path: explain ? String(noQuery) : "")
+        }
         return nil
     }
 
+    static func fractionOff(_ random: UInt64, _ den: UInt64, _ numerator: UInt64) -> String {
+        let bucket = random % den
+        return "\(random) % \(den) = \(bucket) is not below \(numerator)"
+    }
+
+    static func fractionNotEnabled(_ key: String?) -> String { "the test's runtime does not enable `\(key ?? "")`" }
+
     /// The path specifier on the path without query: bytes compared, ASCII letters folded
     /// when `case_sensitive` is false (`Matchers::PathMatcher`); regexes full-match with RE2.
-    /// Written without generics so the hot loop needs no runtime type lookups.
     static func pathMatches(_ m: RouteMatch, _ path: Substring) -> Bool {
         let fold = m.caseSensitive == false
-        func equal(_ a: Substring.UTF8View, _ aStart: Substring.UTF8View.Index, _ b: String.UTF8View, count: Int) -> Bool {
-            var i = aStart
-            var j = b.startIndex
-            for _ in 0..<count {
-                var x = a[i]
-                var y = b[j]
-                if fold {
-                    if x >= 0x41 && x <= 0x5A { x += 32 }
-                    if y >= 0x41 && y <= 0x5A { y += 32 }
-                }
-                if x != y { return false }
-                i = a.index(after: i)
-                j = b.index(after: j)
-            }
-            return true
-        }
-        let bytes = path.utf8
         switch m.pathSpecifier {
         case .prefix(let p):
-            let n = p.utf8.count
-            return bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+            return bytesMatch(path, p, fold: fold) { n, _ in n >= 0 }
         case .path(let p):
-            let n = p.utf8.count
-            return bytes.count == n && equal(bytes, bytes.startIndex, p.utf8, count: n)
+            return bytesMatch(path, p, fold: fold) { n, _ in n == 0 }
         case .pathSeparatedPrefix(let p):
-            let n = p.utf8.count
-            guard bytes.count >= n && equal(bytes, bytes.startIndex, p.utf8, count: n) else { return false }
-            if bytes.count == n { return true }
-            return bytes[bytes.index(bytes.startIndex, offsetBy: n)] == UInt8(ascii: "/")
+            // The prefix, then the end of the path or a `/`.
+            return bytesMatch(path, p, fold: fold) { n, next in n == 0 || next == UInt8(ascii: "/") }
         case .safeRegex(let r):
             return RegexCache.shared.pattern(r)?.fullMatch(String(path)) ?? false
         case .connectMatcher:
             return false
         }
+    }
+
+    /// Whether `path` starts with `p`'s bytes (ASCII letters folded with `fold`) and `rest`
+    /// accepts what follows: the number of bytes left and the first of them (0 when none).
+    /// Both strings are read as byte buffers (native strings are contiguous), so matching a
+    /// route costs a loop over the pattern's bytes, not index arithmetic per byte.
+    @inline(__always)
+    static func bytesMatch(_ path: Substring, _ p: String, fold: Bool, rest: (Int, UInt8) -> Bool) -> Bool {
+        func run(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard a.count >= b.count else { return false }
+            if fold {
+                for i in 0..<b.count {
+                    var x = a[i]
+                    var y = b[i]
+                    if x &- 0x41 < 26 { x += 32 }
+                    if y &- 0x41 < 26 { y += 32 }
+                    if x != y { return false }
+                }
+            } else {
+                for i in 0..<b.count where a[i] != b[i] { return false }
+            }
+            return rest(a.count - b.count, a.count > b.count ? a[b.count] : 0)
+        }
+        if let r = path.utf8.withContiguousStorageIfAvailable({ a in p.utf8.withContiguousStorageIfAvailable { b in run(a, b) } }),
+            let r
+        {
+            return r
+        }
+        return Array(path.utf8).withUnsafeBufferPointer { a in Array(p.utf8).withUnsafeBufferPointer { b in run(a, b) } }
     }
 
     static func describe(_ p: RouteMatch.PathSpecifier, _ caseSensitive: Bool?) -> String {

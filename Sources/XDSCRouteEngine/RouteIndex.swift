@@ -1,18 +1,16 @@
 import XDSCEnvoy
 import XDSCRequest
 
-/// An exact first-match index of one virtual host's routes: `prefix` routes, and regex routes
-/// under the literal text every match must start with, in a byte trie (case-insensitive ones
-/// in a second trie over the ASCII-lower-cased path); `path` routes in tables; the rest tried
-/// in order. The index only proposes candidates: each is still checked in full, in
+/// An exact first-match index of one virtual host's routes: `prefix` routes, regex routes
+/// under the literal text every match must start with, and `path` routes as exact keys, in a
+/// byte trie (case-insensitive ones in a second trie over the ASCII-lower-cased path); the
+/// rest tried in order. The index only proposes candidates: each is still checked in full, in
 /// declaration order, so the first route that matches wins, as in Envoy's linear scan.
 struct RouteIndex: Sendable {
     /// The routes of `host`'s table that the index cannot rule out by path, in order.
     var generic: [Int] = []
     var prefixes = ByteTrie()
     var foldedPrefixes = ByteTrie()
-    var exact: [Substring: [Int]] = [:]
-    var exactFolded: [Substring: [Int]] = [:]
 
     /// The literal text every full match of `regex` starts with: leading characters that
     /// cannot be syntax, minus the last one when a quantifier follows it; "" when the
@@ -45,11 +43,7 @@ struct RouteIndex: Sendable {
             case .prefix(let p):
                 if folding { folded.insert(p.asciiLowercased.utf8, i) } else { prefixes.insert(p.utf8, i) }
             case .path(let p):
-                if folding {
-                    exactFolded[Substring(p.asciiLowercased), default: []].append(i)
-                } else {
-                    exact[Substring(p), default: []].append(i)
-                }
+                if folding { folded.insert(p.asciiLowercased.utf8, i, exact: true) } else { prefixes.insert(p.utf8, i, exact: true) }
             case .safeRegex(let re):
                 // `case_sensitive` does not apply to regexes.
                 let literal = Self.literalPrefix(re)
@@ -64,28 +58,61 @@ struct RouteIndex: Sendable {
     /// The first route, in declaration order, among those whose path may match, for which
     /// `accepts` holds. `noQuery` is the request's path without query (nil when it has none).
     func first(_ noQuery: Substring?, _ accepts: (Int) -> Bool) -> Int? {
-        var candidates: [Int] = []
-        if let noQuery {
-            candidates.reserveCapacity(8)
-            prefixes.walk(noQuery.utf8, folding: false, into: &candidates)
-            if let e = exact[noQuery] { candidates += e }
-            if !foldedPrefixes.isEmpty { foldedPrefixes.walk(noQuery.utf8, folding: true, into: &candidates) }
-            if !exactFolded.isEmpty, let e = exactFolded[Substring(String(noQuery).asciiLowercased)] { candidates += e }
-            candidates.sort()
+        guard let noQuery else { return merge(UnsafeMutableBufferPointer(start: nil, count: 0), accepts) }
+        let found: Int?? = noQuery.utf8.withContiguousStorageIfAvailable { first($0, accepts) }
+        if let found { return found }
+        return Array(noQuery.utf8).withUnsafeBufferPointer { first($0, accepts) }
+    }
+
+    /// ``first(_:_:)`` on the path's bytes. The candidates go to a buffer on the stack; a path
+    /// under more prefixes than it holds walks again into one sized for every route.
+    func first(_ path: UnsafeBufferPointer<UInt8>, _ accepts: (Int) -> Bool) -> Int? {
+        func collect(_ out: UnsafeMutableBufferPointer<Int32>) -> Int? {
+            var count = 0
+            guard prefixes.walk(path, folding: false, into: out, count: &count),
+                foldedPrefixes.isEmpty || foldedPrefixes.walk(path, folding: true, into: out, count: &count)
+            else { return nil }
+            return count
         }
-        var gi = 0
-        var ci = 0
-        while gi < generic.count || ci < candidates.count {
-            let next: Int
-            if ci < candidates.count && (gi >= generic.count || candidates[ci] < generic[gi]) {
-                next = candidates[ci]
-                ci += 1
-            } else {
-                next = generic[gi]
-                gi += 1
+        let fitted: Int?? = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 32) { out in
+            collect(out).map { merge(UnsafeMutableBufferPointer(rebasing: out[..<$0]), accepts) }
+        }
+        if let fitted { return fitted }
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: prefixes.routeCount + foldedPrefixes.routeCount) { out in
+            merge(UnsafeMutableBufferPointer(rebasing: out[..<(collect(out) ?? 0)]), accepts)
+        }
+    }
+
+    /// The candidates (sorted here) and the generic routes, in declaration order, until one
+    /// is accepted.
+    func merge(_ candidates: UnsafeMutableBufferPointer<Int32>, _ accepts: (Int) -> Bool) -> Int? {
+        // Insertion sort: a handful of candidates, mostly in order already.
+        if candidates.count > 1 {
+            for i in 1..<candidates.count {
+                let x = candidates[i]
+                var j = i
+                while j > 0 && candidates[j - 1] > x {
+                    candidates[j] = candidates[j - 1]
+                    j -= 1
+                }
+                candidates[j] = x
             }
-            if accepts(next) { return next }
         }
-        return nil
+        return generic.withUnsafeBufferPointer { generic in
+            var gi = 0
+            var ci = 0
+            while gi < generic.count || ci < candidates.count {
+                let next: Int
+                if ci < candidates.count && (gi >= generic.count || Int(candidates[ci]) < generic[gi]) {
+                    next = Int(candidates[ci])
+                    ci += 1
+                } else {
+                    next = generic[gi]
+                    gi += 1
+                }
+                if accepts(next) { return next }
+            }
+            return nil
+        }
     }
 }

@@ -67,7 +67,7 @@ public enum RouteTableAnalysis {
                 alone.requireTLS = .none
                 engine = RouteEngine(RouteConfiguration(name: "", virtualHosts: [alone]))
             }
-            return engine?.decide(req, trace: false).routeIndex
+            return engine?.select(req).route
         }
         func matches(_ index: Int, _ req: EnvoyRequest) -> Bool {
             RouteEngine.firstFailure(routes[index].match, req.headerMap, req, runtime: .defaults) == nil

@@ -89,4 +89,61 @@ import XDSCTestSupport
         #expect(h.entries.suffix(2).map(\.name) == ["x-b", "x-a"])
         #expect(h.values("x-a") == ["9"])
     }
+
+    /// `Filter::decodeHeaders` (router.cc): `Location` is added on 201 and 3xx only when the
+    /// request has a `:path` (the URI is not computed otherwise).
+    @Test func locationNeedsAPath() throws {
+        let e = try engine(#""direct_response":{"status":201}"#)
+        #expect(e.decide(request()).responseHeaders.first("location") == "http://old.example/p")
+        // A CONNECT route answering a path-less CONNECT.
+        let c = RouteEngine(
+            try readRouteTable(
+                #"{"virtual_hosts":[{"name":"v","domains":["*"],"routes":[{"match":{"connect_matcher":{}},"direct_response":{"status":201}}]}]}"#
+            ))
+        let d = c.decide(EnvoyRequest(method: "CONNECT", authority: "old.example", path: nil))
+        #expect(d.outcome.localStatus == 201)
+        #expect(d.responseHeaders.first("location") == nil)
+        let ok = try engine(#""direct_response":{"status":200}"#)
+        #expect(ok.decide(request()).responseHeaders.first("location") == nil)
+    }
+
+    /// `VirtualHostImpl::getRouteFromEntries`: an empty `x-forwarded-proto` is no route, as a
+    /// missing one is (`scheme.empty()`).
+    @Test func emptyForwardedProtoIsNoRoute() throws {
+        let e = try engine(#""route":{"cluster":"c"}"#)
+        let r = request(headers: [HTTPHeader("x-forwarded-proto", "")])
+        #expect(e.decide(r).outcome == .noRoute(.missingForwardedProto))
+        #expect(e.select(r).outcome == .noRoute(.missingForwardedProto))
+    }
+
+    /// `processRequestHost` (utility.cc): the schemes compare exactly, but the protocol's
+    /// default port is recognised case-insensitively (`schemeIsHttps`).
+    @Test func httpsPortRuleIgnoresTheProtocolsCase() throws {
+        let e = try engine(#""redirect":{"https_redirect":true}"#)
+        let r = EnvoyRequest(authority: "old.example:443", path: "/p", headers: [HTTPHeader("x-forwarded-proto", "HTTPS")])
+        guard case .redirect(let red) = e.decide(r).outcome else {
+            Issue.record("not a redirect")
+            return
+        }
+        #expect(red.location == "https://old.example/p")
+    }
+
+    /// `Filter::decodeHeaders` (router.cc) starts no shadow for a CONNECT request; other
+    /// requests take the route's policies, else the virtual host's.
+    @Test func connectIsNeverMirrored() throws {
+        let e = try engine(
+            #""route":{"cluster":"c"}"#, host: #","request_mirror_policies":[{"cluster":"shadow"}]"#)
+        #expect(e.decide(request()).mirrors.map(\.cluster) == ["shadow"])
+        let connect = EnvoyRequest(method: "CONNECT", authority: "old.example", path: "/p")
+        #expect(e.decide(connect).mirrors.isEmpty)
+    }
+
+    /// `RouteEntryImplBase`: `timeout` defaults to 15 s (`DEFAULT_ROUTE_TIMEOUT_MS`), `0s`
+    /// is kept (it disables the timeout); only the route's `hash_policy` applies.
+    @Test func timeoutDefaultAndZero() throws {
+        #expect(try engine(#""route":{"cluster":"c"}"#).decide(request()).timeout == .seconds(15))
+        let zero = try engine(#""route":{"cluster":"c","timeout":"0s"}"#).decide(request())
+        #expect(zero.timeout == .seconds(0))
+        #expect(zero.timeoutOrigin != nil)
+    }
 }
