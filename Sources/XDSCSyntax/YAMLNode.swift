@@ -223,25 +223,8 @@ public struct YAMLNode: Sendable {
     /// The elements of a sequence; none for a scalar or a mapping.
     public var items: Items { sequence ?? Items(tree: tree, first: 0, count: 0, view: nil) }
 
-    /// Whether this is a scalar (of any style).
-    public var isScalar: Bool { record.kind.style != nil }
     /// Whether this is a mapping.
     public var isMapping: Bool { record.kind == .mapping }
-    /// Whether this is a sequence.
-    public var isSequence: Bool { record.kind == .sequence }
-
-    /// Whether this is a scalar whose text is exactly `text` (any style), read without
-    /// making a string.
-    public func isScalar(_ text: String) -> Bool {
-        let r = record
-        return r.kind.style != nil && tree.text(of: r, equals: text)
-    }
-
-    /// Whether this is the plain scalar `text`, read without making a string.
-    public func isPlainScalar(_ text: String) -> Bool {
-        let r = record
-        return r.kind == .plain && tree.text(of: r, equals: text)
-    }
 
     /// True for an empty plain scalar, `~` or `null`.
     public var isNull: Bool {
