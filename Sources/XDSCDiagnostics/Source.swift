@@ -115,8 +115,11 @@ public struct SourceSpan: Hashable, Sendable, CustomStringConvertible {
 public struct SourceFile: Sendable {
     /// The file's path.
     public let path: String
-    /// The text (without a leading byte-order mark).
-    private let text: String
+    /// The file's bytes as read (shared with the reader's copy, never copied again: a large
+    /// policy is read once and its text kept once), and where the text starts in them (after
+    /// a byte-order mark).
+    private let bytes: [UInt8]
+    private let textStart: Int
     /// The UTF-8 offset where each line starts; a line ends before the next one's start
     /// (minus its `\n`, and a `\r` before that) or at the end of the text. Kept instead of a
     /// substring per line: a large policy has hundreds of thousands of lines, and only the
@@ -128,31 +131,36 @@ public struct SourceFile: Sendable {
 
     /// The source file `path` with contents `text`.
     public init(path: String, text: String) {
+        self.init(path: path, bytes: Array(text.utf8))
+    }
+
+    /// The source file `path` whose contents are the UTF-8 `bytes` (invalid sequences are
+    /// shown as U+FFFD, as `String(decoding:as:)` reads them).
+    public init(path: String, bytes: [UInt8]) {
         self.path = path
         // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
         // so columns and carets line up with what an editor shows.
-        var text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
+        let textStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing the YAML,
         // and would read "\r\n" as one character, never equal to "\n". A line ends at every
         // `\n`; a `\r` before it belongs to the break. Both are ASCII, so each cut falls on a
         // character boundary.
-        var starts = [0]
-        text.withUTF8 { bytes in
-            for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") { starts.append(i + 1) }
+        var starts = [textStart]
+        bytes.withUnsafeBufferPointer { p in
+            for i in textStart..<p.count where p[i] == UInt8(ascii: "\n") { starts.append(i + 1) }
         }
-        self.text = text
+        self.bytes = bytes
+        self.textStart = textStart
         self.starts = starts
     }
 
     /// The text of 1-based line `n`, or nil when out of range.
     public func line(_ n: Int) -> Substring? {
         guard n >= 1 && n <= starts.count else { return nil }
-        let utf8 = text.utf8
         let from = starts[n - 1]
         // Past the `\n` that ends this line, or the end of the text.
-        var to = n < starts.count ? starts[n] - 1 : utf8.count
-        let end = utf8.index(utf8.startIndex, offsetBy: to)
-        if to > from, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { to -= 1 }
-        return text[utf8.index(utf8.startIndex, offsetBy: from)..<utf8.index(utf8.startIndex, offsetBy: to)]
+        var to = n < starts.count ? starts[n] - 1 : bytes.count
+        if to > from, bytes[to - 1] == UInt8(ascii: "\r") { to -= 1 }
+        return Substring(String(decoding: bytes[from..<to], as: UTF8.self))
     }
 }

@@ -35,7 +35,7 @@ public enum DiffInputs {
         let reader = YAMLReader()
         let psink = DiagnosticSink()
         for f in files {
-            sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
+            sources[f.path] = SourceFile(path: f.path, bytes: f.bytes)
             // Each file is parsed once: policies go on to lowering, Envoy files to the route
             // reader (which reports their errors).
             let fileSink = DiagnosticSink()

@@ -74,11 +74,17 @@ public struct PolicyFrontEnd: Sendable {
 
     /// Lowers `documents` and runs the policy passes into `sink`; lowers to Envoy whole only
     /// when `sink` then holds no error.
-    public static func run(_ documents: [PolicyDocument], files: [String], sink: DiagnosticSink, lap: (String) -> Void) -> Output {
+    /// The documents are consumed: their YAML trees are freed once lowered, before the
+    /// passes and the Envoy lowering, which keeps the peak memory down (the caller passes
+    /// them with `consume` and keeps no copy).
+    public static func run(_ documents: consuming [PolicyDocument], files: [String], sink: DiagnosticSink, lap: (String) -> Void)
+        -> Output
+    {
         var policy = Policy()
         // A file that is not YAML cannot be lowered; the others still are, so every error shows.
         if !files.isEmpty {
             policy = Lowering(sink: sink).lower(documents)
+            documents = []
             policy.files = files
             lap("lower")
             PolicyPasses.run(policy, sink, lap: lap)
@@ -181,7 +187,7 @@ public struct Pipeline: Sendable {
                 if f.fromDirectory && f.path.hasSuffix(".json") { continue }
             }
             policyFiles.append(f.path)
-            sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
+            sources[f.path] = SourceFile(path: f.path, bytes: f.bytes)
             var root: YAMLNode?
             if let parsed, f.bytes.count <= limits.maxFileBytes {
                 // The same limits but the file size: the parse stands for the policy reader's.
@@ -202,10 +208,8 @@ public struct Pipeline: Sendable {
         var policyRouteTables: [RouteConfiguration] = []
         var routeAnalysis = RouteTableFindings()
         if !policyFiles.isEmpty || envoyFiles.isEmpty {
-            let out = PolicyFrontEnd.run(documents, files: policyFiles, sink: sink) { clock.lap($0) }
-            // Nothing reads the YAML trees after lowering: free them before the route analysis,
-            // which keeps the peak memory down.
-            documents = []
+            // Nothing reads the YAML trees after lowering: the front end frees them then.
+            let out = PolicyFrontEnd.run(consume documents, files: policyFiles, sink: sink) { clock.lap($0) }
             policy = out.policy
             let brokenRoutes = PolicyFrontEnd.routesWithErrors(policy, sink.all)
             // A route whose conditions already have an error (a matcher Envoy cannot express,
@@ -305,7 +309,9 @@ struct PhaseClock {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         FileHandle.standardError.write(
-            Data("xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s rss \(Self.residentMegabytes())M\n".utf8))
+            Data(
+                "xdsc: \(name) \(String(format: "%.3f", Double(now - last) / 1e9))s rss \(Self.residentMegabytes())M\n"
+                    .utf8))
         last = now
     }
 

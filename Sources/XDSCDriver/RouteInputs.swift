@@ -66,7 +66,7 @@ public enum RouteInputs {
             }
             envoyFiles.append(EnvoyReader.File(path: f.path, bytes: f.bytes, root: root))
             if EnvoyReader.kind(of: root) == nil {
-                let keys = (root.mapping ?? []).compactMap { $0.key.scalar?.text }.map { "`\($0)`" }
+                let keys = root.pairs.compactMap { $0.key.scalar?.text }.map { "`\($0)`" }
                 out.toolError =
                     out.toolError
                     ?? "INVALID_ARGUMENT: unable to parse \(f.path) as envoy.config.route.v3.RouteConfiguration: no field named \(keys.joined(separator: ", "))"

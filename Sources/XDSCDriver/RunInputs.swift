@@ -45,7 +45,7 @@ public enum RunInputs {
         }
         var envoyFiles: [EnvoyReader.File] = []
         for f in files {
-            out.sources[f.path] = SourceFile(path: f.path, text: String(decoding: f.bytes, as: UTF8.self))
+            out.sources[f.path] = SourceFile(path: f.path, bytes: f.bytes)
             envoyFiles.append(EnvoyReader.File(path: f.path, bytes: f.bytes, root: reader.read(f.bytes, file: f.path, into: sink)))
         }
         let read = EnvoyReader().read(files: envoyFiles, into: sink)

@@ -214,7 +214,8 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
     /// The `action` oneof.
     public enum Action: Equatable, Sendable {
         case route(RouteAction)
-        case redirect(RedirectAction)
+        // Boxed: inline, a redirect made every route's action 88 bytes.
+        indirect case redirect(RedirectAction)
         case directResponse(DirectResponseAction)
     }
 
@@ -391,42 +392,139 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
 
     /// Where requests go.
     public var clusterSpecifier: ClusterSpecifier
-    /// `prefix_rewrite` or `regex_rewrite`.
-    public var pathRewrite: PathRewrite?
-    /// `host_rewrite_literal`.
-    public var hostRewriteLiteral: String?
     /// `timeout`; nil is Envoy's 15 s, `0s` disables.
     public var timeout: EnvoyDuration?
+
+    // Every other field is rare, and lives out of line (issue 13): inline, they made each
+    // route's action 320 bytes, for every route of a large table; a route that sets none of
+    // them holds no box at all, and copies share one until written.
+    struct Rare: Equatable, Sendable {
+        var pathRewrite: PathRewrite?
+        var hostRewriteLiteral: String?
+        var idleTimeout: EnvoyDuration?
+        var retryPolicy: RetryPolicy?
+        var requestMirrorPolicies: [RequestMirrorPolicy] = []
+        var hashPolicy: [HashPolicy] = []
+        var upgradeTypes: [String] = []
+        var disabledUpgradeTypes: [String] = []
+        var hostRewriteHeader: String?
+        var autoHostRewrite = false
+        var hostRewritePathRegex: RegexRewrite?
+        var appendXForwardedHost = false
+        var clusterNotFoundResponseCode: Int?
+        var rateLimits: [JSON] = []
+        var includeVirtualHostRateLimits = false
+        var cors: JSON?
+    }
+
+    final class RareBox: @unchecked Sendable {
+        var value: Rare
+        init(_ value: Rare) { self.value = value }
+    }
+
+    private var rareBox: RareBox?
+
+    private var rare: Rare { rareBox?.value ?? Rare() }
+
+    /// Writes the rare fields, copying the box first when it is shared; writing a default
+    /// into no box keeps none.
+    private mutating func update(unlessDefault isDefault: Bool, _ change: (inout Rare) -> Void) {
+        if rareBox == nil {
+            if isDefault { return }
+            rareBox = RareBox(Rare())
+        } else if !isKnownUniquelyReferenced(&rareBox!) {
+            rareBox = RareBox(rareBox!.value)
+        }
+        change(&rareBox!.value)
+    }
+
+    /// `prefix_rewrite` or `regex_rewrite`.
+    public var pathRewrite: PathRewrite? {
+        get { rareBox?.value.pathRewrite }
+        set { update(unlessDefault: newValue == nil) { $0.pathRewrite = newValue } }
+    }
+    /// `host_rewrite_literal`.
+    public var hostRewriteLiteral: String? {
+        get { rareBox?.value.hostRewriteLiteral }
+        set { update(unlessDefault: newValue == nil) { $0.hostRewriteLiteral = newValue } }
+    }
     /// `idle_timeout`.
-    public var idleTimeout: EnvoyDuration?
+    public var idleTimeout: EnvoyDuration? {
+        get { rareBox?.value.idleTimeout }
+        set { update(unlessDefault: newValue == nil) { $0.idleTimeout = newValue } }
+    }
     /// `retry_policy`.
-    public var retryPolicy: RetryPolicy?
+    public var retryPolicy: RetryPolicy? {
+        get { rareBox?.value.retryPolicy }
+        set { update(unlessDefault: newValue == nil) { $0.retryPolicy = newValue } }
+    }
     /// `request_mirror_policies`.
-    public var requestMirrorPolicies: [RequestMirrorPolicy]
+    public var requestMirrorPolicies: [RequestMirrorPolicy] {
+        get { rareBox?.value.requestMirrorPolicies ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.requestMirrorPolicies = newValue } }
+    }
     /// `hash_policy`.
-    public var hashPolicy: [HashPolicy]
+    public var hashPolicy: [HashPolicy] {
+        get { rareBox?.value.hashPolicy ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.hashPolicy = newValue } }
+    }
     /// `upgrade_configs` (upgrade types enabled on this route, e.g. `websocket`).
-    public var upgradeTypes: [String]
+    public var upgradeTypes: [String] {
+        get { rareBox?.value.upgradeTypes ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.upgradeTypes = newValue } }
+    }
     /// `upgrade_configs` entries with `enabled: false`: upgrade types this route refuses even
     /// when the connection manager allows them (`createUpgradeFilterChain`).
-    public var disabledUpgradeTypes: [String] = []
+    public var disabledUpgradeTypes: [String] {
+        get { rareBox?.value.disabledUpgradeTypes ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.disabledUpgradeTypes = newValue } }
+    }
     /// `host_rewrite_header`: the Host becomes the first value of this request header.
-    public var hostRewriteHeader: String?
+    public var hostRewriteHeader: String? {
+        get { rareBox?.value.hostRewriteHeader }
+        set { update(unlessDefault: newValue == nil) { $0.hostRewriteHeader = newValue } }
+    }
     /// `auto_host_rewrite`: the Host becomes the upstream host's hostname (known only
     /// after host selection).
-    public var autoHostRewrite = false
+    public var autoHostRewrite: Bool {
+        get { rareBox?.value.autoHostRewrite ?? false }
+        set { update(unlessDefault: !newValue) { $0.autoHostRewrite = newValue } }
+    }
     /// `host_rewrite_path_regex`: the Host becomes the path rewritten by this regex.
-    public var hostRewritePathRegex: RegexRewrite?
+    public var hostRewritePathRegex: RegexRewrite? {
+        get { rareBox?.value.hostRewritePathRegex }
+        set { update(unlessDefault: newValue == nil) { $0.hostRewritePathRegex = newValue } }
+    }
     /// `append_x_forwarded_host`.
-    public var appendXForwardedHost = false
+    public var appendXForwardedHost: Bool {
+        get { rareBox?.value.appendXForwardedHost ?? false }
+        set { update(unlessDefault: !newValue) { $0.appendXForwardedHost = newValue } }
+    }
     /// `cluster_not_found_response_code` as an HTTP status; nil is Envoy's 503.
-    public var clusterNotFoundResponseCode: Int?
+    public var clusterNotFoundResponseCode: Int? {
+        get { rareBox?.value.clusterNotFoundResponseCode }
+        set { update(unlessDefault: newValue == nil) { $0.clusterNotFoundResponseCode = newValue } }
+    }
     /// `rate_limits`, as written.
-    public var rateLimits: [JSON] = []
+    public var rateLimits: [JSON] {
+        get { rareBox?.value.rateLimits ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.rateLimits = newValue } }
+    }
     /// `include_vh_rate_limits`.
-    public var includeVirtualHostRateLimits = false
+    public var includeVirtualHostRateLimits: Bool {
+        get { rareBox?.value.includeVirtualHostRateLimits ?? false }
+        set { update(unlessDefault: !newValue) { $0.includeVirtualHostRateLimits = newValue } }
+    }
     /// The deprecated `cors` field, as written.
-    public var cors: JSON?
+    public var cors: JSON? {
+        get { rareBox?.value.cors }
+        set { update(unlessDefault: newValue == nil) { $0.cors = newValue } }
+    }
+
+    /// Whether the two actions are equal, field by field.
+    public static func == (a: RouteAction, b: RouteAction) -> Bool {
+        a.clusterSpecifier == b.clusterSpecifier && a.timeout == b.timeout && (a.rareBox === b.rareBox || a.rare == b.rare)
+    }
 
     /// A route action.
     public init(

@@ -121,7 +121,7 @@ public struct EnvoyReader {
                     label: "unreadable", help: "paths in `path_config_source` are relative to the file that names them here")
                 continue
             }
-            state.sources[path] = SourceFile(path: path, text: String(decoding: bytes, as: UTF8.self))
+            state.sources[path] = SourceFile(path: path, bytes: bytes)
             guard let root = parsed ?? YAMLReader(limits: limits).read(bytes, file: path, into: sink) else {
                 if !sink.all.contains(where: { $0.span.file == path && $0.severity == .error }) {
                     sink.add(.missingField, "the Envoy file is empty", at: .point(path))
@@ -167,7 +167,7 @@ public struct EnvoyReader {
                 for r in m.list("resources") { resource(r, typed: true, pending: &pending) }
             case .resource: resource(root, typed: false, pending: &pending)
             case .resourceList:
-                for r in root.sequence ?? [] { resource(r, typed: false, pending: &pending) }
+                for r in root.items { resource(r, typed: false, pending: &pending) }
             case nil:
                 ctx.error(
                     .invalidValue,
@@ -230,7 +230,7 @@ public struct EnvoyReader {
                     )
                     return
                 }
-                let keys = Set((node.mapping ?? []).compactMap { $0.key.scalar.map { Message.protoName($0.text) } })
+                let keys = Set(node.pairs.compactMap { $0.key.scalar.map { Message.protoName($0.text) } })
                 if keys.contains("virtual_hosts") {
                     type = Self.routeType
                 } else if keys.contains("filter_chains") || keys.contains("address") || keys.contains("default_filter_chain") {

@@ -21,7 +21,7 @@ enum JSONValue {
     /// The members of a mapping, `@type` left out (the model keeps it apart).
     static func object(of node: YAMLNode) -> JSONObject {
         var o = JSONObject()
-        for p in node.mapping ?? [] {
+        for p in node.pairs {
             guard let k = p.key.scalar?.text, k != "@type" else { continue }
             o[k] = of(p.value)
         }

@@ -245,7 +245,7 @@ public struct Fields {
     /// `allowSingle` (e.g. `methods: GET`).
     public func list(_ key: String, allowSingle: Bool = false) -> [YAMLNode]? {
         guard let v = value(key) else { return nil }
-        if let items = v.sequence { return items }
+        if let items = v.sequence { return Array(items) }
         if allowSingle, let s = v.scalar, !s.isNull { return [v] }
         sink.add(.typeMismatch, "`\(key)` must be a list, but this is \(v.kindDescription)", at: v.span, label: "expected a list")
         return nil
@@ -274,7 +274,7 @@ public struct Fields {
             sink.add(.typeMismatch, "`\(key)` must be a mapping, but this is \(v.kindDescription)", at: v.span, label: "expected a mapping")
             return nil
         }
-        return m
+        return Array(m)
     }
 }
 

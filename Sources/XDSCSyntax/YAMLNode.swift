@@ -1,118 +1,238 @@
 import XDSCDiagnostics
 
-/// A YAML node with the exact source range of its token(s). An alias shares the very
-/// nodes it names (never copied, so expansion costs nothing until a pass walks it), but is
-/// seen at the alias: it and everything below it carry the span of the `*name` token, with
-/// the written place kept as the span's `origin`. A finding on an aliased value thus points
-/// at the use, and says where the value is defined.
-public final class YAMLNode: @unchecked Sendable {
-    /// What the node is: a scalar, a mapping or a sequence.
-    public enum Kind {
-        case scalar(YAMLScalar)
-        case mapping([YAMLPair])
-        case sequence([YAMLNode])
+/// The nodes of one parsed file, stored flat (issue 13): one array of small records, the
+/// scalars' text in one byte buffer, and each collection's children as a range of one index
+/// array. A class tree allocated an object per node (72 bytes, plus an array per
+/// collection and a string per long scalar); a record here is 24 bytes, and a whole file
+/// is a handful of allocations, freed at once.
+///
+/// Immutable once the reader has built it; `YAMLNode` values are indices into it.
+final class YAMLTree: Sendable {
+    /// One node: its range, and either its text (a scalar) or its children (a collection).
+    struct Record: Sendable {
+        let start: SourcePosition
+        let end: SourcePosition
+        /// A scalar: offset of its text in `text`; a collection: of its first child in `children`.
+        let first: UInt32
+        /// Bits 0-27: the text's length or the number of children (a mapping's pairs count
+        /// twice, key and value); bits 28-30: the kind; bit 31: a mapping with merged pairs.
+        let info: UInt32
+
+        static let countMask: UInt32 = (1 << 28) - 1
+        static let mergedFlag: UInt32 = 1 << 31
+
+        init(start: SourcePosition, end: SourcePosition, first: Int, count: Int, kind: RecordKind, hasMerged: Bool = false) {
+            self.start = start
+            self.end = end
+            self.first = UInt32(first)
+            self.info = UInt32(count) | UInt32(kind.rawValue) << 28 | (hasMerged ? Self.mergedFlag : 0)
+        }
+
+        var count: Int { Int(info & Self.countMask) }
+        var kind: RecordKind { RecordKind(rawValue: UInt8((info >> 28) & 7))! }
+        var hasMerged: Bool { info & Self.mergedFlag != 0 }
     }
 
-    // Laid out for size (a large policy has millions of nodes): the content, the expanded
-    // size in 32 bits, the range, the file name shared by every node of the file, and the
-    // rare tag and alias out of line.
-    private let storage: Kind
-    private let expandedSize32: UInt32
-    private let start: SourcePosition
-    private let end: SourcePosition
-    private let file: FileName
-    private let extra: Extra?
+    /// What a record holds; a scalar's kind is its style.
+    enum RecordKind: UInt8 {
+        case plain, singleQuoted, doubleQuoted, literal, folded, mapping, sequence
 
-    /// The path every node of one file shares, held once.
-    final class FileName {
-        let path: String
-        init(_ path: String) { self.path = path }
-    }
+        var style: YAMLScalar.Style? {
+            switch self {
+            case .plain: .plain
+            case .singleQuoted: .singleQuoted
+            case .doubleQuoted: .doubleQuoted
+            case .literal: .literal
+            case .folded: .folded
+            case .mapping, .sequence: nil
+            }
+        }
 
-    private final class Extra {
-        let tag: String?
-        /// For a node seen through an alias: the anchor's name and the alias token's span,
-        /// which the children take on when they are read.
-        let alias: (anchor: String, use: SourceSpan)?
-        /// The span of a node seen through an alias (the alias token, with the origin).
-        let span: SourceSpan?
-
-        init(tag: String?, alias: (anchor: String, use: SourceSpan)?, span: SourceSpan?) {
-            self.tag = tag
-            self.alias = alias
-            self.span = span
+        init(_ style: YAMLScalar.Style) {
+            switch style {
+            case .plain: self = .plain
+            case .singleQuoted: self = .singleQuoted
+            case .doubleQuoted: self = .doubleQuoted
+            case .literal: self = .literal
+            case .folded: self = .folded
+            }
         }
     }
 
-    /// Where this was written.
-    public var span: SourceSpan {
-        if let s = extra?.span { return s }
-        return SourceSpan(file: file.path, start: start, end: end)
+    /// A child that is seen through an alias: the node it shows and how it is seen.
+    struct View: Sendable {
+        let target: Int32
+        let alias: AliasView
     }
-    /// Nodes this node stands for once every alias is expanded (itself included).
-    public var expandedSize: Int { Int(expandedSize32) }
-    /// An explicit tag such as `!!str`, if written.
-    public var tag: String? { extra?.tag }
-    private var alias: (anchor: String, use: SourceSpan)? { extra?.alias }
 
-    /// A node written from `start` to `end` in the file `file` names; an expanded size past
-    /// 2^32 - 1 is kept as that, far over any limit.
-    init(kind: Kind, start: SourcePosition, end: SourcePosition, file: FileName, tag: String?, expandedSize: Int) {
-        self.storage = kind
-        self.expandedSize32 = UInt32(clamping: expandedSize)
+    let file: String
+    let records: [Record]
+    /// Children of collections: a record index when >= 0, else `~i` for `views[i]`.
+    let children: [Int32]
+    let text: [UInt8]
+    let views: [View]
+    /// Explicit tags by record, only for the (rare) tagged nodes.
+    let tags: [Int32: String]
+    /// Positions in `children` of the keys of pairs a `<<` merge brought in.
+    let mergedKeys: Set<Int32>
+
+    init(
+        file: String, records: [Record], children: [Int32], text: [UInt8], views: [View], tags: [Int32: String], mergedKeys: Set<Int32>
+    ) {
+        self.file = file
+        self.records = records
+        self.children = children
+        self.text = text
+        self.views = views
+        self.tags = tags
+        self.mergedKeys = mergedKeys
+    }
+
+    /// The node child reference `ref` stands for, below a parent seen as `parent` (nil when
+    /// the parent is seen where it is written).
+    func node(_ ref: Int32, under parent: AliasView?) -> YAMLNode {
+        if ref >= 0 {
+            guard let parent else { return YAMLNode(tree: self, index: ref, view: nil) }
+            let r = records[Int(ref)]
+            return YAMLNode(tree: self, index: ref, view: parent.child(writtenAt: r.start, r.end, keeping: nil))
+        }
+        let v = views[Int(~ref)]
+        guard let parent else { return YAMLNode(tree: self, index: v.target, view: v.alias) }
+        // An alias inside an aliased value: written at its own token, inside the outer anchor;
+        // what it brings in is written inside its own anchor.
+        let seen = parent.child(writtenAt: v.alias.start, v.alias.end, keeping: v.alias.childAnchor)
+        return YAMLNode(tree: self, index: v.target, view: seen)
+    }
+
+    /// Whether the text of scalar record `r` is exactly `s`.
+    func text(of r: Record, equals s: String) -> Bool {
+        var s = s
+        return s.withUTF8 { want in
+            guard want.count == r.count else { return false }
+            return text.withUnsafeBufferPointer { all in
+                let from = Int(r.first)
+                for i in 0..<want.count where all[from + i] != want[i] { return false }
+                return true
+            }
+        }
+    }
+
+    /// The text of scalar record `r`.
+    func string(of r: Record) -> String {
+        text.withUnsafeBufferPointer { all in
+            String(decoding: UnsafeBufferPointer(rebasing: all[Int(r.first)..<Int(r.first) + r.count]), as: UTF8.self)
+        }
+    }
+}
+
+/// How a node reached through a YAML alias is seen: at the alias token (`use`), with the
+/// place it is written (`written`, under anchor `anchor`) kept as the span's origin; its
+/// children are written inside `childAnchor`.
+final class AliasView: Sendable {
+    let start: SourcePosition
+    let end: SourcePosition
+    let anchor: String
+    let writtenStart: SourcePosition
+    let writtenEnd: SourcePosition
+    let childAnchor: String
+
+    init(
+        start: SourcePosition, end: SourcePosition, anchor: String, writtenStart: SourcePosition, writtenEnd: SourcePosition,
+        childAnchor: String
+    ) {
         self.start = start
         self.end = end
-        self.file = file
-        self.extra = tag.map { Extra(tag: $0, alias: nil, span: nil) }
+        self.anchor = anchor
+        self.writtenStart = writtenStart
+        self.writtenEnd = writtenEnd
+        self.childAnchor = childAnchor
     }
 
-    private init(viewing node: YAMLNode, anchor: String, use: SourceSpan) {
-        storage = node.storage
-        expandedSize32 = node.expandedSize32
-        start = use.start
-        end = use.end
-        file = node.file
-        // The children are written inside the innermost anchor: an alias met inside an
-        // aliased value keeps its own anchor for them. Such an inner alias is itself
-        // "written" at its own token, inside this anchor.
-        let written = node.span
-        extra = Extra(
-            tag: node.tag, alias: (node.alias?.anchor ?? anchor, use),
-            span: SourceSpan(
-                file: use.file, start: use.start, end: use.end, origin: .init(anchor: anchor, start: written.start, end: written.end)))
+    /// How a child written from `start` to `end` is seen below this view: at this view's
+    /// alias token, written inside this view's child anchor; its own children inside
+    /// `keeping` (an inner alias's anchor) or that same anchor.
+    func child(writtenAt start: SourcePosition, _ end: SourcePosition, keeping: String?) -> AliasView {
+        AliasView(
+            start: self.start, end: self.end, anchor: childAnchor, writtenStart: start, writtenEnd: end,
+            childAnchor: keeping ?? childAnchor)
+    }
+}
+
+/// A YAML node with the exact source range of its token(s): a position in its file's flat
+/// tree. An alias shares the very nodes it names (never copied, so expansion costs nothing
+/// until a pass walks it), but is seen at the alias: it and everything below it carry the
+/// span of the `*name` token, with the written place kept as the span's `origin`. A finding
+/// on an aliased value thus points at the use, and says where the value is defined.
+public struct YAMLNode: Sendable {
+    /// What the node is: a scalar, a mapping or a sequence.
+    public enum Kind: Sendable {
+        case scalar(YAMLScalar)
+        case mapping(Pairs)
+        case sequence(Items)
     }
 
-    /// This node as used by alias `*anchor` at `use`.
-    func seen(throughAlias anchor: String, at use: SourceSpan) -> YAMLNode {
-        YAMLNode(viewing: self, anchor: anchor, use: use)
+    let tree: YAMLTree
+    let index: Int32
+    /// Set when the node is seen through an alias.
+    let view: AliasView?
+
+    private var record: YAMLTree.Record { tree.records[Int(index)] }
+
+    /// Where this was written.
+    public var span: SourceSpan {
+        guard let view else {
+            let r = record
+            return SourceSpan(file: tree.file, start: r.start, end: r.end)
+        }
+        return SourceSpan(
+            file: tree.file, start: view.start, end: view.end,
+            origin: .init(anchor: view.anchor, start: view.writtenStart, end: view.writtenEnd))
     }
 
-    /// The content; below an alias, children are built (cheaply, sharing their content) as
-    /// views at the alias each time this is read.
+    /// An explicit tag such as `!!str`, if written.
+    public var tag: String? { tree.tags.isEmpty ? nil : tree.tags[index] }
+
+    /// The content; below an alias, children are seen at the alias.
     public var kind: Kind {
-        guard let (anchor, use) = alias else { return storage }
-        switch storage {
-        case .scalar: return storage
-        case .sequence(let items): return .sequence(items.map { $0.seen(throughAlias: anchor, at: use) })
-        case .mapping(let pairs):
-            return .mapping(
-                pairs.map {
-                    YAMLPair(
-                        key: $0.key.seen(throughAlias: anchor, at: use), value: $0.value.seen(throughAlias: anchor, at: use),
-                        merged: $0.merged)
-                })
+        let r = record
+        switch r.kind {
+        case .mapping: return .mapping(Pairs(tree: tree, record: r, view: view))
+        case .sequence: return .sequence(Items(tree: tree, record: r, view: view))
+        default: return .scalar(YAMLScalar(text: tree.string(of: r), style: r.kind.style!))
         }
     }
 
     /// The scalar, when this is a scalar.
-    public var scalar: YAMLScalar? { if case .scalar(let s) = kind { return s } else { return nil } }
+    public var scalar: YAMLScalar? {
+        let r = record
+        guard let style = r.kind.style else { return nil }
+        return YAMLScalar(text: tree.string(of: r), style: style)
+    }
     /// The pairs, when this is a mapping.
-    public var mapping: [YAMLPair]? { if case .mapping(let m) = kind { return m } else { return nil } }
+    public var mapping: Pairs? {
+        let r = record
+        return r.kind == .mapping ? Pairs(tree: tree, record: r, view: view) : nil
+    }
     /// The elements, when this is a sequence.
-    public var sequence: [YAMLNode]? { if case .sequence(let s) = kind { return s } else { return nil } }
+    public var sequence: Items? {
+        let r = record
+        return r.kind == .sequence ? Items(tree: tree, record: r, view: view) : nil
+    }
+    /// The pairs of a mapping; none for a scalar or a sequence.
+    public var pairs: Pairs { mapping ?? Pairs(tree: tree, first: 0, count: 0, hasMerged: false, view: nil) }
+    /// The elements of a sequence; none for a scalar or a mapping.
+    public var items: Items { sequence ?? Items(tree: tree, first: 0, count: 0, view: nil) }
+
+    /// Whether this is a mapping.
+    public var isMapping: Bool { record.kind == .mapping }
 
     /// True for an empty plain scalar, `~` or `null`.
-    public var isNull: Bool { scalar?.isNull ?? false }
+    public var isNull: Bool {
+        let r = record
+        guard r.kind == .plain else { return false }
+        if r.count == 0 { return true }
+        return r.count <= 4 && YAMLScalar.nullWords.contains { tree.text(of: r, equals: $0) }
+    }
 
     /// What kind of value this is, in words for messages: "a mapping", "a list", "a string"...
     public var kindDescription: String {
@@ -125,7 +245,87 @@ public final class YAMLNode: @unchecked Sendable {
 
     /// The value of key `name` in a mapping, or nil.
     public subscript(name: String) -> YAMLNode? {
-        mapping?.first { $0.key.scalar?.text == name }?.value
+        let r = record
+        guard r.kind == .mapping else { return nil }
+        var k = Int(r.first)
+        let end = k + r.count
+        while k < end {
+            let key = tree.children[k]
+            // A key seen through an alias has the same text as the key it shows.
+            let keyRecord = tree.records[Int(key >= 0 ? key : tree.views[Int(~key)].target)]
+            if keyRecord.kind.style != nil && tree.text(of: keyRecord, equals: name) {
+                return tree.node(tree.children[k + 1], under: view)
+            }
+            k += 2
+        }
+        return nil
+    }
+
+    /// The pairs of a mapping, in order: a view into the tree, made on access.
+    public struct Pairs: RandomAccessCollection, Sendable {
+        let tree: YAMLTree
+        let first: Int
+        /// The number of pairs.
+        public let count: Int
+        let hasMerged: Bool
+        let view: AliasView?
+
+        init(tree: YAMLTree, first: Int, count: Int, hasMerged: Bool, view: AliasView?) {
+            self.tree = tree
+            self.first = first
+            self.count = count
+            self.hasMerged = hasMerged
+            self.view = view
+        }
+
+        init(tree: YAMLTree, record r: YAMLTree.Record, view: AliasView?) {
+            self.init(tree: tree, first: Int(r.first), count: r.count / 2, hasMerged: r.hasMerged, view: view)
+        }
+
+        /// The first pair's position, 0.
+        public var startIndex: Int { 0 }
+        /// Past the last pair.
+        public var endIndex: Int { count }
+
+        /// The pair at position `i`.
+        public subscript(i: Int) -> YAMLPair {
+            precondition(i >= 0 && i < count, "pair index out of range")
+            let k = first + 2 * i
+            return YAMLPair(
+                key: tree.node(tree.children[k], under: view), value: tree.node(tree.children[k + 1], under: view),
+                merged: hasMerged && tree.mergedKeys.contains(Int32(k)))
+        }
+    }
+
+    /// The elements of a sequence, in order: a view into the tree, made on access.
+    public struct Items: RandomAccessCollection, Sendable {
+        let tree: YAMLTree
+        let first: Int
+        /// The number of elements.
+        public let count: Int
+        let view: AliasView?
+
+        init(tree: YAMLTree, first: Int, count: Int, view: AliasView?) {
+            self.tree = tree
+            self.first = first
+            self.count = count
+            self.view = view
+        }
+
+        init(tree: YAMLTree, record r: YAMLTree.Record, view: AliasView?) {
+            self.init(tree: tree, first: Int(r.first), count: r.count, view: view)
+        }
+
+        /// The first element's position, 0.
+        public var startIndex: Int { 0 }
+        /// Past the last element.
+        public var endIndex: Int { count }
+
+        /// The element at position `i`.
+        public subscript(i: Int) -> YAMLNode {
+            precondition(i >= 0 && i < count, "element index out of range")
+            return tree.node(tree.children[first + i], under: view)
+        }
     }
 }
 
@@ -150,11 +350,14 @@ public struct YAMLScalar: Sendable {
     /// How the scalar was written.
     public let style: Style
 
+    /// The plain scalars the core schema reads as null, but the empty one.
+    static let nullWords = ["~", "null", "Null", "NULL"]
+
     /// Whether the scalar is plain (unquoted, not a block scalar).
     public var isPlain: Bool { style == .plain }
 
     /// Whether the scalar is YAML's null (a plain empty, `~` or `null`).
-    public var isNull: Bool { isPlain && (text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL") }
+    public var isNull: Bool { isPlain && (text.isEmpty || Self.nullWords.contains(text)) }
 
     /// The boolean of a plain `true`/`false` (any case variant the core schema allows).
     public var bool: Bool? {

@@ -20,9 +20,11 @@ public struct YAMLReader {
         // A UTF-8 byte-order mark is allowed (YAML 1.2, 5.2) and is not part of line 1:
         // dropping it here keeps every column counted from the first real character.
         let bytes = bytes.starts(with: Self.byteOrderMark) ? Array(bytes.dropFirst(Self.byteOrderMark.count)) : bytes
-        if bytes.count > limits.maxFileBytes {
+        // The flat tree counts a scalar's bytes and a collection's children in 28 bits.
+        let maxBytes = min(limits.maxFileBytes, (1 << 28) - 1)
+        if bytes.count > maxBytes {
             sink.add(
-                .inputLimit, "file is \(bytes.count) bytes; the limit is \(limits.maxFileBytes) bytes",
+                .inputLimit, "file is \(bytes.count) bytes; the limit is \(maxBytes) bytes",
                 at: .point(file), help: "split the policy into several files")
             return nil
         }
@@ -198,34 +200,43 @@ struct LineMap {
     }
 }
 
-/// Builds the tree from libyaml events.
+/// Builds the flat tree from libyaml events.
 private struct ParseState {
     let file: String
-    let fileName: YAMLNode.FileName
     let limits: InputLimits
     let sink: DiagnosticSink
     let lines: LineMap
 
-    /// An open collection: its start, tag, anchor and style, and where its items begin in
-    /// `pending` (a mapping's keys and values alternate).
+    /// An open collection: its start, tag, anchor and style, where its items begin in
+    /// `pending` (a mapping's keys and values alternate), and the nodes it stands for so far
+    /// once aliases are expanded (itself included).
     struct Frame {
         let isMapping: Bool
-        let start: yaml_mark_t
+        let start: SourcePosition
         let tag: String?
         let anchor: String?
         let flow: Bool
         let firstItem: Int
+        var size = 1
     }
 
     var stack: [Frame] = []
-    /// The items of every open collection, innermost last: one buffer that keeps its
-    /// capacity, so a collection's items are copied once, into their own array, at its end.
-    var pending: [YAMLNode] = []
-    var anchors: [String: YAMLNode] = [:]
+    /// The child references of every open collection, innermost last: one buffer that keeps
+    /// its capacity; a collection's items move to `children` at its end.
+    var pending: [Int32] = []
+    // The tree being built (see `YAMLTree`).
+    var records: [YAMLTree.Record] = []
+    var children: [Int32] = []
+    var text: [UInt8] = []
+    var views: [YAMLTree.View] = []
+    var tags: [Int32: String] = [:]
+    var mergedKeys = Set<Int32>()
+    /// Each anchor's node and the nodes it stands for once aliases are expanded.
+    var anchors: [String: (node: Int32, size: Int)] = [:]
     var aliasCount = 0
     /// Nodes added by expanding aliases so far; an alias bomb grows this geometrically.
     var aliasExpansion = 0
-    var root: YAMLNode?
+    var root: Int32?
     var documents = 0
     var failed = false
     /// Where the last scalar, alias or collection written in the file ended: a block
@@ -235,7 +246,6 @@ private struct ParseState {
 
     init(file: String, limits: InputLimits, sink: DiagnosticSink, lines: LineMap) {
         self.file = file
-        self.fileName = YAMLNode.FileName(file)
         self.limits = limits
         self.sink = sink
         self.lines = lines
@@ -255,6 +265,12 @@ private struct ParseState {
         return String(cString: UnsafeRawPointer(p).assumingMemoryBound(to: CChar.self))
     }
 
+    /// The tree as built so far (sharing the arrays, which are copied only if they grow
+    /// while it is alive).
+    func snapshot() -> YAMLTree {
+        YAMLTree(file: file, records: records, children: children, text: text, views: views, tags: tags, mergedKeys: mergedKeys)
+    }
+
     mutating func run(_ bytes: [UInt8]) -> YAMLNode? {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
@@ -262,23 +278,29 @@ private struct ParseState {
             return nil
         }
         defer { yaml_parser_delete(&parser) }
-        return bytes.withUnsafeBufferPointer { buf -> YAMLNode? in
+        // A policy has a node for every 8 to 10 bytes and about half its bytes in scalars:
+        // room for that up front saves the copies of growing.
+        records.reserveCapacity(bytes.count / 8 + 16)
+        children.reserveCapacity(bytes.count / 8 + 16)
+        text.reserveCapacity(bytes.count / 2 + 16)
+        let done = bytes.withUnsafeBufferPointer { buf -> Bool in
             yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
             yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
             var event = yaml_event_t()
             while true {
                 if yaml_parser_parse(&parser, &event) != 1 {
                     reportParserError(parser)
-                    return nil
+                    return false
                 }
                 let type = event.type
                 handle(&event)
                 yaml_event_delete(&event)
-                if failed { return nil }
-                if type == YAML_STREAM_END_EVENT { break }
+                if failed { return false }
+                if type == YAML_STREAM_END_EVENT { return true }
             }
-            return root
         }
+        guard done, let root else { return nil }
+        return snapshot().node(root, under: nil)
     }
 
     mutating func reportParserError(_ parser: yaml_parser_t) {
@@ -312,7 +334,6 @@ private struct ParseState {
             }
         case YAML_SCALAR_EVENT:
             let s = event.data.scalar
-            let text = String(decoding: UnsafeRawBufferPointer(start: s.value, count: s.length), as: UTF8.self)
             let style: YAMLScalar.Style
             switch s.style {
             case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -325,11 +346,13 @@ private struct ParseState {
             // A tag of !!str makes even a plain scalar a string.
             let effectiveStyle = (tag == "tag:yaml.org,2002:str" && style == .plain) ? .singleQuoted : style
             let end = position(event.end_mark)
-            let node = YAMLNode(
-                kind: .scalar(YAMLScalar(text: text, style: effectiveStyle)), start: position(event.start_mark), end: end,
-                file: fileName, tag: tag, expandedSize: 1)
-            register(anchor: Self.string(s.anchor), node)
-            push(node)
+            let offset = text.count
+            if s.length > 0 { text.append(contentsOf: UnsafeBufferPointer(start: s.value, count: s.length)) }
+            let node = add(
+                YAMLTree.Record(
+                    start: position(event.start_mark), end: end, first: offset, count: s.length, kind: .init(effectiveStyle)), tag: tag)
+            register(anchor: Self.string(s.anchor), node, size: 1)
+            push(node, size: 1)
             lastEnd = end
         case YAML_ALIAS_EVENT:
             let name = Self.string(event.data.alias.anchor) ?? ""
@@ -345,14 +368,17 @@ private struct ParseState {
                 )
                 return
             }
-            aliasExpansion = sat(aliasExpansion, target.expandedSize)
+            aliasExpansion = sat(aliasExpansion, target.size)
             if aliasExpansion > limits.maxExpandedNodes {
                 fail(
                     .inputLimit, "aliases in this file expand to more than \(limits.maxExpandedNodes) nodes (an alias bomb?)", at: sp,
                     help: "reduce the nesting of aliases")
                 return
             }
-            push(target.seen(throughAlias: name, at: sp))
+            let written = records[Int(target.node)]
+            let view = AliasView(
+                start: sp.start, end: sp.end, anchor: name, writtenStart: written.start, writtenEnd: written.end, childAnchor: name)
+            push(addView(target.node, view), size: target.size)
             // The alias node keeps its anchor's span; what ends here is the alias token.
             lastEnd = sp.end
         case YAML_SEQUENCE_START_EVENT:
@@ -360,37 +386,35 @@ private struct ParseState {
             if !checkDepth(event) { return }
             stack.append(
                 Frame(
-                    isMapping: false, start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
+                    isMapping: false, start: position(event.start_mark), tag: Self.string(d.tag), anchor: Self.string(d.anchor),
                     flow: d.style == YAML_FLOW_SEQUENCE_STYLE, firstItem: pending.count))
         case YAML_MAPPING_START_EVENT:
             let d = event.data.mapping_start
             if !checkDepth(event) { return }
             stack.append(
                 Frame(
-                    isMapping: true, start: event.start_mark, tag: Self.string(d.tag), anchor: Self.string(d.anchor),
+                    isMapping: true, start: position(event.start_mark), tag: Self.string(d.tag), anchor: Self.string(d.anchor),
                     flow: d.style == YAML_FLOW_MAPPING_STYLE, firstItem: pending.count))
-        case YAML_SEQUENCE_END_EVENT:
-            guard let frame = stack.popLast(), !frame.isMapping else { return }
-            let items = takeItems(from: frame.firstItem)
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let frame = stack.popLast(), frame.isMapping == (event.type == YAML_MAPPING_END_EVENT) else { return }
+            let empty = frame.firstItem == pending.count
             // A block collection's end event is marked at the next token; use the last item's end.
-            let end = frame.flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
+            let end = frame.flow || empty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
             lastEnd = end
-            let size = items.reduce(1) { sat($0, $1.expandedSize) }
-            let node = YAMLNode(
-                kind: .sequence(items), start: position(frame.start), end: end, file: fileName, tag: frame.tag, expandedSize: size)
-            register(anchor: frame.anchor, node)
-            push(node)
-        case YAML_MAPPING_END_EVENT:
-            guard let frame = stack.popLast(), frame.isMapping else { return }
-            let items = takeItems(from: frame.firstItem)
-            let end = frame.flow || items.isEmpty ? position(event.end_mark) : (lastEnd ?? position(event.end_mark))
-            lastEnd = end
-            let pairs = buildPairs(items)
-            let size = pairs.reduce(1) { sat(sat($0, $1.key.expandedSize), $1.value.expandedSize) }
-            let node = YAMLNode(
-                kind: .mapping(pairs), start: position(frame.start), end: end, file: fileName, tag: frame.tag, expandedSize: size)
-            register(anchor: frame.anchor, node)
-            push(node)
+            let first = children.count
+            var hasMerged = false
+            if frame.isMapping {
+                hasMerged = addPairs(from: frame.firstItem)
+            } else {
+                children.append(contentsOf: pending[frame.firstItem...])
+            }
+            pending.removeSubrange(frame.firstItem...)
+            let node = add(
+                YAMLTree.Record(
+                    start: frame.start, end: end, first: first, count: children.count - first, kind: frame.isMapping ? .mapping : .sequence,
+                    hasMerged: hasMerged), tag: frame.tag)
+            register(anchor: frame.anchor, node, size: frame.size)
+            push(node, size: frame.size)
         default:
             break
         }
@@ -409,39 +433,102 @@ private struct ParseState {
         return true
     }
 
-    mutating func register(anchor: String?, _ node: YAMLNode) {
-        if let anchor { anchors[anchor] = node }
+    /// Adds a node's record; returns its index.
+    mutating func add(_ record: YAMLTree.Record, tag: String?) -> Int32 {
+        let index = Int32(records.count)
+        records.append(record)
+        if let tag { tags[index] = tag }
+        return index
     }
 
-    mutating func push(_ node: YAMLNode) {
+    /// Adds a child reference to `node` seen as `view`.
+    mutating func addView(_ node: Int32, _ view: AliasView) -> Int32 {
+        views.append(YAMLTree.View(target: node, alias: view))
+        return ~Int32(views.count - 1)
+    }
+
+    /// A child reference to `node` as it is seen.
+    mutating func reference(_ node: YAMLNode) -> Int32 {
+        guard let view = node.view else { return node.index }
+        return addView(node.index, view)
+    }
+
+    mutating func register(anchor: String?, _ node: Int32, size: Int) {
+        if let anchor { anchors[anchor] = (node, size) }
+    }
+
+    mutating func push(_ ref: Int32, size: Int) {
         guard !stack.isEmpty else {
-            root = node
+            root = ref
             return
         }
-        pending.append(node)
+        stack[stack.count - 1].size = sat(stack[stack.count - 1].size, size)
+        pending.append(ref)
     }
 
-    /// The items of the collection that ends now (from `first` in `pending`), removed there.
-    mutating func takeItems(from first: Int) -> [YAMLNode] {
-        let items = Array(pending[first...])
-        pending.removeSubrange(first...)
-        return items
+    /// The record a child reference shows (an alias shows its anchor's node).
+    func shown(_ ref: Int32) -> YAMLTree.Record {
+        records[Int(ref >= 0 ? ref : views[Int(~ref)].target)]
+    }
+
+    /// Whether the two scalar records have the same text.
+    func sameText(_ a: YAMLTree.Record, _ b: YAMLTree.Record) -> Bool {
+        guard a.count == b.count else { return false }
+        return text.withUnsafeBufferPointer { t in
+            let x = Int(a.first)
+            let y = Int(b.first)
+            for i in 0..<a.count where t[x + i] != t[y + i] { return false }
+            return true
+        }
+    }
+
+    /// Whether the record is the plain scalar `<<`.
+    func isMergeKey(_ r: YAMLTree.Record) -> Bool {
+        r.kind == .plain && r.count == 2 && text[Int(r.first)] == UInt8(ascii: "<") && text[Int(r.first) + 1] == UInt8(ascii: "<")
+    }
+
+    /// Moves the pairs of the mapping that ends now (its items from `first` in `pending`) to
+    /// `children`: a small mapping with no merge key and no repeated key (nearly all of them)
+    /// as written, without the hash tables the general case needs. Returns whether a `<<`
+    /// merge brought pairs in.
+    mutating func addPairs(from first: Int) -> Bool {
+        let n = (pending.count - first) / 2
+        var simple = n <= 12
+        if simple {
+            check: for i in 0..<n {
+                let k = shown(pending[first + 2 * i])
+                guard k.kind.style != nil else { continue }
+                if isMergeKey(k) {
+                    simple = false
+                    break
+                }
+                for j in 0..<i {
+                    let other = shown(pending[first + 2 * j])
+                    if other.kind.style != nil && sameText(k, other) {
+                        simple = false
+                        break check
+                    }
+                }
+            }
+        }
+        if simple {
+            children.append(contentsOf: pending[first..<first + 2 * n])
+            return false
+        }
+        return addGeneralPairs(from: first, count: n)
     }
 
     /// Pairs up keys and values, reports repeated keys, and applies `<<` merge keys: merged
     /// entries take the place of the `<<` entry and never override a key written here.
-    mutating func buildPairs(_ items: [YAMLNode]) -> [YAMLPair] {
-        if let pairs = simplePairs(items) { return pairs }
-        var explicit: [(key: YAMLNode, value: YAMLNode)] = []
-        var i = 0
-        while i + 1 < items.count {
-            explicit.append((items[i], items[i + 1]))
-            i += 2
-        }
+    mutating func addGeneralPairs(from first: Int, count n: Int) -> Bool {
+        let tree = snapshot()
+        let explicit = (0..<n).map { i in (key: pending[first + 2 * i], value: pending[first + 2 * i + 1]) }
+        func node(_ ref: Int32) -> YAMLNode { tree.node(ref, under: nil) }
         var firstByKey: [String: YAMLNode] = [:]
         var written = Set<String>()
-        for (k, _) in explicit {
-            guard let text = k.scalar?.text, !isMergeKey(k) else { continue }
+        for (ref, _) in explicit {
+            let k = node(ref)
+            guard let text = k.scalar?.text, !isMergeKey(shown(ref)) else { continue }
             if let first = firstByKey[text] {
                 sink.add(
                     .duplicateKey, "key `\(text)` appears twice in this mapping", at: k.span, label: "repeated key",
@@ -452,49 +539,35 @@ private struct ParseState {
             }
             written.insert(text)
         }
-        var result: [YAMLPair] = []
+        var result: [(key: Int32, value: Int32)] = []
+        var mergedResults: [Int] = []
         var seen = Set<String>()
         for (k, v) in explicit {
-            if isMergeKey(k) {
-                for source in mergeSources(v) {
-                    for p in source.mapping ?? [] {
+            if isMergeKey(shown(k)) {
+                for source in mergeSources(node(v)) {
+                    for p in source.pairs {
                         guard let text = p.key.scalar?.text, !written.contains(text), !seen.contains(text) else { continue }
                         seen.insert(text)
-                        result.append(YAMLPair(key: p.key, value: p.value, merged: true))
+                        mergedResults.append(result.count)
+                        result.append((reference(p.key), reference(p.value)))
                     }
                 }
                 continue
             }
-            if let text = k.scalar?.text {
+            if let text = node(k).scalar?.text {
                 // Keep the first of repeated keys; the duplicate was reported above.
                 if seen.contains(text) { continue }
                 seen.insert(text)
             }
-            result.append(YAMLPair(key: k, value: v, merged: false))
+            result.append((k, v))
         }
-        return result
-    }
-
-    /// The pairs of a small mapping with no merge key and no repeated key (nearly all of
-    /// them), found without the hash tables the general case needs; nil for any other.
-    func simplePairs(_ items: [YAMLNode]) -> [YAMLPair]? {
-        let n = items.count / 2
-        guard n <= 12 else { return nil }
-        for i in 0..<n {
-            let k = items[2 * i]
-            guard let s = k.scalar else { continue }
-            if s.isPlain && s.text == "<<" { return nil }
-            for j in 0..<i where items[2 * j].scalar?.text == s.text { return nil }
+        let base = children.count
+        for (k, v) in result {
+            children.append(k)
+            children.append(v)
         }
-        var pairs: [YAMLPair] = []
-        pairs.reserveCapacity(n)
-        for i in 0..<n { pairs.append(YAMLPair(key: items[2 * i], value: items[2 * i + 1], merged: false)) }
-        return pairs
-    }
-
-    func isMergeKey(_ k: YAMLNode) -> Bool {
-        guard let s = k.scalar else { return false }
-        return s.isPlain && s.text == "<<"
+        for i in mergedResults { mergedKeys.insert(Int32(base + 2 * i)) }
+        return !mergedResults.isEmpty
     }
 
     /// The mappings a `<<` value brings in: one mapping, or a list of them (earlier wins).
@@ -504,7 +577,7 @@ private struct ParseState {
         case .sequence(let items):
             var out: [YAMLNode] = []
             for item in items {
-                if item.mapping != nil {
+                if item.isMapping {
                     out.append(item)
                 } else {
                     sink.add(

@@ -58,7 +58,7 @@ public enum TrafficTestCommand {
         let bytes = [UInt8](data)
         let sink = DiagnosticSink()
         let spec = TrafficSpecReader.read(path: path, bytes: bytes, into: sink)
-        let renderer = HumanRenderer(sources: [path: SourceFile(path: path, text: String(decoding: bytes, as: UTF8.self))], color: false)
+        let renderer = HumanRenderer(sources: [path: SourceFile(path: path, bytes: bytes)], color: false)
         out.stderr += renderer.render(sink.sorted)
         return spec
     }
