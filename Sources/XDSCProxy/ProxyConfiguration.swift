@@ -204,7 +204,8 @@ public struct ProxyConfiguration: Sendable {
                 return ProxyFilterChain(
                     name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
                     engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
-                    tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams, source: c.source ?? l.source)
+                    tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams,
+                    source: c.source ?? l.source)
             }
             return ProxyListener(
                 name: l.name, port: l.address.portValue, chains: l.filterChains.compactMap(chain),

@@ -86,7 +86,9 @@ import Testing
         let failing = try CLI.run(["test", "traffic", path, "--format", "json"])
         let passing = try CLI.run(["test", "traffic", Self.shop, "--format", "json"])
         #expect(failing.status == 1 && passing.status == 0, "\(failing.stderr)\(passing.stderr)")
-        let files = [("failing.json", failing.stdout), ("passing.json", passing.stdout), ("bad.json", #"{"version": 1, "tests": [{"name": 1}]}"#)]
+        let files = [
+            ("failing.json", failing.stdout), ("passing.json", passing.stdout), ("bad.json", #"{"version": 1, "tests": [{"name": 1}]}"#),
+        ]
         for (name, text) in files { try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8) }
         let paths = files.map { dir.appendingPathComponent($0.0).path }
         let schema = CLI.packageRoot.appendingPathComponent("schemas/traffic-results.v1.schema.json").path
