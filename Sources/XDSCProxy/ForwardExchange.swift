@@ -34,14 +34,14 @@ final class UpstreamTargets: Sendable {
     }
 
     let targets: [String: [Target]]
-    /// Each cluster's position in `lists`, `maxRequests` and the balancers (one lookup per pick).
+    /// Each cluster's position in `lists`, `maxRequests`, `speaksHTTP2` and the balancers (one lookup per pick).
     private let positions: [String: Int]
     private let lists: [[Target]]
     private let maxRequests: [Int]
+    private let speaksHTTP2: [Bool]
     /// Idle keep-alive upstream connections by address (Envoy's HTTP/1 connection pool).
     private let idle = NIOLockedValueBox([PoolKey: [Channel]]())
     private let balancers: NIOLockedValueBox<[LoadBalancer]>
-    private let settings: [String: ClusterSettings]
     /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
     let http2 = HTTP2UpstreamPool()
 
@@ -61,21 +61,23 @@ final class UpstreamTargets: Sendable {
 
     init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
         self.targets = targets
-        self.settings = settings
         var positions: [String: Int] = [:]
         var lists: [[Target]] = []
         var maxRequests: [Int] = []
+        var speaksHTTP2: [Bool] = []
         var balancers: [LoadBalancer] = []
         for (name, list) in targets.sorted(by: { $0.key < $1.key }) {
             positions[name] = lists.count
             lists.append(list)
             maxRequests.append(Int(settings[name]?.maxRequests ?? ClusterSettings.defaultMaxRequests))
+            speaksHTTP2.append(settings[name]?.http2 ?? false)
             balancers.append(
                 LoadBalancer(weights: list.map { UInt64($0.endpoint.weight) }, policy: settings[name]?.lbPolicy ?? .roundRobin))
         }
         self.positions = positions
         self.lists = lists
         self.maxRequests = maxRequests
+        self.speaksHTTP2 = speaksHTTP2
         self.balancers = NIOLockedValueBox(balancers)
     }
 
@@ -83,7 +85,7 @@ final class UpstreamTargets: Sendable {
     func has(_ cluster: String) -> Bool { targets[cluster] != nil }
 
     /// Whether the cluster's requests go upstream over HTTP/2.
-    func usesHTTP2(_ cluster: String) -> Bool { settings[cluster]?.http2 ?? false }
+    func usesHTTP2(_ cluster: String) -> Bool { positions[cluster].map { speaksHTTP2[$0] } ?? false }
 
     /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
     func next(_ cluster: String, random: RandomSource) -> Pick {
