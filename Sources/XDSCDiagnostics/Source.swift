@@ -176,12 +176,13 @@ public struct SourceFile: Sendable {
     /// The UTF-8 offset where each line starts; a line ends before the next one's start
     /// (minus its `\n`, and a `\r` before that) or at the end of the text. Kept instead of a
     /// substring per line: a large policy has hundreds of thousands of lines, and only the
-    /// few with a diagnostic are ever shown.
-    /// 32 bits each: a file within the input limits is far below 4 GiB.
-    private let starts: [UInt32]
+    /// few with a diagnostic are ever shown. 32 bits each (a file within the input limits
+    /// is far below 4 GiB), and found only when a line is first asked for: most runs show
+    /// none, and the index of a large policy is a megabyte (issue 13).
+    private let index: LineIndex
 
     /// The file's lines, without line breaks.
-    public var lines: [Substring] { (1...starts.count).map { line($0)! } }
+    public var lines: [Substring] { (1...index.starts(of: bytes, from: textStart).count).map { line($0)! } }
 
     /// The source file `path` with contents `text`.
     public init(path: String, text: String) {
@@ -194,27 +195,40 @@ public struct SourceFile: Sendable {
         self.path = path
         // A leading byte-order mark is no character of line 1 (the YAML reader drops it too),
         // so columns and carets line up with what an editor shows.
-        let textStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing the YAML,
-        // and would read "\r\n" as one character, never equal to "\n". A line ends at every
-        // `\n`; a `\r` before it belongs to the break. Both are ASCII, so each cut falls on a
-        // character boundary.
-        var starts = [UInt32(textStart)]
-        bytes.withUnsafeBufferPointer { p in
-            for i in textStart..<p.count where p[i] == UInt8(ascii: "\n") { starts.append(UInt32(truncatingIfNeeded: i + 1)) }
-        }
+        self.textStart = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         self.bytes = bytes
-        self.textStart = textStart
-        self.starts = starts
+        self.index = LineIndex()
     }
 
     /// The text of 1-based line `n`, or nil when out of range.
     public func line(_ n: Int) -> Substring? {
+        let starts = index.starts(of: bytes, from: textStart)
         guard n >= 1 && n <= starts.count else { return nil }
         let from = Int(starts[n - 1])
         // Past the `\n` that ends this line, or the end of the text.
         var to = n < starts.count ? Int(starts[n]) - 1 : bytes.count
         if to > from, bytes[to - 1] == UInt8(ascii: "\r") { to -= 1 }
         return Substring(String(decoding: bytes[from..<to], as: UTF8.self))
+    }
+
+    /// The line starts of one file, found on first use (shared by the file's copies).
+    private final class LineIndex: Sendable {
+        private let cache = Mutex<[UInt32]?>(nil)
+
+        func starts(of bytes: [UInt8], from textStart: Int) -> [UInt32] {
+            cache.withLock { cached in
+                if let cached { return cached }
+                // Split on the UTF-8 bytes: splitting by `Character` costs more than parsing
+                // the YAML, and would read "\r\n" as one character, never equal to "\n". A
+                // line ends at every `\n`; a `\r` before it belongs to the break. Both are
+                // ASCII, so each cut falls on a character boundary.
+                var starts = [UInt32(textStart)]
+                bytes.withUnsafeBufferPointer { p in
+                    for i in textStart..<p.count where p[i] == UInt8(ascii: "\n") { starts.append(UInt32(truncatingIfNeeded: i + 1)) }
+                }
+                cached = starts
+                return starts
+            }
+        }
     }
 }
