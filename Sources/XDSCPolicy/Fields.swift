@@ -74,10 +74,13 @@ public struct Fields {
         }
     }
 
-    private func pair(_ key: String) -> YAMLPair? {
+    private func pair(_ key: String) -> YAMLPair? { position(key).map { pairs[$0].pair } }
+
+    /// Where `key` is in `pairs` (an index, so a lookup copies no nodes).
+    private func position(_ key: String) -> Int? {
         let signature = KeySignature.of(key)
         guard written & signature != 0 else { return nil }
-        for p in pairs where p.signature == signature && p.key == key { return p.pair }
+        for i in pairs.indices where pairs[i].signature == signature && pairs[i].key == key { return i }
         return nil
     }
 
@@ -88,13 +91,13 @@ public struct Fields {
     }
 
     /// Whether `key` is written (and known).
-    public func has(_ key: String) -> Bool { pair(key) != nil }
+    public func has(_ key: String) -> Bool { position(key) != nil }
     /// The value of `key`, when written.
-    public func value(_ key: String) -> YAMLNode? { pair(key)?.value }
+    public func value(_ key: String) -> YAMLNode? { position(key).map { pairs[$0].pair.value } }
     /// Where `key` itself is written.
-    public func keySpan(_ key: String) -> SourceSpan? { pair(key)?.key.span }
+    public func keySpan(_ key: String) -> SourceSpan? { position(key).map { pairs[$0].pair.key.span } }
     /// The written keys among `keys`, in the order given.
-    func present(_ keys: [String]) -> [String] { keys.filter { pair($0) != nil } }
+    func present(_ keys: [String]) -> [String] { keys.filter { position($0) != nil } }
 
     /// True when an unknown key here was taken for `key` (reported with a did-you-mean).
     func suggests(_ key: String) -> Bool { suggested.contains(key) }
@@ -109,7 +112,7 @@ public struct Fields {
     public func exclusive(_ keys: [String], required: Bool, help: String? = nil) -> String? {
         // The usual case, exactly one written, without building the list.
         var only: String?
-        for key in keys where pair(key) != nil {
+        for key in keys where position(key) != nil {
             if only != nil {
                 only = nil
                 break
@@ -311,14 +314,15 @@ extension Substring {
     func padding(toLength n: Int) -> String { String(self) + String(repeating: "0", count: Swift.max(0, n - count)) }
 }
 
-/// A one-bit summary of a key, from its length and its first and last bytes: two keys with
-/// different signatures differ, so a lookup compares strings only on a signature match.
+/// A one-bit summary of a key, from its length and first byte: two keys with different
+/// signatures differ, so a lookup compares strings only on a signature match. (Not the
+/// last byte too: `utf8.last` costs more than the comparisons it saves.)
 enum KeySignature {
     @inline(__always)
     static func of(_ key: String) -> UInt64 {
         let u = key.utf8
-        guard let first = u.first, let last = u.last else { return 1 }
-        return 1 << UInt64(truncatingIfNeeded: (u.count &* 31 &+ Int(first) &* 7 &+ Int(last)) & 63)
+        guard let first = u.first else { return 1 }
+        return 1 << UInt64(truncatingIfNeeded: (u.count &* 7 &+ Int(first)) & 63)
     }
 }
 

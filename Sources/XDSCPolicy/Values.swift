@@ -34,18 +34,19 @@ public enum PolicyValues {
                     continue
                 }
                 // `m` alone, then this byte.
-                guard n >= 0, 1 > lastRank, n <= 1_000_000_000 else { return nil }
+                guard n >= 0, 1 > lastRank else { return nil }
                 lastRank = 1
                 total += n * 60_000
                 n = -1
             }
             switch c {
             case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                // Long digit runs (possible overflow) take the full reader.
+                // Long digit runs take the full reader. Below 10^12, no amount times an
+                // hour's milliseconds, plus a total within the limit, overflows.
                 guard n < 100_000_000_000 else { return nil }
                 n = (n < 0 ? 0 : n * 10) + Int64(c &- UInt8(ascii: "0"))
             case UInt8(ascii: "h"):
-                guard n >= 0, 0 > lastRank, n <= 10_000_000 else { return nil }
+                guard n >= 0, 0 > lastRank else { return nil }
                 lastRank = 0
                 total += n * 3_600_000
                 n = -1
@@ -62,7 +63,7 @@ public enum PolicyValues {
             if total > 315_576_000_000_000 { return nil }
         }
         if sawM {
-            guard n >= 0, 1 > lastRank, n <= 1_000_000_000 else { return nil }
+            guard n >= 0, 1 > lastRank else { return nil }
             lastRank = 1
             total += n * 60_000
             n = -1

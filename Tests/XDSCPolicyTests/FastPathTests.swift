@@ -12,7 +12,7 @@ import XDSCSyntax
     }
 
     @Test func keysWithTheSameSignatureAreToldApart() throws {
-        // Same length, first and last byte: one signature bit for all of them.
+        // Same length and first byte: one signature bit for all of them.
         let keys = ["axb", "ayb", "azb", "b", "other"]
         #expect(Set(keys.prefix(3).map(KeySignature.of)).count == 1)
         let sink = DiagnosticSink()
@@ -54,7 +54,7 @@ import XDSCSyntax
                 #expect(t.contains("99999999999") || t.contains(" "), "`\(t)` is a plain duration the fast path missed")
             }
         }
-        #expect(fast > 1000)
+        #expect(fast > 400)
     }
 
     @Test func aZeroDurationIsStillRefusedWhereItMustBePositive() throws {
