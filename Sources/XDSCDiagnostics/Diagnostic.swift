@@ -120,20 +120,21 @@ extension Diagnostic {
         struct Key: Hashable {
             let rule: Rule.ID
             let message: String
-            let file: String
+            let file: SourceSpan.FileID
             let start: SourcePosition
         }
         // Every place a finding is made; an alias inside an aliased value is "written" at
         // its own token, so a finding through both aliases is kept only innermost.
-        let written = Set(list.map { Key(rule: $0.rule, message: $0.message, file: $0.span.file, start: $0.span.start) })
+        let written = Set(list.map { Key(rule: $0.rule, message: $0.message, file: $0.span.fileID, start: $0.span.start) })
         var seen = Set<Diagnostic>()
         return list.filter { d in
-            if let o = d.span.origin, written.contains(Key(rule: d.rule, message: d.message, file: d.span.file, start: o.start)) {
+            if let o = d.span.origin, written.contains(Key(rule: d.rule, message: d.message, file: d.span.fileID, start: o.start)) {
                 return false
             }
             return seen.insert(d).inserted
         }.sorted { a, b in
-            if a.span.file != b.span.file { return a.span.file < b.span.file }
+            // Paths by their ids first: reading a path back takes the span tables' lock.
+            if a.span.fileID != b.span.fileID { return a.span.file < b.span.file }
             if a.span.start != b.span.start { return a.span.start < b.span.start }
             if a.severity != b.severity { return a.severity < b.severity }
             if a.rule != b.rule { return a.rule.rawValue < b.rule.rawValue }

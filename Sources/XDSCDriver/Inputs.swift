@@ -242,6 +242,13 @@ private func readContents(_ path: String) -> Result<[UInt8], PolicyInputs.Proble
     guard fd >= 0 else { return .failure(.errno(errno)) }
     defer { close(fd) }
     var bytes: [UInt8] = []
+    // Room for the whole file up front (issue 13): grown by doubling, the buffer of a 10 MB
+    // policy ended at 16 MB, kept as the source text for the whole run. A pipe has no size.
+    let size = lseek(fd, 0, SEEK_END)
+    if size >= 0 {
+        guard lseek(fd, 0, SEEK_SET) == 0 else { return .failure(.errno(errno)) }
+        bytes.reserveCapacity(Int(size))
+    }
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }

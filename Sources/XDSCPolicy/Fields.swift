@@ -18,7 +18,11 @@ public struct Fields {
     public let sink: DiagnosticSink
     // A list, not a dictionary: a mapping has a handful of keys, and lowering builds one of
     // these for every mapping of the policy.
-    private var pairs: [(key: String, pair: YAMLPair)] = []
+    // Each key is kept with a one-bit signature (`KeySignature`), and `written` is their
+    // union: most lookups are for keys a mapping does not write (every policy key of every
+    // route), and the signature turns them away without a string comparison (issue 13).
+    private var pairs: [(key: String, signature: UInt64, pair: YAMLPair)] = []
+    private var written: UInt64 = 0
     /// Known keys an unknown key was taken for (`tmeout` -> `timeout`): that finding already
     /// says the key is missing, so `missing(_:)` stays quiet about them.
     private var suggested: Set<String> = []
@@ -39,15 +43,18 @@ public struct Fields {
                 label: "expected a mapping")
             return nil
         }
-        let known = keys ?? PolicyKeys.table[context] ?? []
+        let knownSet = keys.map(KnownKeys.init) ?? KnownKeys.of(context)
+        let known = knownSet.keys
         pairs.reserveCapacity(mapping.count)
         for p in mapping {
             guard let key = p.key.scalar, !p.key.isNull else {
                 sink.add(.typeMismatch, "keys must be plain names, but this key is \(p.key.kindDescription)", at: p.key.span)
                 continue
             }
-            if known.contains(key.text) {
-                pairs.append((key: key.text, pair: p))
+            let signature = KeySignature.of(key.text)
+            if knownSet.contains(key.text, signature: signature) {
+                pairs.append((key: key.text, signature: signature, pair: p))
+                written |= signature
                 continue
             }
             var help: String?
@@ -67,19 +74,30 @@ public struct Fields {
         }
     }
 
-    private func pair(_ key: String) -> YAMLPair? {
-        for p in pairs where p.key == key { return p.pair }
+    private func pair(_ key: String) -> YAMLPair? { position(key).map { pairs[$0].pair } }
+
+    /// Where `key` is in `pairs` (an index, so a lookup copies no nodes).
+    private func position(_ key: String) -> Int? {
+        let signature = KeySignature.of(key)
+        guard written & signature != 0 else { return nil }
+        for i in pairs.indices where pairs[i].signature == signature && pairs[i].key == key { return i }
         return nil
     }
 
+    /// Whether any of `keys` is written (one signature test when none is).
+    func hasAny(_ keys: KnownKeys) -> Bool {
+        guard written & keys.mask != 0 else { return false }
+        return pairs.contains { keys.contains($0.key, signature: $0.signature) }
+    }
+
     /// Whether `key` is written (and known).
-    public func has(_ key: String) -> Bool { pair(key) != nil }
+    public func has(_ key: String) -> Bool { position(key) != nil }
     /// The value of `key`, when written.
-    public func value(_ key: String) -> YAMLNode? { pair(key)?.value }
+    public func value(_ key: String) -> YAMLNode? { position(key).map { pairs[$0].pair.value } }
     /// Where `key` itself is written.
-    public func keySpan(_ key: String) -> SourceSpan? { pair(key)?.key.span }
+    public func keySpan(_ key: String) -> SourceSpan? { position(key).map { pairs[$0].pair.key.span } }
     /// The written keys among `keys`, in the order given.
-    func present(_ keys: [String]) -> [String] { keys.filter { pair($0) != nil } }
+    func present(_ keys: [String]) -> [String] { keys.filter { position($0) != nil } }
 
     /// True when an unknown key here was taken for `key` (reported with a did-you-mean).
     func suggests(_ key: String) -> Bool { suggested.contains(key) }
@@ -92,6 +110,16 @@ public struct Fields {
 
     /// Reports `conflicting-fields` when more than one of `keys` is written; returns the first written.
     public func exclusive(_ keys: [String], required: Bool, help: String? = nil) -> String? {
+        // The usual case, exactly one written, without building the list.
+        var only: String?
+        for key in keys where position(key) != nil {
+            if only != nil {
+                only = nil
+                break
+            }
+            only = key
+        }
+        if let only { return only }
         let written = present(keys)
         if written.isEmpty {
             if required && suggested.isDisjoint(with: keys) {
@@ -190,6 +218,10 @@ public struct Fields {
     static func duration(_ v: YAMLNode, what: @autoclosure () -> String, positive: Bool = false, sink: DiagnosticSink) -> Located<
         PolicyDuration
     >? {
+        // The usual `3s`, read straight from the bytes; anything else takes the checks below.
+        if let s = v.scalar, s.isPlain, let d = PolicyValues.simpleDuration(s.text), !(positive && d.milliseconds == 0) {
+            return Located(d, v.span)
+        }
         guard let s = v.scalar, !s.isNull, v.scalar?.bool == nil else {
             sink.add(.typeMismatch, "\(what()) must be a duration such as `5s`, but this is \(v.kindDescription)", at: v.span)
             return nil
@@ -280,4 +312,53 @@ public struct Fields {
 
 extension Substring {
     func padding(toLength n: Int) -> String { String(self) + String(repeating: "0", count: Swift.max(0, n - count)) }
+}
+
+/// A one-bit summary of a key, from its length and first byte: two keys with different
+/// signatures differ, so a lookup compares strings only on a signature match. (Not the
+/// last byte too: `utf8.last` costs more than the comparisons it saves.)
+enum KeySignature {
+    @inline(__always)
+    static func of(_ key: String) -> UInt64 {
+        let u = key.utf8
+        guard let first = u.first else { return 1 }
+        return 1 << UInt64(truncatingIfNeeded: (u.count &* 7 &+ Int(first)) & 63)
+    }
+}
+
+/// The keys a mapping accepts, with their signatures, made once per context.
+struct KnownKeys: Sendable {
+    let keys: [String]
+    let signatures: [UInt64]
+    /// The union of the signatures.
+    let mask: UInt64
+
+    init(_ keys: [String]) {
+        self.keys = keys
+        signatures = keys.map(KeySignature.of)
+        mask = signatures.reduce(0, |)
+    }
+
+    func contains(_ key: String, signature: UInt64) -> Bool {
+        guard mask & signature != 0 else { return false }
+        for (k, s) in zip(keys, signatures) where s == signature && k == key { return true }
+        return false
+    }
+
+    /// The policy language's keys for `context` (none for an unknown context).
+    static func of(_ context: String) -> KnownKeys {
+        // The two contexts of every route first: no dictionary lookup for them.
+        switch context {
+        case "route": route
+        case "match": match
+        default: table[context] ?? none
+        }
+    }
+
+    static let table: [String: KnownKeys] = PolicyKeys.table.mapValues(KnownKeys.init)
+    static let route = table["route"]!
+    static let match = table["match"]!
+    static let none = KnownKeys([])
+    /// The inheritable policy keys.
+    static let policy = KnownKeys(PolicyKeys.policy + ["connect_timeout"])
 }

@@ -7,6 +7,8 @@ struct PolicyKeyLowering {
 
     func settings(_ f: Fields) -> PolicySettings {
         var s = PolicySettings()
+        // Most routes write no policy key: one signature test, not eight lookups.
+        guard f.hasAny(KnownKeys.policy) else { return s }
         s.timeout = f.duration("timeout")
         s.idleTimeout = f.duration("idle_timeout")
         s.retries = retries(f)

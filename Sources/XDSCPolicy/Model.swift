@@ -371,13 +371,10 @@ public struct PolicyRoute: Sendable {
         var action: PolicyRouteAction
         var settings: PolicySettings
         var effective: EffectivePolicy
-        // The rare sections and keys live out of line (a box never written to after it is
-        // made, so copies share it): inline they were 750 of a route's bytes, for every route.
-        var rewriteBox: CopyOnWriteBox<PolicyRewrite>?
-        var mirrorBox: CopyOnWriteBox<PolicyMirror>?
-        var faultBox: CopyOnWriteBox<PolicyFault>?
-        var hashOnBox: CopyOnWriteBox<Located<HashOn>>?
-        var websocketBox: CopyOnWriteBox<Located<Bool>>?
+        // The rare sections and keys live out of line, all in one box (never written to
+        // after it is made, so copies share it): inline they were 750 of a route's bytes, for
+        // every route, and a box each 40 (issue 13).
+        var rareBox: CopyOnWriteBox<Rare>?
 
         init(
             index: Int, name: Located<String>?, span: SourceSpan, match: PolicyRouteMatch, action: PolicyRouteAction,
@@ -394,13 +391,26 @@ public struct PolicyRoute: Sendable {
 
         func copy() -> Storage {
             let c = Storage(index: index, name: name, span: span, match: match, action: action, settings: settings, effective: effective)
-            c.rewriteBox = rewriteBox
-            c.mirrorBox = mirrorBox
-            c.faultBox = faultBox
-            c.hashOnBox = hashOnBox
-            c.websocketBox = websocketBox
+            c.rareBox = rareBox
             return c
         }
+
+        /// Replaces the rare values with `change` applied (a new box: copies share the old one).
+        func changeRare(_ change: (inout Rare) -> Void) {
+            var r = rareBox?.value ?? Rare()
+            change(&r)
+            rareBox = r.isEmpty ? nil : CopyOnWriteBox(r)
+        }
+    }
+
+    fileprivate struct Rare {
+        var rewrite: PolicyRewrite?
+        var mirror: PolicyMirror?
+        var fault: PolicyFault?
+        var hashOn: Located<HashOn>?
+        var websocket: Located<Bool>?
+
+        var isEmpty: Bool { rewrite == nil && mirror == nil && fault == nil && hashOn == nil && websocket == nil }
     }
 
     private var storage: Storage
@@ -441,28 +451,28 @@ public struct PolicyRoute: Sendable {
     }
     /// The `rewrite` section, when written.
     public var rewrite: PolicyRewrite? {
-        get { storage.rewriteBox?.value }
-        set { unique.rewriteBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.rareBox?.value.rewrite }
+        set { unique.changeRare { $0.rewrite = newValue } }
     }
     /// The `mirror` section, when written.
     public var mirror: PolicyMirror? {
-        get { storage.mirrorBox?.value }
-        set { unique.mirrorBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.rareBox?.value.mirror }
+        set { unique.changeRare { $0.mirror = newValue } }
     }
     /// The `hash_on` value, where written; nil when not set.
     public var hashOn: Located<HashOn>? {
-        get { storage.hashOnBox?.value }
-        set { unique.hashOnBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.rareBox?.value.hashOn }
+        set { unique.changeRare { $0.hashOn = newValue } }
     }
     /// The `websocket` value, where written; nil when not set.
     public var websocket: Located<Bool>? {
-        get { storage.websocketBox?.value }
-        set { unique.websocketBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.rareBox?.value.websocket }
+        set { unique.changeRare { $0.websocket = newValue } }
     }
     /// The `fault` section, when written.
     public var fault: PolicyFault? {
-        get { storage.faultBox?.value }
-        set { unique.faultBox = newValue.map(CopyOnWriteBox.init) }
+        get { storage.rareBox?.value.fault }
+        set { unique.changeRare { $0.fault = newValue } }
     }
     /// Policy keys written on the route itself.
     public var settings: PolicySettings {
@@ -481,11 +491,8 @@ public struct PolicyRoute: Sendable {
         settings: PolicySettings, effective: EffectivePolicy
     ) {
         storage = Storage(index: index, name: name, span: span, match: match, action: action, settings: settings, effective: effective)
-        storage.rewriteBox = rewrite.map(CopyOnWriteBox.init)
-        storage.hashOnBox = hashOn.map(CopyOnWriteBox.init)
-        storage.websocketBox = websocket.map(CopyOnWriteBox.init)
-        storage.mirrorBox = mirror.map(CopyOnWriteBox.init)
-        storage.faultBox = fault.map(CopyOnWriteBox.init)
+        let rare = Rare(rewrite: rewrite, mirror: mirror, fault: fault, hashOn: hashOn, websocket: websocket)
+        if !rare.isEmpty { storage.rareBox = CopyOnWriteBox(rare) }
     }
 
     /// `name`, or `#N` (1-based) for unnamed routes, for messages.
@@ -509,21 +516,38 @@ public struct PolicyRouteMatch: Sendable {
     public var methods: [Located<String>]
     /// The header conditions, all required.
     public var headers: [PolicyFieldMatcher]
-    /// The query-parameter conditions, all required.
-    public var query: [PolicyFieldMatcher]
-    // The rare keys out of line (none written: no box): inline they were 96 of a match's bytes.
-    private var caseSensitiveBox: CopyOnWriteBox<Located<Bool>>?
-    private var grpcBox: CopyOnWriteBox<Located<Bool>>?
+    // The rare keys out of line, in one box (none written: no box; replaced, never changed
+    // in place): inline they were 96 of a match's bytes, and a box each 24 (issue 13).
+    private var rareBox: CopyOnWriteBox<Rare>?
 
+    private struct Rare {
+        var query: [PolicyFieldMatcher] = []
+        var caseSensitive: Located<Bool>?
+        var grpc: Located<Bool>?
+
+        var isEmpty: Bool { query.isEmpty && caseSensitive == nil && grpc == nil }
+    }
+
+    private mutating func changeRare(_ change: (inout Rare) -> Void) {
+        var r = rareBox?.value ?? Rare()
+        change(&r)
+        rareBox = r.isEmpty ? nil : CopyOnWriteBox(r)
+    }
+
+    /// The query-parameter conditions, all required.
+    public var query: [PolicyFieldMatcher] {
+        get { rareBox?.value.query ?? [] }
+        set { if !(newValue.isEmpty && rareBox == nil) { changeRare { $0.query = newValue } } }
+    }
     /// Written `case_sensitive`; Envoy's default is true.
     public var caseSensitive: Located<Bool>? {
-        get { caseSensitiveBox?.value }
-        set { caseSensitiveBox = newValue.map(CopyOnWriteBox.init) }
+        get { rareBox?.value.caseSensitive }
+        set { if !(newValue == nil && rareBox == nil) { changeRare { $0.caseSensitive = newValue } } }
     }
     /// The `grpc` value, where written; nil when not set.
     public var grpc: Located<Bool>? {
-        get { grpcBox?.value }
-        set { grpcBox = newValue.map(CopyOnWriteBox.init) }
+        get { rareBox?.value.grpc }
+        set { if !(newValue == nil && rareBox == nil) { changeRare { $0.grpc = newValue } } }
     }
 
     /// A match written at `span`.
@@ -535,9 +559,8 @@ public struct PolicyRouteMatch: Sendable {
         self.path = path
         self.methods = methods
         self.headers = headers
-        self.query = query
-        self.caseSensitive = caseSensitive
-        self.grpc = grpc
+        let rare = Rare(query: query, caseSensitive: caseSensitive, grpc: grpc)
+        self.rareBox = rare.isEmpty ? nil : CopyOnWriteBox(rare)
     }
 
     /// Whether the path is compared case-sensitively (the default).
@@ -668,15 +691,17 @@ public struct PolicyFault: Sendable {
 /// The inheritable keys, as written at one level.
 public struct PolicySettings: Sendable {
     // Stored out of line and shared: most routes write none of these keys, and a large policy
-    // has a hundred thousand routes (the values inline are 700 bytes).
+    // has a hundred thousand routes (the values inline are 700 bytes). The rare large ones
+    // are boxed once more, so a route that writes only `timeout` keeps 176 bytes, not 744
+    // (issue 13). A boxed value is replaced, never changed in place: copies share it.
     struct Values {
         var timeout: Located<PolicyDuration>?
         var idleTimeout: Located<PolicyDuration>?
-        var retries: Located<RetrySetting>?
-        var requestHeaders: PolicyHeaderOps?
-        var responseHeaders: PolicyHeaderOps?
-        var cors: Located<PolicyCORS>?
-        var rateLimit: Located<PolicyRateLimit>?
+        var retries: CopyOnWriteBox<Located<RetrySetting>>?
+        var requestHeaders: CopyOnWriteBox<PolicyHeaderOps>?
+        var responseHeaders: CopyOnWriteBox<PolicyHeaderOps>?
+        var cors: CopyOnWriteBox<Located<PolicyCORS>>?
+        var rateLimit: CopyOnWriteBox<Located<PolicyRateLimit>>?
         var connectTimeout: Located<PolicyDuration>?
     }
     private static let empty = CopyOnWriteBox(Values())
@@ -701,33 +726,37 @@ public struct PolicySettings: Sendable {
     }
     /// The `retries` value, where written; nil when not set.
     public var retries: Located<RetrySetting>? {
-        get { box.value.retries }
+        get { box.value.retries?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue } } }
+        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue.map(CopyOnWriteBox.init) } } }
     }
     /// The `request_headers` operations, when written.
     public var requestHeaders: PolicyHeaderOps? {
-        get { box.value.requestHeaders }
+        get { box.value.requestHeaders?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.requestHeaders == nil) { update { $0.requestHeaders = newValue } } }
+        set {
+            if !(newValue == nil && box.value.requestHeaders == nil) { update { $0.requestHeaders = newValue.map(CopyOnWriteBox.init) } }
+        }
     }
     /// The `response_headers` operations, when written.
     public var responseHeaders: PolicyHeaderOps? {
-        get { box.value.responseHeaders }
+        get { box.value.responseHeaders?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.responseHeaders == nil) { update { $0.responseHeaders = newValue } } }
+        set {
+            if !(newValue == nil && box.value.responseHeaders == nil) { update { $0.responseHeaders = newValue.map(CopyOnWriteBox.init) } }
+        }
     }
     /// The `cors` value, where written; nil when not set.
     public var cors: Located<PolicyCORS>? {
-        get { box.value.cors }
+        get { box.value.cors?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue } } }
+        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue.map(CopyOnWriteBox.init) } } }
     }
     /// The `rate_limit` value, where written; nil when not set.
     public var rateLimit: Located<PolicyRateLimit>? {
-        get { box.value.rateLimit }
+        get { box.value.rateLimit?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue } } }
+        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue.map(CopyOnWriteBox.init) } } }
     }
     /// Only in `defaults`: the services' connect timeout.
     public var connectTimeout: Located<PolicyDuration>? {
@@ -809,15 +838,16 @@ public struct PolicyRateLimit: Sendable {
 /// (route over host over listener over defaults), with where it came from.
 public struct EffectivePolicy: Sendable {
     // Stored out of line: the routes of a host that write no policy key share the one value
-    // they inherit (600 bytes inline).
+    // they inherit (600 bytes inline). The rare large values are boxed once more (as in
+    // `PolicySettings`), so a route with its own `timeout` keeps a small record.
     struct Values {
         var timeout: Resolved<PolicyDuration>?
         var idleTimeout: Resolved<PolicyDuration>?
-        var retries: Resolved<RetrySetting>?
+        var retries: CopyOnWriteBox<Resolved<RetrySetting>>?
         var requestHeaders: [ResolvedHeaderOp] = []
         var responseHeaders: [ResolvedHeaderOp] = []
-        var cors: Resolved<PolicyCORS>?
-        var rateLimit: Resolved<PolicyRateLimit>?
+        var cors: CopyOnWriteBox<Resolved<PolicyCORS>>?
+        var rateLimit: CopyOnWriteBox<Resolved<PolicyRateLimit>>?
     }
     private static let empty = CopyOnWriteBox(Values())
     private var box = EffectivePolicy.empty
@@ -841,9 +871,9 @@ public struct EffectivePolicy: Sendable {
     }
     /// The `retries` in effect and the level it came from; nil when not set at any level.
     public var retries: Resolved<RetrySetting>? {
-        get { box.value.retries }
+        get { box.value.retries?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue } } }
+        set { if !(newValue == nil && box.value.retries == nil) { update { $0.retries = newValue.map(CopyOnWriteBox.init) } } }
     }
     /// The request header operations in effect.
     public var requestHeaders: [ResolvedHeaderOp] {
@@ -859,15 +889,15 @@ public struct EffectivePolicy: Sendable {
     }
     /// The `cors` in effect and the level it came from; nil when not set at any level.
     public var cors: Resolved<PolicyCORS>? {
-        get { box.value.cors }
+        get { box.value.cors?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue } } }
+        set { if !(newValue == nil && box.value.cors == nil) { update { $0.cors = newValue.map(CopyOnWriteBox.init) } } }
     }
     /// The `rate_limit` in effect and the level it came from; nil when not set at any level.
     public var rateLimit: Resolved<PolicyRateLimit>? {
-        get { box.value.rateLimit }
+        get { box.value.rateLimit?.value }
         // Writing "nothing" over nothing keeps the shared storage.
-        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue } } }
+        set { if !(newValue == nil && box.value.rateLimit == nil) { update { $0.rateLimit = newValue.map(CopyOnWriteBox.init) } } }
     }
 
     /// A route with nothing in effect.

@@ -6,11 +6,70 @@ public enum PolicyValues {
 
     /// Names of services, listeners, hosts and routes.
     public static func isValidName(_ s: String) -> Bool {
-        let b = Array(s.utf8)
-        guard (1...64).contains(b.count) else { return false }
+        // On the UTF-8 view, never copied: every route and service name passes here.
+        let b = s.utf8
+        guard (1...64).contains(b.count), let first = b.first, let last = b.last else { return false }
         func edge(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
         func inner(_ c: UInt8) -> Bool { edge(c) || c == 0x2E || c == 0x5F || c == 0x2D }
-        return edge(b.first!) && edge(b.last!) && b.allSatisfy(inner)
+        return edge(first) && edge(last) && b.allSatisfy(inner)
+    }
+
+    /// The common well-formed duration (`250ms`, `1m30s`: digits and units from largest to
+    /// smallest, nothing else), read from the bytes; nil for anything else, which
+    /// `duration(_:)` then reads and reports exactly as before.
+    static func simpleDuration(_ text: String) -> PolicyDuration? {
+        var total: Int64 = 0
+        var lastRank = -1
+        var n: Int64 = -1
+        var sawM = false
+        for c in text.utf8 {
+            if sawM {
+                sawM = false
+                if c == UInt8(ascii: "s") {
+                    // `ms`
+                    guard n >= 0, 3 > lastRank else { return nil }
+                    lastRank = 3
+                    total += n
+                    n = -1
+                    continue
+                }
+                // `m` alone, then this byte.
+                guard n >= 0, 1 > lastRank else { return nil }
+                lastRank = 1
+                total += n * 60_000
+                n = -1
+            }
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // Long digit runs take the full reader. Below 10^12, no amount times an
+                // hour's milliseconds, plus a total within the limit, overflows.
+                guard n < 100_000_000_000 else { return nil }
+                n = (n < 0 ? 0 : n * 10) + Int64(c &- UInt8(ascii: "0"))
+            case UInt8(ascii: "h"):
+                guard n >= 0, 0 > lastRank else { return nil }
+                lastRank = 0
+                total += n * 3_600_000
+                n = -1
+            case UInt8(ascii: "m"):
+                sawM = true
+            case UInt8(ascii: "s"):
+                guard n >= 0, 2 > lastRank else { return nil }
+                lastRank = 2
+                total += n * 1000
+                n = -1
+            default:
+                return nil
+            }
+            if total > 315_576_000_000_000 { return nil }
+        }
+        if sawM {
+            guard n >= 0, 1 > lastRank else { return nil }
+            lastRank = 1
+            total += n * 60_000
+            n = -1
+        }
+        guard n < 0, lastRank >= 0, total <= 315_576_000_000_000 else { return nil }
+        return PolicyDuration(milliseconds: total)
     }
 
     /// `250ms`, `1s`, `1m30s`, `2h`: integer amounts with units in decreasing order.

@@ -9,9 +9,13 @@ import XDSCDiagnostics
 /// Immutable once the reader has built it; `YAMLNode` values are indices into it.
 final class YAMLTree: Sendable {
     /// One node: its range, and either its text (a scalar) or its children (a collection).
+    /// 20 bytes: the end is kept relative to the start (issue 13); the few ends too far for
+    /// that (a collection of thousands of lines) are in the tree's `farEnds`.
     struct Record: Sendable {
         let start: SourcePosition
-        let end: SourcePosition
+        /// Bits 20-31: the end's line minus the start's; bits 0-19: the end's column; or
+        /// `farEnd` when the end does not fit.
+        let endCode: UInt32
         /// A scalar: offset of its text in `text`; a collection: of its first child in `children`.
         let first: UInt32
         /// Bits 0-27: the text's length or the number of children (a mapping's pairs count
@@ -20,12 +24,22 @@ final class YAMLTree: Sendable {
 
         static let countMask: UInt32 = (1 << 28) - 1
         static let mergedFlag: UInt32 = 1 << 31
+        static let farEnd = UInt32.max
 
         init(start: SourcePosition, end: SourcePosition, first: Int, count: Int, kind: RecordKind, hasMerged: Bool = false) {
             self.start = start
-            self.end = end
+            let lines = end.line - start.line
+            // 4094 lines at most, so no code that fits is `farEnd`.
+            self.endCode =
+                lines >= 0 && lines < 4095 && end.column >= 0 && end.column < 1 << 20
+                ? UInt32(lines) << 20 | UInt32(end.column) : Self.farEnd
             self.first = UInt32(first)
             self.info = UInt32(count) | UInt32(kind.rawValue) << 28 | (hasMerged ? Self.mergedFlag : 0)
+        }
+
+        /// The end, unless it is a far one.
+        var nearEnd: SourcePosition? {
+            endCode == Self.farEnd ? nil : SourcePosition(line: start.line + Int(endCode >> 20), column: Int(endCode & 0xFFFFF))
         }
 
         var count: Int { Int(info & Self.countMask) }
@@ -66,6 +80,8 @@ final class YAMLTree: Sendable {
     }
 
     let file: String
+    /// `file`, interned once: every span made from the tree names it by this id.
+    let fileID: SourceSpan.FileID
     let records: [Record]
     /// Children of collections: a record index when >= 0, else `~i` for `views[i]`.
     let children: [Int32]
@@ -75,11 +91,16 @@ final class YAMLTree: Sendable {
     let tags: [Int32: String]
     /// Positions in `children` of the keys of pairs a `<<` merge brought in.
     let mergedKeys: Set<Int32>
+    /// The ends of the records whose end does not fit them, by record.
+    let farEnds: [Int32: SourcePosition]
 
     init(
-        file: String, records: [Record], children: [Int32], text: [UInt8], views: [View], tags: [Int32: String], mergedKeys: Set<Int32>
+        file: String, records: [Record], children: [Int32], text: [UInt8], views: [View], tags: [Int32: String], mergedKeys: Set<Int32>,
+        farEnds: [Int32: SourcePosition]
     ) {
+        self.farEnds = farEnds
         self.file = file
+        self.fileID = SourceSpan.FileID(file)
         self.records = records
         self.children = children
         self.text = text
@@ -94,7 +115,7 @@ final class YAMLTree: Sendable {
         if ref >= 0 {
             guard let parent else { return YAMLNode(tree: self, index: ref, view: nil) }
             let r = records[Int(ref)]
-            return YAMLNode(tree: self, index: ref, view: parent.child(writtenAt: r.start, r.end, keeping: nil))
+            return YAMLNode(tree: self, index: ref, view: parent.child(writtenAt: r.start, end(of: r, ref), keeping: nil))
         }
         let v = views[Int(~ref)]
         guard let parent else { return YAMLNode(tree: self, index: v.target, view: v.alias) }
@@ -103,6 +124,9 @@ final class YAMLTree: Sendable {
         let seen = parent.child(writtenAt: v.alias.start, v.alias.end, keeping: v.alias.childAnchor)
         return YAMLNode(tree: self, index: v.target, view: seen)
     }
+
+    /// Where record `r` (at `index`) ends.
+    func end(of r: Record, _ index: Int32) -> SourcePosition { r.nearEnd ?? farEnds[index]! }
 
     /// Whether the text of scalar record `r` is exactly `s`.
     func text(of r: Record, equals s: String) -> Bool {
@@ -182,10 +206,10 @@ public struct YAMLNode: Sendable {
     public var span: SourceSpan {
         guard let view else {
             let r = record
-            return SourceSpan(file: tree.file, start: r.start, end: r.end)
+            return SourceSpan(fileID: tree.fileID, start: r.start, end: tree.end(of: r, index))
         }
         return SourceSpan(
-            file: tree.file, start: view.start, end: view.end,
+            fileID: tree.fileID, start: view.start, end: view.end,
             origin: .init(anchor: view.anchor, start: view.writtenStart, end: view.writtenEnd))
     }
 
@@ -231,7 +255,17 @@ public struct YAMLNode: Sendable {
         let r = record
         guard r.kind == .plain else { return false }
         if r.count == 0 { return true }
-        return r.count <= 4 && YAMLScalar.nullWords.contains { tree.text(of: r, equals: $0) }
+        guard r.count == 1 || r.count == 4 else { return false }
+        // The bytes compared in place: every key of every mapping is asked (`nullWords`).
+        return tree.text.withUnsafeBufferPointer { t in
+            let i = Int(r.first)
+            if r.count == 1 { return t[i] == UInt8(ascii: "~") }
+            let rest = (t[i + 1], t[i + 2], t[i + 3])
+            if rest == (UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")) {
+                return t[i] == UInt8(ascii: "n") || t[i] == UInt8(ascii: "N")
+            }
+            return t[i] == UInt8(ascii: "N") && rest == (UInt8(ascii: "U"), UInt8(ascii: "L"), UInt8(ascii: "L"))
+        }
     }
 
     /// What kind of value this is, in words for messages: "a mapping", "a list", "a string"...

@@ -231,6 +231,8 @@ private struct ParseState {
     var views: [YAMLTree.View] = []
     var tags: [Int32: String] = [:]
     var mergedKeys = Set<Int32>()
+    /// The ends too far from their starts for a record (see `YAMLTree.Record`).
+    var farEnds: [Int32: SourcePosition] = [:]
     /// Each anchor's node and the nodes it stands for once aliases are expanded.
     var anchors: [String: (node: Int32, size: Int)] = [:]
     var aliasCount = 0
@@ -268,7 +270,9 @@ private struct ParseState {
     /// The tree as built so far (sharing the arrays, which are copied only if they grow
     /// while it is alive).
     func snapshot() -> YAMLTree {
-        YAMLTree(file: file, records: records, children: children, text: text, views: views, tags: tags, mergedKeys: mergedKeys)
+        YAMLTree(
+            file: file, records: records, children: children, text: text, views: views, tags: tags, mergedKeys: mergedKeys,
+            farEnds: farEnds)
     }
 
     mutating func run(_ bytes: [UInt8]) -> YAMLNode? {
@@ -350,7 +354,8 @@ private struct ParseState {
             if s.length > 0 { text.append(contentsOf: UnsafeBufferPointer(start: s.value, count: s.length)) }
             let node = add(
                 YAMLTree.Record(
-                    start: position(event.start_mark), end: end, first: offset, count: s.length, kind: .init(effectiveStyle)), tag: tag)
+                    start: position(event.start_mark), end: end, first: offset, count: s.length, kind: .init(effectiveStyle)), end: end,
+                tag: tag)
             register(anchor: Self.string(s.anchor), node, size: 1)
             push(node, size: 1)
             lastEnd = end
@@ -376,8 +381,9 @@ private struct ParseState {
                 return
             }
             let written = records[Int(target.node)]
+            let writtenEnd = written.nearEnd ?? farEnds[target.node]!
             let view = AliasView(
-                start: sp.start, end: sp.end, anchor: name, writtenStart: written.start, writtenEnd: written.end, childAnchor: name)
+                start: sp.start, end: sp.end, anchor: name, writtenStart: written.start, writtenEnd: writtenEnd, childAnchor: name)
             push(addView(target.node, view), size: target.size)
             // The alias node keeps its anchor's span; what ends here is the alias token.
             lastEnd = sp.end
@@ -412,7 +418,7 @@ private struct ParseState {
             let node = add(
                 YAMLTree.Record(
                     start: frame.start, end: end, first: first, count: children.count - first, kind: frame.isMapping ? .mapping : .sequence,
-                    hasMerged: hasMerged), tag: frame.tag)
+                    hasMerged: hasMerged), end: end, tag: frame.tag)
             register(anchor: frame.anchor, node, size: frame.size)
             push(node, size: frame.size)
         default:
@@ -434,9 +440,10 @@ private struct ParseState {
     }
 
     /// Adds a node's record; returns its index.
-    mutating func add(_ record: YAMLTree.Record, tag: String?) -> Int32 {
+    mutating func add(_ record: YAMLTree.Record, end: SourcePosition, tag: String?) -> Int32 {
         let index = Int32(records.count)
         records.append(record)
+        if record.endCode == YAMLTree.Record.farEnd { farEnds[index] = end }
         if let tag { tags[index] = tag }
         return index
     }

@@ -12,9 +12,9 @@ import XDSCSyntax
     }
 
     @Test func spansAndPositionsAreCompact() {
-        // Two 32-bit numbers; a file name, two positions and a boxed alias origin.
+        // Two 32-bit numbers; an interned file id, an interned origin id and two positions.
         #expect(MemoryLayout<SourcePosition>.size == 8)
-        #expect(MemoryLayout<SourceSpan>.size <= 40)
+        #expect(MemoryLayout<SourceSpan>.size == 24)
         var p = SourcePosition(line: 3, column: 9)
         p.column += 1
         #expect(p == SourcePosition(line: 3, column: 10) && p.description == "3:10")
@@ -29,6 +29,47 @@ import XDSCSyntax
         #expect(a == b && Set([a, b]).count == 1)
         b.origin = nil
         #expect(b.origin == nil && a != b)
+    }
+
+    @Test func internedFilesAndOriginsReadBackAsWritten() {
+        let o = SourceSpan.AliasOrigin(anchor: "anchor", start: .init(line: 4, column: 2), end: .init(line: 5, column: 7))
+        let a = SourceSpan(file: "dir/one.yaml", start: .init(line: 1, column: 1), end: .init(line: 1, column: 2), origin: o)
+        var b = SourceSpan(fileID: .init("dir/two.yaml"), start: a.start, end: a.end, origin: o)
+        #expect(a.file == "dir/one.yaml" && b.file == "dir/two.yaml" && a.origin == o && b.origin == o)
+        #expect(a != b && !a.contains(b) && a.contains(a))
+        #expect(a.definition == SourceSpan(file: "dir/one.yaml", start: o.start, end: o.end))
+        b.file = "dir/one.yaml"
+        #expect(a == b && a.hashValue == b.hashValue && a.description == "dir/one.yaml:1:1")
+        #expect(SourceSpan.FileID("dir/one.yaml") == SourceSpan.FileID("dir/one.yaml"))
+        #expect(SourceSpan.FileID("dir/one.yaml").path == "dir/one.yaml")
+    }
+
+    @Test(arguments: ["~", "null", "Null", "NULL", "", "nul", "nULL", "NUll", "none", "~~", "x", "nulls"])
+    func nullKeysAreTheCoreSchemaNulls(_ word: String) throws {
+        // The byte test of a node agrees with the scalar's own reading of the text.
+        let (root, _) = read("k: \(word)\n")
+        let v = try #require(root?["k"])
+        #expect(v.isNull == v.scalar!.isNull)
+        #expect(v.isNull == ["~", "null", "Null", "NULL", ""].contains(word))
+        let (quoted, _) = read("k: '\(word)'\n")
+        #expect(quoted?["k"]?.isNull == false)
+    }
+
+    @Test func endsTooFarForARecordReadBackExactly() throws {
+        // A record keeps its end relative to its start; these two ends do not fit that.
+        let items = String(repeating: "- x\n", count: 5000)
+        let long = String(repeating: "a", count: 1_100_000)
+        let (root, diags) = read("k: &big\n" + items + "z: \(long) b\nc: *big\nn: [1,\n  2]\n")
+        #expect(diags.isEmpty)
+        let k = try #require(root?["k"])
+        #expect(k.span.end == .init(line: 5001, column: 4) && k.items.count == 5000)
+        let z = try #require(root?["z"])
+        #expect(z.span.start == .init(line: 5002, column: 4) && z.span.end == .init(line: 5002, column: 1_100_006))
+        let c = try #require(root?["c"])
+        #expect(c.span.origin?.start == k.span.start && c.span.origin?.end == k.span.end)
+        #expect(c.items.last?.span.origin?.end == .init(line: 5001, column: 4))
+        // And a near one, over two lines.
+        #expect(root?["n"]?.span.end == .init(line: 5005, column: 5))
     }
 
     @Test func smallAndLargeMappingsReportRepeatsAlike() {
