@@ -717,19 +717,6 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
         if useHashPolicy { o["use_hash_policy"] = .bool(true) }
         return .object(o)
     }
-
-    /// Envoy's pick: `value % total` over the cumulative half-open intervals in order.
-    public func pick(randomValue: UInt64) -> String? {
-        let total = clusters.reduce(UInt64(0)) { $0 + UInt64($1.weight) }
-        guard total > 0 else { return nil }
-        let v = randomValue % total
-        var end: UInt64 = 0
-        for c in clusters {
-            end += UInt64(c.weight)
-            if v < end { return c.name }
-        }
-        return nil
-    }
 }
 
 /// `envoy.config.route.v3.RetryPolicy`.

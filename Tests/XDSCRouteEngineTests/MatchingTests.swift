@@ -265,11 +265,6 @@ private func request(_ path: String, host: String = "example.com", method: Strin
 @Suite struct RoutingTests {
     @Test func firstMatchWinsAndWeightedPick() {
         let w = WeightedClusters([.init(name: "a", weight: 30), .init(name: "b", weight: 30), .init(name: "c", weight: 40)])
-        #expect(w.pick(randomValue: 115) == "a")
-        #expect(w.pick(randomValue: 445) == "b")
-        #expect(w.pick(randomValue: 560) == "c")
-        #expect(w.pick(randomValue: 29) == "a")
-        #expect(w.pick(randomValue: 30) == "b")
         let vh = VirtualHost(
             name: "v", domains: ["*"],
             routes: [
@@ -279,6 +274,12 @@ private func request(_ path: String, host: String = "example.com", method: Strin
         let engine = RouteEngine(RouteConfiguration(name: "t", virtualHosts: [vh]))
         #expect(engine.select(EnvoyRequest(authority: "x", path: "/abc")).cluster == "first")
         #expect(engine.select(EnvoyRequest(authority: "x", path: "/b", randomValue: 70)).cluster == "c")
+        // `value % total` over the cumulative half-open intervals, in order.
+        let picks: [(UInt64, String, Int)] = [(115, "a", 0), (445, "b", 1), (560, "c", 2), (29, "a", 0), (30, "b", 1), (59, "b", 1)]
+        for (random, cluster, entry) in picks {
+            let s = engine.select(EnvoyRequest(authority: "x", path: "/b", randomValue: random))
+            #expect(s.outcome == .forward(cluster: cluster, entry: entry), "random \(random)")
+        }
         #expect(
             engine.select(EnvoyRequest(authority: "x", path: "b"))
                 == RouteSelection(virtualHost: 0, route: nil, outcome: .noRoute(.noRouteMatched)))
