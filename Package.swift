@@ -111,7 +111,7 @@ let package = Package(
             dependencies: [
                 "XDSCRequest",
                 "XDSCEmit", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver",
-                "XDSCTestSupport",
+                "XDSCRouteEngine", "XDSCTestSupport",
             ]),
         .testTarget(
             name: "XDSCDiffTests",
@@ -121,7 +121,10 @@ let package = Package(
             ]),
         .testTarget(
             name: "XDSCRoutesTests",
-            dependencies: ["XDSCRequest", "XDSCRoutes", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex", "XDSCTestSupport"]),
+            dependencies: [
+                "XDSCRequest", "XDSCRoutes", "XDSCRouteEngine", "XDSCEnvoy", "XDSCEnvoyReader", "XDSCDiagnostics", "XDSCRegex",
+                "XDSCTestSupport",
+            ]),
         .testTarget(
             name: "XDSCDriverTests",
             dependencies: [

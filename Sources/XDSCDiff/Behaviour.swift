@@ -239,9 +239,14 @@ enum BehaviourDiff {
         if x.requestHeaders != y.requestHeaders || x.responseHeaders != y.responseHeaders {
             out.append("headers")
         }
-        if x.timeout != y.timeout || x.idleTimeout != y.idleTimeout { out.append("timeout") }
+        if x.timeout != y.timeout || x.idleTimeout != y.idleTimeout || x.perTryTimeout != y.perTryTimeout
+            || x.expectedTimeout != y.expectedTimeout || x.grpcTimeoutHeader != y.grpcTimeoutHeader
+            || x.streamDuration != y.streamDuration
+        {
+            out.append("timeout")
+        }
         if x.retryPolicy != y.retryPolicy { out.append("retry policy") }
-        if x.mirrors != y.mirrors { out.append("mirrors") }
+        if x.mirrors != y.mirrors || x.mirrorsFiring != y.mirrorsFiring { out.append("mirrors") }
         if x.hashPolicy != y.hashPolicy { out.append("hash policy") }
         if x.filterConfigs != y.filterConfigs { out.append("filter config") }
         return out
@@ -261,6 +266,8 @@ enum BehaviourDiff {
         n.routeOrigin = nil
         n.virtualCluster = nil
         n.timeoutOrigin = nil
+        n.timeoutSource = nil
+        n.streamDurationOrigin = nil
         n.retryOrigin = nil
         n.mirrorsOrigin = nil
         n.mutations = []

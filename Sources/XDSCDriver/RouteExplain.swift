@@ -227,6 +227,18 @@ public enum RouteExplain {
         return .object(o)
     }
 
+    /// Why the router's timeout is what it is, when it is not the route's `timeout`.
+    static func timeoutNote(_ s: TimeoutSource?) -> String {
+        switch s {
+        case .routeDefault?, nil: " (default)"
+        case .route?: ""
+        case .grpcTimeoutHeader?: " (from grpc-timeout, max_grpc_timeout)"
+        case .maxGrpcTimeout?: " (max_grpc_timeout)"
+        case .maxStreamDuration?: " (none: the route sets max_stream_duration)"
+        case .upstreamTimeoutHeader?: " (from x-envoy-upstream-rq-timeout-ms)"
+        }
+    }
+
     static func describe(_ r: NoRouteReason) -> String {
         switch r {
         case .missingHost(let h): "the request has no `\(h)` header"
@@ -343,7 +355,8 @@ public enum RouteExplain {
         }
         if let vc = d.virtualCluster { out += "virtual cluster: \(vc)\n" }
         if case .forward = d.outcome {
-            var t = "timeout: \(d.timeout?.description ?? "15s")\(d.timeoutOrigin == nil ? " (default)" : "")"
+            var t = "timeout: \(d.timeout?.description ?? "15s")" + timeoutNote(d.timeoutSource)
+            if let stream = d.streamDuration { t += ", stream limit: \(stream)" }
             if let idle = d.idleTimeout { t += ", idle timeout: \(idle)" }
             out += t + "\n"
             if let rp = d.retryPolicy {
@@ -352,7 +365,10 @@ public enum RouteExplain {
             } else {
                 out += "retries: none\n"
             }
-            for m in d.mirrors { out += "mirror: \(m.clusterHeader.map { "cluster_header `\($0)`" } ?? "`\(m.cluster)`")\n" }
+            for (i, m) in d.mirrors.enumerated() {
+                let skipped = i < d.mirrorsFiring.count && !d.mirrorsFiring[i] ? " (not sampled for this request)" : ""
+                out += "mirror: \(m.clusterHeader.map { "cluster_header `\($0)`" } ?? "`\(m.cluster)`")\(skipped)\n"
+            }
             if !d.hashPolicy.isEmpty { out += "hash policy: \(d.hashPolicy.map(describe).joined(separator: ", "))\n" }
         }
         for f in d.filterConfigs { out += "filter config: \(f.filter) (\(f.level.rawValue))\n" }

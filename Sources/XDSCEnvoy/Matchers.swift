@@ -160,7 +160,7 @@ public struct HeaderMatcher: Equatable, Sendable, EnvoyEncodable {
 extension HeaderMatcher {
     /// `absl::SimpleAtoi` into an int64, as `range_match` parses a header: ASCII whitespace
     /// around the number is ignored, one `+` or `-` sign, base-10 digits, nil on overflow.
-    static func simpleAtoi(_ text: String) -> Int64? {
+    public static func simpleAtoi(_ text: String) -> Int64? {
         guard let (negative, digits) = atoiDigits(text) else { return nil }
         var v: Int64 = 0
         for d in digits {

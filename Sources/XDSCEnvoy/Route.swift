@@ -415,6 +415,9 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         var rateLimits: [JSON] = []
         var includeVirtualHostRateLimits = false
         var cors: JSON?
+        var maxStreamDuration: MaxStreamDuration?
+        var maxGrpcTimeout: EnvoyDuration?
+        var grpcTimeoutOffset: EnvoyDuration?
     }
 
     final class RareBox: @unchecked Sendable {
@@ -521,6 +524,24 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         set { update(unlessDefault: newValue == nil) { $0.cors = newValue } }
     }
 
+    /// `max_stream_duration`: when set (even empty), the router's own timeout is off
+    /// (`usingNewTimeouts`) and the connection manager's stream timer applies.
+    public var maxStreamDuration: MaxStreamDuration? {
+        get { rareBox?.value.maxStreamDuration }
+        set { update(unlessDefault: newValue == nil) { $0.maxStreamDuration = newValue } }
+    }
+    /// The deprecated `max_grpc_timeout`: a gRPC request's timeout comes from `grpc-timeout`,
+    /// capped at this (0 is no cap).
+    public var maxGrpcTimeout: EnvoyDuration? {
+        get { rareBox?.value.maxGrpcTimeout }
+        set { update(unlessDefault: newValue == nil) { $0.maxGrpcTimeout = newValue } }
+    }
+    /// The deprecated `grpc_timeout_offset`, taken off the `grpc-timeout` value.
+    public var grpcTimeoutOffset: EnvoyDuration? {
+        get { rareBox?.value.grpcTimeoutOffset }
+        set { update(unlessDefault: newValue == nil) { $0.grpcTimeoutOffset = newValue } }
+    }
+
     /// Whether the two actions are equal, field by field.
     public static func == (a: RouteAction, b: RouteAction) -> Bool {
         a.clusterSpecifier == b.clusterSpecifier && a.timeout == b.timeout && (a.rareBox === b.rareBox || a.rare == b.rare)
@@ -581,6 +602,40 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         if !rateLimits.isEmpty { o["rate_limits"] = .array(rateLimits) }
         if includeVirtualHostRateLimits { o["include_vh_rate_limits"] = .bool(true) }
         o.set("cors", cors)
+        o.set("max_grpc_timeout", maxGrpcTimeout)
+        o.set("grpc_timeout_offset", grpcTimeoutOffset)
+        o.set("max_stream_duration", maxStreamDuration)
+        return .object(o)
+    }
+}
+
+/// `envoy.config.route.v3.RouteAction.MaxStreamDuration`.
+public struct MaxStreamDuration: Equatable, Sendable, EnvoyEncodable {
+    /// `max_stream_duration`: the stream's limit (0 disables the timer; nil falls back to
+    /// the connection manager's).
+    public var maxStreamDuration: EnvoyDuration?
+    /// `grpc_timeout_header_max`: with it, a `grpc-timeout` header sets the limit, capped at
+    /// this (0 is no cap).
+    public var grpcTimeoutHeaderMax: EnvoyDuration?
+    /// `grpc_timeout_header_offset`, taken off the `grpc-timeout` value.
+    public var grpcTimeoutHeaderOffset: EnvoyDuration?
+
+    /// A stream duration policy.
+    public init(
+        maxStreamDuration: EnvoyDuration? = nil, grpcTimeoutHeaderMax: EnvoyDuration? = nil,
+        grpcTimeoutHeaderOffset: EnvoyDuration? = nil
+    ) {
+        self.maxStreamDuration = maxStreamDuration
+        self.grpcTimeoutHeaderMax = grpcTimeoutHeaderMax
+        self.grpcTimeoutHeaderOffset = grpcTimeoutHeaderOffset
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        var o = JSONObject()
+        o.set("max_stream_duration", maxStreamDuration)
+        o.set("grpc_timeout_header_max", grpcTimeoutHeaderMax)
+        o.set("grpc_timeout_header_offset", grpcTimeoutHeaderOffset)
         return .object(o)
     }
 }
@@ -661,19 +716,6 @@ public struct WeightedClusters: Equatable, Sendable, EnvoyEncodable {
         o.set("total_weight", totalWeight.map { JSON.integer($0) })
         if useHashPolicy { o["use_hash_policy"] = .bool(true) }
         return .object(o)
-    }
-
-    /// Envoy's pick: `value % total` over the cumulative half-open intervals in order.
-    public func pick(randomValue: UInt64) -> String? {
-        let total = clusters.reduce(UInt64(0)) { $0 + UInt64($1.weight) }
-        guard total > 0 else { return nil }
-        let v = randomValue % total
-        var end: UInt64 = 0
-        for c in clusters {
-            end += UInt64(c.weight)
-            if v < end { return c.name }
-        }
-        return nil
     }
 }
 

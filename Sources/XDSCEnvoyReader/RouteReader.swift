@@ -429,6 +429,13 @@ struct RouteReader {
         action.rateLimits = m.list("rate_limits").map(JSONValue.of)
         action.includeVirtualHostRateLimits = m.bool("include_vh_rate_limits") ?? false
         action.cors = m.value("cors").map(JSONValue.of)
+        action.maxGrpcTimeout = m.duration("max_grpc_timeout")
+        action.grpcTimeoutOffset = m.duration("grpc_timeout_offset")
+        if let d = m.message("max_stream_duration", Tables.maxStreamDuration) {
+            action.maxStreamDuration = MaxStreamDuration(
+                maxStreamDuration: d.duration("max_stream_duration"), grpcTimeoutHeaderMax: d.duration("grpc_timeout_header_max"),
+                grpcTimeoutHeaderOffset: d.duration("grpc_timeout_header_offset"))
+        }
         return action
     }
 

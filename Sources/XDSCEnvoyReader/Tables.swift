@@ -77,18 +77,21 @@ enum Tables {
             "cluster", "cluster_header", "weighted_clusters", "prefix_rewrite", "regex_rewrite", "host_rewrite_literal",
             "timeout", "idle_timeout", "retry_policy", "request_mirror_policies", "hash_policy", "upgrade_configs",
             "cluster_not_found_response_code", "auto_host_rewrite", "host_rewrite_header", "host_rewrite_path_regex",
-            "append_x_forwarded_host", "rate_limits", "include_vh_rate_limits", "cors",
+            "append_x_forwarded_host", "rate_limits", "include_vh_rate_limits", "cors", "max_stream_duration", "max_grpc_timeout",
+            "grpc_timeout_offset",
         ],
         ignored: [
-            "metadata_match", "early_data_policy", "retry_policy_typed_config", "priority", "max_grpc_timeout", "grpc_timeout_offset",
-            "internal_redirect_policy", "internal_redirect_action", "max_internal_redirects", "hedge_policy",
-            "max_stream_duration", "flush_timeout",
+            "metadata_match", "early_data_policy", "retry_policy_typed_config", "priority", "internal_redirect_policy",
+            "internal_redirect_action", "max_internal_redirects", "hedge_policy", "flush_timeout",
         ],
         routing: ["cluster_specifier_plugin", "inline_cluster_specifier_plugin", "path_rewrite_policy"],
         removed: [
             "host_rewrite": "use `host_rewrite_literal`", "request_mirror_policy": "use `request_mirror_policies: [...]`",
             "use_websocket": "use `upgrade_configs: [{upgrade_type: websocket}]`",
         ])
+
+    static let maxStreamDuration = MessageTable(
+        "MaxStreamDuration", read: ["max_stream_duration", "grpc_timeout_header_max", "grpc_timeout_header_offset"])
 
     static let regexMatchAndSubstitute = MessageTable("RegexMatchAndSubstitute", read: ["pattern", "substitution"])
 

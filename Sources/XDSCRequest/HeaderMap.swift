@@ -35,9 +35,14 @@ public struct HeaderMap: Equatable, Sendable {
 
     /// The first entry named `name`. Names are stored lower-case and asked for lower-case
     /// (literals, the model's names), so a name is lower-cased only when it is not found as is.
+    /// `host` is `:authority` when the map has no `host` entry: Envoy's request header map
+    /// maps the legacy `host` name onto `:authority` in its static lookup table
+    /// (source/common/http/header_map_impl.cc, `StaticLookupTable`), so a header matcher or a
+    /// `cluster_header` named `host` reads the authority.
     func firstIndex(_ name: String) -> Int? {
         if let i = Self.index(of: name, in: entries) { return i }
         let n = name.asciiLowercased
+        if n == "host" { return Self.index(of: ":authority", in: entries) }
         guard n != name else { return nil }
         return Self.index(of: n, in: entries)
     }

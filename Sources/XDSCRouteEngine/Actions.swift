@@ -11,7 +11,7 @@ extension RouteEngine {
     ) {
         let rt = Origin.Owner.route(host: h, route: r)
         if let a = actionRefs[h][r] {
-            forward(route, a, hostIndex: h, routeIndex: r, headers: headers, into: &d)
+            forward(route, a, hostIndex: h, routeIndex: r, headers: headers, runtime: runtimeValues(semantics), into: &d)
             return
         }
         let host = hostRefs[h].value

@@ -357,10 +357,30 @@ public struct RouteDecision: Equatable, Sendable {
     /// The virtual cluster (stats) on the headers as received: nil when the host has none,
     /// `other` when none matches.
     public var virtualCluster: String?
-    /// `timeout` (default 15 s; 0 disables) for forwards.
+    /// The router's timeout for forwards, as `FilterUtility::finalTimeout` computes it: the
+    /// route's `timeout` (default 15 s), or from `grpc-timeout` under `max_grpc_timeout`, or
+    /// `x-envoy-upstream-rq-timeout-ms`; `0s` is none (also whenever the route sets
+    /// `max_stream_duration`).
     public var timeout: EnvoyDuration?
-    /// Where `timeout` is written (nil for the default).
+    /// Where `timeout` comes from (forwards).
+    public var timeoutSource: TimeoutSource?
+    /// Where `timeout` is written (nil for the default and for a header's value).
     public var timeoutOrigin: Origin?
+    /// The per-try timeout the router uses (the retry policy's `per_try_timeout` or
+    /// `x-envoy-upstream-rq-per-try-timeout-ms`, dropped when not below `timeout`); nil is none.
+    public var perTryTimeout: EnvoyDuration?
+    /// The `x-envoy-expected-rq-timeout-ms` the router writes upstream (`setTimeoutHeaders`);
+    /// nil when it writes none (no timeout at all).
+    public var expectedTimeout: EnvoyDuration?
+    /// The `grpc-timeout` value sent upstream when Envoy rewrites it (the router under
+    /// `max_grpc_timeout`, the connection manager under `max_stream_duration`); nil leaves
+    /// the header as received.
+    public var grpcTimeoutHeader: String?
+    /// The connection manager's stream timer the route arms (`max_stream_duration`, or
+    /// `grpc-timeout` under `grpc_timeout_header_max`); nil is none, `0s` fires at once.
+    public var streamDuration: EnvoyDuration?
+    /// Where `streamDuration` is configured.
+    public var streamDurationOrigin: Origin?
     /// `idle_timeout`; nil leaves the connection manager's `stream_idle_timeout`.
     public var idleTimeout: EnvoyDuration?
     /// The retry policy that applies (route's, else the virtual host's).
@@ -371,6 +391,9 @@ public struct RouteDecision: Equatable, Sendable {
     public var mirrors: [RequestMirrorPolicy] = []
     /// Where the mirror policies are written.
     public var mirrorsOrigin: Origin?
+    /// For each of `mirrors`, whether it fires for this request: its `runtime_fraction` on
+    /// the request's random value (``RouteEngine/mirrorFires(_:random:runtime:)``).
+    public var mirrorsFiring: [Bool] = []
     /// The route's hash policy.
     public var hashPolicy: [HashPolicy] = []
     /// Per-filter configuration that applies, one per filter, most specific level.

@@ -7,7 +7,7 @@ extension RouteEngine {
     /// levels, host rewrite, path rewrite), `finalizeResponseHeaders`, and the policies.
     func forward(
         _ route: Ref<Route>, _ action: Ref<RouteAction>, hostIndex h: Int, routeIndex r: Int, headers: HeaderMap,
-        into d: inout RouteDecision
+        runtime: RuntimeValues, into d: inout RouteDecision
     ) {
         let a = action.value
         let rt = Origin.Owner.route(host: h, route: r)
@@ -64,7 +64,7 @@ extension RouteEngine {
                 clusterNotFoundStatus: a.clusterNotFoundResponseCode ?? 503, origin: origin(rt, target.field, fallback: source)))
         d.requestHeaders = req
         d.responseHeaders = resp
-        policies(a, hostIndex: h, owner: rt, fallback: source, into: &d)
+        policies(a, hostIndex: h, owner: rt, fallback: source, received: headers, runtime: runtime, into: &d)
         let host = hostRefs[h].value
         d.filterConfigs = filterConfigs(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
         d.corsPolicies = corsPolicies(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
@@ -172,11 +172,14 @@ extension RouteEngine {
     }
 
     /// Timeouts, the retry policy (route's, else the virtual host's), mirrors (route's, else
-    /// virtual host's, else route configuration's) and the hash policy.
-    func policies(_ a: RouteAction, hostIndex h: Int, owner: Origin.Owner, fallback: SourceSpan?, into d: inout RouteDecision) {
+    /// virtual host's, else route configuration's) and the hash policy. `received` is the
+    /// request as the router gets it, before the route's header mutations (the timeouts
+    /// read it so).
+    func policies(
+        _ a: RouteAction, hostIndex h: Int, owner: Origin.Owner, fallback: SourceSpan?, received: HeaderMap, runtime: RuntimeValues,
+        into d: inout RouteDecision
+    ) {
         let host = hostRefs[h]
-        d.timeout = a.timeout ?? .seconds(15)
-        d.timeoutOrigin = a.timeout != nil ? origin(owner, ".route.timeout", fallback: fallback) : nil
         d.idleTimeout = a.idleTimeout
         if let rpol = a.retryPolicy {
             d.retryPolicy = rpol
@@ -185,6 +188,20 @@ extension RouteEngine {
             d.retryPolicy = vpol
             d.retryOrigin = origin(.host(h), ".retry_policy", fallback: host.value.source)
         }
+        let t = Self.requestTimeouts(a, retry: d.retryPolicy, received)
+        d.timeout = Self.duration(ms: t.global)
+        d.timeoutSource = t.source
+        switch t.source {
+        case .route: d.timeoutOrigin = origin(owner, ".route.timeout", fallback: fallback)
+        case .grpcTimeoutHeader, .maxGrpcTimeout: d.timeoutOrigin = origin(owner, ".route.max_grpc_timeout", fallback: fallback)
+        case .maxStreamDuration: d.timeoutOrigin = origin(owner, ".route.max_stream_duration", fallback: fallback)
+        case .routeDefault, .upstreamTimeoutHeader: d.timeoutOrigin = nil
+        }
+        d.perTryTimeout = t.perTry > 0 ? Self.duration(ms: t.perTry) : nil
+        d.expectedTimeout = t.expected.map { Self.duration(ms: $0) }
+        d.grpcTimeoutHeader = t.grpcTimeoutHeader
+        d.streamDuration = t.stream.map { Self.duration(ms: $0) }
+        d.streamDurationOrigin = t.stream != nil ? origin(owner, ".route.max_stream_duration", fallback: fallback) : nil
         if d.requestHeaders.first(":method") == "CONNECT" {
             // `Filter::decodeHeaders` (router.cc): CONNECT requests are never mirrored.
         } else if !a.requestMirrorPolicies.isEmpty {
@@ -197,6 +214,25 @@ extension RouteEngine {
             d.mirrors = config.requestMirrorPolicies
             d.mirrorsOrigin = origin(.configuration, "request_mirror_policies", fallback: config.source)
         }
+        d.mirrorsFiring = d.mirrors.map { Self.mirrorFires($0, random: d.request.randomValue, runtime: runtime) }
         d.hashPolicy = a.hashPolicy
+    }
+}
+
+extension RouteEngine {
+    /// `FilterUtility::shouldShadow` (router.cc): the runtime's `featureEnabled(runtime_key,
+    /// default_value, stream id)`, the stream id being the request's random value (the one
+    /// route `runtime_fraction`s use). A policy without `runtime_fraction` is 100% with no
+    /// key (`ShadowPolicyImpl`, config_impl.cc). With no runtime layers the default value
+    /// decides: `random % denominator < numerator` (`evaluateFractionalPercent`). Under the
+    /// route-check tool's runtime (`RouterCheckTool::runtimeMock`) a fraction is on only when
+    /// its key is the test's non-empty `runtime`, and then by the same arithmetic.
+    public static func mirrorFires(_ policy: RequestMirrorPolicy, random: UInt64, runtime: RuntimeValues = .defaults) -> Bool {
+        let key = policy.runtimeFraction?.runtimeKey ?? ""
+        let value = policy.runtimeFraction?.defaultValue ?? .percent(100)
+        if case .routerCheckTool(let enabled) = runtime {
+            guard let enabled, !enabled.isEmpty, enabled == key else { return false }
+        }
+        return random % value.denominator.value < UInt64(value.numerator)
     }
 }

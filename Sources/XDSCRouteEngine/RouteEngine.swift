@@ -210,6 +210,13 @@ public struct RouteEngine: Sendable {
         firstFailure(m, headers, request, runtime: runtime, path: RequestPath(headers.first(":path")), explain: true)
     }
 
+    /// Whether route match `m` takes `request` (``firstFailure(_:_:_:runtime:)`` finds nothing):
+    /// the engine's own matcher, for callers that test one route's conditions alone.
+    public static func matches(_ m: RouteMatch, _ request: EnvoyRequest, runtime: RuntimeValues = .defaults) -> Bool {
+        let headers = request.headerMap
+        return firstFailure(m, headers, request, runtime: runtime, path: RequestPath(headers.first(":path")), explain: false) == nil
+    }
+
     /// `:path` and its part before the query, found once per request.
     struct RequestPath {
         var full: String?

@@ -13,6 +13,12 @@ struct SchemaCommand: ParsableCommand {
     @Argument(help: "Which schema: \(Schemas.names.joined(separator: ", ")).", completion: .list(Schemas.names))
     var name: String = "policy"
 
+    // For scripts/gen-docs, which regenerates every schema this lists (so a new schema
+    // cannot be left out of the committed files); private, so help, completions and the
+    // man page do not show it.
+    @Flag(help: ArgumentHelp("Print the schema names, one per line.", visibility: .private))
+    var list = false
+
     func validate() throws {
         if !Schemas.names.contains(name) {
             throw ValidationError("unknown schema '\(name)'; choose \(Schemas.names.joined(separator: ", "))")
@@ -20,6 +26,10 @@ struct SchemaCommand: ParsableCommand {
     }
 
     func run() throws {
+        if list {
+            FileHandleOutput.stdout(Schemas.names.map { $0 + "\n" }.joined())
+            return
+        }
         FileHandleOutput.stdout(Schemas.text(name)!)
     }
 }

@@ -26,12 +26,27 @@ import XDSCRequest
     /// Fixtures that are not YAML a JSON tool could read the same way.
     static let unreadableRules: Set<String> = ["yaml-syntax", "duplicate-key", "input-limit", "unreadable-input"]
 
-    @Test(arguments: ["policy", "diagnostics", "route", "diff", "traffic", "traffic-results"])
+    @Test(arguments: Schemas.names)
     func committedSchemaIsWhatXdscPrints(name: String) throws {
         let r = try CLI.run(["schema", name])
         #expect(r.status == 0)
         let committed = try String(contentsOf: CLI.packageRoot.appendingPathComponent("schemas/\(name).v1.schema.json"), encoding: .utf8)
         #expect(r.stdout == committed, "schemas/\(name).v1.schema.json is out of date; run scripts/gen-docs")
+    }
+
+    /// `scripts/gen-docs` regenerates what `schema --list` prints; schemas/ holds exactly
+    /// those files, so a new schema cannot be forgotten and a dropped one cannot linger.
+    @Test func schemaListIsWhatGenDocsAndTheDirectoryHold() throws {
+        let r = try CLI.run(["schema", "--list"])
+        #expect(r.status == 0)
+        #expect(r.stdout == Schemas.names.map { $0 + "\n" }.joined())
+        let dir = CLI.packageRoot.appendingPathComponent("schemas").path
+        let committed = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".schema.json") }.sorted()
+        #expect(committed == Schemas.names.map(Schemas.fileName).sorted())
+        let script = try String(contentsOf: CLI.packageRoot.appendingPathComponent("scripts/gen-docs"), encoding: .utf8)
+        #expect(script.contains("schema --list"), "scripts/gen-docs must take the schema names from `xdsc schema --list`")
+        let help = try CLI.run(["schema", "--help"])
+        #expect(!help.stdout.contains("--list"), "`--list` is for the generator, not the help")
     }
 
     @Test func unknownSchemaIsAUsageError() throws {

@@ -7,6 +7,7 @@ import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRegex
 import XDSCRequest
+import XDSCRouteEngine
 import XDSCTestSupport
 
 @testable import XDSCEnvoy
@@ -56,9 +57,9 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         }
         #expect(try RE2Pattern(re).programSize <= RE2Pattern.envoyMaxProgramSize)
         let r = routes[1].match
-        #expect(r.matches(EnvoyRequest(method: "PATCH", authority: "x", path: "/b")))
-        #expect(!r.matches(EnvoyRequest(method: "PATCHX", authority: "x", path: "/b")))
-        #expect(!r.matches(EnvoyRequest(method: "get", authority: "x", path: "/b")))
+        #expect(RouteEngine.matches(r, EnvoyRequest(method: "PATCH", authority: "x", path: "/b")))
+        #expect(!RouteEngine.matches(r, EnvoyRequest(method: "PATCHX", authority: "x", path: "/b")))
+        #expect(!RouteEngine.matches(r, EnvoyRequest(method: "get", authority: "x", path: "/b")))
     }
 
     @Test func filtersOnlyWhenUsedAndRouterLast() throws {
@@ -151,10 +152,12 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
             Issue.record("golden missing")
             return
         }
-        func go(_ method: String, _ host: String, _ path: String, _ headers: [(String, String)] = [], random: UInt64 = 0) -> RoutingResult {
-            rc.route(
-                EnvoyRequest(method: method, authority: host, path: path, headers: headers.map { HTTPHeader($0.0, $0.1) }),
-                randomValue: random)
+        let engine = RouteEngine(rc)
+        func go(_ method: String, _ host: String, _ path: String, _ headers: [(String, String)] = [], random: UInt64 = 0) -> RouteSelection
+        {
+            engine.select(
+                EnvoyRequest(
+                    method: method, authority: host, path: path, headers: headers.map { HTTPHeader($0.0, $0.1) }, randomValue: random))
         }
         let canaryHeaders = [("x-canary", "true"), ("x-env", "prod-1"), ("x-debug", "1"), ("x-tenant", "other")]
         #expect(go("GET", "api.example.com", "/users/1?version=2", canaryHeaders, random: 5).cluster == "users")
@@ -169,13 +172,15 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         #expect(go("GET", "api.example.com", "/accounts?debug=1").cluster == "accounts")
         #expect(go("GET", "api.example.com", "/accounts?debug").cluster == "accounts")
         #expect(go("GET", "api.example.com", "/accounts").cluster == nil)
-        #expect(go("GET", "www.example.org", "/teapot").virtualHostName == "www")
-        if case .matched(_, _, let route, _) = go("GET", "www.example.com", "/old/x") {
-            #expect(route.name == "old")
+        #expect(go("GET", "www.example.org", "/teapot").virtualHost.map { rc.virtualHosts[$0].name } == "www")
+        let old = go("GET", "www.example.com", "/old/x")
+        if let h = old.virtualHost, let r = old.route, case .redirect = old.outcome {
+            #expect(rc.virtualHosts[h].routes[r].name == "old")
         } else {
             Issue.record("expected the redirect route")
         }
-        #expect(go("GET", "elsewhere.com", "/") == .noRoute(virtualHost: nil))
+        #expect(go("GET", "elsewhere.com", "/").virtualHost == nil)
+        #expect(go("GET", "elsewhere.com", "/").route == nil)
     }
 
     @Test func grpcRoutes() throws {
@@ -186,11 +191,12 @@ private func policy(routes: String, services: String = "  a: {endpoints: [10.0.0
         let grpc = EnvoyRequest(
             method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello",
             headers: [HTTPHeader("content-type", "application/grpc")])
-        #expect(rc.route(grpc).cluster == "greeter")
+        let engine = RouteEngine(rc)
+        #expect(engine.select(grpc).cluster == "greeter")
         let web = EnvoyRequest(
             method: "POST", authority: "any", path: "/helloworld.Greeter/SayHello",
             headers: [HTTPHeader("content-type", "application/grpc-web")])
-        #expect(rc.route(web).cluster == "legacy")
+        #expect(engine.select(web).cluster == "legacy")
     }
 }
 

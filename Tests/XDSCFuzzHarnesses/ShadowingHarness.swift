@@ -2,12 +2,13 @@ import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCJSON
 import XDSCRequest
+import XDSCRouteEngine
 import XDSCRoutes
 
 /// Harness 4: the shadowing analysis on route tables built from the fuzzer's bytes.
 ///
-/// The witness invariant: every reported example, replayed through the Envoy model's own
-/// routing (`RouteConfiguration.virtualHost(for:)`, `VirtualHost.route`), selects the
+/// The witness invariant: every reported example, replayed through the route engine
+/// (`RouteEngine.select`, its matcher `RouteEngine.matches`), selects the
 /// virtual host, is matched by the route the diagnostic is about, and is taken first by
 /// one of the earlier routes the diagnostic names. And when no route has a condition the
 /// analysis cannot model, no witness the analysis produced was rejected by that replay.
@@ -48,7 +49,7 @@ public enum ShadowingHarness {
                 return "unmatchable route #\(i) also has a `\(other.rule.rawValue)` finding"
             }
             guard let w = other.witness else { continue }
-            if routes[i].match.matches(w) { return "example \(w.curlCommand) matches unmatchable route #\(i)" }
+            if RouteEngine.matches(routes[i].match, w) { return "example \(w.curlCommand) matches unmatchable route #\(i)" }
         }
         return nil
     }
@@ -68,9 +69,10 @@ public enum ShadowingHarness {
         }
         // The example is the request the analysis replayed: the same value, the same type.
         guard let request = d.witness, let w = d.witness else { return "no example request" }
-        guard config.virtualHost(for: request) == vhost else { return "example host `\(w.authorityText)` selects another virtual host" }
-        guard routes[i].match.matches(request) else { return "example \(w.curlCommand) does not match route #\(i)" }
-        guard case .matched(_, let first, _, _) = vhost.route(request) else { return "example \(w.curlCommand) matches no route" }
+        let selection = RouteEngine(config).select(request)
+        guard selection.virtualHost == 0 else { return "example host `\(w.authorityText)` selects another virtual host" }
+        guard RouteEngine.matches(routes[i].match, request) else { return "example \(w.curlCommand) does not match route #\(i)" }
+        guard let first = selection.route else { return "example \(w.curlCommand) matches no route" }
         guard first < i else { return "example \(w.curlCommand) reaches route #\(first), not an earlier route" }
         // With a condition the analysis does not model (`:authority`, `:path`), another earlier
         // route may take the example first.

@@ -145,5 +145,162 @@ import XDSCTestSupport
         let zero = try engine(#""route":{"cluster":"c","timeout":"0s"}"#).decide(request())
         #expect(zero.timeout == .seconds(0))
         #expect(zero.timeoutOrigin != nil)
+        #expect(zero.expectedTimeout == nil)
+    }
+
+    func grpc(_ headers: [HTTPHeader] = []) -> EnvoyRequest {
+        request(headers: [HTTPHeader("content-type", "application/grpc")] + headers)
+    }
+
+    /// `Grpc::Common::getGrpcTimeout` / `toGrpcTimeout` (source/common/grpc/common.cc).
+    @Test func grpcTimeoutHeaderParsingAndWriting() {
+        #expect(RouteEngine.grpcTimeout(nil) == nil)
+        #expect(RouteEngine.grpcTimeout("") == nil)
+        #expect(RouteEngine.grpcTimeout("1") == nil)
+        #expect(RouteEngine.grpcTimeout("123") == nil)
+        #expect(RouteEngine.grpcTimeout("123F") == nil)
+        #expect(RouteEngine.grpcTimeout("0H") == 0)
+        #expect(RouteEngine.grpcTimeout("1H") == 3_600_000)
+        #expect(RouteEngine.grpcTimeout("2M") == 120_000)
+        #expect(RouteEngine.grpcTimeout("3S") == 3000)
+        #expect(RouteEngine.grpcTimeout("4m") == 4)
+        #expect(RouteEngine.grpcTimeout("1001u") == 2)
+        #expect(RouteEngine.grpcTimeout("1000u") == 1)
+        #expect(RouteEngine.grpcTimeout("1000001n") == 2)
+        #expect(RouteEngine.grpcTimeout("99999999S") == 99_999_999_000)
+        #expect(RouteEngine.grpcTimeout("100000000S") == nil)
+        #expect(RouteEngine.grpcTimeout("-1S") == nil)
+        #expect(RouteEngine.grpcTimeout(" 5m") == 5)
+        #expect(RouteEngine.grpcTimeoutText(0) == "0m")
+        #expect(RouteEngine.grpcTimeoutText(99_999_999) == "99999999m")
+        #expect(RouteEngine.grpcTimeoutText(100_000_000) == "100000S")
+        #expect(RouteEngine.grpcTimeoutText(99_999_999 * 1000 + 1000) == "1666666M")
+        #expect(RouteEngine.grpcTimeoutText(.max) == "99999999H")
+    }
+
+    /// `finalTimeout` with `max_grpc_timeout`: a gRPC request's timeout is its `grpc-timeout`
+    /// less `grpc_timeout_offset` (only when that leaves more than 0), capped (0 is no cap,
+    /// and no header takes the cap); the upstream `grpc-timeout` is rewritten to it. A
+    /// request that is not gRPC keeps the route's `timeout`.
+    @Test func maxGrpcTimeoutTakesTheGrpcTimeoutHeader() throws {
+        let e = try engine(#""route":{"cluster":"c","timeout":"7s","max_grpc_timeout":"10s","grpc_timeout_offset":"0.1s"}"#)
+        let d = e.decide(grpc([HTTPHeader("grpc-timeout", "2S")]))
+        #expect(d.timeout == .milliseconds(1900))
+        #expect(d.timeoutSource == .grpcTimeoutHeader)
+        #expect(d.timeoutOrigin?.path == "virtual_hosts[0].routes[0].route.max_grpc_timeout")
+        #expect(d.expectedTimeout == .milliseconds(1900))
+        #expect(d.grpcTimeoutHeader == "1900m")
+        let capped = e.decide(grpc([HTTPHeader("grpc-timeout", "1M")]))
+        #expect(capped.timeout == .seconds(10) && capped.timeoutSource == .maxGrpcTimeout && capped.grpcTimeoutHeader == "10000m")
+        #expect(e.decide(grpc()).timeout == .seconds(10))
+        // An offset not below the header's value is not applied.
+        #expect(e.decide(grpc([HTTPHeader("grpc-timeout", "50m")])).timeout == .milliseconds(50))
+        let plain = e.decide(request(headers: [HTTPHeader("grpc-timeout", "2S")]))
+        #expect(plain.timeout == .seconds(7) && plain.timeoutSource == .route && plain.grpcTimeoutHeader == nil)
+        // No cap: without a header the timeout is none.
+        let uncapped = try engine(#""route":{"cluster":"c","max_grpc_timeout":"0s"}"#)
+        let none = uncapped.decide(grpc())
+        #expect(none.timeout == .zero && none.expectedTimeout == nil && none.grpcTimeoutHeader == nil)
+        #expect(uncapped.decide(grpc([HTTPHeader("grpc-timeout", "1H")])).timeout == .seconds(3600))
+    }
+
+    /// `x-envoy-upstream-rq-timeout-ms` and `x-envoy-upstream-rq-per-try-timeout-ms` replace
+    /// the route's values when they parse; a per-try timeout not below the global one is
+    /// dropped; `x-envoy-expected-rq-timeout-ms` is the per-try timeout, else the global one
+    /// (`setTimeoutHeaders`), or the global one when hedging on per-try timeouts.
+    @Test func timeoutHeadersAndTheExpectedTimeout() throws {
+        let e = try engine(#""route":{"cluster":"c","timeout":"5s","retry_policy":{"retry_on":"5xx","per_try_timeout":"2s"}}"#)
+        let d = e.decide(request())
+        #expect(d.timeout == .seconds(5) && d.perTryTimeout == .seconds(2) && d.expectedTimeout == .seconds(2))
+        let header = e.decide(request(headers: [HTTPHeader("x-envoy-upstream-rq-timeout-ms", "1500")]))
+        #expect(header.timeout == .milliseconds(1500) && header.timeoutSource == .upstreamTimeoutHeader && header.timeoutOrigin == nil)
+        // The 2 s per-try timeout is not below the new 1.5 s: dropped.
+        #expect(header.perTryTimeout == nil && header.expectedTimeout == .milliseconds(1500))
+        let bad = e.decide(request(headers: [HTTPHeader("x-envoy-upstream-rq-timeout-ms", "1.5")]))
+        #expect(bad.timeout == .seconds(5) && bad.timeoutSource == .route)
+        let perTry = e.decide(request(headers: [HTTPHeader("x-envoy-upstream-rq-per-try-timeout-ms", "300")]))
+        #expect(perTry.perTryTimeout == .milliseconds(300) && perTry.expectedTimeout == .milliseconds(300))
+        let tooLong = e.decide(request(headers: [HTTPHeader("x-envoy-upstream-rq-per-try-timeout-ms", "5000")]))
+        #expect(tooLong.perTryTimeout == nil && tooLong.expectedTimeout == .seconds(5))
+        let hedge = e.decide(request(headers: [HTTPHeader("x-envoy-hedge-on-per-try-timeout", "true")]))
+        #expect(hedge.perTryTimeout == .seconds(2) && hedge.expectedTimeout == .seconds(5))
+        // With no global timeout the per-try timeout stays and is the expected one.
+        let noGlobal = try engine(#""route":{"cluster":"c","timeout":"0s","retry_policy":{"retry_on":"5xx","per_try_timeout":"2s"}}"#)
+        #expect(noGlobal.decide(request()).perTryTimeout == .seconds(2))
+        #expect(noGlobal.decide(request()).expectedTimeout == .seconds(2))
+        // The headers as received count, not the route's request_headers_to_add.
+        let added = try engine(
+            #""route":{"cluster":"c"},"request_headers_to_add":[{"header":{"key":"x-envoy-upstream-rq-timeout-ms","value":"1"}}]"#)
+        #expect(added.decide(request()).timeout == .seconds(15))
+    }
+
+    /// `max_stream_duration` (`usingNewTimeouts`): the router sets no timeout of its own;
+    /// the connection manager's stream timer is `max_stream_duration` (0 disables it), or,
+    /// with `grpc_timeout_header_max` and a readable `grpc-timeout`, that value capped then
+    /// less `grpc_timeout_header_offset` (down to 0); a gRPC request's upstream
+    /// `grpc-timeout` becomes the timer's value (`refreshDurationTimeout`).
+    @Test func maxStreamDurationTurnsTheRouterTimeoutOff() throws {
+        let e = try engine(
+            #""route":{"cluster":"c","timeout":"3s","max_grpc_timeout":"1s","max_stream_duration":{"max_stream_duration":"20s","grpc_timeout_header_max":"8s","grpc_timeout_header_offset":"1s"}}"#
+        )
+        let plain = e.decide(request())
+        #expect(plain.timeout == .zero && plain.timeoutSource == .maxStreamDuration && plain.expectedTimeout == nil)
+        #expect(plain.streamDuration == .seconds(20) && plain.grpcTimeoutHeader == nil)
+        #expect(plain.streamDurationOrigin?.path == "virtual_hosts[0].routes[0].route.max_stream_duration")
+        let g = e.decide(grpc([HTTPHeader("grpc-timeout", "5S")]))
+        #expect(g.streamDuration == .seconds(4) && g.grpcTimeoutHeader == "4000m" && g.timeout == .zero)
+        #expect(e.decide(grpc([HTTPHeader("grpc-timeout", "1M")])).streamDuration == .seconds(7))
+        #expect(e.decide(grpc([HTTPHeader("grpc-timeout", "500m")])).streamDuration == .zero)
+        #expect(e.decide(grpc()).streamDuration == .seconds(20))
+        // The header counts on any request; the upstream header is rewritten only for gRPC.
+        let notGrpc = e.decide(request(headers: [HTTPHeader("grpc-timeout", "5S")]))
+        #expect(notGrpc.streamDuration == .seconds(4) && notGrpc.grpcTimeoutHeader == nil)
+        // `x-envoy-upstream-rq-timeout-ms` still sets the router's timeout.
+        #expect(e.decide(request(headers: [HTTPHeader("x-envoy-upstream-rq-timeout-ms", "100")])).timeout == .milliseconds(100))
+        let off = try engine(#""route":{"cluster":"c","max_stream_duration":{"max_stream_duration":"0s"}}"#).decide(grpc())
+        #expect(off.streamDuration == nil && off.timeout == .zero && off.grpcTimeoutHeader == nil)
+        let empty = try engine(#""route":{"cluster":"c","max_stream_duration":{}}"#).decide(request())
+        #expect(empty.streamDuration == nil && empty.timeout == .zero)
+        // Read back into the same JSON.
+        let rc = try readRouteTable(
+            #"{"virtual_hosts":[{"name":"v","domains":["*"],"routes":[{"match":{"prefix":"/"},"route":{"cluster":"c","max_grpc_timeout":"1s","grpc_timeout_offset":"0.5s","max_stream_duration":{"max_stream_duration":"2s","grpc_timeout_header_max":"3s","grpc_timeout_header_offset":"0.25s"}}}]}]}"#
+        )
+        guard case .route(let a) = rc.virtualHosts[0].routes[0].action else {
+            Issue.record("not a route action")
+            return
+        }
+        #expect(a.maxGrpcTimeout == .seconds(1) && a.grpcTimeoutOffset == .milliseconds(500))
+        #expect(
+            a.maxStreamDuration
+                == MaxStreamDuration(
+                    maxStreamDuration: .seconds(2), grpcTimeoutHeaderMax: .seconds(3), grpcTimeoutHeaderOffset: .milliseconds(250)))
+        #expect(a.json["max_stream_duration"]?["grpc_timeout_header_max"] == .string("3s"))
+    }
+
+    /// `shouldShadow` (router.cc) with `ShadowPolicyImpl`'s defaults: a mirror without
+    /// `runtime_fraction` always fires; one with a fraction fires when the request's random
+    /// value (the stream id) falls below the numerator over the denominator.
+    @Test func mirrorsFireByTheirRuntimeFraction() throws {
+        let e = try engine(
+            #""route":{"cluster":"c","request_mirror_policies":[{"cluster":"all"},{"cluster":"some","runtime_fraction":{"default_value":{"numerator":25},"runtime_key":"mirror.some"}},{"cluster":"fine","runtime_fraction":{"default_value":{"numerator":5,"denominator":"TEN_THOUSAND"}}}]}"#
+        )
+        #expect(e.decide(request(random: 3)).mirrorsFiring == [true, true, true])
+        #expect(e.decide(request(random: 24)).mirrorsFiring == [true, true, false])
+        #expect(e.decide(request(random: 25)).mirrorsFiring == [true, false, false])
+        #expect(e.decide(request(random: 10_004)).mirrorsFiring == [true, true, true])
+        #expect(e.decide(request(random: 10_005)).mirrorsFiring == [true, true, false])
+        #expect(e.decide(request(random: 24)).mirrors.map(\.cluster) == ["all", "some", "fine"])
+        // The route-check tool's runtime: only the test's key, never the key-less default.
+        let tool = e.decide(request(random: 24), semantics: .routerCheckTool(runtimeKey: "mirror.some"))
+        #expect(tool.mirrorsFiring == [false, true, false])
+        #expect(e.decide(request(random: 24), semantics: .routerCheckTool(runtimeKey: nil)).mirrorsFiring == [false, false, false])
+        // A host's mirrors fire the same way; CONNECT is never mirrored.
+        let host = try engine(
+            #""route":{"cluster":"c"}"#,
+            host: #","request_mirror_policies":[{"cluster":"h","runtime_fraction":{"default_value":{"numerator":50}}}]"#)
+        #expect(host.decide(request(random: 149)).mirrorsFiring == [true])
+        #expect(host.decide(request(random: 150)).mirrorsFiring == [false])
+        let connect = host.decide(EnvoyRequest(method: "CONNECT", authority: "old.example", path: "/"))
+        #expect(connect.cluster == "c" && connect.mirrors.isEmpty && connect.mirrorsFiring.isEmpty)
     }
 }

@@ -6,6 +6,7 @@ import XDSCEnvoy
 import XDSCEnvoyReader
 import XDSCJSON
 import XDSCRequest
+import XDSCRouteEngine
 import XDSCRoutes
 import XDSCTestSupport
 
@@ -47,8 +48,8 @@ import XDSCTestSupport
         #expect(["GET", "POST"].contains(w.method))
         // The example really goes to an earlier route in Envoy's own evaluation.
         let req = w
-        #expect(rc.virtualHosts[0].routes[2].match.matches(req))
-        #expect(rc.virtualHosts[0].routes.firstIndex { $0.match.matches(req) }! < 2)
+        #expect(rc.virtualHosts[0].routes[2].match.matchedBy(req))
+        #expect(rc.virtualHosts[0].routes.firstIndex { $0.match.matchedBy(req) }! < 2)
     }
 
     /// Fuzz harness `shadowing` (`regression-authority-example-host`): the example of a
@@ -123,7 +124,7 @@ import XDSCTestSupport
         #expect(host == expected)
         let rc = RouteConfiguration(
             name: "rc", virtualHosts: [VirtualHost(name: "other", domains: ["other.test"]), VirtualHost(name: "main", domains: domains)])
-        #expect(rc.virtualHost(for: EnvoyRequest(authority: host, path: "/"))?.name == "main")
+        #expect(virtualHost(rc, EnvoyRequest(authority: host, path: "/"))?.name == "main")
     }
 
     @Test func jsonOutputCarriesTheWitness() throws {
@@ -202,7 +203,7 @@ import XDSCTestSupport
         for d in f.diagnostics where d.rule == .routeOverlap {
             let w = try #require(d.witness)
             let req = w
-            let earlier = try #require(routes.firstIndex { $0.match.matches(req) })
+            let earlier = try #require(routes.firstIndex { $0.match.matchedBy(req) })
             #expect(d.related.first?.message.contains(routes[earlier].name!) == true, "\(d.message): \(w.path)")
         }
     }
@@ -214,7 +215,7 @@ import XDSCTestSupport
         let rc = vhost([
             route("always", RouteMatch(.prefix("/"), headers: [always])), route("rest", RouteMatch(.prefix("/")), cluster: "d"),
         ])
-        #expect(rc.virtualHosts[0].routes[0].match.matches(EnvoyRequest(authority: "api.example.com", path: "/")))
+        #expect(RouteEngine.matches(rc.virtualHosts[0].routes[0].match, EnvoyRequest(authority: "api.example.com", path: "/")))
         let f = analyze(rc)
         let d = try #require(f.diagnostics.first)
         #expect(f.diagnostics.count == 1)
@@ -295,11 +296,11 @@ import XDSCTestSupport
             let w = d.witness!
             let parsed = try #require(CurlReplay.parse(w.curlCommand), "\(w.curlCommand)")
             let req = parsed
-            let vh = try #require(rc.virtualHost(for: req), "\(w.curlCommand)")
+            let vh = try #require(virtualHost(rc, req), "\(w.curlCommand)")
             let routes = vh.routes
             let me = try #require(routes.firstIndex { $0.source == d.span }, "\(d.message)")
-            #expect(routes[me].match.matches(req), "\(d.message): \(w.curlCommand)")
-            let first = try #require(routes.firstIndex { $0.match.matches(req) })
+            #expect(routes[me].match.matchedBy(req), "\(d.message): \(w.curlCommand)")
+            let first = try #require(routes.firstIndex { $0.match.matchedBy(req) })
             // An overlap's example goes to the earlier route of the pair; a shadowed
             // route's to one of the routes that cover it.
             if d.rule == .routeOverlap {
@@ -441,4 +442,14 @@ enum CurlReplay {
         if path.utf8.contains(where: { !(0x21...0x7E).contains($0) }) { return nil }
         return r
     }
+}
+
+/// The virtual host the route engine's selector picks for `request`.
+private func virtualHost(_ rc: RouteConfiguration, _ request: EnvoyRequest) -> VirtualHost? {
+    (try? VirtualHostSelector(rc).select(request.headerMap).get()).map { rc.virtualHosts[$0.index] }
+}
+
+extension RouteMatch {
+    /// The route engine's verdict on this match alone.
+    fileprivate func matchedBy(_ request: EnvoyRequest) -> Bool { RouteEngine.matches(self, request) }
 }

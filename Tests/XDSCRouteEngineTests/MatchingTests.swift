@@ -1,8 +1,17 @@
 import Testing
 import XDSCJSON
 import XDSCRequest
+import XDSCRouteEngine
 
 @testable import XDSCEnvoy
+
+// Route conditions and virtual-host selection through the route engine's own matcher
+// (`RouteEngine.matches`, `VirtualHostSelector`, `RouteEngine.select`), plus the Envoy
+// model's header, string and query matchers the engine calls.
+
+private func matches(_ m: RouteMatch, _ r: EnvoyRequest, runtime: RuntimeValues = .defaults) -> Bool {
+    RouteEngine.matches(m, r, runtime: runtime)
+}
 
 private func request(_ path: String, host: String = "example.com", method: String = "GET", headers: [(String, String)] = []) -> EnvoyRequest
 {
@@ -12,59 +21,59 @@ private func request(_ path: String, host: String = "example.com", method: Strin
 @Suite struct PathMatchingTests {
     @Test func prefixIgnoresQueryAndFragment() {
         let m = RouteMatch(.prefix("/api"))
-        #expect(m.matches(request("/api/users?x=1")))
-        #expect(m.matches(request("/apiary")))
-        #expect(!m.matches(request("/ap?i")))
-        #expect(!m.matches(request("/x#/api")))
+        #expect(matches(m, request("/api/users?x=1")))
+        #expect(matches(m, request("/apiary")))
+        #expect(!matches(m, request("/ap?i")))
+        #expect(!matches(m, request("/x#/api")))
     }
 
     @Test func emptyPrefixMatchesEverything() {
-        #expect(RouteMatch(.prefix("")).matches(request("*")))
-        #expect(!RouteMatch(.prefix("/")).matches(request("*")))
+        #expect(matches(RouteMatch(.prefix("")), request("*")))
+        #expect(!matches(RouteMatch(.prefix("/")), request("*")))
     }
 
     @Test func exactPathDropsQuery() {
         let m = RouteMatch(.path("/api/locations"))
-        #expect(m.matches(request("/api/locations?works=true")))
-        #expect(!m.matches(request("/api/locations/")))
+        #expect(matches(m, request("/api/locations?works=true")))
+        #expect(!matches(m, request("/api/locations/")))
     }
 
     @Test func caseInsensitivePrefixAndPath() {
-        #expect(RouteMatch(.prefix("/API"), caseSensitive: false).matches(request("/api/x")))
-        #expect(!RouteMatch(.prefix("/API")).matches(request("/api/x")))
-        #expect(RouteMatch(.path("/FOOD"), caseSensitive: false).matches(request("/food")))
-        #expect(!RouteMatch(.path("/ApplEs"), caseSensitive: true).matches(request("/apples")))
+        #expect(matches(RouteMatch(.prefix("/API"), caseSensitive: false), request("/api/x")))
+        #expect(!matches(RouteMatch(.prefix("/API")), request("/api/x")))
+        #expect(matches(RouteMatch(.path("/FOOD"), caseSensitive: false), request("/food")))
+        #expect(!matches(RouteMatch(.path("/ApplEs"), caseSensitive: true), request("/apples")))
     }
 
     @Test func regexIsFullMatchAndIgnoresCaseSensitive() {
         let m = RouteMatch(.safeRegex("/users/[0-9]+"), caseSensitive: false)
-        #expect(m.matches(request("/users/42?q")))
-        #expect(!m.matches(request("/users/42/x")))
-        #expect(!m.matches(request("/USERS/42")))
-        #expect(RouteMatch(.safeRegex("(?i)/users/[0-9]+")).matches(request("/USERS/42")))
+        #expect(matches(m, request("/users/42?q")))
+        #expect(!matches(m, request("/users/42/x")))
+        #expect(!matches(m, request("/USERS/42")))
+        #expect(matches(RouteMatch(.safeRegex("(?i)/users/[0-9]+")), request("/USERS/42")))
     }
 
     @Test func pathSeparatedPrefix() {
         let m = RouteMatch(.pathSeparatedPrefix("/api/dev"))
-        #expect(m.matches(request("/api/dev")))
-        #expect(m.matches(request("/api/dev/x")))
-        #expect(m.matches(request("/api/dev?x")))
-        #expect(!m.matches(request("/api/developer")))
+        #expect(matches(m, request("/api/dev")))
+        #expect(matches(m, request("/api/dev/x")))
+        #expect(matches(m, request("/api/dev?x")))
+        #expect(!matches(m, request("/api/developer")))
     }
 }
 
 @Suite struct HeaderMatchingTests {
     @Test func methodIsAPseudoHeader() {
         let m = RouteMatch(.prefix("/"), headers: [HeaderMatcher(name: ":method", .string(.exact("POST")))])
-        #expect(m.matches(request("/", method: "POST")))
-        #expect(!m.matches(request("/", method: "GET")))
+        #expect(matches(m, request("/", method: "POST")))
+        #expect(!matches(m, request("/", method: "GET")))
     }
 
     @Test func repeatedHeadersAreJoinedWithComma() {
         let h = HeaderMatcher(name: "x-a", .string(.exact("1,2")))
         let m = RouteMatch(.prefix("/"), headers: [h])
-        #expect(m.matches(request("/", headers: [("x-a", "1"), ("X-A", "2")])))
-        #expect(!m.matches(request("/", headers: [("x-a", "1")])))
+        #expect(matches(m, request("/", headers: [("x-a", "1"), ("X-A", "2")])))
+        #expect(!matches(m, request("/", headers: [("x-a", "1")])))
     }
 
     @Test func missingHeaderIsFalseEvenInverted() {
@@ -118,9 +127,14 @@ private func request(_ path: String, host: String = "example.com", method: Strin
 
     @Test func authorityAndHost() {
         let r = request("/", host: "Api.Example.com")
-        #expect(r.headerValue(":authority") == "Api.Example.com")
-        #expect(r.headerValue("host") == "Api.Example.com")
-        #expect(r.headerValue(":path") == "/")
+        // `host` reads `:authority` (header_map_impl.cc's static lookup table), in a
+        // header matcher as in the map.
+        #expect(r.headerMap.get(":authority") == "Api.Example.com")
+        #expect(r.headerMap.get("host") == "Api.Example.com")
+        #expect(r.headerMap.get("HOST") == "Api.Example.com")
+        #expect(r.headerMap.get(":path") == "/")
+        #expect(matches(RouteMatch(.prefix("/"), headers: [HeaderMatcher(name: "host", .string(.exact("Api.Example.com")))]), r))
+        #expect(!matches(RouteMatch(.prefix("/"), headers: [HeaderMatcher(name: "host", .present(false))]), r))
     }
 }
 
@@ -132,7 +146,7 @@ private func request(_ path: String, host: String = "example.com", method: Strin
         #expect(r.queryParameter("flag") == "")
         #expect(r.queryParameter("none") == nil)
         let m = RouteMatch(.prefix("/"), queryParameters: [QueryParameterMatcher(name: "version", stringMatch: .exact("3"))])
-        #expect(!m.matches(r))
+        #expect(!matches(m, r))
     }
 
     @Test func presence() {
@@ -155,11 +169,21 @@ private func request(_ path: String, host: String = "example.com", method: Strin
     ])
     func contentType(value: String, expected: Bool) {
         let m = RouteMatch(.prefix("/"), grpc: true)
-        #expect(m.matches(request("/", headers: [("content-type", value)])) == expected)
+        #expect(matches(m, request("/", headers: [("content-type", value)])) == expected)
+    }
+
+    /// `Grpc::Common::hasGrpcContentType` (source/common/grpc/common.cc) compares bytes.
+    @Test(arguments: [
+        ("application/grpc", true), ("application/grpc+proto", true), ("application/grpc+\u{301}", true),
+        ("application/grpc-web", false), ("Application/grpc", false), ("application/grpcx", false),
+    ])
+    func grpcContentTypeBytes(_ value: String, _ expected: Bool) {
+        let r = EnvoyRequest(authority: "h", path: "/", headers: [HTTPHeader("content-type", value)])
+        #expect(matches(RouteMatch(.prefix("/"), grpc: true), r) == expected)
     }
 
     @Test func missingContentType() {
-        #expect(!RouteMatch(.prefix("/"), grpc: true).matches(request("/")))
+        #expect(!matches(RouteMatch(.prefix("/"), grpc: true), request("/")))
     }
 }
 
@@ -178,7 +202,14 @@ private func request(_ path: String, host: String = "example.com", method: Strin
         ])
 
     private func pick(_ host: String?) -> String? {
-        config.virtualHost(for: EnvoyRequest(authority: host, path: "/"))?.name
+        Self.pick(config, host)
+    }
+
+    static func pick(_ config: RouteConfiguration, _ host: String?) -> String? {
+        guard let i = try? VirtualHostSelector(config).select(EnvoyRequest(authority: host, path: "/").headerMap).get().index else {
+            return nil
+        }
+        return config.virtualHosts[i].name
     }
 
     @Test func order() {
@@ -215,7 +246,7 @@ private func request(_ path: String, host: String = "example.com", method: Strin
                 VirtualHost(name: "any-port", domains: ["example.com:*"]), VirtualHost(name: "v6", domains: ["[::1]:8080"]),
                 VirtualHost(name: "default", domains: ["*"]),
             ])
-        let pick = { (h: String) in c.virtualHost(for: EnvoyRequest(authority: h, path: "/"))?.name }
+        let pick = { (h: String) in Self.pick(c, h) }
         #expect(pick("example.com:8080") == "any-port")
         #expect(pick("EXAMPLE.com:1") == "any-port")
         #expect(pick("example.com") == "default")
@@ -227,27 +258,31 @@ private func request(_ path: String, host: String = "example.com", method: Strin
     @Test func missingHost() {
         #expect(pick(nil) == nil)
         let onlyDefault = RouteConfiguration(name: "d", virtualHosts: [VirtualHost(name: "any", domains: ["*"])])
-        #expect(onlyDefault.virtualHost(for: EnvoyRequest(authority: nil, path: "/"))?.name == "any")
+        #expect(Self.pick(onlyDefault, nil) == "any")
     }
 }
 
 @Suite struct RoutingTests {
     @Test func firstMatchWinsAndWeightedPick() {
         let w = WeightedClusters([.init(name: "a", weight: 30), .init(name: "b", weight: 30), .init(name: "c", weight: 40)])
-        #expect(w.pick(randomValue: 115) == "a")
-        #expect(w.pick(randomValue: 445) == "b")
-        #expect(w.pick(randomValue: 560) == "c")
-        #expect(w.pick(randomValue: 29) == "a")
-        #expect(w.pick(randomValue: 30) == "b")
         let vh = VirtualHost(
             name: "v", domains: ["*"],
             routes: [
                 Route(match: RouteMatch(.prefix("/a")), action: .route(RouteAction(.cluster("first")))),
                 Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.weightedClusters(w)))),
             ])
-        #expect(vh.route(EnvoyRequest(authority: "x", path: "/abc")).cluster == "first")
-        #expect(vh.route(EnvoyRequest(authority: "x", path: "/b"), randomValue: 70).cluster == "c")
-        #expect(vh.route(EnvoyRequest(authority: "x", path: "b")) == .noRoute(virtualHost: "v"))
+        let engine = RouteEngine(RouteConfiguration(name: "t", virtualHosts: [vh]))
+        #expect(engine.select(EnvoyRequest(authority: "x", path: "/abc")).cluster == "first")
+        #expect(engine.select(EnvoyRequest(authority: "x", path: "/b", randomValue: 70)).cluster == "c")
+        // `value % total` over the cumulative half-open intervals, in order.
+        let picks: [(UInt64, String, Int)] = [(115, "a", 0), (445, "b", 1), (560, "c", 2), (29, "a", 0), (30, "b", 1), (59, "b", 1)]
+        for (random, cluster, entry) in picks {
+            let s = engine.select(EnvoyRequest(authority: "x", path: "/b", randomValue: random))
+            #expect(s.outcome == .forward(cluster: cluster, entry: entry), "random \(random)")
+        }
+        #expect(
+            engine.select(EnvoyRequest(authority: "x", path: "b"))
+                == RouteSelection(virtualHost: 0, route: nil, outcome: .noRoute(.noRouteMatched)))
     }
 
     @Test func requireTLS() {
@@ -256,17 +291,19 @@ private func request(_ path: String, host: String = "example.com", method: Strin
             routes: [
                 Route(match: RouteMatch(.prefix("/")), action: .route(RouteAction(.cluster("c"))))
             ], requireTLS: .externalOnly)
-        #expect(vh.route(EnvoyRequest(authority: "x", path: "/")) == .tlsRedirect(virtualHost: "v"))
-        #expect(vh.route(EnvoyRequest(authority: "x", path: "/", headers: [HTTPHeader("x-envoy-internal", "true")])).cluster == "c")
-        #expect(vh.route(EnvoyRequest(scheme: "https", authority: "x", path: "/")).cluster == "c")
+        let engine = RouteEngine(RouteConfiguration(name: "t", virtualHosts: [vh]))
+        #expect(engine.select(EnvoyRequest(authority: "x", path: "/")).outcome == .tlsRedirect)
+        #expect(engine.select(EnvoyRequest(authority: "x", path: "/", headers: [HTTPHeader("x-envoy-internal", "true")])).cluster == "c")
+        #expect(engine.select(EnvoyRequest(authority: "x", path: "/", isInternal: true)).cluster == "c")
+        #expect(engine.select(EnvoyRequest(scheme: "https", authority: "x", path: "/")).cluster == "c")
     }
 
     @Test func runtimeFraction() {
         let m = RouteMatch(.prefix("/"), runtimeFraction: RuntimeFractionalPercent(defaultValue: .percent(30), runtimeKey: "k"))
-        let r = EnvoyRequest(authority: "x", path: "/")
-        #expect(m.matches(r, randomValue: 29))
-        #expect(!m.matches(r, randomValue: 30))
-        #expect(!m.matches(r, randomValue: 29, runtime: .routerCheckTool(enabledKey: nil)))
-        #expect(m.matches(r, randomValue: 129, runtime: .routerCheckTool(enabledKey: "k")))
+        let r = { (random: UInt64) in EnvoyRequest(authority: "x", path: "/", randomValue: random) }
+        #expect(matches(m, r(29)))
+        #expect(!matches(m, r(30)))
+        #expect(!matches(m, r(29), runtime: .routerCheckTool(enabledKey: nil)))
+        #expect(matches(m, r(129), runtime: .routerCheckTool(enabledKey: "k")))
     }
 }
