@@ -118,6 +118,8 @@ public enum EnvoyLowering {
 
     /// Escapes everything but letters and digits (method tokens may hold `.`, `+`, ...).
     static func regexEscaped(_ s: String) -> String {
+        // Method tokens are nearly always ASCII letters: nothing to escape, no Unicode lookups.
+        if s.utf8.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }) { return s }
         var out = ""
         for c in s.unicodeScalars {
             if c.properties.isAlphabetic || ("0"..."9").contains(c) { out.unicodeScalars.append(c) } else { out += "\\" + String(c) }

@@ -33,24 +33,25 @@ public enum RouteTableAnalysis {
 
     /// Analyses every virtual host of `config`. Routes without a source position are
     /// reported at `fallback`; `locate` points an unmatchable route's finding at the
-    /// condition responsible, when the front end knows where it was written.
+    /// condition responsible, when the front end knows where it was written. `memo` is shared
+    /// by the hosts (pass one memo for every table of a run): the findings are the same.
     public static func analyze(
-        _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil,
+        _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil, memo: ShadowMemo = ShadowMemo(),
         into findings: inout RouteTableFindings
     ) {
         // An example request must reach its virtual host in the whole table: an `:authority`
         // header matcher can make the analysis pick a host another virtual host takes.
         let selector = VirtualHostSelector(config)
         for (i, vhost) in config.virtualHosts.enumerated() {
-            analyze(vhost, fallback: fallback, locate: locate, into: &findings) { req in
+            analyze(vhost, fallback: fallback, locate: locate, memo: memo, into: &findings) { req in
                 (try? selector.select(req.headerMap).get())?.index == i
             }
         }
     }
 
     static func analyze(
-        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings,
-        selects: (EnvoyRequest) -> Bool
+        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, memo: ShadowMemo,
+        into findings: inout RouteTableFindings, selects: (EnvoyRequest) -> Bool
     ) {
         let routes = vhost.routes
         guard !routes.isEmpty else { return }
@@ -73,7 +74,7 @@ public enum RouteTableAnalysis {
             RouteEngine.firstFailure(routes[index].match, req.headerMap, req, runtime: .defaults) == nil
         }
         let report = analyzeShadowing(
-            constraints,
+            constraints, memo: memo,
             sameAction: { routes[$0].action == routes[$1].action },
             verify: { index, witness in matches(index, request(witness, host: host)) })
         findings.comparedPairs += report.comparedPairs

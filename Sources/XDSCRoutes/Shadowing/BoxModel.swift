@@ -223,8 +223,31 @@ final class BoxAlgebra {
         return FieldSet(absent: absent, values: values)
     }
 
+    /// `fieldSet(_:extra:key:)` by its arguments as given: most routes of a large host repeat
+    /// a few condition lists, and hashing them is cheaper than building their description.
+    private struct FieldSetArguments: Hashable {
+        var key: FieldKey
+        var constraints: [FieldConstraint]
+        var extra: [String]
+    }
+    // By the arguments' hash, then `==`: a dictionary keyed by a new type would cost a scan of
+    // every conformance record in the binary the first time (a visible part of a small lint),
+    // and `Int` keys are looked up already.
+    private var fieldSetsByHash: [Int: [(arguments: FieldSetArguments, set: FieldSet)]] = [:]
+
     /// The interned set of all conditions on one key (AND).
     func fieldSet(_ cs: [FieldConstraint], extra: [(String, Language)] = [], key: FieldKey) -> FieldSet {
+        let arguments = FieldSetArguments(key: key, constraints: cs, extra: extra.map(\.0))
+        var hasher = Hasher()
+        arguments.hash(into: &hasher)
+        let hash = hasher.finalize()
+        if let hit = fieldSetsByHash[hash]?.first(where: { $0.arguments == arguments }) { return hit.set }
+        let f = describedFieldSet(cs, extra: extra, key: key)
+        fieldSetsByHash[hash, default: []].append((arguments, f))
+        return f
+    }
+
+    private func describedFieldSet(_ cs: [FieldConstraint], extra: [(String, Language)], key: FieldKey) -> FieldSet {
         let desc =
             "F|\(key.isQuery)|\(key.name)|" + cs.map(BoxAlgebra.constraintKey).joined(separator: "&")
             + extra.map { "|x:" + $0.0 }.joined()

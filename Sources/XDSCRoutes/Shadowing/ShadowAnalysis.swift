@@ -142,14 +142,40 @@ struct PrefixTrie {
 ///   - routes: the routes in declaration order.
 ///   - sameAction: whether two routes (by index) have the same action.
 ///   - verify: whether Envoy's real match function matches the witness for that route.
+///   - memo: work several hosts can share (pass the same one for the hosts of one table or
+///     run): each distinct regex is triaged once. The report is the same with or without it.
 public func analyzeShadowing(
     _ routes: [RouteConstraint],
     options: ShadowOptions = ShadowOptions(),
+    memo: ShadowMemo? = nil,
     sameAction: (Int, Int) -> Bool,
     verify: (Int, EnvoyRequest) -> Bool
 ) -> ShadowReport {
-    var analyzer = ShadowAnalyzer(routes: routes, options: options)
+    var analyzer = ShadowAnalyzer(routes: routes, options: options, memo: memo ?? ShadowMemo())
     return analyzer.run(sameAction: sameAction, verify: verify)
+}
+
+/// What the analyses of several virtual hosts can share: results that depend on a route's
+/// pattern and the path universe alone. A large table repeats the same regexes in many hosts,
+/// and the triage of a regex (a parse and an NFA) is most of a regex route's modelling cost.
+/// Not thread-safe: one analysis at a time.
+public final class ShadowMemo {
+    // By pattern, one table per path universe. (Keyed by `String`, whose `Hashable`
+    // conformance the runtime has already looked up: a new key type costs a scan of every
+    // conformance record in the binary on first use, a visible part of a small lint.)
+    private var triages: [String: (triage: RegexTriage, foldedPrefix: [UInt8])] = [:]
+    private var anyBytesTriages: [String: (triage: RegexTriage, foldedPrefix: [UInt8])] = [:]
+
+    /// An empty memo.
+    public init() {}
+
+    /// `Language.triageRegex(pattern, within: algebra's path universe)`, computed once per pattern.
+    func triage(_ pattern: String, _ algebra: BoxAlgebra) -> (triage: RegexTriage, foldedPrefix: [UInt8]) {
+        if let known = algebra.slashRooted ? triages[pattern] : anyBytesTriages[pattern] { return known }
+        let t = Language.triageRegex(pattern, within: algebra.universes.pathUniverse)
+        if algebra.slashRooted { triages[pattern] = t } else { anyBytesTriages[pattern] = t }
+        return t
+    }
 }
 
 /// Convenience overload with the default options.
@@ -164,11 +190,13 @@ public func analyzeShadowing(
 struct ShadowAnalyzer {
     let options: ShadowOptions
     let algebra: BoxAlgebra
+    let memo: ShadowMemo
     var models: [RouteModel] = []
     var report = ShadowReport(findings: [], undecidedCount: 0, undecided: [], comparedPairs: 0)
 
-    init(routes: [RouteConstraint], options: ShadowOptions) {
+    init(routes: [RouteConstraint], options: ShadowOptions, memo: ShadowMemo = ShadowMemo()) {
         self.options = options
+        self.memo = memo
         algebra = BoxAlgebra(options: options)
         models = routes.enumerated().map { build($0.offset, $0.element) }
     }
@@ -221,7 +249,7 @@ struct ShadowAnalyzer {
             key = folded(b)
         case .regex(let re):
             // One parse gives the index key and tells whether the language is needed now.
-            let (triage, prefix) = Language.triageRegex(re, within: a.universes.pathUniverse)
+            let (triage, prefix) = memo.triage(re, a)
             key = prefix
             switch triage {
             case .nonEmpty: path = nil
