@@ -57,7 +57,8 @@ public enum RouteTableAnalysis {
         guard !routes.isEmpty else { return }
         // A lone route has nothing to be compared with, but it can still match nothing.
         if routes.count > 1 { findings.routes += routes.count }
-        let constraints = routes.map { constraint($0.match) }
+        // By index: `routes.map` copies each (large) route out of the array first.
+        let constraints = routes.indices.map { constraint(routes[$0].match) }
         let host = exampleHost(vhost.domains)
         // The engine routes within this host alone; `require_tls` is not part of matching.
         // Only a finding needs it, and most hosts have none: built on first use.

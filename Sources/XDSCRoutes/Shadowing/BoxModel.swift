@@ -15,6 +15,9 @@ struct FieldKey: Hashable, Comparable, Sendable {
         a.isQuery != b.isQuery ? !a.isQuery : a.name < b.name
     }
 
+    /// The key as text, as distinct as the key: `q` or `h`, then the name.
+    var text: String { (isQuery ? "q" : "h") + name }
+
     /// Pseudo-headers every request carries.
     var alwaysPresent: Bool {
         !isQuery && (name == ":method" || name == ":authority" || name == ":scheme")
@@ -73,7 +76,9 @@ final class BoxAlgebra {
     }
     private var plainCache: [PlainKey: Language] = [:]
     private var fieldSetIds: [String: Int] = [:]
-    private var universeFieldIds: [FieldKey: FieldSet] = [:]
+    // By `FieldKey.text`: a dictionary keyed by a new type costs a scan of the binary's
+    // conformance records on first use, a visible part of a small lint.
+    private var universeFieldIds: [String: FieldSet] = [:]
     private var relCache: [Int: UInt8] = [:]
     private var nextFieldId = 0
 
@@ -168,10 +173,10 @@ final class BoxAlgebra {
     }
 
     func universeField(_ key: FieldKey) -> FieldSet {
-        if let f = universeFieldIds[key] { return f }
+        if let f = universeFieldIds[key.text] { return f }
         var f = FieldSet(absent: !key.alwaysPresent, values: valueUniverse(key))
         f.id = internId("U|\(key.isQuery)|\(key.name)")
-        universeFieldIds[key] = f
+        universeFieldIds[key.text] = f
         return f
     }
 

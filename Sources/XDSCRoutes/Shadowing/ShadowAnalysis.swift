@@ -257,8 +257,10 @@ struct ShadowAnalyzer {
             case .unknown: path = .lang(a.regexPathLanguage(re))
             }
         }
-        // Group conditions by dimension.
-        var groups: [FieldKey: [FieldConstraint]] = [:]
+        // Group conditions by dimension. (A list, not a dictionary: a route has a few keys,
+        // and a dictionary keyed by a new type costs a scan of the binary's conformance
+        // records on first use, a visible part of a small lint.)
+        var groups = FieldGroups()
         for h in r.headers {
             let name = String(decoding: h.name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
             if name == ":path" {
@@ -268,17 +270,17 @@ struct ShadowAnalyzer {
                 opaque = true
                 continue
             }
-            groups[FieldKey(isQuery: false, name: name), default: []].append(h)
+            groups.append(h, to: FieldKey(isQuery: false, name: name))
         }
         for q in r.query {
             if q.name.isEmpty || q.name.utf8.contains(where: { $0 == 0x3D || $0 == 0x26 || $0 == 0x23 }) {
                 opaque = true  // such a name never equals a parsed key
                 continue
             }
-            groups[FieldKey(isQuery: true, name: q.name), default: []].append(q)
+            groups.append(q, to: FieldKey(isQuery: true, name: q.name))
         }
         let grpcKey = FieldKey(isQuery: false, name: "content-type")
-        if r.grpc, groups[grpcKey] == nil { groups[grpcKey] = [] }
+        if r.grpc, groups[grpcKey] == nil { groups.add(grpcKey) }
         var fields: [(FieldKey, FieldSet)] = []
         for k in groups.keys.sorted() {
             var extra: [(String, Language)] = []
@@ -639,8 +641,9 @@ struct ShadowAnalyzer {
             }
         }
         // Every key any involved box constrains.
-        var keys = Set(m.box.fields.map { $0.0 })
-        for j in earlier { for (k, _) in models[j].box.fields { keys.insert(k) } }
+        var keys: [FieldKey] = []
+        for (k, _) in m.box.fields where !keys.contains(k) { keys.append(k) }
+        for j in earlier { for (k, _) in models[j].box.fields where !keys.contains(k) { keys.append(k) } }
         let sortedKeys = keys.sorted()
         for variant in 0..<2 {
             var fields: [(FieldKey, [UInt8]?)] = []
@@ -670,4 +673,29 @@ struct ShadowAnalyzer {
         }
         return false
     }
+}
+
+/// A route's conditions grouped by key, in first-seen order.
+struct FieldGroups {
+    private var groups: [(key: FieldKey, constraints: [FieldConstraint])] = []
+
+    /// The keys, in first-seen order.
+    var keys: [FieldKey] { groups.map(\.key) }
+
+    /// The conditions on `key`, nil when it has none (not even an empty group).
+    subscript(key: FieldKey) -> [FieldConstraint]? {
+        groups.first { $0.key == key }?.constraints
+    }
+
+    /// Adds `c` to the group of `key`.
+    mutating func append(_ c: FieldConstraint, to key: FieldKey) {
+        if let i = groups.firstIndex(where: { $0.key == key }) {
+            groups[i].constraints.append(c)
+        } else {
+            groups.append((key, [c]))
+        }
+    }
+
+    /// Adds an empty group for `key`.
+    mutating func add(_ key: FieldKey) { groups.append((key, [])) }
 }
