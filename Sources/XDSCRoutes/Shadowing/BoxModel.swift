@@ -104,51 +104,55 @@ final class BoxAlgebra {
         universes = slashRooted ? Universes.slashRooted : Universes.anyBytes
     }
 
-    /// The value universes of one `ShadowOptions.PathUniverse`.
+    /// The value universes of one `ShadowOptions.PathUniverse`. Each is built once per
+    /// process, on first use: a small policy needs a few of them (no query, no route that
+    /// matches nothing), and each takes a few automata.
     struct Universes: Sendable {
+        let isSlashRooted: Bool
+
         /// What reaches the router as a path (query removed).
-        let pathUniverse: Language
+        var pathUniverse: Language { isSlashRooted ? Self.slashPath : Self.anyPath }
         /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
-        let widePathUniverse: Language
+        var widePathUniverse: Language { isSlashRooted ? Self.slashWidePath : Self.anyPath }
         /// Header values as the codecs pass them: any bytes (obs-text included).
-        let wideHeaderValues: Language
+        var wideHeaderValues: Language { Self.wideHeaders }
         /// Header values as the Envoy model (and every example request) holds them: UTF-8 text.
-        let headerValues: Language
+        var headerValues: Language { Self.headers }
         /// HTTP tokens.
-        let methodValues: Language
+        var methodValues: Language { Self.methods }
         /// Query parameter values.
-        let queryValues: Language
+        var queryValues: Language { isSlashRooted ? Self.slashQuery : Self.anyQuery }
         /// `queryValues` widened by `wideQueryBytes`.
-        let wideQueryValues: Language
+        var wideQueryValues: Language { isSlashRooted ? Self.slashWideQuery : Self.anyQuery }
 
         static let slashRooted = Universes(slashRooted: true)
         static let anyBytes = Universes(slashRooted: false)
 
-        init(slashRooted: Bool) {
-            if slashRooted {
-                // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
-                // connection manager answers a path not starting with `/` itself (404).
-                pathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
-                widePathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
-            } else {
-                // path_no_query never contains '?' or '#' (both cut the path before matching).
-                pathUniverse = Language.contains("?").union(.contains("#")).complement()
-                widePathUniverse = pathUniverse
-            }
-            // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
-            // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
-            // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
-            // raw bytes for the question whether a route matches nothing.
-            wideHeaderValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
-            headerValues = wideHeaderValues.intersection(.regex("(?s).*"))
-            // Methods are HTTP tokens.
+        // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
+        // connection manager answers a path not starting with `/` itself (404).
+        private static let slashPath = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
+        private static let slashWidePath = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
+        // path_no_query never contains '?' or '#' (both cut the path before matching).
+        private static let anyPath = Language.contains("?").union(.contains("#")).complement()
+        // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
+        // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
+        // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
+        // raw bytes for the question whether a route matches nothing.
+        private static let wideHeaders = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
+        private static let headers = wideHeaders.intersection(.regex("(?s).*"))
+        // Methods are HTTP tokens.
+        private static let methods: Language = {
             var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
             for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
-            methodValues = Language.plus(of: token)
-            // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
-            queryValues =
-                slashRooted ? Language.star(of: BoxAlgebra.queryBytes) : Language.contains("&").union(.contains("#")).complement()
-            wideQueryValues = slashRooted ? Language.star(of: BoxAlgebra.wideQueryBytes) : queryValues
+            return Language.plus(of: token)
+        }()
+        // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
+        private static let slashQuery = Language.star(of: BoxAlgebra.queryBytes)
+        private static let slashWideQuery = Language.star(of: BoxAlgebra.wideQueryBytes)
+        private static let anyQuery = Language.contains("&").union(.contains("#")).complement()
+
+        init(slashRooted: Bool) {
+            isSlashRooted = slashRooted
         }
     }
 
