@@ -15,12 +15,18 @@ public struct UnknownServicePass: PolicyPass {
         guard !policy.droppedSections.contains("services") else { return }
         let names = policy.services.map(\.name.value)
         let known = Set(names)
+        func check(_ ref: Located<String>, _ verb: String) {
+            guard !known.contains(ref.value) else { return }
+            sink.add(Self.unknown(ref, verb: verb, suggestion: PolicyValues.suggestion(for: ref.value, in: names), policy: policy))
+        }
         policy.forEachRoute { route in
-            var refs = route.action.services.map { ($0, "route sends traffic to") }
-            if let m = route.mirror { refs.append((m.service, "route mirrors traffic to")) }
-            for (ref, verb) in refs where !known.contains(ref.value) {
-                sink.add(Self.unknown(ref, verb: verb, suggestion: PolicyValues.suggestion(for: ref.value, in: names), policy: policy))
+            // By case, not `action.services`: no array per route.
+            switch route.action {
+            case .service(let s): check(s, "route sends traffic to")
+            case .split(let targets): for t in targets { check(t.service, "route sends traffic to") }
+            case .redirect, .respond: break
             }
+            if let m = route.mirror { check(m.service, "route mirrors traffic to") }
         }
     }
 

@@ -15,7 +15,11 @@ public struct UnusedServicePass: PolicyPass {
         guard !policy.droppedSections.contains("listeners") else { return }
         var used = policy.referencedServiceNames
         policy.forEachRoute { route in
-            for s in route.action.services { used.insert(s.value) }
+            switch route.action {
+            case .service(let s): used.insert(s.value)
+            case .split(let targets): for t in targets { used.insert(t.service.value) }
+            case .redirect, .respond: break
+            }
             if let m = route.mirror { used.insert(m.service.value) }
         }
         for s in policy.services where !used.contains(s.name.value) {

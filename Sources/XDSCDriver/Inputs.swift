@@ -39,8 +39,9 @@ public enum PolicyInputs {
     public static func read(_ arguments: [String], input: InputKind? = .policy, into sink: DiagnosticSink) -> [File] {
         var files: [File] = []
         // Files already read, by device and inode: a file named twice, or reached through
-        // two links, is read once.
-        var seen = Set<FileID>()
+        // two links, is read once. (By text: a set of a new key type costs a scan of the
+        // binary's conformance records on first use, a visible part of a small lint.)
+        var seen = Set<String>()
         for arg in arguments {
             var walk = Walk(sink: sink, withJSON: input != .policy)
             var fromDirectory = false
@@ -67,7 +68,7 @@ public enum PolicyInputs {
             }
             // Byte order of the whole path, so every machine reads files in the same order.
             for (path, id) in walk.found.sorted(by: { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }) {
-                guard seen.insert(id).inserted else { continue }
+                guard seen.insert(id.text).inserted else { continue }
                 switch readContents(path) {
                 case .success(let bytes): files.append(File(path: path, bytes: bytes, fromDirectory: fromDirectory))
                 case .failure(let problem): report(problem, path, argument: true, sink)
@@ -117,6 +118,8 @@ public enum PolicyInputs {
     struct FileID: Hashable {
         let device: UInt64
         let inode: UInt64
+        /// `device:inode`, as distinct as the pair.
+        var text: String { "\(device):\(inode)" }
     }
 
     enum Problem: Error {

@@ -9,9 +9,10 @@ public enum Rendering {
         case "always": return true
         case "never": return false
         default:
-            let env = ProcessInfo.processInfo.environment
-            if let nc = env["NO_COLOR"], !nc.isEmpty { return false }
-            if env["TERM"] == "dumb" { return false }
+            // `getenv`, not `ProcessInfo.environment`, which copies the whole environment into
+            // a dictionary: a visible part of a small lint's start-up.
+            if let nc = getenv("NO_COLOR"), nc.pointee != 0 { return false }
+            if let term = getenv("TERM"), String(cString: term) == "dumb" { return false }
             return isatty(fileDescriptor) == 1
         }
     }

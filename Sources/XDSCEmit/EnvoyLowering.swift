@@ -71,7 +71,11 @@ public enum EnvoyLowering {
     }
 
     static func virtualHost(_ h: PolicyHost) -> VirtualHost {
-        var vh = VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: h.routes.flatMap(routes), source: h.span)
+        // Appended in place: `flatMap` made an array per policy route and copied it.
+        var lowered: [Route] = []
+        lowered.reserveCapacity(h.routes.count)
+        for i in h.routes.indices { appendRoutes(h.routes[i], to: &lowered) }
+        var vh = VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: lowered, source: h.span)
         // The duplicate-domain check reports at the policy's domain tokens.
         vh.domainSources = h.domains.map(\.span)
         // A host-level `rate_limit` is one bucket for the host: Envoy builds one limiter per
@@ -88,22 +92,21 @@ public enum EnvoyLowering {
 
     // MARK: Routes
 
-    /// The Envoy routes for one policy route: one, or one per method when the methods do
-    /// not fit one regex under Envoy's program-size limit.
-    static func routes(_ r: PolicyRoute) -> [Route] {
-        let base = route(r)
+    /// Appends the Envoy routes for one policy route to `out`: one, or one per method when
+    /// the methods do not fit one regex under Envoy's program-size limit.
+    static func appendRoutes(_ r: PolicyRoute, to out: inout [Route]) {
+        var base = route(r)
         let methods = r.match.methods.map(\.value)
-        guard !methods.isEmpty else { return [base] }
+        guard !methods.isEmpty else { return out.append(base) }
         if let matcher = methodMatcher(methods) {
-            var out = base
-            out.match.headers.insert(matcher, at: 0)
-            return [out]
+            base.match.headers.insert(matcher, at: 0)
+            return out.append(base)
         }
-        return methods.map { m in
-            var out = base
-            out.match.headers.insert(HeaderMatcher(name: ":method", .string(.exact(m))), at: 0)
-            if let n = base.name { out.name = "\(n)-\(m.lowercased())" }
-            return out
+        for m in methods {
+            var one = base
+            one.match.headers.insert(HeaderMatcher(name: ":method", .string(.exact(m))), at: 0)
+            if let n = base.name { one.name = "\(n)-\(m.lowercased())" }
+            out.append(one)
         }
     }
 
@@ -118,6 +121,8 @@ public enum EnvoyLowering {
 
     /// Escapes everything but letters and digits (method tokens may hold `.`, `+`, ...).
     static func regexEscaped(_ s: String) -> String {
+        // Method tokens are nearly always ASCII letters: nothing to escape, no Unicode lookups.
+        if s.utf8.allSatisfy({ (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }) { return s }
         var out = ""
         for c in s.unicodeScalars {
             if c.properties.isAlphabetic || ("0"..."9").contains(c) { out.unicodeScalars.append(c) } else { out += "\\" + String(c) }

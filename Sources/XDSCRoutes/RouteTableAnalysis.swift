@@ -33,30 +33,32 @@ public enum RouteTableAnalysis {
 
     /// Analyses every virtual host of `config`. Routes without a source position are
     /// reported at `fallback`; `locate` points an unmatchable route's finding at the
-    /// condition responsible, when the front end knows where it was written.
+    /// condition responsible, when the front end knows where it was written. `memo` is shared
+    /// by the hosts (pass one memo for every table of a run): the findings are the same.
     public static func analyze(
-        _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil,
+        _ config: RouteConfiguration, fallback: SourceSpan, locate: ConditionLocator? = nil, memo: ShadowMemo = ShadowMemo(),
         into findings: inout RouteTableFindings
     ) {
         // An example request must reach its virtual host in the whole table: an `:authority`
         // header matcher can make the analysis pick a host another virtual host takes.
         let selector = VirtualHostSelector(config)
         for (i, vhost) in config.virtualHosts.enumerated() {
-            analyze(vhost, fallback: fallback, locate: locate, into: &findings) { req in
+            analyze(vhost, fallback: fallback, locate: locate, memo: memo, into: &findings) { req in
                 (try? selector.select(req.headerMap).get())?.index == i
             }
         }
     }
 
     static func analyze(
-        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, into findings: inout RouteTableFindings,
-        selects: (EnvoyRequest) -> Bool
+        _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, memo: ShadowMemo,
+        into findings: inout RouteTableFindings, selects: (EnvoyRequest) -> Bool
     ) {
         let routes = vhost.routes
         guard !routes.isEmpty else { return }
         // A lone route has nothing to be compared with, but it can still match nothing.
         if routes.count > 1 { findings.routes += routes.count }
-        let constraints = routes.map { constraint($0.match) }
+        // By index: `routes.map` copies each (large) route out of the array first.
+        let constraints = routes.indices.map { constraint(routes[$0].match) }
         let host = exampleHost(vhost.domains)
         // The engine routes within this host alone; `require_tls` is not part of matching.
         // Only a finding needs it, and most hosts have none: built on first use.
@@ -73,7 +75,7 @@ public enum RouteTableAnalysis {
             RouteEngine.firstFailure(routes[index].match, req.headerMap, req, runtime: .defaults) == nil
         }
         let report = analyzeShadowing(
-            constraints,
+            constraints, memo: memo,
             sameAction: { routes[$0].action == routes[$1].action },
             verify: { index, witness in matches(index, request(witness, host: host)) })
         findings.comparedPairs += report.comparedPairs

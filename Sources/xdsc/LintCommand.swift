@@ -73,7 +73,9 @@ struct LintCommand: ParsableCommand {
         if format == .human && result.diagnostics.isEmpty {
             FileHandleOutput.stdout("no problems found: \(result.inventory)\n")
         }
-        throw ExitCode(ExitStatus.code(for: result.diagnostics, strict: strict))
+        let code = ExitStatus.code(for: result.diagnostics, strict: strict)
+        UntilExit.keep(result)
+        throw ExitCode(code)
     }
 
     /// Writes the findings' example requests as a traffic spec (atomically); says so on stderr.

@@ -28,6 +28,39 @@ import XDSCTestSupport
         return f
     }
 
+    /// A memo shared by hosts and tables that repeat the same regexes (and an unsupported
+    /// one) changes no finding: each host, analysed with the shared memo, reports what it
+    /// reports on its own.
+    @Test func aSharedMemoChangesNoFinding() {
+        func host(_ name: String) -> VirtualHost {
+            VirtualHost(
+                name: name, domains: ["\(name).example.com"],
+                routes: [
+                    route("wide", RouteMatch(.safeRegex("/re/[0-9]+"))),
+                    route("narrow", RouteMatch(.safeRegex("/re/1[0-9]*"))),
+                    route("look", RouteMatch(.safeRegex("/x(?=y)"))),
+                    route("tail", RouteMatch(.safeRegex("/re/[0-9]+/.*")), cluster: "d"),
+                    route("none", RouteMatch(.safeRegex("re/[0-9]+"))),
+                ])
+        }
+        let tables = (0..<3).map { t in RouteConfiguration(name: "rc\(t)", virtualHosts: (0..<3).map { host("h\(t)-\($0)") }) }
+        let memo = ShadowMemo()
+        var shared = RouteTableFindings()
+        for t in tables { RouteTableAnalysis.analyze(t, fallback: fallback, memo: memo, into: &shared) }
+        var alone = RouteTableFindings()
+        for t in tables {
+            for vh in t.virtualHosts {
+                RouteTableAnalysis.analyze(RouteConfiguration(name: t.name, virtualHosts: [vh]), fallback: fallback, into: &alone)
+            }
+        }
+        #expect(shared.diagnostics.count == 9 * 2)
+        #expect(shared.diagnostics.map(\.message) == alone.diagnostics.map(\.message))
+        #expect(shared.diagnostics.map { $0.witness?.pathText } == alone.diagnostics.map { $0.witness?.pathText })
+        #expect(shared.undecided == alone.undecided && shared.undecided > 0)
+        #expect(shared.undecidedDetails == alone.undecidedDetails)
+        #expect(shared.comparedPairs == alone.comparedPairs)
+    }
+
     @Test func shadowedByAMethodUnionWithAVerifiedExample() throws {
         let method = { (m: String) in HeaderMatcher(name: ":method", .string(.exact(m))) }
         let rc = vhost([

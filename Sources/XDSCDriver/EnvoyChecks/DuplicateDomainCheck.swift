@@ -10,7 +10,7 @@ public struct DuplicateDomainCheck: EnvoyCheck {
     /// The rules this check can report.
     public static let rules: [Rule.ID] = [.duplicateDomain]
     /// Both front ends.
-    public static let inputs: Set<InputKind> = [.policy, .envoy]
+    public static let inputs: [InputKind] = [.policy, .envoy]
     /// Creates the check.
     public init() {}
 

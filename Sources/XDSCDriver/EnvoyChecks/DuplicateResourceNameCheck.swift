@@ -9,7 +9,7 @@ public struct DuplicateResourceNameCheck: EnvoyCheck {
     /// The rules this check can report.
     public static let rules: [Rule.ID] = [.duplicateName]
     /// Envoy input only.
-    public static let inputs: Set<InputKind> = [.envoy]
+    public static let inputs: [InputKind] = [.envoy]
     /// Creates the check.
     public init() {}
 

@@ -11,7 +11,7 @@ public protocol EnvoyCheck: Sendable {
     /// The front ends whose model this check runs on. A check whose policy counterpart on
     /// the IR says more (a did-you-mean over service names, a finding on a policy with
     /// errors) runs on Envoy input only (docs/envoy-input.md).
-    static var inputs: Set<InputKind> { get }
+    static var inputs: [InputKind] { get }
     /// Checks `config` and adds each finding to `sink`.
     func run(_ config: EnvoyConfig, _ context: EnvoyCheckContext, _ sink: DiagnosticSink)
 }
@@ -88,9 +88,11 @@ public enum EnvoyChecks {
         locate: RouteTableAnalysis.ConditionLocator?, keep: (Diagnostic) -> Bool
     ) -> RouteTableFindings {
         var findings = RouteTableFindings()
+        // One memo for every table: the hosts of a large policy repeat the same regexes.
+        let memo = ShadowMemo()
         for (table, fallback) in tables {
             guard let fallback else { continue }
-            RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, into: &findings)
+            RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, memo: memo, into: &findings)
         }
         for d in findings.diagnostics where keep(d) { sink.add(d) }
         return findings

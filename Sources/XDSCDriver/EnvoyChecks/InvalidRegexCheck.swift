@@ -10,7 +10,7 @@ public struct InvalidRegexCheck: EnvoyCheck {
     /// The rules this check can report.
     public static let rules: [Rule.ID] = [.invalidRegex]
     /// Envoy input only.
-    public static let inputs: Set<InputKind> = [.envoy]
+    public static let inputs: [InputKind] = [.envoy]
     /// Creates the check.
     public init() {}
 

@@ -9,7 +9,7 @@ public struct RouterNotLastCheck: EnvoyCheck {
     /// The rules this check can report.
     public static let rules: [Rule.ID] = [.routerNotLast]
     /// Both front ends.
-    public static let inputs: Set<InputKind> = [.policy, .envoy]
+    public static let inputs: [InputKind] = [.policy, .envoy]
     /// Creates the check.
     public init() {}
 

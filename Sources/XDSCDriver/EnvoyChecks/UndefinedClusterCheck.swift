@@ -11,7 +11,7 @@ public struct UndefinedClusterCheck: EnvoyCheck {
     /// The rules this check can report.
     public static let rules: [Rule.ID] = [.unknownService]
     /// Envoy input only.
-    public static let inputs: Set<InputKind> = [.envoy]
+    public static let inputs: [InputKind] = [.envoy]
     /// Creates the check.
     public init() {}
 

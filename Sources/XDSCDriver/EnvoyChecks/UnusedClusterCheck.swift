@@ -12,7 +12,7 @@ public struct UnusedClusterCheck: EnvoyCheck {
     /// The rules this check can report.
     public static let rules: [Rule.ID] = [.unusedService]
     /// Envoy input only.
-    public static let inputs: Set<InputKind> = [.envoy]
+    public static let inputs: [InputKind] = [.envoy]
     /// Creates the check.
     public init() {}
 

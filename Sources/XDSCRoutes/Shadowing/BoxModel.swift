@@ -15,6 +15,9 @@ struct FieldKey: Hashable, Comparable, Sendable {
         a.isQuery != b.isQuery ? !a.isQuery : a.name < b.name
     }
 
+    /// The key as text, as distinct as the key: `q` or `h`, then the name.
+    var text: String { (isQuery ? "q" : "h") + name }
+
     /// Pseudo-headers every request carries.
     var alwaysPresent: Bool {
         !isQuery && (name == ":method" || name == ":authority" || name == ":scheme")
@@ -73,7 +76,9 @@ final class BoxAlgebra {
     }
     private var plainCache: [PlainKey: Language] = [:]
     private var fieldSetIds: [String: Int] = [:]
-    private var universeFieldIds: [FieldKey: FieldSet] = [:]
+    // By `FieldKey.text`: a dictionary keyed by a new type costs a scan of the binary's
+    // conformance records on first use, a visible part of a small lint.
+    private var universeFieldIds: [String: FieldSet] = [:]
     private var relCache: [Int: UInt8] = [:]
     private var nextFieldId = 0
 
@@ -99,51 +104,55 @@ final class BoxAlgebra {
         universes = slashRooted ? Universes.slashRooted : Universes.anyBytes
     }
 
-    /// The value universes of one `ShadowOptions.PathUniverse`.
+    /// The value universes of one `ShadowOptions.PathUniverse`. Each is built once per
+    /// process, on first use: a small policy needs a few of them (no query, no route that
+    /// matches nothing), and each takes a few automata.
     struct Universes: Sendable {
+        let isSlashRooted: Bool
+
         /// What reaches the router as a path (query removed).
-        let pathUniverse: Language
+        var pathUniverse: Language { isSlashRooted ? Self.slashPath : Self.anyPath }
         /// `pathUniverse` widened by `widePathBytes` (equal to it for `anyBytes`).
-        let widePathUniverse: Language
+        var widePathUniverse: Language { isSlashRooted ? Self.slashWidePath : Self.anyPath }
         /// Header values as the codecs pass them: any bytes (obs-text included).
-        let wideHeaderValues: Language
+        var wideHeaderValues: Language { Self.wideHeaders }
         /// Header values as the Envoy model (and every example request) holds them: UTF-8 text.
-        let headerValues: Language
+        var headerValues: Language { Self.headers }
         /// HTTP tokens.
-        let methodValues: Language
+        var methodValues: Language { Self.methods }
         /// Query parameter values.
-        let queryValues: Language
+        var queryValues: Language { isSlashRooted ? Self.slashQuery : Self.anyQuery }
         /// `queryValues` widened by `wideQueryBytes`.
-        let wideQueryValues: Language
+        var wideQueryValues: Language { isSlashRooted ? Self.slashWideQuery : Self.anyQuery }
 
         static let slashRooted = Universes(slashRooted: true)
         static let anyBytes = Universes(slashRooted: false)
 
-        init(slashRooted: Bool) {
-            if slashRooted {
-                // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
-                // connection manager answers a path not starting with `/` itself (404).
-                pathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
-                widePathUniverse = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
-            } else {
-                // path_no_query never contains '?' or '#' (both cut the path before matching).
-                pathUniverse = Language.contains("?").union(.contains("#")).complement()
-                widePathUniverse = pathUniverse
-            }
-            // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
-            // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
-            // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
-            // raw bytes for the question whether a route matches nothing.
-            wideHeaderValues = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
-            headerValues = wideHeaderValues.intersection(.regex("(?s).*"))
-            // Methods are HTTP tokens.
+        // What reaches the router: `/` then visible ASCII, no `?`/`#`. Not `*`: the
+        // connection manager answers a path not starting with `/` itself (404).
+        private static let slashPath = Language.literal([0x2F], thenStarOf: BoxAlgebra.pathBytes)
+        private static let slashWidePath = Language.literal([0x2F], thenStarOf: BoxAlgebra.widePathBytes)
+        // path_no_query never contains '?' or '#' (both cut the path before matching).
+        private static let anyPath = Language.contains("?").union(.contains("#")).complement()
+        // Header values cannot carry NUL, CR or LF. The codecs pass other bytes >= 0x80 raw,
+        // invalid UTF-8 included, which RE2's `.` does not match; the analysis decides over
+        // UTF-8 values (what the Envoy model and an example request can hold) and keeps the
+        // raw bytes for the question whether a route matches nothing.
+        private static let wideHeaders = Language.contains([0]).union(.contains("\r")).union(.contains("\n")).complement()
+        private static let headers = wideHeaders.intersection(.regex("(?s).*"))
+        // Methods are HTTP tokens.
+        private static let methods: Language = {
             var token: [ClosedRange<UInt8>] = [0x30...0x39, 0x41...0x5A, 0x61...0x7A]
             for c in "!#$%&'*+-.^_`|~".utf8 { token.append(c...c) }
-            methodValues = Language.plus(of: token)
-            // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
-            queryValues =
-                slashRooted ? Language.star(of: BoxAlgebra.queryBytes) : Language.contains("&").union(.contains("#")).complement()
-            wideQueryValues = slashRooted ? Language.star(of: BoxAlgebra.wideQueryBytes) : queryValues
+            return Language.plus(of: token)
+        }()
+        // A query value ends at '&' and lies in the request target (visible ASCII, no '#').
+        private static let slashQuery = Language.star(of: BoxAlgebra.queryBytes)
+        private static let slashWideQuery = Language.star(of: BoxAlgebra.wideQueryBytes)
+        private static let anyQuery = Language.contains("&").union(.contains("#")).complement()
+
+        init(slashRooted: Bool) {
+            isSlashRooted = slashRooted
         }
     }
 
@@ -168,10 +177,10 @@ final class BoxAlgebra {
     }
 
     func universeField(_ key: FieldKey) -> FieldSet {
-        if let f = universeFieldIds[key] { return f }
+        if let f = universeFieldIds[key.text] { return f }
         var f = FieldSet(absent: !key.alwaysPresent, values: valueUniverse(key))
         f.id = internId("U|\(key.isQuery)|\(key.name)")
-        universeFieldIds[key] = f
+        universeFieldIds[key.text] = f
         return f
     }
 
@@ -223,8 +232,31 @@ final class BoxAlgebra {
         return FieldSet(absent: absent, values: values)
     }
 
+    /// `fieldSet(_:extra:key:)` by its arguments as given: most routes of a large host repeat
+    /// a few condition lists, and hashing them is cheaper than building their description.
+    private struct FieldSetArguments: Hashable {
+        var key: FieldKey
+        var constraints: [FieldConstraint]
+        var extra: [String]
+    }
+    // By the arguments' hash, then `==`: a dictionary keyed by a new type would cost a scan of
+    // every conformance record in the binary the first time (a visible part of a small lint),
+    // and `Int` keys are looked up already.
+    private var fieldSetsByHash: [Int: [(arguments: FieldSetArguments, set: FieldSet)]] = [:]
+
     /// The interned set of all conditions on one key (AND).
     func fieldSet(_ cs: [FieldConstraint], extra: [(String, Language)] = [], key: FieldKey) -> FieldSet {
+        let arguments = FieldSetArguments(key: key, constraints: cs, extra: extra.map(\.0))
+        var hasher = Hasher()
+        arguments.hash(into: &hasher)
+        let hash = hasher.finalize()
+        if let hit = fieldSetsByHash[hash]?.first(where: { $0.arguments == arguments }) { return hit.set }
+        let f = describedFieldSet(cs, extra: extra, key: key)
+        fieldSetsByHash[hash, default: []].append((arguments, f))
+        return f
+    }
+
+    private func describedFieldSet(_ cs: [FieldConstraint], extra: [(String, Language)], key: FieldKey) -> FieldSet {
         let desc =
             "F|\(key.isQuery)|\(key.name)|" + cs.map(BoxAlgebra.constraintKey).joined(separator: "&")
             + extra.map { "|x:" + $0.0 }.joined()

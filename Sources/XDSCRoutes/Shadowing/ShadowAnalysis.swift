@@ -142,14 +142,40 @@ struct PrefixTrie {
 ///   - routes: the routes in declaration order.
 ///   - sameAction: whether two routes (by index) have the same action.
 ///   - verify: whether Envoy's real match function matches the witness for that route.
+///   - memo: work several hosts can share (pass the same one for the hosts of one table or
+///     run): each distinct regex is triaged once. The report is the same with or without it.
 public func analyzeShadowing(
     _ routes: [RouteConstraint],
     options: ShadowOptions = ShadowOptions(),
+    memo: ShadowMemo? = nil,
     sameAction: (Int, Int) -> Bool,
     verify: (Int, EnvoyRequest) -> Bool
 ) -> ShadowReport {
-    var analyzer = ShadowAnalyzer(routes: routes, options: options)
+    var analyzer = ShadowAnalyzer(routes: routes, options: options, memo: memo ?? ShadowMemo())
     return analyzer.run(sameAction: sameAction, verify: verify)
+}
+
+/// What the analyses of several virtual hosts can share: results that depend on a route's
+/// pattern and the path universe alone. A large table repeats the same regexes in many hosts,
+/// and the triage of a regex (a parse and an NFA) is most of a regex route's modelling cost.
+/// Not thread-safe: one analysis at a time.
+public final class ShadowMemo {
+    // By pattern, one table per path universe. (Keyed by `String`, whose `Hashable`
+    // conformance the runtime has already looked up: a new key type costs a scan of every
+    // conformance record in the binary on first use, a visible part of a small lint.)
+    private var triages: [String: (triage: RegexTriage, foldedPrefix: [UInt8])] = [:]
+    private var anyBytesTriages: [String: (triage: RegexTriage, foldedPrefix: [UInt8])] = [:]
+
+    /// An empty memo.
+    public init() {}
+
+    /// `Language.triageRegex(pattern, within: algebra's path universe)`, computed once per pattern.
+    func triage(_ pattern: String, _ algebra: BoxAlgebra) -> (triage: RegexTriage, foldedPrefix: [UInt8]) {
+        if let known = algebra.slashRooted ? triages[pattern] : anyBytesTriages[pattern] { return known }
+        let t = Language.triageRegex(pattern, within: algebra.universes.pathUniverse)
+        if algebra.slashRooted { triages[pattern] = t } else { anyBytesTriages[pattern] = t }
+        return t
+    }
 }
 
 /// Convenience overload with the default options.
@@ -164,11 +190,13 @@ public func analyzeShadowing(
 struct ShadowAnalyzer {
     let options: ShadowOptions
     let algebra: BoxAlgebra
+    let memo: ShadowMemo
     var models: [RouteModel] = []
     var report = ShadowReport(findings: [], undecidedCount: 0, undecided: [], comparedPairs: 0)
 
-    init(routes: [RouteConstraint], options: ShadowOptions) {
+    init(routes: [RouteConstraint], options: ShadowOptions, memo: ShadowMemo = ShadowMemo()) {
         self.options = options
+        self.memo = memo
         algebra = BoxAlgebra(options: options)
         models = routes.enumerated().map { build($0.offset, $0.element) }
     }
@@ -221,7 +249,7 @@ struct ShadowAnalyzer {
             key = folded(b)
         case .regex(let re):
             // One parse gives the index key and tells whether the language is needed now.
-            let (triage, prefix) = Language.triageRegex(re, within: a.universes.pathUniverse)
+            let (triage, prefix) = memo.triage(re, a)
             key = prefix
             switch triage {
             case .nonEmpty: path = nil
@@ -229,8 +257,10 @@ struct ShadowAnalyzer {
             case .unknown: path = .lang(a.regexPathLanguage(re))
             }
         }
-        // Group conditions by dimension.
-        var groups: [FieldKey: [FieldConstraint]] = [:]
+        // Group conditions by dimension. (A list, not a dictionary: a route has a few keys,
+        // and a dictionary keyed by a new type costs a scan of the binary's conformance
+        // records on first use, a visible part of a small lint.)
+        var groups = FieldGroups()
         for h in r.headers {
             let name = String(decoding: h.name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
             if name == ":path" {
@@ -240,17 +270,17 @@ struct ShadowAnalyzer {
                 opaque = true
                 continue
             }
-            groups[FieldKey(isQuery: false, name: name), default: []].append(h)
+            groups.append(h, to: FieldKey(isQuery: false, name: name))
         }
         for q in r.query {
             if q.name.isEmpty || q.name.utf8.contains(where: { $0 == 0x3D || $0 == 0x26 || $0 == 0x23 }) {
                 opaque = true  // such a name never equals a parsed key
                 continue
             }
-            groups[FieldKey(isQuery: true, name: q.name), default: []].append(q)
+            groups.append(q, to: FieldKey(isQuery: true, name: q.name))
         }
         let grpcKey = FieldKey(isQuery: false, name: "content-type")
-        if r.grpc, groups[grpcKey] == nil { groups[grpcKey] = [] }
+        if r.grpc, groups[grpcKey] == nil { groups.add(grpcKey) }
         var fields: [(FieldKey, FieldSet)] = []
         for k in groups.keys.sorted() {
             var extra: [(String, Language)] = []
@@ -611,8 +641,9 @@ struct ShadowAnalyzer {
             }
         }
         // Every key any involved box constrains.
-        var keys = Set(m.box.fields.map { $0.0 })
-        for j in earlier { for (k, _) in models[j].box.fields { keys.insert(k) } }
+        var keys: [FieldKey] = []
+        for (k, _) in m.box.fields where !keys.contains(k) { keys.append(k) }
+        for j in earlier { for (k, _) in models[j].box.fields where !keys.contains(k) { keys.append(k) } }
         let sortedKeys = keys.sorted()
         for variant in 0..<2 {
             var fields: [(FieldKey, [UInt8]?)] = []
@@ -642,4 +673,29 @@ struct ShadowAnalyzer {
         }
         return false
     }
+}
+
+/// A route's conditions grouped by key, in first-seen order.
+struct FieldGroups {
+    private var groups: [(key: FieldKey, constraints: [FieldConstraint])] = []
+
+    /// The keys, in first-seen order.
+    var keys: [FieldKey] { groups.map(\.key) }
+
+    /// The conditions on `key`, nil when it has none (not even an empty group).
+    subscript(key: FieldKey) -> [FieldConstraint]? {
+        groups.first { $0.key == key }?.constraints
+    }
+
+    /// Adds `c` to the group of `key`.
+    mutating func append(_ c: FieldConstraint, to key: FieldKey) {
+        if let i = groups.firstIndex(where: { $0.key == key }) {
+            groups[i].constraints.append(c)
+        } else {
+            groups.append((key, [c]))
+        }
+    }
+
+    /// Adds an empty group for `key`.
+    mutating func add(_ key: FieldKey) { groups.append((key, [])) }
 }
