@@ -354,3 +354,15 @@ struct OutlierDetector {
         return mean - stdevFactor * variance.squareRoot()
     }
 }
+
+extension LoadBalancer {
+    /// The balancer of a cluster's targets: its policy, consistent-hashing table and outlier
+    /// detection (whose interval starts at `now`).
+    init(_ targets: [UpstreamTargets.Target], _ settings: ClusterSettings, now: Int64) {
+        let hashing = ConsistentHashing(
+            keys: targets.map(\.endpoint.label), policy: settings.lbPolicy, minimumRingSize: settings.ringHash?.minimumRingSize,
+            maximumRingSize: settings.ringHash?.maximumRingSize, tableSize: settings.maglevTableSize)
+        self.init(weights: targets.map { UInt64($0.endpoint.weight) }, policy: settings.lbPolicy, hashing: hashing)
+        outlier = settings.outlierDetection.map { OutlierDetector(OutlierDetector.Settings($0), hosts: targets.count, now: now) }
+    }
+}
