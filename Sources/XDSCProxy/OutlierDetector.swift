@@ -127,6 +127,11 @@ struct OutlierDetector {
         var jitter: Int64 = 0
         var external = Buckets()
         var local = Buckets()
+
+        /// No request counted in either interval and no backoff left.
+        var quiet: Bool {
+            backoff == 0 && external.total == 0 && external.backupTotal == 0 && local.total == 0 && local.backupTotal == 0
+        }
     }
 
     let settings: Settings
@@ -189,6 +194,8 @@ struct OutlierDetector {
     mutating func advance(to now: Int64, random: () -> UInt64) -> Bool {
         let before = ejected
         while nextTick <= now {
+            // Nothing ejected, counted or backed off: the ticks up to `now` change nothing.
+            if activeEjections == 0 && monitors.allSatisfy(\.quiet) { nextTick += (now - nextTick) / settings.interval * settings.interval }
             tick(at: nextTick, random: random)
             nextTick += settings.interval
         }

@@ -35,7 +35,8 @@ import XDSCEnvoy
         d.record(.status(500), host: 0, now: 4, random: Self.noDraw)
         d.record(.status(500), host: 0, now: 5, random: Self.noDraw)
         #expect(d.ejected == [false, false])
-        #expect(d.record(.status(502), host: 0, now: 6, random: Self.noDraw))
+        let changed = d.record(.status(502), host: 0, now: 6, random: Self.noDraw)
+        #expect(changed)
         #expect(d.ejected == [true, false])
         #expect(d.reasons[0] == .consecutive5xx)
         // A connect failure counts as a 503 without the split.
@@ -67,12 +68,22 @@ import XDSCEnvoy
         #expect(d.ejected[0])
         d.advance(to: 11 * Self.second, random: Self.noDraw)
         #expect(!d.ejected[0])
-        // Ejected again at once: the backoff is now 2, so 20 s.
-        for k in 0..<3 { d.record(.status(500), host: 0, now: 11 * Self.second + Int64(k), random: Self.noDraw) }
+        // Ejected again before an interval passed (the backoff did not shrink): 2 * 10 s.
+        let t1 = 11 * Self.second + Self.second / 2
+        for k in 0..<3 { d.record(.status(500), host: 0, now: t1 + Int64(k), random: Self.noDraw) }
         #expect(d.ejected[0] && d.ejections(0) == 2)
-        d.advance(to: 30 * Self.second, random: Self.noDraw)
-        #expect(d.ejected[0])
         d.advance(to: 31 * Self.second, random: Self.noDraw)
+        #expect(d.ejected[0])
+        d.advance(to: 32 * Self.second, random: Self.noDraw)
+        #expect(!d.ejected[0])
+        // Three quiet intervals later the backoff is back to 0: the next ejection is 10 s again.
+        let t2 = 35 * Self.second + Self.second / 2
+        d.advance(to: t2, random: Self.noDraw)
+        for k in 0..<3 { d.record(.status(500), host: 0, now: t2 + Int64(k), random: Self.noDraw) }
+        #expect(d.ejected[0])
+        d.advance(to: 45 * Self.second, random: Self.noDraw)
+        #expect(d.ejected[0])
+        d.advance(to: 46 * Self.second, random: Self.noDraw)
         #expect(!d.ejected[0])
     }
 
@@ -195,11 +206,13 @@ import XDSCEnvoy
     @Test func activeHealthCheckPassUnejects() {
         var d = OutlierDetector(Self.settings(), hosts: 2, now: 0)
         for t in 1...3 { d.record(.status(500), host: 0, now: Int64(t), random: Self.noDraw) }
-        #expect(d.healthCheckPassed(host: 0, now: 10))
+        let passed = d.healthCheckPassed(host: 0, now: 10)
+        #expect(passed)
         #expect(d.ejected == [false, false])
         var off = OutlierDetector(Self.settings { $0.successfulActiveHealthCheckUnejectHost = false }, hosts: 2, now: 0)
         for t in 1...3 { off.record(.status(500), host: 0, now: Int64(t), random: Self.noDraw) }
-        #expect(!off.healthCheckPassed(host: 0, now: 10))
+        let ignored = off.healthCheckPassed(host: 0, now: 10)
+        #expect(!ignored)
         #expect(off.ejected[0])
     }
 }
