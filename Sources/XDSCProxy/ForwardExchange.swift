@@ -102,7 +102,9 @@ final class UpstreamTargets: Sendable {
         return balancers.withLockedValue { all -> Pick in
             // The connection pool refuses a stream over the cluster's `max_requests`.
             if all[c].activeRequests >= maxRequests { return .overflow }
-            if all[c].outlier != nil, all[c].outlier!.advance(to: Self.now(), random: random.next) { all[c].ejected = all[c].outlier!.ejected }
+            if all[c].outlier != nil, all[c].outlier!.advance(to: Self.now(), random: random.next) {
+                all[c].ejected = all[c].outlier!.ejected
+            }
             guard let i = all[c].pick(random: random.next, hash: hash) else { return .noHealthy }
             all[c].started(i)
             return .target(lists[c][i], index: i)

@@ -58,7 +58,8 @@ import XDSCRequest
     }
 
     @Test func hashPolicyFoldsAndStopsAtATerminalPolicy() {
-        let r = Self.request(path: "/x?user=bob&user=zed", headers: [HTTPHeader("x-user", "alice"), HTTPHeader("cookie", "a=1; s=\"bob\"")])
+        let r = Self.request(
+            path: "/x?user=bob&user=zed", headers: [HTTPHeader("x-user", "alice"), HTTPHeader("cookie", "a=1; s=\"bob\"")])
         #expect(RequestHash.hash([.header("x-user")], request: r) == XXHash64.hash("alice"))
         #expect(RequestHash.hash([.header("x-user"), .cookie("s")], request: r) == 0x75C0_5EAB_FCE6_10A9)
         #expect(RequestHash.hash([.header("x-user"), .queryParameter("user")], request: r) == 0x75C0_5EAB_FCE6_10A9)

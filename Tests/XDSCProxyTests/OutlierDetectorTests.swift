@@ -51,7 +51,11 @@ import XDSCEnvoy
         var d = OutlierDetector(Self.settings { $0.maxEjectionPercent = 10 }, hosts: 2, now: 0)
         for t in 1...3 { d.record(.status(500), host: 0, now: Int64(t), random: Self.noDraw) }
         #expect(d.ejected == [false, false])
-        var one = OutlierDetector(Self.settings { $0.maxEjectionPercent = 10; $0.alwaysEjectOneHost = true }, hosts: 2, now: 0)
+        var one = OutlierDetector(
+            Self.settings {
+                $0.maxEjectionPercent = 10
+                $0.alwaysEjectOneHost = true
+            }, hosts: 2, now: 0)
         for t in 1...3 { one.record(.status(500), host: 0, now: Int64(t), random: Self.noDraw) }
         #expect(one.ejected == [true, false])
         for t in 4...6 { one.record(.status(500), host: 1, now: Int64(t), random: Self.noDraw) }
@@ -108,7 +112,11 @@ import XDSCEnvoy
 
     @Test func gatewayFailuresNeedTheirEnforcement() {
         // consecutive_gateway_failure is detected but enforced at 0 % by default.
-        var d = OutlierDetector(Self.settings { $0.consecutive5xx = 100; $0.consecutiveGatewayFailure = 2 }, hosts: 2, now: 0)
+        var d = OutlierDetector(
+            Self.settings {
+                $0.consecutive5xx = 100
+                $0.consecutiveGatewayFailure = 2
+            }, hosts: 2, now: 0)
         for t in 1...4 { d.record(.status(503), host: 0, now: Int64(t), random: Self.noDraw) }
         #expect(!d.ejected[0])
         var e = OutlierDetector(

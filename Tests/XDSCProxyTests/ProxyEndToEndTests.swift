@@ -307,7 +307,8 @@ struct FilterTests {
 
     @Test func onlyMaxConnectionsOfTheCircuitBreakersIsWarned() {
         var cluster = Cluster(
-            name: "c", lbPolicy: .leastRequest, circuitBreakers: CircuitBreakerThresholds(maxPendingRequests: 1, maxRequests: 3, maxRetries: 1),
+            name: "c", lbPolicy: .leastRequest,
+            circuitBreakers: CircuitBreakerThresholds(maxPendingRequests: 1, maxRequests: 3, maxRetries: 1),
             outlierDetection: OutlierDetection(consecutive5xx: 2))
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
         cluster.circuitBreakers?.maxConnections = 1
