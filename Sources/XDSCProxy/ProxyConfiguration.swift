@@ -294,6 +294,23 @@ public struct ProxyConfiguration: Sendable {
         self.unsimulated = unsimulated
     }
 
+    /// Whether a route of `table` hashes on filter state.
+    static func hashesOnFilterState(_ table: RouteConfiguration?) -> Bool {
+        func uses(_ p: HashPolicy) -> Bool {
+            switch p {
+            case .filterState: true
+            case .terminal(let inner): uses(inner)
+            default: false
+            }
+        }
+        return table?.virtualHosts.contains { vh in
+            vh.routes.contains { r in
+                guard case .route(let a) = r.action else { return false }
+                return a.hashPolicy.contains(where: uses)
+            }
+        } ?? false
+    }
+
     /// What the configuration uses that the proxy does not do (docs/proxy.md lists them).
     static func unsimulated(_ listeners: [Listener], _ clusters: [Cluster]) -> [String] {
         var out: [String] = []
@@ -304,6 +321,9 @@ public struct ProxyConfiguration: Sendable {
             }
             if l.connectionManager.rateLimit != nil {
                 out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")
+            }
+            if Self.hashesOnFilterState(l.connectionManager.routeConfiguration) {
+                out.append("listener `\(l.name)`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
             }
             if l.connectionManager.codecType == .http3 {
                 out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")

@@ -305,6 +305,22 @@ struct FilterTests {
                 "cluster `c`: ring hash `MURMUR_HASH_2` is not simulated; the ring is built with XX_HASH"))
     }
 
+    @Test func aFilterStateHashPolicyIsWarned() throws {
+        let table = try Fixtures.routeConfiguration(
+            """
+            {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": [
+              {"match": {"prefix": "/"}, "route": {"cluster": "c",
+                "hash_policy": [{"header": {"header_name": "x-user"}}, {"filter_state": {"key": "k"}, "terminal": true}]}}]}]}
+            """)
+        let listener = Listener(
+            name: "l", address: SocketAddress(address: "127.0.0.1", portValue: 0),
+            connectionManager: HttpConnectionManager(statPrefix: "s", routes: .inline(table)))
+        #expect(
+            ProxyConfiguration(listeners: [listener], clusters: []).unsimulated == [
+                "listener `l`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)"
+            ])
+    }
+
     @Test func onlyMaxConnectionsOfTheCircuitBreakersIsWarned() {
         var cluster = Cluster(
             name: "c", lbPolicy: .leastRequest,
