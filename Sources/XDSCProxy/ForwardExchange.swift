@@ -46,6 +46,9 @@ final class UpstreamTargets: Sendable {
     private let breakers: NIOLockedValueBox<[CircuitBreakers]>
     /// Whether each cluster has outlier detection (reports skip the lock otherwise).
     let detecting: [Bool]
+    /// `max_connections` (CircuitBreakers.swift), when a cluster sets it.
+    let connectionLimits: NIOLockedValueBox<ConnectionLimits>
+    let limitsConnections: Bool
     /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
     let http2 = HTTP2UpstreamPool()
 
@@ -86,7 +89,15 @@ final class UpstreamTargets: Sendable {
         self.balancers = NIOLockedValueBox(balancers)
         self.breakers = NIOLockedValueBox(breakers)
         self.detecting = balancers.map { $0.outlier != nil }
+        let limits = targets.keys.sorted().map { name in
+            settings[name]?.maxConnections.map { Int($0) }.flatMap { (settings[name]?.http2 ?? false) ? nil : $0 }
+        }
+        self.connectionLimits = NIOLockedValueBox(ConnectionLimits(limits: limits))
+        self.limitsConnections = limits.contains { $0 != nil }
     }
+
+    /// A cluster's position.
+    func positions(_ cluster: String) -> Int? { positions[cluster] }
 
     /// Whether the cluster exists.
     func has(_ cluster: String) -> Bool { targets[cluster] != nil }
@@ -143,6 +154,7 @@ final class UpstreamTargets: Sendable {
 
     /// Keeps `channel` for the next request to `target` (at most 64 per target).
     func release(_ channel: Channel, to target: Target) {
+        if handToWaiter(channel, target) { return }
         let kept = idle.withLockedValue { all -> Bool in
             let key = PoolKey(target)
             guard all[key, default: []].count < 64 else { return false }
@@ -348,7 +360,25 @@ final class ForwardExchange {
                 responsePromise.fail(UpstreamFailure.connectionTermination)
             }
         } else if targets.beginPending(cluster) {
-            connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+            switch targets.admitConnection(cluster, target, eventLoop: eventLoop) {
+            case .connect: connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+            case .wait(let released):
+                // `max_connections`: pending until the endpoint releases a connection.
+                released.assumeIsolated().whenSuccess { [self] channel in
+                    guard let channel else {
+                        self.connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+                        return
+                    }
+                    self.targets.endPending(self.cluster)
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                        send(channel)
+                    } catch {
+                        channel.close(promise: nil)
+                        responsePromise.fail(UpstreamFailure.connectionTermination)
+                    }
+                }
+            }
         } else {
             // `max_pending_requests`: the pool refuses the stream (overflow), which is neither
             // retried nor held against the endpoint (router.cc `onUpstreamReset`).
@@ -385,6 +415,7 @@ final class ForwardExchange {
             .assumeIsolated()
             .whenComplete { [self] result in
                 self.targets.endPending(self.cluster)
+                self.targets.connectionOpened(self.cluster, target, try? result.get())
                 switch result {
                 case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
                 case .success(let channel): send(channel)

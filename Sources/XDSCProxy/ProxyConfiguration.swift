@@ -162,6 +162,8 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maxPendingRequests: UInt32?
     /// `max_retries` (DEFAULT priority); nil is Envoy's 3.
     public var maxRetries: UInt32?
+    /// `max_connections` (DEFAULT priority), simulated for HTTP/1.1 clusters that set it.
+    public var maxConnections: UInt32?
     /// The first HTTP health check, if any.
     public var healthCheck: HealthCheck?
     /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
@@ -178,8 +180,9 @@ public struct ClusterSettings: Sendable, Equatable {
     public init(
         lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false,
         maxPendingRequests: UInt32? = nil, maxRetries: UInt32? = nil, outlierDetection: OutlierDetection? = nil,
-        ringHash: RingHashLbConfig? = nil, maglevTableSize: UInt64? = nil
+        ringHash: RingHashLbConfig? = nil, maglevTableSize: UInt64? = nil, maxConnections: UInt32? = nil
     ) {
+        self.maxConnections = maxConnections
         self.lbPolicy = lbPolicy
         self.maxRequests = maxRequests
         self.healthCheck = healthCheck
@@ -200,7 +203,8 @@ public struct ClusterSettings: Sendable, Equatable {
         self.init(
             lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2,
             maxPendingRequests: c.circuitBreakers?.maxPendingRequests, maxRetries: c.circuitBreakers?.maxRetries,
-            outlierDetection: c.outlierDetection, ringHash: c.ringHashConfig, maglevTableSize: c.maglevTableSize)
+            outlierDetection: c.outlierDetection, ringHash: c.ringHashConfig, maglevTableSize: c.maglevTableSize,
+            maxConnections: c.circuitBreakers?.maxConnections)
     }
 }
 
@@ -334,8 +338,8 @@ public struct ProxyConfiguration: Sendable {
             if !c.healthChecks.isEmpty && ClusterSettings(c).healthCheck == nil {
                 out.append("cluster `\(c.name)`: only HTTP health checks are simulated; every endpoint is healthy")
             }
-            if c.circuitBreakers?.maxConnections != nil {
-                out.append("cluster `\(c.name)`: the `max_connections` circuit breaker is not simulated")
+            if c.circuitBreakers?.maxConnections != nil && c.upstreamProtocol == .http2 {
+                out.append("cluster `\(c.name)`: the `max_connections` circuit breaker is not simulated for HTTP/2 upstreams")
             }
             if c.ringHashConfig?.hashFunction == .murmurHash2 {
                 out.append("cluster `\(c.name)`: ring hash `MURMUR_HASH_2` is not simulated; the ring is built with XX_HASH")

@@ -321,16 +321,18 @@ struct FilterTests {
             ])
     }
 
-    @Test func onlyMaxConnectionsOfTheCircuitBreakersIsWarned() {
+    @Test func maxConnectionsIsWarnedOnlyForHTTP2() {
         var cluster = Cluster(
             name: "c", lbPolicy: .leastRequest,
             circuitBreakers: CircuitBreakerThresholds(maxPendingRequests: 1, maxRequests: 3, maxRetries: 1),
             outlierDetection: OutlierDetection(consecutive5xx: 2))
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
         cluster.circuitBreakers?.maxConnections = 1
+        #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
+        cluster.upstreamProtocol = .http2
         #expect(
             ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated == [
-                "cluster `c`: the `max_connections` circuit breaker is not simulated"
+                "cluster `c`: the `max_connections` circuit breaker is not simulated for HTTP/2 upstreams"
             ])
     }
 }

@@ -107,6 +107,35 @@ struct UpstreamFeaturesEndToEndTests {
         }
     }
 
+    @Test func maxConnectionsQueuesTheSecondRequestOnTheFirstConnection() async throws {
+        let config = ProxyConfiguration(
+            listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try Fixtures.routeConfiguration(Self.table)))],
+            clusters: [("users", [ProxyEndpoint(host: "10.0.0.1", port: 80)])], settings: ["users": ClusterSettings(maxConnections: 1)])
+        try await Fixtures.withProxy(config) { server in
+            let port = try #require(server.port(of: "public"))
+            server.registry.setBehaviour(MockBehaviour(delay: .milliseconds(300)), for: "users")
+            async let first = TestClient.request(port: port, "/a")
+            async let second = TestClient.request(port: port, "/b")
+            let statuses = [try await first.status, try await second.status]
+            #expect(statuses == [200, 200])
+            // Envoy's pool waits for the busy connection instead of opening a second one.
+            #expect(server.registry.connections == 1)
+            #expect(Set(server.registry.received.map(\.path)) == ["/a", "/b"])
+        }
+        // Without the breaker the second request gets a connection of its own.
+        let unlimited = ProxyConfiguration(
+            listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try Fixtures.routeConfiguration(Self.table)))],
+            clusters: [("users", [ProxyEndpoint(host: "10.0.0.1", port: 80)])])
+        try await Fixtures.withProxy(unlimited) { server in
+            let port = try #require(server.port(of: "public"))
+            server.registry.setBehaviour(MockBehaviour(delay: .milliseconds(300)), for: "users")
+            async let first = TestClient.request(port: port, "/a")
+            async let second = TestClient.request(port: port, "/b")
+            _ = [try await first.status, try await second.status]
+            #expect(server.registry.connections == 2)
+        }
+    }
+
     @Test func ringHashSendsAHeaderToItsEndpoint() async throws {
         let config = try Self.configuration(ClusterSettings(lbPolicy: .ringHash))
         let ring = RingHashTable(
