@@ -48,6 +48,10 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var outlierDetection: OutlierDetection?
     /// `transport_socket` with an `UpstreamTlsContext`.
     public var tls: UpstreamTLSContext?
+    /// `ring_hash_lb_config` (read from Envoy files; the policy compiler does not write it).
+    public var ringHashConfig: RingHashLbConfig? = nil
+    /// `maglev_lb_config.table_size` (read from Envoy files).
+    public var maglevTableSize: UInt64? = nil
     /// Where this cluster came from in the policy (not serialised).
     public var source: SourceSpan?
 
@@ -94,6 +98,8 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         }
         o.set("outlier_detection", outlierDetection)
         o.set("transport_socket", tls.map(\.transportSocket))
+        o.set("ring_hash_lb_config", ringHashConfig)
+        if let maglevTableSize { o["maglev_lb_config"] = .object(["table_size": .integer(maglevTableSize)]) }
         return .object(o)
     }
 }
@@ -237,7 +243,40 @@ public struct CircuitBreakerThresholds: Equatable, Sendable, EnvoyEncodable {
     }
 }
 
-/// `envoy.config.cluster.v3.OutlierDetection`.
+/// `envoy.config.cluster.v3.Cluster.RingHashLbConfig`.
+public struct RingHashLbConfig: Equatable, Sendable, EnvoyEncodable {
+    /// `hash_function`.
+    public enum HashFunction: String, Sendable {
+        case xxHash = "XX_HASH"
+        case murmurHash2 = "MURMUR_HASH_2"
+    }
+
+    /// `minimum_ring_size`; nil is Envoy's 1024.
+    public var minimumRingSize: UInt64?
+    /// `maximum_ring_size`; nil is Envoy's 8M.
+    public var maximumRingSize: UInt64?
+    /// `hash_function`.
+    public var hashFunction: HashFunction
+
+    /// Ring hash settings.
+    public init(minimumRingSize: UInt64? = nil, maximumRingSize: UInt64? = nil, hashFunction: HashFunction = .xxHash) {
+        self.minimumRingSize = minimumRingSize
+        self.maximumRingSize = maximumRingSize
+        self.hashFunction = hashFunction
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        var o = JSONObject()
+        o.set("minimum_ring_size", minimumRingSize.map { JSON.integer($0) })
+        o.set("maximum_ring_size", maximumRingSize.map { JSON.integer($0) })
+        if hashFunction != .xxHash { o["hash_function"] = .string(hashFunction.rawValue) }
+        return .object(o)
+    }
+}
+
+/// `envoy.config.cluster.v3.OutlierDetection`. Fields left nil take Envoy's defaults
+/// (outlier_detection_impl.h `DEFAULT_*`), which the proxy applies.
 public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
     /// `consecutive_5xx`.
     public var consecutive5xx: UInt32?
@@ -247,6 +286,46 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
     public var baseEjectionTime: EnvoyDuration?
     /// `max_ejection_percent`.
     public var maxEjectionPercent: UInt32?
+    /// `enforcing_consecutive_5xx` (percent).
+    public var enforcingConsecutive5xx: UInt32?
+    /// `consecutive_gateway_failure`.
+    public var consecutiveGatewayFailure: UInt32?
+    /// `enforcing_consecutive_gateway_failure` (percent).
+    public var enforcingConsecutiveGatewayFailure: UInt32?
+    /// `split_external_local_origin_errors`.
+    public var splitExternalLocalOriginErrors: Bool?
+    /// `consecutive_local_origin_failure`.
+    public var consecutiveLocalOriginFailure: UInt32?
+    /// `enforcing_consecutive_local_origin_failure` (percent).
+    public var enforcingConsecutiveLocalOriginFailure: UInt32?
+    /// `max_ejection_time`.
+    public var maxEjectionTime: EnvoyDuration?
+    /// `max_ejection_time_jitter`.
+    public var maxEjectionTimeJitter: EnvoyDuration?
+    /// `always_eject_one_host`.
+    public var alwaysEjectOneHost: Bool?
+    /// `successful_active_health_check_uneject_host`.
+    public var successfulActiveHealthCheckUnejectHost: Bool?
+    /// `enforcing_success_rate` (percent).
+    public var enforcingSuccessRate: UInt32?
+    /// `success_rate_minimum_hosts`.
+    public var successRateMinimumHosts: UInt32?
+    /// `success_rate_request_volume`.
+    public var successRateRequestVolume: UInt32?
+    /// `success_rate_stdev_factor` (thousandths).
+    public var successRateStdevFactor: UInt32?
+    /// `enforcing_local_origin_success_rate` (percent).
+    public var enforcingLocalOriginSuccessRate: UInt32?
+    /// `failure_percentage_threshold`.
+    public var failurePercentageThreshold: UInt32?
+    /// `enforcing_failure_percentage` (percent).
+    public var enforcingFailurePercentage: UInt32?
+    /// `enforcing_failure_percentage_local_origin` (percent).
+    public var enforcingFailurePercentageLocalOrigin: UInt32?
+    /// `failure_percentage_minimum_hosts`.
+    public var failurePercentageMinimumHosts: UInt32?
+    /// `failure_percentage_request_volume`.
+    public var failurePercentageRequestVolume: UInt32?
 
     /// Outlier detection settings.
     public init(
@@ -262,10 +341,31 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
     /// The Envoy v3 JSON form of this value.
     public var json: JSON {
         var o = JSONObject()
-        o.set("consecutive_5xx", consecutive5xx.map { JSON.integer($0) })
+        func int(_ key: String, _ v: UInt32?) { o.set(key, v.map { JSON.integer($0) }) }
+        int("consecutive_5xx", consecutive5xx)
         o.set("interval", interval)
         o.set("base_ejection_time", baseEjectionTime)
-        o.set("max_ejection_percent", maxEjectionPercent.map { JSON.integer($0) })
+        int("max_ejection_percent", maxEjectionPercent)
+        int("enforcing_consecutive_5xx", enforcingConsecutive5xx)
+        int("enforcing_success_rate", enforcingSuccessRate)
+        int("success_rate_minimum_hosts", successRateMinimumHosts)
+        int("success_rate_request_volume", successRateRequestVolume)
+        int("success_rate_stdev_factor", successRateStdevFactor)
+        int("consecutive_gateway_failure", consecutiveGatewayFailure)
+        int("enforcing_consecutive_gateway_failure", enforcingConsecutiveGatewayFailure)
+        o.set("split_external_local_origin_errors", splitExternalLocalOriginErrors.map(JSON.bool))
+        int("consecutive_local_origin_failure", consecutiveLocalOriginFailure)
+        int("enforcing_consecutive_local_origin_failure", enforcingConsecutiveLocalOriginFailure)
+        int("enforcing_local_origin_success_rate", enforcingLocalOriginSuccessRate)
+        int("failure_percentage_threshold", failurePercentageThreshold)
+        int("enforcing_failure_percentage", enforcingFailurePercentage)
+        int("enforcing_failure_percentage_local_origin", enforcingFailurePercentageLocalOrigin)
+        int("failure_percentage_minimum_hosts", failurePercentageMinimumHosts)
+        int("failure_percentage_request_volume", failurePercentageRequestVolume)
+        o.set("max_ejection_time", maxEjectionTime)
+        o.set("successful_active_health_check_uneject_host", successfulActiveHealthCheckUnejectHost.map(JSON.bool))
+        o.set("max_ejection_time_jitter", maxEjectionTimeJitter)
+        o.set("always_eject_one_host", alwaysEjectOneHost.map(JSON.bool))
         return .object(o)
     }
 }

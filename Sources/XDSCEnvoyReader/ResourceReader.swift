@@ -363,14 +363,48 @@ struct ResourceReader {
                 }
             }
         }
-        if let od = m.message("outlier_detection", Tables.outlierDetection) {
-            c.outlierDetection = OutlierDetection(
-                consecutive5xx: od.int("consecutive_5xx").map { UInt32($0) }, interval: od.duration("interval"),
-                baseEjectionTime: od.duration("base_ejection_time"),
-                maxEjectionPercent: od.int("max_ejection_percent").map { UInt32($0) })
+        if let od = m.message("outlier_detection", Tables.outlierDetection) { c.outlierDetection = outlierDetection(od) }
+        if let rh = m.message("ring_hash_lb_config", Tables.ringHashLbConfig) {
+            let max = Int64(8_388_608)
+            c.ringHashConfig = RingHashLbConfig(
+                minimumRingSize: rh.int("minimum_ring_size", 0...max).map { UInt64($0) },
+                maximumRingSize: rh.int("maximum_ring_size", 0...max).map { UInt64($0) },
+                hashFunction: rh.enumeration("hash_function", [("XX_HASH", .xxHash), ("MURMUR_HASH_2", .murmurHash2)]) ?? .xxHash)
+        }
+        if let mg = m.message("maglev_lb_config", Tables.maglevLbConfig) {
+            c.maglevTableSize = mg.int("table_size", 0...5_000_011).map { UInt64($0) }
         }
         c.tls = transportSocket(m, tls: TypeURL.upstreamTLS, upstreamTLS)
         return c
+    }
+
+    /// `OutlierDetection`: every field the proxy simulates or warns about.
+    func outlierDetection(_ od: Message) -> OutlierDetection {
+        func u(_ f: String) -> UInt32? { od.int(f).map { UInt32($0) } }
+        var o = OutlierDetection(
+            consecutive5xx: u("consecutive_5xx"), interval: od.duration("interval"), baseEjectionTime: od.duration("base_ejection_time"),
+            maxEjectionPercent: u("max_ejection_percent"))
+        o.enforcingConsecutive5xx = u("enforcing_consecutive_5xx")
+        o.consecutiveGatewayFailure = u("consecutive_gateway_failure")
+        o.enforcingConsecutiveGatewayFailure = u("enforcing_consecutive_gateway_failure")
+        o.splitExternalLocalOriginErrors = od.bool("split_external_local_origin_errors")
+        o.consecutiveLocalOriginFailure = u("consecutive_local_origin_failure")
+        o.enforcingConsecutiveLocalOriginFailure = u("enforcing_consecutive_local_origin_failure")
+        o.maxEjectionTime = od.duration("max_ejection_time")
+        o.maxEjectionTimeJitter = od.duration("max_ejection_time_jitter")
+        o.alwaysEjectOneHost = od.bool("always_eject_one_host")
+        o.successfulActiveHealthCheckUnejectHost = od.bool("successful_active_health_check_uneject_host")
+        o.enforcingSuccessRate = u("enforcing_success_rate")
+        o.successRateMinimumHosts = u("success_rate_minimum_hosts")
+        o.successRateRequestVolume = u("success_rate_request_volume")
+        o.successRateStdevFactor = u("success_rate_stdev_factor")
+        o.enforcingLocalOriginSuccessRate = u("enforcing_local_origin_success_rate")
+        o.failurePercentageThreshold = u("failure_percentage_threshold")
+        o.enforcingFailurePercentage = u("enforcing_failure_percentage")
+        o.enforcingFailurePercentageLocalOrigin = u("enforcing_failure_percentage_local_origin")
+        o.failurePercentageMinimumHosts = u("failure_percentage_minimum_hosts")
+        o.failurePercentageRequestVolume = u("failure_percentage_request_volume")
+        return o
     }
 
     func loadAssignment(_ node: YAMLNode) -> ClusterLoadAssignment? {

@@ -266,7 +266,7 @@ enum Tables {
         read: [
             "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy", "load_assignment", "health_checks",
             "circuit_breakers", "typed_extension_protocol_options", "http2_protocol_options", "outlier_detection",
-            "transport_socket",
+            "transport_socket", "ring_hash_lb_config", "maglev_lb_config",
         ],
         ignored: [
             "transport_socket_matches", "alt_stat_name", "cluster_type", "per_connection_buffer_limit_bytes",
@@ -274,7 +274,7 @@ enum Tables {
             "http_protocol_options", "dns_refresh_rate", "dns_jitter", "dns_failure_refresh_rate", "respect_dns_ttl",
             "dns_lookup_family", "dns_resolvers", "use_tcp_for_dns_lookups", "dns_resolution_config",
             "typed_dns_resolver_config", "wait_for_warm_on_init", "cleanup_interval", "upstream_bind_config",
-            "lb_subset_config", "ring_hash_lb_config", "maglev_lb_config", "original_dst_lb_config",
+            "lb_subset_config", "original_dst_lb_config",
             "least_request_lb_config", "round_robin_lb_config", "common_lb_config", "metadata", "protocol_selection",
             "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
             "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
@@ -328,17 +328,20 @@ enum Tables {
         ignored: ["retry_budget", "track_remaining", "max_connection_pools"])
 
     static let outlierDetection = MessageTable(
-        "OutlierDetection", read: ["consecutive_5xx", "interval", "base_ejection_time", "max_ejection_percent"],
-        ignored: [
-            "enforcing_consecutive_5xx", "enforcing_success_rate", "success_rate_minimum_hosts", "success_rate_request_volume",
-            "success_rate_stdev_factor", "consecutive_gateway_failure", "enforcing_consecutive_gateway_failure",
-            "split_external_local_origin_errors", "consecutive_local_origin_failure",
-            "enforcing_consecutive_local_origin_failure", "enforcing_local_origin_success_rate",
+        "OutlierDetection",
+        read: [
+            "consecutive_5xx", "interval", "base_ejection_time", "max_ejection_percent", "enforcing_consecutive_5xx",
+            "enforcing_success_rate", "success_rate_minimum_hosts", "success_rate_request_volume", "success_rate_stdev_factor",
+            "consecutive_gateway_failure", "enforcing_consecutive_gateway_failure", "split_external_local_origin_errors",
+            "consecutive_local_origin_failure", "enforcing_consecutive_local_origin_failure", "enforcing_local_origin_success_rate",
             "failure_percentage_threshold", "enforcing_failure_percentage", "enforcing_failure_percentage_local_origin",
-            "failure_percentage_minimum_hosts", "failure_percentage_request_volume", "max_ejection_time",
-            "max_ejection_time_jitter", "successful_active_health_check_uneject_host", "monitors",
-            "always_eject_one_host", "detect_degraded_hosts",
-        ])
+            "failure_percentage_minimum_hosts", "failure_percentage_request_volume", "max_ejection_time", "max_ejection_time_jitter",
+            "successful_active_health_check_uneject_host", "always_eject_one_host",
+        ],
+        ignored: ["monitors", "detect_degraded_hosts"])
+    static let ringHashLbConfig = MessageTable(
+        "Cluster.RingHashLbConfig", read: ["minimum_ring_size", "maximum_ring_size", "hash_function"])
+    static let maglevLbConfig = MessageTable("Cluster.MaglevLbConfig", read: ["table_size"])
 
     static let httpProtocolOptions = MessageTable(
         "HttpProtocolOptions", read: ["explicit_http_config", "use_downstream_protocol_config", "auto_config"],

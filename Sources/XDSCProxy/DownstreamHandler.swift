@@ -61,6 +61,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let emptyBody: ByteBuffer
     /// The client's address (`%DOWNSTREAM_REMOTE_ADDRESS%`), read once per connection.
     private var remoteAddress: String?
+    /// The current request's hash-policy result (RING_HASH and MAGLEV clusters).
+    private var requestHash: UInt64?
 
     init(listener: ListenerContext) {
         self.listener = listener
@@ -181,6 +183,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let d = engine.decide(request, trace: false)
+        requestHash = d.hashPolicy.isEmpty ? nil : RequestHash.hash(d.hashPolicy, request: request)
         if let type = RequestTranslation.upgradeType(head),
             !RequestTranslation.upgradeAllowed(
                 type, route: d.upgradeTypes, refusedByRoute: d.disabledUpgradeTypes, manager: listener.upgradeTypes)
@@ -254,7 +257,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             let exchange = ForwardExchange(
                 eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
                 plan: d.retryPolicy.map(RetryPlan.init) ?? RetryPlan(), timeout: timeout, perTryTimeout: perTry,
-                options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade)
+                options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
+                hash: requestHash)
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()

@@ -42,6 +42,13 @@ final class UpstreamTargets: Sendable {
     /// Idle keep-alive upstream connections by address (Envoy's HTTP/1 connection pool).
     private let idle = NIOLockedValueBox([PoolKey: [Channel]]())
     private let balancers: NIOLockedValueBox<[LoadBalancer]>
+    /// The pending-requests and retries breakers (CircuitBreakers.swift), by position.
+    private let breakers: NIOLockedValueBox<[CircuitBreakers]>
+    /// Whether each cluster has outlier detection (reports skip the lock otherwise).
+    let detecting: [Bool]
+    /// `max_connections` (CircuitBreakers.swift), when a cluster sets it.
+    let connectionLimits: NIOLockedValueBox<ConnectionLimits>
+    let limitsConnections: Bool
     /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
     let http2 = HTTP2UpstreamPool()
 
@@ -66,20 +73,31 @@ final class UpstreamTargets: Sendable {
         var maxRequests: [Int] = []
         var speaksHTTP2: [Bool] = []
         var balancers: [LoadBalancer] = []
+        var breakers: [CircuitBreakers] = []
         for (name, list) in targets.sorted(by: { $0.key < $1.key }) {
             positions[name] = lists.count
             lists.append(list)
             maxRequests.append(Int(settings[name]?.maxRequests ?? ClusterSettings.defaultMaxRequests))
             speaksHTTP2.append(settings[name]?.http2 ?? false)
-            balancers.append(
-                LoadBalancer(weights: list.map { UInt64($0.endpoint.weight) }, policy: settings[name]?.lbPolicy ?? .roundRobin))
+            balancers.append(LoadBalancer(list, settings[name] ?? ClusterSettings(), now: Self.now()))
+            breakers.append(CircuitBreakers(maxPendingRequests: settings[name]?.maxPendingRequests, maxRetries: settings[name]?.maxRetries))
         }
         self.positions = positions
         self.lists = lists
         self.maxRequests = maxRequests
         self.speaksHTTP2 = speaksHTTP2
         self.balancers = NIOLockedValueBox(balancers)
+        self.breakers = NIOLockedValueBox(breakers)
+        self.detecting = balancers.map { $0.outlier != nil }
+        let limits = targets.keys.sorted().map { name in
+            settings[name]?.maxConnections.map { Int($0) }.flatMap { (settings[name]?.http2 ?? false) ? nil : $0 }
+        }
+        self.connectionLimits = NIOLockedValueBox(ConnectionLimits(limits: limits))
+        self.limitsConnections = limits.contains { $0 != nil }
     }
+
+    /// A cluster's position.
+    func positions(_ cluster: String) -> Int? { positions[cluster] }
 
     /// Whether the cluster exists.
     func has(_ cluster: String) -> Bool { targets[cluster] != nil }
@@ -88,13 +106,17 @@ final class UpstreamTargets: Sendable {
     func usesHTTP2(_ cluster: String) -> Bool { positions[cluster].map { speaksHTTP2[$0] } ?? false }
 
     /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
-    func next(_ cluster: String, random: RandomSource) -> Pick {
+    /// RING_HASH and MAGLEV clusters look `hash` up (the route's hash policy).
+    func next(_ cluster: String, random: RandomSource, hash: UInt64? = nil) -> Pick {
         guard let c = positions[cluster], !lists[c].isEmpty else { return .noHealthy }
         let maxRequests = self.maxRequests[c]
         return balancers.withLockedValue { all -> Pick in
             // The connection pool refuses a stream over the cluster's `max_requests`.
             if all[c].activeRequests >= maxRequests { return .overflow }
-            guard let i = all[c].pick(random: random.next) else { return .noHealthy }
+            if all[c].outlier != nil, all[c].outlier!.advance(to: Self.now(), random: random.next) {
+                all[c].ejected = all[c].outlier!.ejected
+            }
+            guard let i = all[c].pick(random: random.next, hash: hash) else { return .noHealthy }
             all[c].started(i)
             return .target(lists[c][i], index: i)
         }
@@ -104,6 +126,19 @@ final class UpstreamTargets: Sendable {
     func ended(_ cluster: String, _ index: Int) {
         guard let c = positions[cluster] else { return }
         balancers.withLockedValue { $0[c].ended(index) }
+    }
+
+    /// Runs `body` on the load balancer of `cluster` under its lock, if it detects outliers.
+    func withDetectingBalancer(_ cluster: String, _ body: (inout LoadBalancer) -> Void) {
+        guard let c = positions[cluster], detecting[c] else { return }
+        balancers.withLockedValue { body(&$0[c]) }
+    }
+
+    /// Runs `body` on the breakers of `cluster` under their lock; nil for an unknown cluster.
+    @discardableResult
+    func withBreakers<T>(_ cluster: String, _ body: (inout CircuitBreakers) -> T) -> T? {
+        guard let c = positions[cluster] else { return nil }
+        return breakers.withLockedValue { body(&$0[c]) }
     }
 
     /// An idle open connection to `target`, if the pool has one.
@@ -119,6 +154,7 @@ final class UpstreamTargets: Sendable {
 
     /// Keeps `channel` for the next request to `target` (at most 64 per target).
     func release(_ channel: Channel, to target: Target) {
+        if handToWaiter(channel, target) { return }
         let kept = idle.withLockedValue { all -> Bool in
             let key = PoolKey(target)
             guard all[key, default: []].count < 64 else { return false }
@@ -134,6 +170,10 @@ final class UpstreamTargets: Sendable {
         balancers.withLockedValue { all in
             guard all[c].healthy.indices.contains(index) else { return }
             all[c].healthy[index] = healthy
+            // `successful_active_health_check_uneject_host`.
+            if healthy, all[c].outlier != nil, all[c].outlier!.healthCheckPassed(host: index, now: Self.now()) {
+                all[c].ejected = all[c].outlier!.ejected
+            }
         }
     }
 }
@@ -218,12 +258,18 @@ final class ForwardExchange {
     private let attemptCountHeader: Bool
     /// The request asks for an upgrade (websocket): a 101 hands the connection over.
     private let upgrade: Bool
+    /// The route's hash policy result, for RING_HASH and MAGLEV clusters.
+    private let hash: UInt64?
+    /// A retry of this request counts against the cluster's `max_retries` (`resetRetry`).
+    private var holdsRetry = false
     let promise: EventLoopPromise<ExchangeResult>
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
-        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false
+        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false,
+        hash: UInt64? = nil
     ) {
+        self.hash = hash
         self.attemptCountHeader = attemptCountHeader
         self.upgrade = upgrade
         self.eventLoop = eventLoop
@@ -241,6 +287,8 @@ final class ForwardExchange {
     func start() {
         if let timeout {
             globalTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+                // `onResponseTimeout`: an attempt still awaiting headers counts as a local-origin timeout.
+                if case .attempting = self.state { self.report(.timeout) }
                 self.finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
             }
         }
@@ -254,7 +302,7 @@ final class ForwardExchange {
 
     private func attempt() {
         let target: UpstreamTargets.Target
-        switch targets.next(cluster, random: random) {
+        switch targets.next(cluster, random: random, hash: hash) {
         case .noHealthy:
             finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
             return
@@ -286,6 +334,7 @@ final class ForwardExchange {
                 return
             }
             self.state = .attempting(channel)
+            self.report(.connectSuccess)
             var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
             head.headers = request.headers
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
@@ -310,8 +359,33 @@ final class ForwardExchange {
                 pooled.close(promise: nil)
                 responsePromise.fail(UpstreamFailure.connectionTermination)
             }
+        } else if targets.beginPending(cluster) {
+            switch targets.admitConnection(cluster, target, eventLoop: eventLoop) {
+            case .connect: connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+            case .wait(let released):
+                // `max_connections`: pending until the endpoint releases a connection.
+                released.assumeIsolated().whenSuccess { [self] channel in
+                    guard let channel else {
+                        self.connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+                        return
+                    }
+                    self.targets.endPending(self.cluster)
+                    do {
+                        try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                        send(channel)
+                    } catch {
+                        channel.close(promise: nil)
+                        responsePromise.fail(UpstreamFailure.connectionTermination)
+                    }
+                }
+            }
         } else {
-            connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+            // `max_pending_requests`: the pool refuses the stream (overflow), which is neither
+            // retried nor held against the endpoint (router.cc `onUpstreamReset`).
+            perTryTimer?.cancel()
+            responsePromise.fail(UpstreamFailure.connectionFailure)
+            finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
+            return
         }
         responsePromise.futureResult.assumeIsolated().whenComplete { [self] result in
             guard self.attempts == attemptNumber, case .attempting = self.state else { return }
@@ -339,7 +413,9 @@ final class ForwardExchange {
             }
             .connect(host: target.host, port: target.port)
             .assumeIsolated()
-            .whenComplete { result in
+            .whenComplete { [self] result in
+                self.targets.endPending(self.cluster)
+                self.targets.connectionOpened(self.cluster, target, try? result.get())
                 switch result {
                 case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
                 case .success(let channel): send(channel)
@@ -348,6 +424,8 @@ final class ForwardExchange {
     }
 
     private func attemptAnswered(_ response: UpstreamResponse) {
+        report(.status(response.status))
+        releaseRetry()
         endAttempt()
         perTryTimer?.cancel()
         if response.reusable, case .attempting(let channel?) = state, let target = currentTarget {
@@ -361,7 +439,7 @@ final class ForwardExchange {
             promise.succeed(.upgraded(response, channel))
             return
         }
-        if plan.retries(status: response.status) && attempts <= plan.numRetries {
+        if plan.retries(status: response.status) && attempts <= plan.numRetries && takeRetry() {
             backOff()
             return
         }
@@ -370,11 +448,13 @@ final class ForwardExchange {
 
     private func attemptFailed(_ failure: UpstreamFailure) {
         guard case .attempting(let channel) = state else { return }
+        report(failure == .perTryTimeout ? .timeout : .connectFailed)
+        releaseRetry()
         endAttempt()
         perTryTimer?.cancel()
         state = .idle
         channel?.close(promise: nil)
-        if plan.retries(failure) && attempts <= plan.numRetries {
+        if plan.retries(failure) && attempts <= plan.numRetries && takeRetry() {
             backOff()
             return
         }
@@ -389,6 +469,24 @@ final class ForwardExchange {
     /// The router's body for a reset before the response headers (router.cc).
     static func resetBody(_ reason: String) -> String {
         "upstream connect error or disconnect/reset before headers. reset reason: \(reason)"
+    }
+
+    /// Tells the cluster's outlier detection what the attempt in flight gave.
+    private func report(_ event: OutlierDetector.Event) {
+        if let i = inFlight { targets.report(cluster, i, event, random: random) }
+    }
+
+    /// `max_retries` admits the retry (held until its outcome); false is `NoOverflow`.
+    private func takeRetry() -> Bool {
+        guard targets.beginRetry(cluster) else { return false }
+        holdsRetry = true
+        return true
+    }
+
+    /// The retry held, if any, is over.
+    private func releaseRetry() {
+        if holdsRetry { targets.endRetry(cluster) }
+        holdsRetry = false
     }
 
     /// The attempt in flight is over for the load balancer and the circuit breaker.
@@ -420,6 +518,7 @@ final class ForwardExchange {
         case .idle: break
         }
         endAttempt()
+        releaseRetry()
         globalTimer?.cancel()
         perTryTimer?.cancel()
         promise.succeed(result)

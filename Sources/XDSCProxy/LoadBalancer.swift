@@ -7,24 +7,36 @@ import XDSCEnvoy
 struct LoadBalancer {
     /// The endpoints' `load_balancing_weight`s (1 when unset), in configuration order.
     let weights: [UInt64]
-    /// `lb_policy`; RING_HASH and MAGLEV are picked as ROUND_ROBIN.
+    /// `lb_policy`.
     let policy: Cluster.LbPolicy
     /// Requests in flight per endpoint (least request, `max_requests`).
     private(set) var active: [Int]
     /// Whether each endpoint passes its health check.
     var healthy: [Bool]
+    /// Whether outlier detection ejected each endpoint (picked from like an unhealthy one).
+    var ejected: [Bool] { didSet { anyEjected = ejected.contains(true) } }
+    private var anyEjected = false
+    /// RING_HASH and MAGLEV: the table over the endpoints picked from (HashLoadBalancing.swift).
+    private var consistent: ConsistentHashing?
+    /// The cluster's outlier detection (OutlierDetector.swift), which sets `ejected`.
+    var outlier: OutlierDetector?
     private var rrIndex = 0
     private var scheduler: EDFScheduler?
 
     /// Every endpoint has the same weight.
     private let uniform: Bool
 
-    init(weights: [UInt64], policy: Cluster.LbPolicy) {
+    /// A balancer; `hashing` gives RING_HASH and MAGLEV their endpoint keys and table sizes.
+    init(weights: [UInt64], policy: Cluster.LbPolicy, hashing: ConsistentHashing? = nil) {
         self.weights = weights.map { max($0, 1) }
         self.uniform = Set(self.weights).count <= 1
         self.policy = policy
         self.active = Array(repeating: 0, count: weights.count)
         self.healthy = Array(repeating: true, count: weights.count)
+        self.ejected = Array(repeating: false, count: weights.count)
+        if policy == .ringHash || policy == .maglev {
+            consistent = hashing ?? ConsistentHashing(keys: weights.indices.map(String.init), policy: policy)
+        }
     }
 
     /// Requests in flight to the whole cluster.
@@ -32,15 +44,20 @@ struct LoadBalancer {
 
     /// The endpoints picked from: the healthy ones, or every one in panic.
     var hostsToUse: [Int] {
-        let up = healthy.indices.filter { healthy[$0] }
+        let up = healthy.indices.filter { healthy[$0] && !ejected[$0] }
         return up.count * 100 < 50 * healthy.count ? Array(healthy.indices) : up
     }
 
     /// The next endpoint's index, nil when the cluster has none; `random` draws a value.
-    mutating func pick(random: () -> UInt64) -> Int? {
+    /// RING_HASH and MAGLEV look `hash` up (the route's hash policy), or a random draw without one.
+    mutating func pick(random: () -> UInt64, hash: UInt64? = nil) -> Int? {
+        if consistent != nil {
+            let hosts = hostsToUse
+            return hosts.isEmpty ? nil : consistent?.pick(hosts: hosts, weights: weights, hash: hash ?? random())
+        }
         // Every endpoint healthy and equally weighted (the common case): the same picks as
         // below over all the endpoints, without building the host list.
-        if uniform && !healthy.isEmpty && !healthy.contains(false) {
+        if uniform && !healthy.isEmpty && !anyEjected && !healthy.contains(false) {
             let n = healthy.count
             switch policy {
             case .random: return Int(random() % UInt64(n))

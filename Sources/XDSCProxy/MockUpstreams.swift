@@ -115,6 +115,17 @@ public final class MockRegistry: Sendable {
         }
     }
 
+    /// Sets how one endpoint (`host:port` as configured) of `cluster` answers from now on,
+    /// over the cluster's behaviour (and restarts its failure count).
+    public func setBehaviour(_ b: MockBehaviour, for cluster: String, endpoint: String) {
+        state.withLockedValue {
+            $0.behaviour[Self.key(cluster, endpoint)] = b
+            $0.answered[Self.key(cluster, endpoint)] = 0
+        }
+    }
+
+    private static func key(_ cluster: String, _ endpoint: String) -> String { cluster + "\u{0}" + endpoint }
+
     /// Every request received so far.
     public var received: [ReceivedRequest] { state.withLockedValue { $0.received } }
 
@@ -131,9 +142,11 @@ public final class MockRegistry: Sendable {
     func record(_ r: ReceivedRequest) -> (status: Int, reset: Bool, delay: Duration, answer: MockAnswer?) {
         state.withLockedValue { s in
             s.received.append(r)
-            let b = s.behaviour[r.cluster] ?? MockBehaviour()
-            let n = s.answered[r.cluster, default: 0]
-            s.answered[r.cluster] = n + 1
+            let own = Self.key(r.cluster, r.endpoint)
+            let key = s.behaviour[own] != nil ? own : r.cluster
+            let b = s.behaviour[key] ?? MockBehaviour()
+            let n = s.answered[key, default: 0]
+            s.answered[key] = n + 1
             if n < b.failures { return (b.failureStatus, b.reset, b.delay, nil) }
             return (b.answer?.status ?? 200, false, b.delay, b.answer)
         }

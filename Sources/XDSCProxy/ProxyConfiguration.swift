@@ -149,24 +149,49 @@ public struct ProxyEndpoint: Sendable, Equatable {
 public struct ClusterSettings: Sendable, Equatable {
     /// Envoy's default `max_requests` (circuit_breakers.proto).
     public static let defaultMaxRequests: UInt32 = 1024
+    /// Envoy's default `max_pending_requests`.
+    public static let defaultMaxPendingRequests: UInt32 = 1024
+    /// Envoy's default `max_retries`.
+    public static let defaultMaxRetries: UInt32 = 3
 
     /// `lb_policy`.
     public var lbPolicy: Cluster.LbPolicy
     /// `circuit_breakers.thresholds` (DEFAULT priority) `max_requests`; nil is Envoy's 1024.
     public var maxRequests: UInt32?
+    /// `max_pending_requests` (DEFAULT priority); nil is Envoy's 1024.
+    public var maxPendingRequests: UInt32?
+    /// `max_retries` (DEFAULT priority); nil is Envoy's 3.
+    public var maxRetries: UInt32?
+    /// `max_connections` (DEFAULT priority), simulated for HTTP/1.1 clusters that set it.
+    public var maxConnections: UInt32?
     /// The first HTTP health check, if any.
     public var healthCheck: HealthCheck?
     /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
     /// connection per endpoint.
     public var http2: Bool
+    /// `outlier_detection`, if any.
+    public var outlierDetection: OutlierDetection?
+    /// `ring_hash_lb_config`.
+    public var ringHash: RingHashLbConfig?
+    /// `maglev_lb_config.table_size`.
+    public var maglevTableSize: UInt64?
 
     /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
-    public init(lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false)
-    {
+    public init(
+        lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false,
+        maxPendingRequests: UInt32? = nil, maxRetries: UInt32? = nil, outlierDetection: OutlierDetection? = nil,
+        ringHash: RingHashLbConfig? = nil, maglevTableSize: UInt64? = nil, maxConnections: UInt32? = nil
+    ) {
+        self.maxConnections = maxConnections
         self.lbPolicy = lbPolicy
         self.maxRequests = maxRequests
         self.healthCheck = healthCheck
         self.http2 = http2
+        self.maxPendingRequests = maxPendingRequests
+        self.maxRetries = maxRetries
+        self.outlierDetection = outlierDetection
+        self.ringHash = ringHash
+        self.maglevTableSize = maglevTableSize
     }
 
     /// The settings of a cluster of the Envoy model.
@@ -176,7 +201,10 @@ public struct ClusterSettings: Sendable, Equatable {
             return false
         }
         self.init(
-            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2)
+            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2,
+            maxPendingRequests: c.circuitBreakers?.maxPendingRequests, maxRetries: c.circuitBreakers?.maxRetries,
+            outlierDetection: c.outlierDetection, ringHash: c.ringHashConfig, maglevTableSize: c.maglevTableSize,
+            maxConnections: c.circuitBreakers?.maxConnections)
     }
 }
 
@@ -270,6 +298,23 @@ public struct ProxyConfiguration: Sendable {
         self.unsimulated = unsimulated
     }
 
+    /// Whether a route of `table` hashes on filter state.
+    static func hashesOnFilterState(_ table: RouteConfiguration?) -> Bool {
+        func uses(_ p: HashPolicy) -> Bool {
+            switch p {
+            case .filterState: true
+            case .terminal(let inner): uses(inner)
+            default: false
+            }
+        }
+        return table?.virtualHosts.contains { vh in
+            vh.routes.contains { r in
+                guard case .route(let a) = r.action else { return false }
+                return a.hashPolicy.contains(where: uses)
+            }
+        } ?? false
+    }
+
     /// What the configuration uses that the proxy does not do (docs/proxy.md lists them).
     static func unsimulated(_ listeners: [Listener], _ clusters: [Cluster]) -> [String] {
         var out: [String] = []
@@ -281,6 +326,9 @@ public struct ProxyConfiguration: Sendable {
             if l.connectionManager.rateLimit != nil {
                 out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")
             }
+            if Self.hashesOnFilterState(l.connectionManager.routeConfiguration) {
+                out.append("listener `\(l.name)`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
+            }
             if l.connectionManager.codecType == .http3 {
                 out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
             }
@@ -290,12 +338,11 @@ public struct ProxyConfiguration: Sendable {
             if !c.healthChecks.isEmpty && ClusterSettings(c).healthCheck == nil {
                 out.append("cluster `\(c.name)`: only HTTP health checks are simulated; every endpoint is healthy")
             }
-            if let cb = c.circuitBreakers, cb.maxConnections != nil || cb.maxPendingRequests != nil || cb.maxRetries != nil {
-                out.append("cluster `\(c.name)`: of the circuit breakers only `max_requests` is simulated")
+            if c.circuitBreakers?.maxConnections != nil && c.upstreamProtocol == .http2 {
+                out.append("cluster `\(c.name)`: the `max_connections` circuit breaker is not simulated for HTTP/2 upstreams")
             }
-            if c.outlierDetection != nil { out.append("cluster `\(c.name)`: outlier detection is not simulated") }
-            if c.lbPolicy == .ringHash || c.lbPolicy == .maglev {
-                out.append("cluster `\(c.name)`: lb_policy \(c.lbPolicy.rawValue) is simulated as ROUND_ROBIN")
+            if c.ringHashConfig?.hashFunction == .murmurHash2 {
+                out.append("cluster `\(c.name)`: ring hash `MURMUR_HASH_2` is not simulated; the ring is built with XX_HASH")
             }
         }
         return out

@@ -24,6 +24,14 @@ import Testing
         #expect(!r.stderr.contains("HTTP/2"), "\(r.stderr)")
     }
 
+    @Test func theUpstreamsSpecShowsEjectionRetryOverflowAndRingHash() throws {
+        let r = try CLI.run(["test", "traffic", "fixtures/traffic/upstreams.yaml"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.hasSuffix("5 tests: 5 passed, 0 failed\n"))
+        // Outlier detection, `max_retries` and RING_HASH are simulated: nothing is warned.
+        #expect(r.stderr.isEmpty, "\(r.stderr)")
+    }
+
     @Test func outputIsTheSameOnEveryRun() throws {
         for format in ["human", "json", "junit"] {
             let a = try CLI.run(["test", "traffic", Self.shop, "--format", format])

@@ -297,17 +297,42 @@ struct FilterTests {
         ]
         let config = ProxyConfiguration(listeners: [], clusters: [cluster])
         #expect(config.unsimulated.contains("cluster `c`: only HTTP health checks are simulated; every endpoint is healthy"))
-        #expect(config.unsimulated.contains("cluster `c`: lb_policy RING_HASH is simulated as ROUND_ROBIN"))
-        #expect(!config.unsimulated.contains { $0.contains("LEAST_REQUEST") || $0.contains("RANDOM") })
+        // RING_HASH is simulated now; only its MURMUR_HASH_2 function is not.
+        #expect(!config.unsimulated.contains { $0.contains("RING_HASH") || $0.contains("LEAST_REQUEST") || $0.contains("RANDOM") })
+        cluster.ringHashConfig = RingHashLbConfig(hashFunction: .murmurHash2)
+        #expect(
+            ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.contains(
+                "cluster `c`: ring hash `MURMUR_HASH_2` is not simulated; the ring is built with XX_HASH"))
     }
 
-    @Test func onlyMaxRequestsOfTheCircuitBreakersIsExecuted() {
-        var cluster = Cluster(name: "c", lbPolicy: .leastRequest, circuitBreakers: CircuitBreakerThresholds(maxRequests: 3))
+    @Test func aFilterStateHashPolicyIsWarned() throws {
+        let table = try Fixtures.routeConfiguration(
+            """
+            {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": [
+              {"match": {"prefix": "/"}, "route": {"cluster": "c",
+                "hash_policy": [{"header": {"header_name": "x-user"}}, {"filter_state": {"key": "k"}, "terminal": true}]}}]}]}
+            """)
+        let listener = Listener(
+            name: "l", address: SocketAddress(address: "127.0.0.1", portValue: 0),
+            connectionManager: HttpConnectionManager(statPrefix: "s", routes: .inline(table)))
+        #expect(
+            ProxyConfiguration(listeners: [listener], clusters: []).unsimulated == [
+                "listener `l`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)"
+            ])
+    }
+
+    @Test func maxConnectionsIsWarnedOnlyForHTTP2() {
+        var cluster = Cluster(
+            name: "c", lbPolicy: .leastRequest,
+            circuitBreakers: CircuitBreakerThresholds(maxPendingRequests: 1, maxRequests: 3, maxRetries: 1),
+            outlierDetection: OutlierDetection(consecutive5xx: 2))
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
-        cluster.circuitBreakers?.maxPendingRequests = 1
+        cluster.circuitBreakers?.maxConnections = 1
+        #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
+        cluster.upstreamProtocol = .http2
         #expect(
             ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated == [
-                "cluster `c`: of the circuit breakers only `max_requests` is simulated"
+                "cluster `c`: the `max_connections` circuit breaker is not simulated for HTTP/2 upstreams"
             ])
     }
 }

@@ -1,0 +1,101 @@
+import Testing
+import XDSCEnvoy
+import XDSCRequest
+
+@testable import XDSCProxy
+
+/// xxHash64, Envoy's ring and Maglev tables and the hash policy. The expected values were
+/// computed with the reference xxHash library (libxxhash 0.8.1 through ctypes) and a
+/// transcription of ring_hash_lb.cc / maglev_lb.cc / hash_policy.cc, not with this code.
+@Suite struct HashLoadBalancingTests {
+    static let hosts: [(index: Int, key: String, weight: UInt64)] = [
+        (0, "10.0.0.1:80", 1), (1, "10.0.0.2:80", 2), (2, "10.0.0.3:80", 1),
+    ]
+
+    @Test func xxHash64MatchesTheReference() {
+        #expect(XXHash64.hash("") == 0xEF46_DB37_51D8_E999)
+        #expect(XXHash64.hash("a") == 0xD24E_C4F1_A98C_6E5B)
+        #expect(XXHash64.hash("abc") == 0x44BC_2CF5_AD77_0999)
+        #expect(XXHash64.hash("10.0.0.1:80_0") == 0x7504_1381_E737_1A08)
+        // 56 bytes: the four-lane loop, then the 8-byte tail.
+        #expect(XXHash64.hash("The quick brown fox jumps over the lazy dog, twice over.") == 0xFB9F_56CE_D8AD_4FC4)
+        #expect(XXHash64.hash("10.0.0.1:80", seed: 1) == 0xA456_919B_CBFF_AA92)
+    }
+
+    @Test func ringHasEnvoysEntriesInHashOrder() {
+        // minimum_ring_size 8 with weights 1:2:1 gives 2, 4 and 2 entries.
+        let ring = RingHashTable(hosts: Self.hosts, minimumSize: 8, maximumSize: RingHashTable.defaultMaximumSize)
+        #expect(ring.ring.map(\.host) == [0, 1, 1, 2, 0, 1, 2, 1])
+        #expect(ring.ring.first?.hash == 0x1834_1D92_7EA1_0691)
+        #expect(ring.ring.last?.hash == 0xC3E1_BECC_4FB1_1DE1)
+        #expect(ring.ring.contains { $0.hash == 0x7504_1381_E737_1A08 && $0.host == 0 })
+        let picks = ["alice", "bob", "carol", "dave", "erin"].map { ring.pick(XXHash64.hash($0)) }
+        #expect(picks == [2, 2, 1, 1, 1])
+        // Above the last entry wraps to the first; the first entry's own hash picks it.
+        #expect(ring.pick(UInt64.max) == 0)
+        #expect(ring.pick(0x1834_1D92_7EA1_0691) == 0)
+        #expect(ring.pick(0x1834_1D92_7EA1_0692) == 1)
+    }
+
+    @Test func ringSizeIsCappedByTheMaximum() {
+        let ring = RingHashTable(hosts: Self.hosts, minimumSize: 1024, maximumSize: 6)
+        #expect(ring.ring.count == 6)
+        #expect(RingHashTable(hosts: [], minimumSize: 8, maximumSize: 8).pick(1) == nil)
+    }
+
+    @Test func maglevTablesMatchEnvoys() {
+        #expect(MaglevTable(hosts: Self.hosts, size: 7).table == [2, 1, 0, 2, 1, 1, 0])
+        #expect(MaglevTable(hosts: Self.hosts, size: 13).table == [2, 0, 1, 1, 1, 1, 1, 0, 1, 0, 2, 0, 2])
+        let big = MaglevTable(hosts: Self.hosts, size: MaglevTable.defaultSize)
+        #expect((0..<3).map { h in big.table.filter { $0 == h }.count } == [16385, 32768, 16384])
+        #expect(["alice", "bob", "carol", "dave", "erin"].map { big.pick(XXHash64.hash($0)) } == [0, 2, 1, 2, 1])
+    }
+
+    static func request(path: String = "/", headers: [HTTPHeader] = [], remote: String = "10.1.2.3") -> EnvoyRequest {
+        EnvoyRequest(
+            method: "GET", scheme: "http", authority: "example.com", path: path, headers: headers, randomValue: 0, tls: false,
+            isInternal: false, remoteAddress: remote)
+    }
+
+    @Test func hashPolicyFoldsAndStopsAtATerminalPolicy() {
+        let r = Self.request(
+            path: "/x?user=bob&user=zed", headers: [HTTPHeader("x-user", "alice"), HTTPHeader("cookie", "a=1; s=\"bob\"")])
+        #expect(RequestHash.hash([.header("x-user")], request: r) == XXHash64.hash("alice"))
+        #expect(RequestHash.hash([.header("x-user"), .cookie("s")], request: r) == 0x75C0_5EAB_FCE6_10A9)
+        #expect(RequestHash.hash([.header("x-user"), .queryParameter("user")], request: r) == 0x75C0_5EAB_FCE6_10A9)
+        #expect(RequestHash.hash([.terminal(.header("x-user")), .cookie("s")], request: r) == XXHash64.hash("alice"))
+        // A terminal policy without a hash does not stop the rest.
+        #expect(RequestHash.hash([.terminal(.header("x-none")), .cookie("s")], request: r) == XXHash64.hash("bob"))
+        #expect(RequestHash.hash([.sourceIP], request: r) == XXHash64.hash("10.1.2.3"))
+        #expect(RequestHash.hash([.filterState("k"), .cookie("missing")], request: r) == nil)
+    }
+
+    @Test func headerValuesAreSortedAndHashedTogether() {
+        let r = Self.request(headers: [HTTPHeader("x-k", "cd"), HTTPHeader("x-k", "ab")])
+        #expect(RequestHash.hash([.header("x-k")], request: r) == 0xDE03_27B0_D25D_92CC)
+    }
+
+    @Test func balancerLooksTheHashUpAmongTheHealthyEndpoints() {
+        let hashing = ConsistentHashing(keys: Self.hosts.map(\.key), policy: .ringHash, minimumRingSize: 8)
+        var lb = LoadBalancer(weights: [1, 2, 1], policy: .ringHash, hashing: hashing)
+        var draws: UInt64 = 0
+        let random = { () -> UInt64 in
+            draws += 1
+            return UInt64.max
+        }
+        let alice = XXHash64.hash("alice")
+        let picks = [lb.pick(random: random, hash: alice), lb.pick(random: random, hash: alice)]
+        #expect(picks == [2, 2])
+        #expect(draws == 0)
+        // Without a hash: a random one (here past the last entry, so the first).
+        let unhashed = lb.pick(random: random)
+        #expect(unhashed == 0)
+        #expect(draws == 1)
+        // Endpoint 2 ejected: the ring is rebuilt over 0 and 1.
+        lb.ejected[2] = true
+        let ring = RingHashTable(hosts: Array(Self.hosts.prefix(2)), minimumSize: 8, maximumSize: RingHashTable.defaultMaximumSize)
+        let rebuilt = lb.pick(random: random, hash: alice)
+        #expect(rebuilt == ring.pick(alice))
+        #expect(rebuilt != 2)
+    }
+}
