@@ -25,6 +25,9 @@ public struct ProxyFilterChain: Sendable {
     public var codecType: HttpConnectionManager.CodecType
     /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
     public var http2MaxConcurrentStreams: UInt32?
+    /// A client's `x-forwarded-proto` is replaced by the connection's scheme
+    /// (`HttpConnectionManager.overwritesForwardedProto`).
+    public var overwritesForwardedProto = false
     /// Where the chain was written.
     public var source: SourceSpan?
     /// The server context built from `tls` (`ProxyConfiguration.loadTLS`).
@@ -34,9 +37,11 @@ public struct ProxyFilterChain: Sendable {
     public init(
         name: String = "", serverNames: [String] = [], transportProtocol: String? = nil, engine: RouteEngine?,
         httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases), upgradeTypes: [String] = [], tls: DownstreamTLSContext? = nil,
-        codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil, source: SourceSpan? = nil
+        codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil,
+        overwritesForwardedProto: Bool = false, source: SourceSpan? = nil
     ) {
         self.codecType = codecType
+        self.overwritesForwardedProto = overwritesForwardedProto
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.name = name
         self.serverNames = serverNames.map { $0.lowercased() }
@@ -154,7 +159,7 @@ public struct ClusterSettings: Sendable, Equatable {
     public var lbPolicy: Cluster.LbPolicy
     /// `circuit_breakers.thresholds` (DEFAULT priority) `max_requests`; nil is Envoy's 1024.
     public var maxRequests: UInt32?
-    /// The first HTTP health check, if any.
+    /// The first health check (HTTP, TCP or gRPC), if any.
     public var healthCheck: HealthCheck?
     /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
     /// connection per endpoint.
@@ -171,12 +176,9 @@ public struct ClusterSettings: Sendable, Equatable {
 
     /// The settings of a cluster of the Envoy model.
     public init(_ c: Cluster) {
-        let check = c.healthChecks.first {
-            if case .http = $0.kind { return true }
-            return false
-        }
         self.init(
-            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2)
+            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: c.healthChecks.first,
+            http2: c.upstreamProtocol == .http2)
     }
 }
 
@@ -205,7 +207,7 @@ public struct ProxyConfiguration: Sendable {
                     name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
                     engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
                     tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams,
-                    source: c.source ?? l.source)
+                    overwritesForwardedProto: cm.overwritesForwardedProto, source: c.source ?? l.source)
             }
             return ProxyListener(
                 name: l.name, port: l.address.portValue, chains: l.filterChains.compactMap(chain),
@@ -219,7 +221,9 @@ public struct ProxyConfiguration: Sendable {
                 ProxyEndpoint(host: $0.address.address, port: $0.address.portValue, weight: $0.weight ?? 1)
             }
             clusterSettings[c.name] = ClusterSettings(c)
-            if let tls = c.tls { clusterTLS[c.name] = UpstreamTLS(context: tls, source: c.source) }
+            if let tls = c.tls {
+                clusterTLS[c.name] = UpstreamTLS(context: tls, source: c.source, httpOptions: c.upstreamHTTPProtocolOptions)
+            }
         }
         self.clusters = map
         self.clusterOrder = order
@@ -287,8 +291,8 @@ public struct ProxyConfiguration: Sendable {
         }
         for c in clusters {
             out += tlsUnsimulated(c)
-            if !c.healthChecks.isEmpty && ClusterSettings(c).healthCheck == nil {
-                out.append("cluster `\(c.name)`: only HTTP health checks are simulated; every endpoint is healthy")
+            if c.healthChecks.count > 1 {
+                out.append("cluster `\(c.name)`: only the first of its health checks is run")
             }
             if let cb = c.circuitBreakers, cb.maxConnections != nil || cb.maxPendingRequests != nil || cb.maxRetries != nil {
                 out.append("cluster `\(c.name)`: of the circuit breakers only `max_requests` is simulated")

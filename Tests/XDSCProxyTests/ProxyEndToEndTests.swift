@@ -291,12 +291,13 @@ struct FilterTests {
 @Suite struct UnsimulatedTests {
     @Test func clusterAndListenerFeaturesAreWarned() {
         var cluster = Cluster(name: "c", type: .static, lbPolicy: .ringHash)
-        cluster.healthChecks = [
-            HealthCheck(
-                timeout: .seconds(1), interval: .seconds(5), unhealthyThreshold: 2, healthyThreshold: 1, kind: .tcp)
-        ]
+        let tcp = HealthCheck(timeout: .seconds(1), interval: .seconds(5), unhealthyThreshold: 2, healthyThreshold: 1, kind: .tcp)
+        cluster.healthChecks = [tcp]
+        // TCP (and gRPC) checks are run: nothing to warn about.
+        #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.allSatisfy { !$0.contains("health check") })
+        cluster.healthChecks = [tcp, tcp]
         let config = ProxyConfiguration(listeners: [], clusters: [cluster])
-        #expect(config.unsimulated.contains("cluster `c`: only HTTP health checks are simulated; every endpoint is healthy"))
+        #expect(config.unsimulated.contains("cluster `c`: only the first of its health checks is run"))
         #expect(config.unsimulated.contains("cluster `c`: lb_policy RING_HASH is simulated as ROUND_ROBIN"))
         #expect(!config.unsimulated.contains { $0.contains("LEAST_REQUEST") || $0.contains("RANDOM") })
     }
