@@ -50,6 +50,9 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var tls: UpstreamTLSContext?
     /// `HttpProtocolOptions.upstream_http_protocol_options` (or the deprecated cluster field).
     public var upstreamHTTPProtocolOptions: UpstreamHTTPProtocolOptions?
+    /// `HttpProtocolOptions.auto_config`: the upstream protocol chosen by ALPN (kept so that it
+    /// is written back and warned about; the proxy speaks HTTP/1.1 to such a cluster).
+    public var autoHTTPConfig = false
     /// Where this cluster came from in the policy (not serialised).
     public var source: SourceSpan?
 
@@ -86,9 +89,10 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         o.set("load_assignment", loadAssignment)
         o.setList("health_checks", healthChecks)
         if let circuitBreakers { o["circuit_breakers"] = .object(["thresholds": .array([circuitBreakers.json])]) }
-        if upstreamProtocol == .http2 || upstreamHTTPProtocolOptions != nil {
+        if upstreamProtocol == .http2 || upstreamHTTPProtocolOptions != nil || autoHTTPConfig {
             let version = upstreamProtocol == .http2 ? "http2_protocol_options" : "http_protocol_options"
-            var fields: JSONObject = ["explicit_http_config": .object([version: .object([:])])]
+            var fields: JSONObject =
+                autoHTTPConfig ? ["auto_config": .object([:])] : ["explicit_http_config": .object([version: .object([:])])]
             fields.set("upstream_http_protocol_options", upstreamHTTPProtocolOptions)
             let options = TypedMessage("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", fields)
             o["typed_extension_protocol_options"] = .object([

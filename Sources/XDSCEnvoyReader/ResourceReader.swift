@@ -394,6 +394,7 @@ struct ResourceReader {
                     if let e = o.message("explicit_http_config", Tables.explicitHttpConfig), e.has("http2_protocol_options") {
                         c.upstreamProtocol = .http2
                     }
+                    if o.has("auto_config") { c.autoHTTPConfig = true }
                     if let u = o.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
                         c.upstreamHTTPProtocolOptions = upstreamHTTPProtocolOptions(u)
                     }

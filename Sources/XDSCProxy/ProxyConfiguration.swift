@@ -291,6 +291,10 @@ public struct ProxyConfiguration: Sendable {
         }
         for c in clusters {
             out += tlsUnsimulated(c)
+            if c.autoHTTPConfig {
+                out.append(
+                    "cluster `\(c.name)`: `auto_config` (the protocol by ALPN) is not simulated; the cluster is served over HTTP/1.1")
+            }
             if c.healthChecks.count > 1 {
                 out.append("cluster `\(c.name)`: only the first of its health checks is run")
             }

@@ -106,6 +106,21 @@ import XDSCTestSupport
                 == UpstreamHTTPProtocolOptions(autoSNI: true, autoSANValidation: true, overrideAutoSNIHeader: "x-sni"))
     }
 
+    @Test func autoConfigIsKeptAndWrittenBack() {
+        let r = read(
+            Self.cluster(
+                extra: """
+                        typed_extension_protocol_options:
+                          envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+                            "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+                            auto_config: {http2_protocol_options: {}}
+                    """))
+        let c = r.config.clusters.first
+        #expect(c?.autoHTTPConfig == true)
+        #expect(c?.upstreamProtocol == .http1)
+        #expect(c?.json.compactText().contains(#""auto_config":{}"#) == true)
+    }
+
     @Test func autoSNIIsWrittenAsProtocolOptions() {
         var c = Cluster(name: "c")
         c.upstreamHTTPProtocolOptions = UpstreamHTTPProtocolOptions(autoSNI: true)

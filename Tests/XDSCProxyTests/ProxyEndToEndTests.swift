@@ -298,6 +298,10 @@ struct FilterTests {
         cluster.healthChecks = [tcp, tcp]
         let config = ProxyConfiguration(listeners: [], clusters: [cluster])
         #expect(config.unsimulated.contains("cluster `c`: only the first of its health checks is run"))
+        cluster.autoHTTPConfig = true
+        #expect(
+            ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.contains(
+                "cluster `c`: `auto_config` (the protocol by ALPN) is not simulated; the cluster is served over HTTP/1.1"))
         #expect(config.unsimulated.contains("cluster `c`: lb_policy RING_HASH is simulated as ROUND_ROBIN"))
         #expect(!config.unsimulated.contains { $0.contains("LEAST_REQUEST") || $0.contains("RANDOM") })
     }
