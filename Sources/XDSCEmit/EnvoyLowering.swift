@@ -349,7 +349,8 @@ public enum EnvoyLowering {
                 t.sni?.value ?? s.endpoints.first(where: { !$0.isIP }).map { $0.host.hasSuffix(".") ? String($0.host.dropLast()) : $0.host }
             c.tls = UpstreamTLSContext(
                 sni: sni, trustedCA: t.caFile.map { TLSSource(.filename($0.value), span: $0.span) },
-                verifySubjectAltNames: t.verifySAN.map(\.value), alpnProtocols: s.protocolKind.value.usesHTTP2 ? ["h2"] : [])
+                subjectAltNameMatchers: t.verifySAN.map { SubjectAltNameMatcher(.dns, .exact($0.value)) },
+                alpnProtocols: s.protocolKind.value.usesHTTP2 ? ["h2"] : [])
         }
         return c
     }

@@ -52,6 +52,11 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var ringHashConfig: RingHashLbConfig? = nil
     /// `maglev_lb_config.table_size` (read from Envoy files).
     public var maglevTableSize: UInt64? = nil
+    /// `HttpProtocolOptions.upstream_http_protocol_options` (or the deprecated cluster field).
+    public var upstreamHTTPProtocolOptions: UpstreamHTTPProtocolOptions?
+    /// `HttpProtocolOptions.auto_config`: the upstream protocol chosen by ALPN (kept so that it
+    /// is written back and warned about; the proxy speaks HTTP/1.1 to such a cluster).
+    public var autoHTTPConfig = false
     /// Where this cluster came from in the policy (not serialised).
     public var source: SourceSpan?
 
@@ -88,10 +93,12 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         o.set("load_assignment", loadAssignment)
         o.setList("health_checks", healthChecks)
         if let circuitBreakers { o["circuit_breakers"] = .object(["thresholds": .array([circuitBreakers.json])]) }
-        if upstreamProtocol == .http2 {
-            let options = TypedMessage(
-                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                ["explicit_http_config": .object(["http2_protocol_options": .object([:])])])
+        if upstreamProtocol == .http2 || upstreamHTTPProtocolOptions != nil || autoHTTPConfig {
+            let version = upstreamProtocol == .http2 ? "http2_protocol_options" : "http_protocol_options"
+            var fields: JSONObject =
+                autoHTTPConfig ? ["auto_config": .object([:])] : ["explicit_http_config": .object([version: .object([:])])]
+            fields.set("upstream_http_protocol_options", upstreamHTTPProtocolOptions)
+            let options = TypedMessage("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", fields)
             o["typed_extension_protocol_options"] = .object([
                 "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": options.json
             ])
@@ -100,6 +107,33 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         o.set("transport_socket", tls.map(\.transportSocket))
         o.set("ring_hash_lb_config", ringHashConfig)
         if let maglevTableSize { o["maglev_lb_config"] = .object(["table_size": .integer(maglevTableSize)]) }
+        return .object(o)
+    }
+}
+
+/// `envoy.config.core.v3.UpstreamHttpProtocolOptions`: the upstream connection's SNI and
+/// SAN check from the request's host.
+public struct UpstreamHTTPProtocolOptions: Equatable, Sendable, EnvoyEncodable {
+    /// `auto_sni`: the SNI is the upstream request's host (without port; none for an IP).
+    public var autoSNI: Bool
+    /// `auto_san_validation`: the certificate must have a SAN for that host.
+    public var autoSANValidation: Bool
+    /// `override_auto_sni_header`: the header read instead of the host, when present.
+    public var overrideAutoSNIHeader: String?
+
+    /// Options.
+    public init(autoSNI: Bool = false, autoSANValidation: Bool = false, overrideAutoSNIHeader: String? = nil) {
+        self.autoSNI = autoSNI
+        self.autoSANValidation = autoSANValidation
+        self.overrideAutoSNIHeader = overrideAutoSNIHeader
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        var o = JSONObject()
+        if autoSNI { o["auto_sni"] = .bool(true) }
+        if autoSANValidation { o["auto_san_validation"] = .bool(true) }
+        o.set("override_auto_sni_header", overrideAutoSNIHeader.map(JSON.string))
         return .object(o)
     }
 }
@@ -181,6 +215,10 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
     public var healthyThreshold: UInt32
     /// The checker.
     public var kind: Kind
+    /// `tcp_health_check.send`: written once connected.
+    public var tcpSend: HealthCheckPayload?
+    /// `tcp_health_check.receive`: the check passes once these arrived, in order.
+    public var tcpReceive: [HealthCheckPayload] = []
 
     /// A health check.
     public init(timeout: EnvoyDuration, interval: EnvoyDuration, unhealthyThreshold: UInt32, healthyThreshold: UInt32, kind: Kind) {
@@ -203,7 +241,11 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
             var h: JSONObject = ["path": .string(path)]
             if codec != .http1 { h["codec_client_type"] = .string(codec.rawValue) }
             o["http_health_check"] = .object(h)
-        case .tcp: o["tcp_health_check"] = .object([:])
+        case .tcp:
+            var t = JSONObject()
+            t.set("send", tcpSend)
+            t.setList("receive", tcpReceive)
+            o["tcp_health_check"] = .object(t)
         case .grpc(let service):
             var g = JSONObject()
             g.set("service_name", service.map(JSON.string))
@@ -367,5 +409,66 @@ public struct OutlierDetection: Equatable, Sendable, EnvoyEncodable {
         o.set("max_ejection_time_jitter", maxEjectionTimeJitter)
         o.set("always_eject_one_host", alwaysEjectOneHost.map(JSON.bool))
         return .object(o)
+    }
+}
+
+/// `envoy.config.core.v3.HealthCheck.Payload`: `text` (hex) or `binary` bytes.
+public enum HealthCheckPayload: Equatable, Sendable, EnvoyEncodable {
+    /// Hex digits, as written.
+    case text(String)
+    /// The bytes (base64 in JSON).
+    case binary([UInt8])
+
+    /// The bytes; nil for `text` that is not an even number of hex digits (Envoy refuses
+    /// it: `invalid hex string`).
+    public var bytes: [UInt8]? {
+        switch self {
+        case .binary(let b): return b
+        case .text(let hex):
+            let digits = Array(hex.utf8)
+            guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
+            func value(_ c: UInt8) -> UInt8? {
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+                default: return nil
+                }
+            }
+            var out: [UInt8] = []
+            out.reserveCapacity(digits.count / 2)
+            for i in stride(from: 0, to: digits.count, by: 2) {
+                guard let hi = value(digits[i]), let lo = value(digits[i + 1]) else { return nil }
+                out.append(hi << 4 | lo)
+            }
+            return out
+        }
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        switch self {
+        case .text(let hex): return .object(["text": .string(hex)])
+        case .binary(let b): return .object(["binary": .string(Self.base64(b))])
+        }
+    }
+
+    /// Standard base64 with padding.
+    static func base64(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            let n = min(3, bytes.count - i)
+            let b0 = bytes[i]
+            let b1: UInt8 = n > 1 ? bytes[i + 1] : 0
+            let b2: UInt8 = n > 2 ? bytes[i + 2] : 0
+            out.append(alphabet[Int(b0 >> 2)])
+            out.append(alphabet[Int((b0 & 0x3) << 4 | b1 >> 4)])
+            out.append(n > 1 ? alphabet[Int((b1 & 0xF) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(n > 2 ? alphabet[Int(b2 & 0x3F)] : UInt8(ascii: "="))
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

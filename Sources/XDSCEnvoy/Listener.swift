@@ -224,6 +224,16 @@ public struct HttpConnectionManager: Equatable, Sendable {
     public var codecType: CodecType = .auto
     /// `http2_protocol_options.max_concurrent_streams`; nil is Envoy's default (2147483647).
     public var http2MaxConcurrentStreams: UInt32?
+    /// `use_remote_address`: the connection's peer is the client (an edge proxy).
+    public var useRemoteAddress = false
+    /// `xff_num_trusted_hops`: the proxies in front whose `x-forwarded-*` headers are trusted.
+    public var xffNumTrustedHops: UInt32 = 0
+
+    /// Whether a client's `x-forwarded-proto` is replaced by the connection's scheme
+    /// (`ConnectionManagerUtility::mutateRequestHeaders`: with `use_remote_address` and no
+    /// trusted hops the previous hop is not trusted); otherwise it is kept, and set only when
+    /// absent.
+    public var overwritesForwardedProto: Bool { useRemoteAddress && xffNumTrustedHops == 0 }
 
     /// `HttpConnectionManager.CodecType`.
     public enum CodecType: String, Sendable, CaseIterable {
@@ -289,6 +299,8 @@ public struct HttpConnectionManager: Equatable, Sendable {
         if let http2MaxConcurrentStreams {
             o.put("http2_protocol_options", .object(["max_concurrent_streams": .int(Int64(http2MaxConcurrentStreams))]))
         }
+        if useRemoteAddress { o.put("use_remote_address", .bool(true)) }
+        if xffNumTrustedHops > 0 { o.put("xff_num_trusted_hops", .int(Int64(xffNumTrustedHops))) }
     }
 }
 

@@ -116,6 +116,40 @@ public struct DownstreamTLSContext: Equatable, Sendable {
     }
 }
 
+/// `envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher`: a SAN type and the
+/// string matcher the certificate's SANs of that type are compared with.
+public struct SubjectAltNameMatcher: Equatable, Sendable, EnvoyEncodable {
+    /// `san_type`.
+    public enum SANType: String, Sendable, CaseIterable {
+        case dns = "DNS"
+        case email = "EMAIL"
+        case uri = "URI"
+        case ipAddress = "IP_ADDRESS"
+        case otherName = "OTHER_NAME"
+    }
+
+    /// `san_type`.
+    public var sanType: SANType
+    /// `matcher`.
+    public var matcher: StringMatcher
+    /// `oid` (only for `OTHER_NAME`).
+    public var oid: String?
+
+    /// A matcher of SANs of `sanType`.
+    public init(_ sanType: SANType, _ matcher: StringMatcher, oid: String? = nil) {
+        self.sanType = sanType
+        self.matcher = matcher
+        self.oid = oid
+    }
+
+    /// The Envoy v3 JSON form of this value.
+    public var json: JSON {
+        var o: JSONObject = ["san_type": .string(sanType.rawValue), "matcher": matcher.json]
+        o.set("oid", oid.map(JSON.string))
+        return .object(o)
+    }
+}
+
 /// `envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`.
 public struct UpstreamTLSContext: Equatable, Sendable {
     /// `sni`.
@@ -123,8 +157,11 @@ public struct UpstreamTLSContext: Equatable, Sendable {
     /// `common_tls_context.validation_context.trusted_ca`: without it Envoy does not verify the
     /// upstream's certificate.
     public var trustedCA: TLSSource?
-    /// `match_typed_subject_alt_names` (DNS SANs, exact).
-    public var verifySubjectAltNames: [String]
+    /// `match_typed_subject_alt_names`: the certificate must have a SAN one of them matches.
+    public var subjectAltNameMatchers: [SubjectAltNameMatcher]
+    /// The deprecated `match_subject_alt_names`: each matcher is tried on the DNS, URI, email
+    /// and IP address SANs (`getSubjectAltNameMatchers`).
+    public var deprecatedSubjectAltNames: [StringMatcher]
     /// ALPN protocols offered (`h2` for HTTP/2 upstreams).
     public var alpnProtocols: [String]
     /// The client certificate (`tls_certificates[0].certificate_chain`), if any.
@@ -136,20 +173,24 @@ public struct UpstreamTLSContext: Equatable, Sendable {
     /// Where the context was written (not serialised).
     public var source: SourceSpan?
 
-    /// An upstream TLS context; `trustedCA` names a file.
+    /// An upstream TLS context; `trustedCA` names a file; each of `verifySubjectAltNames` is
+    /// an exact DNS SAN matcher.
     public init(sni: String? = nil, trustedCA: String? = nil, verifySubjectAltNames: [String] = [], alpnProtocols: [String] = []) {
         self.init(
-            sni: sni, trustedCA: trustedCA.map(TLSSource.file), verifySubjectAltNames: verifySubjectAltNames, alpnProtocols: alpnProtocols)
+            sni: sni, trustedCA: trustedCA.map(TLSSource.file),
+            subjectAltNameMatchers: verifySubjectAltNames.map { SubjectAltNameMatcher(.dns, .exact($0)) }, alpnProtocols: alpnProtocols)
     }
 
     /// An upstream TLS context.
     public init(
-        sni: String?, trustedCA: TLSSource?, verifySubjectAltNames: [String] = [], alpnProtocols: [String] = [],
-        chain: TLSSource? = nil, key: TLSSource? = nil, parameters: TLSParameters = TLSParameters(), source: SourceSpan? = nil
+        sni: String?, trustedCA: TLSSource?, subjectAltNameMatchers: [SubjectAltNameMatcher] = [],
+        deprecatedSubjectAltNames: [StringMatcher] = [], alpnProtocols: [String] = [], chain: TLSSource? = nil, key: TLSSource? = nil,
+        parameters: TLSParameters = TLSParameters(), source: SourceSpan? = nil
     ) {
         self.sni = sni
         self.trustedCA = trustedCA
-        self.verifySubjectAltNames = verifySubjectAltNames
+        self.subjectAltNameMatchers = subjectAltNameMatchers
+        self.deprecatedSubjectAltNames = deprecatedSubjectAltNames
         self.alpnProtocols = alpnProtocols
         self.certificateChain = chain
         self.privateKey = key
@@ -157,9 +198,17 @@ public struct UpstreamTLSContext: Equatable, Sendable {
         self.source = source
     }
 
+    /// The SAN matchers Envoy checks: `match_typed_subject_alt_names`, then each deprecated
+    /// `match_subject_alt_names` entry as a DNS, URI, email and IP address matcher.
+    public var effectiveSubjectAltNameMatchers: [SubjectAltNameMatcher] {
+        subjectAltNameMatchers
+            + deprecatedSubjectAltNames.flatMap { m in [.dns, .uri, .email, .ipAddress].map { SubjectAltNameMatcher($0, m) } }
+    }
+
     /// Equal settings, wherever they were written.
     public static func == (a: UpstreamTLSContext, b: UpstreamTLSContext) -> Bool {
-        a.sni == b.sni && a.trustedCA == b.trustedCA && a.verifySubjectAltNames == b.verifySubjectAltNames
+        a.sni == b.sni && a.trustedCA == b.trustedCA && a.subjectAltNameMatchers == b.subjectAltNameMatchers
+            && a.deprecatedSubjectAltNames == b.deprecatedSubjectAltNames
             && a.alpnProtocols == b.alpnProtocols && a.certificateChain == b.certificateChain && a.privateKey == b.privateKey
             && a.parameters == b.parameters
     }
@@ -173,13 +222,11 @@ public struct UpstreamTLSContext: Equatable, Sendable {
             cert.set("private_key", privateKey)
             common["tls_certificates"] = .array([.object(cert)])
         }
-        if trustedCA != nil || !verifySubjectAltNames.isEmpty {
+        if trustedCA != nil || !subjectAltNameMatchers.isEmpty || !deprecatedSubjectAltNames.isEmpty {
             var validation = JSONObject()
             validation.set("trusted_ca", trustedCA)
-            if !verifySubjectAltNames.isEmpty {
-                validation["match_typed_subject_alt_names"] = .array(
-                    verifySubjectAltNames.map { .object(["san_type": .string("DNS"), "matcher": StringMatcher.exact($0).json]) })
-            }
+            validation.setList("match_typed_subject_alt_names", subjectAltNameMatchers)
+            validation.setList("match_subject_alt_names", deprecatedSubjectAltNames)
             common["validation_context"] = .object(validation)
         }
         if !parameters.isEmpty { common["tls_params"] = parameters.json }

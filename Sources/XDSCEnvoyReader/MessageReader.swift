@@ -340,6 +340,11 @@ struct Message {
     /// A `bytes` field: base64 (standard or URL-safe alphabet, padding optional), decoded as
     /// UTF-8 text (invalid UTF-8 is replaced).
     func bytes(_ field: String) -> String? {
+        rawBytes(field).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A `bytes` field's bytes (base64, as `bytes`).
+    func rawBytes(_ field: String) -> [UInt8]? {
         guard let v = value(field), let text = string(field) else { return nil }
         var t = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while t.count % 4 != 0 { t += "=" }
@@ -349,7 +354,7 @@ struct Message {
                 help: "encode the bytes in base64, or use the matching `..._string` field for text")
             return nil
         }
-        return String(decoding: data, as: UTF8.self)
+        return Array(data)
     }
 
     /// A `google.protobuf.Any` (or `typed_config`) field: its `@type` (required: Envoy

@@ -189,6 +189,8 @@ struct ResourceReader {
         if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
             manager.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
         }
+        manager.useRemoteAddress = m.bool("use_remote_address") ?? false
+        manager.xffNumTrustedHops = m.int("xff_num_trusted_hops").map { UInt32($0) } ?? 0
         return manager
     }
 
@@ -249,15 +251,43 @@ struct ResourceReader {
         let cert = common?.messages("tls_certificates", Tables.tlsCertificate).first
         secretReferences(common)
         let validation = validationContext(common)
-        let sans = validation?.messages("match_typed_subject_alt_names", Tables.sanMatcher).compactMap { san -> String? in
-            guard let sm = san.message("matcher", Tables.stringMatcher), case .exact(let s)? = routes.stringMatcher(sm)?.pattern
-            else { return nil }
-            return s
+        let sans = validation?.messages("match_typed_subject_alt_names", Tables.sanMatcher).compactMap(subjectAltNameMatcher) ?? []
+        let deprecated =
+            validation?.messages("match_subject_alt_names", Tables.stringMatcher).compactMap { routes.stringMatcher($0) } ?? []
+        if let validation, validation.has("match_typed_subject_alt_names") && validation.has("match_subject_alt_names") {
+            // `getSubjectAltNameMatchers` (certificate_validation_context_config_impl.cc).
+            ctx.error(
+                .conflictingFields,
+                "SAN-based verification using both `match_typed_subject_alt_names` and the deprecated `match_subject_alt_names` is not allowed",
+                at: validation.keySpan("match_subject_alt_names"))
         }
         return UpstreamTLSContext(
-            sni: m.string("sni"), trustedCA: validation.flatMap { dataSource($0, "trusted_ca") }, verifySubjectAltNames: sans ?? [],
-            alpnProtocols: common?.strings("alpn_protocols") ?? [], chain: cert.flatMap { dataSource($0, "certificate_chain") },
+            sni: m.string("sni"), trustedCA: validation.flatMap { dataSource($0, "trusted_ca") }, subjectAltNameMatchers: sans,
+            deprecatedSubjectAltNames: deprecated, alpnProtocols: common?.strings("alpn_protocols") ?? [],
+            chain: cert.flatMap { dataSource($0, "certificate_chain") },
             key: cert.flatMap { dataSource($0, "private_key") }, parameters: tlsParameters(common), source: m.span)
+    }
+
+    /// `UpstreamHttpProtocolOptions`.
+    func upstreamHTTPProtocolOptions(_ m: Message) -> UpstreamHTTPProtocolOptions {
+        UpstreamHTTPProtocolOptions(
+            autoSNI: m.bool("auto_sni") ?? false, autoSANValidation: m.bool("auto_san_validation") ?? false,
+            overrideAutoSNIHeader: m.string("override_auto_sni_header").flatMap { $0.isEmpty ? nil : $0.lowercased() })
+    }
+
+    /// A `SubjectAltNameMatcher`: `san_type` and `matcher` are required (PGV).
+    func subjectAltNameMatcher(_ m: Message) -> SubjectAltNameMatcher? {
+        let types = SubjectAltNameMatcher.SANType.allCases.map { ($0.rawValue, $0) }
+        let type = m.enumeration("san_type", types, numbers: [2, 1, 3, 4, 5])
+        if !m.has("san_type") {
+            ctx.error(.missingField, "`SubjectAltNameMatcher` needs `san_type`", at: m.span, label: "no `san_type`")
+        }
+        guard let sm = m.message("matcher", Tables.stringMatcher) else {
+            ctx.error(.missingField, "`SubjectAltNameMatcher` needs `matcher`", at: m.span, label: "no `matcher`")
+            return nil
+        }
+        guard let type, let matcher = routes.stringMatcher(sm) else { return nil }
+        return SubjectAltNameMatcher(type, matcher, oid: m.string("oid"))
     }
 
     /// `validation_context`, or the default one of `combined_validation_context`.
@@ -346,6 +376,10 @@ struct ResourceReader {
             }
         }
         if m.has("http2_protocol_options") { c.upstreamProtocol = .http2 }
+        // The deprecated cluster field; `typed_extension_protocol_options` below wins.
+        if let u = m.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
+            c.upstreamHTTPProtocolOptions = upstreamHTTPProtocolOptions(u)
+        }
         if let opts = m.value("typed_extension_protocol_options"), let pairs = opts.mapping {
             for p in pairs {
                 guard let t = p.value["@type"]?.scalar?.text else {
@@ -356,10 +390,14 @@ struct ResourceReader {
                     ctx.opaque.append(OpaqueExtension(name: p.key.scalar?.text ?? "", typeURL: t, source: p.value.span))
                     continue
                 }
-                if let o = Message(p.value, Tables.httpProtocolOptions, ctx, any: true),
-                    let e = o.message("explicit_http_config", Tables.explicitHttpConfig), e.has("http2_protocol_options")
-                {
-                    c.upstreamProtocol = .http2
+                if let o = Message(p.value, Tables.httpProtocolOptions, ctx, any: true) {
+                    if let e = o.message("explicit_http_config", Tables.explicitHttpConfig), e.has("http2_protocol_options") {
+                        c.upstreamProtocol = .http2
+                    }
+                    if o.has("auto_config") { c.autoHTTPConfig = true }
+                    if let u = o.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
+                        c.upstreamHTTPProtocolOptions = upstreamHTTPProtocolOptions(u)
+                    }
                 }
             }
         }
@@ -421,16 +459,34 @@ struct ResourceReader {
         return ClusterLoadAssignment(clusterName: m.requiredString("cluster_name") ?? "", endpoints: endpoints, source: m.span)
     }
 
+    /// A `HealthCheck.Payload`: `text` (hex; Envoy refuses other text) or `binary`.
+    func healthCheckPayload(_ m: Message) -> HealthCheckPayload? {
+        if let text = m.string("text") {
+            let p = HealthCheckPayload.text(text)
+            if p.bytes == nil {
+                ctx.error(.invalidValue, "invalid hex string '\(text)'", at: m.span("text"), label: "not hex")
+                return nil
+            }
+            return p
+        }
+        if let b = m.rawBytes("binary") { return .binary(b) }
+        if !m.has("binary") { ctx.error(.missingField, "`Payload` needs `text` or `binary`", at: m.span, label: "empty payload") }
+        return nil
+    }
+
     func healthCheck(_ m: Message) -> HealthCheck? {
         let kind: HealthCheck.Kind
+        var tcpSend: HealthCheckPayload?
+        var tcpReceive: [HealthCheckPayload] = []
         if let h = m.message("http_health_check", Tables.httpHealthCheck) {
             let codec = h.enumeration(
                 "codec_client_type", [("HTTP1", HealthCheck.CodecClientType.http1), ("HTTP2", .http2), ("HTTP3", .http1)])
             kind = .http(path: h.requiredString("path") ?? "", codec: codec ?? .http1)
-        } else if m.message(
-            "tcp_health_check", MessageTable("TcpHealthCheck", read: [], ignored: ["send", "receive", "proxy_protocol_config"])) != nil
-            || m.has("tcp_health_check")
-        {
+        } else if let t = m.message("tcp_health_check", Tables.tcpHealthCheck) {
+            tcpSend = t.message("send", Tables.healthCheckPayload).flatMap(healthCheckPayload)
+            tcpReceive = t.messages("receive", Tables.healthCheckPayload).compactMap(healthCheckPayload)
+            kind = .tcp
+        } else if m.has("tcp_health_check") {
             kind = .tcp
         } else if let g = m.message("grpc_health_check", Tables.grpcHealthCheck) {
             kind = .grpc(serviceName: g.string("service_name"))
@@ -450,9 +506,12 @@ struct ResourceReader {
                 label: "missing fields")
             return nil
         }
-        return HealthCheck(
+        var check = HealthCheck(
             timeout: m.duration("timeout") ?? .zero, interval: m.duration("interval") ?? .zero,
             unhealthyThreshold: UInt32(m.int("unhealthy_threshold") ?? 0), healthyThreshold: UInt32(m.int("healthy_threshold") ?? 0),
             kind: kind)
+        check.tcpSend = tcpSend
+        check.tcpReceive = tcpReceive
+        return check
     }
 }

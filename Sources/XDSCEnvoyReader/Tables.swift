@@ -210,14 +210,14 @@ enum Tables {
         "HttpConnectionManager",
         read: [
             "stat_prefix", "rds", "route_config", "http_filters", "access_log", "upgrade_configs", "codec_type",
-            "http2_protocol_options",
+            "http2_protocol_options", "use_remote_address", "xff_num_trusted_hops",
         ],
         ignored: [
             "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "http3_protocol_options", "server_name",
             "server_header_transformation",
             "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
             "request_headers_timeout", "drain_timeout", "delayed_close_timeout", "access_log_flush_interval",
-            "flush_access_log_on_new_request", "access_log_options", "use_remote_address", "xff_num_trusted_hops",
+            "flush_access_log_on_new_request", "access_log_options",
             "original_ip_detection_extensions", "early_header_mutation_extensions", "internal_address_config",
             "skip_xff_append", "via", "generate_request_id", "preserve_external_request_id",
             "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
@@ -266,11 +266,11 @@ enum Tables {
         read: [
             "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy", "load_assignment", "health_checks",
             "circuit_breakers", "typed_extension_protocol_options", "http2_protocol_options", "outlier_detection",
-            "transport_socket", "ring_hash_lb_config", "maglev_lb_config",
+            "transport_socket", "ring_hash_lb_config", "maglev_lb_config", "upstream_http_protocol_options",
         ],
         ignored: [
             "transport_socket_matches", "alt_stat_name", "cluster_type", "per_connection_buffer_limit_bytes",
-            "max_requests_per_connection", "upstream_http_protocol_options", "common_http_protocol_options",
+            "max_requests_per_connection", "common_http_protocol_options",
             "http_protocol_options", "dns_refresh_rate", "dns_jitter", "dns_failure_refresh_rate", "respect_dns_ttl",
             "dns_lookup_family", "dns_resolvers", "use_tcp_for_dns_lookups", "dns_resolution_config",
             "typed_dns_resolver_config", "wait_for_warm_on_init", "cleanup_interval", "upstream_bind_config",
@@ -312,6 +312,8 @@ enum Tables {
             "healthy_edge_interval", "event_log_path", "event_logger", "event_service", "always_log_health_check_failures",
             "always_log_health_check_success", "tls_options", "transport_socket_match_criteria",
         ])
+    static let tcpHealthCheck = MessageTable("TcpHealthCheck", read: ["send", "receive"], ignored: ["proxy_protocol_config"])
+    static let healthCheckPayload = MessageTable("Payload", read: ["text", "binary"])
     static let httpHealthCheck = MessageTable(
         "HttpHealthCheck", read: ["path", "codec_client_type"],
         ignored: [
@@ -344,8 +346,11 @@ enum Tables {
     static let maglevLbConfig = MessageTable("Cluster.MaglevLbConfig", read: ["table_size"])
 
     static let httpProtocolOptions = MessageTable(
-        "HttpProtocolOptions", read: ["explicit_http_config", "use_downstream_protocol_config", "auto_config"],
-        ignored: ["common_http_protocol_options", "upstream_http_protocol_options", "http_filters", "header_validation_config"])
+        "HttpProtocolOptions",
+        read: ["explicit_http_config", "use_downstream_protocol_config", "auto_config", "upstream_http_protocol_options"],
+        ignored: ["common_http_protocol_options", "http_filters", "header_validation_config"])
+    static let upstreamHttpProtocolOptions = MessageTable(
+        "UpstreamHttpProtocolOptions", read: ["auto_sni", "auto_san_validation", "override_auto_sni_header"])
     /// `envoy.config.core.v3.Http2ProtocolOptions` (api/envoy/config/core/v3/protocol.proto).
     static let http2ProtocolOptions = MessageTable(
         "Http2ProtocolOptions", read: ["max_concurrent_streams"],
@@ -393,15 +398,15 @@ enum Tables {
             "pkcs12", "watched_directory", "private_key_provider", "password", "ocsp_staple", "signed_certificate_timestamp",
         ])
     static let validationContext = MessageTable(
-        "CertificateValidationContext", read: ["trusted_ca", "match_typed_subject_alt_names"],
+        "CertificateValidationContext", read: ["trusted_ca", "match_typed_subject_alt_names", "match_subject_alt_names"],
         ignored: [
             "ca_certificate_provider_instance", "system_root_certs", "watched_directory", "verify_certificate_spki",
-            "verify_certificate_hash", "match_subject_alt_names", "require_signed_certificate_timestamp", "crl",
+            "verify_certificate_hash", "require_signed_certificate_timestamp", "crl",
             "allow_expired_certificate", "trust_chain_verification", "custom_validator_config",
             "only_verify_leaf_cert_crl", "max_verify_depth",
         ],
         removed: ["verify_subject_alt_name": "use `match_typed_subject_alt_names`"])
-    static let sanMatcher = MessageTable("SubjectAltNameMatcher", read: ["san_type", "matcher"], ignored: ["oid"])
+    static let sanMatcher = MessageTable("SubjectAltNameMatcher", read: ["san_type", "matcher", "oid"])
     static let combinedValidationContext = MessageTable(
         "CombinedCertificateValidationContext", read: ["default_validation_context", "validation_context_sds_secret_config"],
         ignored: ["validation_context_certificate_provider", "validation_context_certificate_provider_instance", "custom_validator_config"])

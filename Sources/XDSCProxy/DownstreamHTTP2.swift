@@ -36,6 +36,19 @@ extension DownstreamPipeline {
         try sync.addHandler(ConnectionErrorHandler())
     }
 
+    /// Adds the handlers that serve a TLS connection once its handshake is done, as
+    /// `ConnectionManagerUtility::autoCreateCodec` picks the codec: `codec_type: AUTO` speaks
+    /// HTTP/2 when ALPN chose `h2`, HTTP/1.1 when it chose anything else, and without ALPN
+    /// looks at the first bytes as on a plain-text connection (`determineNextProtocol`);
+    /// `HTTP1` and `HTTP2` speak their version whatever ALPN chose.
+    func configure(channel: Channel, negotiated: String?) throws {
+        switch (listener.codecType, negotiated) {
+        case (.auto, "h2"?), (.http3, "h2"?): try configureHTTP2(channel: channel)
+        case (.auto, _?), (.http3, _?): try configure(channel.pipeline.syncOperations)
+        default: try configure(channel: channel)
+        }
+    }
+
     /// `codec_type: AUTO`: a detector that serves HTTP/2 when the connection starts with the
     /// preface and HTTP/1.1 otherwise.
     func configureDetection(_ pipeline: ChannelPipeline.SynchronousOperations) throws {

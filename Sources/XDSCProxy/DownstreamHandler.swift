@@ -26,6 +26,8 @@ struct ListenerContext: Sendable {
     var codecType: HttpConnectionManager.CodecType = .auto
     /// `http2_protocol_options.max_concurrent_streams`; nil is Envoy's default.
     var http2MaxConcurrentStreams: UInt32?
+    /// A client's `x-forwarded-proto` is replaced by the connection's scheme.
+    var overwritesForwardedProto = false
 }
 
 /// One downstream HTTP/1.1 connection, or one HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1
@@ -177,7 +179,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let remote = remoteAddress ?? context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         remoteAddress = remote
-        let request = RequestTranslation.envoyRequest(head, random: listener.random, remoteAddress: remote, tls: listener.tls)
+        let request = RequestTranslation.envoyRequest(
+            head, random: listener.random, remoteAddress: remote, tls: listener.tls,
+            overwriteForwardedProto: listener.overwritesForwardedProto)
         guard let engine = listener.engine else {
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return

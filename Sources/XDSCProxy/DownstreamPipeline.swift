@@ -22,7 +22,8 @@ public struct DownstreamPipeline: Sendable {
                 name: listener.name, engine: listener.engine, targets: UpstreamTargets([:]), options: options,
                 random: RandomSource(seed: options.seed), buckets: RateLimitBuckets(), httpFilters: listener.httpFilters,
                 upgradeTypes: listener.upgradeTypes, codecType: listener.codecType,
-                http2MaxConcurrentStreams: listener.http2MaxConcurrentStreams))
+                http2MaxConcurrentStreams: listener.http2MaxConcurrentStreams,
+                overwritesForwardedProto: listener.chains[0].overwritesForwardedProto))
     }
 
     /// Adds the handlers to a new connection's pipeline (on the connection's event loop), as

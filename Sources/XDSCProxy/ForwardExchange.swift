@@ -56,12 +56,12 @@ final class UpstreamTargets: Sendable {
     private struct PoolKey: Hashable {
         var host: String
         var port: Int
-        var serverName: String?
+        var tlsConnection: String?
         var tlsContext: ObjectIdentifier?
         init(_ t: Target) {
             host = t.host
             port = t.port
-            serverName = t.tls?.serverName
+            tlsConnection = t.tls?.connectionKey
             tlsContext = t.tls?.clientContext.map { ObjectIdentifier($0) }
         }
     }
@@ -209,7 +209,7 @@ struct RetryPlan {
     func retries(_ f: UpstreamFailure) -> Bool {
         switch f {
         case .perTryTimeout: return retryOn.contains("5xx") || retryOn.contains("gateway-error")
-        case .connectionFailure:
+        case .connectionFailure, .transportFailure:
             return retryOn.contains("connect-failure") || retryOn.contains("5xx") || retryOn.contains("gateway-error")
                 || retryOn.contains("reset")
         case .connectionTermination, .protocolError:
@@ -311,9 +311,10 @@ final class ForwardExchange {
             finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
             return
         case .target(let t, let index):
-            target = t
+            // The request's host can choose the SNI and the SANs checked (`auto_sni`).
+            target = t.forRequest(request.headers)
             inFlight = index
-            currentTarget = t
+            currentTarget = target
         }
         attempts += 1
         state = .attempting(nil)
@@ -347,7 +348,7 @@ final class ForwardExchange {
                 to: target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount, responsePromise: responsePromise
             ).assumeIsolated().whenComplete { result in
                 switch result {
-                case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
+                case .failure(let error): responsePromise.fail(error as? UpstreamFailure ?? .connectionFailure)
                 case .success(let stream): send(stream)
                 }
             }
@@ -405,7 +406,7 @@ final class ForwardExchange {
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try target.tls.map { try channel.pipeline.syncOperations.addHandler(UpstreamTLS.handler($0)) }
+                    try target.tls.map { try UpstreamTLS.addHandlers($0, to: channel.pipeline.syncOperations) }
                     // After a 101 the bytes behind it belong to the tunnel.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: upgrade ? .forwardBytes : .dropBytes)
                     try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))
@@ -463,6 +464,7 @@ final class ForwardExchange {
         case .protocolError: finish(.localReply(status: 502, body: Self.resetBody("protocol error"), flag: "UPE"))
         case .connectionFailure: finish(.localReply(status: 503, body: Self.resetBody("connection failure"), flag: "UF"))
         case .connectionTermination: finish(.localReply(status: 503, body: Self.resetBody("connection termination"), flag: "UC"))
+        case .transportFailure: finish(.localReply(status: 503, body: Self.resetBody(failure.reason), flag: "UF"))
         }
     }
 

@@ -7,7 +7,9 @@ import NIOPosix
 /// The upstream HTTP/2 connections: one per endpoint address, shared by every request to it,
 /// each request a stream of its own (Envoy's HTTP/2 connection pool multiplexes on one
 /// connection; `codec_client.cc`, `http2/conn_pool.cc`). Connections are h2c with prior
-/// knowledge: the client preface is sent at once, without an upgrade. A connection that
+/// knowledge (the client preface is sent at once, without an upgrade), or h2 over TLS for a
+/// cluster with a TLS transport socket (ALPN offers `h2`; the connection is used once the
+/// handshake and its certificate check are done). A connection that
 /// fails or closes is forgotten and the next request dials a new one; streams over the
 /// peer's `max_concurrent_streams` wait in NIO's stream buffer until others end.
 final class HTTP2UpstreamPool: Sendable {
@@ -25,7 +27,7 @@ final class HTTP2UpstreamPool: Sendable {
         to target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount,
         responsePromise: EventLoopPromise<UpstreamResponse>
     ) -> EventLoopFuture<Channel> {
-        let key = "\(target.host):\(target.port)"
+        let key = "\(target.host):\(target.port)" + (target.tls.map { "|" + $0.connectionKey } ?? "")
         let (connection, dialled) = connections.withLockedValue { all -> (EventLoopFuture<Connection>, Bool) in
             if let existing = all[key] { return (existing, false) }
             let new = Self.connect(target, eventLoop: eventLoop, connectTimeout: connectTimeout)
@@ -54,15 +56,17 @@ final class HTTP2UpstreamPool: Sendable {
         }
     }
 
-    /// Dials `target` and speaks HTTP/2 on it.
+    /// Dials `target` and speaks HTTP/2 on it (over its TLS, once the handshake is done).
     private static func connect(_ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount)
         -> EventLoopFuture<Connection>
     {
-        ClientBootstrap(group: eventLoop)
+        let handshake = target.tls.map { _ in eventLoop.makePromise(of: Void.self) }
+        return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try target.tls.map { try UpstreamTLS.addHandlers($0, to: sync, verified: handshake) }
                     // The upstream opens no streams of its own (no server push); any it tries are closed.
                     _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
                         $0.close()
@@ -71,6 +75,17 @@ final class HTTP2UpstreamPool: Sendable {
                 }
             }
             .connect(host: target.host, port: target.port)
+            .flatMapError { error in
+                handshake?.fail(error)
+                return eventLoop.makeFailedFuture(error)
+            }
+            .flatMap { channel in
+                guard let handshake else { return eventLoop.makeSucceededFuture(channel) }
+                return handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
+                    channel.close(promise: nil)
+                    throw error
+                }
+            }
             .flatMapThrowing { channel in
                 Connection(
                     channel: channel, multiplexer: try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()

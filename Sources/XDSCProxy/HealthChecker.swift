@@ -48,9 +48,11 @@ struct HealthCheckSession: Equatable {
     }
 }
 
-/// Runs the HTTP health checks of every cluster that has one: a `GET` of the check's path
-/// with the cluster name as host and `user-agent: Envoy/HC`, every `interval`, each within
-/// `timeout`, and tells the load balancer which endpoints are healthy.
+/// Runs the health check of every cluster that has one (its first), every `interval`, each
+/// within `timeout`, and tells the load balancer which endpoints are healthy: HTTP (a `GET`
+/// of the check's path with the cluster name as host and `user-agent: Envoy/HC`, over
+/// HTTP/1.1 or HTTP/2 as `codec_client_type` says), TCP (connect, `send`, wait for
+/// `receive`) and gRPC (`grpc.health.v1.Health/Check`); `HealthProbe` sends one.
 final class HealthChecker: Sendable {
     /// The user agent of Envoy's health checks (the mocks recognise it).
     static let userAgent = "Envoy/HC"
@@ -61,10 +63,16 @@ final class HealthChecker: Sendable {
     private let sessions = NIOLockedValueBox([String: HealthCheckSession]())
     private let stopped = NIOLockedValueBox(false)
 
-    init(eventLoop: EventLoop, targets: UpstreamTargets, settings: [String: ClusterSettings], order: [String]) {
+    /// With `mocks` a TCP check that waits for `receive` bytes is not run (the mocks speak
+    /// HTTP; `ProxyConfiguration.startWarnings` says so): those endpoints stay healthy.
+    init(eventLoop: EventLoop, targets: UpstreamTargets, settings: [String: ClusterSettings], order: [String], mocks: Bool = false) {
         self.eventLoop = eventLoop
         self.targets = targets
-        self.checks = order.compactMap { name in settings[name]?.healthCheck.map { (name, $0) } }
+        self.checks = order.compactMap { name -> (cluster: String, check: HealthCheck)? in
+            guard let check = settings[name]?.healthCheck else { return nil }
+            if mocks, case .tcp = check.kind, !check.tcpReceive.isEmpty { return nil }
+            return (name, check)
+        }
     }
 
     /// Starts every check; the future completes when each endpoint has had its first
@@ -72,7 +80,6 @@ final class HealthChecker: Sendable {
     func start() -> EventLoopFuture<Void> {
         var firsts: [EventLoopFuture<Void>] = []
         for (cluster, check) in checks {
-            guard case .http(let path, _) = check.kind else { continue }
             for (i, target) in (targets.targets[cluster] ?? []).enumerated() {
                 let key = "\(cluster) \(i)"
                 sessions.withLockedValue {
@@ -82,7 +89,7 @@ final class HealthChecker: Sendable {
                 targets.setHealthy(cluster, i, false)
                 let first = eventLoop.makePromise(of: Void.self)
                 firsts.append(first.futureResult)
-                run(cluster: cluster, index: i, target: target, path: path, check: check, first: first)
+                run(cluster: cluster, index: i, target: target, check: check, first: first)
             }
         }
         return EventLoopFuture.andAllSucceed(firsts, on: eventLoop)
@@ -91,15 +98,12 @@ final class HealthChecker: Sendable {
     /// No further checks are scheduled.
     func stop() { stopped.withLockedValue { $0 = true } }
 
-    private func run(
-        cluster: String, index: Int, target: UpstreamTargets.Target, path: String, check: HealthCheck, first: EventLoopPromise<Void>?
-    ) {
+    private func run(cluster: String, index: Int, target: UpstreamTargets.Target, check: HealthCheck, first: EventLoopPromise<Void>?) {
         guard !stopped.withLockedValue({ $0 }) else {
             first?.succeed(())
             return
         }
-        probe(host: target.host, port: target.port, tls: target.tls, path: path, cluster: cluster, timeout: check.timeout).whenSuccess {
-            [self] outcome in
+        HealthProbe.run(check, target: target, cluster: cluster, eventLoop: eventLoop).whenSuccess { [self] outcome in
             let key = "\(cluster) \(index)"
             let healthy = self.sessions.withLockedValue { all -> Bool in
                 all[key]?.record(outcome)
@@ -109,46 +113,8 @@ final class HealthChecker: Sendable {
             first?.succeed(())
             let interval = TimeAmount.nanoseconds(max(check.interval.nanoseconds, 1_000_000))
             self.eventLoop.scheduleTask(in: interval) {
-                self.run(cluster: cluster, index: index, target: target, path: path, check: check, first: nil)
+                self.run(cluster: cluster, index: index, target: target, check: check, first: nil)
             }
         }
-    }
-
-    /// One check; never fails, the result says how it went.
-    private func probe(host: String, port: Int, tls: UpstreamTLS?, path: String, cluster: String, timeout: EnvoyDuration)
-        -> EventLoopFuture<HealthCheckSession.Result>
-    {
-        let limit = TimeAmount.nanoseconds(max(timeout.nanoseconds, 1_000_000))
-        let response = eventLoop.makePromise(of: UpstreamResponse.self)
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(limit)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // Checks go over the cluster's transport socket, TLS included.
-                    try tls.map { try channel.pipeline.syncOperations.addHandler(UpstreamTLS.handler($0)) }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: response))
-                }
-            }
-            .connect(host: host, port: port)
-            .whenComplete { result in
-                switch result {
-                case .failure: response.fail(UpstreamFailure.connectionFailure)
-                case .success(let channel):
-                    // The timeout closes the connection, which fails the response.
-                    let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
-                    response.futureResult.whenComplete { _ in
-                        timer.cancel()
-                        channel.close(promise: nil)
-                    }
-                    var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-                    head.headers.add(name: "host", value: cluster)
-                    head.headers.add(name: "user-agent", value: Self.userAgent)
-                    head.headers.add(name: "connection", value: "close")
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                }
-            }
-        return response.futureResult.map { $0.status == 200 ? .success : .activeFailure }.recover { _ in .networkFailure }
     }
 }

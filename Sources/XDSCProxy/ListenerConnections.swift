@@ -41,12 +41,12 @@ struct ListenerConnections: Sendable {
             return
         }
         try ops.addHandler(NIOSSLServerHandler(context: context))
-        // The HTTP handlers follow the handshake and its ALPN result. HTTP/2 over TLS would be
-        // wired here: an HTTP/2 pipeline for `.negotiated("h2")`, HTTP/1.1 otherwise. Today
-        // listeners offer only `http/1.1` (`TLSContexts.servedProtocols`).
+        // The HTTP handlers follow the handshake and its ALPN result (`codec_type` AUTO serves
+        // HTTP/2 when ALPN chose `h2`).
         try ops.addHandler(
-            ApplicationProtocolNegotiationHandler { (_: ALPNResult, channel: Channel) in
-                channel.eventLoop.makeCompletedFuture { try downstream.configure(channel.pipeline.syncOperations) }
+            ApplicationProtocolNegotiationHandler { (result: ALPNResult, channel: Channel) in
+                let negotiated: String? = if case .negotiated(let name) = result { name } else { nil }
+                return channel.eventLoop.makeCompletedFuture { try downstream.configure(channel: channel, negotiated: negotiated) }
             })
         // A client that never finishes the handshake is closed like one that never sends a request.
         let timeout = downstream.listener.options.clientIdleTimeout.timeAmount

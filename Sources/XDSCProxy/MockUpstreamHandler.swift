@@ -97,9 +97,20 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
         return GRPCLocalReply.isGRPC(head) ? HTTPHeaders([("grpc-status", "0")]) : nil
     }
 
-    /// An active health check: the status the test set, empty body, not recorded.
+    /// An active health check: the status the test set, empty body, not recorded. A gRPC
+    /// check (`grpc.health.v1.Health/Check`) gets a 200 gRPC answer, `SERVING` when the status
+    /// is 200 and `NOT_SERVING` otherwise.
     private func answerHealthCheck(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let status = registry.health.answer(cluster: cluster, endpoint: endpoint)
+        if head.uri == HealthProbe.grpcPath && head.version.major >= 2 {
+            let body = GRPCHealth.responseFrame(status: status == 200 ? GRPCHealth.serving : GRPCHealth.notServing)
+            let headers = HTTPHeaders([("content-type", "application/grpc"), ("content-length", String(body.readableBytes))])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(HTTPHeaders([("grpc-status", "0")]))), promise: nil)
+            state = .idle
+            return
+        }
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: "0")
         context.write(

@@ -25,6 +25,9 @@ public struct ProxyFilterChain: Sendable {
     public var codecType: HttpConnectionManager.CodecType
     /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
     public var http2MaxConcurrentStreams: UInt32?
+    /// A client's `x-forwarded-proto` is replaced by the connection's scheme
+    /// (`HttpConnectionManager.overwritesForwardedProto`).
+    public var overwritesForwardedProto = false
     /// Where the chain was written.
     public var source: SourceSpan?
     /// The server context built from `tls` (`ProxyConfiguration.loadTLS`).
@@ -34,9 +37,11 @@ public struct ProxyFilterChain: Sendable {
     public init(
         name: String = "", serverNames: [String] = [], transportProtocol: String? = nil, engine: RouteEngine?,
         httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases), upgradeTypes: [String] = [], tls: DownstreamTLSContext? = nil,
-        codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil, source: SourceSpan? = nil
+        codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil,
+        overwritesForwardedProto: Bool = false, source: SourceSpan? = nil
     ) {
         self.codecType = codecType
+        self.overwritesForwardedProto = overwritesForwardedProto
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.name = name
         self.serverNames = serverNames.map { $0.lowercased() }
@@ -164,7 +169,7 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maxRetries: UInt32?
     /// `max_connections` (DEFAULT priority), simulated for HTTP/1.1 clusters that set it.
     public var maxConnections: UInt32?
-    /// The first HTTP health check, if any.
+    /// The first health check (HTTP, TCP or gRPC), if any.
     public var healthCheck: HealthCheck?
     /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
     /// connection per endpoint.
@@ -196,12 +201,8 @@ public struct ClusterSettings: Sendable, Equatable {
 
     /// The settings of a cluster of the Envoy model.
     public init(_ c: Cluster) {
-        let check = c.healthChecks.first {
-            if case .http = $0.kind { return true }
-            return false
-        }
         self.init(
-            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: check, http2: c.upstreamProtocol == .http2,
+            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: c.healthChecks.first, http2: c.upstreamProtocol == .http2,
             maxPendingRequests: c.circuitBreakers?.maxPendingRequests, maxRetries: c.circuitBreakers?.maxRetries,
             outlierDetection: c.outlierDetection, ringHash: c.ringHashConfig, maglevTableSize: c.maglevTableSize,
             maxConnections: c.circuitBreakers?.maxConnections)
@@ -233,7 +234,7 @@ public struct ProxyConfiguration: Sendable {
                     name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
                     engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
                     tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams,
-                    source: c.source ?? l.source)
+                    overwritesForwardedProto: cm.overwritesForwardedProto, source: c.source ?? l.source)
             }
             return ProxyListener(
                 name: l.name, port: l.address.portValue, chains: l.filterChains.compactMap(chain),
@@ -247,7 +248,9 @@ public struct ProxyConfiguration: Sendable {
                 ProxyEndpoint(host: $0.address.address, port: $0.address.portValue, weight: $0.weight ?? 1)
             }
             clusterSettings[c.name] = ClusterSettings(c)
-            if let tls = c.tls { clusterTLS[c.name] = UpstreamTLS(context: tls, source: c.source) }
+            if let tls = c.tls {
+                clusterTLS[c.name] = UpstreamTLS(context: tls, source: c.source, httpOptions: c.upstreamHTTPProtocolOptions)
+            }
         }
         self.clusters = map
         self.clusterOrder = order
@@ -335,8 +338,12 @@ public struct ProxyConfiguration: Sendable {
         }
         for c in clusters {
             out += tlsUnsimulated(c)
-            if !c.healthChecks.isEmpty && ClusterSettings(c).healthCheck == nil {
-                out.append("cluster `\(c.name)`: only HTTP health checks are simulated; every endpoint is healthy")
+            if c.autoHTTPConfig {
+                out.append(
+                    "cluster `\(c.name)`: `auto_config` (the protocol by ALPN) is not simulated; the cluster is served over HTTP/1.1")
+            }
+            if c.healthChecks.count > 1 {
+                out.append("cluster `\(c.name)`: only the first of its health checks is run")
             }
             if c.circuitBreakers?.maxConnections != nil && c.upstreamProtocol == .http2 {
                 out.append("cluster `\(c.name)`: the `max_connections` circuit breaker is not simulated for HTTP/2 upstreams")

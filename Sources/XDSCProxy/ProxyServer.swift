@@ -95,7 +95,8 @@ public final class ProxyServer: Sendable {
             let shared = UpstreamTargets(targets, settings: config.clusterSettings)
             // Listeners open once every checked endpoint has had its first health check.
             let checker = HealthChecker(
-                eventLoop: group.next(), targets: shared, settings: config.clusterSettings, order: config.clusterOrder)
+                eventLoop: group.next(), targets: shared, settings: config.clusterSettings, order: config.clusterOrder,
+                mocks: options.upstreams == .mock)
             try await checker.start().get()
             let random = RandomSource(seed: options.seed)
             let buckets = RateLimitBuckets()
@@ -106,7 +107,8 @@ public final class ProxyServer: Sendable {
                         listener: ListenerContext(
                             name: l.name, engine: chain.engine, targets: shared, options: options, random: random, buckets: buckets,
                             httpFilters: chain.httpFilters, upgradeTypes: chain.upgradeTypes, tls: chain.serverContext != nil,
-                            codecType: chain.codecType, http2MaxConcurrentStreams: chain.http2MaxConcurrentStreams))
+                            codecType: chain.codecType, http2MaxConcurrentStreams: chain.http2MaxConcurrentStreams,
+                            overwritesForwardedProto: chain.overwritesForwardedProto))
                 }
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)

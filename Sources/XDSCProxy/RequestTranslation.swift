@@ -23,15 +23,19 @@ enum RequestTranslation {
 
     /// The engine's request for an HTTP/1.1 request head: Host becomes `:authority`, the
     /// control headers are stripped, `x-forwarded-proto` is set from the connection (`https`
-    /// over TLS, else `http`) when absent, `:scheme` follows the connection, and
+    /// over TLS, else `http`) when absent, or always with `overwriteForwardedProto`
+    /// (`use_remote_address` without trusted hops), `:scheme` follows the connection, and
     /// `x-request-id` is generated when absent (`mutateRequestHeaders`).
-    static func envoyRequest(_ head: HTTPRequestHead, random: RandomSource, remoteAddress: String, tls: Bool = false) -> EnvoyRequest {
+    static func envoyRequest(
+        _ head: HTTPRequestHead, random: RandomSource, remoteAddress: String, tls: Bool = false, overwriteForwardedProto: Bool = false
+    ) -> EnvoyRequest {
         // An upgrade keeps its `connection` and `upgrade` headers (`mutateRequestHeaders`).
         let upgrade = upgradeType(head) != nil
         var headers: [HTTPHeader] = []
         var authority: String?
         var hasXFP = false
         var hasRequestID = false
+        let scheme = tls ? "https" : "http"
         headers.reserveCapacity(head.headers.count + 2)
         for (name, value) in head.headers {
             let n = name.asciiLowercased
@@ -52,11 +56,18 @@ enum RequestTranslation {
                 continue
             }
             if isDropped(n) { continue }
-            if n == "x-forwarded-proto" { hasXFP = true }
+            if n == "x-forwarded-proto" {
+                // `setReferenceForwardedProto` sets the (inline, single) header in place.
+                if overwriteForwardedProto {
+                    if !hasXFP { headers.append(HTTPHeader(n, scheme)) }
+                    hasXFP = true
+                    continue
+                }
+                hasXFP = true
+            }
             if n == "x-request-id" { hasRequestID = true }
             headers.append(HTTPHeader(n, value))
         }
-        let scheme = tls ? "https" : "http"
         if !hasXFP { headers.append(HTTPHeader("x-forwarded-proto", scheme)) }
         if !hasRequestID { headers.append(HTTPHeader("x-request-id", random.uuid())) }
         return EnvoyRequest(

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import XDSCDiagnostics
 import XDSCEnvoy
@@ -28,9 +29,9 @@ public struct TLSSetupError: Error, Sendable, Equatable, CustomStringConvertible
 /// (`ServerContextConfigImpl`, `ClientContextConfigImpl`); without a `trusted_ca` a client
 /// does not verify the server.
 enum TLSContexts {
-    /// The ALPN protocols the proxy can speak: a TLS listener offers only these of its
-    /// `alpn_protocols` (`h2` over TLS is not served yet).
-    static let servedProtocols: Set<String> = ["http/1.1"]
+    /// The ALPN protocols the proxy can speak: a TLS listener or cluster offers only these of
+    /// its `alpn_protocols`.
+    static let servedProtocols: Set<String> = ["h2", "http/1.1"]
 
     /// `name` as SNI: nil when empty or an IP address, which SNI cannot carry.
     static func serverName(_ name: String?) -> String? {
@@ -61,9 +62,13 @@ enum TLSContexts {
         return try context(c, keySource.span ?? at)
     }
 
-    /// The client context of an upstream TLS context.
-    static func client(_ tls: UpstreamTLSContext, at fallback: SourceSpan?) throws(TLSSetupError) -> NIOSSLContext {
+    /// The client context of an upstream TLS context, for a cluster speaking HTTP/2 or HTTP/1.1.
+    static func client(_ tls: UpstreamTLSContext, http2: Bool = false, at fallback: SourceSpan?) throws(TLSSetupError) -> NIOSSLContext {
         let at = tls.source ?? fallback
+        if !tls.effectiveSubjectAltNameMatchers.isEmpty && tls.trustedCA == nil {
+            // `CertificateValidationContextConfigImpl`'s constructor refuses it.
+            throw TLSSetupError("SAN-based verification of peer certificates without trusted CA is insecure and not allowed", at: at)
+        }
         var c = TLSConfiguration.makeClientConfiguration()
         try versions(&c, tls.parameters, defaultMaximum: .tlsv12, at: at)
         if let ca = tls.trustedCA {
@@ -76,8 +81,9 @@ enum TLSContexts {
             c.certificateChain = try certificates(chainSource, "certificate chain", at: at).map { .certificate($0) }
             c.privateKey = .privateKey(try privateKey(keySource, at: at))
         }
-        // The proxy speaks HTTP/1.1 upstream: it offers nothing else.
-        c.applicationProtocols = tls.alpnProtocols.filter(servedProtocols.contains)
+        // `ClientContextImpl::newSsl`: the context's `alpn_protocols`, else the connection
+        // pool's fallback (`h2` for HTTP/2, `http/1.1` for HTTP/1.1).
+        c.applicationProtocols = tls.alpnProtocols.isEmpty ? [http2 ? "h2" : "http/1.1"] : tls.alpnProtocols
         return try context(c, tls.privateKey?.span ?? at)
     }
 
@@ -166,19 +172,83 @@ public struct UpstreamTLS: Sendable {
     public var context: UpstreamTLSContext
     /// Where the cluster was written.
     public var source: SourceSpan?
+    /// The cluster's `upstream_http_protocol_options` (`auto_sni`, `auto_san_validation`).
+    public var httpOptions: UpstreamHTTPProtocolOptions?
     /// The client context built from `context` (`ProxyConfiguration.loadTLS`).
     var clientContext: NIOSSLContext?
+    /// The SNI `auto_sni` took from the request's host (`forRequest`).
+    var requestServerName: String?
+    /// The SANs `auto_san_validation` requires, from the request's host (`forRequest`).
+    var requestSubjectAltNames: [String] = []
 
     /// An upstream TLS context of a cluster written at `source`.
-    public init(context: UpstreamTLSContext, source: SourceSpan? = nil) {
+    public init(context: UpstreamTLSContext, source: SourceSpan? = nil, httpOptions: UpstreamHTTPProtocolOptions? = nil) {
         self.context = context
         self.source = source
+        self.httpOptions = httpOptions
     }
 
-    /// The SNI sent: `sni`, none when unset (as Envoy without `auto_sni`) or when it is an IP
-    /// address (not allowed in SNI).
+    /// The SNI sent: the request's host with `auto_sni`, else `sni`; none when unset (as Envoy
+    /// without `auto_sni`) or when it is an IP address (not allowed in SNI).
     var serverName: String? {
-        TLSContexts.serverName(context.sni)
+        requestServerName ?? TLSContexts.serverName(context.sni)
+    }
+
+    /// What the upstream's certificate must show beyond the CA check.
+    var check: CertificateCheck {
+        CertificateCheck(verifySubjectAltNames: requestSubjectAltNames, matchers: context.effectiveSubjectAltNameMatchers)
+    }
+
+    /// What tells connections of this TLS apart for pooling (the SNI and the SANs checked, as
+    /// Envoy's transport socket options hash them).
+    var connectionKey: String {
+        (serverName ?? "") + "\u{0}" + requestSubjectAltNames.joined(separator: "\u{0}")
+    }
+
+    /// This TLS for a request with `headers`: with `auto_sni` the SNI is its host (or the
+    /// `override_auto_sni_header`), without the port and not for an IP address; with
+    /// `auto_san_validation` the certificate must have a SAN for it (`Filter::decodeHeaders`,
+    /// router.cc, on the host the route's rewrites produced).
+    func forRequest(_ headers: HTTPHeaders) -> UpstreamTLS {
+        guard let o = httpOptions, o.autoSNI || o.autoSANValidation else { return self }
+        var value = headers.first(name: "host") ?? ""
+        if let name = o.overrideAutoSNIHeader {
+            let all = headers[name]
+            if !all.isEmpty && !all.joined(separator: ",").isEmpty { value = all.joined(separator: ",") }
+        }
+        let authority = Self.parseAuthority(value)
+        var out = self
+        if o.autoSNI && !authority.isIP && !authority.host.isEmpty { out.requestServerName = authority.host }
+        if o.autoSANValidation { out.requestSubjectAltNames = [authority.host] }
+        return out
+    }
+
+    /// `Http::Utility::parseAuthority`: the host without a valid port, brackets stripped from
+    /// an IPv6 address, and whether it is an IP address.
+    static func parseAuthority(_ value: String) -> (host: String, isIP: Bool) {
+        var host = Substring(value)
+        if let colon = value.lastIndex(of: ":"), value.last != "]" {
+            let port = value[value.index(after: colon)...]
+            if !port.isEmpty, port.allSatisfy(\.isASCIIDigit), let n = Int(port), n <= 65535 { host = value[..<colon] }
+        }
+        var candidate = host
+        if candidate.first == "[" && candidate.last == "]" { candidate = candidate.dropFirst().dropLast() }
+        if (try? NIOCore.SocketAddress(ipAddress: String(candidate), port: 0)) != nil { return (String(candidate), true) }
+        return (String(host), false)
+    }
+}
+
+extension Character {
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+extension UpstreamTargets.Target {
+    /// This target for a request with `headers` (its TLS's `auto_sni` and `auto_san_validation`).
+    func forRequest(_ headers: HTTPHeaders) -> UpstreamTargets.Target {
+        guard let tls, tls.httpOptions != nil else { return self }
+        var out = self
+        out.tls = tls.forRequest(headers)
+        return out
     }
 }
 
@@ -206,7 +276,7 @@ extension ProxyConfiguration {
         for name in clusterOrder {
             guard var u = clusterTLS[name], u.clientContext == nil else { continue }
             do {
-                u.clientContext = try TLSContexts.client(u.context, at: u.source)
+                u.clientContext = try TLSContexts.client(u.context, http2: clusterSettings[name]?.http2 ?? false, at: u.source)
                 clusterTLS[name] = u
             } catch {
                 errors.append(error)
@@ -222,6 +292,12 @@ extension ProxyConfiguration {
         if options.upstreams == .mock {
             for name in clusterOrder where clusterTLS[name] != nil {
                 out.append("cluster `\(name)`: the mock upstreams speak plain HTTP; upstream TLS is used with `--upstreams real`")
+            }
+            for name in clusterOrder {
+                guard let check = clusterSettings[name]?.healthCheck, case .tcp = check.kind, !check.tcpReceive.isEmpty else { continue }
+                out.append(
+                    "cluster `\(name)`: the mock upstreams do not answer TCP health check payloads; "
+                        + "the check runs with `--upstreams real` (with mocks every endpoint is healthy)")
             }
         }
         return out
@@ -249,8 +325,11 @@ extension ProxyConfiguration {
             if tls.certificateChain == nil || tls.privateKey == nil {
                 out.append("listener `\(l.name)`: a certificate from SDS is not loaded; that filter chain serves plain HTTP/1.1")
             }
-            if tls.alpnProtocols.contains("h2") {
-                out.append("listener `\(l.name)`: HTTP/2 over TLS is not served; ALPN offers only `http/1.1` of `alpn_protocols`")
+            let unserved = tls.alpnProtocols.filter { !TLSContexts.servedProtocols.contains($0) }
+            if !unserved.isEmpty {
+                out.append(
+                    "listener `\(l.name)`: ALPN offers only `h2` and `http/1.1` of `alpn_protocols`; "
+                        + unserved.map { "`\($0)`" }.joined(separator: ", ") + " not served")
             }
         }
         return out
@@ -260,22 +339,22 @@ extension ProxyConfiguration {
     static func tlsUnsimulated(_ c: Cluster) -> [String] {
         guard let tls = c.tls else { return [] }
         var out: [String] = []
-        if !tls.verifySubjectAltNames.isEmpty {
-            out.append(
-                "cluster `\(c.name)`: `match_typed_subject_alt_names` is not checked; the certificate is verified against `trusted_ca` only"
-            )
-        }
-        if tls.alpnProtocols.contains(where: { !TLSContexts.servedProtocols.contains($0) }) {
-            out.append("cluster `\(c.name)`: ALPN offers only `http/1.1` of `alpn_protocols`")
+        if tls.effectiveSubjectAltNameMatchers.contains(where: { $0.sanType == .otherName }) {
+            out.append("cluster `\(c.name)`: `OTHER_NAME` SAN matchers are not checked (they never match)")
         }
         return out
     }
 }
 
 extension UpstreamTLS {
-    /// The TLS client handler of a new upstream connection, with the cluster's SNI.
-    static func handler(_ tls: UpstreamTLS) throws -> NIOSSLClientHandler {
+    /// Adds the TLS handlers of a new upstream connection: the TLS client with the SNI, then
+    /// the handshake check (SANs, Envoy's transport failure reason), which completes
+    /// `verified` once the connection may carry requests.
+    static func addHandlers(
+        _ tls: UpstreamTLS, to pipeline: ChannelPipeline.SynchronousOperations, verified: EventLoopPromise<Void>? = nil
+    ) throws {
         guard let context = tls.clientContext else { throw UpstreamFailure.connectionFailure }
-        return try NIOSSLClientHandler(context: context, serverHostname: tls.serverName)
+        try pipeline.addHandler(NIOSSLClientHandler(context: context, serverHostname: tls.serverName))
+        try pipeline.addHandler(UpstreamTLSHandshakeHandler(check: tls.check, verified: verified))
     }
 }

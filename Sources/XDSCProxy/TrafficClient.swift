@@ -43,35 +43,39 @@ public struct ClientError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Sends one request over a new loopback connection, HTTP/1.1 or HTTP/2 (h2c with prior
-/// knowledge), and reads the response (`xdsc test traffic`), with the proxy's own upstream
-/// response handler.
+/// knowledge, or h2 over TLS by ALPN), and reads the response (`xdsc test traffic`), with the
+/// proxy's own upstream response handler.
 public enum TrafficClient {
     /// Sends `method target` with `host` and `headers` (plus `content-length` when there is a
     /// body, and over HTTP/1.1 `connection: close`) to `address:port`, over TLS when `tls`
-    /// is given, over HTTP/2 (h2c) when `http2`; fails after `timeout`.
+    /// is given, over HTTP/2 when `http2`; fails after `timeout`.
     public static func send(
         address: String, port: Int, method: String, target: String, host: String, headers: [HTTPHeader], body: String,
         tls: ClientTLS? = nil, http2: Bool = false, timeout: Duration = .seconds(60)
     ) async throws -> ClientResponse {
-        // Listeners offer only `http/1.1` over TLS (docs/proxy.md).
-        if http2 && tls != nil { throw ClientError(description: "HTTP/2 over TLS is not supported; use an http:// URL with http2") }
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: UpstreamResponse.self)
         let connection: Channel
         let channel: Channel
-        if http2 {
-            (connection, channel) = try await HTTP2TrafficClient.stream(address: address, port: port, promise: promise)
-        } else {
-            channel = try await ClientBootstrap(group: promise.futureResult.eventLoop)
-                .channelInitializer { ch in
-                    ch.eventLoop.makeCompletedFuture {
-                        if let tls { try ch.pipeline.syncOperations.addHandler(try tls.handler()) }
-                        try ch.pipeline.syncOperations.addHTTPClientHandlers()
-                        try ch.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: promise))
+        do {
+            if http2 {
+                (connection, channel) = try await HTTP2TrafficClient.stream(address: address, port: port, tls: tls, promise: promise)
+            } else {
+                channel = try await ClientBootstrap(group: promise.futureResult.eventLoop)
+                    .channelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture {
+                            if let tls { try ch.pipeline.syncOperations.addHandler(try tls.handler()) }
+                            try ch.pipeline.syncOperations.addHTTPClientHandlers()
+                            try ch.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: promise))
+                        }
                     }
-                }
-                .connect(host: address, port: port).get()
-            connection = channel
+                    .connect(host: address, port: port).get()
+                connection = channel
+            }
+        } catch {
+            // No connection, no response: the promise is settled here.
+            promise.fail(error)
+            throw error
         }
         defer { connection.close(promise: nil) }
         let killer = channel.eventLoop.scheduleTask(in: timeout.timeAmount) {

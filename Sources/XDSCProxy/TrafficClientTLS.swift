@@ -35,9 +35,11 @@ public struct ClientTLS: Sendable {
         return ClientTLS(serverName: TLSContexts.serverName(serverName), trust: .pinned(leaves))
     }
 
-    /// The handler for one connection.
-    func handler() throws -> NIOSSLClientHandler {
+    /// The handler for one connection, offering `applicationProtocols` in ALPN (`h2` for an
+    /// HTTP/2 request, `http/1.1` otherwise, as curl offers them).
+    func handler(applicationProtocols: [String] = ["http/1.1"]) throws -> NIOSSLClientHandler {
         var c = TLSConfiguration.makeClientConfiguration()
+        c.applicationProtocols = applicationProtocols
         if let pair = clientCertificate {
             c.certificateChain = try TLSContexts.certificates(pair.chain, "client certificate", at: nil).map { .certificate($0) }
             c.privateKey = .privateKey(try TLSContexts.privateKey(pair.key, at: nil))

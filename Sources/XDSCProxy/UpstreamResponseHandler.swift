@@ -25,6 +25,8 @@ enum UpstreamFailure: Error, Equatable {
     case protocolError
     /// The per-try timeout fired.
     case perTryTimeout
+    /// The TLS handshake failed (`connection failure`), with Envoy's transport failure reason.
+    case transportFailure(String)
 
     /// The reset reason in Envoy's local-reply body.
     var reason: String {
@@ -33,6 +35,7 @@ enum UpstreamFailure: Error, Equatable {
         case .connectionTermination: "connection termination"
         case .protocolError: "protocol error"
         case .perTryTimeout: "per try timeout"
+        case .transportFailure(let reason): "connection failure, transport failure reason: \(reason)"
         }
     }
 }
@@ -117,9 +120,10 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
         case .waitingForHead, .receiving:
             // A failed TLS handshake is a failed connect, as in Envoy (the connection is up only
             // once the handshake is done).
-            fail(
-                context: context,
-                error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
+            let failure =
+                error as? UpstreamFailure
+                ?? (error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
+            fail(context: context, failure)
         case .done: break
         }
     }

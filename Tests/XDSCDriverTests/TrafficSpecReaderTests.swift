@@ -141,4 +141,46 @@ import XDSCRequest
                 "4:35 `HTTP/3` is not a protocol the upstreams see"
             ])
     }
+
+    @Test func http2OverTLSIsARequestLikeAnother() throws {
+        let (spec, diagnostics) = Self.read(
+            """
+            config: a.yaml
+            tests:
+              - request: {url: https://api.example.com/x, http2: true, headers: {te: trailers}}
+                expect: {status: 200}
+            """)
+        #expect(diagnostics.isEmpty, "\(diagnostics.map(\.message))")
+        let r = try #require(spec?.tests.first?.request)
+        #expect(r.http2 && r.tls)
+    }
+
+    @Test func connectionSpecificHeadersOnHTTP2ArePositionedErrors() {
+        let (spec, diagnostics) = Self.read(
+            """
+            config: a.yaml
+            tests:
+              - request:
+                  url: https://api.example.com/x
+                  http2: true
+                  headers: {Connection: close, te: gzip, x-ok: "1", upgrade: websocket}
+                expect: {status: 200}
+            """)
+        #expect(spec == nil)
+        #expect(
+            diagnostics.map { "\($0.span.start.line):\($0.span.start.column) \($0.message)" } == [
+                "6:17 an HTTP/2 request cannot carry `connection`",
+                "6:36 an HTTP/2 request cannot carry `te` other than `trailers`",
+                "6:57 an HTTP/2 request cannot carry `upgrade`",
+            ])
+        // Over HTTP/1.1 the same headers are fine.
+        let (_, plain) = Self.read(
+            """
+            config: a.yaml
+            tests:
+              - request: {url: /x, headers: {connection: close, upgrade: websocket}}
+                expect: {status: 200}
+            """)
+        #expect(plain.isEmpty)
+    }
 }

@@ -291,12 +291,17 @@ struct FilterTests {
 @Suite struct UnsimulatedTests {
     @Test func clusterAndListenerFeaturesAreWarned() {
         var cluster = Cluster(name: "c", type: .static, lbPolicy: .ringHash)
-        cluster.healthChecks = [
-            HealthCheck(
-                timeout: .seconds(1), interval: .seconds(5), unhealthyThreshold: 2, healthyThreshold: 1, kind: .tcp)
-        ]
+        let tcp = HealthCheck(timeout: .seconds(1), interval: .seconds(5), unhealthyThreshold: 2, healthyThreshold: 1, kind: .tcp)
+        cluster.healthChecks = [tcp]
+        // TCP (and gRPC) checks are run: nothing to warn about.
+        #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.allSatisfy { !$0.contains("health check") })
+        cluster.healthChecks = [tcp, tcp]
         let config = ProxyConfiguration(listeners: [], clusters: [cluster])
-        #expect(config.unsimulated.contains("cluster `c`: only HTTP health checks are simulated; every endpoint is healthy"))
+        #expect(config.unsimulated.contains("cluster `c`: only the first of its health checks is run"))
+        cluster.autoHTTPConfig = true
+        #expect(
+            ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.contains(
+                "cluster `c`: `auto_config` (the protocol by ALPN) is not simulated; the cluster is served over HTTP/1.1"))
         // RING_HASH is simulated now; only its MURMUR_HASH_2 function is not.
         #expect(!config.unsimulated.contains { $0.contains("RING_HASH") || $0.contains("LEAST_REQUEST") || $0.contains("RANDOM") })
         cluster.ringHashConfig = RingHashLbConfig(hashFunction: .murmurHash2)

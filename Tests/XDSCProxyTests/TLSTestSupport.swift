@@ -37,11 +37,11 @@ enum TLSFixtures {
 
     /// A filter chain with a connection manager whose only route answers `body` directly
     /// (`/direct`) or goes to cluster `users`; `requireTLS` on the virtual host.
-    static func chain(body: String, match: String = "", tls: String? = nil, requireTLS: Bool = false) -> String {
+    static func chain(body: String, match: String = "", tls: String? = nil, requireTLS: Bool = false, manager: String = "") -> String {
         """
         {\(match)"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
           "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-          "stat_prefix": "edge", "http_filters": [{"name": "envoy.filters.http.router",
+          "stat_prefix": "edge", \(manager)"http_filters": [{"name": "envoy.filters.http.router",
             "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
           "route_config": {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"]\(requireTLS ? ", \"require_tls\": \"ALL\"" : ""),
             "routes": [{"match": {"path": "/direct"}, "direct_response": {"status": 200, "body": {"inline_string": "\(body)"}}},
@@ -87,21 +87,26 @@ enum TLSFixtures {
     }
 }
 
-/// A TLS upstream for `--upstreams real`: answers like a mock (a JSON echo) and records the
-/// SNI of each connection (read with NIO's own `SNIHandler`); optionally requires a client
-/// certificate from the PKI's CA.
+/// A TLS upstream for `--upstreams real`: answers like a mock (a JSON echo, over HTTP/1.1 or
+/// HTTP/2 with prior knowledge, whichever the proxy opens with) and records the SNI and the
+/// ALPN result of each connection (the SNI read with NIO's own `SNIHandler`); optionally
+/// requires a client certificate from the PKI's CA.
 final class TLSTestUpstream: Sendable {
     let channel: Channel
     let registry: MockRegistry
     private let names: SeenNames
+    private let protocols: SeenNames
 
     var port: Int { channel.localAddress?.port ?? 0 }
     var serverNames: [String] { names.values }
+    /// The ALPN protocol of each completed handshake (empty when none was negotiated).
+    var negotiatedProtocols: [String] { protocols.values }
 
-    init(pki: TestPKI, requireClientCertificate: Bool) async throws {
+    init(pki: TestPKI, requireClientCertificate: Bool, alpn: [String] = []) async throws {
         var c = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(pki.serverCert).map { .certificate($0) },
             privateKey: .privateKey(try NIOSSLPrivateKey(file: pki.serverKey, format: .pem)))
+        c.applicationProtocols = alpn
         if requireClientCertificate {
             c.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(pki.caCert))
             c.certificateVerification = .noHostnameVerification
@@ -109,8 +114,10 @@ final class TLSTestUpstream: Sendable {
         let context = try NIOSSLContext(configuration: c)
         let registry = MockRegistry()
         let names = SeenNames()
+        let protocols = SeenNames()
         self.registry = registry
         self.names = names
+        self.protocols = protocols
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture {
@@ -120,9 +127,8 @@ final class TLSTestUpstream: Sendable {
                                 if case .hostname(let h) = result { names.append(h) } else { names.append("") }
                                 return ch.eventLoop.makeCompletedFuture {
                                     try ch.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                                    try ch.pipeline.syncOperations.configureHTTPServerPipeline()
-                                    try ch.pipeline.syncOperations.addHandler(
-                                        MockUpstreamHandler(cluster: "users", endpoint: "tls-upstream", registry: registry))
+                                    try ch.pipeline.syncOperations.addHandler(HandshakeRecorder(protocols))
+                                    try MockUpstreamPipeline.configure(ch, cluster: "users", endpoint: "tls-upstream", registry: registry)
                                 }
                             }))
                 }
@@ -139,4 +145,15 @@ final class SeenNames: @unchecked Sendable {
     private var list: [String] = []
     func append(_ s: String) { lock.withLock { list.append(s) } }
     var values: [String] { lock.withLock { list } }
+}
+
+/// Records the ALPN result of each completed TLS handshake.
+final class HandshakeRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+    private let seen: SeenNames
+    init(_ seen: SeenNames) { self.seen = seen }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted(let p)? = event as? TLSUserEvent { seen.append(p ?? "") }
+        context.fireUserInboundEventTriggered(event)
+    }
 }

@@ -75,6 +75,7 @@ public enum TrafficSpecReader {
         let body = f.string("body", nonEmpty: false)?.value ?? ""
         let repeatCount = f.int("repeat", in: 1...100_000)?.value ?? 1
         let http2 = f.bool("http2")?.value ?? false
+        if http2 { connectionSpecificHeaders(f, sink: sink) }
         guard let url = f.string("url") else {
             if !f.has("url") { f.missing("url", help: "e.g. `url: http://api.example.com/users/7`") }
             return nil
@@ -116,6 +117,23 @@ public enum TrafficSpecReader {
                 let v = Fields.string(p.value, what: "the value of `\(n.value)`", nonEmpty: false, sink: sink)
             else { return nil }
             return HTTPHeader(n.value, v.value)
+        }
+    }
+
+    /// The headers an HTTP/2 request cannot carry (RFC 9113, section 8.2.2): the
+    /// connection-specific ones, and `te` with anything but `trailers`. The client's codec
+    /// would drop them, so the request sent would not be the one written.
+    static func connectionSpecificHeaders(_ f: Fields, sink: DiagnosticSink) {
+        let forbidden: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
+        // `headers` reports a `headers` that is not a mapping.
+        for p in f.value("headers")?.mapping.map({ Array($0) }) ?? [] {
+            guard let name = p.key.scalar?.text.lowercased() else { continue }
+            let value = p.value.scalar?.text ?? ""
+            if forbidden.contains(name) || (name == "te" && value.lowercased() != "trailers") {
+                sink.add(
+                    .invalidValue, "an HTTP/2 request cannot carry `\(name)`\(name == "te" ? " other than `trailers`" : "")",
+                    at: p.key.span, help: "remove the header, or send the request over HTTP/1.1 (no `http2: true`)")
+            }
         }
     }
 

@@ -1,0 +1,284 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTP2
+import NIOPosix
+import XDSCEnvoy
+
+/// One active health check of one endpoint, as Envoy's checkers send it
+/// (health_checker_impl.cc), over a new connection with the cluster's transport socket (TLS
+/// included) that is closed afterwards (Envoy keeps it, `reuse_connection`):
+///
+/// - HTTP: `GET` of the path, `host` the cluster name, `user-agent: Envoy/HC`; over HTTP/1.1,
+///   or HTTP/2 (h2c with prior knowledge, or h2 over TLS) with `codec_client_type: HTTP2`.
+///   200 passes, another status is an active failure.
+/// - TCP: connect, write `send`; with no `receive` that passes, else the bytes read must
+///   contain each `receive` payload in order (`TcpHealthCheckMatcher::match`).
+/// - gRPC: `POST /grpc.health.v1.Health/Check` over HTTP/2 with a `HealthCheckRequest` for
+///   `service_name`; passes when the response is 200 and gRPC, its `HealthCheckResponse` says
+///   `SERVING` and `grpc-status` is 0 (`isHealthCheckSucceeded`); otherwise an active failure.
+///
+/// A connection that fails, closes early or does not answer within `timeout` is a network
+/// failure. The future never fails.
+enum HealthProbe {
+    /// The `:path` of the gRPC health check.
+    static let grpcPath = "/grpc.health.v1.Health/Check"
+
+    static func run(_ check: HealthCheck, target: UpstreamTargets.Target, cluster: String, eventLoop: EventLoop)
+        -> EventLoopFuture<HealthCheckSession.Result>
+    {
+        let limit = TimeAmount.nanoseconds(max(check.timeout.nanoseconds, 1_000_000))
+        switch check.kind {
+        case .http(let path, .http1):
+            return http1(target: target, path: path, cluster: cluster, limit: limit, eventLoop: eventLoop)
+        case .http(let path, .http2):
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+            head.headers.add(name: "host", value: cluster)
+            head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
+            return http2(target: target, head: head, body: nil, limit: limit, eventLoop: eventLoop).map { r in
+                guard let r else { return .networkFailure }
+                return r.status == 200 ? .success : .activeFailure
+            }
+        case .grpc(let service):
+            var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: grpcPath)
+            head.headers.add(name: "host", value: cluster)
+            head.headers.add(name: "content-type", value: "application/grpc")
+            head.headers.add(name: "te", value: "trailers")
+            head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
+            let body = GRPCHealth.requestFrame(service: service)
+            return http2(target: target, head: head, body: body, limit: limit, eventLoop: eventLoop).map { r in
+                guard let r else { return .networkFailure }
+                return GRPCHealth.isServing(r) ? .success : .activeFailure
+            }
+        case .tcp:
+            return tcp(
+                target: target, send: check.tcpSend?.bytes ?? [], receive: check.tcpReceive.compactMap(\.bytes), limit: limit,
+                eventLoop: eventLoop)
+        }
+    }
+
+    /// An HTTP/1.1 `GET` of `path`.
+    private static func http1(target: UpstreamTargets.Target, path: String, cluster: String, limit: TimeAmount, eventLoop: EventLoop)
+        -> EventLoopFuture<HealthCheckSession.Result>
+    {
+        let response = eventLoop.makePromise(of: UpstreamResponse.self)
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(limit)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Checks go over the cluster's transport socket, TLS included.
+                    try target.tls.map { try UpstreamTLS.addHandlers($0, to: channel.pipeline.syncOperations) }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: response))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .whenComplete { result in
+                switch result {
+                case .failure: response.fail(UpstreamFailure.connectionFailure)
+                case .success(let channel):
+                    // The timeout closes the connection, which fails the response.
+                    let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+                    response.futureResult.whenComplete { _ in
+                        timer.cancel()
+                        channel.close(promise: nil)
+                    }
+                    var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+                    head.headers.add(name: "host", value: cluster)
+                    head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
+                    head.headers.add(name: "connection", value: "close")
+                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
+                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                }
+            }
+        return response.futureResult.map { $0.status == 200 ? .success : .activeFailure }.recover { _ in .networkFailure }
+    }
+
+    /// One request on a new HTTP/2 connection; nil when no response came (a network failure).
+    private static func http2(
+        target: UpstreamTargets.Target, head: HTTPRequestHead, body: ByteBuffer?, limit: TimeAmount, eventLoop: EventLoop
+    ) -> EventLoopFuture<UpstreamResponse?> {
+        let response = eventLoop.makePromise(of: UpstreamResponse.self)
+        let handshake = target.tls.map { _ in eventLoop.makePromise(of: Void.self) }
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(limit)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try target.tls.map { try UpstreamTLS.addHandlers($0, to: sync, verified: handshake) }
+                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
+                        $0.close()
+                    }
+                    try sync.addHandler(ConnectionErrorHandler())
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .whenComplete { result in
+                switch result {
+                case .failure(let error):
+                    handshake?.fail(error)
+                    response.fail(UpstreamFailure.connectionFailure)
+                case .success(let channel):
+                    let timer = channel.eventLoop.scheduleTask(in: limit) {
+                        response.fail(UpstreamFailure.perTryTimeout)
+                        channel.close(promise: nil)
+                    }
+                    response.futureResult.whenComplete { _ in
+                        timer.cancel()
+                        channel.close(promise: nil)
+                    }
+                    // A connection that closes fails the stream, and so the response.
+                    channel.closeFuture.whenComplete { _ in response.fail(UpstreamFailure.connectionTermination) }
+                    let ready = handshake?.futureResult ?? eventLoop.makeSucceededVoidFuture()
+                    ready.flatMapThrowing {
+                        try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
+                    }.flatMap { multiplexer in
+                        multiplexer.createStreamChannel { stream in
+                            stream.eventLoop.makeCompletedFuture {
+                                try stream.pipeline.syncOperations.addHandler(
+                                    HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: target.tls == nil ? .http : .https))
+                                try stream.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: response))
+                            }
+                        }
+                    }.whenComplete { opened in
+                        switch opened {
+                        case .failure: response.fail(UpstreamFailure.connectionFailure)
+                        case .success(let stream):
+                            var head = head
+                            if let body { head.headers.add(name: "content-length", value: String(body.readableBytes)) }
+                            stream.write(HTTPClientRequestPart.head(head), promise: nil)
+                            if let body { stream.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+                            stream.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                        }
+                    }
+                }
+            }
+        return response.futureResult.map { Optional($0) }.recover { _ in nil }
+    }
+
+    /// A TCP check: `send` once connected (after the TLS handshake, if any), then `receive`.
+    private static func tcp(target: UpstreamTargets.Target, send: [UInt8], receive: [[UInt8]], limit: TimeAmount, eventLoop: EventLoop)
+        -> EventLoopFuture<HealthCheckSession.Result>
+    {
+        let result = eventLoop.makePromise(of: HealthCheckSession.Result.self)
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(limit)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try target.tls.map { try UpstreamTLS.addHandlers($0, to: channel.pipeline.syncOperations) }
+                    try channel.pipeline.syncOperations.addHandler(
+                        TCPHealthCheckHandler(send: send, receive: receive, afterHandshake: target.tls != nil, result: result))
+                }
+            }
+            .connect(host: target.host, port: target.port)
+            .whenComplete { connected in
+                switch connected {
+                case .failure: result.succeed(.networkFailure)
+                case .success(let channel):
+                    // The timeout closes the connection, which the handler counts as a network failure.
+                    let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+                    result.futureResult.whenComplete { _ in
+                        timer.cancel()
+                        channel.close(promise: nil)
+                    }
+                }
+            }
+        return result.futureResult
+    }
+}
+
+/// The `grpc.health.v1` messages of the gRPC health check, in their protobuf wire form.
+enum GRPCHealth {
+    /// `HealthCheckResponse.ServingStatus.SERVING`.
+    static let serving: UInt64 = 1
+    /// `NOT_SERVING`.
+    static let notServing: UInt64 = 2
+
+    /// A gRPC frame (uncompressed, 4-byte big-endian length) holding `HealthCheckRequest`
+    /// with `service` (field 1, a string; absent when nil, as Envoy leaves it unset).
+    static func requestFrame(service: String?) -> ByteBuffer {
+        var message: [UInt8] = []
+        if let service {
+            let bytes = Array(service.utf8)
+            message.append(0x0A)
+            message += varint(UInt64(bytes.count))
+            message += bytes
+        }
+        return frame(message)
+    }
+
+    /// A frame of `HealthCheckResponse` with `status` (field 1, an enum).
+    static func responseFrame(status: UInt64) -> ByteBuffer { frame([0x08] + varint(status)) }
+
+    static func frame(_ message: [UInt8]) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.writeInteger(UInt8(0))
+        b.writeInteger(UInt32(message.count))
+        b.writeBytes(message)
+        return b
+    }
+
+    static func varint(_ value: UInt64) -> [UInt8] {
+        var v = value
+        var out: [UInt8] = []
+        repeat {
+            var byte = UInt8(v & 0x7F)
+            v >>= 7
+            if v != 0 { byte |= 0x80 }
+            out.append(byte)
+        } while v != 0
+        return out
+    }
+
+    /// The `status` of the one `HealthCheckResponse` frame in `body`; nil when the body is
+    /// not exactly one uncompressed frame holding a valid message (Envoy: `invalid
+    /// grpc.health.v1 RPC payload`, `unexpected streaming`). A message without the field is
+    /// `UNKNOWN` (0).
+    static func status(_ body: ByteBuffer) -> UInt64? {
+        var b = body
+        guard let flags = b.readInteger(as: UInt8.self), flags == 0, let length = b.readInteger(as: UInt32.self),
+            let message = b.readBytes(length: Int(length)), b.readableBytes == 0
+        else { return nil }
+        var status: UInt64 = 0
+        var i = 0
+        func readVarint() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < message.count, shift < 64 {
+                let byte = message[i]
+                i += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        while i < message.count {
+            guard let key = readVarint() else { return nil }
+            switch key & 0x7 {
+            case 0:
+                guard let v = readVarint() else { return nil }
+                if key >> 3 == 1 { status = v }
+            case 1: i += 8
+            case 2:
+                guard let n = readVarint(), i + Int(n) <= message.count else { return nil }
+                i += Int(n)
+            case 5: i += 4
+            default: return nil
+            }
+            if i > message.count { return nil }
+        }
+        return status
+    }
+
+    /// `GrpcActiveHealthCheckSession`: a 200 gRPC response (`content-type: application/grpc`
+    /// or `application/grpc+...`) whose message says `SERVING`, with `grpc-status` 0 (in the
+    /// trailers, or the headers of a trailers-only response).
+    static func isServing(_ r: UpstreamResponse) -> Bool {
+        guard r.status == 200 else { return false }
+        let contentType = r.headers.first { $0.name == "content-type" }?.value ?? ""
+        guard contentType == "application/grpc" || contentType.hasPrefix("application/grpc+") else { return false }
+        let grpcStatus = r.trailers.first { $0.name == "grpc-status" }?.value ?? r.headers.first { $0.name == "grpc-status" }?.value
+        guard grpcStatus == "0" else { return false }
+        return status(r.body) == serving
+    }
+}

@@ -1,0 +1,213 @@
+import NIOCore
+import NIOEmbedded
+import NIOPosix
+import NIOTLS
+import Testing
+import XDSCEnvoy
+import XDSCJSON
+import XDSCRequest
+import XDSCRouteEngine
+
+@testable import XDSCProxy
+
+/// A TCP server on loopback that answers each chunk it reads with `reply(chunk)` (nil: no
+/// answer), for TCP health checks.
+final class TCPTestServer: Sendable {
+    final class Answer: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        let reply: @Sendable (String) -> String?
+        init(_ reply: @escaping @Sendable (String) -> String?) { self.reply = reply }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            if let r = reply(String(buffer: unwrapInboundIn(data))) {
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: r)), promise: nil)
+            }
+        }
+    }
+
+    let channel: Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    init(reply: @escaping @Sendable (String) -> String?) async throws {
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Answer(reply)) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func close() async { try? await channel.close() }
+}
+
+/// The TCP health check's state machine on an `EmbeddedChannel`.
+@Suite struct TCPHealthCheckHandlerTests {
+    static func channel(send: String, receive: [String], afterHandshake: Bool = false) throws -> (
+        EmbeddedChannel, EventLoopFuture<HealthCheckSession.Result>
+    ) {
+        let loop = EmbeddedEventLoop()
+        let result = loop.makePromise(of: HealthCheckSession.Result.self)
+        let channel = EmbeddedChannel(
+            handler: TCPHealthCheckHandler(
+                send: Array(send.utf8), receive: receive.map { Array($0.utf8) }, afterHandshake: afterHandshake, result: result),
+            loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return (channel, result.futureResult)
+    }
+
+    @Test func sendsThenPassesWhenEveryPayloadArrivedInOrder() throws {
+        let (channel, result) = try Self.channel(send: "PING", receive: ["PO", "NG"])
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "PING"))
+        try channel.writeInbound(ByteBuffer(string: "xxP"))
+        try channel.writeInbound(ByteBuffer(string: "Oyy"))
+        #expect(channel.isActive)
+        try channel.writeInbound(ByteBuffer(string: "NG"))
+        #expect(try result.wait() == .success)
+        #expect(!channel.isActive)
+    }
+
+    @Test func payloadsOutOfOrderDoNotPass() throws {
+        let (channel, result) = try Self.channel(send: "", receive: ["NG", "PO"])
+        try channel.writeInbound(ByteBuffer(string: "PONG"))
+        #expect(channel.isActive)
+        // The prober's timeout closes the connection: a network failure.
+        channel.pipeline.fireChannelInactive()
+        #expect(try result.wait() == .networkFailure)
+    }
+
+    @Test func withoutReceivePayloadsTheConnectIsEnough() throws {
+        let (channel, result) = try Self.channel(send: "hello", receive: [])
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "hello"))
+        #expect(try result.wait() == .success)
+    }
+
+    @Test func overTLSTheCheckStartsAfterTheHandshake() throws {
+        let (channel, result) = try Self.channel(send: "PING", receive: ["PONG"], afterHandshake: true)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        channel.pipeline.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(negotiatedProtocol: nil))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "PING"))
+        try channel.writeInbound(ByteBuffer(string: "PONG"))
+        #expect(try result.wait() == .success)
+    }
+
+    @Test func anEarlyCloseIsANetworkFailure() throws {
+        let (channel, result) = try Self.channel(send: "PING", receive: ["PONG"])
+        channel.pipeline.fireChannelInactive()
+        #expect(try result.wait() == .networkFailure)
+        // Later bytes change nothing.
+        try? channel.writeInbound(ByteBuffer(string: "PONG"))
+    }
+}
+
+/// The gRPC health messages in protobuf wire form.
+@Suite struct GRPCHealthTests {
+    @Test func theRequestCarriesTheServiceName() {
+        #expect(Array(buffer: GRPCHealth.requestFrame(service: "users.v1")) == [0, 0, 0, 0, 10, 0x0A, 8] + Array("users.v1".utf8))
+        #expect(Array(buffer: GRPCHealth.requestFrame(service: nil)) == [0, 0, 0, 0, 0])
+    }
+
+    @Test func theResponseStatusIsRead() {
+        #expect(GRPCHealth.status(GRPCHealth.responseFrame(status: 1)) == 1)
+        #expect(GRPCHealth.status(GRPCHealth.responseFrame(status: 2)) == 2)
+        // No field is UNKNOWN; unknown fields are skipped; a compressed or truncated frame is invalid.
+        #expect(GRPCHealth.status(GRPCHealth.frame([])) == 0)
+        #expect(GRPCHealth.status(GRPCHealth.frame([0x12, 0x01, 0x41, 0x08, 0x01])) == 1)
+        #expect(GRPCHealth.status(ByteBuffer(bytes: [1, 0, 0, 0, 2, 0x08, 0x01])) == nil)
+        #expect(GRPCHealth.status(ByteBuffer(bytes: [0, 0, 0, 0, 5, 0x08])) == nil)
+    }
+
+    static func response(status: Int = 200, contentType: String = "application/grpc", grpcStatus: String? = "0", serving: UInt64 = 1)
+        -> UpstreamResponse
+    {
+        var r = UpstreamResponse(status: status, headers: [("content-type", contentType)], body: GRPCHealth.responseFrame(status: serving))
+        r.trailers = grpcStatus.map { [HTTPHeader("grpc-status", $0)] } ?? []
+        return r
+    }
+
+    @Test func servingNeedsA200GRPCResponseWithStatusZero() {
+        #expect(GRPCHealth.isServing(Self.response()))
+        #expect(GRPCHealth.isServing(Self.response(contentType: "application/grpc+proto")))
+        #expect(!GRPCHealth.isServing(Self.response(serving: 2)))
+        #expect(!GRPCHealth.isServing(Self.response(status: 503)))
+        #expect(!GRPCHealth.isServing(Self.response(contentType: "text/plain")))
+        #expect(!GRPCHealth.isServing(Self.response(grpcStatus: "14")))
+        #expect(!GRPCHealth.isServing(Self.response(grpcStatus: nil)))
+    }
+}
+
+/// TCP, gRPC and HTTP/2 health checks over loopback sockets.
+@Suite(.timeLimit(.minutes(1)))
+struct HealthCheckKindsEndToEndTests {
+    static func check(_ kind: HealthCheck.Kind, send: HealthCheckPayload? = nil, receive: [HealthCheckPayload] = []) -> HealthCheck {
+        var c = HealthCheck(
+            timeout: .milliseconds(500), interval: .milliseconds(100), unhealthyThreshold: 2, healthyThreshold: 2, kind: kind)
+        c.tcpSend = send
+        c.tcpReceive = receive
+        return c
+    }
+
+    static func target(port: Int) -> UpstreamTargets.Target {
+        UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "127.0.0.1", port: port), host: "127.0.0.1", port: port)
+    }
+
+    @Test func tcpChecksSendAndMatchTheAnswer() async throws {
+        let server = try await TCPTestServer { $0 == "PING" ? "PONG" : "NOPE" }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let ping = Self.check(.tcp, send: .text("50494e47"), receive: [.text("504f4e47")])
+        let wrong = Self.check(.tcp, send: .text("50494e47"), receive: [.binary(Array("PANG".utf8))])
+        let other = Self.check(.tcp, send: .binary(Array("ping".utf8)), receive: [.text("4e4f5045")])
+        let ok = try await HealthProbe.run(ping, target: Self.target(port: server.port), cluster: "c", eventLoop: loop).get()
+        let mismatch = try await HealthProbe.run(wrong, target: Self.target(port: server.port), cluster: "c", eventLoop: loop).get()
+        let nope = try await HealthProbe.run(other, target: Self.target(port: server.port), cluster: "c", eventLoop: loop).get()
+        await server.close()
+        let refused = try await HealthProbe.run(ping, target: Self.target(port: server.port), cluster: "c", eventLoop: loop).get()
+        #expect(ok == .success)
+        // An answer that never matches times out: a network failure, as in Envoy.
+        #expect(mismatch == .networkFailure)
+        #expect(nope == .success)
+        #expect(refused == .networkFailure)
+    }
+
+    /// Three mocked endpoints of `users` checked by `check`, the second one failing it.
+    static func failingSecond(_ check: HealthCheck) async throws -> (before: [String], after: [String]) {
+        let registry = MockRegistry()
+        registry.health.setStatus(503, cluster: "users", endpoint: "10.0.0.2:80")
+        var options = ProxyOptions()
+        options.portMap["public"] = 0
+        let config = try LoadBalancingEndToEndTests.configuration(
+            (1...3).map { ProxyEndpoint(host: "10.0.0.\($0)", port: 80) }, ClusterSettings(healthCheck: check))
+        let server = try await ProxyServer.start(config, options: options, registry: registry)
+        do {
+            let before = try await LoadBalancingEndToEndTests.endpoints(server, 6)
+            registry.health.setStatus(200, cluster: "users", endpoint: "10.0.0.2:80")
+            try await Task.sleep(nanoseconds: 600_000_000)
+            let after = try await LoadBalancingEndToEndTests.endpoints(server, 6)
+            await server.shutdown()
+            return (before, after)
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+    }
+
+    @Test func grpcChecksAskTheHealthService() async throws {
+        let (before, after) = try await Self.failingSecond(Self.check(.grpc(serviceName: "users.v1")))
+        // NOT_SERVING takes the endpoint out (the others are SERVING, so no panic routing).
+        #expect(Set(before) == ["10.0.0.1:80", "10.0.0.3:80"])
+        #expect(after.contains("10.0.0.2:80"))
+    }
+
+    @Test func http2ChecksAreSentOverHTTP2() async throws {
+        let (before, after) = try await Self.failingSecond(Self.check(.http(path: "/healthz", codec: .http2)))
+        #expect(Set(before) == ["10.0.0.1:80", "10.0.0.3:80"])
+        #expect(after.contains("10.0.0.2:80"))
+    }
+
+    @Test func tcpChecksWithPayloadsAreNotRunAgainstTheMocks() throws {
+        var cluster = Cluster(name: "c")
+        cluster.healthChecks = [Self.check(.tcp, send: .text("00"), receive: [.text("01")])]
+        let config = ProxyConfiguration(listeners: [], clusters: [cluster])
+        #expect(config.startWarnings(ProxyOptions()).contains { $0.contains("do not answer TCP health check payloads") })
+        var real = ProxyOptions()
+        real.upstreams = .real
+        #expect(!config.startWarnings(real).contains { $0.contains("TCP health check") })
+        #expect(config.unsimulated.isEmpty)
+    }
+}
