@@ -203,7 +203,7 @@ final class ForwardExchange {
     private var currentTarget: UpstreamTargets.Target?
     /// Attempts started so far (`x-envoy-attempt-count`).
     private(set) var attempts = 0
-    private var globalTimer: Scheduled<Void>?
+    private var globalTimer: DeadlineQueue.Timer?
     private var perTryTimer: Scheduled<Void>?
     private let eventLoop: EventLoop
     private let request: UpstreamRequest
@@ -218,12 +218,16 @@ final class ForwardExchange {
     private let attemptCountHeader: Bool
     /// The request asks for an upgrade (websocket): a 101 hands the connection over.
     private let upgrade: Bool
+    /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
+    private let deadlines: DeadlineQueue?
     let promise: EventLoopPromise<ExchangeResult>
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
-        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false
+        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false,
+        deadlines: DeadlineQueue? = nil
     ) {
+        self.deadlines = deadlines
         self.attemptCountHeader = attemptCountHeader
         self.upgrade = upgrade
         self.eventLoop = eventLoop
@@ -240,9 +244,9 @@ final class ForwardExchange {
 
     func start() {
         if let timeout {
-            globalTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
-                self.finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
-            }
+            let expire = { [self] in self.finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT")) }
+            globalTimer =
+                deadlines?.schedule(in: timeout, expire) ?? .scheduled(eventLoop.assumeIsolated().scheduleTask(in: timeout, expire))
         }
         attempt()
     }
@@ -304,7 +308,13 @@ final class ForwardExchange {
             }
         } else if !upgrade, let pooled = targets.pooledConnection(target) {
             do {
-                try pooled.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                // A pooled connection keeps its response handler between requests.
+                let sync = pooled.pipeline.syncOperations
+                if let handler = try? sync.handler(type: UpstreamResponseHandler.self) {
+                    guard handler.expect(responsePromise) else { throw UpstreamFailure.connectionTermination }
+                } else {
+                    try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                }
                 send(pooled)
             } catch {
                 pooled.close(promise: nil)
