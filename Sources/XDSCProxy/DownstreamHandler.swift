@@ -65,6 +65,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var remoteAddress: String?
     /// The current request's hash-policy result (RING_HASH and MAGLEV clusters).
     private var requestHash: UInt64?
+    /// The route timeouts of this connection's requests, on one shared timer (made at the first forward).
+    private var deadlines: DeadlineQueue?
 
     init(listener: ListenerContext) {
         self.listener = listener
@@ -125,6 +127,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         if case .answering(_, let exchange?, _) = state { exchange.cancel() }
         state = .closed
         clientTimer?.cancel()
+        deadlines?.stop()
         context.fireChannelInactive()
     }
 
@@ -262,7 +265,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
                 plan: d.retryPolicy.map(RetryPlan.init) ?? RetryPlan(), timeout: timeout, perTryTimeout: perTry,
                 options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
-                hash: requestHash)
+                hash: requestHash, deadlines: routeDeadlines(context))
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()
@@ -298,6 +301,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
             exchange.start()
         }
+    }
+
+    /// The connection's route-timeout queue.
+    private func routeDeadlines(_ context: ChannelHandlerContext) -> DeadlineQueue {
+        if let deadlines { return deadlines }
+        let q = DeadlineQueue(eventLoop: context.eventLoop)
+        deadlines = q
+        return q
     }
 
     /// A router local reply after routing: the content headers, then the route's response mutations.

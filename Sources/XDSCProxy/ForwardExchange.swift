@@ -243,7 +243,7 @@ final class ForwardExchange {
     private var currentTarget: UpstreamTargets.Target?
     /// Attempts started so far (`x-envoy-attempt-count`).
     private(set) var attempts = 0
-    private var globalTimer: Scheduled<Void>?
+    private var globalTimer: DeadlineQueue.Timer?
     private var perTryTimer: Scheduled<Void>?
     private let eventLoop: EventLoop
     private let request: UpstreamRequest
@@ -262,14 +262,17 @@ final class ForwardExchange {
     private let hash: UInt64?
     /// A retry of this request counts against the cluster's `max_retries` (`resetRetry`).
     private var holdsRetry = false
+    /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
+    private let deadlines: DeadlineQueue?
     let promise: EventLoopPromise<ExchangeResult>
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
         perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false,
-        hash: UInt64? = nil
+        hash: UInt64? = nil, deadlines: DeadlineQueue? = nil
     ) {
         self.hash = hash
+        self.deadlines = deadlines
         self.attemptCountHeader = attemptCountHeader
         self.upgrade = upgrade
         self.eventLoop = eventLoop
@@ -286,11 +289,13 @@ final class ForwardExchange {
 
     func start() {
         if let timeout {
-            globalTimer = eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            let expire = { [self] in
                 // `onResponseTimeout`: an attempt still awaiting headers counts as a local-origin timeout.
                 if case .attempting = self.state { self.report(.timeout) }
                 self.finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
             }
+            globalTimer =
+                deadlines?.schedule(in: timeout, expire) ?? .scheduled(eventLoop.assumeIsolated().scheduleTask(in: timeout, expire))
         }
         attempt()
     }
@@ -354,7 +359,13 @@ final class ForwardExchange {
             }
         } else if !upgrade, let pooled = targets.pooledConnection(target) {
             do {
-                try pooled.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                // A pooled connection keeps its response handler between requests.
+                let sync = pooled.pipeline.syncOperations
+                if let handler = try? sync.handler(type: UpstreamResponseHandler.self) {
+                    guard handler.expect(responsePromise) else { throw UpstreamFailure.connectionTermination }
+                } else {
+                    try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                }
                 send(pooled)
             } catch {
                 pooled.close(promise: nil)

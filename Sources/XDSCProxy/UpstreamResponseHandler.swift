@@ -40,27 +40,39 @@ enum UpstreamFailure: Error, Equatable {
     }
 }
 
-/// One upstream exchange on a client connection: collects the response to the single
-/// request written on it and completes the promise; anything else fails it.
+/// One upstream exchange at a time on a client connection: collects the response to the
+/// request written on it and completes the promise; anything else fails it. On a keep-alive
+/// connection it stays in the pipeline while the connection is pooled (`idle`), and the next
+/// request's exchange takes it over with ``expect(_:)``.
 final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     enum State {
         case waitingForHead
         case receiving(HTTPResponseHead, ByteBuffer)
+        /// The response was complete and the connection can carry another request: pooled.
+        case idle
         case done
     }
 
     private var state = State.waitingForHead
     /// The body of a response without one (never written to: the first chunk replaces it).
     private static let emptyBody = ByteBufferAllocator().buffer(capacity: 0)
-    private let promise: EventLoopPromise<UpstreamResponse>
+    private var promise: EventLoopPromise<UpstreamResponse>
     /// The request asked for an upgrade: a 101 is the response, and the connection stays open.
     private let upgrade: Bool
 
     init(promise: EventLoopPromise<UpstreamResponse>, upgrade: Bool = false) {
         self.promise = promise
         self.upgrade = upgrade
+    }
+
+    /// The next exchange on the pooled connection; false unless the connection is idle.
+    func expect(_ promise: EventLoopPromise<UpstreamResponse>) -> Bool {
+        guard case .idle = state else { return false }
+        self.promise = promise
+        state = .waitingForHead
+        return true
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,15 +104,16 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
                 status: Int(head.status.code), headers: head.headers.map { ($0.name.asciiLowercased, $0.value) }, body: body)
             response.reusable = reusable
             response.trailers = trailers.map { t in t.map { HTTPHeader($0.name.lowercased(), $0.value) } } ?? []
-            // A keep-alive connection goes back to the pool without this handler; an accepted
+            // A keep-alive connection goes back to the pool with this handler idle; an accepted
             // upgrade is handed to a tunnel; anything else is closed.
             if reusable {
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                state = .idle
             } else if !upgraded {
                 context.close(promise: nil)
             }
             promise.succeed(response)
-        case (.done, _):
+        case (.done, _), (.idle, _):
+            // Nothing is expected: what an idle pooled connection receives is dropped.
             break
         case (.waitingForHead, _), (.receiving, .head):
             fail(context: context, .protocolError)
@@ -110,7 +123,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
     func channelInactive(context: ChannelHandlerContext) {
         switch state {
         case .waitingForHead, .receiving: fail(context: context, .connectionTermination)
-        case .done: break
+        case .idle, .done: break
         }
         context.fireChannelInactive()
     }
@@ -124,7 +137,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
                 error as? UpstreamFailure
                 ?? (error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
             fail(context: context, failure)
-        case .done: break
+        case .idle, .done: break
         }
     }
 

@@ -3,7 +3,17 @@ extension String {
     /// Already lower-case text (names and hosts mostly are) is returned without a copy.
     public var asciiLowercased: String {
         guard Self.hasASCIIUppercase(utf8) else { return self }
-        return String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
+        // Written straight into the new string: no byte array in between, and a name of up
+        // to 15 bytes (most header names) is a small string, with no allocation at all.
+        let bytes = utf8
+        return String(unsafeUninitializedCapacity: bytes.count) { out in
+            var i = 0
+            for b in bytes {
+                out[i] = b &- 0x41 < 26 ? b + 32 : b
+                i += 1
+            }
+            return i
+        }
     }
 
     /// Whether `bytes` holds an ASCII capital, scanning the contiguous UTF-8 directly

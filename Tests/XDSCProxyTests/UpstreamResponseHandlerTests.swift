@@ -42,3 +42,46 @@ import XDSCRouteEngine
         #expect(String(buffer: try promise.futureResult.wait().body) == parts.joined())
     }
 }
+
+extension UpstreamResponseHandlerTests {
+    @Test func aKeepAliveConnectionKeepsTheHandlerForTheNextExchange() throws {
+        let channel = EmbeddedChannel()
+        let first = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        let handler = UpstreamResponseHandler(promise: first)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        try channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
+        try channel.writeInbound(HTTPClientResponsePart.end(nil))
+        #expect(try first.futureResult.wait().reusable)
+        #expect(channel.isActive)
+        // Idle in the pool: a second exchange takes it over, a third cannot while it runs.
+        let second = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        #expect(handler.expect(second))
+        let third = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        #expect(!handler.expect(third))
+        try channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .accepted)))
+        try channel.writeInbound(HTTPClientResponsePart.body(ByteBuffer(string: "two")))
+        try channel.writeInbound(HTTPClientResponsePart.end(nil))
+        let r = try second.futureResult.wait()
+        #expect(r.status == 202)
+        #expect(String(buffer: r.body) == "two")
+        third.fail(UpstreamFailure.connectionTermination)
+    }
+
+    @Test func aConnectionThatIsNotKeptAliveIsClosedAndCannotBeTakenOver() throws {
+        let channel = EmbeddedChannel()
+        let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        let handler = UpstreamResponseHandler(promise: promise)
+        try channel.pipeline.syncOperations.addHandler(handler)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        head.headers.add(name: "connection", value: "close")
+        try channel.writeInbound(HTTPClientResponsePart.head(head))
+        try channel.writeInbound(HTTPClientResponsePart.end(nil))
+        #expect(try !promise.futureResult.wait().reusable)
+        #expect(!channel.isActive)
+        let next = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+        #expect(!handler.expect(next))
+        next.fail(UpstreamFailure.connectionTermination)
+    }
+}
