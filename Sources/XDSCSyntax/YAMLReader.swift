@@ -234,6 +234,11 @@ private struct ParseState {
     /// The ends too far from their starts for a record (see `YAMLTree.Record`).
     var farEnds: [Int32: SourcePosition] = [:]
     var farColumns: [Int32: Int] = [:]
+    /// A small cache of short texts already in `text`, by a hash of their bytes: the keys
+    /// (`name`, `match`, `to`...) and many values repeat on every route of a large policy,
+    /// and their records share one copy (issue 13: some 2 MB of a 100k-route policy).
+    /// Entries are (offset + 1, length); 0 is empty.
+    var shortTexts = [(UInt32, UInt32)](repeating: (0, 0), count: 1024)
     var farCounts: [Int32: Int] = [:]
     /// Each anchor's node and the nodes it stands for once aliases are expanded.
     var anchors: [String: (node: Int32, size: Int)] = [:]
@@ -352,8 +357,7 @@ private struct ParseState {
             // A tag of !!str makes even a plain scalar a string.
             let effectiveStyle = (tag == "tag:yaml.org,2002:str" && style == .plain) ? .singleQuoted : style
             let end = position(event.end_mark)
-            let offset = text.count
-            if s.length > 0 { text.append(contentsOf: UnsafeBufferPointer(start: s.value, count: s.length)) }
+            let offset = s.length > 0 ? addText(UnsafeBufferPointer(start: s.value, count: s.length)) : text.count
             let start = position(event.start_mark)
             let node = add(
                 YAMLTree.Record(start: start, end: end, first: offset, count: s.length, kind: .init(effectiveStyle)), start: start,
@@ -451,6 +455,33 @@ private struct ParseState {
         if record.hasFarCount { farCounts[index] = count }
         if let tag { tags[index] = tag }
         return index
+    }
+
+    /// The offset in `text` of `bytes`: of a copy of them already there when they are short
+    /// and the cache has them, else of a new copy at the end. Records only ever read
+    /// `text`, so sharing is invisible.
+    mutating func addText(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard bytes.count <= 16 else {
+            let offset = text.count
+            text.append(contentsOf: bytes)
+            return offset
+        }
+        var hash: UInt32 = 2_166_136_261
+        for b in bytes { hash = (hash ^ UInt32(b)) &* 16_777_619 }
+        let slot = Int(hash & 1023)
+        let (stored, length) = shortTexts[slot]
+        if stored != 0 && Int(length) == bytes.count {
+            let from = Int(stored) - 1
+            let same = text.withUnsafeBufferPointer { t in
+                for i in 0..<bytes.count where t[from + i] != bytes[i] { return false }
+                return true
+            }
+            if same { return from }
+        }
+        let offset = text.count
+        text.append(contentsOf: bytes)
+        if offset < Int(UInt32.max) { shortTexts[slot] = (UInt32(offset + 1), UInt32(bytes.count)) }
+        return offset
     }
 
     /// Adds a child reference to `node` seen as `view`.

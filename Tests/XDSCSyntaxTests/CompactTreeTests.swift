@@ -51,6 +51,28 @@ import XDSCDiagnostics
         #expect(repeated.map(\.rule) == [.duplicateKey] && repeated.first?.span.start.line == 4)
     }
 
+    @Test func sharedShortTextsReadBackExactly() {
+        // Short texts are shared between records through a small hash cache: thousands of
+        // distinct ones (which collide in it) and repeated ones must each read back as written.
+        let values = (0..<5000).map { i in "- {name: v\(i), to: \"s\(i % 7)\", k\(i % 3): x}" }.joined(separator: "\n")
+        let (root, diagnostics) = read(values + "\n")
+        #expect(diagnostics.isEmpty)
+        guard let items = root?.sequence else {
+            Issue.record("not a list")
+            return
+        }
+        #expect(items.count == 5000)
+        var wrong = 0
+        for (i, item) in items.enumerated() {
+            let ok =
+                item["name"]?.scalar?.text == "v\(i)" && item["to"]?.scalar?.text == "s\(i % 7)"
+                && item["to"]?.scalar?.style == .doubleQuoted && item["k\(i % 3)"]?.scalar?.text == "x"
+                && item.pairs.map { $0.key.scalar?.text ?? "" } == ["name", "to", "k\(i % 3)"]
+            if !ok { wrong += 1 }
+        }
+        #expect(wrong == 0)
+    }
+
     @Test func spansWithOriginsCompareAndHashByValue() {
         let o = SourceSpan.AliasOrigin(anchor: "a", start: .init(line: 1, column: 1), end: .init(line: 1, column: 4))
         let a = SourceSpan(file: "f", start: .init(line: 2, column: 1), end: .init(line: 2, column: 3), origin: o)
