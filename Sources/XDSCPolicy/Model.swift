@@ -392,7 +392,8 @@ public struct PolicyRoute: Sendable {
         }
 
         func copy() -> Storage {
-            let c = Storage(index: Int(index32), name: name, span: span, match: match, action: action, settings: settings, effective: effective)
+            let c = Storage(
+                index: Int(index32), name: name, span: span, match: match, action: action, settings: settings, effective: effective)
             c.rareBox = rareBox
             return c
         }

@@ -28,7 +28,8 @@ import XDSCDiagnostics
         let long = String(repeating: "a", count: 5000)
         let items = (0..<30000).map { "\($0)" }.joined(separator: ", ")
         let keys = (0..<2500).map { "k\($0): \($0)" }.joined(separator: "\n")
-        let text = "long: \(long)\nlist: [\(items), last]\nmap:\n" + keys.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        let indented = keys.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let text = "long: \(long)\nlist: [\(items), last]\nmap:\n" + indented + "\n"
         let (root, diagnostics) = read(text)
         #expect(diagnostics.isEmpty)
         guard let root, let scalar = root["long"], let list = root["list"], let map = root["map"] else {
