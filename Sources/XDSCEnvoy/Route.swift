@@ -225,23 +225,84 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
     public var match: RouteMatch
     /// The action.
     public var action: Action
-    /// `typed_per_filter_config`: filter name → per-route config, in key order.
-    public var typedPerFilterConfig: [(name: String, config: TypedMessage)]
-    /// `request_headers_to_add`.
-    public var requestHeadersToAdd: [HeaderValueOption]
-    /// `request_headers_to_remove`.
-    public var requestHeadersToRemove: [String]
-    /// `response_headers_to_add`.
-    public var responseHeadersToAdd: [HeaderValueOption]
-    /// `response_headers_to_remove`.
-    public var responseHeadersToRemove: [String]
     /// Where this route came from in the policy (not serialised).
     public var source: SourceSpan?
+    // The position, 0 for none: 4 bytes where an `Int?` took 16 (issue 13).
+    private var positionCode: UInt32 = 0
+
+    // The per-route filter configuration and header operations are rare (most routes of a
+    // large table set none): they live out of line, in one box shared by copies until
+    // written, and a route without any holds no box (issue 13: inline, five arrays were 40
+    // of every route's bytes).
+    struct Extras: Equatable, Sendable {
+        var typedPerFilterConfig: [(name: String, config: TypedMessage)] = []
+        var requestHeadersToAdd: [HeaderValueOption] = []
+        var requestHeadersToRemove: [String] = []
+        var responseHeadersToAdd: [HeaderValueOption] = []
+        var responseHeadersToRemove: [String] = []
+
+        static func == (a: Extras, b: Extras) -> Bool {
+            a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
+                && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config)
+                && a.requestHeadersToAdd == b.requestHeadersToAdd && a.requestHeadersToRemove == b.requestHeadersToRemove
+                && a.responseHeadersToAdd == b.responseHeadersToAdd && a.responseHeadersToRemove == b.responseHeadersToRemove
+        }
+    }
+
+    final class ExtrasBox: @unchecked Sendable {
+        var value: Extras
+        init(_ value: Extras) { self.value = value }
+    }
+
+    private var extrasBox: ExtrasBox?
+
+    private var extras: Extras { extrasBox?.value ?? Extras() }
+
+    /// Writes the rare fields, copying the box first when it is shared; writing a default
+    /// into no box keeps none.
+    private mutating func update(unlessDefault isDefault: Bool, _ change: (inout Extras) -> Void) {
+        if extrasBox == nil {
+            if isDefault { return }
+            extrasBox = ExtrasBox(Extras())
+        } else if !isKnownUniquelyReferenced(&extrasBox!) {
+            extrasBox = ExtrasBox(extrasBox!.value)
+        }
+        change(&extrasBox!.value)
+    }
+
+    /// `typed_per_filter_config`: filter name → per-route config, in key order.
+    public var typedPerFilterConfig: [(name: String, config: TypedMessage)] {
+        get { extrasBox?.value.typedPerFilterConfig ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.typedPerFilterConfig = newValue } }
+    }
+    /// `request_headers_to_add`.
+    public var requestHeadersToAdd: [HeaderValueOption] {
+        get { extrasBox?.value.requestHeadersToAdd ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.requestHeadersToAdd = newValue } }
+    }
+    /// `request_headers_to_remove`.
+    public var requestHeadersToRemove: [String] {
+        get { extrasBox?.value.requestHeadersToRemove ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.requestHeadersToRemove = newValue } }
+    }
+    /// `response_headers_to_add`.
+    public var responseHeadersToAdd: [HeaderValueOption] {
+        get { extrasBox?.value.responseHeadersToAdd ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.responseHeadersToAdd = newValue } }
+    }
+    /// `response_headers_to_remove`.
+    public var responseHeadersToRemove: [String] {
+        get { extrasBox?.value.responseHeadersToRemove ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.responseHeadersToRemove = newValue } }
+    }
     /// The route's 1-based position in the list it was written in (a policy host's
     /// `routes`, or a virtual host's `routes` in an Envoy file), counting the routes before it
     /// that were dropped for an error; nil for a route built in code (not serialised, not
-    /// compared).
-    public var position: Int?
+    /// compared). A position is from 1 to `UInt32.max`; another value reads back as nil.
+    public var position: Int? {
+        get { positionCode == 0 ? nil : Int(positionCode) }
+        set { positionCode = newValue.flatMap { UInt32(exactly: $0) } ?? 0 }
+    }
 
     /// How messages name this route, at `index` of its virtual host's routes: its name in
     /// backticks, or `#N` with N its position as written (`index + 1` when it has none).
@@ -260,22 +321,18 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         self.name = name
         self.match = match
         self.action = action
+        self.source = source
         self.typedPerFilterConfig = typedPerFilterConfig
         self.requestHeadersToAdd = requestHeadersToAdd
         self.requestHeadersToRemove = requestHeadersToRemove
         self.responseHeadersToAdd = responseHeadersToAdd
         self.responseHeadersToRemove = responseHeadersToRemove
-        self.source = source
     }
 
     /// Whether the two values are equal.
     public static func == (a: Route, b: Route) -> Bool {
         a.name == b.name && a.match == b.match && a.action == b.action
-            && a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
-            && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config)
-            && a.requestHeadersToAdd == b.requestHeadersToAdd && a.requestHeadersToRemove == b.requestHeadersToRemove
-            && a.responseHeadersToAdd == b.responseHeadersToAdd
-            && a.responseHeadersToRemove == b.responseHeadersToRemove && a.source == b.source
+            && (a.extrasBox === b.extrasBox || a.extras == b.extras) && a.source == b.source
     }
 
     /// The cluster a plain `route` action names, if any.
@@ -325,21 +382,75 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
     public var pathSpecifier: PathSpecifier
     /// `case_sensitive`; nil is Envoy's default, true.
     public var caseSensitive: Bool?
-    /// `runtime_fraction`.
-    public var runtimeFraction: RuntimeFractionalPercent?
     /// `headers`, all must match.
     public var headers: [HeaderMatcher]
+
+    // The other conditions are rare: out of line, in one box shared by copies until
+    // written; a match without any holds no box (issue 13: inline, they were 64 of every
+    // route's bytes).
+    struct Rare: Equatable, Sendable {
+        var runtimeFraction: RuntimeFractionalPercent?
+        var queryParameters: [QueryParameterMatcher] = []
+        var grpc = false
+        var unmodeledCriteria: [String] = []
+        var dynamicMetadata: [MetadataMatcher] = []
+    }
+
+    final class RareBox: @unchecked Sendable {
+        var value: Rare
+        init(_ value: Rare) { self.value = value }
+    }
+
+    private var rareBox: RareBox?
+
+    private var rare: Rare { rareBox?.value ?? Rare() }
+
+    /// Writes the rare fields, copying the box first when it is shared; writing a default
+    /// into no box keeps none.
+    private mutating func update(unlessDefault isDefault: Bool, _ change: (inout Rare) -> Void) {
+        if rareBox == nil {
+            if isDefault { return }
+            rareBox = RareBox(Rare())
+        } else if !isKnownUniquelyReferenced(&rareBox!) {
+            rareBox = RareBox(rareBox!.value)
+        }
+        change(&rareBox!.value)
+    }
+
+    /// `runtime_fraction`.
+    public var runtimeFraction: RuntimeFractionalPercent? {
+        get { rareBox?.value.runtimeFraction }
+        set { update(unlessDefault: newValue == nil) { $0.runtimeFraction = newValue } }
+    }
     /// `query_parameters`, all must match.
-    public var queryParameters: [QueryParameterMatcher]
+    public var queryParameters: [QueryParameterMatcher] {
+        get { rareBox?.value.queryParameters ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.queryParameters = newValue } }
+    }
     /// `grpc: {}`.
-    public var grpc: Bool
+    public var grpc: Bool {
+        get { rareBox?.value.grpc ?? false }
+        set { update(unlessDefault: !newValue) { $0.grpc = newValue } }
+    }
     /// Match conditions set in a user's Envoy file that xdsc does not evaluate
     /// (`dynamic_metadata`, `filter_state`, `cookies`, `tls_context`, `path_match_policy`),
     /// by proto name. A route with any is left out of the shadowing analysis; the reader
     /// reports each as `unmodeled-field`. Not serialised.
-    public var unmodeledCriteria: [String] = []
+    public var unmodeledCriteria: [String] {
+        get { rareBox?.value.unmodeledCriteria ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.unmodeledCriteria = newValue } }
+    }
     /// `dynamic_metadata`, all must match.
-    public var dynamicMetadata: [MetadataMatcher] = []
+    public var dynamicMetadata: [MetadataMatcher] {
+        get { rareBox?.value.dynamicMetadata ?? [] }
+        set { update(unlessDefault: newValue.isEmpty) { $0.dynamicMetadata = newValue } }
+    }
+
+    /// Whether the two matches are equal, field by field.
+    public static func == (a: RouteMatch, b: RouteMatch) -> Bool {
+        a.pathSpecifier == b.pathSpecifier && a.caseSensitive == b.caseSensitive && a.headers == b.headers
+            && (a.rareBox === b.rareBox || a.rare == b.rare)
+    }
 
     /// A route match.
     public init(
@@ -348,8 +459,8 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
     ) {
         self.pathSpecifier = pathSpecifier
         self.caseSensitive = caseSensitive
-        self.runtimeFraction = runtimeFraction
         self.headers = headers
+        self.runtimeFraction = runtimeFraction
         self.queryParameters = queryParameters
         self.grpc = grpc
     }
@@ -381,7 +492,8 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         case cluster(String)
         /// `cluster_header`: the cluster named by a request header.
         case clusterHeader(String)
-        case weightedClusters(WeightedClusters)
+        // Boxed (`indirect`): inline, a split made every route's action 48 bytes (issue 13).
+        indirect case weightedClusters(WeightedClusters)
     }
 
     /// The `path_rewrite` kinds xdsc models (at most one per route).

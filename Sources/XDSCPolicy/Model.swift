@@ -364,11 +364,13 @@ public struct PolicyRoute: Sendable {
     // and the route analysis copy routes often, and a copy of the fields one by one retained
     // each span's file name (dozens of reference counts per copy); now a copy is one.
     private final class Storage: @unchecked Sendable {
-        var index: Int
         var name: Located<String>?
         var span: SourceSpan
         var match: PolicyRouteMatch
         var action: PolicyRouteAction
+        // 32 bits, after the action (whose tail it fills): an `Int` first made the storage
+        // 256 bytes, a size class above 248 (issue 13). No host has 2^31 routes.
+        var index32: Int32
         var settings: PolicySettings
         var effective: EffectivePolicy
         // The rare sections and keys live out of line, all in one box (never written to
@@ -380,7 +382,7 @@ public struct PolicyRoute: Sendable {
             index: Int, name: Located<String>?, span: SourceSpan, match: PolicyRouteMatch, action: PolicyRouteAction,
             settings: PolicySettings, effective: EffectivePolicy
         ) {
-            self.index = index
+            self.index32 = Int32(clamping: index)
             self.name = name
             self.span = span
             self.match = match
@@ -390,7 +392,8 @@ public struct PolicyRoute: Sendable {
         }
 
         func copy() -> Storage {
-            let c = Storage(index: index, name: name, span: span, match: match, action: action, settings: settings, effective: effective)
+            let c = Storage(
+                index: Int(index32), name: name, span: span, match: match, action: action, settings: settings, effective: effective)
             c.rareBox = rareBox
             return c
         }
@@ -426,8 +429,8 @@ public struct PolicyRoute: Sendable {
     /// Position in the host's list as written, from 0 (routes dropped for an error before
     /// this one count).
     public var index: Int {
-        get { storage.index }
-        set { unique.index = newValue }
+        get { Int(storage.index32) }
+        set { unique.index32 = Int32(clamping: newValue) }
     }
     /// The `name` value, where written; nil when not set.
     public var name: Located<String>? {

@@ -9,42 +9,59 @@ import XDSCDiagnostics
 /// Immutable once the reader has built it; `YAMLNode` values are indices into it.
 final class YAMLTree: Sendable {
     /// One node: its range, and either its text (a scalar) or its children (a collection).
-    /// 20 bytes: the end is kept relative to the start (issue 13); the few ends too far for
-    /// that (a collection of thousands of lines) are in the tree's `farEnds`.
+    /// 16 bytes (issue 13): the end is kept relative to the start, and the start's column
+    /// and the count share one word; the few values too large for that (an end thousands of
+    /// lines on, a column past 65534, a scalar of 4 KiB, a collection of 4095 children) are
+    /// in the tree's `farEnds`, `farColumns` and `farCounts`.
     struct Record: Sendable {
-        let start: SourcePosition
+        /// The start's line.
+        let line: Int32
+        /// Bits 0-15: the start's column, or `farColumn`; bits 16-27: the text's length or the
+        /// number of children (a mapping's pairs count twice, key and value), or `farCount`;
+        /// bits 28-30: the kind; bit 31: a mapping with merged pairs.
+        let packed: UInt32
         /// Bits 20-31: the end's line minus the start's; bits 0-19: the end's column; or
         /// `farEnd` when the end does not fit.
         let endCode: UInt32
         /// A scalar: offset of its text in `text`; a collection: of its first child in `children`.
         let first: UInt32
-        /// Bits 0-27: the text's length or the number of children (a mapping's pairs count
-        /// twice, key and value); bits 28-30: the kind; bit 31: a mapping with merged pairs.
-        let info: UInt32
 
-        static let countMask: UInt32 = (1 << 28) - 1
+        static let farColumn: UInt32 = 0xFFFF
+        static let farCount: UInt32 = 0xFFF
         static let mergedFlag: UInt32 = 1 << 31
         static let farEnd = UInt32.max
 
         init(start: SourcePosition, end: SourcePosition, first: Int, count: Int, kind: RecordKind, hasMerged: Bool = false) {
-            self.start = start
+            self.line = Int32(truncatingIfNeeded: start.line)
             let lines = end.line - start.line
             // 4094 lines at most, so no code that fits is `farEnd`.
             self.endCode =
                 lines >= 0 && lines < 4095 && end.column >= 0 && end.column < 1 << 20
                 ? UInt32(lines) << 20 | UInt32(end.column) : Self.farEnd
             self.first = UInt32(first)
-            self.info = UInt32(count) | UInt32(kind.rawValue) << 28 | (hasMerged ? Self.mergedFlag : 0)
+            let column = start.column >= 0 && start.column < Int(Self.farColumn) ? UInt32(start.column) : Self.farColumn
+            let small = count >= 0 && count < Int(Self.farCount) ? UInt32(count) : Self.farCount
+            self.packed = column | small << 16 | UInt32(kind.rawValue) << 28 | (hasMerged ? Self.mergedFlag : 0)
         }
 
         /// The end, unless it is a far one.
         var nearEnd: SourcePosition? {
-            endCode == Self.farEnd ? nil : SourcePosition(line: start.line + Int(endCode >> 20), column: Int(endCode & 0xFFFFF))
+            endCode == Self.farEnd ? nil : SourcePosition(line: Int(line) + Int(endCode >> 20), column: Int(endCode & 0xFFFFF))
         }
 
-        var count: Int { Int(info & Self.countMask) }
-        var kind: RecordKind { RecordKind(rawValue: UInt8((info >> 28) & 7))! }
-        var hasMerged: Bool { info & Self.mergedFlag != 0 }
+        /// The start, unless its column is a far one.
+        var nearStart: SourcePosition? {
+            let column = packed & Self.farColumn
+            return column == Self.farColumn ? nil : SourcePosition(line: Int(line), column: Int(column))
+        }
+
+        /// The count, unless it is a far one: never 0 to 4094 then, so a test for a small
+        /// count (an empty or short scalar) needs no look-up.
+        var smallCount: Int { Int((packed >> 16) & Self.farCount) }
+        var hasFarCount: Bool { (packed >> 16) & Self.farCount == Self.farCount }
+        var hasFarColumn: Bool { packed & Self.farColumn == Self.farColumn }
+        var kind: RecordKind { RecordKind(rawValue: UInt8((packed >> 28) & 7))! }
+        var hasMerged: Bool { packed & Self.mergedFlag != 0 }
     }
 
     /// What a record holds; a scalar's kind is its style.
@@ -93,12 +110,18 @@ final class YAMLTree: Sendable {
     let mergedKeys: Set<Int32>
     /// The ends of the records whose end does not fit them, by record.
     let farEnds: [Int32: SourcePosition]
+    /// The start columns of the records whose start column does not fit them, by record.
+    let farColumns: [Int32: Int]
+    /// The counts of the records whose count does not fit them, by record.
+    let farCounts: [Int32: Int]
 
     init(
         file: String, records: [Record], children: [Int32], text: [UInt8], views: [View], tags: [Int32: String], mergedKeys: Set<Int32>,
-        farEnds: [Int32: SourcePosition]
+        farEnds: [Int32: SourcePosition], farColumns: [Int32: Int], farCounts: [Int32: Int]
     ) {
         self.farEnds = farEnds
+        self.farColumns = farColumns
+        self.farCounts = farCounts
         self.file = file
         self.fileID = SourceSpan.FileID(file)
         self.records = records
@@ -115,7 +138,7 @@ final class YAMLTree: Sendable {
         if ref >= 0 {
             guard let parent else { return YAMLNode(tree: self, index: ref, view: nil) }
             let r = records[Int(ref)]
-            return YAMLNode(tree: self, index: ref, view: parent.child(writtenAt: r.start, end(of: r, ref), keeping: nil))
+            return YAMLNode(tree: self, index: ref, view: parent.child(writtenAt: start(of: r, ref), end(of: r, ref), keeping: nil))
         }
         let v = views[Int(~ref)]
         guard let parent else { return YAMLNode(tree: self, index: v.target, view: v.alias) }
@@ -128,11 +151,20 @@ final class YAMLTree: Sendable {
     /// Where record `r` (at `index`) ends.
     func end(of r: Record, _ index: Int32) -> SourcePosition { r.nearEnd ?? farEnds[index]! }
 
-    /// Whether the text of scalar record `r` is exactly `s`.
-    func text(of r: Record, equals s: String) -> Bool {
+    /// Where record `r` (at `index`) starts.
+    func start(of r: Record, _ index: Int32) -> SourcePosition {
+        r.nearStart ?? SourcePosition(line: Int(r.line), column: farColumns[index]!)
+    }
+
+    /// The text's length or the number of children of record `r` (at `index`).
+    func count(of r: Record, _ index: Int32) -> Int { r.hasFarCount ? farCounts[index]! : r.smallCount }
+
+    /// Whether the text of scalar record `r` (at `index`) is exactly `s`.
+    func text(of r: Record, _ index: Int32, equals s: String) -> Bool {
         var s = s
+        let count = count(of: r, index)
         return s.withUTF8 { want in
-            guard want.count == r.count else { return false }
+            guard want.count == count else { return false }
             return text.withUnsafeBufferPointer { all in
                 let from = Int(r.first)
                 for i in 0..<want.count where all[from + i] != want[i] { return false }
@@ -141,10 +173,11 @@ final class YAMLTree: Sendable {
         }
     }
 
-    /// The text of scalar record `r`.
-    func string(of r: Record) -> String {
-        text.withUnsafeBufferPointer { all in
-            String(decoding: UnsafeBufferPointer(rebasing: all[Int(r.first)..<Int(r.first) + r.count]), as: UTF8.self)
+    /// The text of scalar record `r` (at `index`).
+    func string(of r: Record, _ index: Int32) -> String {
+        let count = count(of: r, index)
+        return text.withUnsafeBufferPointer { all in
+            String(decoding: UnsafeBufferPointer(rebasing: all[Int(r.first)..<Int(r.first) + count]), as: UTF8.self)
         }
     }
 }
@@ -206,7 +239,7 @@ public struct YAMLNode: Sendable {
     public var span: SourceSpan {
         guard let view else {
             let r = record
-            return SourceSpan(fileID: tree.fileID, start: r.start, end: tree.end(of: r, index))
+            return SourceSpan(fileID: tree.fileID, start: tree.start(of: r, index), end: tree.end(of: r, index))
         }
         return SourceSpan(
             fileID: tree.fileID, start: view.start, end: view.end,
@@ -220,9 +253,9 @@ public struct YAMLNode: Sendable {
     public var kind: Kind {
         let r = record
         switch r.kind {
-        case .mapping: return .mapping(Pairs(tree: tree, record: r, view: view))
-        case .sequence: return .sequence(Items(tree: tree, record: r, view: view))
-        default: return .scalar(YAMLScalar(text: tree.string(of: r), style: r.kind.style!))
+        case .mapping: return .mapping(Pairs(tree: tree, record: r, index: index, view: view))
+        case .sequence: return .sequence(Items(tree: tree, record: r, index: index, view: view))
+        default: return .scalar(YAMLScalar(text: tree.string(of: r, index), style: r.kind.style!))
         }
     }
 
@@ -230,17 +263,17 @@ public struct YAMLNode: Sendable {
     public var scalar: YAMLScalar? {
         let r = record
         guard let style = r.kind.style else { return nil }
-        return YAMLScalar(text: tree.string(of: r), style: style)
+        return YAMLScalar(text: tree.string(of: r, index), style: style)
     }
     /// The pairs, when this is a mapping.
     public var mapping: Pairs? {
         let r = record
-        return r.kind == .mapping ? Pairs(tree: tree, record: r, view: view) : nil
+        return r.kind == .mapping ? Pairs(tree: tree, record: r, index: index, view: view) : nil
     }
     /// The elements, when this is a sequence.
     public var sequence: Items? {
         let r = record
-        return r.kind == .sequence ? Items(tree: tree, record: r, view: view) : nil
+        return r.kind == .sequence ? Items(tree: tree, record: r, index: index, view: view) : nil
     }
     /// The pairs of a mapping; none for a scalar or a sequence.
     public var pairs: Pairs { mapping ?? Pairs(tree: tree, first: 0, count: 0, hasMerged: false, view: nil) }
@@ -254,12 +287,14 @@ public struct YAMLNode: Sendable {
     public var isNull: Bool {
         let r = record
         guard r.kind == .plain else { return false }
-        if r.count == 0 { return true }
-        guard r.count == 1 || r.count == 4 else { return false }
+        // A far count is never 0, 1 or 4.
+        let count = r.smallCount
+        if count == 0 { return true }
+        guard count == 1 || count == 4 else { return false }
         // The bytes compared in place: every key of every mapping is asked (`nullWords`).
         return tree.text.withUnsafeBufferPointer { t in
             let i = Int(r.first)
-            if r.count == 1 { return t[i] == UInt8(ascii: "~") }
+            if count == 1 { return t[i] == UInt8(ascii: "~") }
             let rest = (t[i + 1], t[i + 2], t[i + 3])
             if rest == (UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")) {
                 return t[i] == UInt8(ascii: "n") || t[i] == UInt8(ascii: "N")
@@ -282,12 +317,13 @@ public struct YAMLNode: Sendable {
         let r = record
         guard r.kind == .mapping else { return nil }
         var k = Int(r.first)
-        let end = k + r.count
+        let end = k + tree.count(of: r, index)
         while k < end {
             let key = tree.children[k]
             // A key seen through an alias has the same text as the key it shows.
-            let keyRecord = tree.records[Int(key >= 0 ? key : tree.views[Int(~key)].target)]
-            if keyRecord.kind.style != nil && tree.text(of: keyRecord, equals: name) {
+            let keyIndex = key >= 0 ? key : tree.views[Int(~key)].target
+            let keyRecord = tree.records[Int(keyIndex)]
+            if keyRecord.kind.style != nil && tree.text(of: keyRecord, keyIndex, equals: name) {
                 return tree.node(tree.children[k + 1], under: view)
             }
             k += 2
@@ -312,8 +348,8 @@ public struct YAMLNode: Sendable {
             self.view = view
         }
 
-        init(tree: YAMLTree, record r: YAMLTree.Record, view: AliasView?) {
-            self.init(tree: tree, first: Int(r.first), count: r.count / 2, hasMerged: r.hasMerged, view: view)
+        init(tree: YAMLTree, record r: YAMLTree.Record, index: Int32, view: AliasView?) {
+            self.init(tree: tree, first: Int(r.first), count: tree.count(of: r, index) / 2, hasMerged: r.hasMerged, view: view)
         }
 
         /// The first pair's position, 0.
@@ -346,8 +382,8 @@ public struct YAMLNode: Sendable {
             self.view = view
         }
 
-        init(tree: YAMLTree, record r: YAMLTree.Record, view: AliasView?) {
-            self.init(tree: tree, first: Int(r.first), count: r.count, view: view)
+        init(tree: YAMLTree, record r: YAMLTree.Record, index: Int32, view: AliasView?) {
+            self.init(tree: tree, first: Int(r.first), count: tree.count(of: r, index), view: view)
         }
 
         /// The first element's position, 0.

@@ -233,6 +233,13 @@ private struct ParseState {
     var mergedKeys = Set<Int32>()
     /// The ends too far from their starts for a record (see `YAMLTree.Record`).
     var farEnds: [Int32: SourcePosition] = [:]
+    var farColumns: [Int32: Int] = [:]
+    /// A small cache of short texts already in `text`, by a hash of their bytes: the keys
+    /// (`name`, `match`, `to`...) and many values repeat on every route of a large policy,
+    /// and their records share one copy (issue 13: some 2 MB of a 100k-route policy).
+    /// Entries are (offset + 1, length); 0 is empty.
+    var shortTexts = [(UInt32, UInt32)](repeating: (0, 0), count: 1024)
+    var farCounts: [Int32: Int] = [:]
     /// Each anchor's node and the nodes it stands for once aliases are expanded.
     var anchors: [String: (node: Int32, size: Int)] = [:]
     var aliasCount = 0
@@ -272,7 +279,7 @@ private struct ParseState {
     func snapshot() -> YAMLTree {
         YAMLTree(
             file: file, records: records, children: children, text: text, views: views, tags: tags, mergedKeys: mergedKeys,
-            farEnds: farEnds)
+            farEnds: farEnds, farColumns: farColumns, farCounts: farCounts)
     }
 
     mutating func run(_ bytes: [UInt8]) -> YAMLNode? {
@@ -350,12 +357,11 @@ private struct ParseState {
             // A tag of !!str makes even a plain scalar a string.
             let effectiveStyle = (tag == "tag:yaml.org,2002:str" && style == .plain) ? .singleQuoted : style
             let end = position(event.end_mark)
-            let offset = text.count
-            if s.length > 0 { text.append(contentsOf: UnsafeBufferPointer(start: s.value, count: s.length)) }
+            let offset = s.length > 0 ? addText(UnsafeBufferPointer(start: s.value, count: s.length)) : text.count
+            let start = position(event.start_mark)
             let node = add(
-                YAMLTree.Record(
-                    start: position(event.start_mark), end: end, first: offset, count: s.length, kind: .init(effectiveStyle)), end: end,
-                tag: tag)
+                YAMLTree.Record(start: start, end: end, first: offset, count: s.length, kind: .init(effectiveStyle)), start: start,
+                end: end, count: s.length, tag: tag)
             register(anchor: Self.string(s.anchor), node, size: 1)
             push(node, size: 1)
             lastEnd = end
@@ -382,8 +388,9 @@ private struct ParseState {
             }
             let written = records[Int(target.node)]
             let writtenEnd = written.nearEnd ?? farEnds[target.node]!
+            let writtenStart = written.nearStart ?? SourcePosition(line: Int(written.line), column: farColumns[target.node]!)
             let view = AliasView(
-                start: sp.start, end: sp.end, anchor: name, writtenStart: written.start, writtenEnd: writtenEnd, childAnchor: name)
+                start: sp.start, end: sp.end, anchor: name, writtenStart: writtenStart, writtenEnd: writtenEnd, childAnchor: name)
             push(addView(target.node, view), size: target.size)
             // The alias node keeps its anchor's span; what ends here is the alias token.
             lastEnd = sp.end
@@ -418,7 +425,7 @@ private struct ParseState {
             let node = add(
                 YAMLTree.Record(
                     start: frame.start, end: end, first: first, count: children.count - first, kind: frame.isMapping ? .mapping : .sequence,
-                    hasMerged: hasMerged), end: end, tag: frame.tag)
+                    hasMerged: hasMerged), start: frame.start, end: end, count: children.count - first, tag: frame.tag)
             register(anchor: frame.anchor, node, size: frame.size)
             push(node, size: frame.size)
         default:
@@ -440,12 +447,41 @@ private struct ParseState {
     }
 
     /// Adds a node's record; returns its index.
-    mutating func add(_ record: YAMLTree.Record, end: SourcePosition, tag: String?) -> Int32 {
+    mutating func add(_ record: YAMLTree.Record, start: SourcePosition, end: SourcePosition, count: Int, tag: String?) -> Int32 {
         let index = Int32(records.count)
         records.append(record)
         if record.endCode == YAMLTree.Record.farEnd { farEnds[index] = end }
+        if record.hasFarColumn { farColumns[index] = start.column }
+        if record.hasFarCount { farCounts[index] = count }
         if let tag { tags[index] = tag }
         return index
+    }
+
+    /// The offset in `text` of `bytes`: of a copy of them already there when they are short
+    /// and the cache has them, else of a new copy at the end. Records only ever read
+    /// `text`, so sharing is invisible.
+    mutating func addText(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        guard bytes.count <= 16 else {
+            let offset = text.count
+            text.append(contentsOf: bytes)
+            return offset
+        }
+        var hash: UInt32 = 2_166_136_261
+        for b in bytes { hash = (hash ^ UInt32(b)) &* 16_777_619 }
+        let slot = Int(hash & 1023)
+        let (stored, length) = shortTexts[slot]
+        if stored != 0 && Int(length) == bytes.count {
+            let from = Int(stored) - 1
+            let same = text.withUnsafeBufferPointer { t in
+                for i in 0..<bytes.count where t[from + i] != bytes[i] { return false }
+                return true
+            }
+            if same { return from }
+        }
+        let offset = text.count
+        text.append(contentsOf: bytes)
+        if offset < Int(UInt32.max) { shortTexts[slot] = (UInt32(offset + 1), UInt32(bytes.count)) }
+        return offset
     }
 
     /// Adds a child reference to `node` seen as `view`.
@@ -473,25 +509,33 @@ private struct ParseState {
         pending.append(ref)
     }
 
-    /// The record a child reference shows (an alias shows its anchor's node).
-    func shown(_ ref: Int32) -> YAMLTree.Record {
-        records[Int(ref >= 0 ? ref : views[Int(~ref)].target)]
+    /// The record a child reference shows (an alias shows its anchor's node), and its index.
+    func shown(_ ref: Int32) -> (record: YAMLTree.Record, index: Int32) {
+        let index = ref >= 0 ? ref : views[Int(~ref)].target
+        return (records[Int(index)], index)
     }
 
+    /// The text's length or the number of children of record `r` (at `index`).
+    func count(of r: YAMLTree.Record, _ index: Int32) -> Int { r.hasFarCount ? farCounts[index]! : r.smallCount }
+
     /// Whether the two scalar records have the same text.
-    func sameText(_ a: YAMLTree.Record, _ b: YAMLTree.Record) -> Bool {
-        guard a.count == b.count else { return false }
+    func sameText(_ a: (record: YAMLTree.Record, index: Int32), _ b: (record: YAMLTree.Record, index: Int32)) -> Bool {
+        let n = count(of: a.record, a.index)
+        guard n == count(of: b.record, b.index) else { return false }
         return text.withUnsafeBufferPointer { t in
-            let x = Int(a.first)
-            let y = Int(b.first)
-            for i in 0..<a.count where t[x + i] != t[y + i] { return false }
+            let x = Int(a.record.first)
+            let y = Int(b.record.first)
+            for i in 0..<n where t[x + i] != t[y + i] { return false }
             return true
         }
     }
 
     /// Whether the record is the plain scalar `<<`.
-    func isMergeKey(_ r: YAMLTree.Record) -> Bool {
-        r.kind == .plain && r.count == 2 && text[Int(r.first)] == UInt8(ascii: "<") && text[Int(r.first) + 1] == UInt8(ascii: "<")
+    func isMergeKey(_ shown: (record: YAMLTree.Record, index: Int32)) -> Bool {
+        // A far count is never 2.
+        let r = shown.record
+        return r.kind == .plain && r.smallCount == 2 && text[Int(r.first)] == UInt8(ascii: "<")
+            && text[Int(r.first) + 1] == UInt8(ascii: "<")
     }
 
     /// Moves the pairs of the mapping that ends now (its items from `first` in `pending`) to
@@ -504,14 +548,14 @@ private struct ParseState {
         if simple {
             check: for i in 0..<n {
                 let k = shown(pending[first + 2 * i])
-                guard k.kind.style != nil else { continue }
+                guard k.record.kind.style != nil else { continue }
                 if isMergeKey(k) {
                     simple = false
                     break
                 }
                 for j in 0..<i {
                     let other = shown(pending[first + 2 * j])
-                    if other.kind.style != nil && sameText(k, other) {
+                    if other.record.kind.style != nil && sameText(k, other) {
                         simple = false
                         break check
                     }

@@ -1,6 +1,6 @@
 import Testing
 import XDSCDiagnostics
-import XDSCSyntax
+@testable import XDSCSyntax
 
 /// Issue 13: the tree and the spans every node and value carries stay small, and the fast
 /// path for small mappings reads exactly what the general one does.
@@ -15,9 +15,63 @@ import XDSCSyntax
         // Two 32-bit numbers; an interned file id, an interned origin id and two positions.
         #expect(MemoryLayout<SourcePosition>.size == 8)
         #expect(MemoryLayout<SourceSpan>.size == 24)
+        // A tree record: start line, start column with count and kind, end, first (issue 13).
+        #expect(MemoryLayout<YAMLTree.Record>.size == 16)
         var p = SourcePosition(line: 3, column: 9)
         p.column += 1
         #expect(p == SourcePosition(line: 3, column: 10) && p.description == "3:10")
+    }
+
+    @Test func farColumnsCountsAndEndsReadBackExactly() {
+        // A record keeps a column below 65535 and a count below 4095 in one word; larger ones
+        // live in side tables and must read back the same.
+        let long = String(repeating: "a", count: 5000)
+        let items = (0..<30000).map { "\($0)" }.joined(separator: ", ")
+        let keys = (0..<2500).map { "k\($0): \($0)" }.joined(separator: "\n")
+        let indented = keys.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let text = "long: \(long)\nlist: [\(items), last]\nmap:\n" + indented + "\n"
+        let (root, diagnostics) = read(text)
+        #expect(diagnostics.isEmpty)
+        guard let root, let scalar = root["long"], let list = root["list"], let map = root["map"] else {
+            Issue.record("missing keys")
+            return
+        }
+        #expect(scalar.scalar?.text == long && scalar.span.start.column == 7 && scalar.span.end.column == 5007)
+        #expect(list.items.count == 30001)
+        let last = list.items[30000]
+        #expect(last.scalar?.text == "last")
+        let column = "list: [".count + items.count + ", ".count + 1
+        #expect(column > 65535 && last.span.start == SourcePosition(line: 2, column: column))
+        #expect(last.span.end == SourcePosition(line: 2, column: column + 4))
+        #expect(map.pairs.count == 2500 && map["k2499"]?.scalar?.int == 2499 && map["k0"]?.scalar?.int == 0)
+        #expect(map.span.start.line == 4 && map.span.end.line == 2503)
+
+        // A repeated long key (explicit: an implicit key has at most 1024 characters) is
+        // still found, and reported at the second one.
+        let (_, repeated) = read("a:\n  ? \(long)\n  : 1\n  ? \(long)\n  : 2\n")
+        #expect(repeated.map(\.rule) == [.duplicateKey] && repeated.first?.span.start.line == 4)
+    }
+
+    @Test func sharedShortTextsReadBackExactly() {
+        // Short texts are shared between records through a small hash cache: thousands of
+        // distinct ones (which collide in it) and repeated ones must each read back as written.
+        let values = (0..<5000).map { i in "- {name: v\(i), to: \"s\(i % 7)\", k\(i % 3): x}" }.joined(separator: "\n")
+        let (root, diagnostics) = read(values + "\n")
+        #expect(diagnostics.isEmpty)
+        guard let items = root?.sequence else {
+            Issue.record("not a list")
+            return
+        }
+        #expect(items.count == 5000)
+        var wrong = 0
+        for (i, item) in items.enumerated() {
+            let ok =
+                item["name"]?.scalar?.text == "v\(i)" && item["to"]?.scalar?.text == "s\(i % 7)"
+                && item["to"]?.scalar?.style == .doubleQuoted && item["k\(i % 3)"]?.scalar?.text == "x"
+                && item.pairs.map { $0.key.scalar?.text ?? "" } == ["name", "to", "k\(i % 3)"]
+            if !ok { wrong += 1 }
+        }
+        #expect(wrong == 0)
     }
 
     @Test func spansWithOriginsCompareAndHashByValue() {
