@@ -359,13 +359,7 @@ final class ForwardExchange {
             }
         } else if !upgrade, let pooled = targets.pooledConnection(target) {
             do {
-                // A pooled connection keeps its response handler between requests.
-                let sync = pooled.pipeline.syncOperations
-                if let handler = try? sync.handler(type: UpstreamResponseHandler.self) {
-                    guard handler.expect(responsePromise) else { throw UpstreamFailure.connectionTermination }
-                } else {
-                    try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
-                }
+                try Self.takeOver(pooled, responsePromise)
                 send(pooled)
             } catch {
                 pooled.close(promise: nil)
@@ -383,7 +377,7 @@ final class ForwardExchange {
                     }
                     self.targets.endPending(self.cluster)
                     do {
-                        try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise))
+                        try Self.takeOver(channel, responsePromise)
                         send(channel)
                     } catch {
                         channel.close(promise: nil)
@@ -405,6 +399,17 @@ final class ForwardExchange {
             case .success(let response): self.attemptAnswered(response)
             case .failure(let error): self.attemptFailed(error as? UpstreamFailure ?? .connectionTermination)
             }
+        }
+    }
+
+    /// Readies a released keep-alive connection for the next response: a pooled connection keeps
+    /// its response handler between requests (one that has none yet gets one).
+    private static func takeOver(_ channel: Channel, _ responsePromise: EventLoopPromise<UpstreamResponse>) throws {
+        let sync = channel.pipeline.syncOperations
+        if let handler = try? sync.handler(type: UpstreamResponseHandler.self) {
+            guard handler.expect(responsePromise) else { throw UpstreamFailure.connectionTermination }
+        } else {
+            try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
         }
     }
 
