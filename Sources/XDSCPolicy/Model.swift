@@ -415,6 +415,10 @@ public struct PolicyRoute: Sendable {
 
     private var storage: Storage
 
+    // The fields are read through `_read` (a borrow of the storage's field): a `get` copied
+    // the whole match or effective policy, with a reference count per span, on every read
+    // (issue 13).
+
     /// The storage, made unique first (copy on write).
     private var unique: Storage {
         mutating get {
@@ -431,22 +435,22 @@ public struct PolicyRoute: Sendable {
     }
     /// The `name` value, where written; nil when not set.
     public var name: Located<String>? {
-        get { storage.name }
+        _read { yield storage.name }
         set { unique.name = newValue }
     }
     /// The route's mapping (its list item).
     public var span: SourceSpan {
-        get { storage.span }
+        _read { yield storage.span }
         set { unique.span = newValue }
     }
     /// What the route matches.
     public var match: PolicyRouteMatch {
-        get { storage.match }
+        _read { yield storage.match }
         set { unique.match = newValue }
     }
     /// What the route does with a matching request.
     public var action: PolicyRouteAction {
-        get { storage.action }
+        _read { yield storage.action }
         set { unique.action = newValue }
     }
     /// The `rewrite` section, when written.
@@ -476,12 +480,12 @@ public struct PolicyRoute: Sendable {
     }
     /// Policy keys written on the route itself.
     public var settings: PolicySettings {
-        get { storage.settings }
+        _read { yield storage.settings }
         set { unique.settings = newValue }
     }
     /// Every policy key after inheritance (defaults -> listener -> host -> route).
     public var effective: EffectivePolicy {
-        get { storage.effective }
+        _read { yield storage.effective }
         set { unique.effective = newValue }
     }
 
