@@ -97,10 +97,11 @@ public enum EnvoyLowering {
     static func appendRoutes(_ r: PolicyRoute, to out: inout [Route]) {
         var base = route(r)
         let methods = r.match.methods.map(\.value)
-        guard !methods.isEmpty else { return out.append(base) }
+        // `consume`: the route moves into `out` instead of being copied and destroyed.
+        guard !methods.isEmpty else { return out.append(consume base) }
         if let matcher = methodMatcher(methods) {
             base.match.headers.insert(matcher, at: 0)
-            return out.append(base)
+            return out.append(consume base)
         }
         for m in methods {
             var one = base

@@ -48,7 +48,7 @@ struct RouteLowering {
                     help: "remove `\(key)`, or send the route to a service with `to`")
             }
         }
-        let rewrite = lowerRewrite(f, match: match)
+        let rewrite = lowerRewrite(f)
         let mirror = lowerMirror(f)
         let hashOn = lowerHashOn(f)
         let websocket = f.bool("websocket")
@@ -349,7 +349,7 @@ struct RouteLowering {
 
     // MARK: route-only keys
 
-    func lowerRewrite(_ f: Fields, match: PolicyRouteMatch?) -> PolicyRewrite? {
+    func lowerRewrite(_ f: Fields) -> PolicyRewrite? {
         guard let v = f.value("rewrite"),
             let r = Fields(v, context: "rewrite", what: "`rewrite`", anchor: f.keySpan("rewrite"), sink: sink)
         else { return nil }

@@ -363,20 +363,22 @@ public struct PolicyRoute: Sendable {
     // Every field lives in one shared, copy-on-write storage: the passes, the Envoy lowering
     // and the route analysis copy routes often, and a copy of the fields one by one retained
     // each span's file name (dozens of reference counts per copy); now a copy is one.
-    private final class Storage: @unchecked Sendable {
-        var name: Located<String>?
-        var span: SourceSpan
-        var match: PolicyRouteMatch
-        var action: PolicyRouteAction
+    // Visible to inlined code (`@usableFromInline`): the readers below inline into the other
+    // modules' passes, so a read borrows the field in place.
+    @usableFromInline final class Storage: @unchecked Sendable {
+        @usableFromInline var name: Located<String>?
+        @usableFromInline var span: SourceSpan
+        @usableFromInline var match: PolicyRouteMatch
+        @usableFromInline var action: PolicyRouteAction
         // 32 bits, after the action (whose tail it fills): an `Int` first made the storage
         // 256 bytes, a size class above 248 (issue 13). No host has 2^31 routes.
-        var index32: Int32
-        var settings: PolicySettings
-        var effective: EffectivePolicy
+        @usableFromInline var index32: Int32
+        @usableFromInline var settings: PolicySettings
+        @usableFromInline var effective: EffectivePolicy
         // The rare sections and keys live out of line, all in one box (never written to
         // after it is made, so copies share it): inline they were 750 of a route's bytes, for
         // every route, and a box each 40 (issue 13).
-        var rareBox: CopyOnWriteBox<Rare>?
+        fileprivate var rareBox: CopyOnWriteBox<Rare>?
 
         init(
             index: Int, name: Located<String>?, span: SourceSpan, match: PolicyRouteMatch, action: PolicyRouteAction,
@@ -399,7 +401,7 @@ public struct PolicyRoute: Sendable {
         }
 
         /// Replaces the rare values with `change` applied (a new box: copies share the old one).
-        func changeRare(_ change: (inout Rare) -> Void) {
+        fileprivate func changeRare(_ change: (inout Rare) -> Void) {
             var r = rareBox?.value ?? Rare()
             change(&r)
             rareBox = r.isEmpty ? nil : CopyOnWriteBox(r)
@@ -416,7 +418,11 @@ public struct PolicyRoute: Sendable {
         var isEmpty: Bool { rewrite == nil && mirror == nil && fault == nil && hashOn == nil && websocket == nil }
     }
 
-    private var storage: Storage
+    @usableFromInline var storage: Storage
+
+    // The large fields are read through inlined `_read` accessors (a borrow of the storage's
+    // field): a `get`, or a `_read` called across modules, copied the whole match or
+    // effective policy, with a reference count per span, on every read (issue 13).
 
     /// The storage, made unique first (copy on write).
     private var unique: Storage {
@@ -429,27 +435,27 @@ public struct PolicyRoute: Sendable {
     /// Position in the host's list as written, from 0 (routes dropped for an error before
     /// this one count).
     public var index: Int {
-        get { Int(storage.index32) }
+        @inlinable get { Int(storage.index32) }
         set { unique.index32 = Int32(clamping: newValue) }
     }
     /// The `name` value, where written; nil when not set.
     public var name: Located<String>? {
-        get { storage.name }
+        @inlinable get { storage.name }
         set { unique.name = newValue }
     }
     /// The route's mapping (its list item).
     public var span: SourceSpan {
-        get { storage.span }
+        @inlinable get { storage.span }
         set { unique.span = newValue }
     }
     /// What the route matches.
     public var match: PolicyRouteMatch {
-        get { storage.match }
+        @inlinable _read { yield storage.match }
         set { unique.match = newValue }
     }
     /// What the route does with a matching request.
     public var action: PolicyRouteAction {
-        get { storage.action }
+        @inlinable _read { yield storage.action }
         set { unique.action = newValue }
     }
     /// The `rewrite` section, when written.
@@ -479,12 +485,12 @@ public struct PolicyRoute: Sendable {
     }
     /// Policy keys written on the route itself.
     public var settings: PolicySettings {
-        get { storage.settings }
+        @inlinable _read { yield storage.settings }
         set { unique.settings = newValue }
     }
     /// Every policy key after inheritance (defaults -> listener -> host -> route).
     public var effective: EffectivePolicy {
-        get { storage.effective }
+        @inlinable _read { yield storage.effective }
         set { unique.effective = newValue }
     }
 

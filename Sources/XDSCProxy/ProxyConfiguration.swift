@@ -202,7 +202,8 @@ public struct ClusterSettings: Sendable, Equatable {
     /// The settings of a cluster of the Envoy model.
     public init(_ c: Cluster) {
         self.init(
-            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: c.healthChecks.first, http2: c.upstreamProtocol == .http2,
+            lbPolicy: c.lbPolicy, maxRequests: c.circuitBreakers?.maxRequests, healthCheck: c.healthChecks.first,
+            http2: c.upstreamProtocol == .http2,
             maxPendingRequests: c.circuitBreakers?.maxPendingRequests, maxRetries: c.circuitBreakers?.maxRetries,
             outlierDetection: c.outlierDetection, ringHash: c.ringHashConfig, maglevTableSize: c.maglevTableSize,
             maxConnections: c.circuitBreakers?.maxConnections)

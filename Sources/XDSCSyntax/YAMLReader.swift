@@ -572,6 +572,21 @@ private struct ParseState {
     /// Pairs up keys and values, reports repeated keys, and applies `<<` merge keys: merged
     /// entries take the place of the `<<` entry and never override a key written here.
     mutating func addGeneralPairs(from first: Int, count n: Int) -> Bool {
+        // Paired up with the snapshot in a call of its own, so the snapshot is gone before
+        // the pairs are appended: while it lives, appending copies the whole `children`.
+        let (result, mergedResults) = generalPairs(from: first, count: n)
+        let base = children.count
+        for (k, v) in result {
+            children.append(k)
+            children.append(v)
+        }
+        for i in mergedResults { mergedKeys.insert(Int32(base + 2 * i)) }
+        return !mergedResults.isEmpty
+    }
+
+    /// The pairs `addGeneralPairs` appends, in order, and the positions of those a merge
+    /// brought in.
+    mutating func generalPairs(from first: Int, count n: Int) -> (pairs: [(key: Int32, value: Int32)], merged: [Int]) {
         let tree = snapshot()
         let explicit = (0..<n).map { i in (key: pending[first + 2 * i], value: pending[first + 2 * i + 1]) }
         func node(_ ref: Int32) -> YAMLNode { tree.node(ref, under: nil) }
@@ -612,13 +627,7 @@ private struct ParseState {
             }
             result.append((k, v))
         }
-        let base = children.count
-        for (k, v) in result {
-            children.append(k)
-            children.append(v)
-        }
-        for i in mergedResults { mergedKeys.insert(Int32(base + 2 * i)) }
-        return !mergedResults.isEmpty
+        return (result, mergedResults)
     }
 
     /// The mappings a `<<` value brings in: one mapping, or a list of them (earlier wins).
