@@ -55,6 +55,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var clientTimer: Scheduled<Void>?
     /// When the connection last became idle (the client timer counts from here).
     private var idleSince = NIODeadline.uptimeNanoseconds(0)
+    /// When the request in progress began (its head arrived): the stream timer counts from here.
+    private var streamStart = NIODeadline.uptimeNanoseconds(0)
     /// The `date` value and the second it is for.
     private var dateSecond: time_t = 0
     private var dateText = ""
@@ -98,6 +100,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .receiving(head, emptyBody)
+            streamStart = context.eventLoop.now
         case (.receiving(let head, var body), .body(var chunk)):
             if body.readableBytes + chunk.readableBytes > listener.options.maxRequestBodyBytes {
                 reject(context: context, head: head, status: 413, body: "Payload Too Large")
@@ -257,9 +260,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             let timeout = d.timeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
-            let perTry = d.retryPolicy?.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
-            let expected = [timeout, perTry].compactMap { $0 }.min()
-            let upstream = RequestTranslation.upstreamRequest(d, body: body, expectedTimeout: expected)
+            // The engine's per-try timeout: dropped when not below the global one (router.cc `finalTimeout`).
+            let perTry = d.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
+            let upstream = RequestTranslation.upstreamRequest(d, body: body)
             let upgrade = RequestTranslation.upgradeType(head) != nil
             let exchange = ForwardExchange(
                 eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
@@ -290,6 +293,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                     headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
                     self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts))
+                case .localReply(let status, let body, ForwardExchange.streamDurationFlag):
+                    // `onStreamMaxDurationReached` (conn_manager_impl.cc): the connection manager's
+                    // local reply, 504 once the request is complete (`maybeRequestTimeoutCode`), gRPC
+                    // DEADLINE_EXCEEDED; the router's response mutations are not applied.
+                    let grpc = GRPCLocalReply.isGRPC(head) ? [HTTPHeader("grpc-status", "4")] : []
+                    self.localRespond(
+                        context: context, head: head, status: status, headers: RequestTranslation.localReplyHeaders(body: body) + grpc,
+                        body: body)
                 case .localReply(let status, let body, let flag):
                     // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
                     let overloaded = flag == "UO" ? [HTTPHeader("x-envoy-overloaded", "true")] : []
@@ -299,6 +310,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
             if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
+            // The connection manager's stream timer (`refreshDurationTimeout`): counted from the
+            // stream's start, so the time spent receiving the body is used up.
+            if let stream = d.streamDuration, !upgrade {
+                let left = streamStart + .nanoseconds(max(0, stream.nanoseconds)) - context.eventLoop.now
+                let timer = routeDeadlines(context).schedule(in: max(.zero, left)) {
+                    exchange.expireStreamDuration()
+                }
+                exchange.promise.futureResult.assumeIsolated().whenComplete { _ in timer.cancel() }
+            }
             exchange.start()
         }
     }

@@ -305,6 +305,16 @@ final class ForwardExchange {
         finish(.localReply(status: 503, body: "", flag: "DC"))
     }
 
+    /// The connection manager's stream timer (`max_stream_duration`) expired: the attempt in
+    /// flight is reset and the exchange ends with ``streamDurationFlag``.
+    func expireStreamDuration() {
+        finish(.localReply(status: 504, body: "downstream duration timeout", flag: Self.streamDurationFlag))
+    }
+
+    /// Marks the connection manager's `onStreamMaxDurationReached` local reply (not a router
+    /// reply: the route's response mutations do not apply).
+    static let streamDurationFlag = "stream-duration"
+
     private func attempt() {
         let target: UpstreamTargets.Target
         switch targets.next(cluster, random: random, hash: hash) {

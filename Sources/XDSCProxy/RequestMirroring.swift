@@ -3,8 +3,8 @@ import XDSCRouteEngine
 
 /// The router's request mirroring (`request_mirror_policies`, router.cc and
 /// shadow_writer_impl.cc): a copy of the finalised upstream request goes to each mirror
-/// cluster whose runtime fraction holds for the request's random value, with `-shadow`
-/// appended to the host; its answer is ignored.
+/// cluster whose policy fires for the request (the engine's `mirrorsFiring`), with
+/// `-shadow` appended to the host; its answer is ignored.
 enum RequestMirroring {
     /// The shadow requests of a forward, in policy order: the mirror cluster (named, or the
     /// first value of `cluster_header`) and the request to send it. A cluster that does not
@@ -13,9 +13,11 @@ enum RequestMirroring {
         cluster: String, request: UpstreamRequest
     )] {
         var out: [(cluster: String, request: UpstreamRequest)] = []
-        for policy in d.mirrors {
+        for (i, policy) in d.mirrors.enumerated() {
             let cluster = policy.clusterHeader.map { name in d.requestHeaders.first(name) ?? "" } ?? policy.cluster
-            guard !cluster.isEmpty, exists(cluster), fires(policy, random: d.request.randomValue) else { continue }
+            // `shouldShadow`, as the engine decided it (runtime fraction on the request's random value).
+            let fires = i < d.mirrorsFiring.count && d.mirrorsFiring[i]
+            guard !cluster.isEmpty, exists(cluster), fires else { continue }
             var shadow = upstream
             if !policy.disableShadowHostSuffixAppend, let host = shadow.headers.first(name: "host") {
                 shadow.headers.replaceOrAdd(name: "host", value: shadowHost(host))
@@ -23,13 +25,6 @@ enum RequestMirroring {
             out.append((cluster, shadow))
         }
         return out
-    }
-
-    /// `shouldShadow`: the runtime fraction's default value on the request's random value
-    /// (the stream id); no fraction mirrors every request.
-    static func fires(_ policy: RequestMirrorPolicy, random: UInt64) -> Bool {
-        guard let fraction = policy.runtimeFraction?.defaultValue else { return true }
-        return random % fraction.denominator.value < UInt64(fraction.numerator)
     }
 
     /// `shadowAppendedHost`: `host-shadow`, or `host-shadow:port`.

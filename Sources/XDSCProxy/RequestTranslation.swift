@@ -88,7 +88,10 @@ enum RequestTranslation {
     }
 
     /// The HTTP/1.1 request the router sends upstream for a forward decision.
-    static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer, expectedTimeout: TimeAmount?) -> UpstreamRequest {
+    /// The router's timeout headers are the engine's (`setTimeoutHeaders`, router.cc):
+    /// `x-envoy-expected-rq-timeout-ms` when there is a timeout, and `grpc-timeout` rewritten
+    /// under `max_grpc_timeout` or `max_stream_duration`.
+    static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer) -> UpstreamRequest {
         var headers = HTTPHeaders()
         var path = "/"
         for e in d.requestHeaders.entries {
@@ -99,9 +102,10 @@ enum RequestTranslation {
             default: headers.add(name: e.name, value: e.value)
             }
         }
-        if let t = expectedTimeout, t.nanoseconds > 0 {
+        if let t = d.expectedTimeout, t.nanoseconds > 0 {
             headers.replaceOrAdd(name: "x-envoy-expected-rq-timeout-ms", value: String(t.nanoseconds / 1_000_000))
         }
+        if let g = d.grpcTimeoutHeader { headers.replaceOrAdd(name: "grpc-timeout", value: g) }
         let method = d.request.method
         if body.readableBytes > 0 || method == "POST" || method == "PUT" || method == "PATCH" {
             headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
