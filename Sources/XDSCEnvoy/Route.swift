@@ -234,7 +234,7 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
     // large table set none): they live out of line, in one box shared by copies until
     // written, and a route without any holds no box (issue 13: inline, five arrays were 40
     // of every route's bytes).
-    struct Extras: Equatable, Sendable {
+    struct Extras: OutOfLineFields {
         var typedPerFilterConfig: [(name: String, config: TypedMessage)] = []
         var requestHeadersToAdd: [HeaderValueOption] = []
         var requestHeadersToRemove: [String] = []
@@ -249,51 +249,32 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         }
     }
 
-    final class ExtrasBox: @unchecked Sendable {
-        var value: Extras
-        init(_ value: Extras) { self.value = value }
-    }
-
-    private var extrasBox: ExtrasBox?
-
-    private var extras: Extras { extrasBox?.value ?? Extras() }
-
-    /// Writes the rare fields, copying the box first when it is shared; writing a default
-    /// into no box keeps none.
-    private mutating func update(unlessDefault isDefault: Bool, _ change: (inout Extras) -> Void) {
-        if extrasBox == nil {
-            if isDefault { return }
-            extrasBox = ExtrasBox(Extras())
-        } else if !isKnownUniquelyReferenced(&extrasBox!) {
-            extrasBox = ExtrasBox(extrasBox!.value)
-        }
-        change(&extrasBox!.value)
-    }
+    private var extras = OutOfLine<Extras>()
 
     /// `typed_per_filter_config`: filter name → per-route config, in key order.
     public var typedPerFilterConfig: [(name: String, config: TypedMessage)] {
-        get { extrasBox?.value.typedPerFilterConfig ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.typedPerFilterConfig = newValue } }
+        get { extras.stored?.typedPerFilterConfig ?? [] }
+        set { extras.update(unlessDefault: newValue.isEmpty) { $0.typedPerFilterConfig = newValue } }
     }
     /// `request_headers_to_add`.
     public var requestHeadersToAdd: [HeaderValueOption] {
-        get { extrasBox?.value.requestHeadersToAdd ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.requestHeadersToAdd = newValue } }
+        get { extras.stored?.requestHeadersToAdd ?? [] }
+        set { extras.update(unlessDefault: newValue.isEmpty) { $0.requestHeadersToAdd = newValue } }
     }
     /// `request_headers_to_remove`.
     public var requestHeadersToRemove: [String] {
-        get { extrasBox?.value.requestHeadersToRemove ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.requestHeadersToRemove = newValue } }
+        get { extras.stored?.requestHeadersToRemove ?? [] }
+        set { extras.update(unlessDefault: newValue.isEmpty) { $0.requestHeadersToRemove = newValue } }
     }
     /// `response_headers_to_add`.
     public var responseHeadersToAdd: [HeaderValueOption] {
-        get { extrasBox?.value.responseHeadersToAdd ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.responseHeadersToAdd = newValue } }
+        get { extras.stored?.responseHeadersToAdd ?? [] }
+        set { extras.update(unlessDefault: newValue.isEmpty) { $0.responseHeadersToAdd = newValue } }
     }
     /// `response_headers_to_remove`.
     public var responseHeadersToRemove: [String] {
-        get { extrasBox?.value.responseHeadersToRemove ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.responseHeadersToRemove = newValue } }
+        get { extras.stored?.responseHeadersToRemove ?? [] }
+        set { extras.update(unlessDefault: newValue.isEmpty) { $0.responseHeadersToRemove = newValue } }
     }
     /// The route's 1-based position in the list it was written in (a policy host's
     /// `routes`, or a virtual host's `routes` in an Envoy file), counting the routes before it
@@ -332,7 +313,7 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
     /// Whether the two values are equal.
     public static func == (a: Route, b: Route) -> Bool {
         a.name == b.name && a.match == b.match && a.action == b.action
-            && (a.extrasBox === b.extrasBox || a.extras == b.extras) && a.source == b.source
+            && a.extras == b.extras && a.source == b.source
     }
 
     /// The cluster a plain `route` action names, if any.
@@ -388,7 +369,7 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
     // The other conditions are rare: out of line, in one box shared by copies until
     // written; a match without any holds no box (issue 13: inline, they were 64 of every
     // route's bytes).
-    struct Rare: Equatable, Sendable {
+    struct Rare: OutOfLineFields {
         var runtimeFraction: RuntimeFractionalPercent?
         var queryParameters: [QueryParameterMatcher] = []
         var grpc = false
@@ -396,60 +377,41 @@ public struct RouteMatch: Equatable, Sendable, EnvoyEncodable {
         var dynamicMetadata: [MetadataMatcher] = []
     }
 
-    final class RareBox: @unchecked Sendable {
-        var value: Rare
-        init(_ value: Rare) { self.value = value }
-    }
-
-    private var rareBox: RareBox?
-
-    private var rare: Rare { rareBox?.value ?? Rare() }
-
-    /// Writes the rare fields, copying the box first when it is shared; writing a default
-    /// into no box keeps none.
-    private mutating func update(unlessDefault isDefault: Bool, _ change: (inout Rare) -> Void) {
-        if rareBox == nil {
-            if isDefault { return }
-            rareBox = RareBox(Rare())
-        } else if !isKnownUniquelyReferenced(&rareBox!) {
-            rareBox = RareBox(rareBox!.value)
-        }
-        change(&rareBox!.value)
-    }
+    private var rare = OutOfLine<Rare>()
 
     /// `runtime_fraction`.
     public var runtimeFraction: RuntimeFractionalPercent? {
-        get { rareBox?.value.runtimeFraction }
-        set { update(unlessDefault: newValue == nil) { $0.runtimeFraction = newValue } }
+        get { rare.stored?.runtimeFraction }
+        set { rare.update(unlessDefault: newValue == nil) { $0.runtimeFraction = newValue } }
     }
     /// `query_parameters`, all must match.
     public var queryParameters: [QueryParameterMatcher] {
-        get { rareBox?.value.queryParameters ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.queryParameters = newValue } }
+        get { rare.stored?.queryParameters ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.queryParameters = newValue } }
     }
     /// `grpc: {}`.
     public var grpc: Bool {
-        get { rareBox?.value.grpc ?? false }
-        set { update(unlessDefault: !newValue) { $0.grpc = newValue } }
+        get { rare.stored?.grpc ?? false }
+        set { rare.update(unlessDefault: !newValue) { $0.grpc = newValue } }
     }
     /// Match conditions set in a user's Envoy file that xdsc does not evaluate
     /// (`dynamic_metadata`, `filter_state`, `cookies`, `tls_context`, `path_match_policy`),
     /// by proto name. A route with any is left out of the shadowing analysis; the reader
     /// reports each as `unmodeled-field`. Not serialised.
     public var unmodeledCriteria: [String] {
-        get { rareBox?.value.unmodeledCriteria ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.unmodeledCriteria = newValue } }
+        get { rare.stored?.unmodeledCriteria ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.unmodeledCriteria = newValue } }
     }
     /// `dynamic_metadata`, all must match.
     public var dynamicMetadata: [MetadataMatcher] {
-        get { rareBox?.value.dynamicMetadata ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.dynamicMetadata = newValue } }
+        get { rare.stored?.dynamicMetadata ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.dynamicMetadata = newValue } }
     }
 
     /// Whether the two matches are equal, field by field.
     public static func == (a: RouteMatch, b: RouteMatch) -> Bool {
         a.pathSpecifier == b.pathSpecifier && a.caseSensitive == b.caseSensitive && a.headers == b.headers
-            && (a.rareBox === b.rareBox || a.rare == b.rare)
+            && a.rare == b.rare
     }
 
     /// A route match.
@@ -510,7 +472,7 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
     // Every other field is rare, and lives out of line (issue 13): inline, they made each
     // route's action 320 bytes, for every route of a large table; a route that sets none of
     // them holds no box at all, and copies share one until written.
-    struct Rare: Equatable, Sendable {
+    struct Rare: OutOfLineFields {
         var pathRewrite: PathRewrite?
         var hostRewriteLiteral: String?
         var idleTimeout: EnvoyDuration?
@@ -532,131 +494,112 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         var grpcTimeoutOffset: EnvoyDuration?
     }
 
-    final class RareBox: @unchecked Sendable {
-        var value: Rare
-        init(_ value: Rare) { self.value = value }
-    }
-
-    private var rareBox: RareBox?
-
-    private var rare: Rare { rareBox?.value ?? Rare() }
-
-    /// Writes the rare fields, copying the box first when it is shared; writing a default
-    /// into no box keeps none.
-    private mutating func update(unlessDefault isDefault: Bool, _ change: (inout Rare) -> Void) {
-        if rareBox == nil {
-            if isDefault { return }
-            rareBox = RareBox(Rare())
-        } else if !isKnownUniquelyReferenced(&rareBox!) {
-            rareBox = RareBox(rareBox!.value)
-        }
-        change(&rareBox!.value)
-    }
+    private var rare = OutOfLine<Rare>()
 
     /// `prefix_rewrite` or `regex_rewrite`.
     public var pathRewrite: PathRewrite? {
-        get { rareBox?.value.pathRewrite }
-        set { update(unlessDefault: newValue == nil) { $0.pathRewrite = newValue } }
+        get { rare.stored?.pathRewrite }
+        set { rare.update(unlessDefault: newValue == nil) { $0.pathRewrite = newValue } }
     }
     /// `host_rewrite_literal`.
     public var hostRewriteLiteral: String? {
-        get { rareBox?.value.hostRewriteLiteral }
-        set { update(unlessDefault: newValue == nil) { $0.hostRewriteLiteral = newValue } }
+        get { rare.stored?.hostRewriteLiteral }
+        set { rare.update(unlessDefault: newValue == nil) { $0.hostRewriteLiteral = newValue } }
     }
     /// `idle_timeout`.
     public var idleTimeout: EnvoyDuration? {
-        get { rareBox?.value.idleTimeout }
-        set { update(unlessDefault: newValue == nil) { $0.idleTimeout = newValue } }
+        get { rare.stored?.idleTimeout }
+        set { rare.update(unlessDefault: newValue == nil) { $0.idleTimeout = newValue } }
     }
     /// `retry_policy`.
     public var retryPolicy: RetryPolicy? {
-        get { rareBox?.value.retryPolicy }
-        set { update(unlessDefault: newValue == nil) { $0.retryPolicy = newValue } }
+        get { rare.stored?.retryPolicy }
+        set { rare.update(unlessDefault: newValue == nil) { $0.retryPolicy = newValue } }
     }
     /// `request_mirror_policies`.
     public var requestMirrorPolicies: [RequestMirrorPolicy] {
-        get { rareBox?.value.requestMirrorPolicies ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.requestMirrorPolicies = newValue } }
+        get { rare.stored?.requestMirrorPolicies ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.requestMirrorPolicies = newValue } }
     }
     /// `hash_policy`.
     public var hashPolicy: [HashPolicy] {
-        get { rareBox?.value.hashPolicy ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.hashPolicy = newValue } }
+        get { rare.stored?.hashPolicy ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.hashPolicy = newValue } }
     }
     /// `upgrade_configs` (upgrade types enabled on this route, e.g. `websocket`).
     public var upgradeTypes: [String] {
-        get { rareBox?.value.upgradeTypes ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.upgradeTypes = newValue } }
+        get { rare.stored?.upgradeTypes ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.upgradeTypes = newValue } }
     }
     /// `upgrade_configs` entries with `enabled: false`: upgrade types this route refuses even
     /// when the connection manager allows them (`createUpgradeFilterChain`).
     public var disabledUpgradeTypes: [String] {
-        get { rareBox?.value.disabledUpgradeTypes ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.disabledUpgradeTypes = newValue } }
+        get { rare.stored?.disabledUpgradeTypes ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.disabledUpgradeTypes = newValue } }
     }
     /// `host_rewrite_header`: the Host becomes the first value of this request header.
     public var hostRewriteHeader: String? {
-        get { rareBox?.value.hostRewriteHeader }
-        set { update(unlessDefault: newValue == nil) { $0.hostRewriteHeader = newValue } }
+        get { rare.stored?.hostRewriteHeader }
+        set { rare.update(unlessDefault: newValue == nil) { $0.hostRewriteHeader = newValue } }
     }
     /// `auto_host_rewrite`: the Host becomes the upstream host's hostname (known only
     /// after host selection).
     public var autoHostRewrite: Bool {
-        get { rareBox?.value.autoHostRewrite ?? false }
-        set { update(unlessDefault: !newValue) { $0.autoHostRewrite = newValue } }
+        get { rare.stored?.autoHostRewrite ?? false }
+        set { rare.update(unlessDefault: !newValue) { $0.autoHostRewrite = newValue } }
     }
     /// `host_rewrite_path_regex`: the Host becomes the path rewritten by this regex.
     public var hostRewritePathRegex: RegexRewrite? {
-        get { rareBox?.value.hostRewritePathRegex }
-        set { update(unlessDefault: newValue == nil) { $0.hostRewritePathRegex = newValue } }
+        get { rare.stored?.hostRewritePathRegex }
+        set { rare.update(unlessDefault: newValue == nil) { $0.hostRewritePathRegex = newValue } }
     }
     /// `append_x_forwarded_host`.
     public var appendXForwardedHost: Bool {
-        get { rareBox?.value.appendXForwardedHost ?? false }
-        set { update(unlessDefault: !newValue) { $0.appendXForwardedHost = newValue } }
+        get { rare.stored?.appendXForwardedHost ?? false }
+        set { rare.update(unlessDefault: !newValue) { $0.appendXForwardedHost = newValue } }
     }
     /// `cluster_not_found_response_code` as an HTTP status; nil is Envoy's 503.
     public var clusterNotFoundResponseCode: Int? {
-        get { rareBox?.value.clusterNotFoundResponseCode }
-        set { update(unlessDefault: newValue == nil) { $0.clusterNotFoundResponseCode = newValue } }
+        get { rare.stored?.clusterNotFoundResponseCode }
+        set { rare.update(unlessDefault: newValue == nil) { $0.clusterNotFoundResponseCode = newValue } }
     }
     /// `rate_limits`, as written.
     public var rateLimits: [JSON] {
-        get { rareBox?.value.rateLimits ?? [] }
-        set { update(unlessDefault: newValue.isEmpty) { $0.rateLimits = newValue } }
+        get { rare.stored?.rateLimits ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.rateLimits = newValue } }
     }
     /// `include_vh_rate_limits`.
     public var includeVirtualHostRateLimits: Bool {
-        get { rareBox?.value.includeVirtualHostRateLimits ?? false }
-        set { update(unlessDefault: !newValue) { $0.includeVirtualHostRateLimits = newValue } }
+        get { rare.stored?.includeVirtualHostRateLimits ?? false }
+        set { rare.update(unlessDefault: !newValue) { $0.includeVirtualHostRateLimits = newValue } }
     }
     /// The deprecated `cors` field, as written.
     public var cors: JSON? {
-        get { rareBox?.value.cors }
-        set { update(unlessDefault: newValue == nil) { $0.cors = newValue } }
+        get { rare.stored?.cors }
+        set { rare.update(unlessDefault: newValue == nil) { $0.cors = newValue } }
     }
 
     /// `max_stream_duration`: when set (even empty), the router's own timeout is off
     /// (`usingNewTimeouts`) and the connection manager's stream timer applies.
     public var maxStreamDuration: MaxStreamDuration? {
-        get { rareBox?.value.maxStreamDuration }
-        set { update(unlessDefault: newValue == nil) { $0.maxStreamDuration = newValue } }
+        get { rare.stored?.maxStreamDuration }
+        set { rare.update(unlessDefault: newValue == nil) { $0.maxStreamDuration = newValue } }
     }
     /// The deprecated `max_grpc_timeout`: a gRPC request's timeout comes from `grpc-timeout`,
     /// capped at this (0 is no cap).
     public var maxGrpcTimeout: EnvoyDuration? {
-        get { rareBox?.value.maxGrpcTimeout }
-        set { update(unlessDefault: newValue == nil) { $0.maxGrpcTimeout = newValue } }
+        get { rare.stored?.maxGrpcTimeout }
+        set { rare.update(unlessDefault: newValue == nil) { $0.maxGrpcTimeout = newValue } }
     }
     /// The deprecated `grpc_timeout_offset`, taken off the `grpc-timeout` value.
     public var grpcTimeoutOffset: EnvoyDuration? {
-        get { rareBox?.value.grpcTimeoutOffset }
-        set { update(unlessDefault: newValue == nil) { $0.grpcTimeoutOffset = newValue } }
+        get { rare.stored?.grpcTimeoutOffset }
+        set { rare.update(unlessDefault: newValue == nil) { $0.grpcTimeoutOffset = newValue } }
     }
 
     /// Whether the two actions are equal, field by field.
     public static func == (a: RouteAction, b: RouteAction) -> Bool {
-        a.clusterSpecifier == b.clusterSpecifier && a.timeout == b.timeout && (a.rareBox === b.rareBox || a.rare == b.rare)
+        a.clusterSpecifier == b.clusterSpecifier && a.timeout == b.timeout && a.rare == b.rare
     }
 
     /// A route action.

@@ -56,6 +56,19 @@ final class HTTP2UpstreamPool: Sendable {
         }
     }
 
+    /// An HTTP/2 client connection's handlers, behind the target's TLS (`handshake` is
+    /// completed once the certificate checks pass). Health checks dial the same way.
+    static func configureClient(
+        _ sync: ChannelPipeline.SynchronousOperations, _ target: UpstreamTargets.Target, handshake: EventLoopPromise<Void>?
+    ) throws {
+        try target.tls.map { try UpstreamTLS.addHandlers($0, to: sync, verified: handshake) }
+        // The upstream opens no streams of its own (no server push); any it tries are closed.
+        _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
+            $0.close()
+        }
+        try sync.addHandler(ConnectionErrorHandler())
+    }
+
     /// Dials `target` and speaks HTTP/2 on it (over its TLS, once the handshake is done).
     private static func connect(_ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount)
         -> EventLoopFuture<Connection>
@@ -65,13 +78,7 @@ final class HTTP2UpstreamPool: Sendable {
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try target.tls.map { try UpstreamTLS.addHandlers($0, to: sync, verified: handshake) }
-                    // The upstream opens no streams of its own (no server push); any it tries are closed.
-                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
-                        $0.close()
-                    }
-                    try sync.addHandler(ConnectionErrorHandler())
+                    try Self.configureClient(channel.pipeline.syncOperations, target, handshake: handshake)
                 }
             }
             .connect(host: target.host, port: target.port)

@@ -103,12 +103,7 @@ enum HealthProbe {
             .connectTimeout(limit)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try target.tls.map { try UpstreamTLS.addHandlers($0, to: sync, verified: handshake) }
-                    _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
-                        $0.close()
-                    }
-                    try sync.addHandler(ConnectionErrorHandler())
+                    try HTTP2UpstreamPool.configureClient(channel.pipeline.syncOperations, target, handshake: handshake)
                 }
             }
             .connect(host: target.host, port: target.port)
