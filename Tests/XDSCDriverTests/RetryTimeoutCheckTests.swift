@@ -15,6 +15,12 @@ import XDSCTestSupport
                   route: {cluster: users, timeout: 6s, retry_policy: {retry_on: 5xx, per_try_timeout: 2s}}
                 - match: {prefix: /d}
                   route: {cluster: users, timeout: 0s, retry_policy: {retry_on: 5xx, per_try_timeout: 2s}}
+                - match: {prefix: /e}
+                  route:
+                    cluster: users
+                    timeout: 2s
+                    max_stream_duration: {max_stream_duration: 30s}
+                    retry_policy: {retry_on: 5xx, per_try_timeout: 2s}
                 """, clusters: ["users"])
         expectDiagnostics(files: [("envoy.yaml", text)], [(.retryTimeout, "equal"), (.retryTimeout, "default")])
         let (result, _) = lintMarked([("envoy.yaml", text)])

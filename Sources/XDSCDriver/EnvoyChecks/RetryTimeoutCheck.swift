@@ -3,7 +3,8 @@ import XDSCEnvoy
 
 /// A route of a user's Envoy configuration whose retry `per_try_timeout` is at least its
 /// `timeout` (15s when unset; `0s` disables it): the first try uses up the whole request's
-/// time and no retry is sent. Policies keep `RetryTimeoutPass` on the IR: it points at the
+/// time and no retry is sent. Routes with `max_stream_duration` have no router timeout and are
+/// not checked. Policies keep `RetryTimeoutPass` on the IR: it points at the
 /// `per_try_timeout` token and at the inherited `timeout`, which the model does not keep.
 public struct RetryTimeoutCheck: EnvoyCheck {
     /// The rules this check can report.
@@ -20,8 +21,11 @@ public struct RetryTimeoutCheck: EnvoyCheck {
     /// Checks every route of `config` and adds each finding to `sink`.
     public func run(_ config: EnvoyConfig, _ context: EnvoyCheckContext, _ sink: DiagnosticSink) {
         config.forEachRoute { _, _, route in
-            guard let span = route.source, case .route(let a) = route.action, let retry = a.retryPolicy,
-                let perTry = retry.perTryTimeout, perTry > .zero, retry.numRetries != 0
+            // A route with `max_stream_duration` uses Envoy's "new timeouts": its `timeout` is
+            // not armed at all (`FilterUtility::finalTimeout`, router.cc), so there is nothing a
+            // try could outlast.
+            guard let span = route.source, case .route(let a) = route.action, a.maxStreamDuration == nil,
+                let retry = a.retryPolicy, let perTry = retry.perTryTimeout, perTry > .zero, retry.numRetries != 0
             else { return }
             let total = a.timeout ?? Self.envoyDefaultTimeout
             guard total > .zero, perTry >= total else { return }
