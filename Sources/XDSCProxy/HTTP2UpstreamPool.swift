@@ -45,20 +45,26 @@ final class HTTP2UpstreamPool: Sendable {
                 }
             }
         }
-        return connection.flatMap { c in
-            c.multiplexer.createStreamChannel { stream in
-                stream.eventLoop.makeCompletedFuture {
-                    let sync = stream.pipeline.syncOperations
-                    try sync.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http))
-                    try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
-                }
+        return connection.flatMap { Self.stream(on: $0, httpProtocol: .http, responsePromise: responsePromise) }
+    }
+
+    /// A new stream on `connection`, speaking HTTP/1 parts, whose answer completes `responsePromise`.
+    static func stream(
+        on connection: Connection, httpProtocol: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol,
+        responsePromise: EventLoopPromise<UpstreamResponse>
+    ) -> EventLoopFuture<Channel> {
+        connection.multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                let sync = stream.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: httpProtocol))
+                try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
             }
         }
     }
 
     /// An HTTP/2 client connection's handlers, behind the target's TLS (`handshake` is
-    /// completed once the certificate checks pass). Health checks dial the same way.
-    static func configureClient(
+    /// completed once the certificate checks pass).
+    private static func configureClient(
         _ sync: ChannelPipeline.SynchronousOperations, _ target: UpstreamTargets.Target, handshake: EventLoopPromise<Void>?
     ) throws {
         try target.tls.map { try UpstreamTLS.addHandlers($0, to: sync, verified: handshake) }
@@ -70,7 +76,8 @@ final class HTTP2UpstreamPool: Sendable {
     }
 
     /// Dials `target` and speaks HTTP/2 on it (over its TLS, once the handshake is done).
-    private static func connect(_ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount)
+    /// Health checks dial the same way, on a connection of their own.
+    static func connect(_ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount)
         -> EventLoopFuture<Connection>
     {
         let handshake = target.tls.map { _ in eventLoop.makePromise(of: Void.self) }

@@ -98,55 +98,31 @@ enum HealthProbe {
         target: UpstreamTargets.Target, head: HTTPRequestHead, body: ByteBuffer?, limit: TimeAmount, eventLoop: EventLoop
     ) -> EventLoopFuture<UpstreamResponse?> {
         let response = eventLoop.makePromise(of: UpstreamResponse.self)
-        let handshake = target.tls.map { _ in eventLoop.makePromise(of: Void.self) }
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(limit)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try HTTP2UpstreamPool.configureClient(channel.pipeline.syncOperations, target, handshake: handshake)
-                }
-            }
-            .connect(host: target.host, port: target.port)
-            .whenComplete { result in
-                switch result {
-                case .failure(let error):
-                    handshake?.fail(error)
-                    response.fail(UpstreamFailure.connectionFailure)
-                case .success(let channel):
-                    let timer = channel.eventLoop.scheduleTask(in: limit) {
-                        response.fail(UpstreamFailure.perTryTimeout)
-                        channel.close(promise: nil)
-                    }
-                    response.futureResult.whenComplete { _ in
-                        timer.cancel()
-                        channel.close(promise: nil)
-                    }
-                    // A connection that closes fails the stream, and so the response.
-                    channel.closeFuture.whenComplete { _ in response.fail(UpstreamFailure.connectionTermination) }
-                    let ready = handshake?.futureResult ?? eventLoop.makeSucceededVoidFuture()
-                    ready.flatMapThrowing {
-                        try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
-                    }.flatMap { multiplexer in
-                        multiplexer.createStreamChannel { stream in
-                            stream.eventLoop.makeCompletedFuture {
-                                try stream.pipeline.syncOperations.addHandler(
-                                    HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: target.tls == nil ? .http : .https))
-                                try stream.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: response))
-                            }
-                        }
-                    }.whenComplete { opened in
-                        switch opened {
-                        case .failure: response.fail(UpstreamFailure.connectionFailure)
-                        case .success(let stream):
-                            var head = head
-                            if let body { head.headers.add(name: "content-length", value: String(body.readableBytes)) }
-                            stream.write(HTTPClientRequestPart.head(head), promise: nil)
-                            if let body { stream.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-                            stream.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                        }
+        // The limit covers the connect, the TLS handshake and the answer.
+        let timer = eventLoop.scheduleTask(in: limit) { response.fail(UpstreamFailure.perTryTimeout) }
+        response.futureResult.whenComplete { _ in timer.cancel() }
+        HTTP2UpstreamPool.connect(target, eventLoop: eventLoop, connectTimeout: limit).whenComplete { result in
+            switch result {
+            case .failure: response.fail(UpstreamFailure.connectionFailure)
+            case .success(let connection):
+                response.futureResult.whenComplete { _ in connection.channel.close(promise: nil) }
+                // A connection that closes fails the stream, and so the response.
+                connection.channel.closeFuture.whenComplete { _ in response.fail(UpstreamFailure.connectionTermination) }
+                HTTP2UpstreamPool.stream(
+                    on: connection, httpProtocol: target.tls == nil ? .http : .https, responsePromise: response
+                ).whenComplete { opened in
+                    switch opened {
+                    case .failure: response.fail(UpstreamFailure.connectionFailure)
+                    case .success(let stream):
+                        var head = head
+                        if let body { head.headers.add(name: "content-length", value: String(body.readableBytes)) }
+                        stream.write(HTTPClientRequestPart.head(head), promise: nil)
+                        if let body { stream.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+                        stream.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
                     }
                 }
             }
+        }
         return response.futureResult.map { Optional($0) }.recover { _ in nil }
     }
 
