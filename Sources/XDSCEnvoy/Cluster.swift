@@ -40,8 +40,10 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var loadAssignment: ClusterLoadAssignment?
     /// `health_checks`.
     public var healthChecks: [HealthCheck]
-    /// `circuit_breakers.thresholds[0]` (default priority).
+    /// `circuit_breakers.thresholds` of the DEFAULT priority.
     public var circuitBreakers: CircuitBreakerThresholds?
+    /// `circuit_breakers.thresholds` of the HIGH priority (routes with `priority: HIGH`).
+    public var highPriorityCircuitBreakers: CircuitBreakerThresholds? = nil
     /// Upstream protocol; HTTP/2 is written as `typed_extension_protocol_options`.
     public var upstreamProtocol: UpstreamProtocol
     /// `outlier_detection`.
@@ -52,6 +54,11 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var ringHashConfig: RingHashLbConfig? = nil
     /// `maglev_lb_config.table_size` (read from Envoy files).
     public var maglevTableSize: UInt64? = nil
+    /// `common_lb_config.consistent_hashing_lb_config.hash_balance_factor`: RING_HASH and
+    /// MAGLEV bound each endpoint's load (read from Envoy files).
+    public var hashBalanceFactor: UInt32? = nil
+    /// `common_lb_config.consistent_hashing_lb_config.use_hostname_for_hashing`.
+    public var useHostnameForHashing = false
     /// `HttpProtocolOptions.upstream_http_protocol_options` (or the deprecated cluster field).
     public var upstreamHTTPProtocolOptions: UpstreamHTTPProtocolOptions?
     /// `HttpProtocolOptions.auto_config`: the upstream protocol chosen by ALPN (kept so that it
@@ -92,7 +99,14 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         if lbPolicy != .roundRobin { o["lb_policy"] = .string(lbPolicy.rawValue) }
         o.set("load_assignment", loadAssignment)
         o.setList("health_checks", healthChecks)
-        if let circuitBreakers { o["circuit_breakers"] = .object(["thresholds": .array([circuitBreakers.json])]) }
+        if circuitBreakers != nil || highPriorityCircuitBreakers != nil {
+            var thresholds: [JSON] = circuitBreakers.map { [$0.json] } ?? []
+            if let high = highPriorityCircuitBreakers, case .object(var t) = high.json {
+                t["priority"] = .string(RoutingPriority.high.rawValue)
+                thresholds.append(.object(t))
+            }
+            o["circuit_breakers"] = .object(["thresholds": .array(thresholds)])
+        }
         if upstreamProtocol == .http2 || upstreamHTTPProtocolOptions != nil || autoHTTPConfig {
             let version = upstreamProtocol == .http2 ? "http2_protocol_options" : "http_protocol_options"
             var fields: JSONObject =
@@ -107,6 +121,12 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         o.set("transport_socket", tls.map(\.transportSocket))
         o.set("ring_hash_lb_config", ringHashConfig)
         if let maglevTableSize { o["maglev_lb_config"] = .object(["table_size": .integer(maglevTableSize)]) }
+        if hashBalanceFactor != nil || useHostnameForHashing {
+            var ch = JSONObject()
+            if useHostnameForHashing { ch["use_hostname_for_hashing"] = .bool(true) }
+            ch.set("hash_balance_factor", hashBalanceFactor.map { JSON.integer($0) })
+            o["common_lb_config"] = .object(["consistent_hashing_lb_config": .object(ch)])
+        }
         return .object(o)
     }
 }
@@ -219,6 +239,17 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
     public var tcpSend: HealthCheckPayload?
     /// `tcp_health_check.receive`: the check passes once these arrived, in order.
     public var tcpReceive: [HealthCheckPayload] = []
+    /// `http_health_check.expected_statuses` (`[start, end)` ranges); empty is 200 only.
+    public var expectedStatuses: [Range<Int>] = []
+    /// `http_health_check.retriable_statuses`: a status outside the expected ones but in
+    /// these counts towards `unhealthy_threshold` like a network failure.
+    public var retriableStatuses: [Range<Int>] = []
+    /// `http_health_check.host` (nil: the cluster name).
+    public var httpHost: String?
+    /// `grpc_health_check.authority` (nil: the cluster name).
+    public var grpcAuthority: String?
+    /// `reuse_connection` (Envoy's default true): a check's connection is kept for the next.
+    public var reuseConnection = true
 
     /// A health check.
     public init(timeout: EnvoyDuration, interval: EnvoyDuration, unhealthyThreshold: UInt32, healthyThreshold: UInt32, kind: Kind) {
@@ -236,10 +267,17 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
         o["interval"] = interval.json
         o["unhealthy_threshold"] = .integer(unhealthyThreshold)
         o["healthy_threshold"] = .integer(healthyThreshold)
+        if !reuseConnection { o["reuse_connection"] = .bool(false) }
         switch kind {
         case .http(let path, let codec):
             var h: JSONObject = ["path": .string(path)]
+            h.set("host", httpHost.map(JSON.string))
             if codec != .http1 { h["codec_client_type"] = .string(codec.rawValue) }
+            func ranges(_ rs: [Range<Int>]) -> JSON {
+                .array(rs.map { .object(["start": .integer($0.lowerBound), "end": .integer($0.upperBound)]) })
+            }
+            if !expectedStatuses.isEmpty { h["expected_statuses"] = ranges(expectedStatuses) }
+            if !retriableStatuses.isEmpty { h["retriable_statuses"] = ranges(retriableStatuses) }
             o["http_health_check"] = .object(h)
         case .tcp:
             var t = JSONObject()
@@ -249,13 +287,14 @@ public struct HealthCheck: Equatable, Sendable, EnvoyEncodable {
         case .grpc(let service):
             var g = JSONObject()
             g.set("service_name", service.map(JSON.string))
+            g.set("authority", grpcAuthority.map(JSON.string))
             o["grpc_health_check"] = .object(g)
         }
         return .object(o)
     }
 }
 
-/// `envoy.config.cluster.v3.CircuitBreakers.Thresholds` for the default priority.
+/// `envoy.config.cluster.v3.CircuitBreakers.Thresholds` of one priority.
 public struct CircuitBreakerThresholds: Equatable, Sendable, EnvoyEncodable {
     /// `max_connections`.
     public var maxConnections: UInt32?

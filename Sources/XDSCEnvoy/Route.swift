@@ -492,6 +492,7 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         var maxStreamDuration: MaxStreamDuration?
         var maxGrpcTimeout: EnvoyDuration?
         var grpcTimeoutOffset: EnvoyDuration?
+        var priority = RoutingPriority.default
     }
 
     private var rare = OutOfLine<Rare>()
@@ -597,6 +598,13 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         set { rare.update(unlessDefault: newValue == nil) { $0.grpcTimeoutOffset = newValue } }
     }
 
+    /// `priority`: which of the cluster's circuit-breaker thresholds (and connection pools)
+    /// the route's requests use.
+    public var priority: RoutingPriority {
+        get { rare.stored?.priority ?? .default }
+        set { rare.update(unlessDefault: newValue == .default) { $0.priority = newValue } }
+    }
+
     /// Whether the two actions are equal, field by field.
     public static func == (a: RouteAction, b: RouteAction) -> Bool {
         a.clusterSpecifier == b.clusterSpecifier && a.timeout == b.timeout && a.rare == b.rare
@@ -660,8 +668,19 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         o.set("max_grpc_timeout", maxGrpcTimeout)
         o.set("grpc_timeout_offset", grpcTimeoutOffset)
         o.set("max_stream_duration", maxStreamDuration)
+        if priority != .default { o["priority"] = .string(priority.rawValue) }
         return .object(o)
     }
+}
+
+/// `envoy.config.core.v3.RoutingPriority`: a cluster keeps one set of circuit breakers and
+/// connection pools per priority (`ClusterInfoImpl::ResourceManagers`, upstream_impl.cc).
+public enum RoutingPriority: String, Sendable, Hashable, CaseIterable {
+    case `default` = "DEFAULT"
+    case high = "HIGH"
+
+    /// 0 for DEFAULT, 1 for HIGH (Envoy's `ResourcePriority`).
+    public var index: Int { self == .default ? 0 : 1 }
 }
 
 /// `envoy.config.route.v3.RouteAction.MaxStreamDuration`.

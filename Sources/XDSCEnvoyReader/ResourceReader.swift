@@ -365,15 +365,20 @@ struct ResourceReader {
         if let la = m.value("load_assignment") { c.loadAssignment = loadAssignment(la) }
         c.healthChecks = m.messages("health_checks", Tables.healthCheck).compactMap(healthCheck)
         if let cb = m.message("circuit_breakers", Tables.circuitBreakers) {
-            // The model keeps the DEFAULT priority's thresholds.
-            if let t = cb.messages("thresholds", Tables.thresholds).first(where: {
-                $0.enumeration("priority", [("DEFAULT", 0), ("HIGH", 1)]) ?? 0 == 0
-            }) {
-                c.circuitBreakers = CircuitBreakerThresholds(
+            // Each priority takes the first thresholds naming it (`ResourceManagers::load`,
+            // upstream_impl.cc, finds the first match); a priority with none keeps the defaults.
+            let all = cb.messages("thresholds", Tables.thresholds).map {
+                (priority: $0.enumeration("priority", RouteReader.routingPriorities) ?? .default, message: $0)
+            }
+            func thresholds(_ p: RoutingPriority) -> CircuitBreakerThresholds? {
+                guard let t = all.first(where: { $0.priority == p })?.message else { return nil }
+                return CircuitBreakerThresholds(
                     maxConnections: t.int("max_connections").map { UInt32($0) },
                     maxPendingRequests: t.int("max_pending_requests").map { UInt32($0) },
                     maxRequests: t.int("max_requests").map { UInt32($0) }, maxRetries: t.int("max_retries").map { UInt32($0) })
             }
+            c.circuitBreakers = thresholds(.default)
+            c.highPriorityCircuitBreakers = thresholds(.high)
         }
         if m.has("http2_protocol_options") { c.upstreamProtocol = .http2 }
         // The deprecated cluster field; `typed_extension_protocol_options` below wins.
@@ -408,6 +413,13 @@ struct ResourceReader {
                 minimumRingSize: rh.int("minimum_ring_size", 0...max).map { UInt64($0) },
                 maximumRingSize: rh.int("maximum_ring_size", 0...max).map { UInt64($0) },
                 hashFunction: rh.enumeration("hash_function", [("XX_HASH", .xxHash), ("MURMUR_HASH_2", .murmurHash2)]) ?? .xxHash)
+        }
+        if let common = m.message("common_lb_config", Tables.commonLbConfig),
+            let ch = common.message("consistent_hashing_lb_config", Tables.consistentHashingLbConfig)
+        {
+            c.useHostnameForHashing = ch.bool("use_hostname_for_hashing") ?? false
+            // `hash_balance_factor` is a UInt32Value of at least 100 (cluster.proto).
+            c.hashBalanceFactor = ch.int("hash_balance_factor", 100...Int64(UInt32.max)).map { UInt32($0) }
         }
         if let mg = m.message("maglev_lb_config", Tables.maglevLbConfig) {
             c.maglevTableSize = mg.int("table_size", 0...5_000_011).map { UInt64($0) }
@@ -478,7 +490,10 @@ struct ResourceReader {
         let kind: HealthCheck.Kind
         var tcpSend: HealthCheckPayload?
         var tcpReceive: [HealthCheckPayload] = []
+        var http: Message?
+        var grpcAuthority: String?
         if let h = m.message("http_health_check", Tables.httpHealthCheck) {
+            http = h
             let codec = h.enumeration(
                 "codec_client_type", [("HTTP1", HealthCheck.CodecClientType.http1), ("HTTP2", .http2), ("HTTP3", .http1)])
             kind = .http(path: h.requiredString("path") ?? "", codec: codec ?? .http1)
@@ -490,6 +505,7 @@ struct ResourceReader {
             kind = .tcp
         } else if let g = m.message("grpc_health_check", Tables.grpcHealthCheck) {
             kind = .grpc(serviceName: g.string("service_name"))
+            grpcAuthority = g.string("authority").flatMap { $0.isEmpty ? nil : $0 }
         } else {
             if m.has("custom_health_check") {
                 ctx.opaque.append(OpaqueExtension(name: "custom_health_check", typeURL: nil, source: m.span("custom_health_check")))
@@ -512,6 +528,36 @@ struct ResourceReader {
             kind: kind)
         check.tcpSend = tcpSend
         check.tcpReceive = tcpReceive
+        check.grpcAuthority = grpcAuthority
+        check.reuseConnection = m.bool("reuse_connection") ?? true
+        if let h = http {
+            check.httpHost = h.string("host").flatMap { $0.isEmpty ? nil : $0 }
+            check.expectedStatuses = statusRanges(h, "expected_statuses")
+            check.retriableStatuses = statusRanges(h, "retriable_statuses")
+        }
         return check
+    }
+
+    /// `Int64Range`s of HTTP statuses, `[start, end)`, checked as Envoy's `HttpStatusChecker`
+    /// does (`validateRange`, health_checker_impl.cc): start below end, start at least 100,
+    /// end at most 600; Envoy rejects the configuration otherwise.
+    func statusRanges(_ m: Message, _ field: String) -> [Range<Int>] {
+        m.messages(field, Tables.int64Range).compactMap { r in
+            let start = r.int("start", Int64.min...Int64.max) ?? 0
+            let end = r.int("end", Int64.min...Int64.max) ?? 0
+            let problem =
+                start >= end
+                ? "expecting start < end, but found start=\(start) and end=\(end)"
+                : start < 100
+                    ? "expecting start >= 100, but found start=\(start)"
+                    : end > 600 ? "expecting end <= 600, but found end=\(end)" : nil
+            if let problem {
+                ctx.error(
+                    .invalidValue, "invalid http \(field == "expected_statuses" ? "expected" : "retriable") status range: \(problem)",
+                    at: r.span, label: "invalid range")
+                return nil
+            }
+            return Int(start)..<Int(end)
+        }
     }
 }

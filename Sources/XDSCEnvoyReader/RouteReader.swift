@@ -303,6 +303,9 @@ struct RouteReader {
         return FractionalPercent(numerator: UInt32(m.int("numerator") ?? 0), denominator: d)
     }
 
+    /// `RoutingPriority` names and numbers.
+    static let routingPriorities: [(String, RoutingPriority)] = [("DEFAULT", .default), ("HIGH", .high)]
+
     func routeAction(_ m: Message) -> RouteAction? {
         var specifiers: [(String, RouteAction.ClusterSpecifier)] = []
         if let c = m.string("cluster") { specifiers.append(("cluster", .cluster(c))) }
@@ -431,6 +434,7 @@ struct RouteReader {
         action.cors = m.value("cors").map(JSONValue.of)
         action.maxGrpcTimeout = m.duration("max_grpc_timeout")
         action.grpcTimeoutOffset = m.duration("grpc_timeout_offset")
+        action.priority = m.enumeration("priority", Self.routingPriorities) ?? .default
         if let d = m.message("max_stream_duration", Tables.maxStreamDuration) {
             action.maxStreamDuration = MaxStreamDuration(
                 maxStreamDuration: d.duration("max_stream_duration"), grpcTimeoutHeaderMax: d.duration("grpc_timeout_header_max"),

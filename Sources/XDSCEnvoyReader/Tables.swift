@@ -78,10 +78,10 @@ enum Tables {
             "timeout", "idle_timeout", "retry_policy", "request_mirror_policies", "hash_policy", "upgrade_configs",
             "cluster_not_found_response_code", "auto_host_rewrite", "host_rewrite_header", "host_rewrite_path_regex",
             "append_x_forwarded_host", "rate_limits", "include_vh_rate_limits", "cors", "max_stream_duration", "max_grpc_timeout",
-            "grpc_timeout_offset",
+            "grpc_timeout_offset", "priority",
         ],
         ignored: [
-            "metadata_match", "early_data_policy", "retry_policy_typed_config", "priority", "internal_redirect_policy",
+            "metadata_match", "early_data_policy", "retry_policy_typed_config", "internal_redirect_policy",
             "internal_redirect_action", "max_internal_redirects", "hedge_policy", "flush_timeout",
         ],
         routing: ["cluster_specifier_plugin", "inline_cluster_specifier_plugin", "path_rewrite_policy"],
@@ -266,7 +266,7 @@ enum Tables {
         read: [
             "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy", "load_assignment", "health_checks",
             "circuit_breakers", "typed_extension_protocol_options", "http2_protocol_options", "outlier_detection",
-            "transport_socket", "ring_hash_lb_config", "maglev_lb_config", "upstream_http_protocol_options",
+            "transport_socket", "ring_hash_lb_config", "maglev_lb_config", "upstream_http_protocol_options", "common_lb_config",
         ],
         ignored: [
             "transport_socket_matches", "alt_stat_name", "cluster_type", "per_connection_buffer_limit_bytes",
@@ -275,7 +275,7 @@ enum Tables {
             "dns_lookup_family", "dns_resolvers", "use_tcp_for_dns_lookups", "dns_resolution_config",
             "typed_dns_resolver_config", "wait_for_warm_on_init", "cleanup_interval", "upstream_bind_config",
             "lb_subset_config", "original_dst_lb_config",
-            "least_request_lb_config", "round_robin_lb_config", "common_lb_config", "metadata", "protocol_selection",
+            "least_request_lb_config", "round_robin_lb_config", "metadata", "protocol_selection",
             "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
             "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
             "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
@@ -304,10 +304,10 @@ enum Tables {
         "HealthCheck",
         read: [
             "timeout", "interval", "unhealthy_threshold", "healthy_threshold", "http_health_check", "tcp_health_check",
-            "grpc_health_check", "custom_health_check",
+            "grpc_health_check", "custom_health_check", "reuse_connection",
         ],
         ignored: [
-            "initial_jitter", "interval_jitter", "interval_jitter_percent", "alt_port", "reuse_connection",
+            "initial_jitter", "interval_jitter", "interval_jitter_percent", "alt_port",
             "no_traffic_interval", "no_traffic_healthy_interval", "unhealthy_interval", "unhealthy_edge_interval",
             "healthy_edge_interval", "event_log_path", "event_logger", "event_service", "always_log_health_check_failures",
             "always_log_health_check_success", "tls_options", "transport_socket_match_criteria",
@@ -315,14 +315,14 @@ enum Tables {
     static let tcpHealthCheck = MessageTable("TcpHealthCheck", read: ["send", "receive"], ignored: ["proxy_protocol_config"])
     static let healthCheckPayload = MessageTable("Payload", read: ["text", "binary"])
     static let httpHealthCheck = MessageTable(
-        "HttpHealthCheck", read: ["path", "codec_client_type"],
+        "HttpHealthCheck", read: ["path", "codec_client_type", "host", "expected_statuses", "retriable_statuses"],
         ignored: [
-            "host", "send", "receive", "response_buffer_size", "request_headers_to_add", "request_headers_to_remove",
-            "expected_statuses", "retriable_statuses", "service_name_matcher", "method",
+            "send", "receive", "response_buffer_size", "request_headers_to_add", "request_headers_to_remove",
+            "service_name_matcher", "method",
         ],
         removed: ["use_http2": "use `codec_client_type: HTTP2`", "service_name": "use `service_name_matcher`"])
     static let grpcHealthCheck = MessageTable(
-        "GrpcHealthCheck", read: ["service_name"], ignored: ["authority", "initial_metadata"])
+        "GrpcHealthCheck", read: ["service_name", "authority"], ignored: ["initial_metadata"])
 
     static let circuitBreakers = MessageTable("CircuitBreakers", read: ["thresholds"], ignored: ["per_host_thresholds"])
     static let thresholds = MessageTable(
@@ -344,6 +344,14 @@ enum Tables {
     static let ringHashLbConfig = MessageTable(
         "Cluster.RingHashLbConfig", read: ["minimum_ring_size", "maximum_ring_size", "hash_function"])
     static let maglevLbConfig = MessageTable("Cluster.MaglevLbConfig", read: ["table_size"])
+    static let commonLbConfig = MessageTable(
+        "Cluster.CommonLbConfig", read: ["consistent_hashing_lb_config"],
+        ignored: [
+            "healthy_panic_threshold", "zone_aware_lb_config", "locality_weighted_lb_config", "update_merge_window",
+            "ignore_new_hosts_until_first_hc", "close_connections_on_host_set_change", "override_host_status",
+        ])
+    static let consistentHashingLbConfig = MessageTable(
+        "ConsistentHashingLbConfig", read: ["use_hostname_for_hashing", "hash_balance_factor"])
 
     static let httpProtocolOptions = MessageTable(
         "HttpProtocolOptions",

@@ -1,13 +1,16 @@
 import NIOCore
 import XDSCEnvoy
 
-/// One cluster's DEFAULT-priority circuit breakers beside `max_requests` (which the load
+/// One cluster's circuit breakers of one priority beside `max_requests` (which the load
 /// balancer counts): `max_pending_requests`, the requests waiting for a new upstream
 /// connection (Envoy's `ConnPoolImplBase::newStreamImpl` refuses a stream with
 /// `PoolFailureReason::Overflow` when no ready connection exists and the pending count is at
 /// the limit), and `max_retries`, the retries outstanding in the cluster
 /// (`RetryStateImpl::shouldRetry`: a retry over the limit is not made, `RetryStatus::NoOverflow`,
-/// and the router passes on what the last attempt gave).
+/// and the router passes on what the last attempt gave). A cluster has one per
+/// `RoutingPriority`, each with its own counters (`ClusterInfoImpl::ResourceManagers`,
+/// upstream_impl.cc: a `ResourceManagerImpl` per priority, each loaded with the defaults
+/// 1024 / 1024 / 1024 / 3 unless thresholds name that priority).
 struct CircuitBreakers: Equatable {
     let maxPendingRequests: Int
     let maxRetries: Int
@@ -43,23 +46,26 @@ struct CircuitBreakers: Equatable {
 }
 
 extension UpstreamTargets {
-    /// The pending-requests breaker of `cluster` admits a new-connection attempt.
-    func beginPending(_ cluster: String) -> Bool { withBreakers(cluster) { $0.beginPending() } ?? true }
+    /// The pending-requests breaker of `cluster` at `priority` admits a new-connection attempt.
+    func beginPending(_ cluster: String, _ priority: RoutingPriority = .default) -> Bool {
+        withBreakers(cluster, priority) { $0.beginPending() } ?? true
+    }
 
-    /// A new-connection attempt of `cluster` is no longer pending.
-    func endPending(_ cluster: String) { withBreakers(cluster) { $0.endPending() } }
+    /// A new-connection attempt of `cluster` at `priority` is no longer pending.
+    func endPending(_ cluster: String, _ priority: RoutingPriority = .default) { withBreakers(cluster, priority) { $0.endPending() } }
 
-    /// The retries breaker of `cluster` admits one more retry.
-    func beginRetry(_ cluster: String) -> Bool { withBreakers(cluster) { $0.beginRetry() } ?? true }
+    /// The retries breaker of `cluster` at `priority` admits one more retry.
+    func beginRetry(_ cluster: String, _ priority: RoutingPriority = .default) -> Bool {
+        withBreakers(cluster, priority) { $0.beginRetry() } ?? true
+    }
 
-    /// A retry of `cluster` is over.
-    func endRetry(_ cluster: String) { withBreakers(cluster) { $0.endRetry() } }
+    /// A retry of `cluster` at `priority` is over.
+    func endRetry(_ cluster: String, _ priority: RoutingPriority = .default) { withBreakers(cluster, priority) { $0.endRetry() } }
 
     /// Records what an attempt to endpoint `index` of `cluster` gave (outlier detection).
     func report(_ cluster: String, _ index: Int, _ event: OutlierDetector.Event, random: RandomSource) {
         withDetectingBalancer(cluster) { lb in
-            guard lb.outlier != nil else { return }
-            if lb.outlier!.record(event, host: index, now: Self.now(), random: random.next) { lb.ejected = lb.outlier!.ejected }
+            lb.outlier?.record(event, host: index, now: Self.now(), random: random.next)
         }
     }
 
@@ -67,12 +73,13 @@ extension UpstreamTargets {
     static func now() -> Int64 { Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds) }
 }
 
-/// `max_connections` of the HTTP/1.1 clusters that set it (DEFAULT priority): the cluster's
-/// open upstream connections, connecting ones included (Envoy counts an `ActiveClient` from
-/// its creation). At the limit a request that finds no idle connection waits, pending, for
-/// the next connection its endpoint releases, unless the endpoint has none open at all, when
-/// one is made anyway (conn_pool_base.cc `tryCreateNewConnection`); a closed connection lets
-/// the first waiter connect.
+/// `max_connections` of the HTTP/1.1 clusters that set it, per priority: the cluster's
+/// open upstream connections of that priority, connecting ones included (Envoy counts an
+/// `ActiveClient` from its creation). At the limit a request that finds no idle connection
+/// waits, pending, for the next connection its endpoint releases, unless the endpoint's pool
+/// (one per endpoint and priority) has none open at all, when one is made anyway
+/// (conn_pool_base.cc `tryCreateNewConnection`); a closed connection lets the first waiter
+/// connect.
 struct ConnectionLimits {
     /// What a request that needs a connection does.
     enum Admission {
@@ -81,7 +88,8 @@ struct ConnectionLimits {
         case wait(EventLoopFuture<Channel?>)
     }
 
-    /// Per cluster position: the limit (nil: not simulated) and the open connections.
+    /// Per cluster position and priority (`limitIndex`): the limit (nil: not simulated) and
+    /// the open connections.
     var limits: [Int?]
     var open: [Int]
     /// Open connections and waiters per dialled address.
@@ -129,15 +137,18 @@ struct ConnectionLimits {
 }
 
 extension UpstreamTargets {
-    /// Whether a request of `cluster` to `target` may open a connection now, or must wait.
+    /// Whether a request of `cluster` to `target` (at the target's priority) may open a
+    /// connection now, or must wait.
     func admitConnection(_ cluster: String, _ target: Target, eventLoop: EventLoop) -> ConnectionLimits.Admission {
         guard let c = positions(cluster), limitsConnections else { return .connect }
-        return connectionLimits.withLockedValue { $0.admit(c, Self.address(target), eventLoop: eventLoop) }
+        let i = Self.limitIndex(c, target.priority)
+        return connectionLimits.withLockedValue { $0.admit(i, Self.address(target), eventLoop: eventLoop) }
     }
 
     /// A connection of `cluster` to `target` is up: its close frees its slot. nil: the connect failed.
     func connectionOpened(_ cluster: String, _ target: Target, _ channel: Channel?) {
-        guard let c = positions(cluster), limitsConnections else { return }
+        guard let p = positions(cluster), limitsConnections else { return }
+        let c = Self.limitIndex(p, target.priority)
         let address = Self.address(target)
         let free = { [self] in
             self.connectionLimits.withLockedValue { $0.closed(c, address) }?.succeed(nil)
@@ -153,5 +164,10 @@ extension UpstreamTargets {
         return true
     }
 
-    static func address(_ t: Target) -> String { "\(t.host) \(t.port)" }
+    /// The pool a connection belongs to: its address and priority (Envoy keeps a pool per
+    /// endpoint and priority, cluster_manager_impl.cc `httpConnPoolImpl`).
+    static func address(_ t: Target) -> String { "\(t.host) \(t.port) \(t.priority.index)" }
+
+    /// Where the counters of cluster position `c` at `priority` are kept.
+    static func limitIndex(_ c: Int, _ priority: RoutingPriority) -> Int { c * 2 + priority.index }
 }

@@ -268,7 +268,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
                 plan: d.retryPolicy.map(RetryPlan.init) ?? RetryPlan(), timeout: timeout, perTryTimeout: perTry,
                 options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
-                hash: requestHash, deadlines: routeDeadlines(context))
+                hash: requestHash, deadlines: routeDeadlines(context), priority: f.priority)
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()

@@ -22,6 +22,8 @@ final class UpstreamTargets: Sendable {
         var port: Int
         /// The cluster's TLS, dialled with `--upstreams real` (nil for mocks and plain clusters).
         var tls: UpstreamTLS? = nil
+        /// The route's priority: its connections are pooled (and limited) apart.
+        var priority = RoutingPriority.default
     }
 
     /// The outcome of picking an endpoint.
@@ -34,15 +36,16 @@ final class UpstreamTargets: Sendable {
     }
 
     let targets: [String: [Target]]
-    /// Each cluster's position in `lists`, `maxRequests`, `speaksHTTP2` and the balancers (one lookup per pick).
+    /// Each cluster's position in `lists`, `speaksHTTP2` and the balancers (one lookup per pick).
     private let positions: [String: Int]
     private let lists: [[Target]]
+    /// `max_requests` by `limitIndex` (cluster position and priority).
     private let maxRequests: [Int]
     private let speaksHTTP2: [Bool]
     /// Idle keep-alive upstream connections by address (Envoy's HTTP/1 connection pool).
     private let idle = NIOLockedValueBox([PoolKey: [Channel]]())
     private let balancers: NIOLockedValueBox<[LoadBalancer]>
-    /// The pending-requests and retries breakers (CircuitBreakers.swift), by position.
+    /// The pending-requests and retries breakers (CircuitBreakers.swift), by `limitIndex`.
     private let breakers: NIOLockedValueBox<[CircuitBreakers]>
     /// Whether each cluster has outlier detection (reports skip the lock otherwise).
     let detecting: [Bool]
@@ -52,15 +55,18 @@ final class UpstreamTargets: Sendable {
     /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
     let http2 = HTTP2UpstreamPool()
 
-    /// Where a pooled connection goes: the address and, for TLS, the SNI and the cluster's context.
+    /// Where a pooled connection goes: the address, the priority and, for TLS, the SNI and the
+    /// cluster's context.
     private struct PoolKey: Hashable {
         var host: String
         var port: Int
+        var priority: RoutingPriority
         var tlsConnection: String?
         var tlsContext: ObjectIdentifier?
         init(_ t: Target) {
             host = t.host
             port = t.port
+            priority = t.priority
             tlsConnection = t.tls?.connectionKey
             tlsContext = t.tls?.clientContext.map { ObjectIdentifier($0) }
         }
@@ -77,10 +83,15 @@ final class UpstreamTargets: Sendable {
         for (name, list) in targets.sorted(by: { $0.key < $1.key }) {
             positions[name] = lists.count
             lists.append(list)
-            maxRequests.append(Int(settings[name]?.maxRequests ?? ClusterSettings.defaultMaxRequests))
-            speaksHTTP2.append(settings[name]?.http2 ?? false)
-            balancers.append(LoadBalancer(list, settings[name] ?? ClusterSettings(), now: Self.now()))
-            breakers.append(CircuitBreakers(maxPendingRequests: settings[name]?.maxPendingRequests, maxRetries: settings[name]?.maxRetries))
+            let s = settings[name] ?? ClusterSettings()
+            speaksHTTP2.append(s.http2)
+            balancers.append(LoadBalancer(list, s, now: Self.now()))
+            // One set of counters per priority, in `limitIndex` order.
+            for priority in RoutingPriority.allCases {
+                let t = s.thresholds(priority)
+                maxRequests.append(Int(t.maxRequests ?? ClusterSettings.defaultMaxRequests))
+                breakers.append(CircuitBreakers(maxPendingRequests: t.maxPendingRequests, maxRetries: t.maxRetries))
+            }
         }
         self.positions = positions
         self.lists = lists
@@ -89,8 +100,11 @@ final class UpstreamTargets: Sendable {
         self.balancers = NIOLockedValueBox(balancers)
         self.breakers = NIOLockedValueBox(breakers)
         self.detecting = balancers.map { $0.outlier != nil }
-        let limits = targets.keys.sorted().map { name in
-            settings[name]?.maxConnections.map { Int($0) }.flatMap { (settings[name]?.http2 ?? false) ? nil : $0 }
+        let limits = targets.keys.sorted().flatMap { name in
+            RoutingPriority.allCases.map { p -> Int? in
+                guard let s = settings[name], !s.http2 else { return nil }
+                return s.thresholds(p).maxConnections.map { Int($0) }
+            }
         }
         self.connectionLimits = NIOLockedValueBox(ConnectionLimits(limits: limits))
         self.limitsConnections = limits.contains { $0 != nil }
@@ -106,26 +120,25 @@ final class UpstreamTargets: Sendable {
     func usesHTTP2(_ cluster: String) -> Bool { positions[cluster].map { speaksHTTP2[$0] } ?? false }
 
     /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
-    /// RING_HASH and MAGLEV clusters look `hash` up (the route's hash policy).
-    func next(_ cluster: String, random: RandomSource, hash: UInt64? = nil) -> Pick {
+    /// RING_HASH and MAGLEV clusters look `hash` up (the route's hash policy); `priority`
+    /// chooses the `max_requests` counted against.
+    func next(_ cluster: String, random: RandomSource, hash: UInt64? = nil, priority: RoutingPriority = .default) -> Pick {
         guard let c = positions[cluster], !lists[c].isEmpty else { return .noHealthy }
-        let maxRequests = self.maxRequests[c]
+        let maxRequests = self.maxRequests[Self.limitIndex(c, priority)]
         return balancers.withLockedValue { all -> Pick in
-            // The connection pool refuses a stream over the cluster's `max_requests`.
-            if all[c].activeRequests >= maxRequests { return .overflow }
-            if all[c].outlier != nil, all[c].outlier!.advance(to: Self.now(), random: random.next) {
-                all[c].ejected = all[c].outlier!.ejected
-            }
+            // The connection pool refuses a stream over the priority's `max_requests`.
+            if all[c].requests(priority) >= maxRequests { return .overflow }
+            if all[c].outlier != nil { all[c].outlier!.advance(to: Self.now(), random: random.next) }
             guard let i = all[c].pick(random: random.next, hash: hash) else { return .noHealthy }
-            all[c].started(i)
+            all[c].started(i, priority)
             return .target(lists[c][i], index: i)
         }
     }
 
-    /// The request to endpoint `index` of `cluster` is no longer in flight.
-    func ended(_ cluster: String, _ index: Int) {
+    /// The request to endpoint `index` of `cluster` at `priority` is no longer in flight.
+    func ended(_ cluster: String, _ index: Int, _ priority: RoutingPriority = .default) {
         guard let c = positions[cluster] else { return }
-        balancers.withLockedValue { $0[c].ended(index) }
+        balancers.withLockedValue { $0[c].ended(index, priority) }
     }
 
     /// Runs `body` on the load balancer of `cluster` under its lock, if it detects outliers.
@@ -134,11 +147,12 @@ final class UpstreamTargets: Sendable {
         balancers.withLockedValue { body(&$0[c]) }
     }
 
-    /// Runs `body` on the breakers of `cluster` under their lock; nil for an unknown cluster.
+    /// Runs `body` on the breakers of `cluster` at `priority` under their lock; nil for an
+    /// unknown cluster.
     @discardableResult
-    func withBreakers<T>(_ cluster: String, _ body: (inout CircuitBreakers) -> T) -> T? {
+    func withBreakers<T>(_ cluster: String, _ priority: RoutingPriority = .default, _ body: (inout CircuitBreakers) -> T) -> T? {
         guard let c = positions[cluster] else { return nil }
-        return breakers.withLockedValue { body(&$0[c]) }
+        return breakers.withLockedValue { body(&$0[Self.limitIndex(c, priority)]) }
     }
 
     /// An idle open connection to `target`, if the pool has one.
@@ -171,9 +185,7 @@ final class UpstreamTargets: Sendable {
             guard all[c].healthy.indices.contains(index) else { return }
             all[c].healthy[index] = healthy
             // `successful_active_health_check_uneject_host`.
-            if healthy, all[c].outlier != nil, all[c].outlier!.healthCheckPassed(host: index, now: Self.now()) {
-                all[c].ejected = all[c].outlier!.ejected
-            }
+            if healthy { all[c].outlier?.healthCheckPassed(host: index, now: Self.now()) }
         }
     }
 }
@@ -260,6 +272,8 @@ final class ForwardExchange {
     private let upgrade: Bool
     /// The route's hash policy result, for RING_HASH and MAGLEV clusters.
     private let hash: UInt64?
+    /// The route's priority: the circuit breakers and connection pools of the cluster used.
+    private let priority: RoutingPriority
     /// A retry of this request counts against the cluster's `max_retries` (`resetRetry`).
     private var holdsRetry = false
     /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
@@ -269,9 +283,10 @@ final class ForwardExchange {
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
         perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false,
-        hash: UInt64? = nil, deadlines: DeadlineQueue? = nil
+        hash: UInt64? = nil, deadlines: DeadlineQueue? = nil, priority: RoutingPriority = .default
     ) {
         self.hash = hash
+        self.priority = priority
         self.deadlines = deadlines
         self.attemptCountHeader = attemptCountHeader
         self.upgrade = upgrade
@@ -317,7 +332,7 @@ final class ForwardExchange {
 
     private func attempt() {
         let target: UpstreamTargets.Target
-        switch targets.next(cluster, random: random, hash: hash) {
+        switch targets.next(cluster, random: random, hash: hash, priority: priority) {
         case .noHealthy:
             finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
             return
@@ -327,7 +342,9 @@ final class ForwardExchange {
             return
         case .target(let t, let index):
             // The request's host can choose the SNI and the SANs checked (`auto_sni`).
-            target = t.forRequest(request.headers)
+            var t = t.forRequest(request.headers)
+            t.priority = priority
+            target = t
             inFlight = index
             currentTarget = target
         }
@@ -358,10 +375,18 @@ final class ForwardExchange {
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
         if !upgrade && targets.usesHTTP2(cluster) {
-            // A stream on the endpoint's HTTP/2 connection. Upgrades stay on HTTP/1.1.
+            // A stream on the endpoint's HTTP/2 connection. Upgrades stay on HTTP/1.1. Until
+            // that connection is up the stream is pending (conn_pool_base.cc `newStreamImpl`).
+            let pending = !targets.http2.isConnected(target)
+            if pending && !targets.beginPending(cluster, priority) {
+                refusePending(responsePromise)
+                return
+            }
+            let (cluster, priority, targets) = (self.cluster, self.priority, self.targets)
             targets.http2.openStream(
                 to: target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount, responsePromise: responsePromise
             ).assumeIsolated().whenComplete { result in
+                if pending { targets.endPending(cluster, priority) }
                 switch result {
                 case .failure(let error): responsePromise.fail(error as? UpstreamFailure ?? .connectionFailure)
                 case .success(let stream): send(stream)
@@ -375,7 +400,7 @@ final class ForwardExchange {
                 pooled.close(promise: nil)
                 responsePromise.fail(UpstreamFailure.connectionTermination)
             }
-        } else if targets.beginPending(cluster) {
+        } else if targets.beginPending(cluster, priority) {
             switch targets.admitConnection(cluster, target, eventLoop: eventLoop) {
             case .connect: connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
             case .wait(let released):
@@ -385,7 +410,7 @@ final class ForwardExchange {
                         self.connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
                         return
                     }
-                    self.targets.endPending(self.cluster)
+                    self.targets.endPending(self.cluster, self.priority)
                     do {
                         try Self.takeOver(channel, responsePromise)
                         send(channel)
@@ -396,11 +421,7 @@ final class ForwardExchange {
                 }
             }
         } else {
-            // `max_pending_requests`: the pool refuses the stream (overflow), which is neither
-            // retried nor held against the endpoint (router.cc `onUpstreamReset`).
-            perTryTimer?.cancel()
-            responsePromise.fail(UpstreamFailure.connectionFailure)
-            finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
+            refusePending(responsePromise)
             return
         }
         responsePromise.futureResult.assumeIsolated().whenComplete { [self] result in
@@ -410,6 +431,14 @@ final class ForwardExchange {
             case .failure(let error): self.attemptFailed(error as? UpstreamFailure ?? .connectionTermination)
             }
         }
+    }
+
+    /// `max_pending_requests`: the pool refuses the stream (overflow), which is neither retried
+    /// nor held against the endpoint (router.cc `onUpstreamReset`).
+    private func refusePending(_ responsePromise: EventLoopPromise<UpstreamResponse>) {
+        perTryTimer?.cancel()
+        responsePromise.fail(UpstreamFailure.connectionFailure)
+        finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
     }
 
     /// Readies a released keep-alive connection for the next response: a pooled connection keeps
@@ -441,7 +470,7 @@ final class ForwardExchange {
             .connect(host: target.host, port: target.port)
             .assumeIsolated()
             .whenComplete { [self] result in
-                self.targets.endPending(self.cluster)
+                self.targets.endPending(self.cluster, self.priority)
                 self.targets.connectionOpened(self.cluster, target, try? result.get())
                 switch result {
                 case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
@@ -506,20 +535,20 @@ final class ForwardExchange {
 
     /// `max_retries` admits the retry (held until its outcome); false is `NoOverflow`.
     private func takeRetry() -> Bool {
-        guard targets.beginRetry(cluster) else { return false }
+        guard targets.beginRetry(cluster, priority) else { return false }
         holdsRetry = true
         return true
     }
 
     /// The retry held, if any, is over.
     private func releaseRetry() {
-        if holdsRetry { targets.endRetry(cluster) }
+        if holdsRetry { targets.endRetry(cluster, priority) }
         holdsRetry = false
     }
 
     /// The attempt in flight is over for the load balancer and the circuit breaker.
     private func endAttempt() {
-        if let i = inFlight { targets.ended(cluster, i) }
+        if let i = inFlight { targets.ended(cluster, i, priority) }
         inFlight = nil
     }
 

@@ -4,14 +4,17 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 
-/// The upstream HTTP/2 connections: one per endpoint address, shared by every request to it,
+/// The upstream HTTP/2 connections: one per endpoint address and priority, shared by every request to it,
 /// each request a stream of its own (Envoy's HTTP/2 connection pool multiplexes on one
 /// connection; `codec_client.cc`, `http2/conn_pool.cc`). Connections are h2c with prior
 /// knowledge (the client preface is sent at once, without an upgrade), or h2 over TLS for a
 /// cluster with a TLS transport socket (ALPN offers `h2`; the connection is used once the
 /// handshake and its certificate check are done). A connection that
 /// fails or closes is forgotten and the next request dials a new one; streams over the
-/// peer's `max_concurrent_streams` wait in NIO's stream buffer until others end.
+/// peer's `max_concurrent_streams` wait in NIO's stream buffer until others end (Envoy would
+/// open another connection within `max_connections`; it always admits a pool's first one,
+/// conn_pool_base.cc `tryCreateNewConnection`, so the breaker never refuses the one used here).
+/// A stream that finds its connection still being dialled is pending (`max_pending_requests`).
 final class HTTP2UpstreamPool: Sendable {
     /// An open HTTP/2 connection.
     struct Connection: Sendable {
@@ -20,6 +23,19 @@ final class HTTP2UpstreamPool: Sendable {
     }
 
     private let connections = NIOLockedValueBox([String: EventLoopFuture<Connection>]())
+    /// The keys whose connection is up.
+    private let connected = NIOLockedValueBox(Set<String>())
+
+    /// Where `target`'s streams go: one connection per address, priority and TLS identity.
+    static func key(_ target: UpstreamTargets.Target) -> String {
+        "\(target.host):\(target.port)" + (target.priority == .high ? "|high" : "") + (target.tls.map { "|" + $0.connectionKey } ?? "")
+    }
+
+    /// Whether a stream to `target` finds its connection up (else it waits for one: pending).
+    func isConnected(_ target: UpstreamTargets.Target) -> Bool {
+        let key = Self.key(target)
+        return connected.withLockedValue { $0.contains(key) }
+    }
 
     /// A new stream to `target` whose answer completes `responsePromise`; the connection is
     /// dialled first when there is none. Fails when no connection can be had.
@@ -27,7 +43,8 @@ final class HTTP2UpstreamPool: Sendable {
         to target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount,
         responsePromise: EventLoopPromise<UpstreamResponse>
     ) -> EventLoopFuture<Channel> {
-        let key = "\(target.host):\(target.port)" + (target.tls.map { "|" + $0.connectionKey } ?? "")
+        // One connection per endpoint and priority (Envoy's pools are per priority).
+        let key = Self.key(target)
         let (connection, dialled) = connections.withLockedValue { all -> (EventLoopFuture<Connection>, Bool) in
             if let existing = all[key] { return (existing, false) }
             let new = Self.connect(target, eventLoop: eventLoop, connectTimeout: connectTimeout)
@@ -35,13 +52,20 @@ final class HTTP2UpstreamPool: Sendable {
             return (new, true)
         }
         if dialled {
-            let forget: @Sendable () -> Void = { [connections] in
-                connections.withLockedValue { if $0[key] === connection { $0[key] = nil } }
+            let forget: @Sendable () -> Void = { [connections, connected] in
+                let current = connections.withLockedValue { all -> Bool in
+                    guard all[key] === connection else { return false }
+                    all[key] = nil
+                    return true
+                }
+                if current { connected.withLockedValue { _ = $0.remove(key) } }
             }
-            connection.whenComplete { result in
+            connection.whenComplete { [connected] result in
                 switch result {
                 case .failure: forget()
-                case .success(let c): c.channel.closeFuture.whenComplete { _ in forget() }
+                case .success(let c):
+                    connected.withLockedValue { _ = $0.insert(key) }
+                    c.channel.closeFuture.whenComplete { _ in forget() }
                 }
             }
         }

@@ -84,10 +84,51 @@ enum XXHash64 {
     private static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
 }
 
+/// The 64-bit MurmurHash2 variant of libstdc++'s `_Hash_bytes` behind Envoy's
+/// `MurmurHash::murmurHash2` (source/common/common/hash.cc), the ring hash's `MURMUR_HASH_2`:
+/// whole little-endian 8-byte words are mixed in, then the 1 to 7 bytes left as one
+/// little-endian value, with Envoy's default seed `STD_HASH_SEED` (hash.h).
+enum MurmurHash2 {
+    /// `MurmurHash::STD_HASH_SEED`.
+    static let standardSeed: UInt64 = 0xc70f_6907
+    private static let mul: UInt64 = 0xc6a4_a793_5bd1_e995
+
+    /// The hash of a string's UTF-8 bytes.
+    static func hash(_ s: String, seed: UInt64 = standardSeed) -> UInt64 {
+        var s = s
+        return s.withUTF8 { hash($0, seed: seed) }
+    }
+
+    /// The hash of `bytes`.
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = standardSeed) -> UInt64 {
+        func shiftMix(_ v: UInt64) -> UInt64 { v ^ (v >> 47) }
+        let n = bytes.count
+        let aligned = n & ~7
+        var h = seed ^ (UInt64(n) &* mul)
+        var i = 0
+        while i < aligned {
+            var word: UInt64 = 0
+            for k in 0..<8 { word |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+            h ^= shiftMix(word &* mul) &* mul
+            h = h &* mul
+            i += 8
+        }
+        if n & 7 != 0 {
+            var rest: UInt64 = 0
+            for k in stride(from: n - 1, through: aligned, by: -1) { rest = (rest << 8) | UInt64(bytes[k]) }
+            h ^= rest
+            h = h &* mul
+        }
+        h = shiftMix(h) &* mul
+        return shiftMix(h)
+    }
+}
+
 /// Envoy's ring hash (source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc):
 /// each endpoint puts `scale * normalized weight` entries, hashed from `"<address>_<i>"`,
-/// on a ring sorted by hash; a request's hash picks the first entry at or above it (ketama's
-/// search, wrapping to the first entry).
+/// on a ring sorted by hash (XX_HASH, or MURMUR_HASH_2 with `STD_HASH_SEED`); a request's
+/// hash (always xxHash, hash_policy.cc) picks the first entry at or above it (ketama's search,
+/// wrapping to the first entry).
 struct RingHashTable: Equatable {
     /// Envoy's `DefaultMinRingSize` and `DefaultMaxRingSize`.
     static let defaultMinimumSize: UInt64 = 1024
@@ -99,7 +140,10 @@ struct RingHashTable: Equatable {
     static func == (a: RingHashTable, b: RingHashTable) -> Bool { a.ring.elementsEqual(b.ring) { $0 == $1 } }
 
     /// The ring over `hosts` (endpoint index, address key, weight), in the order given.
-    init(hosts: [(index: Int, key: String, weight: UInt64)], minimumSize: UInt64, maximumSize: UInt64) {
+    init(
+        hosts: [(index: Int, key: String, weight: UInt64)], minimumSize: UInt64, maximumSize: UInt64,
+        hashFunction: RingHashLbConfig.HashFunction = .xxHash
+    ) {
         guard !hosts.isEmpty else {
             ring = []
             return
@@ -116,7 +160,8 @@ struct RingHashTable: Equatable {
             target += scale * w
             var i = 0
             while current < target {
-                entries.append((XXHash64.hash("\(h.key)_\(i)"), h.index))
+                let key = "\(h.key)_\(i)"
+                entries.append((hashFunction == .murmurHash2 ? MurmurHash2.hash(key) : XXHash64.hash(key), h.index))
                 i += 1
                 current += 1
             }
@@ -296,6 +341,80 @@ enum RequestHash {
     }
 }
 
+/// The 32-bit Mersenne Twister (`std::mt19937`), which Envoy's bounded-load hashing seeds
+/// with the request's hash, written from the published algorithm. libstdc++ keeps the seed
+/// modulo 2^32.
+struct MT19937 {
+    private var state = [UInt32](repeating: 0, count: 624)
+    private var index = 624
+
+    init(seed: UInt64) {
+        state[0] = UInt32(truncatingIfNeeded: seed)
+        for i in 1..<624 {
+            state[i] = 1_812_433_253 &* (state[i - 1] ^ (state[i - 1] >> 30)) &+ UInt32(i)
+        }
+    }
+
+    /// The next 32-bit output.
+    mutating func next() -> UInt32 {
+        if index >= 624 {
+            for i in 0..<624 {
+                let y = (state[i] & 0x8000_0000) | (state[(i + 1) % 624] & 0x7FFF_FFFF)
+                state[i] = state[(i + 397) % 624] ^ (y >> 1) ^ (y & 1 == 0 ? 0 : 0x9908_B0DF)
+            }
+            index = 0
+        }
+        var y = state[index]
+        index += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C_5680
+        y ^= (y << 15) & 0xEFC6_0000
+        y ^= y >> 18
+        return y
+    }
+}
+
+/// `hash_balance_factor`: Envoy's `BoundedLoadHashingLoadBalancer::chooseHost`
+/// (thread_aware_lb_impl.cc, consistent hashing with bounded loads). An endpoint may hold
+/// `ceil((((active + 1) * factor + 99) / 100) * its normalized weight)` requests (at least one; the
+/// division is an integer one),
+/// `active` being the cluster's requests in flight; when the hashed endpoint holds more, the
+/// others are visited in a random order seeded by the hash (a Fisher-Yates shuffle drawn from
+/// `std::mt19937`) and the first within its bound wins, else the least overloaded.
+enum BoundedLoad {
+    static func pick(_ first: Int, hosts: [Int], weights: [UInt64], active: [Int], factor: UInt32, hash: UInt64) -> Int {
+        let overall = UInt32(truncatingIfNeeded: active.reduce(0, +))
+        let totalSlots = ((overall &+ 1) &* factor &+ 99) / 100
+        let sum = Double(hosts.reduce(UInt64(0)) { $0 + weights[$1] })
+        func overload(_ h: Int) -> Double {
+            let weight = Double(weights[h]) / sum
+            let slots = max(UInt32((Double(totalSlots) * weight).rounded(.up)), 1)
+            return Double(active[h]) / Double(slots)
+        }
+        var least = first
+        var leastFactor = overload(first)
+        if leastFactor <= 1 { return first }
+        var random = MT19937(seed: hash)
+        var order = Array(hosts.indices)
+        for i in order.indices {
+            // `uniform_int`: a draw in [0, k) by division, redrawn when it lands on k.
+            let k = UInt32(order.count - i)
+            var j = k
+            while j >= k { j = UInt32((UInt64(random.next()) / ((UInt64(UInt32.max) + 1) / UInt64(k)))) }
+            order.swapAt(i, i + Int(j))
+            let h = hosts[order[i]]
+            if h == first { continue }
+            let f = overload(h)
+            if f <= 1 { return h }
+            if leastFactor > f {
+                least = h
+                leastFactor = f
+            }
+        }
+        return least
+    }
+}
+
 /// A RING_HASH or MAGLEV cluster's table, rebuilt when the endpoints picked from change
 /// (Envoy rebuilds it on every host-set update: health, ejection, membership).
 struct ConsistentHashing {
@@ -305,13 +424,20 @@ struct ConsistentHashing {
     let minimumRingSize: UInt64
     let maximumRingSize: UInt64
     let tableSize: UInt64
+    /// `ring_hash_lb_config.hash_function`.
+    let hashFunction: RingHashLbConfig.HashFunction
+    /// `hash_balance_factor` (nil: unbounded).
+    let balanceFactor: UInt32?
     private var hosts: [Int]?
     private var ring: RingHashTable?
     private var maglev: MaglevTable?
 
     init(
-        keys: [String], policy: Cluster.LbPolicy, minimumRingSize: UInt64? = nil, maximumRingSize: UInt64? = nil, tableSize: UInt64? = nil
+        keys: [String], policy: Cluster.LbPolicy, minimumRingSize: UInt64? = nil, maximumRingSize: UInt64? = nil, tableSize: UInt64? = nil,
+        hashFunction: RingHashLbConfig.HashFunction = .xxHash, balanceFactor: UInt32? = nil
     ) {
+        self.hashFunction = hashFunction
+        self.balanceFactor = balanceFactor
         self.keys = keys
         self.policy = policy
         self.minimumRingSize = minimumRingSize ?? RingHashTable.defaultMinimumSize
@@ -319,17 +445,21 @@ struct ConsistentHashing {
         self.tableSize = tableSize ?? MaglevTable.defaultSize
     }
 
-    /// The endpoint for `hash` among `hosts` (indices into `keys` and `weights`).
-    mutating func pick(hosts: [Int], weights: [UInt64], hash: UInt64) -> Int? {
+    /// The endpoint for `hash` among `hosts` (indices into `keys`, `weights` and `active`, the
+    /// requests in flight per endpoint, which bound the load with `hash_balance_factor`).
+    mutating func pick(hosts: [Int], weights: [UInt64], hash: UInt64, active: [Int] = []) -> Int? {
         if self.hosts != hosts {
             self.hosts = hosts
             let entries = hosts.map { (index: $0, key: keys[$0], weight: weights[$0]) }
             if policy == .maglev {
                 maglev = MaglevTable(hosts: entries, size: tableSize)
             } else {
-                ring = RingHashTable(hosts: entries, minimumSize: minimumRingSize, maximumSize: maximumRingSize)
+                ring = RingHashTable(
+                    hosts: entries, minimumSize: minimumRingSize, maximumSize: maximumRingSize, hashFunction: hashFunction)
             }
         }
-        return policy == .maglev ? maglev?.pick(hash) : ring?.pick(hash)
+        guard let first = policy == .maglev ? maglev?.pick(hash) : ring?.pick(hash) else { return nil }
+        guard let balanceFactor, active.count == weights.count else { return first }
+        return BoundedLoad.pick(first, hosts: hosts, weights: weights, active: active, factor: balanceFactor, hash: hash)
     }
 }

@@ -8,14 +8,17 @@ import XDSCEnvoy
 /// (`ActiveHealthCheckSession` in health_checker_impl.cc): unhealthy until its first check
 /// passes; a passing check makes an unhealthy endpoint healthy at once the first time, else
 /// after `healthy_threshold` passes in a row; a wrong status makes it unhealthy at once, a
-/// network failure (refused, reset, timeout) after `unhealthy_threshold` in a row.
+/// network failure (refused, reset, timeout) or a retriable status after `unhealthy_threshold`
+/// in a row (`setUnhealthy`: only a non-network, non-retriable failure is immediate).
 struct HealthCheckSession: Equatable {
     /// What one check gave.
     enum Result {
-        /// The expected status (200).
+        /// An expected status (200, or `expected_statuses`).
         case success
         /// Another status.
         case activeFailure
+        /// A status of `retriable_statuses` (not expected): counted like a network failure.
+        case retriableFailure
         /// No response within the timeout.
         case networkFailure
     }
@@ -39,7 +42,7 @@ struct HealthCheckSession: Equatable {
             failures = 0
             successes += 1
             if !healthy && (firstCheck || successes >= healthyThreshold) { healthy = true }
-        case .activeFailure, .networkFailure:
+        case .activeFailure, .retriableFailure, .networkFailure:
             successes = 0
             failures += 1
             if healthy && (result == .activeFailure || failures >= unhealthyThreshold) { healthy = false }
@@ -61,6 +64,8 @@ final class HealthChecker: Sendable {
     private let targets: UpstreamTargets
     private let checks: [(cluster: String, check: HealthCheck)]
     private let sessions = NIOLockedValueBox([String: HealthCheckSession]())
+    /// Each session's kept connection (`reuse_connection`).
+    private let kept = NIOLockedValueBox([String: HealthProbe.KeptConnection]())
     private let stopped = NIOLockedValueBox(false)
 
     /// With `mocks` a TCP check that waits for `receive` bytes is not run (the mocks speak
@@ -86,6 +91,7 @@ final class HealthChecker: Sendable {
                     $0[key] = HealthCheckSession(
                         healthyThreshold: Int(check.healthyThreshold), unhealthyThreshold: Int(check.unhealthyThreshold))
                 }
+                kept.withLockedValue { $0[key] = HealthProbe.KeptConnection() }
                 targets.setHealthy(cluster, i, false)
                 let first = eventLoop.makePromise(of: Void.self)
                 firsts.append(first.futureResult)
@@ -95,16 +101,30 @@ final class HealthChecker: Sendable {
         return EventLoopFuture.andAllSucceed(firsts, on: eventLoop)
     }
 
-    /// No further checks are scheduled.
-    func stop() { stopped.withLockedValue { $0 = true } }
+    /// No further checks are scheduled, and the kept connections are closed.
+    func stop() {
+        stopped.withLockedValue { $0 = true }
+        for k in kept.withLockedValue({ Array($0.values) }) {
+            k.channel.withLockedValue { c in
+                c?.close(promise: nil)
+                c = nil
+            }
+        }
+    }
 
     private func run(cluster: String, index: Int, target: UpstreamTargets.Target, check: HealthCheck, first: EventLoopPromise<Void>?) {
+        let key = "\(cluster) \(index)"
+        let connection = kept.withLockedValue { $0[key] }
         guard !stopped.withLockedValue({ $0 }) else {
+            // A check that was in flight at `stop` may have kept its connection.
+            connection?.channel.withLockedValue { c in
+                c?.close(promise: nil)
+                c = nil
+            }
             first?.succeed(())
             return
         }
-        HealthProbe.run(check, target: target, cluster: cluster, eventLoop: eventLoop).whenSuccess { [self] outcome in
-            let key = "\(cluster) \(index)"
+        HealthProbe.run(check, target: target, cluster: cluster, eventLoop: eventLoop, kept: connection).whenSuccess { [self] outcome in
             let healthy = self.sessions.withLockedValue { all -> Bool in
                 all[key]?.record(outcome)
                 return all[key]?.healthy ?? false

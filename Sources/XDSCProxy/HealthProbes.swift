@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOHTTP2
@@ -5,17 +6,22 @@ import NIOPosix
 import XDSCEnvoy
 
 /// One active health check of one endpoint, as Envoy's checkers send it
-/// (health_checker_impl.cc), over a new connection with the cluster's transport socket (TLS
-/// included) that is closed afterwards (Envoy keeps it, `reuse_connection`):
+/// (health_checker_impl.cc), with the cluster's transport socket (TLS included). An HTTP/1.1
+/// check with `reuse_connection` (the default) keeps its keep-alive connection for the
+/// session's next check, closing it on a timeout or a response that ends it (`shouldClose`);
+/// the other checks use a new connection each time, closed afterwards:
 ///
 /// - HTTP: `GET` of the path, `host` the cluster name, `user-agent: Envoy/HC`; over HTTP/1.1,
-///   or HTTP/2 (h2c with prior knowledge, or h2 over TLS) with `codec_client_type: HTTP2`.
-///   200 passes, another status is an active failure.
+///   or HTTP/2 (h2c with prior knowledge, or h2 over TLS) with `codec_client_type: HTTP2`;
+///   `host` replaces the cluster name. 200 (or a status of `expected_statuses`) passes, one of
+///   `retriable_statuses` is a retriable failure, another status an active failure
+///   (`HttpStatusChecker`, `healthCheckResult`).
 /// - TCP: connect, write `send`; with no `receive` that passes, else the bytes read must
 ///   contain each `receive` payload in order (`TcpHealthCheckMatcher::match`).
 /// - gRPC: `POST /grpc.health.v1.Health/Check` over HTTP/2 with a `HealthCheckRequest` for
-///   `service_name`; passes when the response is 200 and gRPC, its `HealthCheckResponse` says
-///   `SERVING` and `grpc-status` is 0 (`isHealthCheckSucceeded`); otherwise an active failure.
+///   `service_name`, `:authority` the check's `authority` or the cluster name; passes when
+///   the response is 200 and gRPC, its `HealthCheckResponse` says `SERVING` and `grpc-status`
+///   is 0 (`isHealthCheckSucceeded`); otherwise an active failure.
 ///
 /// A connection that fails, closes early or does not answer within `timeout` is a network
 /// failure. The future never fails.
@@ -23,24 +29,26 @@ enum HealthProbe {
     /// The `:path` of the gRPC health check.
     static let grpcPath = "/grpc.health.v1.Health/Check"
 
-    static func run(_ check: HealthCheck, target: UpstreamTargets.Target, cluster: String, eventLoop: EventLoop)
-        -> EventLoopFuture<HealthCheckSession.Result>
-    {
+    /// Runs one check; `kept` holds the session's connection between HTTP/1.1 checks
+    /// (`reuse_connection`; nil: a new connection, closed afterwards).
+    static func run(
+        _ check: HealthCheck, target: UpstreamTargets.Target, cluster: String, eventLoop: EventLoop, kept: KeptConnection? = nil
+    ) -> EventLoopFuture<HealthCheckSession.Result> {
         let limit = TimeAmount.nanoseconds(max(check.timeout.nanoseconds, 1_000_000))
         switch check.kind {
-        case .http(let path, .http1):
-            return http1(target: target, path: path, cluster: cluster, limit: limit, eventLoop: eventLoop)
-        case .http(let path, .http2):
-            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-            head.headers.add(name: "host", value: cluster)
-            head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
-            return http2(target: target, head: head, body: nil, limit: limit, eventLoop: eventLoop).map { r in
+        case .http(_, .http1):
+            return http1(
+                target: target, head: head(check, cluster: cluster), limit: limit, eventLoop: eventLoop,
+                kept: check.reuseConnection ? kept : nil
+            ).map { httpResult($0, check) }
+        case .http(_, .http2):
+            return http2(target: target, head: head(check, cluster: cluster), body: nil, limit: limit, eventLoop: eventLoop).map { r in
                 guard let r else { return .networkFailure }
-                return r.status == 200 ? .success : .activeFailure
+                return httpResult(r.status, check)
             }
         case .grpc(let service):
             var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: grpcPath)
-            head.headers.add(name: "host", value: cluster)
+            head.headers.add(name: "host", value: check.grpcAuthority ?? cluster)
             head.headers.add(name: "content-type", value: "application/grpc")
             head.headers.add(name: "te", value: "trailers")
             head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
@@ -56,11 +64,66 @@ enum HealthProbe {
         }
     }
 
-    /// An HTTP/1.1 `GET` of `path`.
-    private static func http1(target: UpstreamTargets.Target, path: String, cluster: String, limit: TimeAmount, eventLoop: EventLoop)
-        -> EventLoopFuture<HealthCheckSession.Result>
-    {
+    /// The request head of an HTTP check (`HttpActiveHealthCheckSession::onInterval`): `GET`
+    /// of the path, host the check's `host` or the cluster name, Envoy's user agent.
+    static func head(_ check: HealthCheck, cluster: String) -> HTTPRequestHead {
+        guard case .http(let path, _) = check.kind else { return HTTPRequestHead(version: .http1_1, method: .GET, uri: "/") }
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        head.headers.add(name: "host", value: check.httpHost ?? cluster)
+        head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
+        return head
+    }
+
+    /// What an HTTP check's status gives (`HttpStatusChecker`, 200 only by default); nil (no
+    /// response) is a network failure.
+    static func httpResult(_ status: Int?, _ check: HealthCheck) -> HealthCheckSession.Result {
+        guard let status else { return .networkFailure }
+        let expected = check.expectedStatuses.isEmpty ? [200..<201] : check.expectedStatuses
+        if expected.contains(where: { $0.contains(status) }) { return .success }
+        return check.retriableStatuses.contains { $0.contains(status) } ? .retriableFailure : .activeFailure
+    }
+
+    /// A health-check session's open HTTP/1.1 connection, kept between its checks.
+    final class KeptConnection: Sendable {
+        let channel = NIOLockedValueBox<Channel?>(nil)
+        init() {}
+    }
+
+    /// An HTTP/1.1 request of `head`; the status, or nil when none came. With `kept`, the
+    /// connection left there by the previous check is used when still open and idle, and a
+    /// keep-alive one is left there afterwards.
+    private static func http1(
+        target: UpstreamTargets.Target, head: HTTPRequestHead, limit: TimeAmount, eventLoop: EventLoop, kept: KeptConnection? = nil
+    ) -> EventLoopFuture<Int?> {
         let response = eventLoop.makePromise(of: UpstreamResponse.self)
+        let send = { (channel: Channel) in
+            // The timeout closes the connection, which fails the response.
+            let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+            response.futureResult.whenComplete { result in
+                timer.cancel()
+                if let kept, case .success(let r) = result, r.reusable, channel.isActive {
+                    kept.channel.withLockedValue { $0 = channel }
+                } else {
+                    channel.close(promise: nil)
+                }
+            }
+            var head = head
+            if kept == nil { head.headers.add(name: "connection", value: "close") }
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        if let channel = kept?.channel.withLockedValue({ c -> Channel? in
+            defer { c = nil }
+            return c
+        }) {
+            if channel.isActive, channel.eventLoop.inEventLoop,
+                let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self), handler.expect(response)
+            {
+                send(channel)
+                return response.futureResult.map { Optional($0.status) }.recover { _ in nil }
+            }
+            channel.close(promise: nil)
+        }
         ClientBootstrap(group: eventLoop)
             .connectTimeout(limit)
             .channelInitializer { channel in
@@ -75,22 +138,10 @@ enum HealthProbe {
             .whenComplete { result in
                 switch result {
                 case .failure: response.fail(UpstreamFailure.connectionFailure)
-                case .success(let channel):
-                    // The timeout closes the connection, which fails the response.
-                    let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
-                    response.futureResult.whenComplete { _ in
-                        timer.cancel()
-                        channel.close(promise: nil)
-                    }
-                    var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-                    head.headers.add(name: "host", value: cluster)
-                    head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
-                    head.headers.add(name: "connection", value: "close")
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                case .success(let channel): send(channel)
                 }
             }
-        return response.futureResult.map { $0.status == 200 ? .success : .activeFailure }.recover { _ in .networkFailure }
+        return response.futureResult.map { Optional($0.status) }.recover { _ in nil }
     }
 
     /// One request on a new HTTP/2 connection; nil when no response came (a network failure).

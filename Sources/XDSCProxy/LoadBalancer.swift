@@ -9,16 +9,16 @@ struct LoadBalancer {
     let weights: [UInt64]
     /// `lb_policy`.
     let policy: Cluster.LbPolicy
-    /// Requests in flight per endpoint (least request, `max_requests`).
+    /// Requests in flight per endpoint (least request).
     private(set) var active: [Int]
+    /// Requests in flight per `RoutingPriority` (each priority's `max_requests`).
+    private var requestsByPriority = [0, 0]
     /// Whether each endpoint passes its health check.
     var healthy: [Bool]
-    /// Whether outlier detection ejected each endpoint (picked from like an unhealthy one).
-    var ejected: [Bool] { didSet { anyEjected = ejected.contains(true) } }
-    private var anyEjected = false
     /// RING_HASH and MAGLEV: the table over the endpoints picked from (HashLoadBalancing.swift).
     private var consistent: ConsistentHashing?
-    /// The cluster's outlier detection (OutlierDetector.swift), which sets `ejected`.
+    /// The cluster's outlier detection (OutlierDetector.swift): the one record of which
+    /// endpoints are ejected (picked from like unhealthy ones).
     var outlier: OutlierDetector?
     private var rrIndex = 0
     private var scheduler: EDFScheduler?
@@ -33,7 +33,6 @@ struct LoadBalancer {
         self.policy = policy
         self.active = Array(repeating: 0, count: weights.count)
         self.healthy = Array(repeating: true, count: weights.count)
-        self.ejected = Array(repeating: false, count: weights.count)
         if policy == .ringHash || policy == .maglev {
             consistent = hashing ?? ConsistentHashing(keys: weights.indices.map(String.init), policy: policy)
         }
@@ -42,9 +41,15 @@ struct LoadBalancer {
     /// Requests in flight to the whole cluster.
     var activeRequests: Int { active.reduce(0, +) }
 
+    /// Requests in flight at `priority`.
+    func requests(_ priority: RoutingPriority) -> Int { requestsByPriority[priority.index] }
+
+    /// Whether outlier detection ejected endpoint `i`.
+    func isEjected(_ i: Int) -> Bool { outlier?.ejected[i] ?? false }
+
     /// The endpoints picked from: the healthy ones, or every one in panic.
     var hostsToUse: [Int] {
-        let up = healthy.indices.filter { healthy[$0] && !ejected[$0] }
+        let up = healthy.indices.filter { healthy[$0] && !isEjected($0) }
         return up.count * 100 < 50 * healthy.count ? Array(healthy.indices) : up
     }
 
@@ -53,11 +58,11 @@ struct LoadBalancer {
     mutating func pick(random: () -> UInt64, hash: UInt64? = nil) -> Int? {
         if consistent != nil {
             let hosts = hostsToUse
-            return hosts.isEmpty ? nil : consistent?.pick(hosts: hosts, weights: weights, hash: hash ?? random())
+            return hosts.isEmpty ? nil : consistent?.pick(hosts: hosts, weights: weights, hash: hash ?? random(), active: active)
         }
         // Every endpoint healthy and equally weighted (the common case): the same picks as
         // below over all the endpoints, without building the host list.
-        if uniform && !healthy.isEmpty && !anyEjected && !healthy.contains(false) {
+        if uniform && !healthy.isEmpty && !(outlier?.anyEjected ?? false) && !healthy.contains(false) {
             let n = healthy.count
             switch policy {
             case .random: return Int(random() % UInt64(n))
@@ -104,11 +109,18 @@ struct LoadBalancer {
         }
     }
 
-    /// An attempt to endpoint `i` starts.
-    mutating func started(_ i: Int) { active[i] += 1 }
+    /// An attempt to endpoint `i` at `priority` starts.
+    mutating func started(_ i: Int, _ priority: RoutingPriority = .default) {
+        active[i] += 1
+        requestsByPriority[priority.index] += 1
+    }
 
-    /// An attempt to endpoint `i` ended.
-    mutating func ended(_ i: Int) { active[i] = max(0, active[i] - 1) }
+    /// An attempt to endpoint `i` at `priority` ended.
+    mutating func ended(_ i: Int, _ priority: RoutingPriority = .default) {
+        guard active[i] > 0 else { return }
+        active[i] -= 1
+        requestsByPriority[priority.index] = max(0, requestsByPriority[priority.index] - 1)
+    }
 }
 
 /// Earliest deadline first over weighted entries: each pick takes the smallest deadline (ties

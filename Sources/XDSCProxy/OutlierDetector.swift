@@ -141,6 +141,9 @@ struct OutlierDetector {
     private(set) var reasons: [Ejection?]
     private var monitors: [Monitor]
     private var activeEjections = 0
+
+    /// Whether any endpoint is ejected.
+    var anyEjected: Bool { activeEjections > 0 }
     /// When the next interval tick is due.
     private var nextTick: Int64
 
@@ -368,7 +371,8 @@ extension LoadBalancer {
     init(_ targets: [UpstreamTargets.Target], _ settings: ClusterSettings, now: Int64) {
         let hashing = ConsistentHashing(
             keys: targets.map(\.endpoint.label), policy: settings.lbPolicy, minimumRingSize: settings.ringHash?.minimumRingSize,
-            maximumRingSize: settings.ringHash?.maximumRingSize, tableSize: settings.maglevTableSize)
+            maximumRingSize: settings.ringHash?.maximumRingSize, tableSize: settings.maglevTableSize,
+            hashFunction: settings.ringHash?.hashFunction ?? .xxHash, balanceFactor: settings.hashBalanceFactor)
         self.init(weights: targets.map { UInt64($0.endpoint.weight) }, policy: settings.lbPolicy, hashing: hashing)
         outlier = settings.outlierDetection.map { OutlierDetector(OutlierDetector.Settings($0), hosts: targets.count, now: now) }
     }

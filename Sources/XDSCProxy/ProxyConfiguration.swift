@@ -169,6 +169,8 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maxRetries: UInt32?
     /// `max_connections` (DEFAULT priority), simulated for HTTP/1.1 clusters that set it.
     public var maxConnections: UInt32?
+    /// The HIGH priority's thresholds (nil: Envoy's defaults), used by routes with `priority: HIGH`.
+    public var highPriority: CircuitBreakerThresholds?
     /// The first health check (HTTP, TCP or gRPC), if any.
     public var healthCheck: HealthCheck?
     /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
@@ -180,14 +182,19 @@ public struct ClusterSettings: Sendable, Equatable {
     public var ringHash: RingHashLbConfig?
     /// `maglev_lb_config.table_size`.
     public var maglevTableSize: UInt64?
+    /// `hash_balance_factor` of RING_HASH and MAGLEV (nil: unbounded).
+    public var hashBalanceFactor: UInt32?
 
     /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
     public init(
         lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false,
         maxPendingRequests: UInt32? = nil, maxRetries: UInt32? = nil, outlierDetection: OutlierDetection? = nil,
-        ringHash: RingHashLbConfig? = nil, maglevTableSize: UInt64? = nil, maxConnections: UInt32? = nil
+        ringHash: RingHashLbConfig? = nil, maglevTableSize: UInt64? = nil, maxConnections: UInt32? = nil,
+        highPriority: CircuitBreakerThresholds? = nil, hashBalanceFactor: UInt32? = nil
     ) {
         self.maxConnections = maxConnections
+        self.highPriority = highPriority
+        self.hashBalanceFactor = hashBalanceFactor
         self.lbPolicy = lbPolicy
         self.maxRequests = maxRequests
         self.healthCheck = healthCheck
@@ -207,6 +214,18 @@ public struct ClusterSettings: Sendable, Equatable {
             maxPendingRequests: c.circuitBreakers?.maxPendingRequests, maxRetries: c.circuitBreakers?.maxRetries,
             outlierDetection: c.outlierDetection, ringHash: c.ringHashConfig, maglevTableSize: c.maglevTableSize,
             maxConnections: c.circuitBreakers?.maxConnections)
+        highPriority = c.highPriorityCircuitBreakers
+        hashBalanceFactor = c.hashBalanceFactor
+    }
+
+    /// The thresholds of `priority` (nil fields are Envoy's defaults).
+    public func thresholds(_ priority: RoutingPriority) -> CircuitBreakerThresholds {
+        switch priority {
+        case .default:
+            CircuitBreakerThresholds(
+                maxConnections: maxConnections, maxPendingRequests: maxPendingRequests, maxRequests: maxRequests, maxRetries: maxRetries)
+        case .high: highPriority ?? CircuitBreakerThresholds()
+        }
     }
 }
 
@@ -343,14 +362,11 @@ public struct ProxyConfiguration: Sendable {
                 out.append(
                     "cluster `\(c.name)`: `auto_config` (the protocol by ALPN) is not simulated; the cluster is served over HTTP/1.1")
             }
+            if c.useHostnameForHashing && (c.lbPolicy == .ringHash || c.lbPolicy == .maglev) {
+                out.append("cluster `\(c.name)`: `use_hostname_for_hashing` is not simulated; endpoints are hashed by address")
+            }
             if c.healthChecks.count > 1 {
                 out.append("cluster `\(c.name)`: only the first of its health checks is run")
-            }
-            if c.circuitBreakers?.maxConnections != nil && c.upstreamProtocol == .http2 {
-                out.append("cluster `\(c.name)`: the `max_connections` circuit breaker is not simulated for HTTP/2 upstreams")
-            }
-            if c.ringHashConfig?.hashFunction == .murmurHash2 {
-                out.append("cluster `\(c.name)`: ring hash `MURMUR_HASH_2` is not simulated; the ring is built with XX_HASH")
             }
         }
         return out

@@ -228,6 +228,8 @@ public struct Forward: Equatable, Sendable {
     public var clusterNotFoundStatus: Int
     /// Where the cluster specifier is written.
     public var origin: Origin
+    /// The route's `priority`: the cluster's circuit breakers and connection pools it uses.
+    public var priority: RoutingPriority = .default
 }
 
 /// A redirect or the TLS redirect.

@@ -61,7 +61,8 @@ extension RouteEngine {
                 rewrittenPath: newPath != originalPath ? newPath : nil, pathRewrite: newPath != originalPath ? rewriteName : nil,
                 originalHost: newHost != originalHost ? originalHost : nil, rewrittenHost: newHost != originalHost ? newHost : nil,
                 hostRewrite: newHost != originalHost ? hostRewrite : nil, autoHostRewrite: a.autoHostRewrite,
-                clusterNotFoundStatus: a.clusterNotFoundResponseCode ?? 503, origin: origin(rt, target.field, fallback: source)))
+                clusterNotFoundStatus: a.clusterNotFoundResponseCode ?? 503, origin: origin(rt, target.field, fallback: source),
+                priority: a.priority))
         d.requestHeaders = req
         d.responseHeaders = resp
         policies(a, hostIndex: h, owner: rt, fallback: source, received: headers, runtime: runtime, into: &d)

@@ -1,4 +1,6 @@
+import NIOEmbedded
 import Testing
+import XDSCEnvoy
 
 @testable import XDSCProxy
 
@@ -26,5 +28,82 @@ import Testing
         var none = CircuitBreakers(maxPendingRequests: 0, maxRetries: 0)
         let refused = [none.beginPending(), none.beginRetry()]
         #expect(refused == [false, false])
+    }
+
+    static func targets(_ settings: ClusterSettings) -> UpstreamTargets {
+        let e = ProxyEndpoint(host: "h", port: 1)
+        return UpstreamTargets(["c": [.init(endpoint: e, host: "127.0.0.1", port: 1)]], settings: ["c": settings])
+    }
+
+    static func admitted(_ t: UpstreamTargets, _ n: Int, _ priority: RoutingPriority) -> Int {
+        let random = RandomSource(seed: 1)
+        var out = 0
+        for _ in 0..<n {
+            if case .target = t.next("c", random: random, priority: priority) { out += 1 }
+        }
+        return out
+    }
+
+    @Test func eachPriorityCountsItsOwnRequests() {
+        let t = Self.targets(ClusterSettings(maxRequests: 1, highPriority: CircuitBreakerThresholds(maxRequests: 2)))
+        // DEFAULT's one in flight does not count against HIGH's two, nor the reverse.
+        #expect(Self.admitted(t, 3, .default) == 1)
+        #expect(Self.admitted(t, 3, .high) == 2)
+        t.ended("c", 0, .high)
+        #expect(Self.admitted(t, 2, .default) == 0)
+        #expect(Self.admitted(t, 2, .high) == 1)
+    }
+
+    @Test func aPriorityWithoutThresholdsHasEnvoysDefaults() {
+        // `ResourceManagers::load`: 1024 requests, 1024 pending, 3 retries for HIGH even though
+        // DEFAULT's are lowered, and the same for DEFAULT when only HIGH is configured.
+        let t = Self.targets(ClusterSettings(maxRequests: 0, maxPendingRequests: 0, maxRetries: 0))
+        #expect(Self.admitted(t, 1, .default) == 0)
+        #expect(Self.admitted(t, 1024, .high) == 1024)
+        #expect(Self.admitted(t, 1, .high) == 0)
+        #expect(!t.beginPending("c", .default) && !t.beginRetry("c", .default))
+        #expect(t.beginPending("c", .high))
+        #expect(
+            [t.beginRetry("c", .high), t.beginRetry("c", .high), t.beginRetry("c", .high), t.beginRetry("c", .high)] == [
+                true, true, true, false,
+            ])
+        let high = Self.targets(ClusterSettings(highPriority: CircuitBreakerThresholds(maxRequests: 0, maxRetries: 1)))
+        #expect(Self.admitted(high, 1, .high) == 0)
+        #expect([high.beginRetry("c", .default), high.beginRetry("c", .default), high.beginRetry("c", .default)] == [true, true, true])
+        #expect([high.beginRetry("c", .high), high.beginRetry("c", .high)] == [true, false])
+    }
+
+    @Test func noCircuitBreakersMeansEnvoysDefaultsForBothPriorities() {
+        let t = Self.targets(ClusterSettings())
+        for p in RoutingPriority.allCases {
+            #expect(Self.admitted(t, 1025, p) == 1024)
+            #expect((0..<4).map { _ in t.beginRetry("c", p) } == [true, true, true, false])
+        }
+    }
+
+    @Test func maxConnectionsIsCountedPerPriority() throws {
+        var limits = ConnectionLimits(limits: [1, nil])
+        let loop = EmbeddedEventLoop()
+        let a = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: 1), host: "127.0.0.1", port: 1)
+        var high = a
+        high.priority = .high
+        // DEFAULT's limit of 1 holds the second DEFAULT connection back; the same endpoint at
+        // HIGH is another pool (another address key) with a limit of its own (none here).
+        guard case .connect = limits.admit(0, UpstreamTargets.address(a), eventLoop: loop) else {
+            Issue.record("the first connection waits")
+            return
+        }
+        guard case .wait = limits.admit(0, UpstreamTargets.address(a), eventLoop: loop) else {
+            Issue.record("the second DEFAULT connection does not wait")
+            return
+        }
+        #expect(UpstreamTargets.address(a) != UpstreamTargets.address(high))
+        #expect(UpstreamTargets.limitIndex(3, .default) == 6 && UpstreamTargets.limitIndex(3, .high) == 7)
+        guard case .connect = limits.admit(1, UpstreamTargets.address(high), eventLoop: loop) else {
+            Issue.record("HIGH waits for DEFAULT's limit")
+            return
+        }
+        _ = limits.closed(0, UpstreamTargets.address(a))?.succeed(nil)
+        try loop.syncShutdownGracefully()
     }
 }

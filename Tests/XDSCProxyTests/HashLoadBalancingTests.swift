@@ -22,6 +22,61 @@ import XDSCRequest
         #expect(XXHash64.hash("10.0.0.1:80", seed: 1) == 0xA456_919B_CBFF_AA92)
     }
 
+    @Test func murmurHash2MatchesEnvoysAndLibstdcxx() {
+        // Envoy's test/common/common/hash_test.cc values.
+        #expect(MurmurHash2.hash("foo") == 9_631_199_822_919_835_226)
+        #expect(MurmurHash2.hash("bar") == 11_474_628_671_133_349_555)
+        #expect(MurmurHash2.hash("foo\nbar") == 16_306_510_975_912_980_159)
+        #expect(MurmurHash2.hash("lyft") == 12_847_078_931_730_529_320)
+        #expect(MurmurHash2.hash("") == 6_142_509_188_972_423_790)
+        // Whole 8-byte words (and a tail after them): libstdc++'s std::hash<std::string>,
+        // the same function, computed with g++.
+        #expect(MurmurHash2.hash("abcdefgh") == 0x783D_B3E3_8DB8_98BB)
+        #expect(MurmurHash2.hash("abcdefghi") == 0xB4EC_9257_851C_8AAF)
+        #expect(MurmurHash2.hash("10.0.0.1:80_0") == 0xBD8F_6461_ECFF_B28C)
+        #expect(MurmurHash2.hash("The quick brown fox jumps over the lazy dog, twice over.") == 0x0B11_5E93_5CDB_AB58)
+    }
+
+    @Test func aMurmurRingHashesTheEntriesWithMurmur() {
+        // The entries' hashes from libstdc++'s std::hash, sorted.
+        let ring = RingHashTable(
+            hosts: Self.hosts, minimumSize: 8, maximumSize: RingHashTable.defaultMaximumSize, hashFunction: .murmurHash2)
+        #expect(ring.ring.map(\.host) == [2, 2, 1, 1, 0, 1, 0, 1])
+        #expect(ring.ring.first?.hash == 0x1696_07D9_10F9_5E66)
+        #expect(ring.ring.last?.hash == 0xD890_08B5_A565_E571)
+        #expect(ring.ring.contains { $0.hash == 0xBD8F_6461_ECFF_B28C && $0.host == 0 })
+        #expect(ring != RingHashTable(hosts: Self.hosts, minimumSize: 8, maximumSize: RingHashTable.defaultMaximumSize))
+    }
+
+    @Test func mersenneTwisterMatchesStdMt19937() {
+        // std::mt19937 from libstdc++ (g++): the default seed's first output, and a 64-bit seed,
+        // which it keeps modulo 2^32.
+        var a = MT19937(seed: 5489)
+        #expect(a.next() == 3_499_211_612)
+        var b = MT19937(seed: 0x0123_4567_89AB_CDEF)
+        #expect([b.next(), b.next()] == [2_183_920_094, 3_540_873_395])
+    }
+
+    @Test func boundedLoadProbesInTheHashSeededOrder() {
+        // Expected values from a transcription of `BoundedLoadHashingLoadBalancer::chooseHost`
+        // compiled with g++ against std::mt19937, not from this code.
+        let five = [Int](0..<5)
+        let weights = [UInt64](repeating: 1, count: 5)
+        // Endpoint 0 is over its bound (5 > ceil(15 * 0.2)): the shuffle seeded by the hash picks.
+        let busy = [5, 1, 1, 1, 1]
+        let picks = [1, 42, 0xDEAD_BEEF_CAFE_F00D, 7_777_777].map {
+            BoundedLoad.pick(0, hosts: five, weights: weights, active: busy, factor: 150, hash: $0)
+        }
+        #expect(picks == [2, 1, 3, 1])
+        // Within its bound (3 <= 3) the hashed endpoint stays.
+        #expect(BoundedLoad.pick(0, hosts: five, weights: weights, active: [3, 1, 1, 1, 1], factor: 150, hash: 1) == 0)
+        let spread = [42, 4].map { BoundedLoad.pick(0, hosts: five, weights: weights, active: [9, 5, 3, 4, 6], factor: 100, hash: $0) }
+        #expect(spread == [1, 4])
+        // Weights scale the bound: endpoint 1 (half the weight) may hold ceil(5 * 0.5) = 3 of 4 in flight.
+        #expect(BoundedLoad.pick(1, hosts: [0, 1, 2], weights: [1, 2, 1], active: [1, 9, 0], factor: 100, hash: 42) == 2)
+        #expect(BoundedLoad.pick(1, hosts: [0, 1, 2], weights: [1, 2, 1], active: [1, 3, 0], factor: 100, hash: 42) == 1)
+    }
+
     @Test func ringHasEnvoysEntriesInHashOrder() {
         // minimum_ring_size 8 with weights 1:2:1 gives 2, 4 and 2 entries.
         let ring = RingHashTable(hosts: Self.hosts, minimumSize: 8, maximumSize: RingHashTable.defaultMaximumSize)
@@ -91,8 +146,12 @@ import XDSCRequest
         let unhashed = lb.pick(random: random)
         #expect(unhashed == 0)
         #expect(draws == 1)
-        // Endpoint 2 ejected: the ring is rebuilt over 0 and 1.
-        lb.ejected[2] = true
+        // Endpoint 2 ejected by outlier detection (two 5xx in a row): the ring is rebuilt over 0 and 1.
+        var detector = OutlierDetector(
+            OutlierDetector.Settings(OutlierDetection(consecutive5xx: 2, maxEjectionPercent: 50)), hosts: 3, now: 0)
+        for _ in 0..<2 { detector.record(.status(503), host: 2, now: 1, random: { 0 }) }
+        #expect(detector.ejected == [false, false, true])
+        lb.outlier = detector
         let ring = RingHashTable(hosts: Array(Self.hosts.prefix(2)), minimumSize: 8, maximumSize: RingHashTable.defaultMaximumSize)
         let rebuilt = lb.pick(random: random, hash: alice)
         #expect(rebuilt == ring.pick(alice))

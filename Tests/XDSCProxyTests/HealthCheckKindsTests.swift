@@ -187,6 +187,58 @@ struct HealthCheckKindsEndToEndTests {
         }
     }
 
+    @Test func statusesAreJudgedByTheExpectedAndRetriableRanges() {
+        var c = Self.check(.http(path: "/healthz"))
+        #expect(HealthProbe.httpResult(200, c) == .success)
+        #expect(HealthProbe.httpResult(204, c) == .activeFailure)
+        #expect(HealthProbe.httpResult(nil, c) == .networkFailure)
+        // `expected_statuses` replaces the default 200 (which must then be listed to pass).
+        c.expectedStatuses = [204..<206]
+        c.retriableStatuses = [500..<504, 200..<201]
+        #expect(HealthProbe.httpResult(204, c) == .success)
+        #expect(HealthProbe.httpResult(205, c) == .success)
+        #expect(HealthProbe.httpResult(206, c) == .activeFailure)
+        #expect(HealthProbe.httpResult(200, c) == .retriableFailure)
+        #expect(HealthProbe.httpResult(503, c) == .retriableFailure)
+        #expect(HealthProbe.httpResult(504, c) == .activeFailure)
+    }
+
+    @Test func theCheckSendsItsHostOrTheClusterName() {
+        var c = Self.check(.http(path: "/healthz"))
+        #expect(HealthProbe.head(c, cluster: "users").headers["host"] == ["users"])
+        c.httpHost = "health.internal"
+        let head = HealthProbe.head(c, cluster: "users")
+        #expect(head.uri == "/healthz" && head.method == .GET)
+        #expect(head.headers["host"] == ["health.internal"] && head.headers["user-agent"] == ["Envoy/HC"])
+    }
+
+    @Test func anExpectedStatusKeepsTheEndpointIn() async throws {
+        var check = Self.check(.http(path: "/healthz"))
+        check.expectedStatuses = [200..<201, 503..<504]
+        let (before, _) = try await Self.failingSecond(check)
+        #expect(Set(before) == ["10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"])
+    }
+
+    @Test func reuseConnectionKeepsOneConnectionPerEndpoint() async throws {
+        for reuse in [true, false] {
+            let registry = MockRegistry()
+            var options = ProxyOptions()
+            options.portMap["public"] = 0
+            var check = Self.check(.http(path: "/healthz"))
+            check.reuseConnection = reuse
+            let config = try LoadBalancingEndToEndTests.configuration(
+                [ProxyEndpoint(host: "10.0.0.1", port: 80)], ClusterSettings(healthCheck: check))
+            let server = try await ProxyServer.start(config, options: options, registry: registry)
+            try await Task.sleep(nanoseconds: 700_000_000)
+            let checks = registry.health.checks(cluster: "users", endpoint: "10.0.0.1:80")
+            let connections = registry.connections
+            await server.shutdown()
+            // Checks every 100 ms: several of them, on one kept connection or one each.
+            #expect(checks >= 4)
+            if reuse { #expect(connections == 1) } else { #expect(connections >= checks - 1) }
+        }
+    }
+
     @Test func grpcChecksAskTheHealthService() async throws {
         let (before, after) = try await Self.failingSecond(Self.check(.grpc(serviceName: "users.v1")))
         // NOT_SERVING takes the endpoint out (the others are SERVING, so no panic routing).

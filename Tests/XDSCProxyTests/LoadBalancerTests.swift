@@ -98,6 +98,23 @@ import XDSCEnvoy
         #expect(s.healthy)
     }
 
+    @Test func aRetriableStatusCountsLikeANetworkFailure() {
+        // `setUnhealthy(type, retriable)`: only a non-network, non-retriable failure is immediate.
+        var s = HealthCheckSession(healthyThreshold: 1, unhealthyThreshold: 3)
+        s.record(.success)
+        s.record(.retriableFailure)
+        s.record(.networkFailure)
+        #expect(s.healthy)
+        s.record(.retriableFailure)
+        #expect(!s.healthy)
+        s.record(.success)
+        s.record(.retriableFailure)
+        s.record(.success)
+        s.record(.retriableFailure)
+        s.record(.retriableFailure)
+        #expect(s.healthy)
+    }
+
     @Test func aWrongStatusFailsAtOnce() {
         var s = HealthCheckSession(healthyThreshold: 1, unhealthyThreshold: 5)
         s.record(.success)

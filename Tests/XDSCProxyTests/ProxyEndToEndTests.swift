@@ -302,12 +302,15 @@ struct FilterTests {
         #expect(
             ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.contains(
                 "cluster `c`: `auto_config` (the protocol by ALPN) is not simulated; the cluster is served over HTTP/1.1"))
-        // RING_HASH is simulated now; only its MURMUR_HASH_2 function is not.
+        // RING_HASH is simulated, with either hash function.
         #expect(!config.unsimulated.contains { $0.contains("RING_HASH") || $0.contains("LEAST_REQUEST") || $0.contains("RANDOM") })
         cluster.ringHashConfig = RingHashLbConfig(hashFunction: .murmurHash2)
-        #expect(
-            ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.contains(
-                "cluster `c`: ring hash `MURMUR_HASH_2` is not simulated; the ring is built with XX_HASH"))
+        #expect(!ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.contains { $0.contains("MURMUR_HASH_2") })
+        cluster.useHostnameForHashing = true
+        cluster.hashBalanceFactor = 120
+        let hashing = ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated
+        #expect(hashing.contains("cluster `c`: `use_hostname_for_hashing` is not simulated; endpoints are hashed by address"))
+        #expect(!hashing.contains { $0.contains("hash_balance_factor") })
     }
 
     @Test func aFilterStateHashPolicyIsWarned() throws {
@@ -326,7 +329,7 @@ struct FilterTests {
             ])
     }
 
-    @Test func maxConnectionsIsWarnedOnlyForHTTP2() {
+    @Test func circuitBreakersAreNotWarned() {
         var cluster = Cluster(
             name: "c", lbPolicy: .leastRequest,
             circuitBreakers: CircuitBreakerThresholds(maxPendingRequests: 1, maxRequests: 3, maxRetries: 1),
@@ -334,10 +337,9 @@ struct FilterTests {
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
         cluster.circuitBreakers?.maxConnections = 1
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
+        // HTTP/2 keeps one connection per endpoint and priority, which Envoy's breaker always admits.
         cluster.upstreamProtocol = .http2
-        #expect(
-            ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated == [
-                "cluster `c`: the `max_connections` circuit breaker is not simulated for HTTP/2 upstreams"
-            ])
+        cluster.highPriorityCircuitBreakers = CircuitBreakerThresholds(maxConnections: 1, maxRequests: 1)
+        #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
     }
 }

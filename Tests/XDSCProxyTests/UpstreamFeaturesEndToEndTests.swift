@@ -136,6 +136,83 @@ struct UpstreamFeaturesEndToEndTests {
         }
     }
 
+    static let priorityTable = """
+        {"name": "main", "virtual_hosts": [{"name": "api", "domains": ["*"], "routes": [
+          {"match": {"prefix": "/high"}, "route": {"cluster": "users", "priority": "HIGH"}},
+          {"match": {"prefix": "/"}, "route": {"cluster": "users"}}]}]}
+        """
+
+    static func priorityConfiguration(_ settings: ClusterSettings) throws -> ProxyConfiguration {
+        ProxyConfiguration(
+            listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try Fixtures.routeConfiguration(priorityTable)))],
+            clusters: [("users", [ProxyEndpoint(host: "10.0.0.1", port: 80)])], settings: ["users": settings])
+    }
+
+    @Test func aHighPriorityRouteUsesTheHighThresholds() async throws {
+        // DEFAULT refuses every request; HIGH has Envoy's defaults.
+        try await Fixtures.withProxy(try Self.priorityConfiguration(ClusterSettings(maxRequests: 0))) { server in
+            let port = try #require(server.port(of: "public"))
+            let low = try await TestClient.request(port: port, "/a")
+            #expect(low.status == 503 && low.header("x-envoy-overloaded") == "true")
+            #expect(try await TestClient.request(port: port, "/high").status == 200)
+            #expect(server.registry.received.map(\.path) == ["/high"])
+        }
+        // And the reverse: HIGH's own `max_pending_requests` of 0.
+        let high = ClusterSettings(highPriority: CircuitBreakerThresholds(maxPendingRequests: 0))
+        try await Fixtures.withProxy(try Self.priorityConfiguration(high)) { server in
+            let port = try #require(server.port(of: "public"))
+            #expect(try await TestClient.request(port: port, "/a").status == 200)
+            let r = try await TestClient.request(port: port, "/high")
+            #expect(r.status == 503)
+            #expect(r.body == "upstream connect error or disconnect/reset before headers. reset reason: overflow")
+            #expect(server.registry.received.map(\.path) == ["/a"])
+        }
+    }
+
+    @Test func anHTTP2StreamWaitingForItsConnectionIsPending() async throws {
+        // HTTP/2: DEFAULT's stream waits for the connection being dialled (one pending of
+        // Envoy's 1024); HIGH may have none pending, so it is refused, although DEFAULT's
+        // connection is up by then: HIGH's pool is another one, not connected.
+        let settings = ClusterSettings(http2: true, highPriority: CircuitBreakerThresholds(maxPendingRequests: 0))
+        try await Fixtures.withProxy(try Self.priorityConfiguration(settings)) { server in
+            let port = try #require(server.port(of: "public"))
+            #expect(try await TestClient.request(port: port, "/a").status == 200)
+            #expect(try await TestClient.request(port: port, "/b").status == 200)
+            let r = try await TestClient.request(port: port, "/high")
+            #expect(r.status == 503 && r.header("x-envoy-overloaded") == "true")
+            #expect(r.body == "upstream connect error or disconnect/reset before headers. reset reason: overflow")
+            #expect(server.registry.received.map(\.path) == ["/a", "/b"])
+            #expect(server.registry.connections == 1)
+        }
+    }
+
+    @Test func eachPriorityHasItsOwnConnectionPool() async throws {
+        try await Fixtures.withProxy(try Self.priorityConfiguration(ClusterSettings())) { server in
+            let port = try #require(server.port(of: "public"))
+            for path in ["/a", "/b", "/high", "/high/2", "/c"] { #expect(try await TestClient.request(port: port, path).status == 200) }
+            // One keep-alive connection per priority (Envoy's `httpConnPoolImpl` keys its pools by priority).
+            #expect(server.registry.connections == 2)
+        }
+    }
+
+    @Test func hashBalanceFactorMovesTheThirdConcurrentRequestOfAKey() async throws {
+        // Three endpoints, factor 100: with two of alice's requests in flight the bound is
+        // ceil(((2 + 1) * 100 + 99) / 100 / 3) = 1 each, so the third goes elsewhere.
+        for (factor, expected) in [(UInt32?.none, 1), (100, 2)] {
+            let config = try Self.configuration(ClusterSettings(lbPolicy: .ringHash, hashBalanceFactor: factor))
+            try await Fixtures.withProxy(config) { server in
+                let port = try #require(server.port(of: "public"))
+                server.registry.setBehaviour(MockBehaviour(delay: .milliseconds(400)), for: "users")
+                let alice = [("x-user", "alice")]
+                async let a = TestClient.request(port: port, "/user", headers: alice)
+                async let b = TestClient.request(port: port, "/user", headers: alice)
+                async let c = TestClient.request(port: port, "/user", headers: alice)
+                let got = [try await a, try await b, try await c].map { $0.header("x-mock-endpoint") ?? "?" }
+                #expect(Set(got).count == expected, "\(got)")
+            }
+        }
+    }
+
     @Test func ringHashSendsAHeaderToItsEndpoint() async throws {
         let config = try Self.configuration(ClusterSettings(lbPolicy: .ringHash))
         let ring = RingHashTable(
