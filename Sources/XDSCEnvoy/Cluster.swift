@@ -166,17 +166,22 @@ public struct ClusterLoadAssignment: Equatable, Sendable, EnvoyEncodable {
         public var address: SocketAddress
         /// `load_balancing_weight`; nil is 1.
         public var weight: UInt32?
+        /// `endpoint.hostname` (read from Envoy files).
+        public var hostname: String?
 
         /// An endpoint.
-        public init(address: SocketAddress, weight: UInt32? = nil) {
+        public init(address: SocketAddress, weight: UInt32? = nil, hostname: String? = nil) {
             self.address = address
             self.weight = weight
+            self.hostname = hostname
         }
 
         /// The Envoy v3 JSON form of this value.
         public var json: JSON {
             var o = JSONObject()
-            o["endpoint"] = .object(["address": address.json])
+            var e: JSONObject = ["address": address.json]
+            e.set("hostname", hostname.map(JSON.string))
+            o["endpoint"] = .object(e)
             o.set("load_balancing_weight", weight.map { JSON.integer($0) })
             return .object(o)
         }

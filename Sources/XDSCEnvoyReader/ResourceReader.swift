@@ -465,7 +465,10 @@ struct ResourceReader {
                 guard let e = lb.message("endpoint", Tables.endpoint), let a = e.message("address", Tables.address),
                     let address = address(a)
                 else { continue }
-                endpoints.append(.init(address: address, weight: lb.int("load_balancing_weight").map { UInt32($0) }))
+                endpoints.append(
+                    .init(
+                        address: address, weight: lb.int("load_balancing_weight").map { UInt32($0) },
+                        hostname: e.string("hostname").flatMap { $0.isEmpty ? nil : $0 }))
             }
         }
         return ClusterLoadAssignment(clusterName: m.requiredString("cluster_name") ?? "", endpoints: endpoints, source: m.span)

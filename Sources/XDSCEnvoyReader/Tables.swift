@@ -298,7 +298,7 @@ enum Tables {
         "LbEndpoint", read: ["endpoint", "load_balancing_weight"], ignored: ["endpoint_name", "health_status", "metadata"])
 
     static let endpoint = MessageTable(
-        "Endpoint", read: ["address"], ignored: ["health_check_config", "hostname", "additional_addresses"])
+        "Endpoint", read: ["address", "hostname"], ignored: ["health_check_config", "additional_addresses"])
 
     static let healthCheck = MessageTable(
         "HealthCheck",

@@ -370,7 +370,8 @@ extension LoadBalancer {
     /// detection (whose interval starts at `now`).
     init(_ targets: [UpstreamTargets.Target], _ settings: ClusterSettings, now: Int64) {
         let hashing = ConsistentHashing(
-            keys: targets.map(\.endpoint.label), policy: settings.lbPolicy, minimumRingSize: settings.ringHash?.minimumRingSize,
+            keys: targets.map { settings.useHostnameForHashing ? $0.endpoint.hostname : $0.endpoint.label }, policy: settings.lbPolicy,
+            minimumRingSize: settings.ringHash?.minimumRingSize,
             maximumRingSize: settings.ringHash?.maximumRingSize, tableSize: settings.maglevTableSize,
             hashFunction: settings.ringHash?.hashFunction ?? .xxHash, balanceFactor: settings.hashBalanceFactor)
         self.init(weights: targets.map { UInt64($0.endpoint.weight) }, policy: settings.lbPolicy, hashing: hashing)

@@ -138,12 +138,17 @@ public struct ProxyEndpoint: Sendable, Equatable {
     public var port: Int
     /// `load_balancing_weight` (1 when unset).
     public var weight: UInt32
+    /// The host's name as Envoy keeps it (`use_hostname_for_hashing`): the endpoint's
+    /// `hostname`, else for a DNS cluster the name resolved (dns_cluster.cc `ResolveTarget`),
+    /// else empty.
+    public var hostname: String
 
     /// An endpoint.
-    public init(host: String, port: Int, weight: UInt32 = 1) {
+    public init(host: String, port: Int, weight: UInt32 = 1, hostname: String = "") {
         self.host = host
         self.port = port
         self.weight = weight
+        self.hostname = hostname
     }
 
     /// `host:port`, with brackets around an IPv6 literal.
@@ -184,6 +189,8 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maglevTableSize: UInt64?
     /// `hash_balance_factor` of RING_HASH and MAGLEV (nil: unbounded).
     public var hashBalanceFactor: UInt32?
+    /// `use_hostname_for_hashing`: RING_HASH and MAGLEV hash the endpoints' names.
+    public var useHostnameForHashing = false
 
     /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
     public init(
@@ -216,6 +223,7 @@ public struct ClusterSettings: Sendable, Equatable {
             maxConnections: c.circuitBreakers?.maxConnections)
         highPriority = c.highPriorityCircuitBreakers
         hashBalanceFactor = c.hashBalanceFactor
+        useHostnameForHashing = c.useHostnameForHashing
     }
 
     /// The thresholds of `priority` (nil fields are Envoy's defaults).
@@ -264,8 +272,11 @@ public struct ProxyConfiguration: Sendable {
         var order: [String] = []
         for c in clusters where map[c.name] == nil {
             order.append(c.name)
+            let dns = c.type == .strictDNS || c.type == .logicalDNS
             map[c.name] = (c.loadAssignment?.endpoints ?? []).map {
-                ProxyEndpoint(host: $0.address.address, port: $0.address.portValue, weight: $0.weight ?? 1)
+                ProxyEndpoint(
+                    host: $0.address.address, port: $0.address.portValue, weight: $0.weight ?? 1,
+                    hostname: $0.hostname ?? (dns ? $0.address.address : ""))
             }
             clusterSettings[c.name] = ClusterSettings(c)
             if let tls = c.tls {
@@ -362,8 +373,12 @@ public struct ProxyConfiguration: Sendable {
                 out.append(
                     "cluster `\(c.name)`: `auto_config` (the protocol by ALPN) is not simulated; the cluster is served over HTTP/1.1")
             }
-            if c.useHostnameForHashing && (c.lbPolicy == .ringHash || c.lbPolicy == .maglev) {
-                out.append("cluster `\(c.name)`: `use_hostname_for_hashing` is not simulated; endpoints are hashed by address")
+            if c.useHostnameForHashing && (c.lbPolicy == .ringHash || c.lbPolicy == .maglev) && c.type != .strictDNS
+                && c.type != .logicalDNS && (c.loadAssignment?.endpoints ?? []).contains(where: { $0.hostname == nil })
+            {
+                out.append(
+                    "cluster `\(c.name)`: `use_hostname_for_hashing` with an endpoint without `hostname`: it is hashed by an empty name, as Envoy does"
+                )
             }
             if c.healthChecks.count > 1 {
                 out.append("cluster `\(c.name)`: only the first of its health checks is run")

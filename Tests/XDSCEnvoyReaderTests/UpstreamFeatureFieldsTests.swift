@@ -165,6 +165,18 @@ import XDSCTestSupport
         #expect(r.diagnostics.filter { $0.severity == .error }.isEmpty, "\(summary(r.diagnostics))")
         let c = try #require(r.config.clusters.first)
         #expect(c.hashBalanceFactor == 150 && c.useHostnameForHashing)
+        let named = read(
+            """
+            static_resources:
+              clusters:
+              - name: c
+                connect_timeout: 1s
+                load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {hostname: a.internal, address: {socket_address: {address: 10.0.0.1, port_value: 80}}}}]}]}
+            """)
+        #expect(named.diagnostics.filter { $0.severity == .error }.isEmpty, "\(summary(named.diagnostics))")
+        let endpoint = try #require(named.config.clusters.first?.loadAssignment?.endpoints.first)
+        #expect(endpoint.hostname == "a.internal")
+        #expect(endpoint.json.compactText().contains(#""hostname":"a.internal""#))
         #expect(
             c.json.compactText().contains(
                 #""common_lb_config":{"consistent_hashing_lb_config":{"use_hostname_for_hashing":true,"hash_balance_factor":150}}"#))

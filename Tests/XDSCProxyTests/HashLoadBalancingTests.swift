@@ -77,6 +77,25 @@ import XDSCRequest
         #expect(BoundedLoad.pick(1, hosts: [0, 1, 2], weights: [1, 2, 1], active: [1, 3, 0], factor: 100, hash: 42) == 1)
     }
 
+    @Test func useHostnameForHashingKeysTheRingByName() {
+        let targets = ["a.internal", "b.internal", "c.internal"].enumerated().map { i, name in
+            UpstreamTargets.Target(
+                endpoint: ProxyEndpoint(host: "10.0.0.\(i + 1)", port: 80, hostname: name), host: "127.0.0.1", port: 9000 + i)
+        }
+        var byName = ClusterSettings(lbPolicy: .ringHash)
+        byName.useHostnameForHashing = true
+        var named = LoadBalancer(targets, byName, now: 0)
+        var addressed = LoadBalancer(targets, ClusterSettings(lbPolicy: .ringHash), now: 0)
+        let names = [(0, "a.internal", UInt64(1)), (1, "b.internal", 1), (2, "c.internal", 1)].map {
+            (index: $0.0, key: $0.1, weight: $0.2)
+        }
+        let ring = RingHashTable(hosts: names, minimumSize: RingHashTable.defaultMinimumSize, maximumSize: RingHashTable.defaultMaximumSize)
+        let keys = (0..<40).map { XXHash64.hash("user-\($0)") }
+        let picks = keys.map { named.pick(random: { 0 }, hash: $0) }
+        #expect(picks == keys.map { ring.pick($0) })
+        #expect(picks != keys.map { addressed.pick(random: { 0 }, hash: $0) })
+    }
+
     @Test func ringHasEnvoysEntriesInHashOrder() {
         // minimum_ring_size 8 with weights 1:2:1 gives 2, 4 and 2 entries.
         let ring = RingHashTable(hosts: Self.hosts, minimumSize: 8, maximumSize: RingHashTable.defaultMaximumSize)

@@ -308,9 +308,22 @@ struct FilterTests {
         #expect(!ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.contains { $0.contains("MURMUR_HASH_2") })
         cluster.useHostnameForHashing = true
         cluster.hashBalanceFactor = 120
-        let hashing = ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated
-        #expect(hashing.contains("cluster `c`: `use_hostname_for_hashing` is not simulated; endpoints are hashed by address"))
-        #expect(!hashing.contains { $0.contains("hash_balance_factor") })
+        let address = SocketAddress(address: "10.0.0.1", portValue: 80)
+        cluster.loadAssignment = ClusterLoadAssignment(clusterName: "c", endpoints: [.init(address: address, hostname: "a.internal")])
+        var hashing = ProxyConfiguration(listeners: [], clusters: [cluster])
+        #expect(!hashing.unsimulated.contains { $0.contains("hostname") || $0.contains("hash_balance_factor") })
+        #expect(hashing.clusters["c"]?.first?.hostname == "a.internal" && hashing.clusterSettings["c"]?.useHostnameForHashing == true)
+        cluster.loadAssignment = ClusterLoadAssignment(clusterName: "c", endpoints: [.init(address: address)])
+        hashing = ProxyConfiguration(listeners: [], clusters: [cluster])
+        #expect(
+            hashing.unsimulated.contains(
+                "cluster `c`: `use_hostname_for_hashing` with an endpoint without `hostname`: it is hashed by an empty name, as Envoy does")
+        )
+        #expect(hashing.clusters["c"]?.first?.hostname == "")
+        cluster.type = .strictDNS
+        hashing = ProxyConfiguration(listeners: [], clusters: [cluster])
+        #expect(!hashing.unsimulated.contains { $0.contains("hostname") })
+        #expect(hashing.clusters["c"]?.first?.hostname == "10.0.0.1")
     }
 
     @Test func aFilterStateHashPolicyIsWarned() throws {
