@@ -547,9 +547,11 @@ public struct Rule: Sendable {
             id: .retryTimeout, code: "XDS017", severity: .warning,
             summary: "per_try_timeout is not shorter than timeout, so no retry can happen",
             explanation: """
-                Envoy's route `timeout` covers the whole request including retries. When one try \
-                may take as long as the whole request, the first try uses up the budget and no \
-                retry is ever sent. When no timeout is set, Envoy's default of 15s applies.
+                Envoy's route `timeout` covers the whole request including retries. A \
+                `per_try_timeout` that is not shorter is ignored (Envoy's router drops it, \
+                `FilterUtility::finalTimeout`), so a try that hangs uses up the whole budget and \
+                no retry follows it; only failures that come back in time (a 5xx, a reset) are \
+                still retried. When no timeout is set, Envoy's default of 15s applies.
                 """,
             failingExample: """
                 timeout: 2s
@@ -563,7 +565,8 @@ public struct Rule: Sendable {
                 explanation: """
                     On Envoy input the rule reports a route whose `retry_policy.per_try_timeout` is at \
                     least the route's `timeout` (15s when unset; `0s` turns the timeout off and is never \
-                    reported).
+                    reported). A route with `max_stream_duration` arms no router timeout at all and is \
+                    not reported.
                     """,
                 failingExample: """
                     route:

@@ -215,6 +215,15 @@ public enum RouteExplain {
         o["virtual_cluster"] = d.virtualCluster.map(JSON.string) ?? .null
         o["timeout"] = d.timeout.map { .string($0.description) } ?? .null
         o["idle_timeout"] = d.idleTimeout.map { .string($0.description) } ?? .null
+        // Added in version 1 (additive: optional in the schema, so outputs of an older xdsc
+        // still validate); set for forwards, null otherwise.
+        o["timeout_from"] = d.timeoutSource.map { .string(timeoutFrom($0)) } ?? .null
+        o["timeout_source"] = origin(d.timeoutOrigin)
+        o["per_try_timeout"] = d.perTryTimeout.map { .string($0.description) } ?? .null
+        o["expected_timeout_ms"] = d.expectedTimeout.map { .integer($0.nanoseconds / 1_000_000) } ?? .null
+        o["grpc_timeout"] = d.grpcTimeoutHeader.map(JSON.string) ?? .null
+        o["stream_duration"] = d.streamDuration.map { .string($0.description) } ?? .null
+        o["stream_duration_source"] = origin(d.streamDurationOrigin)
         o["retry_policy"] = d.retryPolicy.map { $0.json } ?? .null
         o["mirrors"] = .array(d.mirrors.map(\.json))
         o["hash_policy"] = .array(d.hashPolicy.map(\.json))
@@ -225,6 +234,18 @@ public enum RouteExplain {
                 ])
             })
         return .object(o)
+    }
+
+    /// `timeout_from` in the JSON: where the router's timeout comes from.
+    static func timeoutFrom(_ s: TimeoutSource) -> String {
+        switch s {
+        case .routeDefault: "default"
+        case .route: "route"
+        case .grpcTimeoutHeader: "grpc-timeout-header"
+        case .maxGrpcTimeout: "max-grpc-timeout"
+        case .maxStreamDuration: "max-stream-duration"
+        case .upstreamTimeoutHeader: "upstream-timeout-header"
+        }
     }
 
     /// Why the router's timeout is what it is, when it is not the route's `timeout`.
@@ -356,9 +377,14 @@ public enum RouteExplain {
         if let vc = d.virtualCluster { out += "virtual cluster: \(vc)\n" }
         if case .forward = d.outcome {
             var t = "timeout: \(d.timeout?.description ?? "15s")" + timeoutNote(d.timeoutSource)
+            if let perTry = d.perTryTimeout { t += ", per try: \(perTry)" }
             if let stream = d.streamDuration { t += ", stream limit: \(stream)" }
             if let idle = d.idleTimeout { t += ", idle timeout: \(idle)" }
             out += t + "\n"
+            var sent: [String] = []
+            if let e = d.expectedTimeout { sent.append("x-envoy-expected-rq-timeout-ms: \(e.nanoseconds / 1_000_000)") }
+            if let g = d.grpcTimeoutHeader { sent.append("grpc-timeout: \(g)") }
+            if !sent.isEmpty { out += "timeout headers sent upstream: \(sent.joined(separator: ", "))\n" }
             if let rp = d.retryPolicy {
                 out +=
                     "retries: \(rp.numRetries ?? 1) on \(rp.retryOn.joined(separator: ","))\(rp.perTryTimeout.map { ", per try \($0)" } ?? "")\n"

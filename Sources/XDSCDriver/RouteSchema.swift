@@ -17,6 +17,12 @@ extension Schemas {
             ),
             ("required", .array([.string("field")])), ("additionalProperties", .bool(false)),
         ])
+        // `source` with its own description.
+        func sourceOrNull(_ description: String) -> JSON {
+            guard case .object(var o) = source else { return source }
+            o["description"] = .string(description)
+            return .object(o)
+        }
         let header = object("A header.", [("name", typed("string", "Lower-case name.")), ("value", typed("string", "Value."))])
         let outcome = obj([
             (
@@ -146,8 +152,63 @@ extension Schemas {
             ("request_headers", list("The request headers as they go upstream.", header)),
             ("response_headers", list("The response headers Envoy's mutations (or its local reply) produce.", header)),
             ("virtual_cluster", nullable("string", "The virtual cluster (stats); other when none matches; null without virtual clusters.")),
-            ("timeout", nullable("string", "The route timeout (15s by default).")),
+            (
+                "timeout",
+                nullable(
+                    "string",
+                    "The router's timeout for a forward (FilterUtility::finalTimeout): the route's timeout (15s by default), or from grpc-timeout under max_grpc_timeout, or x-envoy-upstream-rq-timeout-ms; 0s is none (always with max_stream_duration). Null for other outcomes."
+                )
+            ),
             ("idle_timeout", nullable("string", "The route idle timeout.")),
+        ]
+        // Keys added within version 1 after its first release: optional, so that the output
+        // of an earlier xdsc still validates (docs/route-engine.md, "JSON output").
+        let added: [(String, JSON)] = [
+            (
+                "timeout_from",
+                obj([
+                    ("description", .string("Where timeout comes from (forwards; null otherwise).")),
+                    ("type", .array([.string("string"), .string("null")])),
+                    (
+                        "enum",
+                        .array(
+                            [
+                                "default", "route", "grpc-timeout-header", "max-grpc-timeout", "max-stream-duration",
+                                "upstream-timeout-header",
+                            ]
+                            .map(JSON.string) + [.null])
+                    ),
+                ])
+            ),
+            ("timeout_source", sourceOrNull("Where timeout is configured; null for the default and for a request header's value.")),
+            (
+                "per_try_timeout",
+                nullable(
+                    "string",
+                    "The per-try timeout the router arms: the retry policy's per_try_timeout or x-envoy-upstream-rq-per-try-timeout-ms, dropped when not below timeout; null is none."
+                )
+            ),
+            (
+                "expected_timeout_ms",
+                nullable("integer", "The x-envoy-expected-rq-timeout-ms value the router sends upstream; null when it sends none.")
+            ),
+            (
+                "grpc_timeout",
+                nullable(
+                    "string",
+                    "The grpc-timeout value sent upstream when Envoy rewrites it (max_grpc_timeout, or max_stream_duration on a gRPC request); null leaves the header as received."
+                )
+            ),
+            (
+                "stream_duration",
+                nullable(
+                    "string",
+                    "The connection manager's stream timer for the route (max_stream_duration, or grpc-timeout under grpc_timeout_header_max); null is none, 0s fires at once."
+                )
+            ),
+            ("stream_duration_source", sourceOrNull("Where stream_duration is configured.")),
+        ]
+        let rest: [(String, JSON)] = [
             ("retry_policy", nullable("object", "The retry policy that applies, as Envoy JSON.")),
             ("mirrors", list("The request mirror policies that apply, as Envoy JSON.", typed("object", "A policy."))),
             ("hash_policy", list("The route's hash policy, as Envoy JSON.", typed("object", "A policy."))),
@@ -167,7 +228,10 @@ extension Schemas {
         root["$schema"] = .string("https://json-schema.org/draft/2020-12/schema")
         root["$id"] = .string("https://xdsc.dev/schemas/route.v1.schema.json")
         root["title"] = .string("xdsc route decision")
-        if case .object(let body) = object("What Envoy decides for one request (xdsc route --format json).", props) {
+        if case .object(let body) = object(
+            "What Envoy decides for one request (xdsc route --format json).", props + added + rest,
+            required: (props + rest).map(\.0))
+        {
             for (k, v) in body.members { root[k] = v }
         }
         return .object(root)

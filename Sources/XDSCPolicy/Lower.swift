@@ -83,15 +83,18 @@ public struct Lowering {
             policy.defaults = settings(f)
         }
 
+        // A second definition of a name is checked like the first (one error never hides
+        // another, and the services its routes name do not look unused), but only the first
+        // is kept.
         var seenServices: [String: SourceSpan] = [:]
         for (key, value) in serviceNodes {
-            guard let name = entryName(key, kind: "service", seen: &seenServices) else { continue }
-            if let s = lowerService(name, value, defaults: policy.defaults) { policy.services.append(s) }
+            guard let (name, isFirst) = entryName(key, kind: "service", seen: &seenServices) else { continue }
+            if let s = lowerService(name, value, defaults: policy.defaults), isFirst { policy.services.append(s) }
         }
         var seenListeners: [String: SourceSpan] = [:]
         for (key, value) in listenerNodes {
-            guard let name = entryName(key, kind: "listener", seen: &seenListeners) else { continue }
-            if let l = lowerListener(name, value) { policy.listeners.append(l) }
+            guard let (name, isFirst) = entryName(key, kind: "listener", seen: &seenListeners) else { continue }
+            if let l = lowerListener(name, value), isFirst { policy.listeners.append(l) }
         }
         Inheritance.resolve(&policy)
         policy.referencedServiceNames = references.names
@@ -120,8 +123,9 @@ public struct Lowering {
         }
     }
 
-    /// Validates a map key used as a name and reports a second definition.
-    func entryName(_ key: YAMLNode, kind: String, seen: inout [String: SourceSpan]) -> Located<String>? {
+    /// Validates a map key used as a name and reports a second definition; the name, and
+    /// whether it is the first definition.
+    func entryName(_ key: YAMLNode, kind: String, seen: inout [String: SourceSpan]) -> (Located<String>, isFirst: Bool)? {
         guard let s = key.scalar, !s.isNull else {
             sink.add(.typeMismatch, "a \(kind) name must be a string, but this is \(key.kindDescription)", at: key.span)
             return nil
@@ -132,10 +136,10 @@ public struct Lowering {
             sink.add(
                 .duplicateName, "\(kind) `\(s.text)` is defined twice", at: key.span, label: "second definition",
                 related: [RelatedLocation("first defined here", at: first)], help: "rename one of them or merge the definitions")
-            return nil
+            return (name, false)
         }
         seen[s.text] = key.span
-        return name
+        return (name, true)
     }
 
     func checkName(_ name: Located<String>, kind: String) {

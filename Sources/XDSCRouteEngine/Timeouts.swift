@@ -39,6 +39,19 @@ extension RouteEngine {
     /// `Grpc::Common::MAX_GRPC_TIMEOUT_VALUE`: at most 8 digits.
     static let maxGrpcTimeoutValue: UInt64 = 99_999_999
 
+    /// The router's timeout for a route without `timeout`: `DEFAULT_ROUTE_TIMEOUT_MS`
+    /// (source/common/router/config_impl.cc).
+    public static let defaultRouteTimeout = EnvoyDuration.seconds(15)
+
+    /// Envoy's `usingNewTimeouts` (`RouteEntryImplBase`, config_impl.cc:
+    /// `route.route().has_max_stream_duration()`): a route that sets `max_stream_duration`,
+    /// even an empty one, arms no router timeout at all (`FilterUtility::finalTimeout`,
+    /// router.cc, leaves the global timeout at 0 and ignores `timeout` and
+    /// `max_grpc_timeout`); the connection manager's stream timer applies instead. The one
+    /// definition of the rule: ``requestTimeouts(_:retry:_:)`` and the retry-timeout check
+    /// on Envoy input both ask it.
+    public static func usesNewTimeouts(_ a: RouteAction) -> Bool { a.maxStreamDuration != nil }
+
     /// The timeouts Envoy gives a forward on `action`, from the headers as the router
     /// receives them (before the route's header mutations), with no time elapsed:
     /// `FilterUtility::finalTimeout` and `setTimeoutHeaders` (router.cc) for the router, and
@@ -48,7 +61,7 @@ extension RouteEngine {
     /// as unset, and `hedge_policy` (not read) as absent.
     static func requestTimeouts(_ a: RouteAction, retry: RetryPolicy?, _ headers: HeaderMap) -> RequestTimeouts {
         let grpc = isGrpcRequest(headers)
-        let usingNewTimeouts = a.maxStreamDuration != nil
+        let usingNewTimeouts = usesNewTimeouts(a)
         var t = RequestTimeouts(global: 0, source: .maxStreamDuration, perTry: 0, expected: nil, grpcTimeoutHeader: nil, stream: nil)
         if !usingNewTimeouts {
             if grpc, let maxGrpc = a.maxGrpcTimeout {
@@ -65,7 +78,7 @@ extension RouteEngine {
                 }
                 t.global = g
             } else {
-                t.global = a.timeout.map(ms) ?? 15_000
+                t.global = ms(a.timeout ?? defaultRouteTimeout)
                 t.source = a.timeout == nil ? .routeDefault : .route
             }
         }

@@ -9,8 +9,9 @@ struct TestTrafficCommand: ParsableCommand {
             SPEC is a traffic test file (YAML or JSON; `xdsc schema traffic`, docs/traffic-tests.md): \
             the configuration to serve, then tests, each a request, how upstreams behave and what \
             to expect. The proxy and one mock server per endpoint run on ephemeral loopback \
-            ports. Exit codes: 0 every test passed; 1 a test failed; 2 usage error, unreadable or \
-            bad spec, a configuration with errors, or a proxy that cannot start.
+            ports. Exit codes: 0 every test passed; 1 a test failed, or the spec or the \
+            configuration has errors; 2 usage error, an unreadable spec or configuration, or a \
+            proxy that cannot start.
             """
     )
 

@@ -72,25 +72,59 @@ import Testing
         #expect(r.stdout.contains("winner: route `users-read` at fixtures/example/edge.yaml:46:13"), "\(r.stdout)")
     }
 
+    /// Routes whose decisions fill every timeout key of the JSON.
+    static let timeoutTable = """
+        virtual_hosts:
+        - name: t
+          domains: ["*"]
+          routes:
+          - match: {prefix: /grpc}
+            route: {cluster: g, max_grpc_timeout: 10s, retry_policy: {retry_on: 5xx, per_try_timeout: 1s}}
+          - match: {prefix: /stream}
+            route: {cluster: s, max_stream_duration: {max_stream_duration: 30s}}
+          - match: {prefix: /}
+            direct_response: {status: 200}
+        """
+
     @Test(.enabled(if: Tools.hasJSONSchemaValidator, "needs python3 with jsonschema and PyYAML"))
     func routeJSONConformsToTheSchema() throws {
         let (dir, file) = try envoyFile(Self.table)
         defer { try? FileManager.default.removeItem(at: dir) }
+        let timeouts = dir.appendingPathComponent("timeouts.yaml").path
+        try Self.timeoutTable.write(toFile: timeouts, atomically: true, encoding: .utf8)
+        let grpc = ["-H", "content-type: application/grpc", "-H", "grpc-timeout: 3S", "POST"]
         var outputs: [String] = []
         for (i, args) in [
-            ["GET", "http://api.example.com/v1/users"], ["GET", "http://nope/"], ["-H", "x-env: prod", "GET", "http://api.example.com/v1"],
+            ["--config", file, "GET", "http://api.example.com/v1/users"], ["--config", file, "GET", "http://nope/"],
+            ["--config", file, "-H", "x-env: prod", "GET", "http://api.example.com/v1"],
+            ["--config", timeouts] + grpc + ["http://x/grpc"], ["--config", timeouts] + grpc + ["http://x/stream"],
+            ["--config", timeouts, "GET", "http://x/"],
         ].enumerated() {
-            let r = try CLI.run(["route", "--config", file, "--format", "json"] + args)
+            let r = try CLI.run(["route", "--format", "json"] + args)
             let out = dir.appendingPathComponent("out-\(i).json")
             try r.stdout.write(to: out, atomically: true, encoding: .utf8)
             outputs.append(out.path)
         }
+        // Version 1 as first released, without the timeout keys added since: still valid.
+        let added = [
+            "timeout_from", "timeout_source", "per_try_timeout", "expected_timeout_ms", "grpc_timeout", "stream_duration",
+            "stream_duration_source",
+        ]
+        var first = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outputs[3]))) as? [String: Any])
+        #expect(added.allSatisfy { first[$0] != nil })
+        for k in added { first.removeValue(forKey: k) }
+        let earlier = dir.appendingPathComponent("earlier.json")
+        try JSONSerialization.data(withJSONObject: first).write(to: earlier)
         let bad = dir.appendingPathComponent("bad.json")
         try #"{"version": 1, "matched": "yes"}"#.write(to: bad, atomically: true, encoding: .utf8)
+        let badTimeout = dir.appendingPathComponent("bad-timeout.json")
+        first["timeout_from"] = "somewhere"
+        try JSONSerialization.data(withJSONObject: first).write(to: badTimeout)
         let schema = CLI.packageRoot.appendingPathComponent("schemas/route.v1.schema.json").path
-        let report = try Tools.validate(schema: schema, files: outputs + [bad.path])
-        for o in outputs { #expect(report[o] == [], "\(o): \(report[o] ?? [])") }
+        let report = try Tools.validate(schema: schema, files: outputs + [earlier.path, bad.path, badTimeout.path])
+        for o in outputs + [earlier.path] { #expect(report[o] == [], "\(o): \(report[o] ?? [])") }
         #expect(!(report[bad.path] ?? []).isEmpty)
+        #expect(!(report[badTimeout.path] ?? []).isEmpty)
     }
 
     @Test(.enabled(if: hasCorpus, "needs ../shared/conformance/envoy-router-check"))

@@ -159,7 +159,8 @@ import Testing
             expect: {}
         """.write(toFile: path, atomically: true, encoding: .utf8)
         let r = try CLI.run(["test", "traffic", path])
-        #expect(r.status == 2)
+        // A spec with errors is input with errors: 1, as for every command.
+        #expect(r.status == 1)
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.contains("error[unknown-field]: unknown key `reqest` in test #1; did you mean `request`?\n --> \(path):3:5"))
         #expect(r.stderr.contains("error[unknown-field]: unknown key `stauts` in `expect`; did you mean `status`?\n --> \(path):4:14"))
@@ -178,12 +179,12 @@ import Testing
             """)
         defer { try? FileManager.default.removeItem(at: dir) }
         let r = try CLI.run(["test", "traffic", path])
-        #expect(r.status == 2)
+        #expect(r.status == 1)
         #expect(r.stderr.contains("error[invalid-value]: no listener `privat` in the configuration\n --> \(path):4:15"))
         #expect(r.stderr.contains("error[unknown-service]: no cluster `userz` in the configuration\n --> \(path):5:17"))
     }
 
-    @Test func aConfigurationWithErrorsIsExit2() throws {
+    @Test func aConfigurationWithErrorsIsExit1AndUnreadableInputExit2() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         try "version: 1\nservices: {a: {endpoints: [nope]}}\n".write(
@@ -191,11 +192,17 @@ import Testing
         let path = dir.appendingPathComponent("spec.yaml").path
         try "config: policy.yaml\ntests: []\n".write(toFile: path, atomically: true, encoding: .utf8)
         let r = try CLI.run(["test", "traffic", path])
-        #expect(r.status == 2)
+        #expect(r.status == 1)
         #expect(r.stderr.contains("policy.yaml:2:"))
         let missing = try CLI.run(["test", "traffic", dir.appendingPathComponent("none.yaml").path])
         #expect(missing.status == 2)
         #expect(missing.stderr.contains("error: cannot read "))
+        // A spec naming a configuration that is not there: unreadable input.
+        let noConfig = dir.appendingPathComponent("no-config.yaml").path
+        try "config: absent.yaml\ntests: []\n".write(toFile: noConfig, atomically: true, encoding: .utf8)
+        let absent = try CLI.run(["test", "traffic", noConfig])
+        #expect(absent.status == 2, "\(absent.stderr)")
+        #expect(absent.stderr.contains("absent.yaml"), "\(absent.stderr)")
     }
 
     @Test func lintEmitsTheFindingsAsASpecThatPasses() throws {

@@ -21,6 +21,11 @@ import XDSCTestSupport
                     timeout: 2s
                     max_stream_duration: {max_stream_duration: 30s}
                     retry_policy: {retry_on: 5xx, per_try_timeout: 2s}
+                - match: {prefix: /f}
+                  route:
+                    cluster: users
+                    max_stream_duration: {}
+                    retry_policy: {retry_on: 5xx, per_try_timeout: 20s}
                 """, clusters: ["users"])
         expectDiagnostics(files: [("envoy.yaml", text)], [(.retryTimeout, "equal"), (.retryTimeout, "default")])
         let (result, _) = lintMarked([("envoy.yaml", text)])

@@ -40,8 +40,10 @@ import XDSCTestSupport
             #expect(spec.tests + spec.skipped.count == findings.count, "\(input): every finding is a test or a reason")
             try spec.text.write(toFile: specPath, atomically: true, encoding: .utf8)
             let out = TrafficTestCommand.run(spec: specPath, format: .human)
-            // A fixture whose configuration has other errors (a duplicate key...) cannot be served.
-            if out.exitCode == 2 {
+            // A fixture whose configuration has other errors (a duplicate key...) cannot be
+            // served: exit 1 with no results.
+            if out.results == nil {
+                #expect(out.exitCode == 1, "\(input): \(out.stderr)")
                 let blocking = result.diagnostics.filter { $0.severity == .error && !TrafficTestCommand.tolerated.contains($0.rule) }
                 #expect(!blocking.isEmpty, "\(input) has no error but is not served:\n\(out.stderr)")
                 notRunnable.append("\(input): \(blocking.count) other error(s), e.g. \(blocking.first?.rule.rawValue ?? "-")")

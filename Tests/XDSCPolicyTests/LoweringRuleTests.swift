@@ -270,6 +270,35 @@ import XDSCTestSupport
         #expect(d?.related.first?.span.file == "a.yaml")
     }
 
+    @Test func aSecondDefinitionIsStillChecked() {
+        // The second `public` and `users` are not kept, but what is wrong inside them is
+        // reported, and the service only the second listener routes to is not unused.
+        let a = """
+            version: 1
+            services:
+              users: {endpoints: [10.0.0.1:80]}
+            listeners:
+              public:
+                address: 0.0.0.0:80
+                hosts:
+                  h: {domains: ["*"], routes: [{match: {prefix: /}, to: users}]}
+            """
+        let b = """
+            version: 1
+            services:
+              ⟨svc⟩users: {endpoints: [⟨port⟩10.0.0.2:0]}
+              orders: {endpoints: [10.0.0.3:80]}
+            listeners:
+              ⟨lst⟩public:
+                address: 0.0.0.0:81
+                hosts:
+                  h: {domains: ["*"], routes: [{match: {prefix: /}, to: orders, ⟨key⟩tmeout: 1s}]}
+            """
+        expectDiagnostics(
+            files: [("a.yaml", a), ("b.yaml", b)],
+            [(.duplicateName, "svc"), (.invalidValue, "port"), (.duplicateName, "lst"), (.unknownField, "key")])
+    }
+
     @Test func defaultsInTwoFilesIsADuplicateKey() {
         let a =
             "version: 1\ndefaults: {timeout: 1s}\nservices: {s: {endpoints: [10.0.0.1:1]}}\nlisteners: {l: {address: 0.0.0.0:1, hosts: {h: {domains: [\"*\"], routes: [{match: {prefix: /}, to: s}]}}}}\n"

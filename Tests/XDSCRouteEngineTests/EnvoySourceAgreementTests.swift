@@ -275,6 +275,13 @@ import XDSCTestSupport
                 == MaxStreamDuration(
                     maxStreamDuration: .seconds(2), grpcTimeoutHeaderMax: .seconds(3), grpcTimeoutHeaderOffset: .milliseconds(250)))
         #expect(a.json["max_stream_duration"]?["grpc_timeout_header_max"] == .string("3s"))
+        // The rule itself (`using_new_timeouts_`: `has_max_stream_duration()`), an empty one included.
+        #expect(RouteEngine.usesNewTimeouts(a))
+        var none = a
+        none.maxStreamDuration = nil
+        #expect(!RouteEngine.usesNewTimeouts(none))
+        none.maxStreamDuration = MaxStreamDuration()
+        #expect(RouteEngine.usesNewTimeouts(none))
     }
 
     /// `shouldShadow` (router.cc) with `ShadowPolicyImpl`'s defaults: a mirror without

@@ -1,5 +1,6 @@
 import XDSCDiagnostics
 import XDSCEnvoy
+import XDSCRouteEngine
 
 /// A route of a user's Envoy configuration whose retry `per_try_timeout` is at least its
 /// `timeout` (15s when unset; `0s` disables it): the first try uses up the whole request's
@@ -14,20 +15,15 @@ public struct RetryTimeoutCheck: EnvoyCheck {
     /// Creates the check.
     public init() {}
 
-    /// Envoy's route timeout when `timeout` is unset (`RouteEntryImplBase`,
-    /// source/common/router/config_impl.cc).
-    static let envoyDefaultTimeout = EnvoyDuration.seconds(15)
-
     /// Checks every route of `config` and adds each finding to `sink`.
     public func run(_ config: EnvoyConfig, _ context: EnvoyCheckContext, _ sink: DiagnosticSink) {
         config.forEachRoute { _, _, route in
-            // A route with `max_stream_duration` uses Envoy's "new timeouts": its `timeout` is
-            // not armed at all (`FilterUtility::finalTimeout`, router.cc), so there is nothing a
-            // try could outlast.
-            guard let span = route.source, case .route(let a) = route.action, a.maxStreamDuration == nil,
+            // A route on Envoy's "new timeouts" (the engine's rule) arms no router timeout, so
+            // there is nothing a try could outlast.
+            guard let span = route.source, case .route(let a) = route.action, !RouteEngine.usesNewTimeouts(a),
                 let retry = a.retryPolicy, let perTry = retry.perTryTimeout, perTry > .zero, retry.numRetries != 0
             else { return }
-            let total = a.timeout ?? Self.envoyDefaultTimeout
+            let total = a.timeout ?? RouteEngine.defaultRouteTimeout
             guard total > .zero, perTry >= total else { return }
             sink.add(
                 .retryTimeout, Self.message(perTry, total, isDefault: a.timeout == nil), at: span, label: "per-try timeout",

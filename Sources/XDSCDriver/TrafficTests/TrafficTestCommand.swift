@@ -4,8 +4,9 @@ import XDSCDiagnostics
 import XDSCProxy
 
 /// `xdsc test traffic SPEC`: reads the spec and its configuration, runs the tests over real
-/// sockets and renders the results. Exit 0 when every test passes, 1 on a failure, 2 for an
-/// unreadable or bad spec, a configuration with errors, or a proxy that cannot start.
+/// sockets and renders the results. The exit codes are every command's: 0 when every test
+/// passes; 1 on a failure, and for a spec or configuration with errors (the input has errors);
+/// 2 for an unreadable spec or configuration, or a proxy that cannot start.
 public enum TrafficTestCommand {
     /// How results are printed.
     public enum Format: String, CaseIterable, Sendable {
@@ -32,10 +33,8 @@ public enum TrafficTestCommand {
     /// Runs the spec at `path` and renders the results as `format`.
     public static func run(spec path: String, format: Format) -> Output {
         var out = Output()
-        guard let spec = load(path, &out), let configuration = configuration(spec, &out) else {
-            out.exitCode = ExitStatus.usageOrIO
-            return out
-        }
+        // `load` and `configuration` set the exit code when they give up.
+        guard let spec = load(path, &out), let configuration = configuration(spec, &out) else { return out }
         for w in configuration.startWarnings(ProxyOptions()) { out.stderr += "warning: \(w)\n" }
         let results: Result<[TrafficTestResult], Error> = wait { try await TrafficTestRunner.run(spec, configuration: configuration) }
         switch results {
@@ -53,6 +52,7 @@ public enum TrafficTestCommand {
     static func load(_ path: String, _ out: inout Output) -> TrafficSpec? {
         guard let data = FileManager.default.contents(atPath: path) else {
             out.stderr = "error: cannot read \(path)\n"
+            out.exitCode = ExitStatus.usageOrIO
             return nil
         }
         let bytes = [UInt8](data)
@@ -60,7 +60,17 @@ public enum TrafficTestCommand {
         let spec = TrafficSpecReader.read(path: path, bytes: bytes, into: sink)
         let renderer = HumanRenderer(sources: [path: SourceFile(path: path, bytes: bytes)], color: false)
         out.stderr += renderer.render(sink.sorted)
+        guard let spec, !sink.all.contains(where: { $0.severity == .error }) else {
+            out.exitCode = failureCode(sink.all)
+            return nil
+        }
         return spec
+    }
+
+    /// The exit code when `diagnostics` stop the run: 2 for an input that cannot be read (or
+    /// is over a limit), else 1, the input has errors.
+    static func failureCode(_ diagnostics: [Diagnostic]) -> Int32 {
+        ExitStatus.code(for: diagnostics, strict: false) == ExitStatus.usageOrIO ? ExitStatus.usageOrIO : ExitStatus.inputErrors
     }
 
     /// Findings that do not stop a configuration from being served: Envoy accepts a route
@@ -74,6 +84,7 @@ public enum TrafficTestCommand {
         guard errors.isEmpty, let configuration = loaded.configuration else {
             out.stderr += HumanRenderer(sources: loaded.sources, color: false).render(errors)
             if errors.isEmpty { out.stderr += "error: no listener to serve in \(spec.config.joined(separator: ", "))\n" }
+            out.exitCode = failureCode(errors)
             return nil
         }
         let sink = DiagnosticSink()
@@ -93,6 +104,7 @@ public enum TrafficTestCommand {
         guard sink.all.isEmpty else {
             let text = (try? String(contentsOfFile: spec.path, encoding: .utf8)) ?? ""
             out.stderr += HumanRenderer(sources: [spec.path: SourceFile(path: spec.path, text: text)], color: false).render(sink.sorted)
+            out.exitCode = ExitStatus.inputErrors
             return nil
         }
         return configuration
