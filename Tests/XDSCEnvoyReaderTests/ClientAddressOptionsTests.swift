@@ -63,7 +63,7 @@ import XDSCTestSupport
                 "envoy.http.original_ip_detection.custom_header"
             ])
         let mixed = read(
-            HTTP2OptionsTests.listener(ext + "\n              use_remote_address: true\n              xff_num_trusted_hops: 2"))
+            HTTP2OptionsTests.listener(ext + "\n          use_remote_address: true\n          xff_num_trusted_hops: 2"))
         #expect(
             mixed.diagnostics.filter { $0.severity == .error }.map(\.message) == [
                 "original IP detection extensions and `use_remote_address` may not be mixed",
