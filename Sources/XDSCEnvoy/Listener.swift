@@ -228,6 +228,45 @@ public struct HttpConnectionManager: Equatable, Sendable {
     public var useRemoteAddress = false
     /// `xff_num_trusted_hops`: the proxies in front whose `x-forwarded-*` headers are trusted.
     public var xffNumTrustedHops: UInt32 = 0
+    /// `skip_xff_append`: with `use_remote_address`, the peer is not appended to `x-forwarded-for`.
+    public var skipXffAppend = false
+    /// `internal_address_config`; nil (the default) treats no address as internal (Envoy
+    /// 1.33 on; the runtime guard that trusted RFC 1918 addresses is gone since 1.36).
+    public var internalAddressConfig: InternalAddressConfig?
+    /// `original_ip_detection_extensions`, by name and type (not simulated).
+    public var originalIPDetectionExtensions: [OpaqueExtension] = []
+    /// `generate_request_id` (default true).
+    public var generateRequestId = true
+    /// `preserve_external_request_id`: an edge request keeps its `x-request-id`.
+    public var preserveExternalRequestId = false
+
+    /// `HttpConnectionManager.InternalAddressConfig`: which trusted client addresses make a
+    /// request internal (`x-envoy-internal`, no sanitising of control headers).
+    public struct InternalAddressConfig: Equatable, Sendable {
+        /// `unix_sockets`: a pipe peer is internal.
+        public var unixSockets = false
+        /// `cidr_ranges`; empty means the RFC 1918 / RFC 4193 addresses (and loopback).
+        public var cidrRanges: [CidrRange] = []
+
+        /// A configuration.
+        public init(unixSockets: Bool = false, cidrRanges: [CidrRange] = []) {
+            self.unixSockets = unixSockets
+            self.cidrRanges = cidrRanges
+        }
+
+        /// Whether `address` is internal (`InternalAddressConfig::isInternalAddress`).
+        public func isInternal(_ address: IPAddress) -> Bool {
+            cidrRanges.isEmpty ? address.isRFC1918OrRFC4193 : cidrRanges.contains { $0.contains(address) }
+        }
+
+        /// The Envoy v3 JSON form.
+        public var json: JSON {
+            var o = JSONObject()
+            if unixSockets { o["unix_sockets"] = .bool(true) }
+            if !cidrRanges.isEmpty { o["cidr_ranges"] = .array(cidrRanges.map(\.json)) }
+            return .object(o)
+        }
+    }
 
     /// Whether a client's `x-forwarded-proto` is replaced by the connection's scheme
     /// (`ConnectionManagerUtility::mutateRequestHeaders`: with `use_remote_address` and no
@@ -301,6 +340,13 @@ public struct HttpConnectionManager: Equatable, Sendable {
         }
         if useRemoteAddress { o.put("use_remote_address", .bool(true)) }
         if xffNumTrustedHops > 0 { o.put("xff_num_trusted_hops", .int(Int64(xffNumTrustedHops))) }
+        if skipXffAppend { o.put("skip_xff_append", .bool(true)) }
+        if let internalAddressConfig { o.put("internal_address_config", internalAddressConfig.json) }
+        if !originalIPDetectionExtensions.isEmpty {
+            o.put("original_ip_detection_extensions", .array(originalIPDetectionExtensions.map(\.json)))
+        }
+        if !generateRequestId { o.put("generate_request_id", .bool(false)) }
+        if preserveExternalRequestId { o.put("preserve_external_request_id", .bool(true)) }
     }
 }
 

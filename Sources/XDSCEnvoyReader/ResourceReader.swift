@@ -191,7 +191,56 @@ struct ResourceReader {
         }
         manager.useRemoteAddress = m.bool("use_remote_address") ?? false
         manager.xffNumTrustedHops = m.int("xff_num_trusted_hops").map { UInt32($0) } ?? 0
+        addressing(m, into: &manager)
         return manager
+    }
+
+    /// The settings of the trusted client address and of internal requests
+    /// (`ConnectionManagerUtility::mutateRequestHeaders`).
+    func addressing(_ m: Message, into manager: inout HttpConnectionManager) {
+        manager.skipXffAppend = m.bool("skip_xff_append") ?? false
+        manager.generateRequestId = m.bool("generate_request_id") ?? true
+        manager.preserveExternalRequestId = m.bool("preserve_external_request_id") ?? false
+        if let c = m.message("internal_address_config", Tables.internalAddressConfig) {
+            var config = HttpConnectionManager.InternalAddressConfig(unixSockets: c.bool("unix_sockets") ?? false)
+            for r in c.messages("cidr_ranges", Tables.cidrRange) {
+                let text = r.requiredString("address_prefix") ?? ""
+                guard let prefix = IPAddress(text) else {
+                    // `IpList::create` (network/cidr_range.cc).
+                    ctx.error(.invalidValue, "`\(text)` is not an IP address", at: r.span("address_prefix"), label: "malformed IP address")
+                    continue
+                }
+                let length = Int(r.int("prefix_len") ?? 0)
+                guard length <= (prefix.isIPv4 ? 32 : 128) else {
+                    ctx.error(
+                        .invalidValue, "prefix length \(length) is longer than the address `\(text)`", at: r.span("prefix_len"),
+                        label: "invalid ip/mask combo")
+                    continue
+                }
+                config.cidrRanges.append(CidrRange(addressPrefix: prefix, prefixLength: length))
+            }
+            manager.internalAddressConfig = config
+        }
+        for e in m.messages("original_ip_detection_extensions", Tables.typedExtensionConfig) {
+            let t = e.any("typed_config")?.typeURL
+            let ext = OpaqueExtension(name: e.string("name") ?? "", typeURL: t, source: e.span)
+            manager.originalIPDetectionExtensions.append(ext)
+            ctx.opaque.append(ext)
+        }
+        if let first = manager.originalIPDetectionExtensions.first {
+            // http_connection_manager/config.cc refuses these mixes.
+            let span = first.source ?? m.span
+            if manager.useRemoteAddress {
+                ctx.error(
+                    .conflictingFields, "original IP detection extensions and `use_remote_address` may not be mixed", at: span,
+                    help: "remove `use_remote_address` or the extensions")
+            }
+            if manager.xffNumTrustedHops > 0 {
+                ctx.error(
+                    .conflictingFields, "original IP detection extensions and `xff_num_trusted_hops` may not be mixed", at: span,
+                    help: "remove `xff_num_trusted_hops` or the extensions")
+            }
+        }
     }
 
     /// The filter-level bucket of a local rate limit filter, when it is enabled and enforced

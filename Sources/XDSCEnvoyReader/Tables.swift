@@ -210,7 +210,8 @@ enum Tables {
         "HttpConnectionManager",
         read: [
             "stat_prefix", "rds", "route_config", "http_filters", "access_log", "upgrade_configs", "codec_type",
-            "http2_protocol_options", "use_remote_address", "xff_num_trusted_hops",
+            "http2_protocol_options", "use_remote_address", "xff_num_trusted_hops", "skip_xff_append", "internal_address_config",
+            "original_ip_detection_extensions", "generate_request_id", "preserve_external_request_id",
         ],
         ignored: [
             "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "http3_protocol_options", "server_name",
@@ -218,8 +219,7 @@ enum Tables {
             "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
             "request_headers_timeout", "drain_timeout", "delayed_close_timeout", "access_log_flush_interval",
             "flush_access_log_on_new_request", "access_log_options",
-            "original_ip_detection_extensions", "early_header_mutation_extensions", "internal_address_config",
-            "skip_xff_append", "via", "generate_request_id", "preserve_external_request_id",
+            "early_header_mutation_extensions", "via",
             "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
             "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
             "request_id_extension", "local_reply_config", "stream_error_on_invalid_http_message", "proxy_status_config",
@@ -234,6 +234,9 @@ enum Tables {
         removed: ["idle_timeout": "use `common_http_protocol_options.idle_timeout`"])
 
     static let rds = MessageTable("Rds", read: ["config_source", "route_config_name"])
+    static let internalAddressConfig = MessageTable("InternalAddressConfig", read: ["unix_sockets", "cidr_ranges"])
+    static let cidrRange = MessageTable("CidrRange", read: ["address_prefix", "prefix_len"])
+    static let typedExtensionConfig = MessageTable("TypedExtensionConfig", read: ["name", "typed_config"])
 
     static let configSource = MessageTable(
         "ConfigSource", read: ["path", "path_config_source", "ads", "api_config_source", "self"],

@@ -26,8 +26,8 @@ struct ListenerContext: Sendable {
     var codecType: HttpConnectionManager.CodecType = .auto
     /// `http2_protocol_options.max_concurrent_streams`; nil is Envoy's default.
     var http2MaxConcurrentStreams: UInt32?
-    /// A client's `x-forwarded-proto` is replaced by the connection's scheme.
-    var overwritesForwardedProto = false
+    /// `x-forwarded-for`, internal requests and the control headers (`use_remote_address`, ...).
+    var addressing = ClientAddressing()
 }
 
 /// One downstream HTTP/1.1 connection, or one HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1
@@ -65,6 +65,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let emptyBody: ByteBuffer
     /// The client's address (`%DOWNSTREAM_REMOTE_ADDRESS%`), read once per connection.
     private var remoteAddress: String?
+    /// The address the connection was accepted on (appended to `x-forwarded-for` for a
+    /// loopback client), read once per connection.
+    private var localAddress: String?
     /// The current request's hash-policy result (RING_HASH and MAGLEV clusters).
     private var requestHash: UInt64?
     /// The route timeouts of this connection's requests, on one shared timer (made at the first forward).
@@ -185,9 +188,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let remote = remoteAddress ?? context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         remoteAddress = remote
+        let local = localAddress ?? context.channel.localAddress?.ipAddress ?? "127.0.0.1"
+        localAddress = local
         let request = RequestTranslation.envoyRequest(
-            head, random: listener.random, remoteAddress: remote, tls: listener.tls,
-            overwriteForwardedProto: listener.overwritesForwardedProto)
+            head, random: listener.random, remoteAddress: remote, localAddress: local, tls: listener.tls, addressing: listener.addressing)
         guard let engine = listener.engine else {
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return

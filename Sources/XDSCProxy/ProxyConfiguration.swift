@@ -25,9 +25,11 @@ public struct ProxyFilterChain: Sendable {
     public var codecType: HttpConnectionManager.CodecType
     /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
     public var http2MaxConcurrentStreams: UInt32?
+    /// The connection manager's `x-forwarded-*` settings and internal addresses.
+    var addressing = ClientAddressing()
     /// A client's `x-forwarded-proto` is replaced by the connection's scheme
     /// (`HttpConnectionManager.overwritesForwardedProto`).
-    public var overwritesForwardedProto = false
+    public var overwritesForwardedProto: Bool { addressing.overwritesForwardedProto }
     /// Where the chain was written.
     public var source: SourceSpan?
     /// The server context built from `tls` (`ProxyConfiguration.loadTLS`).
@@ -38,10 +40,9 @@ public struct ProxyFilterChain: Sendable {
         name: String = "", serverNames: [String] = [], transportProtocol: String? = nil, engine: RouteEngine?,
         httpFilters: Set<HTTPFilterKind> = Set(HTTPFilterKind.allCases), upgradeTypes: [String] = [], tls: DownstreamTLSContext? = nil,
         codecType: HttpConnectionManager.CodecType = .auto, http2MaxConcurrentStreams: UInt32? = nil,
-        overwritesForwardedProto: Bool = false, source: SourceSpan? = nil
+        source: SourceSpan? = nil
     ) {
         self.codecType = codecType
-        self.overwritesForwardedProto = overwritesForwardedProto
         self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.name = name
         self.serverNames = serverNames.map { $0.lowercased() }
@@ -258,11 +259,13 @@ public struct ProxyConfiguration: Sendable {
         self.listeners = listeners.map { l in
             func chain(_ c: FilterChain) -> ProxyFilterChain? {
                 guard let cm = c.connectionManager else { return nil }
-                return ProxyFilterChain(
+                var chain = ProxyFilterChain(
                     name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
                     engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
                     tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams,
-                    overwritesForwardedProto: cm.overwritesForwardedProto, source: c.source ?? l.source)
+                    source: c.source ?? l.source)
+                chain.addressing = ClientAddressing(cm)
+                return chain
             }
             return ProxyListener(
                 name: l.name, port: l.address.portValue, chains: l.filterChains.compactMap(chain),
@@ -349,6 +352,29 @@ public struct ProxyConfiguration: Sendable {
         } ?? false
     }
 
+    /// What listener `l`'s connection manager sets about client addresses that the proxy
+    /// does differently (docs/proxy.md, "x-forwarded-for and internal requests").
+    static func addressingUnsimulated(_ l: Listener) -> [String] {
+        let cm = l.connectionManager
+        var out: [String] = []
+        for e in cm.originalIPDetectionExtensions {
+            out.append(
+                "listener `\(l.name)`: original IP detection extension `\(e.name)` is not simulated; "
+                    + "the trusted client address is read from `x-forwarded-for` as without extensions")
+        }
+        if cm.useRemoteAddress && !cm.skipXffAppend {
+            out.append(
+                "listener `\(l.name)`: `use_remote_address`: a loopback client is appended to `x-forwarded-for` as the address "
+                    + "the connection was accepted on (Envoy appends its node's address)")
+        }
+        if cm.internalAddressConfig != nil {
+            out.append(
+                "listener `\(l.name)`: internal requests keep their `x-envoy-retry-on`, `x-envoy-max-retries` and other retry "
+                    + "headers, which are forwarded but not acted on (the timeout headers are)")
+        }
+        return out
+    }
+
     /// What the configuration uses that the proxy does not do (docs/proxy.md lists them).
     static func unsimulated(_ listeners: [Listener], _ clusters: [Cluster]) -> [String] {
         var out: [String] = []
@@ -363,6 +389,7 @@ public struct ProxyConfiguration: Sendable {
             if Self.hashesOnFilterState(l.connectionManager.routeConfiguration) {
                 out.append("listener `\(l.name)`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
             }
+            out += addressingUnsimulated(l)
             if l.connectionManager.codecType == .http3 {
                 out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
             }

@@ -10,33 +10,30 @@ enum RequestTranslation {
     /// Hop-by-hop headers the HTTP/1 codec consumes; never forwarded.
     static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te"]
 
-    /// The control headers Envoy removes from a request that is not internal
-    /// (`cleanInternalHeaders`, conn_manager_utility.cc), plus the original path and host an
-    /// edge request loses.
-    static let controlHeaders: Set<String> = [
-        "x-envoy-internal", "x-envoy-retry-on", "x-envoy-retry-grpc-on", "x-envoy-max-retries", "x-envoy-upstream-alt-stat-name",
-        "x-envoy-upstream-rq-timeout-ms", "x-envoy-upstream-rq-per-try-timeout-ms", "x-envoy-upstream-rq-timeout-alt-response",
-        "x-envoy-expected-rq-timeout-ms", "x-envoy-ip-tags", "x-envoy-hedge-on-per-try-timeout", "x-envoy-retriable-status-codes",
-        "x-envoy-retriable-header-names", "x-envoy-is-timeout-retry", "x-envoy-decorator-operation", "x-envoy-downstream-service-cluster",
-        "x-envoy-downstream-service-node", "x-envoy-original-path", "x-envoy-original-host", "x-envoy-force-trace",
-    ]
-
-    /// The engine's request for an HTTP/1.1 request head: Host becomes `:authority`, the
-    /// control headers are stripped, `x-forwarded-proto` is set from the connection (`https`
-    /// over TLS, else `http`) when absent, or always with `overwriteForwardedProto`
-    /// (`use_remote_address` without trusted hops), `:scheme` follows the connection, and
-    /// `x-request-id` is generated when absent (`mutateRequestHeaders`).
+    /// The engine's request for an HTTP/1.1 request head (`mutateRequestHeaders`): Host
+    /// becomes `:authority`; `x-forwarded-for`, the trusted client address and whether the
+    /// request is internal follow `addressing` (``ClientAddressing``) for a request from
+    /// `remoteAddress` on a connection accepted on `localAddress`; a request that is not
+    /// internal loses the control headers; `x-forwarded-proto` is set from the connection
+    /// (`https` over TLS, else `http`) when absent, or always when the previous hop is not
+    /// trusted; `:scheme` follows the connection; `x-request-id` is generated when absent or
+    /// empty, and replaced at the edge unless `preserve_external_request_id`.
     static func envoyRequest(
-        _ head: HTTPRequestHead, random: RandomSource, remoteAddress: String, tls: Bool = false, overwriteForwardedProto: Bool = false
+        _ head: HTTPRequestHead, random: RandomSource, remoteAddress: String, localAddress: String = "127.0.0.1", tls: Bool = false,
+        addressing: ClientAddressing = ClientAddressing()
     ) -> EnvoyRequest {
         // An upgrade keeps its `connection` and `upgrade` headers (`mutateRequestHeaders`).
         let upgrade = upgradeType(head) != nil
         var headers: [HTTPHeader] = []
         var authority: String?
         var hasXFP = false
-        var hasRequestID = false
+        var requestID: Int?
+        var forwardedFor: Int?
+        var externalAddress: Int?
+        var conditional = false
         let scheme = tls ? "https" : "http"
-        headers.reserveCapacity(head.headers.count + 2)
+        let overwriteForwardedProto = addressing.overwritesForwardedProto
+        headers.reserveCapacity(head.headers.count + 3)
         for (name, value) in head.headers {
             let n = name.asciiLowercased
             if n == "host" {
@@ -56,31 +53,81 @@ enum RequestTranslation {
                 continue
             }
             if isDropped(n) { continue }
-            if n == "x-forwarded-proto" {
-                // `setReferenceForwardedProto` sets the (inline, single) header in place.
-                if overwriteForwardedProto {
-                    if !hasXFP { headers.append(HTTPHeader(n, scheme)) }
+            if n.utf8.first == UInt8(ascii: "x") {
+                switch n {
+                case "x-forwarded-proto":
+                    // `setReferenceForwardedProto` sets the (inline, single) header in place.
+                    if overwriteForwardedProto {
+                        if !hasXFP { headers.append(HTTPHeader(n, scheme)) }
+                        hasXFP = true
+                        continue
+                    }
                     hasXFP = true
-                    continue
+                case "x-forwarded-for":
+                    // An inline header: repeats are joined with `,` into the first.
+                    if let i = forwardedFor {
+                        let v = headers[i].value
+                        headers[i] = HTTPHeader(n, v.isEmpty ? value : v + "," + value)
+                        continue
+                    }
+                    forwardedFor = headers.count
+                case "x-request-id", "x-envoy-external-address":
+                    // Inline headers too.
+                    if let i = n == "x-request-id" ? requestID : externalAddress {
+                        let v = headers[i].value
+                        headers[i] = HTTPHeader(n, v.isEmpty ? value : v + "," + value)
+                        continue
+                    }
+                    if n == "x-request-id" { requestID = headers.count } else { externalAddress = headers.count }
+                default:
+                    if addressing.isConditional(n) { conditional = true }
                 }
-                hasXFP = true
+            } else if !addressing.internalOnlyHeaders.isEmpty && addressing.isConditional(n) {
+                conditional = true
             }
-            if n == "x-request-id" { hasRequestID = true }
             headers.append(HTTPHeader(n, value))
         }
+        let peer = remoteAddress
+        let r = addressing.resolve(forwardedFor: forwardedFor.map { headers[$0].value }, peer: peer, local: localAddress)
+        if let xff = r.forwardedFor {
+            if let i = forwardedFor {
+                headers[i] = HTTPHeader("x-forwarded-for", xff)
+            } else {
+                headers.append(HTTPHeader("x-forwarded-for", xff))
+            }
+        }
         if !hasXFP { headers.append(HTTPHeader("x-forwarded-proto", scheme)) }
-        if !hasRequestID { headers.append(HTTPHeader("x-request-id", random.uuid())) }
-        return EnvoyRequest(
+        if !r.isInternal && conditional {
+            let edge = r.isEdge
+            headers.removeAll { addressing.removesFromExternal($0.name, edge: edge) }
+            requestID = headers.firstIndex { $0.name == "x-request-id" }
+            externalAddress = headers.firstIndex { $0.name == "x-envoy-external-address" }
+        }
+        if let address = r.externalAddress {
+            let h = HTTPHeader("x-envoy-external-address", address)
+            if let i = externalAddress { headers[i] = h } else { headers.append(h) }
+        }
+        if addressing.generateRequestId {
+            let force = r.isEdge && !addressing.preserveExternalRequestId
+            if let i = requestID {
+                if force || headers[i].value.isEmpty { headers[i] = HTTPHeader("x-request-id", random.uuid()) }
+            } else {
+                headers.append(HTTPHeader("x-request-id", random.uuid()))
+            }
+        }
+        var request = EnvoyRequest(
             method: head.method.rawValue, scheme: scheme, authority: authority, path: head.uri, headers: headers,
-            randomValue: random.next(), tls: tls, isInternal: false, remoteAddress: remoteAddress)
+            randomValue: random.next(), tls: tls, isInternal: r.isInternal, remoteAddress: r.remoteAddress)
+        if r.remoteAddress != peer { request.directRemoteAddress = peer }
+        return request
     }
 
-    /// A hop-by-hop or control header, or `content-length` (the body's own length is sent):
-    /// not forwarded. Most names are neither, so the sets are asked only for names that
-    /// start as their members do.
+    /// A hop-by-hop header, `x-envoy-internal` (only the connection manager sets it), or
+    /// `content-length` (the body's own length is sent): not forwarded. Most names are
+    /// neither, so the sets are asked only for names that start as their members do.
     static func isDropped(_ n: String) -> Bool {
         switch n.utf8.first {
-        case UInt8(ascii: "x"): return n.utf8.starts(with: "x-envoy-".utf8) && controlHeaders.contains(n)
+        case UInt8(ascii: "x"): return n == "x-envoy-internal"
         case UInt8(ascii: "c"): return n == "content-length" || n == "connection"
         case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"): return hopByHop.contains(n)
         default: return false

@@ -26,8 +26,13 @@ public struct EnvoyRequest: Hashable, Sendable {
     public var tls: Bool
     /// `x-envoy-internal: true` (an internal request for `require_tls: EXTERNAL_ONLY`).
     public var isInternal: Bool
-    /// The downstream remote address (formatters such as `%DOWNSTREAM_REMOTE_ADDRESS%`).
+    /// The downstream remote address (formatters such as `%DOWNSTREAM_REMOTE_ADDRESS%`, the
+    /// `source_ip` hash): the trusted client address the connection manager found
+    /// (`x-forwarded-for` and `xff_num_trusted_hops`), else the peer.
     public var remoteAddress: String
+    /// The connection's peer when it differs from `remoteAddress`
+    /// (`%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%`); nil when they are the same.
+    public var directRemoteAddress: String?
     /// Dynamic metadata by namespace (a `google.protobuf.Struct` each).
     public var dynamicMetadata: JSONObject
 
@@ -82,5 +87,6 @@ extension EnvoyRequest {
         h.combine(tls)
         h.combine(isInternal)
         h.combine(remoteAddress)
+        h.combine(directRemoteAddress)
     }
 }

@@ -102,7 +102,8 @@ extension RouteEngine {
         let formatRequest = response ? request : map
         for (i, o) in add.enumerated() {
             let og = origin(owner, prefix + "\(kind)_headers_to_add[\(i)]", fallback: fallback)
-            let value = Formatter.format(o.value, request: formatRequest, remoteAddress: d.request.remoteAddress)
+            let value = Formatter.format(
+                o.value, request: formatRequest, remoteAddress: d.request.remoteAddress, directRemoteAddress: d.request.directRemoteAddress)
             let name = o.key.asciiLowercased
             if value.isEmpty && !o.keepEmptyValue {
                 d.mutations.append(.init(response: response, level: level, operation: .skipped, name: name, value: value, origin: og))
@@ -448,8 +449,9 @@ extension RouteAction.PathRewrite {
 /// The substitution formatter of header values, for the commands it can answer offline;
 /// any other `%COMMAND%` stays as written.
 public enum Formatter {
-    /// Formats `value`.
-    public static func format(_ value: String, request: HeaderMap, remoteAddress: String) -> String {
+    /// Formats `value`; `directRemoteAddress` is the peer when the trusted client address
+    /// `remoteAddress` came from `x-forwarded-for`.
+    public static func format(_ value: String, request: HeaderMap, remoteAddress: String, directRemoteAddress: String? = nil) -> String {
         guard value.contains("%") else { return value }
         var out = ""
         var i = value.startIndex
@@ -471,7 +473,7 @@ public enum Formatter {
                 break
             }
             let command = String(value[next..<close])
-            if let v = evaluate(command, request: request, remoteAddress: remoteAddress) {
+            if let v = evaluate(command, request: request, remoteAddress: remoteAddress, directRemoteAddress: directRemoteAddress) {
                 out += v
             } else {
                 out += value[i...close]
@@ -481,10 +483,12 @@ public enum Formatter {
         return out
     }
 
-    static func evaluate(_ command: String, request: HeaderMap, remoteAddress: String) -> String? {
+    static func evaluate(_ command: String, request: HeaderMap, remoteAddress: String, directRemoteAddress: String? = nil) -> String? {
         switch command {
-        case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT": return remoteAddress
-        case "DOWNSTREAM_REMOTE_ADDRESS", "DOWNSTREAM_DIRECT_REMOTE_ADDRESS": return remoteAddress + ":0"
+        case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT": return remoteAddress
+        case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT": return directRemoteAddress ?? remoteAddress
+        case "DOWNSTREAM_REMOTE_ADDRESS": return remoteAddress + ":0"
+        case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS": return (directRemoteAddress ?? remoteAddress) + ":0"
         case "PROTOCOL": return "HTTP/1.1"
         default: break
         }

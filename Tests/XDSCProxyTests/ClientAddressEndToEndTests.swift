@@ -1,0 +1,157 @@
+import Testing
+import XDSCJSON
+
+@testable import XDSCProxy
+
+/// `x-forwarded-for`, internal and edge requests over loopback
+/// (`ConnectionManagerUtility::mutateRequestHeaders`, conn_manager_utility.cc): what the
+/// mock upstream receives for each setting of `use_remote_address`, `xff_num_trusted_hops`,
+/// `skip_xff_append` and `internal_address_config`.
+@Suite struct ClientAddressEndToEndTests {
+    /// A connection manager with `manager` fields; the route table has an internal-only
+    /// header, a host `secure.example` with `require_tls: EXTERNAL_ONLY`, and request headers
+    /// that show the trusted client address and the peer.
+    static func chain(_ manager: String) -> String {
+        """
+        {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
+          "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+          "stat_prefix": "edge", \(manager)"http_filters": [{"name": "envoy.filters.http.router",
+            "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
+          "route_config": {"name": "r", "internal_only_headers": ["x-secret"], "virtual_hosts": [
+            {"name": "secure", "domains": ["secure.example"], "require_tls": "EXTERNAL_ONLY",
+             "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "users"}}]},
+            {"name": "v", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "users"},
+              "request_headers_to_add": [
+                {"header": {"key": "x-client", "value": "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"}},
+                {"header": {"key": "x-peer", "value": "%DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%"}}]}]}]}}}]}
+        """
+    }
+
+    /// What the upstream saw of each request (`nil` for a request that did not reach it) and
+    /// the statuses, for requests `(host, headers)` through a listener with `manager`.
+    static func through(_ manager: String, _ requests: [(String, [(String, String)])]) async throws -> [(Int, JSON?)] {
+        let config = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [chain(manager)]))
+        let server = try await TLSFixtures.start(config)
+        let port = try #require(server.port(of: "edge"))
+        var out: [(Int, JSON?)] = []
+        for (host, headers) in requests {
+            let r = try await TestClient.request(port: port, "/p", host: host, headers: headers)
+            out.append((r.status, r.status == 200 ? r.echo?["headers"] : nil))
+        }
+        await server.shutdown()
+        return out
+    }
+
+    static let clientHeaders: [(String, String)] = [
+        ("x-forwarded-for", "203.0.113.7"), ("x-envoy-retry-on", "5xx"), ("x-envoy-original-path", "/old"), ("x-request-id", "abc"),
+        ("x-envoy-internal", "true"), ("x-envoy-external-address", "198.51.100.1"), ("x-secret", "s"),
+    ]
+
+    @Test func withoutRemoteAddressXFFPassesAndItsLastAddressIsTheClient() async throws {
+        let r = try await Self.through("", [("api.example.com", Self.clientHeaders)])
+        let h = try #require(r[0].1)
+        #expect(h["x-forwarded-for"]?.stringValue == "203.0.113.7")
+        #expect(h["x-client"]?.stringValue == "203.0.113.7")
+        #expect(h["x-peer"]?.stringValue == "127.0.0.1")
+        // External but not at the edge: control headers go, the rest stays.
+        #expect(h["x-envoy-retry-on"] == nil)
+        #expect(h["x-secret"] == nil)
+        #expect(h["x-envoy-internal"] == nil)
+        #expect(h["x-envoy-original-path"]?.stringValue == "/old")
+        #expect(h["x-envoy-external-address"]?.stringValue == "198.51.100.1")
+        #expect(h["x-request-id"]?.stringValue == "abc")
+    }
+
+    @Test func atTheEdgeTheLoopbackPeerIsAppendedAndTheRequestIsExternal() async throws {
+        let r = try await Self.through(
+            #""use_remote_address": true, "#, [("api.example.com", Self.clientHeaders), ("api.example.com", [])])
+        let h = try #require(r[0].1)
+        // A loopback peer is appended as the listener's local address, 127.0.0.1.
+        #expect(h["x-forwarded-for"]?.stringValue == "203.0.113.7,127.0.0.1")
+        #expect(h["x-client"]?.stringValue == "127.0.0.1")
+        #expect(h["x-envoy-external-address"]?.stringValue == "127.0.0.1")
+        #expect(h["x-envoy-original-path"] == nil)
+        #expect(h["x-envoy-retry-on"] == nil)
+        #expect(h["x-secret"] == nil)
+        #expect(h["x-envoy-internal"] == nil)
+        let id = h["x-request-id"]?.stringValue
+        #expect(id != "abc" && id?.count == 36)
+        let bare = try #require(r[1].1)
+        #expect(bare["x-forwarded-for"]?.stringValue == "127.0.0.1")
+    }
+
+    @Test func skipXffAppendLeavesTheHeaderAlone() async throws {
+        let r = try await Self.through(#""use_remote_address": true, "skip_xff_append": true, "#, [("api.example.com", Self.clientHeaders)])
+        let h = try #require(r[0].1)
+        #expect(h["x-forwarded-for"]?.stringValue == "203.0.113.7")
+        #expect(h["x-envoy-external-address"]?.stringValue == "127.0.0.1")
+    }
+
+    @Test func trustedHopsGiveTheClientFromXFF() async throws {
+        let r = try await Self.through(
+            #""use_remote_address": true, "xff_num_trusted_hops": 1, "#,
+            [("api.example.com", [("x-forwarded-for", "198.51.100.2, 203.0.113.9")])])
+        let h = try #require(r[0].1)
+        #expect(h["x-forwarded-for"]?.stringValue == "198.51.100.2, 203.0.113.9,127.0.0.1")
+        #expect(h["x-client"]?.stringValue == "203.0.113.9")
+        #expect(h["x-peer"]?.stringValue == "127.0.0.1")
+        #expect(h["x-envoy-external-address"]?.stringValue == "203.0.113.9")
+    }
+
+    @Test func aLoopbackClientListedAsInternalKeepsItsControlHeaders() async throws {
+        let manager = #""use_remote_address": true, "internal_address_config": {}, "#
+        let noXFF = Self.clientHeaders.filter { $0.0 != "x-forwarded-for" }
+        let r = try await Self.through(
+            manager, [("api.example.com", noXFF), ("secure.example", []), ("secure.example", [("x-forwarded-for", "10.0.0.1")])])
+        let h = try #require(r[0].1)
+        #expect(h["x-envoy-internal"]?.stringValue == "true")
+        #expect(h["x-envoy-retry-on"]?.stringValue == "5xx")
+        #expect(h["x-secret"]?.stringValue == "s")
+        #expect(h["x-envoy-original-path"]?.stringValue == "/old")
+        #expect(h["x-request-id"]?.stringValue == "abc")
+        #expect(h["x-envoy-external-address"]?.stringValue == "198.51.100.1")
+        #expect(h["x-forwarded-for"]?.stringValue == "127.0.0.1")
+        // `require_tls: EXTERNAL_ONLY` lets the internal request through in plain text...
+        #expect(r[1].0 == 200)
+        // ... and redirects one with XFF (external).
+        #expect(r[2].0 == 301)
+    }
+
+    @Test func withoutRemoteAddressASingleListedXFFAddressIsInternal() async throws {
+        let manager = #""internal_address_config": {"cidr_ranges": [{"address_prefix": "10.0.0.0", "prefix_len": 8}]}, "#
+        let r = try await Self.through(
+            manager,
+            [
+                ("api.example.com", [("x-forwarded-for", "10.1.2.3"), ("x-envoy-retry-on", "5xx")]),
+                ("api.example.com", [("x-forwarded-for", "10.1.2.3, 10.1.2.4"), ("x-envoy-retry-on", "5xx")]),
+                ("api.example.com", [("x-forwarded-for", "192.168.0.1"), ("x-envoy-retry-on", "5xx")]),
+            ])
+        let inner = try #require(r[0].1)
+        #expect(inner["x-envoy-internal"]?.stringValue == "true")
+        #expect(inner["x-envoy-retry-on"]?.stringValue == "5xx")
+        #expect(inner["x-forwarded-for"]?.stringValue == "10.1.2.3")
+        for i in 1...2 {
+            let h = try #require(r[i].1)
+            #expect(h["x-envoy-internal"] == nil, "\(i)")
+            #expect(h["x-envoy-retry-on"] == nil, "\(i)")
+        }
+    }
+
+    @Test func whatIsNotSimulatedIsWarnedAtStart() throws {
+        let ext =
+            #""original_ip_detection_extensions": [{"name": "envoy.http.original_ip_detection.custom_header", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.http.original_ip_detection.custom_header.v3.CustomHeaderConfig", "header_name": "x-real-ip"}}], "#
+        let withExtension = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [Self.chain(ext)]))
+        #expect(
+            withExtension.unsimulated == [
+                "listener `edge`: original IP detection extension `envoy.http.original_ip_detection.custom_header` is not simulated; "
+                    + "the trusted client address is read from `x-forwarded-for` as without extensions"
+            ])
+        let edge = try TLSFixtures.configuration(
+            TLSFixtures.bootstrap(chains: [Self.chain(#""use_remote_address": true, "internal_address_config": {}, "#)]))
+        #expect(edge.unsimulated.count == 2)
+        #expect(edge.unsimulated.allSatisfy { $0.hasPrefix("listener `edge`: ") })
+        #expect(edge.unsimulated[0].contains("loopback client is appended to `x-forwarded-for`"))
+        #expect(edge.unsimulated[1].contains("`x-envoy-retry-on`"))
+        #expect(try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [Self.chain("")])).unsimulated == [])
+    }
+}
