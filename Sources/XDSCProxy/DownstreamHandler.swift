@@ -369,6 +369,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             let sync = context.pipeline.syncOperations
             try sync.addHandler(down)
             _ = try sync.removeHandler(sync.handler(type: HTTPServerPipelineHandler.self))
+            _ = try sync.removeHandler(sync.handler(type: ReadAheadHandler.self))
             _ = try sync.removeHandler(sync.handler(type: ProtocolErrorHandler.self))
             _ = try sync.removeHandler(sync.handler(type: HTTPResponseEncoder.self))
             _ = try sync.removeHandler(sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
