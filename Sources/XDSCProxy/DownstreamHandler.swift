@@ -272,7 +272,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()
-            exchange.promise.futureResult.assumeIsolated().whenSuccess { [self] result in
+            exchange.whenFinished { [self] result in
                 guard case .answering = self.state else { return }
                 // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
                 let attempts =
@@ -317,7 +317,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let timer = routeDeadlines(context).schedule(in: max(.zero, left)) {
                     exchange.expireStreamDuration()
                 }
-                exchange.promise.futureResult.assumeIsolated().whenComplete { _ in timer.cancel() }
+                exchange.whenFinished { _ in timer.cancel() }
             }
             exchange.start()
         }
@@ -400,7 +400,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 eventLoop: context.eventLoop, request: shadow.request, cluster: shadow.cluster, targets: listener.targets,
                 plan: RetryPlan(),
                 timeout: timeout, perTryTimeout: nil, options: listener.options, random: listener.random)
-            exchange.promise.futureResult.assumeIsolated().whenComplete { _ in _ = exchange }
+            // Kept alive by its own callback until it ends.
+            exchange.whenFinished { _ in _ = exchange }
             exchange.start()
         }
     }
@@ -430,12 +431,16 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         var headers = headers
         // The CORS filter's encodeHeaders runs on every response of the request, after the router.
         if case .answering(_, _, let cors) = state { headers = Self.overwriting(headers, with: cors) }
-        var h = HTTPHeaders()
+        // Built as one array: the names are the engine's (lower-case ASCII), so NIO's per-`add`
+        // checks have nothing to find.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(headers.count + 3)
         for e in headers where e.name.utf8.first != UInt8(ascii: ":") && e.name != "server" && e.name != "date" {
-            h.add(name: e.name, value: e.value)
+            fields.append((e.name, e.value))
         }
-        h.add(name: "date", value: date())
-        h.add(name: "server", value: "envoy")
+        fields.append(("date", date()))
+        fields.append(("server", "envoy"))
+        var h = HTTPHeaders(fields)
         // The decoder reads nothing after an upgrade request: a declined upgrade closes.
         let keepAlive = head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
         if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }
