@@ -276,7 +276,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()
-            exchange.promise.futureResult.assumeIsolated().whenSuccess { [self] result in
+            exchange.whenFinished { [self] result in
                 guard case .answering = self.state else { return }
                 // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
                 let attempts =
@@ -321,7 +321,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let timer = routeDeadlines(context).schedule(in: max(.zero, left)) {
                     exchange.expireStreamDuration()
                 }
-                exchange.promise.futureResult.assumeIsolated().whenComplete { _ in timer.cancel() }
+                exchange.whenFinished { _ in timer.cancel() }
             }
             exchange.start()
         }
@@ -373,6 +373,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             let sync = context.pipeline.syncOperations
             try sync.addHandler(down)
             _ = try sync.removeHandler(sync.handler(type: HTTPServerPipelineHandler.self))
+            _ = try sync.removeHandler(sync.handler(type: ReadAheadHandler.self))
             _ = try sync.removeHandler(sync.handler(type: ProtocolErrorHandler.self))
             _ = try sync.removeHandler(sync.handler(type: HTTPResponseEncoder.self))
             _ = try sync.removeHandler(sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
@@ -403,7 +404,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 eventLoop: context.eventLoop, request: shadow.request, cluster: shadow.cluster, targets: listener.targets,
                 plan: RetryPlan(),
                 timeout: timeout, perTryTimeout: nil, options: listener.options, random: listener.random)
-            exchange.promise.futureResult.assumeIsolated().whenComplete { _ in _ = exchange }
+            // Kept alive by its own callback until it ends.
+            exchange.whenFinished { _ in _ = exchange }
             exchange.start()
         }
     }
@@ -433,12 +435,16 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         var headers = headers
         // The CORS filter's encodeHeaders runs on every response of the request, after the router.
         if case .answering(_, _, let cors) = state { headers = Self.overwriting(headers, with: cors) }
-        var h = HTTPHeaders()
+        // Built as one array: the names are the engine's (lower-case ASCII), so NIO's per-`add`
+        // checks have nothing to find.
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(headers.count + 3)
         for e in headers where e.name.utf8.first != UInt8(ascii: ":") && e.name != "server" && e.name != "date" {
-            h.add(name: e.name, value: e.value)
+            fields.append((e.name, e.value))
         }
-        h.add(name: "date", value: date())
-        h.add(name: "server", value: "envoy")
+        fields.append(("date", date()))
+        fields.append(("server", "envoy"))
+        var h = HTTPHeaders(fields)
         // The decoder reads nothing after an upgrade request: a declined upgrade closes.
         let keepAlive = head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
         if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }

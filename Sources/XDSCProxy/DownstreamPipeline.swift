@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// The handlers that serve one listener's downstream connections, in order: the response
-/// encoder, the request decoder, pipelining, the protocol error replies and the downstream
-/// handler. One value serves every connection of its listener: they share its route engine,
+/// encoder, the request decoder, the read-ahead, pipelining, the protocol error replies and the
+/// downstream handler. One value serves every connection of its listener: they share its route engine,
 /// rate-limit buckets and random source, as the connections of an Envoy listener do.
 public struct DownstreamPipeline: Sendable {
     let listener: ListenerContext
@@ -41,6 +41,7 @@ public struct DownstreamPipeline: Sendable {
     public func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
         try pipeline.addHandler(HTTPResponseEncoder())
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try pipeline.addHandler(ReadAheadHandler())
         try pipeline.addHandler(HTTPServerPipelineHandler())
         try pipeline.addHandler(ProtocolErrorHandler())
         try pipeline.addHandler(DownstreamHandler(listener: listener))

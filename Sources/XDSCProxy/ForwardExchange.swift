@@ -239,7 +239,8 @@ enum ExchangeResult {
 }
 
 /// One forwarded request: attempts with retries and back-off, the per-try and global
-/// timeouts. Confined to its event loop; completes `promise` exactly once.
+/// timeouts. Confined to its event loop; ends exactly once, running the bodies given to
+/// ``whenFinished(_:)`` with its result.
 final class ForwardExchange {
     enum State {
         case idle
@@ -278,7 +279,11 @@ final class ForwardExchange {
     private var holdsRetry = false
     /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
     private let deadlines: DeadlineQueue?
-    let promise: EventLoopPromise<ExchangeResult>
+    /// What runs when the exchange ends (a plain callback: no promise, future and callback
+    /// list per request on the hot path).
+    private var onFinish: ((ExchangeResult) -> Void)?
+    /// The result, once the exchange ended.
+    private var result: ExchangeResult?
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
@@ -299,7 +304,30 @@ final class ForwardExchange {
         self.perTryTimeout = perTryTimeout
         self.options = options
         self.random = random
-        self.promise = eventLoop.makePromise()
+    }
+
+    /// Runs `body` with the result when the exchange ends, after the bodies given before it
+    /// (at once when it has ended already). Each runs on the event loop, once.
+    func whenFinished(_ body: @escaping (ExchangeResult) -> Void) {
+        if let result {
+            body(result)
+        } else if let previous = onFinish {
+            onFinish = {
+                previous($0)
+                body($0)
+            }
+        } else {
+            onFinish = body
+        }
+    }
+
+    /// Ends the exchange with `result` (the callers have set `state` to `.finished`).
+    private func complete(_ result: ExchangeResult) {
+        self.result = result
+        let body = onFinish
+        // Dropped first: the bodies usually capture this exchange.
+        onFinish = nil
+        body?(result)
     }
 
     func start() {
@@ -492,7 +520,7 @@ final class ForwardExchange {
         if upgrade && response.status == 101, case .attempting(let channel?) = state {
             state = .finished
             globalTimer?.cancel()
-            promise.succeed(.upgraded(response, channel))
+            complete(.upgraded(response, channel))
             return
         }
         if plan.retries(status: response.status) && attempts <= plan.numRetries && takeRetry() {
@@ -578,6 +606,6 @@ final class ForwardExchange {
         releaseRetry()
         globalTimer?.cancel()
         perTryTimer?.cancel()
-        promise.succeed(result)
+        complete(result)
     }
 }
