@@ -194,6 +194,41 @@ import XDSCTestSupport
         #expect(sink.all.first?.message.contains("UTF-8") == true)
     }
 
+    /// The input is checked eight ASCII bytes at a time (issue 13): a bad byte after long
+    /// runs of ASCII and a valid multi-byte character, at a word's edge or inside one, or a
+    /// sequence cut off by the end of the file, is still reported at its line and column.
+    @Test func invalidUTF8AfterLongASCIIIsReportedAtTheByte() {
+        let prefix = Array("first: line of ascii text\nsecond: héllo wörld, more ascii\nx: ".utf8)
+        for pad in 0..<9 {
+            for bad: [UInt8] in [[0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80]] {
+                let sink = DiagnosticSink()
+                let bytes = prefix + Array(repeating: UInt8(ascii: "a"), count: pad) + bad + Array(" tail\n".utf8)
+                #expect(YAMLReader().read(bytes, file: "f.yaml", into: sink) == nil)
+                #expect(sink.all.map(\.rule) == [.yamlSyntax])
+                #expect(sink.all.first?.span.start == SourcePosition(line: 3, column: 4 + pad), "pad \(pad), \(bad)")
+            }
+        }
+        // Cut off by the end of the file.
+        let sink = DiagnosticSink()
+        #expect(YAMLReader().read(prefix + [0xE2, 0x82], file: "f.yaml", into: sink) == nil)
+        #expect(sink.all.first?.span.start == SourcePosition(line: 3, column: 4))
+    }
+
+    /// A lone CR (a line break for libyaml, not for xdsc) after a long run of ASCII is found,
+    /// so the positions after it are still counted on xdsc's lines.
+    @Test func loneCarriageReturnAfterLongASCIIKeepsPositions() throws {
+        for pad in 0..<9 {
+            let text = "key0: " + String(repeating: "a", count: 16 + pad) + "\rkey1: v\n"
+            let (root, diags) = read(text)
+            #expect(diags.isEmpty)
+            let v = try #require(root?["key1"])
+            #expect(v.span.start == SourcePosition(line: 1, column: 6 + 16 + pad + 1 + 6 + 1))
+        }
+        // CR LF is one break: lines are counted as usual.
+        let (root, _) = read("key0: " + String(repeating: "a", count: 20) + "\r\nkey1: v\n")
+        #expect(root?["key1"]?.span.start == SourcePosition(line: 2, column: 7))
+    }
+
     @Test func secondDocumentIsRejected() {
         let (_, diags) = read("a: 1\n---\nb: 2\n")
         #expect(diags.map(\.rule) == [.yamlSyntax])
