@@ -136,7 +136,7 @@ public enum EnvoyLowering {
 
         mutating func matcher(_ methods: [String]) -> HeaderMatcher? {
             if let hit = recent.first(where: { $0.methods == methods }) { return hit.matcher }
-            let m = methodMatcher(methods)
+            let m = EnvoyLowering.methodMatcher(methods)
             if recent.count == 8 { recent.removeFirst() }
             recent.append((methods, m))
             return m

@@ -1,5 +1,7 @@
 // The only file that imports libyaml.
 import CYAML
+import Dispatch
+import Synchronization
 import XDSCDiagnostics
 
 /// Reads one policy file into a `YAMLNode` tree with spans, reporting YAML problems
@@ -8,6 +10,10 @@ import XDSCDiagnostics
 public struct YAMLReader {
     /// The limits input is read under.
     public var limits: InputLimits
+    /// The file size from which libyaml parses on a thread of its own while this one builds
+    /// the tree (issue 13: on a large policy the two take about as long as each other); the
+    /// tree, the diagnostics and their order are the same either way.
+    public var parallelBytes = 1 << 20
 
     /// A reader that enforces `limits`.
     public init(limits: InputLimits = .default) {
@@ -39,7 +45,7 @@ public struct YAMLReader {
             return nil
         }
         var state = ParseState(file: file, limits: limits, sink: sink, lines: LineMap(bytes, scan: scan))
-        return state.run(bytes)
+        return state.run(bytes, parallel: bytes.count >= parallelBytes)
     }
 
     /// The UTF-8 encoding of U+FEFF.
@@ -344,36 +350,74 @@ private struct ParseState {
             farEnds: farEnds, farColumns: farColumns, farCounts: farCounts)
     }
 
-    mutating func run(_ bytes: [UInt8]) -> YAMLNode? {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else {
+    mutating func run(_ bytes: [UInt8], parallel: Bool) -> YAMLNode? {
+        // On the heap: with `parallel`, another thread parses with it.
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        defer {
+            parser.deinitialize(count: 1)
+            parser.deallocate()
+        }
+        guard yaml_parser_initialize(parser) == 1 else {
             sink.add(.yamlSyntax, "could not initialise the YAML parser", at: .point(file))
             return nil
         }
-        defer { yaml_parser_delete(&parser) }
+        defer { yaml_parser_delete(parser) }
         // A policy has a node for every 8 to 10 bytes and about half its bytes in scalars:
         // room for that up front saves the copies of growing.
         records.reserveCapacity(bytes.count / 8 + 16)
         children.reserveCapacity(bytes.count / 8 + 16)
         text.reserveCapacity(bytes.count / 2 + 16)
         let done = bytes.withUnsafeBufferPointer { buf -> Bool in
-            yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
-            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            var event = yaml_event_t()
-            while true {
-                if yaml_parser_parse(&parser, &event) != 1 {
-                    reportParserError(parser)
-                    return false
-                }
-                let type = event.type
-                handle(&event)
-                yaml_event_delete(&event)
-                if failed { return false }
-                if type == YAML_STREAM_END_EVENT { return true }
-            }
+            yaml_parser_set_input_string(parser, buf.baseAddress, buf.count)
+            yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+            return parallel ? consumeFromPipe(parser) : consume(parser)
         }
         guard done, let root else { return nil }
         return snapshot().node(root, under: nil)
+    }
+
+    /// Parses and handles the events one at a time; whether the stream ended without a
+    /// problem.
+    mutating func consume(_ parser: UnsafeMutablePointer<yaml_parser_t>) -> Bool {
+        var event = yaml_event_t()
+        while true {
+            if yaml_parser_parse(parser, &event) != 1 {
+                reportParserError(parser.pointee)
+                return false
+            }
+            let type = event.type
+            handle(&event)
+            yaml_event_delete(&event)
+            if failed { return false }
+            if type == YAML_STREAM_END_EVENT { return true }
+        }
+    }
+
+    /// `consume(_:)` with the parsing on another thread: the events are handled in the same
+    /// order, and a problem stops at the same event (what the parser read beyond it is
+    /// dropped unseen, its own problems included).
+    mutating func consumeFromPipe(_ parser: UnsafeMutablePointer<yaml_parser_t>) -> Bool {
+        let pipe = EventPipe(parser: parser)
+        pipe.start()
+        defer { pipe.finish() }
+        while let batch = pipe.next() {
+            while batch.handled < batch.count {
+                let event = batch.events + batch.handled
+                let type = event.pointee.type
+                handle(&event.pointee)
+                yaml_event_delete(event)
+                batch.handled += 1
+                if failed { return false }
+                if type == YAML_STREAM_END_EVENT { return true }
+            }
+            if batch.status == .failed {
+                reportParserError(parser.pointee)
+                return false
+            }
+            pipe.release()
+        }
+        return false
     }
 
     mutating func reportParserError(_ parser: yaml_parser_t) {
@@ -486,12 +530,12 @@ private struct ParseState {
                 children.append(contentsOf: pending[frame.firstItem...])
             }
             pending.removeLast(pending.count - frame.firstItem)
-            let (tag, anchor) = frame.names < 0 ? (nil, nil) : frameNames[frame.names]
+            let names: (tag: String?, anchor: String?) = frame.names < 0 ? (nil, nil) : frameNames[frame.names]
             let node = add(
                 YAMLTree.Record(
                     start: frame.start, end: end, first: first, count: children.count - first, kind: frame.isMapping ? .mapping : .sequence,
-                    hasMerged: hasMerged), start: frame.start, end: end, count: children.count - first, tag: tag)
-            register(anchor: anchor, node, size: frame.size)
+                    hasMerged: hasMerged), start: frame.start, end: end, count: children.count - first, tag: names.tag)
+            register(anchor: names.anchor, node, size: frame.size)
             push(node, size: frame.size)
         default:
             break
@@ -714,5 +758,121 @@ private struct ParseState {
             sink.add(.typeMismatch, "a merge key `<<` takes a mapping or a list of mappings, but this is \(v.kindDescription)", at: v.span)
             return []
         }
+    }
+}
+
+/// libyaml's events of one file, parsed on a thread of its own and handed over in batches,
+/// in order (`ParseState.consumeFromPipe`). The parser is the producer's until it stops:
+/// the consumer reads its problem only after the batch that ends with it.
+private final class EventPipe: @unchecked Sendable {
+    enum Status { case more, ended, failed, stopped }
+
+    /// Events parsed into one buffer; `count`, `status` are written by the producer before
+    /// it hands the batch over, `handled` only by the consumer.
+    final class Batch {
+        let events: UnsafeMutablePointer<yaml_event_t>
+        var count = 0
+        var handled = 0
+        var status = Status.more
+
+        init(capacity: Int) {
+            events = .allocate(capacity: capacity)
+            events.initialize(repeating: yaml_event_t(), count: capacity)
+        }
+
+        deinit { events.deallocate() }
+    }
+
+    /// Large batches: each hand-over may wake a thread.
+    static let batchSize = 2048
+    static let batchCount = 3
+
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let batches = (0..<EventPipe.batchCount).map { _ in Batch(capacity: EventPipe.batchSize) }
+    private let filled = DispatchSemaphore(value: 0)
+    /// Free batches. Counted up from 0 in `init`: libdispatch traps when a semaphore is
+    /// freed below the value it was created with.
+    private let free = DispatchSemaphore(value: 0)
+    private let exited = DispatchSemaphore(value: 0)
+    private let stop = Atomic<Bool>(false)
+    /// The consumer's side: the batch it reads next, and whether it had the last one.
+    private var nextSlot = 0
+    private var current: Batch?
+    private var sawLast = false
+
+    init(parser: UnsafeMutablePointer<yaml_parser_t>) {
+        self.parser = parser
+        for _ in 0..<Self.batchCount { free.signal() }
+    }
+
+    func start() {
+        DispatchQueue.global().async { self.produce() }
+    }
+
+    private func produce() {
+        var slot = 0
+        while true {
+            free.wait()
+            let b = batches[slot]
+            b.count = 0
+            b.handled = 0
+            if stop.load(ordering: .acquiring) {
+                b.status = .stopped
+                filled.signal()
+                break
+            }
+            var status = Status.more
+            while b.count < Self.batchSize {
+                if yaml_parser_parse(parser, b.events + b.count) != 1 {
+                    status = .failed
+                    break
+                }
+                let type = b.events[b.count].type
+                b.count += 1
+                if type == YAML_STREAM_END_EVENT {
+                    status = .ended
+                    break
+                }
+            }
+            b.status = status
+            filled.signal()
+            if status != .more { break }
+            slot = (slot + 1) % Self.batchCount
+        }
+        exited.signal()
+    }
+
+    /// The next batch, in order; nil after the last one.
+    func next() -> Batch? {
+        if sawLast { return nil }
+        filled.wait()
+        let b = batches[nextSlot]
+        nextSlot = (nextSlot + 1) % Self.batchCount
+        if b.status != .more { sawLast = true }
+        current = b
+        return b
+    }
+
+    /// Gives the current batch (every event handled) back to the producer.
+    func release() {
+        current = nil
+        free.signal()
+    }
+
+    /// Stops the producer, deletes the events nobody handled and waits until the producer
+    /// has exited (the parser is the consumer's again).
+    func finish() {
+        stop.store(true, ordering: .releasing)
+        while true {
+            if let b = current {
+                for k in b.handled..<b.count { yaml_event_delete(b.events + k) }
+                b.handled = b.count
+                current = nil
+                if sawLast { break }
+                free.signal()
+            }
+            guard next() != nil else { break }
+        }
+        exited.wait()
     }
 }
