@@ -12,7 +12,7 @@ public struct YAMLReader {
     public var limits: InputLimits
     /// The file size from which libyaml parses on a thread of its own while this one builds
     /// the tree (issue 13: on a large policy the two take about as long as each other); the
-    /// tree, the diagnostics and their order are the same either way.
+    /// tree, the diagnostics and their order are the same either way. Never on one processor.
     public var parallelBytes = 1 << 20
 
     /// A reader that enforces `limits`.
@@ -45,7 +45,7 @@ public struct YAMLReader {
             return nil
         }
         var state = ParseState(file: file, limits: limits, sink: sink, lines: LineMap(bytes, scan: scan))
-        return state.run(bytes, parallel: bytes.count >= parallelBytes)
+        return state.run(bytes, parallel: bytes.count >= parallelBytes && Parallel.processors > 1)
     }
 
     /// The UTF-8 encoding of U+FEFF.
