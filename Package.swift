@@ -101,7 +101,8 @@ let package = Package(
             name: "XDSCDiagnosticsTests",
             dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCDriver", "XDSCTestSupport"]),
         .testTarget(name: "XDSCPolicyTests", dependencies: ["XDSCPolicy", "XDSCDiagnostics", "XDSCDriver", "XDSCTestSupport"]),
-        .testTarget(name: "XDSCAnalysisTests", dependencies: ["XDSCAnalysis", "XDSCDiagnostics", "XDSCTestSupport"]),
+        .testTarget(
+            name: "XDSCAnalysisTests", dependencies: ["XDSCAnalysis", "XDSCDiagnostics", "XDSCPolicy", "XDSCSyntax", "XDSCTestSupport"]),
         .testTarget(name: "XDSCAutomataTests", dependencies: ["XDSCAutomata", "XDSCRegex", "XDSCTestSupport"]),
         .testTarget(
             name: "XDSCEnvoyTests",

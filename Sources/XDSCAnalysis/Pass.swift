@@ -17,12 +17,30 @@ public enum PolicyPasses {
     ]
 
     /// Runs every pass on `policy`, reporting to `sink` and calling `lap` with each pass's name after it ran.
+    /// The passes of a large policy run side by side on the processors (issue 13), each
+    /// into a sink of its own; their findings reach `sink` in pass order, as when they run
+    /// one after the other, and `lap` is called once, with "passes".
     public static func run(_ policy: Policy, _ sink: DiagnosticSink, lap: (String) -> Void = { _ in }) {
-        for pass in all {
-            pass.run(policy, sink)
-            lap(_typeName(type(of: pass), qualified: false))
+        var routes = 0
+        for l in policy.listeners { for h in l.hosts { routes += h.routes.count } }
+        guard routes >= parallelRoutes else {
+            for pass in all {
+                pass.run(policy, sink)
+                lap(_typeName(type(of: pass), qualified: false))
+            }
+            return
         }
+        let found = Parallel.map(all.count) { i -> [Diagnostic] in
+            let own = DiagnosticSink()
+            all[i].run(policy, own)
+            return own.all
+        }
+        for list in found { for d in list { sink.add(d) } }
+        lap("passes")
     }
+
+    /// The routes from which the passes run side by side.
+    static let parallelRoutes = 4000
 }
 
 extension Policy {

@@ -300,6 +300,8 @@ public struct Language: Sendable {
     /// with ASCII letters. A per-character map, so if `s` starts with a valid UTF-8 string
     /// `p` then `foldForIndex(s)` starts with `foldForIndex(p)`.
     public static func foldForIndex(_ bytes: [UInt8]) -> [UInt8] {
+        // Nearly every key is lower-case ASCII already: the same bytes, no copy (issue 13).
+        if !bytes.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) { return bytes }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         var i = 0

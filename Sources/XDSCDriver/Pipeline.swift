@@ -245,17 +245,6 @@ public struct Pipeline: Sendable {
     }
 }
 
-extension RouteTableFindings {
-    /// Adds `other`'s findings and counts to these.
-    mutating func merge(_ other: RouteTableFindings) {
-        diagnostics += other.diagnostics
-        undecided += other.undecided
-        undecidedDetails += other.undecidedDetails
-        comparedPairs += other.comparedPairs
-        routes += other.routes
-    }
-}
-
 extension EnvoyConfig {
     /// "2 files, 1 listener, 3 route tables, 40 routes, 5 clusters": what a run looked at.
     func inventory(files: Int) -> String {

@@ -31,8 +31,18 @@ public enum EnvoyLowering {
     /// listener's span as the source. Nothing else is lowered (no listener, cluster or
     /// bootstrap), so nothing of a policy with errors can reach `build`.
     public static func routeTables(_ policy: Policy) -> [RouteConfiguration] {
-        policy.listeners.map { l in RouteConfiguration(name: l.name.value, virtualHosts: l.hosts.map(virtualHost), source: l.span) }
+        policy.listeners.map { l in RouteConfiguration(name: l.name.value, virtualHosts: virtualHosts(l), source: l.span) }
     }
+
+    /// The virtual hosts of `l`, in order: each host is lowered alone, so a listener with
+    /// many routes has its hosts lowered on several threads (issue 13).
+    static func virtualHosts(_ l: PolicyListener) -> [VirtualHost] {
+        let routes = l.hosts.reduce(0) { $0 + $1.routes.count }
+        return Parallel.map(l.hosts.count, workers: routes >= parallelRoutes ? Parallel.processors : 1) { virtualHost(l.hosts[$0]) }
+    }
+
+    /// The routes from which a listener's hosts are lowered on several threads.
+    static let parallelRoutes = 4000
 
     // MARK: Listeners
 
@@ -42,14 +52,21 @@ public enum EnvoyLowering {
 
     static func listener(_ l: PolicyListener, defaults: PolicySettings = PolicySettings()) -> Listener {
         let name = l.name.value
-        let hosts = l.hosts.map(virtualHost)
+        let hosts = virtualHosts(l)
         let table = RouteConfiguration(name: name, virtualHosts: hosts)
         // A listener-level `rate_limit` (or one in `defaults`, which stands for each listener's)
         // is one bucket: the rate limit filter's own configuration.
         let rateLimit = (l.settings.rateLimit ?? defaults.rateLimit).map { localRateLimit($0.value) }
         // A filter is present only when this listener, or some host or route of it,
         // configures it; the router is always last.
-        var used = Set(hosts.flatMap { h in (h.typedPerFilterConfig + h.routes.flatMap(\.typedPerFilterConfig)).map(\.name) })
+        // By index: iterating `h.routes` copies each (large) route out of its array first.
+        var used = Set<String>()
+        for h in hosts {
+            for e in h.typedPerFilterConfig { used.insert(e.name) }
+            for i in h.routes.indices {
+                for e in h.routes[i].typedPerFilterConfig { used.insert(e.name) }
+            }
+        }
         if rateLimit != nil { used.insert(HTTPFilterKind.localRateLimit.filterName) }
         let filters = HTTPFilterKind.allCases.filter { $0 == .router || used.contains($0.filterName) }
         var accessLog: [HttpConnectionManager.AccessLog] = []
@@ -74,7 +91,8 @@ public enum EnvoyLowering {
         // Appended in place: `flatMap` made an array per policy route and copied it.
         var lowered: [Route] = []
         lowered.reserveCapacity(h.routes.count)
-        for i in h.routes.indices { appendRoutes(h.routes[i], to: &lowered) }
+        var methods = MethodMatchers()
+        for i in h.routes.indices { appendRoutes(h.routes[i], to: &lowered, methods: &methods) }
         var vh = VirtualHost(name: h.name.value, domains: h.domains.map(\.value), routes: lowered, source: h.span)
         // The duplicate-domain check reports at the policy's domain tokens.
         vh.domainSources = h.domains.map(\.span)
@@ -94,12 +112,12 @@ public enum EnvoyLowering {
 
     /// Appends the Envoy routes for one policy route to `out`: one, or one per method when
     /// the methods do not fit one regex under Envoy's program-size limit.
-    static func appendRoutes(_ r: PolicyRoute, to out: inout [Route]) {
+    static func appendRoutes(_ r: PolicyRoute, to out: inout [Route], methods known: inout MethodMatchers) {
         var base = route(r)
         let methods = r.match.methods.map(\.value)
         // `consume`: the route moves into `out` instead of being copied and destroyed.
         guard !methods.isEmpty else { return out.append(consume base) }
-        if let matcher = methodMatcher(methods) {
+        if let matcher = known.matcher(methods) {
             base.match.headers.insert(matcher, at: 0)
             return out.append(consume base)
         }
@@ -108,6 +126,20 @@ public enum EnvoyLowering {
             one.match.headers.insert(HeaderMatcher(name: ":method", .string(.exact(m))), at: 0)
             if let n = base.name { one.name = "\(n)-\(m.lowercased())" }
             out.append(one)
+        }
+    }
+
+    /// `methodMatcher(_:)` of the last few method lists of one host: its routes repeat a few
+    /// lists, and comparing a short list is cheaper than building and looking up its regex.
+    struct MethodMatchers {
+        private var recent: [(methods: [String], matcher: HeaderMatcher?)] = []
+
+        mutating func matcher(_ methods: [String]) -> HeaderMatcher? {
+            if let hit = recent.first(where: { $0.methods == methods }) { return hit.matcher }
+            let m = EnvoyLowering.methodMatcher(methods)
+            if recent.count == 8 { recent.removeFirst() }
+            recent.append((methods, m))
+            return m
         }
     }
 

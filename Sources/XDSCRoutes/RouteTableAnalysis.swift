@@ -20,6 +20,15 @@ public struct RouteTableFindings: Sendable {
 
     /// No findings.
     public init() {}
+
+    /// Adds `other`'s findings and counts to these.
+    public mutating func merge(_ other: RouteTableFindings) {
+        diagnostics += other.diagnostics
+        undecided += other.undecided
+        undecidedDetails += other.undecidedDetails
+        comparedPairs += other.comparedPairs
+        routes += other.routes
+    }
 }
 
 /// Runs the shadowing and overlap analysis on Envoy route configurations (ours or a user's)
@@ -48,6 +57,40 @@ public enum RouteTableAnalysis {
             }
         }
     }
+
+    /// Analyses every virtual host of every table, as `analyze(_:fallback:locate:memo:into:)`
+    /// of each table in order does, with the hosts spread over up to `workers` threads (by
+    /// default the processors when the tables are large, else one), each thread with its own
+    /// memo; the findings are the same, in the same order.
+    public static func analyze(
+        tables: [(config: RouteConfiguration, fallback: SourceSpan)], locate: ConditionLocator? = nil,
+        workers: Int? = nil, into findings: inout RouteTableFindings
+    ) {
+        var hosts: [(table: Int, host: Int)] = []
+        var routes = 0
+        for (t, table) in tables.enumerated() {
+            for (h, vhost) in table.config.virtualHosts.enumerated() {
+                hosts.append((t, h))
+                routes += vhost.routes.count
+            }
+        }
+        // Threads pay off only on a large table: a small lint stays on this one.
+        let threads = workers ?? (routes >= parallelRoutes ? Parallel.processors : 1)
+        let selectors = tables.map { VirtualHostSelector($0.config) }
+        func part(_ memo: inout ShadowMemo, _ k: Int) -> RouteTableFindings {
+            let (t, h) = hosts[k]
+            var part = RouteTableFindings()
+            analyze(tables[t].config.virtualHosts[h], fallback: tables[t].fallback, locate: locate, memo: memo, into: &part) { req in
+                (try? selectors[t].select(req.headerMap).get())?.index == h
+            }
+            return part
+        }
+        let parts = Parallel.map(hosts.count, workers: threads, state: { ShadowMemo() }, part)
+        for part in parts { findings.merge(part) }
+    }
+
+    /// The routes from which the hosts are analysed on several threads.
+    static let parallelRoutes = 4000
 
     static func analyze(
         _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, memo: ShadowMemo,

@@ -1,5 +1,7 @@
 // The only file that imports libyaml.
 import CYAML
+import Dispatch
+import Synchronization
 import XDSCDiagnostics
 
 /// Reads one policy file into a `YAMLNode` tree with spans, reporting YAML problems
@@ -8,6 +10,10 @@ import XDSCDiagnostics
 public struct YAMLReader {
     /// The limits input is read under.
     public var limits: InputLimits
+    /// The file size from which libyaml parses on a thread of its own while this one builds
+    /// the tree (issue 13: on a large policy the two take about as long as each other); the
+    /// tree, the diagnostics and their order are the same either way. Never on one processor.
+    public var parallelBytes = 1 << 20
 
     /// A reader that enforces `limits`.
     public init(limits: InputLimits = .default) {
@@ -28,44 +34,84 @@ public struct YAMLReader {
                 at: .point(file), help: "split the policy into several files")
             return nil
         }
-        if let bad = firstInvalidUTF8(bytes) {
+        // One pass over the bytes checks UTF-8 and counts the lines for `LineMap` (issue 13:
+        // it was two passes of a byte at a time).
+        let scan = InputScan(bytes)
+        if let bad = scan.firstInvalid {
+            let at = InputScan.position(of: bad, in: bytes)
             sink.add(
-                .yamlSyntax, "file is not valid UTF-8 (byte 0x\(String(bytes[bad.offset], radix: 16, uppercase: true)))",
-                at: .point(file, line: bad.line, column: bad.column), help: "save the file as UTF-8")
+                .yamlSyntax, "file is not valid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)))",
+                at: .point(file, line: at.line, column: at.column), help: "save the file as UTF-8")
             return nil
         }
-        var state = ParseState(file: file, limits: limits, sink: sink, lines: LineMap(bytes))
-        return state.run(bytes)
+        var state = ParseState(file: file, limits: limits, sink: sink, lines: LineMap(bytes, scan: scan))
+        return state.run(bytes, parallel: bytes.count >= parallelBytes && Parallel.processors > 1)
     }
 
     /// The UTF-8 encoding of U+FEFF.
     static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+}
 
-    private struct BadByte {
-        let offset: Int
-        let line: Int
-        let column: Int
+/// What one pass over a file's bytes finds: the first byte that breaks UTF-8, the number of
+/// line feeds, and whether another line break (a lone CR, NEL, LS or PS) occurs. Eight
+/// ASCII bytes are taken at a time: nearly every byte of a policy is ASCII.
+struct InputScan {
+    /// Offset of the first byte that breaks UTF-8, if any (the counts stop there).
+    private(set) var firstInvalid: Int?
+    /// LF bytes.
+    private(set) var lineFeeds = 0
+    /// Whether a line break other than LF occurs.
+    private(set) var hasOtherBreak = false
+
+    init(_ input: [UInt8]) {
+        input.withUnsafeBufferPointer { scan($0) }
     }
 
-    /// The first byte that breaks UTF-8, with its 1-based line and scalar column.
-    private func firstInvalidUTF8(_ input: [UInt8]) -> BadByte? {
-        input.withUnsafeBufferPointer { firstInvalidUTF8(in: $0) }
+    private static let high: UInt64 = 0x8080_8080_8080_8080
+    private static let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+
+    /// The high bit of each byte of ASCII word `w` that equals `b` (exact: no borrow
+    /// between bytes).
+    @inline(__always)
+    private static func bytes(of w: UInt64, equalTo b: UInt8) -> UInt64 {
+        let x = w ^ (ones &* UInt64(b))
+        return ~(((x & low7) &+ low7) | x) & high
     }
 
-    private func firstInvalidUTF8(in bytes: UnsafeBufferPointer<UInt8>) -> BadByte? {
+    private mutating func scan(_ p: UnsafeBufferPointer<UInt8>) {
+        let n = p.count
+        guard let base = p.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
         var i = 0
-        var line = 1
-        var column = 1
-        let n = bytes.count
+        // The words of ASCII first, in locals, until a byte needs a closer look.
+        var lineFeeds = 0
+        defer { self.lineFeeds = lineFeeds }
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if w & Self.high != 0 || Self.bytes(of: w, equalTo: 0x0D) != 0 { break }
+            lineFeeds &+= Self.bytes(of: w, equalTo: 0x0A).nonzeroBitCount
+            i += 8
+        }
         while i < n {
-            let b = bytes[i]
-            // ASCII, nearly every byte of a policy: no sequence to check.
+            if i + 8 <= n {
+                let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                if w & Self.high == 0 {
+                    lineFeeds += Self.bytes(of: w, equalTo: 0x0A).nonzeroBitCount
+                    if !hasOtherBreak && Self.bytes(of: w, equalTo: 0x0D) != 0 {
+                        for k in i..<i + 8 where p[k] == 0x0D && LineMap.isOtherBreak(p, at: k) { hasOtherBreak = true }
+                    }
+                    i += 8
+                    continue
+                }
+            }
+            // One character at a time until the next word.
+            let b = p[i]
             if b < 0x80 {
                 if b == 0x0A {
-                    line += 1
-                    column = 1
-                } else {
-                    column += 1
+                    lineFeeds += 1
+                } else if b == 0x0D && !hasOtherBreak {
+                    hasOtherBreak = LineMap.isOtherBreak(p, at: i)
                 }
                 i += 1
                 continue
@@ -78,25 +124,52 @@ public struct YAMLReader {
             } else if b & 0xF8 == 0xF0, b <= 0xF4 {
                 len = 4
             } else {
-                return BadByte(offset: i, line: line, column: column)
+                firstInvalid = i
+                return
             }
-            if i + len > n { return BadByte(offset: i, line: line, column: column) }
-            for k in 1..<len where bytes[i + k] & 0xC0 != 0x80 {
-                return BadByte(offset: i, line: line, column: column)
+            if i + len > n {
+                firstInvalid = i
+                return
+            }
+            for k in 1..<len where p[i + k] & 0xC0 != 0x80 {
+                firstInvalid = i
+                return
             }
             if len == 3 {
-                let cp = (UInt32(b & 0x0F) << 12) | (UInt32(bytes[i + 1] & 0x3F) << 6) | UInt32(bytes[i + 2] & 0x3F)
-                if cp < 0x800 || (0xD800...0xDFFF).contains(cp) { return BadByte(offset: i, line: line, column: column) }
+                let cp = (UInt32(b & 0x0F) << 12) | (UInt32(p[i + 1] & 0x3F) << 6) | UInt32(p[i + 2] & 0x3F)
+                if cp < 0x800 || (0xD800...0xDFFF).contains(cp) {
+                    firstInvalid = i
+                    return
+                }
             } else if len == 4 {
                 let cp =
-                    (UInt32(b & 0x07) << 18) | (UInt32(bytes[i + 1] & 0x3F) << 12) | (UInt32(bytes[i + 2] & 0x3F) << 6)
-                    | UInt32(bytes[i + 3] & 0x3F)
-                if cp < 0x10000 || cp > 0x10FFFF { return BadByte(offset: i, line: line, column: column) }
+                    (UInt32(b & 0x07) << 18) | (UInt32(p[i + 1] & 0x3F) << 12) | (UInt32(p[i + 2] & 0x3F) << 6)
+                    | UInt32(p[i + 3] & 0x3F)
+                if cp < 0x10000 || cp > 0x10FFFF {
+                    firstInvalid = i
+                    return
+                }
             }
-            column += 1
+            if !hasOtherBreak && (b == 0xC2 || b == 0xE2) { hasOtherBreak = LineMap.isOtherBreak(p, at: i) }
             i += len
         }
-        return nil
+    }
+
+    /// The 1-based line and scalar column of byte `offset`, every byte before it being valid
+    /// UTF-8 (only asked for the byte that breaks it).
+    static func position(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for b in bytes[..<offset] {
+            if b == 0x0A {
+                line += 1
+                column = 1
+            } else if b & 0xC0 != 0x80 {
+                // A character starts here: an ASCII byte or a sequence's lead byte.
+                column += 1
+            }
+        }
+        return (line, column)
     }
 }
 
@@ -111,31 +184,15 @@ struct LineMap {
     /// Lines in the file (LF count + 1).
     private let lineCount: Int
 
-    init(_ bytes: [UInt8]) {
+    /// The map of `bytes`, whose lines and other line breaks `scan` counted.
+    init(_ bytes: [UInt8], scan: InputScan) {
         self.bytes = bytes
-        // One quick pass counts the lines and looks for another line break; only a file with
-        // one needs the character index of every line start (a second pass).
-        var lines = 1
-        var other = false
-        bytes.withUnsafeBufferPointer { p in
-            let n = p.count
-            var i = Self.bomLength(bytes)
-            while i < n {
-                let b = p[i]
-                if b == 0x0A {
-                    lines += 1
-                } else if b == 0x0D || b == 0xC2 || b == 0xE2 {
-                    other = other || Self.isOtherBreak(p, at: i)
-                }
-                i += 1
-            }
-        }
-        lineCount = lines
-        lineStarts = other ? Self.lineStarts(bytes) : nil
+        lineCount = scan.lineFeeds + 1
+        lineStarts = scan.hasOtherBreak ? Self.lineStarts(bytes) : nil
     }
 
     /// Whether the byte at `i` starts a line break other than LF (a lone CR, NEL, LS, PS).
-    private static func isOtherBreak(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+    static func isOtherBreak(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
         let n = p.count
         switch p[i] {
         case 0x0D: return i + 1 == n || p[i + 1] != 0x0A
@@ -213,11 +270,22 @@ private struct ParseState {
     struct Frame {
         let isMapping: Bool
         let start: SourcePosition
-        let tag: String?
-        let anchor: String?
+        /// The collection's tag and anchor in `frameNames`, or -1 when it has neither (nearly
+        /// always): a frame without strings costs no reference counting (issue 13).
+        let names: Int
         let flow: Bool
         let firstItem: Int
         var size = 1
+    }
+
+    /// The tags and anchors of the collections that have one, by `Frame.names`.
+    var frameNames: [(tag: String?, anchor: String?)] = []
+
+    /// The index in `frameNames` of `tag` and `anchor`, or -1 when both are nil.
+    mutating func names(tag: String?, anchor: String?) -> Int {
+        guard tag != nil || anchor != nil else { return -1 }
+        frameNames.append((tag, anchor))
+        return frameNames.count - 1
     }
 
     var stack: [Frame] = []
@@ -282,36 +350,74 @@ private struct ParseState {
             farEnds: farEnds, farColumns: farColumns, farCounts: farCounts)
     }
 
-    mutating func run(_ bytes: [UInt8]) -> YAMLNode? {
-        var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else {
+    mutating func run(_ bytes: [UInt8], parallel: Bool) -> YAMLNode? {
+        // On the heap: with `parallel`, another thread parses with it.
+        let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        defer {
+            parser.deinitialize(count: 1)
+            parser.deallocate()
+        }
+        guard yaml_parser_initialize(parser) == 1 else {
             sink.add(.yamlSyntax, "could not initialise the YAML parser", at: .point(file))
             return nil
         }
-        defer { yaml_parser_delete(&parser) }
+        defer { yaml_parser_delete(parser) }
         // A policy has a node for every 8 to 10 bytes and about half its bytes in scalars:
         // room for that up front saves the copies of growing.
         records.reserveCapacity(bytes.count / 8 + 16)
         children.reserveCapacity(bytes.count / 8 + 16)
         text.reserveCapacity(bytes.count / 2 + 16)
         let done = bytes.withUnsafeBufferPointer { buf -> Bool in
-            yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
-            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
-            var event = yaml_event_t()
-            while true {
-                if yaml_parser_parse(&parser, &event) != 1 {
-                    reportParserError(parser)
-                    return false
-                }
-                let type = event.type
-                handle(&event)
-                yaml_event_delete(&event)
-                if failed { return false }
-                if type == YAML_STREAM_END_EVENT { return true }
-            }
+            yaml_parser_set_input_string(parser, buf.baseAddress, buf.count)
+            yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+            return parallel ? consumeFromPipe(parser) : consume(parser)
         }
         guard done, let root else { return nil }
         return snapshot().node(root, under: nil)
+    }
+
+    /// Parses and handles the events one at a time; whether the stream ended without a
+    /// problem.
+    mutating func consume(_ parser: UnsafeMutablePointer<yaml_parser_t>) -> Bool {
+        var event = yaml_event_t()
+        while true {
+            if yaml_parser_parse(parser, &event) != 1 {
+                reportParserError(parser.pointee)
+                return false
+            }
+            let type = event.type
+            handle(&event)
+            yaml_event_delete(&event)
+            if failed { return false }
+            if type == YAML_STREAM_END_EVENT { return true }
+        }
+    }
+
+    /// `consume(_:)` with the parsing on another thread: the events are handled in the same
+    /// order, and a problem stops at the same event (what the parser read beyond it is
+    /// dropped unseen, its own problems included).
+    mutating func consumeFromPipe(_ parser: UnsafeMutablePointer<yaml_parser_t>) -> Bool {
+        let pipe = EventPipe(parser: parser)
+        pipe.start()
+        defer { pipe.finish() }
+        while let batch = pipe.next() {
+            while batch.handled < batch.count {
+                let event = batch.events + batch.handled
+                let type = event.pointee.type
+                handle(&event.pointee)
+                yaml_event_delete(event)
+                batch.handled += 1
+                if failed { return false }
+                if type == YAML_STREAM_END_EVENT { return true }
+            }
+            if batch.status == .failed {
+                reportParserError(parser.pointee)
+                return false
+            }
+            pipe.release()
+        }
+        return false
     }
 
     mutating func reportParserError(_ parser: yaml_parser_t) {
@@ -397,17 +503,19 @@ private struct ParseState {
         case YAML_SEQUENCE_START_EVENT:
             let d = event.data.sequence_start
             if !checkDepth(event) { return }
+            let named = names(tag: Self.string(d.tag), anchor: Self.string(d.anchor))
             stack.append(
                 Frame(
-                    isMapping: false, start: position(event.start_mark), tag: Self.string(d.tag), anchor: Self.string(d.anchor),
-                    flow: d.style == YAML_FLOW_SEQUENCE_STYLE, firstItem: pending.count))
+                    isMapping: false, start: position(event.start_mark), names: named, flow: d.style == YAML_FLOW_SEQUENCE_STYLE,
+                    firstItem: pending.count))
         case YAML_MAPPING_START_EVENT:
             let d = event.data.mapping_start
             if !checkDepth(event) { return }
+            let named = names(tag: Self.string(d.tag), anchor: Self.string(d.anchor))
             stack.append(
                 Frame(
-                    isMapping: true, start: position(event.start_mark), tag: Self.string(d.tag), anchor: Self.string(d.anchor),
-                    flow: d.style == YAML_FLOW_MAPPING_STYLE, firstItem: pending.count))
+                    isMapping: true, start: position(event.start_mark), names: named, flow: d.style == YAML_FLOW_MAPPING_STYLE,
+                    firstItem: pending.count))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast(), frame.isMapping == (event.type == YAML_MAPPING_END_EVENT) else { return }
             let empty = frame.firstItem == pending.count
@@ -421,12 +529,13 @@ private struct ParseState {
             } else {
                 children.append(contentsOf: pending[frame.firstItem...])
             }
-            pending.removeSubrange(frame.firstItem...)
+            pending.removeLast(pending.count - frame.firstItem)
+            let names: (tag: String?, anchor: String?) = frame.names < 0 ? (nil, nil) : frameNames[frame.names]
             let node = add(
                 YAMLTree.Record(
                     start: frame.start, end: end, first: first, count: children.count - first, kind: frame.isMapping ? .mapping : .sequence,
-                    hasMerged: hasMerged), start: frame.start, end: end, count: children.count - first, tag: frame.tag)
-            register(anchor: frame.anchor, node, size: frame.size)
+                    hasMerged: hasMerged), start: frame.start, end: end, count: children.count - first, tag: names.tag)
+            register(anchor: names.anchor, node, size: frame.size)
             push(node, size: frame.size)
         default:
             break
@@ -649,5 +758,121 @@ private struct ParseState {
             sink.add(.typeMismatch, "a merge key `<<` takes a mapping or a list of mappings, but this is \(v.kindDescription)", at: v.span)
             return []
         }
+    }
+}
+
+/// libyaml's events of one file, parsed on a thread of its own and handed over in batches,
+/// in order (`ParseState.consumeFromPipe`). The parser is the producer's until it stops:
+/// the consumer reads its problem only after the batch that ends with it.
+private final class EventPipe: @unchecked Sendable {
+    enum Status { case more, ended, failed, stopped }
+
+    /// Events parsed into one buffer; `count`, `status` are written by the producer before
+    /// it hands the batch over, `handled` only by the consumer.
+    final class Batch {
+        let events: UnsafeMutablePointer<yaml_event_t>
+        var count = 0
+        var handled = 0
+        var status = Status.more
+
+        init(capacity: Int) {
+            events = .allocate(capacity: capacity)
+            events.initialize(repeating: yaml_event_t(), count: capacity)
+        }
+
+        deinit { events.deallocate() }
+    }
+
+    /// Large batches: each hand-over may wake a thread.
+    static let batchSize = 2048
+    static let batchCount = 3
+
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let batches = (0..<EventPipe.batchCount).map { _ in Batch(capacity: EventPipe.batchSize) }
+    private let filled = DispatchSemaphore(value: 0)
+    /// Free batches. Counted up from 0 in `init`: libdispatch traps when a semaphore is
+    /// freed below the value it was created with.
+    private let free = DispatchSemaphore(value: 0)
+    private let exited = DispatchSemaphore(value: 0)
+    private let stop = Atomic<Bool>(false)
+    /// The consumer's side: the batch it reads next, and whether it had the last one.
+    private var nextSlot = 0
+    private var current: Batch?
+    private var sawLast = false
+
+    init(parser: UnsafeMutablePointer<yaml_parser_t>) {
+        self.parser = parser
+        for _ in 0..<Self.batchCount { free.signal() }
+    }
+
+    func start() {
+        DispatchQueue.global().async { self.produce() }
+    }
+
+    private func produce() {
+        var slot = 0
+        while true {
+            free.wait()
+            let b = batches[slot]
+            b.count = 0
+            b.handled = 0
+            if stop.load(ordering: .acquiring) {
+                b.status = .stopped
+                filled.signal()
+                break
+            }
+            var status = Status.more
+            while b.count < Self.batchSize {
+                if yaml_parser_parse(parser, b.events + b.count) != 1 {
+                    status = .failed
+                    break
+                }
+                let type = b.events[b.count].type
+                b.count += 1
+                if type == YAML_STREAM_END_EVENT {
+                    status = .ended
+                    break
+                }
+            }
+            b.status = status
+            filled.signal()
+            if status != .more { break }
+            slot = (slot + 1) % Self.batchCount
+        }
+        exited.signal()
+    }
+
+    /// The next batch, in order; nil after the last one.
+    func next() -> Batch? {
+        if sawLast { return nil }
+        filled.wait()
+        let b = batches[nextSlot]
+        nextSlot = (nextSlot + 1) % Self.batchCount
+        if b.status != .more { sawLast = true }
+        current = b
+        return b
+    }
+
+    /// Gives the current batch (every event handled) back to the producer.
+    func release() {
+        current = nil
+        free.signal()
+    }
+
+    /// Stops the producer, deletes the events nobody handled and waits until the producer
+    /// has exited (the parser is the consumer's again).
+    func finish() {
+        stop.store(true, ordering: .releasing)
+        while true {
+            if let b = current {
+                for k in b.handled..<b.count { yaml_event_delete(b.events + k) }
+                b.handled = b.count
+                current = nil
+                if sawLast { break }
+                free.signal()
+            }
+            guard next() != nil else { break }
+        }
+        exited.wait()
     }
 }

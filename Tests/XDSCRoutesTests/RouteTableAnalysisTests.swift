@@ -61,6 +61,39 @@ import XDSCTestSupport
         #expect(shared.comparedPairs == alone.comparedPairs)
     }
 
+    /// The hosts of several tables analysed on several threads (issue 13) report what the
+    /// tables analysed one after the other, in one thread, report: the same findings in the
+    /// same order, and the same counts.
+    @Test func threadsChangeNoFindingNorItsOrder() {
+        func host(_ name: String, _ n: Int) -> VirtualHost {
+            var routes: [Route] = []
+            for r in 0..<n {
+                routes.append(route("p\(r)", RouteMatch(.prefix("/api/\(r % 5)"))))
+                routes.append(route("e\(r)", RouteMatch(.path("/api/\(r % 5)/x")), cluster: "d"))
+                routes.append(route("r\(r)", RouteMatch(.safeRegex("/re/\(r % 3)/[0-9]+"))))
+                routes.append(route("l\(r)", RouteMatch(.safeRegex("/x(?=\(r))"))))
+            }
+            return VirtualHost(name: name, domains: ["\(name).example.com"], routes: routes)
+        }
+        let tables = (0..<3).map { t in
+            (config: RouteConfiguration(name: "rc\(t)", virtualHosts: (0..<5).map { host("h\(t)-\($0)", 3 + $0) }), fallback: fallback)
+        }
+        var sequential = RouteTableFindings()
+        for t in tables { RouteTableAnalysis.analyze(t.config, fallback: t.fallback, into: &sequential) }
+        for workers in [1, 2, 4] {
+            var parallel = RouteTableFindings()
+            RouteTableAnalysis.analyze(tables: tables, workers: workers, into: &parallel)
+            #expect(parallel.diagnostics.count > 20)
+            #expect(parallel.diagnostics.map(\.message) == sequential.diagnostics.map(\.message))
+            #expect(parallel.diagnostics.map(\.span) == sequential.diagnostics.map(\.span))
+            #expect(parallel.diagnostics.map { $0.witness?.pathText } == sequential.diagnostics.map { $0.witness?.pathText })
+            #expect(parallel.undecided == sequential.undecided && parallel.undecided > 0)
+            #expect(parallel.undecidedDetails == sequential.undecidedDetails)
+            #expect(parallel.comparedPairs == sequential.comparedPairs)
+            #expect(parallel.routes == sequential.routes)
+        }
+    }
+
     @Test func shadowedByAMethodUnionWithAVerifiedExample() throws {
         let method = { (m: String) in HeaderMatcher(name: ":method", .string(.exact(m))) }
         let rc = vhost([

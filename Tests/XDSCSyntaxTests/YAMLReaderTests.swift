@@ -194,6 +194,91 @@ import XDSCTestSupport
         #expect(sink.all.first?.message.contains("UTF-8") == true)
     }
 
+    /// The input is checked eight ASCII bytes at a time (issue 13): a bad byte after long
+    /// runs of ASCII and a valid multi-byte character, at a word's edge or inside one, or a
+    /// sequence cut off by the end of the file, is still reported at its line and column.
+    @Test func invalidUTF8AfterLongASCIIIsReportedAtTheByte() {
+        let prefix = Array("first: line of ascii text\nsecond: héllo wörld, more ascii\nx: ".utf8)
+        for pad in 0..<9 {
+            for bad: [UInt8] in [[0xFF], [0xC3, 0x28], [0xE2, 0x82], [0xED, 0xA0, 0x80], [0xF5, 0x80, 0x80, 0x80]] {
+                let sink = DiagnosticSink()
+                let bytes = prefix + Array(repeating: UInt8(ascii: "a"), count: pad) + bad + Array(" tail\n".utf8)
+                #expect(YAMLReader().read(bytes, file: "f.yaml", into: sink) == nil)
+                #expect(sink.all.map(\.rule) == [.yamlSyntax])
+                #expect(sink.all.first?.span.start == SourcePosition(line: 3, column: 4 + pad), "pad \(pad), \(bad)")
+            }
+        }
+        // Cut off by the end of the file.
+        let sink = DiagnosticSink()
+        #expect(YAMLReader().read(prefix + [0xE2, 0x82], file: "f.yaml", into: sink) == nil)
+        #expect(sink.all.first?.span.start == SourcePosition(line: 3, column: 4))
+    }
+
+    /// A lone CR (a line break for libyaml, not for xdsc) after a long run of ASCII is found,
+    /// so the positions after it are still counted on xdsc's lines.
+    @Test func loneCarriageReturnAfterLongASCIIKeepsPositions() throws {
+        for pad in 0..<9 {
+            let text = "key0: " + String(repeating: "a", count: 16 + pad) + "\rkey1: v\n"
+            let (root, diags) = read(text)
+            #expect(diags.isEmpty)
+            let v = try #require(root?["key1"])
+            #expect(v.span.start == SourcePosition(line: 1, column: 6 + 16 + pad + 1 + 6 + 1))
+        }
+        // CR LF is one break: lines are counted as usual.
+        let (root, _) = read("key0: " + String(repeating: "a", count: 20) + "\r\nkey1: v\n")
+        #expect(root?["key1"]?.span.start == SourcePosition(line: 2, column: 7))
+    }
+
+    /// A large file is parsed on a thread of its own while the tree is built (issue 13):
+    /// the tree and the diagnostics, in their order, are those of the one-thread reading,
+    /// for clean input and for input that stops at a problem early, midway or at the end.
+    @Test func parsingOnAThreadOfItsOwnChangesNothing() {
+        func dump(_ node: YAMLNode?, _ out: inout [String]) {
+            guard let node else { return out.append("nil") }
+            let s = node.span
+            let origin = s.origin.map { "\($0.anchor)@\($0.start.line):\($0.start.column)" } ?? ""
+            let at = "\(s.start.line):\(s.start.column)-\(s.end.line):\(s.end.column) \(origin)"
+            switch node.kind {
+            case .scalar(let v): out.append("s \(v.text) \(v.style) \(at)")
+            case .mapping(let pairs):
+                out.append("m \(pairs.count) \(at)")
+                for p in pairs {
+                    dump(p.key, &out)
+                    dump(p.value, &out)
+                    if p.merged { out.append("merged") }
+                }
+            case .sequence(let items):
+                out.append("q \(items.count) \(at)")
+                for i in items { dump(i, &out) }
+            }
+        }
+        var routes = "version: 1\nbase: &base {timeout: 3s, retries: 2}\nroutes:\n"
+        for r in 0..<3000 {
+            routes += "  - name: r\(r)\n    match: {prefix: /api/v\(r)/items, methods: [GET, POST]}\n"
+            routes += "    <<: *base\n    to: 'svc-\(r % 50)'\n"
+        }
+        let cases = [
+            "a: 1\n", "", "a: [1, 2\n", routes, routes + "trailing: [unclosed\n", routes + "---\nsecond: 1\n",
+            routes.replacingOccurrences(of: "  - name: r1500\n", with: "  - name: r1500\n    oops: *nope\n"),
+            routes.replacingOccurrences(of: "  - name: r10\n", with: "  - name: r10\n    name: again\n"),
+            routes.replacingOccurrences(of: "  - name: r2999\n", with: "  - name: r2999\n\t bad: tab\n"),
+            String(routes.prefix(routes.count / 2)) + "\"unterminated\n",
+        ]
+        for text in cases {
+            var results: [([String], [Diagnostic])] = []
+            for parallelBytes in [Int.max, 0] {
+                var reader = YAMLReader()
+                reader.parallelBytes = parallelBytes
+                let sink = DiagnosticSink()
+                var tree: [String] = []
+                dump(reader.read(Array(text.utf8), file: "f.yaml", into: sink), &tree)
+                results.append((tree, sink.all))
+            }
+            #expect(results[0].0 == results[1].0, "tree of \(text.prefix(40))")
+            #expect(results[0].1 == results[1].1, "diagnostics of \(text.prefix(40))")
+        }
+    }
+
     @Test func secondDocumentIsRejected() {
         let (_, diags) = read("a: 1\n---\nb: 2\n")
         #expect(diags.map(\.rule) == [.yamlSyntax])

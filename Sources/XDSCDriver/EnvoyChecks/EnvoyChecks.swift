@@ -88,12 +88,10 @@ public enum EnvoyChecks {
         locate: RouteTableAnalysis.ConditionLocator?, keep: (Diagnostic) -> Bool
     ) -> RouteTableFindings {
         var findings = RouteTableFindings()
-        // One memo for every table: the hosts of a large policy repeat the same regexes.
-        let memo = ShadowMemo()
-        for (table, fallback) in tables {
-            guard let fallback else { continue }
-            RouteTableAnalysis.analyze(table, fallback: fallback, locate: locate, memo: memo, into: &findings)
-        }
+        // The hosts of a large policy are analysed on several threads, each with one memo
+        // for its hosts (they repeat the same regexes); the findings come in table order.
+        let analysed = tables.compactMap { t in t.fallback.map { (config: t.table, fallback: $0) } }
+        RouteTableAnalysis.analyze(tables: analysed, locate: locate, into: &findings)
         for d in findings.diagnostics where keep(d) { sink.add(d) }
         return findings
     }

@@ -247,14 +247,25 @@ final class BoxAlgebra {
     /// The interned set of all conditions on one key (AND).
     func fieldSet(_ cs: [FieldConstraint], extra: [(String, Language)] = [], key: FieldKey) -> FieldSet {
         let arguments = FieldSetArguments(key: key, constraints: cs, extra: extra.map(\.0))
+        // The routes of a host repeat a few condition lists: comparing with the last few
+        // costs less than hashing (issue 13).
+        if let hit = recentFieldSets.first(where: { $0.arguments == arguments }) { return hit.set }
         var hasher = Hasher()
         arguments.hash(into: &hasher)
         let hash = hasher.finalize()
-        if let hit = fieldSetsByHash[hash]?.first(where: { $0.arguments == arguments }) { return hit.set }
-        let f = describedFieldSet(cs, extra: extra, key: key)
-        fieldSetsByHash[hash, default: []].append((arguments, f))
+        let f: FieldSet
+        if let hit = fieldSetsByHash[hash]?.first(where: { $0.arguments == arguments }) {
+            f = hit.set
+        } else {
+            f = describedFieldSet(cs, extra: extra, key: key)
+            fieldSetsByHash[hash, default: []].append((arguments, f))
+        }
+        if recentFieldSets.count == 8 { recentFieldSets.removeFirst() }
+        recentFieldSets.append((arguments, f))
         return f
     }
+    /// The last few sets `fieldSet(_:extra:key:)` returned, with their arguments.
+    private var recentFieldSets: [(arguments: FieldSetArguments, set: FieldSet)] = []
 
     private func describedFieldSet(_ cs: [FieldConstraint], extra: [(String, Language)], key: FieldKey) -> FieldSet {
         let desc =

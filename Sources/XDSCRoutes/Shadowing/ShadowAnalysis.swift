@@ -262,7 +262,10 @@ struct ShadowAnalyzer {
         // records on first use, a visible part of a small lint.)
         var groups = FieldGroups()
         for h in r.headers {
-            let name = String(decoding: h.name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+            // Names are nearly always lower-case already (the Envoy model's converter lowers them).
+            let name =
+                h.name.utf8.contains(where: { (0x41...0x5A).contains($0) })
+                ? String(decoding: h.name.utf8.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self) : h.name
             if name == ":path" {
                 // `:path` in a header matcher includes the query: coupled with two other
                 // dimensions. Dropping it over-approximates the route, which is only sound
