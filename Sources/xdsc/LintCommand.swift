@@ -29,19 +29,19 @@ struct LintCommand: ParsableCommand {
     )
 
     @Option(name: .long, help: InputOption.help)
-    var input: InputOption = .auto
+    var input: InputOption = LintOptions.defaults.input
 
     @Option(name: .long, help: FormatOption.help)
-    var format: FormatOption = .human
+    var format: FormatOption = LintOptions.defaults.format
 
     @Flag(name: .long, help: "Exit with 1 when there are warnings.")
-    var strict = false
+    var strict = LintOptions.defaults.strict
 
     @Option(name: .long, help: ColorOption.help)
-    var color: ColorOption = .auto
+    var color: ColorOption = LintOptions.defaults.color
 
     @Flag(name: .long, help: "Also print what the route analysis compared and could not decide (to stderr).")
-    var verbose = false
+    var verbose = LintOptions.defaults.verbose
 
     @Option(
         name: .customLong("emit-tests"),
@@ -54,6 +54,30 @@ struct LintCommand: ParsableCommand {
     func validate() throws {
         if paths.isEmpty { throw ValidationError("give at least one policy file or directory") }
     }
+
+    /// The parsed options as plain values.
+    var options: LintOptions {
+        LintOptions(input: input, format: format, strict: strict, color: color, verbose: verbose, emitTests: emitTests, paths: paths)
+    }
+
+    func run() throws { try options.run() }
+}
+
+/// The options of one `xdsc lint` run as plain values, and the run itself. `LintCommand`
+/// (swift-argument-parser) and the plain-arguments path in front of it (`LintArguments`)
+/// both produce one.
+struct LintOptions: Equatable {
+    var input: InputOption
+    var format: FormatOption
+    var strict: Bool
+    var color: ColorOption
+    var verbose: Bool
+    var emitTests: String?
+    var paths: [String]
+
+    /// Every option at its default, no paths: what `LintCommand` declares as its defaults.
+    static let defaults = LintOptions(
+        input: .auto, format: .human, strict: false, color: .auto, verbose: false, emitTests: nil, paths: [])
 
     func run() throws {
         let result = Pipeline().check(paths, input: input.kind)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import XDSCDiagnostics
 import XDSCDriver
 
@@ -27,16 +28,23 @@ struct XDSC: ParsableCommand {
 /// contract says (swift-argument-parser would use 64).
 func runMain() -> Never {
     do {
+        // A plain `xdsc lint` command line skips the parser's reflection (`LintArguments`).
+        if let lint = LintArguments.plain(Array(CommandLine.arguments.dropFirst())) {
+            try lint.run()
+            XDSC.exit()
+        }
         var command = try XDSC.parseAsRoot()
         try command.run()
         XDSC.exit()
     } catch let code as ExitCode {
-        XDSC.exit(withError: code)
+        // What `exit(withError:)` does with an `ExitCode` (it prints nothing), without the
+        // root command's usage text it would build first and throw away.
+        exit(code.rawValue)
     } catch {
         let code = XDSC.exitCode(for: error)
         if code == .validationFailure {
             FileHandleOutput.stderr(XDSC.fullMessage(for: error) + "\n")
-            XDSC.exit(withError: ExitCode(ExitStatus.usageOrIO))
+            exit(ExitStatus.usageOrIO)
         }
         XDSC.exit(withError: error)
     }
