@@ -4,7 +4,6 @@ public enum PolicyValues {
     /// The pattern of service, listener, host and route names.
     public static let namePattern = "[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?"
 
-    /// Names of services, listeners, hosts and routes.
     /// `s.hasPrefix("/")`, from the first two bytes when they settle it: `/` and then an
     /// ASCII byte (or nothing) is a whole character, as nothing ASCII but a line feed after a
     /// carriage return extends one.
@@ -16,6 +15,7 @@ public enum PolicyValues {
         return s.hasPrefix("/")
     }
 
+    /// Names of services, listeners, hosts and routes.
     public static func isValidName(_ s: String) -> Bool {
         // On the UTF-8 bytes, never copied: every route and service name passes here.
         func edge(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
