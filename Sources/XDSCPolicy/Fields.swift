@@ -6,7 +6,7 @@ import XDSCSyntax
 /// returns nil when the key is absent or its value is unusable (already reported).
 /// Other YAML formats of xdsc (the traffic test spec) read their mappings with it too, with
 /// their own key lists, so every format reports the same way.
-public struct Fields {
+public final class Fields {
     /// The mapping read.
     public let node: YAMLNode
     let context: String
@@ -31,17 +31,17 @@ public struct Fields {
     private let pairs: YAMLNode.Pairs
     private let known: KnownKeys
     /// Bit `i`: the key of pair `i` is known (unused when `manyKnown` is set).
-    private var knownPairs: UInt64 = 0
+    private let knownPairs: UInt64
     /// The index in `known` of the key of each pair of `knownPairs`, in order, 6 bits each.
-    private var keyIDs: UInt64 = 0
+    private let keyIDs: UInt64
     /// Every pair with a known key and the index of its key, in order, only for a mapping
     /// beyond the two words above (more than 64 pairs, more than 10 known, or more than 63
     /// known keys).
-    private var manyKnown: [(pair: Int32, key: Int32)] = []
+    private let manyKnown: [(pair: Int32, key: Int32)]
     /// The union of the known keys' one-bit signatures (`KeySignature`): most lookups are
     /// for keys a mapping does not write (every policy key of every route), and the
     /// signature turns them away without a comparison.
-    private var written: UInt64 = 0
+    private let written: UInt64
     /// Known keys an unknown key was taken for (`tmeout` -> `timeout`): that finding already
     /// says the key is missing, so `missing(_:)` stays quiet about them.
     private var suggested: [String] = []
@@ -55,7 +55,7 @@ public struct Fields {
 
     /// Nil (after a `type-mismatch`) when `node` is not a mapping. The accepted keys are
     /// `keys`, or the policy language's for `context` when nil.
-    public init?(
+    public convenience init?(
         _ node: YAMLNode, context: String, what: String, anchor: SourceSpan? = nil, keys: [String]? = nil, sink: DiagnosticSink
     ) {
         self.init(node, context: context, label: .text(what), anchor: anchor, known: keys.map(KnownKeys.init), sink: sink)
@@ -75,14 +75,11 @@ public struct Fields {
                 label: "expected a mapping")
             return nil
         }
-        self.node = node
-        self.context = context
-        self.label = label
-        self.anchor = anchor ?? node.span
-        self.sink = sink
-        self.pairs = mapping
+        // A class (issue 13): as a struct of a dozen words, each mapping's `Fields` was copied
+        // into its optional and destroyed field by field, which cost more than its lookups.
         let known = known ?? KnownKeys.of(context)
-        self.known = known
+        var manyKnown: [(pair: Int32, key: Int32)] = []
+        var unknown: [Int] = []
         var many = mapping.count > 64 || known.keys.count > 63
         var knownPairs: UInt64 = 0
         var keyIDs: UInt64 = 0
@@ -114,15 +111,25 @@ public struct Fields {
                     continue
                 }
             }
-            unknownKey(mapping[i], known: known.keys, in: mapping)
+            unknown.append(i)
         }
+        self.node = node
+        self.context = context
+        self.label = label
+        self.anchor = anchor ?? node.span
+        self.sink = sink
+        self.pairs = mapping
+        self.known = known
         self.knownPairs = knownPairs
         self.keyIDs = keyIDs
+        self.manyKnown = manyKnown
         self.written = written
+        // Only unknown keys are reported above, so reporting them now keeps their order.
+        for i in unknown { unknownKey(mapping[i], known: known.keys, in: mapping) }
     }
 
     /// Reports the key of `p`: not a plain name, or not one of `known` (with a did-you-mean).
-    private mutating func unknownKey(_ p: YAMLPair, known: [String], in mapping: YAMLNode.Pairs) {
+    private func unknownKey(_ p: YAMLPair, known: [String], in mapping: YAMLNode.Pairs) {
         guard let key = p.key.scalar, !p.key.isNull else {
             sink.add(.typeMismatch, "keys must be plain names, but this key is \(p.key.kindDescription)", at: p.key.span)
             return
