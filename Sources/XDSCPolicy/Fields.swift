@@ -6,96 +6,186 @@ import XDSCSyntax
 /// returns nil when the key is absent or its value is unusable (already reported).
 /// Other YAML formats of xdsc (the traffic test spec) read their mappings with it too, with
 /// their own key lists, so every format reports the same way.
-public struct Fields {
+public final class Fields {
     /// The mapping read.
     public let node: YAMLNode
     let context: String
-    /// What the mapping is, for messages ("route", "service `users`").
-    public let what: String
+    /// What the mapping is, for messages ("route", "service `users`"): made only when a
+    /// message needs it.
+    public var what: String {
+        switch label {
+        case .text(let s): s
+        case .route(let index): node["name"]?.scalar.map { "route `\($0.text)`" } ?? "route #\(index + 1)"
+        }
+    }
+    private let label: Label
     /// Where a missing key is reported: the key that owns this mapping, else the mapping.
     let anchor: SourceSpan
     /// Where problems go.
     public let sink: DiagnosticSink
-    // A list, not a dictionary: a mapping has a handful of keys, and lowering builds one of
-    // these for every mapping of the policy.
-    // Each key is kept with a one-bit signature (`KeySignature`), and `written` is their
-    // union: most lookups are for keys a mapping does not write (every policy key of every
-    // route), and the signature turns them away without a string comparison (issue 13).
-    private var pairs: [(key: String, signature: UInt64, pair: YAMLPair)] = []
-    private var written: UInt64 = 0
+    // No table of the pairs (issue 13): a table of (key text, pair) per mapping made a string
+    // per key and an array per mapping, and copying and destroying it cost more than all
+    // the lookups. The pairs stay in the tree; each pair with a known key is marked by its
+    // position and the index of its key in `known`, so a lookup compares known keys (the
+    // same literals, equal at once), never the tree's bytes.
+    private let pairs: YAMLNode.Pairs
+    private let known: KnownKeys
+    /// Bit `i`: the key of pair `i` is known (unused when `manyKnown` is set).
+    private let knownPairs: UInt64
+    /// The index in `known` of the key of each pair of `knownPairs`, in order, 6 bits each.
+    private let keyIDs: UInt64
+    /// Every pair with a known key and the index of its key, in order, only for a mapping
+    /// beyond the two words above (more than 64 pairs, more than 10 known, or more than 63
+    /// known keys).
+    private let manyKnown: [(pair: Int32, key: Int32)]
+    /// The union of the known keys' one-bit signatures (`KeySignature`): most lookups are
+    /// for keys a mapping does not write (every policy key of every route), and the
+    /// signature turns them away without a comparison.
+    private let written: UInt64
     /// Known keys an unknown key was taken for (`tmeout` -> `timeout`): that finding already
     /// says the key is missing, so `missing(_:)` stays quiet about them.
-    private var suggested: Set<String> = []
+    private var suggested: [String] = []
+
+    /// How `what` is made.
+    enum Label {
+        case text(String)
+        /// A route (the mapping): "route `NAME`" when it has a scalar `name`, else "route #N".
+        case route(index: Int)
+    }
 
     /// Nil (after a `type-mismatch`) when `node` is not a mapping. The accepted keys are
     /// `keys`, or the policy language's for `context` when nil.
-    public init?(
+    public convenience init?(
         _ node: YAMLNode, context: String, what: String, anchor: SourceSpan? = nil, keys: [String]? = nil, sink: DiagnosticSink
     ) {
-        self.node = node
-        self.context = context
-        self.what = what
-        self.anchor = anchor ?? node.span
-        self.sink = sink
+        self.init(node, context: context, label: .text(what), anchor: anchor, known: keys.map(KnownKeys.init), sink: sink)
+    }
+
+    /// The lowering's own entry: the keys given as `known` (else the context's), `what` made
+    /// only when a message needs it.
+    init?(_ node: YAMLNode, context: String, label: Label, anchor: SourceSpan? = nil, known: KnownKeys? = nil, sink: DiagnosticSink) {
         guard let mapping = node.mapping else {
+            let what: String
+            switch label {
+            case .text(let s): what = s
+            case .route(let index): what = "route #\(index + 1)"
+            }
             sink.add(
                 .typeMismatch, "\(what) must be a mapping, but this is \(node.kindDescription)", at: node.span,
                 label: "expected a mapping")
             return nil
         }
-        let knownSet = keys.map(KnownKeys.init) ?? KnownKeys.of(context)
-        let known = knownSet.keys
-        pairs.reserveCapacity(mapping.count)
-        for p in mapping {
-            guard let key = p.key.scalar, !p.key.isNull else {
-                sink.add(.typeMismatch, "keys must be plain names, but this key is \(p.key.kindDescription)", at: p.key.span)
-                continue
+        // A class (issue 13): as a struct of a dozen words, each mapping's `Fields` was copied
+        // into its optional and destroyed field by field, which cost more than its lookups.
+        let known = known ?? KnownKeys.of(context)
+        var manyKnown: [(pair: Int32, key: Int32)] = []
+        var unknown: [Int] = []
+        var many = mapping.count > 64 || known.keys.count > 63
+        var knownPairs: UInt64 = 0
+        var keyIDs: UInt64 = 0
+        var knownCount = 0
+        var written: UInt64 = 0
+        for i in 0..<mapping.count {
+            if let head = mapping.keyHead(at: i) {
+                let signature = KeySignature.of(count: head.count, first: head.first)
+                if let id = known.index(ofKeyAt: i, of: mapping, signature: signature) {
+                    written |= signature
+                    if !many && knownCount == 10 {
+                        // The words are full: list the pairs marked so far, then go on listing.
+                        many = true
+                        var bits = knownPairs
+                        var ids = keyIDs
+                        while bits != 0 {
+                            manyKnown.append((Int32(bits.trailingZeroBitCount), Int32(ids & 63)))
+                            bits &= bits &- 1
+                            ids >>= 6
+                        }
+                    }
+                    if many {
+                        manyKnown.append((Int32(i), Int32(id)))
+                    } else {
+                        knownPairs |= 1 << UInt64(i)
+                        keyIDs |= UInt64(id) << UInt64(6 * knownCount)
+                    }
+                    knownCount += 1
+                    continue
+                }
             }
-            let signature = KeySignature.of(key.text)
-            if knownSet.contains(key.text, signature: signature) {
-                pairs.append((key: key.text, signature: signature, pair: p))
-                written |= signature
-                continue
-            }
-            var help: String?
-            var message = "unknown key `\(key.text)` in \(what)"
-            let renamed = PolicyKeys.renamed[context] ?? [:]
-            if let place = PolicyKeys.belongsUnder[context]?[key.text] {
-                help = "`\(key.text)` belongs under \(place)"
-            } else if let s = PolicyValues.suggestion(for: key.text, in: known).map({ renamed[$0] ?? $0 }) {
-                // A typo near an older spelling (`onn`) suggests the current name.
-                message += "; did you mean `\(s)`?"
-                help = "rename `\(key.text)` to `\(s)`"
-                if pair(s) == nil && !mapping.contains(where: { $0.key.scalar?.text == s }) { suggested.insert(s) }
-            } else {
-                help = "valid keys here: " + known.filter { renamed[$0] == nil }.map { "`\($0)`" }.joined(separator: ", ")
-            }
-            sink.add(.unknownField, message, at: p.key.span, label: "unknown key", help: help)
+            unknown.append(i)
         }
+        self.node = node
+        self.context = context
+        self.label = label
+        self.anchor = anchor ?? node.span
+        self.sink = sink
+        self.pairs = mapping
+        self.known = known
+        self.knownPairs = knownPairs
+        self.keyIDs = keyIDs
+        self.manyKnown = manyKnown
+        self.written = written
+        // Only unknown keys are reported above, so reporting them now keeps their order.
+        for i in unknown { unknownKey(mapping[i], known: known.keys, in: mapping) }
     }
 
-    private func pair(_ key: String) -> YAMLPair? { position(key).map { pairs[$0].pair } }
+    /// Reports the key of `p`: not a plain name, or not one of `known` (with a did-you-mean).
+    private func unknownKey(_ p: YAMLPair, known: [String], in mapping: YAMLNode.Pairs) {
+        guard let key = p.key.scalar, !p.key.isNull else {
+            sink.add(.typeMismatch, "keys must be plain names, but this key is \(p.key.kindDescription)", at: p.key.span)
+            return
+        }
+        var help: String?
+        var message = "unknown key `\(key.text)` in \(what)"
+        let renamed = PolicyKeys.renamed[context] ?? [:]
+        if let place = PolicyKeys.belongsUnder[context]?[key.text] {
+            help = "`\(key.text)` belongs under \(place)"
+        } else if let s = PolicyValues.suggestion(for: key.text, in: known).map({ renamed[$0] ?? $0 }) {
+            // A typo near an older spelling (`onn`) suggests the current name.
+            message += "; did you mean `\(s)`?"
+            help = "rename `\(key.text)` to `\(s)`"
+            if !mapping.contains(where: { $0.key.scalar?.text == s }) && !suggested.contains(s) { suggested.append(s) }
+        } else {
+            help = "valid keys here: " + known.filter { renamed[$0] == nil }.map { "`\($0)`" }.joined(separator: ", ")
+        }
+        sink.add(.unknownField, message, at: p.key.span, label: "unknown key", help: help)
+    }
 
-    /// Where `key` is in `pairs` (an index, so a lookup copies no nodes).
+    /// The position of the first pair whose known key (its index in `known`) passes `test`.
+    @inline(__always)
+    private func firstKnown(where test: (Int) -> Bool) -> Int? {
+        if manyKnown.isEmpty {
+            var bits = knownPairs
+            var ids = keyIDs
+            while bits != 0 {
+                if test(Int(ids & 63)) { return bits.trailingZeroBitCount }
+                bits &= bits &- 1
+                ids >>= 6
+            }
+            return nil
+        }
+        for k in manyKnown where test(Int(k.key)) { return Int(k.pair) }
+        return nil
+    }
+
+    /// Where `key` is among the pairs, when written and known.
     private func position(_ key: String) -> Int? {
         let signature = KeySignature.of(key)
         guard written & signature != 0 else { return nil }
-        for i in pairs.indices where pairs[i].signature == signature && pairs[i].key == key { return i }
-        return nil
+        return firstKnown { known.signatures[$0] == signature && known.keys[$0] == key }
     }
 
     /// Whether any of `keys` is written (one signature test when none is).
     func hasAny(_ keys: KnownKeys) -> Bool {
         guard written & keys.mask != 0 else { return false }
-        return pairs.contains { keys.contains($0.key, signature: $0.signature) }
+        return firstKnown { keys.contains(known.keys[$0], signature: known.signatures[$0]) } != nil
     }
 
     /// Whether `key` is written (and known).
     public func has(_ key: String) -> Bool { position(key) != nil }
     /// The value of `key`, when written.
-    public func value(_ key: String) -> YAMLNode? { position(key).map { pairs[$0].pair.value } }
+    public func value(_ key: String) -> YAMLNode? { position(key).map { pairs.value(at: $0) } }
     /// Where `key` itself is written.
-    public func keySpan(_ key: String) -> SourceSpan? { position(key).map { pairs[$0].pair.key.span } }
+    public func keySpan(_ key: String) -> SourceSpan? { position(key).map { pairs.key(at: $0).span } }
     /// The written keys among `keys`, in the order given.
     func present(_ keys: [String]) -> [String] { keys.filter { position($0) != nil } }
 
@@ -122,7 +212,7 @@ public struct Fields {
         if let only { return only }
         let written = present(keys)
         if written.isEmpty {
-            if required && suggested.isDisjoint(with: keys) {
+            if required && !keys.contains(where: suggested.contains) {
                 sink.add(
                     .missingField, "\(what) needs one of " + keys.map { "`\($0)`" }.joined(separator: ", "), at: anchor,
                     label: "none given", help: help)
@@ -154,7 +244,15 @@ public struct Fields {
     public static func string(_ v: YAMLNode, what: @autoclosure () -> String, nonEmpty: Bool = true, sink: DiagnosticSink) -> Located<
         String
     >? {
-        guard let s = v.scalar, !s.isNull else {
+        string(v, scalar: nil, what: what(), nonEmpty: nonEmpty, sink: sink)
+    }
+
+    /// `string(_:what:nonEmpty:sink:)`, with `v.scalar` when the caller has made it already.
+    static func string(
+        _ v: YAMLNode, scalar: YAMLScalar?, what: @autoclosure () -> String, nonEmpty: Bool = true, sink: DiagnosticSink
+    ) -> Located<String>? {
+        // The null test on the bytes first: `YAMLScalar.isNull` compares strings.
+        guard !v.isNull, let s = scalar ?? v.scalar else {
             sink.add(.typeMismatch, "\(what()) must be a string, but this is \(v.kindDescription)", at: v.span, label: "expected a string")
             return nil
         }
@@ -320,9 +418,18 @@ extension Substring {
 enum KeySignature {
     @inline(__always)
     static func of(_ key: String) -> UInt64 {
+        // On the contiguous bytes (every key is a literal or a native string): the generic
+        // `utf8.first` is a call.
+        if let s = key.utf8.withContiguousStorageIfAvailable({ of(count: $0.count, first: $0.first ?? 0) }) { return s }
         let u = key.utf8
-        guard let first = u.first else { return 1 }
-        return 1 << UInt64(truncatingIfNeeded: (u.count &* 7 &+ Int(first)) & 63)
+        return of(count: u.count, first: u.first ?? 0)
+    }
+
+    /// The signature of a key of `count` bytes starting with `first` (ignored when empty).
+    @inline(__always)
+    static func of(count: Int, first: UInt8) -> UInt64 {
+        guard count > 0 else { return 1 }
+        return 1 << UInt64(truncatingIfNeeded: (count &* 7 &+ Int(first)) & 63)
     }
 }
 
@@ -343,6 +450,15 @@ struct KnownKeys: Sendable {
         guard mask & signature != 0 else { return false }
         for (k, s) in zip(keys, signatures) where s == signature && k == key { return true }
         return false
+    }
+
+    /// The index of the key of pair `i` of `pairs` (whose signature is `signature`) among
+    /// these, its bytes compared in place; nil when it is none of them.
+    @inline(__always)
+    func index(ofKeyAt i: Int, of pairs: YAMLNode.Pairs, signature: UInt64) -> Int? {
+        guard mask & signature != 0 else { return nil }
+        for j in signatures.indices where signatures[j] == signature && pairs.key(at: i, equals: keys[j]) { return j }
+        return nil
     }
 
     /// The policy language's keys for `context` (none for an unknown context).

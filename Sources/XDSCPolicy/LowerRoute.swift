@@ -10,8 +10,8 @@ struct RouteLowering {
     static let forwardOnlyKeys = ["rewrite", "mirror", "hash_on", "websocket", "fault"]
 
     func lower(_ node: YAMLNode, index: Int) -> PolicyRoute? {
-        let label = node["name"]?.scalar.map { "route `\($0.text)`" } ?? "route #\(index + 1)"
-        guard let f = Fields(node, context: "route", what: label, sink: sink) else { return nil }
+        // The label ("route `NAME`") is made only for a message.
+        guard let f = Fields(node, context: "route", label: .route(index: index), known: .route, sink: sink) else { return nil }
         let name = f.string("name")
         if let name, !PolicyValues.isValidName(name.value) {
             sink.add(
@@ -24,18 +24,22 @@ struct RouteLowering {
         } else {
             f.missing("match", help: "e.g. `match: {prefix: /}`")
         }
-        if let to = f.value("to") {
+        let to = f.value("to")
+        // A plain `to`'s scalar, made once for the reference and the action.
+        var toScalar: YAMLScalar?
+        if let to {
             if let m = to.mapping {
                 for p in m { if let n = p.key.scalar?.text { references.names.insert(n) } }
-            } else if let n = to.scalar?.text {
-                references.names.insert(n)
+            } else if let s = to.scalar {
+                references.names.insert(s.text)
+                toScalar = s
             }
         }
         if let n = (f.value("mirror")?["to"] ?? f.value("mirror"))?.scalar?.text { references.names.insert(n) }
         let actionKey = f.exclusive(Self.actionKeys, required: true, help: "e.g. `to: SERVICE`")
         var action: PolicyRouteAction?
         switch actionKey {
-        case "to": action = forward(f.value("to")!)
+        case "to": action = forward(to!, scalar: toScalar)
         case "redirect": action = redirect(f)
         case "respond": action = respond(f)
         default: break
@@ -63,7 +67,9 @@ struct RouteLowering {
     // MARK: match
 
     func lowerMatch(_ node: YAMLNode, anchor: SourceSpan) -> PolicyRouteMatch? {
-        guard let m = Fields(node, context: "match", what: "`match`", anchor: anchor, sink: sink) else { return nil }
+        guard let m = Fields(node, context: "match", label: .text("`match`"), anchor: anchor, known: .match, sink: sink) else {
+            return nil
+        }
         var path: Located<PolicyPathMatch>?
         if let key = m.exclusive(["prefix", "path", "regex"], required: true, help: "e.g. `prefix: /`"),
             let s = m.string(key, nonEmpty: key != "prefix")
@@ -71,10 +77,10 @@ struct RouteLowering {
             switch key {
             case "prefix":
                 path = Located(.prefix(s.value), s.span)
-                if !s.value.isEmpty && !s.value.hasPrefix("/") { pathWarning(s, key) }
+                if !s.value.isEmpty && !PolicyValues.startsWithSlash(s.value) { pathWarning(s, key) }
             case "path":
                 path = Located(.exact(s.value), s.span)
-                if !s.value.hasPrefix("/") { pathWarning(s, key) }
+                if !PolicyValues.startsWithSlash(s.value) { pathWarning(s, key) }
             default:
                 path = Located(.regex(s.value), s.span)
             }
@@ -87,7 +93,11 @@ struct RouteLowering {
                 help: caseSensitive.value ? "remove it" : "remove it and start the pattern with `(?i)`")
         }
         var methods: [Located<String>] = []
-        for mth in m.stringList("methods", allowSingle: true) ?? [] {
+        // The list read once (`stringList` and an emptiness test read it twice).
+        let methodNodes = m.list("methods", allowSingle: true)
+        let written = methodNodes?.compactMap { Fields.string($0, what: "an item of `methods`", sink: sink) } ?? []
+        methods.reserveCapacity(written.count)
+        for mth in written {
             if let p = PolicyValues.methodProblem(mth.value) {
                 sink.add(.invalidValue, p.message, at: mth.span, label: "invalid method", help: p.help)
             } else if methods.contains(where: { $0.value == mth.value }) {
@@ -96,7 +106,10 @@ struct RouteLowering {
                 methods.append(mth)
             }
         }
-        if m.has("methods") && m.list("methods", allowSingle: true)?.isEmpty == true {
+        // A written `methods` that is no list is reported by `list` (a second time here, as
+        // the two reads always did).
+        let methodsEmpty = methodNodes.map(\.isEmpty) ?? (m.has("methods") && m.list("methods", allowSingle: true)?.isEmpty == true)
+        if methodsEmpty {
             sink.add(
                 .invalidValue, "`methods` is empty, so the route would match no request", at: m.value("methods")!.span,
                 help: "remove `methods` to match every method")
@@ -261,7 +274,8 @@ struct RouteLowering {
 
     // MARK: actions
 
-    func forward(_ v: YAMLNode) -> PolicyRouteAction? {
+    /// The action of `to: v`; `scalar` is `v.scalar` when already made.
+    func forward(_ v: YAMLNode, scalar: YAMLScalar? = nil) -> PolicyRouteAction? {
         if v.mapping != nil {
             var targets: [PolicyWeightedTarget] = []
             for p in v.mapping! {
@@ -290,7 +304,7 @@ struct RouteLowering {
             }
             return targets.count == v.mapping!.count ? .split(targets) : nil
         }
-        guard let s = Fields.string(v, what: "`to`", sink: sink) else { return nil }
+        guard let s = Fields.string(v, scalar: scalar, what: "`to`", sink: sink) else { return nil }
         return .service(s)
     }
 

@@ -500,8 +500,9 @@ public struct PolicyRoute: Sendable {
         settings: PolicySettings, effective: EffectivePolicy
     ) {
         storage = Storage(index: index, name: name, span: span, match: match, action: action, settings: settings, effective: effective)
-        let rare = Rare(rewrite: rewrite, mirror: mirror, fault: fault, hashOn: hashOn, websocket: websocket)
-        if !rare.isEmpty { storage.rareBox = CopyOnWriteBox(rare) }
+        // Tested before the values are gathered: building `Rare` to ask copies all five.
+        if rewrite == nil && mirror == nil && fault == nil && hashOn == nil && websocket == nil { return }
+        storage.rareBox = CopyOnWriteBox(Rare(rewrite: rewrite, mirror: mirror, fault: fault, hashOn: hashOn, websocket: websocket))
     }
 
     /// `name`, or `#N` (1-based) for unnamed routes, for messages.
@@ -568,8 +569,9 @@ public struct PolicyRouteMatch: Sendable {
         self.path = path
         self.methods = methods
         self.headers = headers
-        let rare = Rare(query: query, caseSensitive: caseSensitive, grpc: grpc)
-        self.rareBox = rare.isEmpty ? nil : CopyOnWriteBox(rare)
+        self.rareBox =
+            query.isEmpty && caseSensitive == nil && grpc == nil
+            ? nil : CopyOnWriteBox(Rare(query: query, caseSensitive: caseSensitive, grpc: grpc))
     }
 
     /// Whether the path is compared case-sensitively (the default).

@@ -4,14 +4,32 @@ public enum PolicyValues {
     /// The pattern of service, listener, host and route names.
     public static let namePattern = "[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?"
 
+    /// `s.hasPrefix("/")`, from the first two bytes when they settle it: `/` and then an
+    /// ASCII byte (or nothing) is a whole character, as nothing ASCII but a line feed after a
+    /// carriage return extends one.
+    static func startsWithSlash(_ s: String) -> Bool {
+        let u = s.utf8
+        guard let first = u.first, first == UInt8(ascii: "/") else { return false }
+        let second = u.index(after: u.startIndex)
+        if second == u.endIndex || u[second] < 0x80 { return true }
+        return s.hasPrefix("/")
+    }
+
     /// Names of services, listeners, hosts and routes.
     public static func isValidName(_ s: String) -> Bool {
-        // On the UTF-8 view, never copied: every route and service name passes here.
-        let b = s.utf8
-        guard (1...64).contains(b.count), let first = b.first, let last = b.last else { return false }
+        // On the UTF-8 bytes, never copied: every route and service name passes here.
         func edge(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
         func inner(_ c: UInt8) -> Bool { edge(c) || c == 0x2E || c == 0x5F || c == 0x2D }
-        return edge(first) && edge(last) && b.allSatisfy(inner)
+        func valid<C: Collection>(_ b: C) -> Bool where C.Element == UInt8 {
+            guard (1...64).contains(b.count), let first = b.first else { return false }
+            var last = first
+            for c in b {
+                guard inner(c) else { return false }
+                last = c
+            }
+            return edge(first) && edge(last)
+        }
+        return s.utf8.withContiguousStorageIfAvailable(valid) ?? valid(s.utf8)
     }
 
     /// The common well-formed duration (`250ms`, `1m30s`: digits and units from largest to
