@@ -236,7 +236,7 @@ _xdsc_build() {
 
 _xdsc_route() {
     repeating_flags=()
-    non_repeating_flags=(--internal --version -h --help)
+    non_repeating_flags=(--internal --strict --version -h --help)
     repeating_options=(--config -H --header)
     non_repeating_options=(--random --listener --format)
     __xdsc_offer_flags_options -1
@@ -263,7 +263,7 @@ _xdsc_route() {
 
 _xdsc_diff() {
     repeating_flags=()
-    non_repeating_flags=(--semantic-only --behaviour-only --version -h --help)
+    non_repeating_flags=(--semantic-only --behaviour-only --strict --version -h --help)
     repeating_options=(--git)
     non_repeating_options=(--format --fail-on --expect)
     __xdsc_offer_flags_options -1
@@ -287,7 +287,7 @@ _xdsc_diff() {
 
 _xdsc_run() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--strict --version -h --help)
     repeating_options=(--config --port-map)
     non_repeating_options=(--upstreams --seed --listen)
     __xdsc_offer_flags_options -1
@@ -337,7 +337,7 @@ _xdsc_test() {
 
 _xdsc_test_routes() {
     repeating_flags=()
-    non_repeating_flags=(-d --details --only-show-failures --covall --detailed-coverage --disable-deprecation-check --version -h --help)
+    non_repeating_flags=(-d --details --only-show-failures --covall --detailed-coverage --disable-deprecation-check --strict --version -h --help)
     repeating_options=(-c --config-path)
     non_repeating_options=(-t --test-path -f --fail-under)
     __xdsc_offer_flags_options 0
@@ -358,7 +358,7 @@ _xdsc_test_routes() {
 
 _xdsc_test_traffic() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--strict --version -h --help)
     repeating_options=()
     non_repeating_options=(--format)
     __xdsc_offer_flags_options 1
@@ -405,7 +405,7 @@ _xdsc_schema() {
 
 _xdsc_graph() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--strict --version -h --help)
     repeating_options=()
     non_repeating_options=(--format -o --output --color --input)
     __xdsc_offer_flags_options -1

@@ -565,8 +565,11 @@ public struct Rule: Sendable {
                 explanation: """
                     On Envoy input the rule reports a route whose `retry_policy.per_try_timeout` is at \
                     least the route's `timeout` (15s when unset; `0s` turns the timeout off and is never \
-                    reported). A route with `max_stream_duration` arms no router timeout at all and is \
-                    not reported.
+                    reported). The retry policy is the route's, else its virtual host's, and both \
+                    timeouts are compared in whole milliseconds, as Envoy keeps them (under 1ms is no \
+                    timeout). The finding points at the `per_try_timeout` in effect; one on the virtual \
+                    host's lists the routes that inherit it. A route with `max_stream_duration` arms no \
+                    router timeout at all and is not reported.
                     """,
                 failingExample: """
                     route:

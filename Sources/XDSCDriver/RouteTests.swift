@@ -22,6 +22,9 @@ public struct RouteTestRunner {
         public var coverAll = false
         /// `--detailed-coverage`: name each route no test reaches.
         public var detailedCoverage = false
+        /// `--strict` (xdsc's, not the tool's): warnings about the configuration stop the run
+        /// with exit code 1, as in `xdsc lint --strict`.
+        public var strict = false
         /// The tool's defaults.
         public init() {}
     }
@@ -411,6 +414,7 @@ public enum RouteTestCommand {
             case "--only-show-failures": o.onlyShowFailures = true
             case "--covall": o.coverAll = true
             case "--detailed-coverage": o.detailedCoverage = true
+            case "--strict": o.strict = true
             case "-f", "--fail-under":
                 i += 1
                 o.failUnder = i < arguments.count ? Double(arguments[i]) ?? 0 : 0
@@ -440,6 +444,13 @@ public enum RouteTestCommand {
                 loaded.tables.isEmpty
                 ? "error: no route configuration in \(config.joined(separator: ", "))\n"
                 : "error: \(config.joined(separator: ", ")) holds \(loaded.tables.count) route configurations; the tool tests one\n"
+            out.exitCode = 1
+            return out
+        }
+        let warnings = loaded.diagnostics.filter { $0.severity == .warning }
+        if options.strict && !warnings.isEmpty {
+            out.stderr = HumanRenderer(sources: loaded.sources, color: false).render(warnings)
+            out.stderr += "error: \(warnings.count) warning\(warnings.count == 1 ? "" : "s") with --strict\n"
             out.exitCode = 1
             return out
         }

@@ -803,13 +803,26 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
     public var perTryTimeout: EnvoyDuration?
     /// `retriable_status_codes`.
     public var retriableStatusCodes: [UInt32]
+    /// Where `per_try_timeout` is written in a user's Envoy file; nil when it is not, or for a
+    /// policy built in code (not serialised, not compared).
+    public var perTryTimeoutSource: SourceSpan?
 
     /// A retry policy.
-    public init(retryOn: [String], numRetries: UInt32? = nil, perTryTimeout: EnvoyDuration? = nil, retriableStatusCodes: [UInt32] = []) {
+    public init(
+        retryOn: [String], numRetries: UInt32? = nil, perTryTimeout: EnvoyDuration? = nil, retriableStatusCodes: [UInt32] = [],
+        perTryTimeoutSource: SourceSpan? = nil
+    ) {
         self.retryOn = retryOn
         self.numRetries = numRetries
         self.perTryTimeout = perTryTimeout
         self.retriableStatusCodes = retriableStatusCodes
+        self.perTryTimeoutSource = perTryTimeoutSource
+    }
+
+    /// Equal when the fields Envoy reads are; where they were written does not count.
+    public static func == (a: RetryPolicy, b: RetryPolicy) -> Bool {
+        a.retryOn == b.retryOn && a.numRetries == b.numRetries && a.perTryTimeout == b.perTryTimeout
+            && a.retriableStatusCodes == b.retriableStatusCodes
     }
 
     /// The Envoy v3 JSON form of this value.

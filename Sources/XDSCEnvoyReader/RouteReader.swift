@@ -457,7 +457,8 @@ struct RouteReader {
         let on = (rp.string("retry_on") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         return RetryPolicy(
             retryOn: on, numRetries: rp.int("num_retries").map { UInt32($0) }, perTryTimeout: rp.duration("per_try_timeout"),
-            retriableStatusCodes: rp.list("retriable_status_codes").compactMap { $0.scalar?.int }.map { UInt32(clamping: $0) })
+            retriableStatusCodes: rp.list("retriable_status_codes").compactMap { $0.scalar?.int }.map { UInt32(clamping: $0) },
+            perTryTimeoutSource: rp.has("per_try_timeout") ? rp.span("per_try_timeout") : nil)
     }
 
     /// `request_mirror_policies` of `m`: each names exactly one of `cluster` and

@@ -172,9 +172,10 @@ extension RouteEngine {
         return "\(time)\(units[unit])"
     }
 
-    /// A duration in whole milliseconds (`DurationUtil::durationToMilliseconds` truncates);
+    /// A duration in whole milliseconds, as Envoy keeps every route and retry timeout
+    /// (`PROTOBUF_GET_MS_OR_DEFAULT`: `DurationUtil::durationToMilliseconds` truncates);
     /// negative durations, which Envoy's validation rejects, count as 0.
-    static func ms(_ d: EnvoyDuration) -> UInt64 { d.nanoseconds > 0 ? UInt64(d.nanoseconds / 1_000_000) : 0 }
+    public static func ms(_ d: EnvoyDuration) -> UInt64 { d.nanoseconds > 0 ? UInt64(d.nanoseconds / 1_000_000) : 0 }
 
     /// Milliseconds as a duration, clamped to what a duration holds.
     static func duration(ms: UInt64) -> EnvoyDuration {

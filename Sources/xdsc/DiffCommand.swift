@@ -13,7 +13,7 @@ struct DiffCommand: ParsableCommand {
             --config reads it). With --git REV [REV2] and the paths after a double dash, the sides are the paths at REV and at REV2 \
             (default: the work tree), read with git without touching the work tree. Exit codes: 0 no \
             change; 1 a change (of the kind --fail-on names, not listed in --expect), or a side with errors \
-            (printed; nothing is compared); 2 usage error or unreadable input.
+            (or, with --strict, warnings; printed, nothing is compared); 2 usage error or unreadable input.
             """
     )
 
@@ -36,6 +36,9 @@ struct DiffCommand: ParsableCommand {
         name: .long,
         help: "A saved xdsc diff --format json output of the reviewed change: the changes it lists do not make the exit code 1.")
     var expect: String?
+
+    @Flag(name: .long, help: StrictOption.help)
+    var strict = false
 
     @Option(
         name: .long, parsing: .upToNextOption,
@@ -69,6 +72,7 @@ struct DiffCommand: ParsableCommand {
             FileHandleOutput.stderr("error: cannot compare: \(paths.joined(separator: " ")) has errors\n")
             throw ExitCode(ExitStatus.code(for: errors, strict: false))
         }
+        try StrictOption.stopOnWarnings(l.diagnostics, sources: l.sources, strict: strict)
         return l
     }
 

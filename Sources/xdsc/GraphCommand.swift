@@ -13,7 +13,7 @@ struct GraphCommand: ParsableCommand {
         discussion: """
             Weighted splits are labelled with their weights, mirrors are dashed, redirects and \
             direct responses are nodes of their own; shadowed routes are drawn red (the graph is \
-            still written, and the exit code is 1). svg needs Graphviz's dot on PATH. Nothing is \
+            still written, and the exit code is 1; so are warnings with --strict). svg needs Graphviz's dot on PATH. Nothing is \
             drawn when the input has other errors. Envoy files are drawn as listeners, route \
             tables, virtual hosts, routes and clusters.
             """
@@ -31,6 +31,9 @@ struct GraphCommand: ParsableCommand {
     @Option(name: .long, help: InputOption.help)
     var input: InputOption = .auto
 
+    @Flag(name: .long, help: "Treat warnings as errors: the graph is still written, and the exit code is 1.")
+    var strict = false
+
     @Argument(help: "Policy or Envoy files, or directories (every *.yaml, *.yml and, for Envoy, *.json below them).")
     var paths: [String]
 
@@ -40,7 +43,7 @@ struct GraphCommand: ParsableCommand {
 
     func run() throws {
         let result = Pipeline().check(paths, input: input.kind)
-        let code = ExitStatus.code(for: result.diagnostics, strict: false)
+        let code = ExitStatus.code(for: result.diagnostics, strict: strict)
         if !PolicyGraph.canDraw(result) {
             let useColor = Rendering.useColor(color.rawValue, fileDescriptor: 2)
             FileHandleOutput.stderr(Rendering.render(result, format: .human, color: useColor))
@@ -71,7 +74,8 @@ struct GraphCommand: ParsableCommand {
         } else {
             FileHandleOutput.stdout(text)
         }
-        // Shadowed routes are errors: the graph shows them, and the run still fails.
+        // Shadowed routes are errors (and warnings under --strict): the graph shows them, and
+        // the run still fails.
         if code != ExitStatus.success { throw ExitCode(code) }
     }
 }

@@ -11,7 +11,8 @@ struct RouteCommand: ParsableCommand {
             Reads Envoy route configurations (--config: a RouteConfiguration, a bootstrap or a \
             discovery response, YAML or JSON) or policies, and routes METHOD URL as Envoy does. \
             Exit codes: 0 a route matched; 1 no route (Envoy's 404, response flag NR) or the \
-            configuration has errors; 2 usage error or unreadable input.
+            configuration has errors (or, with --strict, warnings: nothing is routed); 2 usage \
+            error or unreadable input.
             """
     )
 
@@ -32,6 +33,9 @@ struct RouteCommand: ParsableCommand {
 
     @Option(name: .long, help: "Output format: human or json.")
     var format: RouteFormat = .human
+
+    @Flag(name: .long, help: StrictOption.help)
+    var strict = false
 
     @Argument(help: "Policy files, then METHOD and URL (http://host/path?query).")
     var arguments: [String] = []
@@ -62,6 +66,7 @@ struct RouteCommand: ParsableCommand {
             throw ExitCode(
                 ExitStatus.code(for: errors, strict: false) == ExitStatus.usageOrIO ? ExitStatus.usageOrIO : ExitStatus.inputErrors)
         }
+        try StrictOption.stopOnWarnings(loaded.diagnostics, sources: loaded.sources, strict: strict)
         var tables = loaded.tables
         if let listener {
             tables = tables.filter { $0.label.hasSuffix("listener \(listener)") }

@@ -15,7 +15,7 @@ struct RunCommand: ParsableCommand {
             the decision as Envoy does. Prints each listener's and upstream's address when ready; \
             stops on SIGINT or SIGTERM. What is not simulated is listed in docs/proxy.md and \
             warned about at start. Exit codes: 0 stopped by a signal; 1 the configuration has \
-            errors; 2 usage error, unreadable input or a port that cannot be bound.
+            errors (or, with --strict, warnings, those at start included: nothing is served); 2 usage error, unreadable input or a port that cannot be bound.
             """
     )
 
@@ -33,6 +33,9 @@ struct RunCommand: ParsableCommand {
 
     @Option(name: .long, help: "The address listeners bind to (default 127.0.0.1; anything else must be asked for).")
     var listen: String = "127.0.0.1"
+
+    @Flag(name: .long, help: StrictOption.help)
+    var strict = false
 
     @Argument(help: "Policy files.")
     var policies: [String] = []
@@ -73,7 +76,13 @@ struct RunCommand: ParsableCommand {
             FileHandleOutput.stderr("error: --port-map names no listener: `\(first)`\n")
             throw ExitCode(ExitStatus.usageOrIO)
         }
-        for w in configuration.startWarnings(options) { FileHandleOutput.stderr("warning: \(w)\n") }
+        try StrictOption.stopOnWarnings(loaded.diagnostics, sources: loaded.sources, strict: strict)
+        let startWarnings = configuration.startWarnings(options)
+        for w in startWarnings { FileHandleOutput.stderr("warning: \(w)\n") }
+        if strict && !startWarnings.isEmpty {
+            FileHandleOutput.stderr("error: \(startWarnings.count) warning\(startWarnings.count == 1 ? "" : "s") with --strict\n")
+            throw ExitCode(ExitStatus.inputErrors)
+        }
         let status = ProxyRunner.serve(configuration, options: options)
         if status != 0 { throw ExitCode(status) }
     }

@@ -17,7 +17,8 @@ struct TestRoutesCommand: ParsableCommand {
             CONFIG is a RouteConfiguration (YAML or JSON), or any input xdsc lint reads (a \
             policy too); TESTS is an envoy.RouterCheckToolSchema.Validation in JSON, YAML or \
             protobuf text format. Exit codes: 0 every test passed and coverage is met; 1 a test \
-            failed, coverage is below --fail-under, or an input does not load.
+            failed, coverage is below --fail-under, an input does not load, or (with --strict) \
+            the configuration has warnings.
             """
     )
 
@@ -48,6 +49,9 @@ struct TestRoutesCommand: ParsableCommand {
     )
     var disableDeprecationCheck = false
 
+    @Flag(name: .long, help: StrictOption.help)
+    var strict = false
+
     func validate() throws {
         if config.isEmpty || tests == nil { throw ValidationError("Both --config-path/c and --test-path/t are mandatory") }
     }
@@ -59,6 +63,7 @@ struct TestRoutesCommand: ParsableCommand {
         options.failUnder = failUnder
         options.coverAll = covall
         options.detailedCoverage = detailedCoverage
+        options.strict = strict
         let out = RouteTestCommand.run(config: config, tests: tests!, options: options)
         FileHandleOutput.stdout(out.stdout)
         FileHandleOutput.stderr(out.stderr)

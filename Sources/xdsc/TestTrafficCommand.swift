@@ -10,7 +10,7 @@ struct TestTrafficCommand: ParsableCommand {
             the configuration to serve, then tests, each a request, how upstreams behave and what \
             to expect. The proxy and one mock server per endpoint run on ephemeral loopback \
             ports. Exit codes: 0 every test passed; 1 a test failed, or the spec or the \
-            configuration has errors; 2 usage error, an unreadable spec or configuration, or a \
+            configuration has errors (or, with --strict, warnings: no test runs); 2 usage error, an unreadable spec or configuration, or a \
             proxy that cannot start.
             """
     )
@@ -21,12 +21,15 @@ struct TestTrafficCommand: ParsableCommand {
     @Option(name: .long, help: "human, json or junit (JUnit XML for CI test reports).")
     var format: FormatChoice = .human
 
+    @Flag(name: .long, help: StrictOption.help)
+    var strict = false
+
     enum FormatChoice: String, ExpressibleByArgument {
         case human, json, junit
     }
 
     func run() throws {
-        let out = TrafficTestCommand.run(spec: spec, format: TrafficTestCommand.Format(rawValue: format.rawValue)!)
+        let out = TrafficTestCommand.run(spec: spec, format: TrafficTestCommand.Format(rawValue: format.rawValue)!, strict: strict)
         FileHandleOutput.stdout(out.stdout)
         FileHandleOutput.stderr(out.stderr)
         if out.exitCode != 0 { throw ExitCode(out.exitCode) }

@@ -1,9 +1,11 @@
 /// A static bootstrap with one listener `public` on 0.0.0.0:8080 whose route table `public`
 /// has one virtual host `web` (`*`) with `routes` (indented as list items at column 1), the
-/// HTTP filters `filters` (default: the router) and the clusters named in `clusters`.
+/// HTTP filters `filters` (default: the router) and the clusters named in `clusters`;
+/// `hostFields` are more fields of the virtual host (indented as its `domains`).
 /// Marked text (`⟨a⟩`) may be used in every argument.
 func envoyBootstrap(
-    routes: String, clusters: [String], filters: String? = nil, listeners: String = "", extraClusters: String = ""
+    routes: String, clusters: [String], filters: String? = nil, listeners: String = "", extraClusters: String = "",
+    hostFields: String = ""
 ) -> String {
     func indent(_ s: String, _ n: Int) -> String {
         s.split(separator: "\n", omittingEmptySubsequences: false).map { String(repeating: " ", count: n) + $0 }.joined(separator: "\n")
@@ -37,6 +39,7 @@ func envoyBootstrap(
                     virtual_hosts:
                     - name: web
                       domains: ["*"]
+        \(indent(hostFields, 14))
                       routes:
         \(indent(routes, 14))
                   http_filters:

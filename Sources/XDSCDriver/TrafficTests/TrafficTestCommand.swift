@@ -6,7 +6,8 @@ import XDSCProxy
 /// `xdsc test traffic SPEC`: reads the spec and its configuration, runs the tests over real
 /// sockets and renders the results. The exit codes are every command's: 0 when every test
 /// passes; 1 on a failure, and for a spec or configuration with errors (the input has errors);
-/// 2 for an unreadable spec or configuration, or a proxy that cannot start.
+/// 2 for an unreadable spec or configuration, or a proxy that cannot start. With `strict`, a
+/// warning about the spec or the configuration (those at start included) stops the run with 1.
 public enum TrafficTestCommand {
     /// How results are printed.
     public enum Format: String, CaseIterable, Sendable {
@@ -30,12 +31,14 @@ public enum TrafficTestCommand {
         public var results: [TrafficTestResult]?
     }
 
-    /// Runs the spec at `path` and renders the results as `format`.
-    public static func run(spec path: String, format: Format) -> Output {
+    /// Runs the spec at `path` and renders the results as `format`; `strict` is `--strict`.
+    public static func run(spec path: String, format: Format, strict: Bool = false) -> Output {
         var out = Output()
         // `load` and `configuration` set the exit code when they give up.
-        guard let spec = load(path, &out), let configuration = configuration(spec, &out) else { return out }
-        for w in configuration.startWarnings(ProxyOptions()) { out.stderr += "warning: \(w)\n" }
+        guard let spec = load(path, strict: strict, &out), let configuration = configuration(spec, strict: strict, &out) else { return out }
+        let startWarnings = configuration.startWarnings(ProxyOptions())
+        for w in startWarnings { out.stderr += "warning: \(w)\n" }
+        if strict && stopOnWarnings(startWarnings.count, &out) { return out }
         let results: Result<[TrafficTestResult], Error> = wait { try await TrafficTestRunner.run(spec, configuration: configuration) }
         switch results {
         case .failure(let e):
@@ -49,7 +52,15 @@ public enum TrafficTestCommand {
         return out
     }
 
-    static func load(_ path: String, _ out: inout Output) -> TrafficSpec? {
+    /// Under `--strict`, `count` warnings stop the run with exit code 1; true when they did.
+    static func stopOnWarnings(_ count: Int, _ out: inout Output) -> Bool {
+        guard count > 0 else { return false }
+        out.stderr += "error: \(count) warning\(count == 1 ? "" : "s") with --strict\n"
+        out.exitCode = ExitStatus.inputErrors
+        return true
+    }
+
+    static func load(_ path: String, strict: Bool, _ out: inout Output) -> TrafficSpec? {
         guard let data = FileManager.default.contents(atPath: path) else {
             out.stderr = "error: cannot read \(path)\n"
             out.exitCode = ExitStatus.usageOrIO
@@ -64,6 +75,7 @@ public enum TrafficTestCommand {
             out.exitCode = failureCode(sink.all)
             return nil
         }
+        if strict && stopOnWarnings(sink.all.count { $0.severity == .warning }, &out) { return nil }
         return spec
     }
 
@@ -78,13 +90,19 @@ public enum TrafficTestCommand {
     public static let tolerated: Set<Rule.ID> = [.routeShadowed, .routeUnmatchable]
 
     /// The configuration the spec names, after checking the listeners and clusters it uses exist.
-    static func configuration(_ spec: TrafficSpec, _ out: inout Output) -> ProxyConfiguration? {
+    static func configuration(_ spec: TrafficSpec, strict: Bool, _ out: inout Output) -> ProxyConfiguration? {
         let loaded = RunInputs.load(spec.config, tolerating: tolerated)
         let errors = loaded.diagnostics.filter { $0.severity == .error && !tolerated.contains($0.rule) }
         guard errors.isEmpty, let configuration = loaded.configuration else {
             out.stderr += HumanRenderer(sources: loaded.sources, color: false).render(errors)
             if errors.isEmpty { out.stderr += "error: no listener to serve in \(spec.config.joined(separator: ", "))\n" }
             out.exitCode = failureCode(errors)
+            return nil
+        }
+        let warnings = loaded.diagnostics.filter { $0.severity == .warning }
+        if strict && !warnings.isEmpty {
+            out.stderr += HumanRenderer(sources: loaded.sources, color: false).render(warnings)
+            _ = stopOnWarnings(warnings.count, &out)
             return nil
         }
         let sink = DiagnosticSink()

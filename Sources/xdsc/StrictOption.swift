@@ -1,0 +1,21 @@
+import ArgumentParser
+import XDSCDiagnostics
+import XDSCDriver
+
+/// `--strict` with lint's meaning on the commands that read a configuration: warnings about
+/// the input make the exit code 1 (the policy language's exit-code rule).
+enum StrictOption {
+    /// The flag's help, one wording on every command.
+    static let help: ArgumentHelp = "Treat warnings about the input as errors: print them and exit 1."
+
+    /// The warnings of `diagnostics` under `--strict`: printed to standard error, then exit 1.
+    /// Does nothing without `--strict` or when there are none.
+    static func stopOnWarnings(_ diagnostics: [Diagnostic], sources: [String: SourceFile], strict: Bool) throws {
+        guard strict else { return }
+        let warnings = diagnostics.filter { $0.severity == .warning }
+        guard !warnings.isEmpty else { return }
+        FileHandleOutput.stderr(HumanRenderer(sources: sources, color: false).render(warnings))
+        FileHandleOutput.stderr("error: \(warnings.count) warning\(warnings.count == 1 ? "" : "s") with --strict\n")
+        throw ExitCode(ExitStatus.inputErrors)
+    }
+}
