@@ -369,10 +369,17 @@ public struct ProxyConfiguration: Sendable {
         }
         if cm.internalAddressConfig != nil {
             out.append(
-                "listener `\(l.name)`: internal requests keep their `x-envoy-retry-on`, `x-envoy-max-retries` and other retry "
-                    + "headers, which are forwarded but not acted on (the timeout headers are)")
+                "listener `\(l.name)`: internal requests' `x-envoy-retry-grpc-on` and `x-envoy-retriable-header-names` "
+                    + "are consumed but not acted on (gRPC and header retry conditions are not simulated)")
         }
         return out
+    }
+
+    /// One sentence for fields the model does not keep (nil for none): Envoy's defaults apply.
+    static func unkeptWarning(_ fields: [String]) -> String? {
+        guard !fields.isEmpty else { return nil }
+        let names = fields.map { "`\($0)`" }.joined(separator: ", ")
+        return "\(names) \(fields.count == 1 ? "is" : "are") not simulated (the proxy runs Envoy's defaults)"
     }
 
     /// What the configuration uses that the proxy does not do (docs/proxy.md lists them).
@@ -390,6 +397,9 @@ public struct ProxyConfiguration: Sendable {
                 out.append("listener `\(l.name)`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
             }
             out += addressingUnsimulated(l)
+            if let w = unkeptWarning(l.connectionManager.unkeptTrafficFields) {
+                out.append("listener `\(l.name)`: the connection manager's \(w)")
+            }
             if l.connectionManager.codecType == .http3 {
                 out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
             }
@@ -407,6 +417,7 @@ public struct ProxyConfiguration: Sendable {
                     "cluster `\(c.name)`: `use_hostname_for_hashing` with an endpoint without `hostname`: it is hashed by an empty name, as Envoy does"
                 )
             }
+            if let w = unkeptWarning(c.unkeptTrafficFields) { out.append("cluster `\(c.name)`: \(w)") }
             if c.healthChecks.count > 1 {
                 out.append("cluster `\(c.name)`: only the first of its health checks is run")
             }
