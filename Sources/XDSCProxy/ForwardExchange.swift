@@ -240,6 +240,12 @@ struct RetryPlan {
         "retriable-headers", "reset",
     ]
 
+    /// The conditions `retries(status:)` and `retries(_:)` act on; the others (gRPC statuses,
+    /// `retriable-headers`, `envoy-ratelimited`, `refused-stream`) are warned at start.
+    static let executedConditions: Set<String> = [
+        "5xx", "gateway-error", "connect-failure", "retriable-4xx", "retriable-status-codes", "reset",
+    ]
+
     /// Request headers the router consumes: the retry ones (`RetryStateImpl::create`) and the
     /// timeout ones (`FilterUtility::finalTimeout`); they never go upstream.
     static let consumedHeaders: Set<String> = [

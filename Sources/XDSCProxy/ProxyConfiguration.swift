@@ -375,6 +375,26 @@ public struct ProxyConfiguration: Sendable {
         return out
     }
 
+    /// The retry conditions of `table`'s retry policies (virtual hosts' and routes') that the
+    /// proxy's retries do not execute (`RetryPlan.executedConditions`), sorted.
+    static func unexecutedRetryConditions(_ table: RouteConfiguration?) -> [String] {
+        var policies: [RetryPolicy] = []
+        for vh in table?.virtualHosts ?? [] {
+            if let p = vh.retryPolicy { policies.append(p) }
+            for r in vh.routes {
+                if case .route(let a) = r.action, let p = a.retryPolicy { policies.append(p) }
+            }
+        }
+        var out = Set<String>()
+        for p in policies {
+            for token in p.retryOn.flatMap({ $0.split(separator: ",") }) {
+                let t = RetryPlan.trimmed(token)
+                if !t.isEmpty && !RetryPlan.executedConditions.contains(t) { out.insert(t) }
+            }
+        }
+        return out.sorted()
+    }
+
     /// One sentence for fields the model does not keep (nil for none): Envoy's defaults apply.
     static func unkeptWarning(_ fields: [String]) -> String? {
         guard !fields.isEmpty else { return nil }
@@ -397,6 +417,13 @@ public struct ProxyConfiguration: Sendable {
                 out.append("listener `\(l.name)`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
             }
             out += addressingUnsimulated(l)
+            let conditions = unexecutedRetryConditions(l.connectionManager.routeConfiguration)
+            if !conditions.isEmpty {
+                out.append(
+                    "listener `\(l.name)`: retry condition\(conditions.count == 1 ? "" : "s") "
+                        + conditions.map { "`\($0)`" }.joined(separator: ", ") + " of its retry policies "
+                        + (conditions.count == 1 ? "is" : "are") + " not simulated (never retried on)")
+            }
             if let w = unkeptWarning(l.connectionManager.unkeptTrafficFields) {
                 out.append("listener `\(l.name)`: the connection manager's \(w)")
             }

@@ -70,4 +70,25 @@ import Testing
                 "cluster `users`: `common_lb_config.healthy_panic_threshold` is not simulated (the proxy runs Envoy's defaults)"
             ])
     }
+
+    /// Retry conditions `RetryPlan` does not act on (gRPC statuses, `retriable-headers`, ...)
+    /// are warned, once per listener, whether on a virtual host or a route.
+    @Test func unexecutedRetryConditionsAreWarned() throws {
+        let chain = """
+            {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
+              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              "stat_prefix": "edge", "http_filters": [{"name": "envoy.filters.http.router",
+                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
+              "route_config": {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"],
+                "retry_policy": {"retry_on": "unavailable, 5xx"},
+                "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "users",
+                  "retry_policy": {"retry_on": "retriable-headers,reset,cancelled"}}}]}]}}}]}
+            """
+        let config = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [chain]))
+        #expect(
+            config.unsimulated == [
+                "listener `edge`: retry conditions `cancelled`, `retriable-headers`, `unavailable` of its retry policies are not simulated (never retried on)"
+            ])
+        #expect(ProxyConfiguration.unexecutedRetryConditions(nil) == [])
+    }
 }
