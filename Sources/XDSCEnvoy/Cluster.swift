@@ -59,6 +59,10 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var hashBalanceFactor: UInt32? = nil
     /// `common_lb_config.consistent_hashing_lb_config.use_hostname_for_hashing`.
     public var useHostnameForHashing = false
+    /// The fields the Envoy reader accepts but the model does not keep, that change how
+    /// Envoy serves traffic, as set in the file (`lb_subset_config`,
+    /// `common_lb_config.healthy_panic_threshold`, ...): the proxy warns about each.
+    public var unkeptTrafficFields: [String] = []
     /// `HttpProtocolOptions.upstream_http_protocol_options` (or the deprecated cluster field).
     public var upstreamHTTPProtocolOptions: UpstreamHTTPProtocolOptions?
     /// `HttpProtocolOptions.auto_config`: the upstream protocol chosen by ALPN (kept so that it

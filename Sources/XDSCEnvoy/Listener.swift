@@ -239,6 +239,12 @@ public struct HttpConnectionManager: Equatable, Sendable {
     public var generateRequestId = true
     /// `preserve_external_request_id`: an edge request keeps its `x-request-id`.
     public var preserveExternalRequestId = false
+    /// `via`: appended to the `via` header of requests and responses; empty is none.
+    public var via = ""
+    /// The fields the Envoy reader accepts but the model does not keep, that change how
+    /// Envoy serves traffic, as set in the file (`stream_idle_timeout`, `local_reply_config`,
+    /// ...): the proxy warns about each.
+    public var unkeptTrafficFields: [String] = []
 
     /// `HttpConnectionManager.InternalAddressConfig`: which trusted client addresses make a
     /// request internal (`x-envoy-internal`, no sanitising of control headers).
@@ -347,6 +353,7 @@ public struct HttpConnectionManager: Equatable, Sendable {
         }
         if !generateRequestId { o.put("generate_request_id", .bool(false)) }
         if preserveExternalRequestId { o.put("preserve_external_request_id", .bool(true)) }
+        if !via.isEmpty { o.put("via", .string(via)) }
     }
 }
 

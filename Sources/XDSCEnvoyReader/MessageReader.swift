@@ -29,6 +29,8 @@ struct MessageTable: Sendable {
     let fields: [String: FieldUse]
     /// Field names in table order, so did-you-mean is deterministic.
     let names: [String]
+    /// The `ignored` field names, in table order.
+    let ignoredNames: [String]
 
     init(
         _ name: String, read: [String], ignored: [String] = [], routing: [String] = [], notes: [String] = [],
@@ -43,6 +45,7 @@ struct MessageTable: Sendable {
         for (n, help) in removed { f[n] = .removed(help) }
         self.fields = f
         self.names = read + ignored + routing + notes
+        self.ignoredNames = ignored
     }
 }
 

@@ -186,12 +186,16 @@ struct ResourceReader {
         }
         let codecs = HttpConnectionManager.CodecType.allCases.map { ($0.rawValue, $0) }
         if let codec = m.enumeration("codec_type", codecs) { manager.codecType = codec }
+        var h2Unkept: [String] = []
         if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
             manager.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
+            // Every other HTTP/2 option (windows, flood limits, keepalive) changes traffic.
+            h2Unkept = Tables.http2ProtocolOptions.ignoredNames.filter(h2.has).map { "http2_protocol_options." + $0 }
         }
         manager.useRemoteAddress = m.bool("use_remote_address") ?? false
         manager.xffNumTrustedHops = m.int("xff_num_trusted_hops").map { UInt32($0) } ?? 0
         addressing(m, into: &manager)
+        manager.unkeptTrafficFields = Tables.managerTrafficFields.filter(m.has) + h2Unkept
         return manager
     }
 
@@ -201,6 +205,7 @@ struct ResourceReader {
         manager.skipXffAppend = m.bool("skip_xff_append") ?? false
         manager.generateRequestId = m.bool("generate_request_id") ?? true
         manager.preserveExternalRequestId = m.bool("preserve_external_request_id") ?? false
+        manager.via = m.string("via") ?? ""
         if let c = m.message("internal_address_config", Tables.internalAddressConfig) {
             var config = HttpConnectionManager.InternalAddressConfig(unixSockets: c.bool("unix_sockets") ?? false)
             for r in c.messages("cidr_ranges", Tables.cidrRange) {
@@ -463,9 +468,12 @@ struct ResourceReader {
                 maximumRingSize: rh.int("maximum_ring_size", 0...max).map { UInt64($0) },
                 hashFunction: rh.enumeration("hash_function", [("XX_HASH", .xxHash), ("MURMUR_HASH_2", .murmurHash2)]) ?? .xxHash)
         }
-        if let common = m.message("common_lb_config", Tables.commonLbConfig),
-            let ch = common.message("consistent_hashing_lb_config", Tables.consistentHashingLbConfig)
-        {
+        c.unkeptTrafficFields = Tables.clusterTrafficFields.filter(m.has)
+        let common = m.message("common_lb_config", Tables.commonLbConfig)
+        if let common {
+            c.unkeptTrafficFields += Tables.commonLbTrafficFields.filter(common.has).map { "common_lb_config." + $0 }
+        }
+        if let ch = common?.message("consistent_hashing_lb_config", Tables.consistentHashingLbConfig) {
             c.useHostnameForHashing = ch.bool("use_hostname_for_hashing") ?? false
             // `hash_balance_factor` is a UInt32Value of at least 100 (cluster.proto).
             c.hashBalanceFactor = ch.int("hash_balance_factor", 100...Int64(UInt32.max)).map { UInt32($0) }

@@ -211,7 +211,7 @@ enum Tables {
         read: [
             "stat_prefix", "rds", "route_config", "http_filters", "access_log", "upgrade_configs", "codec_type",
             "http2_protocol_options", "use_remote_address", "xff_num_trusted_hops", "skip_xff_append", "internal_address_config",
-            "original_ip_detection_extensions", "generate_request_id", "preserve_external_request_id",
+            "original_ip_detection_extensions", "generate_request_id", "preserve_external_request_id", "via",
         ],
         ignored: [
             "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "http3_protocol_options", "server_name",
@@ -219,7 +219,7 @@ enum Tables {
             "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
             "request_headers_timeout", "drain_timeout", "delayed_close_timeout", "access_log_flush_interval",
             "flush_access_log_on_new_request", "access_log_options",
-            "early_header_mutation_extensions", "via",
+            "early_header_mutation_extensions",
             "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
             "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
             "request_id_extension", "local_reply_config", "stream_error_on_invalid_http_message", "proxy_status_config",
@@ -232,6 +232,25 @@ enum Tables {
             "strip_any_host_port", "path_normalization_options", "strip_trailing_host_dot",
         ],
         removed: ["idle_timeout": "use `common_http_protocol_options.idle_timeout`"])
+
+    /// The `ignored` fields of `httpConnectionManager` that change how Envoy serves traffic:
+    /// the proxy warns when a file sets one (`HttpConnectionManager.unkeptTrafficFields`).
+    /// Every other ignored field is in `managerFieldsWithoutTrafficEffect`.
+    static let managerTrafficFields: [String] = [
+        "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "server_name",
+        "server_header_transformation", "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout",
+        "request_timeout", "request_headers_timeout", "delayed_close_timeout", "early_header_mutation_extensions",
+        "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
+        "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6", "request_id_extension", "local_reply_config",
+        "stream_error_on_invalid_http_message", "proxy_status_config", "typed_header_validation_config",
+        "append_x_forwarded_port", "http_services",
+    ]
+    /// Ignored connection manager fields that do not change traffic as the proxy serves it:
+    /// statistics, access-log timing, draining and overload, HTTP/3 (warned by `codec_type`).
+    static let managerFieldsWithoutTrafficEffect: [String] = [
+        "http3_protocol_options", "drain_timeout", "access_log_flush_interval", "flush_access_log_on_new_request",
+        "access_log_options", "append_local_overload", "add_proxy_protocol_connection_state",
+    ]
 
     static let rds = MessageTable("Rds", read: ["config_source", "route_config_name"])
     static let internalAddressConfig = MessageTable("InternalAddressConfig", read: ["unix_sockets", "cidr_ranges"])
@@ -287,6 +306,31 @@ enum Tables {
             "hosts": "use `load_assignment`", "tls_context": "use `transport_socket`",
             "extension_protocol_options": "use `typed_extension_protocol_options`",
         ])
+
+    /// The `ignored` fields of `cluster` that change how Envoy serves traffic: the proxy warns
+    /// when a file sets one (`Cluster.unkeptTrafficFields`). Every other ignored field is in
+    /// `clusterFieldsWithoutTrafficEffect`.
+    static let clusterTrafficFields: [String] = [
+        "transport_socket_matches", "cluster_type", "per_connection_buffer_limit_bytes", "max_requests_per_connection",
+        "common_http_protocol_options", "http_protocol_options", "dns_refresh_rate", "dns_jitter", "dns_failure_refresh_rate",
+        "respect_dns_ttl", "dns_lookup_family", "dns_resolvers", "use_tcp_for_dns_lookups", "dns_resolution_config",
+        "typed_dns_resolver_config", "upstream_bind_config", "lb_subset_config", "original_dst_lb_config",
+        "least_request_lb_config", "round_robin_lb_config", "protocol_selection", "upstream_connection_options",
+        "close_connections_on_host_health_failure", "ignore_health_on_host_removal", "filters", "load_balancing_policy",
+        "upstream_config", "preconnect_policy", "connection_pool_per_downstream_connection",
+    ]
+    /// Ignored cluster fields that do not change traffic: names and statistics, metadata,
+    /// load reporting, start-up warming, ORIGINAL_DST clean-up.
+    static let clusterFieldsWithoutTrafficEffect: [String] = [
+        "alt_stat_name", "metadata", "wait_for_warm_on_init", "cleanup_interval", "lrs_server", "lrs_report_endpoint_metrics",
+        "track_timeout_budgets", "track_cluster_stats",
+    ]
+    /// Every ignored `common_lb_config` field changes traffic (panic threshold, zone-aware
+    /// and locality-weighted balancing, merge windows, host status overrides).
+    static let commonLbTrafficFields: [String] = [
+        "healthy_panic_threshold", "zone_aware_lb_config", "locality_weighted_lb_config", "update_merge_window",
+        "ignore_new_hosts_until_first_hc", "close_connections_on_host_set_change", "override_host_status",
+    ]
 
     static let edsClusterConfig = MessageTable("EdsClusterConfig", read: ["eds_config", "service_name"])
 

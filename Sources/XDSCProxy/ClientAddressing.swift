@@ -19,6 +19,8 @@ struct ClientAddressing: Sendable {
     var generateRequestId = true
     /// `preserve_external_request_id`.
     var preserveExternalRequestId = false
+    /// `via` (empty: none), appended to requests and responses (`Utility::appendVia`).
+    var via = ""
     /// The route table's `internal_only_headers`, lower-cased: removed from external requests.
     var internalOnlyHeaders: Set<String> = []
 
@@ -33,6 +35,7 @@ struct ClientAddressing: Sendable {
         internalAddresses = cm.internalAddressConfig
         generateRequestId = cm.generateRequestId
         preserveExternalRequestId = cm.preserveExternalRequestId
+        via = cm.via
         internalOnlyHeaders = Set((cm.routeConfiguration?.internalOnlyHeaders ?? []).map { $0.lowercased() })
     }
 

@@ -270,7 +270,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             let upgrade = RequestTranslation.upgradeType(head) != nil
             let exchange = ForwardExchange(
                 eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
-                plan: d.retryPolicy.map(RetryPlan.init) ?? RetryPlan(), timeout: timeout, perTryTimeout: perTry,
+                plan: RetryPlan(d.retryPolicy, headers: d.requestHeaders), timeout: timeout, perTryTimeout: perTry,
                 options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
                 hash: requestHash, deadlines: routeDeadlines(context), priority: f.priority)
             guard case .answering(_, _, let cors) = state else { return }
@@ -365,7 +365,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         clientTimer?.cancel()
         clientTimer = nil
         state = .closed
-        var h = headers.filter { $0.name != "server" && $0.name != "date" }
+        var h = RequestTranslation.appendingVia(headers.filter { $0.name != "server" && $0.name != "date" }, listener.addressing.via)
         h.append(HTTPHeader("date", date()))
         h.append(HTTPHeader("server", "envoy"))
         let (down, up) = TunnelHandler.pair()
@@ -435,6 +435,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         var headers = headers
         // The CORS filter's encodeHeaders runs on every response of the request, after the router.
         if case .answering(_, _, let cors) = state { headers = Self.overwriting(headers, with: cors) }
+        // The connection manager's `via`, on every response it encodes (`mutateResponseHeaders`).
+        headers = RequestTranslation.appendingVia(headers, listener.addressing.via)
         // Built as one array: the names are the engine's (lower-case ASCII), so NIO's per-`add`
         // checks have nothing to find.
         var fields: [(String, String)] = []
@@ -476,7 +478,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             headers = GRPCLocalReply.headers(status: status, body: body, headers: headers, head: head)
             (status, body) = (200, "")
         }
-        for e in headers { h.add(name: e.name, value: e.value) }
+        for e in RequestTranslation.appendingVia(headers, listener.addressing.via) { h.add(name: e.name, value: e.value) }
         h.add(name: "date", value: date())
         h.add(name: "server", value: "envoy")
         h.add(name: "connection", value: "close")

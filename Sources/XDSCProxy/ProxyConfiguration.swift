@@ -369,10 +369,37 @@ public struct ProxyConfiguration: Sendable {
         }
         if cm.internalAddressConfig != nil {
             out.append(
-                "listener `\(l.name)`: internal requests keep their `x-envoy-retry-on`, `x-envoy-max-retries` and other retry "
-                    + "headers, which are forwarded but not acted on (the timeout headers are)")
+                "listener `\(l.name)`: internal requests' `x-envoy-retry-grpc-on` and `x-envoy-retriable-header-names` "
+                    + "are consumed but not acted on (gRPC and header retry conditions are not simulated)")
         }
         return out
+    }
+
+    /// The retry conditions of `table`'s retry policies (virtual hosts' and routes') that the
+    /// proxy's retries do not execute (`RetryPlan.executedConditions`), sorted.
+    static func unexecutedRetryConditions(_ table: RouteConfiguration?) -> [String] {
+        var policies: [RetryPolicy] = []
+        for vh in table?.virtualHosts ?? [] {
+            if let p = vh.retryPolicy { policies.append(p) }
+            for r in vh.routes {
+                if case .route(let a) = r.action, let p = a.retryPolicy { policies.append(p) }
+            }
+        }
+        var out = Set<String>()
+        for p in policies {
+            for token in p.retryOn.flatMap({ $0.split(separator: ",") }) {
+                let t = RetryPlan.trimmed(token)
+                if !t.isEmpty && !RetryPlan.executedConditions.contains(t) { out.insert(t) }
+            }
+        }
+        return out.sorted()
+    }
+
+    /// One sentence for fields the model does not keep (nil for none): Envoy's defaults apply.
+    static func unkeptWarning(_ fields: [String]) -> String? {
+        guard !fields.isEmpty else { return nil }
+        let names = fields.map { "`\($0)`" }.joined(separator: ", ")
+        return "\(names) \(fields.count == 1 ? "is" : "are") not simulated (the proxy runs Envoy's defaults)"
     }
 
     /// What the configuration uses that the proxy does not do (docs/proxy.md lists them).
@@ -390,6 +417,16 @@ public struct ProxyConfiguration: Sendable {
                 out.append("listener `\(l.name)`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
             }
             out += addressingUnsimulated(l)
+            let conditions = unexecutedRetryConditions(l.connectionManager.routeConfiguration)
+            if !conditions.isEmpty {
+                out.append(
+                    "listener `\(l.name)`: retry condition\(conditions.count == 1 ? "" : "s") "
+                        + conditions.map { "`\($0)`" }.joined(separator: ", ") + " of its retry policies "
+                        + (conditions.count == 1 ? "is" : "are") + " not simulated (never retried on)")
+            }
+            if let w = unkeptWarning(l.connectionManager.unkeptTrafficFields) {
+                out.append("listener `\(l.name)`: the connection manager's \(w)")
+            }
             if l.connectionManager.codecType == .http3 {
                 out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
             }
@@ -407,6 +444,7 @@ public struct ProxyConfiguration: Sendable {
                     "cluster `\(c.name)`: `use_hostname_for_hashing` with an endpoint without `hostname`: it is hashed by an empty name, as Envoy does"
                 )
             }
+            if let w = unkeptWarning(c.unkeptTrafficFields) { out.append("cluster `\(c.name)`: \(w)") }
             if c.healthChecks.count > 1 {
                 out.append("cluster `\(c.name)`: only the first of its health checks is run")
             }

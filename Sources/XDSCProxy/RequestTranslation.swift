@@ -26,7 +26,8 @@ enum RequestTranslation {
         let upgrade = upgradeType(head) != nil
         var headers: [HTTPHeader] = []
         var authority: String?
-        var hasXFP = false
+        var forwardedProto: Int?
+        var via: Int?
         var requestID: Int?
         var forwardedFor: Int?
         var externalAddress: Int?
@@ -53,29 +54,42 @@ enum RequestTranslation {
                 continue
             }
             if isDropped(n) { continue }
-            if n.utf8.first == UInt8(ascii: "x") {
+            if n.utf8.first == UInt8(ascii: "v") && n == "via" {
+                // An inline header: repeats are joined with `,` into the first.
+                if let i = via {
+                    headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
+                    continue
+                }
+                via = headers.count
+            } else if n.utf8.first == UInt8(ascii: "x") {
                 switch n {
                 case "x-forwarded-proto":
                     // `setReferenceForwardedProto` sets the (inline, single) header in place.
                     if overwriteForwardedProto {
-                        if !hasXFP { headers.append(HTTPHeader(n, scheme)) }
-                        hasXFP = true
+                        if forwardedProto == nil {
+                            forwardedProto = headers.count
+                            headers.append(HTTPHeader(n, scheme))
+                        }
                         continue
                     }
-                    hasXFP = true
+                    // An inline header: the codec joins repeats with `,` into the first
+                    // (`HeaderMapImpl::insertByKey`, `appendToHeader`), and that is kept.
+                    if let i = forwardedProto {
+                        headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
+                        continue
+                    }
+                    forwardedProto = headers.count
                 case "x-forwarded-for":
                     // An inline header: repeats are joined with `,` into the first.
                     if let i = forwardedFor {
-                        let v = headers[i].value
-                        headers[i] = HTTPHeader(n, v.isEmpty ? value : v + "," + value)
+                        headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
                         continue
                     }
                     forwardedFor = headers.count
                 case "x-request-id", "x-envoy-external-address":
                     // Inline headers too.
                     if let i = n == "x-request-id" ? requestID : externalAddress {
-                        let v = headers[i].value
-                        headers[i] = HTTPHeader(n, v.isEmpty ? value : v + "," + value)
+                        headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
                         continue
                     }
                     if n == "x-request-id" { requestID = headers.count } else { externalAddress = headers.count }
@@ -96,12 +110,21 @@ enum RequestTranslation {
                 headers.append(HTTPHeader("x-forwarded-for", xff))
             }
         }
-        if !hasXFP { headers.append(HTTPHeader("x-forwarded-proto", scheme)) }
+        if forwardedProto == nil { headers.append(HTTPHeader("x-forwarded-proto", scheme)) }
         if !r.isInternal && conditional {
             let edge = r.isEdge
             headers.removeAll { addressing.removesFromExternal($0.name, edge: edge) }
             requestID = headers.firstIndex { $0.name == "x-request-id" }
             externalAddress = headers.firstIndex { $0.name == "x-envoy-external-address" }
+            via = headers.firstIndex { $0.name == "via" }
+        }
+        // `Utility::appendVia`: after the clean-up, before `x-envoy-external-address`.
+        if !addressing.via.isEmpty {
+            if let i = via {
+                headers[i] = HTTPHeader("via", appendedVia(headers[i].value, addressing.via))
+            } else {
+                headers.append(HTTPHeader("via", addressing.via))
+            }
         }
         if let address = r.externalAddress {
             let h = HTTPHeader("x-envoy-external-address", address)
@@ -120,6 +143,39 @@ enum RequestTranslation {
             randomValue: random.next(), tls: tls, isInternal: r.isInternal, remoteAddress: r.remoteAddress)
         if r.remoteAddress != peer { request.directRemoteAddress = peer }
         return request
+    }
+
+    /// `HeaderMapImpl::appendToHeader` with `,`: an empty value adds nothing, and an empty
+    /// header takes the value without a delimiter.
+    static func appended(_ header: String, _ value: String) -> String {
+        if value.isEmpty { return header }
+        return header.isEmpty ? value : header + "," + value
+    }
+
+    /// `appendVia`: `appendToHeader` with `, ` as the delimiter.
+    static func appendedVia(_ header: String, _ via: String) -> String {
+        header.isEmpty ? via : header + ", " + via
+    }
+
+    /// `via` appended to a response's headers (`mutateResponseHeaders`): its repeats joined
+    /// with `,` into the first, then `, ` and `via`; unchanged when `via` is empty.
+    static func appendingVia(_ headers: [HTTPHeader], _ via: String) -> [HTTPHeader] {
+        if via.isEmpty { return headers }
+        var out: [HTTPHeader] = []
+        out.reserveCapacity(headers.count + 1)
+        var at: Int?
+        for h in headers {
+            if h.name == "via" {
+                if let i = at {
+                    out[i] = HTTPHeader("via", appended(out[i].value, h.value))
+                    continue
+                }
+                at = out.count
+            }
+            out.append(h)
+        }
+        if let i = at { out[i] = HTTPHeader("via", appendedVia(out[i].value, via)) } else { out.append(HTTPHeader("via", via)) }
+        return out
     }
 
     /// A hop-by-hop header, `x-envoy-internal` (only the connection manager sets it), or
@@ -146,6 +202,9 @@ enum RequestTranslation {
             case ":authority": headers.add(name: "host", value: e.value)
             case ":path": path = e.value
             case ":method", ":scheme": break
+            // The router consumes its retry and timeout headers (internal requests keep them
+            // until here): `RetryStateImpl::create`, `FilterUtility::finalTimeout`.
+            case let n where n.utf8.starts(with: "x-envoy-".utf8) && RetryPlan.consumedHeaders.contains(n): break
             default: headers.add(name: e.name, value: e.value)
             }
         }

@@ -105,7 +105,8 @@ import XDSCJSON
             manager, [("api.example.com", noXFF), ("secure.example", []), ("secure.example", [("x-forwarded-for", "10.0.0.1")])])
         let h = try #require(r[0].1)
         #expect(h["x-envoy-internal"]?.stringValue == "true")
-        #expect(h["x-envoy-retry-on"]?.stringValue == "5xx")
+        // Kept past `cleanInternalHeaders`, then consumed by the router (`RetryStateImpl::create`).
+        #expect(h["x-envoy-retry-on"] == nil)
         #expect(h["x-secret"]?.stringValue == "s")
         #expect(h["x-envoy-original-path"]?.stringValue == "/old")
         #expect(h["x-request-id"]?.stringValue == "abc")
@@ -128,13 +129,59 @@ import XDSCJSON
             ])
         let inner = try #require(r[0].1)
         #expect(inner["x-envoy-internal"]?.stringValue == "true")
-        #expect(inner["x-envoy-retry-on"]?.stringValue == "5xx")
+        #expect(inner["x-envoy-retry-on"] == nil)
         #expect(inner["x-forwarded-for"]?.stringValue == "10.1.2.3")
         for i in 1...2 {
             let h = try #require(r[i].1)
             #expect(h["x-envoy-internal"] == nil, "\(i)")
             #expect(h["x-envoy-retry-on"] == nil, "\(i)")
         }
+    }
+
+    /// An internal request's retry headers drive the router's retries (`RetryStateImpl`);
+    /// an external request loses them and is not retried. None of them goes upstream.
+    @Test func anInternalRequestsRetryHeadersAreActedOn() async throws {
+        let manager = #""internal_address_config": {"cidr_ranges": [{"address_prefix": "10.0.0.0", "prefix_len": 8}]}, "#
+        let config = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [Self.chain(manager)]))
+        let server = try await TLSFixtures.start(config)
+        let port = try #require(server.port(of: "edge"))
+        let retry: [(String, String)] = [
+            ("x-envoy-retry-on", "retriable-status-codes, connect-failure"), ("x-envoy-retriable-status-codes", "418"),
+            ("x-envoy-max-retries", "2"), ("x-envoy-upstream-rq-per-try-timeout-ms", "5000"),
+        ]
+        server.registry.setBehaviour(MockBehaviour(failures: 2, failureStatus: 418), for: "users")
+        let inner = try await TestClient.request(
+            port: port, "/p", host: "api.example.com", headers: [("x-forwarded-for", "10.1.2.3")] + retry)
+        #expect(inner.status == 200)
+        #expect(server.registry.received.count == 3)
+        let seen = try #require(inner.echo?["headers"])
+        for (name, _) in retry { #expect(seen[name] == nil, "\(name)") }
+        #expect(seen["x-envoy-internal"]?.stringValue == "true")
+
+        server.registry.setBehaviour(MockBehaviour(failures: 2, failureStatus: 418), for: "users")
+        let before = server.registry.received.count
+        let outer = try await TestClient.request(
+            port: port, "/p", host: "api.example.com", headers: [("x-forwarded-for", "192.168.0.1")] + retry)
+        #expect(outer.status == 418)
+        #expect(server.registry.received.count == before + 1)
+        await server.shutdown()
+    }
+
+    /// The connection manager's `via` on the forwarded request, on the upstream's response
+    /// and on the proxy's own local reply (`mutateRequestHeaders`, `mutateResponseHeaders`).
+    @Test func viaOnRequestsAndResponses() async throws {
+        let config = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [Self.chain(#""via": "1.1 xdsc-edge", "#)]))
+        let server = try await TLSFixtures.start(config)
+        let port = try #require(server.port(of: "edge"))
+        let r = try await TestClient.request(port: port, "/p", host: "api.example.com", headers: [("via", "1.0 client")])
+        #expect(r.status == 200)
+        #expect(r.echo?["headers"]?["via"]?.stringValue == "1.0 client, 1.1 xdsc-edge")
+        #expect(r.header("via") == "1.1 xdsc-edge")
+        // `require_tls: EXTERNAL_ONLY` redirects: a local reply.
+        let redirect = try await TestClient.request(port: port, "/p", host: "secure.example")
+        #expect(redirect.status == 301)
+        #expect(redirect.header("via") == "1.1 xdsc-edge")
+        await server.shutdown()
     }
 
     @Test func whatIsNotSimulatedIsWarnedAtStart() throws {
@@ -151,7 +198,8 @@ import XDSCJSON
         #expect(edge.unsimulated.count == 2)
         #expect(edge.unsimulated.allSatisfy { $0.hasPrefix("listener `edge`: ") })
         #expect(edge.unsimulated[0].contains("loopback client is appended to `x-forwarded-for`"))
-        #expect(edge.unsimulated[1].contains("`x-envoy-retry-on`"))
+        #expect(edge.unsimulated[1].contains("`x-envoy-retry-grpc-on`"))
+        #expect(!edge.unsimulated[1].contains("`x-envoy-retry-on`"))
         #expect(try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [Self.chain("")])).unsimulated == [])
     }
 }

@@ -170,6 +170,44 @@ import XDSCRequest
         #expect(plain.headers.map(\.name) == ["x-forwarded-proto", "x-request-id"])
     }
 
+    /// `x-forwarded-proto` is an inline header: repeats are joined with `,` into the first
+    /// (an empty repeat adds nothing), and a client's value is replaced only when the
+    /// connection manager overwrites it.
+    @Test func repeatedForwardedProtoIsJoinedUnlessOverwritten() {
+        let repeated = [("X-Forwarded-Proto", "https"), ("x-other", "o"), ("x-forwarded-proto", ""), ("x-forwarded-proto", "http")]
+        let kept = Self.translate(repeated, Self.addressing())
+        #expect(kept.headers.filter { $0.name == "x-forwarded-proto" }.map(\.value) == ["https,http"])
+        #expect(kept.headers.map(\.name).prefix(2) == ["x-forwarded-proto", "x-other"])
+        let trusted = Self.translate(repeated, Self.addressing(remote: true, hops: 1))
+        #expect(trusted.headers.filter { $0.name == "x-forwarded-proto" }.map(\.value) == ["https,http"])
+        let edge = Self.translate(repeated, Self.addressing(remote: true))
+        #expect(edge.headers.filter { $0.name == "x-forwarded-proto" }.map(\.value) == ["http"])
+        let emptyFirst = Self.translate([("x-forwarded-proto", ""), ("x-forwarded-proto", "https")], Self.addressing())
+        #expect(emptyFirst.headers.filter { $0.name == "x-forwarded-proto" }.map(\.value) == ["https"])
+    }
+
+    /// `via` (`Utility::appendVia`): a client's repeats joined with `,`, then `, ` and the
+    /// connection manager's value; added when absent; nothing without the setting.
+    @Test func viaIsAppendedToRequests() {
+        var a = Self.addressing()
+        a.via = "1.1 edge"
+        let joined = Self.translate([("Via", "1.0 a"), ("x-other", "o"), ("via", "1.1 b")], a)
+        #expect(joined.headers.filter { $0.name == "via" }.map(\.value) == ["1.0 a,1.1 b, 1.1 edge"])
+        #expect(joined.headers.first?.name == "via")
+        let added = Self.translate([], a)
+        #expect(added.headers.map(\.name) == ["x-forwarded-proto", "via", "x-request-id"])
+        #expect(added.headers.first { $0.name == "via" }?.value == "1.1 edge")
+        let off = Self.translate([("via", "1.0 a"), ("via", "1.1 b")], Self.addressing())
+        #expect(off.headers.filter { $0.name == "via" }.map(\.value) == ["1.0 a,1.1 b"])
+    }
+
+    @Test func viaIsAppendedToResponses() {
+        let h = [HTTPHeader("via", "1.0 up"), HTTPHeader("x", "y"), HTTPHeader("via", "1.1 up2")]
+        #expect(RequestTranslation.appendingVia(h, "edge") == [HTTPHeader("via", "1.0 up,1.1 up2, edge"), HTTPHeader("x", "y")])
+        #expect(RequestTranslation.appendingVia([HTTPHeader("x", "y")], "edge") == [HTTPHeader("x", "y"), HTTPHeader("via", "edge")])
+        #expect(RequestTranslation.appendingVia(h, "") == h)
+    }
+
     @Test func anEmptyRequestIDIsReplacedAndNoneIsMadeWhenGenerationIsOff() {
         let r = Self.translate([("x-request-id", "")], Self.addressing())
         #expect(r.headers.first { $0.name == "x-request-id" }?.value.count == 36)
