@@ -471,13 +471,7 @@ final class ForwardExchange {
                 }
             }
         } else if !upgrade, let pooled = targets.pooledConnection(target) {
-            do {
-                try Self.takeOver(pooled, responsePromise)
-                send(pooled)
-            } catch {
-                pooled.close(promise: nil)
-                responsePromise.fail(UpstreamFailure.connectionTermination)
-            }
+            Self.reuse(pooled, responsePromise, send: send)
         } else if targets.beginPending(cluster, priority) {
             switch targets.admitConnection(cluster, target, eventLoop: eventLoop) {
             case .connect: connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
@@ -489,13 +483,7 @@ final class ForwardExchange {
                         return
                     }
                     self.targets.endPending(self.cluster, self.priority)
-                    do {
-                        try Self.takeOver(channel, responsePromise)
-                        send(channel)
-                    } catch {
-                        channel.close(promise: nil)
-                        responsePromise.fail(UpstreamFailure.connectionTermination)
-                    }
+                    Self.reuse(channel, responsePromise, send: send)
                 }
             }
         } else {
@@ -517,6 +505,19 @@ final class ForwardExchange {
         perTryTimer?.cancel()
         responsePromise.fail(UpstreamFailure.connectionFailure)
         finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
+    }
+
+    /// An attempt on a kept-alive connection: its response handler now answers
+    /// `responsePromise` and `send` writes the request; a connection that cannot take the
+    /// attempt is closed and the attempt fails as a connection termination.
+    private static func reuse(_ channel: Channel, _ responsePromise: EventLoopPromise<UpstreamResponse>, send: (Channel) -> Void) {
+        do {
+            try takeOver(channel, responsePromise)
+            send(channel)
+        } catch {
+            channel.close(promise: nil)
+            responsePromise.fail(UpstreamFailure.connectionTermination)
+        }
     }
 
     /// Readies a released keep-alive connection for the next response: a pooled connection keeps

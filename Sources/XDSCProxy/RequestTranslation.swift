@@ -37,6 +37,18 @@ enum RequestTranslation {
         headers.reserveCapacity(head.headers.count + 3)
         for (name, value) in head.headers {
             let n = name.asciiLowercased
+            // An inline header (`via`, `x-forwarded-*`, `x-request-id`,
+            // `x-envoy-external-address`): the codec joins repeats with `,` into the first
+            // (`HeaderMapImpl::insertByKey`, `appendToHeader`). True when this one was joined;
+            // otherwise `slot` remembers where the first goes.
+            func joined(_ slot: inout Int?) -> Bool {
+                if let i = slot {
+                    headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
+                    return true
+                }
+                slot = headers.count
+                return false
+            }
             if n == "host" {
                 if authority == nil { authority = value }
                 continue
@@ -55,12 +67,7 @@ enum RequestTranslation {
             }
             if isDropped(n) { continue }
             if n.utf8.first == UInt8(ascii: "v") && n == "via" {
-                // An inline header: repeats are joined with `,` into the first.
-                if let i = via {
-                    headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
-                    continue
-                }
-                via = headers.count
+                if joined(&via) { continue }
             } else if n.utf8.first == UInt8(ascii: "x") {
                 switch n {
                 case "x-forwarded-proto":
@@ -72,27 +79,10 @@ enum RequestTranslation {
                         }
                         continue
                     }
-                    // An inline header: the codec joins repeats with `,` into the first
-                    // (`HeaderMapImpl::insertByKey`, `appendToHeader`), and that is kept.
-                    if let i = forwardedProto {
-                        headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
-                        continue
-                    }
-                    forwardedProto = headers.count
-                case "x-forwarded-for":
-                    // An inline header: repeats are joined with `,` into the first.
-                    if let i = forwardedFor {
-                        headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
-                        continue
-                    }
-                    forwardedFor = headers.count
-                case "x-request-id", "x-envoy-external-address":
-                    // Inline headers too.
-                    if let i = n == "x-request-id" ? requestID : externalAddress {
-                        headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
-                        continue
-                    }
-                    if n == "x-request-id" { requestID = headers.count } else { externalAddress = headers.count }
+                    if joined(&forwardedProto) { continue }
+                case "x-forwarded-for": if joined(&forwardedFor) { continue }
+                case "x-request-id": if joined(&requestID) { continue }
+                case "x-envoy-external-address": if joined(&externalAddress) { continue }
                 default:
                     if addressing.isConditional(n) { conditional = true }
                 }
