@@ -276,6 +276,17 @@ public enum ExitStatus {
         if strict && diagnostics.contains(where: { $0.severity == .warning }) { return inputErrors }
         return success
     }
+
+    /// The exit code when `diagnostics` stop a command before it does its work (errors, or
+    /// nothing to act on): 2 for an input that cannot be read (or is over a limit), else 1.
+    public static func refusal(for diagnostics: [Diagnostic]) -> Int32 {
+        code(for: diagnostics, strict: false) == usageOrIO ? usageOrIO : inputErrors
+    }
+
+    /// The line that ends a command `count` warnings stopped under `--strict` (exit 1).
+    public static func strictStop(warnings count: Int) -> String {
+        "error: \(count) warning\(count == 1 ? "" : "s") with --strict\n"
+    }
 }
 
 extension Policy {

@@ -450,7 +450,7 @@ public enum RouteTestCommand {
         let warnings = loaded.diagnostics.filter { $0.severity == .warning }
         if options.strict && !warnings.isEmpty {
             out.stderr = HumanRenderer(sources: loaded.sources, color: false).render(warnings)
-            out.stderr += "error: \(warnings.count) warning\(warnings.count == 1 ? "" : "s") with --strict\n"
+            out.stderr += ExitStatus.strictStop(warnings: warnings.count)
             out.exitCode = 1
             return out
         }

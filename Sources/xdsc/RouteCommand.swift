@@ -63,8 +63,7 @@ struct RouteCommand: ParsableCommand {
             let renderer = HumanRenderer(sources: loaded.sources, color: false)
             FileHandleOutput.stderr(renderer.render(errors))
             if loaded.tables.isEmpty && errors.isEmpty { FileHandleOutput.stderr("error: no route configuration found\n") }
-            throw ExitCode(
-                ExitStatus.code(for: errors, strict: false) == ExitStatus.usageOrIO ? ExitStatus.usageOrIO : ExitStatus.inputErrors)
+            throw ExitCode(ExitStatus.refusal(for: errors))
         }
         try StrictOption.stopOnWarnings(loaded.diagnostics, sources: loaded.sources, strict: strict)
         var tables = loaded.tables

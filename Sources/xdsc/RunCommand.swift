@@ -60,8 +60,7 @@ struct RunCommand: ParsableCommand {
         guard errors.isEmpty, let configuration = loaded.configuration else {
             FileHandleOutput.stderr(renderer.render(errors))
             if errors.isEmpty { FileHandleOutput.stderr("error: no listener to serve\n") }
-            throw ExitCode(
-                ExitStatus.code(for: errors, strict: false) == ExitStatus.usageOrIO ? ExitStatus.usageOrIO : ExitStatus.inputErrors)
+            throw ExitCode(ExitStatus.refusal(for: errors))
         }
         var options = ProxyOptions()
         options.upstreams = upstreams == .mock ? .mock : .real
@@ -80,7 +79,7 @@ struct RunCommand: ParsableCommand {
         let startWarnings = configuration.startWarnings(options)
         for w in startWarnings { FileHandleOutput.stderr("warning: \(w)\n") }
         if strict && !startWarnings.isEmpty {
-            FileHandleOutput.stderr("error: \(startWarnings.count) warning\(startWarnings.count == 1 ? "" : "s") with --strict\n")
+            FileHandleOutput.stderr(ExitStatus.strictStop(warnings: startWarnings.count))
             throw ExitCode(ExitStatus.inputErrors)
         }
         let status = ProxyRunner.serve(configuration, options: options)

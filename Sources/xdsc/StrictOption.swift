@@ -15,7 +15,7 @@ enum StrictOption {
         let warnings = diagnostics.filter { $0.severity == .warning }
         guard !warnings.isEmpty else { return }
         FileHandleOutput.stderr(HumanRenderer(sources: sources, color: false).render(warnings))
-        FileHandleOutput.stderr("error: \(warnings.count) warning\(warnings.count == 1 ? "" : "s") with --strict\n")
+        FileHandleOutput.stderr(ExitStatus.strictStop(warnings: warnings.count))
         throw ExitCode(ExitStatus.inputErrors)
     }
 }

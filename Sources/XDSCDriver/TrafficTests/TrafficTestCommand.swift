@@ -55,7 +55,7 @@ public enum TrafficTestCommand {
     /// Under `--strict`, `count` warnings stop the run with exit code 1; true when they did.
     static func stopOnWarnings(_ count: Int, _ out: inout Output) -> Bool {
         guard count > 0 else { return false }
-        out.stderr += "error: \(count) warning\(count == 1 ? "" : "s") with --strict\n"
+        out.stderr += ExitStatus.strictStop(warnings: count)
         out.exitCode = ExitStatus.inputErrors
         return true
     }
@@ -72,17 +72,11 @@ public enum TrafficTestCommand {
         let renderer = HumanRenderer(sources: [path: SourceFile(path: path, bytes: bytes)], color: false)
         out.stderr += renderer.render(sink.sorted)
         guard let spec, !sink.all.contains(where: { $0.severity == .error }) else {
-            out.exitCode = failureCode(sink.all)
+            out.exitCode = ExitStatus.refusal(for: sink.all)
             return nil
         }
         if strict && stopOnWarnings(sink.all.count { $0.severity == .warning }, &out) { return nil }
         return spec
-    }
-
-    /// The exit code when `diagnostics` stop the run: 2 for an input that cannot be read (or
-    /// is over a limit), else 1, the input has errors.
-    static func failureCode(_ diagnostics: [Diagnostic]) -> Int32 {
-        ExitStatus.code(for: diagnostics, strict: false) == ExitStatus.usageOrIO ? ExitStatus.usageOrIO : ExitStatus.inputErrors
     }
 
     /// Findings that do not stop a configuration from being served: Envoy accepts a route
@@ -96,7 +90,7 @@ public enum TrafficTestCommand {
         guard errors.isEmpty, let configuration = loaded.configuration else {
             out.stderr += HumanRenderer(sources: loaded.sources, color: false).render(errors)
             if errors.isEmpty { out.stderr += "error: no listener to serve in \(spec.config.joined(separator: ", "))\n" }
-            out.exitCode = failureCode(errors)
+            out.exitCode = ExitStatus.refusal(for: errors)
             return nil
         }
         let warnings = loaded.diagnostics.filter { $0.severity == .warning }
