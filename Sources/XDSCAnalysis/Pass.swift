@@ -23,7 +23,7 @@ public enum PolicyPasses {
     public static func run(_ policy: Policy, _ sink: DiagnosticSink, lap: (String) -> Void = { _ in }) {
         var routes = 0
         for l in policy.listeners { for h in l.hosts { routes += h.routes.count } }
-        guard routes >= parallelRoutes else {
+        guard routes >= Parallel.minimumRoutes else {
             for pass in all {
                 pass.run(policy, sink)
                 lap(_typeName(type(of: pass), qualified: false))
@@ -38,9 +38,6 @@ public enum PolicyPasses {
         for list in found { for d in list { sink.add(d) } }
         lap("passes")
     }
-
-    /// The routes from which the passes run side by side.
-    static let parallelRoutes = 4000
 }
 
 extension Policy {

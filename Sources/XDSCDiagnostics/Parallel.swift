@@ -18,6 +18,16 @@ public enum Parallel {
         return Int(min(4, max(1, online)))
     }()
 
+    /// The routes from which per-host or per-pass work of a policy or route table is spread
+    /// over the processors: below it, threads cost more than they save.
+    public static let minimumRoutes = 4000
+
+    /// The threads for work over `routes` routes: ``processors`` from ``minimumRoutes``,
+    /// else one (a small lint starts no thread).
+    public static func workers(forRoutes routes: Int) -> Int {
+        routes >= minimumRoutes ? processors : 1
+    }
+
     /// `body(&state, i)` for each `i` in `0..<count`, on up to `workers` threads, each with
     /// its own `state` from `makeState` (a cache the pieces of one thread share); the
     /// results in index order. Which thread takes which piece varies; the results do not,

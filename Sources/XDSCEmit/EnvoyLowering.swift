@@ -38,11 +38,8 @@ public enum EnvoyLowering {
     /// many routes has its hosts lowered on several threads (issue 13).
     static func virtualHosts(_ l: PolicyListener) -> [VirtualHost] {
         let routes = l.hosts.reduce(0) { $0 + $1.routes.count }
-        return Parallel.map(l.hosts.count, workers: routes >= parallelRoutes ? Parallel.processors : 1) { virtualHost(l.hosts[$0]) }
+        return Parallel.map(l.hosts.count, workers: Parallel.workers(forRoutes: routes)) { virtualHost(l.hosts[$0]) }
     }
-
-    /// The routes from which a listener's hosts are lowered on several threads.
-    static let parallelRoutes = 4000
 
     // MARK: Listeners
 

@@ -75,7 +75,7 @@ public enum RouteTableAnalysis {
             }
         }
         // Threads pay off only on a large table: a small lint stays on this one.
-        let threads = workers ?? (routes >= parallelRoutes ? Parallel.processors : 1)
+        let threads = workers ?? Parallel.workers(forRoutes: routes)
         let selectors = tables.map { VirtualHostSelector($0.config) }
         func part(_ memo: inout ShadowMemo, _ k: Int) -> RouteTableFindings {
             let (t, h) = hosts[k]
@@ -88,9 +88,6 @@ public enum RouteTableAnalysis {
         let parts = Parallel.map(hosts.count, workers: threads, state: { ShadowMemo() }, part)
         for part in parts { findings.merge(part) }
     }
-
-    /// The routes from which the hosts are analysed on several threads.
-    static let parallelRoutes = 4000
 
     static func analyze(
         _ vhost: VirtualHost, fallback: SourceSpan, locate: ConditionLocator?, memo: ShadowMemo,
