@@ -249,8 +249,9 @@ enum HealthProbe {
                 channel.close(promise: nil)
             }
         }
-        let watch = { (channel: Channel) in
-            // The timeout closes the connection, which the handler counts as a network failure.
+        let watch = { @Sendable (channel: Channel) in
+            // The timeout (from the connect on, as Envoy's timer starts at `onInterval`) closes
+            // the connection, which the handler counts as a network failure.
             let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
             connection.withLockedValue { $0 = (channel, timer) }
         }
@@ -276,15 +277,12 @@ enum HealthProbe {
                     try channel.pipeline.syncOperations.addHandler(
                         TCPHealthCheckHandler(
                             send: send, receive: receive, afterHandshake: target.tls != nil, reuse: kept != nil, result: result))
+                    // Known before any byte is read (the connect's own callbacks may come after).
+                    watch(channel)
                 }
             }
             .connect(host: target.host, port: target.port)
-            .whenComplete { connected in
-                switch connected {
-                case .failure: result.succeed(.networkFailure)
-                case .success(let channel): watch(channel)
-                }
-            }
+            .whenFailure { _ in result.succeed(.networkFailure) }
         return result.futureResult
     }
 }
