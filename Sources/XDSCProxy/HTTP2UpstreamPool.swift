@@ -70,12 +70,6 @@ final class HTTP2UpstreamPool: Sendable {
         "\(target.host):\(target.port)" + (target.priority == .high ? "|high" : "") + (target.tls.map { "|" + $0.connectionKey } ?? "")
     }
 
-    /// The connections of `target`'s pool (connecting ones included).
-    func connectionCount(_ target: UpstreamTargets.Target) -> Int {
-        let key = Self.key(target)
-        return pools.withLockedValue { $0.clients[key]?.count ?? 0 }
-    }
-
     /// A slot for one stream to `target`. `admitPending` is asked when the stream would be
     /// pending (false: overflow), `mayConnect` before a new connection is dialled (its argument:
     /// the pool has none), and `closed` runs when a connection so dialled is gone.
