@@ -434,7 +434,11 @@ struct ResourceReader {
             c.circuitBreakers = thresholds(.default)
             c.highPriorityCircuitBreakers = thresholds(.high)
         }
-        if m.has("http2_protocol_options") { c.upstreamProtocol = .http2 }
+        // The deprecated cluster field; `typed_extension_protocol_options` below wins.
+        if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
+            c.upstreamProtocol = .http2
+            c.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
+        }
         // The deprecated cluster field; `typed_extension_protocol_options` below wins.
         if let u = m.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
             c.upstreamHTTPProtocolOptions = upstreamHTTPProtocolOptions(u)
@@ -450,8 +454,11 @@ struct ResourceReader {
                     continue
                 }
                 if let o = Message(p.value, Tables.httpProtocolOptions, ctx, any: true) {
-                    if let e = o.message("explicit_http_config", Tables.explicitHttpConfig), e.has("http2_protocol_options") {
+                    if let e = o.message("explicit_http_config", Tables.explicitHttpConfig),
+                        let h2 = e.message("http2_protocol_options", Tables.http2ProtocolOptions)
+                    {
                         c.upstreamProtocol = .http2
+                        c.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
                     }
                     if o.has("auto_config") { c.autoHTTPConfig = true }
                     if let u = o.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {

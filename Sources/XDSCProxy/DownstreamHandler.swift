@@ -296,7 +296,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                         upstream: response.headers, bodyLength: nil, engine: engine, decision: d)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                     headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
-                    self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts))
+                    // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
+                    let left = d.streamDuration.map { self.streamStart + .nanoseconds(max(0, $0.nanoseconds)) - context.eventLoop.now }
+                    self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts), closingIn: left)
                 case .localReply(let status, let body, ForwardExchange.streamDurationFlag):
                     // `onStreamMaxDurationReached` (conn_manager_impl.cc): the connection manager's
                     // local reply, 504 once the request is complete (`maybeRequestTimeoutCode`), gRPC
@@ -316,7 +318,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
             // The connection manager's stream timer (`refreshDurationTimeout`): counted from the
             // stream's start, so the time spent receiving the body is used up.
-            if let stream = d.streamDuration, !upgrade {
+            if let stream = d.streamDuration {
                 let left = streamStart + .nanoseconds(max(0, stream.nanoseconds)) - context.eventLoop.now
                 let timer = routeDeadlines(context).schedule(in: max(.zero, left)) {
                     exchange.expireStreamDuration()
@@ -361,14 +363,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// After a 101: the HTTP handlers leave both pipelines and a tunnel relays the bytes
     /// (Envoy passes an upgraded stream through). The 101 head is written raw, after the
     /// codec is gone, so the first frame cannot be parsed as HTTP.
-    private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader]) {
+    private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader], closingIn: TimeAmount? = nil) {
         clientTimer?.cancel()
         clientTimer = nil
         state = .closed
         var h = RequestTranslation.appendingVia(headers.filter { $0.name != "server" && $0.name != "date" }, listener.addressing.via)
         h.append(HTTPHeader("date", date()))
         h.append(HTTPHeader("server", "envoy"))
-        let (down, up) = TunnelHandler.pair()
+        let (down, up) = TunnelHandler.pair(closingIn: closingIn)
         do {
             let sync = context.pipeline.syncOperations
             try sync.addHandler(down)

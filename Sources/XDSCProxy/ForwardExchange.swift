@@ -2,6 +2,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 import XDSCEnvoy
 import XDSCRequest
 
@@ -50,9 +51,13 @@ final class UpstreamTargets: Sendable {
     private let breakers: NIOLockedValueBox<[CircuitBreakers]>
     /// Whether each cluster has outlier detection (reports skip the lock otherwise).
     let detecting: [Bool]
-    /// `max_connections` (CircuitBreakers.swift), when a cluster sets it.
+    /// `max_connections` (CircuitBreakers.swift), by `limitIndex`.
     let connectionLimits: NIOLockedValueBox<ConnectionLimits>
     let limitsConnections: Bool
+    /// Requests waiting under `max_connections` (a released connection skips the lock when none).
+    let connectionWaiters = Atomic<Int>(0)
+    /// Each cluster's `http2_protocol_options.max_concurrent_streams` (HTTP2UpstreamPool.swift).
+    let http2StreamLimits: [Int]
     /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
     let http2 = HTTP2UpstreamPool()
 
@@ -101,14 +106,17 @@ final class UpstreamTargets: Sendable {
         self.balancers = NIOLockedValueBox(balancers)
         self.breakers = NIOLockedValueBox(breakers)
         self.detecting = balancers.map { $0.outlier != nil }
+        // Every cluster counts its connections, against Envoy's 1024 when the thresholds are silent.
         let limits = targets.keys.sorted().flatMap { name in
-            RoutingPriority.allCases.map { p -> Int? in
-                guard let s = settings[name], !s.http2 else { return nil }
-                return s.thresholds(p).maxConnections.map { Int($0) }
+            RoutingPriority.allCases.map { p in
+                Int((settings[name] ?? ClusterSettings()).thresholds(p).maxConnections ?? ClusterSettings.defaultMaxConnections)
             }
         }
         self.connectionLimits = NIOLockedValueBox(ConnectionLimits(limits: limits))
-        self.limitsConnections = limits.contains { $0 != nil }
+        self.limitsConnections = !limits.isEmpty
+        self.http2StreamLimits = targets.keys.sorted().map { name in
+            Int(settings[name]?.http2MaxConcurrentStreams ?? ClusterSettings.defaultHTTP2MaxConcurrentStreams)
+        }
     }
 
     /// A cluster's position.
@@ -364,18 +372,17 @@ final class ForwardExchange {
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
         if !upgrade && targets.usesHTTP2(cluster) {
-            // A stream on the endpoint's HTTP/2 connection. Upgrades stay on HTTP/1.1. Until
-            // that connection is up the stream is pending (conn_pool_base.cc `newStreamImpl`).
-            let pending = !targets.http2.isConnected(target)
-            if pending && !targets.beginPending(cluster, priority) {
+            // A stream on the endpoint's HTTP/2 pool (HTTP2UpstreamPool.swift). Upgrades stay
+            // on HTTP/1.1. Until its connection is up the stream is pending.
+            guard
+                let stream = targets.openHTTP2Stream(
+                    cluster, target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount,
+                    responsePromise: responsePromise)
+            else {
                 refusePending(responsePromise)
                 return
             }
-            let (cluster, priority, targets) = (self.cluster, self.priority, self.targets)
-            targets.http2.openStream(
-                to: target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount, responsePromise: responsePromise
-            ).assumeIsolated().whenComplete { result in
-                if pending { targets.endPending(cluster, priority) }
+            stream.assumeIsolated().whenComplete { result in
                 switch result {
                 case .failure(let error): responsePromise.fail(error as? UpstreamFailure ?? .connectionFailure)
                 case .success(let stream): send(stream)

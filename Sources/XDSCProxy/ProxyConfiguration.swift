@@ -24,7 +24,7 @@ public struct ProxyFilterChain: Sendable {
     /// The connection manager's `codec_type` (AUTO detects the HTTP/2 preface).
     public var codecType: HttpConnectionManager.CodecType
     /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
-    public var http2MaxConcurrentStreams: UInt32?
+    public var http2MaxConcurrentStreams: UInt32? = nil
     /// The connection manager's `x-forwarded-*` settings and internal addresses.
     var addressing = ClientAddressing()
     /// A client's `x-forwarded-proto` is replaced by the connection's scheme
@@ -164,6 +164,10 @@ public struct ClusterSettings: Sendable, Equatable {
     public static let defaultMaxPendingRequests: UInt32 = 1024
     /// Envoy's default `max_retries`.
     public static let defaultMaxRetries: UInt32 = 3
+    /// Envoy's default `max_connections`.
+    public static let defaultMaxConnections: UInt32 = 1024
+    /// Envoy's default upstream `http2_protocol_options.max_concurrent_streams` (protocol.proto).
+    public static let defaultHTTP2MaxConcurrentStreams: UInt32 = 2_147_483_647
 
     /// `lb_policy`.
     public var lbPolicy: Cluster.LbPolicy
@@ -173,7 +177,7 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maxPendingRequests: UInt32?
     /// `max_retries` (DEFAULT priority); nil is Envoy's 3.
     public var maxRetries: UInt32?
-    /// `max_connections` (DEFAULT priority), simulated for HTTP/1.1 clusters that set it.
+    /// `max_connections` (DEFAULT priority); nil is Envoy's 1024.
     public var maxConnections: UInt32?
     /// The HIGH priority's thresholds (nil: Envoy's defaults), used by routes with `priority: HIGH`.
     public var highPriority: CircuitBreakerThresholds?
@@ -182,6 +186,9 @@ public struct ClusterSettings: Sendable, Equatable {
     /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
     /// connection per endpoint.
     public var http2: Bool
+    /// `http2_protocol_options.max_concurrent_streams`: the streams on one upstream HTTP/2
+    /// connection before another is opened (nil: Envoy's 2147483647, lowered by the peer's SETTINGS).
+    public var http2MaxConcurrentStreams: UInt32?
     /// `outlier_detection`, if any.
     public var outlierDetection: OutlierDetection?
     /// `ring_hash_lb_config`.
@@ -198,8 +205,9 @@ public struct ClusterSettings: Sendable, Equatable {
         lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false,
         maxPendingRequests: UInt32? = nil, maxRetries: UInt32? = nil, outlierDetection: OutlierDetection? = nil,
         ringHash: RingHashLbConfig? = nil, maglevTableSize: UInt64? = nil, maxConnections: UInt32? = nil,
-        highPriority: CircuitBreakerThresholds? = nil, hashBalanceFactor: UInt32? = nil
+        highPriority: CircuitBreakerThresholds? = nil, hashBalanceFactor: UInt32? = nil, http2MaxConcurrentStreams: UInt32? = nil
     ) {
+        self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.maxConnections = maxConnections
         self.highPriority = highPriority
         self.hashBalanceFactor = hashBalanceFactor
@@ -224,6 +232,7 @@ public struct ClusterSettings: Sendable, Equatable {
             maxConnections: c.circuitBreakers?.maxConnections)
         highPriority = c.highPriorityCircuitBreakers
         hashBalanceFactor = c.hashBalanceFactor
+        http2MaxConcurrentStreams = c.http2MaxConcurrentStreams
         useHostnameForHashing = c.useHostnameForHashing
     }
 
