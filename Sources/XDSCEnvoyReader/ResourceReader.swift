@@ -151,6 +151,7 @@ struct ResourceReader {
         var kinds: [HTTPFilterKind] = []
         var filters: [HTTPFilter] = []
         var rateLimit: LocalRateLimit?
+        var router = HttpConnectionManager.RouterFilterConfig()
         for f in m.messages("http_filters", Tables.httpFilter) {
             let name = f.string("name") ?? ""
             guard let (t, node) = f.any("typed_config") else {
@@ -162,6 +163,7 @@ struct ResourceReader {
             if let kind {
                 kinds.append(kind)
                 if kind == .localRateLimit { rateLimit = localRateLimit(node) }
+                if kind == .router, let r = Message(node, Tables.router, ctx, any: true) { router = routerConfig(r) }
             } else {
                 ctx.opaque.append(OpaqueExtension(name: name, typeURL: t, source: f.span))
             }
@@ -181,6 +183,7 @@ struct ResourceReader {
         var manager = HttpConnectionManager(
             statPrefix: m.string("stat_prefix") ?? "", routes: routesValue, httpFilters: kinds, accessLog: logs,
             rateLimit: rateLimit, filters: filters)
+        manager.router = router
         manager.upgradeTypes = m.messages("upgrade_configs", Tables.managerUpgradeConfig).compactMap { u in
             u.bool("enabled") == false ? nil : u.requiredString("upgrade_type")
         }
@@ -246,6 +249,16 @@ struct ResourceReader {
                     help: "remove `xff_num_trusted_hops` or the extensions")
             }
         }
+    }
+
+    /// The router filter's settings: those the proxy acts on, and the names of the others
+    /// that change traffic (`Tables.routerTrafficFields`).
+    func routerConfig(_ m: Message) -> HttpConnectionManager.RouterFilterConfig {
+        var r = HttpConnectionManager.RouterFilterConfig(
+            suppressEnvoyHeaders: m.bool("suppress_envoy_headers") ?? false,
+            respectExpectedRqTimeout: m.bool("respect_expected_rq_timeout") ?? false)
+        r.unkeptTrafficFields = Tables.routerTrafficFields.filter(m.has)
+        return r
     }
 
     /// The filter-level bucket of a local rate limit filter, when it is enabled and enforced

@@ -276,6 +276,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()
+            // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
+            let suppress = engine.router.suppressEnvoyHeaders
             exchange.whenFinished { [self] result in
                 guard case .answering = self.state else { return }
                 // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
@@ -287,7 +289,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     var headers = RequestTranslation.responseHeaders(
                         upstream: response.headers, bodyLength: response.body.readableBytes, engine: engine, decision: d)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                    if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
                     self.respond(
                         context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
                         body: response.body, trailers: response.trailers)
@@ -295,7 +297,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     var headers = RequestTranslation.responseHeaders(
                         upstream: response.headers, bodyLength: nil, engine: engine, decision: d)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                    if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
                     // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
                     let left = d.streamDuration.map { self.streamStart + .nanoseconds(max(0, $0.nanoseconds)) - context.eventLoop.now }
                     self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts), closingIn: left)
@@ -309,7 +311,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                         body: body)
                 case .localReply(let status, let body, let flag):
                     // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
-                    let overloaded = flag == "UO" ? [HTTPHeader("x-envoy-overloaded", "true")] : []
+                    let overloaded = flag == "UO" && !suppress ? [HTTPHeader("x-envoy-overloaded", "true")] : []
                     self.localReply(
                         context: context, head: head, status: status, body: body, engine: engine, decision: d,
                         extra: overloaded + attempts)

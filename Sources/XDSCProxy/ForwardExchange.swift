@@ -6,6 +6,10 @@ import Synchronization
 import XDSCEnvoy
 import XDSCRequest
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The request as it goes upstream (HTTP/1.1).
 struct UpstreamRequest {
     var method: HTTPMethod
@@ -246,6 +250,8 @@ final class ForwardExchange {
     private let priority: RoutingPriority
     /// A retry of this request counts against the cluster's `max_retries` (`resetRetry`).
     private var holdsRetry = false
+    /// The exponential back-offs so far (each doubles the next one's range).
+    private var exponentialBackOffs = 0
     /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
     private let deadlines: DeadlineQueue?
     /// What runs when the exchange ends (a plain callback: no promise, future and callback
@@ -492,8 +498,8 @@ final class ForwardExchange {
             complete(.upgraded(response, channel))
             return
         }
-        if plan.retries(status: response.status) && attempts <= plan.numRetries && takeRetry() {
-            backOff()
+        if plan.retries(status: response.status, headers: response.headers) && attempts <= plan.numRetries && takeRetry() {
+            backOff(after: response.headers)
             return
         }
         finish(.response(response, attempts: attempts))
@@ -517,6 +523,7 @@ final class ForwardExchange {
         case .connectionFailure: finish(.localReply(status: 503, body: Self.resetBody("connection failure"), flag: "UF"))
         case .connectionTermination: finish(.localReply(status: 503, body: Self.resetBody("connection termination"), flag: "UC"))
         case .transportFailure: finish(.localReply(status: 503, body: Self.resetBody(failure.reason), flag: "UF"))
+        case .refusedStream: finish(.localReply(status: 503, body: Self.resetBody(failure.reason), flag: "UR"))
         }
     }
 
@@ -549,11 +556,13 @@ final class ForwardExchange {
         inFlight = nil
     }
 
-    /// `JitteredExponentialBackOffStrategy`: a random wait below base * 2^(n-1), capped at 10x base.
-    private func backOff() {
-        let base = max(options.retryBackOffBase.timeAmount.nanoseconds, 1)
-        let ceiling = min(base << min(Int64(attempts - 1), 20), base * 10)
-        let wait = Int64(random.next() % UInt64(ceiling))
+    /// The wait before the next attempt (`RetryPlan.backOff`): the exponential back-off, or
+    /// after a retried response, the interval its reset headers ask for.
+    private func backOff(after response: [(name: String, value: String)]? = nil) {
+        let (wait, rateLimited) = plan.backOff(
+            after: response, step: exponentialBackOffs, defaultBase: options.retryBackOffBase.timeAmount.nanoseconds,
+            random: random.next(), now: UInt64(max(0, time(nil))))
+        if !rateLimited { exponentialBackOffs += 1 }
         let task = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(wait)) { [self] in
             guard case .backingOff = self.state else { return }
             self.attempt()

@@ -270,7 +270,8 @@ public struct ProxyConfiguration: Sendable {
                 guard let cm = c.connectionManager else { return nil }
                 var chain = ProxyFilterChain(
                     name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
-                    engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
+                    engine: cm.routeConfiguration.map { RouteEngine($0, router: cm.router) }, httpFilters: Set(cm.httpFilters),
+                    upgradeTypes: cm.upgradeTypes,
                     tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams,
                     source: c.source ?? l.source)
                 chain.addressing = ClientAddressing(cm)
@@ -376,11 +377,6 @@ public struct ProxyConfiguration: Sendable {
                 "listener `\(l.name)`: `use_remote_address`: a loopback client is appended to `x-forwarded-for` as the address "
                     + "the connection was accepted on (Envoy appends its node's address)")
         }
-        if cm.internalAddressConfig != nil {
-            out.append(
-                "listener `\(l.name)`: internal requests' `x-envoy-retry-grpc-on` and `x-envoy-retriable-header-names` "
-                    + "are consumed but not acted on (gRPC and header retry conditions are not simulated)")
-        }
         return out
     }
 
@@ -435,6 +431,9 @@ public struct ProxyConfiguration: Sendable {
             }
             if let w = unkeptWarning(l.connectionManager.unkeptTrafficFields) {
                 out.append("listener `\(l.name)`: the connection manager's \(w)")
+            }
+            if let w = unkeptWarning(l.connectionManager.router.unkeptTrafficFields) {
+                out.append("listener `\(l.name)`: the router filter's \(w)")
             }
             if l.connectionManager.codecType == .http3 {
                 out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")

@@ -138,11 +138,14 @@ extension RouteEngine {
         }
     }
 
-    /// A path rewrite: the old path goes to `x-envoy-original-path`, then `:path` is replaced.
+    /// A path rewrite: the old path goes to `x-envoy-original-path` (unless the router filter
+    /// has `suppress_envoy_headers`: `insert_envoy_original_path` is false), then `:path` is replaced.
     func updatePath(_ req: inout HeaderMap, from path: String, to rewritten: String, into d: inout RouteDecision, origin o: Origin) {
-        req.set("x-envoy-original-path", path)
-        d.mutations.append(
-            .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-path", value: path, origin: o))
+        if !router.suppressEnvoyHeaders {
+            req.set("x-envoy-original-path", path)
+            d.mutations.append(
+                .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-path", value: path, origin: o))
+        }
         req.set(":path", rewritten)
         d.mutations.append(.init(response: false, level: .router, operation: .overwrite, name: ":path", value: rewritten, origin: o))
     }
