@@ -178,7 +178,8 @@ public struct Rule: Sendable {
             explanation: """
                 Some keys are required: `version`, `listeners`, a listener's `address` and \
                 `hosts`, a host's `domains` and `routes`, a route's `match` and one action, a \
-                service's `endpoints`.
+                service's `endpoints`. A required list or map that is written but empty \
+                (`routes: []`) is `invalid-value`, at the empty value.
                 """,
             failingExample: """
                 services:
@@ -199,7 +200,8 @@ public struct Rule: Sendable {
                 intended: a port outside 1..65535, an address that is not an IP literal, a \
                 duration without a unit, a domain with a misplaced `*`, a lower-case or unknown \
                 HTTP method, a status code out of range, a header name with invalid characters, \
-                an endpoint weight outside 1..128.
+                an endpoint weight outside 1..128, or an empty list or map where at least one \
+                entry is required (`listeners`, `hosts`, `domains`, `routes`, `endpoints`).
                 """,
             failingExample: """
                 listeners:
