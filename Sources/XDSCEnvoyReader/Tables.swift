@@ -24,9 +24,12 @@ enum Tables {
             "rate_limits", "cors", "retry_policy", "request_mirror_policies", "include_request_attempt_count",
             "include_attempt_count_in_response",
         ],
-        ignored: [
-            "retry_policy_typed_config", "hedge_policy",
-            "include_is_timeout_retry_header", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "metadata",
+        ignored: ["metadata"],
+        // Retry extensions, hedging, the timeout-retry header and body buffering change what
+        // Envoy does with a request; the engine and the proxy do not act on them.
+        unsimulated: [
+            "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header", "per_request_buffer_limit_bytes",
+            "request_body_buffer_limit",
         ],
         routing: ["matcher"])
 
@@ -36,7 +39,9 @@ enum Tables {
             "name", "match", "route", "redirect", "direct_response", "typed_per_filter_config", "request_headers_to_add",
             "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
         ],
-        ignored: ["metadata", "decorator", "tracing", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "stat_prefix"],
+        // Metadata, tracing (`decorator`, `tracing`) and statistics change no request.
+        ignored: ["metadata", "decorator", "tracing", "stat_prefix"],
+        unsimulated: ["per_request_buffer_limit_bytes", "request_body_buffer_limit"],
         routing: ["filter_action", "non_forwarding_action"])
 
     static let routeMatch = MessageTable(
@@ -80,7 +85,9 @@ enum Tables {
             "append_x_forwarded_host", "rate_limits", "include_vh_rate_limits", "cors", "max_stream_duration", "max_grpc_timeout",
             "grpc_timeout_offset", "priority",
         ],
-        ignored: [
+        // Subset selection, early data, retry extensions, internal redirects, hedging and the
+        // flush timeout all change how Envoy serves the route; the engine and proxy do not.
+        unsimulated: [
             "metadata_match", "early_data_policy", "retry_policy_typed_config", "internal_redirect_policy",
             "internal_redirect_action", "max_internal_redirects", "hedge_policy", "flush_timeout",
         ],

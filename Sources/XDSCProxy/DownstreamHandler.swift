@@ -191,7 +191,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let local = localAddress ?? context.channel.localAddress?.ipAddress ?? "127.0.0.1"
         localAddress = local
         let request = RequestTranslation.envoyRequest(
-            head, random: listener.random, remoteAddress: remote, localAddress: local, tls: listener.tls, addressing: listener.addressing)
+            head, random: listener.random, remoteAddress: remote, localAddress: local, tls: listener.tls, addressing: listener.addressing
+        ).withPeerPort(context.channel.remoteAddress?.port ?? 0)
         guard let engine = listener.engine else {
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return
