@@ -8,6 +8,9 @@ struct RouteLowering {
 
     static let actionKeys = ["to", "redirect", "respond"]
     static let forwardOnlyKeys = ["rewrite", "mirror", "hash_on", "websocket", "fault"]
+    /// The keys a route writes besides its name, match, action and policy keys: the
+    /// forward-only ones.
+    static let rareKeys = KnownKeys(forwardOnlyKeys)
 
     func lower(_ node: YAMLNode, index: Int) -> PolicyRoute? {
         // The label ("route `NAME`") is made only for a message.
@@ -35,7 +38,10 @@ struct RouteLowering {
                 toScalar = s
             }
         }
-        if let n = (f.value("mirror")?["to"] ?? f.value("mirror"))?.scalar?.text { references.names.insert(n) }
+        // The route-only keys beyond the action are rare: one signature test for all five
+        // (issue 13: each lookup of an absent key cost as much as a present one's).
+        let rare = f.hasAny(Self.rareKeys)
+        if rare, let n = (f.value("mirror")?["to"] ?? f.value("mirror"))?.scalar?.text { references.names.insert(n) }
         let actionKey = f.exclusive(Self.actionKeys, required: true, help: "e.g. `to: SERVICE`")
         var action: PolicyRouteAction?
         switch actionKey {
@@ -44,7 +50,7 @@ struct RouteLowering {
         case "respond": action = respond(f)
         default: break
         }
-        if let actionKey, actionKey != "to" {
+        if rare, let actionKey, actionKey != "to" {
             for key in f.present(Self.forwardOnlyKeys) {
                 sink.add(
                     .conflictingFields, "`\(key)` needs a `to` action, but this route uses `\(actionKey)`", at: f.keySpan(key)!,
@@ -52,11 +58,11 @@ struct RouteLowering {
                     help: "remove `\(key)`, or send the route to a service with `to`")
             }
         }
-        let rewrite = lowerRewrite(f)
-        let mirror = lowerMirror(f)
-        let hashOn = lowerHashOn(f)
-        let websocket = f.bool("websocket")
-        let fault = lowerFault(f)
+        let rewrite = rare ? lowerRewrite(f) : nil
+        let mirror = rare ? lowerMirror(f) : nil
+        let hashOn = rare ? lowerHashOn(f) : nil
+        let websocket = rare ? f.bool("websocket") : nil
+        let fault = rare ? lowerFault(f) : nil
         let settings = PolicyKeyLowering(sink: sink).settings(f)
         guard let match, let action else { return nil }
         return PolicyRoute(
@@ -108,7 +114,8 @@ struct RouteLowering {
         }
         // A written `methods` that is no list is reported by `list` (a second time here, as
         // the two reads always did).
-        let methodsEmpty = methodNodes.map(\.isEmpty) ?? (m.has("methods") && m.list("methods", allowSingle: true)?.isEmpty == true)
+        // A closure, not `\.isEmpty`: a key path is read through the runtime on every call.
+        let methodsEmpty = methodNodes.map { $0.isEmpty } ?? (m.has("methods") && m.list("methods", allowSingle: true)?.isEmpty == true)
         if methodsEmpty {
             sink.add(
                 .invalidValue, "`methods` is empty, so the route would match no request", at: m.value("methods")!.span,
