@@ -400,13 +400,16 @@ public final class Fields {
     }
 
     /// Pairs of a mapping-valued key, with their key nodes.
-    public func entries(_ key: String) -> [YAMLPair]? {
+    public func entries(_ key: String) -> [YAMLPair]? { pairs(key).map(Array.init) }
+
+    /// `entries(_:)` as a view into the tree (no array is made).
+    func pairs(_ key: String) -> YAMLNode.Pairs? {
         guard let v = value(key) else { return nil }
         guard let m = v.mapping else {
             sink.add(.typeMismatch, "`\(key)` must be a mapping, but this is \(v.kindDescription)", at: v.span, label: "expected a mapping")
             return nil
         }
-        return Array(m)
+        return m
     }
 }
 
@@ -420,11 +423,12 @@ extension Substring {
 enum KeySignature {
     @inline(__always)
     static func of(_ key: String) -> UInt64 {
-        // On the contiguous bytes (every key is a literal or a native string): the generic
-        // `utf8.first` is a call.
-        if let s = key.utf8.withContiguousStorageIfAvailable({ of(count: $0.count, first: $0.first ?? 0) }) { return s }
+        // The count and the byte at the start index, both inlined reads of a small or native
+        // string (`utf8.first` is a generic call, and the contiguous bytes of a small string
+        // are copied out first).
         let u = key.utf8
-        return of(count: u.count, first: u.first ?? 0)
+        let count = u.count
+        return count == 0 ? 1 : of(count: count, first: u[u.startIndex])
     }
 
     /// The signature of a key of `count` bytes starting with `first` (ignored when empty).

@@ -20,10 +20,18 @@ public struct PolicyDocument: Sendable {
 public struct Lowering {
     let sink: DiagnosticSink
     let references = ServiceReferences()
+    /// The threads for the hosts of a listener and their inheritance; nil: by the routes
+    /// (`Parallel.workers(forRoutes:)`). Tests set it to compare one thread with several.
+    let workers: Int?
 
     /// Creates a lowering that reports to `sink`.
     public init(sink: DiagnosticSink) {
+        self.init(sink: sink, workers: nil)
+    }
+
+    init(sink: DiagnosticSink, workers: Int?) {
         self.sink = sink
+        self.workers = workers
     }
 
     /// Lowers `documents` into one policy, reporting every problem to the sink.
@@ -96,7 +104,7 @@ public struct Lowering {
             guard let (name, isFirst) = entryName(key, kind: "listener", seen: &seenListeners) else { continue }
             if let l = lowerListener(name, value), isFirst { policy.listeners.append(l) }
         }
-        Inheritance.resolve(&policy)
+        Inheritance.resolve(&policy, workers: workers)
         policy.referencedServiceNames = references.names
         return policy
     }
@@ -415,10 +423,10 @@ public struct Lowering {
     /// hosts' order: the diagnostics come out exactly as one host after the other.
     func lowerHosts(_ entries: [YAMLPair]) -> [PolicyHost] {
         let routes = entries.reduce(0) { $0 + ($1.value["routes"]?.sequence?.count ?? 0) }
-        let workers = entries.count > 1 ? Parallel.workers(forRoutes: routes) : 1
+        let workers = entries.count > 1 ? self.workers ?? Parallel.workers(forRoutes: routes) : 1
         guard workers > 1 else { return entries.compactMap(lowerHost) }
         let parts = Parallel.map(entries.count, workers: workers) { i -> (PolicyHost?, [Diagnostic], Set<String>) in
-            let part = Lowering(sink: DiagnosticSink())
+            let part = Lowering(sink: DiagnosticSink(), workers: 1)
             let host = part.lowerHost(entries[i])
             return (host, part.sink.all, part.references.names)
         }
@@ -461,21 +469,21 @@ public struct Lowering {
         var routes: [PolicyRoute] = []
         if let items = f.list("routes") {
             if items.isEmpty { sink.add(.missingField, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span) }
-            var names: [String: SourceSpan] = [:]
+            // One hash per route: a second use of a name (rare) finds the first among the
+            // routes kept so far.
+            var names = Set<String>()
             names.reserveCapacity(items.count)
             routes.reserveCapacity(items.count)
             for (written, item) in items.enumerated() {
                 // Messages number routes as written, even after one that could not be lowered.
                 guard let r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
-                if let n = r.name {
-                    if let first = names[n.value] {
-                        sink.add(
-                            .duplicateName, "route name `\(n.value)` is used twice in host `\(name.value)`", at: n.span,
-                            label: "second use", related: [RelatedLocation("first used here", at: first)],
-                            help: "route names must be unique within their host")
-                    } else {
-                        names[n.value] = n.span
-                    }
+                if let n = r.name, !names.insert(n.value).inserted,
+                    let first = routes.first(where: { $0.name?.value == n.value })?.name?.span
+                {
+                    sink.add(
+                        .duplicateName, "route name `\(n.value)` is used twice in host `\(name.value)`", at: n.span,
+                        label: "second use", related: [RelatedLocation("first used here", at: first)],
+                        help: "route names must be unique within their host")
                 }
                 // `index` stays the position as written: `#N` in every message, also after a
                 // route that could not be lowered.

@@ -234,12 +234,13 @@ struct PolicyKeyLowering {
 /// Resolves every route's effective policy: the nearest level that writes a key wins,
 /// whole (route over host over listener over defaults); header operations merge per header.
 enum Inheritance {
-    static func resolve(_ policy: inout Policy) {
+    /// `workers`: the threads, or nil for `Parallel.workers(forRoutes:)` of each listener.
+    static func resolve(_ policy: inout Policy, workers: Int? = nil) {
         let defaults = policy.defaults
         for li in policy.listeners.indices {
             let listener = policy.listeners[li].settings
             let routes = policy.listeners[li].hosts.reduce(0) { $0 + $1.routes.count }
-            let workers = Parallel.workers(forRoutes: routes)
+            let workers = workers ?? Parallel.workers(forRoutes: routes)
             policy.listeners[li].hosts.withUnsafeMutableBufferPointer { hosts in
                 guard workers > 1, hosts.count > 1, let base = hosts.baseAddress else {
                     for hi in hosts.indices { resolve(&hosts[hi], defaults: defaults, listener: listener) }
