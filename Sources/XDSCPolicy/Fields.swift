@@ -423,12 +423,11 @@ extension Substring {
 enum KeySignature {
     @inline(__always)
     static func of(_ key: String) -> UInt64 {
-        // The count and the byte at the start index, both inlined reads of a small or native
-        // string (`utf8.first` is a generic call, and the contiguous bytes of a small string
-        // are copied out first).
+        // On the contiguous bytes (every key is a literal or a native string): the generic
+        // `utf8.first` is a call (and `utf8[startIndex]` measured slower still).
+        if let s = key.utf8.withContiguousStorageIfAvailable({ of(count: $0.count, first: $0.first ?? 0) }) { return s }
         let u = key.utf8
-        let count = u.count
-        return count == 0 ? 1 : of(count: count, first: u[u.startIndex])
+        return of(count: u.count, first: u.first ?? 0)
     }
 
     /// The signature of a key of `count` bytes starting with `first` (ignored when empty).
