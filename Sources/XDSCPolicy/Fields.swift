@@ -85,10 +85,12 @@ public final class Fields {
         var keyIDs: UInt64 = 0
         var knownCount = 0
         var written: UInt64 = 0
-        for i in 0..<mapping.count {
-            if let head = mapping.keyHead(at: i) {
-                let signature = KeySignature.of(count: head.count, first: head.first)
-                if let id = known.index(ofKeyAt: i, of: mapping, signature: signature) {
+        // The keys' bytes in place, all in one call (issue 13: a call per key, and a copy of
+        // each known key's text per comparison, were most of the cost of a mapping).
+        mapping.forEachKeyBytes { i, key in
+            if let key {
+                let signature = KeySignature.of(count: key.count, first: key.first ?? 0)
+                if let id = known.index(of: key, signature: signature) {
                     written |= signature
                     if !many && knownCount == 10 {
                         // The words are full: list the pairs marked so far, then go on listing.
@@ -108,7 +110,7 @@ public final class Fields {
                         keyIDs |= UInt64(id) << UInt64(6 * knownCount)
                     }
                     knownCount += 1
-                    continue
+                    return
                 }
             }
             unknown.append(i)
@@ -398,13 +400,16 @@ public final class Fields {
     }
 
     /// Pairs of a mapping-valued key, with their key nodes.
-    public func entries(_ key: String) -> [YAMLPair]? {
+    public func entries(_ key: String) -> [YAMLPair]? { pairs(key).map(Array.init) }
+
+    /// `entries(_:)` as a view into the tree (no array is made).
+    func pairs(_ key: String) -> YAMLNode.Pairs? {
         guard let v = value(key) else { return nil }
         guard let m = v.mapping else {
             sink.add(.typeMismatch, "`\(key)` must be a mapping, but this is \(v.kindDescription)", at: v.span, label: "expected a mapping")
             return nil
         }
-        return Array(m)
+        return m
     }
 }
 
@@ -419,7 +424,7 @@ enum KeySignature {
     @inline(__always)
     static func of(_ key: String) -> UInt64 {
         // On the contiguous bytes (every key is a literal or a native string): the generic
-        // `utf8.first` is a call.
+        // `utf8.first` is a call (and `utf8[startIndex]` measured slower still).
         if let s = key.utf8.withContiguousStorageIfAvailable({ of(count: $0.count, first: $0.first ?? 0) }) { return s }
         let u = key.utf8
         return of(count: u.count, first: u.first ?? 0)
@@ -433,17 +438,26 @@ enum KeySignature {
     }
 }
 
-/// The keys a mapping accepts, with their signatures, made once per context.
-struct KnownKeys: Sendable {
+/// The keys a mapping accepts, with their signatures, made once per context. A class: each
+/// `Fields` keeps one, and a struct of four arrays cost four reference counts per mapping.
+final class KnownKeys: Sendable {
     let keys: [String]
     let signatures: [UInt64]
     /// The union of the signatures.
     let mask: UInt64
 
+    /// The keys' UTF-8 bytes one after the other: key `j` is `bytes[starts[j]..<starts[j + 1]]`.
+    /// Compared with a key's bytes in the tree, they are read in place (a `String`'s bytes
+    /// are copied out first when it is a small one, as most keys are).
+    let bytes: [UInt8]
+    let starts: [Int]
+
     init(_ keys: [String]) {
         self.keys = keys
         signatures = keys.map(KeySignature.of)
         mask = signatures.reduce(0, |)
+        bytes = keys.flatMap(\.utf8)
+        starts = keys.reduce(into: [0]) { $0.append($0.last! + $1.utf8.count) }
     }
 
     func contains(_ key: String, signature: UInt64) -> Bool {
@@ -452,13 +466,22 @@ struct KnownKeys: Sendable {
         return false
     }
 
-    /// The index of the key of pair `i` of `pairs` (whose signature is `signature`) among
-    /// these, its bytes compared in place; nil when it is none of them.
+    /// The index among these of the key whose UTF-8 bytes are `key` (and whose signature is
+    /// `signature`); nil when it is none of them.
     @inline(__always)
-    func index(ofKeyAt i: Int, of pairs: YAMLNode.Pairs, signature: UInt64) -> Int? {
+    func index(of key: UnsafeBufferPointer<UInt8>, signature: UInt64) -> Int? {
         guard mask & signature != 0 else { return nil }
-        for j in signatures.indices where signatures[j] == signature && pairs.key(at: i, equals: keys[j]) { return j }
-        return nil
+        return bytes.withUnsafeBufferPointer { all in
+            for j in signatures.indices where signatures[j] == signature && starts[j + 1] - starts[j] == key.count {
+                var equal = true
+                for (k, b) in zip(starts[j]..<starts[j + 1], key) where all[k] != b {
+                    equal = false
+                    break
+                }
+                if equal { return j }
+            }
+            return nil
+        }
     }
 
     /// The policy language's keys for `context` (none for an unknown context).

@@ -20,10 +20,18 @@ public struct PolicyDocument: Sendable {
 public struct Lowering {
     let sink: DiagnosticSink
     let references = ServiceReferences()
+    /// The threads for the hosts of a listener and their inheritance; nil: by the routes
+    /// (`Parallel.workers(forRoutes:)`). Tests set it to compare one thread with several.
+    let workers: Int?
 
     /// Creates a lowering that reports to `sink`.
     public init(sink: DiagnosticSink) {
+        self.init(sink: sink, workers: nil)
+    }
+
+    init(sink: DiagnosticSink, workers: Int?) {
         self.sink = sink
+        self.workers = workers
     }
 
     /// Lowers `documents` into one policy, reporting every problem to the sink.
@@ -99,7 +107,7 @@ public struct Lowering {
             guard let (name, isFirst) = entryName(key, kind: "listener", seen: &seenListeners) else { continue }
             if let l = lowerListener(name, value), isFirst { policy.listeners.append(l) }
         }
-        Inheritance.resolve(&policy)
+        Inheritance.resolve(&policy, workers: workers)
         policy.referencedServiceNames = references.names
         return policy
     }
@@ -404,15 +412,7 @@ public struct Lowering {
             if entries.isEmpty {
                 sink.add(.invalidValue, "`hosts` is empty; a listener needs at least one host", at: f.value("hosts")!.span, label: "empty")
             }
-            for p in entries {
-                guard let s = p.key.scalar, !s.isNull else {
-                    sink.add(.typeMismatch, "a host name must be a string", at: p.key.span)
-                    continue
-                }
-                let hostName = Located(s.text, p.key.span)
-                checkName(hostName, kind: "host")
-                if let h = lowerHost(hostName, p.value) { hosts.append(h) }
-            }
+            hosts = lowerHosts(entries)
         } else if !f.has("hosts") {
             f.missing("hosts", help: "add `hosts:` with at least one host and its routes")
         }
@@ -422,6 +422,40 @@ public struct Lowering {
         return PolicyListener(
             name: name, span: node.span, address: address ?? placeholder, tls: tls, accessLog: accessLog, settings: settings(f),
             hosts: hosts)
+    }
+
+    /// The hosts of one listener, in the order written. A large listener's hosts are lowered
+    /// on several threads (issue 13: lowering is most of the front end's time after the
+    /// parse), each into its own sink and service references, which are then taken in the
+    /// hosts' order: the diagnostics come out exactly as one host after the other.
+    func lowerHosts(_ entries: [YAMLPair]) -> [PolicyHost] {
+        let routes = entries.reduce(0) { $0 + ($1.value["routes"]?.sequence?.count ?? 0) }
+        let workers = entries.count > 1 ? self.workers ?? Parallel.workers(forRoutes: routes) : 1
+        guard workers > 1 else { return entries.compactMap(lowerHost) }
+        let parts = Parallel.map(entries.count, workers: workers) { i -> (PolicyHost?, [Diagnostic], Set<String>) in
+            let part = Lowering(sink: DiagnosticSink(), workers: 1)
+            let host = part.lowerHost(entries[i])
+            return (host, part.sink.all, part.references.names)
+        }
+        var hosts: [PolicyHost] = []
+        hosts.reserveCapacity(parts.count)
+        for (host, diagnostics, names) in parts {
+            for d in diagnostics { sink.add(d) }
+            references.names.formUnion(names)
+            if let host { hosts.append(host) }
+        }
+        return hosts
+    }
+
+    /// The host of entry `p` of a listener's `hosts`, its name checked.
+    func lowerHost(_ p: YAMLPair) -> PolicyHost? {
+        guard let s = p.key.scalar, !s.isNull else {
+            sink.add(.typeMismatch, "a host name must be a string", at: p.key.span)
+            return nil
+        }
+        let hostName = Located(s.text, p.key.span)
+        checkName(hostName, kind: "host")
+        return lowerHost(hostName, p.value)
     }
 
     func lowerHost(_ name: Located<String>, _ node: YAMLNode) -> PolicyHost? {
@@ -447,21 +481,21 @@ public struct Lowering {
             if items.isEmpty {
                 sink.add(.invalidValue, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span, label: "empty")
             }
-            var names: [String: SourceSpan] = [:]
+            // One hash per route: a second use of a name (rare) finds the first among the
+            // routes kept so far.
+            var names = Set<String>()
             names.reserveCapacity(items.count)
             routes.reserveCapacity(items.count)
             for (written, item) in items.enumerated() {
                 // Messages number routes as written, even after one that could not be lowered.
                 guard let r = RouteLowering(sink: sink, references: references).lower(item, index: written) else { continue }
-                if let n = r.name {
-                    if let first = names[n.value] {
-                        sink.add(
-                            .duplicateName, "route name `\(n.value)` is used twice in host `\(name.value)`", at: n.span,
-                            label: "second use", related: [RelatedLocation("first used here", at: first)],
-                            help: "route names must be unique within their host")
-                    } else {
-                        names[n.value] = n.span
-                    }
+                if let n = r.name, !names.insert(n.value).inserted,
+                    let first = routes.first(where: { $0.name?.value == n.value })?.name?.span
+                {
+                    sink.add(
+                        .duplicateName, "route name `\(n.value)` is used twice in host `\(name.value)`", at: n.span,
+                        label: "second use", related: [RelatedLocation("first used here", at: first)],
+                        help: "route names must be unique within their host")
                 }
                 // `index` stays the position as written: `#N` in every message, also after a
                 // route that could not be lowered.

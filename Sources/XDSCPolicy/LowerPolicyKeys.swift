@@ -234,21 +234,33 @@ struct PolicyKeyLowering {
 /// Resolves every route's effective policy: the nearest level that writes a key wins,
 /// whole (route over host over listener over defaults); header operations merge per header.
 enum Inheritance {
-    static func resolve(_ policy: inout Policy) {
+    /// `workers`: the threads, or nil for `Parallel.workers(forRoutes:)` of each listener.
+    static func resolve(_ policy: inout Policy, workers: Int? = nil) {
+        let defaults = policy.defaults
         for li in policy.listeners.indices {
-            for hi in policy.listeners[li].hosts.indices {
-                let levels: [(Provenance.Level, PolicySettings)] = [
-                    (.defaults, policy.defaults), (.listener, policy.listeners[li].settings),
-                    (.host, policy.listeners[li].hosts[hi].settings),
-                ]
-                // The levels above the route are the same for every route of the host: what
-                // they give is found once, and a route only looks at its own settings.
-                let inherited = effective(levels)
-                for ri in policy.listeners[li].hosts[hi].routes.indices {
-                    let e = effective(route: policy.listeners[li].hosts[hi].routes[ri].settings, below: inherited, levels)
-                    policy.listeners[li].hosts[hi].routes[ri].effective = e
+            let listener = policy.listeners[li].settings
+            let routes = policy.listeners[li].hosts.reduce(0) { $0 + $1.routes.count }
+            let workers = workers ?? Parallel.workers(forRoutes: routes)
+            policy.listeners[li].hosts.withUnsafeMutableBufferPointer { hosts in
+                guard workers > 1, hosts.count > 1, let base = hosts.baseAddress else {
+                    for hi in hosts.indices { resolve(&hosts[hi], defaults: defaults, listener: listener) }
+                    return
                 }
+                // Each host is changed in place by the one thread that takes it (issue 13:
+                // the routes of a large policy, host by host on the processors).
+                _ = Parallel.map(hosts.count, workers: workers) { hi in resolve(&base[hi], defaults: defaults, listener: listener) }
             }
+        }
+    }
+
+    /// The effective policy of every route of `host`, below `listener` and `defaults`.
+    static func resolve(_ host: inout PolicyHost, defaults: PolicySettings, listener: PolicySettings) {
+        let levels: [(Provenance.Level, PolicySettings)] = [(.defaults, defaults), (.listener, listener), (.host, host.settings)]
+        // The levels above the route are the same for every route of the host: what they
+        // give is found once, and a route only looks at its own settings.
+        let inherited = effective(levels)
+        for ri in host.routes.indices {
+            host.routes[ri].effective = effective(route: host.routes[ri].settings, below: inherited, levels)
         }
     }
 

@@ -8,6 +8,11 @@ struct RouteLowering {
 
     static let actionKeys = ["to", "redirect", "respond"]
     static let forwardOnlyKeys = ["rewrite", "mirror", "hash_on", "websocket", "fault"]
+    /// The keys a route writes besides its name, match, action and policy keys: the
+    /// forward-only ones.
+    static let rareKeys = KnownKeys(forwardOnlyKeys)
+    /// The header or query names of one match kept in a list, searched in order.
+    static let seenListLimit = 8
 
     func lower(_ node: YAMLNode, index: Int) -> PolicyRoute? {
         // The label ("route `NAME`") is made only for a message.
@@ -35,7 +40,10 @@ struct RouteLowering {
                 toScalar = s
             }
         }
-        if let n = (f.value("mirror")?["to"] ?? f.value("mirror"))?.scalar?.text { references.names.insert(n) }
+        // The route-only keys beyond the action are rare: one signature test for all five
+        // (issue 13: each lookup of an absent key cost as much as a present one's).
+        let rare = f.hasAny(Self.rareKeys)
+        if rare, let n = (f.value("mirror")?["to"] ?? f.value("mirror"))?.scalar?.text { references.names.insert(n) }
         let actionKey = f.exclusive(Self.actionKeys, required: true, help: "e.g. `to: SERVICE`")
         var action: PolicyRouteAction?
         switch actionKey {
@@ -44,7 +52,7 @@ struct RouteLowering {
         case "respond": action = respond(f)
         default: break
         }
-        if let actionKey, actionKey != "to" {
+        if rare, let actionKey, actionKey != "to" {
             for key in f.present(Self.forwardOnlyKeys) {
                 sink.add(
                     .conflictingFields, "`\(key)` needs a `to` action, but this route uses `\(actionKey)`", at: f.keySpan(key)!,
@@ -52,11 +60,11 @@ struct RouteLowering {
                     help: "remove `\(key)`, or send the route to a service with `to`")
             }
         }
-        let rewrite = lowerRewrite(f)
-        let mirror = lowerMirror(f)
-        let hashOn = lowerHashOn(f)
-        let websocket = f.bool("websocket")
-        let fault = lowerFault(f)
+        let rewrite = rare ? lowerRewrite(f) : nil
+        let mirror = rare ? lowerMirror(f) : nil
+        let hashOn = rare ? lowerHashOn(f) : nil
+        let websocket = rare ? f.bool("websocket") : nil
+        let fault = rare ? lowerFault(f) : nil
         let settings = PolicyKeyLowering(sink: sink).settings(f)
         guard let match, let action else { return nil }
         return PolicyRoute(
@@ -92,23 +100,27 @@ struct RouteLowering {
                 at: caseSensitive.span, label: "ignored",
                 help: caseSensitive.value ? "remove it" : "remove it and start the pattern with `(?i)`")
         }
-        var methods: [Located<String>] = []
         // The list read once (`stringList` and an emptiness test read it twice).
         let methodNodes = m.list("methods", allowSingle: true)
-        let written = methodNodes?.compactMap { Fields.string($0, what: "an item of `methods`", sink: sink) } ?? []
-        methods.reserveCapacity(written.count)
-        for mth in written {
+        var methods = methodNodes?.compactMap { Fields.string($0, what: "an item of `methods`", sink: sink) } ?? []
+        // Filtered in place: the usual list, all valid and distinct, stays the array it is.
+        var kept = 0
+        for i in methods.indices {
+            let mth = methods[i]
             if let p = PolicyValues.methodProblem(mth.value) {
                 sink.add(.invalidValue, p.message, at: mth.span, label: "invalid method", help: p.help)
-            } else if methods.contains(where: { $0.value == mth.value }) {
+            } else if methods[..<kept].contains(where: { $0.value == mth.value }) {
                 sink.add(.duplicateKey, "method `\(mth.value)` is listed twice", at: mth.span)
             } else {
-                methods.append(mth)
+                if kept != i { methods[kept] = mth }
+                kept += 1
             }
         }
+        if kept < methods.count { methods.removeSubrange(kept...) }
         // A written `methods` that is no list is reported by `list` (a second time here, as
         // the two reads always did).
-        let methodsEmpty = methodNodes.map(\.isEmpty) ?? (m.has("methods") && m.list("methods", allowSingle: true)?.isEmpty == true)
+        // A closure, not `\.isEmpty`: a key path is read through the runtime on every call.
+        let methodsEmpty = methodNodes.map { $0.isEmpty } ?? (m.has("methods") && m.list("methods", allowSingle: true)?.isEmpty == true)
         if methodsEmpty {
             sink.add(
                 .invalidValue, "`methods` is empty, so the route would match no request", at: m.value("methods")!.span,
@@ -137,9 +149,24 @@ struct RouteLowering {
 
     /// `headers:` / `query:` entries: a plain value means exact; a mapping picks a matcher.
     func fieldMatchers(_ m: Fields, _ key: String, header: Bool) -> [PolicyFieldMatcher] {
-        guard let entries = m.entries(key) else { return [] }
+        guard let entries = m.pairs(key) else { return [] }
         var out: [PolicyFieldMatcher] = []
+        // The names seen, where first matched: a list searched in order for the usual few
+        // (a dictionary per route cost more than the rest of its headers), a dictionary from
+        // `Self.seenListLimit` names on.
+        var seenList: [(name: String, span: SourceSpan)] = []
         var seen: [String: SourceSpan] = [:]
+        func first(_ name: String) -> SourceSpan? {
+            seen.isEmpty ? seenList.first { $0.name == name }?.span : seen[name]
+        }
+        func see(_ name: String, _ span: SourceSpan) {
+            if seen.isEmpty && seenList.count < Self.seenListLimit {
+                seenList.append((name, span))
+                return
+            }
+            if seen.isEmpty { for e in seenList { seen[e.name] = e.span } }
+            seen[name] = span
+        }
         for p in entries {
             guard let nameScalar = p.key.scalar, !p.key.isNull else {
                 sink.add(.typeMismatch, "a \(header ? "header" : "query parameter") name must be a string", at: p.key.span)
@@ -165,13 +192,13 @@ struct RouteLowering {
                 // Kept as written: dropping it would widen the route for the analysis.
                 sink.add(.invalidValue, problem.message, at: p.key.span, label: "never matches", help: problem.help)
             }
-            if let first = seen[name] {
+            if let first = first(name) {
                 sink.add(
                     .duplicateKey, "\(header ? "header" : "query parameter") `\(name)` is matched twice", at: p.key.span,
                     related: [RelatedLocation("first matched here", at: first)])
                 continue
             }
-            seen[name] = p.key.span
+            see(name, p.key.span)
             let located = Located(name, p.key.span)
             if p.value.mapping != nil {
                 guard
