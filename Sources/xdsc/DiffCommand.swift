@@ -64,7 +64,11 @@ struct DiffCommand: ParsableCommand {
     }
 
     func loadOrFail(_ paths: [String]) throws -> DiffInputs.Loaded {
-        let l = DiffInputs.load(paths)
+        try checked(DiffInputs.load(paths), paths)
+    }
+
+    /// A side that can be compared, or its errors on stderr and the exit code.
+    func checked(_ l: DiffInputs.Loaded, _ paths: [String]) throws -> DiffInputs.Loaded {
         if l.failed {
             let errors = l.diagnostics.filter { $0.severity == .error }
             FileHandleOutput.stderr(HumanRenderer(sources: l.sources, color: false).render(errors))
@@ -90,8 +94,10 @@ struct DiffCommand: ParsableCommand {
         let old: DiffInputs.Loaded
         let new: DiffInputs.Loaded
         if git.isEmpty {
-            old = try loadOrFail([paths[0]])
-            new = try loadOrFail([paths[1]])
+            // Read together; checked old side first, as one after the other.
+            let both = DiffInputs.load(old: [paths[0]], new: [paths[1]])
+            old = try checked(both.old, [paths[0]])
+            new = try checked(both.new, [paths[1]])
         } else {
             let fm = FileManager.default
             let tmp = fm.temporaryDirectory.appendingPathComponent("xdsc-diff-\(ProcessInfo.processInfo.processIdentifier)").path
