@@ -56,28 +56,33 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
     /// The bytes of `request`; nil when it cannot be sent.
     static func encode(_ request: UpstreamRequest, allocator: ByteBufferAllocator) -> ByteBuffer? {
         let method = request.method.rawValue
-        guard all(method, isTokenByte), all(request.uri, isTargetByte) else { return nil }
         var headers = request.headers
         let framing = frame(method: request.method, headers: &headers)
-        var size = method.utf8.count + request.uri.utf8.count + 13
-        for (name, value) in headers {
-            guard all(name, isTokenByte), all(value, isValueByte) else { return nil }
-            size += name.utf8.count + value.utf8.count + 4
-        }
+        // The request line's two spaces and ` HTTP/1.1\r\n`, the blank line; `: ` and CRLF per header.
+        var head = method.utf8.count + request.uri.utf8.count + 14
+        for (name, value) in headers { head += name.utf8.count + value.utf8.count + 4 }
         let body = request.body.readableBytes
-        size += framing == .chunked ? body + 32 : body
-        var out = allocator.buffer(capacity: size)
-        out.writeString(method)
-        out.writeInteger(UInt8(ascii: " "))
-        out.writeString(request.uri)
-        out.writeStaticString(" HTTP/1.1\r\n")
-        for (name, value) in headers {
-            out.writeString(name)
-            out.writeStaticString(": ")
-            out.writeString(value)
-            out.writeStaticString("\r\n")
+        var out = allocator.buffer(capacity: head + (framing == .chunked ? body + 32 : body))
+        // The head is checked and copied in one pass straight into the buffer (NIO's
+        // `writeString` per piece costs more than the copy itself).
+        var valid = false
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: head) { raw in
+            var w = HeadWriter(base: raw.baseAddress!, capacity: raw.count)
+            valid = w.put(method, isTokenByte)
+            w.literal(" ")
+            valid = valid && w.put(request.uri, isTargetByte)
+            w.literal(" HTTP/1.1\r\n")
+            for (name, value) in headers where valid {
+                valid = w.put(name, isTokenByte)
+                w.literal(": ")
+                valid = valid && w.put(value, isValueByte)
+                w.literal("\r\n")
+            }
+            w.literal("\r\n")
+            assert(!valid || w.at == head, "request head measured wrong")
+            return valid ? w.at : 0
         }
-        out.writeStaticString("\r\n")
+        guard valid else { return nil }
         switch framing {
         case .chunked:
             if body > 0 {
@@ -91,6 +96,35 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
             out.writeImmutableBuffer(request.body)
         }
         return out
+    }
+
+    /// Copies a request head into memory sized for it.
+    struct HeadWriter {
+        let base: UnsafeMutableRawPointer
+        /// The bytes available at `base`: a write past them traps rather than corrupting memory.
+        let capacity: Int
+        var at = 0
+
+        /// Copies `s` when every byte passes `test`; false (nothing copied) otherwise.
+        @discardableResult
+        mutating func put(_ s: String, _ test: (UInt8) -> Bool = { _ in true }) -> Bool {
+            var s = s
+            let n = s.withUTF8 { bytes -> Int in
+                for b in bytes where !test(b) { return -1 }
+                precondition(at + bytes.count <= capacity, "request head larger than measured")
+                if let from = bytes.baseAddress { (base + at).copyMemory(from: from, byteCount: bytes.count) }
+                return bytes.count
+            }
+            guard n >= 0 else { return false }
+            at += n
+            return true
+        }
+
+        mutating func literal(_ s: StaticString) {
+            precondition(at + s.utf8CodeUnitCount <= capacity, "request head larger than measured")
+            (base + at).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
+            at += s.utf8CodeUnitCount
+        }
     }
 
     /// The framing headers NIO's encoder would send for `method` (`HTTPMethod.hasRequestBody`).
@@ -112,17 +146,6 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
             default:
                 return headers.first(name: "transfer-encoding") == "chunked" ? .chunked : .neither
             }
-        }
-    }
-
-    /// Whether every UTF-8 byte of `s` passes `test`, over its contiguous storage (one pass,
-    /// no per-byte iterator: this runs on every byte of every upstream request).
-    @inline(__always)
-    static func all(_ s: String, _ test: (UInt8) -> Bool) -> Bool {
-        var s = s
-        return s.withUTF8 { bytes in
-            for b in bytes where !test(b) { return false }
-            return true
         }
     }
 
