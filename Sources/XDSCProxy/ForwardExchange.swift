@@ -369,7 +369,7 @@ final class ForwardExchange {
             if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
-        if http2 {
+        if !upgrade && targets.usesHTTP2(cluster) {
             // A stream on the endpoint's HTTP/2 connection. Upgrades stay on HTTP/1.1. Until
             // that connection is up the stream is pending (conn_pool_base.cc `newStreamImpl`).
             let pending = !targets.http2.isConnected(target)
