@@ -381,7 +381,7 @@ _xdsc_explain() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __xdsc_add_completions -W 'yaml-syntax'$'\n''duplicate-key'$'\n''unknown-field'$'\n''type-mismatch'$'\n''missing-field'$'\n''invalid-value'$'\n''conflicting-fields'$'\n''unsupported-version'$'\n''unknown-service'$'\n''duplicate-name'$'\n''duplicate-domain'$'\n''duplicate-address'$'\n''invalid-regex'$'\n''route-shadowed'$'\n''route-overlap'$'\n''unused-service'$'\n''retry-timeout'$'\n''input-limit'$'\n''unreadable-input'$'\n''ineffective-setting'$'\n''unsupported-matcher'$'\n''deprecated-field'$'\n''route-unmatchable'$'\n''unmodeled-field'$'\n''single-object-list'$'\n''unresolved-resource'$'\n''router-not-last'
+        __xdsc_add_completions -W 'yaml-syntax'$'\n''duplicate-key'$'\n''unknown-field'$'\n''type-mismatch'$'\n''missing-field'$'\n''invalid-value'$'\n''conflicting-fields'$'\n''unsupported-version'$'\n''unknown-service'$'\n''duplicate-name'$'\n''duplicate-domain'$'\n''duplicate-address'$'\n''invalid-regex'$'\n''route-shadowed'$'\n''route-overlap'$'\n''unused-service'$'\n''retry-timeout'$'\n''input-limit'$'\n''unreadable-input'$'\n''ineffective-setting'$'\n''unsupported-matcher'$'\n''deprecated-field'$'\n''route-unmatchable'$'\n''unmodeled-field'$'\n''single-object-list'$'\n''unresolved-resource'$'\n''router-not-last'$'\n''unsimulated-field'
         return
         ;;
     esac

@@ -30,6 +30,7 @@ public struct Rule: Sendable {
         case singleObjectList = "single-object-list"
         case unresolvedResource = "unresolved-resource"
         case routerNotLast = "router-not-last"
+        case unsimulatedField = "unsimulated-field"
     }
 
     /// The rule's stable id.
@@ -178,7 +179,8 @@ public struct Rule: Sendable {
             explanation: """
                 Some keys are required: `version`, `listeners`, a listener's `address` and \
                 `hosts`, a host's `domains` and `routes`, a route's `match` and one action, a \
-                service's `endpoints`.
+                service's `endpoints`. A required list or map that is written but empty \
+                (`routes: []`) is `invalid-value`, at the empty value.
                 """,
             failingExample: """
                 services:
@@ -199,7 +201,8 @@ public struct Rule: Sendable {
                 intended: a port outside 1..65535, an address that is not an IP literal, a \
                 duration without a unit, a domain with a misplaced `*`, a lower-case or unknown \
                 HTTP method, a status code out of range, a header name with invalid characters, \
-                an endpoint weight outside 1..128.
+                an endpoint weight outside 1..128, or an empty list or map where at least one \
+                entry is required (`listeners`, `hosts`, `domains`, `routes`, `endpoints`).
                 """,
             failingExample: """
                 listeners:
@@ -785,6 +788,33 @@ public struct Rule: Sendable {
                   typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors}
                 - name: envoy.filters.http.router
                   typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                """),
+        Rule(
+            id: .unsimulatedField, code: "XDS034", severity: .warning,
+            summary: "an Envoy route or virtual host field that changes traffic but that xdsc does not simulate",
+            explanation: """
+                The field is valid Envoy configuration and it changes how Envoy serves the \
+                requests of a route or virtual host, though not which route they take: a \
+                `hedge_policy`, a retry extension (`retry_policy_typed_config`), internal \
+                redirects, subset selection (`metadata_match`), body buffer limits, \
+                `early_data_policy`, `flush_timeout`, `include_is_timeout_retry_header`. \
+                `xdsc route`, `xdsc test routes` and the embedded proxy behave as if it were not \
+                set, so what they show can differ from Envoy for those requests; the warning \
+                says where. Fields that change only metadata, tracing or statistics \
+                (`metadata`, `decorator`, `tracing`, `stat_prefix`) are read without a word. \
+                Only Envoy files can set these fields.
+                """,
+            failingExample: """
+                routes:
+                - match: {prefix: /}
+                  route:
+                    cluster: web
+                    hedge_policy: {hedge_on_per_try_timeout: true}
+                """,
+            fixedExample: """
+                routes:
+                - match: {prefix: /}
+                  route: {cluster: web}
                 """),
     ])
 }

@@ -78,6 +78,26 @@ public enum PolicyInputs {
         return files
     }
 
+    /// The bytes of the one file at `path` (a data file such as a test file, never a
+    /// directory), or nil with an `unreadable-input` error naming it.
+    public static func readFile(_ path: String, into sink: DiagnosticSink) -> [UInt8]? {
+        switch Entry.look(path) {
+        case .failure(let problem):
+            report(problem, path, argument: true, sink)
+            return nil
+        case .success(let entry) where !entry.isRegular:
+            sink.add(.unreadableInput, "\(path) is not a regular file", at: .point(path), label: "not a file")
+            return nil
+        case .success:
+            switch readContents(path) {
+            case .success(let bytes): return bytes
+            case .failure(let problem):
+                report(problem, path, argument: true, sink)
+                return nil
+            }
+        }
+    }
+
     static func isPolicyName(_ name: String) -> Bool { name.hasSuffix(".yaml") || name.hasSuffix(".yml") }
 
     /// Reports why `path` could not be looked at.

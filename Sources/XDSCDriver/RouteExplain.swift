@@ -245,6 +245,7 @@ public enum RouteExplain {
         case .maxGrpcTimeout: "max-grpc-timeout"
         case .maxStreamDuration: "max-stream-duration"
         case .upstreamTimeoutHeader: "upstream-timeout-header"
+        case .expectedTimeoutHeader: "expected-timeout-header"
         }
     }
 
@@ -257,6 +258,7 @@ public enum RouteExplain {
         case .maxGrpcTimeout?: " (max_grpc_timeout)"
         case .maxStreamDuration?: " (none: the route sets max_stream_duration)"
         case .upstreamTimeoutHeader?: " (from x-envoy-upstream-rq-timeout-ms)"
+        case .expectedTimeoutHeader?: " (from x-envoy-expected-rq-timeout-ms, respect_expected_rq_timeout)"
         }
     }
 

@@ -4,6 +4,7 @@ import XDSCEmit
 import XDSCEnvoy
 import XDSCEnvoyReader
 import XDSCJSON
+import XDSCPolicy
 import XDSCRouteEngine
 import XDSCSyntax
 
@@ -32,6 +33,9 @@ public enum RouteInputs {
         /// The configuration the Envoy files hold (listeners, clusters, endpoints), when any
         /// Envoy file was read.
         public var envoy: EnvoyConfig?
+        /// Every input went through lint's whole pipeline (policies only), so `diagnostics`
+        /// holds every warning `xdsc lint` reports (``StrictWarnings``).
+        public var linted = false
     }
 
     /// Whether a parsed YAML document looks like a policy rather than Envoy configuration.
@@ -80,17 +84,47 @@ public enum RouteInputs {
                 for (i, l) in envoy.listeners.enumerated() {
                     guard let rc = l.connectionManager.routeConfiguration else { continue }
                     var config = rc
-                    config.source = result.policy.listeners.indices.contains(i) ? result.policy.listeners[i].span : nil
-                    out.tables.append(LoadedRouteTable(label: "listener \(l.name)", engine: RouteEngine(config)))
+                    let listener = result.policy.listeners.indices.contains(i) ? result.policy.listeners[i] : nil
+                    config.source = listener?.span
+                    let spans = listener.map { inheritedSpans(config, $0) } ?? [:]
+                    out.tables.append(LoadedRouteTable(label: "listener \(l.name)", engine: RouteEngine(config, spans: spans)))
                 }
             } else if result.hasErrors {
                 out.toolError = out.toolError ?? "INVALID_ARGUMENT: the policy has errors"
             }
             out.diagnostics = result.diagnostics.filter { d in !sink.all.contains(d) } + sink.sorted
+            out.linted = envoyFiles.isEmpty
             return out
         }
         out.diagnostics = sink.sorted
         return out
+    }
+
+    /// Where a policy route's inherited settings are written, by the Envoy field path the
+    /// decision's origins name: the policy keeps each value's provenance (route, host,
+    /// listener or `defaults`), so `timeout_source` points at the line the timeout came from,
+    /// not at the route that inherits it. The lowered routes carry their policy route's span.
+    static func inheritedSpans(_ rc: RouteConfiguration, _ listener: PolicyListener) -> [String: SourceSpanRef] {
+        var written: [SourceSpan: (timeout: SourceSpan?, retries: SourceSpan?)] = [:]
+        for h in listener.hosts {
+            for r in h.routes {
+                let e = r.effective
+                let timeout = e.timeout?.provenance.span
+                let retries = e.retries?.provenance.span
+                if timeout != nil || retries != nil { written[r.span] = (timeout, retries) }
+            }
+        }
+        var spans: [String: SourceSpanRef] = [:]
+        guard !written.isEmpty else { return spans }
+        for (h, vh) in rc.virtualHosts.enumerated() {
+            for (i, route) in vh.routes.enumerated() {
+                guard let source = route.source, let w = written[source] else { continue }
+                let path = "virtual_hosts[\(h)].routes[\(i)].route"
+                if let t = w.timeout { spans[path + ".timeout"] = SourceSpanRef(t) }
+                if let r = w.retries { spans[path + ".retry_policy"] = SourceSpanRef(r) }
+            }
+        }
+        return spans
     }
 
     /// Reads Envoy files with the reader (every field at its position, `path_config_source`
@@ -200,10 +234,7 @@ public enum RouteInputs {
     /// Reads a data file (tests) as JSON: `.pb_text` as protobuf text format, anything else
     /// with the YAML reader (which also reads JSON, trailing commas included).
     public static func readData(_ path: String, sink: DiagnosticSink) -> JSON? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            sink.add(.unreadableInput, "cannot read \(path)", at: .point(path), label: "unreadable")
-            return nil
-        }
+        guard let data = PolicyInputs.readFile(path, into: sink) else { return nil }
         if path.hasSuffix(".pb_text") || path.hasSuffix(".textproto") || path.hasSuffix(".pbtxt") {
             do {
                 return try TextProto.parse(String(decoding: data, as: UTF8.self), repeated: TextProto.routerCheckRepeated)
@@ -212,7 +243,7 @@ public enum RouteInputs {
                 return nil
             }
         }
-        guard let root = YAMLReader().read([UInt8](data), file: path, into: sink) else { return nil }
+        guard let root = YAMLReader().read(data, file: path, into: sink) else { return nil }
         var spans: [String: SourceSpanRef] = [:]
         return toJSON(root, path: "", spans: &spans)
     }

@@ -174,7 +174,7 @@ extension Schemas {
                         .array(
                             [
                                 "default", "route", "grpc-timeout-header", "max-grpc-timeout", "max-stream-duration",
-                                "upstream-timeout-header",
+                                "upstream-timeout-header", "expected-timeout-header",
                             ]
                             .map(JSON.string) + [.null])
                     ),

@@ -434,6 +434,15 @@ public enum RouteTestCommand {
     public static func run(config: [String], tests: String, options: RouteTestRunner.Options) -> Output {
         var out = Output()
         let loaded = RouteInputs.load(config)
+        // An input that cannot be read is exit 2, as for every command (the policy language's
+        // exit codes), where router_check_tool exits 1 for any load failure; its diagnostic
+        // names the file.
+        let unreadable = loaded.diagnostics.filter { Rule.registry[$0.rule].isInputFailure }
+        if !unreadable.isEmpty {
+            out.stderr = HumanRenderer(sources: loaded.sources, color: false).render(unreadable)
+            out.exitCode = ExitStatus.usageOrIO
+            return out
+        }
         if let e = loaded.toolError {
             out.stderr = e + "\n"
             out.exitCode = 1
@@ -447,17 +456,25 @@ public enum RouteTestCommand {
             out.exitCode = 1
             return out
         }
-        let warnings = loaded.diagnostics.filter { $0.severity == .warning }
-        if options.strict && !warnings.isEmpty {
-            out.stderr = HumanRenderer(sources: loaded.sources, color: false).render(warnings)
+        let found =
+            options.strict
+            ? StrictWarnings.collect(loaded.diagnostics, sources: loaded.sources, paths: config, linted: loaded.linted) : nil
+        if let found, !found.warnings.isEmpty {
+            let warnings = found.warnings
+            out.stderr = HumanRenderer(sources: found.sources, color: false).render(warnings)
             out.stderr += ExitStatus.strictStop(warnings: warnings.count)
             out.exitCode = 1
             return out
         }
         let sink = DiagnosticSink()
         guard let data = RouteInputs.readData(tests, sink: sink) else {
-            out.stderr = sink.all.map { "error: \($0.span): \($0.message)\n" }.joined()
-            out.exitCode = 1
+            if sink.all.contains(where: { Rule.registry[$0.rule].isInputFailure }) {
+                out.stderr = HumanRenderer(sources: [:], color: false).render(sink.sorted)
+                out.exitCode = ExitStatus.usageOrIO
+            } else {
+                out.stderr = sink.all.map { "error: \($0.span): \($0.message)\n" }.joined()
+                out.exitCode = ExitStatus.inputErrors
+            }
             return out
         }
         if let problem = validateTests(data) {

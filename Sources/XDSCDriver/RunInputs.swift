@@ -19,6 +19,9 @@ public enum RunInputs {
         public var diagnostics: [Diagnostic] = []
         /// The source text renderers show.
         public var sources: [String: SourceFile] = [:]
+        /// The inputs went through lint's whole pipeline (policies), so `diagnostics` holds
+        /// every warning `xdsc lint` reports (``StrictWarnings``).
+        public var linted = false
     }
 
     /// Loads `paths` (policies or Envoy files). Errors of the rules in `tolerating` do not
@@ -38,6 +41,7 @@ public enum RunInputs {
             let result = Pipeline().check(files: policies, sink: sink)
             out.sources = result.sources
             out.diagnostics = result.diagnostics
+            out.linted = policies.count == files.count
             if !result.diagnostics.contains(where: blocking), let envoy = result.envoy {
                 out.configuration = withTLS(ProxyConfiguration(envoy), into: &out)
             }

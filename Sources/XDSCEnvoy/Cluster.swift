@@ -46,6 +46,9 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var highPriorityCircuitBreakers: CircuitBreakerThresholds? = nil
     /// Upstream protocol; HTTP/2 is written as `typed_extension_protocol_options`.
     public var upstreamProtocol: UpstreamProtocol
+    /// `http2_protocol_options.max_concurrent_streams` of an HTTP/2 cluster: the streams the
+    /// proxy opens on one upstream connection before it opens another (nil: Envoy's 2147483647).
+    public var http2MaxConcurrentStreams: UInt32? = nil
     /// `outlier_detection`.
     public var outlierDetection: OutlierDetection?
     /// `transport_socket` with an `UpstreamTlsContext`.
@@ -113,8 +116,12 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
         }
         if upstreamProtocol == .http2 || upstreamHTTPProtocolOptions != nil || autoHTTPConfig {
             let version = upstreamProtocol == .http2 ? "http2_protocol_options" : "http_protocol_options"
+            var versionOptions = JSONObject()
+            if upstreamProtocol == .http2, let streams = http2MaxConcurrentStreams {
+                versionOptions["max_concurrent_streams"] = .integer(streams)
+            }
             var fields: JSONObject =
-                autoHTTPConfig ? ["auto_config": .object([:])] : ["explicit_http_config": .object([version: .object([:])])]
+                autoHTTPConfig ? ["auto_config": .object([:])] : ["explicit_http_config": .object([version: .object(versionOptions)])]
             fields.set("upstream_http_protocol_options", upstreamHTTPProtocolOptions)
             let options = TypedMessage("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", fields)
             o["typed_extension_protocol_options"] = .object([

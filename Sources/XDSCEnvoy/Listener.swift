@@ -245,6 +245,36 @@ public struct HttpConnectionManager: Equatable, Sendable {
     /// Envoy serves traffic, as set in the file (`stream_idle_timeout`, `local_reply_config`,
     /// ...): the proxy warns about each.
     public var unkeptTrafficFields: [String] = []
+    /// The router filter's `typed_config` (`envoy.extensions.filters.http.router.v3.Router`).
+    public var router = RouterFilterConfig()
+
+    /// `envoy.extensions.filters.http.router.v3.Router`: what of it changes traffic.
+    public struct RouterFilterConfig: Equatable, Sendable {
+        /// `suppress_envoy_headers`: the router adds none of its `x-envoy-*` headers
+        /// (`x-envoy-expected-rq-timeout-ms`, `x-envoy-original-path` upstream;
+        /// `x-envoy-upstream-service-time`, `x-envoy-overloaded` downstream).
+        public var suppressEnvoyHeaders = false
+        /// `respect_expected_rq_timeout`: an `x-envoy-expected-rq-timeout-ms` the request
+        /// carries (an internal request, from an egress Envoy) is the route timeout.
+        public var respectExpectedRqTimeout = false
+        /// The fields set that change traffic but are not kept (`strict_check_headers`,
+        /// `upstream_http_filters`): the proxy warns about each.
+        public var unkeptTrafficFields: [String] = []
+
+        /// The defaults.
+        public init(suppressEnvoyHeaders: Bool = false, respectExpectedRqTimeout: Bool = false) {
+            self.suppressEnvoyHeaders = suppressEnvoyHeaders
+            self.respectExpectedRqTimeout = respectExpectedRqTimeout
+        }
+
+        /// The router's `typed_config` with these settings.
+        public var typedConfig: TypedMessage {
+            var o = JSONObject()
+            if suppressEnvoyHeaders { o["suppress_envoy_headers"] = .bool(true) }
+            if respectExpectedRqTimeout { o["respect_expected_rq_timeout"] = .bool(true) }
+            return TypedMessage(HTTPFilterKind.router.listenerConfig.typeName, o)
+        }
+    }
 
     /// `HttpConnectionManager.InternalAddressConfig`: which trusted client addresses make a
     /// request internal (`x-envoy-internal`, no sanitising of control headers).
@@ -335,6 +365,9 @@ public struct HttpConnectionManager: Equatable, Sendable {
                 httpFilters.map { kind in
                     if kind == .localRateLimit, let rateLimit {
                         return TypedExtension(name: kind.filterName, typedConfig: rateLimit.typedConfig).json
+                    }
+                    if kind == .router, router != RouterFilterConfig() {
+                        return TypedExtension(name: kind.filterName, typedConfig: router.typedConfig).json
                     }
                     return kind.httpFilter.json
                 }))

@@ -803,6 +803,14 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
     public var perTryTimeout: EnvoyDuration?
     /// `retriable_status_codes`.
     public var retriableStatusCodes: [UInt32]
+    /// `retriable_headers`: under `retriable-headers`, a response matching one is retried.
+    public var retriableHeaders: [HeaderMatcher] = []
+    /// `retriable_request_headers`: when set, a request matching none of them is not retried.
+    public var retriableRequestHeaders: [HeaderMatcher] = []
+    /// `retry_back_off`; nil is Envoy's 25 ms base, capped at ten times it.
+    public var backOff: RetryBackOff?
+    /// `rate_limited_retry_back_off`.
+    public var rateLimitedBackOff: RateLimitedRetryBackOff?
     /// Where `per_try_timeout` is written in a user's Envoy file; nil when it is not, or for a
     /// policy built in code (not serialised, not compared).
     public var perTryTimeoutSource: SourceSpan?
@@ -822,7 +830,9 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
     /// Equal when the fields Envoy reads are; where they were written does not count.
     public static func == (a: RetryPolicy, b: RetryPolicy) -> Bool {
         a.retryOn == b.retryOn && a.numRetries == b.numRetries && a.perTryTimeout == b.perTryTimeout
-            && a.retriableStatusCodes == b.retriableStatusCodes
+            && a.retriableStatusCodes == b.retriableStatusCodes && a.retriableHeaders == b.retriableHeaders
+            && a.retriableRequestHeaders == b.retriableRequestHeaders && a.backOff == b.backOff
+            && a.rateLimitedBackOff == b.rateLimitedBackOff
     }
 
     /// The Envoy v3 JSON form of this value.
@@ -832,7 +842,78 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
         o.set("num_retries", numRetries.map { JSON.integer($0) })
         o.set("per_try_timeout", perTryTimeout)
         if !retriableStatusCodes.isEmpty { o["retriable_status_codes"] = .array(retriableStatusCodes.map { .integer($0) }) }
+        if !retriableHeaders.isEmpty { o["retriable_headers"] = .array(retriableHeaders.map(\.json)) }
+        if !retriableRequestHeaders.isEmpty { o["retriable_request_headers"] = .array(retriableRequestHeaders.map(\.json)) }
+        if let backOff {
+            var b = JSONObject()
+            b.set("base_interval", backOff.baseInterval)
+            b.set("max_interval", backOff.maxInterval)
+            o["retry_back_off"] = .object(b)
+        }
+        if let r = rateLimitedBackOff {
+            var b = JSONObject()
+            b["reset_headers"] = .array(
+                r.resetHeaders.map { h in
+                    var e = JSONObject()
+                    e["name"] = .string(h.name)
+                    if h.format != .seconds { e["format"] = .string(h.format.rawValue) }
+                    return .object(e)
+                })
+            b.set("max_interval", r.maxInterval)
+            o["rate_limited_retry_back_off"] = .object(b)
+        }
         return .object(o)
+    }
+}
+
+/// `RetryPolicy.RetryBackOff`: the exponential back-off between retries.
+public struct RetryBackOff: Equatable, Sendable {
+    /// `base_interval`.
+    public var baseInterval: EnvoyDuration
+    /// `max_interval`; nil is ten times the base.
+    public var maxInterval: EnvoyDuration?
+
+    /// A back-off.
+    public init(baseInterval: EnvoyDuration, maxInterval: EnvoyDuration? = nil) {
+        self.baseInterval = baseInterval
+        self.maxInterval = maxInterval
+    }
+}
+
+/// `RetryPolicy.RateLimitedRetryBackOff`: the back-off a retried response's reset headers
+/// (`Retry-After`, `X-RateLimit-Reset`) ask for.
+public struct RateLimitedRetryBackOff: Equatable, Sendable {
+    /// `RetryPolicy.ResetHeaderFormat`.
+    public enum Format: String, Sendable, CaseIterable {
+        /// A number of seconds.
+        case seconds = "SECONDS"
+        /// A time in seconds since the epoch.
+        case unixTimestamp = "UNIX_TIMESTAMP"
+    }
+
+    /// `RetryPolicy.ResetHeader`.
+    public struct ResetHeader: Equatable, Sendable {
+        /// `name`, lower-case.
+        public var name: String
+        /// `format`.
+        public var format: Format
+
+        /// A reset header.
+        public init(name: String, format: Format = .seconds) {
+            self.name = name
+            self.format = format
+        }
+    }
+
+    /// `reset_headers`, in order.
+    public var resetHeaders: [ResetHeader]
+    /// `max_interval`; nil is Envoy's 300 s.
+    public var maxInterval: EnvoyDuration?
+
+    /// A rate-limited back-off.
+    public init(resetHeaders: [ResetHeader], maxInterval: EnvoyDuration? = nil) {
+        self.resetHeaders = resetHeaders
+        self.maxInterval = maxInterval
     }
 }
 

@@ -13,6 +13,10 @@ enum FieldUse: Sendable, Equatable {
     /// Valid Envoy, not modelled, and it can change routing: a `unmodeled-field` warning at
     /// its position.
     case routing
+    /// Valid Envoy, not modelled, and it changes how Envoy serves a route's requests (not
+    /// where they go): an `unsimulated-field` warning at its position, since neither the
+    /// route engine nor the embedded proxy acts on it.
+    case unsimulated
     /// Like `routing`, but a setting whose effect on the analysis is only that requests are
     /// normalised before matching (`normalize_path`): a note, not a warning.
     case routingNote
@@ -33,18 +37,19 @@ struct MessageTable: Sendable {
     let ignoredNames: [String]
 
     init(
-        _ name: String, read: [String], ignored: [String] = [], routing: [String] = [], notes: [String] = [],
-        removed: [String: String] = [:]
+        _ name: String, read: [String], ignored: [String] = [], unsimulated: [String] = [], routing: [String] = [],
+        notes: [String] = [], removed: [String: String] = [:]
     ) {
         self.name = name
         var f: [String: FieldUse] = [:]
         for n in read { f[n] = .read }
         for n in ignored { f[n] = .ignored }
+        for n in unsimulated { f[n] = .unsimulated }
         for n in routing { f[n] = .routing }
         for n in notes { f[n] = .routingNote }
         for (n, help) in removed { f[n] = .removed(help) }
         self.fields = f
-        self.names = read + ignored + routing + notes
+        self.names = read + ignored + unsimulated + routing + notes
         self.ignoredNames = ignored
     }
 }
@@ -155,6 +160,14 @@ struct Message {
                             .unmodeledField,
                             "`\(name)` of `\(table.name)` changes the path before routes are matched; xdsc matches the path as received",
                             at: p.key.span, severity: .note, label: "not modelled"))
+                }
+            case .unsimulated:
+                if !p.value.isNull {
+                    ctx.error(
+                        .unsimulatedField,
+                        "`\(name)` of `\(table.name)` changes how Envoy serves these requests, but neither `xdsc route` nor the proxy acts on it",
+                        at: p.key.span, label: "not simulated",
+                        help: "the engine and the proxy behave as if it were not set; check its effect in Envoy")
                 }
             case .read, .ignored: break
             }

@@ -151,6 +151,7 @@ struct ResourceReader {
         var kinds: [HTTPFilterKind] = []
         var filters: [HTTPFilter] = []
         var rateLimit: LocalRateLimit?
+        var router = HttpConnectionManager.RouterFilterConfig()
         for f in m.messages("http_filters", Tables.httpFilter) {
             let name = f.string("name") ?? ""
             guard let (t, node) = f.any("typed_config") else {
@@ -162,6 +163,7 @@ struct ResourceReader {
             if let kind {
                 kinds.append(kind)
                 if kind == .localRateLimit { rateLimit = localRateLimit(node) }
+                if kind == .router, let r = Message(node, Tables.router, ctx, any: true) { router = routerConfig(r) }
             } else {
                 ctx.opaque.append(OpaqueExtension(name: name, typeURL: t, source: f.span))
             }
@@ -181,6 +183,7 @@ struct ResourceReader {
         var manager = HttpConnectionManager(
             statPrefix: m.string("stat_prefix") ?? "", routes: routesValue, httpFilters: kinds, accessLog: logs,
             rateLimit: rateLimit, filters: filters)
+        manager.router = router
         manager.upgradeTypes = m.messages("upgrade_configs", Tables.managerUpgradeConfig).compactMap { u in
             u.bool("enabled") == false ? nil : u.requiredString("upgrade_type")
         }
@@ -246,6 +249,16 @@ struct ResourceReader {
                     help: "remove `xff_num_trusted_hops` or the extensions")
             }
         }
+    }
+
+    /// The router filter's settings: those the proxy acts on, and the names of the others
+    /// that change traffic (`Tables.routerTrafficFields`).
+    func routerConfig(_ m: Message) -> HttpConnectionManager.RouterFilterConfig {
+        var r = HttpConnectionManager.RouterFilterConfig(
+            suppressEnvoyHeaders: m.bool("suppress_envoy_headers") ?? false,
+            respectExpectedRqTimeout: m.bool("respect_expected_rq_timeout") ?? false)
+        r.unkeptTrafficFields = Tables.routerTrafficFields.filter(m.has)
+        return r
     }
 
     /// The filter-level bucket of a local rate limit filter, when it is enabled and enforced
@@ -434,7 +447,11 @@ struct ResourceReader {
             c.circuitBreakers = thresholds(.default)
             c.highPriorityCircuitBreakers = thresholds(.high)
         }
-        if m.has("http2_protocol_options") { c.upstreamProtocol = .http2 }
+        // The deprecated cluster field; `typed_extension_protocol_options` below wins.
+        if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
+            c.upstreamProtocol = .http2
+            c.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
+        }
         // The deprecated cluster field; `typed_extension_protocol_options` below wins.
         if let u = m.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
             c.upstreamHTTPProtocolOptions = upstreamHTTPProtocolOptions(u)
@@ -450,8 +467,11 @@ struct ResourceReader {
                     continue
                 }
                 if let o = Message(p.value, Tables.httpProtocolOptions, ctx, any: true) {
-                    if let e = o.message("explicit_http_config", Tables.explicitHttpConfig), e.has("http2_protocol_options") {
+                    if let e = o.message("explicit_http_config", Tables.explicitHttpConfig),
+                        let h2 = e.message("http2_protocol_options", Tables.http2ProtocolOptions)
+                    {
                         c.upstreamProtocol = .http2
+                        c.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
                     }
                     if o.has("auto_config") { c.autoHTTPConfig = true }
                     if let u = o.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {

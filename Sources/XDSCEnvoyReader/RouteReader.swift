@@ -455,10 +455,75 @@ struct RouteReader {
 
     func retryPolicy(_ rp: Message) -> RetryPolicy {
         let on = (rp.string("retry_on") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        return RetryPolicy(
+        var p = RetryPolicy(
             retryOn: on, numRetries: rp.int("num_retries").map { UInt32($0) }, perTryTimeout: rp.duration("per_try_timeout"),
             retriableStatusCodes: rp.list("retriable_status_codes").compactMap { $0.scalar?.int }.map { UInt32(clamping: $0) },
             perTryTimeoutSource: rp.has("per_try_timeout") ? rp.span("per_try_timeout") : nil)
+        p.retriableHeaders = rp.messages("retriable_headers", Tables.headerMatcher).compactMap(headerMatcher)
+        p.retriableRequestHeaders = rp.messages("retriable_request_headers", Tables.headerMatcher).compactMap(headerMatcher)
+        if let b = rp.message("retry_back_off", Tables.retryBackOff) { p.backOff = retryBackOff(b) }
+        if let r = rp.message("rate_limited_retry_back_off", Tables.rateLimitedRetryBackOff) {
+            p.rateLimitedBackOff = rateLimitedBackOff(r)
+        }
+        return p
+    }
+
+    /// `RetryPolicy.RetryBackOff`: `base_interval` is required and above 0, `max_interval`
+    /// above 0 (PGV) and, both rounded up to 1 ms, not below the base (`RetryPolicyImpl`,
+    /// config_impl.cc, refuses the policy).
+    func retryBackOff(_ b: Message) -> RetryBackOff? {
+        guard b.has("base_interval") else {
+            ctx.error(.missingField, "`RetryBackOff` needs `base_interval`", at: b.span, label: "missing `base_interval`")
+            return nil
+        }
+        guard let base = b.duration("base_interval") else { return nil }
+        guard positive(base, "base_interval", b) else { return nil }
+        let maxInterval = b.duration("max_interval")
+        if let m = maxInterval {
+            guard positive(m, "max_interval", b) else { return nil }
+            if max(m.milliseconds, 1) < max(base.milliseconds, 1) {
+                ctx.error(
+                    .invalidValue, "`max_interval` (\(m)) is below `base_interval` (\(base)); Envoy refuses the retry policy",
+                    at: b.span("max_interval"), label: "below the base")
+                return nil
+            }
+        }
+        return RetryBackOff(baseInterval: base, maxInterval: maxInterval)
+    }
+
+    /// `RetryPolicy.RateLimitedRetryBackOff`: at least one reset header, each with a name;
+    /// `max_interval` above 0.
+    func rateLimitedBackOff(_ r: Message) -> RateLimitedRetryBackOff? {
+        let formats = RateLimitedRetryBackOff.Format.allCases.map { ($0.rawValue, $0) }
+        var headers: [RateLimitedRetryBackOff.ResetHeader] = []
+        for h in r.messages("reset_headers", Tables.resetHeader) {
+            guard let name = h.requiredString("name") else { continue }
+            guard !name.isEmpty else {
+                ctx.error(.invalidValue, "a reset header's `name` must not be empty", at: h.span("name"), label: "empty")
+                continue
+            }
+            headers.append(.init(name: name.lowercased(), format: h.enumeration("format", formats) ?? .seconds))
+        }
+        guard !headers.isEmpty else {
+            if r.list("reset_headers").isEmpty {
+                ctx.error(
+                    .missingField, "`RateLimitedRetryBackOff` needs at least one of `reset_headers`", at: r.span,
+                    label: "no reset headers")
+            }
+            return nil
+        }
+        let maxInterval = r.duration("max_interval")
+        if let m = maxInterval, !positive(m, "max_interval", r) { return nil }
+        return RateLimitedRetryBackOff(resetHeaders: headers, maxInterval: maxInterval)
+    }
+
+    /// PGV's `duration.gt: {}`: `field` must be above 0.
+    func positive(_ d: EnvoyDuration, _ field: String, _ m: Message) -> Bool {
+        guard d.nanoseconds > 0 else {
+            ctx.error(.invalidValue, "`\(field)` must be above 0", at: m.span(field), label: "not above 0")
+            return false
+        }
+        return true
     }
 
     /// `request_mirror_policies` of `m`: each names exactly one of `cluster` and

@@ -24,9 +24,12 @@ enum Tables {
             "rate_limits", "cors", "retry_policy", "request_mirror_policies", "include_request_attempt_count",
             "include_attempt_count_in_response",
         ],
-        ignored: [
-            "retry_policy_typed_config", "hedge_policy",
-            "include_is_timeout_retry_header", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "metadata",
+        ignored: ["metadata"],
+        // Retry extensions, hedging, the timeout-retry header and body buffering change what
+        // Envoy does with a request; the engine and the proxy do not act on them.
+        unsimulated: [
+            "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header", "per_request_buffer_limit_bytes",
+            "request_body_buffer_limit",
         ],
         routing: ["matcher"])
 
@@ -36,7 +39,9 @@ enum Tables {
             "name", "match", "route", "redirect", "direct_response", "typed_per_filter_config", "request_headers_to_add",
             "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
         ],
-        ignored: ["metadata", "decorator", "tracing", "per_request_buffer_limit_bytes", "request_body_buffer_limit", "stat_prefix"],
+        // Metadata, tracing (`decorator`, `tracing`) and statistics change no request.
+        ignored: ["metadata", "decorator", "tracing", "stat_prefix"],
+        unsimulated: ["per_request_buffer_limit_bytes", "request_body_buffer_limit"],
         routing: ["filter_action", "non_forwarding_action"])
 
     static let routeMatch = MessageTable(
@@ -80,7 +85,9 @@ enum Tables {
             "append_x_forwarded_host", "rate_limits", "include_vh_rate_limits", "cors", "max_stream_duration", "max_grpc_timeout",
             "grpc_timeout_offset", "priority",
         ],
-        ignored: [
+        // Subset selection, early data, retry extensions, internal redirects, hedging and the
+        // flush timeout all change how Envoy serves the route; the engine and proxy do not.
+        unsimulated: [
             "metadata_match", "early_data_policy", "retry_policy_typed_config", "internal_redirect_policy",
             "internal_redirect_action", "max_internal_redirects", "hedge_policy", "flush_timeout",
         ],
@@ -118,12 +125,18 @@ enum Tables {
     static let doubleRange = MessageTable("DoubleRange", read: ["start", "end"])
 
     static let retryPolicy = MessageTable(
-        "RetryPolicy", read: ["retry_on", "num_retries", "per_try_timeout", "retriable_status_codes"],
+        "RetryPolicy",
+        read: [
+            "retry_on", "num_retries", "per_try_timeout", "retriable_status_codes", "retriable_headers", "retriable_request_headers",
+            "retry_back_off", "rate_limited_retry_back_off",
+        ],
         ignored: [
             "per_try_idle_timeout", "retry_priority", "retry_host_predicate", "retry_options_predicates",
-            "host_selection_retry_max_attempts", "retry_back_off", "rate_limited_retry_back_off", "retriable_headers",
-            "retriable_request_headers",
+            "host_selection_retry_max_attempts",
         ])
+    static let retryBackOff = MessageTable("RetryPolicy.RetryBackOff", read: ["base_interval", "max_interval"])
+    static let rateLimitedRetryBackOff = MessageTable("RetryPolicy.RateLimitedRetryBackOff", read: ["reset_headers", "max_interval"])
+    static let resetHeader = MessageTable("RetryPolicy.ResetHeader", read: ["name", "format"])
 
     static let requestMirrorPolicy = MessageTable(
         "RequestMirrorPolicy", read: ["cluster", "cluster_header", "runtime_fraction", "disable_shadow_host_suffix_append"],
@@ -250,6 +263,19 @@ enum Tables {
     static let managerFieldsWithoutTrafficEffect: [String] = [
         "http3_protocol_options", "drain_timeout", "access_log_flush_interval", "flush_access_log_on_new_request",
         "access_log_options", "append_local_overload", "add_proxy_protocol_connection_state",
+    ]
+
+    /// `envoy.extensions.filters.http.router.v3.Router` (router.proto).
+    static let router = MessageTable(
+        "Router", read: ["suppress_envoy_headers", "respect_expected_rq_timeout"],
+        ignored: routerTrafficFields + routerFieldsWithoutTrafficEffect)
+    /// The `ignored` fields of `router` that change traffic: `strict_check_headers` answers 400
+    /// to a malformed control header, `upstream_http_filters` run on each upstream request.
+    /// The proxy warns when a file sets one (`RouterFilterConfig.unkeptTrafficFields`).
+    static let routerTrafficFields: [String] = ["strict_check_headers", "upstream_http_filters"]
+    /// Router fields without an effect on the traffic: statistics, tracing, upstream logs.
+    static let routerFieldsWithoutTrafficEffect: [String] = [
+        "dynamic_stats", "start_child_span", "upstream_log", "upstream_log_options", "suppress_grpc_request_failure_code_stats",
     ]
 
     static let rds = MessageTable("Rds", read: ["config_source", "route_config_name"])

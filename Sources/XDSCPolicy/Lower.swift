@@ -64,8 +64,11 @@ public struct Lowering {
                 sawListeners = true
                 if let entries = top.entries("listeners") {
                     if entries.isEmpty {
+                        // An empty map is a value out of range (`invalid-value`), as every empty
+                        // required list is; `missing-field` is for an absent key.
                         sink.add(
-                            .missingField, "`listeners` is empty; a policy needs at least one listener", at: top.value("listeners")!.span)
+                            .invalidValue, "`listeners` is empty; a policy needs at least one listener", at: top.value("listeners")!.span,
+                            label: "empty")
                     }
                     listenerNodes += entries.map { ($0.key, $0.value) }
                 }
@@ -189,7 +192,11 @@ public struct Lowering {
         guard let f = Fields(node, context: "service", what: "service `\(name.value)`", anchor: name.span, sink: sink) else { return nil }
         var endpoints: [PolicyEndpoint] = []
         if let items = f.list("endpoints") {
-            if items.isEmpty { sink.add(.invalidValue, "`endpoints` of service `\(name.value)` is empty", at: f.value("endpoints")!.span) }
+            if items.isEmpty {
+                sink.add(
+                    .invalidValue, "`endpoints` of service `\(name.value)` is empty; a service needs at least one endpoint",
+                    at: f.value("endpoints")!.span, label: "empty")
+            }
             endpoints = items.compactMap(endpoint)
         } else if !f.has("endpoints") {
             f.missing("endpoints", help: "e.g. `endpoints: [10.0.1.10:8080]`")
@@ -395,7 +402,7 @@ public struct Lowering {
         var hosts: [PolicyHost] = []
         if let entries = f.entries("hosts") {
             if entries.isEmpty {
-                sink.add(.missingField, "`hosts` is empty; a listener needs at least one host", at: f.value("hosts")!.span)
+                sink.add(.invalidValue, "`hosts` is empty; a listener needs at least one host", at: f.value("hosts")!.span, label: "empty")
             }
             for p in entries {
                 guard let s = p.key.scalar, !s.isNull else {
@@ -421,7 +428,10 @@ public struct Lowering {
         guard let f = Fields(node, context: "host", what: "host `\(name.value)`", anchor: name.span, sink: sink) else { return nil }
         var domains: [Located<String>] = []
         if let list = f.stringList("domains", allowSingle: true) {
-            if list.isEmpty { sink.add(.invalidValue, "`domains` is empty", at: f.value("domains")!.span) }
+            if list.isEmpty {
+                sink.add(
+                    .invalidValue, "`domains` is empty; a host needs at least one domain", at: f.value("domains")!.span, label: "empty")
+            }
             for d in list {
                 if let p = PolicyValues.domainProblem(d.value) {
                     sink.add(.invalidValue, p.message, at: d.span, label: "invalid domain", help: p.help)
@@ -434,7 +444,9 @@ public struct Lowering {
         }
         var routes: [PolicyRoute] = []
         if let items = f.list("routes") {
-            if items.isEmpty { sink.add(.missingField, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span) }
+            if items.isEmpty {
+                sink.add(.invalidValue, "`routes` is empty; a host needs at least one route", at: f.value("routes")!.span, label: "empty")
+            }
             var names: [String: SourceSpan] = [:]
             names.reserveCapacity(items.count)
             routes.reserveCapacity(items.count)

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import XDSCEnvoy
 
 /// One cluster's circuit breakers of one priority beside `max_requests` (which the load
@@ -73,13 +74,14 @@ extension UpstreamTargets {
     static func now() -> Int64 { Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds) }
 }
 
-/// `max_connections` of the HTTP/1.1 clusters that set it, per priority: the cluster's
-/// open upstream connections of that priority, connecting ones included (Envoy counts an
-/// `ActiveClient` from its creation). At the limit a request that finds no idle connection
-/// waits, pending, for the next connection its endpoint releases, unless the endpoint's pool
-/// (one per endpoint and priority) has none open at all, when one is made anyway
-/// (conn_pool_base.cc `tryCreateNewConnection`); a closed connection lets the first waiter
-/// connect.
+/// `max_connections` per cluster and priority (Envoy's 1024 when the thresholds do not set
+/// it, `ResourceManagerImpl`): the cluster's open upstream connections of that priority,
+/// connecting ones included (Envoy counts an `ActiveClient` from its creation). At the limit
+/// an HTTP/1.1 request that finds no idle connection waits, pending, for the next connection
+/// its endpoint releases, unless the endpoint's pool (one per endpoint and priority) has none
+/// open at all, when one is made anyway (conn_pool_base.cc `tryCreateNewConnection`); a
+/// closed connection lets the first waiter connect. An HTTP/2 pool asks ``admitHTTP2(_:force:)``
+/// before it dials another connection (HTTP2UpstreamPool.swift).
 struct ConnectionLimits {
     /// What a request that needs a connection does.
     enum Admission {
@@ -88,22 +90,31 @@ struct ConnectionLimits {
         case wait(EventLoopFuture<Channel?>)
     }
 
-    /// Per cluster position and priority (`limitIndex`): the limit (nil: not simulated) and
-    /// the open connections.
-    var limits: [Int?]
+    /// Per cluster position and priority (`limitIndex`): the limit and the open connections.
+    var limits: [Int]
     var open: [Int]
     /// Open connections and waiters per dialled address.
     var perAddress: [String: Int] = [:]
     var waiters: [String: [EventLoopPromise<Channel?>]] = [:]
 
-    init(limits: [Int?]) {
+    init(limits: [Int]) {
         self.limits = limits
         open = Array(repeating: 0, count: limits.count)
     }
 
+    /// An HTTP/2 pool may dial one more connection for counters `c`: within the limit, or
+    /// `force` (the pool has no connection at all); counted open when true.
+    mutating func admitHTTP2(_ c: Int, force: Bool) -> Bool {
+        guard open[c] < limits[c] || force else { return false }
+        open[c] += 1
+        return true
+    }
+
+    /// An HTTP/2 connection counted by ``admitHTTP2(_:force:)`` closed (or failed to connect).
+    mutating func closedHTTP2(_ c: Int) { open[c] = max(0, open[c] - 1) }
+
     mutating func admit(_ c: Int, _ address: String, eventLoop: EventLoop) -> Admission {
-        guard let limit = limits[c] else { return .connect }
-        if open[c] < limit || perAddress[address, default: 0] == 0 {
+        if open[c] < limits[c] || perAddress[address, default: 0] == 0 {
             open[c] += 1
             perAddress[address, default: 0] += 1
             return .connect
@@ -116,7 +127,6 @@ struct ConnectionLimits {
     /// A connection of cluster `c` to `address` closed (or its connect failed): the first
     /// waiter may connect in its place.
     mutating func closed(_ c: Int, _ address: String) -> EventLoopPromise<Channel?>? {
-        guard limits[c] != nil else { return nil }
         open[c] = max(0, open[c] - 1)
         perAddress[address] = max(0, perAddress[address, default: 0] - 1)
         guard var w = waiters[address], !w.isEmpty else { return nil }
@@ -142,7 +152,9 @@ extension UpstreamTargets {
     func admitConnection(_ cluster: String, _ target: Target, eventLoop: EventLoop) -> ConnectionLimits.Admission {
         guard let c = positions(cluster), limitsConnections else { return .connect }
         let i = Self.limitIndex(c, target.priority)
-        return connectionLimits.withLockedValue { $0.admit(i, Self.address(target), eventLoop: eventLoop) }
+        let admission = connectionLimits.withLockedValue { $0.admit(i, Self.address(target), eventLoop: eventLoop) }
+        if case .wait = admission { connectionWaiters.add(1, ordering: .relaxed) }
+        return admission
     }
 
     /// A connection of `cluster` to `target` is up: its close frees its slot. nil: the connect failed.
@@ -151,15 +163,18 @@ extension UpstreamTargets {
         let c = Self.limitIndex(p, target.priority)
         let address = Self.address(target)
         let free = { [self] in
-            self.connectionLimits.withLockedValue { $0.closed(c, address) }?.succeed(nil)
+            guard let waiter = self.connectionLimits.withLockedValue({ $0.closed(c, address) }) else { return }
+            self.connectionWaiters.subtract(1, ordering: .relaxed)
+            waiter.succeed(nil)
         }
         if let channel { channel.closeFuture.whenComplete { _ in free() } } else { free() }
     }
 
     /// Gives a released connection to a request waiting for one; false when none waits.
     func handToWaiter(_ channel: Channel, _ target: Target) -> Bool {
-        guard limitsConnections, channel.isActive else { return false }
+        guard limitsConnections, connectionWaiters.load(ordering: .relaxed) > 0, channel.isActive else { return false }
         guard let w = connectionLimits.withLockedValue({ $0.waiter(Self.address(target)) }) else { return false }
+        connectionWaiters.subtract(1, ordering: .relaxed)
         w.succeed(channel)
         return true
     }

@@ -191,7 +191,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let local = localAddress ?? context.channel.localAddress?.ipAddress ?? "127.0.0.1"
         localAddress = local
         let request = RequestTranslation.envoyRequest(
-            head, random: listener.random, remoteAddress: remote, localAddress: local, tls: listener.tls, addressing: listener.addressing)
+            head, random: listener.random, remoteAddress: remote, localAddress: local, tls: listener.tls, addressing: listener.addressing
+        ).withPeerPort(context.channel.remoteAddress?.port ?? 0)
         guard let engine = listener.engine else {
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return
@@ -276,6 +277,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard case .answering(_, _, let cors) = state else { return }
             state = .answering(head, exchange, cors: cors)
             let started = NIODeadline.now()
+            // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
+            let suppress = engine.router.suppressEnvoyHeaders
             exchange.whenFinished { [self] result in
                 guard case .answering = self.state else { return }
                 // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
@@ -287,7 +290,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     var headers = RequestTranslation.responseHeaders(
                         upstream: response.headers, bodyLength: response.body.readableBytes, engine: engine, decision: d)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                    if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
                     self.respond(
                         context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
                         body: response.body, trailers: response.trailers)
@@ -295,8 +298,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     var headers = RequestTranslation.responseHeaders(
                         upstream: response.headers, bodyLength: nil, engine: engine, decision: d)
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
-                    self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts))
+                    if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
+                    // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
+                    let left = d.streamDuration.map { self.streamStart + .nanoseconds(max(0, $0.nanoseconds)) - context.eventLoop.now }
+                    self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts), closingIn: left)
                 case .localReply(let status, let body, ForwardExchange.streamDurationFlag):
                     // `onStreamMaxDurationReached` (conn_manager_impl.cc): the connection manager's
                     // local reply, 504 once the request is complete (`maybeRequestTimeoutCode`), gRPC
@@ -307,7 +312,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                         body: body)
                 case .localReply(let status, let body, let flag):
                     // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
-                    let overloaded = flag == "UO" ? [HTTPHeader("x-envoy-overloaded", "true")] : []
+                    let overloaded = flag == "UO" && !suppress ? [HTTPHeader("x-envoy-overloaded", "true")] : []
                     self.localReply(
                         context: context, head: head, status: status, body: body, engine: engine, decision: d,
                         extra: overloaded + attempts)
@@ -316,7 +321,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
             // The connection manager's stream timer (`refreshDurationTimeout`): counted from the
             // stream's start, so the time spent receiving the body is used up.
-            if let stream = d.streamDuration, !upgrade {
+            if let stream = d.streamDuration {
                 let left = streamStart + .nanoseconds(max(0, stream.nanoseconds)) - context.eventLoop.now
                 let timer = routeDeadlines(context).schedule(in: max(.zero, left)) {
                     exchange.expireStreamDuration()
@@ -361,14 +366,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// After a 101: the HTTP handlers leave both pipelines and a tunnel relays the bytes
     /// (Envoy passes an upgraded stream through). The 101 head is written raw, after the
     /// codec is gone, so the first frame cannot be parsed as HTTP.
-    private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader]) {
+    private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader], closingIn: TimeAmount? = nil) {
         clientTimer?.cancel()
         clientTimer = nil
         state = .closed
         var h = RequestTranslation.appendingVia(headers.filter { $0.name != "server" && $0.name != "date" }, listener.addressing.via)
         h.append(HTTPHeader("date", date()))
         h.append(HTTPHeader("server", "envoy"))
-        let (down, up) = TunnelHandler.pair()
+        let (down, up) = TunnelHandler.pair(closingIn: closingIn)
         do {
             let sync = context.pipeline.syncOperations
             try sync.addHandler(down)

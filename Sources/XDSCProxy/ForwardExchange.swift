@@ -2,8 +2,13 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 import XDSCEnvoy
 import XDSCRequest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The request as it goes upstream (HTTP/1.1).
 struct UpstreamRequest {
@@ -50,9 +55,13 @@ final class UpstreamTargets: Sendable {
     private let breakers: NIOLockedValueBox<[CircuitBreakers]>
     /// Whether each cluster has outlier detection (reports skip the lock otherwise).
     let detecting: [Bool]
-    /// `max_connections` (CircuitBreakers.swift), when a cluster sets it.
+    /// `max_connections` (CircuitBreakers.swift), by `limitIndex`.
     let connectionLimits: NIOLockedValueBox<ConnectionLimits>
     let limitsConnections: Bool
+    /// Requests waiting under `max_connections` (a released connection skips the lock when none).
+    let connectionWaiters = Atomic<Int>(0)
+    /// Each cluster's `http2_protocol_options.max_concurrent_streams` (HTTP2UpstreamPool.swift).
+    let http2StreamLimits: [Int]
     /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
     let http2 = HTTP2UpstreamPool()
 
@@ -101,14 +110,17 @@ final class UpstreamTargets: Sendable {
         self.balancers = NIOLockedValueBox(balancers)
         self.breakers = NIOLockedValueBox(breakers)
         self.detecting = balancers.map { $0.outlier != nil }
+        // Every cluster counts its connections, against Envoy's 1024 when the thresholds are silent.
         let limits = targets.keys.sorted().flatMap { name in
-            RoutingPriority.allCases.map { p -> Int? in
-                guard let s = settings[name], !s.http2 else { return nil }
-                return s.thresholds(p).maxConnections.map { Int($0) }
+            RoutingPriority.allCases.map { p in
+                Int((settings[name] ?? ClusterSettings()).thresholds(p).maxConnections ?? ClusterSettings.defaultMaxConnections)
             }
         }
         self.connectionLimits = NIOLockedValueBox(ConnectionLimits(limits: limits))
-        self.limitsConnections = limits.contains { $0 != nil }
+        self.limitsConnections = !limits.isEmpty
+        self.http2StreamLimits = targets.keys.sorted().map { name in
+            Int(settings[name]?.http2MaxConcurrentStreams ?? ClusterSettings.defaultHTTP2MaxConcurrentStreams)
+        }
     }
 
     /// A cluster's position.
@@ -238,6 +250,8 @@ final class ForwardExchange {
     private let priority: RoutingPriority
     /// A retry of this request counts against the cluster's `max_retries` (`resetRetry`).
     private var holdsRetry = false
+    /// The exponential back-offs so far (each doubles the next one's range).
+    private var exponentialBackOffs = 0
     /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
     private let deadlines: DeadlineQueue?
     /// What runs when the exchange ends (a plain callback: no promise, future and callback
@@ -370,18 +384,17 @@ final class ForwardExchange {
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
         if !upgrade && targets.usesHTTP2(cluster) {
-            // A stream on the endpoint's HTTP/2 connection. Upgrades stay on HTTP/1.1. Until
-            // that connection is up the stream is pending (conn_pool_base.cc `newStreamImpl`).
-            let pending = !targets.http2.isConnected(target)
-            if pending && !targets.beginPending(cluster, priority) {
+            // A stream on the endpoint's HTTP/2 pool (HTTP2UpstreamPool.swift). Upgrades stay
+            // on HTTP/1.1. Until its connection is up the stream is pending.
+            guard
+                let stream = targets.openHTTP2Stream(
+                    cluster, target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount,
+                    responsePromise: responsePromise)
+            else {
                 refusePending(responsePromise)
                 return
             }
-            let (cluster, priority, targets) = (self.cluster, self.priority, self.targets)
-            targets.http2.openStream(
-                to: target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount, responsePromise: responsePromise
-            ).assumeIsolated().whenComplete { result in
-                if pending { targets.endPending(cluster, priority) }
+            stream.assumeIsolated().whenComplete { result in
                 switch result {
                 case .failure(let error): responsePromise.fail(error as? UpstreamFailure ?? .connectionFailure)
                 case .success(let stream): send(stream)
@@ -494,8 +507,8 @@ final class ForwardExchange {
             complete(.upgraded(response, channel))
             return
         }
-        if plan.retries(status: response.status) && attempts <= plan.numRetries && takeRetry() {
-            backOff()
+        if plan.retries(status: response.status, headers: response.headers) && attempts <= plan.numRetries && takeRetry() {
+            backOff(after: response.headers)
             return
         }
         finish(.response(response, attempts: attempts))
@@ -519,6 +532,7 @@ final class ForwardExchange {
         case .connectionFailure: finish(.localReply(status: 503, body: Self.resetBody("connection failure"), flag: "UF"))
         case .connectionTermination: finish(.localReply(status: 503, body: Self.resetBody("connection termination"), flag: "UC"))
         case .transportFailure: finish(.localReply(status: 503, body: Self.resetBody(failure.reason), flag: "UF"))
+        case .refusedStream: finish(.localReply(status: 503, body: Self.resetBody(failure.reason), flag: "UR"))
         }
     }
 
@@ -551,11 +565,13 @@ final class ForwardExchange {
         inFlight = nil
     }
 
-    /// `JitteredExponentialBackOffStrategy`: a random wait below base * 2^(n-1), capped at 10x base.
-    private func backOff() {
-        let base = max(options.retryBackOffBase.timeAmount.nanoseconds, 1)
-        let ceiling = min(base << min(Int64(attempts - 1), 20), base * 10)
-        let wait = Int64(random.next() % UInt64(ceiling))
+    /// The wait before the next attempt (`RetryPlan.backOff`): the exponential back-off, or
+    /// after a retried response, the interval its reset headers ask for.
+    private func backOff(after response: [(name: String, value: String)]? = nil) {
+        let (wait, rateLimited) = plan.backOff(
+            after: response, step: exponentialBackOffs, defaultBase: options.retryBackOffBase.timeAmount.nanoseconds,
+            random: random.next(), now: UInt64(max(0, time(nil))))
+        if !rateLimited { exponentialBackOffs += 1 }
         let task = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(wait)) { [self] in
             guard case .backingOff = self.state else { return }
             self.attempt()

@@ -4,17 +4,23 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 
-/// The upstream HTTP/2 connections: one per endpoint address and priority, shared by every request to it,
-/// each request a stream of its own (Envoy's HTTP/2 connection pool multiplexes on one
-/// connection; `codec_client.cc`, `http2/conn_pool.cc`). Connections are h2c with prior
-/// knowledge (the client preface is sent at once, without an upgrade), or h2 over TLS for a
-/// cluster with a TLS transport socket (ALPN offers `h2`; the connection is used once the
-/// handshake and its certificate check are done). A connection that
-/// fails or closes is forgotten and the next request dials a new one; streams over the
-/// peer's `max_concurrent_streams` wait in NIO's stream buffer until others end (Envoy would
-/// open another connection within `max_connections`; it always admits a pool's first one,
-/// conn_pool_base.cc `tryCreateNewConnection`, so the breaker never refuses the one used here).
-/// A stream that finds its connection still being dialled is pending (`max_pending_requests`).
+/// The upstream HTTP/2 connections: a pool per endpoint address, priority and TLS identity
+/// (Envoy's pools are per host and priority, cluster_manager_impl.cc `httpConnPoolImpl`),
+/// each request a stream of its own (`codec_client.cc`, `http2/conn_pool.cc`). Connections
+/// are h2c with prior knowledge (the client preface is sent at once, without an upgrade), or
+/// h2 over TLS for a cluster with a TLS transport socket (ALPN offers `h2`; the connection is
+/// used once the handshake and its certificate check are done).
+///
+/// A connection carries at most its stream limit: the cluster's
+/// `http2_protocol_options.max_concurrent_streams` (2147483647 by default), lowered to the
+/// `SETTINGS_MAX_CONCURRENT_STREAMS` the upstream sends (``PeerSettingsHandler``; Envoy's
+/// `ActiveClient` capacity, `onSettings`). A stream goes on the first connected connection with
+/// room, else on a connecting one with room, else a new connection is dialled, within the
+/// cluster's `max_connections` at the priority, which admits a pool's first connection
+/// anyway (conn_pool_base.cc `tryCreateNewConnection`); over it the stream waits for a stream
+/// of the pool to end, or a connection to close. A stream that is not on a connected
+/// connection is pending (`max_pending_requests`, `newStreamImpl`). A connection that fails
+/// or closes leaves the pool.
 final class HTTP2UpstreamPool: Sendable {
     /// An open HTTP/2 connection.
     struct Connection: Sendable {
@@ -22,54 +28,145 @@ final class HTTP2UpstreamPool: Sendable {
         var multiplexer: NIOHTTP2Handler.StreamMultiplexer
     }
 
-    private let connections = NIOLockedValueBox([String: EventLoopFuture<Connection>]())
-    /// The keys whose connection is up.
-    private let connected = NIOLockedValueBox(Set<String>())
+    /// Where one stream goes: a connection of a pool (its slot held until ``release(_:)``).
+    struct Grant: Sendable {
+        let key: String
+        let client: Int
+        let connection: EventLoopFuture<Connection>
+        /// The connection was up when the stream got it (else the stream is pending).
+        let connected: Bool
+    }
 
-    /// Where `target`'s streams go: one connection per address, priority and TLS identity.
+    /// The outcome of asking for a stream.
+    enum Reservation {
+        case granted(Grant)
+        /// No room and no new connection: completed with a slot, or nil to ask again.
+        case waiting(EventLoopFuture<Grant?>)
+        /// `max_pending_requests` refused the stream.
+        case overflow
+    }
+
+    /// One connection of a pool (Envoy's `ActiveClient`).
+    private struct Client {
+        let id: Int
+        let connection: EventLoopFuture<Connection>
+        let configuredLimit: Int
+        var connected = false
+        var streams = 0
+        var limit: Int
+        var hasRoom: Bool { streams < limit }
+    }
+
+    private struct Pools {
+        var clients: [String: [Client]] = [:]
+        var waiters: [String: [EventLoopPromise<Grant?>]] = [:]
+        var nextID = 0
+    }
+
+    private let pools = NIOLockedValueBox(Pools())
+
+    /// Where `target`'s streams go: one pool per address, priority and TLS identity.
     static func key(_ target: UpstreamTargets.Target) -> String {
         "\(target.host):\(target.port)" + (target.priority == .high ? "|high" : "") + (target.tls.map { "|" + $0.connectionKey } ?? "")
     }
 
-    /// Whether a stream to `target` finds its connection up (else it waits for one: pending).
-    func isConnected(_ target: UpstreamTargets.Target) -> Bool {
+    /// A slot for one stream to `target`. `admitPending` is asked when the stream would be
+    /// pending (false: overflow), `mayConnect` before a new connection is dialled (its argument:
+    /// the pool has none), and `closed` runs when a connection so dialled is gone.
+    func reserve(
+        _ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount, streamLimit: Int,
+        admitPending: () -> Bool, mayConnect: (Bool) -> Bool, closed: @escaping @Sendable () -> Void
+    ) -> Reservation {
         let key = Self.key(target)
-        return connected.withLockedValue { $0.contains(key) }
+        let limit = max(1, streamLimit)
+        var dialled: Client?
+        let reservation = pools.withLockedValue { all -> Reservation in
+            var list = all.clients[key] ?? []
+            defer { all.clients[key] = list.isEmpty ? nil : list }
+            if let i = list.firstIndex(where: { $0.connected && $0.hasRoom }) {
+                list[i].streams += 1
+                return .granted(Grant(key: key, client: list[i].id, connection: list[i].connection, connected: true))
+            }
+            guard admitPending() else { return .overflow }
+            if let i = list.firstIndex(where: { !$0.connected && $0.hasRoom }) {
+                list[i].streams += 1
+                return .granted(Grant(key: key, client: list[i].id, connection: list[i].connection, connected: false))
+            }
+            guard mayConnect(list.isEmpty) else {
+                let p = eventLoop.makePromise(of: Grant?.self)
+                all.waiters[key, default: []].append(p)
+                return .waiting(p.futureResult)
+            }
+            all.nextID += 1
+            let id = all.nextID
+            let settings: @Sendable (Int) -> Void = { [weak self] peer in self?.peerLimit(key, id, peer) }
+            let connection = Self.connect(target, eventLoop: eventLoop, connectTimeout: connectTimeout, peerStreamLimit: settings)
+            let client = Client(id: id, connection: connection, configuredLimit: limit, streams: 1, limit: limit)
+            list.append(client)
+            dialled = client
+            return .granted(Grant(key: key, client: id, connection: connection, connected: false))
+        }
+        if let dialled { watch(dialled, key, closed: closed) }
+        return reservation
     }
 
-    /// A new stream to `target` whose answer completes `responsePromise`; the connection is
-    /// dialled first when there is none. Fails when no connection can be had.
-    func openStream(
-        to target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount,
-        responsePromise: EventLoopPromise<UpstreamResponse>
-    ) -> EventLoopFuture<Channel> {
-        // One connection per endpoint and priority (Envoy's pools are per priority).
-        let key = Self.key(target)
-        let (connection, dialled) = connections.withLockedValue { all -> (EventLoopFuture<Connection>, Bool) in
-            if let existing = all[key] { return (existing, false) }
-            let new = Self.connect(target, eventLoop: eventLoop, connectTimeout: connectTimeout)
-            all[key] = new
-            return (new, true)
+    /// Follows a dialled connection: connected, then gone (or failed).
+    private func watch(_ client: Client, _ key: String, closed: @escaping @Sendable () -> Void) {
+        let id = client.id
+        let gone: @Sendable () -> Void = { [weak self] in
+            closed()
+            self?.remove(key, id)
         }
-        if dialled {
-            let forget: @Sendable () -> Void = { [connections, connected] in
-                let current = connections.withLockedValue { all -> Bool in
-                    guard all[key] === connection else { return false }
-                    all[key] = nil
-                    return true
-                }
-                if current { connected.withLockedValue { _ = $0.remove(key) } }
-            }
-            connection.whenComplete { [connected] result in
-                switch result {
-                case .failure: forget()
-                case .success(let c):
-                    connected.withLockedValue { _ = $0.insert(key) }
-                    c.channel.closeFuture.whenComplete { _ in forget() }
-                }
+        client.connection.whenComplete { [weak self] result in
+            switch result {
+            case .failure: gone()
+            case .success(let c):
+                let waiting = self?.update(key, id) { $0.connected = true } ?? []
+                waiting.forEach { $0.succeed(nil) }
+                c.channel.closeFuture.whenComplete { _ in gone() }
             }
         }
-        return connection.flatMap { Self.stream(on: $0, httpProtocol: .http, responsePromise: responsePromise) }
+    }
+
+    /// The stream that held `grant` ended: its slot goes to the first waiter, if any.
+    func release(_ grant: Grant) {
+        let handed = pools.withLockedValue { all -> EventLoopPromise<Grant?>? in
+            guard let i = all.clients[grant.key]?.firstIndex(where: { $0.id == grant.client }) else { return nil }
+            if var w = all.waiters[grant.key], !w.isEmpty, all.clients[grant.key]![i].streams <= all.clients[grant.key]![i].limit {
+                let first = w.removeFirst()
+                all.waiters[grant.key] = w.isEmpty ? nil : w
+                return first
+            }
+            all.clients[grant.key]![i].streams = max(0, all.clients[grant.key]![i].streams - 1)
+            return nil
+        }
+        handed?.succeed(grant)
+    }
+
+    /// The upstream's `SETTINGS_MAX_CONCURRENT_STREAMS` for connection `id` (`onSettings`).
+    private func peerLimit(_ key: String, _ id: Int, _ peer: Int) {
+        let waiting = update(key, id) { $0.limit = max(1, min($0.configuredLimit, peer)) }
+        waiting.forEach { $0.succeed(nil) }
+    }
+
+    /// Changes connection `id` of pool `key`; the waiters to wake when it has room after it.
+    private func update(_ key: String, _ id: Int, _ change: (inout Client) -> Void) -> [EventLoopPromise<Grant?>] {
+        pools.withLockedValue { all in
+            guard let i = all.clients[key]?.firstIndex(where: { $0.id == id }) else { return [] }
+            change(&all.clients[key]![i])
+            guard all.clients[key]![i].hasRoom else { return [] }
+            return all.waiters.removeValue(forKey: key) ?? []
+        }
+    }
+
+    /// Connection `id` left pool `key`: its waiters ask again (they may dial now).
+    private func remove(_ key: String, _ id: Int) {
+        let waiting = pools.withLockedValue { all -> [EventLoopPromise<Grant?>] in
+            all.clients[key]?.removeAll { $0.id == id }
+            if all.clients[key]?.isEmpty == true { all.clients[key] = nil }
+            return all.waiters.removeValue(forKey: key) ?? []
+        }
+        waiting.forEach { $0.succeed(nil) }
     }
 
     /// A new stream on `connection`, speaking HTTP/1 parts, whose answer completes `responsePromise`.
@@ -89,27 +186,31 @@ final class HTTP2UpstreamPool: Sendable {
     /// An HTTP/2 client connection's handlers, behind the target's TLS (`handshake` is
     /// completed once the certificate checks pass).
     private static func configureClient(
-        _ sync: ChannelPipeline.SynchronousOperations, _ target: UpstreamTargets.Target, handshake: EventLoopPromise<Void>?
+        _ sync: ChannelPipeline.SynchronousOperations, _ target: UpstreamTargets.Target, handshake: EventLoopPromise<Void>?,
+        peerStreamLimit: (@Sendable (Int) -> Void)?
     ) throws {
         try target.tls.map { try UpstreamTLS.addHandlers($0, to: sync, verified: handshake) }
         // The upstream opens no streams of its own (no server push); any it tries are closed.
         _ = try sync.configureHTTP2Pipeline(mode: .client, connectionConfiguration: .init(), streamConfiguration: .init()) {
             $0.close()
         }
+        if let peerStreamLimit { try sync.addHandler(PeerSettingsHandler(maxConcurrentStreams: peerStreamLimit)) }
         try sync.addHandler(ConnectionErrorHandler())
     }
 
     /// Dials `target` and speaks HTTP/2 on it (over its TLS, once the handshake is done).
     /// Health checks dial the same way, on a connection of their own.
-    static func connect(_ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount)
-        -> EventLoopFuture<Connection>
-    {
+    static func connect(
+        _ target: UpstreamTargets.Target, eventLoop: EventLoop, connectTimeout: TimeAmount,
+        peerStreamLimit: (@Sendable (Int) -> Void)? = nil
+    ) -> EventLoopFuture<Connection> {
         let handshake = target.tls.map { _ in eventLoop.makePromise(of: Void.self) }
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try Self.configureClient(channel.pipeline.syncOperations, target, handshake: handshake)
+                    try Self.configureClient(
+                        channel.pipeline.syncOperations, target, handshake: handshake, peerStreamLimit: peerStreamLimit)
                 }
             }
             .connect(host: target.host, port: target.port)
@@ -129,5 +230,59 @@ final class HTTP2UpstreamPool: Sendable {
                     channel: channel, multiplexer: try channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer()
                 )
             }
+    }
+}
+
+extension UpstreamTargets {
+    /// A stream of `cluster`'s request to `target` on the endpoint's HTTP/2 pool, answering
+    /// `responsePromise`; nil when `max_pending_requests` refuses it. A stream that waits
+    /// (for a connection being dialled, or for room) is pending until it is on a connected one.
+    func openHTTP2Stream(
+        _ cluster: String, _ target: Target, eventLoop: EventLoop, connectTimeout: TimeAmount,
+        responsePromise: EventLoopPromise<UpstreamResponse>
+    ) -> EventLoopFuture<Channel>? {
+        guard let c = positions(cluster) else { return nil }
+        let counters = Self.limitIndex(c, target.priority)
+        let priority = target.priority
+        let limits = connectionLimits
+        let pool = http2
+        let streamLimit = http2StreamLimits[c]
+        @Sendable func reserve(_ admitPending: () -> Bool) -> HTTP2UpstreamPool.Reservation {
+            pool.reserve(
+                target, eventLoop: eventLoop, connectTimeout: connectTimeout, streamLimit: streamLimit,
+                admitPending: admitPending, mayConnect: { empty in limits.withLockedValue { $0.admitHTTP2(counters, force: empty) } },
+                closed: { limits.withLockedValue { $0.closedHTTP2(counters) } })
+        }
+        // Asks again after a wake-up without a slot (the stream is pending already).
+        @Sendable func grant(_ r: HTTP2UpstreamPool.Reservation) -> EventLoopFuture<HTTP2UpstreamPool.Grant> {
+            switch r {
+            case .granted(let g): return eventLoop.makeSucceededFuture(g)
+            case .overflow: return eventLoop.makeFailedFuture(UpstreamFailure.connectionFailure)
+            case .waiting(let f):
+                return f.flatMap { g in g.map { eventLoop.makeSucceededFuture($0) } ?? grant(reserve { true }) }
+            }
+        }
+        var pending = false
+        let first = reserve {
+            pending = self.beginPending(cluster, priority)
+            return pending
+        }
+        if case .overflow = first { return nil }
+        let stream = grant(first).flatMap { g in
+            let stream = g.connection.flatMap { Self.h2Stream(on: $0, responsePromise) }
+            stream.whenComplete { result in
+                switch result {
+                case .success(let s): s.closeFuture.whenComplete { _ in pool.release(g) }
+                case .failure: pool.release(g)
+                }
+            }
+            return stream
+        }
+        if pending { stream.whenComplete { [self] _ in self.endPending(cluster, priority) } }
+        return stream
+    }
+
+    private static func h2Stream(on c: HTTP2UpstreamPool.Connection, _ p: EventLoopPromise<UpstreamResponse>) -> EventLoopFuture<Channel> {
+        HTTP2UpstreamPool.stream(on: c, httpProtocol: .http, responsePromise: p)
     }
 }

@@ -104,12 +104,7 @@ final class HealthChecker: Sendable {
     /// No further checks are scheduled, and the kept connections are closed.
     func stop() {
         stopped.withLockedValue { $0 = true }
-        for k in kept.withLockedValue({ Array($0.values) }) {
-            k.channel.withLockedValue { c in
-                c?.close(promise: nil)
-                c = nil
-            }
-        }
+        for k in kept.withLockedValue({ Array($0.values) }) { k.close() }
     }
 
     private func run(cluster: String, index: Int, target: UpstreamTargets.Target, check: HealthCheck, first: EventLoopPromise<Void>?) {
@@ -117,10 +112,7 @@ final class HealthChecker: Sendable {
         let connection = kept.withLockedValue { $0[key] }
         guard !stopped.withLockedValue({ $0 }) else {
             // A check that was in flight at `stop` may have kept its connection.
-            connection?.channel.withLockedValue { c in
-                c?.close(promise: nil)
-                c = nil
-            }
+            connection?.close()
             first?.succeed(())
             return
         }

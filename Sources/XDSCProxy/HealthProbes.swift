@@ -9,7 +9,11 @@ import XDSCEnvoy
 /// (health_checker_impl.cc), with the cluster's transport socket (TLS included). An HTTP/1.1
 /// check with `reuse_connection` (the default) keeps its keep-alive connection for the
 /// session's next check, closing it on a timeout or a response that ends it (`shouldClose`);
-/// the other checks use a new connection each time, closed afterwards:
+/// an HTTP/2 or gRPC check keeps its HTTP/2 connection (a gRPC timeout resets the stream
+/// only, `GrpcActiveHealthCheckSession::onTimeout`), a TCP check with `receive` payloads its
+/// connection once they matched (`TcpActiveHealthCheckSession::onData`); without
+/// `reuse_connection`, and for a connect-only TCP check, each check is a new connection,
+/// closed afterwards:
 ///
 /// - HTTP: `GET` of the path, `host` the cluster name, `user-agent: Envoy/HC`; over HTTP/1.1,
 ///   or HTTP/2 (h2c with prior knowledge, or h2 over TLS) with `codec_client_type: HTTP2`;
@@ -42,7 +46,10 @@ enum HealthProbe {
                 kept: check.reuseConnection ? kept : nil
             ).map { httpResult($0, check) }
         case .http(_, .http2):
-            return http2(target: target, head: head(check, cluster: cluster), body: nil, limit: limit, eventLoop: eventLoop).map { r in
+            return http2(
+                target: target, head: head(check, cluster: cluster), body: nil, limit: limit, eventLoop: eventLoop,
+                kept: check.reuseConnection ? kept : nil
+            ).map { r in
                 guard let r else { return .networkFailure }
                 return httpResult(r.status, check)
             }
@@ -53,14 +60,17 @@ enum HealthProbe {
             head.headers.add(name: "te", value: "trailers")
             head.headers.add(name: "user-agent", value: HealthChecker.userAgent)
             let body = GRPCHealth.requestFrame(service: service)
-            return http2(target: target, head: head, body: body, limit: limit, eventLoop: eventLoop).map { r in
+            return http2(
+                target: target, head: head, body: body, limit: limit, eventLoop: eventLoop, kept: check.reuseConnection ? kept : nil,
+                keepOnTimeout: true
+            ).map { r in
                 guard let r else { return .networkFailure }
                 return GRPCHealth.isServing(r) ? .success : .activeFailure
             }
         case .tcp:
             return tcp(
                 target: target, send: check.tcpSend?.bytes ?? [], receive: check.tcpReceive.compactMap(\.bytes), limit: limit,
-                eventLoop: eventLoop)
+                eventLoop: eventLoop, kept: check.reuseConnection ? kept : nil)
         }
     }
 
@@ -83,10 +93,24 @@ enum HealthProbe {
         return check.retriableStatuses.contains { $0.contains(status) } ? .retriableFailure : .activeFailure
     }
 
-    /// A health-check session's open HTTP/1.1 connection, kept between its checks.
+    /// A health-check session's open connection, kept between its checks
+    /// (`reuse_connection`): HTTP/1.1 or TCP in `channel`, HTTP/2 and gRPC in `http2`.
     final class KeptConnection: Sendable {
         let channel = NIOLockedValueBox<Channel?>(nil)
+        let http2 = NIOLockedValueBox<HTTP2UpstreamPool.Connection?>(nil)
         init() {}
+
+        /// Closes what is kept.
+        func close() {
+            channel.withLockedValue { c in
+                c?.close(promise: nil)
+                c = nil
+            }
+            http2.withLockedValue { c in
+                c?.channel.close(promise: nil)
+                c = nil
+            }
+        }
     }
 
     /// An HTTP/1.1 request of `head`; the status, or nil when none came. With `kept`, the
@@ -144,24 +168,51 @@ enum HealthProbe {
         return response.futureResult.map { Optional($0.status) }.recover { _ in nil }
     }
 
-    /// One request on a new HTTP/2 connection; nil when no response came (a network failure).
+    /// One request on a new HTTP/2 connection, or with `kept` on the session's connection
+    /// left by the previous check; nil when no response came (a network failure). With
+    /// `kept` the connection stays open after an answer (`shouldClose` is false while
+    /// `reuse_connection`), and with `keepOnTimeout` (gRPC: `onTimeout` resets the stream
+    /// only) after a timeout too; otherwise it is closed.
     private static func http2(
-        target: UpstreamTargets.Target, head: HTTPRequestHead, body: ByteBuffer?, limit: TimeAmount, eventLoop: EventLoop
+        target: UpstreamTargets.Target, head: HTTPRequestHead, body: ByteBuffer?, limit: TimeAmount, eventLoop: EventLoop,
+        kept: KeptConnection? = nil, keepOnTimeout: Bool = false
     ) -> EventLoopFuture<UpstreamResponse?> {
         let response = eventLoop.makePromise(of: UpstreamResponse.self)
         // The limit covers the connect, the TLS handshake and the answer.
         let timer = eventLoop.scheduleTask(in: limit) { response.fail(UpstreamFailure.perTryTimeout) }
         response.futureResult.whenComplete { _ in timer.cancel() }
-        HTTP2UpstreamPool.connect(target, eventLoop: eventLoop, connectTimeout: limit).whenComplete { result in
+        let previous = kept?.http2.withLockedValue { c -> HTTP2UpstreamPool.Connection? in
+            defer { c = nil }
+            return c
+        }
+        let connection: EventLoopFuture<HTTP2UpstreamPool.Connection>
+        if let previous, previous.channel.isActive {
+            connection = eventLoop.makeSucceededFuture(previous)
+        } else {
+            previous?.channel.close(promise: nil)
+            connection = HTTP2UpstreamPool.connect(target, eventLoop: eventLoop, connectTimeout: limit)
+        }
+        connection.whenComplete { result in
             switch result {
             case .failure: response.fail(UpstreamFailure.connectionFailure)
             case .success(let connection):
-                response.futureResult.whenComplete { _ in connection.channel.close(promise: nil) }
-                // A connection that closes fails the stream, and so the response.
-                connection.channel.closeFuture.whenComplete { _ in response.fail(UpstreamFailure.connectionTermination) }
-                HTTP2UpstreamPool.stream(
-                    on: connection, httpProtocol: target.tls == nil ? .http : .https, responsePromise: response
-                ).whenComplete { opened in
+                let opened = HTTP2UpstreamPool.stream(
+                    on: connection, httpProtocol: target.tls == nil ? .http : .https, responsePromise: response)
+                response.futureResult.whenComplete { outcome in
+                    let keep: Bool
+                    switch outcome {
+                    case .success: keep = kept != nil
+                    case .failure(let error): keep = kept != nil && keepOnTimeout && (error as? UpstreamFailure) == .perTryTimeout
+                    }
+                    guard keep, connection.channel.isActive, let kept else {
+                        connection.channel.close(promise: nil)
+                        return
+                    }
+                    // A stream still open (a timed-out one) is reset; the connection stays.
+                    opened.whenSuccess { $0.close(promise: nil) }
+                    kept.http2.withLockedValue { $0 = connection }
+                }
+                opened.whenComplete { opened in
                     switch opened {
                     case .failure: response.fail(UpstreamFailure.connectionFailure)
                     case .success(let stream):
@@ -178,32 +229,60 @@ enum HealthProbe {
     }
 
     /// A TCP check: `send` once connected (after the TLS handshake, if any), then `receive`.
-    private static func tcp(target: UpstreamTargets.Target, send: [UInt8], receive: [[UInt8]], limit: TimeAmount, eventLoop: EventLoop)
-        -> EventLoopFuture<HealthCheckSession.Result>
-    {
+    /// With `kept` a check that passed leaves its connection there (it had `receive`
+    /// payloads), and the next check writes `send` on it instead of connecting.
+    private static func tcp(
+        target: UpstreamTargets.Target, send: [UInt8], receive: [[UInt8]], limit: TimeAmount, eventLoop: EventLoop,
+        kept: KeptConnection? = nil
+    ) -> EventLoopFuture<HealthCheckSession.Result> {
         let result = eventLoop.makePromise(of: HealthCheckSession.Result.self)
+        // The check's connection and its timeout, set once connected; the result (registered
+        // first, so it is handled before the caller hears of it) keeps or closes it.
+        let connection = NIOLockedValueBox<(channel: Channel, timer: Scheduled<Void>)?>(nil)
+        result.futureResult.whenComplete { _ in
+            guard let (channel, timer) = connection.withLockedValue({ $0 }) else { return }
+            timer.cancel()
+            let idle = (try? channel.pipeline.syncOperations.handler(type: TCPHealthCheckHandler.self))?.isIdle ?? false
+            if let kept, idle, channel.isActive {
+                kept.channel.withLockedValue { $0 = channel }
+            } else {
+                channel.close(promise: nil)
+            }
+        }
+        let watch = { @Sendable (channel: Channel) in
+            // The timeout (from the connect on, as Envoy's timer starts at `onInterval`) closes
+            // the connection, which the handler counts as a network failure.
+            let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
+            connection.withLockedValue { $0 = (channel, timer) }
+        }
+        if let channel = kept?.channel.withLockedValue({ c -> Channel? in
+            defer { c = nil }
+            return c
+        }) {
+            if channel.isActive, channel.eventLoop.inEventLoop,
+                let handler = try? channel.pipeline.syncOperations.handler(type: TCPHealthCheckHandler.self),
+                let context = try? channel.pipeline.syncOperations.context(handler: handler),
+                handler.restart(context: context, result: result)
+            {
+                watch(channel)
+                return result.futureResult
+            }
+            channel.close(promise: nil)
+        }
         ClientBootstrap(group: eventLoop)
             .connectTimeout(limit)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try target.tls.map { try UpstreamTLS.addHandlers($0, to: channel.pipeline.syncOperations) }
                     try channel.pipeline.syncOperations.addHandler(
-                        TCPHealthCheckHandler(send: send, receive: receive, afterHandshake: target.tls != nil, result: result))
+                        TCPHealthCheckHandler(
+                            send: send, receive: receive, afterHandshake: target.tls != nil, reuse: kept != nil, result: result))
+                    // Known before any byte is read (the connect's own callbacks may come after).
+                    watch(channel)
                 }
             }
             .connect(host: target.host, port: target.port)
-            .whenComplete { connected in
-                switch connected {
-                case .failure: result.succeed(.networkFailure)
-                case .success(let channel):
-                    // The timeout closes the connection, which the handler counts as a network failure.
-                    let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
-                    result.futureResult.whenComplete { _ in
-                        timer.cancel()
-                        channel.close(promise: nil)
-                    }
-                }
-            }
+            .whenFailure { _ in result.succeed(.networkFailure) }
         return result.futureResult
     }
 }

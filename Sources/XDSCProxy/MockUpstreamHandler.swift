@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import XDSCJSON
 
 /// A mock upstream server's connection: each request is recorded in the registry and
@@ -55,12 +56,22 @@ final class MockUpstreamHandler: ChannelInboundHandler, RemovableChannelHandler 
             cluster: cluster, endpoint: endpoint, method: head.method.rawValue, path: head.uri,
             host: head.headers.first(name: "host") ?? "", headers: head.headers.map { ($0.name.lowercased(), $0.value) },
             body: String(buffer: body), protocol: head.version.major >= 2 ? "HTTP/2" : "HTTP/\(head.version.major).\(head.version.minor)")
-        let (status, reset, delay, fixed) = registry.record(received)
+        let reply = registry.record(received)
+        let (status, delay, fixed) = (reply.status, reply.delay, reply.answer)
         let send = { [self] in
             guard case .answering = self.state else { return }
-            if reset {
+            if reply.reset {
                 self.state = .closed
-                context.close(promise: nil)
+                // An HTTP/2 stream is reset with REFUSED_STREAM by the frame codec below this
+                // handler; anything else (and an HTTP/1.1 connection) is closed.
+                if reply.refuseStream,
+                    let codec = try? context.pipeline.syncOperations.context(
+                        handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
+                {
+                    codec.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.rstStream(.refusedStream)), promise: nil)
+                } else {
+                    context.close(promise: nil)
+                }
                 return
             }
             let text = fixed?.body ?? received.json.compactText() + "\n"

@@ -17,15 +17,38 @@ public struct MockBehaviour: Sendable, Equatable {
     public var delay: Duration
     /// A fixed answer instead of the JSON echo (after the failures); nil echoes.
     public var answer: MockAnswer?
+    /// Headers of a failing answer (`grpc-status`, `x-envoy-ratelimited`, `retry-after`),
+    /// which then has an empty body; none: the failing answer echoes the request.
+    public var failureHeaders: [HTTPHeader] = []
+    /// Fail an HTTP/2 request by resetting its stream with REFUSED_STREAM (an HTTP/1.1
+    /// request's connection is closed, as with `reset`).
+    public var refuseStream = false
 
     /// A behaviour; the default answers 200 at once.
-    public init(failures: Int = 0, failureStatus: Int = 503, reset: Bool = false, delay: Duration = .zero, answer: MockAnswer? = nil) {
+    public init(
+        failures: Int = 0, failureStatus: Int = 503, reset: Bool = false, delay: Duration = .zero, answer: MockAnswer? = nil,
+        failureHeaders: [HTTPHeader] = [], refuseStream: Bool = false
+    ) {
         self.failures = failures
         self.failureStatus = failureStatus
         self.reset = reset
         self.delay = delay
         self.answer = answer
+        self.failureHeaders = failureHeaders
+        self.refuseStream = refuseStream
     }
+}
+
+/// How a mock answers one request.
+struct MockReply {
+    var status: Int
+    /// Close the connection (HTTP/1.1) or reset the stream (HTTP/2) instead of answering.
+    var reset: Bool
+    /// The reset is an HTTP/2 REFUSED_STREAM.
+    var refuseStream = false
+    var delay: Duration
+    /// The fixed answer; nil echoes the request.
+    var answer: MockAnswer?
 }
 
 /// A fixed answer of a mock: status, headers and body (`content-length` is added).
@@ -139,7 +162,7 @@ public final class MockRegistry: Sendable {
     public func reset() { state.withLockedValue { $0 = State() } }
 
     /// Records a request and says how to answer it.
-    func record(_ r: ReceivedRequest) -> (status: Int, reset: Bool, delay: Duration, answer: MockAnswer?) {
+    func record(_ r: ReceivedRequest) -> MockReply {
         state.withLockedValue { s in
             s.received.append(r)
             let own = Self.key(r.cluster, r.endpoint)
@@ -147,8 +170,12 @@ public final class MockRegistry: Sendable {
             let b = s.behaviour[key] ?? MockBehaviour()
             let n = s.answered[key, default: 0]
             s.answered[key] = n + 1
-            if n < b.failures { return (b.failureStatus, b.reset, b.delay, nil) }
-            return (b.answer?.status ?? 200, false, b.delay, b.answer)
+            if n < b.failures {
+                let fixed = b.failureHeaders.isEmpty ? nil : MockAnswer(status: b.failureStatus, headers: b.failureHeaders)
+                return MockReply(
+                    status: b.failureStatus, reset: b.reset || b.refuseStream, refuseStream: b.refuseStream, delay: b.delay, answer: fixed)
+            }
+            return MockReply(status: b.answer?.status ?? 200, reset: false, delay: b.delay, answer: b.answer)
         }
     }
 }

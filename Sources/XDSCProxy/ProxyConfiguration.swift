@@ -24,7 +24,7 @@ public struct ProxyFilterChain: Sendable {
     /// The connection manager's `codec_type` (AUTO detects the HTTP/2 preface).
     public var codecType: HttpConnectionManager.CodecType
     /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
-    public var http2MaxConcurrentStreams: UInt32?
+    public var http2MaxConcurrentStreams: UInt32? = nil
     /// The connection manager's `x-forwarded-*` settings and internal addresses.
     var addressing = ClientAddressing()
     /// A client's `x-forwarded-proto` is replaced by the connection's scheme
@@ -164,6 +164,10 @@ public struct ClusterSettings: Sendable, Equatable {
     public static let defaultMaxPendingRequests: UInt32 = 1024
     /// Envoy's default `max_retries`.
     public static let defaultMaxRetries: UInt32 = 3
+    /// Envoy's default `max_connections`.
+    public static let defaultMaxConnections: UInt32 = 1024
+    /// Envoy's default upstream `http2_protocol_options.max_concurrent_streams` (protocol.proto).
+    public static let defaultHTTP2MaxConcurrentStreams: UInt32 = 2_147_483_647
 
     /// `lb_policy`.
     public var lbPolicy: Cluster.LbPolicy
@@ -173,7 +177,7 @@ public struct ClusterSettings: Sendable, Equatable {
     public var maxPendingRequests: UInt32?
     /// `max_retries` (DEFAULT priority); nil is Envoy's 3.
     public var maxRetries: UInt32?
-    /// `max_connections` (DEFAULT priority), simulated for HTTP/1.1 clusters that set it.
+    /// `max_connections` (DEFAULT priority); nil is Envoy's 1024.
     public var maxConnections: UInt32?
     /// The HIGH priority's thresholds (nil: Envoy's defaults), used by routes with `priority: HIGH`.
     public var highPriority: CircuitBreakerThresholds?
@@ -182,6 +186,9 @@ public struct ClusterSettings: Sendable, Equatable {
     /// Requests go upstream over HTTP/2 (h2c with prior knowledge), multiplexed on one
     /// connection per endpoint.
     public var http2: Bool
+    /// `http2_protocol_options.max_concurrent_streams`: the streams on one upstream HTTP/2
+    /// connection before another is opened (nil: Envoy's 2147483647, lowered by the peer's SETTINGS).
+    public var http2MaxConcurrentStreams: UInt32?
     /// `outlier_detection`, if any.
     public var outlierDetection: OutlierDetection?
     /// `ring_hash_lb_config`.
@@ -198,8 +205,9 @@ public struct ClusterSettings: Sendable, Equatable {
         lbPolicy: Cluster.LbPolicy = .roundRobin, maxRequests: UInt32? = nil, healthCheck: HealthCheck? = nil, http2: Bool = false,
         maxPendingRequests: UInt32? = nil, maxRetries: UInt32? = nil, outlierDetection: OutlierDetection? = nil,
         ringHash: RingHashLbConfig? = nil, maglevTableSize: UInt64? = nil, maxConnections: UInt32? = nil,
-        highPriority: CircuitBreakerThresholds? = nil, hashBalanceFactor: UInt32? = nil
+        highPriority: CircuitBreakerThresholds? = nil, hashBalanceFactor: UInt32? = nil, http2MaxConcurrentStreams: UInt32? = nil
     ) {
+        self.http2MaxConcurrentStreams = http2MaxConcurrentStreams
         self.maxConnections = maxConnections
         self.highPriority = highPriority
         self.hashBalanceFactor = hashBalanceFactor
@@ -224,6 +232,7 @@ public struct ClusterSettings: Sendable, Equatable {
             maxConnections: c.circuitBreakers?.maxConnections)
         highPriority = c.highPriorityCircuitBreakers
         hashBalanceFactor = c.hashBalanceFactor
+        http2MaxConcurrentStreams = c.http2MaxConcurrentStreams
         useHostnameForHashing = c.useHostnameForHashing
     }
 
@@ -261,7 +270,8 @@ public struct ProxyConfiguration: Sendable {
                 guard let cm = c.connectionManager else { return nil }
                 var chain = ProxyFilterChain(
                     name: c.name ?? "", serverNames: c.serverNames, transportProtocol: c.transportProtocol,
-                    engine: cm.routeConfiguration.map { RouteEngine($0) }, httpFilters: Set(cm.httpFilters), upgradeTypes: cm.upgradeTypes,
+                    engine: cm.routeConfiguration.map { RouteEngine($0, router: cm.router) }, httpFilters: Set(cm.httpFilters),
+                    upgradeTypes: cm.upgradeTypes,
                     tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams,
                     source: c.source ?? l.source)
                 chain.addressing = ClientAddressing(cm)
@@ -299,13 +309,16 @@ public struct ProxyConfiguration: Sendable {
         var tables: [String: RouteConfiguration] = [:]
         for rc in envoy.routeConfigurations where tables[rc.name] == nil { tables[rc.name] = rc }
         var used = Set<String>()
-        for i in listeners.indices {
-            var cm = listeners[i].connectionManager
-            if case .rds(_, let name) = cm.routes, let rc = tables[name] {
-                cm.routes = .inline(rc)
-                listeners[i].connectionManager = cm
+        // Every chain's connection manager, the default chain's too: each chain is served.
+        func resolve(_ chain: inout FilterChain) {
+            if case .rds(_, let name)? = chain.connectionManager?.routes, let rc = tables[name] {
+                chain.connectionManager?.routes = .inline(rc)
                 used.insert(name)
             }
+        }
+        for i in listeners.indices {
+            for c in listeners[i].filterChains.indices { resolve(&listeners[i].filterChains[c]) }
+            if listeners[i].defaultFilterChain != nil { resolve(&listeners[i].defaultFilterChain!) }
         }
         var clusters = envoy.clusters
         for i in clusters.indices where clusters[i].loadAssignment == nil {
@@ -352,25 +365,20 @@ public struct ProxyConfiguration: Sendable {
         } ?? false
     }
 
-    /// What listener `l`'s connection manager sets about client addresses that the proxy
-    /// does differently (docs/proxy.md, "x-forwarded-for and internal requests").
-    static func addressingUnsimulated(_ l: Listener) -> [String] {
-        let cm = l.connectionManager
+    /// What connection manager `cm` (of `at`, a listener or one of its chains) sets about
+    /// client addresses that the proxy does differently (docs/proxy.md, "x-forwarded-for and
+    /// internal requests").
+    static func addressingUnsimulated(_ cm: HttpConnectionManager, at: String) -> [String] {
         var out: [String] = []
         for e in cm.originalIPDetectionExtensions {
             out.append(
-                "listener `\(l.name)`: original IP detection extension `\(e.name)` is not simulated; "
+                "\(at): original IP detection extension `\(e.name)` is not simulated; "
                     + "the trusted client address is read from `x-forwarded-for` as without extensions")
         }
         if cm.useRemoteAddress && !cm.skipXffAppend {
             out.append(
-                "listener `\(l.name)`: `use_remote_address`: a loopback client is appended to `x-forwarded-for` as the address "
+                "\(at): `use_remote_address`: a loopback client is appended to `x-forwarded-for` as the address "
                     + "the connection was accepted on (Envoy appends its node's address)")
-        }
-        if cm.internalAddressConfig != nil {
-            out.append(
-                "listener `\(l.name)`: internal requests' `x-envoy-retry-grpc-on` and `x-envoy-retriable-header-names` "
-                    + "are consumed but not acted on (gRPC and header retry conditions are not simulated)")
         }
         return out
     }
@@ -402,33 +410,53 @@ public struct ProxyConfiguration: Sendable {
         return "\(names) \(fields.count == 1 ? "is" : "are") not simulated (the proxy runs Envoy's defaults)"
     }
 
+    /// What connection manager `cm` (of `at`) sets that the proxy does not do.
+    static func managerUnsimulated(_ cm: HttpConnectionManager, at: String) -> [String] {
+        var out: [String] = []
+        if cm.routeConfiguration == nil {
+            out.append("\(at): routes from RDS are not loaded; every request gets 404")
+        }
+        if cm.rateLimit != nil {
+            out.append("\(at): the listener-wide local rate limit is not simulated")
+        }
+        if Self.hashesOnFilterState(cm.routeConfiguration) {
+            out.append("\(at): a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
+        }
+        out += addressingUnsimulated(cm, at: at)
+        let conditions = unexecutedRetryConditions(cm.routeConfiguration)
+        if !conditions.isEmpty {
+            out.append(
+                "\(at): retry condition\(conditions.count == 1 ? "" : "s") "
+                    + conditions.map { "`\($0)`" }.joined(separator: ", ") + " of its retry policies "
+                    + (conditions.count == 1 ? "is" : "are") + " not simulated (never retried on)")
+        }
+        if let w = unkeptWarning(cm.unkeptTrafficFields) {
+            out.append("\(at): the connection manager's \(w)")
+        }
+        if let w = unkeptWarning(cm.router.unkeptTrafficFields) {
+            out.append("\(at): the router filter's \(w)")
+        }
+        if cm.codecType == .http3 {
+            out.append("\(at): HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
+        }
+        return out
+    }
+
     /// What the configuration uses that the proxy does not do (docs/proxy.md lists them).
     static func unsimulated(_ listeners: [Listener], _ clusters: [Cluster]) -> [String] {
         var out: [String] = []
         for l in listeners {
             out += tlsUnsimulated(l)
-            if l.connectionManager.routeConfiguration == nil {
-                out.append("listener `\(l.name)`: routes from RDS are not loaded; every request gets 404")
-            }
-            if l.connectionManager.rateLimit != nil {
-                out.append("listener `\(l.name)`: the listener-wide local rate limit is not simulated")
-            }
-            if Self.hashesOnFilterState(l.connectionManager.routeConfiguration) {
-                out.append("listener `\(l.name)`: a `filter_state` hash policy never yields a hash (the proxy keeps no filter state)")
-            }
-            out += addressingUnsimulated(l)
-            let conditions = unexecutedRetryConditions(l.connectionManager.routeConfiguration)
-            if !conditions.isEmpty {
-                out.append(
-                    "listener `\(l.name)`: retry condition\(conditions.count == 1 ? "" : "s") "
-                        + conditions.map { "`\($0)`" }.joined(separator: ", ") + " of its retry policies "
-                        + (conditions.count == 1 ? "is" : "are") + " not simulated (never retried on)")
-            }
-            if let w = unkeptWarning(l.connectionManager.unkeptTrafficFields) {
-                out.append("listener `\(l.name)`: the connection manager's \(w)")
-            }
-            if l.connectionManager.codecType == .http3 {
-                out.append("listener `\(l.name)`: HTTP/3 is not simulated; the listener detects HTTP/2 or serves HTTP/1.1 (AUTO)")
+            // Every chain the proxy serves, not only the first: a listener with one chain is
+            // named alone, a later chain by its name or place.
+            let chains =
+                (l.filterChains.enumerated().map { ($0.element, "filter chain #\($0.offset + 1)") })
+                + (l.defaultFilterChain.map { [($0, "the default filter chain")] } ?? [])
+            let managed = chains.filter { $0.0.connectionManager != nil }
+            if managed.isEmpty { out += managerUnsimulated(l.connectionManager, at: "listener `\(l.name)`") }
+            for (i, (chain, place)) in managed.enumerated() {
+                let at = i == 0 ? "listener `\(l.name)`" : "listener `\(l.name)`, \(chain.name.map { "filter chain `\($0)`" } ?? place)"
+                out += managerUnsimulated(chain.connectionManager!, at: at)
             }
         }
         for c in clusters {

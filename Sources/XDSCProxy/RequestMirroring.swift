@@ -4,7 +4,10 @@ import XDSCRouteEngine
 /// The router's request mirroring (`request_mirror_policies`, router.cc and
 /// shadow_writer_impl.cc): a copy of the finalised upstream request goes to each mirror
 /// cluster whose policy fires for the request (the engine's `mirrorsFiring`), with
-/// `-shadow` appended to the host; its answer is ignored.
+/// `-shadow` appended to the host; its answer is ignored. A shadow counts against the mirror
+/// cluster's DEFAULT circuit breakers and pools, whatever the route's priority: Envoy sends it
+/// through the cluster's async client, whose route (`NullRouteImpl`, null_route_impl.h) has
+/// `ResourcePriority::Default`.
 enum RequestMirroring {
     /// The shadow requests of a forward, in policy order: the mirror cluster (named, or the
     /// first value of `cluster_header`) and the request to send it. A cluster that does not

@@ -6,33 +6,64 @@ struct RetryPlan {
     var retryOn: Set<String> = []
     var numRetries = 0
     var retriableStatusCodes: Set<Int> = []
+    /// `retriable_headers`, and a name-only matcher per `x-envoy-retriable-header-names` entry.
+    var retriableHeaders: [HeaderMatcher] = []
+    /// `retry_back_off`: the base and the cap of the exponential back-off, in nanoseconds
+    /// (nil: the runtime default, 25 ms, and ten times the base).
+    var baseInterval: Int64?
+    var maxInterval: Int64?
+    /// `rate_limited_retry_back_off`: the reset headers read from a retried response, and the
+    /// longest interval taken from them (in milliseconds; Envoy's default 300 s).
+    var resetHeaders: [RateLimitedRetryBackOff.ResetHeader] = []
+    var resetMaxInterval: UInt64 = 300_000
 
     init() {}
 
+    /// The route policy alone (`RetryPolicyImpl`, config_impl.cc: `retry_on` is parsed as
+    /// both the HTTP and the gRPC conditions).
     init(_ p: RetryPolicy) {
         retryOn = Set(p.retryOn.flatMap { $0.split(separator: ",").map { Self.trimmed($0) } })
         numRetries = Int(p.numRetries ?? 1)
         retriableStatusCodes = Set(p.retriableStatusCodes.map(Int.init))
+        retriableHeaders = p.retriableHeaders
+        if let b = p.backOff {
+            // Sub-millisecond intervals are rounded up to 1 ms (`RetryPolicyImpl`).
+            let base = max(b.baseInterval.milliseconds, 1)
+            baseInterval = base * 1_000_000
+            maxInterval = b.maxInterval.map { max($0.milliseconds, 1) * 1_000_000 }
+        }
+        if let r = p.rateLimitedBackOff {
+            resetHeaders = r.resetHeaders
+            if let m = r.maxInterval { resetMaxInterval = UInt64(max(m.milliseconds, 0)) }
+        }
     }
 
     /// The plan of a request whose finalised upstream headers are `headers`
     /// (`RetryStateImpl`'s constructor, which the router builds after
-    /// `finalizeRequestHeaders`): `x-envoy-retry-on` adds to the policy's conditions, and
-    /// once there is one, `x-envoy-max-retries` (when it parses as an unsigned integer)
-    /// replaces the number of retries; `x-envoy-retriable-status-codes` adds the codes that
-    /// parse. Without a route policy a header condition retries once (the policy's default
-    /// `num_retries`). Only internal requests keep these headers past `cleanInternalHeaders`,
-    /// unless the route's own header mutations add them.
+    /// `finalizeRequestHeaders`): `x-envoy-retry-on` and `x-envoy-retry-grpc-on` add to the
+    /// policy's conditions; `retriable_request_headers` that none matches turn every
+    /// condition off; once there is one, `x-envoy-max-retries` (when it parses as an
+    /// unsigned integer) replaces the number of retries; `x-envoy-retriable-status-codes`
+    /// adds the codes that parse and `x-envoy-retriable-header-names` a name-only matcher
+    /// per name. Without a route policy a header condition retries once (the policy's
+    /// default `num_retries`). Only internal requests keep these headers past
+    /// `cleanInternalHeaders`, unless the route's own header mutations add them.
     init(_ p: RetryPolicy?, headers: HeaderMap) {
         if let p { self.init(p) } else { self.init() }
         let retryOn = headers.get("x-envoy-retry-on")
-        if let retryOn {
-            if p == nil { numRetries = 1 }
-            // `StringUtil::splitToken(value, ",", false, true)`: no empty tokens, each trimmed.
-            for token in retryOn.split(separator: ",") {
+        let grpcOn = headers.get("x-envoy-retry-grpc-on")
+        if p == nil && (retryOn != nil || grpcOn != nil) { numRetries = 1 }
+        // `StringUtil::splitToken(value, ",", false, true)`: no empty tokens, each trimmed.
+        for (value, known) in [(retryOn, Self.headerConditions), (grpcOn, Self.grpcConditions)] {
+            for token in value?.split(separator: ",") ?? [] {
                 let t = Self.trimmed(token)
-                if !t.isEmpty && Self.headerConditions.contains(t) { self.retryOn.insert(t) }
+                if !t.isEmpty && known.contains(t) { self.retryOn.insert(t) }
             }
+        }
+        if let request = p?.retriableRequestHeaders, !request.isEmpty,
+            !request.contains(where: { $0.matches(headerValue: headers.get($0.name)) })
+        {
+            self.retryOn = []
         }
         if !self.retryOn.isEmpty, let v = headers.get("x-envoy-max-retries"), let n = HeaderMatcher.simpleAtoiUnsigned(v) {
             numRetries = Int(clamping: n)
@@ -42,19 +73,32 @@ struct RetryPlan {
                 if let n = HeaderMatcher.simpleAtoiUnsigned(String(token)), n <= UInt32.max { retriableStatusCodes.insert(Int(n)) }
             }
         }
+        if let names = headers.get("x-envoy-retriable-header-names") {
+            // `splitToken(value, ",")` drops empty tokens; each name is stripped of ASCII
+            // whitespace and lower-cased (`LowerCaseString`). An empty name matches nothing.
+            for token in names.split(separator: ",") {
+                let name = token.trimmingASCIIWhitespace.lowercased()
+                if !name.isEmpty { retriableHeaders.append(HeaderMatcher(name: name, nil)) }
+            }
+        }
     }
 
     /// The `x-envoy-retry-on` values `parseRetryOn` knows; others are dropped.
     static let headerConditions: Set<String> = [
         "5xx", "gateway-error", "connect-failure", "envoy-ratelimited", "retriable-4xx", "refused-stream", "retriable-status-codes",
-        "retriable-headers", "reset",
+        "retriable-headers", "reset", "reset-before-request", "http3-post-connect-failure",
     ]
 
-    /// The conditions `retries(status:)` and `retries(_:)` act on; the others (gRPC statuses,
-    /// `retriable-headers`, `envoy-ratelimited`, `refused-stream`) are warned at start.
-    static let executedConditions: Set<String> = [
-        "5xx", "gateway-error", "connect-failure", "retriable-4xx", "retriable-status-codes", "reset",
-    ]
+    /// The `x-envoy-retry-grpc-on` values `parseRetryGrpcOn` knows (a route's `retry_on` may
+    /// hold them too).
+    static let grpcConditions: Set<String> = ["cancelled", "deadline-exceeded", "internal", "resource-exhausted", "unavailable"]
+
+    /// The conditions `retries(_:)` act on; the others are warned at start
+    /// (`http3-post-connect-failure` needs an HTTP/3 upstream, which the proxy never has).
+    static let executedConditions: Set<String> = Set([
+        "5xx", "gateway-error", "connect-failure", "envoy-ratelimited", "retriable-4xx", "refused-stream", "retriable-status-codes",
+        "retriable-headers", "reset", "reset-before-request",
+    ]).union(grpcConditions)
 
     /// Request headers the router consumes: the retry ones (`RetryStateImpl::create`) and the
     /// timeout ones (`FilterUtility::finalTimeout`); they never go upstream.
@@ -68,24 +112,114 @@ struct RetryPlan {
         String(s.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 
-    /// `wouldRetryFromHeaders`: a response status the policy retries.
-    func retries(status: Int) -> Bool {
-        if retryOn.contains("5xx") && status >= 500 { return true }
+    /// `wouldRetryFromHeaders` on a response with only a status.
+    func retries(status: Int) -> Bool { retries(status: status, headers: []) }
+
+    /// `wouldRetryFromHeaders`: whether a response with `status` and `headers` (names
+    /// lower-case) is retried. A response marked `x-envoy-ratelimited` (from an upstream
+    /// Envoy) is retried only under `envoy-ratelimited`, whatever else matches. The gRPC
+    /// conditions read `grpc-status` from the headers, so only a trailers-only response
+    /// (headers ending the stream) is retried on its gRPC status: the router decides at the
+    /// response headers, and a status in the trailers comes after them.
+    func retries(status: Int, headers: [(name: String, value: String)]) -> Bool {
+        if headers.contains(where: { $0.name == "x-envoy-ratelimited" }) { return retryOn.contains("envoy-ratelimited") }
+        if retryOn.contains("5xx") && (500...599).contains(status) { return true }
         if retryOn.contains("gateway-error") && (502...504).contains(status) { return true }
         if retryOn.contains("retriable-4xx") && status == 409 { return true }
         if retryOn.contains("retriable-status-codes") && retriableStatusCodes.contains(status) { return true }
+        if retryOn.contains("retriable-headers") && !retriableHeaders.isEmpty {
+            // `HeaderData::matchesHeaders`: every value of the header joined with `,`.
+            for m in retriableHeaders {
+                let values = headers.filter { $0.name == m.name }.map(\.value)
+                if m.matches(headerValue: values.isEmpty ? nil : values.joined(separator: ",")) { return true }
+            }
+        }
+        if !retryOn.isDisjoint(with: Self.grpcConditions), let s = Self.grpcStatus(headers) {
+            switch s {
+            case 1: return retryOn.contains("cancelled")
+            case 4: return retryOn.contains("deadline-exceeded")
+            case 8: return retryOn.contains("resource-exhausted")
+            case 13: return retryOn.contains("internal")
+            case 14: return retryOn.contains("unavailable")
+            default: return false
+            }
+        }
         return false
     }
 
+    /// `Grpc::Common::getGrpcStatus`: the `grpc-status` header as a well-known code
+    /// (0...16); nil when absent or empty, -1 (`InvalidCode`) when it does not parse or is
+    /// above 16.
+    static func grpcStatus(_ headers: [(name: String, value: String)]) -> Int? {
+        guard let v = headers.first(where: { $0.name == "grpc-status" })?.value, !v.isEmpty else { return nil }
+        guard let n = HeaderMatcher.simpleAtoiUnsigned(v), n <= 16 else { return -1 }
+        return Int(n)
+    }
+
     /// `wouldRetryFromReset` (and the per-try timeout, which Envoy retries like a 504).
+    /// `reset-before-request` retries a reset before any request byte went upstream: a
+    /// failed connect (the proxy writes the request as soon as the stream is up).
     func retries(_ f: UpstreamFailure) -> Bool {
         switch f {
         case .perTryTimeout: return retryOn.contains("5xx") || retryOn.contains("gateway-error")
         case .connectionFailure, .transportFailure:
-            return retryOn.contains("connect-failure") || retryOn.contains("5xx") || retryOn.contains("gateway-error")
-                || retryOn.contains("reset")
+            return retryOn.contains("connect-failure") || retryOn.contains("reset-before-request") || retryOn.contains("5xx")
+                || retryOn.contains("gateway-error") || retryOn.contains("reset")
         case .connectionTermination, .protocolError:
             return retryOn.contains("5xx") || retryOn.contains("gateway-error") || retryOn.contains("reset")
+        case .refusedStream:
+            return retryOn.contains("5xx") || retryOn.contains("gateway-error") || retryOn.contains("reset")
+                || retryOn.contains("refused-stream")
         }
+    }
+
+    /// The wait before a retry, in nanoseconds. After a response retried on its headers, the
+    /// first reset header that gives an interval above 1 ms and within the maximum sets it:
+    /// `JitteredLowerBoundBackOffStrategy`, a random wait from the interval to 1.5 times it
+    /// (`rateLimited`, true). Otherwise `JitteredExponentialBackOffStrategy`: a random wait
+    /// below the base times 2^`step` (`step` counts the exponential back-offs before this
+    /// one), capped at the maximum. `defaultBase` is the runtime's base (25 ms).
+    func backOff(
+        after response: [(name: String, value: String)]?, step: Int, defaultBase: Int64, random: UInt64, now: UInt64
+    ) -> (wait: Int64, rateLimited: Bool) {
+        if let response, let ms = resetInterval(response, now: now), ms > 1 {
+            let wait = random % (ms >> 1) + ms
+            return (Int64(clamping: wait.multipliedReportingOverflow(by: 1_000_000).partialValue), true)
+        }
+        let base = max(baseInterval ?? defaultBase, 1)
+        let cap = max(maxInterval ?? base * 10, base)
+        var interval = base
+        for _ in 0..<min(step, 62) where interval < cap { interval = interval > cap / 2 ? cap : interval * 2 }
+        return (Int64(random % UInt64(interval)), false)
+    }
+
+    /// `RetryStateImpl::parseResetInterval`: the first reset header whose first value gives
+    /// an interval within `resetMaxInterval` (milliseconds). `SECONDS` is a number of seconds;
+    /// `UNIX_TIMESTAMP` a time in seconds since the epoch, at or after `now` (seconds).
+    func resetInterval(_ headers: [(name: String, value: String)], now: UInt64) -> UInt64? {
+        for h in resetHeaders {
+            guard let v = headers.first(where: { $0.name == h.name })?.value, let n = HeaderMatcher.simpleAtoiUnsigned(v) else {
+                continue
+            }
+            let seconds: UInt64
+            switch h.format {
+            case .seconds: seconds = n
+            case .unixTimestamp:
+                guard n >= now else { continue }
+                seconds = n - now
+            }
+            let (ms, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+            if !overflow && ms <= resetMaxInterval { return ms }
+        }
+        return nil
+    }
+}
+
+extension Substring {
+    /// Without ASCII whitespace at either end (`absl::StripAsciiWhitespace`).
+    var trimmingASCIIWhitespace: String {
+        let ws: Set<Character> = [" ", "\t", "\n", "\u{0B}", "\u{0C}", "\r"]
+        guard let first = firstIndex(where: { !ws.contains($0) }), let last = lastIndex(where: { !ws.contains($0) }) else { return "" }
+        return String(self[first...last])
     }
 }

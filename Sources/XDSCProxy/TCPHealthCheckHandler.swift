@@ -6,7 +6,11 @@ import NIOTLS
 /// TLS) writes `send`; with no `receive` payloads the check passes at once, else it passes
 /// when the bytes read so far contain every `receive` payload in order, each after the
 /// previous one (`TcpHealthCheckMatcher::match`). A connection that closes first is a network
-/// failure (the prober's timeout closes it too). Completes `result` exactly once.
+/// failure (the prober's timeout closes it too). Completes each check's `result` exactly once.
+/// With `reuse` (`reuse_connection`, Envoy's default) a passing check with `receive` payloads
+/// leaves the connection open, and the session's next check writes `send` on it again
+/// (``restart(result:)``; the bytes read before are drained); a check without payloads closes
+/// it, as Envoy does.
 final class TCPHealthCheckHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -16,6 +20,8 @@ final class TCPHealthCheckHandler: ChannelInboundHandler {
         case connecting
         /// `send` is written; the bytes read so far.
         case receiving(ByteBuffer)
+        /// A check passed and the connection is kept for the next one.
+        case idle
         /// The result is given.
         case done
     }
@@ -24,15 +30,35 @@ final class TCPHealthCheckHandler: ChannelInboundHandler {
     private let send: [UInt8]
     private let receive: [[UInt8]]
     private let afterHandshake: Bool
-    private let result: EventLoopPromise<HealthCheckSession.Result>
+    private let reuse: Bool
+    private var result: EventLoopPromise<HealthCheckSession.Result>
 
     /// With `afterHandshake` the check starts at the TLS handshake's completion, else when
     /// the connection is up.
-    init(send: [UInt8], receive: [[UInt8]], afterHandshake: Bool, result: EventLoopPromise<HealthCheckSession.Result>) {
+    init(
+        send: [UInt8], receive: [[UInt8]], afterHandshake: Bool, reuse: Bool = false, result: EventLoopPromise<HealthCheckSession.Result>
+    ) {
         self.send = send
         self.receive = receive
         self.afterHandshake = afterHandshake
+        self.reuse = reuse
         self.result = result
+    }
+
+    /// Whether the connection waits, open, for the session's next check.
+    var isIdle: Bool {
+        if case .idle = state { return true }
+        return false
+    }
+
+    /// The session's next check on the kept connection: writes `send` again; false (nothing
+    /// done) unless the connection is idle.
+    func restart(context: ChannelHandlerContext, result: EventLoopPromise<HealthCheckSession.Result>) -> Bool {
+        guard case .idle = state, context.channel.isActive else { return false }
+        self.result = result
+        state = .connecting
+        start(context: context)
+        return true
     }
 
     /// Whether `bytes` contain each of `segments` in order, each after the end of the one before.
@@ -79,7 +105,7 @@ final class TCPHealthCheckHandler: ChannelInboundHandler {
             } else {
                 state = .receiving(read)
             }
-        case .connecting, .done:
+        case .connecting, .idle, .done:
             break
         }
     }
@@ -89,6 +115,8 @@ final class TCPHealthCheckHandler: ChannelInboundHandler {
         case .connecting, .receiving:
             state = .done
             result.succeed(.networkFailure)
+        case .idle:
+            state = .done
         case .done:
             break
         }
@@ -108,6 +136,13 @@ final class TCPHealthCheckHandler: ChannelInboundHandler {
     }
 
     private func finish(context: ChannelHandlerContext, _ outcome: HealthCheckSession.Result) {
+        // `onData`: a match drains the buffer and, with `reuse_connection`, keeps the
+        // connection; a connect-only check always closes it (`onEvent`, `Connected`).
+        if reuse && !receive.isEmpty && outcome == .success {
+            state = .idle
+            result.succeed(outcome)
+            return
+        }
         state = .done
         result.succeed(outcome)
         context.close(promise: nil)

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOSSL
 import XDSCRequest
 
@@ -27,6 +28,8 @@ enum UpstreamFailure: Error, Equatable {
     case perTryTimeout
     /// The TLS handshake failed (`connection failure`), with Envoy's transport failure reason.
     case transportFailure(String)
+    /// The HTTP/2 upstream reset the stream with REFUSED_STREAM (`remote refused stream reset`).
+    case refusedStream
 
     /// The reset reason in Envoy's local-reply body.
     var reason: String {
@@ -36,6 +39,7 @@ enum UpstreamFailure: Error, Equatable {
         case .protocolError: "protocol error"
         case .perTryTimeout: "per try timeout"
         case .transportFailure(let reason): "connection failure, transport failure reason: \(reason)"
+        case .refusedStream: "remote refused stream reset"
         }
     }
 }
@@ -133,9 +137,12 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
         case .waitingForHead, .receiving:
             // A failed TLS handshake is a failed connect, as in Envoy (the connection is up only
             // once the handshake is done).
+            let refused = (error as? NIOHTTP2Errors.StreamClosed)?.errorCode == .refusedStream
             let failure =
                 error as? UpstreamFailure
-                ?? (error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
+                ?? (refused
+                    ? .refusedStream
+                    : error is HTTPParserError ? .protocolError : error is NIOSSLError ? .connectionFailure : .connectionTermination)
             fail(context: context, failure)
         case .idle, .done: break
         }

@@ -33,6 +33,31 @@ public struct EnvoyRequest: Hashable, Sendable {
     /// The connection's peer when it differs from `remoteAddress`
     /// (`%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%`); nil when they are the same.
     public var directRemoteAddress: String?
+    /// The port of the connection's peer (`%DOWNSTREAM_REMOTE_ADDRESS%` is `ip:port`); 0
+    /// when unknown (`xdsc route`, the route-check tool).
+    public var peerPort: Int = 0
+
+    /// `%DOWNSTREAM_REMOTE_ADDRESS%`: the remote address with its port, IPv6 in brackets
+    /// (`Address::Ipv6Instance::asString`). A remote address taken from `x-forwarded-for`
+    /// has port 0, as Envoy parses it (`getLastAddressFromXFF`, no port).
+    public var remoteAddressWithPort: String {
+        Self.withPort(remoteAddress, directRemoteAddress == nil ? peerPort : 0)
+    }
+
+    /// `%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%`: the peer with its port.
+    public var directRemoteAddressWithPort: String { Self.withPort(directRemoteAddress ?? remoteAddress, peerPort) }
+
+    /// `ip:port`, or `[ip]:port` for IPv6, as Envoy's address `asString()`.
+    public static func withPort(_ ip: String, _ port: Int) -> String {
+        ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+
+    /// This request from a peer on `port` (the proxy passes the connection's).
+    public func withPeerPort(_ port: Int) -> EnvoyRequest {
+        var r = self
+        r.peerPort = port
+        return r
+    }
     /// Dynamic metadata by namespace (a `google.protobuf.Struct` each).
     public var dynamicMetadata: JSONObject
 
@@ -88,5 +113,6 @@ extension EnvoyRequest {
         h.combine(isInternal)
         h.combine(remoteAddress)
         h.combine(directRemoteAddress)
+        h.combine(peerPort)
     }
 }

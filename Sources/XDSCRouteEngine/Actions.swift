@@ -102,8 +102,7 @@ extension RouteEngine {
         let formatRequest = response ? request : map
         for (i, o) in add.enumerated() {
             let og = origin(owner, prefix + "\(kind)_headers_to_add[\(i)]", fallback: fallback)
-            let value = Formatter.format(
-                o.value, request: formatRequest, remoteAddress: d.request.remoteAddress, directRemoteAddress: d.request.directRemoteAddress)
+            let value = Formatter.format(o.value, request: formatRequest, downstream: d.request)
             let name = o.key.asciiLowercased
             if value.isEmpty && !o.keepEmptyValue {
                 d.mutations.append(.init(response: response, level: level, operation: .skipped, name: name, value: value, origin: og))
@@ -138,11 +137,14 @@ extension RouteEngine {
         }
     }
 
-    /// A path rewrite: the old path goes to `x-envoy-original-path`, then `:path` is replaced.
+    /// A path rewrite: the old path goes to `x-envoy-original-path` (unless the router filter
+    /// has `suppress_envoy_headers`: `insert_envoy_original_path` is false), then `:path` is replaced.
     func updatePath(_ req: inout HeaderMap, from path: String, to rewritten: String, into d: inout RouteDecision, origin o: Origin) {
-        req.set("x-envoy-original-path", path)
-        d.mutations.append(
-            .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-path", value: path, origin: o))
+        if !router.suppressEnvoyHeaders {
+            req.set("x-envoy-original-path", path)
+            d.mutations.append(
+                .init(response: false, level: .router, operation: .overwrite, name: "x-envoy-original-path", value: path, origin: o))
+        }
         req.set(":path", rewritten)
         d.mutations.append(.init(response: false, level: .router, operation: .overwrite, name: ":path", value: rewritten, origin: o))
     }
@@ -449,9 +451,16 @@ extension RouteAction.PathRewrite {
 /// The substitution formatter of header values, for the commands it can answer offline;
 /// any other `%COMMAND%` stays as written.
 public enum Formatter {
-    /// Formats `value`; `directRemoteAddress` is the peer when the trusted client address
-    /// `remoteAddress` came from `x-forwarded-for`.
+    /// Formats `value` for a request from `remoteAddress` (no port): `directRemoteAddress`
+    /// is the peer when the trusted client address came from `x-forwarded-for`.
     public static func format(_ value: String, request: HeaderMap, remoteAddress: String, directRemoteAddress: String? = nil) -> String {
+        var downstream = EnvoyRequest(authority: nil, path: nil, remoteAddress: remoteAddress)
+        downstream.directRemoteAddress = directRemoteAddress
+        return format(value, request: request, downstream: downstream)
+    }
+
+    /// Formats `value`; the addresses (and the peer's port) are `downstream`'s.
+    public static func format(_ value: String, request: HeaderMap, downstream: EnvoyRequest) -> String {
         guard value.contains("%") else { return value }
         var out = ""
         var i = value.startIndex
@@ -473,7 +482,7 @@ public enum Formatter {
                 break
             }
             let command = String(value[next..<close])
-            if let v = evaluate(command, request: request, remoteAddress: remoteAddress, directRemoteAddress: directRemoteAddress) {
+            if let v = evaluate(command, request: request, downstream: downstream) {
                 out += v
             } else {
                 out += value[i...close]
@@ -483,12 +492,14 @@ public enum Formatter {
         return out
     }
 
-    static func evaluate(_ command: String, request: HeaderMap, remoteAddress: String, directRemoteAddress: String? = nil) -> String? {
+    static func evaluate(_ command: String, request: HeaderMap, downstream: EnvoyRequest) -> String? {
         switch command {
-        case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT": return remoteAddress
-        case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT": return directRemoteAddress ?? remoteAddress
-        case "DOWNSTREAM_REMOTE_ADDRESS": return remoteAddress + ":0"
-        case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS": return (directRemoteAddress ?? remoteAddress) + ":0"
+        // `StreamInfoAddressFormatterProvider` (substitution_formatter): the address's
+        // `asString()` with the port, `ip()->addressAsString()` without (no brackets).
+        case "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT": return downstream.remoteAddress
+        case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT": return downstream.directRemoteAddress ?? downstream.remoteAddress
+        case "DOWNSTREAM_REMOTE_ADDRESS": return downstream.remoteAddressWithPort
+        case "DOWNSTREAM_DIRECT_REMOTE_ADDRESS": return downstream.directRemoteAddressWithPort
         case "PROTOCOL": return "HTTP/1.1"
         default: break
         }

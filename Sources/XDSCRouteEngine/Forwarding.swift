@@ -189,14 +189,14 @@ extension RouteEngine {
             d.retryPolicy = vpol
             d.retryOrigin = origin(.host(h), ".retry_policy", fallback: host.value.source)
         }
-        let t = Self.requestTimeouts(a, retry: d.retryPolicy, received)
+        let t = Self.requestTimeouts(a, retry: d.retryPolicy, received, router: router)
         d.timeout = Self.duration(ms: t.global)
         d.timeoutSource = t.source
         switch t.source {
         case .route: d.timeoutOrigin = origin(owner, ".route.timeout", fallback: fallback)
         case .grpcTimeoutHeader, .maxGrpcTimeout: d.timeoutOrigin = origin(owner, ".route.max_grpc_timeout", fallback: fallback)
         case .maxStreamDuration: d.timeoutOrigin = origin(owner, ".route.max_stream_duration", fallback: fallback)
-        case .routeDefault, .upstreamTimeoutHeader: d.timeoutOrigin = nil
+        case .routeDefault, .upstreamTimeoutHeader, .expectedTimeoutHeader: d.timeoutOrigin = nil
         }
         d.perTryTimeout = t.perTry > 0 ? Self.duration(ms: t.perTry) : nil
         d.expectedTimeout = t.expected.map { Self.duration(ms: $0) }

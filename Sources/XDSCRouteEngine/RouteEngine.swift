@@ -30,9 +30,15 @@ public struct RouteEngine: Sendable {
     let routeRefs: [[Ref<Route>]]
     let actionRefs: [[Ref<RouteAction>?]]
     let matchTables: [MatchTable]
+    /// The router filter's settings (its `typed_config` on the listener that serves the
+    /// table); Envoy's defaults when the table is decided alone.
+    public var router = HttpConnectionManager.RouterFilterConfig()
 
     /// An engine for `config`.
-    public init(_ config: RouteConfiguration, spans: [String: SourceSpanRef] = [:]) {
+    public init(
+        _ config: RouteConfiguration, spans: [String: SourceSpanRef] = [:], router: HttpConnectionManager.RouterFilterConfig = .init()
+    ) {
+        self.router = router
         self.config = config
         self.spans = spans
         self.hosts = VirtualHostSelector(config)

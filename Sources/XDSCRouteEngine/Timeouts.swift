@@ -18,6 +18,9 @@ public enum TimeoutSource: Equatable, Sendable {
     case maxStreamDuration
     /// The request's `x-envoy-upstream-rq-timeout-ms`.
     case upstreamTimeoutHeader
+    /// The request's `x-envoy-expected-rq-timeout-ms` (the router filter's
+    /// `respect_expected_rq_timeout`).
+    case expectedTimeoutHeader
 }
 
 /// Envoy's per-request timeouts for a forward, in milliseconds as Envoy keeps them.
@@ -56,10 +59,12 @@ extension RouteEngine {
     /// receives them (before the route's header mutations), with no time elapsed:
     /// `FilterUtility::finalTimeout` and `setTimeoutHeaders` (router.cc) for the router, and
     /// `ActiveStream::refreshDurationTimeout` (conn_manager_impl.cc) for the stream timer.
-    /// The router filter's `respect_expected_rq_timeout` and `suppress_envoy_headers` are
-    /// taken at their defaults (false), the connection manager's own `max_stream_duration`
-    /// as unset, and `hedge_policy` (not read) as absent.
-    static func requestTimeouts(_ a: RouteAction, retry: RetryPolicy?, _ headers: HeaderMap) -> RequestTimeouts {
+    /// The router filter's `respect_expected_rq_timeout` and `suppress_envoy_headers` come
+    /// from `router`, the connection manager's own `max_stream_duration` is taken as unset,
+    /// and `hedge_policy` (not read) as absent.
+    static func requestTimeouts(
+        _ a: RouteAction, retry: RetryPolicy?, _ headers: HeaderMap, router: HttpConnectionManager.RouterFilterConfig = .init()
+    ) -> RequestTimeouts {
         let grpc = isGrpcRequest(headers)
         let usingNewTimeouts = usesNewTimeouts(a)
         var t = RequestTimeouts(global: 0, source: .maxStreamDuration, perTry: 0, expected: nil, grpcTimeoutHeader: nil, stream: nil)
@@ -83,9 +88,16 @@ extension RouteEngine {
             }
         }
         t.perTry = retry?.perTryTimeout.map(ms) ?? 0
-        // Without `respect_expected_rq_timeout`, `x-envoy-upstream-rq-timeout-ms` (when it
-        // parses, `absl::SimpleAtoi` into a uint64) replaces the global timeout.
-        if let v = headers.get("x-envoy-upstream-rq-timeout-ms"), let n = HeaderMatcher.simpleAtoiUnsigned(v) {
+        // With `respect_expected_rq_timeout`, an `x-envoy-expected-rq-timeout-ms` (set by an
+        // egress Envoy) takes the place of `x-envoy-upstream-rq-timeout-ms`, which is then not
+        // read; either, when it parses (`absl::SimpleAtoi` into a uint64), replaces the global
+        // timeout (`FilterUtility::finalTimeout`, `trySetGlobalTimeout`).
+        if router.respectExpectedRqTimeout, let v = headers.get("x-envoy-expected-rq-timeout-ms") {
+            if let n = HeaderMatcher.simpleAtoiUnsigned(v) {
+                t.global = n
+                t.source = .expectedTimeoutHeader
+            }
+        } else if let v = headers.get("x-envoy-upstream-rq-timeout-ms"), let n = HeaderMatcher.simpleAtoiUnsigned(v) {
             t.global = n
             t.source = .upstreamTimeoutHeader
         }
@@ -101,7 +113,8 @@ extension RouteEngine {
         if hedge || expected == 0 { expected = t.global }
         if expected > 0 {
             if t.global > 0 { expected = min(expected, t.global) }
-            t.expected = expected
+            // `insert_envoy_expected_request_timeout_ms` is `!suppress_envoy_headers`.
+            if !router.suppressEnvoyHeaders { t.expected = expected }
             if grpc && !usingNewTimeouts && a.maxGrpcTimeout != nil { t.grpcTimeoutHeader = grpcTimeoutText(expected) }
         }
         t.stream = streamDuration(a, headers)

@@ -72,7 +72,9 @@ struct DiffCommand: ParsableCommand {
             FileHandleOutput.stderr("error: cannot compare: \(paths.joined(separator: " ")) has errors\n")
             throw ExitCode(ExitStatus.code(for: errors, strict: false))
         }
-        try StrictOption.stopOnWarnings(l.diagnostics, sources: l.sources, strict: strict)
+        // A side is read to compare, not linted (no route analysis): under --strict its
+        // warnings are lint's, `route-overlap` included.
+        try StrictOption.stopOnWarnings(l.diagnostics, sources: l.sources, paths: paths, linted: false, strict: strict)
         return l
     }
 

@@ -57,7 +57,8 @@ struct RouteCommand: ParsableCommand {
             throw ExitCode(ExitStatus.usageOrIO)
         case .success(let r): request = EnvoyRequestBox(r)
         }
-        let loaded = RouteInputs.load(config + arguments.dropLast(2))
+        let inputs = config + arguments.dropLast(2)
+        let loaded = RouteInputs.load(inputs)
         let errors = loaded.diagnostics.filter { $0.severity == .error }
         if !errors.isEmpty || loaded.tables.isEmpty {
             let renderer = HumanRenderer(sources: loaded.sources, color: false)
@@ -65,7 +66,7 @@ struct RouteCommand: ParsableCommand {
             if loaded.tables.isEmpty && errors.isEmpty { FileHandleOutput.stderr("error: no route configuration found\n") }
             throw ExitCode(ExitStatus.refusal(for: errors))
         }
-        try StrictOption.stopOnWarnings(loaded.diagnostics, sources: loaded.sources, strict: strict)
+        try StrictOption.stopOnWarnings(loaded.diagnostics, sources: loaded.sources, paths: inputs, linted: loaded.linted, strict: strict)
         var tables = loaded.tables
         if let listener {
             tables = tables.filter { $0.label.hasSuffix("listener \(listener)") }

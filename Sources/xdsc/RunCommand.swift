@@ -54,7 +54,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = RunInputs.load(config + policies)
+        let inputs = config + policies
+        let loaded = RunInputs.load(inputs)
         let renderer = HumanRenderer(sources: loaded.sources, color: false)
         let errors = loaded.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty, let configuration = loaded.configuration else {
@@ -75,7 +76,7 @@ struct RunCommand: ParsableCommand {
             FileHandleOutput.stderr("error: --port-map names no listener: `\(first)`\n")
             throw ExitCode(ExitStatus.usageOrIO)
         }
-        try StrictOption.stopOnWarnings(loaded.diagnostics, sources: loaded.sources, strict: strict)
+        try StrictOption.stopOnWarnings(loaded.diagnostics, sources: loaded.sources, paths: inputs, linted: loaded.linted, strict: strict)
         let startWarnings = configuration.startWarnings(options)
         for w in startWarnings { FileHandleOutput.stderr("warning: \(w)\n") }
         if strict && !startWarnings.isEmpty {

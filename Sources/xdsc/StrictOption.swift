@@ -8,13 +8,18 @@ enum StrictOption {
     /// The flag's help, one wording on every command.
     static let help: ArgumentHelp = "Treat warnings about the input as errors: print them and exit 1."
 
-    /// The warnings of `diagnostics` under `--strict`: printed to standard error, then exit 1.
-    /// Does nothing without `--strict` or when there are none.
-    static func stopOnWarnings(_ diagnostics: [Diagnostic], sources: [String: SourceFile], strict: Bool) throws {
+    /// Under `--strict`, the warnings about `paths` (those in `diagnostics`, the command's
+    /// load, and, unless the load was lint's own (`linted`), those `xdsc lint` reports:
+    /// ``StrictWarnings``): printed to standard error, then exit 1. Does nothing without
+    /// `--strict` or when there are none.
+    static func stopOnWarnings(
+        _ diagnostics: [Diagnostic], sources: [String: SourceFile], paths: [String], linted: Bool, strict: Bool
+    ) throws {
         guard strict else { return }
-        let warnings = diagnostics.filter { $0.severity == .warning }
+        let found = StrictWarnings.collect(diagnostics, sources: sources, paths: paths, linted: linted)
+        let warnings = found.warnings
         guard !warnings.isEmpty else { return }
-        FileHandleOutput.stderr(HumanRenderer(sources: sources, color: false).render(warnings))
+        FileHandleOutput.stderr(HumanRenderer(sources: found.sources, color: false).render(warnings))
         FileHandleOutput.stderr(ExitStatus.strictStop(warnings: warnings.count))
         throw ExitCode(ExitStatus.inputErrors)
     }

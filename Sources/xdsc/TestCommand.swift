@@ -17,8 +17,9 @@ struct TestRoutesCommand: ParsableCommand {
             CONFIG is a RouteConfiguration (YAML or JSON), or any input xdsc lint reads (a \
             policy too); TESTS is an envoy.RouterCheckToolSchema.Validation in JSON, YAML or \
             protobuf text format. Exit codes: 0 every test passed and coverage is met; 1 a test \
-            failed, coverage is below --fail-under, an input does not load, or (with --strict) \
-            the configuration has warnings.
+            failed, coverage is below --fail-under, the configuration or the test file has errors, \
+            or (with --strict) the configuration has warnings; 2 usage error or unreadable input \
+            (where router_check_tool exits 1).
             """
     )
 

@@ -32,6 +32,17 @@ import Testing
         #expect(r.stderr.isEmpty, "\(r.stderr)")
     }
 
+    /// The retry conditions on response headers (gRPC statuses, retriable headers,
+    /// `x-envoy-ratelimited`), REFUSED_STREAM and the router filter's settings, from an Envoy
+    /// file: executed, so nothing of them is warned.
+    @Test func theRetriesSpecShowsHeaderConditionsRefusedStreamsAndRouterSettings() throws {
+        let r = try CLI.run(["test", "traffic", "fixtures/traffic/retries.yaml"])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.hasSuffix("15 tests: 15 passed, 0 failed\n"))
+        #expect(!r.stderr.contains("retry"), "\(r.stderr)")
+        #expect(!r.stderr.contains("router filter"), "\(r.stderr)")
+    }
+
     @Test func outputIsTheSameOnEveryRun() throws {
         for format in ["human", "json", "junit"] {
             let a = try CLI.run(["test", "traffic", Self.shop, "--format", format])

@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import XDSCDiagnostics
 import XDSCDriver
 import XDSCEnvoy
 import XDSCJSON
@@ -130,5 +132,71 @@ import XDSCTestSupport
         #expect(sampled.contains("mirror: `m1`\nmirror: `m2`\n"))
         let not = try text(action, EnvoyRequest(authority: "h", path: "/", randomValue: 10))
         #expect(not.contains("mirror: `m1`\nmirror: `m2` (not sampled for this request)\n"))
+    }
+
+    /// On a policy, `timeout_source` is the line the timeout came from: the route's own, or
+    /// the host's, the listener's or `defaults`' that it inherits (the IR's provenance), not
+    /// the route. The retry policy's origin likewise.
+    @Test func policyTimeoutSourceIsWhereTheInheritedValueIsWritten() throws {
+        let marked = Marked(
+            """
+            version: 1
+            defaults:
+              timeout: ⟨defaults⟩7s
+            services:
+              users:
+                endpoints: [10.0.0.1:8080]
+            listeners:
+              public:
+                address: 0.0.0.0:8080
+                timeout: ⟨listener⟩9s
+                hosts:
+                  api:
+                    domains: [api.example.com]
+                    timeout: ⟨host⟩11s
+                    retries: ⟨retries⟩{attempts: 2, retry_on: [5xx]}
+                    routes:
+                      - match: {prefix: /inherits}
+                        to: users
+                      - match: {prefix: /}
+                        to: users
+                        timeout: ⟨route⟩3s
+                  web:
+                    domains: [web.example.com]
+                    routes:
+                      - match: {prefix: /}
+                        to: users
+              internal:
+                address: 0.0.0.0:8081
+                hosts:
+                  all:
+                    domains: ["*"]
+                    routes:
+                      - match: {prefix: /}
+                        to: users
+            """)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("xdsc-timeout-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("policy.yaml").path
+        try marked.text.write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = RouteInputs.load([path])
+        #expect(!loaded.diagnostics.contains { $0.severity == .error }, "\(loaded.diagnostics)")
+        let tables = Dictionary(uniqueKeysWithValues: loaded.tables.map { ($0.label, $0.engine) })
+        let publicTable = try #require(tables["listener public"])
+        let internalTable = try #require(tables["listener internal"])
+
+        func source(_ engine: RouteEngine, _ authority: String, _ path: String) -> SourcePosition? {
+            engine.decide(EnvoyRequest(authority: authority, path: path)).timeoutOrigin?.span?.start
+        }
+        #expect(source(publicTable, "api.example.com", "/inherits") == marked.markers["host"])
+        #expect(source(publicTable, "api.example.com", "/") == marked.markers["route"])
+        #expect(source(publicTable, "web.example.com", "/") == marked.markers["listener"])
+        #expect(source(internalTable, "a", "/") == marked.markers["defaults"])
+        let d = publicTable.decide(EnvoyRequest(authority: "api.example.com", path: "/inherits"))
+        #expect(d.retryOrigin?.span?.start == marked.markers["retries"])
+        let json = RouteExplain.json(d, table: "t")
+        #expect(json["timeout_source"]?["line"] == .integer(marked.markers["host"]!.line))
+        #expect(json["timeout_source"]?["column"] == .integer(marked.markers["host"]!.column))
     }
 }

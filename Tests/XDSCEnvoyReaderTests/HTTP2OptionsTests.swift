@@ -77,4 +77,24 @@ import XDSCTestSupport
         let r = read(text)
         #expect(r.config.clusters.first?.upstreamProtocol == .http2, "\(summary(r.diagnostics))")
     }
+
+    @Test(arguments: [
+        #"typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {"@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: {http2_protocol_options: {max_concurrent_streams: 3}}}}"#,
+        "http2_protocol_options: {max_concurrent_streams: 3}",
+    ])
+    func aClustersMaxConcurrentStreamsIsReadAndWrittenBack(_ field: String) {
+        let text = """
+            static_resources:
+              clusters:
+              - name: c
+                \(field)
+                load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}}]}]}
+            """
+        let r = read(text)
+        let c = r.config.clusters.first
+        #expect(c?.http2MaxConcurrentStreams == 3, "\(summary(r.diagnostics))")
+        #expect(c?.json.compactText().contains(#""http2_protocol_options":{"max_concurrent_streams":3}"#) == true)
+        let unset = read(text.replacingOccurrences(of: "max_concurrent_streams: 3", with: "")).config.clusters.first
+        #expect(unset?.upstreamProtocol == .http2 && unset?.http2MaxConcurrentStreams == nil)
+    }
 }

@@ -475,4 +475,52 @@ import XDSCTestSupport
         ])
         #expect(Set(result.diagnostics.map(\.rule)) == [.invalidValue, .unknownField, .unknownService, .unusedService])
     }
+
+    /// Every required list or map that is present but empty is one mistake with one rule,
+    /// `invalid-value` (a value out of range), at the empty value; `missing-field` is for a
+    /// key that is absent (the policy language's rule table).
+    @Test func emptyRequiredListsAreInvalidValuesAtTheValue() {
+        expectDiagnostics(
+            """
+            version: 1
+            services:
+              users:
+                endpoints: ⟨e⟩[]
+            listeners:
+              public:
+                address: 0.0.0.0:8080
+                hosts:
+                  api:
+                    domains: ⟨d⟩[]
+                    routes: ⟨r⟩[]
+                  web:
+                    domains: [web.example.com]
+                    routes:
+                      - match: {prefix: /}
+                        to: users
+              admin:
+                address: 0.0.0.0:8081
+                hosts: ⟨h⟩{}
+            """, [(.invalidValue, "e"), (.invalidValue, "d"), (.invalidValue, "r"), (.invalidValue, "h")])
+        expectDiagnostics(
+            """
+            version: 1
+            listeners: ⟨l⟩{}
+            """, [(.invalidValue, "l")])
+        // Absent keys stay `missing-field`, at the mapping that lacks them.
+        expectDiagnostics(
+            """
+            version: 1
+            services:
+              ⟨e⟩users: {protocol: http1}
+            listeners:
+              public:
+                address: 0.0.0.0:8080
+                hosts:
+                  ⟨d⟩api:
+                    routes:
+                      - match: {prefix: /}
+                        to: users
+            """, [(.missingField, "e"), (.missingField, "d")])
+    }
 }

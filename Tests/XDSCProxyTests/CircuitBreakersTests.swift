@@ -1,3 +1,5 @@
+import NIOConcurrencyHelpers
+import NIOCore
 import NIOEmbedded
 import Testing
 import XDSCEnvoy
@@ -82,13 +84,13 @@ import XDSCEnvoy
     }
 
     @Test func maxConnectionsIsCountedPerPriority() throws {
-        var limits = ConnectionLimits(limits: [1, nil])
+        var limits = ConnectionLimits(limits: [1, 1024])
         let loop = EmbeddedEventLoop()
         let a = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: 1), host: "127.0.0.1", port: 1)
         var high = a
         high.priority = .high
         // DEFAULT's limit of 1 holds the second DEFAULT connection back; the same endpoint at
-        // HIGH is another pool (another address key) with a limit of its own (none here).
+        // HIGH is another pool (another address key) with a limit of its own (Envoy's 1024 here).
         guard case .connect = limits.admit(0, UpstreamTargets.address(a), eventLoop: loop) else {
             Issue.record("the first connection waits")
             return
@@ -105,5 +107,83 @@ import XDSCEnvoy
         }
         _ = limits.closed(0, UpstreamTargets.address(a))?.succeed(nil)
         try loop.syncShutdownGracefully()
+    }
+
+    @Test func aReleasedConnectionGoesToAWaiterOfItsOwnPriority() throws {
+        // Both priorities at their limit of 1 on one endpoint, a waiter at DEFAULT: a HIGH
+        // connection released does not serve it (it is another pool); a DEFAULT one does.
+        let loop = EmbeddedEventLoop()
+        let e = ProxyEndpoint(host: "h", port: 1)
+        let t = UpstreamTargets(
+            ["c": [.init(endpoint: e, host: "127.0.0.1", port: 1)]],
+            settings: ["c": ClusterSettings(maxConnections: 1, highPriority: CircuitBreakerThresholds(maxConnections: 1))])
+        let low = try #require(t.targets["c"]?.first)
+        var high = low
+        high.priority = .high
+        for target in [low, high] {
+            guard case .connect = t.admitConnection("c", target, eventLoop: loop) else {
+                Issue.record("the first connection of \(target.priority) waits")
+                return
+            }
+        }
+        guard case .wait(let released) = t.admitConnection("c", low, eventLoop: loop) else {
+            Issue.record("the second DEFAULT connection does not wait")
+            return
+        }
+        let got = NIOLockedValueBox<Channel?>(nil)
+        released.whenSuccess { c in got.withLockedValue { $0 = c } }
+        let highChannel = EmbeddedChannel(loop: loop)
+        try highChannel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(!t.handToWaiter(highChannel, high))
+        #expect(got.withLockedValue { $0 } == nil)
+        let lowChannel = EmbeddedChannel(loop: loop)
+        try lowChannel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(t.handToWaiter(lowChannel, low))
+        #expect(got.withLockedValue { $0 } === lowChannel)
+        _ = try? highChannel.finish()
+        _ = try? lowChannel.finish()
+    }
+
+    @Test func connectionsAreCountedAgainstEnvoysDefaultWithoutCircuitBreakers() throws {
+        // No thresholds: `max_connections` is Envoy's 1024 at both priorities, and counted.
+        let loop = EmbeddedEventLoop()
+        let endpoints = (0..<1025).map { i in
+            UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: i + 1), host: "127.0.0.1", port: i + 1)
+        }
+        let t = UpstreamTargets(["c": endpoints])
+        #expect(t.connectionLimits.withLockedValue { $0.limits } == [1024, 1024])
+        for target in endpoints.prefix(1024) {
+            guard case .connect = t.admitConnection("c", target, eventLoop: loop) else {
+                Issue.record("connection under 1024 waits")
+                return
+            }
+        }
+        #expect(t.connectionLimits.withLockedValue { $0.open } == [1024, 0])
+        // At the limit a second connection to an endpoint that has one waits, a first one is
+        // made anyway (its pool has none: `tryCreateNewConnection`).
+        guard case .wait = t.admitConnection("c", endpoints[0], eventLoop: loop) else {
+            Issue.record("the 1025th connection does not wait")
+            return
+        }
+        guard case .connect = t.admitConnection("c", endpoints[1024], eventLoop: loop) else {
+            Issue.record("a pool's first connection waits")
+            return
+        }
+        #expect(t.connectionLimits.withLockedValue { $0.open } == [1025, 0])
+        // A closed connection lets the waiter connect in its place.
+        t.connectionOpened("c", endpoints[0], nil)
+        #expect(t.connectionLimits.withLockedValue { $0.open } == [1025, 0])
+        try loop.syncShutdownGracefully()
+    }
+
+    @Test func anHTTP2PoolDialsWithinMaxConnectionsOrWhenItHasNone() {
+        var limits = ConnectionLimits(limits: [1, 1024])
+        let admitted = [limits.admitHTTP2(0, force: true), limits.admitHTTP2(0, force: false), limits.admitHTTP2(0, force: true)]
+        #expect(admitted == [true, false, true])
+        #expect(limits.open == [2, 0])
+        limits.closedHTTP2(0)
+        limits.closedHTTP2(0)
+        let again = limits.admitHTTP2(0, force: false)
+        #expect(again)
     }
 }

@@ -87,6 +87,33 @@ final class TCPTestServer: Sendable {
         #expect(try result.wait() == .success)
     }
 
+    @Test func withReuseAPassingCheckLeavesTheConnectionForTheNext() throws {
+        let loop = EmbeddedEventLoop()
+        let first = loop.makePromise(of: HealthCheckSession.Result.self)
+        let handler = TCPHealthCheckHandler(
+            send: Array("PING".utf8), receive: [Array("PONG".utf8)], afterHandshake: false, reuse: true, result: first)
+        let channel = EmbeddedChannel(handler: handler, loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "PING"))
+        try channel.writeInbound(ByteBuffer(string: "PONG"))
+        #expect(try first.futureResult.wait() == .success)
+        #expect(channel.isActive && handler.isIdle)
+        // The next check writes `send` again and matches on fresh bytes only.
+        let second = loop.makePromise(of: HealthCheckSession.Result.self)
+        let context = try channel.pipeline.syncOperations.context(handler: handler)
+        #expect(handler.restart(context: context, result: second))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "PING"))
+        try channel.writeInbound(ByteBuffer(string: "PO"))
+        #expect(!handler.isIdle)
+        // The connection closing mid-check is a network failure; an idle one only ends.
+        channel.pipeline.fireChannelInactive()
+        #expect(try second.futureResult.wait() == .networkFailure)
+        let third = loop.makePromise(of: HealthCheckSession.Result.self)
+        #expect(!handler.restart(context: context, result: third))
+        third.succeed(.success)
+        _ = try? channel.finish()
+    }
+
     @Test func anEarlyCloseIsANetworkFailure() throws {
         let (channel, result) = try Self.channel(send: "PING", receive: ["PONG"])
         channel.pipeline.fireChannelInactive()
@@ -220,11 +247,18 @@ struct HealthCheckKindsEndToEndTests {
     }
 
     @Test func reuseConnectionKeepsOneConnectionPerEndpoint() async throws {
-        for reuse in [true, false] {
+        let kinds: [HealthCheck.Kind] = [.http(path: "/healthz"), .http(path: "/healthz", codec: .http2), .grpc(serviceName: nil)]
+        for kind in kinds {
+            for reuse in [true, false] { try await Self.checkReuse(kind, reuse) }
+        }
+    }
+
+    static func checkReuse(_ kind: HealthCheck.Kind, _ reuse: Bool) async throws {
+        do {
             let registry = MockRegistry()
             var options = ProxyOptions()
             options.portMap["public"] = 0
-            var check = Self.check(.http(path: "/healthz"))
+            var check = Self.check(kind)
             check.reuseConnection = reuse
             let config = try LoadBalancingEndToEndTests.configuration(
                 [ProxyEndpoint(host: "10.0.0.1", port: 80)], ClusterSettings(healthCheck: check))
@@ -234,9 +268,38 @@ struct HealthCheckKindsEndToEndTests {
             let connections = registry.connections
             await server.shutdown()
             // Checks every 100 ms: several of them, on one kept connection or one each.
-            #expect(checks >= 4)
-            if reuse { #expect(connections == 1) } else { #expect(connections >= checks - 1) }
+            #expect(checks >= 4, "\(kind)")
+            if reuse { #expect(connections == 1, "\(kind)") } else { #expect(connections >= checks - 1, "\(kind)") }
         }
+    }
+
+    @Test func aTCPCheckWithPayloadsKeepsItsConnection() async throws {
+        let server = try await TCPTestServer { _ in "PONG" }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let target = Self.target(port: server.port)
+        let ping = Self.check(.tcp, send: .binary(Array("PING".utf8)), receive: [.binary(Array("PONG".utf8))])
+        let kept = HealthProbe.KeptConnection()
+        var seen: [ObjectIdentifier] = []
+        // On the checker's event loop, as the health checker runs its checks.
+        for _ in 0..<3 {
+            let r = try await loop.flatSubmit { HealthProbe.run(ping, target: target, cluster: "c", eventLoop: loop, kept: kept) }.get()
+            #expect(r == .success)
+            let channel = try #require(kept.channel.withLockedValue { $0 })
+            seen.append(ObjectIdentifier(channel))
+        }
+        // The same connection each time (`reuse_connection`, the default).
+        #expect(Set(seen).count == 1)
+        // A connect-only check closes it (Envoy's `Connected` handling), as does `reuse_connection: false`.
+        var noReuse = ping
+        noReuse.reuseConnection = false
+        for check in [Self.check(.tcp, send: .binary(Array("PING".utf8))), noReuse] {
+            let fresh = HealthProbe.KeptConnection()
+            let r = try await loop.flatSubmit { HealthProbe.run(check, target: target, cluster: "c", eventLoop: loop, kept: fresh) }.get()
+            #expect(r == .success)
+            #expect(fresh.channel.withLockedValue { $0 } == nil)
+        }
+        kept.close()
+        await server.close()
     }
 
     @Test func grpcChecksAskTheHealthService() async throws {

@@ -350,7 +350,7 @@ struct FilterTests {
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
         cluster.circuitBreakers?.maxConnections = 1
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)
-        // HTTP/2 keeps one connection per endpoint and priority, which Envoy's breaker always admits.
+        // HTTP/2 pools dial within max_connections, as Envoy's do: nothing to warn about either.
         cluster.upstreamProtocol = .http2
         cluster.highPriorityCircuitBreakers = CircuitBreakerThresholds(maxConnections: 1, maxRequests: 1)
         #expect(ProxyConfiguration(listeners: [], clusters: [cluster]).unsimulated.isEmpty)

@@ -38,4 +38,46 @@ import Testing
         #expect(!down.isActive)
         #expect(!up.isActive)
     }
+
+    @Test func bytesHandedOverOutsideAReadAreFlushed() throws {
+        // What the upstream sent behind its 101 reaches the tunnel without a read completion.
+        let loop = EmbeddedEventLoop()
+        let (a, b) = TunnelHandler.pair()
+        let down = EmbeddedChannel(handler: a, loop: loop)
+        let up = EmbeddedChannel(handler: b, loop: loop)
+        try down.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try up.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        up.pipeline.fireChannelRead(NIOAny(up.allocator.buffer(string: "hello;")))
+        loop.run()
+        #expect(try down.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "hello;")
+    }
+
+    @Test func theStreamDurationClosesBothSides() throws {
+        let loop = EmbeddedEventLoop()
+        let (a, b) = TunnelHandler.pair(closingIn: .milliseconds(300))
+        let down = EmbeddedChannel(handler: a, loop: loop)
+        let up = EmbeddedChannel(handler: b, loop: loop)
+        try down.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try up.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        loop.advanceTime(by: .milliseconds(299))
+        #expect(down.isActive && up.isActive)
+        try down.writeInbound(down.allocator.buffer(string: "ping"))
+        #expect(try up.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "ping")
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(!down.isActive && !up.isActive)
+    }
+
+    @Test func aClosedTunnelCancelsItsTimer() throws {
+        let loop = EmbeddedEventLoop()
+        let (a, b) = TunnelHandler.pair(closingIn: .seconds(1))
+        let down = EmbeddedChannel(handler: a, loop: loop)
+        let up = EmbeddedChannel(handler: b, loop: loop)
+        try down.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try up.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 2)).wait()
+        try up.close().wait()
+        #expect(!down.isActive)
+        // Nothing is left scheduled to fire on the closed pair.
+        loop.advanceTime(by: .seconds(2))
+        #expect(!down.isActive && !up.isActive)
+    }
 }

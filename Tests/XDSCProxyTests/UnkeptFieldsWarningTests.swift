@@ -71,8 +71,10 @@ import Testing
             ])
     }
 
-    /// Retry conditions `RetryPlan` does not act on (gRPC statuses, `retriable-headers`, ...)
-    /// are warned, once per listener, whether on a virtual host or a route.
+    /// Retry conditions `RetryPlan` does not act on (`http3-post-connect-failure`, which needs
+    /// an HTTP/3 upstream) are warned, once per listener, whether on a virtual host or a
+    /// route; the gRPC statuses, `retriable-headers`, `envoy-ratelimited` and
+    /// `refused-stream` are executed.
     @Test func unexecutedRetryConditionsAreWarned() throws {
         let chain = """
             {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
@@ -80,15 +82,47 @@ import Testing
               "stat_prefix": "edge", "http_filters": [{"name": "envoy.filters.http.router",
                 "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"}}],
               "route_config": {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"],
-                "retry_policy": {"retry_on": "unavailable, 5xx"},
+                "retry_policy": {"retry_on": "unavailable, 5xx, http3-post-connect-failure"},
                 "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "users",
-                  "retry_policy": {"retry_on": "retriable-headers,reset,cancelled"}}}]}]}}}]}
+                  "retry_policy": {"retry_on": "retriable-headers,reset,cancelled,envoy-ratelimited,refused-stream"}}}]}]}}}]}
             """
         let config = try TLSFixtures.configuration(TLSFixtures.bootstrap(chains: [chain]))
         #expect(
             config.unsimulated == [
-                "listener `edge`: retry conditions `cancelled`, `retriable-headers`, `unavailable` of its retry policies are not simulated (never retried on)"
+                "listener `edge`: retry condition `http3-post-connect-failure` of its retry policies is not simulated (never retried on)"
             ])
         #expect(ProxyConfiguration.unexecutedRetryConditions(nil) == [])
+    }
+
+    /// The router filter's `typed_config`: `suppress_envoy_headers` and
+    /// `respect_expected_rq_timeout` are acted on; `strict_check_headers` and
+    /// `upstream_http_filters` are warned; statistics and logs are not.
+    @Test func routerFieldsThatAreNotActedOnAreWarned() throws {
+        func chain(_ router: String) -> String {
+            """
+            {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": {
+              "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+              "stat_prefix": "edge", "http_filters": [{"name": "envoy.filters.http.router",
+                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"\(router)}}],
+              "route_config": {"name": "r", "virtual_hosts": [{"name": "v", "domains": ["*"],
+                "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "users"}}]}]}}}]}
+            """
+        }
+        let acted = try TLSFixtures.configuration(
+            TLSFixtures.bootstrap(
+                chains: [
+                    chain(
+                        #", "suppress_envoy_headers": true, "respect_expected_rq_timeout": true, "dynamic_stats": false, "start_child_span": true"#
+                    )
+                ]))
+        #expect(acted.unsimulated == [])
+        let engine = try #require(acted.listeners.first?.engine)
+        #expect(engine.router.suppressEnvoyHeaders && engine.router.respectExpectedRqTimeout)
+        let warned = try TLSFixtures.configuration(
+            TLSFixtures.bootstrap(chains: [chain(#", "strict_check_headers": ["x-envoy-max-retries"]"#)]))
+        #expect(
+            warned.unsimulated == [
+                "listener `edge`: the router filter's `strict_check_headers` is not simulated (the proxy runs Envoy's defaults)"
+            ])
     }
 }

@@ -186,6 +186,36 @@ struct UpstreamFeaturesEndToEndTests {
         }
     }
 
+    @Test func aMirrorOfAHighPriorityRouteCountsAgainstDefault() async throws {
+        // The shadow goes through Envoy's async client, whose route (`NullRouteImpl`) has
+        // DEFAULT priority whatever the mirrored route's (null_route_impl.h): the mirror
+        // cluster's DEFAULT `max_requests` of 0 stops it, HIGH's does not.
+        let table = """
+            {"name": "main", "virtual_hosts": [{"name": "api", "domains": ["*"], "routes": [
+              {"match": {"prefix": "/"}, "route": {"cluster": "users", "priority": "HIGH",
+               "request_mirror_policies": [{"cluster": "canary"}]}}]}]}
+            """
+        let cases = [
+            (ClusterSettings(maxRequests: 0), false), (ClusterSettings(highPriority: CircuitBreakerThresholds(maxRequests: 0)), true),
+        ]
+        for (canary, mirrored) in cases {
+            let config = ProxyConfiguration(
+                listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try Fixtures.routeConfiguration(table)))],
+                clusters: [
+                    ("users", [ProxyEndpoint(host: "10.0.0.1", port: 80)]), ("canary", [ProxyEndpoint(host: "10.0.0.2", port: 80)]),
+                ],
+                settings: ["canary": canary])
+            try await Fixtures.withProxy(config) { server in
+                let port = try #require(server.port(of: "public"))
+                #expect(try await TestClient.request(port: port, "/a").status == 200)
+                for _ in 0..<50 where !server.registry.received.contains(where: { $0.cluster == "canary" }) {
+                    try await Task.sleep(nanoseconds: 10_000_000)
+                }
+                #expect(server.registry.received.contains { $0.cluster == "canary" } == mirrored, "\(canary)")
+            }
+        }
+    }
+
     @Test func eachPriorityHasItsOwnConnectionPool() async throws {
         try await Fixtures.withProxy(try Self.priorityConfiguration(ClusterSettings())) { server in
             let port = try #require(server.port(of: "public"))

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import NIOHTTP2
 import Testing
 import XDSCJSON
 import XDSCRouteEngine
@@ -29,6 +30,18 @@ import XDSCRouteEngine
         try channel.writeInbound(HTTPClientResponsePart.head(HTTPResponseHead(version: .http1_1, status: .ok)))
         try channel.close().wait()
         #expect(throws: UpstreamFailure.connectionTermination) { try promise.futureResult.wait() }
+    }
+
+    /// An HTTP/2 stream reset with REFUSED_STREAM is its own failure (retried under
+    /// `refused-stream`); another reset code is a connection termination.
+    @Test func aRefusedStreamIsNotATermination() throws {
+        for (code, failure) in [(HTTP2ErrorCode.refusedStream, UpstreamFailure.refusedStream), (.cancel, .connectionTermination)] {
+            let channel = EmbeddedChannel()
+            let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
+            try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: promise))
+            channel.pipeline.fireErrorCaught(NIOHTTP2Errors.streamClosed(streamID: 1, errorCode: code))
+            #expect(throws: failure) { try promise.futureResult.wait() }
+        }
     }
 
     @Test func aBodyInSeveralReadsArrivesWhole() throws {

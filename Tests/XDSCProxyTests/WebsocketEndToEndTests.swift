@@ -63,7 +63,9 @@ struct WebsocketEndToEndTests {
 
     /// Runs `body` with the proxy in front of an upgrading upstream; `heads` are the request
     /// heads the upstream received.
-    static func withUpstream(managerUpgrades: [String] = [], _ body: (Int, NIOLockedValueBox<[String]>) async throws -> Void) async throws {
+    static func withUpstream(
+        managerUpgrades: [String] = [], table: String = table, _ body: (Int, NIOLockedValueBox<[String]>) async throws -> Void
+    ) async throws {
         let heads = NIOLockedValueBox<[String]>([])
         let upstream = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { ch in
@@ -107,6 +109,29 @@ struct WebsocketEndToEndTests {
             #expect(sent.contains("connection: upgrade\r\n"))
             #expect(sent.contains("upgrade: websocket\r\n"))
             #expect(sent.contains("sec-websocket-key: dghlihnhbxbszsbub25jzq==\r\n"))
+        }
+    }
+
+    @Test func theStreamDurationTimerClosesAnUpgradedStream() async throws {
+        // `max_stream_duration` runs on for the tunnel: at its end the stream is reset, which
+        // closes the client's connection (the upstream's greeting came through before).
+        let timed = Self.table.replacingOccurrences(
+            of: #""upgrade_configs": [{"upgrade_type": "websocket"}]}"#,
+            with: #""upgrade_configs": [{"upgrade_type": "websocket"}], "max_stream_duration": {"max_stream_duration": "0.3s"}}"#)
+        #expect(timed != Self.table)
+        try await Self.withUpstream(table: timed) { port, _ in
+            let start = NIODeadline.now()
+            let raw = try await TestClient.exchange(port: port, [Self.upgrade], timeout: .seconds(10))
+            let elapsed = NIODeadline.now() - start
+            #expect(raw.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+            #expect(raw.hasSuffix("\r\n\r\nhello;"))
+            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(5), "\(elapsed)")
+        }
+        // Without the timer the tunnel stays open until the client's own timeout.
+        try await Self.withUpstream { port, _ in
+            let start = NIODeadline.now()
+            _ = try await TestClient.exchange(port: port, [Self.upgrade], timeout: .seconds(1))
+            #expect(NIODeadline.now() - start >= .milliseconds(900))
         }
     }
 

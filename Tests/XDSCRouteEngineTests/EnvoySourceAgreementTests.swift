@@ -234,6 +234,31 @@ import XDSCTestSupport
         #expect(added.decide(request()).timeout == .seconds(15))
     }
 
+    /// The router filter's settings (`RouteEngine.router`): `respect_expected_rq_timeout`
+    /// reads `x-envoy-expected-rq-timeout-ms` instead of `x-envoy-upstream-rq-timeout-ms`
+    /// (`finalTimeout`); `suppress_envoy_headers` writes no expected timeout and no
+    /// `x-envoy-original-path` (`insert_envoy_original_path`).
+    @Test func theRouterFilterSettings() throws {
+        var e = try engine(#""route":{"cluster":"c","timeout":"5s","prefix_rewrite":"/new"}"#)
+        let both = [HTTPHeader("x-envoy-expected-rq-timeout-ms", "700"), HTTPHeader("x-envoy-upstream-rq-timeout-ms", "900")]
+        let plain = e.decide(request(headers: both))
+        #expect(plain.timeout == .milliseconds(900) && plain.timeoutSource == .upstreamTimeoutHeader)
+        #expect(plain.requestHeaders.get("x-envoy-original-path") != nil && plain.expectedTimeout == .milliseconds(900))
+        e.router.respectExpectedRqTimeout = true
+        let respected = e.decide(request(headers: both))
+        #expect(respected.timeout == .milliseconds(700) && respected.timeoutSource == .expectedTimeoutHeader)
+        #expect(respected.expectedTimeout == .milliseconds(700))
+        // Present but not a number: the route's timeout, and x-envoy-upstream-rq-timeout-ms is still not read.
+        let bad = e.decide(request(headers: [HTTPHeader("x-envoy-expected-rq-timeout-ms", "soon"), both[1]]))
+        #expect(bad.timeout == .seconds(5) && bad.timeoutSource == .route)
+        #expect(e.decide(request(headers: [both[1]])).timeout == .milliseconds(900), "without it, the other header")
+        e.router.suppressEnvoyHeaders = true
+        let quiet = e.decide(request())
+        #expect(quiet.timeout == .seconds(5) && quiet.expectedTimeout == nil)
+        #expect(quiet.requestHeaders.get("x-envoy-original-path") == nil)
+        #expect(quiet.requestHeaders.get(":path")?.hasPrefix("/new") == true)
+    }
+
     /// `max_stream_duration` (`usingNewTimeouts`): the router sets no timeout of its own;
     /// the connection manager's stream timer is `max_stream_duration` (0 disables it), or,
     /// with `grpc_timeout_header_max` and a readable `grpc-timeout`, that value capped then

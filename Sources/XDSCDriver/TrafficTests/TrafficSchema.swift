@@ -56,10 +56,25 @@ extension Schemas {
                     [
                         (
                             "fail_times",
-                            int("How many requests fail (every request when fail_status or reset is given without it).", 0...Int.max)
+                            int(
+                                "How many requests fail (every request when fail_status, fail_headers, reset or refuse_stream is given without it).",
+                                0...Int.max)
                         ),
                         ("fail_status", int("The status of a failing answer (503 by default).", 100...599)),
+                        (
+                            "fail_headers",
+                            named(
+                                "Headers of a failing answer, which then has an empty body instead of the echo.",
+                                keys: str("A header name."),
+                                value: str("The value."))
+                        ),
                         ("reset", bool("Fail by closing the connection before answering.")),
+                        (
+                            "refuse_stream",
+                            bool(
+                                "Fail an HTTP/2 request by resetting its stream with REFUSED_STREAM (an HTTP/1.1 one by closing the connection)."
+                            )
+                        ),
                         ("delay", str("A delay before every answer, e.g. 2s or 250ms.", pattern: "^[0-9]+(ms|s|m|h)$")),
                         ("status", int("The status of the fixed answer (200 by default).", 100...599)),
                         ("headers", headerMap), ("body", str("The body of the fixed answer.")),

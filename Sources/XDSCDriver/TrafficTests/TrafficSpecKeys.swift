@@ -6,7 +6,9 @@ public enum TrafficSpecKeys {
         "top": ["version", "config", "seed", "ca_file", "tests"],
         "test": ["name", "listener", "request", "upstreams", "expect"],
         "request": ["method", "url", "headers", "body", "repeat", "http2"],
-        "behaviour": ["fail_times", "fail_status", "reset", "delay", "status", "headers", "body", "trailers"],
+        "behaviour": [
+            "fail_times", "fail_status", "fail_headers", "reset", "refuse_stream", "delay", "status", "headers", "body", "trailers",
+        ],
         "expect": ["status", "body", "headers", "location", "upstream", "split", "trailers"],
         "body": ["equals", "contains"],
         "header": ["equals", "contains", "present", "absent"],

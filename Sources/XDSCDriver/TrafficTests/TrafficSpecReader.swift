@@ -141,11 +141,15 @@ public enum TrafficSpecReader {
         guard let f = fields(node, "behaviour", "the behaviour of `\(cluster)`", sink) else { return nil }
         var b = MockBehaviour()
         let reset = f.bool("reset")?.value ?? false
+        let refuse = f.bool("refuse_stream")?.value ?? false
         let failStatus = f.int("fail_status", in: 100...599)?.value
         b.reset = reset
+        b.refuseStream = refuse
         b.failureStatus = failStatus ?? 503
+        b.failureHeaders = headers(f, key: "fail_headers", sink: sink)
         // A failure without a count fails every request.
-        b.failures = f.int("fail_times", in: 0...Int.max)?.value ?? (reset || failStatus != nil ? Int.max : 0)
+        let failing = reset || refuse || failStatus != nil || f.has("fail_headers")
+        b.failures = f.int("fail_times", in: 0...Int.max)?.value ?? (failing ? Int.max : 0)
         if let d = f.duration("delay") { b.delay = .milliseconds(d.value.milliseconds) }
         if f.has("status") || f.has("headers") || f.has("body") || f.has("trailers") {
             b.answer = MockAnswer(

@@ -93,11 +93,13 @@ public enum TrafficTestCommand {
             out.exitCode = ExitStatus.refusal(for: errors)
             return nil
         }
-        let warnings = loaded.diagnostics.filter { $0.severity == .warning }
-        if strict && !warnings.isEmpty {
-            out.stderr += HumanRenderer(sources: loaded.sources, color: false).render(warnings)
-            _ = stopOnWarnings(warnings.count, &out)
-            return nil
+        if strict {
+            let found = StrictWarnings.collect(loaded.diagnostics, sources: loaded.sources, paths: spec.config, linted: loaded.linted)
+            if !found.warnings.isEmpty {
+                out.stderr += HumanRenderer(sources: found.sources, color: false).render(found.warnings)
+                _ = stopOnWarnings(found.warnings.count, &out)
+                return nil
+            }
         }
         let sink = DiagnosticSink()
         let listeners = configuration.listeners.map(\.name)
