@@ -385,12 +385,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             let upstreamSync = upstream.pipeline.syncOperations
             try upstreamSync.addHandler(up)
             _ = try upstreamSync.removeHandler(upstreamSync.handler(type: UpstreamResponseHandler.self))
-            _ = try upstreamSync.removeHandler(upstreamSync.handler(type: HTTPRequestEncoder.self))
-            if let validator = try? upstreamSync.handler(type: NIOHTTPRequestHeadersValidator.self) {
-                upstreamSync.removeHandler(validator, promise: nil)
-            }
+            _ = try upstreamSync.removeHandler(upstreamSync.handler(type: UpstreamRequestEncoder.self))
             // Last: bytes the upstream sent behind the 101 are forwarded to the tunnel.
-            _ = try upstreamSync.removeHandler(upstreamSync.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
+            _ = try upstreamSync.removeHandler(upstreamSync.handler(type: ByteToMessageHandler<UpstreamResponseDecoder>.self))
         } catch {
             upstream.close(promise: nil)
             context.close(promise: nil)

@@ -364,6 +364,7 @@ final class ForwardExchange {
         let attemptNumber = attempts
         // The router sets it on every attempt, retries included (router.cc).
         if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attemptNumber)) }
+        let http2 = !upgrade && targets.usesHTTP2(cluster)
         let send = { [self] (channel: Channel) in
             guard self.attempts == attemptNumber, case .attempting = self.state else {
                 channel.close(promise: nil)
@@ -371,6 +372,11 @@ final class ForwardExchange {
             }
             self.state = .attempting(channel)
             self.report(.connectSuccess)
+            guard http2 else {
+                // HTTP/1.1: the whole request in one write (UpstreamRequestEncoder).
+                channel.writeAndFlush(request, promise: nil)
+                return
+            }
             var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
             head.headers = request.headers
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
@@ -466,8 +472,11 @@ final class ForwardExchange {
                 channel.eventLoop.makeCompletedFuture {
                     try target.tls.map { try UpstreamTLS.addHandlers($0, to: channel.pipeline.syncOperations) }
                     // After a 101 the bytes behind it belong to the tunnel.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: upgrade ? .forwardBytes : .dropBytes)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))
+                    let decoder = UpstreamResponseDecoder(leftOverBytesStrategy: upgrade ? .forwardBytes : .dropBytes)
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(UpstreamRequestEncoder(decoder: decoder))
+                    try sync.addHandler(ByteToMessageHandler(decoder))
+                    try sync.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))
                 }
             }
             .connect(host: target.host, port: target.port)

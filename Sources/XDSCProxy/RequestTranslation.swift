@@ -185,19 +185,23 @@ enum RequestTranslation {
     /// `x-envoy-expected-rq-timeout-ms` when there is a timeout, and `grpc-timeout` rewritten
     /// under `max_grpc_timeout` or `max_stream_duration`.
     static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer) -> UpstreamRequest {
-        var headers = HTTPHeaders()
+        // Built as one array, as the response headers are: no per-`add` checks on names the
+        // encoder validates anyway (UpstreamRequestEncoder).
+        var fields: [(String, String)] = []
+        fields.reserveCapacity(d.requestHeaders.entries.count + 2)
         var path = "/"
         for e in d.requestHeaders.entries {
             switch e.name {
-            case ":authority": headers.add(name: "host", value: e.value)
+            case ":authority": fields.append(("host", e.value))
             case ":path": path = e.value
             case ":method", ":scheme": break
             // The router consumes its retry and timeout headers (internal requests keep them
             // until here): `RetryStateImpl::create`, `FilterUtility::finalTimeout`.
             case let n where n.utf8.starts(with: "x-envoy-".utf8) && RetryPlan.consumedHeaders.contains(n): break
-            default: headers.add(name: e.name, value: e.value)
+            default: fields.append((e.name, e.value))
             }
         }
+        var headers = HTTPHeaders(fields)
         if let t = d.expectedTimeout, t.nanoseconds > 0 {
             headers.replaceOrAdd(name: "x-envoy-expected-rq-timeout-ms", value: String(t.nanoseconds / 1_000_000))
         }
