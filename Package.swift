@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "XDSCSyntax", dependencies: ["XDSCDiagnostics", "CYAML"]),
         .target(name: "XDSCJSON", dependencies: ["CJSONC"]),
         .target(name: "XDSCRegex", dependencies: ["CRE2Shim"]),
-        .target(name: "XDSCPolicy", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCRegex"]),
+        .target(name: "XDSCPolicy", dependencies: ["XDSCDiagnostics", "XDSCSyntax", "XDSCRegex", "XDSCRequest"]),
         .target(name: "XDSCAnalysis", dependencies: ["XDSCDiagnostics", "XDSCPolicy", "XDSCRegex"]),
         .target(name: "XDSCAutomata"),
         .target(name: "XDSCEnvoy", dependencies: ["XDSCDiagnostics", "XDSCJSON", "XDSCRegex", "XDSCRequest"]),

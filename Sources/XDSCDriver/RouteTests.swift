@@ -456,13 +456,10 @@ public enum RouteTestCommand {
             out.exitCode = 1
             return out
         }
-        let found =
-            options.strict
-            ? StrictWarnings.collect(loaded.diagnostics, sources: loaded.sources, paths: config, linted: loaded.linted) : nil
-        if let found, !found.warnings.isEmpty {
-            let warnings = found.warnings
-            out.stderr = HumanRenderer(sources: found.sources, color: false).render(warnings)
-            out.stderr += ExitStatus.strictStop(warnings: warnings.count)
+        if options.strict,
+            let report = StrictWarnings.collect(loaded.diagnostics, sources: loaded.sources, paths: config, linted: loaded.linted).report
+        {
+            out.stderr = report
             out.exitCode = 1
             return out
         }

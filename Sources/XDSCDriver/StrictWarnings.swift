@@ -12,6 +12,14 @@ public enum StrictWarnings {
         public var warnings: [Diagnostic]
         /// The source text for the renderer's snippets.
         public var sources: [String: SourceFile]
+
+        /// What a command stopped by them prints on standard error: the warnings with their
+        /// snippets, then the `--strict` closing line (nil when there are none).
+        public var report: String? {
+            warnings.isEmpty
+                ? nil
+                : HumanRenderer(sources: sources, color: false).render(warnings) + ExitStatus.strictStop(warnings: warnings.count)
+        }
     }
 
     /// The warnings of `shown` (what the command's load reported, with `sources`) and, unless

@@ -191,7 +191,7 @@ struct ResourceReader {
         if let codec = m.enumeration("codec_type", codecs) { manager.codecType = codec }
         var h2Unkept: [String] = []
         if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
-            manager.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
+            manager.http2MaxConcurrentStreams = maxConcurrentStreams(h2)
             // Every other HTTP/2 option (windows, flood limits, keepalive) changes traffic.
             h2Unkept = Tables.http2ProtocolOptions.ignoredNames.filter(h2.has).map { "http2_protocol_options." + $0 }
         }
@@ -249,6 +249,12 @@ struct ResourceReader {
                     help: "remove `xff_num_trusted_hops` or the extensions")
             }
         }
+    }
+
+    /// `Http2ProtocolOptions.max_concurrent_streams` (1 to 2147483647), of a connection manager
+    /// or a cluster.
+    func maxConcurrentStreams(_ h2: Message) -> UInt32? {
+        h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
     }
 
     /// The router filter's settings: those the proxy acts on, and the names of the others
@@ -450,7 +456,7 @@ struct ResourceReader {
         // The deprecated cluster field; `typed_extension_protocol_options` below wins.
         if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
             c.upstreamProtocol = .http2
-            c.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
+            c.http2MaxConcurrentStreams = maxConcurrentStreams(h2)
         }
         // The deprecated cluster field; `typed_extension_protocol_options` below wins.
         if let u = m.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
@@ -471,7 +477,7 @@ struct ResourceReader {
                         let h2 = e.message("http2_protocol_options", Tables.http2ProtocolOptions)
                     {
                         c.upstreamProtocol = .http2
-                        c.http2MaxConcurrentStreams = h2.int("max_concurrent_streams", 1...2_147_483_647).map { UInt32($0) }
+                        c.http2MaxConcurrentStreams = maxConcurrentStreams(h2)
                     }
                     if o.has("auto_config") { c.autoHTTPConfig = true }
                     if let u = o.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {

@@ -1,3 +1,5 @@
+import XDSCRequest
+
 /// Parsers for the scalar forms of the policy language. Each returns the value or a
 /// problem text (lower-case, no final period) for an `invalid-value` diagnostic.
 public enum PolicyValues {
@@ -373,7 +375,7 @@ public enum PolicyValues {
 
     /// An HTTP method: a token, upper-case for the standard ones (methods are case-sensitive).
     public static func methodProblem(_ m: String) -> ValueProblem? {
-        if m.isEmpty || !m.utf8.allSatisfy(isTokenByte) { return ValueProblem("`\(m)` is not a valid HTTP method") }
+        if m.isEmpty || !m.utf8.allSatisfy(HTTPToken.isTokenByte) { return ValueProblem("`\(m)` is not a valid HTTP method") }
         if knownMethods.contains(m) { return nil }
         if knownMethods.contains(m.uppercased()) {
             return ValueProblem(
@@ -386,16 +388,6 @@ public enum PolicyValues {
         return nil
     }
 
-    /// An HTTP token byte (RFC 9110 `tchar`): an ASCII letter or digit or one of
-    /// ``!#$%&'*+-.^_`|~``. Checked per UTF-8 byte, so any non-ASCII text fails.
-    static func isTokenByte(_ b: UInt8) -> Bool { tokenBytes[Int(b)] }
-
-    private static let tokenBytes: [Bool] = (0..<256).map { b in
-        let c = UInt8(b)
-        return (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || (0x30...0x39).contains(c)
-            || "!#$%&'*+-.^_`|~".utf8.contains(c)
-    }
-
     /// A header name: an HTTP token; pseudo-headers only where `allowPseudo`.
     public static func headerNameProblem(_ n: String, allowPseudo: Bool) -> ValueProblem? {
         if n.isEmpty { return ValueProblem("empty header name") }
@@ -406,7 +398,9 @@ public enum PolicyValues {
                 allowPseudo ? "unknown pseudo-header `\(n)`" : "Envoy does not allow `:`-prefixed headers to be modified",
                 help: allowPseudo ? "pseudo-headers are \(pseudo.map { "`\($0)`" }.joined(separator: ", "))" : nil)
         }
-        if !n.utf8.allSatisfy(isTokenByte) { return ValueProblem("`\(n)` is not a valid header name (letters, digits and `-` only)") }
+        if !n.utf8.allSatisfy(HTTPToken.isTokenByte) {
+            return ValueProblem("`\(n)` is not a valid header name (letters, digits and `-` only)")
+        }
         if !allowPseudo && n.lowercased() == "host" {
             return ValueProblem("Envoy does not allow the `host` header to be modified here", help: "use `rewrite: {host: NAME}`")
         }

@@ -63,8 +63,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The body of a request without one (shared, so no request allocates an empty buffer).
     private let emptyBody: ByteBuffer
-    /// The client's address (`%DOWNSTREAM_REMOTE_ADDRESS%`), read once per connection.
+    /// The client's address and port (`%DOWNSTREAM_REMOTE_ADDRESS%`), read once per connection.
     private var remoteAddress: String?
+    private var peerPort: Int?
     /// The address the connection was accepted on (appended to `x-forwarded-for` for a
     /// loopback client), read once per connection.
     private var localAddress: String?
@@ -188,11 +189,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
         let remote = remoteAddress ?? context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         remoteAddress = remote
+        let port = peerPort ?? context.channel.remoteAddress?.port ?? 0
+        peerPort = port
         let local = localAddress ?? context.channel.localAddress?.ipAddress ?? "127.0.0.1"
         localAddress = local
         let request = RequestTranslation.envoyRequest(
-            head, random: listener.random, remoteAddress: remote, localAddress: local, tls: listener.tls, addressing: listener.addressing
-        ).withPeerPort(context.channel.remoteAddress?.port ?? 0)
+            head, random: listener.random, remoteAddress: remote, peerPort: port, localAddress: local, tls: listener.tls,
+            addressing: listener.addressing)
         guard let engine = listener.engine else {
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return
@@ -300,7 +303,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                     if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
                     // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
-                    let left = d.streamDuration.map { self.streamStart + .nanoseconds(max(0, $0.nanoseconds)) - context.eventLoop.now }
+                    let left = self.streamTimeLeft(d, context)
                     self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts), closingIn: left)
                 case .localReply(let status, let body, ForwardExchange.streamDurationFlag):
                     // `onStreamMaxDurationReached` (conn_manager_impl.cc): the connection manager's
@@ -321,8 +324,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
             // The connection manager's stream timer (`refreshDurationTimeout`): counted from the
             // stream's start, so the time spent receiving the body is used up.
-            if let stream = d.streamDuration {
-                let left = streamStart + .nanoseconds(max(0, stream.nanoseconds)) - context.eventLoop.now
+            if let left = streamTimeLeft(d, context) {
                 let timer = routeDeadlines(context).schedule(in: max(.zero, left)) {
                     exchange.expireStreamDuration()
                 }
@@ -361,6 +363,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         respond(
             context: context, head: head, status: status, headers: h2Empty ? headers.filter { $0.name != "content-length" } : headers,
             body: body)
+    }
+
+    /// What is left of the route's `max_stream_duration` (nil: none), counted from the stream's start.
+    private func streamTimeLeft(_ d: RouteDecision, _ context: ChannelHandlerContext) -> TimeAmount? {
+        d.streamDuration.map { streamStart + .nanoseconds(max(0, $0.nanoseconds)) - context.eventLoop.now }
     }
 
     /// After a 101: the HTTP handlers leave both pipelines and a tunnel relays the bytes

@@ -383,7 +383,7 @@ final class ForwardExchange {
             if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
-        if !upgrade && targets.usesHTTP2(cluster) {
+        if http2 {
             // A stream on the endpoint's HTTP/2 pool (HTTP2UpstreamPool.swift). Upgrades stay
             // on HTTP/1.1. Until its connection is up the stream is pending.
             guard

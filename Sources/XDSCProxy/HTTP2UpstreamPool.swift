@@ -269,7 +269,7 @@ extension UpstreamTargets {
         }
         if case .overflow = first { return nil }
         let stream = grant(first).flatMap { g in
-            let stream = g.connection.flatMap { Self.h2Stream(on: $0, responsePromise) }
+            let stream = g.connection.flatMap { HTTP2UpstreamPool.stream(on: $0, httpProtocol: .http, responsePromise: responsePromise) }
             stream.whenComplete { result in
                 switch result {
                 case .success(let s): s.closeFuture.whenComplete { _ in pool.release(g) }
@@ -280,9 +280,5 @@ extension UpstreamTargets {
         }
         if pending { stream.whenComplete { [self] _ in self.endPending(cluster, priority) } }
         return stream
-    }
-
-    private static func h2Stream(on c: HTTP2UpstreamPool.Connection, _ p: EventLoopPromise<UpstreamResponse>) -> EventLoopFuture<Channel> {
-        HTTP2UpstreamPool.stream(on: c, httpProtocol: .http, responsePromise: p)
     }
 }

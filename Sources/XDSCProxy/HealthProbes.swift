@@ -100,16 +100,26 @@ enum HealthProbe {
         let http2 = NIOLockedValueBox<HTTP2UpstreamPool.Connection?>(nil)
         init() {}
 
+        /// The kept HTTP/1.1 or TCP connection, no longer kept.
+        func takeChannel() -> Channel? {
+            channel.withLockedValue { c in
+                defer { c = nil }
+                return c
+            }
+        }
+
+        /// The kept HTTP/2 connection, no longer kept.
+        func takeHTTP2() -> HTTP2UpstreamPool.Connection? {
+            http2.withLockedValue { c in
+                defer { c = nil }
+                return c
+            }
+        }
+
         /// Closes what is kept.
         func close() {
-            channel.withLockedValue { c in
-                c?.close(promise: nil)
-                c = nil
-            }
-            http2.withLockedValue { c in
-                c?.channel.close(promise: nil)
-                c = nil
-            }
+            takeChannel()?.close(promise: nil)
+            takeHTTP2()?.channel.close(promise: nil)
         }
     }
 
@@ -136,10 +146,7 @@ enum HealthProbe {
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         }
-        if let channel = kept?.channel.withLockedValue({ c -> Channel? in
-            defer { c = nil }
-            return c
-        }) {
+        if let channel = kept?.takeChannel() {
             if channel.isActive, channel.eventLoop.inEventLoop,
                 let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self), handler.expect(response)
             {
@@ -181,10 +188,7 @@ enum HealthProbe {
         // The limit covers the connect, the TLS handshake and the answer.
         let timer = eventLoop.scheduleTask(in: limit) { response.fail(UpstreamFailure.perTryTimeout) }
         response.futureResult.whenComplete { _ in timer.cancel() }
-        let previous = kept?.http2.withLockedValue { c -> HTTP2UpstreamPool.Connection? in
-            defer { c = nil }
-            return c
-        }
+        let previous = kept?.takeHTTP2()
         let connection: EventLoopFuture<HTTP2UpstreamPool.Connection>
         if let previous, previous.channel.isActive {
             connection = eventLoop.makeSucceededFuture(previous)
@@ -255,10 +259,7 @@ enum HealthProbe {
             let timer = channel.eventLoop.scheduleTask(in: limit) { channel.close(promise: nil) }
             connection.withLockedValue { $0 = (channel, timer) }
         }
-        if let channel = kept?.channel.withLockedValue({ c -> Channel? in
-            defer { c = nil }
-            return c
-        }) {
+        if let channel = kept?.takeChannel() {
             if channel.isActive, channel.eventLoop.inEventLoop,
                 let handler = try? channel.pipeline.syncOperations.handler(type: TCPHealthCheckHandler.self),
                 let context = try? channel.pipeline.syncOperations.context(handler: handler),

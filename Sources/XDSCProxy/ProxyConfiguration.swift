@@ -394,12 +394,8 @@ public struct ProxyConfiguration: Sendable {
             }
         }
         var out = Set<String>()
-        for p in policies {
-            for token in p.retryOn.flatMap({ $0.split(separator: ",") }) {
-                let t = RetryPlan.trimmed(token)
-                if !t.isEmpty && !RetryPlan.executedConditions.contains(t) { out.insert(t) }
-            }
-        }
+        for p in policies { out.formUnion(RetryPlan(p).retryOn.subtracting(RetryPlan.executedConditions)) }
+        out.remove("")
         return out.sorted()
     }
 

@@ -13,14 +13,14 @@ enum RequestTranslation {
     /// The engine's request for an HTTP/1.1 request head (`mutateRequestHeaders`): Host
     /// becomes `:authority`; `x-forwarded-for`, the trusted client address and whether the
     /// request is internal follow `addressing` (``ClientAddressing``) for a request from
-    /// `remoteAddress` on a connection accepted on `localAddress`; a request that is not
+    /// `remoteAddress` (port `peerPort`) on a connection accepted on `localAddress`; a request that is not
     /// internal loses the control headers; `x-forwarded-proto` is set from the connection
     /// (`https` over TLS, else `http`) when absent, or always when the previous hop is not
     /// trusted; `:scheme` follows the connection; `x-request-id` is generated when absent or
     /// empty, and replaced at the edge unless `preserve_external_request_id`.
     static func envoyRequest(
-        _ head: HTTPRequestHead, random: RandomSource, remoteAddress: String, localAddress: String = "127.0.0.1", tls: Bool = false,
-        addressing: ClientAddressing = ClientAddressing()
+        _ head: HTTPRequestHead, random: RandomSource, remoteAddress: String, peerPort: Int = 0, localAddress: String = "127.0.0.1",
+        tls: Bool = false, addressing: ClientAddressing = ClientAddressing()
     ) -> EnvoyRequest {
         // An upgrade keeps its `connection` and `upgrade` headers (`mutateRequestHeaders`).
         let upgrade = upgradeType(head) != nil
@@ -132,6 +132,7 @@ enum RequestTranslation {
             method: head.method.rawValue, scheme: scheme, authority: authority, path: head.uri, headers: headers,
             randomValue: random.next(), tls: tls, isInternal: r.isInternal, remoteAddress: r.remoteAddress)
         if r.remoteAddress != peer { request.directRemoteAddress = peer }
+        request.peerPort = peerPort
         return request
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import XDSCRequest
 
 /// Writes each upstream HTTP/1.1 request as one buffer: the request line, the headers and
 /// the body, in one write and one pass over the pipeline (NIO's request encoder takes a head,
@@ -64,16 +65,17 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
         let body = request.body.readableBytes
         var out = allocator.buffer(capacity: head + (framing == .chunked ? body + 32 : body))
         // The head is checked and copied in one pass straight into the buffer (NIO's
-        // `writeString` per piece costs more than the copy itself).
+        // `writeString` per piece costs more than the copy itself). Methods and header names
+        // are tokens; an empty one goes through, as NIO's validator lets it.
         var valid = false
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: head) { raw in
             var w = HeadWriter(base: raw.baseAddress!, capacity: raw.count)
-            valid = w.put(method, isTokenByte)
+            valid = w.put(method, HTTPToken.isTokenByte)
             w.literal(" ")
             valid = valid && w.put(request.uri, isTargetByte)
             w.literal(" HTTP/1.1\r\n")
             for (name, value) in headers where valid {
-                valid = w.put(name, isTokenByte)
+                valid = w.put(name, HTTPToken.isTokenByte)
                 w.literal(": ")
                 valid = valid && w.put(value, isValueByte)
                 w.literal("\r\n")
@@ -146,20 +148,6 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
             default:
                 return headers.first(name: "transfer-encoding") == "chunked" ? .chunked : .neither
             }
-        }
-    }
-
-    /// An RFC 9110 `tchar` (methods and header names; NIO's validator lets an empty one by).
-    @inline(__always)
-    static func isTokenByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
-            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
-            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
-            true
-        default:
-            false
         }
     }
 

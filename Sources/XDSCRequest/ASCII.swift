@@ -23,3 +23,22 @@ extension String {
             ?? bytes.contains { $0 &- 0x41 < 26 }
     }
 }
+
+/// HTTP tokens (RFC 9110 `tchar`): what methods and header names are made of.
+public enum HTTPToken {
+    /// An ASCII letter or digit or one of ``!#$%&'*+-.^_`|~``; any other byte (so any
+    /// non-ASCII text, checked per UTF-8 byte) is not. Inlined into the callers: the
+    /// proxy's request encoder checks every byte of every header name it sends.
+    @inlinable
+    public static func isTokenByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
+        }
+    }
+}

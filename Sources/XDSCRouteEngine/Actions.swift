@@ -451,14 +451,6 @@ extension RouteAction.PathRewrite {
 /// The substitution formatter of header values, for the commands it can answer offline;
 /// any other `%COMMAND%` stays as written.
 public enum Formatter {
-    /// Formats `value` for a request from `remoteAddress` (no port): `directRemoteAddress`
-    /// is the peer when the trusted client address came from `x-forwarded-for`.
-    public static func format(_ value: String, request: HeaderMap, remoteAddress: String, directRemoteAddress: String? = nil) -> String {
-        var downstream = EnvoyRequest(authority: nil, path: nil, remoteAddress: remoteAddress)
-        downstream.directRemoteAddress = directRemoteAddress
-        return format(value, request: request, downstream: downstream)
-    }
-
     /// Formats `value`; the addresses (and the peer's port) are `downstream`'s.
     public static func format(_ value: String, request: HeaderMap, downstream: EnvoyRequest) -> String {
         guard value.contains("%") else { return value }

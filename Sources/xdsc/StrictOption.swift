@@ -16,11 +16,8 @@ enum StrictOption {
         _ diagnostics: [Diagnostic], sources: [String: SourceFile], paths: [String], linted: Bool, strict: Bool
     ) throws {
         guard strict else { return }
-        let found = StrictWarnings.collect(diagnostics, sources: sources, paths: paths, linted: linted)
-        let warnings = found.warnings
-        guard !warnings.isEmpty else { return }
-        FileHandleOutput.stderr(HumanRenderer(sources: found.sources, color: false).render(warnings))
-        FileHandleOutput.stderr(ExitStatus.strictStop(warnings: warnings.count))
+        guard let report = StrictWarnings.collect(diagnostics, sources: sources, paths: paths, linted: linted).report else { return }
+        FileHandleOutput.stderr(report)
         throw ExitCode(ExitStatus.inputErrors)
     }
 }

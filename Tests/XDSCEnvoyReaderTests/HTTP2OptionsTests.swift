@@ -62,19 +62,23 @@ import XDSCTestSupport
         #expect(json.contains(#""http2_protocol_options":{"max_concurrent_streams":100}"#))
     }
 
+    /// A static cluster `c` of one endpoint, with `field`.
+    static func cluster(with field: String) -> String {
+        """
+        static_resources:
+          clusters:
+          - name: c
+            \(field)
+            load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}}]}]}
+        """
+    }
+
     @Test(arguments: [
         #"typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {"@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: {http2_protocol_options: {}}}}"#,
         "http2_protocol_options: {}",
     ])
     func aClusterIsHTTP2InEitherForm(_ field: String) {
-        let text = """
-            static_resources:
-              clusters:
-              - name: c
-                \(field)
-                load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}}]}]}
-            """
-        let r = read(text)
+        let r = read(Self.cluster(with: field))
         #expect(r.config.clusters.first?.upstreamProtocol == .http2, "\(summary(r.diagnostics))")
     }
 
@@ -83,18 +87,11 @@ import XDSCTestSupport
         "http2_protocol_options: {max_concurrent_streams: 3}",
     ])
     func aClustersMaxConcurrentStreamsIsReadAndWrittenBack(_ field: String) {
-        let text = """
-            static_resources:
-              clusters:
-              - name: c
-                \(field)
-                load_assignment: {cluster_name: c, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}}]}]}
-            """
-        let r = read(text)
+        let r = read(Self.cluster(with: field))
         let c = r.config.clusters.first
         #expect(c?.http2MaxConcurrentStreams == 3, "\(summary(r.diagnostics))")
         #expect(c?.json.compactText().contains(#""http2_protocol_options":{"max_concurrent_streams":3}"#) == true)
-        let unset = read(text.replacingOccurrences(of: "max_concurrent_streams: 3", with: "")).config.clusters.first
+        let unset = read(Self.cluster(with: field).replacingOccurrences(of: "max_concurrent_streams: 3", with: "")).config.clusters.first
         #expect(unset?.upstreamProtocol == .http2 && unset?.http2MaxConcurrentStreams == nil)
     }
 }

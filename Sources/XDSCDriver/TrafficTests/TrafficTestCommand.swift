@@ -95,9 +95,9 @@ public enum TrafficTestCommand {
         }
         if strict {
             let found = StrictWarnings.collect(loaded.diagnostics, sources: loaded.sources, paths: spec.config, linted: loaded.linted)
-            if !found.warnings.isEmpty {
-                out.stderr += HumanRenderer(sources: found.sources, color: false).render(found.warnings)
-                _ = stopOnWarnings(found.warnings.count, &out)
+            if let report = found.report {
+                out.stderr += report
+                out.exitCode = ExitStatus.inputErrors
                 return nil
             }
         }
