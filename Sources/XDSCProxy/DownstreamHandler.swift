@@ -32,8 +32,8 @@ struct ListenerContext: Sendable {
 
 /// One downstream HTTP/1.1 connection, or one HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1
 /// codec): reads each request whole (within the size limits and the client timeout), asks
-/// the route engine, and executes the decision. On HTTP/1.1 the pipelining handler in front
-/// of it hands over one request at a time.
+/// the route engine, and executes the decision. On HTTP/1.1 the codec in front of it
+/// (``DownstreamHTTP1Codec``) hands over one request at a time.
 final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -124,7 +124,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.closed, _):
             break
         case (.idle, .body), (.idle, .end), (.receiving, .head), (.answering, _):
-            // The decoder and the pipelining handler never produce these; give up on the connection.
+            // The decoder and the codec never produce these; give up on the connection.
             state = .closed
             context.close(promise: nil)
         }
@@ -384,10 +384,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         do {
             let sync = context.pipeline.syncOperations
             try sync.addHandler(down)
-            _ = try sync.removeHandler(sync.handler(type: HTTPServerPipelineHandler.self))
-            _ = try sync.removeHandler(sync.handler(type: ReadAheadHandler.self))
-            _ = try sync.removeHandler(sync.handler(type: ProtocolErrorHandler.self))
-            _ = try sync.removeHandler(sync.handler(type: HTTPResponseEncoder.self))
+            _ = try sync.removeHandler(sync.handler(type: DownstreamHTTP1Codec.self))
             _ = try sync.removeHandler(sync.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
             let upstreamSync = upstream.pipeline.syncOperations
             try upstreamSync.addHandler(up)
@@ -466,9 +463,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         // (`enable_trailers` is off by default).
         let end = head.version.major >= 2 && !trailers.isEmpty ? HTTPHeaders(trailers.map { ($0.name, $0.value) }) : nil
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(end)), promise: nil)
+            // Idle before the end goes out: the codec in front hands a pipelined request on
+            // as soon as this response ends.
             state = .idle
             armClientTimer(context: context)
+            context.writeAndFlush(wrapOutboundOut(.end(end)), promise: nil)
         } else {
             state = .closed
             context.writeAndFlush(wrapOutboundOut(.end(end))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }

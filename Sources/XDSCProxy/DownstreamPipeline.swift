@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// The handlers that serve one listener's downstream connections, in order: the response
-/// encoder, the request decoder, the read-ahead, pipelining, the protocol error replies and the
+/// The handlers that serve one listener's downstream connections, in order: NIO's request
+/// decoder, the HTTP/1.1 codec (pipelining, protocol error replies, response encoding) and the
 /// downstream handler. One value serves every connection of its listener: they share its route engine,
 /// rate-limit buckets and random source, as the connections of an Envoy listener do.
 public struct DownstreamPipeline: Sendable {
@@ -39,11 +39,8 @@ public struct DownstreamPipeline: Sendable {
 
     /// Adds the HTTP/1.1 handlers to a new connection's pipeline (on the connection's event loop).
     public func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
-        try pipeline.addHandler(HTTPResponseEncoder())
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-        try pipeline.addHandler(ReadAheadHandler())
-        try pipeline.addHandler(HTTPServerPipelineHandler())
-        try pipeline.addHandler(ProtocolErrorHandler())
+        try pipeline.addHandler(DownstreamHTTP1Codec())
         try pipeline.addHandler(DownstreamHandler(listener: listener))
     }
 }

@@ -17,10 +17,17 @@ extension String {
     }
 
     /// Whether `bytes` holds an ASCII capital, scanning the contiguous UTF-8 directly
-    /// (native strings are), which the generic `contains(where:)` on the view does not.
+    /// (native strings are) in a plain loop: most header lookups are of absent names, each
+    /// scanned once, so this runs several times per proxied request.
     static func hasASCIIUppercase(_ bytes: UTF8View) -> Bool {
-        bytes.withContiguousStorageIfAvailable { b in b.contains { $0 &- 0x41 < 26 } }
-            ?? bytes.contains { $0 &- 0x41 < 26 }
+        bytes.withContiguousStorageIfAvailable { b in
+            var i = 0
+            while i < b.count {
+                if b[i] &- 0x41 < 26 { return true }
+                i &+= 1
+            }
+            return false
+        } ?? bytes.contains { $0 &- 0x41 < 26 }
     }
 }
 

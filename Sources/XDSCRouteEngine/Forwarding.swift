@@ -11,7 +11,10 @@ extension RouteEngine {
     ) {
         let a = action.value
         let rt = Origin.Owner.route(host: h, route: r)
-        let source = route.value.source
+        // Each read once: every `.value` of a reference is a copy of the whole struct.
+        let routeValue = route.value
+        let host = hostRefs[h].value
+        let source = routeValue.source
         var req = headers
         let target = pickCluster(a, req, random: d.request.randomValue, owner: rt, fallback: source)
         let originalPath = req.first(":path")
@@ -36,12 +39,12 @@ extension RouteEngine {
         }
         // 2. Route, virtual host, route configuration (or the reverse).
         for level in levels() {
-            let (add, remove, owner, fallback) = requestParser(level, route: route.value, host: hostRefs[h].value, h: h, r: r)
+            let (add, remove, owner, fallback) = requestParser(level, route: routeValue, host: host, h: h, r: r)
             evaluate(add, remove, level, owner, "", response: false, map: &req, request: req, into: &d, fallback: fallback)
         }
         // 3. The route's host rewrite (wins over a weighted entry's), 4. the path rewrite.
         hostRewrite = rewriteHost(a, &req, owner: rt, fallback: source, into: &d) ?? hostRewrite
-        let rewriteName = rewritePath(a, route.value.match, &req, owner: rt, fallback: source, into: &d)
+        let rewriteName = rewritePath(a, routeValue.match, &req, owner: rt, fallback: source, into: &d)
         // Response: weighted entry, then the levels.
         var resp = d.responseHeaders
         if let (i, e) = target.entry {
@@ -50,7 +53,7 @@ extension RouteEngine {
                 response: true, map: &resp, request: req, into: &d, fallback: source)
         }
         for level in levels() {
-            let (add, remove, owner, fallback) = responseParser(level, route: route.value, host: hostRefs[h].value, h: h, r: r)
+            let (add, remove, owner, fallback) = responseParser(level, route: routeValue, host: host, h: h, r: r)
             evaluate(add, remove, level, owner, "", response: true, map: &resp, request: req, into: &d, fallback: fallback)
         }
         let newPath = req.first(":path")
@@ -66,9 +69,8 @@ extension RouteEngine {
         d.requestHeaders = req
         d.responseHeaders = resp
         policies(a, hostIndex: h, owner: rt, fallback: source, received: headers, runtime: runtime, into: &d)
-        let host = hostRefs[h].value
-        d.filterConfigs = filterConfigs(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
-        d.corsPolicies = corsPolicies(route.value, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
+        d.filterConfigs = filterConfigs(routeValue, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
+        d.corsPolicies = corsPolicies(routeValue, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
         d.attemptCountInRequest = host.includeRequestAttemptCount
         d.attemptCountInResponse = host.includeAttemptCountInResponse
         d.upgradeTypes = a.upgradeTypes

@@ -98,6 +98,26 @@ struct RobustnessTests {
         }
     }
 
+    /// Pipelined requests that go upstream: the second arrives while the first is still being
+    /// forwarded, waits, and is answered after it, in order, on the same connection.
+    @Test func pipelinedForwardedRequestsAreAnsweredInOrder() async throws {
+        try await Fixtures.withProxy { server in
+            let port = try #require(server.port(of: "public"))
+            let raw = try await TestClient.exchange(
+                port: port,
+                [
+                    "GET /users/1 HTTP/1.1\r\nhost: api.example.com\r\n\r\n"
+                        + "GET /users/2 HTTP/1.1\r\nhost: api.example.com\r\nconnection: close\r\n\r\n"
+                ])
+            let responses = raw.components(separatedBy: "HTTP/1.1 200 OK").dropFirst()
+            #expect(responses.count == 2)
+            // Each mock answer echoes the path it received.
+            #expect(responses.first?.contains("/users/1") == true)
+            #expect(responses.last?.contains("/users/2") == true)
+            #expect(server.registry.received.map(\.path) == ["/users/1", "/users/2"])
+        }
+    }
+
     @Test func halfClosedClientsAndUpstreamResetsDoNotStopTheServer() async throws {
         try await Fixtures.withProxy { server in
             let port = try #require(server.port(of: "public"))
