@@ -43,7 +43,7 @@ enum RequestTranslation {
             // otherwise `slot` remembers where the first goes.
             func joined(_ slot: inout Int?) -> Bool {
                 if let i = slot {
-                    headers[i] = HTTPHeader(n, Self.appended(headers[i].value, value))
+                    headers[i] = HTTPHeader(lowerCaseName: n, Self.appended(headers[i].value, value))
                     return true
                 }
                 slot = headers.count
@@ -54,14 +54,14 @@ enum RequestTranslation {
                 continue
             }
             if upgrade && (n == "connection" || n == "upgrade") {
-                headers.append(HTTPHeader(n, value))
+                headers.append(HTTPHeader(lowerCaseName: n, value))
                 continue
             }
             // `sanitizeTEHeader`: of `te` only `trailers` is kept (gRPC sends it).
             if n == "te" {
                 let tokens = value.split(separator: ",").map { RetryPlan.trimmed($0).lowercased() }
                 if tokens.contains("trailers") && !headers.contains(where: { $0.name == "te" }) {
-                    headers.append(HTTPHeader("te", "trailers"))
+                    headers.append(HTTPHeader(lowerCaseName: "te", "trailers"))
                 }
                 continue
             }
@@ -75,7 +75,7 @@ enum RequestTranslation {
                     if overwriteForwardedProto {
                         if forwardedProto == nil {
                             forwardedProto = headers.count
-                            headers.append(HTTPHeader(n, scheme))
+                            headers.append(HTTPHeader(lowerCaseName: n, scheme))
                         }
                         continue
                     }
@@ -89,18 +89,18 @@ enum RequestTranslation {
             } else if !addressing.internalOnlyHeaders.isEmpty && addressing.isConditional(n) {
                 conditional = true
             }
-            headers.append(HTTPHeader(n, value))
+            headers.append(HTTPHeader(lowerCaseName: n, value))
         }
         let peer = remoteAddress
         let r = addressing.resolve(forwardedFor: forwardedFor.map { headers[$0].value }, peer: peer, local: localAddress)
         if let xff = r.forwardedFor {
             if let i = forwardedFor {
-                headers[i] = HTTPHeader("x-forwarded-for", xff)
+                headers[i] = HTTPHeader(lowerCaseName: "x-forwarded-for", xff)
             } else {
-                headers.append(HTTPHeader("x-forwarded-for", xff))
+                headers.append(HTTPHeader(lowerCaseName: "x-forwarded-for", xff))
             }
         }
-        if forwardedProto == nil { headers.append(HTTPHeader("x-forwarded-proto", scheme)) }
+        if forwardedProto == nil { headers.append(HTTPHeader(lowerCaseName: "x-forwarded-proto", scheme)) }
         if !r.isInternal && conditional {
             let edge = r.isEdge
             headers.removeAll { addressing.removesFromExternal($0.name, edge: edge) }
@@ -111,21 +111,21 @@ enum RequestTranslation {
         // `Utility::appendVia`: after the clean-up, before `x-envoy-external-address`.
         if !addressing.via.isEmpty {
             if let i = via {
-                headers[i] = HTTPHeader("via", appendedVia(headers[i].value, addressing.via))
+                headers[i] = HTTPHeader(lowerCaseName: "via", appendedVia(headers[i].value, addressing.via))
             } else {
-                headers.append(HTTPHeader("via", addressing.via))
+                headers.append(HTTPHeader(lowerCaseName: "via", addressing.via))
             }
         }
         if let address = r.externalAddress {
-            let h = HTTPHeader("x-envoy-external-address", address)
+            let h = HTTPHeader(lowerCaseName: "x-envoy-external-address", address)
             if let i = externalAddress { headers[i] = h } else { headers.append(h) }
         }
         if addressing.generateRequestId {
             let force = r.isEdge && !addressing.preserveExternalRequestId
             if let i = requestID {
-                if force || headers[i].value.isEmpty { headers[i] = HTTPHeader("x-request-id", random.uuid()) }
+                if force || headers[i].value.isEmpty { headers[i] = HTTPHeader(lowerCaseName: "x-request-id", random.uuid()) }
             } else {
-                headers.append(HTTPHeader("x-request-id", random.uuid()))
+                headers.append(HTTPHeader(lowerCaseName: "x-request-id", random.uuid()))
             }
         }
         var request = EnvoyRequest(
@@ -158,14 +158,18 @@ enum RequestTranslation {
         for h in headers {
             if h.name == "via" {
                 if let i = at {
-                    out[i] = HTTPHeader("via", appended(out[i].value, h.value))
+                    out[i] = HTTPHeader(lowerCaseName: "via", appended(out[i].value, h.value))
                     continue
                 }
                 at = out.count
             }
             out.append(h)
         }
-        if let i = at { out[i] = HTTPHeader("via", appendedVia(out[i].value, via)) } else { out.append(HTTPHeader("via", via)) }
+        if let i = at {
+            out[i] = HTTPHeader(lowerCaseName: "via", appendedVia(out[i].value, via))
+        } else {
+            out.append(HTTPHeader(lowerCaseName: "via", via))
+        }
         return out
     }
 
@@ -176,7 +180,14 @@ enum RequestTranslation {
         switch n.utf8.first {
         case UInt8(ascii: "x"): return n == "x-envoy-internal"
         case UInt8(ascii: "c"): return n == "content-length" || n == "connection"
-        case UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"): return hopByHop.contains(n)
+        default: return isHopByHop(n)
+        }
+    }
+
+    /// One of ``hopByHop``; the set is asked only for names that start as its members do.
+    static func isHopByHop(_ n: String) -> Bool {
+        switch n.utf8.first {
+        case UInt8(ascii: "c"), UInt8(ascii: "k"), UInt8(ascii: "p"), UInt8(ascii: "t"), UInt8(ascii: "u"): return hopByHop.contains(n)
         default: return false
         }
     }
@@ -223,9 +234,10 @@ enum RequestTranslation {
         var seed: [HTTPHeader] = []
         for (n, v) in upstream where n != "content-length" {
             let keep = bodyLength == nil && (n == "connection" || n == "upgrade")
-            if keep || !hopByHop.contains(n) { seed.append(HTTPHeader(n, v)) }
+            // The names come lower-cased (UpstreamResponseHandler).
+            if keep || !isHopByHop(n) { seed.append(HTTPHeader(lowerCaseName: n, v)) }
         }
-        if let bodyLength { seed.append(HTTPHeader("content-length", String(bodyLength))) }
+        if let bodyLength { seed.append(HTTPHeader(lowerCaseName: "content-length", String(bodyLength))) }
         return engine.finalizeResponseHeaders(seed, of: decision).entries
     }
 
@@ -258,7 +270,9 @@ enum RequestTranslation {
 
     /// Envoy's local reply headers for `body` (`sendLocalReply`: text/plain when not empty).
     static func localReplyHeaders(body: String) -> [HTTPHeader] {
-        if body.isEmpty { return [HTTPHeader("content-length", "0")] }
-        return [HTTPHeader("content-length", String(body.utf8.count)), HTTPHeader("content-type", "text/plain")]
+        if body.isEmpty { return [HTTPHeader(lowerCaseName: "content-length", "0")] }
+        return [
+            HTTPHeader(lowerCaseName: "content-length", String(body.utf8.count)), HTTPHeader(lowerCaseName: "content-type", "text/plain"),
+        ]
     }
 }

@@ -11,8 +11,8 @@ public struct HTTPHeader: Equatable, Hashable, Sendable {
         self.value = value
     }
 
-    /// A header whose name is known to be lower-case already.
-    init(lowerCaseName name: String, _ value: String) {
+    /// A header whose name is known to be lower-case already (not checked).
+    public init(lowerCaseName name: String, _ value: String) {
         self.name = name
         self.value = value
     }

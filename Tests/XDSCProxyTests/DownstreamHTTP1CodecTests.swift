@@ -112,7 +112,8 @@ import Testing
         #expect(channel.isActive)
         try respond(channel)
         #expect(codec.state == .closing)
-        #expect(try written(channel).hasSuffix("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\nserver: envoy\r\n\r\n"))
+        let reply = "HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\nserver: envoy\r\n\r\n"
+        #expect(try written(channel).hasSuffix(reply))
         #expect(!channel.isActive)
     }
 
