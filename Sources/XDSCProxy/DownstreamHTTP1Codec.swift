@@ -18,7 +18,7 @@ import NIOHTTP1
 ///   `connection: close`, then the connection closes. A response already half-written is
 ///   only closed. After a response saying `connection: close` nothing more is read or answered.
 /// - **Responses** are framed as NIO's response encoder frames them
-///   (`correctlyFrameTransportHeaders`): a 1xx, 204 or 304 (or an answer to CONNECT) loses
+///   (`correctlyFrameTransportHeaders`): a 1xx, 204 or 304 (or a 2xx to CONNECT) loses
 ///   `content-length` and `transfer-encoding`; with `content-length` any `transfer-encoding`
 ///   goes; without either the body is sent chunked. A response to HEAD carries no body. The
 ///   head, a body up to ``coalescedBodyBytes`` and the end go out as one buffer when the
@@ -57,8 +57,8 @@ final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler 
     private var waiting = CircularBuffer<Waiting>(initialCapacity: 0)
     /// A `read()` held back while something waits.
     private var readHeld = false
-    /// The request being answered is a HEAD (its response carries no body) or a CONNECT (no
-    /// framing headers either).
+    /// The request being answered is a HEAD (its response carries no body) or a CONNECT (a 2xx
+    /// to it has no framing headers either).
     private var answeringHEAD = false
     private var answeringCONNECT = false
 
@@ -281,7 +281,10 @@ final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler 
             default: break
             }
         }
-        let bodyless = answeringCONNECT || !head.status.mayHaveResponseBody
+        // A 2xx to CONNECT opens a tunnel: no body and no framing (RFC 9110 9.3.6); any other
+        // answer to it is an ordinary response (a 404 from the router, say), framed as usual.
+        let tunnel = answeringCONNECT && (200..<300).contains(head.status.code)
+        let bodyless = tunnel || !head.status.mayHaveResponseBody
         // Which framing headers are written: with no body neither; with a length only it; else chunked.
         let chunked = !bodyless && !hasLength && head.version.major == 1 && head.version.minor >= 1
         let dropLength = bodyless && hasLength
@@ -322,7 +325,7 @@ final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler 
             w.literal("\r\n")
             return w.at
         }
-        return Response(bytes: bytes, chunked: chunked && !answeringHEAD, suppressBody: answeringHEAD || answeringCONNECT, closes: closes)
+        return Response(bytes: bytes, chunked: chunked && !answeringHEAD, suppressBody: answeringHEAD || tunnel, closes: closes)
     }
 
     /// Header lines and the blank line after them (trailers).

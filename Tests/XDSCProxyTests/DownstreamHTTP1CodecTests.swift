@@ -169,6 +169,21 @@ import Testing
         #expect(try written(channel) == "0\r\n\r\n")
     }
 
+    /// Fuzz corpus (harness `proxy`): the router's 404 to a CONNECT request lost its
+    /// `content-length`, leaving a keep-alive response without framing. Only a 2xx to CONNECT
+    /// (a tunnel) goes without.
+    @Test func onlyATunnelToCONNECTGoesWithoutFraming() throws {
+        let (channel, _, _) = try pipeline()
+        try request(channel, "example.com:443", method: .CONNECT)
+        try respond(channel, headers: ["content-length": "0"])
+        #expect(try written(channel) == "HTTP/1.1 200 OK\r\n\r\n")
+        try request(channel, "example.com:443", method: .CONNECT)
+        try channel.writeOutbound(
+            HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .notFound, headers: ["content-length": "0"])))
+        try channel.writeOutbound(HTTPServerResponsePart.end(nil))
+        #expect(try written(channel) == "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n")
+    }
+
     // MARK: - Against NIO's encoder
 
     /// A response to encode: what the downstream handler may write.
