@@ -306,6 +306,8 @@ final class ForwardExchange {
     }
 
     func start() {
+        // An upgrade's 101 is waited for under the route timeout too (504), as in Envoy since
+        // 1.36 (`setupRouteTimeoutForWebsocketUpgrade`, disarmed by the 101).
         if let timeout {
             let expire = { [self] in
                 // `onResponseTimeout`: an attempt still awaiting headers counts as a local-origin timeout.
@@ -324,9 +326,13 @@ final class ForwardExchange {
     }
 
     /// The connection manager's stream timer (`max_stream_duration`) expired: the attempt in
-    /// flight is reset and the exchange ends with ``streamDurationFlag``.
+    /// flight is reset and the exchange ends with ``streamDurationFlag``. The status is
+    /// `maybeRequestTimeoutCode` of whether the request is complete (conn_manager_impl.cc
+    /// `onStreamMaxDurationReached`): 504 for a request the proxy has read in full, 408 for an
+    /// upgrade, whose request never ends before the 101 (the HTTP/1 codec swallows an upgrade
+    /// request's message complete, codec_impl.cc `onMessageCompleteImpl`).
     func expireStreamDuration() {
-        finish(.localReply(status: 504, body: "downstream duration timeout", flag: Self.streamDurationFlag))
+        finish(.localReply(status: upgrade ? 408 : 504, body: "downstream duration timeout", flag: Self.streamDurationFlag))
     }
 
     /// Marks the connection manager's `onStreamMaxDurationReached` local reply (not a router

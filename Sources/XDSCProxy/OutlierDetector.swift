@@ -77,10 +77,12 @@ struct OutlierDetector {
     enum Event: Equatable {
         /// Response headers with this status.
         case status(Int)
-        /// The connection is up (`LOCAL_ORIGIN_CONNECT_SUCCESS`).
+        /// The attempt has its connection (`LOCAL_ORIGIN_CONNECT_SUCCESS`, upstream_request.cc
+        /// `onPoolReady`), also for a stream the upstream then resets.
         case connectSuccess
-        /// Connect failure or reset (`LOCAL_ORIGIN_CONNECT_FAILED`; the router reports every
-        /// reset but an overflow this way).
+        /// Connect failure or reset (`LOCAL_ORIGIN_CONNECT_FAILED`): router.cc
+        /// `Filter::onUpstreamReset` reports every reset but an overflow this way, an HTTP/2
+        /// REFUSED_STREAM and a protocol error included.
         case connectFailed
         /// The per-try or global timeout (`LOCAL_ORIGIN_TIMEOUT` with the timeout's 504).
         case timeout

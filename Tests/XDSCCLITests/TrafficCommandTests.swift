@@ -207,7 +207,7 @@ import Testing
         #expect(r.stderr.contains("policy.yaml:2:"))
         let missing = try CLI.run(["test", "traffic", dir.appendingPathComponent("none.yaml").path])
         #expect(missing.status == 2)
-        #expect(missing.stderr.contains("error: cannot read "))
+        #expect(missing.stderr.contains("error[unreadable-input]: no such file or directory: "), "\(missing.stderr)")
         // A spec naming a configuration that is not there: unreadable input.
         let noConfig = dir.appendingPathComponent("no-config.yaml").path
         try "config: absent.yaml\ntests: []\n".write(toFile: noConfig, atomically: true, encoding: .utf8)

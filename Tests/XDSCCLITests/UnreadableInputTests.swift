@@ -113,6 +113,67 @@ import Testing
         }
     }
 
+    /// The spec itself unreadable: the `unreadable-input` diagnostic `lint` gives, exit 2; its
+    /// `ca_file` too, reported where the spec names it.
+    @Test func testTrafficReportsAnUnreadableSpecAsEveryCommandDoes() throws {
+        try withDirectory { dir in
+            let missing = try CLI.run(["test", "traffic", dir.appendingPathComponent("nope.yaml").path])
+            #expect(missing.stderr.hasPrefix("error[unreadable-input]: no such file or directory: "), "\(missing.stderr)")
+            #expect(missing.stderr.contains(" --> \(dir.path)/nope.yaml:1:1\n"), "\(missing.stderr)")
+
+            let directory = try CLI.run(["test", "traffic", dir.path])
+            expectUnreadable(directory, dir.lastPathComponent)
+            #expect(directory.stderr.contains("error[unreadable-input]: \(dir.path) is not a regular file"), "\(directory.stderr)")
+
+            let link = dir.appendingPathComponent("dangling.yaml")
+            try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "gone.yaml")
+            let dangling = try CLI.run(["test", "traffic", link.path])
+            expectUnreadable(dangling, "dangling.yaml")
+            #expect(dangling.stderr.contains("error[unreadable-input]: \(link.path) is a symbolic link to gone.yaml"), "\(dangling.stderr)")
+
+            let spec = dir.appendingPathComponent("spec.yaml")
+            try """
+            config: \(CLI.packageRoot.appendingPathComponent(Self.policy).path)
+            ca_file: certs/none.pem
+            tests:
+              - request: {url: https://api.example.com/}
+                expect: {status: 200}
+            """.write(to: spec, atomically: true, encoding: .utf8)
+            let ca = try CLI.run(["test", "traffic", spec.path])
+            expectUnreadable(ca, "none.pem")
+            #expect(ca.stderr.contains("error[unreadable-input]: the spec's `ca_file`: no such file or directory: "), "\(ca.stderr)")
+            #expect(ca.stderr.contains(" --> \(spec.path):2:10\n"), "\(ca.stderr)")
+            #expect(ca.stdout.isEmpty, "no test runs: \(ca.stdout)")
+        }
+    }
+
+    /// A spec that is not YAML, is empty, or is not a spec has errors at file:line:column, exit 1.
+    @Test func testTrafficGivesASpecThatIsNotYAMLPositionedErrors() throws {
+        try withDirectory { dir in
+            let cases: [(text: [UInt8], expected: String, at: String)] = [
+                ([0x00, 0x01, 0xFF, 0xFE] + Array(" garbage\n".utf8), "error[yaml-syntax]: file is not valid UTF-8", "1:3"),
+                (Array("tests: [\n  - a\n".utf8), "error[yaml-syntax]: ", "2:3"),
+                (Array("".utf8), "error[missing-field]: the traffic spec is empty", "1:1"),
+                (Array("# only a comment\n".utf8), "error[missing-field]: the traffic spec is empty", "1:1"),
+                (Array("just text\n".utf8), "error[type-mismatch]: the traffic spec must be a mapping, but this is a string", "1:1"),
+                (Array("config: []\ntests: []\n".utf8), "error[invalid-value]: `config` names no file", "1:9"),
+                (Array("config: a.yaml\nconfgi: 1\ntests: []\n".utf8), "error[unknown-field]: unknown key `confgi`", "2:1"),
+                (
+                    Array("config: a.yaml\ntests:\n  - request: {url: /, repeat: x}\n    expect: {}\n".utf8),
+                    "error[type-mismatch]: `repeat` must be an integer", "3:31"
+                ),
+            ]
+            for (i, c) in cases.enumerated() {
+                let path = dir.appendingPathComponent("spec\(i).yaml").path
+                #expect(FileManager.default.createFile(atPath: path, contents: Data(c.text)))
+                let r = try CLI.run(["test", "traffic", path])
+                #expect(r.status == 1, "\(i): \(r.stderr)")
+                #expect(r.stderr.hasPrefix(c.expected), "\(i): \(r.stderr)")
+                #expect(r.stderr.contains(" --> \(path):\(c.at)\n"), "\(i): \(r.stderr)")
+            }
+        }
+    }
+
     @Test func diffExitsTwoForAnUnreadableExpectFile() throws {
         let r = try CLI.run(["diff", "--expect", "/nonexistent/expect.json", Self.policy, Self.policy])
         expectUnreadable(r, "expect.json")

@@ -161,6 +161,28 @@ import XDSCEnvoy
         #expect(d.ejected[0] && d.reasons[0] == .consecutiveLocalOriginFailure)
     }
 
+    /// A reset after the connection was up (an HTTP/2 REFUSED_STREAM): the router reports the
+    /// connect success first (upstream_request.cc `onPoolReady`), then the reset as a connect
+    /// failure (router.cc `onUpstreamReset`). With the split the success clears the count each
+    /// time; without it only the failure counts, as a 503.
+    @Test func aResetAfterAConnectSuccessNeverAddsUpWithTheSplit() {
+        var split = OutlierDetector(
+            Self.settings {
+                $0.consecutive5xx = 100
+                $0.splitExternalLocalOriginErrors = true
+                $0.consecutiveLocalOriginFailure = 2
+            }, hosts: 2, now: 0)
+        var plain = OutlierDetector(Self.settings { $0.consecutive5xx = 2 }, hosts: 2, now: 0)
+        for t in 0..<5 {
+            for event in [OutlierDetector.Event.connectSuccess, .connectFailed] {
+                split.record(event, host: 0, now: Int64(t), random: Self.noDraw)
+                if t < 2 { plain.record(event, host: 0, now: Int64(t), random: Self.noDraw) }
+            }
+        }
+        #expect(!split.ejected[0])
+        #expect(plain.ejected[0] && plain.reasons[0] == .consecutive5xx)
+    }
+
     @Test func successRateEjectsTheOutlierAtTheInterval() {
         var d = OutlierDetector(
             Self.settings {

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import XDSCDiagnostics
@@ -20,20 +21,44 @@ struct WireResponse {
     var echo: JSON? { try? JSON.parse(body) }
 }
 
-/// Collects every byte until the peer closes.
+/// Collects every byte until the peer closes, and tells waiters when the bytes so far
+/// contain a text (``whenRead(_:on:)``).
 final class CollectHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     private var bytes: [UInt8] = []
     private let promise: EventLoopPromise<[UInt8]>
+    private var waiters: [(text: String, promise: EventLoopPromise<Void>)] = []
+    private var closed = false
 
     init(promise: EventLoopPromise<[UInt8]>) { self.promise = promise }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var b = unwrapInboundIn(data)
         bytes += b.readBytes(length: b.readableBytes) ?? []
+        let text = String(decoding: bytes, as: UTF8.self)
+        waiters.removeAll { w in
+            guard text.contains(w.text) else { return false }
+            w.promise.succeed()
+            return true
+        }
     }
 
-    func channelInactive(context: ChannelHandlerContext) { promise.succeed(bytes) }
+    /// Succeeds once the bytes read contain `text`; fails when the connection closes first.
+    /// Called on the channel's event loop.
+    func whenRead(_ text: String, on eventLoop: EventLoop) -> EventLoopFuture<Void> {
+        if String(decoding: bytes, as: UTF8.self).contains(text) { return eventLoop.makeSucceededVoidFuture() }
+        if closed { return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
+        let p = eventLoop.makePromise(of: Void.self)
+        waiters.append((text, p))
+        return p.futureResult
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed = true
+        for w in waiters { w.promise.fail(ChannelError.ioOnClosedChannel) }
+        waiters = []
+        promise.succeed(bytes)
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
 }
@@ -52,6 +77,42 @@ enum TestClient {
         let bytes = try await promise.futureResult.get()
         killer.cancel()
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// What a conversation read, and whether the server closed the connection (rather than
+    /// the client's timeout).
+    struct Conversation {
+        var text: String
+        var serverClosed: Bool
+    }
+
+    /// Writes each step's text, then, when it has an `until`, waits for the server's bytes to
+    /// contain it before the next step: the order on the wire is the test's, however slow the
+    /// machine. Reads until the server closes or `timeout` passes.
+    static func converse(port: Int, _ steps: [(send: String, until: String?)], timeout: TimeAmount = .seconds(10)) async throws
+        -> Conversation
+    {
+        let (channel, promise) = try await open(port: port)
+        let timedOut = NIOLockedValueBox(false)
+        let killer = channel.eventLoop.scheduleTask(in: timeout) {
+            timedOut.withLockedValue { $0 = true }
+            channel.close(promise: nil)
+        }
+        for step in steps {
+            try? await channel.writeAndFlush(channel.allocator.buffer(string: step.send))
+            guard let until = step.until else { continue }
+            let seen = channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+                guard let handler = try? channel.pipeline.syncOperations.handler(type: CollectHandler.self) else {
+                    return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }
+                return handler.whenRead(until, on: channel.eventLoop)
+            }
+            // A connection closed first ends the conversation; the caller checks what was read.
+            guard (try? await seen.get()) != nil else { break }
+        }
+        let bytes = try await promise.futureResult.get()
+        killer.cancel()
+        return Conversation(text: String(decoding: bytes, as: UTF8.self), serverClosed: !timedOut.withLockedValue { $0 })
     }
 
     /// A loopback connection whose every byte read is collected until the server closes.

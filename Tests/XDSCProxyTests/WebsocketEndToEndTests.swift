@@ -20,8 +20,13 @@ final class UpgradingUpstreamHandler: ChannelInboundHandler {
 
     private var state = State.readingHead("")
     private let heads: NIOLockedValueBox<[String]>
+    /// Whether it answers the upgrade; one that does not keeps the request waiting.
+    private let answers: Bool
 
-    init(heads: NIOLockedValueBox<[String]>) { self.heads = heads }
+    init(heads: NIOLockedValueBox<[String]>, answers: Bool = true) {
+        self.heads = heads
+        self.answers = answers
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
@@ -35,6 +40,7 @@ final class UpgradingUpstreamHandler: ChannelInboundHandler {
             }
             heads.withLockedValue { $0.append(all) }
             state = .upgraded
+            guard answers else { return }
             let reply =
                 "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: abc\r\n\r\nhello;"
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: reply)), promise: nil)
@@ -64,12 +70,15 @@ struct WebsocketEndToEndTests {
     /// Runs `body` with the proxy in front of an upgrading upstream; `heads` are the request
     /// heads the upstream received.
     static func withUpstream(
-        managerUpgrades: [String] = [], table: String = table, _ body: (Int, NIOLockedValueBox<[String]>) async throws -> Void
+        managerUpgrades: [String] = [], table: String = table, answers: Bool = true,
+        _ body: (Int, NIOLockedValueBox<[String]>) async throws -> Void
     ) async throws {
         let heads = NIOLockedValueBox<[String]>([])
         let upstream = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(UpgradingUpstreamHandler(heads: heads)) }
+                ch.eventLoop.makeCompletedFuture {
+                    try ch.pipeline.syncOperations.addHandler(UpgradingUpstreamHandler(heads: heads, answers: answers))
+                }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let upstreamPort = try #require(upstream.localAddress?.port)
@@ -94,7 +103,8 @@ struct WebsocketEndToEndTests {
 
     @Test func upgradeIsPassedThroughAndBytesFlowBothWays() async throws {
         try await Self.withUpstream { port, heads in
-            let raw = try await TestClient.exchange(port: port, [Self.upgrade, "ping"], pause: .milliseconds(200))
+            // The frame goes once the 101 and the greeting are in, however loaded the machine.
+            let raw = try await TestClient.converse(port: port, [(Self.upgrade, "\r\n\r\nhello;"), ("ping", nil)]).text
             #expect(raw.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
             let head = TestClient.parse(raw)
             #expect(head.header("upgrade") == "websocket")
@@ -114,24 +124,80 @@ struct WebsocketEndToEndTests {
 
     @Test func theStreamDurationTimerClosesAnUpgradedStream() async throws {
         // `max_stream_duration` runs on for the tunnel: at its end the stream is reset, which
-        // closes the client's connection (the upstream's greeting came through before).
-        let timed = Self.table.replacingOccurrences(
-            of: #""upgrade_configs": [{"upgrade_type": "websocket"}]}"#,
-            with: #""upgrade_configs": [{"upgrade_type": "websocket"}], "max_stream_duration": {"max_stream_duration": "0.3s"}}"#)
+        // closes the client's connection (the upstream's greeting came through before). The
+        // 101 must come back within the duration (else the answer is the 408 of
+        // `theStreamDurationBeforeThe101Is408`): 1.5 s leaves a loaded machine room for it.
+        let timed = Self.table(adding: #""max_stream_duration": {"max_stream_duration": "1.5s"}"#)
         #expect(timed != Self.table)
         try await Self.withUpstream(table: timed) { port, _ in
             let start = NIODeadline.now()
-            let raw = try await TestClient.exchange(port: port, [Self.upgrade], timeout: .seconds(10))
+            let c = try await TestClient.converse(port: port, [(Self.upgrade, nil)], timeout: .seconds(20))
             let elapsed = NIODeadline.now() - start
-            #expect(raw.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
-            #expect(raw.hasSuffix("\r\n\r\nhello;"))
-            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(5), "\(elapsed)")
+            #expect(c.text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"), "\(c.text)")
+            #expect(c.text.hasSuffix("\r\n\r\nhello;"))
+            // Closed by the proxy, not before the duration.
+            #expect(c.serverClosed)
+            #expect(elapsed >= .milliseconds(1400), "\(elapsed)")
         }
         // Without the timer the tunnel stays open until the client's own timeout.
         try await Self.withUpstream { port, _ in
             let start = NIODeadline.now()
             _ = try await TestClient.exchange(port: port, [Self.upgrade], timeout: .seconds(1))
             #expect(NIODeadline.now() - start >= .milliseconds(900))
+        }
+    }
+
+    /// The upgrade's route with `extra` added to its route action.
+    static func table(adding extra: String) -> String {
+        table.replacingOccurrences(
+            of: #""upgrade_configs": [{"upgrade_type": "websocket"}]}"#,
+            with: #""upgrade_configs": [{"upgrade_type": "websocket"}], "# + extra + "}")
+    }
+
+    /// An upstream that has not answered the upgrade when the route timeout fires: the
+    /// router's 504 (router.cc `onResponseTimeout`; Envoy arms the route timeout for an
+    /// upgrade since 1.36, `setupRouteTimeoutForWebsocketUpgrade`), with the route's response
+    /// mutations, and the connection closes.
+    @Test func theRouteTimeoutBeforeThe101Is504() async throws {
+        let timed = Self.table(adding: #""timeout": "0.3s""#)
+        #expect(timed != Self.table)
+        try await Self.withUpstream(table: timed, answers: false) { port, _ in
+            let start = NIODeadline.now()
+            let c = try await TestClient.converse(port: port, [(Self.upgrade, nil)])
+            let r = TestClient.parse(c.text)
+            #expect(c.serverClosed)
+            #expect(NIODeadline.now() - start >= .milliseconds(250))
+            #expect(r.status == 504, "\(c.text)")
+            #expect(r.body == "upstream request timeout")
+            #expect(r.header("x-route") == "ws")
+            #expect(r.header("connection") == "close")
+        }
+    }
+
+    /// `max_stream_duration` before the 101: the connection manager's local reply is
+    /// `maybeRequestTimeoutCode` of an incomplete request, 408 (conn_manager_impl.cc
+    /// `onStreamMaxDurationReached`; an HTTP/1 upgrade request has no end before the 101),
+    /// without the route's response mutations. A plain request read in full gets 504.
+    @Test func theStreamDurationBeforeThe101Is408() async throws {
+        let timed = Self.table(adding: #""max_stream_duration": {"max_stream_duration": "0.3s"}"#)
+        #expect(timed != Self.table)
+        try await Self.withUpstream(table: timed, answers: false) { port, _ in
+            let start = NIODeadline.now()
+            let c = try await TestClient.converse(port: port, [(Self.upgrade, nil)])
+            let r = TestClient.parse(c.text)
+            #expect(c.serverClosed)
+            #expect(NIODeadline.now() - start >= .milliseconds(250))
+            #expect(r.status == 408, "\(c.text)")
+            #expect(r.body == "downstream duration timeout")
+            #expect(r.header("x-route") == nil)
+            #expect(r.header("connection") == "close")
+            // The same route without the upgrade, its request complete: 504.
+            let plain = Self.upgrade.replacingOccurrences(
+                of: "connection: Upgrade\r\nupgrade: websocket\r\n", with: "connection: close\r\n")
+            #expect(plain != Self.upgrade)
+            let p = TestClient.parse(try await TestClient.converse(port: port, [(plain, nil)]).text)
+            #expect(p.status == 504, "\(p)")
+            #expect(p.body == "downstream duration timeout")
         }
     }
 
@@ -148,8 +214,9 @@ struct WebsocketEndToEndTests {
 
     @Test func connectionManagerUpgradeConfigsEnableEveryRoute() async throws {
         try await Self.withUpstream(managerUpgrades: ["WebSocket"]) { port, heads in
-            let raw = try await TestClient.exchange(
-                port: port, [Self.upgrade.replacingOccurrences(of: "/ws/chat", with: "/plain"), "x"], pause: .milliseconds(200))
+            let raw = try await TestClient.converse(
+                port: port, [(Self.upgrade.replacingOccurrences(of: "/ws/chat", with: "/plain"), "\r\n\r\nhello;"), ("x", nil)]
+            ).text
             #expect(raw.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
             #expect(raw.hasSuffix("hello;echo:x"))
         }

@@ -16,15 +16,20 @@ public struct TrafficSpec: Sendable {
     /// `ca_file`, resolved against the spec's folder: the CAs `https://` requests trust;
     /// without it they trust exactly the certificates the listener serves.
     public var caFile: String?
+    /// Where the spec names `ca_file` (an unreadable CA file is reported there).
+    public var caFileSpan: SourceSpan?
     /// The tests, in file order.
     public var tests: [TrafficTest]
 
     /// A spec.
-    public init(path: String, config: [String], seed: UInt64 = 0, caFile: String? = nil, tests: [TrafficTest]) {
+    public init(
+        path: String, config: [String], seed: UInt64 = 0, caFile: String? = nil, caFileSpan: SourceSpan? = nil, tests: [TrafficTest]
+    ) {
         self.path = path
         self.config = config
         self.seed = seed
         self.caFile = caFile
+        self.caFileSpan = caFileSpan
         self.tests = tests
     }
 }

@@ -13,7 +13,13 @@ public enum TrafficSpecReader {
     /// The spec in `bytes` (the file `path`), or nil after diagnostics in `sink`.
     public static func read(path: String, bytes: [UInt8], into sink: DiagnosticSink) -> TrafficSpec? {
         let before = sink.all.count
-        guard let root = YAMLReader().read(bytes, file: path, into: sink) else { return nil }
+        guard let root = YAMLReader().read(bytes, file: path, into: sink) else {
+            // Nothing but comments and blank lines: no document, and no syntax error either.
+            if !sink.all[before...].contains(where: { $0.severity == .error }) {
+                sink.add(.missingField, "the traffic spec is empty", at: .point(path), help: "start with `config:` and `tests:`")
+            }
+            return nil
+        }
         guard let top = fields(root, "top", "the traffic spec", sink) else { return nil }
         if let v = top.int("version", in: 0...Int.max), v.value != 1 {
             sink.add(.unsupportedVersion, "traffic spec version \(v.value) is not supported", at: v.span, help: "write `version: 1`")
@@ -24,11 +30,17 @@ public enum TrafficSpecReader {
             for c in top.stringList("config", allowSingle: true) ?? [] {
                 config.append(c.value.hasPrefix("/") ? c.value : folder.appendingPathComponent(c.value).relativePath)
             }
+            if let list = top.value("config")?.sequence, list.isEmpty, let node = top.value("config") {
+                sink.add(
+                    .invalidValue, "`config` names no file", at: node.span, label: "empty list",
+                    help: "name the policy or Envoy files to serve, relative to the spec")
+            }
         } else {
             top.missing("config", help: "name the policy or Envoy files to serve, relative to the spec")
         }
         let seed = top.int("seed", in: 0...Int.max).map { UInt64($0.value) } ?? 0
-        let caFile = top.string("ca_file").map { $0.value.hasPrefix("/") ? $0.value : folder.appendingPathComponent($0.value).relativePath }
+        let ca = top.string("ca_file")
+        let caFile = ca.map { $0.value.hasPrefix("/") ? $0.value : folder.appendingPathComponent($0.value).relativePath }
         var tests: [TrafficTest] = []
         if let items = top.list("tests") {
             for (i, item) in items.enumerated() {
@@ -38,7 +50,7 @@ public enum TrafficSpecReader {
             top.missing("tests")
         }
         guard !sink.all[before...].contains(where: { $0.severity == .error }) else { return nil }
-        return TrafficSpec(path: path, config: config, seed: seed, caFile: caFile, tests: tests)
+        return TrafficSpec(path: path, config: config, seed: seed, caFile: caFile, caFileSpan: ca?.span, tests: tests)
     }
 
     static func fields(_ node: YAMLNode, _ context: String, _ what: String, _ sink: DiagnosticSink) -> Fields? {

@@ -60,18 +60,31 @@ public enum TrafficTestCommand {
         return true
     }
 
+    /// The spec at `path`. A spec that cannot be read (missing, a directory, a dangling link)
+    /// is an `unreadable-input` error naming it, exit 2 as in every command; one that is not
+    /// YAML, or not a spec, has its errors at file:line:column, exit 1. So is a `ca_file`
+    /// that cannot be read: reported where the spec names it, exit 2.
     static func load(_ path: String, strict: Bool, _ out: inout Output) -> TrafficSpec? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            out.stderr = "error: cannot read \(path)\n"
+        let sink = DiagnosticSink()
+        guard let bytes = PolicyInputs.readFile(path, into: sink) else {
+            out.stderr += HumanRenderer(sources: [:], color: false).render(sink.sorted)
             out.exitCode = ExitStatus.usageOrIO
             return nil
         }
-        let bytes = [UInt8](data)
-        let sink = DiagnosticSink()
         let spec = TrafficSpecReader.read(path: path, bytes: bytes, into: sink)
+        if let spec, let caFile = spec.caFile, !sink.hasErrors {
+            let caSink = DiagnosticSink()
+            if PolicyInputs.readFile(caFile, into: caSink) == nil {
+                for d in caSink.all {
+                    sink.add(
+                        .unreadableInput, "the spec's `ca_file`: \(d.message)", at: spec.caFileSpan ?? d.span, label: "unreadable",
+                        help: "`ca_file` is relative to the spec")
+                }
+            }
+        }
         let renderer = HumanRenderer(sources: [path: SourceFile(path: path, bytes: bytes)], color: false)
         out.stderr += renderer.render(sink.sorted)
-        guard let spec, !sink.all.contains(where: { $0.severity == .error }) else {
+        guard let spec, !sink.hasErrors else {
             out.exitCode = ExitStatus.refusal(for: sink.all)
             return nil
         }
