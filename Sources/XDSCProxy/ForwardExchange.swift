@@ -32,8 +32,10 @@ final class UpstreamTargets: Sendable {
         var priority = RoutingPriority.default
         /// The cluster's `max_requests_per_connection` (0: no limit).
         var maxRequestsPerConnection = 0
-        /// The cluster's upstream `idle_timeout` for kept-alive HTTP/1.1 connections (nil: none).
-        var idleTimeout: TimeAmount? = .seconds(3600)
+        /// The cluster's upstream `idle_timeout` for kept-alive HTTP/1.1 connections, when the
+        /// cluster sets one (nil: none; Envoy's default hour is not armed, which would cost a
+        /// timer per pooled request).
+        var idleTimeout: TimeAmount? = nil
     }
 
     /// The outcome of picking an endpoint.
@@ -91,7 +93,7 @@ final class UpstreamTargets: Sendable {
         var targets = targets
         for (name, list) in targets {
             let s = settings[name] ?? ClusterSettings()
-            let idle = s.idleTimeout ?? ClusterSettings.defaultIdleTimeout
+            let idle = s.idleTimeout ?? .zero
             targets[name] = list.map { t in
                 var t = t
                 t.maxRequestsPerConnection = Int(s.maxRequestsPerConnection ?? 0)

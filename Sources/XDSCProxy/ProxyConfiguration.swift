@@ -202,11 +202,10 @@ public struct ClusterSettings: Sendable, Equatable {
     /// `max_requests_per_connection` (nil or 0: no limit): an upstream connection, HTTP/1.1 or
     /// HTTP/2, carries at most this many requests, then closes once it has none in flight.
     public var maxRequestsPerConnection: UInt32? = nil
-    /// `common_http_protocol_options.idle_timeout` of the HTTP/1.1 pool (nil: Envoy's 1 h; 0:
-    /// none): a kept-alive connection without a request for this long is closed.
+    /// `common_http_protocol_options.idle_timeout` of the HTTP/1.1 pool (nil: unset, Envoy's
+    /// 1 h, which the proxy does not arm; 0: none): a kept-alive connection without a request
+    /// for this long is closed.
     public var idleTimeout: Duration? = nil
-    /// Envoy's default upstream `idle_timeout` (protocol.proto: 1 hour).
-    public static let defaultIdleTimeout: Duration = .seconds(3600)
 
     /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
     public init(
