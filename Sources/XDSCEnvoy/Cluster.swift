@@ -62,6 +62,14 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
     public var hashBalanceFactor: UInt32? = nil
     /// `common_lb_config.consistent_hashing_lb_config.use_hostname_for_hashing`.
     public var useHostnameForHashing = false
+    /// `common_http_protocol_options.max_requests_per_connection` (of the typed
+    /// `HttpProtocolOptions`, or the deprecated cluster field), else the deprecated
+    /// `max_requests_per_connection`: an upstream connection is drained after this many
+    /// requests (nil or 0: no limit).
+    public var maxRequestsPerConnection: UInt32? = nil
+    /// `common_http_protocol_options.idle_timeout`: an upstream connection without requests
+    /// for this long is closed (nil: Envoy's 1 h; 0 disables it).
+    public var upstreamIdleTimeout: EnvoyDuration? = nil
     /// The fields the Envoy reader accepts but the model does not keep, that change how
     /// Envoy serves traffic, as set in the file (`lb_subset_config`,
     /// `common_lb_config.healthy_panic_threshold`, ...): the proxy warns about each.
@@ -114,7 +122,9 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
             }
             o["circuit_breakers"] = .object(["thresholds": .array(thresholds)])
         }
-        if upstreamProtocol == .http2 || upstreamHTTPProtocolOptions != nil || autoHTTPConfig {
+        if upstreamProtocol == .http2 || upstreamHTTPProtocolOptions != nil || autoHTTPConfig || maxRequestsPerConnection != nil
+            || upstreamIdleTimeout != nil
+        {
             let version = upstreamProtocol == .http2 ? "http2_protocol_options" : "http_protocol_options"
             var versionOptions = JSONObject()
             if upstreamProtocol == .http2, let streams = http2MaxConcurrentStreams {
@@ -123,6 +133,12 @@ public struct Cluster: Equatable, Sendable, EnvoyEncodable {
             var fields: JSONObject =
                 autoHTTPConfig ? ["auto_config": .object([:])] : ["explicit_http_config": .object([version: .object(versionOptions)])]
             fields.set("upstream_http_protocol_options", upstreamHTTPProtocolOptions)
+            if maxRequestsPerConnection != nil || upstreamIdleTimeout != nil {
+                var common = JSONObject()
+                common.set("idle_timeout", upstreamIdleTimeout)
+                common.set("max_requests_per_connection", maxRequestsPerConnection.map { JSON.integer($0) })
+                fields["common_http_protocol_options"] = .object(common)
+            }
             let options = TypedMessage("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", fields)
             o["typed_extension_protocol_options"] = .object([
                 "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": options.json

@@ -493,6 +493,7 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
         var maxGrpcTimeout: EnvoyDuration?
         var grpcTimeoutOffset: EnvoyDuration?
         var priority = RoutingPriority.default
+        var unsimulatedFields: [String] = []
     }
 
     private var rare = OutOfLine<Rare>()
@@ -603,6 +604,14 @@ public struct RouteAction: Equatable, Sendable, EnvoyEncodable {
     public var priority: RoutingPriority {
         get { rare.stored?.priority ?? .default }
         set { rare.update(unlessDefault: newValue == .default) { $0.priority = newValue } }
+    }
+
+    /// The fields of the action (and of its virtual host) Envoy acts on but the proxy does
+    /// not (`hedge_policy`, `internal_redirect_policy`, ...), as set in an Envoy file (not
+    /// serialised): the proxy warns about each at start.
+    public var unsimulatedFields: [String] {
+        get { rare.stored?.unsimulatedFields ?? [] }
+        set { rare.update(unlessDefault: newValue.isEmpty) { $0.unsimulatedFields = newValue } }
     }
 
     /// Whether the two actions are equal, field by field.
@@ -811,6 +820,16 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
     public var backOff: RetryBackOff?
     /// `rate_limited_retry_back_off`.
     public var rateLimitedBackOff: RateLimitedRetryBackOff?
+    /// `per_try_idle_timeout`: a try without upstream activity for this long ends as a timeout.
+    public var perTryIdleTimeout: EnvoyDuration?
+    /// `retry_host_predicate`: the host predicates, in order.
+    public var retryHostPredicates: [RetryHostPredicate] = []
+    /// `host_selection_retry_max_attempts`; nil is Envoy's 1 (`RetryPolicyImpl`).
+    public var hostSelectionRetryMaxAttempts: Int64?
+    /// The fields of the policy Envoy acts on but the proxy does not (`retry_priority`,
+    /// `retry_options_predicates`, a host predicate it does not run), as named in start-up
+    /// warnings (not serialised, not compared).
+    public var unsimulatedFields: [String] = []
     /// Where `per_try_timeout` is written in a user's Envoy file; nil when it is not, or for a
     /// policy built in code (not serialised, not compared).
     public var perTryTimeoutSource: SourceSpan?
@@ -832,7 +851,8 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
         a.retryOn == b.retryOn && a.numRetries == b.numRetries && a.perTryTimeout == b.perTryTimeout
             && a.retriableStatusCodes == b.retriableStatusCodes && a.retriableHeaders == b.retriableHeaders
             && a.retriableRequestHeaders == b.retriableRequestHeaders && a.backOff == b.backOff
-            && a.rateLimitedBackOff == b.rateLimitedBackOff
+            && a.rateLimitedBackOff == b.rateLimitedBackOff && a.perTryIdleTimeout == b.perTryIdleTimeout
+            && a.retryHostPredicates == b.retryHostPredicates && a.hostSelectionRetryMaxAttempts == b.hostSelectionRetryMaxAttempts
     }
 
     /// The Envoy v3 JSON form of this value.
@@ -862,6 +882,52 @@ public struct RetryPolicy: Equatable, Sendable, EnvoyEncodable {
             b.set("max_interval", r.maxInterval)
             o["rate_limited_retry_back_off"] = .object(b)
         }
+        o.set("per_try_idle_timeout", perTryIdleTimeout)
+        if !retryHostPredicates.isEmpty { o["retry_host_predicate"] = .array(retryHostPredicates.map(\.json)) }
+        o.set("host_selection_retry_max_attempts", hostSelectionRetryMaxAttempts.map { JSON.integer($0) })
+        return .object(o)
+    }
+}
+
+/// `RetryPolicy.RetryHostPredicate`: a host a retry avoids, by the extension Envoy finds for
+/// it (`Config::Utility::getAndCheckFactory`: the `typed_config` type, else the name).
+public enum RetryHostPredicate: Equatable, Sendable {
+    /// `envoy.retry_host_predicates.previous_hosts` (PreviousHostsPredicate): the hosts of
+    /// earlier attempts of the request.
+    case previousHosts
+    /// `envoy.retry_host_predicates.omit_canary_hosts`: hosts whose metadata marks them canary.
+    case omitCanaryHosts
+    /// `envoy.retry_host_predicates.omit_host_metadata`: hosts whose metadata matches.
+    case omitHostMetadata
+    /// Another extension, by name and type URL as written.
+    case other(name: String, typeURL: String?)
+
+    /// The extension's canonical name.
+    public var name: String {
+        switch self {
+        case .previousHosts: "envoy.retry_host_predicates.previous_hosts"
+        case .omitCanaryHosts: "envoy.retry_host_predicates.omit_canary_hosts"
+        case .omitHostMetadata: "envoy.retry_host_predicates.omit_host_metadata"
+        case .other(let name, _): name
+        }
+    }
+
+    /// The `typed_config` type of the known predicates.
+    public var typeURL: String? {
+        let prefix = "type.googleapis.com/envoy.extensions.retry.host."
+        switch self {
+        case .previousHosts: return prefix + "previous_hosts.v3.PreviousHostsPredicate"
+        case .omitCanaryHosts: return prefix + "omit_canary_hosts.v3.OmitCanaryHostsPredicate"
+        case .omitHostMetadata: return prefix + "omit_host_metadata.v3.OmitHostMetadataConfig"
+        case .other(_, let t): return t
+        }
+    }
+
+    /// The Envoy v3 JSON form (`name` and an empty `typed_config` of its type).
+    public var json: JSON {
+        var o = JSONObject()
+        o["name"] = .string(name)
+        if let typeURL { o["typed_config"] = .object(["@type": .string(typeURL)]) }
         return .object(o)
     }
 }

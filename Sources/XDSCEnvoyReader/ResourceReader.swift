@@ -462,6 +462,10 @@ struct ResourceReader {
         if let u = m.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
             c.upstreamHTTPProtocolOptions = upstreamHTTPProtocolOptions(u)
         }
+        // The typed `HttpProtocolOptions`' `common_http_protocol_options`, when it has one, else
+        // the deprecated cluster field (upstream_impl.cc `createOptions` takes the typed
+        // options whole when they are set).
+        var httpCommon: Message?
         if let opts = m.value("typed_extension_protocol_options"), let pairs = opts.mapping {
             for p in pairs {
                 guard let t = p.value["@type"]?.scalar?.text else {
@@ -480,12 +484,15 @@ struct ResourceReader {
                         c.http2MaxConcurrentStreams = maxConcurrentStreams(h2)
                     }
                     if o.has("auto_config") { c.autoHTTPConfig = true }
+                    httpCommon = o.message("common_http_protocol_options", Tables.commonHttpProtocolOptions)
                     if let u = o.message("upstream_http_protocol_options", Tables.upstreamHttpProtocolOptions) {
                         c.upstreamHTTPProtocolOptions = upstreamHTTPProtocolOptions(u)
                     }
                 }
             }
         }
+        if httpCommon == nil { httpCommon = m.message("common_http_protocol_options", Tables.commonHttpProtocolOptions) }
+        commonHTTPProtocolOptions(httpCommon, cluster: m, into: &c)
         if let od = m.message("outlier_detection", Tables.outlierDetection) { c.outlierDetection = outlierDetection(od) }
         if let rh = m.message("ring_hash_lb_config", Tables.ringHashLbConfig) {
             let max = Int64(8_388_608)
@@ -494,7 +501,7 @@ struct ResourceReader {
                 maximumRingSize: rh.int("maximum_ring_size", 0...max).map { UInt64($0) },
                 hashFunction: rh.enumeration("hash_function", [("XX_HASH", .xxHash), ("MURMUR_HASH_2", .murmurHash2)]) ?? .xxHash)
         }
-        c.unkeptTrafficFields = Tables.clusterTrafficFields.filter(m.has)
+        c.unkeptTrafficFields = Tables.clusterTrafficFields.filter(m.has) + c.unkeptTrafficFields
         let common = m.message("common_lb_config", Tables.commonLbConfig)
         if let common {
             c.unkeptTrafficFields += Tables.commonLbTrafficFields.filter(common.has).map { "common_lb_config." + $0 }
@@ -509,6 +516,28 @@ struct ResourceReader {
         }
         c.tls = transportSocket(m, tls: TypeURL.upstreamTLS, upstreamTLS)
         return c
+    }
+
+    /// `max_requests_per_connection` and `idle_timeout` of the cluster's HTTP protocol options
+    /// (`ClusterInfoImpl`, upstream_impl.cc): the options' `max_requests_per_connection`, else
+    /// the deprecated cluster field; Envoy refuses a cluster that sets both. The other
+    /// fields of the options are warned as not simulated.
+    func commonHTTPProtocolOptions(_ common: Message?, cluster m: Message, into c: inout Cluster) {
+        let legacy = m.int("max_requests_per_connection").map { UInt32($0) }
+        if let common {
+            if common.has("max_requests_per_connection") && m.has("max_requests_per_connection") {
+                ctx.error(
+                    .invalidValue,
+                    "Envoy refuses a cluster with both `max_requests_per_connection` and `common_http_protocol_options.max_requests_per_connection`",
+                    at: m.span("max_requests_per_connection"), label: "set twice",
+                    help: "keep `common_http_protocol_options.max_requests_per_connection` (the cluster field is deprecated)")
+            }
+            c.maxRequestsPerConnection = common.int("max_requests_per_connection").map { UInt32($0) } ?? legacy
+            c.upstreamIdleTimeout = common.duration("idle_timeout")
+            c.unkeptTrafficFields += Tables.commonHttpTrafficFields.filter(common.has).map { "common_http_protocol_options." + $0 }
+        } else {
+            c.maxRequestsPerConnection = legacy
+        }
     }
 
     /// `OutlierDetection`: every field the proxy simulates or warns about.

@@ -415,6 +415,7 @@ struct RouteReader {
             idleTimeout: m.duration("idle_timeout"), retryPolicy: retry, requestMirrorPolicies: mirrors, hashPolicy: hashes,
             upgradeTypes: upgrades)
         action.disabledUpgradeTypes = refused
+        action.unsimulatedFields = Tables.routeAction.names.filter { Tables.routeAction.fields[$0] == .unsimulated && m.has($0) }
         action.hostRewriteHeader = m.string("host_rewrite_header")?.asciiLowercased
         action.autoHostRewrite = m.bool("auto_host_rewrite") ?? false
         action.hostRewritePathRegex = m.message("host_rewrite_path_regex", Tables.regexMatchAndSubstitute).flatMap(regexRewrite)
@@ -465,7 +466,41 @@ struct RouteReader {
         if let r = rp.message("rate_limited_retry_back_off", Tables.rateLimitedRetryBackOff) {
             p.rateLimitedBackOff = rateLimitedBackOff(r)
         }
+        p.perTryIdleTimeout = rp.duration("per_try_idle_timeout")
+        p.retryHostPredicates = rp.messages("retry_host_predicate", Tables.retryHostPredicate).compactMap(retryHostPredicate)
+        // An int64; `RetryPolicyImpl` keeps it as a uint32 when it is not 0.
+        p.hostSelectionRetryMaxAttempts = rp.int("host_selection_retry_max_attempts", Int64.min...Int64.max)
+        p.unsimulatedFields = ["retry_priority", "retry_options_predicates"].filter(rp.has)
+        for h in p.retryHostPredicates where h != .previousHosts {
+            p.unsimulatedFields.append("retry_host_predicate \(h.name.isEmpty ? h.typeURL ?? "" : h.name)")
+        }
         return p
+    }
+
+    /// `RetryPolicy.RetryHostPredicate`: the extension Envoy finds for it
+    /// (`Config::Utility::getAndCheckFactory`): by the `typed_config` type, else by `name`;
+    /// one with neither is refused ("Provided name for static registration lookup was empty").
+    func retryHostPredicate(_ m: Message) -> RetryHostPredicate? {
+        let known: [RetryHostPredicate] = [.previousHosts, .omitCanaryHosts, .omitHostMetadata]
+        let name = m.string("name") ?? ""
+        if m.has("typed_config") {
+            guard let (t, _) = m.any("typed_config") else { return nil }
+            if let k = known.first(where: { $0.typeURL == t }) { return k }
+            ctx.opaque.append(OpaqueExtension(name: name, typeURL: t, source: m.span))
+            return .other(name: name, typeURL: t)
+        }
+        guard !name.isEmpty else {
+            ctx.error(
+                .missingField, "a retry host predicate needs `typed_config` (or `name`): Envoy finds no extension for it",
+                at: m.span, label: "no extension",
+                help:
+                    "add `typed_config: {\"@type\": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}`"
+            )
+            return nil
+        }
+        if let k = known.first(where: { $0.name == name }) { return k }
+        ctx.opaque.append(OpaqueExtension(name: name, typeURL: nil, source: m.span))
+        return .other(name: name, typeURL: nil)
     }
 
     /// `RetryPolicy.RetryBackOff`: `base_interval` is required and above 0, `max_interval`

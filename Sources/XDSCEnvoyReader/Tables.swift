@@ -128,12 +128,13 @@ enum Tables {
         "RetryPolicy",
         read: [
             "retry_on", "num_retries", "per_try_timeout", "retriable_status_codes", "retriable_headers", "retriable_request_headers",
-            "retry_back_off", "rate_limited_retry_back_off",
-        ],
-        ignored: [
-            "per_try_idle_timeout", "retry_priority", "retry_host_predicate", "retry_options_predicates",
+            "retry_back_off", "rate_limited_retry_back_off", "per_try_idle_timeout", "retry_host_predicate",
             "host_selection_retry_max_attempts",
-        ])
+        ],
+        // Priority load on retries and the options predicates change where and how a retry
+        // goes; the proxy does not run them (also warned at start).
+        unsimulated: ["retry_priority", "retry_options_predicates"])
+    static let retryHostPredicate = MessageTable("RetryPolicy.RetryHostPredicate", read: ["name", "typed_config"])
     static let retryBackOff = MessageTable("RetryPolicy.RetryBackOff", read: ["base_interval", "max_interval"])
     static let rateLimitedRetryBackOff = MessageTable("RetryPolicy.RateLimitedRetryBackOff", read: ["reset_headers", "max_interval"])
     static let resetHeader = MessageTable("RetryPolicy.ResetHeader", read: ["name", "format"])
@@ -315,10 +316,10 @@ enum Tables {
             "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy", "load_assignment", "health_checks",
             "circuit_breakers", "typed_extension_protocol_options", "http2_protocol_options", "outlier_detection",
             "transport_socket", "ring_hash_lb_config", "maglev_lb_config", "upstream_http_protocol_options", "common_lb_config",
+            "max_requests_per_connection", "common_http_protocol_options",
         ],
         ignored: [
             "transport_socket_matches", "alt_stat_name", "cluster_type", "per_connection_buffer_limit_bytes",
-            "max_requests_per_connection", "common_http_protocol_options",
             "http_protocol_options", "dns_refresh_rate", "dns_jitter", "dns_failure_refresh_rate", "respect_dns_ttl",
             "dns_lookup_family", "dns_resolvers", "use_tcp_for_dns_lookups", "dns_resolution_config",
             "typed_dns_resolver_config", "wait_for_warm_on_init", "cleanup_interval", "upstream_bind_config",
@@ -337,8 +338,8 @@ enum Tables {
     /// when a file sets one (`Cluster.unkeptTrafficFields`). Every other ignored field is in
     /// `clusterFieldsWithoutTrafficEffect`.
     static let clusterTrafficFields: [String] = [
-        "transport_socket_matches", "cluster_type", "per_connection_buffer_limit_bytes", "max_requests_per_connection",
-        "common_http_protocol_options", "http_protocol_options", "dns_refresh_rate", "dns_jitter", "dns_failure_refresh_rate",
+        "transport_socket_matches", "cluster_type", "per_connection_buffer_limit_bytes", "http_protocol_options", "dns_refresh_rate",
+        "dns_jitter", "dns_failure_refresh_rate",
         "respect_dns_ttl", "dns_lookup_family", "dns_resolvers", "use_tcp_for_dns_lookups", "dns_resolution_config",
         "typed_dns_resolver_config", "upstream_bind_config", "lb_subset_config", "original_dst_lb_config",
         "least_request_lb_config", "round_robin_lb_config", "protocol_selection", "upstream_connection_options",
@@ -428,8 +429,22 @@ enum Tables {
 
     static let httpProtocolOptions = MessageTable(
         "HttpProtocolOptions",
-        read: ["explicit_http_config", "use_downstream_protocol_config", "auto_config", "upstream_http_protocol_options"],
-        ignored: ["common_http_protocol_options", "http_filters", "header_validation_config"])
+        read: [
+            "explicit_http_config", "use_downstream_protocol_config", "auto_config", "upstream_http_protocol_options",
+            "common_http_protocol_options",
+        ],
+        ignored: ["http_filters", "header_validation_config"])
+    /// `envoy.config.core.v3.HttpProtocolOptions` of a cluster (api/envoy/config/core/v3/protocol.proto).
+    static let commonHttpProtocolOptions = MessageTable(
+        "HttpProtocolOptions", read: ["idle_timeout", "max_requests_per_connection"],
+        ignored: [
+            "max_connection_duration", "max_headers_count", "max_response_headers_kb", "max_stream_duration",
+            "headers_with_underscores_action",
+        ])
+    /// Every ignored field of a cluster's `common_http_protocol_options` changes traffic (warned).
+    static let commonHttpTrafficFields: [String] = [
+        "max_connection_duration", "max_headers_count", "max_response_headers_kb", "max_stream_duration", "headers_with_underscores_action",
+    ]
     static let upstreamHttpProtocolOptions = MessageTable(
         "UpstreamHttpProtocolOptions", read: ["auto_sni", "auto_san_validation", "override_auto_sni_header"])
     /// `envoy.config.core.v3.Http2ProtocolOptions` (api/envoy/config/core/v3/protocol.proto).

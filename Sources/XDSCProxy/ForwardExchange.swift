@@ -30,6 +30,12 @@ final class UpstreamTargets: Sendable {
         var tls: UpstreamTLS? = nil
         /// The route's priority: its connections are pooled (and limited) apart.
         var priority = RoutingPriority.default
+        /// The cluster's `max_requests_per_connection` (0: no limit).
+        var maxRequestsPerConnection = 0
+        /// The cluster's upstream `idle_timeout` for kept-alive HTTP/1.1 connections, when the
+        /// cluster sets one (nil: none; Envoy's default hour is not armed, which would cost a
+        /// timer per pooled request).
+        var idleTimeout: TimeAmount? = nil
     }
 
     /// The outcome of picking an endpoint.
@@ -83,6 +89,18 @@ final class UpstreamTargets: Sendable {
     }
 
     init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
+        // Each target carries its cluster's connection limits (the pools read them).
+        var targets = targets
+        for (name, list) in targets {
+            let s = settings[name] ?? ClusterSettings()
+            let idle = s.idleTimeout ?? .zero
+            targets[name] = list.map { t in
+                var t = t
+                t.maxRequestsPerConnection = Int(s.maxRequestsPerConnection ?? 0)
+                t.idleTimeout = idle > .zero ? idle.timeAmount : nil
+                return t
+            }
+        }
         self.targets = targets
         var positions: [String: Int] = [:]
         var lists: [[Target]] = []
@@ -135,14 +153,19 @@ final class UpstreamTargets: Sendable {
     /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
     /// RING_HASH and MAGLEV clusters look `hash` up (the route's hash policy); `priority`
     /// chooses the `max_requests` counted against.
-    func next(_ cluster: String, random: RandomSource, hash: UInt64? = nil, priority: RoutingPriority = .default) -> Pick {
+    /// `avoiding` and `picks`: the endpoints a retry host predicate rejects and the picks allowed
+    /// (``LoadBalancer/pick(random:hash:avoiding:picks:)``).
+    func next(
+        _ cluster: String, random: RandomSource, hash: UInt64? = nil, priority: RoutingPriority = .default, avoiding: [Int] = [],
+        picks: Int = 1
+    ) -> Pick {
         guard let c = positions[cluster], !lists[c].isEmpty else { return .noHealthy }
         let maxRequests = self.maxRequests[Self.limitIndex(c, priority)]
         return balancers.withLockedValue { all -> Pick in
             // The connection pool refuses a stream over the priority's `max_requests`.
             if all[c].requests(priority) >= maxRequests { return .overflow }
             if all[c].outlier != nil { all[c].outlier!.advance(to: Self.now(), random: random.next) }
-            guard let i = all[c].pick(random: random.next, hash: hash) else { return .noHealthy }
+            guard let i = all[c].pick(random: random.next, hash: hash, avoiding: avoiding, picks: picks) else { return .noHealthy }
             all[c].started(i, priority)
             return .target(lists[c][i], index: i)
         }
@@ -179,8 +202,17 @@ final class UpstreamTargets: Sendable {
         }
     }
 
-    /// Keeps `channel` for the next request to `target` (at most 64 per target).
+    /// Keeps `channel` for the next request to `target` (at most 64 per target). A connection
+    /// that carried the cluster's `max_requests_per_connection` is closed instead (Envoy drains
+    /// it: conn_pool_base.cc `onStreamClosed`, `remaining_streams_`).
     func release(_ channel: Channel, to target: Target) {
+        if target.maxRequestsPerConnection > 0,
+            let h = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self),
+            h.exchanges >= target.maxRequestsPerConnection
+        {
+            channel.close(promise: nil)
+            return
+        }
         if handToWaiter(channel, target) { return }
         let kept = idle.withLockedValue { all -> Bool in
             let key = PoolKey(target)
@@ -252,6 +284,10 @@ final class ForwardExchange {
     private var holdsRetry = false
     /// The exponential back-offs so far (each doubles the next one's range).
     private var exponentialBackOffs = 0
+    /// The endpoints of the attempts so far, under `previous_hosts` (`onHostAttempted`).
+    private var attemptedHosts: [Int] = []
+    /// `per_try_idle_timeout`: armed when the request is written, again on each response part.
+    private var idleTimer: Scheduled<Void>?
     /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
     private let deadlines: DeadlineQueue?
     /// What runs when the exchange ends (a plain callback: no promise, future and callback
@@ -341,7 +377,8 @@ final class ForwardExchange {
 
     private func attempt() {
         let target: UpstreamTargets.Target
-        switch targets.next(cluster, random: random, hash: hash, priority: priority) {
+        let picks = plan.avoidsPreviousHosts ? plan.picks(retry: attempts > 0) : 1
+        switch targets.next(cluster, random: random, hash: hash, priority: priority, avoiding: attemptedHosts, picks: picks) {
         case .noHealthy:
             finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
             return
@@ -356,6 +393,7 @@ final class ForwardExchange {
             target = t
             inFlight = index
             currentTarget = target
+            if plan.avoidsPreviousHosts { attemptedHosts.append(index) }
         }
         attempts += 1
         state = .attempting(nil)
@@ -378,6 +416,7 @@ final class ForwardExchange {
             }
             self.state = .attempting(channel)
             self.report(.connectSuccess)
+            if let idle = self.plan.perTryIdleTimeout { self.armIdleTimer(idle, on: channel, attempt: attemptNumber) }
             guard http2 else {
                 // HTTP/1.1: the whole request in one write (UpstreamRequestEncoder).
                 channel.writeAndFlush(request, promise: nil)
@@ -435,10 +474,36 @@ final class ForwardExchange {
         }
     }
 
+    /// The per-try and per-try idle timers of the attempt are off.
+    private func cancelTryTimers() {
+        perTryTimer?.cancel()
+        idleTimer?.cancel()
+        idleTimer = nil
+    }
+
+    /// `per_try_idle_timeout` (upstream_request.cc `setupPerTryTimeout`, once the stream is up
+    /// and the request complete; `resetPerTryIdleTimer` on each response headers and data):
+    /// `idle` nanoseconds without a response part end the attempt as a per-try timeout
+    /// (router.cc `onPerTryIdleTimeout`: 504 `upstream request timeout`, retried like one).
+    private func armIdleTimer(_ idle: Int64, on channel: Channel, attempt: Int) {
+        let loop = eventLoop.assumeIsolated()
+        let fire = { [self] in
+            guard self.attempts == attempt, case .attempting = self.state else { return }
+            self.attemptFailed(.perTryTimeout)
+        }
+        idleTimer = loop.scheduleTask(in: .nanoseconds(idle), fire)
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self) else { return }
+        handler.onActivity = { [weak self] in
+            guard let self, self.attempts == attempt, case .attempting = self.state else { return }
+            self.idleTimer?.cancel()
+            self.idleTimer = loop.scheduleTask(in: .nanoseconds(idle), fire)
+        }
+    }
+
     /// `max_pending_requests`: the pool refuses the stream (overflow), which is neither retried
     /// nor held against the endpoint (router.cc `onUpstreamReset`).
     private func refusePending(_ responsePromise: EventLoopPromise<UpstreamResponse>) {
-        perTryTimer?.cancel()
+        cancelTryTimers()
         responsePromise.fail(UpstreamFailure.connectionFailure)
         finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
     }
@@ -482,7 +547,8 @@ final class ForwardExchange {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(UpstreamRequestEncoder(decoder: decoder))
                     try sync.addHandler(ByteToMessageHandler(decoder))
-                    try sync.addHandler(UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade))
+                    try sync.addHandler(
+                        UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade, idleTimeout: target.idleTimeout))
                 }
             }
             .connect(host: target.host, port: target.port)
@@ -501,7 +567,7 @@ final class ForwardExchange {
         report(.status(response.status))
         releaseRetry()
         endAttempt()
-        perTryTimer?.cancel()
+        cancelTryTimers()
         if response.reusable, case .attempting(let channel?) = state, let target = currentTarget {
             // Back to the pool; the attempt no longer owns it, so finishing does not close it.
             state = .attempting(nil)
@@ -525,7 +591,7 @@ final class ForwardExchange {
         report(failure == .perTryTimeout ? .timeout : .connectFailed)
         releaseRetry()
         endAttempt()
-        perTryTimer?.cancel()
+        cancelTryTimers()
         state = .idle
         channel?.close(promise: nil)
         if plan.retries(failure) && attempts <= plan.numRetries && takeRetry() {
@@ -598,7 +664,7 @@ final class ForwardExchange {
         endAttempt()
         releaseRetry()
         globalTimer?.cancel()
-        perTryTimer?.cancel()
+        cancelTryTimers()
         complete(result)
     }
 }

@@ -54,7 +54,17 @@ final class HTTP2UpstreamPool: Sendable {
         var connected = false
         var streams = 0
         var limit: Int
-        var hasRoom: Bool { streams < limit }
+        /// Streams it may still open (`max_requests_per_connection`; Int.max: no limit). At 0
+        /// it drains: no new stream, closed when its last one ends (`remaining_streams_`).
+        var remaining = Int.max
+        var hasRoom: Bool { streams < limit && remaining > 0 }
+        var drained: Bool { remaining == 0 && streams == 0 }
+
+        /// One more stream on it.
+        mutating func open() {
+            streams += 1
+            if remaining != Int.max { remaining -= 1 }
+        }
     }
 
     private struct Pools {
@@ -84,12 +94,12 @@ final class HTTP2UpstreamPool: Sendable {
             var list = all.clients[key] ?? []
             defer { all.clients[key] = list.isEmpty ? nil : list }
             if let i = list.firstIndex(where: { $0.connected && $0.hasRoom }) {
-                list[i].streams += 1
+                list[i].open()
                 return .granted(Grant(key: key, client: list[i].id, connection: list[i].connection, connected: true))
             }
             guard admitPending() else { return .overflow }
             if let i = list.firstIndex(where: { !$0.connected && $0.hasRoom }) {
-                list[i].streams += 1
+                list[i].open()
                 return .granted(Grant(key: key, client: list[i].id, connection: list[i].connection, connected: false))
             }
             guard mayConnect(list.isEmpty) else {
@@ -101,7 +111,9 @@ final class HTTP2UpstreamPool: Sendable {
             let id = all.nextID
             let settings: @Sendable (Int) -> Void = { [weak self] peer in self?.peerLimit(key, id, peer) }
             let connection = Self.connect(target, eventLoop: eventLoop, connectTimeout: connectTimeout, peerStreamLimit: settings)
-            let client = Client(id: id, connection: connection, configuredLimit: limit, streams: 1, limit: limit)
+            var client = Client(id: id, connection: connection, configuredLimit: limit, limit: limit)
+            if target.maxRequestsPerConnection > 0 { client.remaining = target.maxRequestsPerConnection }
+            client.open()
             list.append(client)
             dialled = client
             return .granted(Grant(key: key, client: id, connection: connection, connected: false))
@@ -128,19 +140,24 @@ final class HTTP2UpstreamPool: Sendable {
         }
     }
 
-    /// The stream that held `grant` ended: its slot goes to the first waiter, if any.
+    /// The stream that held `grant` ended: its slot goes to the first waiter, if any. A
+    /// drained connection (`max_requests_per_connection` streams) is closed once its last
+    /// stream ends; its waiters ask again when it is gone.
     func release(_ grant: Grant) {
-        let handed = pools.withLockedValue { all -> EventLoopPromise<Grant?>? in
-            guard let i = all.clients[grant.key]?.firstIndex(where: { $0.id == grant.client }) else { return nil }
-            if var w = all.waiters[grant.key], !w.isEmpty, all.clients[grant.key]![i].streams <= all.clients[grant.key]![i].limit {
+        let (handed, drained) = pools.withLockedValue { all -> (EventLoopPromise<Grant?>?, Bool) in
+            guard let i = all.clients[grant.key]?.firstIndex(where: { $0.id == grant.client }) else { return (nil, false) }
+            let client = all.clients[grant.key]![i]
+            if var w = all.waiters[grant.key], !w.isEmpty, client.streams <= client.limit, client.remaining > 0 {
                 let first = w.removeFirst()
                 all.waiters[grant.key] = w.isEmpty ? nil : w
-                return first
+                if client.remaining != Int.max { all.clients[grant.key]![i].remaining -= 1 }
+                return (first, false)
             }
-            all.clients[grant.key]![i].streams = max(0, all.clients[grant.key]![i].streams - 1)
-            return nil
+            all.clients[grant.key]![i].streams = max(0, client.streams - 1)
+            return (nil, all.clients[grant.key]![i].drained)
         }
         handed?.succeed(grant)
+        if drained { grant.connection.whenSuccess { $0.channel.close(promise: nil) } }
     }
 
     /// The upstream's `SETTINGS_MAX_CONCURRENT_STREAMS` for connection `id` (`onSettings`).

@@ -170,8 +170,10 @@ struct RingHashTable: Equatable {
         ring = entries.enumerated().sorted { ($0.element.hash, $0.offset) < ($1.element.hash, $1.offset) }.map(\.element)
     }
 
-    /// `Ring::chooseHost`: the endpoint for hash `h`; nil when the ring is empty.
-    func pick(_ h: UInt64) -> Int? {
+    /// `Ring::chooseHost`: the endpoint for hash `h`; nil when the ring is empty. Host
+    /// selection `attempt` n (a retry host predicate rejected the earlier picks) takes the
+    /// entry n places further round the ring.
+    func pick(_ h: UInt64, attempt: UInt32 = 0) -> Int? {
         guard !ring.isEmpty else { return nil }
         // ketama_get_server, with signed bounds as Envoy keeps them.
         var low = 0
@@ -192,6 +194,7 @@ struct RingHashTable: Equatable {
                 break
             }
         }
+        if attempt > 0 { mid = (mid + Int(attempt)) % ring.count }
         return ring[mid].host
     }
 }
@@ -250,8 +253,13 @@ struct MaglevTable: Equatable {
         table = slots
     }
 
-    /// `chooseHost`: the endpoint for hash `h`; nil when the table is empty.
-    func pick(_ h: UInt64) -> Int? { table.isEmpty ? nil : table[Int(h % UInt64(table.count))] }
+    /// `chooseHost`: the endpoint for hash `h`; nil when the table is empty. Host selection
+    /// `attempt` n flips the hash with `~0 - n + 1` (a large change for each re-pick).
+    func pick(_ h: UInt64, attempt: UInt32 = 0) -> Int? {
+        guard !table.isEmpty else { return nil }
+        let hash = attempt > 0 ? h ^ (UInt64.max &- UInt64(attempt) &+ 1) : h
+        return table[Int(hash % UInt64(table.count))]
+    }
 }
 
 /// The route's `hash_policy` evaluated as Envoy's `HashPolicyImpl::generateHash`
@@ -447,7 +455,7 @@ struct ConsistentHashing {
 
     /// The endpoint for `hash` among `hosts` (indices into `keys`, `weights` and `active`, the
     /// requests in flight per endpoint, which bound the load with `hash_balance_factor`).
-    mutating func pick(hosts: [Int], weights: [UInt64], hash: UInt64, active: [Int] = []) -> Int? {
+    mutating func pick(hosts: [Int], weights: [UInt64], hash: UInt64, active: [Int] = [], attempt: UInt32 = 0) -> Int? {
         if self.hosts != hosts {
             self.hosts = hosts
             let entries = hosts.map { (index: $0, key: keys[$0], weight: weights[$0]) }
@@ -458,7 +466,7 @@ struct ConsistentHashing {
                     hosts: entries, minimumSize: minimumRingSize, maximumSize: maximumRingSize, hashFunction: hashFunction)
             }
         }
-        guard let first = policy == .maglev ? maglev?.pick(hash) : ring?.pick(hash) else { return nil }
+        guard let first = policy == .maglev ? maglev?.pick(hash, attempt: attempt) : ring?.pick(hash, attempt: attempt) else { return nil }
         guard let balanceFactor, active.count == weights.count else { return first }
         return BoundedLoad.pick(first, hosts: hosts, weights: weights, active: active, factor: balanceFactor, hash: hash)
     }

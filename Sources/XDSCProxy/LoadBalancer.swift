@@ -55,6 +55,33 @@ struct LoadBalancer {
 
     /// The next endpoint's index, nil when the cluster has none; `random` draws a value.
     /// RING_HASH and MAGLEV look `hash` up (the route's hash policy), or a random draw without one.
+    /// A pick in `avoiding` (the endpoints of earlier attempts, under `previous_hosts`) is
+    /// made again, up to `picks` picks in all, the last one kept whatever it is
+    /// (`LoadBalancerBase::chooseHost`, `shouldSelectAnotherHost`); RING_HASH and MAGLEV
+    /// re-pick with the same hash and the attempt number (thread_aware_lb_impl.cc).
+    mutating func pick(random: () -> UInt64, hash: UInt64? = nil, avoiding: [Int], picks: Int) -> Int? {
+        guard !avoiding.isEmpty else { return pick(random: random, hash: hash) }
+        if consistent != nil {
+            let hosts = hostsToUse
+            guard !hosts.isEmpty else { return nil }
+            // `computeHashKey` once, then `chooseHost(h, attempt)`.
+            let h = hash ?? random()
+            var host: Int?
+            for attempt in 0..<max(picks, 1) {
+                host = consistent?.pick(hosts: hosts, weights: weights, hash: h, active: active, attempt: UInt32(attempt))
+                guard let chosen = host, avoiding.contains(chosen) else { return host }
+            }
+            return host
+        }
+        var host: Int?
+        for _ in 0..<max(picks, 1) {
+            host = pick(random: random, hash: hash)
+            guard let chosen = host, avoiding.contains(chosen) else { return host }
+        }
+        return host
+    }
+
+    /// One pick (`chooseHostOnce`).
     mutating func pick(random: () -> UInt64, hash: UInt64? = nil) -> Int? {
         if consistent != nil {
             let hosts = hostsToUse

@@ -199,6 +199,13 @@ public struct ClusterSettings: Sendable, Equatable {
     public var hashBalanceFactor: UInt32?
     /// `use_hostname_for_hashing`: RING_HASH and MAGLEV hash the endpoints' names.
     public var useHostnameForHashing = false
+    /// `max_requests_per_connection` (nil or 0: no limit): an upstream connection, HTTP/1.1 or
+    /// HTTP/2, carries at most this many requests, then closes once it has none in flight.
+    public var maxRequestsPerConnection: UInt32? = nil
+    /// `common_http_protocol_options.idle_timeout` of the HTTP/1.1 pool (nil: unset, Envoy's
+    /// 1 h, which the proxy does not arm; 0: none): a kept-alive connection without a request
+    /// for this long is closed.
+    public var idleTimeout: Duration? = nil
 
     /// Settings; by default round robin, Envoy's breaker, no health check and HTTP/1.1.
     public init(
@@ -234,6 +241,8 @@ public struct ClusterSettings: Sendable, Equatable {
         hashBalanceFactor = c.hashBalanceFactor
         http2MaxConcurrentStreams = c.http2MaxConcurrentStreams
         useHostnameForHashing = c.useHostnameForHashing
+        maxRequestsPerConnection = c.maxRequestsPerConnection
+        idleTimeout = c.upstreamIdleTimeout.map { .milliseconds($0.milliseconds) }
     }
 
     /// The thresholds of `priority` (nil fields are Envoy's defaults).
@@ -399,6 +408,28 @@ public struct ProxyConfiguration: Sendable {
         return out.sorted()
     }
 
+    /// The retry policy fields (`retry_priority`, `retry_options_predicates`, host predicates
+    /// other than `previous_hosts`) and route action fields (`hedge_policy`, ...) of `table`
+    /// that the proxy does not act on: one sentence per virtual host or route that sets some.
+    static func retryUnsimulated(_ table: RouteConfiguration?, at: String) -> [String] {
+        var out: [String] = []
+        func warn(_ fields: [String], _ place: String) {
+            guard !fields.isEmpty else { return }
+            // A host predicate is named as the field and its extension: `retry_policy.retry_host_predicate` `envoy...`.
+            let names = fields.map { f in f.split(separator: " ").map { "`\($0)`" }.joined(separator: " ") }.joined(separator: ", ")
+            out.append("\(at), \(place): \(names) \(fields.count == 1 ? "is" : "are") not simulated (the proxy acts as if unset)")
+        }
+        for vh in table?.virtualHosts ?? [] {
+            warn((vh.retryPolicy?.unsimulatedFields ?? []).map { "retry_policy." + $0 }, "virtual host `\(vh.name)`")
+            for (i, r) in vh.routes.enumerated() {
+                guard case .route(let a) = r.action else { continue }
+                let fields = a.unsimulatedFields + (a.retryPolicy?.unsimulatedFields ?? []).map { "retry_policy." + $0 }
+                warn(fields, "route " + (r.name.map { "`\($0)`" } ?? "#\(i + 1)") + " of `\(vh.name)`")
+            }
+        }
+        return out
+    }
+
     /// One sentence for fields the model does not keep (nil for none): Envoy's defaults apply.
     static func unkeptWarning(_ fields: [String]) -> String? {
         guard !fields.isEmpty else { return nil }
@@ -426,6 +457,7 @@ public struct ProxyConfiguration: Sendable {
                     + conditions.map { "`\($0)`" }.joined(separator: ", ") + " of its retry policies "
                     + (conditions.count == 1 ? "is" : "are") + " not simulated (never retried on)")
         }
+        out += retryUnsimulated(cm.routeConfiguration, at: at)
         if let w = unkeptWarning(cm.unkeptTrafficFields) {
             out.append("\(at): the connection manager's \(w)")
         }

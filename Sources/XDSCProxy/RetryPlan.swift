@@ -16,6 +16,14 @@ struct RetryPlan {
     /// longest interval taken from them (in milliseconds; Envoy's default 300 s).
     var resetHeaders: [RateLimitedRetryBackOff.ResetHeader] = []
     var resetMaxInterval: UInt64 = 300_000
+    /// `retry_host_predicate` has `previous_hosts`: a retry re-picks an endpoint an earlier
+    /// attempt went to (previous_hosts.h `shouldSelectAnotherHost`).
+    var avoidsPreviousHosts = false
+    /// `host_selection_retry_max_attempts` (Envoy's 1; a value that is not 0 is kept as a
+    /// uint32, `RetryPolicyImpl`): a retry's picks after the first, at most.
+    var hostSelectionAttempts: UInt32 = 1
+    /// `per_try_idle_timeout`, in nanoseconds (nil or 0: none).
+    var perTryIdleTimeout: Int64?
 
     init() {}
 
@@ -36,7 +44,18 @@ struct RetryPlan {
             resetHeaders = r.resetHeaders
             if let m = r.maxInterval { resetMaxInterval = UInt64(max(m.milliseconds, 0)) }
         }
+        avoidsPreviousHosts = p.retryHostPredicates.contains(.previousHosts)
+        if let n = p.hostSelectionRetryMaxAttempts, n != 0 { hostSelectionAttempts = UInt32(truncatingIfNeeded: n) }
+        // `PROTOBUF_GET_MS_OR_DEFAULT(..., per_try_idle_timeout, 0)`: 0 is no timer.
+        if let t = p.perTryIdleTimeout, t.milliseconds > 0 { perTryIdleTimeout = t.milliseconds * 1_000_000 }
     }
+
+    /// How many endpoints a pick may try (`LoadBalancerBase::chooseHost`:
+    /// `hostSelectionRetryCount() + 1`, the router's count being 1 on a first attempt and
+    /// `host_selection_retry_max_attempts` on a retry). Only `previous_hosts` rejects a pick
+    /// here, so a first attempt, which has no previous host, takes its first pick. Capped at
+    /// 1000 picks: Envoy would pick up to 2^32 times, which a simulation cannot wait for.
+    func picks(retry: Bool) -> Int { retry ? min(Int(hostSelectionAttempts) + 1, 1000) : 2 }
 
     /// The plan of a request whose finalised upstream headers are `headers`
     /// (`RetryStateImpl`'s constructor, which the router builds after
@@ -156,12 +175,14 @@ struct RetryPlan {
         return Int(n)
     }
 
-    /// `wouldRetryFromReset` (and the per-try timeout, which Envoy retries like a 504).
+    /// `wouldRetryFromReset` (and the per-try and per-try idle timeouts, which the router
+    /// retries as a `LocalReset` after the request went upstream, router.cc
+    /// `onPerTryTimeoutCommon`: under `5xx`, `gateway-error` and `reset`).
     /// `reset-before-request` retries a reset before any request byte went upstream: a
     /// failed connect (the proxy writes the request as soon as the stream is up).
     func retries(_ f: UpstreamFailure) -> Bool {
         switch f {
-        case .perTryTimeout: return retryOn.contains("5xx") || retryOn.contains("gateway-error")
+        case .perTryTimeout: return retryOn.contains("5xx") || retryOn.contains("gateway-error") || retryOn.contains("reset")
         case .connectionFailure, .transportFailure:
             return retryOn.contains("connect-failure") || retryOn.contains("reset-before-request") || retryOn.contains("5xx")
                 || retryOn.contains("gateway-error") || retryOn.contains("reset")

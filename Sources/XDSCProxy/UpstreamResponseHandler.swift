@@ -65,21 +65,35 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
     private var promise: EventLoopPromise<UpstreamResponse>
     /// The request asked for an upgrade: a 101 is the response, and the connection stays open.
     private let upgrade: Bool
+    /// Runs on each response head and body part of the exchange in progress (the per-try idle
+    /// timer); dropped when the exchange ends.
+    var onActivity: (() -> Void)?
+    /// Responses completed on this connection (`max_requests_per_connection`).
+    private(set) var exchanges = 0
 
-    init(promise: EventLoopPromise<UpstreamResponse>, upgrade: Bool = false) {
+    /// The cluster's `idle_timeout`: a pooled connection idle for this long is closed
+    /// (codec_client.cc `onIdleTimeout`); nil: never.
+    private let idleTimeout: TimeAmount?
+    private var idleClose: Scheduled<Void>?
+
+    init(promise: EventLoopPromise<UpstreamResponse>, upgrade: Bool = false, idleTimeout: TimeAmount? = nil) {
         self.promise = promise
         self.upgrade = upgrade
+        self.idleTimeout = idleTimeout
     }
 
     /// The next exchange on the pooled connection; false unless the connection is idle.
     func expect(_ promise: EventLoopPromise<UpstreamResponse>) -> Bool {
         guard case .idle = state else { return false }
+        idleClose?.cancel()
+        idleClose = nil
         self.promise = promise
         state = .waitingForHead
         return true
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        onActivity?()
         switch (state, unwrapInboundIn(data)) {
         case (.waitingForHead, .head(let head)):
             if upgrade && head.status.code == 101 {
@@ -102,6 +116,8 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
             state = .receiving(head, body)
         case (.receiving(let head, let body), .end(let trailers)):
             state = .done
+            onActivity = nil
+            exchanges += 1
             let upgraded = upgrade && head.status.code == 101
             let reusable = !upgrade && head.isKeepAlive
             var response = UpstreamResponse(
@@ -112,6 +128,10 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
             // upgrade is handed to a tunnel; anything else is closed.
             if reusable {
                 state = .idle
+                if let idleTimeout {
+                    let channel = context.channel
+                    idleClose = context.eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { channel.close(promise: nil) }
+                }
             } else if !upgraded {
                 context.close(promise: nil)
             }
@@ -125,6 +145,8 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        idleClose?.cancel()
+        idleClose = nil
         switch state {
         case .waitingForHead, .receiving: fail(context: context, .connectionTermination)
         case .idle, .done: break
@@ -150,6 +172,7 @@ final class UpstreamResponseHandler: ChannelInboundHandler, RemovableChannelHand
 
     private func fail(context: ChannelHandlerContext, _ f: UpstreamFailure) {
         state = .done
+        onActivity = nil
         promise.fail(f)
         context.close(promise: nil)
     }

@@ -18,6 +18,23 @@ import XDSCEnvoy
         #expect(Self.picks(&lb, 7) == [0, 1, 2, 0, 1, 2, 0])
     }
 
+    /// `previous_hosts` (`LoadBalancerBase::chooseHost`): a pick of an endpoint tried before is
+    /// made again, up to `picks` picks, and the last is kept when all are rejected.
+    @Test func aRejectedPickIsMadeAgainWithinThePicksAllowed() {
+        let random = RandomSource(seed: 1)
+        var lb = LoadBalancer(weights: [1, 1, 1], policy: .roundRobin)
+        #expect(lb.pick(random: random.next, avoiding: [0], picks: 2) == 1)
+        // Round robin is at 2 now; 2 and 0 rejected, the third pick (1) is taken.
+        #expect(lb.pick(random: random.next, avoiding: [2, 0], picks: 3) == 1)
+        // Every pick rejected: the last one stands.
+        #expect(lb.pick(random: random.next, avoiding: [0, 1, 2], picks: 2) == 0)
+        // RING_HASH re-picks further round the ring with the same hash: another endpoint.
+        var ring = LoadBalancer(weights: [1, 1], policy: .ringHash)
+        let home = ring.pick(random: random.next, hash: 42)
+        let retry = ring.pick(random: random.next, hash: 42, avoiding: [home!], picks: 20)
+        #expect(home != nil && retry != nil && retry != home)
+    }
+
     @Test func weightsShareRequestsSmoothly() {
         var lb = LoadBalancer(weights: [3, 1], policy: .roundRobin)
         let p = Self.picks(&lb, 8)

@@ -17,6 +17,31 @@ import XDSCRequest
         #expect(RetryPlan(nil, headers: HeaderMap()).numRetries == 0)
     }
 
+    /// A per-try (idle) timeout is a local reset (router.cc `onPerTryTimeoutCommon`):
+    /// retried under `5xx`, `gateway-error` and `reset`, not `connect-failure`.
+    @Test func aPerTryTimeoutIsRetriedAsALocalReset() {
+        for (on, retried) in [
+            ("5xx", true), ("gateway-error", true), ("reset", true), ("connect-failure", false), ("retriable-4xx", false),
+        ] {
+            #expect(RetryPlan(RetryPolicy(retryOn: [on])).retries(.perTryTimeout) == retried, "\(on)")
+        }
+    }
+
+    /// `host_selection_retry_max_attempts`: 0 keeps Envoy's 1; other values as a uint32.
+    @Test func hostSelectionAttempts() {
+        var p = RetryPolicy(retryOn: ["5xx"])
+        p.retryHostPredicates = [.previousHosts]
+        #expect(RetryPlan(p).avoidsPreviousHosts && RetryPlan(p).picks(retry: true) == 2)
+        p.hostSelectionRetryMaxAttempts = 0
+        #expect(RetryPlan(p).picks(retry: true) == 2)
+        p.hostSelectionRetryMaxAttempts = 4
+        #expect(RetryPlan(p).picks(retry: true) == 5)
+        p.hostSelectionRetryMaxAttempts = -1
+        #expect(RetryPlan(p).picks(retry: true) == 1000)
+        p.perTryIdleTimeout = .milliseconds(250)
+        #expect(RetryPlan(p).perTryIdleTimeout == 250_000_000)
+    }
+
     @Test func aRetryOnHeaderWithoutAPolicyRetriesOnce() {
         let plan = RetryPlan(nil, headers: Self.headers([("x-envoy-retry-on", " gateway-error ,,bogus, reset")]))
         #expect(plan.retryOn == ["gateway-error", "reset"])

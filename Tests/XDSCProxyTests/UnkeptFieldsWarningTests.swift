@@ -18,6 +18,7 @@ import Testing
         Self.expectPartition(
             Tables.httpConnectionManager, traffic: Tables.managerTrafficFields, none: Tables.managerFieldsWithoutTrafficEffect)
         Self.expectPartition(Tables.commonLbConfig, traffic: Tables.commonLbTrafficFields, none: [])
+        Self.expectPartition(Tables.commonHttpProtocolOptions, traffic: Tables.commonHttpTrafficFields, none: [])
     }
 
     static func fields(_ names: [String]) -> String { names.map { "\"\($0)\": {}, " }.joined() }

@@ -23,6 +23,45 @@ import XDSCRouteEngine
         #expect(String(buffer: r.body) == "ok")
     }
 
+    /// Each response part is activity (the per-try idle timer); the exchange counts once it
+    /// ends, and a kept-alive connection idle for `idleTimeout` is closed, unless the next
+    /// exchange takes it first.
+    @Test func activityExchangesAndTheIdleTimeout() throws {
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        let loop = channel.embeddedEventLoop
+        let promise = loop.makePromise(of: UpstreamResponse.self)
+        let handler = UpstreamResponseHandler(promise: promise, idleTimeout: .milliseconds(200))
+        try channel.pipeline.syncOperations.addHandler(handler)
+        var seen = 0
+        handler.onActivity = { seen += 1 }
+        var head = HTTPResponseHead(version: .http1_1, status: .ok)
+        head.headers.add(name: "content-length", value: "2")
+        try channel.writeInbound(HTTPClientResponsePart.head(head))
+        try channel.writeInbound(HTTPClientResponsePart.body(ByteBuffer(string: "ok")))
+        #expect(seen == 2)
+        try channel.writeInbound(HTTPClientResponsePart.end(nil))
+        #expect(try promise.futureResult.wait().reusable)
+        #expect(handler.exchanges == 1)
+        #expect(handler.onActivity == nil)
+        // Taken again within the idle timeout: still open after it.
+        loop.advanceTime(by: .milliseconds(150))
+        let next = loop.makePromise(of: UpstreamResponse.self)
+        #expect(handler.expect(next))
+        loop.advanceTime(by: .milliseconds(300))
+        #expect(channel.isActive)
+        try channel.writeInbound(HTTPClientResponsePart.head(head))
+        try channel.writeInbound(HTTPClientResponsePart.body(ByteBuffer(string: "ok")))
+        try channel.writeInbound(HTTPClientResponsePart.end(nil))
+        _ = try next.futureResult.wait()
+        #expect(handler.exchanges == 2)
+        // Idle for the whole timeout: closed.
+        loop.advanceTime(by: .milliseconds(199))
+        #expect(channel.isActive)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(!channel.isActive)
+    }
+
     @Test func aCloseBeforeTheEndIsAConnectionTermination() throws {
         let channel = EmbeddedChannel()
         let promise = channel.eventLoop.makePromise(of: UpstreamResponse.self)
