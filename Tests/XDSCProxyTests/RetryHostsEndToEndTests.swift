@@ -53,21 +53,22 @@ struct RetryHostsEndToEndTests {
         try await Fixtures.withProxy(try Self.configuration(), options: Self.options) { server in
             let port = try #require(server.port(of: "edge"))
             // Round robin (from the first endpoint): the first try to the slow endpoint, the
-            // retry to the quick one.
-            server.registry.setBehaviour(MockBehaviour(delay: .seconds(2)), for: "api", endpoint: "10.0.4.1:80")
+            // retry to the quick one. The slow one would answer after 10 s: well past the idle
+            // timeout, and far enough that a loaded machine does not blur the two.
+            server.registry.setBehaviour(MockBehaviour(delay: .seconds(10)), for: "api", endpoint: "10.0.4.1:80")
             var start = ContinuousClock.now
             let retried = try await TestClient.request(port: port, "/idle-retried")
             #expect(retried.status == 200)
             #expect(server.registry.received.map(\.endpoint) == ["10.0.4.1:80", "10.0.4.2:80"])
-            #expect(Self.seconds(ContinuousClock.now - start) < 1.5)
+            #expect(Self.seconds(ContinuousClock.now - start) < 8)
             // Not retried: the local reply.
             server.registry.reset()
-            server.registry.setBehaviour(MockBehaviour(delay: .seconds(2)), for: "api")
+            server.registry.setBehaviour(MockBehaviour(delay: .seconds(10)), for: "api")
             start = ContinuousClock.now
             let once = try await TestClient.request(port: port, "/idle")
             #expect(once.status == 504)
             #expect(once.body == "upstream request timeout")
-            #expect(Self.seconds(ContinuousClock.now - start) < 1.5)
+            #expect(Self.seconds(ContinuousClock.now - start) < 8)
             #expect(server.registry.received.count == 1)
         }
     }
