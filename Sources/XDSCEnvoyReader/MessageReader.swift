@@ -35,6 +35,8 @@ struct MessageTable: Sendable {
     let names: [String]
     /// The `ignored` field names, in table order.
     let ignoredNames: [String]
+    /// The `unsimulated` field names, in table order.
+    let unsimulatedNames: [String]
 
     init(
         _ name: String, read: [String], ignored: [String] = [], unsimulated: [String] = [], routing: [String] = [],
@@ -51,6 +53,7 @@ struct MessageTable: Sendable {
         self.fields = f
         self.names = read + ignored + unsimulated + routing + notes
         self.ignoredNames = ignored
+        self.unsimulatedNames = unsimulated
     }
 }
 

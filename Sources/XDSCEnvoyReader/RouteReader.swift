@@ -415,7 +415,7 @@ struct RouteReader {
             idleTimeout: m.duration("idle_timeout"), retryPolicy: retry, requestMirrorPolicies: mirrors, hashPolicy: hashes,
             upgradeTypes: upgrades)
         action.disabledUpgradeTypes = refused
-        action.unsimulatedFields = Tables.routeAction.names.filter { Tables.routeAction.fields[$0] == .unsimulated && m.has($0) }
+        action.unsimulatedFields = Tables.routeAction.unsimulatedNames.filter(m.has)
         action.hostRewriteHeader = m.string("host_rewrite_header")?.asciiLowercased
         action.autoHostRewrite = m.bool("auto_host_rewrite") ?? false
         action.hostRewritePathRegex = m.message("host_rewrite_path_regex", Tables.regexMatchAndSubstitute).flatMap(regexRewrite)
@@ -470,7 +470,7 @@ struct RouteReader {
         p.retryHostPredicates = rp.messages("retry_host_predicate", Tables.retryHostPredicate).compactMap(retryHostPredicate)
         // An int64; `RetryPolicyImpl` keeps it as a uint32 when it is not 0.
         p.hostSelectionRetryMaxAttempts = rp.int("host_selection_retry_max_attempts", Int64.min...Int64.max)
-        p.unsimulatedFields = ["retry_priority", "retry_options_predicates"].filter(rp.has)
+        p.unsimulatedFields = Tables.retryPolicy.unsimulatedNames.filter(rp.has)
         for h in p.retryHostPredicates where h != .previousHosts {
             p.unsimulatedFields.append("retry_host_predicate \(h.name.isEmpty ? h.typeURL ?? "" : h.name)")
         }

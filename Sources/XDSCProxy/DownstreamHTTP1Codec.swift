@@ -297,12 +297,9 @@ final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler 
         var bytes = allocator.buffer(capacity: line + size + 28 + 2 + 64)
         if head.version == .http1_1 && (100...999).contains(code) {
             bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: line) { raw in
-                var w = UpstreamRequestEncoder.HeadWriter(base: raw.baseAddress!, capacity: raw.count)
+                var w = HeadWriter(base: raw.baseAddress!, capacity: raw.count)
                 w.literal("HTTP/1.1 ")
-                raw.storeBytes(of: UInt8(ascii: "0") + UInt8(code / 100), toByteOffset: w.at, as: UInt8.self)
-                raw.storeBytes(of: UInt8(ascii: "0") + UInt8(code / 10 % 10), toByteOffset: w.at + 1, as: UInt8.self)
-                raw.storeBytes(of: UInt8(ascii: "0") + UInt8(code % 10), toByteOffset: w.at + 2, as: UInt8.self)
-                w.at += 3
+                w.threeDigits(Int(code))
                 w.literal(" ")
                 w.put(reason)
                 w.literal("\r\n")
@@ -312,14 +309,11 @@ final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler 
             bytes.writeString("HTTP/\(head.version.major).\(head.version.minor) \(code) \(reason)\r\n")
         }
         bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: size + 28 + 2) { raw in
-            var w = UpstreamRequestEncoder.HeadWriter(base: raw.baseAddress!, capacity: raw.count)
+            var w = HeadWriter(base: raw.baseAddress!, capacity: raw.count)
             for (name, value) in head.headers {
                 if dropLength && name.utf8.count == 14 && Self.equalsIgnoringCase(name, "content-length") { continue }
                 if dropEncoding && name.utf8.count == 17 && Self.equalsIgnoringCase(name, "transfer-encoding") { continue }
-                w.put(name)
-                w.literal(": ")
-                w.put(value)
-                w.literal("\r\n")
+                w.field(name, value)
             }
             if chunked { w.literal("transfer-encoding: chunked\r\n") }
             w.literal("\r\n")
@@ -333,13 +327,8 @@ final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler 
         var size = 2
         for (name, value) in fields { size += name.utf8.count + value.utf8.count + 4 }
         bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
-            var w = UpstreamRequestEncoder.HeadWriter(base: raw.baseAddress!, capacity: raw.count)
-            for (name, value) in fields {
-                w.put(name)
-                w.literal(": ")
-                w.put(value)
-                w.literal("\r\n")
-            }
+            var w = HeadWriter(base: raw.baseAddress!, capacity: raw.count)
+            for (name, value) in fields { w.field(name, value) }
             w.literal("\r\n")
             return w.at
         }

@@ -377,8 +377,8 @@ final class ForwardExchange {
 
     private func attempt() {
         let target: UpstreamTargets.Target
-        let picks = plan.avoidsPreviousHosts ? plan.picks(retry: attempts > 0) : 1
-        switch targets.next(cluster, random: random, hash: hash, priority: priority, avoiding: attemptedHosts, picks: picks) {
+        // Only a retry under `previous_hosts` has hosts to avoid, and with them picks to spare.
+        switch targets.next(cluster, random: random, hash: hash, priority: priority, avoiding: attemptedHosts, picks: plan.retryPicks) {
         case .noHealthy:
             finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
             return

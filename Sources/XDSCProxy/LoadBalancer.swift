@@ -61,31 +61,23 @@ struct LoadBalancer {
     /// re-pick with the same hash and the attempt number (thread_aware_lb_impl.cc).
     mutating func pick(random: () -> UInt64, hash: UInt64? = nil, avoiding: [Int], picks: Int) -> Int? {
         guard !avoiding.isEmpty else { return pick(random: random, hash: hash) }
-        if consistent != nil {
-            let hosts = hostsToUse
-            guard !hosts.isEmpty else { return nil }
-            // `computeHashKey` once, then `chooseHost(h, attempt)`.
-            let h = hash ?? random()
-            var host: Int?
-            for attempt in 0..<max(picks, 1) {
-                host = consistent?.pick(hosts: hosts, weights: weights, hash: h, active: active, attempt: UInt32(attempt))
-                guard let chosen = host, avoiding.contains(chosen) else { return host }
-            }
-            return host
-        }
+        // A consistent hash is computed once (`computeHashKey`), each re-pick looks it up with
+        // its attempt number; the other policies simply pick again.
+        let h = consistent != nil ? (hash ?? random()) : hash
         var host: Int?
-        for _ in 0..<max(picks, 1) {
-            host = pick(random: random, hash: hash)
+        for attempt in 0..<max(picks, 1) {
+            host = pick(random: random, hash: h, attempt: UInt32(attempt))
             guard let chosen = host, avoiding.contains(chosen) else { return host }
         }
         return host
     }
 
-    /// One pick (`chooseHostOnce`).
-    mutating func pick(random: () -> UInt64, hash: UInt64? = nil) -> Int? {
+    /// One pick (`chooseHostOnce`); `attempt` is the host selection attempt of a consistent hash.
+    mutating func pick(random: () -> UInt64, hash: UInt64? = nil, attempt: UInt32 = 0) -> Int? {
         if consistent != nil {
             let hosts = hostsToUse
-            return hosts.isEmpty ? nil : consistent?.pick(hosts: hosts, weights: weights, hash: hash ?? random(), active: active)
+            return hosts.isEmpty
+                ? nil : consistent?.pick(hosts: hosts, weights: weights, hash: hash ?? random(), active: active, attempt: attempt)
         }
         // Every endpoint healthy and equally weighted (the common case): the same picks as
         // below over all the endpoints, without building the host list.

@@ -50,12 +50,12 @@ struct RetryPlan {
         if let t = p.perTryIdleTimeout, t.milliseconds > 0 { perTryIdleTimeout = t.milliseconds * 1_000_000 }
     }
 
-    /// How many endpoints a pick may try (`LoadBalancerBase::chooseHost`:
-    /// `hostSelectionRetryCount() + 1`, the router's count being 1 on a first attempt and
-    /// `host_selection_retry_max_attempts` on a retry). Only `previous_hosts` rejects a pick
-    /// here, so a first attempt, which has no previous host, takes its first pick. Capped at
-    /// 1000 picks: Envoy would pick up to 2^32 times, which a simulation cannot wait for.
-    func picks(retry: Bool) -> Int { retry ? min(Int(hostSelectionAttempts) + 1, 1000) : 2 }
+    /// How many endpoints a retry's pick may try (`LoadBalancerBase::chooseHost`:
+    /// `hostSelectionRetryCount() + 1`, the router's count being
+    /// `host_selection_retry_max_attempts` on a retry). A first attempt has no previous host
+    /// to avoid, so it takes its first pick. Capped at 1000 picks: Envoy would pick up to 2^32
+    /// times, which a simulation cannot wait for.
+    var retryPicks: Int { min(Int(hostSelectionAttempts) + 1, 1000) }
 
     /// The plan of a request whose finalised upstream headers are `headers`
     /// (`RetryStateImpl`'s constructor, which the router builds after

@@ -100,35 +100,6 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
         return out
     }
 
-    /// Copies a request head into memory sized for it.
-    struct HeadWriter {
-        let base: UnsafeMutableRawPointer
-        /// The bytes available at `base`: a write past them traps rather than corrupting memory.
-        let capacity: Int
-        var at = 0
-
-        /// Copies `s` when every byte passes `test`; false (nothing copied) otherwise.
-        @discardableResult
-        mutating func put(_ s: String, _ test: (UInt8) -> Bool = { _ in true }) -> Bool {
-            var s = s
-            let n = s.withUTF8 { bytes -> Int in
-                for b in bytes where !test(b) { return -1 }
-                precondition(at + bytes.count <= capacity, "request head larger than measured")
-                if let from = bytes.baseAddress { (base + at).copyMemory(from: from, byteCount: bytes.count) }
-                return bytes.count
-            }
-            guard n >= 0 else { return false }
-            at += n
-            return true
-        }
-
-        mutating func literal(_ s: StaticString) {
-            precondition(at + s.utf8CodeUnitCount <= capacity, "request head larger than measured")
-            (base + at).copyMemory(from: s.utf8Start, byteCount: s.utf8CodeUnitCount)
-            at += s.utf8CodeUnitCount
-        }
-    }
-
     /// The framing headers NIO's encoder would send for `method` (`HTTPMethod.hasRequestBody`).
     static func frame(method: HTTPMethod, headers: inout HTTPHeaders) -> Framing {
         switch method {

@@ -31,13 +31,13 @@ import XDSCRequest
     @Test func hostSelectionAttempts() {
         var p = RetryPolicy(retryOn: ["5xx"])
         p.retryHostPredicates = [.previousHosts]
-        #expect(RetryPlan(p).avoidsPreviousHosts && RetryPlan(p).picks(retry: true) == 2)
+        #expect(RetryPlan(p).avoidsPreviousHosts && RetryPlan(p).retryPicks == 2)
         p.hostSelectionRetryMaxAttempts = 0
-        #expect(RetryPlan(p).picks(retry: true) == 2)
+        #expect(RetryPlan(p).retryPicks == 2)
         p.hostSelectionRetryMaxAttempts = 4
-        #expect(RetryPlan(p).picks(retry: true) == 5)
+        #expect(RetryPlan(p).retryPicks == 5)
         p.hostSelectionRetryMaxAttempts = -1
-        #expect(RetryPlan(p).picks(retry: true) == 1000)
+        #expect(RetryPlan(p).retryPicks == 1000)
         p.perTryIdleTimeout = .milliseconds(250)
         #expect(RetryPlan(p).perTryIdleTimeout == 250_000_000)
     }
