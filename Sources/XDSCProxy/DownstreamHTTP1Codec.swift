@@ -20,7 +20,8 @@ import NIOHTTP1
 /// - **Responses** are framed as NIO's response encoder frames them
 ///   (`correctlyFrameTransportHeaders`): a 1xx, 204 or 304 (or a 2xx to CONNECT) loses
 ///   `content-length` and `transfer-encoding`; with `content-length` any `transfer-encoding`
-///   goes; without either the body is sent chunked. A response to HEAD carries no body. The
+///   goes; without either the body is sent chunked. A response to HEAD carries no body. An
+///   interim head (`100 Continue`) is written at once, as a message of its own. The
 ///   head, a body up to ``coalescedBodyBytes`` and the end go out as one buffer when the
 ///   response ends (or at a flush before it), where NIO's encoder writes each part apart.
 final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler {
@@ -186,6 +187,11 @@ final class DownstreamHTTP1Codec: ChannelDuplexHandler, RemovableChannelHandler 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(let head):
+            if head.status.code / 100 == 1 && head.status != .switchingProtocols {
+                // An interim response (`100 Continue`) is a whole message ahead of the response.
+                context.write(wrapOutboundOut(.byteBuffer(start(head, allocator: context.channel.allocator).bytes)), promise: promise)
+                return
+            }
             response = start(head, allocator: context.channel.allocator)
             if promise != nil { writeBuffered(context: context, promise: promise) }
         case .body(let body):

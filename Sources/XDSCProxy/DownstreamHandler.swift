@@ -31,9 +31,13 @@ struct ListenerContext: Sendable {
 }
 
 /// One downstream HTTP/1.1 connection, or one HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1
-/// codec): reads each request whole (within the size limits and the client timeout), asks
-/// the route engine, and executes the decision. On HTTP/1.1 the codec in front of it
-/// (``DownstreamHTTP1Codec``) hands over one request at a time.
+/// codec). Each request is routed at its head, as Envoy routes at the headers
+/// (`ActiveStream::decodeHeaders`): the route engine decides, the filters before the router
+/// run (CORS, rate limit, fault), and a local reply (no route, redirect, direct response,
+/// 429, fault abort) goes out at once, before the body has arrived. A forward waits for the
+/// whole body (within the size limits and the client timeout) and then starts its exchange.
+/// On HTTP/1.1 the codec in front of it (``DownstreamHTTP1Codec``) hands over one request
+/// at a time.
 final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -41,16 +45,50 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     enum State {
         /// Between requests, waiting for a head.
         case idle
-        /// A head arrived; the body is being buffered.
-        case receiving(HTTPRequestHead, ByteBuffer)
-        /// The request is complete; the answer is being produced, and gets the CORS
-        /// filter's response headers.
-        case answering(HTTPRequestHead, ForwardExchange?, cors: [HTTPHeader])
+        /// A head arrived and was routed; the body is being buffered (in ``body``).
+        case receiving(HTTPRequestHead, Step)
+        /// The request is complete; its answer is being produced.
+        case answering(HTTPRequestHead, Step)
         /// A reply that closes the connection has been sent (or the peer went away).
         case closed
     }
 
+    /// Where a routed request is between its head and its answer.
+    enum Step {
+        /// The head is not routed yet (or is being routed). A request without a body is routed
+        /// at its end, as Envoy's HTTP/1 codec raises such a head together with its end; over
+        /// HTTP/2 a head is routed at its end or when the read it came in ends.
+        case unrouted
+        /// A filter before the router is at work (the fault filter's delay); the router's turn
+        /// comes after it.
+        case filtering(Routed)
+        /// The router forwards the request once it is complete.
+        case forwarding(Routed)
+        /// The exchange is in flight.
+        case forwarded(ForwardExchange)
+    }
+
+    /// A request routed at its head: what the steps after routing share (one object, so the
+    /// decision is not copied into each step and callback).
+    final class Routed {
+        let head: HTTPRequestHead
+        let decision: RouteDecision
+        let engine: RouteEngine
+        init(head: HTTPRequestHead, decision: RouteDecision, engine: RouteEngine) {
+            self.head = head
+            self.decision = decision
+            self.engine = engine
+        }
+    }
+
     private var state = State.idle
+    /// The body of the request in progress, as it arrives.
+    private var body: ByteBuffer
+    /// The CORS filter's response headers for the request in progress (its `encodeHeaders`
+    /// runs on every response of the request).
+    private var cors: [HTTPHeader] = []
+    /// The connection manager's stream timer (`max_stream_duration`) of the request in progress.
+    private var streamTimer: DeadlineQueue.Timer?
     private let listener: ListenerContext
     private var clientTimer: Scheduled<Void>?
     /// When the connection last became idle (the client timer counts from here).
@@ -77,6 +115,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     init(listener: ListenerContext) {
         self.listener = listener
         self.emptyBody = ByteBufferAllocator().buffer(capacity: 0)
+        self.body = emptyBody
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -85,7 +124,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (state, unwrapInboundIn(data)) {
-        case (.idle, .head(let head)):
+        case (.idle, .head(var head)):
             let size =
                 head.method.rawValue.utf8.count + head.uri.utf8.count
                 + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
@@ -103,9 +142,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 reject(context: context, head: head, status: 413, body: "Payload Too Large")
                 return
             }
-            state = .receiving(head, emptyBody)
             streamStart = context.eventLoop.now
-        case (.receiving(let head, var body), .body(var chunk)):
+            body = emptyBody
+            cors = []
+            continueIfExpected(context: context, head: &head)
+            state = .receiving(head, .unrouted)
+            if head.version.major < 2 && Self.hasBody(head) { route(context: context, head: head) }
+        case (.receiving(let head, _), .body(var chunk)):
             if body.readableBytes + chunk.readableBytes > listener.options.maxRequestBodyBytes {
                 reject(context: context, head: head, status: 413, body: "Payload Too Large")
                 return
@@ -114,13 +157,15 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             if body.readableBytes == 0 {
                 body = chunk
             } else {
-                state = .receiving(head, emptyBody)
                 body.writeBuffer(&chunk)
             }
-            state = .receiving(head, body)
-        case (.receiving(let head, let body), .end):
-            state = .answering(head, nil, cors: [])
-            process(context: context, head: head, body: body)
+        case (.receiving(let head, let step), .end):
+            state = .answering(head, step)
+            switch step {
+            case .unrouted: route(context: context, head: head)
+            case .forwarding(let routed): forward(context: context, routed)
+            case .filtering, .forwarded: break
+            }
         case (.closed, _):
             break
         case (.idle, .body), (.idle, .end), (.receiving, .head), (.answering, _):
@@ -130,10 +175,37 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // HTTP/2: a head whose end did not come with it has a body (HTTP/1 heads without a
+        // body always come with their end).
+        if case .receiving(let head, .unrouted) = state, head.version.major >= 2 { route(context: context, head: head) }
+        context.fireChannelReadComplete()
+    }
+
+    /// Whether an HTTP/1 request has a body: a `content-length` other than 0 or a
+    /// `transfer-encoding` (`Utility::hasBody` of Envoy's HTTP/1 codec).
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers.contains(name: "transfer-encoding") { return true }
+        guard let length = head.headers.first(name: "content-length") else { return false }
+        return length != "0"
+    }
+
+    /// `expect: 100-continue` (compared case-insensitively) is answered here with a
+    /// `100 Continue` and removed, so the upstream does not see it: Envoy's connection manager
+    /// does so before routing unless `proxy_100_continue` is set (`ActiveStream::decodeHeaders`).
+    /// Over HTTP/2 the header is only removed.
+    private func continueIfExpected(context: ChannelHandlerContext, head: inout HTTPRequestHead) {
+        guard let expect = head.headers.first(name: "expect"), expect.lowercased() == "100-continue" else { return }
+        head.headers.remove(name: "expect")
+        guard head.version.major < 2 else { return }
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        if case .answering(_, let exchange?, _) = state { exchange.cancel() }
+        if case .answering(_, .forwarded(let exchange)) = state { exchange.cancel() }
         state = .closed
         clientTimer?.cancel()
+        streamTimer?.cancel()
         deadlines?.stop()
         context.fireChannelInactive()
     }
@@ -141,7 +213,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Parse errors were answered by the protocol error handler in front; anything else
         // ends this connection only.
-        if case .answering(_, let exchange?, _) = state { exchange.cancel() }
+        if case .answering(_, .forwarded(let exchange)) = state { exchange.cancel() }
         state = .closed
         context.close(promise: nil)
     }
@@ -186,7 +258,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Answering
 
-    private func process(context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer) {
+    /// Routes a request (`receiving` or `answering`, with its head `unrouted`) and runs the
+    /// filters before the router.
+    private func route(context: ChannelHandlerContext, head: HTTPRequestHead) {
         let remote = remoteAddress ?? context.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
         remoteAddress = remote
         let port = peerPort ?? context.channel.remoteAddress?.port ?? 0
@@ -200,7 +274,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return
         }
-        let d = engine.decide(request, trace: false)
+        let routed = Routed(head: head, decision: engine.decide(request, trace: false), engine: engine)
+        let d = routed.decision
         requestHash = d.hashPolicy.isEmpty ? nil : RequestHash.hash(d.hashPolicy, request: request)
         if let type = RequestTranslation.upgradeType(head),
             !RequestTranslation.upgradeAllowed(
@@ -211,44 +286,59 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             reject(context: context, head: head, status: 403, body: "")
             return
         }
+        // The connection manager's stream timer (`refreshDurationTimeout`), from the stream's start.
+        if let duration = d.streamDuration {
+            streamTimer = routeDeadlines(context).schedule(in: .nanoseconds(max(0, duration.nanoseconds))) { [self] in
+                self.streamDurationReached(context: context)
+            }
+        }
         if listener.httpFilters.contains(.cors) {
-            let cors = CorsSimulation.outcome(d.corsPolicies, method: request.method, headers: request.headers, random: listener.random)
-            state = .answering(head, nil, cors: cors.responseHeaders)
-            if let preflight = cors.preflight {
+            let outcome = CorsSimulation.outcome(d.corsPolicies, method: request.method, headers: request.headers, random: listener.random)
+            cors = outcome.responseHeaders
+            if let preflight = outcome.preflight {
                 respond(context: context, head: head, status: 200, headers: preflight + [HTTPHeader("content-length", "0")], body: "")
                 return
             }
         }
         let steps = d.matched ? FilterSimulation.steps(d, buckets: listener.buckets, random: listener.random, now: .now()) : []
-        runFilters(context: context, head: head, body: body, steps[...], decision: d, engine: engine)
+        runFilters(context: context, routed, steps[...])
     }
 
-    /// The HTTP filters before the router: a reply ends the request, a delay waits first.
-    private func runFilters(
-        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, _ steps: ArraySlice<FilterStep>, decision d: RouteDecision,
-        engine: RouteEngine
-    ) {
+    /// The HTTP filters before the router: a reply ends the request, a delay waits first
+    /// (while the body goes on arriving).
+    private func runFilters(context: ChannelHandlerContext, _ routed: Routed, _ steps: ArraySlice<FilterStep>) {
         guard let step = steps.first else {
-            route(context: context, head: head, body: body, decision: d, engine: engine)
+            router(context: context, routed)
             return
         }
         switch step {
         case .proceed:
-            runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine)
+            runFilters(context: context, routed, steps.dropFirst())
         case .reply(let status, let text):
-            localReply(context: context, head: head, status: status, body: text, engine: engine, decision: d)
+            localReply(context: context, head: routed.head, status: status, body: text, engine: routed.engine, decision: routed.decision)
         case .delay(let wait):
+            switch state {
+            case .receiving(let head, _): state = .receiving(head, .filtering(routed))
+            case .answering(let head, _): state = .answering(head, .filtering(routed))
+            case .idle, .closed: return
+            }
             context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [self] in
-                guard case .answering = self.state else { return }
-                self.runFilters(context: context, head: head, body: body, steps.dropFirst(), decision: d, engine: engine)
+                // Only while this request is still the one being filtered.
+                switch self.state {
+                case .receiving(_, .filtering(let r)), .answering(_, .filtering(let r)):
+                    guard r === routed else { return }
+                    self.runFilters(context: context, routed, steps.dropFirst())
+                default:
+                    return
+                }
             }
         }
     }
 
-    /// Executes the router's decision.
-    private func route(
-        context: ChannelHandlerContext, head: HTTPRequestHead, body: ByteBuffer, decision d: RouteDecision, engine: RouteEngine
-    ) {
+    /// The router's turn: a local reply at once; a forward when the request is complete.
+    private func router(context: ChannelHandlerContext, _ routed: Routed) {
+        let d = routed.decision
+        let head = routed.head
         switch d.outcome {
         case .noRoute:
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
@@ -263,75 +353,96 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             localRespond(context: context, head: head, status: dr.status, headers: headers.entries, body: dr.body)
         case .forward(let f):
             guard listener.targets.has(f.cluster) else {
-                let status = f.clusterNotFoundStatus
-                localReply(context: context, head: head, status: status, body: "", engine: engine, decision: d)
+                localReply(context: context, head: head, status: f.clusterNotFoundStatus, body: "", engine: routed.engine, decision: d)
                 return
             }
-            let timeout = d.timeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
-            // The engine's per-try timeout: dropped when not below the global one (router.cc `finalTimeout`).
-            let perTry = d.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
-            let upstream = RequestTranslation.upstreamRequest(d, body: body)
-            let upgrade = RequestTranslation.upgradeType(head) != nil
-            let exchange = ForwardExchange(
-                eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
-                plan: RetryPlan(d.retryPolicy, headers: d.requestHeaders), timeout: timeout, perTryTimeout: perTry,
-                options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
-                hash: requestHash, deadlines: routeDeadlines(context), priority: f.priority)
-            guard case .answering(_, _, let cors) = state else { return }
-            state = .answering(head, exchange, cors: cors)
-            let started = NIODeadline.now()
-            // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
-            let suppress = engine.router.suppressEnvoyHeaders
-            exchange.whenFinished { [self] result in
-                guard case .answering = self.state else { return }
-                // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
-                let attempts =
-                    d.attemptCountInResponse && exchange.attempts > 0
-                    ? [HTTPHeader("x-envoy-attempt-count", String(exchange.attempts))] : []
-                switch result {
-                case .response(let response, _):
-                    var headers = RequestTranslation.responseHeaders(
-                        upstream: response.headers, bodyLength: response.body.readableBytes, engine: engine, decision: d)
-                    let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                    if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
-                    self.respond(
-                        context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
-                        body: response.body, trailers: response.trailers)
-                case .upgraded(let response, let channel):
-                    var headers = RequestTranslation.responseHeaders(
-                        upstream: response.headers, bodyLength: nil, engine: engine, decision: d)
-                    let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                    if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
-                    // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
-                    let left = self.streamTimeLeft(d, context)
-                    self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts), closingIn: left)
-                case .localReply(let status, let body, ForwardExchange.streamDurationFlag):
-                    // `onStreamMaxDurationReached` (conn_manager_impl.cc): the connection manager's
-                    // local reply, 504 once the request is complete (`maybeRequestTimeoutCode`), gRPC
-                    // DEADLINE_EXCEEDED; the router's response mutations are not applied.
-                    let grpc = GRPCLocalReply.isGRPC(head) ? [HTTPHeader("grpc-status", "4")] : []
-                    self.localRespond(
-                        context: context, head: head, status: status, headers: RequestTranslation.localReplyHeaders(body: body) + grpc,
-                        body: body)
-                case .localReply(let status, let body, let flag):
-                    // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
-                    let overloaded = flag == "UO" && !suppress ? [HTTPHeader("x-envoy-overloaded", "true")] : []
-                    self.localReply(
-                        context: context, head: head, status: status, body: body, engine: engine, decision: d,
-                        extra: overloaded + attempts)
-                }
+            switch state {
+            case .receiving(let head, _): state = .receiving(head, .forwarding(routed))
+            case .answering: forward(context: context, routed)
+            case .idle, .closed: break
             }
-            if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
-            // The connection manager's stream timer (`refreshDurationTimeout`): counted from the
-            // stream's start, so the time spent receiving the body is used up.
-            if let left = streamTimeLeft(d, context) {
-                let timer = routeDeadlines(context).schedule(in: max(.zero, left)) {
-                    exchange.expireStreamDuration()
-                }
-                exchange.whenFinished { _ in timer.cancel() }
-            }
-            exchange.start()
         }
+    }
+
+    /// Starts the exchange of a complete request the router forwards.
+    private func forward(context: ChannelHandlerContext, _ routed: Routed) {
+        let d = routed.decision
+        let head = routed.head
+        let engine = routed.engine
+        guard case .forward(let f) = d.outcome else { return }
+        let timeout = d.timeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
+        // The engine's per-try timeout: dropped when not below the global one (router.cc `finalTimeout`).
+        let perTry = d.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
+        let upstream = RequestTranslation.upstreamRequest(d, body: body)
+        body = emptyBody
+        let upgrade = RequestTranslation.upgradeType(head) != nil
+        let exchange = ForwardExchange(
+            eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
+            plan: RetryPlan(d.retryPolicy, headers: d.requestHeaders), timeout: timeout, perTryTimeout: perTry,
+            options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
+            hash: requestHash, deadlines: routeDeadlines(context), priority: f.priority)
+        state = .answering(head, .forwarded(exchange))
+        let started = NIODeadline.now()
+        // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
+        let suppress = engine.router.suppressEnvoyHeaders
+        exchange.whenFinished { [self] result in
+            guard case .answering = self.state else { return }
+            // The decision is read from `routed` (not captured as a copy).
+            // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
+            let attempts =
+                routed.decision.attemptCountInResponse && exchange.attempts > 0
+                ? [HTTPHeader("x-envoy-attempt-count", String(exchange.attempts))] : []
+            switch result {
+            case .response(let response, _):
+                var headers = RequestTranslation.responseHeaders(
+                    upstream: response.headers, bodyLength: response.body.readableBytes, engine: routed.engine, decision: routed.decision)
+                let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
+                if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
+                self.respond(
+                    context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
+                    body: response.body, trailers: response.trailers)
+            case .upgraded(let response, let channel):
+                var headers = RequestTranslation.responseHeaders(
+                    upstream: response.headers, bodyLength: nil, engine: routed.engine, decision: routed.decision)
+                let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
+                if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
+                // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
+                let left = self.streamTimeLeft(routed.decision, context)
+                self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts), closingIn: left)
+            case .localReply(let status, _, ForwardExchange.streamDurationFlag):
+                self.streamDurationReply(context: context, head: head, status: status)
+            case .localReply(let status, let body, let flag):
+                // A circuit-breaker overflow is marked `x-envoy-overloaded` (router.cc `onUpstreamAbort`).
+                let overloaded = flag == "UO" && !suppress ? [HTTPHeader("x-envoy-overloaded", "true")] : []
+                self.localReply(
+                    context: context, head: head, status: status, body: body, engine: routed.engine, decision: routed.decision,
+                    extra: overloaded + attempts)
+            }
+        }
+        if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
+        exchange.start()
+    }
+
+    /// The stream timer fired (`onStreamMaxDurationReached`): a request still arriving is
+    /// answered 408, an exchange in flight is ended (its status follows the same rule), a
+    /// complete request still in a filter gets 504 (`maybeRequestTimeoutCode`).
+    private func streamDurationReached(context: ChannelHandlerContext) {
+        streamTimer = nil
+        switch state {
+        case .receiving(let head, _): streamDurationReply(context: context, head: head, status: 408)
+        case .answering(_, .forwarded(let exchange)): exchange.expireStreamDuration()
+        case .answering(let head, _): streamDurationReply(context: context, head: head, status: 504)
+        case .idle, .closed: break
+        }
+    }
+
+    /// The connection manager's local reply when the stream timer fires: gRPC
+    /// DEADLINE_EXCEEDED for a gRPC request; the router's response mutations are not applied.
+    private func streamDurationReply(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int) {
+        let body = "downstream duration timeout"
+        let grpc = GRPCLocalReply.isGRPC(head) ? [HTTPHeader("grpc-status", "4")] : []
+        localRespond(
+            context: context, head: head, status: status, headers: RequestTranslation.localReplyHeaders(body: body) + grpc, body: body)
     }
 
     /// The connection's route-timeout queue.
@@ -376,6 +487,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader], closingIn: TimeAmount? = nil) {
         clientTimer?.cancel()
         clientTimer = nil
+        streamTimer?.cancel()
+        streamTimer = nil
         state = .closed
         var h = RequestTranslation.appendingVia(headers.filter { $0.name != "server" && $0.name != "date" }, listener.addressing.via)
         h.append(HTTPHeader("date", date()))
@@ -440,7 +553,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     ) {
         var headers = headers
         // The CORS filter's encodeHeaders runs on every response of the request, after the router.
-        if case .answering(_, _, let cors) = state { headers = Self.overwriting(headers, with: cors) }
+        if !cors.isEmpty { headers = Self.overwriting(headers, with: cors) }
+        // A response before the request is complete ends an HTTP/1 connection (Envoy's
+        // `encodeHeaders` sets `connection: close` for `downstream_rq_response_before_rq_complete`);
+        // over HTTP/2 the stream is reset after it.
+        var complete = true
+        if case .receiving = state { complete = false }
+        streamTimer?.cancel()
+        streamTimer = nil
         // The connection manager's `via`, on every response it encodes (`mutateResponseHeaders`).
         headers = RequestTranslation.appendingVia(headers, listener.addressing.via)
         // Built as one array: the names are the engine's (lower-case ASCII), so NIO's per-`add`
@@ -454,8 +574,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         fields.append(("server", "envoy"))
         var h = HTTPHeaders(fields)
         // The decoder reads nothing after an upgrade request: a declined upgrade closes.
-        let keepAlive = head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
-        if !keepAlive { h.replaceOrAdd(name: "connection", value: "close") }
+        let keepAlive = complete && head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
+        if !keepAlive && head.version.major < 2 { h.replaceOrAdd(name: "connection", value: "close") }
         let responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
         if body.readableBytes > 0 && head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
@@ -478,6 +598,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A `HEAD` request gets the headers only, as from every local reply.
     private func reject(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String) {
         clientTimer?.cancel()
+        streamTimer?.cancel()
+        streamTimer = nil
         var h = HTTPHeaders()
         var status = status
         var body = body

@@ -169,6 +169,22 @@ import Testing
         #expect(try written(channel) == "0\r\n\r\n")
     }
 
+    /// `expect: 100-continue`: the interim head goes out at once, before the body has arrived,
+    /// as a message of its own; the response after it is framed as usual.
+    @Test func anInterimHeadIsWrittenAtOnce() throws {
+        let (channel, _, _) = try pipeline()
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        head.headers.add(name: "content-length", value: "2")
+        try channel.writeInbound(HTTPServerRequestPart.head(head))
+        try channel.writeOutbound(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .continue)))
+        #expect(try written(channel) == "HTTP/1.1 100 Continue\r\n\r\n")
+        try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: "hi")))
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        try respond(channel, headers: ["content-length": "0"])
+        #expect(try written(channel) == "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+        #expect(channel.isActive)
+    }
+
     /// Fuzz corpus (harness `proxy`): the router's 404 to a CONNECT request lost its
     /// `content-length`, leaving a keep-alive response without framing. Only a 2xx to CONNECT
     /// (a tunnel) goes without.

@@ -9,11 +9,20 @@ import XDSCRouteEngine
 
 /// The state machine of the downstream connection on an `EmbeddedChannel` (no sockets).
 @Suite struct DownstreamHandlerTests {
+    /// The fixture table, with cluster `users` at an address nothing is dialled at (the tests
+    /// here never complete a request that goes upstream).
     static func handler(options: ProxyOptions = ProxyOptions()) throws -> DownstreamHandler {
-        DownstreamHandler(
+        let users = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "192.0.2.1", port: 9), host: "192.0.2.1", port: 9)
+        return DownstreamHandler(
             listener: ListenerContext(
-                name: "l", engine: RouteEngine(try Fixtures.routeConfiguration(Fixtures.table)), targets: UpstreamTargets([:]),
-                options: options, random: RandomSource(seed: 1), buckets: RateLimitBuckets()))
+                name: "l", engine: RouteEngine(try Fixtures.routeConfiguration(Fixtures.table)),
+                targets: UpstreamTargets(["users": [users]]), options: options, random: RandomSource(seed: 1), buckets: RateLimitBuckets()))
+    }
+
+    /// The next response part written, which must be a head.
+    static func responseHead(_ channel: EmbeddedChannel) throws -> HTTPResponseHead? {
+        guard case .head(let head) = try channel.readOutbound(as: HTTPServerResponsePart.self) else { return nil }
+        return head
     }
 
     static func request(_ channel: EmbeddedChannel, _ path: String, host: String = "api.example.com") throws {
@@ -83,9 +92,12 @@ import XDSCRouteEngine
         var options = ProxyOptions()
         options.clientIdleTimeout = .seconds(1)
         let channel = try connected(try Self.handler(options: options))
+        // A route that forwards, so nothing is answered at the head.
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        head.headers.add(name: "host", value: "api.example.com")
         head.headers.add(name: "content-length", value: "5")
         try channel.writeInbound(HTTPServerRequestPart.head(head))
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         guard case .head(let response) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
             Issue.record("no head")
@@ -105,6 +117,77 @@ import XDSCRouteEngine
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(600))
         #expect(channel.isActive)
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        #expect(!channel.isActive)
+    }
+
+    /// Envoy routes at the headers: a direct response goes out before the body has arrived,
+    /// and, the request being incomplete, ends the HTTP/1 connection (`connection: close`).
+    @Test func aLocalReplyGoesOutAtTheHeadAndCloses() throws {
+        let channel = try connected(try Self.handler())
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/healthz")
+        head.headers.add(name: "host", value: "api.example.com")
+        head.headers.add(name: "content-length", value: "5")
+        try channel.writeInbound(HTTPServerRequestPart.head(head))
+        let response = try #require(try Self.responseHead(channel))
+        #expect(response.status == .ok)
+        #expect(response.headers["connection"] == ["close"])
+        while try channel.readOutbound(as: HTTPServerResponsePart.self) != nil {}
+        #expect(!channel.isActive)
+    }
+
+    /// A complete request to the same route keeps the connection.
+    @Test func aLocalReplyToACompleteRequestKeepsTheConnection() throws {
+        let channel = try connected(try Self.handler())
+        try Self.request(channel, "/healthz")
+        let response = try #require(try Self.responseHead(channel))
+        #expect(response.headers["connection"].isEmpty)
+        while try channel.readOutbound(as: HTTPServerResponsePart.self) != nil {}
+        #expect(channel.isActive)
+    }
+
+    /// `expect: 100-continue` gets `100 Continue` at once (`proxy_100_continue` unset), for a
+    /// route that forwards as for one that answers locally.
+    @Test func expectContinueIsAnsweredAtTheHead() throws {
+        for (path, status) in [("/", HTTPResponseStatus.continue), ("/healthz", .continue)] {
+            let channel = try connected(try Self.handler())
+            var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
+            head.headers.add(name: "host", value: "api.example.com")
+            head.headers.add(name: "content-length", value: "5")
+            head.headers.add(name: "expect", value: "100-Continue")
+            try channel.writeInbound(HTTPServerRequestPart.head(head))
+            #expect(try Self.responseHead(channel)?.status == status)
+        }
+    }
+
+    /// A route's `max_stream_duration` counts from the head: a body still arriving when it
+    /// fires gets 408 (`maybeRequestTimeoutCode`) and the connection ends.
+    @Test func theStreamDurationWhileTheBodyArrivesIs408() throws {
+        let table = """
+            {"name": "t", "virtual_hosts": [{"name": "v", "domains": ["*"], "routes": [
+              {"match": {"prefix": "/"}, "route": {"cluster": "users", "max_stream_duration": {"max_stream_duration": "1s"}}}]}]}
+            """
+        let users = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "192.0.2.1", port: 9), host: "192.0.2.1", port: 9)
+        let handler = DownstreamHandler(
+            listener: ListenerContext(
+                name: "l", engine: RouteEngine(try Fixtures.routeConfiguration(table)), targets: UpstreamTargets(["users": [users]]),
+                options: ProxyOptions(), random: RandomSource(seed: 1), buckets: RateLimitBuckets()))
+        let channel = try connected(handler)
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        head.headers.add(name: "host", value: "api.example.com")
+        head.headers.add(name: "content-length", value: "5")
+        try channel.writeInbound(HTTPServerRequestPart.head(head))
+        try channel.writeInbound(HTTPServerRequestPart.body(ByteBuffer(string: "ab")))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(900))
+        #expect(try channel.readOutbound(as: HTTPServerResponsePart.self) == nil)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        let response = try #require(try Self.responseHead(channel))
+        #expect(response.status.code == 408)
+        guard case .body(.byteBuffer(let body)) = try channel.readOutbound(as: HTTPServerResponsePart.self) else {
+            Issue.record("no body")
+            return
+        }
+        #expect(String(buffer: body) == "downstream duration timeout")
+        while try channel.readOutbound(as: HTTPServerResponsePart.self) != nil {}
         #expect(!channel.isActive)
     }
 }
