@@ -224,6 +224,9 @@ public struct HttpConnectionManager: Equatable, Sendable {
     public var codecType: CodecType = .auto
     /// `http2_protocol_options.max_concurrent_streams`; nil is Envoy's default (2147483647).
     public var http2MaxConcurrentStreams: UInt32?
+    /// `http_protocol_options.accept_http_10`: HTTP/1.0 (and 0.9) requests are served; without
+    /// it Envoy's HTTP/1 codec answers them 426 (codec_impl.cc `checkProtocolVersion`).
+    public var acceptHTTP10 = false
     /// `use_remote_address`: the connection's peer is the client (an edge proxy).
     public var useRemoteAddress = false
     /// `xff_num_trusted_hops`: the proxies in front whose `x-forwarded-*` headers are trusted.
@@ -377,6 +380,7 @@ public struct HttpConnectionManager: Equatable, Sendable {
         if let http2MaxConcurrentStreams {
             o.put("http2_protocol_options", .object(["max_concurrent_streams": .int(Int64(http2MaxConcurrentStreams))]))
         }
+        if acceptHTTP10 { o.put("http_protocol_options", .object(["accept_http_10": .bool(true)])) }
         if useRemoteAddress { o.put("use_remote_address", .bool(true)) }
         if xffNumTrustedHops > 0 { o.put("xff_num_trusted_hops", .int(Int64(xffNumTrustedHops))) }
         if skipXffAppend { o.put("skip_xff_append", .bool(true)) }

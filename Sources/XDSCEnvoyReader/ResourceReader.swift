@@ -195,10 +195,15 @@ struct ResourceReader {
             // Every other HTTP/2 option (windows, flood limits, keepalive) changes traffic.
             h2Unkept = Tables.http2ProtocolOptions.ignoredNames.filter(h2.has).map { "http2_protocol_options." + $0 }
         }
+        var h1Unkept: [String] = []
+        if let h1 = m.message("http_protocol_options", Tables.http1ProtocolOptions) {
+            manager.acceptHTTP10 = h1.bool("accept_http_10") ?? false
+            h1Unkept = Tables.http1ProtocolOptions.ignoredNames.filter(h1.has).map { "http_protocol_options." + $0 }
+        }
         manager.useRemoteAddress = m.bool("use_remote_address") ?? false
         manager.xffNumTrustedHops = m.int("xff_num_trusted_hops").map { UInt32($0) } ?? 0
         addressing(m, into: &manager)
-        manager.unkeptTrafficFields = Tables.managerTrafficFields.filter(m.has) + h2Unkept
+        manager.unkeptTrafficFields = Tables.managerTrafficFields.filter(m.has) + h1Unkept + h2Unkept
         return manager
     }
 

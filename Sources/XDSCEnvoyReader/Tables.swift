@@ -225,10 +225,10 @@ enum Tables {
         read: [
             "stat_prefix", "rds", "route_config", "http_filters", "access_log", "upgrade_configs", "codec_type",
             "http2_protocol_options", "use_remote_address", "xff_num_trusted_hops", "skip_xff_append", "internal_address_config",
-            "original_ip_detection_extensions", "generate_request_id", "preserve_external_request_id", "via",
+            "original_ip_detection_extensions", "generate_request_id", "preserve_external_request_id", "via", "http_protocol_options",
         ],
         ignored: [
-            "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "http3_protocol_options", "server_name",
+            "add_user_agent", "tracing", "common_http_protocol_options", "http3_protocol_options", "server_name",
             "server_header_transformation",
             "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout", "request_timeout",
             "request_headers_timeout", "drain_timeout", "delayed_close_timeout", "access_log_flush_interval",
@@ -251,7 +251,7 @@ enum Tables {
     /// the proxy warns when a file sets one (`HttpConnectionManager.unkeptTrafficFields`).
     /// Every other ignored field is in `managerFieldsWithoutTrafficEffect`.
     static let managerTrafficFields: [String] = [
-        "add_user_agent", "tracing", "common_http_protocol_options", "http1_protocol_options", "server_name",
+        "add_user_agent", "tracing", "common_http_protocol_options", "server_name",
         "server_header_transformation", "scheme_header_transformation", "max_request_headers_kb", "stream_idle_timeout",
         "request_timeout", "request_headers_timeout", "delayed_close_timeout", "early_header_mutation_extensions",
         "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
@@ -457,6 +457,15 @@ enum Tables {
             "max_inbound_window_update_frames_per_data_frame_sent", "stream_error_on_invalid_http_messaging",
             "override_stream_error_on_invalid_http_message", "custom_settings_parameters", "connection_keepalive",
             "use_oghttp2_codec", "max_metadata_size",
+        ])
+    /// `envoy.config.core.v3.Http1ProtocolOptions` (api/envoy/config/core/v3/protocol.proto), of a
+    /// connection manager: every ignored field changes how Envoy parses or answers (warned).
+    static let http1ProtocolOptions = MessageTable(
+        "Http1ProtocolOptions", read: ["accept_http_10"],
+        ignored: [
+            "allow_absolute_url", "default_host_for_http_10", "header_key_format", "enable_trailers", "allow_chunked_length",
+            "override_stream_error_on_invalid_http_message", "send_fully_qualified_url", "use_balsa_parser", "allow_custom_methods",
+            "ignore_http_11_upgrade",
         ])
     static let explicitHttpConfig = MessageTable(
         "ExplicitHttpConfig", read: ["http_protocol_options", "http2_protocol_options", "http3_protocol_options"])

@@ -28,6 +28,8 @@ struct ListenerContext: Sendable {
     var http2MaxConcurrentStreams: UInt32?
     /// `x-forwarded-for`, internal requests and the control headers (`use_remote_address`, ...).
     var addressing = ClientAddressing()
+    /// `http_protocol_options.accept_http_10`: HTTP/1.0 requests are served, else answered 426.
+    var acceptHTTP10 = false
 }
 
 /// One downstream HTTP/1.1 connection, or one HTTP/2 stream (behind NIO's HTTP/2-to-HTTP/1
@@ -125,6 +127,13 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (state, unwrapInboundIn(data)) {
         case (.idle, .head(var head)):
+            if head.version.major < 2 && head.version != .http1_1 && !listener.acceptHTTP10 {
+                // Envoy's HTTP/1 codec takes any other version for HTTP/1.0 and, without
+                // `accept_http_10`, answers it 426 and closes (codec_impl.cc `checkProtocolVersion`,
+                // `sendProtocolError`: a local reply with the status text as its body).
+                reject(context: context, head: head, status: 426, body: "Upgrade Required")
+                return
+            }
             let size =
                 head.method.rawValue.utf8.count + head.uri.utf8.count
                 + head.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
@@ -385,30 +394,48 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let started = NIODeadline.now()
         // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
         let suppress = engine.router.suppressEnvoyHeaders
-        exchange.whenFinished { [self] result in
+        exchange.onEvent { [self] event in
             guard case .answering = self.state else { return }
             // The decision is read from `routed` (not captured as a copy).
-            // `include_attempt_count_in_response`: after the route's mutations, once an attempt was made.
-            let attempts =
-                routed.decision.attemptCountInResponse && exchange.attempts > 0
-                ? [HTTPHeader("x-envoy-attempt-count", String(exchange.attempts))] : []
-            switch result {
-            case .response(let response, _):
+            switch event {
+            case .head(let status, let upstreamHeaders, _):
+                // The response streams (router.cc `onUpstreamHeaders`, `onUpstreamData`): the head
+                // now, with the upstream's `content-length` if it sent one (else the HTTP/1.1
+                // codec chunks the body), `x-envoy-upstream-service-time` measured to here.
                 var headers = RequestTranslation.responseHeaders(
-                    upstream: response.headers, bodyLength: response.body.readableBytes, engine: routed.engine, decision: routed.decision)
+                    upstream: upstreamHeaders, engine: routed.engine, decision: routed.decision)
                 let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                 if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
-                self.respond(
-                    context: context, head: head, status: response.status, headers: Self.overwriting(headers, with: attempts),
-                    body: response.body, trailers: response.trailers)
-            case .upgraded(let response, let channel):
+                self.writeHead(
+                    context: context, head: head, status: status,
+                    headers: Self.overwriting(headers, with: self.attemptCount(routed, exchange)))
+                // Envoy's watermarks: a downstream that cannot take more stops the upstream's reads.
+                if !context.channel.isWritable { exchange.downstreamWritable(false) }
+            case .body(let chunk):
+                if head.method != .HEAD { context.write(self.wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil) }
+            case .flush:
+                context.flush()
+            case .end(let trailers):
+                self.streamTimer?.cancel()
+                self.streamTimer = nil
+                self.endResponse(context: context, head: head, keepAlive: Self.keepsAlive(head), trailers: trailers)
+            case .reset:
+                // The response started and cannot be completed: the stream is reset, which on
+                // HTTP/1.1 closes the connection mid-response (an HTTP/2 stream gets RST_STREAM).
+                self.streamTimer?.cancel()
+                self.streamTimer = nil
+                self.state = .closed
+                context.close(promise: nil)
+            case .upgraded(_, let upstreamHeaders, let channel):
                 var headers = RequestTranslation.responseHeaders(
-                    upstream: response.headers, bodyLength: nil, engine: routed.engine, decision: routed.decision)
+                    upstream: upstreamHeaders, upgrade: true, engine: routed.engine, decision: routed.decision)
                 let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                 if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
                 // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
                 let left = self.streamTimeLeft(routed.decision, context)
-                self.tunnel(context: context, upstream: channel, headers: Self.overwriting(headers, with: attempts), closingIn: left)
+                self.tunnel(
+                    context: context, upstream: channel, headers: Self.overwriting(headers, with: self.attemptCount(routed, exchange)),
+                    closingIn: left)
             case .localReply(let status, _, ForwardExchange.streamDurationFlag):
                 self.streamDurationReply(context: context, head: head, status: status)
             case .localReply(let status, let body, let flag):
@@ -416,11 +443,24 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let overloaded = flag == "UO" && !suppress ? [HTTPHeader("x-envoy-overloaded", "true")] : []
                 self.localReply(
                     context: context, head: head, status: status, body: body, engine: routed.engine, decision: routed.decision,
-                    extra: overloaded + attempts)
+                    extra: overloaded + self.attemptCount(routed, exchange))
             }
         }
         if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
         exchange.start()
+    }
+
+    /// `include_attempt_count_in_response`: set after the route's mutations, once an attempt was made.
+    private func attemptCount(_ routed: Routed, _ exchange: ForwardExchange) -> [HTTPHeader] {
+        routed.decision.attemptCountInResponse && exchange.attempts > 0
+            ? [HTTPHeader("x-envoy-attempt-count", String(exchange.attempts))] : []
+    }
+
+    /// Backpressure on a streamed response: while the downstream cannot take more, the
+    /// upstream is not read (Envoy's watermarks, `onAboveWriteBufferHighWatermark`).
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .answering(_, .forwarded(let exchange)) = state { exchange.downstreamWritable(context.channel.isWritable) }
+        context.fireChannelWritabilityChanged()
     }
 
     /// The stream timer fired (`onStreamMaxDurationReached`): a request still arriving is
@@ -523,8 +563,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 eventLoop: context.eventLoop, request: shadow.request, cluster: shadow.cluster, targets: listener.targets,
                 plan: RetryPlan(),
                 timeout: timeout, perTryTimeout: nil, options: listener.options, random: listener.random)
-            // Kept alive by its own callback until it ends.
-            exchange.whenFinished { _ in _ = exchange }
+            // Its response is dropped part by part; kept alive by its own callback until it ends.
+            exchange.onEvent { event in
+                if event.ends { _ = exchange }
+            }
             exchange.start()
         }
     }
@@ -547,10 +589,20 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         respond(context: context, head: head, status: status, headers: headers, body: context.channel.allocator.buffer(string: body))
     }
 
-    private func respond(
-        context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: ByteBuffer,
-        trailers: [HTTPHeader] = []
-    ) {
+    /// A whole response: the head, the body, the end.
+    private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: ByteBuffer) {
+        streamTimer?.cancel()
+        streamTimer = nil
+        let keepAlive = writeHead(context: context, head: head, status: status, headers: headers)
+        if body.readableBytes > 0 && head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        endResponse(context: context, head: head, keepAlive: keepAlive, trailers: [])
+    }
+
+    /// Writes a response head (not flushed): the CORS filter's headers, `via`, `date`, `server`,
+    /// and `connection: close` when the connection ends with the response. Returns whether it
+    /// goes on after it.
+    @discardableResult
+    private func writeHead(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader]) -> Bool {
         var headers = headers
         // The CORS filter's encodeHeaders runs on every response of the request, after the router.
         if !cors.isEmpty { headers = Self.overwriting(headers, with: cors) }
@@ -559,8 +611,6 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         // over HTTP/2 the stream is reset after it.
         var complete = true
         if case .receiving = state { complete = false }
-        streamTimer?.cancel()
-        streamTimer = nil
         // The connection manager's `via`, on every response it encodes (`mutateResponseHeaders`).
         headers = RequestTranslation.appendingVia(headers, listener.addressing.via)
         // Built as one array: the names are the engine's (lower-case ASCII), so NIO's per-`add`
@@ -573,12 +623,24 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         fields.append(("date", date()))
         fields.append(("server", "envoy"))
         var h = HTTPHeaders(fields)
-        // The decoder reads nothing after an upgrade request: a declined upgrade closes.
-        let keepAlive = complete && head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
+        var keepAlive = complete && Self.keepsAlive(head)
+        // An HTTP/1.0 client cannot take a chunked body: a body without a length ends with the
+        // connection (Envoy's HTTP/1 codec does not chunk for HTTP/1.0).
+        if head.version == .http1_0 && head.method != .HEAD && HTTPResponseStatus(statusCode: status).mayHaveResponseBody
+            && !h.contains(name: "content-length")
+        {
+            keepAlive = false
+        }
         if !keepAlive && head.version.major < 2 { h.replaceOrAdd(name: "connection", value: "close") }
-        let responseHead = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h)
+        let responseHead = HTTPResponseHead(
+            version: Self.responseVersion(head), status: HTTPResponseStatus(statusCode: status), headers: h)
         context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-        if body.readableBytes > 0 && head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        return keepAlive
+    }
+
+    /// Ends the response written with ``writeHead(context:head:status:headers:)`` and flushes it:
+    /// the connection goes idle for the next request, or closes.
+    private func endResponse(context: ChannelHandlerContext, head: HTTPRequestHead, keepAlive: Bool, trailers: [HTTPHeader]) {
         // Trailers (gRPC's `grpc-status`) reach HTTP/2 clients; the HTTP/1 codec drops them
         // (`enable_trailers` is off by default).
         let end = head.version.major >= 2 && !trailers.isEmpty ? HTTPHeaders(trailers.map { ($0.name, $0.value) }) : nil
@@ -592,6 +654,18 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             state = .closed
             context.writeAndFlush(wrapOutboundOut(.end(end))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
+    }
+
+    /// The version of the response line: HTTP/1.0 to an HTTP/1.0 request (served with
+    /// `accept_http_10`), else HTTP/1.1 (an HTTP/2 stream's codec does not write one).
+    private static func responseVersion(_ head: HTTPRequestHead) -> HTTPVersion {
+        head.version == .http1_0 ? .http1_0 : .http1_1
+    }
+
+    /// Whether the connection can go on after the response to `head`, a complete request. The
+    /// decoder reads nothing after an upgrade request: a declined upgrade closes.
+    private static func keepsAlive(_ head: HTTPRequestHead) -> Bool {
+        head.isKeepAlive && RequestTranslation.upgradeType(head) == nil
     }
 
     /// Answers and closes the connection (limits, timeouts): the rest of the request is not read.
@@ -613,8 +687,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         h.add(name: "server", value: "envoy")
         h.add(name: "connection", value: "close")
         state = .closed
+        let version = listener.acceptHTTP10 ? Self.responseVersion(head) : .http1_1
         context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: h))),
+            wrapOutboundOut(.head(HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: h))),
             promise: nil)
         if !body.isEmpty && head.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)

@@ -23,7 +23,7 @@ public struct DownstreamPipeline: Sendable {
                 random: RandomSource(seed: options.seed), buckets: RateLimitBuckets(), httpFilters: listener.httpFilters,
                 upgradeTypes: listener.upgradeTypes, codecType: listener.codecType,
                 http2MaxConcurrentStreams: listener.http2MaxConcurrentStreams,
-                addressing: listener.chains[0].addressing))
+                addressing: listener.chains[0].addressing, acceptHTTP10: listener.chains[0].acceptHTTP10))
     }
 
     /// Adds the handlers to a new connection's pipeline (on the connection's event loop), as

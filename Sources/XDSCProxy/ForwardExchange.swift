@@ -235,22 +235,50 @@ final class UpstreamTargets: Sendable {
     }
 }
 
-/// The end of a forward: an upstream response, or the router's local reply.
-enum ExchangeResult {
-    case response(UpstreamResponse, attempts: Int)
+/// What a forward hands its owner: the upstream response as it streams in (router.cc
+/// `onUpstreamHeaders`, `onUpstreamData`, `onUpstreamTrailers`), or how the forward ended
+/// otherwise. `end`, `reset`, `upgraded` and `localReply` are the last event.
+enum ExchangeEvent {
+    /// The response head, not retried: it goes downstream now (`encodeHeaders`).
+    case head(status: Int, headers: [(name: String, value: String)], attempts: Int)
+    /// A part of the body (`encodeData`).
+    case body(ByteBuffer)
+    /// The upstream's read burst ended: what was written can be flushed.
+    case flush
+    /// The response ended, with its trailers (`encodeTrailers`, or the last data).
+    case end(trailers: [HTTPHeader])
+    /// The response started downstream and cannot be completed (the upstream reset or closed,
+    /// the route timeout, the per-try idle timeout, the stream duration): the downstream stream
+    /// is reset, as `sendLocalReply` does once response headers were sent
+    /// (conn_manager_impl.cc, "prior headers have already been sent").
+    case reset
     /// The upstream accepted an upgrade (101): the connection is handed over open.
-    case upgraded(UpstreamResponse, Channel)
+    case upgraded(status: Int, headers: [(name: String, value: String)], Channel)
+    /// The router's local reply (no response went downstream).
     case localReply(status: Int, body: String, flag: String)
+
+    /// Whether this is the exchange's last event.
+    var ends: Bool {
+        switch self {
+        case .head, .body, .flush: false
+        case .end, .reset, .upgraded, .localReply: true
+        }
+    }
 }
 
 /// One forwarded request: attempts with retries and back-off, the per-try and global
-/// timeouts. Confined to its event loop; ends exactly once, running the bodies given to
-/// ``whenFinished(_:)`` with its result.
-final class ForwardExchange {
+/// timeouts, and the response streamed to its owner as it arrives. The retry decision and the
+/// outlier report are made at the response head (router.cc `onUpstreamHeaders`); a response
+/// not retried is forwarded at once, and after that nothing is retried. Confined to its event
+/// loop; the receiver of its attempts' response parts; ends exactly once.
+final class ForwardExchange: UpstreamResponseReceiver {
     enum State {
         case idle
+        /// An attempt awaits its response head (on the channel, once it has one).
         case attempting(Channel?)
         case backingOff(Scheduled<Void>)
+        /// The response head went to the owner; the rest comes on the channel.
+        case responding(Channel?)
         case finished
     }
 
@@ -282,6 +310,8 @@ final class ForwardExchange {
     private let priority: RoutingPriority
     /// A retry of this request counts against the cluster's `max_retries` (`resetRetry`).
     private var holdsRetry = false
+    /// A retried attempt's connection whose response ended with its head, until its end comes.
+    private var discarded: (channel: Channel, target: UpstreamTargets.Target)?
     /// The exponential back-offs so far (each doubles the next one's range).
     private var exponentialBackOffs = 0
     /// The endpoints of the attempts so far, under `previous_hosts` (`onHostAttempted`).
@@ -290,11 +320,9 @@ final class ForwardExchange {
     private var idleTimer: Scheduled<Void>?
     /// Where the route timeout is queued (the downstream connection's); nil: a task of its own.
     private let deadlines: DeadlineQueue?
-    /// What runs when the exchange ends (a plain callback: no promise, future and callback
-    /// list per request on the hot path).
-    private var onFinish: ((ExchangeResult) -> Void)?
-    /// The result, once the exchange ended.
-    private var result: ExchangeResult?
+    /// Where the events go (a plain callback: no promise, future and callback list per
+    /// request on the hot path); dropped after the last one.
+    private var sink: ((ExchangeEvent) -> Void)?
 
     init(
         eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
@@ -317,43 +345,41 @@ final class ForwardExchange {
         self.random = random
     }
 
-    /// Runs `body` with the result when the exchange ends, after the bodies given before it
-    /// (at once when it has ended already). Each runs on the event loop, once.
-    func whenFinished(_ body: @escaping (ExchangeResult) -> Void) {
-        if let result {
-            body(result)
-        } else if let previous = onFinish {
-            onFinish = {
-                previous($0)
-                body($0)
-            }
-        } else {
-            onFinish = body
-        }
+    /// Sends the exchange's events to `body`, on the event loop, until the last one. Set before ``start()``.
+    func onEvent(_ body: @escaping (ExchangeEvent) -> Void) {
+        sink = body
     }
 
-    /// Ends the exchange with `result` (the callers have set `state` to `.finished`).
-    private func complete(_ result: ExchangeResult) {
-        self.result = result
-        let body = onFinish
-        // Dropped first: the bodies usually capture this exchange.
-        onFinish = nil
-        body?(result)
+    /// Hands `event` on; after the last one the sink is dropped (it usually captures this exchange).
+    private func emit(_ event: ExchangeEvent) {
+        guard let body = sink else { return }
+        if event.ends { sink = nil }
+        body(event)
     }
 
     func start() {
         // An upgrade's 101 is waited for under the route timeout too (504), as in Envoy since
         // 1.36 (`setupRouteTimeoutForWebsocketUpgrade`, disarmed by the 101).
         if let timeout {
-            let expire = { [self] in
-                // `onResponseTimeout`: an attempt still awaiting headers counts as a local-origin timeout.
-                if case .attempting = self.state { self.report(.timeout) }
-                self.finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
-            }
+            let expire = { [self] in self.routeTimeout() }
             globalTimer =
                 deadlines?.schedule(in: timeout, expire) ?? .scheduled(eventLoop.assumeIsolated().scheduleTask(in: timeout, expire))
         }
         attempt()
+    }
+
+    /// The route timeout (router.cc `onResponseTimeout`): an attempt still awaiting headers
+    /// counts as a local-origin timeout and the client gets 504; once the response started
+    /// downstream, the upstream stream and the downstream one are reset (`onUpstreamAbort`).
+    private func routeTimeout() {
+        switch state {
+        case .responding: finish(.reset)
+        case .attempting:
+            report(.timeout)
+            finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
+        case .idle, .backingOff, .finished:
+            finish(.localReply(status: 504, body: "upstream request timeout", flag: "UT"))
+        }
     }
 
     /// Stops everything (the downstream went away).
@@ -366,9 +392,31 @@ final class ForwardExchange {
     /// `maybeRequestTimeoutCode` of whether the request is complete (conn_manager_impl.cc
     /// `onStreamMaxDurationReached`): 504 for a request the proxy has read in full, 408 for an
     /// upgrade, whose request never ends before the 101 (the HTTP/1 codec swallows an upgrade
-    /// request's message complete, codec_impl.cc `onMessageCompleteImpl`).
+    /// request's message complete, codec_impl.cc `onMessageCompleteImpl`). Once the response
+    /// started downstream, its local reply is a reset of the stream (`sendLocalReply`).
     func expireStreamDuration() {
+        if case .responding = state {
+            finish(.reset)
+            return
+        }
         finish(.localReply(status: upgrade ? 408 : 504, body: "downstream duration timeout", flag: Self.streamDurationFlag))
+    }
+
+    /// The downstream can take more (`writable`) or not: the upstream's reads go on or are held
+    /// back (Envoy's watermarks, `onDecoderFilterAboveWriteBufferHighWatermark`).
+    func downstreamWritable(_ writable: Bool) {
+        guard case .responding(let channel?) = state else { return }
+        // A pooled HTTP/2 connection may be on another event loop.
+        if channel.eventLoop.inEventLoop {
+            Self.holdReads(on: channel, !writable)
+        } else {
+            channel.eventLoop.execute { Self.holdReads(on: channel, !writable) }
+        }
+    }
+
+    /// ``UpstreamResponseHandler/holdReads(_:)`` of `channel`'s handler (on its event loop).
+    private static func holdReads(on channel: Channel, _ hold: Bool) {
+        (try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self))?.holdReads(hold)
     }
 
     /// Marks the connection manager's `onStreamMaxDurationReached` local reply (not a router
@@ -376,6 +424,7 @@ final class ForwardExchange {
     static let streamDurationFlag = "stream-duration"
 
     private func attempt() {
+        dropDiscarded()
         let target: UpstreamTargets.Target
         // Only a retry under `previous_hosts` has hosts to avoid, and with them picks to spare.
         switch targets.next(cluster, random: random, hash: hash, priority: priority, avoiding: attemptedHosts, picks: plan.retryPicks) {
@@ -397,15 +446,16 @@ final class ForwardExchange {
         }
         attempts += 1
         state = .attempting(nil)
-        let responsePromise = eventLoop.makePromise(of: UpstreamResponse.self)
+        let attemptNumber = attempts
         if let perTryTimeout {
             perTryTimer = eventLoop.assumeIsolated().scheduleTask(in: perTryTimeout) { [self] in
+                // Ignored once the response started downstream (upstream_request.cc `onPerTryTimeout`).
+                guard self.attempts == attemptNumber, case .attempting = self.state else { return }
                 self.attemptFailed(.perTryTimeout)
             }
         }
         var request = self.request
         let upgrade = self.upgrade
-        let attemptNumber = attempts
         // The router sets it on every attempt, retries included (router.cc).
         if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attemptNumber)) }
         let http2 = !upgrade && targets.usesHTTP2(cluster)
@@ -416,7 +466,7 @@ final class ForwardExchange {
             }
             self.state = .attempting(channel)
             self.report(.connectSuccess)
-            if let idle = self.plan.perTryIdleTimeout { self.armIdleTimer(idle, on: channel, attempt: attemptNumber) }
+            if self.plan.perTryIdleTimeout != nil { self.touchIdleTimer() }
             guard http2 else {
                 // HTTP/1.1: the whole request in one write (UpstreamRequestEncoder).
                 channel.writeAndFlush(request, promise: nil)
@@ -433,110 +483,105 @@ final class ForwardExchange {
             // on HTTP/1.1. Until its connection is up the stream is pending.
             guard
                 let stream = targets.openHTTP2Stream(
-                    cluster, target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount,
-                    responsePromise: responsePromise)
+                    cluster, target, eventLoop: eventLoop, connectTimeout: options.connectTimeout.timeAmount, receiver: self,
+                    attempt: attemptNumber)
             else {
-                refusePending(responsePromise)
+                refusePending()
                 return
             }
-            stream.assumeIsolated().whenComplete { result in
+            stream.assumeIsolated().whenComplete { [self] result in
                 switch result {
-                case .failure(let error): responsePromise.fail(error as? UpstreamFailure ?? .connectionFailure)
+                case .failure(let error): self.upstreamFailed(attemptNumber, error as? UpstreamFailure ?? .connectionFailure)
                 case .success(let stream): send(stream)
                 }
             }
         } else if !upgrade, let pooled = targets.pooledConnection(target) {
-            Self.reuse(pooled, responsePromise, send: send)
+            reuse(pooled, attempt: attemptNumber, send: send)
         } else if targets.beginPending(cluster, priority) {
             switch targets.admitConnection(cluster, target, eventLoop: eventLoop) {
-            case .connect: connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+            case .connect: connect(target, upgrade: upgrade, attempt: attemptNumber, send: send)
             case .wait(let released):
                 // `max_connections`: pending until the endpoint releases a connection.
                 released.assumeIsolated().whenSuccess { [self] channel in
                     guard let channel else {
-                        self.connect(target, upgrade: upgrade, responsePromise: responsePromise, send: send)
+                        self.connect(target, upgrade: upgrade, attempt: attemptNumber, send: send)
                         return
                     }
                     self.targets.endPending(self.cluster, self.priority)
-                    Self.reuse(channel, responsePromise, send: send)
+                    self.reuse(channel, attempt: attemptNumber, send: send)
                 }
             }
         } else {
-            refusePending(responsePromise)
-            return
-        }
-        responsePromise.futureResult.assumeIsolated().whenComplete { [self] result in
-            guard self.attempts == attemptNumber, case .attempting = self.state else { return }
-            switch result {
-            case .success(let response): self.attemptAnswered(response)
-            case .failure(let error): self.attemptFailed(error as? UpstreamFailure ?? .connectionTermination)
-            }
+            refusePending()
         }
     }
 
     /// The per-try and per-try idle timers of the attempt are off.
     private func cancelTryTimers() {
         perTryTimer?.cancel()
+        perTryTimer = nil
         idleTimer?.cancel()
         idleTimer = nil
     }
 
     /// `per_try_idle_timeout` (upstream_request.cc `setupPerTryTimeout`, once the stream is up
     /// and the request complete; `resetPerTryIdleTimer` on each response headers and data):
-    /// `idle` nanoseconds without a response part end the attempt as a per-try timeout
-    /// (router.cc `onPerTryIdleTimeout`: 504 `upstream request timeout`, retried like one).
-    private func armIdleTimer(_ idle: Int64, on channel: Channel, attempt: Int) {
-        let loop = eventLoop.assumeIsolated()
-        let fire = { [self] in
-            guard self.attempts == attempt, case .attempting = self.state else { return }
-            self.attemptFailed(.perTryTimeout)
-        }
-        idleTimer = loop.scheduleTask(in: .nanoseconds(idle), fire)
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseHandler.self) else { return }
-        handler.onActivity = { [weak self] in
-            guard let self, self.attempts == attempt, case .attempting = self.state else { return }
-            self.idleTimer?.cancel()
-            self.idleTimer = loop.scheduleTask(in: .nanoseconds(idle), fire)
+    /// armed again, for the attempt in flight. Without a response part for that long the
+    /// attempt ends as a per-try timeout (router.cc `onPerTryIdleTimeout`: 504 `upstream request
+    /// timeout`, retried like one), or, once the response started downstream, both streams are
+    /// reset (`onPerTryTimeoutCommon`: `maybeRetryReset` does not retry then, and the local reply
+    /// becomes a reset).
+    private func touchIdleTimer() {
+        guard let idle = plan.perTryIdleTimeout else { return }
+        idleTimer?.cancel()
+        let attempt = attempts
+        idleTimer = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(idle)) { [self] in
+            guard self.attempts == attempt else { return }
+            switch self.state {
+            case .attempting: self.attemptFailed(.perTryTimeout)
+            case .responding:
+                self.report(.timeout)
+                self.finish(.reset)
+            case .idle, .backingOff, .finished: break
+            }
         }
     }
 
     /// `max_pending_requests`: the pool refuses the stream (overflow), which is neither retried
     /// nor held against the endpoint (router.cc `onUpstreamReset`).
-    private func refusePending(_ responsePromise: EventLoopPromise<UpstreamResponse>) {
+    private func refusePending() {
         cancelTryTimers()
-        responsePromise.fail(UpstreamFailure.connectionFailure)
         finish(.localReply(status: 503, body: Self.resetBody("overflow"), flag: "UO"))
     }
 
-    /// An attempt on a kept-alive connection: its response handler now answers
-    /// `responsePromise` and `send` writes the request; a connection that cannot take the
-    /// attempt is closed and the attempt fails as a connection termination.
-    private static func reuse(_ channel: Channel, _ responsePromise: EventLoopPromise<UpstreamResponse>, send: (Channel) -> Void) {
+    /// An attempt on a kept-alive connection: its response handler now answers this exchange
+    /// and `send` writes the request; a connection that cannot take the attempt is closed and
+    /// the attempt fails as a connection termination.
+    private func reuse(_ channel: Channel, attempt: Int, send: (Channel) -> Void) {
         do {
-            try takeOver(channel, responsePromise)
+            try takeOver(channel, attempt: attempt)
             send(channel)
         } catch {
             channel.close(promise: nil)
-            responsePromise.fail(UpstreamFailure.connectionTermination)
+            upstreamFailed(attempt, .connectionTermination)
         }
     }
 
     /// Readies a released keep-alive connection for the next response: a pooled connection keeps
     /// its response handler between requests (one that has none yet gets one).
-    private static func takeOver(_ channel: Channel, _ responsePromise: EventLoopPromise<UpstreamResponse>) throws {
+    private func takeOver(_ channel: Channel, attempt: Int) throws {
         let sync = channel.pipeline.syncOperations
         if let handler = try? sync.handler(type: UpstreamResponseHandler.self) {
-            guard handler.expect(responsePromise) else { throw UpstreamFailure.connectionTermination }
+            guard handler.expect(self, attempt: attempt) else { throw UpstreamFailure.connectionTermination }
         } else {
-            try sync.addHandler(UpstreamResponseHandler(promise: responsePromise))
+            try sync.addHandler(UpstreamResponseHandler(receiver: self, attempt: attempt))
         }
     }
 
     /// A new connection for an attempt; `send` writes the request once it is up.
-    private func connect(
-        _ target: UpstreamTargets.Target, upgrade: Bool, responsePromise: EventLoopPromise<UpstreamResponse>,
-        send: @escaping (Channel) -> Void
-    ) {
+    private func connect(_ target: UpstreamTargets.Target, upgrade: Bool, attempt: Int, send: @escaping (Channel) -> Void) {
+        // The connection is on this exchange's event loop.
+        let receiver = NIOLoopBound<UpstreamResponseReceiver>(self, eventLoop: eventLoop)
         ClientBootstrap(group: eventLoop)
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in
@@ -548,7 +593,8 @@ final class ForwardExchange {
                     try sync.addHandler(UpstreamRequestEncoder(decoder: decoder))
                     try sync.addHandler(ByteToMessageHandler(decoder))
                     try sync.addHandler(
-                        UpstreamResponseHandler(promise: responsePromise, upgrade: upgrade, idleTimeout: target.idleTimeout))
+                        UpstreamResponseHandler(
+                            receiver: receiver.value, attempt: attempt, upgrade: upgrade, idleTimeout: target.idleTimeout))
                 }
             }
             .connect(host: target.host, port: target.port)
@@ -557,33 +603,94 @@ final class ForwardExchange {
                 self.targets.endPending(self.cluster, self.priority)
                 self.targets.connectionOpened(self.cluster, target, try? result.get())
                 switch result {
-                case .failure: responsePromise.fail(UpstreamFailure.connectionFailure)
+                case .failure: self.upstreamFailed(attempt, .connectionFailure)
                 case .success(let channel): send(channel)
                 }
             }
     }
 
-    private func attemptAnswered(_ response: UpstreamResponse) {
-        report(.status(response.status))
+    // MARK: - The response (UpstreamResponseReceiver)
+
+    /// The head decides (router.cc `onUpstreamHeaders`): the status goes to outlier detection
+    /// (`putHttpResponseCode`), then a retry drops the response, resetting the upstream stream
+    /// (`resetStream`: an HTTP/1.1 connection is closed, not pooled); otherwise the response is
+    /// forwarded, and the per-try timeout no longer applies (`onPerTryTimeout`).
+    func upstreamHead(_ attempt: Int, status: Int, headers: [(name: String, value: String)]) {
+        guard attempt == attempts, case .attempting(let channel) = state else { return }
+        report(.status(status))
         releaseRetry()
-        endAttempt()
-        cancelTryTimers()
-        if response.reusable, case .attempting(let channel?) = state, let target = currentTarget {
-            // Back to the pool; the attempt no longer owns it, so finishing does not close it.
-            state = .attempting(nil)
-            targets.release(channel, to: target)
-        }
-        if upgrade && response.status == 101, case .attempting(let channel?) = state {
+        perTryTimer?.cancel()
+        perTryTimer = nil
+        if upgrade && status == 101, let channel {
             state = .finished
+            endAttempt()
+            cancelTryTimers()
             globalTimer?.cancel()
-            complete(.upgraded(response, channel))
+            emit(.upgraded(status: status, headers: headers, channel))
             return
         }
-        if plan.retries(status: response.status, headers: response.headers) && attempts <= plan.numRetries && takeRetry() {
-            backOff(after: response.headers)
+        if plan.retries(status: status, headers: headers) && attempts <= plan.numRetries && takeRetry() {
+            endAttempt()
+            cancelTryTimers()
+            state = .idle
+            // The upstream stream is reset unless the response ends with its head (router.cc:
+            // `resetStream` when `!end_stream`): such an HTTP/1.1 connection is pooled at that end.
+            if let channel, let target = currentTarget, Self.endsWithHead(status: status, headers: headers, head: request.method == .HEAD) {
+                discarded = (channel, target)
+            } else {
+                channel?.close(promise: nil)
+            }
+            backOff(after: headers)
             return
         }
-        finish(.response(response, attempts: attempts))
+        state = .responding(channel)
+        touchIdleTimer()
+        emit(.head(status: status, headers: headers, attempts: attempts))
+    }
+
+    func upstreamBody(_ attempt: Int, _ chunk: ByteBuffer) {
+        guard attempt == attempts, case .responding = state else { return }
+        touchIdleTimer()
+        emit(.body(chunk))
+    }
+
+    func upstreamReadComplete(_ attempt: Int) {
+        dropDiscarded()
+        guard attempt == attempts, case .responding = state else { return }
+        emit(.flush)
+    }
+
+    /// The response is complete (`onUpstreamComplete`): a kept-alive connection goes back to the pool.
+    func upstreamEnd(_ attempt: Int, trailers: [HTTPHeader], reusable: Bool) {
+        guard attempt == attempts else { return }
+        if let d = discarded {
+            // The end of a retried response that had no body: its connection goes back to the pool.
+            discarded = nil
+            if reusable { targets.release(d.channel, to: d.target) }
+            return
+        }
+        guard case .responding(let channel) = state else { return }
+        state = .finished
+        endAttempt()
+        globalTimer?.cancel()
+        cancelTryTimers()
+        // The attempt no longer owns the connection: finishing does not close it.
+        if reusable, let channel, let target = currentTarget { targets.release(channel, to: target) }
+        emit(.end(trailers: trailers))
+    }
+
+    /// A failure before the head is the attempt's (retried as its reset reason says); after it,
+    /// the upstream reset the response under way (`onUpstreamReset`, reported as a connect
+    /// failure): never retried, the downstream stream is reset.
+    func upstreamFailed(_ attempt: Int, _ failure: UpstreamFailure) {
+        guard attempt == attempts else { return }
+        switch state {
+        case .attempting: attemptFailed(failure)
+        case .responding:
+            report(.connectFailed)
+            finish(.reset)
+        case .idle, .backingOff, .finished: break
+        }
     }
 
     private func attemptFailed(_ failure: UpstreamFailure) {
@@ -631,6 +738,22 @@ final class ForwardExchange {
         holdsRetry = false
     }
 
+    /// A retried response's connection whose end did not come in the read with its head is
+    /// closed (a reset), as is one still held when the exchange goes on or ends.
+    private func dropDiscarded() {
+        discarded?.channel.close(promise: nil)
+        discarded = nil
+    }
+
+    /// Whether a response ends with its head, as Envoy's HTTP/1 codec raises its headers with
+    /// `end_stream` (codec_impl.cc `ClientConnectionImpl::cannotHaveBody`): the answer to a HEAD
+    /// request, a 204 or a 304, or a final response with `content-length: 0` that is not chunked.
+    static func endsWithHead(status: Int, headers: [(name: String, value: String)], head: Bool) -> Bool {
+        if head || status == 204 || status == 304 { return true }
+        guard status >= 200, headers.contains(where: { $0.name == "content-length" && $0.value == "0" }) else { return false }
+        return !headers.contains { $0.name == "transfer-encoding" && $0.value.lowercased().contains("chunked") }
+    }
+
     /// The attempt in flight is over for the load balancer and the circuit breaker.
     private func endAttempt() {
         if let i = inFlight { targets.ended(cluster, i, priority) }
@@ -651,20 +774,23 @@ final class ForwardExchange {
         state = .backingOff(task)
     }
 
-    private func finish(_ result: ExchangeResult) {
+    /// Ends the exchange with `event` (a local reply, or a reset of a response under way): the
+    /// attempt's connection is closed, the timers are off.
+    private func finish(_ event: ExchangeEvent) {
         let previous = state
-        // Finished first: closing the attempt's channel fails its promise synchronously.
+        // Finished first: closing the attempt's channel reports its failure synchronously.
         state = .finished
         switch previous {
         case .finished: return
-        case .attempting(let channel): channel?.close(promise: nil)
+        case .attempting(let channel), .responding(let channel): channel?.close(promise: nil)
         case .backingOff(let task): task.cancel()
         case .idle: break
         }
+        dropDiscarded()
         endAttempt()
         releaseRetry()
         globalTimer?.cancel()
         cancelTryTimers()
-        complete(result)
+        emit(event)
     }
 }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
+import XDSCRequest
 
 /// The upstream HTTP/2 connections: a pool per endpoint address, priority and TLS identity
 /// (Envoy's pools are per host and priority, cluster_manager_impl.cc `httpConnPoolImpl`),
@@ -186,7 +187,24 @@ final class HTTP2UpstreamPool: Sendable {
         waiting.forEach { $0.succeed(nil) }
     }
 
-    /// A new stream on `connection`, speaking HTTP/1 parts, whose answer completes `responsePromise`.
+    /// A new stream on `connection`, speaking HTTP/1 parts, whose response goes to `receiver`
+    /// (attempt `attempt`) on the receiver's event loop: a pooled connection may live on another.
+    static func stream(
+        on connection: Connection, httpProtocol: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol,
+        receiver: NIOLoopBound<UpstreamResponseReceiver>, receiverLoop: EventLoop, attempt: Int
+    ) -> EventLoopFuture<Channel> {
+        connection.multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                let sync = stream.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: httpProtocol))
+                let direct: UpstreamResponseReceiver =
+                    stream.eventLoop === receiverLoop ? receiver.value : LoopHoppingReceiver(receiver, on: receiverLoop)
+                try sync.addHandler(UpstreamResponseHandler(receiver: direct, attempt: attempt))
+            }
+        }
+    }
+
+    /// A new stream on `connection` whose whole response completes `responsePromise`.
     static func stream(
         on connection: Connection, httpProtocol: HTTP2FramePayloadToHTTP1ClientCodec.HTTPProtocol,
         responsePromise: EventLoopPromise<UpstreamResponse>
@@ -251,13 +269,14 @@ final class HTTP2UpstreamPool: Sendable {
 }
 
 extension UpstreamTargets {
-    /// A stream of `cluster`'s request to `target` on the endpoint's HTTP/2 pool, answering
-    /// `responsePromise`; nil when `max_pending_requests` refuses it. A stream that waits
+    /// A stream of `cluster`'s request to `target` on the endpoint's HTTP/2 pool, its response
+    /// going to `receiver` (attempt `attempt`, on `eventLoop`); nil when `max_pending_requests` refuses it. A stream that waits
     /// (for a connection being dialled, or for room) is pending until it is on a connected one.
     func openHTTP2Stream(
         _ cluster: String, _ target: Target, eventLoop: EventLoop, connectTimeout: TimeAmount,
-        responsePromise: EventLoopPromise<UpstreamResponse>
+        receiver: UpstreamResponseReceiver, attempt: Int
     ) -> EventLoopFuture<Channel>? {
+        let bound = NIOLoopBound(receiver, eventLoop: eventLoop)
         guard let c = positions(cluster) else { return nil }
         let counters = Self.limitIndex(c, target.priority)
         let priority = target.priority
@@ -286,7 +305,9 @@ extension UpstreamTargets {
         }
         if case .overflow = first { return nil }
         let stream = grant(first).flatMap { g in
-            let stream = g.connection.flatMap { HTTP2UpstreamPool.stream(on: $0, httpProtocol: .http, responsePromise: responsePromise) }
+            let stream = g.connection.flatMap {
+                HTTP2UpstreamPool.stream(on: $0, httpProtocol: .http, receiver: bound, receiverLoop: eventLoop, attempt: attempt)
+            }
             stream.whenComplete { result in
                 switch result {
                 case .success(let s): s.closeFuture.whenComplete { _ in pool.release(g) }
@@ -297,5 +318,41 @@ extension UpstreamTargets {
         }
         if pending { stream.whenComplete { [self] _ in self.endPending(cluster, priority) } }
         return stream
+    }
+}
+
+/// Hands a stream's response parts to a receiver on another event loop, in order.
+final class LoopHoppingReceiver: UpstreamResponseReceiver {
+    private let target: NIOLoopBound<UpstreamResponseReceiver>
+    private let loop: EventLoop
+
+    init(_ target: NIOLoopBound<UpstreamResponseReceiver>, on loop: EventLoop) {
+        self.target = target
+        self.loop = loop
+    }
+
+    func upstreamHead(_ attempt: Int, status: Int, headers: [(name: String, value: String)]) {
+        let target = self.target
+        loop.execute { target.value.upstreamHead(attempt, status: status, headers: headers) }
+    }
+
+    func upstreamBody(_ attempt: Int, _ chunk: ByteBuffer) {
+        let target = self.target
+        loop.execute { target.value.upstreamBody(attempt, chunk) }
+    }
+
+    func upstreamReadComplete(_ attempt: Int) {
+        let target = self.target
+        loop.execute { target.value.upstreamReadComplete(attempt) }
+    }
+
+    func upstreamEnd(_ attempt: Int, trailers: [HTTPHeader], reusable: Bool) {
+        let target = self.target
+        loop.execute { target.value.upstreamEnd(attempt, trailers: trailers, reusable: reusable) }
+    }
+
+    func upstreamFailed(_ attempt: Int, _ failure: UpstreamFailure) {
+        let target = self.target
+        loop.execute { target.value.upstreamFailed(attempt, failure) }
     }
 }

@@ -25,6 +25,8 @@ public struct ProxyFilterChain: Sendable {
     public var codecType: HttpConnectionManager.CodecType
     /// `http2_protocol_options.max_concurrent_streams`, advertised in SETTINGS; nil is Envoy's default.
     public var http2MaxConcurrentStreams: UInt32? = nil
+    /// `http_protocol_options.accept_http_10`: HTTP/1.0 requests are served, not answered 426.
+    public var acceptHTTP10 = false
     /// The connection manager's `x-forwarded-*` settings and internal addresses.
     var addressing = ClientAddressing()
     /// A client's `x-forwarded-proto` is replaced by the connection's scheme
@@ -284,6 +286,7 @@ public struct ProxyConfiguration: Sendable {
                     tls: c.tls, codecType: cm.codecType, http2MaxConcurrentStreams: cm.http2MaxConcurrentStreams,
                     source: c.source ?? l.source)
                 chain.addressing = ClientAddressing(cm)
+                chain.acceptHTTP10 = cm.acceptHTTP10
                 return chain
             }
             return ProxyListener(

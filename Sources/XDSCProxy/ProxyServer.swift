@@ -108,7 +108,7 @@ public final class ProxyServer: Sendable {
                             name: l.name, engine: chain.engine, targets: shared, options: options, random: random, buckets: buckets,
                             httpFilters: chain.httpFilters, upgradeTypes: chain.upgradeTypes, tls: chain.serverContext != nil,
                             codecType: chain.codecType, http2MaxConcurrentStreams: chain.http2MaxConcurrentStreams,
-                            addressing: chain.addressing))
+                            addressing: chain.addressing, acceptHTTP10: chain.acceptHTTP10))
                 }
                 let port = options.portMap[l.name] ?? l.port
                 let channel = try await ServerBootstrap(group: group)

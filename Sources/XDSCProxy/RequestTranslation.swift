@@ -225,19 +225,21 @@ enum RequestTranslation {
         return UpstreamRequest(method: HTTPMethod(rawValue: d.request.method), uri: path, headers: headers, body: body)
     }
 
-    /// The upstream response's headers as the client gets them: hop-by-hop removed, the
-    /// body's length, then the route's response mutations. A 101 keeps `connection` and
-    /// `upgrade` and has no length.
+    /// The upstream response's headers as the client gets them: hop-by-hop removed (the
+    /// upstream's `content-length` stays: the body streams through as it came), then the
+    /// route's response mutations. A 101 (`upgrade`) keeps `connection` and `upgrade` and has
+    /// no length.
     static func responseHeaders(
-        upstream: [(name: String, value: String)], bodyLength: Int?, engine: RouteEngine, decision: RouteDecision
+        upstream: [(name: String, value: String)], upgrade: Bool = false, engine: RouteEngine, decision: RouteDecision
     ) -> [HTTPHeader] {
         var seed: [HTTPHeader] = []
-        for (n, v) in upstream where n != "content-length" {
-            let keep = bodyLength == nil && (n == "connection" || n == "upgrade")
+        for (n, v) in upstream {
+            // An upgrade keeps its `connection` and `upgrade`; a 101 has no body to measure.
+            let keep = upgrade && (n == "connection" || n == "upgrade")
+            if upgrade && n == "content-length" { continue }
             // The names come lower-cased (UpstreamResponseHandler).
             if keep || !isHopByHop(n) { seed.append(HTTPHeader(lowerCaseName: n, v)) }
         }
-        if let bodyLength { seed.append(HTTPHeader(lowerCaseName: "content-length", String(bodyLength))) }
         return engine.finalizeResponseHeaders(seed, of: decision).entries
     }
 

@@ -62,6 +62,27 @@ import XDSCTestSupport
         #expect(json.contains(#""http2_protocol_options":{"max_concurrent_streams":100}"#))
     }
 
+    /// The connection manager's `http_protocol_options` (Http1ProtocolOptions) is a field Envoy
+    /// has: `accept_http_10` is read and written back, its other fields are warned at start, and
+    /// a misspelt one is an unknown field.
+    @Test func http1OptionsAreRead() {
+        let r = read(Self.listener("          http_protocol_options: {accept_http_10: true, enable_trailers: true}"))
+        #expect(r.diagnostics.filter { $0.severity == .error }.isEmpty, "\(summary(r.diagnostics))")
+        let cm = r.config.listeners.first?.connectionManager
+        #expect(cm?.acceptHTTP10 == true)
+        #expect(cm?.unkeptTrafficFields == ["http_protocol_options.enable_trailers"])
+        #expect(cm?.typedConfig.json.compactText().contains(#""http_protocol_options":{"accept_http_10":true}"#) == true)
+        #expect(read(Self.listener("")).config.listeners.first?.connectionManager.acceptHTTP10 == false)
+        let typo = read(Self.listener("          http_protocol_options: {accept_http10: true}"))
+        #expect(typo.diagnostics.contains { $0.severity == .error && $0.message.contains("accept_http10") })
+    }
+
+    /// `http1_protocol_options` is not a field of the connection manager (it was taken for one).
+    @Test func thereIsNoHTTP1ProtocolOptionsField() {
+        let r = read(Self.listener("          http1_protocol_options: {}"))
+        #expect(r.diagnostics.contains { $0.severity == .error && $0.message.contains("unknown field `http1_protocol_options`") })
+    }
+
     /// A static cluster `c` of one endpoint, with `field`.
     static func cluster(with field: String) -> String {
         """
