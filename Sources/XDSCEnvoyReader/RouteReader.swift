@@ -128,7 +128,7 @@ struct RouteReader {
         if let p = m.string("path") { specifiers.append(("path", .path(p))) }
         if let re = m.message("safe_regex", Tables.regexMatcher), let r = regex(re) { specifiers.append(("safe_regex", .safeRegex(r))) }
         if let p = m.string("path_separated_prefix") { specifiers.append(("path_separated_prefix", .pathSeparatedPrefix(p))) }
-        if m.message("connect_matcher", MessageTable("ConnectMatcher", read: [])) != nil {
+        if m.message("connect_matcher", Tables.connectMatcher) != nil {
             specifiers.append(("connect_matcher", .connectMatcher))
         }
         let unmodeled = Tables.routeMatch.fields.filter { $0.value == .routing }.map(\.key).filter(m.has).sorted()
@@ -162,7 +162,7 @@ struct RouteReader {
             query.append(QueryParameterMatcher(name: name, stringMatch: sm, presentMatch: present))
         }
         var grpc = false
-        if m.message("grpc", MessageTable("GrpcRouteMatchOptions", read: [])) != nil { grpc = true }
+        if m.message("grpc", Tables.grpcRouteMatchOptions) != nil { grpc = true }
         var out = RouteMatch(
             specifiers.first?.1 ?? .prefix(""), caseSensitive: m.bool("case_sensitive"),
             runtimeFraction: m.message("runtime_fraction", Tables.runtimeFractionalPercent).map(runtimeFraction),

@@ -53,6 +53,9 @@ enum Tables {
         routing: ["path_match_policy", "tls_context", "filter_state", "cookies"],
         removed: ["regex": "use `safe_regex: {regex: ...}`"])
 
+    static let connectMatcher = MessageTable("RouteMatch.ConnectMatcher", read: [])
+    static let grpcRouteMatchOptions = MessageTable("RouteMatch.GrpcRouteMatchOptions", read: [])
+
     static let headerMatcher = MessageTable(
         "HeaderMatcher",
         read: [
@@ -89,11 +92,11 @@ enum Tables {
         // flush timeout all change how Envoy serves the route; the engine and proxy do not.
         unsimulated: [
             "metadata_match", "early_data_policy", "retry_policy_typed_config", "internal_redirect_policy",
-            "internal_redirect_action", "max_internal_redirects", "hedge_policy", "flush_timeout",
+            "internal_redirect_action", "max_internal_redirects", "hedge_policy", "flush_timeout", "host_rewrite", "path_rewrite",
         ],
         routing: ["cluster_specifier_plugin", "inline_cluster_specifier_plugin", "path_rewrite_policy"],
         removed: [
-            "host_rewrite": "use `host_rewrite_literal`", "request_mirror_policy": "use `request_mirror_policies: [...]`",
+            "request_mirror_policy": "use `request_mirror_policies: [...]`",
             "use_websocket": "use `upgrade_configs: [{upgrade_type: websocket}]`",
         ])
 
@@ -103,8 +106,7 @@ enum Tables {
     static let regexMatchAndSubstitute = MessageTable("RegexMatchAndSubstitute", read: ["pattern", "substitution"])
 
     static let weightedCluster = MessageTable(
-        "WeightedCluster", read: ["clusters", "runtime_key_prefix", "total_weight", "header_name", "use_hash_policy"],
-        routing: ["random_value_specifier"])
+        "WeightedCluster", read: ["clusters", "runtime_key_prefix", "total_weight", "header_name", "use_hash_policy"])
 
     static let clusterWeight = MessageTable(
         "ClusterWeight",
@@ -141,7 +143,8 @@ enum Tables {
 
     static let requestMirrorPolicy = MessageTable(
         "RequestMirrorPolicy", read: ["cluster", "cluster_header", "runtime_fraction", "disable_shadow_host_suffix_append"],
-        ignored: ["trace_sampled"])
+        ignored: ["trace_sampled"],
+        unsimulated: ["host_rewrite_literal", "request_headers_mutations"])
 
     static let hashPolicy = MessageTable(
         "HashPolicy", read: ["header", "cookie", "connection_properties", "query_parameter", "filter_state", "terminal"])
@@ -183,9 +186,10 @@ enum Tables {
             "api_listener", "connection_balance_config", "reuse_port", "enable_reuse_port", "access_log", "tcp_backlog_size",
             "max_connections_to_accept_per_socket_event", "bind_to_port", "internal_listener", "enable_mptcp",
             "ignore_global_conn_limit", "bypass_overload_manager", "fcds_config",
+            // Deprecated, still read by Envoy (`deprecated_v1.bind_to_port`, like `bind_to_port`).
+            "deprecated_v1",
         ],
-        routing: ["filter_chain_matcher"],
-        removed: ["deprecated_v1": "remove it: v1 listener settings are gone from the v3 API"])
+        routing: ["filter_chain_matcher"])
 
     static let address = MessageTable("Address", read: ["socket_address", "pipe", "envoy_internal_address"])
     static let socketAddress = MessageTable(
@@ -196,9 +200,12 @@ enum Tables {
 
     static let filterChain = MessageTable(
         "FilterChain", read: ["filter_chain_match", "filters", "transport_socket", "name"],
-        ignored: ["metadata", "transport_socket_connect_timeout", "on_demand_configuration"],
+        ignored: ["metadata", "transport_socket_connect_timeout"],
+        // Deprecated, still honoured: Envoy adds the PROXY protocol listener filter for it.
+        unsimulated: ["use_proxy_proto"],
         removed: [
-            "use_proxy_proto": "use the `envoy.filters.listener.proxy_protocol` listener filter", "tls_context": "use `transport_socket`",
+            "tls_context": "use `transport_socket`",
+            "on_demand_configuration": "remove it: Envoy's v3 API no longer has on-demand filter chains",
         ])
 
     static let filterChainMatch = MessageTable(
@@ -238,7 +245,8 @@ enum Tables {
             "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6",
             "request_id_extension", "local_reply_config", "stream_error_on_invalid_http_message", "proxy_status_config",
             "typed_header_validation_config", "append_x_forwarded_port", "append_local_overload",
-            "add_proxy_protocol_connection_state", "http_services",
+            "add_proxy_protocol_connection_state", "forward_client_cert_matcher", "http1_safe_max_connection_duration",
+            "stream_flush_timeout", "forward_proto_config", "drain_timeout_jitter",
         ],
         routing: ["scoped_routes"],
         notes: [
@@ -257,13 +265,14 @@ enum Tables {
         "always_set_request_id_in_response", "forward_client_cert_details", "set_current_client_cert_details",
         "proxy_100_continue", "represent_ipv4_remote_address_as_ipv4_mapped_ipv6", "request_id_extension", "local_reply_config",
         "stream_error_on_invalid_http_message", "proxy_status_config", "typed_header_validation_config",
-        "append_x_forwarded_port", "http_services",
+        "append_x_forwarded_port", "forward_client_cert_matcher", "http1_safe_max_connection_duration", "stream_flush_timeout",
+        "forward_proto_config",
     ]
     /// Ignored connection manager fields that do not change traffic as the proxy serves it:
     /// statistics, access-log timing, draining and overload, HTTP/3 (warned by `codec_type`).
     static let managerFieldsWithoutTrafficEffect: [String] = [
         "http3_protocol_options", "drain_timeout", "access_log_flush_interval", "flush_access_log_on_new_request",
-        "access_log_options", "append_local_overload", "add_proxy_protocol_connection_state",
+        "access_log_options", "append_local_overload", "add_proxy_protocol_connection_state", "drain_timeout_jitter",
     ]
 
     /// `envoy.extensions.filters.http.router.v3.Router` (router.proto).
@@ -328,6 +337,7 @@ enum Tables {
             "upstream_connection_options", "close_connections_on_host_health_failure", "ignore_health_on_host_removal",
             "filters", "load_balancing_policy", "lrs_server", "lrs_report_endpoint_metrics", "track_timeout_budgets",
             "upstream_config", "track_cluster_stats", "preconnect_policy", "connection_pool_per_downstream_connection",
+            "transport_socket_matcher",
         ],
         removed: [
             "hosts": "use `load_assignment`", "tls_context": "use `transport_socket`",
@@ -344,7 +354,7 @@ enum Tables {
         "typed_dns_resolver_config", "upstream_bind_config", "lb_subset_config", "original_dst_lb_config",
         "least_request_lb_config", "round_robin_lb_config", "protocol_selection", "upstream_connection_options",
         "close_connections_on_host_health_failure", "ignore_health_on_host_removal", "filters", "load_balancing_policy",
-        "upstream_config", "preconnect_policy", "connection_pool_per_downstream_connection",
+        "upstream_config", "preconnect_policy", "connection_pool_per_downstream_connection", "transport_socket_matcher",
     ]
     /// Ignored cluster fields that do not change traffic: names and statistics, metadata,
     /// load reporting, start-up warming, ORIGINAL_DST clean-up.
@@ -366,7 +376,9 @@ enum Tables {
 
     static let localityLbEndpoints = MessageTable(
         "LocalityLbEndpoints", read: ["lb_endpoints"],
-        ignored: ["locality", "metadata", "leds_cluster_locality_config", "load_balancing_weight", "priority", "proximity"])
+        ignored: ["locality", "metadata", "leds_cluster_locality_config", "load_balancing_weight", "priority", "proximity"],
+        // Deprecated endpoints list (a oneof with `leds_cluster_locality_config`): not read.
+        routing: ["load_balancer_endpoints"])
 
     static let lbEndpoint = MessageTable(
         "LbEndpoint", read: ["endpoint", "load_balancing_weight"], ignored: ["endpoint_name", "health_status", "metadata"])
@@ -433,7 +445,10 @@ enum Tables {
             "explicit_http_config", "use_downstream_protocol_config", "auto_config", "upstream_http_protocol_options",
             "common_http_protocol_options",
         ],
-        ignored: ["http_filters", "header_validation_config"])
+        ignored: ["http_filters", "header_validation_config"],
+        // Cluster-wide route policies: they change how Envoy retries, hashes, mirrors and
+        // ejects for every route to the cluster; the engine and the proxy do not act on them.
+        unsimulated: ["retry_policy", "hash_policy", "request_mirror_policies", "outlier_detection"])
     /// `envoy.config.core.v3.HttpProtocolOptions` of a cluster (api/envoy/config/core/v3/protocol.proto).
     static let commonHttpProtocolOptions = MessageTable(
         "HttpProtocolOptions", read: ["idle_timeout", "max_requests_per_connection"],
@@ -514,7 +529,7 @@ enum Tables {
     static let sanMatcher = MessageTable("SubjectAltNameMatcher", read: ["san_type", "matcher", "oid"])
     static let combinedValidationContext = MessageTable(
         "CombinedCertificateValidationContext", read: ["default_validation_context", "validation_context_sds_secret_config"],
-        ignored: ["validation_context_certificate_provider", "validation_context_certificate_provider_instance", "custom_validator_config"])
+        ignored: ["validation_context_certificate_provider", "validation_context_certificate_provider_instance"])
     static let sdsSecretConfig = MessageTable("SdsSecretConfig", read: ["name"], ignored: ["sds_config"])
     static let secret = MessageTable(
         "Secret", read: ["name"],
@@ -556,7 +571,7 @@ enum Tables {
         "DiscoveryResponse", read: ["resources"],
         ignored: ["version_info", "canary", "type_url", "nonce", "control_plane", "resource_errors"])
     static let resource = MessageTable(
-        "Resource", read: ["name", "resource"], ignored: ["aliases", "version", "ttl", "cache_control", "metadata"])
+        "Resource", read: ["name", "resource"], ignored: ["aliases", "version", "ttl", "cache_control", "metadata", "resource_name"])
 
     static let configDump = MessageTable("ConfigDump", read: ["configs"])
     static let bootstrapConfigDump = MessageTable("BootstrapConfigDump", read: ["bootstrap"], ignored: ["last_updated"])

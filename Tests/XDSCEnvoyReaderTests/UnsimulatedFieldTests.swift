@@ -47,6 +47,60 @@ import XDSCTestSupport
         #expect(found.first { $0.span.start == m.markers["early"] }?.message.hasPrefix("`early_data_policy` of `RouteAction`") == true)
     }
 
+    /// Fields that are valid Envoy again or still (the API check in `TablesMatchEnvoyAPITests`
+    /// found them): the format-string rewrites, a mirror's host rewrite and header mutations,
+    /// a filter chain's deprecated `use_proxy_proto` are warned, not rejected; a listener's
+    /// deprecated `deprecated_v1` is accepted; the reserved `on_demand_configuration` is not.
+    @Test func fieldsTheAPIHasAreNotRejected() {
+        let m = Marked(
+            """
+            static_resources:
+              listeners:
+              - name: l
+                address: {socket_address: {address: 127.0.0.1, port_value: 8080}}
+                deprecated_v1: {bind_to_port: true}
+                filter_chains:
+                - ⟨proxyProto⟩use_proxy_proto: true
+                  ⟨onDemand⟩on_demand_configuration: {}
+                  filters:
+                  - name: envoy.filters.network.http_connection_manager
+                    typed_config:
+                      "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+                      stat_prefix: s
+                      http_filters:
+                      - name: envoy.filters.http.router
+                        typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+                      route_config:
+                        virtual_hosts:
+                        - name: v
+                          domains: ["*"]
+                          routes:
+                          - match: {prefix: /}
+                            route:
+                              cluster: c
+                              ⟨host⟩host_rewrite: "%REQ(x-host)%"
+                              ⟨path⟩path_rewrite: "/v2%PATH%"
+                              request_mirror_policies:
+                              - cluster: c
+                                ⟨mirrorHost⟩host_rewrite_literal: shadow.example.com
+              clusters:
+              - name: c
+                type: STATIC
+                load_assignment:
+                  cluster_name: c
+                  endpoints:
+                  - lb_endpoints:
+                    - endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 9000}}}
+            """)
+        let (_, ds) = read(m.text)
+        let warned = Set(ds.filter { $0.rule == .unsimulatedField }.map(\.span.start))
+        #expect(warned == Set(["proxyProto", "host", "path", "mirrorHost"].compactMap { m.markers[$0] }), "\(summary(ds))")
+        let errors = ds.filter { $0.severity == .error }
+        #expect(errors.map(\.rule) == [.unknownField], "\(summary(ds))")
+        #expect(errors.first?.span.start == m.markers["onDemand"])
+        #expect(errors.first?.message.contains("removed") == true, "\(summary(ds))")
+    }
+
     @Test func nullIsNotSet() {
         let (_, ds) = read(table(route: #"{"match":{"prefix":"/"},"route":{"cluster":"c","hedge_policy":null}}"#), file: "r.json")
         #expect(ds.isEmpty, "\(summary(ds))")

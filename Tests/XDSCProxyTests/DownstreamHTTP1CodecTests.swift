@@ -9,16 +9,6 @@ import Testing
 /// and `read()` calls it passes on, its parse-error replies, and its response bytes, checked
 /// against NIO's own response encoder.
 @Suite struct DownstreamHTTP1CodecTests {
-    /// Counts the `read()` calls that reach the head of the pipeline (the socket).
-    final class ReadCounter: ChannelOutboundHandler {
-        typealias OutboundIn = IOData
-        var reads = 0
-        func read(context: ChannelHandlerContext) {
-            reads += 1
-            context.read()
-        }
-    }
-
     func pipeline() throws -> (EmbeddedChannel, ReadCounter, DownstreamHTTP1Codec) {
         let counter = ReadCounter()
         let codec = DownstreamHTTP1Codec()

@@ -234,3 +234,15 @@ enum Fixtures {
         }
     }
 }
+
+/// Counts the `read()` calls that reach it; put at the head of a pipeline it counts the reads
+/// that would reach the socket.
+final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = Any
+    var reads = 0
+
+    func read(context: ChannelHandlerContext) {
+        reads += 1
+        context.read()
+    }
+}

@@ -1,5 +1,6 @@
 import Testing
 import XDSCDiagnostics
+
 @testable import XDSCSyntax
 
 /// Issue 13: the tree and the spans every node and value carries stay small, and the fast
