@@ -416,14 +416,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .flush:
                 context.flush()
             case .end(let trailers):
-                self.streamTimer?.cancel()
-                self.streamTimer = nil
+                self.stopStreamTimer()
                 self.endResponse(context: context, head: head, keepAlive: Self.keepsAlive(head), trailers: trailers)
             case .reset:
                 // The response started and cannot be completed: the stream is reset, which on
                 // HTTP/1.1 closes the connection mid-response (an HTTP/2 stream gets RST_STREAM).
-                self.streamTimer?.cancel()
-                self.streamTimer = nil
+                self.stopStreamTimer()
                 self.state = .closed
                 context.close(promise: nil)
             case .upgraded(_, let upstreamHeaders, let channel):
@@ -448,6 +446,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
         exchange.start()
+    }
+
+    /// The stream timer is off (the response ended, or the stream did).
+    private func stopStreamTimer() {
+        streamTimer?.cancel()
+        streamTimer = nil
     }
 
     /// `include_attempt_count_in_response`: set after the route's mutations, once an attempt was made.
@@ -527,8 +531,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func tunnel(context: ChannelHandlerContext, upstream: Channel, headers: [HTTPHeader], closingIn: TimeAmount? = nil) {
         clientTimer?.cancel()
         clientTimer = nil
-        streamTimer?.cancel()
-        streamTimer = nil
+        stopStreamTimer()
         state = .closed
         var h = RequestTranslation.appendingVia(headers.filter { $0.name != "server" && $0.name != "date" }, listener.addressing.via)
         h.append(HTTPHeader("date", date()))
@@ -591,8 +594,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// A whole response: the head, the body, the end.
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, headers: [HTTPHeader], body: ByteBuffer) {
-        streamTimer?.cancel()
-        streamTimer = nil
+        stopStreamTimer()
         let keepAlive = writeHead(context: context, head: head, status: status, headers: headers)
         if body.readableBytes > 0 && head.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         endResponse(context: context, head: head, keepAlive: keepAlive, trailers: [])
@@ -672,8 +674,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// A `HEAD` request gets the headers only, as from every local reply.
     private func reject(context: ChannelHandlerContext, head: HTTPRequestHead, status: Int, body: String) {
         clientTimer?.cancel()
-        streamTimer?.cancel()
-        streamTimer = nil
+        stopStreamTimer()
         var h = HTTPHeaders()
         var status = status
         var body = body

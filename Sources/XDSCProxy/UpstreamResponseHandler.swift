@@ -190,11 +190,8 @@ final class UpstreamResponseHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        readHeldBack()
         self.context = nil
-        if readPending {
-            readPending = false
-            context.read()
-        }
     }
 
     func read(context: ChannelHandlerContext) {
