@@ -394,6 +394,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let started = NIODeadline.now()
         // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
         let suppress = engine.router.suppressEnvoyHeaders
+        // Whether the connection goes on after the streamed response, as its head said.
+        var keepAlive = true
         exchange.onEvent { [self] event in
             guard case .answering = self.state else { return }
             // The decision is read from `routed` (not captured as a copy).
@@ -406,7 +408,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     upstream: upstreamHeaders, engine: routed.engine, decision: routed.decision)
                 let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
                 if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
-                self.writeHead(
+                keepAlive = self.writeHead(
                     context: context, head: head, status: status,
                     headers: Self.overwriting(headers, with: self.attemptCount(routed, exchange)))
                 // Envoy's watermarks: a downstream that cannot take more stops the upstream's reads.
@@ -417,7 +419,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context.flush()
             case .end(let trailers):
                 self.stopStreamTimer()
-                self.endResponse(context: context, head: head, keepAlive: Self.keepsAlive(head), trailers: trailers)
+                self.endResponse(context: context, head: head, keepAlive: keepAlive, trailers: trailers)
             case .reset:
                 // The response started and cannot be completed: the stream is reset, which on
                 // HTTP/1.1 closes the connection mid-response (an HTTP/2 stream gets RST_STREAM).

@@ -85,16 +85,17 @@ struct StreamingEndToEndTests {
         """
 
     /// Runs `body` with the proxy's port, in front of `upstream`.
-    static func withProxy(_ upstream: ScriptedUpstream, _ body: (Int) async throws -> Void) async throws {
+    static func withProxy(_ upstream: ScriptedUpstream, acceptHTTP10: Bool = false, _ body: (Int) async throws -> Void) async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { ch in
                 ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(ScriptedUpstreamHandler(upstream)) }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(server.localAddress?.port)
-        let config = ProxyConfiguration(
+        var config = ProxyConfiguration(
             listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try Fixtures.routeConfiguration(table)))],
             clusters: [("svc", [ProxyEndpoint(host: "127.0.0.1", port: port)])])
+        config.listeners[0].chains[0].acceptHTTP10 = acceptHTTP10
         var options = ProxyOptions()
         options.upstreams = .real
         do {
@@ -155,6 +156,24 @@ struct StreamingEndToEndTests {
     }
 
     static let get = "GET /stream HTTP/1.1\r\nhost: example.com\r\nconnection: close\r\n\r\n"
+
+    /// An HTTP/1.0 client cannot take a chunked body: a streamed response without a length
+    /// ends with the connection even when the client asked to keep it (`connection: close`
+    /// in the head, and the close after the body).
+    @Test func aBodyWithoutLengthToHTTP10EndsWithTheConnection() async throws {
+        let gate = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
+        let upstream = ScriptedUpstream([
+            [.send("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n6\r\nfirst;\r\n"), .wait(gate.futureResult), .send("0\r\n\r\n")]
+        ])
+        try await Self.withProxy(upstream, acceptHTTP10: true) { port in
+            let request = "GET /stream HTTP/1.0\r\nhost: example.com\r\nconnection: keep-alive\r\n\r\n"
+            let r = try await Self.read(port: port, request, first: "first;", thenOpen: gate)
+            #expect(r.text.hasPrefix("HTTP/1.0 200 OK\r\n"), "\(r.text)")
+            #expect(TestClient.parse(r.text).header("connection") == "close")
+            #expect(r.text.hasSuffix("\r\n\r\nfirst;"), "\(r.text)")
+            #expect(r.serverClosed, "the connection stayed open after a body delimited by its close")
+        }
+    }
 
     /// A chunked response reaches the client chunked, its first part while the upstream still
     /// holds the rest (a buffering proxy would send nothing before the upstream's end).
