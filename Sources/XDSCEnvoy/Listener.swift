@@ -17,6 +17,9 @@ public struct Listener: Equatable, Sendable, EnvoyMessage {
     /// SNI and the transport protocol (`tls` or `raw_buffer`) select the filter chain. Other
     /// listener filters are not modelled.
     public var tlsInspector = false
+    /// `per_connection_buffer_limit_bytes` (nil: Envoy's 1 MiB; 0: no limit). The router keeps
+    /// a request body for retries only up to it.
+    public var perConnectionBufferLimitBytes: UInt32?
     /// Where this listener came from: a policy token or a position in an Envoy file (not
     /// serialised).
     public var source: SourceSpan?
@@ -88,6 +91,7 @@ public struct Listener: Equatable, Sendable, EnvoyMessage {
         }
         o.putList("filter_chains", filterChains)
         o.set("default_filter_chain", defaultFilterChain)
+        if let b = perConnectionBufferLimitBytes { o.put("per_connection_buffer_limit_bytes", .int(Int64(b))) }
     }
 }
 

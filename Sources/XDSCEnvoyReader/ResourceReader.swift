@@ -77,6 +77,7 @@ struct ResourceReader {
         l.tlsInspector = m.messages("listener_filters", Tables.listenerFilter).contains { f in
             f.string("name") == "envoy.filters.listener.tls_inspector" || f.any("typed_config")?.typeURL == TypeURL.tlsInspector
         }
+        l.perConnectionBufferLimitBytes = m.int("per_connection_buffer_limit_bytes").map { UInt32($0) }
         return l
     }
 

@@ -178,9 +178,9 @@ enum Tables {
 
     static let listener = MessageTable(
         "Listener",
-        read: ["name", "address", "filter_chains", "default_filter_chain", "listener_filters"],
+        read: ["name", "address", "filter_chains", "default_filter_chain", "listener_filters", "per_connection_buffer_limit_bytes"],
         ignored: [
-            "additional_addresses", "stat_prefix", "use_original_dst", "per_connection_buffer_limit_bytes", "metadata",
+            "additional_addresses", "stat_prefix", "use_original_dst", "metadata",
             "drain_type", "listener_filters_timeout", "continue_on_listener_filters_timeout", "transparent",
             "freebind", "socket_options", "tcp_fast_open_queue_length", "traffic_direction", "udp_listener_config",
             "api_listener", "connection_balance_config", "reuse_port", "enable_reuse_port", "access_log", "tcp_backlog_size",

@@ -36,10 +36,11 @@ struct ListenerContext: Sendable {
 /// codec). Each request is routed at its head, as Envoy routes at the headers
 /// (`ActiveStream::decodeHeaders`): the route engine decides, the filters before the router
 /// run (CORS, rate limit, fault), and a local reply (no route, redirect, direct response,
-/// 429, fault abort) goes out at once, before the body has arrived. A forward waits for the
-/// whole body (within the size limits and the client timeout) and then starts its exchange.
-/// On HTTP/1.1 the codec in front of it (``DownstreamHTTP1Codec``) hands over one request
-/// at a time.
+/// 429, fault abort) goes out at once, before the body has arrived. A forward starts its
+/// exchange at once too, as Envoy's router opens the upstream request at the headers, and the
+/// body streams to it as it arrives (reads stop while the upstream cannot take more, Envoy's
+/// watermarks). On HTTP/1.1 the codec in front of it (``DownstreamHTTP1Codec``) hands over one
+/// request at a time.
 final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -47,7 +48,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     enum State {
         /// Between requests, waiting for a head.
         case idle
-        /// A head arrived and was routed; the body is being buffered (in ``body``).
+        /// A head arrived; its body is arriving (kept in ``body`` until the router forwards it).
         case receiving(HTTPRequestHead, Step)
         /// The request is complete; its answer is being produced.
         case answering(HTTPRequestHead, Step)
@@ -64,9 +65,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         /// A filter before the router is at work (the fault filter's delay); the router's turn
         /// comes after it.
         case filtering(Routed)
-        /// The router forwards the request once it is complete.
-        case forwarding(Routed)
-        /// The exchange is in flight.
+        /// The exchange is in flight (while the request is `receiving`, its body streams to it).
         case forwarded(ForwardExchange)
     }
 
@@ -84,8 +83,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private var state = State.idle
-    /// The body of the request in progress, as it arrives.
+    /// The body of the request in progress, as it arrives, until the router forwards it.
     private var body: ByteBuffer
+    /// The shadows of the request in progress while its body streams (Envoy streams shadow
+    /// requests alongside the original since 1.33, `streaming_shadow`).
+    private var shadows: [ForwardExchange] = []
+    /// The connection's reads are stopped (autoRead off): the upstream cannot take more of the
+    /// body, or more than the buffer limit is waiting for the router.
+    private var readsPaused = false
     /// The CORS filter's response headers for the request in progress (its `encodeHeaders`
     /// runs on every response of the request).
     private var cors: [HTTPHeader] = []
@@ -147,33 +152,34 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 reject(context: context, head: head, status: 431, body: "")
                 return
             }
-            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > listener.options.maxRequestBodyBytes {
-                reject(context: context, head: head, status: 413, body: "Payload Too Large")
-                return
-            }
             streamStart = context.eventLoop.now
             body = emptyBody
             cors = []
             continueIfExpected(context: context, head: &head)
             state = .receiving(head, .unrouted)
             if head.version.major < 2 && Self.hasBody(head) { route(context: context, head: head) }
-        case (.receiving(let head, _), .body(var chunk)):
-            if body.readableBytes + chunk.readableBytes > listener.options.maxRequestBodyBytes {
-                reject(context: context, head: head, status: 413, body: "Payload Too Large")
-                return
-            }
+        case (.receiving(_, .forwarded(let exchange)), .body(let chunk)):
+            exchange.requestBody(chunk)
+            for shadow in shadows { shadow.requestBody(chunk) }
+        case (.receiving, .body(var chunk)):
             // The first chunk is kept as it is; only a body in several reads is copied together.
             if body.readableBytes == 0 {
                 body = chunk
             } else {
                 body.writeBuffer(&chunk)
             }
+            // Waiting for the router (a fault delay): past the buffer limit, reading stops (the
+            // fault filter's `StopIterationAndWatermark`).
+            if body.readableBytes > listener.options.maxRequestBodyBytes { pauseReads(context, true) }
         case (.receiving(let head, let step), .end):
             state = .answering(head, step)
             switch step {
             case .unrouted: route(context: context, head: head)
-            case .forwarding(let routed): forward(context: context, routed)
-            case .filtering, .forwarded: break
+            case .forwarded(let exchange):
+                exchange.requestEnd()
+                for shadow in shadows { shadow.requestEnd() }
+                shadows = []
+            case .filtering: break
             }
         case (.closed, _):
             break
@@ -211,8 +217,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .answering(_, .forwarded(let exchange)) = state { exchange.cancel() }
-        state = .closed
+        abandonExchange()
         clientTimer?.cancel()
         streamTimer?.cancel()
         deadlines?.stop()
@@ -222,9 +227,29 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         // Parse errors were answered by the protocol error handler in front; anything else
         // ends this connection only.
-        if case .answering(_, .forwarded(let exchange)) = state { exchange.cancel() }
-        state = .closed
+        abandonExchange()
         context.close(promise: nil)
+    }
+
+    /// The connection is closed: the exchange in flight is cancelled (its events no longer
+    /// reach a client), and so are the shadows of a request that never completed (Envoy's
+    /// router cancels them in `onDestroy`).
+    private func abandonExchange() {
+        let previous = state
+        state = .closed
+        switch previous {
+        case .receiving(_, .forwarded(let exchange)), .answering(_, .forwarded(let exchange)): exchange.cancel()
+        case .idle, .receiving, .answering, .closed: break
+        }
+        for shadow in shadows { shadow.cancel() }
+        shadows = []
+    }
+
+    /// Stops the connection's reads (`paused`) or lets them go on (autoRead).
+    private func pauseReads(_ context: ChannelHandlerContext, _ paused: Bool) {
+        guard paused != readsPaused else { return }
+        readsPaused = paused
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: !paused)
     }
 
     // MARK: - Slow clients
@@ -249,8 +274,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     self.scheduleClientTimer(context: context, at: deadline)
                     return
                 }
-                if case .receiving(let head, _) = self.state {
-                    // Envoy's stream idle timeout answers 408.
+                if case .receiving(let head, let step) = self.state {
+                    // Envoy's stream idle timeout answers 408, or resets a stream whose response started.
+                    if case .forwarded(let exchange) = step, exchange.responding {
+                        self.abandonExchange()
+                        context.close(promise: nil)
+                        return
+                    }
+                    self.abandonExchange()
                     self.reject(context: context, head: head, status: 408, body: "stream timeout")
                 } else {
                     self.state = .closed
@@ -366,14 +397,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             switch state {
-            case .receiving(let head, _): state = .receiving(head, .forwarding(routed))
-            case .answering: forward(context: context, routed)
+            case .receiving, .answering: forward(context: context, routed)
             case .idle, .closed: break
             }
         }
     }
 
-    /// Starts the exchange of a complete request the router forwards.
+    /// Starts the exchange of a request the router forwards, with the body so far; the rest
+    /// streams to it as it arrives.
     private func forward(context: ChannelHandlerContext, _ routed: Routed) {
         let d = routed.decision
         let head = routed.head
@@ -382,32 +413,40 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let timeout = d.timeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
         // The engine's per-try timeout: dropped when not below the global one (router.cc `finalTimeout`).
         let perTry = d.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
-        let upstream = RequestTranslation.upstreamRequest(d, body: body)
+        var complete = true
+        if case .receiving = state { complete = false }
+        let upstream = RequestTranslation.upstreamRequest(
+            d, body: body, complete: complete, length: head.headers.first(name: "content-length"))
         body = emptyBody
         let upgrade = RequestTranslation.upgradeType(head) != nil
         let exchange = ForwardExchange(
-            eventLoop: context.eventLoop, request: upstream, cluster: f.cluster, targets: listener.targets,
+            eventLoop: context.eventLoop, request: upstream, complete: complete, cluster: f.cluster, targets: listener.targets,
             plan: RetryPlan(d.retryPolicy, headers: d.requestHeaders), timeout: timeout, perTryTimeout: perTry,
             options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
             hash: requestHash, deadlines: routeDeadlines(context), priority: f.priority)
-        state = .answering(head, .forwarded(exchange))
-        let started = NIODeadline.now()
+        state = complete ? .answering(head, .forwarded(exchange)) : .receiving(head, .forwarded(exchange))
         // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
         let suppress = engine.router.suppressEnvoyHeaders
         // Whether the connection goes on after the streamed response, as its head said.
         var keepAlive = true
         exchange.onEvent { [self] event in
-            guard case .answering = self.state else { return }
+            switch self.state {
+            case .receiving, .answering: break
+            case .idle, .closed: return
+            }
             // The decision is read from `routed` (not captured as a copy).
             switch event {
             case .head(let status, let upstreamHeaders, _):
                 // The response streams (router.cc `onUpstreamHeaders`, `onUpstreamData`): the head
                 // now, with the upstream's `content-length` if it sent one (else the HTTP/1.1
-                // codec chunks the body), `x-envoy-upstream-service-time` measured to here.
+                // codec chunks the body), `x-envoy-upstream-service-time` measured to here from
+                // the request's end (none for a response before the request is complete).
                 var headers = RequestTranslation.responseHeaders(
                     upstream: upstreamHeaders, engine: routed.engine, decision: routed.decision)
-                let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
+                if !suppress, let completed = exchange.requestCompleted {
+                    let ms = (NIODeadline.now() - completed).nanoseconds / 1_000_000
+                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                }
                 keepAlive = self.writeHead(
                     context: context, head: head, status: status,
                     headers: Self.overwriting(headers, with: self.attemptCount(routed, exchange)))
@@ -429,8 +468,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .upgraded(_, let upstreamHeaders, let channel):
                 var headers = RequestTranslation.responseHeaders(
                     upstream: upstreamHeaders, upgrade: true, engine: routed.engine, decision: routed.decision)
-                let ms = (NIODeadline.now() - started).nanoseconds / 1_000_000
-                if !suppress { headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms))) }
+                if !suppress, let completed = exchange.requestCompleted {
+                    let ms = (NIODeadline.now() - completed).nanoseconds / 1_000_000
+                    headers.append(HTTPHeader("x-envoy-upstream-service-time", String(ms)))
+                }
                 // The stream timer goes on for the tunnel (`refreshDurationTimeout` knows no upgrades).
                 let left = self.streamTimeLeft(routed.decision, context)
                 self.tunnel(
@@ -446,7 +487,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
                     extra: overloaded + self.attemptCount(routed, exchange))
             }
         }
-        if !upgrade { mirror(context: context, decision: d, upstream: upstream, timeout: timeout) }
+        // The upstream cannot take more of the body: reading stops until it can.
+        exchange.onPauseDownstream { [self] paused in self.pauseReads(context, paused) }
+        if !upgrade { mirror(context: context, decision: d, upstream: upstream, complete: complete, timeout: timeout) }
+        pauseReads(context, false)
         exchange.start()
     }
 
@@ -465,7 +509,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Backpressure on a streamed response: while the downstream cannot take more, the
     /// upstream is not read (Envoy's watermarks, `onAboveWriteBufferHighWatermark`).
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case .answering(_, .forwarded(let exchange)) = state { exchange.downstreamWritable(context.channel.isWritable) }
+        switch state {
+        case .receiving(_, .forwarded(let exchange)), .answering(_, .forwarded(let exchange)):
+            exchange.downstreamWritable(context.channel.isWritable)
+        case .idle, .receiving, .answering, .closed: break
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -475,8 +523,9 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func streamDurationReached(context: ChannelHandlerContext) {
         streamTimer = nil
         switch state {
+        // An exchange in flight ends itself: 408 while the request is arriving, 504 after.
+        case .receiving(_, .forwarded(let exchange)), .answering(_, .forwarded(let exchange)): exchange.expireStreamDuration()
         case .receiving(let head, _): streamDurationReply(context: context, head: head, status: 408)
-        case .answering(_, .forwarded(let exchange)): exchange.expireStreamDuration()
         case .answering(let head, _): streamDurationReply(context: context, head: head, status: 504)
         case .idle, .closed: break
         }
@@ -561,13 +610,17 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Fire and forget: each shadow is an exchange of its own, without retries, within the
-    /// route timeout; its answer is dropped and it outlives the downstream request.
-    private func mirror(context: ChannelHandlerContext, decision d: RouteDecision, upstream: UpstreamRequest, timeout: TimeAmount?) {
+    /// route timeout; its answer is dropped and, once the request is complete, it outlives the
+    /// downstream request. The body streams to the shadows as it does to the exchange.
+    private func mirror(
+        context: ChannelHandlerContext, decision d: RouteDecision, upstream: UpstreamRequest, complete: Bool, timeout: TimeAmount?
+    ) {
         for shadow in RequestMirroring.shadows(d, upstream: upstream, exists: listener.targets.has) {
             let exchange = ForwardExchange(
-                eventLoop: context.eventLoop, request: shadow.request, cluster: shadow.cluster, targets: listener.targets,
-                plan: RetryPlan(),
+                eventLoop: context.eventLoop, request: shadow.request, complete: complete, cluster: shadow.cluster,
+                targets: listener.targets, plan: RetryPlan(),
                 timeout: timeout, perTryTimeout: nil, options: listener.options, random: listener.random)
+            if !complete { shadows.append(exchange) }
             // Its response is dropped part by part; kept alive by its own callback until it ends.
             exchange.onEvent { event in
                 if event.ends { _ = exchange }

@@ -267,7 +267,11 @@ enum ExchangeEvent {
 }
 
 /// One forwarded request: attempts with retries and back-off, the per-try and global
-/// timeouts, and the response streamed to its owner as it arrives. The retry decision and the
+/// timeouts, the request body sent as it arrives, and the response streamed to its owner as it
+/// arrives. The exchange starts at the request's head, as Envoy's router opens its upstream
+/// request at the headers (`decodeHeaders`); the body follows with ``requestBody(_:)`` and
+/// ``requestEnd()`` (router.cc `decodeData`, `onRequestComplete`). While a retry is possible the
+/// body is kept to send again, up to the buffer limit; past it retries are given up. The retry decision and the
 /// outlier report are made at the response head (router.cc `onUpstreamHeaders`); a response
 /// not retried is forwarded at once, and after that nothing is retried. Confined to its event
 /// loop; the receiver of its attempts' response parts; ends exactly once.
@@ -283,6 +287,25 @@ final class ForwardExchange: UpstreamResponseReceiver {
     }
 
     private var state = State.idle
+    /// The request body kept: all of it while a retry may resend it, else only what no attempt
+    /// has sent yet (the attempt in flight is connecting).
+    private var held: ByteBuffer
+    /// When the downstream request ended (`onRequestComplete`); nil while its body is arriving.
+    private(set) var requestCompleted: NIODeadline?
+    /// The body outgrew the buffer limit while retries were possible: retries are given up
+    /// (router.cc `decodeData`, `retry_or_shadow_abandoned`).
+    private var retriesAbandoned = false
+    /// The most request body kept for retries (the connection buffer limit, 1 MiB by default).
+    private let bufferLimit: Int
+    /// The connection the attempt in flight's request went out on, which takes the rest of the
+    /// body as it arrives; nil while connecting or between attempts.
+    private var sending: Channel?
+    /// The attempt in flight goes over HTTP/2 (parts are `HTTPClientRequestPart`s).
+    private var sendingHTTP2 = false
+    /// The downstream is asked to stop sending (the upstream connection is not writable, or
+    /// the body kept while connecting is over the limit) or to go on (Envoy's watermarks).
+    private var downstreamPaused = false
+    private var pauseDownstream: ((Bool) -> Void)?
     /// The endpoint of the attempt in flight (counted by the load balancer and the circuit breaker).
     private var inFlight: Int?
     /// Where the attempt in flight goes (its connection returns to that target's pool).
@@ -292,6 +315,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
     private var globalTimer: DeadlineQueue.Timer?
     private var perTryTimer: Scheduled<Void>?
     private let eventLoop: EventLoop
+    /// The request's head (its body is in ``held``).
     private let request: UpstreamRequest
     private let cluster: String
     private let targets: UpstreamTargets
@@ -324,18 +348,25 @@ final class ForwardExchange: UpstreamResponseReceiver {
     /// request on the hot path); dropped after the last one.
     private var sink: ((ExchangeEvent) -> Void)?
 
+    /// `request` carries the body so far; `complete`: that is all of it (else ``requestBody(_:)``
+    /// and ``requestEnd()`` follow).
     init(
-        eventLoop: EventLoop, request: UpstreamRequest, cluster: String, targets: UpstreamTargets, plan: RetryPlan, timeout: TimeAmount?,
-        perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false, upgrade: Bool = false,
-        hash: UInt64? = nil, deadlines: DeadlineQueue? = nil, priority: RoutingPriority = .default
+        eventLoop: EventLoop, request: UpstreamRequest, complete: Bool = true, cluster: String, targets: UpstreamTargets, plan: RetryPlan,
+        timeout: TimeAmount?, perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false,
+        upgrade: Bool = false, hash: UInt64? = nil, deadlines: DeadlineQueue? = nil, priority: RoutingPriority = .default
     ) {
+        var head = request
+        self.held = head.body
+        head.body = ByteBuffer()
+        self.requestCompleted = complete ? .now() : nil
+        self.bufferLimit = options.maxRequestBodyBytes
         self.hash = hash
         self.priority = priority
         self.deadlines = deadlines
         self.attemptCountHeader = attemptCountHeader
         self.upgrade = upgrade
         self.eventLoop = eventLoop
-        self.request = request
+        self.request = head
         self.cluster = cluster
         self.targets = targets
         self.plan = plan
@@ -357,15 +388,125 @@ final class ForwardExchange: UpstreamResponseReceiver {
         body(event)
     }
 
+    /// The response head went to the owner (a local reply is no longer possible).
+    var responding: Bool {
+        if case .responding = state { return true }
+        return false
+    }
+
+    /// Asks the downstream to stop sending the request body (`true`) or to go on; set before ``start()``.
+    func onPauseDownstream(_ body: @escaping (Bool) -> Void) {
+        pauseDownstream = body
+    }
+
     func start() {
-        // An upgrade's 101 is waited for under the route timeout too (504), as in Envoy since
-        // 1.36 (`setupRouteTimeoutForWebsocketUpgrade`, disarmed by the 101).
-        if let timeout {
-            let expire = { [self] in self.routeTimeout() }
-            globalTimer =
-                deadlines?.schedule(in: timeout, expire) ?? .scheduled(eventLoop.assumeIsolated().scheduleTask(in: timeout, expire))
-        }
+        if requestCompleted != nil { armRouteTimeout() }
         attempt()
+    }
+
+    /// The route timeout runs from the end of the request (router.cc `onRequestComplete`). An
+    /// upgrade's 101 is waited for under it too (504), as in Envoy since 1.36
+    /// (`setupRouteTimeoutForWebsocketUpgrade`, disarmed by the 101).
+    private func armRouteTimeout() {
+        guard let timeout else { return }
+        let expire = { [self] in self.routeTimeout() }
+        globalTimer = deadlines?.schedule(in: timeout, expire) ?? .scheduled(eventLoop.assumeIsolated().scheduleTask(in: timeout, expire))
+    }
+
+    /// Whether a retry may resend the body (`retry_state_->enabled()`), which is then kept.
+    private var buffering: Bool { plan.enabled && !retriesAbandoned }
+
+    /// A part of the request body (router.cc `decodeData`): sent on the attempt's connection if
+    /// it is up, and kept while a retry may need it. Over the buffer limit retries are given up;
+    /// if no attempt is in flight then (a retry is backing off), the request ends with 507.
+    func requestBody(_ chunk: ByteBuffer) {
+        guard requestCompleted == nil else { return }
+        switch state {
+        case .finished: return
+        case .idle, .backingOff:
+            if buffering && held.readableBytes + chunk.readableBytes > bufferLimit {
+                retriesAbandoned = true
+                finish(.localReply(status: 507, body: "exceeded request buffer limit while retrying upstream", flag: "RBL"))
+                return
+            }
+        case .attempting, .responding:
+            if buffering && held.readableBytes + chunk.readableBytes > bufferLimit {
+                retriesAbandoned = true
+                // What was kept went out with the attempt's head; only an attempt still
+                // connecting needs it.
+                if sending != nil { held.clear() }
+            }
+        }
+        if let channel = sending { send(.body(chunk), on: channel) }
+        if buffering || sending == nil {
+            var chunk = chunk
+            held.writeBuffer(&chunk)
+        }
+        // Connecting, with more kept than the limit: the downstream waits.
+        if sending == nil && !buffering && held.readableBytes > bufferLimit { setDownstreamPaused(true) }
+    }
+
+    /// The request ended (`onRequestComplete`): the end goes to the attempt in flight, the
+    /// route timeout starts, and so do the per-try timers of an attempt whose connection is up.
+    func requestEnd() {
+        guard requestCompleted == nil else { return }
+        requestCompleted = .now()
+        if case .finished = state { return }
+        if let channel = sending { send(.end, on: channel) }
+        armRouteTimeout()
+        if case .attempting(_?) = state { armTryTimers() }
+        setDownstreamPaused(false)
+    }
+
+    /// A streamed request's part on the attempt's connection, flushed.
+    private func send(_ part: UpstreamRequestPart, on channel: Channel) {
+        guard sendingHTTP2 else {
+            channel.writeAndFlush(part, promise: nil)
+            return
+        }
+        switch part {
+        case .body(let chunk): channel.writeAndFlush(HTTPClientRequestPart.body(.byteBuffer(chunk)), promise: nil)
+        case .end: channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        case .whole, .head: break
+        }
+    }
+
+    /// Writes the attempt's request on its connection: the head and the body kept, and the end
+    /// if the request is complete.
+    private func writeRequest(_ request: UpstreamRequest, on channel: Channel, http2: Bool) {
+        var request = request
+        request.body = held
+        sending = channel
+        sendingHTTP2 = http2
+        // Without retries the body kept is on its way and need not be kept.
+        if !buffering { held = ByteBuffer() }
+        let complete = requestCompleted != nil
+        if http2 {
+            var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
+            head.headers = request.headers
+            // HTTP/2 frames the body itself.
+            head.headers.remove(name: "transfer-encoding")
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
+            if complete { channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
+            channel.flush()
+        } else {
+            // HTTP/1.1: a complete request in one write (UpstreamRequestEncoder).
+            channel.writeAndFlush(complete ? UpstreamRequestPart.whole(request) : .head(request), promise: nil)
+        }
+        setDownstreamPaused(!channel.isWritable)
+    }
+
+    private func setDownstreamPaused(_ paused: Bool) {
+        guard paused != downstreamPaused, requestCompleted == nil || !paused else { return }
+        downstreamPaused = paused
+        pauseDownstream?(paused)
+    }
+
+    /// The attempt's connection can take more of the body or not: the downstream is read or not.
+    func upstreamWritable(_ attempt: Int, _ writable: Bool) {
+        guard attempt == attempts, sending != nil, requestCompleted == nil else { return }
+        setDownstreamPaused(!writable)
     }
 
     /// The route timeout (router.cc `onResponseTimeout`): an attempt still awaiting headers
@@ -399,7 +540,9 @@ final class ForwardExchange: UpstreamResponseReceiver {
             finish(.reset)
             return
         }
-        finish(.localReply(status: upgrade ? 408 : 504, body: "downstream duration timeout", flag: Self.streamDurationFlag))
+        finish(
+            .localReply(
+                status: upgrade || requestCompleted == nil ? 408 : 504, body: "downstream duration timeout", flag: Self.streamDurationFlag))
     }
 
     /// The downstream can take more (`writable`) or not: the upstream's reads go on or are held
@@ -447,13 +590,6 @@ final class ForwardExchange: UpstreamResponseReceiver {
         attempts += 1
         state = .attempting(nil)
         let attemptNumber = attempts
-        if let perTryTimeout {
-            perTryTimer = eventLoop.assumeIsolated().scheduleTask(in: perTryTimeout) { [self] in
-                // Ignored once the response started downstream (upstream_request.cc `onPerTryTimeout`).
-                guard self.attempts == attemptNumber, case .attempting = self.state else { return }
-                self.attemptFailed(.perTryTimeout)
-            }
-        }
         var request = self.request
         let upgrade = self.upgrade
         // The router sets it on every attempt, retries included (router.cc).
@@ -466,17 +602,11 @@ final class ForwardExchange: UpstreamResponseReceiver {
             }
             self.state = .attempting(channel)
             self.report(.connectSuccess)
-            if self.plan.perTryIdleTimeout != nil { self.touchIdleTimer() }
-            guard http2 else {
-                // HTTP/1.1: the whole request in one write (UpstreamRequestEncoder).
-                channel.writeAndFlush(request, promise: nil)
-                return
-            }
-            var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri)
-            head.headers = request.headers
-            channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            if request.body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(request.body)), promise: nil) }
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            self.writeRequest(request, on: channel, http2: http2)
+            // The per-try timers run from here once the request is complete, else from its end
+            // (upstream_request.cc `onPoolReady`: `setupPerTryTimeout` or
+            // `create_per_try_timeout_on_request_complete_`).
+            if self.requestCompleted != nil { self.armTryTimers() }
         }
         if http2 {
             // A stream on the endpoint's HTTP/2 pool (HTTP2UpstreamPool.swift). Upgrades stay
@@ -514,6 +644,19 @@ final class ForwardExchange: UpstreamResponseReceiver {
         } else {
             refusePending()
         }
+    }
+
+    /// The attempt's per-try timeout and per-try idle timeout start (`setupPerTryTimeout`).
+    private func armTryTimers() {
+        let attemptNumber = attempts
+        if let perTryTimeout {
+            perTryTimer = eventLoop.assumeIsolated().scheduleTask(in: perTryTimeout) { [self] in
+                // Ignored once the response started downstream (upstream_request.cc `onPerTryTimeout`).
+                guard self.attempts == attemptNumber, case .attempting = self.state else { return }
+                self.attemptFailed(.perTryTimeout)
+            }
+        }
+        touchIdleTimer()
     }
 
     /// The per-try and per-try idle timers of the attempt are off.
@@ -582,7 +725,14 @@ final class ForwardExchange: UpstreamResponseReceiver {
     private func connect(_ target: UpstreamTargets.Target, upgrade: Bool, attempt: Int, send: @escaping (Channel) -> Void) {
         // The connection is on this exchange's event loop.
         let receiver = NIOLoopBound<UpstreamResponseReceiver>(self, eventLoop: eventLoop)
-        ClientBootstrap(group: eventLoop)
+        // An event loop without sockets (a test's embedded one) cannot dial: a connect failure.
+        guard let bootstrap = ClientBootstrap(validatingGroup: eventLoop) else {
+            targets.endPending(cluster, priority)
+            targets.connectionOpened(cluster, target, nil)
+            upstreamFailed(attempt, .connectionFailure)
+            return
+        }
+        bootstrap
             .connectTimeout(options.connectTimeout.timeAmount)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -629,13 +779,16 @@ final class ForwardExchange: UpstreamResponseReceiver {
             emit(.upgraded(status: status, headers: headers, channel))
             return
         }
-        if plan.retries(status: status, headers: headers) && attempts <= plan.numRetries && takeRetry() {
+        if !retriesAbandoned && plan.retries(status: status, headers: headers) && attempts <= plan.numRetries && takeRetry() {
             endAttempt()
             cancelTryTimers()
             state = .idle
-            // The upstream stream is reset unless the response ends with its head (router.cc:
-            // `resetStream` when `!end_stream`): such an HTTP/1.1 connection is pooled at that end.
-            if let channel, let target = currentTarget, Self.endsWithHead(status: status, headers: headers, head: request.method == .HEAD) {
+            // The upstream stream is reset unless the response ends with its head and the
+            // request was sent whole (router.cc: `resetStream` when `!end_stream ||
+            // !encodeComplete()`): such an HTTP/1.1 connection is pooled at that end.
+            if let channel, let target = currentTarget, requestCompleted != nil,
+                Self.endsWithHead(status: status, headers: headers, head: request.method == .HEAD)
+            {
                 discarded = (channel, target)
             } else {
                 channel?.close(promise: nil)
@@ -674,8 +827,14 @@ final class ForwardExchange: UpstreamResponseReceiver {
         endAttempt()
         globalTimer?.cancel()
         cancelTryTimers()
-        // The attempt no longer owns the connection: finishing does not close it.
-        if reusable, let channel, let target = currentTarget { targets.release(channel, to: target) }
+        // The attempt no longer owns the connection: finishing does not close it. A response
+        // that ends before the request does resets the upstream stream (`onUpstreamComplete`):
+        // the rest of the body is not sent, and the connection is not used again.
+        if requestCompleted == nil {
+            channel?.close(promise: nil)
+        } else if reusable, let channel, let target = currentTarget {
+            targets.release(channel, to: target)
+        }
         emit(.end(trailers: trailers))
     }
 
@@ -701,7 +860,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
         cancelTryTimers()
         state = .idle
         channel?.close(promise: nil)
-        if plan.retries(failure) && attempts <= plan.numRetries && takeRetry() {
+        if !retriesAbandoned && plan.retries(failure) && attempts <= plan.numRetries && takeRetry() {
             backOff()
             return
         }
@@ -758,6 +917,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
     private func endAttempt() {
         if let i = inFlight { targets.ended(cluster, i, priority) }
         inFlight = nil
+        sending = nil
     }
 
     /// The wait before the next attempt (`RetryPlan.backOff`): the exponential back-off, or

@@ -331,28 +331,25 @@ final class LoopHoppingReceiver: UpstreamResponseReceiver {
         self.loop = loop
     }
 
+    /// Runs `body` with the receiver on its event loop.
+    private func hop(_ body: @escaping @Sendable (UpstreamResponseReceiver) -> Void) {
+        let target = self.target
+        loop.execute { body(target.value) }
+    }
+
     func upstreamHead(_ attempt: Int, status: Int, headers: [(name: String, value: String)]) {
-        let target = self.target
-        loop.execute { target.value.upstreamHead(attempt, status: status, headers: headers) }
+        hop { $0.upstreamHead(attempt, status: status, headers: headers) }
     }
 
-    func upstreamBody(_ attempt: Int, _ chunk: ByteBuffer) {
-        let target = self.target
-        loop.execute { target.value.upstreamBody(attempt, chunk) }
-    }
+    func upstreamBody(_ attempt: Int, _ chunk: ByteBuffer) { hop { $0.upstreamBody(attempt, chunk) } }
 
-    func upstreamReadComplete(_ attempt: Int) {
-        let target = self.target
-        loop.execute { target.value.upstreamReadComplete(attempt) }
-    }
+    func upstreamReadComplete(_ attempt: Int) { hop { $0.upstreamReadComplete(attempt) } }
 
     func upstreamEnd(_ attempt: Int, trailers: [HTTPHeader], reusable: Bool) {
-        let target = self.target
-        loop.execute { target.value.upstreamEnd(attempt, trailers: trailers, reusable: reusable) }
+        hop { $0.upstreamEnd(attempt, trailers: trailers, reusable: reusable) }
     }
 
-    func upstreamFailed(_ attempt: Int, _ failure: UpstreamFailure) {
-        let target = self.target
-        loop.execute { target.value.upstreamFailed(attempt, failure) }
-    }
+    func upstreamFailed(_ attempt: Int, _ failure: UpstreamFailure) { hop { $0.upstreamFailed(attempt, failure) } }
+
+    func upstreamWritable(_ attempt: Int, _ writable: Bool) { hop { $0.upstreamWritable(attempt, writable) } }
 }

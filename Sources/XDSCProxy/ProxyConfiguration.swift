@@ -71,6 +71,8 @@ public struct ProxyListener: Sendable {
     /// The listener has the `tls_inspector` listener filter: chains are selected by the
     /// ClientHello's SNI and the transport protocol.
     public var tlsInspector = false
+    /// The listener's `per_connection_buffer_limit_bytes` (nil: Envoy's 1 MiB; 0: no limit).
+    public var bufferLimit: UInt32?
 
     /// The first chain's router; nil when its connection manager has no inline table (RDS).
     public var engine: RouteEngine? {
@@ -289,9 +291,11 @@ public struct ProxyConfiguration: Sendable {
                 chain.acceptHTTP10 = cm.acceptHTTP10
                 return chain
             }
-            return ProxyListener(
+            var listener = ProxyListener(
                 name: l.name, port: l.address.portValue, chains: l.filterChains.compactMap(chain),
                 defaultChain: l.defaultFilterChain.flatMap(chain), tlsInspector: l.tlsInspector)
+            listener.bufferLimit = l.perConnectionBufferLimitBytes
+            return listener
         }
         var map: [String: [ProxyEndpoint]] = [:]
         var order: [String] = []
@@ -533,7 +537,9 @@ public struct ProxyOptions: Sendable {
     public var portMap: [String: Int] = [:]
     /// Request line plus headers, in bytes (Envoy's `max_request_headers_kb` default, 60 KiB): 431 above.
     public var maxRequestHeaderBytes = 60 * 1024
-    /// The buffered request body, in bytes (Envoy's default connection buffer, 1 MiB): 413 above.
+    /// The connection buffer limit, in bytes (Envoy's default `per_connection_buffer_limit_bytes`,
+    /// 1 MiB; a listener's own replaces it): the most request body kept for retries, and held
+    /// while a filter delays the router.
     public var maxRequestBodyBytes = 1024 * 1024
     /// A client that sends nothing for this long in the middle of a request gets 408 and is
     /// closed; an idle keep-alive connection is closed (Envoy's stream idle timeout, 5 min).

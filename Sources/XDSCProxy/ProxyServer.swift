@@ -102,10 +102,14 @@ public final class ProxyServer: Sendable {
             let buckets = RateLimitBuckets()
             var bound: [BoundListener] = []
             for l in config.listeners {
-                let connections = ListenerConnections(l) { chain in
+                // The router's retry buffer is the connection's limit (`decoderBufferLimit`); 0 is none.
+                var listenerOptions = options
+                if let b = l.bufferLimit { listenerOptions.maxRequestBodyBytes = b == 0 ? Int.max : Int(b) }
+                let connections = ListenerConnections(l) { [listenerOptions] chain in
                     DownstreamPipeline(
                         listener: ListenerContext(
-                            name: l.name, engine: chain.engine, targets: shared, options: options, random: random, buckets: buckets,
+                            name: l.name, engine: chain.engine, targets: shared, options: listenerOptions, random: random,
+                            buckets: buckets,
                             httpFilters: chain.httpFilters, upgradeTypes: chain.upgradeTypes, tls: chain.serverContext != nil,
                             codecType: chain.codecType, http2MaxConcurrentStreams: chain.http2MaxConcurrentStreams,
                             addressing: chain.addressing, acceptHTTP10: chain.acceptHTTP10))

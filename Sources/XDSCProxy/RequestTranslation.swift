@@ -192,11 +192,13 @@ enum RequestTranslation {
         }
     }
 
-    /// The HTTP/1.1 request the router sends upstream for a forward decision.
+    /// The HTTP/1.1 request the router sends upstream for a forward decision, with the body so
+    /// far (all of it when `complete`; else the rest streams behind the head) and the client's
+    /// `content-length` (`length`, nil without one).
     /// The router's timeout headers are the engine's (`setTimeoutHeaders`, router.cc):
     /// `x-envoy-expected-rq-timeout-ms` when there is a timeout, and `grpc-timeout` rewritten
     /// under `max_grpc_timeout` or `max_stream_duration`.
-    static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer) -> UpstreamRequest {
+    static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer, complete: Bool = true, length: String? = nil) -> UpstreamRequest {
         // Built as one array, as the response headers are: no per-`add` checks on names the
         // encoder validates anyway (UpstreamRequestEncoder).
         var fields: [(String, String)] = []
@@ -219,8 +221,15 @@ enum RequestTranslation {
         }
         if let g = d.grpcTimeoutHeader { headers.replaceOrAdd(name: "grpc-timeout", value: g) }
         let method = d.request.method
-        if body.readableBytes > 0 || method == "POST" || method == "PUT" || method == "PATCH" {
-            headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        if let length {
+            // The client's length goes on (Envoy forwards the header).
+            headers.replaceOrAdd(name: "content-length", value: length)
+        } else if !complete || body.readableBytes > 0 {
+            // A body without a length (chunked, or HTTP/2 DATA) is chunked: Envoy's HTTP/1 codec
+            // chunks a request whose headers do not end the stream.
+            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+        } else if method == "POST" || method == "PUT" || method == "PATCH" {
+            headers.replaceOrAdd(name: "content-length", value: "0")
         }
         return UpstreamRequest(method: HTTPMethod(rawValue: d.request.method), uri: path, headers: headers, body: body)
     }

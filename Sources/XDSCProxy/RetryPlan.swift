@@ -27,6 +27,10 @@ struct RetryPlan {
 
     init() {}
 
+    /// Whether any retry condition is on (`RetryStateImpl::enabled`): the router then keeps the
+    /// request body to send again.
+    var enabled: Bool { !retryOn.isEmpty }
+
     /// The route policy alone (`RetryPolicyImpl`, config_impl.cc: `retry_on` is parsed as
     /// both the HTTP and the gRPC conditions).
     init(_ p: RetryPolicy) {

@@ -2,9 +2,23 @@ import NIOCore
 import NIOHTTP1
 import XDSCRequest
 
-/// Writes each upstream HTTP/1.1 request as one buffer: the request line, the headers and
-/// the body, in one write and one pass over the pipeline (NIO's request encoder takes a head,
-/// a body and an end, each through the header validator and the decoder's write observer).
+/// What goes on an upstream HTTP/1.1 connection: a request whose body is all at hand in one
+/// part, or one whose body streams behind its head (Envoy's router forwards the body as it
+/// arrives, `acceptDataFromRouter`).
+enum UpstreamRequestPart {
+    /// The whole request: head, body and end.
+    case whole(UpstreamRequest)
+    /// The head and the body so far; `.body` parts and an `.end` follow.
+    case head(UpstreamRequest)
+    case body(ByteBuffer)
+    case end
+}
+
+/// Writes an upstream HTTP/1.1 request whose body is at hand as one buffer: the request line,
+/// the headers and the body, in one write and one pass over the pipeline (NIO's request encoder
+/// takes a head, a body and an end, each through the header validator and the decoder's write
+/// observer). A streamed body goes out part by part behind its head, chunked unless it has a
+/// `content-length`.
 /// Frames the body as NIO's encoder does (`correctlyFrameTransportHeaders`): TRACE carries no
 /// framing headers; with `content-length` any `transfer-encoding` goes; POST, PUT and PATCH
 /// without a length are sent chunked; other methods are chunked only when they say so.
@@ -12,12 +26,14 @@ import XDSCRequest
 /// `NIOHTTPRequestHeadersValidator`: a CR or LF would split the request) with the validator's
 /// error. Tells ``UpstreamResponseDecoder`` each request's method.
 final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = UpstreamRequest
+    typealias OutboundIn = UpstreamRequestPart
     typealias OutboundOut = ByteBuffer
 
     enum State {
         /// Requests are written as they come.
         case encoding
+        /// A streamed request's head went out; its body parts follow (`chunked`: each as a chunk).
+        case streaming(chunked: Bool)
         /// A request could not be sent: the connection is closing (its response handler closes
         /// it on the error), and nothing more goes out on it.
         case refused
@@ -35,16 +51,59 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
         case .refused:
             promise?.fail(HTTPParserError.invalidHeaderToken)
         case .encoding:
-            let request = unwrapOutboundIn(data)
-            guard let bytes = Self.encode(request, allocator: context.channel.allocator) else {
+            let complete: Bool
+            let request: UpstreamRequest
+            switch unwrapOutboundIn(data) {
+            case .whole(let r): (request, complete) = (r, true)
+            case .head(let r): (request, complete) = (r, false)
+            case .body, .end:
+                // Only behind a streamed head.
+                promise?.fail(ChannelError.inappropriateOperationForState)
+                return
+            }
+            guard let (bytes, framing) = Self.encode(request, complete: complete, allocator: context.channel.allocator) else {
                 state = .refused
                 promise?.fail(HTTPParserError.invalidHeaderToken)
                 context.fireErrorCaught(HTTPParserError.invalidHeaderToken)
                 return
             }
+            if !complete { state = .streaming(chunked: framing == .chunked) }
             decoder?.expectResponse(to: request.method)
             context.write(wrapOutboundOut(bytes), promise: promise)
+        case .streaming(let chunked):
+            switch unwrapOutboundIn(data) {
+            case .body(let chunk):
+                guard chunk.readableBytes > 0 else {
+                    promise?.succeed(())
+                    return
+                }
+                guard chunked else {
+                    context.write(wrapOutboundOut(chunk), promise: promise)
+                    return
+                }
+                var out = context.channel.allocator.buffer(capacity: chunk.readableBytes + 12)
+                Self.writeChunk(chunk, to: &out)
+                context.write(wrapOutboundOut(out), promise: promise)
+            case .end:
+                state = .encoding
+                guard chunked else {
+                    promise?.succeed(())
+                    return
+                }
+                context.write(wrapOutboundOut(context.channel.allocator.buffer(staticString: "0\r\n\r\n")), promise: promise)
+            case .whole, .head:
+                // One request at a time on a connection.
+                promise?.fail(ChannelError.inappropriateOperationForState)
+            }
         }
+    }
+
+    /// One chunk of a chunked body: its size in hex, the bytes, CRLF.
+    private static func writeChunk(_ chunk: ByteBuffer, to out: inout ByteBuffer) {
+        out.writeString(String(chunk.readableBytes, radix: 16))
+        out.writeStaticString("\r\n")
+        out.writeImmutableBuffer(chunk)
+        out.writeStaticString("\r\n")
     }
 
     /// How the body is delimited on the wire.
@@ -54,8 +113,16 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
         case neither
     }
 
-    /// The bytes of `request`; nil when it cannot be sent.
+    /// The bytes of `request` (a whole request).
     static func encode(_ request: UpstreamRequest, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        encode(request, complete: true, allocator: allocator)?.bytes
+    }
+
+    /// The bytes of `request`, its end included when `complete` (else the head and the body so
+    /// far), and its framing; nil when it cannot be sent.
+    static func encode(_ request: UpstreamRequest, complete: Bool, allocator: ByteBufferAllocator) -> (
+        bytes: ByteBuffer, framing: Framing
+    )? {
         let method = request.method.rawValue
         var headers = request.headers
         let framing = frame(method: request.method, headers: &headers)
@@ -87,17 +154,12 @@ final class UpstreamRequestEncoder: ChannelOutboundHandler, RemovableChannelHand
         guard valid else { return nil }
         switch framing {
         case .chunked:
-            if body > 0 {
-                out.writeString(String(body, radix: 16))
-                out.writeStaticString("\r\n")
-                out.writeImmutableBuffer(request.body)
-                out.writeStaticString("\r\n")
-            }
-            out.writeStaticString("0\r\n\r\n")
+            if body > 0 { writeChunk(request.body, to: &out) }
+            if complete { out.writeStaticString("0\r\n\r\n") }
         case .contentLength, .neither:
             out.writeImmutableBuffer(request.body)
         }
-        return out
+        return (out, framing)
     }
 
     /// The framing headers NIO's encoder would send for `method` (`HTTPMethod.hasRequestBody`).

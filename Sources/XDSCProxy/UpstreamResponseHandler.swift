@@ -63,6 +63,14 @@ protocol UpstreamResponseReceiver: AnyObject {
     func upstreamEnd(_ attempt: Int, trailers: [HTTPHeader], reusable: Bool)
     /// The attempt produced no complete response.
     func upstreamFailed(_ attempt: Int, _ failure: UpstreamFailure)
+    /// The connection can take more of the request (`writable`) or not (Envoy's upstream
+    /// watermarks, which stop reading the downstream while a request body streams).
+    func upstreamWritable(_ attempt: Int, _ writable: Bool)
+}
+
+extension UpstreamResponseReceiver {
+    /// A receiver that sends no streamed request body does not care.
+    func upstreamWritable(_ attempt: Int, _ writable: Bool) {}
 }
 
 /// Collects a whole response and completes a promise with it (health checks, the traffic
@@ -254,6 +262,11 @@ final class UpstreamResponseHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelReadComplete(context: ChannelHandlerContext) {
         if case .receiving = state { receiver?.upstreamReadComplete(attempt) }
         context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        receiver?.upstreamWritable(attempt, context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -180,6 +180,25 @@ struct HTTP2EndToEndTests {
         }
     }
 
+    /// A body that arrives in parts streams to an HTTP/2 upstream as DATA frames behind the
+    /// HEADERS frame, and the upstream gets all of it.
+    @Test func aStreamedBodyReachesAnHTTP2Upstream() async throws {
+        try await Fixtures.withProxy(try Self.configuration(http2Upstream: true)) { server in
+            let port = try #require(server.port(of: "public"))
+            let raw = try await TestClient.exchange(
+                port: port,
+                [
+                    "POST /users/7 HTTP/1.1\r\nhost: api.example.com\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n",
+                    "3\r\ndef\r\n0\r\n\r\n",
+                ], pause: .milliseconds(200))
+            let r = TestClient.parse(raw)
+            #expect(r.status == 200)
+            let echo = try #require(r.echo)
+            #expect(echo["protocol"]?.stringValue == "HTTP/2")
+            #expect(echo["body"]?.stringValue == "abcdef")
+        }
+    }
+
     @Test func h2ToH2WithConcurrentStreamsOnOneConnectionEachWay() async throws {
         try await Fixtures.withProxy(try Self.configuration(http2Upstream: true)) { server in
             let port = try #require(server.port(of: "public"))

@@ -26,6 +26,8 @@ import Testing
         request(method, "/p", headers, body: body)
     }
 
+    func whole(_ r: UpstreamRequest) -> UpstreamRequestPart { .whole(r) }
+
     /// The bytes of one write, which must be the only one.
     func written(_ channel: EmbeddedChannel) throws -> String {
         let out = try #require(try channel.readOutbound(as: ByteBuffer.self))
@@ -36,14 +38,14 @@ import Testing
     @Test func aRequestIsOneWriteOfTheHeadAndTheBody() throws {
         let (channel, _) = try pipeline()
         try channel.writeOutbound(
-            request(.POST, "/a?b=c", [("host", "api"), ("content-length", "2"), ("transfer-encoding", "chunked")], body: "hi"))
+            whole(request(.POST, "/a?b=c", [("host", "api"), ("content-length", "2"), ("transfer-encoding", "chunked")], body: "hi")))
         // `content-length` wins: a `transfer-encoding` beside it is not sent.
         #expect(try written(channel) == "POST /a?b=c HTTP/1.1\r\nhost: api\r\ncontent-length: 2\r\n\r\nhi")
     }
 
     @Test func aBodyWithoutALengthIsChunkedForPost() throws {
         let (channel, _) = try pipeline()
-        try channel.writeOutbound(request(.POST, [("host", "api")], body: "hello, world!!!!!"))
+        try channel.writeOutbound(whole(request(.POST, [("host", "api")], body: "hello, world!!!!!")))
         #expect(
             try written(channel)
                 == "POST /p HTTP/1.1\r\nhost: api\r\ntransfer-encoding: chunked\r\n\r\n11\r\nhello, world!!!!!\r\n0\r\n\r\n")
@@ -51,15 +53,15 @@ import Testing
 
     @Test func getWithoutALengthHasNoFramingAndTraceLosesItsFraming() throws {
         let (channel, _) = try pipeline()
-        try channel.writeOutbound(request(.GET, [("host", "api")]))
+        try channel.writeOutbound(whole(request(.GET, [("host", "api")])))
         #expect(try written(channel) == "GET /p HTTP/1.1\r\nhost: api\r\n\r\n")
-        try channel.writeOutbound(request(.TRACE, [("content-length", "0"), ("x", "1")]))
+        try channel.writeOutbound(whole(request(.TRACE, [("content-length", "0"), ("x", "1")])))
         #expect(try written(channel) == "TRACE /p HTTP/1.1\r\nx: 1\r\n\r\n")
     }
 
     @Test func theDecoderKnowsAResponseToHeadHasNoBody() throws {
         let (channel, _) = try pipeline()
-        try channel.writeOutbound(request(.HEAD, [("host", "api")]))
+        try channel.writeOutbound(whole(request(.HEAD, [("host", "api")])))
         _ = try written(channel)
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"))
         guard case .head(let head) = try #require(try channel.readInbound(as: HTTPClientResponsePart.self)) else {
@@ -73,7 +75,7 @@ import Testing
             return
         }
         // The next request is a GET: its response's body is read.
-        try channel.writeOutbound(request(.GET, [("host", "api")]))
+        try channel.writeOutbound(whole(request(.GET, [("host", "api")])))
         _ = try written(channel)
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"))
         _ = try channel.readInbound(as: HTTPClientResponsePart.self)
@@ -90,22 +92,68 @@ import Testing
             request(.RAW(value: "G T"), []),
         ] {
             let (channel, encoder) = try pipeline()
-            #expect(throws: HTTPParserError.invalidHeaderToken) { try channel.writeOutbound(bad) }
+            #expect(throws: HTTPParserError.invalidHeaderToken) { try channel.writeOutbound(whole(bad)) }
             #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
             guard case .refused = encoder.state else {
                 Issue.record("not refused")
                 continue
             }
-            let next = channel.write(request(.GET, [("host", "api")]))
+            let next = channel.write(whole(request(.GET, [("host", "api")])))
             channel.flush()
             #expect(throws: HTTPParserError.invalidHeaderToken) { try next.wait() }
             #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
         }
     }
 
+    /// A streamed body goes out behind its head as it comes: raw under a `content-length`,
+    /// else as chunks and the last chunk at the end; the encoder then takes the next request.
+    @Test func aStreamedBodyFollowsItsHead() throws {
+        let (channel, encoder) = try pipeline()
+        try channel.writeOutbound(UpstreamRequestPart.head(request(.PUT, [("host", "api"), ("content-length", "5")], body: "ab")))
+        #expect(try written(channel) == "PUT /p HTTP/1.1\r\nhost: api\r\ncontent-length: 5\r\n\r\nab")
+        try channel.writeOutbound(UpstreamRequestPart.body(ByteBuffer(string: "cde")))
+        #expect(try written(channel) == "cde")
+        try channel.writeOutbound(UpstreamRequestPart.end)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        guard case .encoding = encoder.state else {
+            Issue.record("not ready for the next request")
+            return
+        }
+        try channel.writeOutbound(UpstreamRequestPart.head(request(.GET, [("host", "api"), ("transfer-encoding", "chunked")])))
+        #expect(try written(channel) == "GET /p HTTP/1.1\r\nhost: api\r\ntransfer-encoding: chunked\r\n\r\n")
+        try channel.writeOutbound(UpstreamRequestPart.body(ByteBuffer(string: "0123456789abcdefg")))
+        #expect(try written(channel) == "11\r\n0123456789abcdefg\r\n")
+        try channel.writeOutbound(UpstreamRequestPart.end)
+        #expect(try written(channel) == "0\r\n\r\n")
+        // A body part outside a streamed request is refused.
+        #expect(throws: ChannelError.self) { try channel.writeOutbound(UpstreamRequestPart.body(ByteBuffer(string: "x"))) }
+    }
+
+    /// Random requests streamed in random parts: the bytes are NIO's encoder's for the same parts.
+    @Test func streamedRequestsGetTheBytesOfNIOsEncoder() throws {
+        var rng = SplitMix(seed: 5)
+        let methods: [HTTPMethod] = [.GET, .POST, .PUT, .PATCH, .DELETE]
+        for _ in 0..<100 {
+            let method = methods[Int(rng.next() % UInt64(methods.count))]
+            let parts = (0..<Int(rng.next() % 4)).map { i in String(repeating: Character("\(i)"), count: Int(rng.next() % 20) + 1) }
+            let total = parts.reduce(0) { $0 + $1.utf8.count }
+            var headers = [("host", "api")]
+            headers.append(rng.next() % 2 == 0 ? ("content-length", String(total)) : ("transfer-encoding", "chunked"))
+            let (channel, _) = try pipeline()
+            let first = parts.first ?? ""
+            try channel.writeOutbound(UpstreamRequestPart.head(request(method, headers, body: first)))
+            for p in parts.dropFirst() { try channel.writeOutbound(UpstreamRequestPart.body(ByteBuffer(string: p))) }
+            try channel.writeOutbound(UpstreamRequestPart.end)
+            var ours = ""
+            while let b = try channel.readOutbound(as: ByteBuffer.self) { ours += String(buffer: b) }
+            let nio = try nioBytes(request(method, headers), parts: parts)
+            #expect(ours == nio, "\(method) \(headers) \(parts)")
+        }
+    }
+
     /// NIO's encoder and header validator, as upstream connections had them: the bytes they
-    /// write for `r`, or nil when the validator refuses it.
-    func nioBytes(_ r: UpstreamRequest) throws -> String? {
+    /// write for `r` (its body, or `parts` as separate body parts), or nil when the validator refuses it.
+    func nioBytes(_ r: UpstreamRequest, parts: [String]? = nil) throws -> String? {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandlers([HTTPRequestEncoder(), NIOHTTPRequestHeadersValidator()])
         var head = HTTPRequestHead(version: .http1_1, method: r.method, uri: r.uri)
@@ -115,7 +163,9 @@ import Testing
         } catch {
             return nil
         }
-        if r.body.readableBytes > 0 { try channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(r.body))) }
+        for body in parts.map({ $0.map { ByteBuffer(string: $0) } }) ?? [r.body] where body.readableBytes > 0 {
+            try channel.writeOutbound(HTTPClientRequestPart.body(.byteBuffer(body)))
+        }
         try channel.writeOutbound(HTTPClientRequestPart.end(nil))
         var out = ""
         while let part = try channel.readOutbound(as: IOData.self) {
