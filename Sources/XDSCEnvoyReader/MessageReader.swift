@@ -24,6 +24,35 @@ enum FieldUse: Sendable, Equatable {
     case removed(String)
 }
 
+/// The values of one protobuf enum as the reader takes them: each value's name and number
+/// in the `.proto`, and the model value it reads as. Envoy parses enum names
+/// case-insensitively (`loadFromJson`: `case_insensitive_enum_parsing`) and takes numbers.
+struct EnumTable<Value>: Sendable where Value: Sendable {
+    /// The enum's full proto name (`envoy.config.cluster.v3.Cluster.LbPolicy`).
+    let proto: String
+    let cases: [(name: String, number: Int, value: Value)]
+
+    init(_ proto: String, _ cases: [(name: String, number: Int, value: Value)]) {
+        self.proto = proto
+        self.cases = cases
+    }
+
+    /// An enum numbered 0, 1, 2... in the order of `cases`.
+    init(_ proto: String, numberedInOrder cases: [(String, Value)]) {
+        self.init(proto, cases.enumerated().map { (name: $0.element.0, number: $0.offset, value: $0.element.1) })
+    }
+}
+
+/// The names and numbers of an ``EnumTable`` (for the check against Envoy's API).
+protocol EnumValues: Sendable {
+    var proto: String { get }
+    var values: [(name: String, number: Int)] { get }
+}
+
+extension EnumTable: EnumValues {
+    var values: [(name: String, number: Int)] { cases.map { ($0.name, $0.number) } }
+}
+
 /// The field table of one Envoy message: every field of its `.proto` (proto names), and
 /// what the reader does with each. The reader's behaviour for a message is this data; the
 /// code that builds model values only reads the `.read` fields.
@@ -335,23 +364,23 @@ struct Message {
         list(field).compactMap { Message($0, table, ctx) }
     }
 
-    /// An enum field: by name, case-insensitively, or by number (`numbers[i]` is the proto
-    /// number of `cases[i]`; by default the position, for enums numbered 0, 1, 2...).
-    func enumeration<E>(_ field: String, _ cases: [(String, E)], numbers: [Int]? = nil) -> E? {
+    /// An enum field: by name, case-insensitively, or by number.
+    func enumeration<E>(_ field: String, _ table: EnumTable<E>) -> E? {
         guard let v = value(field), let s = v.scalar else {
             if let v = value(field) { mismatch(field, v, "an enum name") }
             return nil
         }
         if s.isPlain, let n = s.int {
-            if let i = (numbers ?? Array(cases.indices)).firstIndex(of: n) { return cases[i].1 }
-        } else if let c = cases.first(where: { $0.0.caseInsensitiveCompare(s.text) == .orderedSame }) {
-            return c.1
+            if let c = table.cases.first(where: { $0.number == n }) { return c.value }
+        } else if let c = table.cases.first(where: { $0.name.caseInsensitiveCompare(s.text) == .orderedSame }) {
+            return c.value
         }
+        let names = table.cases.map(\.name)
         var help: String?
-        if let best = Self.suggestion(for: s.text.uppercased(), in: cases.map(\.0)) { help = "did you mean `\(best)`?" }
+        if let best = Self.suggestion(for: s.text.uppercased(), in: names) { help = "did you mean `\(best)`?" }
         ctx.error(
             .invalidValue,
-            "`\(s.text)` is not a value of `\(field)`; expected one of \(cases.map { "`\($0.0)`" }.joined(separator: ", "))",
+            "`\(s.text)` is not a value of `\(field)`; expected one of \(names.map { "`\($0)`" }.joined(separator: ", "))",
             at: v.span, label: "unknown value", help: help)
         return nil
     }

@@ -188,8 +188,7 @@ struct ResourceReader {
         manager.upgradeTypes = m.messages("upgrade_configs", Tables.managerUpgradeConfig).compactMap { u in
             u.bool("enabled") == false ? nil : u.requiredString("upgrade_type")
         }
-        let codecs = HttpConnectionManager.CodecType.allCases.map { ($0.rawValue, $0) }
-        if let codec = m.enumeration("codec_type", codecs) { manager.codecType = codec }
+        if let codec = m.enumeration("codec_type", EnumTables.codecType) { manager.codecType = codec }
         var h2Unkept: [String] = []
         if let h2 = m.message("http2_protocol_options", Tables.http2ProtocolOptions) {
             manager.http2MaxConcurrentStreams = maxConcurrentStreams(h2)
@@ -356,8 +355,7 @@ struct ResourceReader {
 
     /// A `SubjectAltNameMatcher`: `san_type` and `matcher` are required (PGV).
     func subjectAltNameMatcher(_ m: Message) -> SubjectAltNameMatcher? {
-        let types = SubjectAltNameMatcher.SANType.allCases.map { ($0.rawValue, $0) }
-        let type = m.enumeration("san_type", types, numbers: [2, 1, 3, 4, 5])
+        let type = m.enumeration("san_type", EnumTables.sanType)
         if !m.has("san_type") {
             ctx.error(.missingField, "`SubjectAltNameMatcher` needs `san_type`", at: m.span, label: "no `san_type`")
         }
@@ -376,13 +374,11 @@ struct ResourceReader {
             .message("default_validation_context", Tables.validationContext)
     }
 
-    static let tlsVersions = ["TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3"].map { ($0, $0) }
-
     /// `tls_params`: the protocol versions (`TLS_AUTO` is kept as unset).
     func tlsParameters(_ common: Message?) -> TLSParameters {
         guard let p = common?.message("tls_params", Tables.tlsParameters) else { return TLSParameters() }
         func version(_ field: String) -> String? {
-            p.enumeration(field, Self.tlsVersions).flatMap { $0 == "TLS_AUTO" ? nil : $0 }
+            p.enumeration(field, EnumTables.tlsProtocol).flatMap { $0 == "TLS_AUTO" ? nil : $0 }
         }
         return TLSParameters(
             minimumProtocolVersion: version("tls_minimum_protocol_version"), maximumProtocolVersion: version("tls_maximum_protocol_version")
@@ -415,20 +411,10 @@ struct ResourceReader {
 
     // MARK: Clusters
 
-    static let discoveryTypes: [(String, Cluster.DiscoveryType)] = [
-        ("STATIC", .static), ("STRICT_DNS", .strictDNS), ("LOGICAL_DNS", .logicalDNS), ("EDS", .eds),
-        ("ORIGINAL_DST", .originalDst),
-    ]
-
-    static let lbPolicies: [(String, Cluster.LbPolicy?)] = [
-        ("ROUND_ROBIN", .roundRobin), ("LEAST_REQUEST", .leastRequest), ("RING_HASH", .ringHash), ("RANDOM", .random),
-        ("MAGLEV", .maglev), ("CLUSTER_PROVIDED", nil), ("LOAD_BALANCING_POLICY_CONFIG", nil),
-    ]
-
     func cluster(_ node: YAMLNode, pending: inout [PendingFile]) -> Cluster? {
         guard let m = Message(node, Tables.cluster, ctx, any: true) else { return nil }
         var c = Cluster(name: m.requiredString("name") ?? "", source: m.span)
-        c.type = m.enumeration("type", Self.discoveryTypes) ?? .static
+        c.type = m.enumeration("type", EnumTables.discoveryType) ?? .static
         if let eds = m.message("eds_cluster_config", Tables.edsClusterConfig),
             let source = eds.message("eds_config", Tables.configSource)
         {
@@ -436,7 +422,7 @@ struct ResourceReader {
             if !s.path.isEmpty { c.edsConfig = s }
         }
         c.connectTimeout = m.duration("connect_timeout")
-        if let p = m.enumeration("lb_policy", Self.lbPolicies, numbers: [0, 1, 2, 3, 5, 6, 7]) {
+        if let p = m.enumeration("lb_policy", EnumTables.lbPolicy) {
             // CLUSTER_PROVIDED and LOAD_BALANCING_POLICY_CONFIG have no model value; they do
             // not change routing, so the default stands for them.
             c.lbPolicy = p ?? .roundRobin
@@ -447,7 +433,7 @@ struct ResourceReader {
             // Each priority takes the first thresholds naming it (`ResourceManagers::load`,
             // upstream_impl.cc, finds the first match); a priority with none keeps the defaults.
             let all = cb.messages("thresholds", Tables.thresholds).map {
-                (priority: $0.enumeration("priority", RouteReader.routingPriorities) ?? .default, message: $0)
+                (priority: $0.enumeration("priority", EnumTables.routingPriority) ?? .default, message: $0)
             }
             func thresholds(_ p: RoutingPriority) -> CircuitBreakerThresholds? {
                 guard let t = all.first(where: { $0.priority == p })?.message else { return nil }
@@ -505,7 +491,7 @@ struct ResourceReader {
             c.ringHashConfig = RingHashLbConfig(
                 minimumRingSize: rh.int("minimum_ring_size", 0...max).map { UInt64($0) },
                 maximumRingSize: rh.int("maximum_ring_size", 0...max).map { UInt64($0) },
-                hashFunction: rh.enumeration("hash_function", [("XX_HASH", .xxHash), ("MURMUR_HASH_2", .murmurHash2)]) ?? .xxHash)
+                hashFunction: rh.enumeration("hash_function", EnumTables.hashFunction) ?? .xxHash)
         }
         c.unkeptTrafficFields = Tables.clusterTrafficFields.filter(m.has) + c.unkeptTrafficFields
         let common = m.message("common_lb_config", Tables.commonLbConfig)
@@ -615,8 +601,7 @@ struct ResourceReader {
         var grpcAuthority: String?
         if let h = m.message("http_health_check", Tables.httpHealthCheck) {
             http = h
-            let codec = h.enumeration(
-                "codec_client_type", [("HTTP1", HealthCheck.CodecClientType.http1), ("HTTP2", .http2), ("HTTP3", .http1)])
+            let codec = h.enumeration("codec_client_type", EnumTables.codecClientType)
             kind = .http(path: h.requiredString("path") ?? "", codec: codec ?? .http1)
         } else if let t = m.message("tcp_health_check", Tables.tcpHealthCheck) {
             tcpSend = t.message("send", Tables.healthCheckPayload).flatMap(healthCheckPayload)

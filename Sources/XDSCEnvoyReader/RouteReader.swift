@@ -45,10 +45,7 @@ struct RouteReader {
                 return r
             }
         }
-        let tls =
-            m.enumeration(
-                "require_tls", [("NONE", VirtualHost.TLSRequirement.none), ("EXTERNAL_ONLY", .externalOnly), ("ALL", .all)])
-            ?? .none
+        let tls = m.enumeration("require_tls", EnumTables.tlsRequirement) ?? .none
         let domainNodes = m.list("domains").filter { Message.string($0, "domains", m) != nil }
         var vh = VirtualHost(
             name: m.string("name") ?? "", domains: domainNodes.compactMap { $0.scalar?.text }, routes: routes, requireTLS: tls,
@@ -293,18 +290,9 @@ struct RouteReader {
     }
 
     func fractionalPercent(_ m: Message) -> FractionalPercent {
-        let d =
-            m.enumeration(
-                "denominator",
-                [
-                    ("HUNDRED", FractionalPercent.Denominator.hundred), ("TEN_THOUSAND", .tenThousand),
-                    ("MILLION", .million),
-                ]) ?? .hundred
+        let d = m.enumeration("denominator", EnumTables.denominator) ?? .hundred
         return FractionalPercent(numerator: UInt32(m.int("numerator") ?? 0), denominator: d)
     }
-
-    /// `RoutingPriority` names and numbers.
-    static let routingPriorities: [(String, RoutingPriority)] = [("DEFAULT", .default), ("HIGH", .high)]
 
     func routeAction(_ m: Message) -> RouteAction? {
         var specifiers: [(String, RouteAction.ClusterSpecifier)] = []
@@ -428,14 +416,13 @@ struct RouteReader {
                 at: m.keySpan(hostKinds[1]), help: "the host rewrites are one oneof; keep one")
         }
         action.appendXForwardedHost = m.bool("append_x_forwarded_host") ?? false
-        action.clusterNotFoundResponseCode = m.enumeration(
-            "cluster_not_found_response_code", [("SERVICE_UNAVAILABLE", 503), ("NOT_FOUND", 404), ("INTERNAL_SERVER_ERROR", 500)])
+        action.clusterNotFoundResponseCode = m.enumeration("cluster_not_found_response_code", EnumTables.clusterNotFoundResponseCode)
         action.rateLimits = m.list("rate_limits").map(JSONValue.of)
         action.includeVirtualHostRateLimits = m.bool("include_vh_rate_limits") ?? false
         action.cors = m.value("cors").map(JSONValue.of)
         action.maxGrpcTimeout = m.duration("max_grpc_timeout")
         action.grpcTimeoutOffset = m.duration("grpc_timeout_offset")
-        action.priority = m.enumeration("priority", Self.routingPriorities) ?? .default
+        action.priority = m.enumeration("priority", EnumTables.routingPriority) ?? .default
         if let d = m.message("max_stream_duration", Tables.maxStreamDuration) {
             action.maxStreamDuration = MaxStreamDuration(
                 maxStreamDuration: d.duration("max_stream_duration"), grpcTimeoutHeaderMax: d.duration("grpc_timeout_header_max"),
@@ -529,7 +516,6 @@ struct RouteReader {
     /// `RetryPolicy.RateLimitedRetryBackOff`: at least one reset header, each with a name;
     /// `max_interval` above 0.
     func rateLimitedBackOff(_ r: Message) -> RateLimitedRetryBackOff? {
-        let formats = RateLimitedRetryBackOff.Format.allCases.map { ($0.rawValue, $0) }
         var headers: [RateLimitedRetryBackOff.ResetHeader] = []
         for h in r.messages("reset_headers", Tables.resetHeader) {
             guard let name = h.requiredString("name") else { continue }
@@ -537,7 +523,7 @@ struct RouteReader {
                 ctx.error(.invalidValue, "a reset header's `name` must not be empty", at: h.span("name"), label: "empty")
                 continue
             }
-            headers.append(.init(name: name.lowercased(), format: h.enumeration("format", formats) ?? .seconds))
+            headers.append(.init(name: name.lowercased(), format: h.enumeration("format", EnumTables.resetHeaderFormat) ?? .seconds))
         }
         guard !headers.isEmpty else {
             if r.list("reset_headers").isEmpty {
@@ -586,11 +572,6 @@ struct RouteReader {
         }
     }
 
-    static let responseCodes: [(String, RedirectAction.ResponseCode)] = [
-        ("MOVED_PERMANENTLY", .movedPermanently), ("FOUND", .found), ("SEE_OTHER", .seeOther),
-        ("TEMPORARY_REDIRECT", .temporaryRedirect), ("PERMANENT_REDIRECT", .permanentRedirect),
-    ]
-
     func redirect(_ m: Message) -> RedirectAction {
         var out = RedirectAction()
         if m.bool("https_redirect") == true { out.scheme = "https" }
@@ -620,7 +601,7 @@ struct RouteReader {
             }
             if let r = regexRewrite(rr) { out.path = .regexRewrite(r) }
         }
-        out.responseCode = m.enumeration("response_code", Self.responseCodes) ?? .movedPermanently
+        out.responseCode = m.enumeration("response_code", EnumTables.redirectResponseCode) ?? .movedPermanently
         out.stripQuery = m.bool("strip_query") ?? false
         return out
     }
@@ -691,14 +672,7 @@ struct RouteReader {
             let value = h.string("value") ?? h.bytes("raw_value") ?? ""
             var action = HeaderValueOption.AppendAction.appendIfExistsOrAdd
             if x.bool("append") == false { action = .overwriteIfExistsOrAdd }
-            if let a = x.enumeration(
-                "append_action",
-                [
-                    ("APPEND_IF_EXISTS_OR_ADD", HeaderValueOption.AppendAction.appendIfExistsOrAdd),
-                    ("ADD_IF_ABSENT", .addIfAbsent), ("OVERWRITE_IF_EXISTS_OR_ADD", .overwriteIfExistsOrAdd),
-                    ("OVERWRITE_IF_EXISTS", .overwriteIfExists),
-                ])
-            {
+            if let a = x.enumeration("append_action", EnumTables.headerAppendAction) {
                 if x.has("append") {
                     ctx.error(
                         .conflictingFields, "`append` and `append_action` cannot both be set; Envoy rejects the header option",

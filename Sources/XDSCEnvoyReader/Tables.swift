@@ -1,3 +1,5 @@
+import XDSCEnvoy
+
 /// The field tables of the Envoy v3 messages the reader knows, one per message, from the
 /// `.proto` files of `envoyproxy/envoy` (`api/envoy/...`). `read` fields go into the model;
 /// `ignored` ones cannot change where a request goes; `routing` ones can and are reported
@@ -602,4 +604,68 @@ enum Tables {
         "ScopedRoutesConfigDump", read: [], routing: ["inline_scoped_route_configs", "dynamic_scoped_route_configs"])
     static let secretsConfigDump = MessageTable(
         "SecretsConfigDump", read: [], ignored: ["static_secrets", "dynamic_active_secrets", "dynamic_warming_secrets"])
+}
+
+/// Every enum the reader reads, with the proto enum it is (TablesMatchEnvoyAPITests checks
+/// each against Envoy's API).
+enum EnumTables {
+    static let codecType = EnumTable(
+        "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.CodecType",
+        numberedInOrder: HttpConnectionManager.CodecType.allCases.map { ($0.rawValue, $0) })
+    static let sanType = EnumTable<SubjectAltNameMatcher.SANType>(
+        "envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher.SanType",
+        [("EMAIL", 1, .email), ("DNS", 2, .dns), ("URI", 3, .uri), ("IP_ADDRESS", 4, .ipAddress), ("OTHER_NAME", 5, .otherName)])
+    static let tlsProtocol = EnumTable(
+        "envoy.extensions.transport_sockets.tls.v3.TlsParameters.TlsProtocol",
+        numberedInOrder: ["TLS_AUTO", "TLSv1_0", "TLSv1_1", "TLSv1_2", "TLSv1_3"].map { ($0, $0) })
+    static let discoveryType = EnumTable<Cluster.DiscoveryType>(
+        "envoy.config.cluster.v3.Cluster.DiscoveryType",
+        numberedInOrder: [
+            ("STATIC", .static), ("STRICT_DNS", .strictDNS), ("LOGICAL_DNS", .logicalDNS), ("EDS", .eds), ("ORIGINAL_DST", .originalDst),
+        ])
+    /// CLUSTER_PROVIDED and LOAD_BALANCING_POLICY_CONFIG have no model value (nil).
+    static let lbPolicy = EnumTable<Cluster.LbPolicy?>(
+        "envoy.config.cluster.v3.Cluster.LbPolicy",
+        [
+            ("ROUND_ROBIN", 0, .roundRobin), ("LEAST_REQUEST", 1, .leastRequest), ("RING_HASH", 2, .ringHash), ("RANDOM", 3, .random),
+            ("MAGLEV", 5, .maglev), ("CLUSTER_PROVIDED", 6, nil), ("LOAD_BALANCING_POLICY_CONFIG", 7, nil),
+        ])
+    static let routingPriority = EnumTable<RoutingPriority>(
+        "envoy.config.core.v3.RoutingPriority", numberedInOrder: [("DEFAULT", .default), ("HIGH", .high)])
+    static let hashFunction = EnumTable<RingHashLbConfig.HashFunction>(
+        "envoy.config.cluster.v3.Cluster.RingHashLbConfig.HashFunction",
+        numberedInOrder: [("XX_HASH", .xxHash), ("MURMUR_HASH_2", .murmurHash2)])
+    /// HTTP3 health checks are made over HTTP/1.1.
+    static let codecClientType = EnumTable<HealthCheck.CodecClientType>(
+        "envoy.type.v3.CodecClientType", numberedInOrder: [("HTTP1", .http1), ("HTTP2", .http2), ("HTTP3", .http1)])
+    static let tlsRequirement = EnumTable<VirtualHost.TLSRequirement>(
+        "envoy.config.route.v3.VirtualHost.TlsRequirementType",
+        numberedInOrder: [("NONE", .none), ("EXTERNAL_ONLY", .externalOnly), ("ALL", .all)])
+    static let denominator = EnumTable<FractionalPercent.Denominator>(
+        "envoy.type.v3.FractionalPercent.DenominatorType",
+        numberedInOrder: [("HUNDRED", .hundred), ("TEN_THOUSAND", .tenThousand), ("MILLION", .million)])
+    static let clusterNotFoundResponseCode = EnumTable<Int>(
+        "envoy.config.route.v3.RouteAction.ClusterNotFoundResponseCode",
+        numberedInOrder: [("SERVICE_UNAVAILABLE", 503), ("NOT_FOUND", 404), ("INTERNAL_SERVER_ERROR", 500)])
+    static let resetHeaderFormat = EnumTable(
+        "envoy.config.route.v3.RetryPolicy.ResetHeaderFormat",
+        numberedInOrder: RateLimitedRetryBackOff.Format.allCases.map { ($0.rawValue, $0) })
+    static let redirectResponseCode = EnumTable<RedirectAction.ResponseCode>(
+        "envoy.config.route.v3.RedirectAction.RedirectResponseCode",
+        numberedInOrder: [
+            ("MOVED_PERMANENTLY", .movedPermanently), ("FOUND", .found), ("SEE_OTHER", .seeOther),
+            ("TEMPORARY_REDIRECT", .temporaryRedirect), ("PERMANENT_REDIRECT", .permanentRedirect),
+        ])
+    static let headerAppendAction = EnumTable<HeaderValueOption.AppendAction>(
+        "envoy.config.core.v3.HeaderValueOption.HeaderAppendAction",
+        numberedInOrder: [
+            ("APPEND_IF_EXISTS_OR_ADD", .appendIfExistsOrAdd), ("ADD_IF_ABSENT", .addIfAbsent),
+            ("OVERWRITE_IF_EXISTS_OR_ADD", .overwriteIfExistsOrAdd), ("OVERWRITE_IF_EXISTS", .overwriteIfExists),
+        ])
+
+    /// Every table above.
+    static let all: [any EnumValues] = [
+        codecType, sanType, tlsProtocol, discoveryType, lbPolicy, routingPriority, hashFunction, codecClientType, tlsRequirement,
+        denominator, clusterNotFoundResponseCode, resetHeaderFormat, redirectResponseCode, headerAppendAction,
+    ]
 }

@@ -188,9 +188,9 @@ import XDSCTestSupport
         var reserved: [String]
     }
 
-    /// Reads the messages named on stdin from the generated modules the oracle imports
-    /// (Envoy's v3 packages, `xds`, `udpa`) and prints them as JSON; null for an unknown name.
-    static let describe = #"""
+    /// Imports the generated modules the oracle imports (Envoy's v3 packages, `xds`, `udpa`),
+    /// so their descriptors are in the default pool.
+    static let importAPI = #"""
         import importlib, json, pkgutil, re, sys
         for top in ("envoy", "xds", "udpa"):
             pkg = importlib.import_module(top)
@@ -203,28 +203,35 @@ import XDSCTestSupport
                     importlib.import_module(mod.name)
                 except Exception:
                     pass
-        from envoy.annotations import deprecation_pb2
-        from google.protobuf import descriptor_pb2, descriptor_pool
-        pool = descriptor_pool.Default()
-        out = {}
-        for name in json.load(sys.stdin):
-            try:
-                d = pool.FindMessageTypeByName(name)
-            except KeyError:
-                out[name] = None
-                continue
-            proto = descriptor_pb2.DescriptorProto()
-            d.CopyToProto(proto)
-            fields = {}
-            for f in d.fields:
-                o = f.GetOptions()
-                if o.Extensions[deprecation_pb2.disallowed_by_default]:
-                    fields[f.name] = "disallowed"
-                else:
-                    fields[f.name] = "deprecated" if o.deprecated else "current"
-            out[name] = {"fields": fields, "oneofs": [o.name for o in d.oneofs], "reserved": list(proto.reserved_name)}
-        json.dump(out, sys.stdout, sort_keys=True)
+
         """#
+
+    /// Reads the messages named on stdin from the generated modules the oracle imports
+    /// (Envoy's v3 packages, `xds`, `udpa`) and prints them as JSON; null for an unknown name.
+    static let describe =
+        importAPI + #"""
+            from envoy.annotations import deprecation_pb2
+            from google.protobuf import descriptor_pb2, descriptor_pool
+            pool = descriptor_pool.Default()
+            out = {}
+            for name in json.load(sys.stdin):
+                try:
+                    d = pool.FindMessageTypeByName(name)
+                except KeyError:
+                    out[name] = None
+                    continue
+                proto = descriptor_pb2.DescriptorProto()
+                d.CopyToProto(proto)
+                fields = {}
+                for f in d.fields:
+                    o = f.GetOptions()
+                    if o.Extensions[deprecation_pb2.disallowed_by_default]:
+                        fields[f.name] = "disallowed"
+                    else:
+                        fields[f.name] = "deprecated" if o.deprecated else "current"
+                out[name] = {"fields": fields, "oneofs": [o.name for o in d.oneofs], "reserved": list(proto.reserved_name)}
+            json.dump(out, sys.stdout, sort_keys=True)
+            """#
 
     /// The oracle's Python, after its own `setup` made or checked the virtualenv.
     static func oraclePython() throws -> String {
@@ -274,6 +281,102 @@ import XDSCTestSupport
                 #expect(listed.contains(field), "`\(field)` (\(origin)) is not in table `\(table.name)`")
                 #expect(fields[field] == nil, "the oracle's \(where_) has `\(field)` now: drop it from `newerThanOracle`")
             }
+        }
+    }
+
+    /// Reads the enums named on stdin as `describe` reads messages: value name -> [number,
+    /// status], the status as for fields; null for an unknown name.
+    static let describeEnums =
+        importAPI + #"""
+            from envoy.annotations import deprecation_pb2
+            from google.protobuf import descriptor_pool
+            pool = descriptor_pool.Default()
+            out = {}
+            for name in json.load(sys.stdin):
+                try:
+                    e = pool.FindEnumTypeByName(name)
+                except KeyError:
+                    out[name] = None
+                    continue
+                values = {}
+                for v in e.values:
+                    o = v.GetOptions()
+                    if o.Extensions[deprecation_pb2.disallowed_by_default_enum]:
+                        status = "disallowed"
+                    else:
+                        status = "deprecated" if o.deprecated else "current"
+                    values[v.name] = [v.number, status]
+                out[name] = values
+            json.dump(out, sys.stdout, sort_keys=True)
+            """#
+
+    /// Values of an enum the reader refuses on purpose, by enum: Envoy rejects them too.
+    static let refusedValues: [String: [String: String]] = [
+        "envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher.SanType": [
+            "SAN_TYPE_UNSPECIFIED": "`san_type` must be set (the proto's `defined_only`, `not_in: [0]`)"
+        ]
+    ]
+
+    /// Each enum the reader reads has every value of the API's enum, by its proto name and
+    /// number, and no other: a missing value makes the reader reject valid Envoy, a wrong
+    /// number reads a numeric value as another one.
+    @Test(.enabled(if: TestPaths.schemaCheck != nil, "../shared/tools/envoy-schema-check not found"))
+    func everyEnumMatchesTheOraclesAPI() throws {
+        let names = EnumTables.all.map(\.proto)
+        #expect(Set(names).count == names.count, "an enum is listed twice")
+        let input = String(decoding: try JSONEncoder().encode(names), as: UTF8.self)
+        let run = try ProcessRunner.run(try Self.oraclePython(), ["-c", Self.describeEnums], stdin: input)
+        try #require(run.status == 0, "describing the enums failed:\n\(run.stderr)")
+        let api = try JSONDecoder().decode([String: [String: [JSONNumberOrText]]?].self, from: Data(run.stdout.utf8))
+        for table in EnumTables.all {
+            guard let values = api[table.proto] ?? nil else {
+                Issue.record("\(table.proto) is not an enum of the oracle's API")
+                continue
+            }
+            let refused = Self.refusedValues[table.proto] ?? [:]
+            let ours = Dictionary(table.values.map { ($0.name, $0.number) }, uniquingKeysWith: { a, _ in a })
+            for (name, info) in values.sorted(by: { $0.key < $1.key }) {
+                guard case .number(let number) = info.first, case .text(let status) = info.last else { continue }
+                if status == "disallowed" || refused[name] != nil {
+                    #expect(ours[name] == nil, "\(table.proto): `\(name)` is refused by Envoy but read")
+                    continue
+                }
+                #expect(
+                    ours[name] == number, "\(table.proto): `\(name)` = \(number) is read as \(ours[name].map(String.init) ?? "unknown")")
+            }
+            let unknown = Set(ours.keys).subtracting(values.keys).sorted()
+            #expect(unknown.isEmpty, "\(table.proto) has no values \(unknown)")
+            for name in refused.keys {
+                #expect(values[name] != nil, "\(table.proto): the refused `\(name)` is not a value any more")
+            }
+        }
+    }
+
+    /// Every enum table is a `static let` of `EnumTables` listed in `EnumTables.all`, and every
+    /// enum field is read through one (no list of values at a call site).
+    @Test func everyEnumTableIsListed() throws {
+        let dir = TestPaths.packageRoot.appendingPathComponent("Sources/XDSCEnvoyReader")
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8)
+            if file == "Tables.swift" {
+                #expect(text.components(separatedBy: " = EnumTable").count - 1 == EnumTables.all.count)
+            } else if file != "MessageReader.swift" {
+                #expect(!text.contains("EnumTable("), "\(file) builds an enum table of its own")
+            }
+            let calls = text.components(separatedBy: "enumeration(").dropFirst()
+            for call in calls where !call.hasPrefix("_ field") {
+                #expect(call.prefix(120).contains("EnumTables."), "\(file): an enum read without a table: enumeration(\(call.prefix(60))")
+            }
+        }
+    }
+
+    /// A number or a string of the enum description.
+    enum JSONNumberOrText: Decodable {
+        case number(Int)
+        case text(String)
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let n = try? c.decode(Int.self) { self = .number(n) } else { self = .text(try c.decode(String.self)) }
         }
     }
 }
