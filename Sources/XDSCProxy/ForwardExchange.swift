@@ -421,17 +421,14 @@ final class ForwardExchange: UpstreamResponseReceiver {
     /// if no attempt is in flight then (a retry is backing off), the request ends with 507.
     func requestBody(_ chunk: ByteBuffer) {
         guard requestCompleted == nil else { return }
-        switch state {
-        case .finished: return
-        case .idle, .backingOff:
-            if buffering && held.readableBytes + chunk.readableBytes > bufferLimit {
-                retriesAbandoned = true
+        if case .finished = state { return }
+        if buffering && held.readableBytes + chunk.readableBytes > bufferLimit {
+            retriesAbandoned = true
+            switch state {
+            case .idle, .backingOff, .finished:
                 finish(.localReply(status: 507, body: "exceeded request buffer limit while retrying upstream", flag: "RBL"))
                 return
-            }
-        case .attempting, .responding:
-            if buffering && held.readableBytes + chunk.readableBytes > bufferLimit {
-                retriesAbandoned = true
+            case .attempting, .responding:
                 // What was kept went out with the attempt's head; only an attempt still
                 // connecting needs it.
                 if sending != nil { held.clear() }

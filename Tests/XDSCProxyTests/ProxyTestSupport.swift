@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Testing
 import XDSCDiagnostics
 import XDSCEnvoy
 import XDSCEnvoyReader
@@ -232,6 +233,32 @@ enum Fixtures {
             await server.shutdown()
             throw error
         }
+    }
+
+    /// Runs `body` with the port of a proxy (`--upstreams real`) serving `table` on listener
+    /// `public`, its cluster `svc` a raw loopback upstream whose connections each get the
+    /// handler `upstream` makes; `configure` adjusts the configuration first.
+    static func withProxy(
+        table: String, upstream makeHandler: @escaping @Sendable () -> ChannelHandler,
+        configure: (inout ProxyConfiguration) -> Void = { _ in }, _ body: (Int) async throws -> Void
+    ) async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(makeHandler()) } }
+            .bind(host: "127.0.0.1", port: 0).get()
+        do {
+            let port = try #require(server.localAddress?.port)
+            var config = ProxyConfiguration(
+                listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try routeConfiguration(table)))],
+                clusters: [("svc", [ProxyEndpoint(host: "127.0.0.1", port: port)])])
+            configure(&config)
+            var options = ProxyOptions()
+            options.upstreams = .real
+            try await withProxy(config, options: options) { proxy in try await body(try #require(proxy.port(of: "public"))) }
+        } catch {
+            try? await server.close()
+            throw error
+        }
+        try? await server.close()
     }
 }
 

@@ -114,25 +114,8 @@ struct RequestStreamingEndToEndTests {
     /// Runs `body` with the proxy's port, in front of `upstream`, the listener's
     /// `per_connection_buffer_limit_bytes` `limit` (the proxy's own is left at 1 MiB).
     static func withProxy(_ upstream: RecordingUpstream, limit: UInt32? = nil, _ body: (Int) async throws -> Void) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(RecordingUpstreamHandler(upstream)) }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(server.localAddress?.port)
-        var config = ProxyConfiguration(
-            listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try Fixtures.routeConfiguration(table)))],
-            clusters: [("svc", [ProxyEndpoint(host: "127.0.0.1", port: port)])])
-        config.listeners[0].bufferLimit = limit
-        var options = ProxyOptions()
-        options.upstreams = .real
-        do {
-            try await Fixtures.withProxy(config, options: options) { proxy in try await body(try #require(proxy.port(of: "public"))) }
-        } catch {
-            try? await server.close()
-            throw error
-        }
-        try? await server.close()
+        try await Fixtures.withProxy(
+            table: table, upstream: { RecordingUpstreamHandler(upstream) }, configure: { $0.listeners[0].bufferLimit = limit }, body)
     }
 
     /// Sends `first`, waits for the upstream to see `heads` request heads (then `pause`), sends

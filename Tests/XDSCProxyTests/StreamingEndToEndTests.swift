@@ -86,25 +86,9 @@ struct StreamingEndToEndTests {
 
     /// Runs `body` with the proxy's port, in front of `upstream`.
     static func withProxy(_ upstream: ScriptedUpstream, acceptHTTP10: Bool = false, _ body: (Int) async throws -> Void) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(ScriptedUpstreamHandler(upstream)) }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(server.localAddress?.port)
-        var config = ProxyConfiguration(
-            listeners: [ProxyListener(name: "public", port: 0, engine: RouteEngine(try Fixtures.routeConfiguration(table)))],
-            clusters: [("svc", [ProxyEndpoint(host: "127.0.0.1", port: port)])])
-        config.listeners[0].chains[0].acceptHTTP10 = acceptHTTP10
-        var options = ProxyOptions()
-        options.upstreams = .real
-        do {
-            try await Fixtures.withProxy(config, options: options) { proxy in try await body(try #require(proxy.port(of: "public"))) }
-        } catch {
-            try? await server.close()
-            throw error
-        }
-        try? await server.close()
+        try await Fixtures.withProxy(
+            table: table, upstream: { ScriptedUpstreamHandler(upstream) },
+            configure: { $0.listeners[0].chains[0].acceptHTTP10 = acceptHTTP10 }, body)
     }
 
     /// What a client read: everything until the server closed (or 10 s passed), and whether
