@@ -797,7 +797,7 @@ public struct Rule: Sendable {
                 requests of a route or virtual host, though not which route they take: a \
                 `hedge_policy`, a retry extension (`retry_policy_typed_config`), a retry \
                 policy's `retry_priority` or `retry_options_predicates`, internal \
-                redirects, subset selection (`metadata_match`), body buffer limits, \
+                redirects, subset selection (`metadata_match`), \
                 `early_data_policy`, `flush_timeout`, `include_is_timeout_retry_header`. \
                 `xdsc route`, `xdsc test routes` and the embedded proxy behave as if it were not \
                 set, so what they show can differ from Envoy for those requests; the warning \

@@ -146,6 +146,11 @@ public struct VirtualHost: Equatable, Sendable, EnvoyMessage {
     public var includeRequestAttemptCount = false
     /// `include_attempt_count_in_response`: the router adds `x-envoy-attempt-count` to the response.
     public var includeAttemptCountInResponse = false
+    /// `request_body_buffer_limit`: how much of a request body the router keeps for retries on
+    /// this host's routes (``Route/effectiveBufferLimit(host:)``).
+    public var requestBodyBufferLimit: UInt64?
+    /// `per_request_buffer_limit_bytes`, the legacy form of `request_body_buffer_limit`.
+    public var perRequestBufferLimitBytes: UInt32?
     /// Where this virtual host came from in the policy (not serialised).
     public var source: SourceSpan?
     /// Where each of `domains` was written, when known (same order; not serialised, not
@@ -182,6 +187,7 @@ public struct VirtualHost: Equatable, Sendable, EnvoyMessage {
             && a.requestMirrorPolicies == b.requestMirrorPolicies && a.rateLimits == b.rateLimits && a.cors == b.cors
             && a.includeRequestAttemptCount == b.includeRequestAttemptCount
             && a.includeAttemptCountInResponse == b.includeAttemptCountInResponse
+            && a.requestBodyBufferLimit == b.requestBodyBufferLimit && a.perRequestBufferLimitBytes == b.perRequestBufferLimitBytes
     }
 
     /// The members of the Envoy v3 JSON form of this value.
@@ -206,6 +212,8 @@ public struct VirtualHost: Equatable, Sendable, EnvoyMessage {
         o.set("cors", cors)
         if includeRequestAttemptCount { o.put("include_request_attempt_count", .bool(true)) }
         if includeAttemptCountInResponse { o.put("include_attempt_count_in_response", .bool(true)) }
+        if let perRequestBufferLimitBytes { o.put("per_request_buffer_limit_bytes", .integer(perRequestBufferLimitBytes)) }
+        if let requestBodyBufferLimit { o.put("request_body_buffer_limit", .integer(requestBodyBufferLimit)) }
     }
 }
 
@@ -240,9 +248,12 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         var requestHeadersToRemove: [String] = []
         var responseHeadersToAdd: [HeaderValueOption] = []
         var responseHeadersToRemove: [String] = []
+        var requestBodyBufferLimit: UInt64?
+        var perRequestBufferLimitBytes: UInt32?
 
         static func == (a: Extras, b: Extras) -> Bool {
-            a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
+            a.requestBodyBufferLimit == b.requestBodyBufferLimit && a.perRequestBufferLimitBytes == b.perRequestBufferLimitBytes
+                && a.typedPerFilterConfig.map(\.name) == b.typedPerFilterConfig.map(\.name)
                 && a.typedPerFilterConfig.map(\.config) == b.typedPerFilterConfig.map(\.config)
                 && a.requestHeadersToAdd == b.requestHeadersToAdd && a.requestHeadersToRemove == b.requestHeadersToRemove
                 && a.responseHeadersToAdd == b.responseHeadersToAdd && a.responseHeadersToRemove == b.responseHeadersToRemove
@@ -276,6 +287,27 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         get { extras.stored?.responseHeadersToRemove ?? [] }
         set { extras.update(unlessDefault: newValue.isEmpty) { $0.responseHeadersToRemove = newValue } }
     }
+    /// `request_body_buffer_limit`.
+    public var requestBodyBufferLimit: UInt64? {
+        get { extras.stored?.requestBodyBufferLimit }
+        set { extras.update(unlessDefault: newValue == nil) { $0.requestBodyBufferLimit = newValue } }
+    }
+    /// `per_request_buffer_limit_bytes` (legacy).
+    public var perRequestBufferLimitBytes: UInt32? {
+        get { extras.stored?.perRequestBufferLimitBytes }
+        set { extras.update(unlessDefault: newValue == nil) { $0.perRequestBufferLimitBytes = newValue } }
+    }
+
+    /// How much of a request body the router keeps for retries on this route of `host` (nil:
+    /// the connection's buffer limit), as `requestBodyBufferLimit()` of config_impl.h gives it:
+    /// the new field before the legacy one, each the route's before the host's. Envoy 1.35 let a
+    /// host's legacy field win over the route's legacy one (envoyproxy/envoy#42611, fixed since);
+    /// this is the fixed order.
+    public func effectiveBufferLimit(host: VirtualHost) -> UInt64? {
+        requestBodyBufferLimit ?? host.requestBodyBufferLimit ?? perRequestBufferLimitBytes.map(UInt64.init)
+            ?? host.perRequestBufferLimitBytes.map(UInt64.init)
+    }
+
     /// The route's 1-based position in the list it was written in (a policy host's
     /// `routes`, or a virtual host's `routes` in an Envoy file), counting the routes before it
     /// that were dropped for an error; nil for a route built in code (not serialised, not
@@ -341,6 +373,8 @@ public struct Route: Equatable, Sendable, EnvoyEncodable {
         o.setStrings("request_headers_to_remove", requestHeadersToRemove)
         o.setList("response_headers_to_add", responseHeadersToAdd)
         o.setStrings("response_headers_to_remove", responseHeadersToRemove)
+        o.set("per_request_buffer_limit_bytes", perRequestBufferLimitBytes.map { JSON.integer($0) })
+        o.set("request_body_buffer_limit", requestBodyBufferLimit.map { JSON.integer($0) })
         return .object(o)
     }
 }

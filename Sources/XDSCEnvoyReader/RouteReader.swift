@@ -70,6 +70,7 @@ struct RouteReader {
         vh.cors = m.value("cors").map(JSONValue.of)
         vh.includeRequestAttemptCount = m.bool("include_request_attempt_count") ?? false
         vh.includeAttemptCountInResponse = m.bool("include_attempt_count_in_response") ?? false
+        (vh.requestBodyBufferLimit, vh.perRequestBufferLimitBytes) = bufferLimits(m)
         return vh
     }
 
@@ -111,12 +112,23 @@ struct RouteReader {
             }
             return nil
         }
-        return Route(
+        var route = Route(
             name: m.string("name"), match: match, action: action, typedPerFilterConfig: typedPerFilterConfig(m),
             requestHeadersToAdd: headerOptions(m, "request_headers_to_add"),
             requestHeadersToRemove: m.strings("request_headers_to_remove"),
             responseHeadersToAdd: headerOptions(m, "response_headers_to_add"),
             responseHeadersToRemove: m.strings("response_headers_to_remove"), source: m.span)
+        (route.requestBodyBufferLimit, route.perRequestBufferLimitBytes) = bufferLimits(m)
+        return route
+    }
+
+    /// `request_body_buffer_limit` (a `UInt64Value`) and `per_request_buffer_limit_bytes` (a
+    /// `UInt32Value`) of a route or a virtual host.
+    func bufferLimits(_ m: Message) -> (UInt64?, UInt32?) {
+        (
+            m.int("request_body_buffer_limit", 0...Int64.max).map { UInt64($0) },
+            m.int("per_request_buffer_limit_bytes").map { UInt32($0) }
+        )
     }
 
     func routeMatch(_ m: Message) -> RouteMatch {

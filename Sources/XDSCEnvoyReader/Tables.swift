@@ -24,26 +24,23 @@ enum Tables {
             "name", "domains", "routes", "require_tls", "request_headers_to_add", "request_headers_to_remove",
             "response_headers_to_add", "response_headers_to_remove", "typed_per_filter_config", "virtual_clusters",
             "rate_limits", "cors", "retry_policy", "request_mirror_policies", "include_request_attempt_count",
-            "include_attempt_count_in_response",
+            "include_attempt_count_in_response", "per_request_buffer_limit_bytes", "request_body_buffer_limit",
         ],
         ignored: ["metadata"],
-        // Retry extensions, hedging, the timeout-retry header and body buffering change what
-        // Envoy does with a request; the engine and the proxy do not act on them.
-        unsimulated: [
-            "retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header", "per_request_buffer_limit_bytes",
-            "request_body_buffer_limit",
-        ],
+        // Retry extensions, hedging and the timeout-retry header change what Envoy does with a
+        // request; the engine and the proxy do not act on them.
+        unsimulated: ["retry_policy_typed_config", "hedge_policy", "include_is_timeout_retry_header"],
         routing: ["matcher"])
 
     static let route = MessageTable(
         "Route",
         read: [
             "name", "match", "route", "redirect", "direct_response", "typed_per_filter_config", "request_headers_to_add",
-            "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove",
+            "request_headers_to_remove", "response_headers_to_add", "response_headers_to_remove", "per_request_buffer_limit_bytes",
+            "request_body_buffer_limit",
         ],
         // Metadata, tracing (`decorator`, `tracing`) and statistics change no request.
         ignored: ["metadata", "decorator", "tracing", "stat_prefix"],
-        unsimulated: ["per_request_buffer_limit_bytes", "request_body_buffer_limit"],
         routing: ["filter_action", "non_forwarding_action"])
 
     static let routeMatch = MessageTable(

@@ -314,8 +314,8 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             localRespond(context: context, head: head, status: 404, headers: RequestTranslation.localReplyHeaders(body: ""), body: "")
             return
         }
-        let routed = Routed(head: head, decision: engine.decide(request, trace: false), engine: engine)
-        let d = routed.decision
+        // The decision is moved into `Routed` at the end, never copied (it is a large value).
+        let d = engine.decide(request, trace: false)
         requestHash = d.hashPolicy.isEmpty ? nil : RequestHash.hash(d.hashPolicy, request: request)
         if let type = RequestTranslation.upgradeType(head),
             !RequestTranslation.upgradeAllowed(
@@ -341,7 +341,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         let steps = d.matched ? FilterSimulation.steps(d, buckets: listener.buckets, random: listener.random, now: .now()) : []
-        runFilters(context: context, routed, steps[...])
+        runFilters(context: context, Routed(head: head, decision: d, engine: engine), steps[...])
     }
 
     /// The HTTP filters before the router: a reply ends the request, a delay waits first
@@ -415,15 +415,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         let perTry = d.perTryTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
         var complete = true
         if case .receiving = state { complete = false }
-        let upstream = RequestTranslation.upstreamRequest(
-            d, body: body, complete: complete, length: head.headers.first(name: "content-length"))
+        let upstream = RequestTranslation.upstreamRequest(d, body: body, complete: complete)
         body = emptyBody
         let upgrade = RequestTranslation.upgradeType(head) != nil
         let exchange = ForwardExchange(
             eventLoop: context.eventLoop, request: upstream, complete: complete, cluster: f.cluster, targets: listener.targets,
             plan: RetryPlan(d.retryPolicy, headers: d.requestHeaders), timeout: timeout, perTryTimeout: perTry,
             options: listener.options, random: listener.random, attemptCountHeader: d.attemptCountInRequest, upgrade: upgrade,
-            hash: requestHash, deadlines: routeDeadlines(context), priority: f.priority)
+            hash: requestHash, deadlines: routeDeadlines(context), priority: f.priority, bufferLimit: d.requestBodyBufferLimit)
         state = complete ? .answering(head, .forwarded(exchange)) : .receiving(head, .forwarded(exchange))
         // The router filter's `suppress_envoy_headers`: none of its response `x-envoy-*` headers.
         let suppress = engine.router.suppressEnvoyHeaders

@@ -349,17 +349,20 @@ final class ForwardExchange: UpstreamResponseReceiver {
     private var sink: ((ExchangeEvent) -> Void)?
 
     /// `request` carries the body so far; `complete`: that is all of it (else ``requestBody(_:)``
-    /// and ``requestEnd()`` follow).
+    /// and ``requestEnd()`` follow). `bufferLimit`: the route's limit on the body kept for
+    /// retries (router.cc `calculateEffectiveBufferLimit`); nil: the connection's
+    /// (`options.maxRequestBodyBytes`).
     init(
         eventLoop: EventLoop, request: UpstreamRequest, complete: Bool = true, cluster: String, targets: UpstreamTargets, plan: RetryPlan,
         timeout: TimeAmount?, perTryTimeout: TimeAmount?, options: ProxyOptions, random: RandomSource, attemptCountHeader: Bool = false,
-        upgrade: Bool = false, hash: UInt64? = nil, deadlines: DeadlineQueue? = nil, priority: RoutingPriority = .default
+        upgrade: Bool = false, hash: UInt64? = nil, deadlines: DeadlineQueue? = nil, priority: RoutingPriority = .default,
+        bufferLimit: UInt64? = nil
     ) {
         var head = request
         self.held = head.body
         head.body = ByteBuffer()
         self.requestCompleted = complete ? .now() : nil
-        self.bufferLimit = options.maxRequestBodyBytes
+        self.bufferLimit = bufferLimit.map { Int(clamping: $0) } ?? options.maxRequestBodyBytes
         self.hash = hash
         self.priority = priority
         self.deadlines = deadlines
@@ -374,6 +377,8 @@ final class ForwardExchange: UpstreamResponseReceiver {
         self.perTryTimeout = perTryTimeout
         self.options = options
         self.random = random
+        // The body that came with the head already counts (`decodeData` sees it first).
+        if plan.enabled && held.readableBytes > self.bufferLimit { retriesAbandoned = true }
     }
 
     /// Sends the exchange's events to `body`, on the event loop, until the last one. Set before ``start()``.

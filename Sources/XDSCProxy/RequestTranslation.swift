@@ -173,13 +173,13 @@ enum RequestTranslation {
         return out
     }
 
-    /// A hop-by-hop header, `x-envoy-internal` (only the connection manager sets it), or
-    /// `content-length` (the body's own length is sent): not forwarded. Most names are
-    /// neither, so the sets are asked only for names that start as their members do.
+    /// A hop-by-hop header or `x-envoy-internal` (only the connection manager sets it): not
+    /// in the request the routes see (`mutateRequestHeaders`). `content-length` stays, as in
+    /// Envoy's header map: a route may match on it. Most names are neither, so the sets are
+    /// asked only for names that start as their members do.
     static func isDropped(_ n: String) -> Bool {
         switch n.utf8.first {
         case UInt8(ascii: "x"): return n == "x-envoy-internal"
-        case UInt8(ascii: "c"): return n == "content-length" || n == "connection"
         default: return isHopByHop(n)
         }
     }
@@ -193,20 +193,29 @@ enum RequestTranslation {
     }
 
     /// The HTTP/1.1 request the router sends upstream for a forward decision, with the body so
-    /// far (all of it when `complete`; else the rest streams behind the head) and the client's
-    /// `content-length` (`length`, nil without one).
+    /// far (all of it when `complete`; else the rest streams behind the head). Its
+    /// `content-length` is the one the request's headers have after the route's mutations (the
+    /// client's, unless a route removed it): Envoy's HTTP/1 codec frames the body by it, and
+    /// chunks a body without one.
     /// The router's timeout headers are the engine's (`setTimeoutHeaders`, router.cc):
     /// `x-envoy-expected-rq-timeout-ms` when there is a timeout, and `grpc-timeout` rewritten
     /// under `max_grpc_timeout` or `max_stream_duration`.
-    static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer, complete: Bool = true, length: String? = nil) -> UpstreamRequest {
+    static func upstreamRequest(_ d: RouteDecision, body: ByteBuffer, complete: Bool = true) -> UpstreamRequest {
         // Built as one array, as the response headers are: no per-`add` checks on names the
         // encoder validates anyway (UpstreamRequestEncoder).
         var fields: [(String, String)] = []
         fields.reserveCapacity(d.requestHeaders.entries.count + 2)
         var path = "/"
+        var length: String?
         for e in d.requestHeaders.entries {
             switch e.name {
             case ":authority": fields.append(("host", e.value))
+            // One length frames the body (the codec refuses repeats that differ).
+            case "content-length":
+                if length == nil {
+                    length = e.value
+                    fields.append((e.name, e.value))
+                }
             case ":path": path = e.value
             case ":method", ":scheme": break
             // The router consumes its retry and timeout headers (internal requests keep them
@@ -221,15 +230,14 @@ enum RequestTranslation {
         }
         if let g = d.grpcTimeoutHeader { headers.replaceOrAdd(name: "grpc-timeout", value: g) }
         let method = d.request.method
-        if let length {
-            // The client's length goes on (Envoy forwards the header).
-            headers.replaceOrAdd(name: "content-length", value: length)
-        } else if !complete || body.readableBytes > 0 {
-            // A body without a length (chunked, or HTTP/2 DATA) is chunked: Envoy's HTTP/1 codec
-            // chunks a request whose headers do not end the stream.
-            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
-        } else if method == "POST" || method == "PUT" || method == "PATCH" {
-            headers.replaceOrAdd(name: "content-length", value: "0")
+        if length == nil {
+            if !complete || body.readableBytes > 0 {
+                // A body without a length (chunked, or HTTP/2 DATA) is chunked: Envoy's HTTP/1
+                // codec chunks a request whose headers do not end the stream.
+                headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            } else if method == "POST" || method == "PUT" || method == "PATCH" {
+                headers.replaceOrAdd(name: "content-length", value: "0")
+            }
         }
         return UpstreamRequest(method: HTTPMethod(rawValue: d.request.method), uri: path, headers: headers, body: body)
     }

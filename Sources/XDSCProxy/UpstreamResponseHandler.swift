@@ -214,7 +214,8 @@ final class UpstreamResponseHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch (state, unwrapInboundIn(data)) {
         case (.waitingForHead, .head(let head)):
             let status = Int(head.status.code)
-            let headers = head.headers.map { ($0.name.asciiLowercased, $0.value) }
+            // Built labelled: an unlabelled array would be cast element by element at run time.
+            let headers = head.headers.map { (name: $0.name.asciiLowercased, value: $0.value) }
             if upgrade && status == 101 {
                 // Handed on at its `.end`, after which the decoder parses nothing more.
                 state = .upgrading(status: status, headers: headers)

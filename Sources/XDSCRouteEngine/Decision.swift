@@ -407,6 +407,10 @@ public struct RouteDecision: Equatable, Sendable {
     public var attemptCountInRequest = false
     /// The virtual host's `include_attempt_count_in_response` (forwards).
     public var attemptCountInResponse = false
+    /// How much of the request body the router keeps for retries (the route's or its
+    /// virtual host's `request_body_buffer_limit` / `per_request_buffer_limit_bytes`,
+    /// ``XDSCEnvoy/Route/effectiveBufferLimit(host:)``; nil: the connection's limit) (forwards).
+    public var requestBodyBufferLimit: UInt64?
     /// The route's enabled `upgrade_configs` types (forwards).
     public var upgradeTypes: [String] = []
     /// The route's `upgrade_configs` types with `enabled: false` (forwards).

@@ -73,6 +73,7 @@ extension RouteEngine {
         d.corsPolicies = corsPolicies(routeValue, a, target.entry?.value, target.entry?.index, host: host, h: h, r: r)
         d.attemptCountInRequest = host.includeRequestAttemptCount
         d.attemptCountInResponse = host.includeAttemptCountInResponse
+        d.requestBodyBufferLimit = routeValue.effectiveBufferLimit(host: host)
         d.upgradeTypes = a.upgradeTypes
         d.disabledUpgradeTypes = a.disabledUpgradeTypes
     }

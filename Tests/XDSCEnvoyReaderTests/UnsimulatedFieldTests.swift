@@ -16,11 +16,11 @@ import XDSCTestSupport
               domains: ["*"]
               ⟨vhHedge⟩hedge_policy: {hedge_on_per_try_timeout: true}
               ⟨vhTimeoutHeader⟩include_is_timeout_retry_header: true
-              ⟨vhBuffer⟩per_request_buffer_limit_bytes: 1024
+              per_request_buffer_limit_bytes: 1024
               metadata: {filter_metadata: {a: {b: c}}}
               routes:
               - match: {prefix: /a}
-                ⟨routeBuffer⟩request_body_buffer_limit: 2048
+                request_body_buffer_limit: 2048
                 metadata: {filter_metadata: {a: {b: c}}}
                 decorator: {operation: op}
                 tracing: {random_sampling: {numerator: 1}}

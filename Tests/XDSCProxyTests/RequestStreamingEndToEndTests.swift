@@ -106,6 +106,13 @@ struct RequestStreamingEndToEndTests {
           {"match": {"prefix": "/later"}, "route": {"cluster": "svc", "retry_policy": {"retry_on": "5xx", "num_retries": 1,
             "rate_limited_retry_back_off": {"reset_headers": [{"name": "retry-after"}], "max_interval": "60s"}}}},
           {"match": {"prefix": "/timeout"}, "route": {"cluster": "svc", "timeout": "0.5s"}},
+          {"match": {"prefix": "/tight"}, "request_body_buffer_limit": 8,
+           "route": {"cluster": "svc", "retry_policy": {"retry_on": "5xx", "num_retries": 1}}},
+          {"match": {"prefix": "/roomy"}, "per_request_buffer_limit_bytes": 1024,
+           "route": {"cluster": "svc", "retry_policy": {"retry_on": "5xx", "num_retries": 1}}},
+          {"match": {"prefix": "/sized", "headers": [{"name": "content-length", "string_match": {"exact": "5"}}]},
+           "route": {"cluster": "svc"}, "request_headers_to_add": [{"header": {"key": "x-sized", "value": "5"}}]},
+          {"match": {"prefix": "/unsized"}, "route": {"cluster": "svc"}, "request_headers_to_remove": ["content-length"]},
           {"match": {"prefix": "/"}, "route": {"cluster": "svc"}}]}]}
         """
 
@@ -160,6 +167,38 @@ struct RequestStreamingEndToEndTests {
             #expect(!request.head.contains("transfer-encoding"))
             #expect(request.wire == "helloworld")
             #expect(request.complete)
+        }
+    }
+
+    /// The routes see the client's `content-length`, as in Envoy's header map (only hop-by-hop
+    /// headers are gone): a header matcher on it selects the route.
+    @Test func aRouteMatchesOnTheContentLength() async throws {
+        let upstream = RecordingUpstream([Self.ok])
+        try await Self.withProxy(upstream) { port in
+            let (r, _) = try await Self.send(
+                port: port, "POST /sized HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: 5\r\n\r\nhello", [],
+                upstream: upstream)
+            #expect(r.status == 200)
+            let request = try #require(upstream.requests.withLockedValue { $0 }.first)
+            #expect(request.head.contains("x-sized: 5\r\n"))
+            #expect(request.head.contains("content-length: 5\r\n"))
+            #expect(request.wire == "hello")
+        }
+    }
+
+    /// A route that removes `content-length` leaves the body without a length: the HTTP/1
+    /// codec chunks it.
+    @Test func aBodyWhoseLengthARouteRemovedGoesChunked() async throws {
+        let upstream = RecordingUpstream([Self.ok])
+        try await Self.withProxy(upstream) { port in
+            let (r, _) = try await Self.send(
+                port: port, "POST /unsized HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: 5\r\n\r\nhello", [],
+                upstream: upstream)
+            #expect(r.status == 200)
+            let request = try #require(upstream.requests.withLockedValue { $0 }.first)
+            #expect(!request.head.contains("content-length"))
+            #expect(request.head.contains("transfer-encoding: chunked\r\n"))
+            #expect(Self.dechunked(request.wire) == "hello")
         }
     }
 
@@ -238,6 +277,38 @@ struct RequestStreamingEndToEndTests {
                 upstream: upstream)
             #expect(r.status == 503)
             #expect(upstream.requests.withLockedValue { $0.count } == 1)
+        }
+    }
+
+    /// A route's `request_body_buffer_limit` below the connection's is the router's limit
+    /// (router.cc `calculateEffectiveBufferLimit`): past it retries are given up.
+    @Test func aRoutesLowerLimitGivesRetriesUp() async throws {
+        let unavailable = RecordingUpstream.Answer(atHead: false, response: "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+        let upstream = RecordingUpstream([unavailable, Self.ok])
+        try await Self.withProxy(upstream) { port in
+            let (r, _) = try await Self.send(
+                port: port, "POST /tight HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello", ["world"],
+                upstream: upstream)
+            #expect(r.status == 503)
+            #expect(upstream.requests.withLockedValue { $0.count } == 1)
+        }
+    }
+
+    /// A route's `per_request_buffer_limit_bytes` above the connection's raises it: the body
+    /// over the listener's 8 bytes is kept, and the retry (on a new connection: the 503 closes
+    /// its own) resends all of it.
+    @Test func aRoutesHigherLimitKeepsTheBodyForTheRetry() async throws {
+        let unavailable = RecordingUpstream.Answer(
+            atHead: false, response: "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
+        let upstream = RecordingUpstream([unavailable, Self.ok])
+        try await Self.withProxy(upstream, limit: 8) { port in
+            let (r, _) = try await Self.send(
+                port: port, "POST /roomy HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello", ["world"],
+                upstream: upstream)
+            #expect(r.status == 200)
+            let requests = upstream.requests.withLockedValue { $0 }
+            #expect(requests.count == 2)
+            #expect(requests.last?.wire == "helloworld")
         }
     }
 
