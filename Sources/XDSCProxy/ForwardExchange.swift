@@ -475,8 +475,11 @@ final class ForwardExchange: UpstreamResponseReceiver {
 
     /// Writes the attempt's request on its connection: the head and the body kept, and the end
     /// if the request is complete.
-    private func writeRequest(_ request: UpstreamRequest, on channel: Channel, http2: Bool) {
-        var request = request
+    /// Writes the attempt's request (made here, from ``request``: one copy per attempt).
+    private func writeRequest(on channel: Channel, http2: Bool) {
+        var request = self.request
+        // The router sets it on every attempt, retries included (router.cc).
+        if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attempts)) }
         request.body = held
         sending = channel
         sendingHTTP2 = http2
@@ -592,10 +595,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
         attempts += 1
         state = .attempting(nil)
         let attemptNumber = attempts
-        var request = self.request
         let upgrade = self.upgrade
-        // The router sets it on every attempt, retries included (router.cc).
-        if attemptCountHeader { request.headers.replaceOrAdd(name: "x-envoy-attempt-count", value: String(attemptNumber)) }
         let http2 = !upgrade && targets.usesHTTP2(cluster)
         let send = { [self] (channel: Channel) in
             guard self.attempts == attemptNumber, case .attempting = self.state else {
@@ -604,7 +604,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
             }
             self.state = .attempting(channel)
             self.report(.connectSuccess)
-            self.writeRequest(request, on: channel, http2: http2)
+            self.writeRequest(on: channel, http2: http2)
             // The per-try timers run from here once the request is complete, else from its end
             // (upstream_request.cc `onPoolReady`: `setupPerTryTimeout` or
             // `create_per_try_timeout_on_request_complete_`).

@@ -73,8 +73,9 @@ struct RetryPlan {
     /// `cleanInternalHeaders`, unless the route's own header mutations add them.
     init(_ p: RetryPolicy?, headers: HeaderMap) {
         if let p { self.init(p) } else { self.init() }
-        let retryOn = headers.get("x-envoy-retry-on")
-        let grpcOn = headers.get("x-envoy-retry-grpc-on")
+        let envoy = headers.hasEnvoyHeaders
+        let retryOn = headers.envoyHeader("x-envoy-retry-on", present: envoy)
+        let grpcOn = headers.envoyHeader("x-envoy-retry-grpc-on", present: envoy)
         if p == nil && (retryOn != nil || grpcOn != nil) { numRetries = 1 }
         // `StringUtil::splitToken(value, ",", false, true)`: no empty tokens, each trimmed.
         for (value, known) in [(retryOn, Self.headerConditions), (grpcOn, Self.grpcConditions)] {
@@ -88,15 +89,17 @@ struct RetryPlan {
         {
             self.retryOn = []
         }
-        if !self.retryOn.isEmpty, let v = headers.get("x-envoy-max-retries"), let n = HeaderMatcher.simpleAtoiUnsigned(v) {
+        if !self.retryOn.isEmpty, let v = headers.envoyHeader("x-envoy-max-retries", present: envoy),
+            let n = HeaderMatcher.simpleAtoiUnsigned(v)
+        {
             numRetries = Int(clamping: n)
         }
-        if let codes = headers.get("x-envoy-retriable-status-codes") {
+        if let codes = headers.envoyHeader("x-envoy-retriable-status-codes", present: envoy) {
             for token in codes.split(separator: ",", omittingEmptySubsequences: false) {
                 if let n = HeaderMatcher.simpleAtoiUnsigned(String(token)), n <= UInt32.max { retriableStatusCodes.insert(Int(n)) }
             }
         }
-        if let names = headers.get("x-envoy-retriable-header-names") {
+        if let names = headers.envoyHeader("x-envoy-retriable-header-names", present: envoy) {
             // `splitToken(value, ",")` drops empty tokens; each name is stripped of ASCII
             // whitespace and lower-cased (`LowerCaseString`). An empty name matches nothing.
             for token in names.split(separator: ",") {

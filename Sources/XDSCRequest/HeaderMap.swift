@@ -33,6 +33,16 @@ public struct HeaderMap: Equatable, Sendable {
     /// Whether `name` is present.
     public func has(_ name: String) -> Bool { firstIndex(name) != nil }
 
+    /// Whether a name starts with `x-envoy-` (the router's control headers). Most requests
+    /// have none: one pass over the names then answers every `x-envoy-*` lookup.
+    public var hasEnvoyHeaders: Bool {
+        entries.contains { $0.name.utf8.count > 8 && $0.name.utf8.starts(with: "x-envoy-".utf8) }
+    }
+
+    /// The value of the `x-envoy-*` header `name` (as ``get(_:)``), nil at once when
+    /// `present` (``hasEnvoyHeaders``, asked once by the caller) is false.
+    public func envoyHeader(_ name: String, present: Bool) -> String? { present ? get(name) : nil }
+
     /// The first entry named `name`. Names are stored lower-case and asked for lower-case
     /// (literals, the model's names), so a name is lower-cased only when it is not found as is.
     /// `host` is `:authority` when the map has no `host` entry: Envoy's request header map

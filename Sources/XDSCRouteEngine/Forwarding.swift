@@ -11,7 +11,7 @@ extension RouteEngine {
     ) {
         let a = action.value
         let rt = Origin.Owner.route(host: h, route: r)
-        // Each read once: every `.value` of a reference is a copy of the whole struct.
+        // Each read once: passing `ref.value` on copies the whole struct at every call.
         let routeValue = route.value
         let host = hostRefs[h].value
         let source = routeValue.source
@@ -218,7 +218,9 @@ extension RouteEngine {
             d.mirrors = config.requestMirrorPolicies
             d.mirrorsOrigin = origin(.configuration, "request_mirror_policies", fallback: config.source)
         }
-        d.mirrorsFiring = d.mirrors.map { Self.mirrorFires($0, random: d.request.randomValue, runtime: runtime) }
+        // Read before: `d` inside the closure, while `d` is assigned to, is a copy of all of it.
+        let random = d.request.randomValue
+        d.mirrorsFiring = d.mirrors.map { Self.mirrorFires($0, random: random, runtime: runtime) }
         d.hashPolicy = a.hashPolicy
     }
 }

@@ -21,7 +21,7 @@ extension RouteEngine {
             return decide(d.request, trace: false, responseHeaders: upstream).responseHeaders
         }
         let route = routeRefs[h][r].value
-        let host = hostRefs[h].value
+        let host = hostRefs[h]
         var map = HeaderMap(upstream)
         var entry: (index: Int, value: WeightedClusters.Entry)?
         if case .weighted(let pick) = f.choice, case .route(let a) = route.action, case .weightedClusters(let w) = a.clusterSpecifier,
@@ -32,7 +32,8 @@ extension RouteEngine {
         let hasEntryMutations = entry.map { !$0.value.responseHeadersToAdd.isEmpty || !$0.value.responseHeadersToRemove.isEmpty } ?? false
         // Nothing configured at any level: the upstream's headers as they are (the common case).
         if !hasEntryMutations && route.responseHeadersToAdd.isEmpty && route.responseHeadersToRemove.isEmpty
-            && host.responseHeadersToAdd.isEmpty && host.responseHeadersToRemove.isEmpty && config.responseHeadersToAdd.isEmpty
+            && host.value.responseHeadersToAdd.isEmpty && host.value.responseHeadersToRemove.isEmpty
+            && config.responseHeadersToAdd.isEmpty
             && config.responseHeadersToRemove.isEmpty
         {
             return map
@@ -47,7 +48,7 @@ extension RouteEngine {
                 response: true, map: &map, request: d.requestHeaders, into: &scratch, fallback: route.source)
         }
         for level in levels() {
-            let (add, remove, owner, fallback) = responseParser(level, route: route, host: host, h: h, r: r)
+            let (add, remove, owner, fallback) = responseParser(level, route: route, host: host.value, h: h, r: r)
             evaluate(
                 add, remove, level, owner, "", response: true, map: &map, request: d.requestHeaders, into: &scratch, fallback: fallback)
         }

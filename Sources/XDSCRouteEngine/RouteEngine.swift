@@ -5,8 +5,10 @@ import XDSCRequest
 
 /// Envoy's router, offline: virtual-host selection, first-match routing and the route's
 /// action, with the request and response header finalisation of `config_impl.cc` and
-/// `header_parser.cc`. Pure and deterministic; build it once per route table.
-public struct RouteEngine: Sendable {
+/// `header_parser.cc`. Pure and deterministic; build it once per route table. Immutable and
+/// shared by reference: the proxy hands it to each request, which then costs one retain
+/// instead of a copy of every table it holds.
+public final class RouteEngine: Sendable {
     /// Which program's behaviour to reproduce where Envoy and its route-check tool differ.
     public enum Semantics: Sendable, Equatable {
         /// A running Envoy with no runtime overrides.
@@ -32,7 +34,7 @@ public struct RouteEngine: Sendable {
     let matchTables: [MatchTable]
     /// The router filter's settings (its `typed_config` on the listener that serves the
     /// table); Envoy's defaults when the table is decided alone.
-    public var router = HttpConnectionManager.RouterFilterConfig()
+    public let router: HttpConnectionManager.RouterFilterConfig
 
     /// An engine for `config`.
     public init(

@@ -88,26 +88,30 @@ extension RouteEngine {
             }
         }
         t.perTry = retry?.perTryTimeout.map(ms) ?? 0
+        let envoy = headers.hasEnvoyHeaders
         // With `respect_expected_rq_timeout`, an `x-envoy-expected-rq-timeout-ms` (set by an
         // egress Envoy) takes the place of `x-envoy-upstream-rq-timeout-ms`, which is then not
         // read; either, when it parses (`absl::SimpleAtoi` into a uint64), replaces the global
         // timeout (`FilterUtility::finalTimeout`, `trySetGlobalTimeout`).
-        if router.respectExpectedRqTimeout, let v = headers.get("x-envoy-expected-rq-timeout-ms") {
+        if router.respectExpectedRqTimeout, let v = headers.envoyHeader("x-envoy-expected-rq-timeout-ms", present: envoy) {
             if let n = HeaderMatcher.simpleAtoiUnsigned(v) {
                 t.global = n
                 t.source = .expectedTimeoutHeader
             }
-        } else if let v = headers.get("x-envoy-upstream-rq-timeout-ms"), let n = HeaderMatcher.simpleAtoiUnsigned(v) {
+        } else if let v = headers.envoyHeader("x-envoy-upstream-rq-timeout-ms", present: envoy), let n = HeaderMatcher.simpleAtoiUnsigned(v)
+        {
             t.global = n
             t.source = .upstreamTimeoutHeader
         }
-        if let v = headers.get("x-envoy-upstream-rq-per-try-timeout-ms"), !v.isEmpty, let n = HeaderMatcher.simpleAtoiUnsigned(v) {
+        if let v = headers.envoyHeader("x-envoy-upstream-rq-per-try-timeout-ms", present: envoy), !v.isEmpty,
+            let n = HeaderMatcher.simpleAtoiUnsigned(v)
+        {
             t.perTry = n
         }
         // A per-try timeout at or above the global one is dropped.
         if t.perTry >= t.global && t.global != 0 { t.perTry = 0 }
         // `finalHedgingParams`: the header turns hedging on or off.
-        let hedge = headers.get("x-envoy-hedge-on-per-try-timeout") == "true"
+        let hedge = headers.envoyHeader("x-envoy-hedge-on-per-try-timeout", present: envoy) == "true"
         // `setTimeoutHeaders` with no time elapsed.
         var expected = t.perTry
         if hedge || expected == 0 { expected = t.global }

@@ -240,11 +240,17 @@ import XDSCTestSupport
     /// `x-envoy-original-path` (`insert_envoy_original_path`).
     @Test func theRouterFilterSettings() throws {
         var e = try engine(#""route":{"cluster":"c","timeout":"5s","prefix_rewrite":"/new"}"#)
+        // The engine is immutable: a changed setting is a new engine of the same table.
+        func setting(_ change: (inout HttpConnectionManager.RouterFilterConfig) -> Void) {
+            var router = e.router
+            change(&router)
+            e = RouteEngine(e.config, spans: e.spans, router: router)
+        }
         let both = [HTTPHeader("x-envoy-expected-rq-timeout-ms", "700"), HTTPHeader("x-envoy-upstream-rq-timeout-ms", "900")]
         let plain = e.decide(request(headers: both))
         #expect(plain.timeout == .milliseconds(900) && plain.timeoutSource == .upstreamTimeoutHeader)
         #expect(plain.requestHeaders.get("x-envoy-original-path") != nil && plain.expectedTimeout == .milliseconds(900))
-        e.router.respectExpectedRqTimeout = true
+        setting { $0.respectExpectedRqTimeout = true }
         let respected = e.decide(request(headers: both))
         #expect(respected.timeout == .milliseconds(700) && respected.timeoutSource == .expectedTimeoutHeader)
         #expect(respected.expectedTimeout == .milliseconds(700))
@@ -252,7 +258,7 @@ import XDSCTestSupport
         let bad = e.decide(request(headers: [HTTPHeader("x-envoy-expected-rq-timeout-ms", "soon"), both[1]]))
         #expect(bad.timeout == .seconds(5) && bad.timeoutSource == .route)
         #expect(e.decide(request(headers: [both[1]])).timeout == .milliseconds(900), "without it, the other header")
-        e.router.suppressEnvoyHeaders = true
+        setting { $0.suppressEnvoyHeaders = true }
         let quiet = e.decide(request())
         #expect(quiet.timeout == .seconds(5) && quiet.expectedTimeout == nil)
         #expect(quiet.requestHeaders.get("x-envoy-original-path") == nil)
