@@ -237,12 +237,16 @@ enum Fixtures {
 
     /// Runs `body` with the port of a proxy (`--upstreams real`) serving `table` on listener
     /// `public`, its cluster `svc` a raw loopback upstream whose connections each get the
-    /// handler `upstream` makes; `configure` adjusts the configuration first.
+    /// handler `upstream` makes (with a socket receive buffer of `upstreamReceiveBuffer`
+    /// bytes when given); `configure` adjusts the configuration first.
     static func withProxy(
-        table: String, upstream makeHandler: @escaping @Sendable () -> ChannelHandler,
+        table: String, upstream makeHandler: @escaping @Sendable () -> ChannelHandler, upstreamReceiveBuffer: Int? = nil,
         configure: (inout ProxyConfiguration) -> Void = { _ in }, _ body: (Int) async throws -> Void
     ) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let size = upstreamReceiveBuffer { bootstrap = bootstrap.childChannelOption(.socketOption(.so_rcvbuf), value: size) }
+        let server =
+            try await bootstrap
             .childChannelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(makeHandler()) } }
             .bind(host: "127.0.0.1", port: 0).get()
         do {

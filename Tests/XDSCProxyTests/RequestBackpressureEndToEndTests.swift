@@ -1,0 +1,97 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import XDSCProxy
+
+/// An upstream that reads a request's head, then stops reading until told to go on; it
+/// answers 200 once the whole body (by `content-length`) is in. Its receive buffer is small,
+/// so a stalled read backs up into the proxy quickly.
+final class StalledUpstream: Sendable {
+    let received = NIOLockedValueBox(0)
+    let channel = NIOLockedValueBox<Channel?>(nil)
+
+    /// Reading goes on.
+    func resume() {
+        guard let ch = channel.withLockedValue({ $0 }) else { return }
+        ch.eventLoop.execute {
+            ch.setOption(.autoRead, value: true).whenComplete { _ in ch.read() }
+        }
+    }
+}
+
+final class StalledUpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let upstream: StalledUpstream
+    private var head = ""
+    private var length: Int?
+    private var body = 0
+
+    init(_ upstream: StalledUpstream) { self.upstream = upstream }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if length == nil {
+            head += buffer.readString(length: buffer.readableBytes) ?? ""
+            guard let end = head.range(of: "\r\n\r\n") else { return }
+            let lines = head[..<end.lowerBound].components(separatedBy: "\r\n")
+            length =
+                lines.first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            body = head[end.upperBound...].utf8.count
+            // Reads stop here, with the body still to come.
+            upstream.channel.withLockedValue { $0 = context.channel }
+            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+        } else {
+            body += buffer.readableBytes
+        }
+        upstream.received.withLockedValue { $0 = body }
+        if let length, body >= length {
+            let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: ok)), promise: nil)
+        }
+    }
+}
+
+/// Backpressure on a request body (Envoy's watermarks: a full upstream connection stops the
+/// reads of the downstream one): while the upstream does not read, the proxy does not read the
+/// client either, so the body backs up to the client instead of into the proxy's memory.
+@Suite(.timeLimit(.minutes(1)))
+struct RequestBackpressureEndToEndTests {
+    @Test func aStalledUpstreamStopsTheClientsBody() async throws {
+        let upstream = StalledUpstream()
+        let table =
+            #"{"name": "main", "virtual_hosts": [{"name": "s", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "svc"}}]}]}"#
+        let stalled: @Sendable () -> ChannelHandler = { StalledUpstreamHandler(upstream) }
+        try await Fixtures.withProxy(table: table, upstream: stalled, upstreamReceiveBuffer: 64 * 1024) { port in
+            let (channel, all) = try await TestClient.open(port: port)
+            try await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
+            let chunk = 1024 * 1024
+            // Over twice what the kernel may buffer on the way (a 32 MiB receive window, a 4 MiB send buffer).
+            let total = 96 * chunk
+            try await channel.writeAndFlush(
+                channel.allocator.buffer(string: "PUT /up HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: \(total)\r\n\r\n"))
+            let part = channel.allocator.buffer(repeating: UInt8(ascii: "z"), count: chunk)
+            let written = NIOLockedValueBox(0)
+            for _ in 0..<(total / chunk) {
+                channel.write(part).whenSuccess { written.withLockedValue { $0 += chunk } }
+            }
+            channel.flush()
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            // What the kernel and the proxy hold is far less than the body: the client is stuck.
+            let sent = written.withLockedValue { $0 }
+            let inUpstream = upstream.received.withLockedValue { $0 }
+            #expect(sent < total / 2, "the client wrote \(sent) of \(total) bytes while the upstream read none")
+            #expect(inUpstream < 1024 * 1024)
+            upstream.resume()
+            let bytes = try await all.futureResult.get()
+            let r = TestClient.parse(String(decoding: bytes, as: UTF8.self))
+            #expect(r.status == 200)
+            #expect(upstream.received.withLockedValue { $0 } == total)
+            #expect(written.withLockedValue { $0 } == total)
+        }
+    }
+}
