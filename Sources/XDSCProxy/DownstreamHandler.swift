@@ -88,9 +88,12 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The shadows of the request in progress while its body streams (Envoy streams shadow
     /// requests alongside the original since 1.33, `streaming_shadow`).
     private var shadows: [ForwardExchange] = []
-    /// The connection's reads are stopped (autoRead off): the upstream cannot take more of the
-    /// body, or more than the buffer limit is waiting for the router.
+    /// The connection's reads are stopped (autoRead off): while anything in `pausedBy` stops
+    /// them. That is the exchange or a shadow whose upstream cannot take more of the body (a
+    /// shadow stream joins the router's watermarks, router.cc `setWatermarkCallbacks`), or
+    /// this handler while more than the buffer limit waits for the router.
     private var readsPaused = false
+    private var pausedBy: Set<ObjectIdentifier> = []
     /// The CORS filter's response headers for the request in progress (its `encodeHeaders`
     /// runs on every response of the request).
     private var cors: [HTTPHeader] = []
@@ -170,7 +173,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             // Waiting for the router (a fault delay): past the buffer limit, reading stops (the
             // fault filter's `StopIterationAndWatermark`).
-            if body.readableBytes > listener.options.maxRequestBodyBytes { pauseReads(context, true) }
+            if body.readableBytes > listener.options.maxRequestBodyBytes { pauseReads(context, true, by: ObjectIdentifier(self)) }
         case (.receiving(let head, let step), .end):
             state = .answering(head, step)
             switch step {
@@ -245,11 +248,14 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         shadows = []
     }
 
-    /// Stops the connection's reads (`paused`) or lets them go on (autoRead).
-    private func pauseReads(_ context: ChannelHandlerContext, _ paused: Bool) {
-        guard paused != readsPaused else { return }
-        readsPaused = paused
-        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: !paused)
+    /// `source` stops the connection's reads (`paused`) or no longer does; they go on (autoRead)
+    /// when nothing stops them.
+    private func pauseReads(_ context: ChannelHandlerContext, _ paused: Bool, by source: ObjectIdentifier) {
+        if paused { pausedBy.insert(source) } else { pausedBy.remove(source) }
+        let stop = !pausedBy.isEmpty
+        guard stop != readsPaused else { return }
+        readsPaused = stop
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: !stop)
     }
 
     // MARK: - Slow clients
@@ -487,9 +493,11 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         // The upstream cannot take more of the body: reading stops until it can.
-        exchange.onPauseDownstream { [self] paused in self.pauseReads(context, paused) }
+        let id = ObjectIdentifier(exchange)
+        exchange.onPauseDownstream { [self] paused in self.pauseReads(context, paused, by: id) }
         if !upgrade { mirror(context: context, decision: d, upstream: upstream, complete: complete, timeout: timeout) }
-        pauseReads(context, false)
+        // The body no longer waits for the router.
+        pauseReads(context, false, by: ObjectIdentifier(self))
         exchange.start()
     }
 
@@ -615,11 +623,18 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
         context: ChannelHandlerContext, decision d: RouteDecision, upstream: UpstreamRequest, complete: Bool, timeout: TimeAmount?
     ) {
         for shadow in RequestMirroring.shadows(d, upstream: upstream, exists: listener.targets.has) {
+            // The router's buffer limit is the shadow stream's (`setBufferLimit`).
             let exchange = ForwardExchange(
                 eventLoop: context.eventLoop, request: shadow.request, complete: complete, cluster: shadow.cluster,
                 targets: listener.targets, plan: RetryPlan(),
-                timeout: timeout, perTryTimeout: nil, options: listener.options, random: listener.random)
-            if !complete { shadows.append(exchange) }
+                timeout: timeout, perTryTimeout: nil, options: listener.options, random: listener.random,
+                bufferLimit: d.requestBodyBufferLimit)
+            if !complete {
+                shadows.append(exchange)
+                // While the body streams, a shadow that cannot take more of it stops the client.
+                let id = ObjectIdentifier(exchange)
+                exchange.onPauseDownstream { [self] paused in self.pauseReads(context, paused, by: id) }
+            }
             // Its response is dropped part by part; kept alive by its own callback until it ends.
             exchange.onEvent { event in
                 if event.ends { _ = exchange }

@@ -474,8 +474,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
     }
 
     /// Writes the attempt's request on its connection: the head and the body kept, and the end
-    /// if the request is complete.
-    /// Writes the attempt's request (made here, from ``request``: one copy per attempt).
+    /// if the request is complete. The request is made here, from ``request`` (one copy per attempt).
     private func writeRequest(on channel: Channel, http2: Bool) {
         var request = self.request
         // The router sets it on every attempt, retries included (router.cc).
@@ -953,6 +952,8 @@ final class ForwardExchange: UpstreamResponseReceiver {
         releaseRetry()
         globalTimer?.cancel()
         cancelTryTimers()
+        // A finished exchange holds no body back: it no longer stops the downstream.
+        setDownstreamPaused(false)
         emit(event)
     }
 }

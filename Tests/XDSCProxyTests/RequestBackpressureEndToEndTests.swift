@@ -5,9 +5,8 @@ import Testing
 
 @testable import XDSCProxy
 
-/// An upstream that reads a request's head, then stops reading until told to go on; it
-/// answers 200 once the whole body (by `content-length`) is in. Its receive buffer is small,
-/// so a stalled read backs up into the proxy quickly.
+/// An upstream that reads a request's head, then (if it `stalls`) stops reading until told to
+/// go on; it answers 200 once the whole body (by `content-length`) is in, counting its bytes.
 final class StalledUpstream: Sendable {
     let received = NIOLockedValueBox(0)
     let channel = NIOLockedValueBox<Channel?>(nil)
@@ -26,11 +25,15 @@ final class StalledUpstreamHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let upstream: StalledUpstream
+    private let stalls: Bool
     private var head = ""
     private var length: Int?
     private var body = 0
 
-    init(_ upstream: StalledUpstream) { self.upstream = upstream }
+    init(_ upstream: StalledUpstream, stalls: Bool = true) {
+        self.upstream = upstream
+        self.stalls = stalls
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
@@ -44,7 +47,7 @@ final class StalledUpstreamHandler: ChannelInboundHandler {
             body = head[end.upperBound...].utf8.count
             // Reads stop here, with the body still to come.
             upstream.channel.withLockedValue { $0 = context.channel }
-            context.channel.setOption(.autoRead, value: false).whenComplete { _ in }
+            if stalls { context.channel.setOption(.autoRead, value: false).whenComplete { _ in } }
         } else {
             body += buffer.readableBytes
         }
@@ -91,6 +94,54 @@ struct RequestBackpressureEndToEndTests {
             let r = TestClient.parse(String(decoding: bytes, as: UTF8.self))
             #expect(r.status == 200)
             #expect(upstream.received.withLockedValue { $0 } == total)
+            #expect(written.withLockedValue { $0 } == total)
+        }
+    }
+
+    /// A mirror's upstream that stops reading stops the client too, while the body streams: the
+    /// shadow stream joins the router's watermarks (router.cc `setWatermarkCallbacks`). The
+    /// original request's upstream reads on and gets the whole body once the mirror does.
+    @Test func aStalledMirrorStopsTheClientsBody() async throws {
+        let mirror = StalledUpstream()
+        let shadowServer = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.socketOption(.so_rcvbuf), value: 64 * 1024)
+            .childChannelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(StalledUpstreamHandler(mirror)) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { shadowServer.close(promise: nil) }
+        let shadowPort = try #require(shadowServer.localAddress?.port)
+        let main = StalledUpstream()
+        let table = """
+            {"name": "main", "virtual_hosts": [{"name": "s", "domains": ["*"], "routes": [{"match": {"prefix": "/"},
+             "route": {"cluster": "svc", "request_mirror_policies": [{"cluster": "shadow"}]}}]}]}
+            """
+        let reading: @Sendable () -> ChannelHandler = { StalledUpstreamHandler(main, stalls: false) }
+        // A cluster is served only when it is in `clusterOrder` too.
+        func addShadow(_ config: inout ProxyConfiguration) {
+            config.clusters["shadow"] = [ProxyEndpoint(host: "127.0.0.1", port: shadowPort)]
+            config.clusterOrder.append("shadow")
+        }
+        try await Fixtures.withProxy(table: table, upstream: reading, configure: addShadow) { port in
+            let (channel, all) = try await TestClient.open(port: port)
+            try await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
+            let chunk = 1024 * 1024
+            let total = 96 * chunk
+            try await channel.writeAndFlush(
+                channel.allocator.buffer(string: "PUT /up HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: \(total)\r\n\r\n"))
+            let part = channel.allocator.buffer(repeating: UInt8(ascii: "z"), count: chunk)
+            let written = NIOLockedValueBox(0)
+            for _ in 0..<(total / chunk) {
+                channel.write(part).whenSuccess { written.withLockedValue { $0 += chunk } }
+            }
+            channel.flush()
+            try await Task.sleep(nanoseconds: 1_500_000_000)
+            let sent = written.withLockedValue { $0 }
+            #expect(sent < total / 2, "the client wrote \(sent) of \(total) bytes while the mirror read none")
+            mirror.resume()
+            let bytes = try await all.futureResult.get()
+            #expect(TestClient.parse(String(decoding: bytes, as: UTF8.self)).status == 200)
+            #expect(main.received.withLockedValue { $0 } == total)
             #expect(written.withLockedValue { $0 } == total)
         }
     }

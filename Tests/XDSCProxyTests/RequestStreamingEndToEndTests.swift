@@ -267,27 +267,16 @@ struct RequestStreamingEndToEndTests {
     }
 
     /// Past the buffer limit retries are given up (`retry_or_shadow_abandoned`): the first
-    /// answer, a 503, is the client's.
-    @Test func pastTheBufferLimitRetriesAreGivenUp() async throws {
+    /// answer, a 503, is the client's. The limit is the listener's (8 bytes on `/retry`), or a
+    /// route's `request_body_buffer_limit` below it (8 bytes on `/tight`, under the listener's
+    /// 1 MiB; router.cc `calculateEffectiveBufferLimit`).
+    @Test(arguments: [("/retry", 8), ("/tight", nil)] as [(String, UInt32?)])
+    func pastTheBufferLimitRetriesAreGivenUp(path: String, listenerLimit: UInt32?) async throws {
         let unavailable = RecordingUpstream.Answer(atHead: false, response: "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
         let upstream = RecordingUpstream([unavailable, Self.ok])
-        try await Self.withProxy(upstream, limit: 8) { port in
+        try await Self.withProxy(upstream, limit: listenerLimit) { port in
             let (r, _) = try await Self.send(
-                port: port, "POST /retry HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello", ["world"],
-                upstream: upstream)
-            #expect(r.status == 503)
-            #expect(upstream.requests.withLockedValue { $0.count } == 1)
-        }
-    }
-
-    /// A route's `request_body_buffer_limit` below the connection's is the router's limit
-    /// (router.cc `calculateEffectiveBufferLimit`): past it retries are given up.
-    @Test func aRoutesLowerLimitGivesRetriesUp() async throws {
-        let unavailable = RecordingUpstream.Answer(atHead: false, response: "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
-        let upstream = RecordingUpstream([unavailable, Self.ok])
-        try await Self.withProxy(upstream) { port in
-            let (r, _) = try await Self.send(
-                port: port, "POST /tight HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello", ["world"],
+                port: port, "POST \(path) HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello", ["world"],
                 upstream: upstream)
             #expect(r.status == 503)
             #expect(upstream.requests.withLockedValue { $0.count } == 1)
