@@ -64,37 +64,48 @@ final class StalledUpstreamHandler: ChannelInboundHandler {
 /// client either, so the body backs up to the client instead of into the proxy's memory.
 @Suite(.timeLimit(.minutes(1)))
 struct RequestBackpressureEndToEndTests {
+    /// The body sent: over twice what the kernel may buffer on the way (a 32 MiB receive
+    /// window, a 4 MiB send buffer).
+    static let total = 96 * 1024 * 1024
+
+    /// Sends a request with a ``total``-byte body through the proxy on `port` as fast as the
+    /// connection takes it, from a client with a small send buffer; after 1.5 s checks that the
+    /// client is stuck well short of the end, then `resume()`s the stalled reader and checks the
+    /// whole body went through and the answer is 200.
+    static func sendWhileStalled(port: Int, stalledBy reader: String, resume: () -> Void) async throws {
+        let (channel, all) = try await TestClient.open(port: port)
+        try await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
+        let chunk = 1024 * 1024
+        try await channel.writeAndFlush(
+            channel.allocator.buffer(string: "PUT /up HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: \(total)\r\n\r\n"))
+        let part = channel.allocator.buffer(repeating: UInt8(ascii: "z"), count: chunk)
+        let written = NIOLockedValueBox(0)
+        for _ in 0..<(total / chunk) {
+            channel.write(part).whenSuccess { written.withLockedValue { $0 += chunk } }
+        }
+        channel.flush()
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        // What the kernel and the proxy hold is far less than the body: the client is stuck.
+        let sent = written.withLockedValue { $0 }
+        #expect(sent < total / 2, "the client wrote \(sent) of \(total) bytes while \(reader) read none")
+        resume()
+        let bytes = try await all.futureResult.get()
+        #expect(TestClient.parse(String(decoding: bytes, as: UTF8.self)).status == 200)
+        #expect(written.withLockedValue { $0 } == total)
+    }
+
     @Test func aStalledUpstreamStopsTheClientsBody() async throws {
         let upstream = StalledUpstream()
         let table =
             #"{"name": "main", "virtual_hosts": [{"name": "s", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "svc"}}]}]}"#
         let stalled: @Sendable () -> ChannelHandler = { StalledUpstreamHandler(upstream) }
         try await Fixtures.withProxy(table: table, upstream: stalled, upstreamReceiveBuffer: 64 * 1024) { port in
-            let (channel, all) = try await TestClient.open(port: port)
-            try await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
-            let chunk = 1024 * 1024
-            // Over twice what the kernel may buffer on the way (a 32 MiB receive window, a 4 MiB send buffer).
-            let total = 96 * chunk
-            try await channel.writeAndFlush(
-                channel.allocator.buffer(string: "PUT /up HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: \(total)\r\n\r\n"))
-            let part = channel.allocator.buffer(repeating: UInt8(ascii: "z"), count: chunk)
-            let written = NIOLockedValueBox(0)
-            for _ in 0..<(total / chunk) {
-                channel.write(part).whenSuccess { written.withLockedValue { $0 += chunk } }
+            try await Self.sendWhileStalled(port: port, stalledBy: "the upstream") {
+                // The upstream read only what came with the head.
+                #expect(upstream.received.withLockedValue { $0 } < 1024 * 1024)
+                upstream.resume()
             }
-            channel.flush()
-            try await Task.sleep(nanoseconds: 1_500_000_000)
-            // What the kernel and the proxy hold is far less than the body: the client is stuck.
-            let sent = written.withLockedValue { $0 }
-            let inUpstream = upstream.received.withLockedValue { $0 }
-            #expect(sent < total / 2, "the client wrote \(sent) of \(total) bytes while the upstream read none")
-            #expect(inUpstream < 1024 * 1024)
-            upstream.resume()
-            let bytes = try await all.futureResult.get()
-            let r = TestClient.parse(String(decoding: bytes, as: UTF8.self))
-            #expect(r.status == 200)
-            #expect(upstream.received.withLockedValue { $0 } == total)
-            #expect(written.withLockedValue { $0 } == total)
+            #expect(upstream.received.withLockedValue { $0 } == Self.total)
         }
     }
 
@@ -123,26 +134,8 @@ struct RequestBackpressureEndToEndTests {
             config.clusterOrder.append("shadow")
         }
         try await Fixtures.withProxy(table: table, upstream: reading, configure: addShadow) { port in
-            let (channel, all) = try await TestClient.open(port: port)
-            try await channel.setOption(.socketOption(.so_sndbuf), value: 64 * 1024).get()
-            let chunk = 1024 * 1024
-            let total = 96 * chunk
-            try await channel.writeAndFlush(
-                channel.allocator.buffer(string: "PUT /up HTTP/1.1\r\nhost: a\r\nconnection: close\r\ncontent-length: \(total)\r\n\r\n"))
-            let part = channel.allocator.buffer(repeating: UInt8(ascii: "z"), count: chunk)
-            let written = NIOLockedValueBox(0)
-            for _ in 0..<(total / chunk) {
-                channel.write(part).whenSuccess { written.withLockedValue { $0 += chunk } }
-            }
-            channel.flush()
-            try await Task.sleep(nanoseconds: 1_500_000_000)
-            let sent = written.withLockedValue { $0 }
-            #expect(sent < total / 2, "the client wrote \(sent) of \(total) bytes while the mirror read none")
-            mirror.resume()
-            let bytes = try await all.futureResult.get()
-            #expect(TestClient.parse(String(decoding: bytes, as: UTF8.self)).status == 200)
-            #expect(main.received.withLockedValue { $0 } == total)
-            #expect(written.withLockedValue { $0 } == total)
+            try await Self.sendWhileStalled(port: port, stalledBy: "the mirror", resume: mirror.resume)
+            #expect(main.received.withLockedValue { $0 } == Self.total)
         }
     }
 }
