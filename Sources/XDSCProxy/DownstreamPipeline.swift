@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
 
-/// The handlers that serve one listener's downstream connections, in order: NIO's request
-/// decoder, the HTTP/1.1 codec (pipelining, protocol error replies, response encoding) and the
+/// The handlers that serve one listener's downstream connections, in order: the HTTP/0.9
+/// request line's rewrite (first line only), NIO's request decoder, the HTTP/1.1 codec (pipelining, protocol error replies, response encoding) and the
 /// downstream handler. One value serves every connection of its listener: they share its route engine,
 /// rate-limit buckets and random source, as the connections of an Envoy listener do.
 public struct DownstreamPipeline: Sendable {
@@ -39,6 +39,7 @@ public struct DownstreamPipeline: Sendable {
 
     /// Adds the HTTP/1.1 handlers to a new connection's pipeline (on the connection's event loop).
     public func configure(_ pipeline: ChannelPipeline.SynchronousOperations) throws {
+        try pipeline.addHandler(HTTP09RequestLine())
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
         try pipeline.addHandler(DownstreamHTTP1Codec())
         try pipeline.addHandler(DownstreamHandler(listener: listener))

@@ -26,6 +26,17 @@ struct HTTP10EndToEndTests {
         }
     }
 
+    /// An HTTP/0.9 request line (no version) is HTTP/1.0 to Envoy's codec (Balsa accepts the
+    /// line and ends the message there): 426 as well.
+    @Test func anHTTP09RequestLineIs426Too() async throws {
+        try await Self.withProxy(accept: false) { port in
+            let c = try await TestClient.converse(port: port, [("GET /users\r\n", nil)])
+            #expect(c.serverClosed)
+            #expect(c.text.hasPrefix("HTTP/1.1 426 Upgrade Required\r\n"), "\(c.text)")
+            #expect(TestClient.parse(c.text).body == "Upgrade Required")
+        }
+    }
+
     @Test func anHTTP11RequestIsServedEitherWay() async throws {
         try await Self.withProxy(accept: false) { port in
             let r = try await TestClient.request(port: port, "/healthz", host: "api.example.com")
@@ -54,6 +65,15 @@ struct HTTP10EndToEndTests {
             // Both answered on one connection: the first kept it open.
             #expect(kept.text.components(separatedBy: "HTTP/1.0 200 OK\r\n").count == 3, "\(kept.text)")
             #expect(TestClient.parse(kept.text).header("connection") == nil)
+
+            // An HTTP/0.9 line is served as HTTP/1.0 with no headers, as the same request written
+            // as HTTP/1.0 is.
+            let old = try await TestClient.converse(port: port, [("GET /users/7\r\n", nil)])
+            let same = try await TestClient.converse(port: port, [("GET /users/7 HTTP/1.0\r\n\r\n", nil)])
+            #expect(old.serverClosed)
+            #expect(old.text.hasPrefix("HTTP/1.0 "), "\(old.text)")
+            #expect(TestClient.parse(old.text).status == TestClient.parse(same.text).status)
+            #expect(TestClient.parse(old.text).body == TestClient.parse(same.text).body)
         }
     }
 }
