@@ -51,10 +51,12 @@ struct LoadBalancingEndToEndTests {
         let config = try Self.configuration([ProxyEndpoint(host: "10.0.0.1", port: 80)], ClusterSettings(maxRequests: 1))
         try await Fixtures.withProxy(config) { server in
             let port = try #require(server.port(of: "public"))
-            server.registry.setBehaviour(MockBehaviour(delay: .seconds(2)), for: "users")
-            async let slow = TestClient.request(port: port, "/a")
+            // Long enough that the second request is routed while the first is still held, even
+            // on a machine busy with the rest of the suite (2 s was outlasted once).
+            server.registry.setBehaviour(MockBehaviour(delay: .seconds(6)), for: "users")
+            async let slow = TestClient.request(port: port, "/a", timeout: .seconds(20))
             // The first request holds the only slot once the mock has it (recorded on arrival,
-            // answered 2 s later): wait for that rather than for a fixed time, which a loaded
+            // answered 6 s later): wait for that rather than for a fixed time, which a loaded
             // machine can outlast.
             while !server.registry.received.contains(where: { $0.path == "/a" }) {
                 try await Task.sleep(nanoseconds: 10_000_000)

@@ -128,15 +128,17 @@ enum TestClient {
         return (channel, promise)
     }
 
-    /// One request with `connection: close`, parsed.
+    /// One request with `connection: close`, parsed (the connection given up after `timeout`).
     static func request(
-        port: Int, _ path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = [], body: String = ""
+        port: Int, _ path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = [],
+        body: String = "",
+        timeout: TimeAmount = .seconds(5)
     ) async throws -> WireResponse {
         var text = "\(method) \(path) HTTP/1.1\r\nhost: \(host)\r\nconnection: close\r\n"
         for (n, v) in headers { text += "\(n): \(v)\r\n" }
         if !body.isEmpty || method == "POST" { text += "content-length: \(body.utf8.count)\r\n" }
         text += "\r\n" + body
-        return parse(try await exchange(port: port, [text]))
+        return parse(try await exchange(port: port, [text], timeout: timeout))
     }
 
     /// Parses the first response of `raw` (content-length framing).
