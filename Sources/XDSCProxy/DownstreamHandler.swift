@@ -88,11 +88,10 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The shadows of the request in progress while its body streams (Envoy streams shadow
     /// requests alongside the original since 1.33, `streaming_shadow`).
     private var shadows: [ForwardExchange] = []
-    /// The connection's reads are stopped (autoRead off): while anything in `pausedBy` stops
-    /// them. That is the exchange or a shadow whose upstream cannot take more of the body (a
-    /// shadow stream joins the router's watermarks, router.cc `setWatermarkCallbacks`), or
-    /// this handler while more than the buffer limit waits for the router.
-    private var readsPaused = false
+    /// What stops the connection's reads (autoRead off while it is not empty): the exchange or
+    /// a shadow whose upstream cannot take more of the body (a shadow stream joins the router's
+    /// watermarks, router.cc `setWatermarkCallbacks`), or this handler while more than the
+    /// buffer limit waits for the router.
     private var pausedBy: Set<ObjectIdentifier> = []
     /// The CORS filter's response headers for the request in progress (its `encodeHeaders`
     /// runs on every response of the request).
@@ -251,11 +250,17 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// `source` stops the connection's reads (`paused`) or no longer does; they go on (autoRead)
     /// when nothing stops them.
     private func pauseReads(_ context: ChannelHandlerContext, _ paused: Bool, by source: ObjectIdentifier) {
+        let wasStopped = !pausedBy.isEmpty
         if paused { pausedBy.insert(source) } else { pausedBy.remove(source) }
         let stop = !pausedBy.isEmpty
-        guard stop != readsPaused else { return }
-        readsPaused = stop
+        guard stop != wasStopped else { return }
         try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: !stop)
+    }
+
+    /// `exchange` stops the connection's reads while its upstream cannot take more of the body.
+    private func letPauseReads(_ exchange: ForwardExchange, _ context: ChannelHandlerContext) {
+        let id = ObjectIdentifier(exchange)
+        exchange.onPauseDownstream { [self] paused in self.pauseReads(context, paused, by: id) }
     }
 
     // MARK: - Slow clients
@@ -493,8 +498,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
         }
         // The upstream cannot take more of the body: reading stops until it can.
-        let id = ObjectIdentifier(exchange)
-        exchange.onPauseDownstream { [self] paused in self.pauseReads(context, paused, by: id) }
+        letPauseReads(exchange, context)
         if !upgrade { mirror(context: context, decision: d, upstream: upstream, complete: complete, timeout: timeout) }
         // The body no longer waits for the router.
         pauseReads(context, false, by: ObjectIdentifier(self))
@@ -632,8 +636,7 @@ final class DownstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
             if !complete {
                 shadows.append(exchange)
                 // While the body streams, a shadow that cannot take more of it stops the client.
-                let id = ObjectIdentifier(exchange)
-                exchange.onPauseDownstream { [self] paused in self.pauseReads(context, paused, by: id) }
+                letPauseReads(exchange, context)
             }
             // Its response is dropped part by part; kept alive by its own callback until it ends.
             exchange.onEvent { event in

@@ -30,13 +30,15 @@ final class HTTP09RequestLine: ChannelInboundHandler, RemovableChannelHandler {
 
     private var state = State.reading(ByteBuffer())
 
-    /// `line` (without its line feed, and without a carriage return before it) is an
-    /// HTTP/0.9 request line: a method of token characters, a space, a target, and no version.
-    static func isHTTP09(_ line: ByteBufferView) -> Bool {
+    /// The method and the target of `line` (without its line feed, and without a carriage
+    /// return before it) when it is an HTTP/0.9 request line: a method of token characters, a
+    /// space, a target, and no version; nil otherwise.
+    static func http09(_ line: ByteBufferView) -> (method: ByteBufferView.SubSequence, target: ByteBufferView.SubSequence)? {
         let words = line.split(separator: UInt8(ascii: " "))
-        guard words.count == 2, let method = words.first, !method.isEmpty else { return false }
+        guard words.count == 2 else { return nil }
         // The method as Balsa checks its first character and the codec the rest: token characters.
-        return method.allSatisfy { $0 > 0x20 && $0 < 0x7F && !"\"(),/:;<=>?@[\\]{}".utf8.contains($0) }
+        guard words[0].allSatisfy({ $0 > 0x20 && $0 < 0x7F && !"\"(),/:;<=>?@[\\]{}".utf8.contains($0) }) else { return nil }
+        return (words[0], words[1])
     }
 
     /// `bytes` with an HTTP/0.9 first line rewritten to HTTP/1.0 (nil: it is not one).
@@ -44,14 +46,13 @@ final class HTTP09RequestLine: ChannelInboundHandler, RemovableChannelHandler {
         let start = bytes.readerIndex
         var end = lf
         if end > start && bytes.getInteger(at: end - 1, as: UInt8.self) == UInt8(ascii: "\r") { end -= 1 }
-        guard let line = bytes.viewBytes(at: start, length: end - start), isHTTP09(line) else { return nil }
+        guard let line = bytes.viewBytes(at: start, length: end - start), let words = http09(line) else { return nil }
         // The method and the target, one space apart (the spaces around them as written do not matter).
-        let words = line.split(separator: UInt8(ascii: " "))
         var out = ByteBuffer()
         out.reserveCapacity(bytes.readableBytes + 16)
-        out.writeBytes(words[0])
+        out.writeBytes(words.method)
         out.writeString(" ")
-        out.writeBytes(words[1])
+        out.writeBytes(words.target)
         out.writeString(" HTTP/1.0\r\n\r\n")
         if let rest = bytes.getSlice(at: lf + 1, length: bytes.writerIndex - lf - 1) {
             var rest = rest
