@@ -251,9 +251,12 @@ struct RequestStreamingEndToEndTests {
     }
 
     /// A retried request is sent again whole: the body arrived while the first attempt was
-    /// answered 503 is kept (under the buffer limit) and the retry carries all of it.
+    /// answered 503 is kept (under the buffer limit) and the retry carries all of it. The 503
+    /// closes its connection: on a loaded machine the body can be complete before the 503 is
+    /// read, and the retry would then reuse the connection the recorder takes as one request.
     @Test func aRetryResendsTheWholeBody() async throws {
-        let unavailable = RecordingUpstream.Answer(atHead: true, response: "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")
+        let unavailable = RecordingUpstream.Answer(
+            atHead: true, response: "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
         let upstream = RecordingUpstream([unavailable, Self.ok])
         try await Self.withProxy(upstream) { port in
             let (r, _) = try await Self.send(
