@@ -36,6 +36,9 @@ final class UpstreamTargets: Sendable {
         /// cluster sets one (nil: none; Envoy's default hour is not armed, which would cost a
         /// timer per pooled request).
         var idleTimeout: TimeAmount? = nil
+        /// The number of the target's ``Address`` (set by ``UpstreamTargets``): targets with
+        /// the same number share pooled connections.
+        fileprivate(set) var address = 0
     }
 
     /// The outcome of picking an endpoint.
@@ -71,18 +74,26 @@ final class UpstreamTargets: Sendable {
     /// The HTTP/2 connections of the clusters that speak HTTP/2 upstream.
     let http2 = HTTP2UpstreamPool()
 
-    /// Where a pooled connection goes: the address, the priority and, for TLS, the SNI and the
-    /// cluster's context.
+    /// Where a pooled connection goes: the address (``Target/address``) and the priority.
     private struct PoolKey: Hashable {
+        var address: Int
+        var priority: RoutingPriority
+        init(_ t: Target) {
+            address = t.address
+            priority = t.priority
+        }
+    }
+
+    /// What makes two targets' connections interchangeable: the address and, for TLS, the SNI
+    /// and the cluster's context. Numbered once at start, so a pool lookup hashes two integers.
+    private struct Address: Hashable {
         var host: String
         var port: Int
-        var priority: RoutingPriority
         var tlsConnection: String?
         var tlsContext: ObjectIdentifier?
         init(_ t: Target) {
             host = t.host
             port = t.port
-            priority = t.priority
             tlsConnection = t.tls?.connectionKey
             tlsContext = t.tls?.clientContext.map { ObjectIdentifier($0) }
         }
@@ -91,13 +102,17 @@ final class UpstreamTargets: Sendable {
     init(_ targets: [String: [Target]], settings: [String: ClusterSettings] = [:]) {
         // Each target carries its cluster's connection limits (the pools read them).
         var targets = targets
-        for (name, list) in targets {
+        var addresses: [Address: Int] = [:]
+        for (name, list) in targets.sorted(by: { $0.key < $1.key }) {
             let s = settings[name] ?? ClusterSettings()
             let idle = s.idleTimeout ?? .zero
             targets[name] = list.map { t in
                 var t = t
                 t.maxRequestsPerConnection = Int(s.maxRequestsPerConnection ?? 0)
                 t.idleTimeout = idle > .zero ? idle.timeAmount : nil
+                let a = Address(t)
+                t.address = addresses[a] ?? addresses.count
+                addresses[a] = t.address
                 return t
             }
         }

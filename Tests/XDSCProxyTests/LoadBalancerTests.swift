@@ -154,8 +154,11 @@ import XDSCEnvoy
 /// The idle keep-alive connections of `UpstreamTargets` (the HTTP/1 connection pool).
 @Suite struct ConnectionPoolTests {
     @Test func anIdleConnectionIsReusedAndAClosedOneSkipped() throws {
-        let target = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: 1), host: "127.0.0.1", port: 1)
-        let targets = UpstreamTargets(["c": [target]])
+        let endpoints = [1, 2].map { UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: $0), host: "127.0.0.1", port: $0) }
+        let targets = UpstreamTargets(["c": endpoints])
+        // The targets the pool numbered (a pick hands these out).
+        let target = targets.targets["c"]![0]
+        let other = targets.targets["c"]![1]
         let open = EmbeddedChannel()
         try open.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         let closed = EmbeddedChannel()
@@ -165,7 +168,6 @@ import XDSCEnvoy
         try closed.close().wait()
         #expect(targets.pooledConnection(target) === open)
         #expect(targets.pooledConnection(target) == nil)
-        let other = UpstreamTargets.Target(endpoint: ProxyEndpoint(host: "h", port: 2), host: "127.0.0.1", port: 2)
         targets.release(open, to: target)
         #expect(targets.pooledConnection(other) == nil)
     }

@@ -14,4 +14,14 @@ import XDSCRequest
         #expect(some.envoyHeader("x-envoy-retry-on", present: some.hasEnvoyHeaders) == "5xx,reset")
         #expect(some.envoyHeader("x-envoy-retry-on", present: false) == nil)
     }
+
+    /// The prefix is compared as one word: each of its eight bytes counts, the bare prefix is
+    /// not a control header, and a long (heap-stored) name is read like a short one.
+    @Test(arguments: [
+        ("x-envoy-a", true), ("x-envoy-", false), ("x-envoy", false), ("y-envoy-a", false), ("x-envoy_a", false),
+        ("X-envoy-a", false), ("x-envoy-upstream-rq-per-try-timeout-ms", true), ("x-forwarded-for-and-a-long-tail", false),
+    ])
+    func envoyNamesAreRecognisedByTheirFirstEightBytes(name: String, isEnvoy: Bool) {
+        #expect(HeaderMap([HTTPHeader(lowerCaseName: name, "v")]).hasEnvoyHeaders == isEnvoy)
+    }
 }
