@@ -265,10 +265,23 @@ public struct ClusterSettings: Sendable, Equatable {
 public struct ProxyConfiguration: Sendable {
     /// Listeners, in configuration order.
     public var listeners: [ProxyListener]
-    /// Cluster name to its endpoints (in `load_assignment` order).
-    public var clusters: [String: [ProxyEndpoint]]
-    /// Cluster names in configuration order (deterministic output).
-    public var clusterOrder: [String]
+    /// Cluster name to its endpoints (in `load_assignment` order). A cluster added here is
+    /// served like the others: ``clusterOrder`` follows every change.
+    public var clusters: [String: [ProxyEndpoint]] {
+        didSet { clusterOrder = Self.order(clusterOrder, of: clusters) }
+    }
+    /// Cluster names in configuration order (deterministic output), then those added later in
+    /// the order added (several added at once, by name). Derived from ``clusters``: a cluster
+    /// cannot be in one and not the other.
+    public private(set) var clusterOrder: [String]
+
+    /// `order` without the names `clusters` no longer has, then its new names sorted.
+    static func order(_ order: [String], of clusters: [String: [ProxyEndpoint]]) -> [String] {
+        var kept = order.filter { clusters[$0] != nil }
+        let known = Set(kept)
+        kept += clusters.keys.filter { !known.contains($0) }.sorted()
+        return kept
+    }
     /// Cluster name to its load balancing, circuit breaker and health check settings.
     public var clusterSettings: [String: ClusterSettings] = [:]
     /// Settings the proxy reads but does not simulate, one sentence each (warned at start).

@@ -43,4 +43,21 @@ import XDSCEnvoyReader
         #expect(settings.healthCheck?.kind == .http(path: "/healthz"))
         #expect(config.unsimulated.isEmpty)
     }
+
+    /// The served clusters and their order have one source: a cluster added to or removed
+    /// from `clusters` is added to or removed from `clusterOrder` (which the server walks).
+    @Test func theClusterOrderFollowsTheClusters() {
+        var config = ProxyConfiguration(
+            listeners: [], clusters: [("b", [ProxyEndpoint(host: "127.0.0.1", port: 1)]), ("a", [])])
+        #expect(config.clusterOrder == ["b", "a"])
+        config.clusters["z"] = []
+        config.clusters["c"] = [ProxyEndpoint(host: "127.0.0.1", port: 2)]
+        #expect(config.clusterOrder == ["b", "a", "z", "c"])
+        config.clusters["b"] = nil
+        config.clusters["a"] = [ProxyEndpoint(host: "127.0.0.1", port: 3)]
+        #expect(config.clusterOrder == ["a", "z", "c"])
+        // Several at once: by name.
+        config.clusters.merge(["y": [], "x": []]) { old, _ in old }
+        #expect(config.clusterOrder == ["a", "z", "c", "x", "y"])
+    }
 }

@@ -129,10 +129,8 @@ struct RequestBackpressureEndToEndTests {
              "route": {"cluster": "svc", "request_mirror_policies": [{"cluster": "shadow"}]}}]}]}
             """
         let reading: @Sendable () -> ChannelHandler = { StalledUpstreamHandler(main, stalls: false) }
-        // A cluster is served only when it is in `clusterOrder` too.
         func addShadow(_ config: inout ProxyConfiguration) {
             config.clusters["shadow"] = [ProxyEndpoint(host: "127.0.0.1", port: shadowPort)]
-            config.clusterOrder.append("shadow")
         }
         try await Fixtures.withProxy(table: table, upstream: reading, configure: addShadow) { port in
             try await Self.sendWhileStalled(port: port, stalledBy: "the mirror", resume: mirror.resume)
