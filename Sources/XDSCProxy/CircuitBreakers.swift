@@ -63,9 +63,9 @@ extension UpstreamTargets {
     /// A retry of `cluster` at `priority` is over.
     func endRetry(_ cluster: String, _ priority: RoutingPriority = .default) { withBreakers(cluster, priority) { $0.endRetry() } }
 
-    /// Records what an attempt to endpoint `index` of `cluster` gave (outlier detection).
-    func report(_ cluster: String, _ index: Int, _ event: OutlierDetector.Event, random: RandomSource) {
-        withDetectingBalancer(cluster) { lb in
+    /// Records what an attempt to endpoint `index` of the cluster at position `c` gave (outlier detection).
+    func report(at c: Int?, _ index: Int, _ event: OutlierDetector.Event, random: RandomSource) {
+        withDetectingBalancer(at: c) { lb in
             lb.outlier?.record(event, host: index, now: Self.now(), random: random.next)
         }
     }

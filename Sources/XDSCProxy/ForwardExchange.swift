@@ -162,8 +162,10 @@ final class UpstreamTargets: Sendable {
     /// Whether the cluster exists.
     func has(_ cluster: String) -> Bool { targets[cluster] != nil }
 
-    /// Whether the cluster's requests go upstream over HTTP/2.
-    func usesHTTP2(_ cluster: String) -> Bool { positions[cluster].map { speaksHTTP2[$0] } ?? false }
+    /// Whether the cluster at position `c` sends its requests upstream over HTTP/2.
+    /// The `at:` calls take a cluster's position (``positions(_:)``; nil: an unknown cluster):
+    /// a forward looks its cluster's name up once, not at each step of each request.
+    func usesHTTP2(at c: Int?) -> Bool { c.map { speaksHTTP2[$0] } ?? false }
 
     /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
     /// RING_HASH and MAGLEV clusters look `hash` up (the route's hash policy); `priority`
@@ -174,7 +176,13 @@ final class UpstreamTargets: Sendable {
         _ cluster: String, random: RandomSource, hash: UInt64? = nil, priority: RoutingPriority = .default, avoiding: [Int] = [],
         picks: Int = 1
     ) -> Pick {
-        guard let c = positions[cluster], !lists[c].isEmpty else { return .noHealthy }
+        next(at: positions[cluster], random: random, hash: hash, priority: priority, avoiding: avoiding, picks: picks)
+    }
+
+    func next(
+        at c: Int?, random: RandomSource, hash: UInt64? = nil, priority: RoutingPriority = .default, avoiding: [Int] = [], picks: Int = 1
+    ) -> Pick {
+        guard let c, !lists[c].isEmpty else { return .noHealthy }
         let maxRequests = self.maxRequests[Self.limitIndex(c, priority)]
         return balancers.withLockedValue { all -> Pick in
             // The connection pool refuses a stream over the priority's `max_requests`.
@@ -187,14 +195,17 @@ final class UpstreamTargets: Sendable {
     }
 
     /// The request to endpoint `index` of `cluster` at `priority` is no longer in flight.
-    func ended(_ cluster: String, _ index: Int, _ priority: RoutingPriority = .default) {
-        guard let c = positions[cluster] else { return }
+    func ended(_ cluster: String, _ index: Int, _ priority: RoutingPriority = .default) { ended(at: positions[cluster], index, priority) }
+
+    func ended(at c: Int?, _ index: Int, _ priority: RoutingPriority = .default) {
+        guard let c else { return }
         balancers.withLockedValue { $0[c].ended(index, priority) }
     }
 
-    /// Runs `body` on the load balancer of `cluster` under its lock, if it detects outliers.
-    func withDetectingBalancer(_ cluster: String, _ body: (inout LoadBalancer) -> Void) {
-        guard let c = positions[cluster], detecting[c] else { return }
+    /// Runs `body` on the load balancer of the cluster at position `c` under its lock, if it
+    /// detects outliers.
+    func withDetectingBalancer(at c: Int?, _ body: (inout LoadBalancer) -> Void) {
+        guard let c, detecting[c] else { return }
         balancers.withLockedValue { body(&$0[c]) }
     }
 
@@ -333,6 +344,8 @@ final class ForwardExchange: UpstreamResponseReceiver {
     /// The request's head (its body is in ``held``).
     private let request: UpstreamRequest
     private let cluster: String
+    /// The cluster's position in ``targets`` (looked up once; nil: no such cluster).
+    private let position: Int?
     private let targets: UpstreamTargets
     private let plan: RetryPlan
     private let timeout: TimeAmount?
@@ -386,6 +399,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
         self.eventLoop = eventLoop
         self.request = head
         self.cluster = cluster
+        self.position = targets.positions(cluster)
         self.targets = targets
         self.plan = plan
         self.timeout = timeout
@@ -589,7 +603,8 @@ final class ForwardExchange: UpstreamResponseReceiver {
         dropDiscarded()
         let target: UpstreamTargets.Target
         // Only a retry under `previous_hosts` has hosts to avoid, and with them picks to spare.
-        switch targets.next(cluster, random: random, hash: hash, priority: priority, avoiding: attemptedHosts, picks: plan.retryPicks) {
+        switch targets.next(at: position, random: random, hash: hash, priority: priority, avoiding: attemptedHosts, picks: plan.retryPicks)
+        {
         case .noHealthy:
             finish(.localReply(status: 503, body: "no healthy upstream", flag: "UH"))
             return
@@ -610,7 +625,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
         state = .attempting(nil)
         let attemptNumber = attempts
         let upgrade = self.upgrade
-        let http2 = !upgrade && targets.usesHTTP2(cluster)
+        let http2 = !upgrade && targets.usesHTTP2(at: position)
         let send = { [self] (channel: Channel) in
             guard self.attempts == attemptNumber, case .attempting = self.state else {
                 channel.close(promise: nil)
@@ -897,7 +912,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
 
     /// Tells the cluster's outlier detection what the attempt in flight gave.
     private func report(_ event: OutlierDetector.Event) {
-        if let i = inFlight { targets.report(cluster, i, event, random: random) }
+        if let i = inFlight { targets.report(at: position, i, event, random: random) }
     }
 
     /// `max_retries` admits the retry (held until its outcome); false is `NoOverflow`.
@@ -931,7 +946,7 @@ final class ForwardExchange: UpstreamResponseReceiver {
 
     /// The attempt in flight is over for the load balancer and the circuit breaker.
     private func endAttempt() {
-        if let i = inFlight { targets.ended(cluster, i, priority) }
+        if let i = inFlight { targets.ended(at: position, i, priority) }
         inFlight = nil
         sending = nil
     }

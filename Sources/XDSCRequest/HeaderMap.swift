@@ -44,10 +44,12 @@ public struct HeaderMap: Equatable, Sendable {
     static func isEnvoyName(_ name: String) -> Bool {
         guard name.utf8.count > 8 else { return false }
         var name = name
-        return name.withUTF8 { UnsafeRawPointer($0.baseAddress!).loadUnaligned(as: UInt64.self) == Self.envoyPrefixWord }
+        return name.withUTF8 {
+            UInt64(littleEndian: UnsafeRawPointer($0.baseAddress!).loadUnaligned(as: UInt64.self)) == Self.envoyPrefixWord
+        }
     }
 
-    /// `x-envoy-` as a little-endian word.
+    /// `x-envoy-` as a word read little-endian (its first byte lowest).
     static let envoyPrefixWord = "x-envoy-".utf8.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
 
     /// The value of the `x-envoy-*` header `name` (as ``get(_:)``), nil at once when
