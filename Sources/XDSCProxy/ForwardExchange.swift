@@ -167,18 +167,12 @@ final class UpstreamTargets: Sendable {
     /// a forward looks its cluster's name up once, not at each step of each request.
     func usesHTTP2(at c: Int?) -> Bool { c.map { speaksHTTP2[$0] } ?? false }
 
-    /// The next endpoint of `cluster`; the pick counts as a request in flight until `ended`.
+    /// The next endpoint of the cluster at position `c`; the pick counts as a request in flight
+    /// until ``ended(at:_:_:)``.
     /// RING_HASH and MAGLEV clusters look `hash` up (the route's hash policy); `priority`
     /// chooses the `max_requests` counted against.
     /// `avoiding` and `picks`: the endpoints a retry host predicate rejects and the picks allowed
     /// (``LoadBalancer/pick(random:hash:avoiding:picks:)``).
-    func next(
-        _ cluster: String, random: RandomSource, hash: UInt64? = nil, priority: RoutingPriority = .default, avoiding: [Int] = [],
-        picks: Int = 1
-    ) -> Pick {
-        next(at: positions[cluster], random: random, hash: hash, priority: priority, avoiding: avoiding, picks: picks)
-    }
-
     func next(
         at c: Int?, random: RandomSource, hash: UInt64? = nil, priority: RoutingPriority = .default, avoiding: [Int] = [], picks: Int = 1
     ) -> Pick {
@@ -194,9 +188,8 @@ final class UpstreamTargets: Sendable {
         }
     }
 
-    /// The request to endpoint `index` of `cluster` at `priority` is no longer in flight.
-    func ended(_ cluster: String, _ index: Int, _ priority: RoutingPriority = .default) { ended(at: positions[cluster], index, priority) }
-
+    /// The request to endpoint `index` of the cluster at position `c` at `priority` is no
+    /// longer in flight.
     func ended(at c: Int?, _ index: Int, _ priority: RoutingPriority = .default) {
         guard let c else { return }
         balancers.withLockedValue { $0[c].ended(index, priority) }

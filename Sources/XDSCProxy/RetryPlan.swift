@@ -78,15 +78,14 @@ struct RetryPlan {
         let grpcOn = headers.envoyHeader("x-envoy-retry-grpc-on", present: envoy)
         if p == nil && (retryOn != nil || grpcOn != nil) { numRetries = 1 }
         // `StringUtil::splitToken(value, ",", false, true)`: no empty tokens, each trimmed.
-        // (Most requests have neither header: no pairs are built for them.)
-        if retryOn != nil || grpcOn != nil {
-            for (value, known) in [(retryOn, Self.headerConditions), (grpcOn, Self.grpcConditions)] {
-                for token in value?.split(separator: ",") ?? [] {
-                    let t = Self.trimmed(token)
-                    if !t.isEmpty && known.contains(t) { self.retryOn.insert(t) }
-                }
+        func add(_ value: String?, known: Set<String>) {
+            for token in value?.split(separator: ",") ?? [] {
+                let t = Self.trimmed(token)
+                if !t.isEmpty && known.contains(t) { self.retryOn.insert(t) }
             }
         }
+        add(retryOn, known: Self.headerConditions)
+        add(grpcOn, known: Self.grpcConditions)
         if let request = p?.retriableRequestHeaders, !request.isEmpty,
             !request.contains(where: { $0.matches(headerValue: headers.get($0.name)) })
         {

@@ -218,7 +218,9 @@ extension RouteEngine {
             d.mirrors = config.requestMirrorPolicies
             d.mirrorsOrigin = origin(.configuration, "request_mirror_policies", fallback: config.source)
         }
-        d.mirrorsFiring = d.mirrors.map { Self.mirrorFires($0, random: d.request.randomValue, runtime: runtime) }
+        // Read before: `d` inside the closure, while `d` is assigned to, is a copy of all of it.
+        let random = d.request.randomValue
+        d.mirrorsFiring = d.mirrors.map { Self.mirrorFires($0, random: random, runtime: runtime) }
         d.hashPolicy = a.hashPolicy
     }
 }

@@ -41,7 +41,7 @@ import XDSCEnvoy
         let random = RandomSource(seed: 1)
         var out = 0
         for _ in 0..<n {
-            if case .target = t.next("c", random: random, priority: priority) { out += 1 }
+            if case .target = t.next(at: t.positions("c"), random: random, priority: priority) { out += 1 }
         }
         return out
     }
@@ -51,7 +51,7 @@ import XDSCEnvoy
         // DEFAULT's one in flight does not count against HIGH's two, nor the reverse.
         #expect(Self.admitted(t, 3, .default) == 1)
         #expect(Self.admitted(t, 3, .high) == 2)
-        t.ended("c", 0, .high)
+        t.ended(at: t.positions("c"), 0, .high)
         #expect(Self.admitted(t, 2, .default) == 0)
         #expect(Self.admitted(t, 2, .high) == 1)
     }

@@ -77,20 +77,20 @@ import XDSCEnvoy
         let targets = UpstreamTargets(
             ["c": [.init(endpoint: e, host: "127.0.0.1", port: 1)]], settings: ["c": ClusterSettings(maxRequests: 1)])
         let random = RandomSource(seed: 1)
-        guard case .target(_, let i) = targets.next("c", random: random) else {
+        guard case .target(_, let i) = targets.next(at: targets.positions("c"), random: random) else {
             Issue.record("no target")
             return
         }
-        guard case .overflow = targets.next("c", random: random) else {
+        guard case .overflow = targets.next(at: targets.positions("c"), random: random) else {
             Issue.record("no overflow")
             return
         }
-        targets.ended("c", i)
-        guard case .target = targets.next("c", random: random) else {
+        targets.ended(at: targets.positions("c"), i)
+        guard case .target = targets.next(at: targets.positions("c"), random: random) else {
             Issue.record("no target after the first ended")
             return
         }
-        guard case .noHealthy = targets.next("nowhere", random: random) else {
+        guard case .noHealthy = targets.next(at: targets.positions("nowhere"), random: random) else {
             Issue.record("an unknown cluster has a target")
             return
         }
