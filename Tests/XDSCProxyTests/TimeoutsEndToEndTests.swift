@@ -89,7 +89,9 @@ struct TimeoutsEndToEndTests {
             #expect(r.body == "downstream duration timeout")
             // The connection manager's reply: the route's response mutations are not applied.
             #expect(r.header("x-vhost") == nil)
-            #expect(clock.now - start < .seconds(4))
+            // Before the upstream's answer could come (5 s): a loaded CI machine once took 4.3 s
+            // to serve this 0.2 s timer, so the bound is the wrong answer's time, not a margin.
+            #expect(clock.now - start < .seconds(5))
         }
     }
 
